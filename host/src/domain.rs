@@ -1,0 +1,391 @@
+//! The domain vocabulary of Charon: typed ids and the records the services
+//! hand out (PRODUCT §2).
+//!
+//! This module owns plain data only. It never touches storage, never checks
+//! authorisation and never decides a rule; `services` does that. Every
+//! record here is what is stored, so a field added here needs a migration.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub u64);
+
+        impl $name {
+            pub const fn get(self) -> u64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse().map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A site in the registry. Unique on one host.
+    SiteId
+);
+id_type!(
+    /// An operator account in the registry.
+    OperatorId
+);
+id_type!(
+    /// A user of one site. Only meaningful together with its site.
+    UserId
+);
+id_type!(
+    /// A user segment of one site.
+    SegmentId
+);
+id_type!(
+    /// A course of one site.
+    CourseId
+);
+id_type!(
+    /// A course group; it belongs to exactly one course.
+    CourseGroupId
+);
+id_type!(
+    /// An enrolment method: one plugin attached to one course.
+    EnrolmentMethodId
+);
+id_type!(
+    /// An entry of a site's audit log; increases with time.
+    AuditId
+);
+
+/// Milliseconds since the Unix epoch, UTC.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Self(millis)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let format = time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+        );
+        match time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .ok()
+            .and_then(|t| t.format(&format).ok())
+        {
+            Some(text) => f.write_str(&text),
+            None => write!(f, "@{}ms", self.0),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- registry
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteStatus {
+    Active,
+    /// Serves no pages to anyone but operators; data stays untouched.
+    Suspended,
+}
+
+/// One LMS instance. Its data lives in its own redb file named after `slug`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub id: SiteId,
+    /// Unique, immutable, `[a-z0-9-]`; names the path prefix `/s/{slug}/`
+    /// and the file `sites/{slug}.redb`.
+    pub slug: String,
+    pub name: String,
+    /// Host names (lower case, no port) that route to this site.
+    pub hostnames: Vec<String>,
+    pub status: SiteStatus,
+    /// Branding colour as `#rrggbb`.
+    pub brand_colour: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Operator {
+    pub id: OperatorId,
+    pub username: String,
+    /// PHC string of an Argon2id hash.
+    pub password_hash: String,
+    /// Set for the generated first password, which is shown only once.
+    pub must_change_password: bool,
+    pub created_at: Timestamp,
+}
+
+// -------------------------------------------------------------------- site
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Suspended,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteRole {
+    User,
+    SiteAdmin,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    /// Unique in the site, lower case.
+    pub username: String,
+    /// Unique in the site (compared case-insensitively).
+    pub email: String,
+    pub firstname: String,
+    pub lastname: String,
+    pub status: UserStatus,
+    pub site_role: SiteRole,
+    /// Free profile fields such as `department`.
+    pub profile: BTreeMap<String, String>,
+    /// PHC string of an Argon2id hash; `None` until a password is set.
+    pub password_hash: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl User {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.firstname, self.lastname)
+    }
+}
+
+/// A site-wide set of users (Moodle: cohort).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub id: SegmentId,
+    pub name: String,
+    /// Optional external key, unique in the site; CSV files name segments by it.
+    pub idnumber: Option<String>,
+    pub description: String,
+    pub visible: bool,
+    /// When set, the component (a plugin id) that alone changes the members.
+    pub managed_by: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupMode {
+    /// No groups are used for separation.
+    None,
+    /// Learners see only their own groups.
+    Separate,
+    /// Learners see all groups and take part in their own.
+    Visible,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Course {
+    pub id: CourseId,
+    /// Unique in the site.
+    pub shortname: String,
+    pub fullname: String,
+    pub group_mode: GroupMode,
+    /// When true, the group mode applies to every activity of the course.
+    pub force_group_mode: bool,
+    pub created_at: Timestamp,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrolmentMethodStatus {
+    Enabled,
+    Disabled,
+}
+
+/// An enrolment-method instance: one plugin attached to one course, with
+/// its own configuration. Several may use the same plugin in one course.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnrolmentMethod {
+    pub id: EnrolmentMethodId,
+    pub course: CourseId,
+    /// The plugin id, e.g. `manual` or `segment-sync`.
+    pub plugin: String,
+    /// What the pages show; defaults to the plugin's name.
+    pub name: String,
+    pub status: EnrolmentMethodStatus,
+    /// The plugin's configuration as JSON text (validated by the plugin).
+    pub config: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Learner,
+    NonEditingTeacher,
+    Teacher,
+}
+
+impl Role {
+    pub fn teaches(self) -> bool {
+        matches!(self, Role::Teacher | Role::NonEditingTeacher)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Learner => "Learner",
+            Role::NonEditingTeacher => "Non-editing teacher",
+            Role::Teacher => "Teacher",
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrolmentStatus {
+    Active,
+    Suspended,
+}
+
+/// A user's enrolment in a course through one enrolment method.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Enrolment {
+    pub course: CourseId,
+    pub user: UserId,
+    pub method: EnrolmentMethodId,
+    /// `None` after "suspend and remove role".
+    pub role: Option<Role>,
+    pub status: EnrolmentStatus,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A set of users inside one course (a team).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CourseGroup {
+    pub id: CourseGroupId,
+    pub course: CourseId,
+    /// Unique in the course (compared case-insensitively).
+    pub name: String,
+    /// Optional, unique in the course.
+    pub idnumber: Option<String>,
+    pub description: String,
+    pub created_at: Timestamp,
+}
+
+/// Who owns a group membership, and so who may remove it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "method")]
+pub enum MembershipOwner {
+    /// Added by a person; never removed by a sync.
+    Manual,
+    /// Added by an enrolment method, which alone removes it.
+    Method(EnrolmentMethodId),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupMembership {
+    pub group: CourseGroupId,
+    pub user: UserId,
+    pub owner: MembershipOwner,
+    pub added_at: Timestamp,
+}
+
+// ------------------------------------------------------------------ audit
+
+/// Who made a change, as the audit log records it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum Actor {
+    Operator(OperatorId),
+    User(UserId),
+    Method(EnrolmentMethodId),
+    /// The host itself (first-run set-up, demo data, migrations).
+    System,
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::Operator(id) => write!(f, "operator #{id}"),
+            Actor::User(id) => write!(f, "user #{id}"),
+            Actor::Method(id) => write!(f, "enrolment method #{id}"),
+            Actor::System => f.write_str("system"),
+        }
+    }
+}
+
+/// One change to a site: who, what, when and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: AuditId,
+    pub at: Timestamp,
+    pub actor: Actor,
+    /// A stable dotted name such as `segment.member_added`.
+    pub action: String,
+    /// What was changed, e.g. `segment #3` or `user #7 in group #2`.
+    pub target: String,
+    /// Why, in words a site admin understands.
+    pub reason: String,
+}
+
+// ----------------------------------------------------------------- events
+
+/// Something that happened in a site, delivered to enrolment methods.
+///
+/// Events are written to the site's outbox in the same transaction as the
+/// change, so a consumer that was down can catch up from a sequence number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum SiteEvent {
+    UserCreated { user: UserId },
+    UserUpdated { user: UserId },
+    UserSuspended { user: UserId },
+    UserReactivated { user: UserId },
+    UserDeleted { user: UserId },
+    SegmentMemberAdded { segment: SegmentId, user: UserId },
+    SegmentMemberRemoved { segment: SegmentId, user: UserId },
+    SegmentDeleted { segment: SegmentId },
+    UserEnrolled { course: CourseId, user: UserId, method: EnrolmentMethodId },
+    EnrolmentUpdated { course: CourseId, user: UserId, method: EnrolmentMethodId },
+    UserUnenrolled { course: CourseId, user: UserId, method: EnrolmentMethodId },
+    GroupMemberAdded { group: CourseGroupId, user: UserId },
+    GroupMemberRemoved { group: CourseGroupId, user: UserId },
+    GroupDeleted { course: CourseId, group: CourseGroupId },
+    CourseDeleted { course: CourseId },
+    MethodAdded { course: CourseId, method: EnrolmentMethodId },
+    MethodEnabled { course: CourseId, method: EnrolmentMethodId },
+    MethodDisabled { course: CourseId, method: EnrolmentMethodId },
+    MethodUpdated { course: CourseId, method: EnrolmentMethodId },
+    MethodDeleted { course: CourseId, method: EnrolmentMethodId },
+}
+
+/// An event with its place in the site's stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    pub site: SiteId,
+    /// Position in the site's outbox; strictly increasing per site.
+    pub seq: u64,
+    pub event: SiteEvent,
+}

@@ -1,0 +1,7 @@
+//! Charon's host: multi-site storage, domain services, the HTTP server and
+//! the command line. See `ARCHITECTURE.md` at the repository root for the
+//! map; each module's own doc says what it owns.
+
+pub mod domain;
+pub mod services;
+pub mod storage;

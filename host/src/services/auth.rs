@@ -1,0 +1,178 @@
+//! Principals and the authorisation rules every service call applies.
+//!
+//! A service never trusts its caller: it receives the acting [`Principal`]
+//! and asks [`authorize`] for the permission it needs, inside the same
+//! transaction as the change, so the check and the write see one state.
+//! A principal of one site can name nothing of another: the check compares
+//! the principal's site with the site the call runs on before anything else.
+
+use super::error::{ServiceError, ServiceResult};
+use crate::domain::*;
+use crate::storage::site::SiteRead;
+
+/// Who is acting. Built by the HTTP layer from a session or token, by the
+/// CLI for operators, and by the plugin runtime for enrolment methods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal(Kind);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    Operator(OperatorId),
+    SiteUser { site: SiteId, user: UserId },
+    Method { site: SiteId, method: EnrolmentMethodId },
+    System,
+}
+
+impl Principal {
+    pub fn operator(id: OperatorId) -> Self {
+        Self(Kind::Operator(id))
+    }
+
+    pub fn site_user(site: SiteId, user: UserId) -> Self {
+        Self(Kind::SiteUser { site, user })
+    }
+
+    /// An enrolment method acting on its own course (the plugin runtime).
+    pub fn method(site: SiteId, method: EnrolmentMethodId) -> Self {
+        Self(Kind::Method { site, method })
+    }
+
+    /// The host itself: first-run set-up and demo data. Never built from a
+    /// request.
+    pub(crate) fn system() -> Self {
+        Self(Kind::System)
+    }
+
+    pub fn is_operator(&self) -> bool {
+        matches!(self.0, Kind::Operator(_) | Kind::System)
+    }
+
+    pub fn operator_id(&self) -> Option<OperatorId> {
+        match self.0 {
+            Kind::Operator(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The site user behind this principal, if it is one.
+    pub fn site_user_id(&self, site: SiteId) -> Option<UserId> {
+        match self.0 {
+            Kind::SiteUser { site: s, user } if s == site => Some(user),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn method_id(&self) -> Option<EnrolmentMethodId> {
+        match self.0 {
+            Kind::Method { method, .. } => Some(method),
+            _ => None,
+        }
+    }
+
+    /// What the audit log records for this principal.
+    pub fn actor(&self) -> Actor {
+        match self.0 {
+            Kind::Operator(id) => Actor::Operator(id),
+            Kind::SiteUser { user, .. } => Actor::User(user),
+            Kind::Method { method, .. } => Actor::Method(method),
+            Kind::System => Actor::System,
+        }
+    }
+}
+
+/// What a call needs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Operators only: the registry and site lifecycle.
+    Operator,
+    /// Site admin (or operator).
+    SiteAdmin,
+    /// Change a course: site admin, or an editing teacher of the course,
+    /// or an enrolment method of that course.
+    ManageCourse(CourseId),
+    /// See a course: anyone who may manage it, or a participant.
+    ViewCourse(CourseId),
+    /// See one's own record, or a site admin.
+    SelfOrAdmin(UserId),
+    /// Any active user of the site.
+    SiteMember,
+}
+
+/// Checks that `who` may do what `need` says on `site`, and returns the
+/// actor to audit. Runs inside the caller's transaction.
+pub fn authorize(site: &Site, t: &impl SiteRead, who: &Principal, need: Need) -> ServiceResult<Actor> {
+    let (site_id, user) = match &who.0 {
+        Kind::Operator(_) | Kind::System => return Ok(who.actor()),
+        Kind::SiteUser { site, user } => (*site, Some(*user)),
+        Kind::Method { site, .. } => (*site, None),
+    };
+    if site_id != site.id {
+        return Err(ServiceError::Forbidden(format!(
+            "you act for another site and cannot touch site {:?}",
+            site.slug
+        )));
+    }
+    if site.status == SiteStatus::Suspended {
+        return Err(ServiceError::Forbidden(format!("site {:?} is suspended", site.slug)));
+    }
+    if need == Need::Operator {
+        return Err(ServiceError::Forbidden("only an operator may do this".into()));
+    }
+    if let Some(method) = who.method_id() {
+        return authorize_method(t, method, need).map(|()| who.actor());
+    }
+    let Some(user_id) = user else {
+        return Err(ServiceError::Forbidden("unknown principal".into()));
+    };
+    let Some(user) = t.user(user_id)? else {
+        return Err(ServiceError::Forbidden("your account no longer exists".into()));
+    };
+    if user.status != UserStatus::Active {
+        return Err(ServiceError::Forbidden("your account is suspended".into()));
+    }
+    if user.site_role == SiteRole::SiteAdmin {
+        return Ok(who.actor());
+    }
+    let allowed = match need {
+        Need::Operator | Need::SiteAdmin => false,
+        Need::SiteMember => true,
+        Need::SelfOrAdmin(u) => u == user.id,
+        Need::ManageCourse(c) => has_active_role(t, c, user.id, |r| r == Role::Teacher)?,
+        Need::ViewCourse(c) => has_active_role(t, c, user.id, |_| true)?,
+    };
+    if allowed {
+        Ok(who.actor())
+    } else {
+        Err(ServiceError::Forbidden(match need {
+            Need::ManageCourse(c) => format!("you do not teach course #{c}"),
+            Need::ViewCourse(c) => format!("you are not a participant of course #{c}"),
+            _ => "this needs the site admin role".into(),
+        }))
+    }
+}
+
+fn has_active_role(
+    t: &impl SiteRead,
+    course: CourseId,
+    user: UserId,
+    ok: impl Fn(Role) -> bool,
+) -> ServiceResult<bool> {
+    Ok(t.user_course_enrolments(course, user)?
+        .iter()
+        .any(|e| e.status == EnrolmentStatus::Active && e.role.is_some_and(&ok)))
+}
+
+/// An enrolment method may act on its own course only.
+fn authorize_method(t: &impl SiteRead, method: EnrolmentMethodId, need: Need) -> ServiceResult<()> {
+    let Some(m) = t.method(method)? else {
+        return Err(ServiceError::Forbidden(format!("enrolment method #{method} no longer exists")));
+    };
+    match need {
+        Need::ManageCourse(c) | Need::ViewCourse(c) if c == m.course => Ok(()),
+        Need::SiteMember => Ok(()),
+        _ => Err(ServiceError::Forbidden(format!(
+            "enrolment method #{method} may only act on its own course #{}",
+            m.course
+        ))),
+    }
+}

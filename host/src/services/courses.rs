@@ -1,0 +1,197 @@
+//! Courses and what a home page lists.
+
+use super::auth::{Need, authorize};
+use super::error::{ServiceError, ServiceResult};
+use super::segments::SegmentSummary;
+use super::{Principal, SiteServices, matches_query, validate};
+use crate::domain::*;
+use crate::storage::site::{SiteRead, SiteTables};
+
+#[derive(Clone, Debug)]
+pub struct NewCourse {
+    pub shortname: String,
+    pub fullname: String,
+    pub group_mode: GroupMode,
+    pub force_group_mode: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CourseUpdate {
+    pub shortname: Option<String>,
+    pub fullname: Option<String>,
+    pub group_mode: Option<GroupMode>,
+    pub force_group_mode: Option<bool>,
+}
+
+/// What a site's home page shows to anyone.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct HomeOverview {
+    pub courses: Vec<Course>,
+    /// Visible segments only, with member counts.
+    pub segments: Vec<SegmentSummary>,
+}
+
+pub(crate) fn load_course(t: &impl SiteRead, id: CourseId) -> ServiceResult<Course> {
+    t.course(id)?.ok_or_else(|| ServiceError::not_found(format!("course #{id}")))
+}
+
+fn check_shortname_free(t: &SiteTables<'_>, shortname: &str, me: Option<CourseId>) -> ServiceResult<()> {
+    if let Some(other) = t.course_id_by_shortname(shortname)?
+        && Some(other) != me
+    {
+        return Err(ServiceError::duplicate(
+            "shortname",
+            format!("course #{other} already has the short name {shortname:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The plugin id of the manual enrolment method every course starts with.
+pub const MANUAL_PLUGIN: &str = "manual";
+
+impl SiteServices {
+    /// Creates a course with a manual enrolment method, as Moodle does, so
+    /// people can be enrolled by hand at once.
+    pub fn create_course(&self, who: &Principal, new: NewCourse) -> ServiceResult<Course> {
+        let shortname = validate::required_text("shortname", &new.shortname, validate::MAX_NAME)?;
+        let fullname = validate::required_text("fullname", &new.fullname, validate::MAX_NAME)?;
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            check_shortname_free(t, &shortname, None)?;
+            let course = Course {
+                id: t.new_course_id()?,
+                shortname,
+                fullname,
+                group_mode: new.group_mode,
+                force_group_mode: new.force_group_mode,
+                created_at: t.now,
+            };
+            t.put_course(&course)?;
+            let manual = EnrolmentMethod {
+                id: t.new_method_id()?,
+                course: course.id,
+                plugin: MANUAL_PLUGIN.into(),
+                name: "Manual enrolments".into(),
+                status: EnrolmentMethodStatus::Enabled,
+                config: "{}".into(),
+                created_at: t.now,
+            };
+            t.put_method(&manual)?;
+            t.audit_log(
+                actor,
+                "course.created",
+                format!("course #{} {:?}", course.id, course.shortname),
+                "course created".into(),
+            )?;
+            t.emit(SiteEvent::MethodAdded { course: course.id, method: manual.id })?;
+            Ok(course)
+        })
+    }
+
+    pub fn update_course(&self, who: &Principal, id: CourseId, update: CourseUpdate) -> ServiceResult<Course> {
+        let shortname = update
+            .shortname
+            .as_deref()
+            .map(|v| validate::required_text("shortname", v, validate::MAX_NAME))
+            .transpose()?;
+        let fullname = update
+            .fullname
+            .as_deref()
+            .map(|v| validate::required_text("fullname", v, validate::MAX_NAME))
+            .transpose()?;
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(id))?;
+            let mut course = load_course(t, id)?;
+            if let Some(v) = shortname {
+                check_shortname_free(t, &v, Some(id))?;
+                course.shortname = v;
+            }
+            if let Some(v) = fullname {
+                course.fullname = v;
+            }
+            if let Some(v) = update.group_mode {
+                course.group_mode = v;
+            }
+            if let Some(v) = update.force_group_mode {
+                course.force_group_mode = v;
+            }
+            t.put_course(&course)?;
+            t.audit_log(actor, "course.updated", format!("course #{id}"), "course updated".into())?;
+            Ok(course)
+        })
+    }
+
+    /// Deletes a course with its enrolment methods, enrolments, groups and
+    /// group memberships.
+    pub fn delete_course(&self, who: &Principal, id: CourseId) -> ServiceResult<()> {
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let course = load_course(t, id)?;
+            for group in t.course_group_list(id)? {
+                super::groups::delete_group_in(t, &group)?;
+            }
+            for method in t.course_methods_list(id)? {
+                super::enrolments::delete_method_in(t, &method)?;
+            }
+            t.delete_course_row(&course)?;
+            t.audit_log(
+                actor,
+                "course.deleted",
+                format!("course #{id} {:?}", course.shortname),
+                "course deleted".into(),
+            )?;
+            t.emit(SiteEvent::CourseDeleted { course: id })?;
+            Ok(())
+        })
+    }
+
+    pub fn get_course(&self, who: &Principal, id: CourseId) -> ServiceResult<Course> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ViewCourse(id))?;
+            load_course(t, id)
+        })
+    }
+
+    pub fn course_by_shortname(&self, who: &Principal, shortname: &str) -> ServiceResult<Course> {
+        self.read(|t| {
+            let id = t
+                .course_id_by_shortname(shortname)?
+                .ok_or_else(|| ServiceError::not_found(format!("course {shortname:?}")))?;
+            authorize(&self.site, t, who, Need::ViewCourse(id))?;
+            load_course(t, id)
+        })
+    }
+
+    /// Courses the principal may see: all for site admins, their own for
+    /// others; sorted by short name.
+    pub fn list_courses(&self, who: &Principal, query: Option<&str>) -> ServiceResult<Vec<Course>> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteMember)?;
+            let mut out = Vec::new();
+            for c in t.all_courses()? {
+                if matches_query(query, &[&c.shortname, &c.fullname])
+                    && authorize(&self.site, t, who, Need::ViewCourse(c.id)).is_ok()
+                {
+                    out.push(c);
+                }
+            }
+            out.sort_by(|a, b| a.shortname.to_lowercase().cmp(&b.shortname.to_lowercase()));
+            Ok(out)
+        })
+    }
+
+    /// What the site's public home page lists: courses and visible segments.
+    pub fn home_overview(&self) -> ServiceResult<HomeOverview> {
+        self.read(|t| {
+            let mut courses = t.all_courses()?;
+            courses.sort_by(|a, b| a.fullname.to_lowercase().cmp(&b.fullname.to_lowercase()));
+            let mut segments = Vec::new();
+            for segment in t.all_segments()?.into_iter().filter(|s| s.visible) {
+                segments.push(SegmentSummary { members: t.segment_member_count(segment.id)?, segment });
+            }
+            segments.sort_by(|a, b| a.segment.name.to_lowercase().cmp(&b.segment.name.to_lowercase()));
+            Ok(HomeOverview { courses, segments })
+        })
+    }
+}

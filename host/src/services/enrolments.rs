@@ -1,0 +1,373 @@
+//! Enrolment methods of a course and the enrolments made through them.
+
+use super::auth::{Need, authorize};
+use super::courses::load_course;
+use super::error::{ServiceError, ServiceResult};
+use super::users::load_user;
+use super::{Page, Principal, SiteServices, clamp_limit, validate};
+use crate::domain::*;
+use crate::storage::site::{SiteRead, SiteTables};
+
+#[derive(Clone, Debug)]
+pub struct NewMethod {
+    pub plugin: String,
+    /// Blank means the plugin id.
+    pub name: String,
+    /// A JSON object; the plugin validates it (once plugins run).
+    pub config: serde_json::Value,
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct MethodUpdate {
+    pub name: Option<String>,
+    pub config: Option<serde_json::Value>,
+}
+
+/// A user of a course with every enrolment they have in it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Participant {
+    pub user: User,
+    pub enrolments: Vec<Enrolment>,
+}
+
+impl Participant {
+    /// Active through at least one enrolment.
+    pub fn is_active(&self) -> bool {
+        self.enrolments.iter().any(|e| e.status == EnrolmentStatus::Active)
+    }
+}
+
+pub(crate) fn load_method(t: &impl SiteRead, id: EnrolmentMethodId) -> ServiceResult<EnrolmentMethod> {
+    t.method(id)?.ok_or_else(|| ServiceError::not_found(format!("enrolment method #{id}")))
+}
+
+fn config_text(config: &serde_json::Value) -> ServiceResult<String> {
+    if !config.is_object() {
+        return Err(ServiceError::invalid("config", "must be a JSON object"));
+    }
+    let text = config.to_string();
+    if text.len() > 64 * 1024 {
+        return Err(ServiceError::invalid("config", "is larger than 64 KiB"));
+    }
+    Ok(text)
+}
+
+/// An enrolment method acting as a principal may only change its own
+/// enrolments.
+fn check_own_method(who: &Principal, method: EnrolmentMethodId) -> ServiceResult<()> {
+    match who.method_id() {
+        Some(m) if m != method => Err(ServiceError::Forbidden(format!(
+            "enrolment method #{m} cannot change enrolments of method #{method}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Removes one enrolment; when it was the user's last in the course, also
+/// their group memberships there (a non-participant is in no group).
+pub(crate) fn unenrol_in(
+    t: &mut SiteTables<'_>,
+    actor: Actor,
+    course: CourseId,
+    user: UserId,
+    method: EnrolmentMethodId,
+    reason: &str,
+) -> ServiceResult<bool> {
+    if !t.delete_enrolment_row(course, user, method)? {
+        return Ok(false);
+    }
+    t.audit_log(actor, "enrolment.deleted", format!("user #{user} in course #{course} via method #{method}"), reason.to_owned())?;
+    t.emit(SiteEvent::UserUnenrolled { course, user, method })?;
+    if t.user_course_enrolments(course, user)?.is_empty() {
+        for group in t.user_group_ids(user)? {
+            if t.group(group)?.is_some_and(|g| g.course == course) {
+                t.delete_group_member(group, user)?;
+                t.audit_log(actor, "group.member_removed", format!("user #{user} in group #{group}"), "no longer enrolled in the course".into())?;
+                t.emit(SiteEvent::GroupMemberRemoved { group, user })?;
+            }
+        }
+    } else {
+        // Memberships this method owned go with its enrolment.
+        for group in t.user_group_ids(user)? {
+            if let Some(m) = t.group_membership(group, user)?
+                && m.owner == MembershipOwner::Method(method)
+            {
+                t.delete_group_member(group, user)?;
+                t.audit_log(actor, "group.member_removed", format!("user #{user} in group #{group}"), reason.to_owned())?;
+                t.emit(SiteEvent::GroupMemberRemoved { group, user })?;
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Deletes a method with its enrolments (used by course deletion too).
+pub(crate) fn delete_method_in(t: &mut SiteTables<'_>, method: &EnrolmentMethod) -> ServiceResult<()> {
+    let reason = format!("enrolment method {:?} deleted", method.name);
+    loop {
+        let batch = t.method_enrolment_user_ids(method.id, None, 4096)?;
+        if batch.is_empty() {
+            break;
+        }
+        for user in batch {
+            unenrol_in(t, Actor::Method(method.id), method.course, user, method.id, &reason)?;
+        }
+    }
+    t.delete_method_row(method)?;
+    t.emit(SiteEvent::MethodDeleted { course: method.course, method: method.id })?;
+    Ok(())
+}
+
+impl SiteServices {
+    pub fn add_method(&self, who: &Principal, course: CourseId, new: NewMethod) -> ServiceResult<EnrolmentMethod> {
+        let plugin = validate::required_text("plugin", &new.plugin, validate::MAX_IDNUMBER)?;
+        let name = match new.name.trim() {
+            "" => plugin.clone(),
+            n => validate::required_text("name", n, validate::MAX_NAME)?,
+        };
+        let config = config_text(&new.config)?;
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(course))?;
+            load_course(t, course)?;
+            let method = EnrolmentMethod {
+                id: t.new_method_id()?,
+                course,
+                plugin,
+                name,
+                status: if new.enabled { EnrolmentMethodStatus::Enabled } else { EnrolmentMethodStatus::Disabled },
+                config,
+                created_at: t.now,
+            };
+            t.put_method(&method)?;
+            t.audit_log(actor, "method.added", format!("enrolment method #{} in course #{course}", method.id), format!("{:?} added", method.name))?;
+            t.emit(SiteEvent::MethodAdded { course, method: method.id })?;
+            Ok(method)
+        })
+    }
+
+    pub fn update_method(&self, who: &Principal, id: EnrolmentMethodId, update: MethodUpdate) -> ServiceResult<EnrolmentMethod> {
+        let name = update
+            .name
+            .as_deref()
+            .map(|v| validate::required_text("name", v, validate::MAX_NAME))
+            .transpose()?;
+        let config = update.config.as_ref().map(config_text).transpose()?;
+        self.write(|t| {
+            let mut method = load_method(t, id)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
+            if let Some(v) = name {
+                method.name = v;
+            }
+            if let Some(v) = config {
+                method.config = v;
+            }
+            t.put_method(&method)?;
+            t.audit_log(actor, "method.updated", format!("enrolment method #{id}"), "settings changed".into())?;
+            t.emit(SiteEvent::MethodUpdated { course: method.course, method: id })?;
+            Ok(method)
+        })
+    }
+
+    pub fn set_method_status(&self, who: &Principal, id: EnrolmentMethodId, status: EnrolmentMethodStatus) -> ServiceResult<EnrolmentMethod> {
+        self.write(|t| {
+            let mut method = load_method(t, id)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
+            if method.status == status {
+                return Ok(method);
+            }
+            method.status = status;
+            t.put_method(&method)?;
+            let (action, event) = match status {
+                EnrolmentMethodStatus::Enabled => ("method.enabled", SiteEvent::MethodEnabled { course: method.course, method: id }),
+                EnrolmentMethodStatus::Disabled => ("method.disabled", SiteEvent::MethodDisabled { course: method.course, method: id }),
+            };
+            t.audit_log(actor, action, format!("enrolment method #{id}"), action.replace("method.", "method "))?;
+            t.emit(event)?;
+            Ok(method)
+        })
+    }
+
+    pub fn delete_method(&self, who: &Principal, id: EnrolmentMethodId) -> ServiceResult<()> {
+        self.write(|t| {
+            let method = load_method(t, id)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
+            delete_method_in(t, &method)?;
+            t.audit_log(actor, "method.deleted", format!("enrolment method #{id} in course #{}", method.course), format!("{:?} deleted", method.name))?;
+            Ok(())
+        })
+    }
+
+    pub fn list_methods(&self, who: &Principal, course: CourseId) -> ServiceResult<Vec<EnrolmentMethod>> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ManageCourse(course))?;
+            load_course(t, course)?;
+            Ok(t.course_methods_list(course)?)
+        })
+    }
+
+    pub fn get_method(&self, who: &Principal, id: EnrolmentMethodId) -> ServiceResult<EnrolmentMethod> {
+        self.read(|t| {
+            let method = load_method(t, id)?;
+            authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
+            Ok(method)
+        })
+    }
+
+    /// Enrols a user through a method, or re-activates (and re-roles) an
+    /// enrolment they already have through it.
+    pub fn enrol(&self, who: &Principal, method: EnrolmentMethodId, user: UserId, role: Role) -> ServiceResult<Enrolment> {
+        self.write(|t| {
+            let m = load_method(t, method)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+            check_own_method(who, method)?;
+            if m.status != EnrolmentMethodStatus::Enabled {
+                return Err(ServiceError::Conflict(format!(
+                    "enrolment method {:?} is disabled; enable it first",
+                    m.name
+                )));
+            }
+            load_user(t, user)?;
+            let target = format!("user #{user} in course #{} via method #{method}", m.course);
+            let enrolment = match t.enrolment(m.course, user, method)? {
+                Some(mut e) => {
+                    if e.status == EnrolmentStatus::Active && e.role == Some(role) {
+                        return Ok(e);
+                    }
+                    e.status = EnrolmentStatus::Active;
+                    e.role = Some(role);
+                    e.updated_at = t.now;
+                    t.put_enrolment(&e)?;
+                    t.audit_log(actor, "enrolment.reactivated", target, format!("enrolled as {}", role.label()))?;
+                    t.emit(SiteEvent::EnrolmentUpdated { course: m.course, user, method })?;
+                    e
+                }
+                None => {
+                    let e = Enrolment {
+                        course: m.course,
+                        user,
+                        method,
+                        role: Some(role),
+                        status: EnrolmentStatus::Active,
+                        created_at: t.now,
+                        updated_at: t.now,
+                    };
+                    t.put_enrolment(&e)?;
+                    t.audit_log(actor, "enrolment.created", target, format!("enrolled as {}", role.label()))?;
+                    t.emit(SiteEvent::UserEnrolled { course: m.course, user, method })?;
+                    e
+                }
+            };
+            Ok(enrolment)
+        })
+    }
+
+    /// Suspends or re-activates one enrolment; `remove_role` also drops the
+    /// role ("suspend and remove role").
+    pub fn set_enrolment_status(
+        &self,
+        who: &Principal,
+        method: EnrolmentMethodId,
+        user: UserId,
+        status: EnrolmentStatus,
+        remove_role: bool,
+    ) -> ServiceResult<Enrolment> {
+        self.write(|t| {
+            let m = load_method(t, method)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+            check_own_method(who, method)?;
+            let mut e = t
+                .enrolment(m.course, user, method)?
+                .ok_or_else(|| ServiceError::not_found(format!("enrolment of user #{user} via method #{method}")))?;
+            e.status = status;
+            if remove_role {
+                e.role = None;
+            }
+            e.updated_at = t.now;
+            t.put_enrolment(&e)?;
+            let action = match status {
+                EnrolmentStatus::Active => "enrolment.reactivated",
+                EnrolmentStatus::Suspended => "enrolment.suspended",
+            };
+            t.audit_log(actor, action, format!("user #{user} in course #{} via method #{method}", m.course), action.replace("enrolment.", "enrolment "))?;
+            t.emit(SiteEvent::EnrolmentUpdated { course: m.course, user, method })?;
+            Ok(e)
+        })
+    }
+
+    pub fn set_enrolment_role(&self, who: &Principal, method: EnrolmentMethodId, user: UserId, role: Option<Role>) -> ServiceResult<Enrolment> {
+        self.write(|t| {
+            let m = load_method(t, method)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+            check_own_method(who, method)?;
+            let mut e = t
+                .enrolment(m.course, user, method)?
+                .ok_or_else(|| ServiceError::not_found(format!("enrolment of user #{user} via method #{method}")))?;
+            e.role = role;
+            e.updated_at = t.now;
+            t.put_enrolment(&e)?;
+            let label = role.map_or("no role", Role::label);
+            t.audit_log(actor, "enrolment.role_set", format!("user #{user} in course #{} via method #{method}", m.course), format!("role set to {label}"))?;
+            t.emit(SiteEvent::EnrolmentUpdated { course: m.course, user, method })?;
+            Ok(e)
+        })
+    }
+
+    pub fn unenrol(&self, who: &Principal, method: EnrolmentMethodId, user: UserId) -> ServiceResult<()> {
+        self.write(|t| {
+            let m = load_method(t, method)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+            check_own_method(who, method)?;
+            if !unenrol_in(t, actor, m.course, user, method, "unenrolled")? {
+                return Err(ServiceError::not_found(format!("enrolment of user #{user} via method #{method}")));
+            }
+            Ok(())
+        })
+    }
+
+    /// Participants of a course in user-id order, each with all their
+    /// enrolments in it.
+    pub fn participants(&self, who: &Principal, course: CourseId, after: Option<UserId>, limit: usize) -> ServiceResult<Page<Participant, UserId>> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ViewCourse(course))?;
+            load_course(t, course)?;
+            let limit = clamp_limit(limit);
+            let mut out: Vec<Participant> = Vec::new();
+            let mut cursor = after;
+            // Fetch until limit + 1 distinct users are collected.
+            'outer: loop {
+                let rows = t.course_enrolments_page(course, cursor, 256)?;
+                if rows.is_empty() {
+                    break;
+                }
+                for e in rows {
+                    cursor = Some(e.user);
+                    match out.last_mut() {
+                        Some(p) if p.user.id == e.user => p.enrolments.push(e),
+                        _ => {
+                            if out.len() > limit {
+                                break 'outer;
+                            }
+                            out.push(Participant { user: load_user(t, e.user)?, enrolments: vec![e] });
+                        }
+                    }
+                }
+            }
+            Ok(super::page_of(out, limit, |p| p.user.id))
+        })
+    }
+
+    /// Every enrolment of one user, in any course.
+    pub fn user_enrolments(&self, who: &Principal, user: UserId) -> ServiceResult<Vec<Enrolment>> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SelfOrAdmin(user))?;
+            let mut out = Vec::new();
+            for (course, method) in t.user_enrolment_keys(user)? {
+                if let Some(e) = t.enrolment(course, user, method)? {
+                    out.push(e);
+                }
+            }
+            Ok(out)
+        })
+    }
+}

@@ -1,0 +1,63 @@
+//! The error type of every service call.
+
+use crate::domain::{CourseId, UserId};
+use crate::storage::StorageError;
+
+/// Why a service call was refused or failed. Every variant but `Storage`
+/// is the caller's to fix and carries a message fit to show them; the HTTP
+/// layer maps each variant to one status code in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The principal may not do this (wrong site, wrong role, suspended).
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// Something named by id or key does not exist in this site.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A field's value is unacceptable; `field` names the input field.
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    /// A value that must be unique is taken.
+    #[error("{field}: {message}")]
+    Duplicate { field: &'static str, message: String },
+    /// A group member must be enrolled in the group's course.
+    #[error("user #{user} is not enrolled in course #{course}; enrol them before adding them to a group")]
+    NotEnrolled { user: UserId, course: CourseId },
+    /// The change conflicts with the current state (e.g. a membership
+    /// owned by an enrolment method, a segment managed by a plugin).
+    #[error("{0}")]
+    Conflict(String),
+    /// The store failed; the detail is logged, not shown.
+    #[error("internal error")]
+    Storage(#[from] StorageError),
+}
+
+impl ServiceError {
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn duplicate(field: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Duplicate {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn not_found(what: impl std::fmt::Display) -> Self {
+        ServiceError::NotFound(what.to_string())
+    }
+
+    /// The input field this error is about, if any (for forms and JSON).
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            ServiceError::Invalid { field, .. } | ServiceError::Duplicate { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

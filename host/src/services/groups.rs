@@ -1,0 +1,268 @@
+//! Course groups and their memberships (PRODUCT §2).
+//!
+//! Each membership records its owner. A membership owned by an enrolment
+//! method is removed only by that method; a manual one is never removed by
+//! a sync. A group member must be enrolled in the group's course.
+
+use super::auth::{Need, authorize};
+use super::courses::load_course;
+use super::error::{ServiceError, ServiceResult};
+use super::users::load_user;
+use super::{Page, Principal, SiteServices, clamp_limit, validate};
+use crate::domain::*;
+use crate::storage::site::{SiteRead, SiteTables};
+
+#[derive(Clone, Debug, Default)]
+pub struct NewGroup {
+    pub name: String,
+    pub idnumber: Option<String>,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GroupUpdate {
+    pub name: Option<String>,
+    /// `Some("")` clears it.
+    pub idnumber: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct GroupSummary {
+    pub group: CourseGroup,
+    pub members: u64,
+}
+
+/// A member of a group with who added them.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct GroupMember {
+    pub user: User,
+    pub membership: GroupMembership,
+}
+
+pub(crate) fn load_group(t: &impl SiteRead, id: CourseGroupId) -> ServiceResult<CourseGroup> {
+    t.group(id)?.ok_or_else(|| ServiceError::not_found(format!("course group #{id}")))
+}
+
+fn check_unique(t: &SiteTables<'_>, g: &CourseGroup) -> ServiceResult<()> {
+    if let Some(other) = t.group_id_by_name(g.course, &g.name)?
+        && other != g.id
+    {
+        return Err(ServiceError::duplicate(
+            "name",
+            format!("the course already has a group named {:?}", g.name),
+        ));
+    }
+    if let Some(idn) = &g.idnumber
+        && let Some(other) = t.group_id_by_idnumber(g.course, idn)?
+        && other != g.id
+    {
+        return Err(ServiceError::duplicate(
+            "idnumber",
+            format!("group #{other} of this course already has the idnumber {idn:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Deletes a group with its memberships (used by course deletion too).
+pub(crate) fn delete_group_in(t: &mut SiteTables<'_>, group: &CourseGroup) -> ServiceResult<()> {
+    loop {
+        let batch = t.group_members_page(group.id, None, 4096)?;
+        if batch.is_empty() {
+            break;
+        }
+        for m in batch {
+            t.delete_group_member(group.id, m.user)?;
+        }
+    }
+    t.delete_group_row(group)?;
+    t.emit(SiteEvent::GroupDeleted { course: group.course, group: group.id })?;
+    Ok(())
+}
+
+/// The owner a new membership gets from the acting principal.
+fn owner_for(who: &Principal) -> MembershipOwner {
+    match who.method_id() {
+        Some(m) => MembershipOwner::Method(m),
+        None => MembershipOwner::Manual,
+    }
+}
+
+impl SiteServices {
+    pub fn create_group(&self, who: &Principal, course: CourseId, new: NewGroup) -> ServiceResult<CourseGroup> {
+        let name = validate::required_text("name", &new.name, validate::MAX_NAME)?;
+        let idnumber = validate::idnumber("idnumber", new.idnumber.as_deref())?;
+        let description = validate::optional_text("description", &new.description, validate::MAX_DESCRIPTION)?;
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(course))?;
+            load_course(t, course)?;
+            let group = CourseGroup { id: t.new_group_id()?, course, name, idnumber, description, created_at: t.now };
+            check_unique(t, &group)?;
+            t.put_group(&group)?;
+            t.audit_log(actor, "group.created", format!("group #{} {:?} in course #{course}", group.id, group.name), "group created".into())?;
+            Ok(group)
+        })
+    }
+
+    pub fn update_group(&self, who: &Principal, id: CourseGroupId, update: GroupUpdate) -> ServiceResult<CourseGroup> {
+        let name = update
+            .name
+            .as_deref()
+            .map(|v| validate::required_text("name", v, validate::MAX_NAME))
+            .transpose()?;
+        let idnumber = update
+            .idnumber
+            .as_deref()
+            .map(|v| validate::idnumber("idnumber", Some(v)))
+            .transpose()?;
+        let description = update
+            .description
+            .as_deref()
+            .map(|v| validate::optional_text("description", v, validate::MAX_DESCRIPTION))
+            .transpose()?;
+        self.write(|t| {
+            let mut group = load_group(t, id)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            if let Some(v) = name {
+                group.name = v;
+            }
+            if let Some(v) = idnumber {
+                group.idnumber = v;
+            }
+            if let Some(v) = description {
+                group.description = v;
+            }
+            check_unique(t, &group)?;
+            t.put_group(&group)?;
+            t.audit_log(actor, "group.updated", format!("group #{id}"), "group updated".into())?;
+            Ok(group)
+        })
+    }
+
+    pub fn delete_group(&self, who: &Principal, id: CourseGroupId) -> ServiceResult<()> {
+        self.write(|t| {
+            let group = load_group(t, id)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            delete_group_in(t, &group)?;
+            t.audit_log(actor, "group.deleted", format!("group #{id} {:?} in course #{}", group.name, group.course), "group deleted".into())?;
+            Ok(())
+        })
+    }
+
+    pub fn get_group(&self, who: &Principal, id: CourseGroupId) -> ServiceResult<GroupSummary> {
+        self.read(|t| {
+            let group = load_group(t, id)?;
+            authorize(&self.site, t, who, Need::ViewCourse(group.course))?;
+            Ok(GroupSummary { members: t.group_member_count(id)?, group })
+        })
+    }
+
+    /// Groups of a course ordered by name, with member counts.
+    pub fn list_groups(&self, who: &Principal, course: CourseId) -> ServiceResult<Vec<GroupSummary>> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ViewCourse(course))?;
+            load_course(t, course)?;
+            let mut out = Vec::new();
+            for group in t.course_group_list(course)? {
+                out.push(GroupSummary { members: t.group_member_count(group.id)?, group });
+            }
+            out.sort_by(|a, b| a.group.name.to_lowercase().cmp(&b.group.name.to_lowercase()));
+            Ok(out)
+        })
+    }
+
+    /// Adds users to a group. Each must be enrolled in the course; any who is
+    /// not fails the whole call. Existing memberships keep their owner.
+    pub fn add_group_members(&self, who: &Principal, id: CourseGroupId, users: &[UserId]) -> ServiceResult<super::segments::MembershipChange> {
+        self.write(|t| {
+            let group = load_group(t, id)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            let owner = owner_for(who);
+            let reason = format!("added to group {:?}", group.name);
+            let mut change = super::segments::MembershipChange::default();
+            for &user in users {
+                load_user(t, user)?;
+                if t.user_course_enrolments(group.course, user)?.is_empty() {
+                    return Err(ServiceError::NotEnrolled { user, course: group.course });
+                }
+                if t.group_membership(id, user)?.is_some() {
+                    change.unchanged += 1;
+                    continue;
+                }
+                t.put_group_member(&GroupMembership { group: id, user, owner, added_at: t.now })?;
+                t.audit_log(actor, "group.member_added", format!("user #{user} in group #{id}"), reason.clone())?;
+                t.emit(SiteEvent::GroupMemberAdded { group: id, user })?;
+                change.changed += 1;
+            }
+            Ok(change)
+        })
+    }
+
+    /// Removes users from a group. A membership owned by an enrolment method
+    /// can only be removed by that method; trying fails the whole call.
+    pub fn remove_group_members(&self, who: &Principal, id: CourseGroupId, users: &[UserId]) -> ServiceResult<super::segments::MembershipChange> {
+        self.write(|t| {
+            let group = load_group(t, id)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            let me = owner_for(who);
+            let reason = format!("removed from group {:?}", group.name);
+            let mut change = super::segments::MembershipChange::default();
+            for &user in users {
+                let Some(m) = t.group_membership(id, user)? else {
+                    change.unchanged += 1;
+                    continue;
+                };
+                if let MembershipOwner::Method(owner) = m.owner
+                    && me != m.owner
+                {
+                    let name = t.method(owner)?.map_or_else(|| format!("#{owner}"), |m| format!("{:?}", m.name));
+                    return Err(ServiceError::Conflict(format!(
+                        "user #{user} was added to group {:?} by enrolment method {name}; only that method can remove them",
+                        group.name
+                    )));
+                }
+                if me != MembershipOwner::Manual && m.owner == MembershipOwner::Manual {
+                    // A sync never removes a manual membership.
+                    return Err(ServiceError::Conflict(format!(
+                        "user #{user} was added to group {:?} by hand; an enrolment method cannot remove them",
+                        group.name
+                    )));
+                }
+                t.delete_group_member(id, user)?;
+                t.audit_log(actor, "group.member_removed", format!("user #{user} in group #{id}"), reason.clone())?;
+                t.emit(SiteEvent::GroupMemberRemoved { group: id, user })?;
+                change.changed += 1;
+            }
+            Ok(change)
+        })
+    }
+
+    /// Members of a group in user-id order, with the owner of each membership.
+    pub fn group_members(&self, who: &Principal, id: CourseGroupId, after: Option<UserId>, limit: usize) -> ServiceResult<Page<GroupMember, UserId>> {
+        self.read(|t| {
+            let group = load_group(t, id)?;
+            authorize(&self.site, t, who, Need::ViewCourse(group.course))?;
+            let limit = clamp_limit(limit);
+            let mut out = Vec::new();
+            for membership in t.group_members_page(id, after, limit + 1)? {
+                out.push(GroupMember { user: load_user(t, membership.user)?, membership });
+            }
+            Ok(super::page_of(out, limit, |m| m.user.id))
+        })
+    }
+
+    /// Groups of a course by name or idnumber (what CSV files name).
+    pub fn find_group(&self, who: &Principal, course: CourseId, key: &str) -> ServiceResult<CourseGroup> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ViewCourse(course))?;
+            let id = match t.group_id_by_idnumber(course, key)? {
+                Some(id) => id,
+                None => t
+                    .group_id_by_name(course, key)?
+                    .ok_or_else(|| ServiceError::not_found(format!("group {key:?} in course #{course}")))?,
+            };
+            load_group(t, id)
+        })
+    }
+}

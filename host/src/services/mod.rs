@@ -1,0 +1,267 @@
+//! Domain services: the rules of PRODUCT §2, authorisation and
+//! transactions.
+//!
+//! Every public function takes the acting [`Principal`], checks what it
+//! needs with [`auth::authorize`] inside the transaction it writes in, and
+//! writes in exactly one redb transaction (so a refused call writes
+//! nothing). Events of a change are recorded in the site's outbox in that
+//! transaction and published on the [`EventBus`] after it commits. HTTP
+//! handlers, the CLI and (later) the plugin runtime call only this layer;
+//! this layer calls only `storage`.
+
+pub mod auth;
+pub mod courses;
+pub mod enrolments;
+pub mod error;
+pub mod events;
+pub mod groups;
+pub mod password;
+pub mod segments;
+pub mod sites;
+pub mod users;
+pub mod validate;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use auth::{Need, Principal};
+pub use error::{ServiceError, ServiceResult};
+pub use events::EventBus;
+
+use crate::domain::{AuditEntry, AuditId, EventEnvelope, Site, SiteId};
+use crate::storage::pool::{SitePool, SiteStore};
+use crate::storage::registry::{RegistryRead, RegistryStore};
+use crate::storage::site::{SiteRead, SiteReadTables, SiteTables};
+
+/// The services of one host: the registry and every site it holds.
+/// Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Services {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    data_dir: PathBuf,
+    registry: RegistryStore,
+    pool: SitePool,
+    bus: EventBus,
+}
+
+impl Services {
+    /// Opens the data dir (creating it, the registry and the sites folder if
+    /// needed). Fails if another process has the registry open.
+    pub fn open(data_dir: impl Into<PathBuf>) -> ServiceResult<Self> {
+        let data_dir = data_dir.into();
+        std::fs::create_dir_all(&data_dir).map_err(|source| crate::storage::StorageError::Io {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let registry = RegistryStore::open(&data_dir.join("registry.redb"))?;
+        let pool = SitePool::new(data_dir.join("sites"))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                data_dir,
+                registry,
+                pool,
+                bus: EventBus::new(4096),
+            }),
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.inner.bus
+    }
+
+    pub(crate) fn registry(&self) -> &RegistryStore {
+        &self.inner.registry
+    }
+
+    /// The services of one site. Opens its file if needed. Authorisation
+    /// happens per call, so getting the handle reveals nothing.
+    pub fn site(&self, id: SiteId) -> ServiceResult<SiteServices> {
+        let site = self
+            .inner
+            .registry
+            .read(|t| Ok::<_, ServiceError>(t.site(id)?))?
+            .ok_or_else(|| ServiceError::not_found(format!("site #{id}")))?;
+        self.site_services(site)
+    }
+
+    /// A site by its slug (the `/s/{slug}/` prefix).
+    pub fn site_by_slug(&self, slug: &str) -> ServiceResult<SiteServices> {
+        let site = self
+            .inner
+            .registry
+            .read(|t| match t.site_id_by_slug(slug)? {
+                Some(id) => Ok::<_, ServiceError>(t.site(id)?),
+                None => Ok(None),
+            })?
+            .ok_or_else(|| ServiceError::not_found(format!("site {slug:?}")))?;
+        self.site_services(site)
+    }
+
+    /// The site a `Host` header names (port ignored), if any.
+    pub fn site_for_host(&self, host: &str) -> ServiceResult<Option<SiteServices>> {
+        let name = host_without_port(host);
+        let site = self.inner.registry.read(|t| match t.site_id_by_host(name)? {
+            Some(id) => Ok::<_, ServiceError>(t.site(id)?),
+            None => Ok(None),
+        })?;
+        site.map(|s| self.site_services(s)).transpose()
+    }
+
+    fn site_services(&self, site: Site) -> ServiceResult<SiteServices> {
+        let store = self.inner.pool.get(&site)?;
+        Ok(SiteServices {
+            site,
+            store,
+            bus: self.inner.bus.clone(),
+        })
+    }
+
+    /// Closes site files nobody used for `idle`; returns how many.
+    pub fn close_idle_sites(&self, idle: Duration) -> usize {
+        self.inner.pool.close_idle(idle)
+    }
+
+    pub fn open_site_count(&self) -> usize {
+        self.inner.pool.open_count()
+    }
+}
+
+fn host_without_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        // [::1]:8080
+        return host.split(']').next().map_or(host, |h| &h[1..]);
+    }
+    host.rsplit_once(':').map_or(host, |(h, _)| h)
+}
+
+/// The services of one site, bound to its open store.
+#[derive(Clone)]
+pub struct SiteServices {
+    site: Site,
+    store: Arc<SiteStore>,
+    bus: EventBus,
+}
+
+/// A page of results in a stable order; pass `next` back as `after` to get
+/// the following page.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Page<T, C = u64> {
+    pub items: Vec<T>,
+    pub next: Option<C>,
+}
+
+pub const MAX_PAGE: usize = 1000;
+
+pub(crate) fn clamp_limit(limit: usize) -> usize {
+    limit.clamp(1, MAX_PAGE)
+}
+
+impl SiteServices {
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    /// One write transaction; events are published after it commits.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&mut SiteTables<'_>) -> ServiceResult<T>,
+    ) -> ServiceResult<T> {
+        let (out, events) = self.store.write(f)?;
+        self.bus.publish(events);
+        Ok(out)
+    }
+
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&SiteReadTables) -> ServiceResult<T>) -> ServiceResult<T> {
+        self.store.read(f)
+    }
+
+    /// The audit log, newest first, filtered by action prefix and actor.
+    pub fn audit_log(
+        &self,
+        who: &Principal,
+        filter: &AuditFilter,
+        before: Option<AuditId>,
+        limit: usize,
+    ) -> ServiceResult<Page<AuditEntry, AuditId>> {
+        self.read(|t| {
+            auth::authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let limit = clamp_limit(limit);
+            let items = t.audit_page(before, limit + 1, |e| filter.matches(e))?;
+            Ok(page_of(items, limit, |e| e.id))
+        })
+    }
+
+    /// Committed events after `seq`, oldest first: the catch-up path of the
+    /// event stream. Operators and the host only.
+    pub fn events_after(&self, who: &Principal, seq: u64, limit: usize) -> ServiceResult<Vec<EventEnvelope>> {
+        self.read(|t| {
+            auth::authorize(&self.site, t, who, Need::Operator)?;
+            Ok(t.events_after(self.site.id, seq, clamp_limit(limit))?)
+        })
+    }
+}
+
+/// Which audit entries to show.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Keep actions starting with this, e.g. `segment.`.
+    pub action_prefix: Option<String>,
+    pub actor: Option<crate::domain::Actor>,
+    /// Keep entries whose target or reason contains this (case-insensitive).
+    pub text: Option<String>,
+}
+
+impl AuditFilter {
+    fn matches(&self, e: &AuditEntry) -> bool {
+        self.action_prefix.as_ref().is_none_or(|p| e.action.starts_with(p.as_str()))
+            && self.actor.is_none_or(|a| a == e.actor)
+            && self.text.as_ref().is_none_or(|q| {
+                let q = q.to_lowercase();
+                e.target.to_lowercase().contains(&q) || e.reason.to_lowercase().contains(&q)
+            })
+    }
+}
+
+/// Turns `limit + 1` fetched items into a page whose `next` is set only
+/// when there is more.
+pub(crate) fn page_of<T, C>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> C) -> Page<T, C> {
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(key)
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+/// Case-insensitive "contains" used by every search box.
+pub(crate) fn matches_query(query: Option<&str>, fields: &[&str]) -> bool {
+    match query.map(str::trim) {
+        None | Some("") => true,
+        Some(q) => {
+            let q = q.to_lowercase();
+            fields.iter().any(|f| f.to_lowercase().contains(&q))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn host_names_lose_their_port() {
+        assert_eq!(super::host_without_port("lms.example.org:8080"), "lms.example.org");
+        assert_eq!(super::host_without_port("localhost"), "localhost");
+        assert_eq!(super::host_without_port("[::1]:8080"), "::1");
+    }
+}

@@ -1,0 +1,309 @@
+//! User segments: site-wide sets of users for mass actions (PRODUCT §2).
+
+use super::auth::{Need, authorize};
+use super::error::{ServiceError, ServiceResult};
+use super::users::load_user;
+use super::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of, validate};
+use crate::domain::*;
+use crate::storage::site::{SiteRead, SiteTables};
+
+#[derive(Clone, Debug)]
+pub struct NewSegment {
+    pub name: String,
+    pub idnumber: Option<String>,
+    pub description: String,
+    pub visible: bool,
+    /// A plugin id that alone may change the members.
+    pub managed_by: Option<String>,
+}
+
+impl Default for NewSegment {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            idnumber: None,
+            description: String::new(),
+            visible: true,
+            managed_by: None,
+        }
+    }
+}
+
+/// Changes to a segment; `None` leaves a field as it is. `idnumber:
+/// Some("")` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct SegmentUpdate {
+    pub name: Option<String>,
+    pub idnumber: Option<String>,
+    pub description: Option<String>,
+    pub visible: Option<bool>,
+}
+
+/// A segment with its member count, as lists show it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SegmentSummary {
+    pub segment: Segment,
+    pub members: u64,
+}
+
+/// What a bulk membership change did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MembershipChange {
+    /// Users whose membership changed.
+    pub changed: u64,
+    /// Users already in the wanted state (a silent no-op).
+    pub unchanged: u64,
+}
+
+pub(crate) fn load_segment(t: &impl SiteRead, id: SegmentId) -> ServiceResult<Segment> {
+    t.segment(id)?.ok_or_else(|| ServiceError::not_found(format!("segment #{id}")))
+}
+
+fn check_idnumber_free(t: &SiteTables<'_>, idnumber: &Option<String>, me: Option<SegmentId>) -> ServiceResult<()> {
+    if let Some(idn) = idnumber
+        && let Some(other) = t.segment_id_by_idnumber(idn)?
+        && Some(other) != me
+    {
+        return Err(ServiceError::duplicate(
+            "idnumber",
+            format!("segment #{other} already has the idnumber {idn:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A managed segment's members change only through its component.
+fn check_membership_editable(t: &SiteTables<'_>, who: &Principal, segment: &Segment) -> ServiceResult<()> {
+    let Some(component) = &segment.managed_by else {
+        return Ok(());
+    };
+    let by_component = match who.method_id() {
+        Some(m) => t.method(m)?.is_some_and(|m| &m.plugin == component),
+        None => false,
+    };
+    if by_component {
+        Ok(())
+    } else {
+        Err(ServiceError::Conflict(format!(
+            "segment {:?} is managed by {component:?}; its members change only through it",
+            segment.name
+        )))
+    }
+}
+
+impl SiteServices {
+    pub fn create_segment(&self, who: &Principal, new: NewSegment) -> ServiceResult<Segment> {
+        let name = validate::required_text("name", &new.name, validate::MAX_NAME)?;
+        let idnumber = validate::idnumber("idnumber", new.idnumber.as_deref())?;
+        let description = validate::optional_text("description", &new.description, validate::MAX_DESCRIPTION)?;
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            check_idnumber_free(t, &idnumber, None)?;
+            let segment = Segment {
+                id: t.new_segment_id()?,
+                name,
+                idnumber,
+                description,
+                visible: new.visible,
+                managed_by: new.managed_by,
+                created_at: t.now,
+            };
+            t.put_segment(&segment)?;
+            t.audit_log(
+                actor,
+                "segment.created",
+                format!("segment #{} {:?}", segment.id, segment.name),
+                "segment created".into(),
+            )?;
+            Ok(segment)
+        })
+    }
+
+    pub fn update_segment(&self, who: &Principal, id: SegmentId, update: SegmentUpdate) -> ServiceResult<Segment> {
+        let name = update
+            .name
+            .as_deref()
+            .map(|v| validate::required_text("name", v, validate::MAX_NAME))
+            .transpose()?;
+        let idnumber = update
+            .idnumber
+            .as_deref()
+            .map(|v| validate::idnumber("idnumber", Some(v)))
+            .transpose()?;
+        let description = update
+            .description
+            .as_deref()
+            .map(|v| validate::optional_text("description", v, validate::MAX_DESCRIPTION))
+            .transpose()?;
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let mut segment = load_segment(t, id)?;
+            if let Some(v) = name {
+                segment.name = v;
+            }
+            if let Some(v) = idnumber {
+                check_idnumber_free(t, &v, Some(id))?;
+                segment.idnumber = v;
+            }
+            if let Some(v) = description {
+                segment.description = v;
+            }
+            if let Some(v) = update.visible {
+                segment.visible = v;
+            }
+            t.put_segment(&segment)?;
+            t.audit_log(actor, "segment.updated", format!("segment #{id} {:?}", segment.name), "segment updated".into())?;
+            Ok(segment)
+        })
+    }
+
+    /// Deletes a segment and its memberships. Enrolment methods that use it
+    /// learn of it through `SegmentDeleted` and decide what happens to their
+    /// enrolments.
+    pub fn delete_segment(&self, who: &Principal, id: SegmentId) -> ServiceResult<()> {
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let segment = load_segment(t, id)?;
+            loop {
+                let batch = t.segment_member_ids(id, None, 4096)?;
+                if batch.is_empty() {
+                    break;
+                }
+                for user in batch {
+                    t.remove_segment_member(id, user)?;
+                }
+            }
+            t.delete_segment_row(&segment)?;
+            t.audit_log(
+                actor,
+                "segment.deleted",
+                format!("segment #{id} {:?}", segment.name),
+                "segment deleted".into(),
+            )?;
+            t.emit(SiteEvent::SegmentDeleted { segment: id })?;
+            Ok(())
+        })
+    }
+
+    /// Adds users to a segment; users already in it are left alone. Any
+    /// unknown user fails the whole call.
+    pub fn add_segment_members(&self, who: &Principal, id: SegmentId, users: &[UserId]) -> ServiceResult<MembershipChange> {
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let segment = load_segment(t, id)?;
+            check_membership_editable(t, who, &segment)?;
+            let reason = format!("added to segment {:?}", segment.name);
+            let mut change = MembershipChange::default();
+            for &user in users {
+                load_user(t, user)?;
+                if t.insert_segment_member(id, user)? {
+                    change.changed += 1;
+                    t.audit_log(actor, "segment.member_added", format!("user #{user} in segment #{id}"), reason.clone())?;
+                    t.emit(SiteEvent::SegmentMemberAdded { segment: id, user })?;
+                } else {
+                    change.unchanged += 1;
+                }
+            }
+            Ok(change)
+        })
+    }
+
+    /// Removes users from a segment; non-members are left alone.
+    pub fn remove_segment_members(&self, who: &Principal, id: SegmentId, users: &[UserId]) -> ServiceResult<MembershipChange> {
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let segment = load_segment(t, id)?;
+            check_membership_editable(t, who, &segment)?;
+            let reason = format!("removed from segment {:?}", segment.name);
+            let mut change = MembershipChange::default();
+            for &user in users {
+                if t.remove_segment_member(id, user)? {
+                    change.changed += 1;
+                    t.audit_log(actor, "segment.member_removed", format!("user #{user} in segment #{id}"), reason.clone())?;
+                    t.emit(SiteEvent::SegmentMemberRemoved { segment: id, user })?;
+                } else {
+                    change.unchanged += 1;
+                }
+            }
+            Ok(change)
+        })
+    }
+
+    pub fn get_segment(&self, who: &Principal, id: SegmentId) -> ServiceResult<SegmentSummary> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let segment = load_segment(t, id)?;
+            Ok(SegmentSummary { members: t.segment_member_count(id)?, segment })
+        })
+    }
+
+    pub fn segment_by_idnumber(&self, who: &Principal, idnumber: &str) -> ServiceResult<Segment> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let id = t
+                .segment_id_by_idnumber(idnumber)?
+                .ok_or_else(|| ServiceError::not_found(format!("segment with idnumber {idnumber:?}")))?;
+            load_segment(t, id)
+        })
+    }
+
+    /// Segments ordered by name (then id), searched by name and idnumber.
+    /// `offset` pages through the sorted list.
+    pub fn list_segments(
+        &self,
+        who: &Principal,
+        query: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> ServiceResult<Page<SegmentSummary, usize>> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let limit = clamp_limit(limit);
+            let mut all: Vec<Segment> = t
+                .all_segments()?
+                .into_iter()
+                .filter(|s| matches_query(query, &[&s.name, s.idnumber.as_deref().unwrap_or("")]))
+                .collect();
+            all.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+            let total = all.len();
+            let mut items = Vec::new();
+            for segment in all.into_iter().skip(offset).take(limit) {
+                items.push(SegmentSummary { members: t.segment_member_count(segment.id)?, segment });
+            }
+            let next = (offset + limit < total).then_some(offset + limit);
+            Ok(Page { items, next })
+        })
+    }
+
+    /// Members of a segment in id order.
+    pub fn segment_members(
+        &self,
+        who: &Principal,
+        id: SegmentId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> ServiceResult<Page<User, UserId>> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            load_segment(t, id)?;
+            let limit = clamp_limit(limit);
+            let mut users = Vec::new();
+            for uid in t.segment_member_ids(id, after, limit + 1)? {
+                users.push(load_user(t, uid)?);
+            }
+            Ok(page_of(users, limit, |u| u.id))
+        })
+    }
+
+    /// The segments a user belongs to.
+    pub fn user_segments(&self, who: &Principal, user: UserId) -> ServiceResult<Vec<Segment>> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SelfOrAdmin(user))?;
+            let mut out = Vec::new();
+            for id in t.user_segment_ids(user)? {
+                out.push(load_segment(t, id)?);
+            }
+            Ok(out)
+        })
+    }
+}

@@ -1,0 +1,282 @@
+//! Users of a site: accounts, status, site role and profile fields.
+
+use std::collections::BTreeMap;
+
+use super::auth::{Need, authorize};
+use super::error::{ServiceError, ServiceResult};
+use super::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of, password, validate};
+use crate::domain::*;
+use crate::storage::site::{SiteRead, SiteTables};
+
+#[derive(Clone, Debug, Default)]
+pub struct NewUser {
+    pub username: String,
+    pub email: String,
+    pub firstname: String,
+    pub lastname: String,
+    pub password: Option<String>,
+    pub site_admin: bool,
+    pub profile: BTreeMap<String, String>,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct UserUpdate {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub firstname: Option<String>,
+    pub lastname: Option<String>,
+    pub site_admin: Option<bool>,
+    /// Fields to set; an empty value removes the field.
+    pub profile: BTreeMap<String, String>,
+}
+
+fn clean_profile(profile: &BTreeMap<String, String>) -> ServiceResult<BTreeMap<String, Option<String>>> {
+    let mut out = BTreeMap::new();
+    for (k, v) in profile {
+        let name = validate::profile_field_name(k)?;
+        let value = validate::optional_text("profile", v, validate::MAX_NAME)?;
+        out.insert(name, (!value.is_empty()).then_some(value));
+    }
+    Ok(out)
+}
+
+fn check_unique(t: &SiteTables<'_>, user: &User) -> ServiceResult<()> {
+    if let Some(other) = t.user_id_by_username(&user.username)?
+        && other != user.id
+    {
+        return Err(ServiceError::duplicate(
+            "username",
+            format!("username {:?} is taken", user.username),
+        ));
+    }
+    if let Some(other) = t.user_id_by_email(&user.email)?
+        && other != user.id
+    {
+        return Err(ServiceError::duplicate("email", format!("e-mail {:?} is taken", user.email)));
+    }
+    Ok(())
+}
+
+pub(crate) fn load_user(t: &impl SiteRead, id: UserId) -> ServiceResult<User> {
+    t.user(id)?.ok_or_else(|| ServiceError::not_found(format!("user #{id}")))
+}
+
+impl SiteServices {
+    pub fn create_user(&self, who: &Principal, new: NewUser) -> ServiceResult<User> {
+        let username = validate::username(&new.username)?;
+        let email = validate::email(&new.email)?;
+        let firstname = validate::required_text("firstname", &new.firstname, validate::MAX_NAME)?;
+        let lastname = validate::required_text("lastname", &new.lastname, validate::MAX_NAME)?;
+        let profile: BTreeMap<String, String> = clean_profile(&new.profile)?
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+        let password_hash = match &new.password {
+            Some(pw) => {
+                validate::password(pw)?;
+                Some(password::hash(pw))
+            }
+            None => None,
+        };
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let user = User {
+                id: t.new_user_id()?,
+                username,
+                email,
+                firstname,
+                lastname,
+                status: UserStatus::Active,
+                site_role: if new.site_admin { SiteRole::SiteAdmin } else { SiteRole::User },
+                profile,
+                password_hash,
+                created_at: t.now,
+                updated_at: t.now,
+            };
+            check_unique(t, &user)?;
+            t.put_user(&user)?;
+            t.audit_log(actor, "user.created", format!("user #{} {:?}", user.id, user.username), "user created".into())?;
+            t.emit(SiteEvent::UserCreated { user: user.id })?;
+            Ok(user)
+        })
+    }
+
+    pub fn update_user(&self, who: &Principal, id: UserId, update: UserUpdate) -> ServiceResult<User> {
+        let username = update.username.as_deref().map(validate::username).transpose()?;
+        let email = update.email.as_deref().map(validate::email).transpose()?;
+        let firstname = update
+            .firstname
+            .as_deref()
+            .map(|v| validate::required_text("firstname", v, validate::MAX_NAME))
+            .transpose()?;
+        let lastname = update
+            .lastname
+            .as_deref()
+            .map(|v| validate::required_text("lastname", v, validate::MAX_NAME))
+            .transpose()?;
+        let profile = clean_profile(&update.profile)?;
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let mut user = load_user(t, id)?;
+            if let Some(v) = username {
+                user.username = v;
+            }
+            if let Some(v) = email {
+                user.email = v;
+            }
+            if let Some(v) = firstname {
+                user.firstname = v;
+            }
+            if let Some(v) = lastname {
+                user.lastname = v;
+            }
+            if let Some(admin) = update.site_admin {
+                if !admin && who.site_user_id(self.site.id) == Some(id) {
+                    return Err(ServiceError::Conflict(
+                        "you cannot take the site admin role from yourself".into(),
+                    ));
+                }
+                user.site_role = if admin { SiteRole::SiteAdmin } else { SiteRole::User };
+            }
+            for (k, v) in profile {
+                match v {
+                    Some(v) => user.profile.insert(k, v),
+                    None => user.profile.remove(&k),
+                };
+            }
+            user.updated_at = t.now;
+            check_unique(t, &user)?;
+            t.put_user(&user)?;
+            t.audit_log(actor, "user.updated", format!("user #{id}"), "user updated".into())?;
+            t.emit(SiteEvent::UserUpdated { user: id })?;
+            Ok(user)
+        })
+    }
+
+    pub fn set_user_password(&self, who: &Principal, id: UserId, pw: &str) -> ServiceResult<()> {
+        validate::password(pw)?;
+        let hash = password::hash(pw);
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SelfOrAdmin(id))?;
+            let mut user = load_user(t, id)?;
+            user.password_hash = Some(hash);
+            user.updated_at = t.now;
+            t.put_user(&user)?;
+            t.audit_log(actor, "user.password_set", format!("user #{id}"), "password changed".into())?;
+            Ok(())
+        })
+    }
+
+    /// Checks a user's password; unknown users cost a hash too.
+    pub fn verify_user_password(&self, username: &str, pw: &str) -> ServiceResult<Option<User>> {
+        let user = self.read(|t| match t.user_id_by_username(username)? {
+            Some(id) => Ok(t.user(id)?),
+            None => Ok(None),
+        })?;
+        match user {
+            Some(u) => match &u.password_hash {
+                Some(h) if password::verify(pw, h) => Ok(Some(u)),
+                _ => Ok(None),
+            },
+            None => {
+                password::verify(pw, super::sites::dummy_hash());
+                Ok(None)
+            }
+        }
+    }
+
+    pub fn suspend_user(&self, who: &Principal, id: UserId) -> ServiceResult<User> {
+        self.set_user_status(who, id, UserStatus::Suspended)
+    }
+
+    pub fn reactivate_user(&self, who: &Principal, id: UserId) -> ServiceResult<User> {
+        self.set_user_status(who, id, UserStatus::Active)
+    }
+
+    fn set_user_status(&self, who: &Principal, id: UserId, status: UserStatus) -> ServiceResult<User> {
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            if who.site_user_id(self.site.id) == Some(id) && status == UserStatus::Suspended {
+                return Err(ServiceError::Conflict("you cannot suspend yourself".into()));
+            }
+            let mut user = load_user(t, id)?;
+            if user.status == status {
+                return Ok(user);
+            }
+            user.status = status;
+            user.updated_at = t.now;
+            t.put_user(&user)?;
+            let (action, event) = match status {
+                UserStatus::Suspended => ("user.suspended", SiteEvent::UserSuspended { user: id }),
+                UserStatus::Active => ("user.reactivated", SiteEvent::UserReactivated { user: id }),
+            };
+            t.audit_log(actor, action, format!("user #{id}"), action.replace("user.", "user ").replace('_', " "))?;
+            t.emit(event)?;
+            Ok(user)
+        })
+    }
+
+    /// Deletes a user with their segment memberships, enrolments and group
+    /// memberships, in one transaction.
+    pub fn delete_user(&self, who: &Principal, id: UserId) -> ServiceResult<()> {
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            if who.site_user_id(self.site.id) == Some(id) {
+                return Err(ServiceError::Conflict("you cannot delete yourself".into()));
+            }
+            let user = load_user(t, id)?;
+            let reason = format!("user {:?} deleted", user.username);
+            for segment in t.user_segment_ids(id)? {
+                t.remove_segment_member(segment, id)?;
+                t.emit(SiteEvent::SegmentMemberRemoved { segment, user: id })?;
+            }
+            for group in t.user_group_ids(id)? {
+                t.delete_group_member(group, id)?;
+            }
+            for (course, method) in t.user_enrolment_keys(id)? {
+                t.delete_enrolment_row(course, id, method)?;
+                t.emit(SiteEvent::UserUnenrolled { course, user: id, method })?;
+            }
+            t.delete_user_row(&user)?;
+            t.audit_log(actor, "user.deleted", format!("user #{id} {:?}", user.username), reason)?;
+            t.emit(SiteEvent::UserDeleted { user: id })?;
+            Ok(())
+        })
+    }
+
+    pub fn get_user(&self, who: &Principal, id: UserId) -> ServiceResult<User> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SelfOrAdmin(id))?;
+            load_user(t, id)
+        })
+    }
+
+    pub fn user_by_username(&self, who: &Principal, username: &str) -> ServiceResult<User> {
+        self.read(|t| {
+            let id = t
+                .user_id_by_username(username)?
+                .ok_or_else(|| ServiceError::not_found(format!("user {username:?}")))?;
+            authorize(&self.site, t, who, Need::SelfOrAdmin(id))?;
+            load_user(t, id)
+        })
+    }
+
+    /// Users in id order, searched by username, names and e-mail.
+    pub fn list_users(
+        &self,
+        who: &Principal,
+        query: Option<&str>,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> ServiceResult<Page<User, UserId>> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let limit = clamp_limit(limit);
+            let items = t.users_page(after, limit + 1, |u| {
+                matches_query(query, &[&u.username, &u.firstname, &u.lastname, &u.email, &u.full_name()])
+            })?;
+            Ok(page_of(items, limit, |u| u.id))
+        })
+    }
+}

@@ -1,0 +1,103 @@
+//! Schema versions and numbered migrations for both kinds of redb file.
+//!
+//! A file records its schema version in its `meta` table. Opening a file
+//! runs, in order, each migration newer than that version, each in its own
+//! write transaction that also bumps the version, so a crash between two
+//! migrations leaves a file at a well-defined older version. A file newer
+//! than this binary knows is refused rather than misread.
+//!
+//! Migration 1 creates the schema. From migration 2 on, each migration
+//! ships with a fixture file of the previous version under
+//! `host/tests/fixtures/` and a test that opens it.
+
+use redb::{ReadableDatabase, TableDefinition, WriteTransaction};
+
+use super::{Result, StorageError};
+
+/// One step from version `version - 1` to `version`.
+pub struct Migration {
+    pub version: u64,
+    pub name: &'static str,
+    pub apply: fn(&WriteTransaction) -> Result<()>,
+}
+
+pub const SITE_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "create the site schema",
+    apply: super::site::create_all_tables,
+}];
+
+pub const REGISTRY_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "create the registry schema",
+    apply: super::registry::create_all_tables,
+}];
+
+/// The schema version this binary writes.
+pub fn latest(migrations: &[Migration]) -> u64 {
+    migrations.last().map_or(0, |m| m.version)
+}
+
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta-v1");
+
+fn stored_version(db: &redb::Database) -> Result<u64> {
+    let tx = db.begin_read()?;
+    let meta = match tx.open_table(META) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(meta.get("schema_version")?.map_or(0, |g| g.value()))
+}
+
+/// Brings `db` up to the newest version in `migrations`. Returns the
+/// versions it applied.
+pub fn migrate(db: &redb::Database, path: &std::path::Path, migrations: &[Migration]) -> Result<Vec<u64>> {
+    let known = latest(migrations);
+    let found = stored_version(db)?;
+    if found > known {
+        return Err(StorageError::TooNew {
+            path: path.display().to_string(),
+            found,
+            known,
+        });
+    }
+    let mut applied = Vec::new();
+    for m in migrations.iter().filter(|m| m.version > found) {
+        let tx = db.begin_write()?;
+        (m.apply)(&tx)?;
+        tx.open_table(META)?.insert("schema_version", m.version)?;
+        tx.commit()?;
+        tracing::info!(file = %path.display(), version = m.version, "applied migration: {}", m.name);
+        applied.push(m.version);
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_file_gets_every_migration_and_a_second_open_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let db = redb::Database::create(&path).unwrap();
+        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![1]);
+        assert!(migrate(&db, &path, SITE_MIGRATIONS).unwrap().is_empty());
+        assert_eq!(stored_version(&db).unwrap(), latest(SITE_MIGRATIONS));
+    }
+
+    #[test]
+    fn a_file_from_a_newer_charon_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let db = redb::Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        tx.open_table(META).unwrap().insert("schema_version", 999).unwrap();
+        tx.commit().unwrap();
+        let err = migrate(&db, &path, SITE_MIGRATIONS).unwrap_err();
+        assert!(matches!(err, StorageError::TooNew { found: 999, .. }), "{err}");
+        assert!(err.to_string().contains("upgrade Charon"));
+    }
+}

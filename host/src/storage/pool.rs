@@ -1,0 +1,132 @@
+//! Site files opened on demand and closed when idle.
+//!
+//! A host may register hundreds of sites while only a few are busy; keeping
+//! every redb file open would cost a file handle, a page cache and memory
+//! per site. [`SitePool`] opens a site's file on first use, hands out
+//! shared [`SiteStore`] handles, and [`SitePool::close_idle`] drops files
+//! nobody has used for a while and nobody holds.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redb::ReadableDatabase;
+
+use super::site::{SiteReadTables, SiteTables};
+use super::{Result, StorageError, migrations};
+use crate::domain::{EventEnvelope, Site, SiteId};
+
+/// One open site file.
+pub struct SiteStore {
+    db: redb::Database,
+    site: SiteId,
+}
+
+impl SiteStore {
+    /// Opens (creating if needed) and migrates a site file.
+    pub fn open(path: &Path, site: SiteId) -> Result<Self> {
+        let db = super::open_database(path)?;
+        migrations::migrate(&db, path, migrations::SITE_MIGRATIONS)?;
+        Ok(Self { db, site })
+    }
+
+    pub fn site_id(&self) -> SiteId {
+        self.site
+    }
+
+    /// Runs `f` in one write transaction. It commits only if `f` returns
+    /// `Ok`; an error drops the transaction and nothing is written. Returns
+    /// the events `f` emitted, for publishing after the commit.
+    pub fn write<T, E: From<StorageError>>(
+        &self,
+        f: impl FnOnce(&mut SiteTables<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<(T, Vec<EventEnvelope>), E> {
+        let tx = self.db.begin_write().map_err(StorageError::from)?;
+        let (out, events) = {
+            let mut tables = SiteTables::open(&tx, self.site)?;
+            let out = f(&mut tables)?;
+            (out, std::mem::take(&mut tables.pending))
+        };
+        tx.commit().map_err(StorageError::from)?;
+        Ok((out, events))
+    }
+
+    /// Runs `f` on one consistent read snapshot.
+    pub fn read<T, E: From<StorageError>>(
+        &self,
+        f: impl FnOnce(&SiteReadTables) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = self.db.begin_read().map_err(StorageError::from)?;
+        let tables = SiteReadTables::open(&tx)?;
+        f(&tables)
+    }
+}
+
+struct Entry {
+    store: Arc<SiteStore>,
+    last_used: Instant,
+}
+
+/// The open site files of a host.
+pub struct SitePool {
+    dir: PathBuf,
+    open: Mutex<HashMap<SiteId, Entry>>,
+}
+
+impl SitePool {
+    /// `dir` is the folder holding `{slug}.redb` files; created if missing.
+    pub fn new(dir: PathBuf) -> Result<Self> {
+        std::fs::create_dir_all(&dir).map_err(|source| StorageError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        Ok(Self {
+            dir,
+            open: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn path_of(&self, site: &Site) -> PathBuf {
+        self.dir.join(format!("{}.redb", site.slug))
+    }
+
+    /// The store of `site`, opening its file if it is not open.
+    pub fn get(&self, site: &Site) -> Result<Arc<SiteStore>> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = open.get_mut(&site.id) {
+            entry.last_used = Instant::now();
+            return Ok(entry.store.clone());
+        }
+        // Opening under the lock keeps two requests from opening one file twice.
+        let store = Arc::new(SiteStore::open(&self.path_of(site), site.id)?);
+        open.insert(
+            site.id,
+            Entry {
+                store: store.clone(),
+                last_used: Instant::now(),
+            },
+        );
+        Ok(store)
+    }
+
+    /// Closes files unused for `idle` and not held by anyone. Returns how
+    /// many it closed.
+    pub fn close_idle(&self, idle: Duration) -> usize {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let before = open.len();
+        open.retain(|_, e| e.last_used.elapsed() < idle || Arc::strong_count(&e.store) > 1);
+        before - open.len()
+    }
+
+    /// Forgets `site`'s open file, e.g. before deleting it. The file closes
+    /// when the last holder drops its handle.
+    pub fn evict(&self, site: SiteId) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.remove(&site);
+    }
+
+    pub fn open_count(&self) -> usize {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}

@@ -1,0 +1,744 @@
+//! The tables of one site's redb file and typed access to them.
+//!
+//! Keys are big-endian integers or tuples of them, so ranges scan in id
+//! order: `(segment, user)` lists one segment's members, `(user, segment)`
+//! one user's segments. Values are postcard-encoded domain records. Every
+//! relation that is read from both ends has a reverse-index table that the
+//! write functions here keep in step; callers never touch the index tables.
+//!
+//! Reads go through the [`SiteRead`] trait, implemented by both the
+//! write-transaction tables and the read-snapshot tables, so one query is
+//! written once and serves reads inside writes too.
+
+use redb::{
+    ReadOnlyTable, ReadTransaction, ReadableTable, ReadableTableMetadata, Table, TableDefinition,
+    WriteTransaction,
+};
+
+use super::{Result, decode, encode};
+use crate::domain::*;
+
+type Bytes = &'static [u8];
+
+macro_rules! site_tables {
+    ($(
+        $(#[$doc:meta])*
+        $field:ident: $def:ident = ($name:literal, $K:ty, $V:ty);
+    )*) => {
+        /// Table definitions of a site file. Names carry a version suffix so a
+        /// migration can build a new layout beside the old one.
+        pub mod defs {
+            use super::*;
+            $(
+                $(#[$doc])*
+                pub const $def: TableDefinition<'static, $K, $V> = TableDefinition::new($name);
+            )*
+        }
+
+        /// Every table of a site, opened once in a write transaction.
+        pub struct SiteTables<'tx> {
+            $(pub(crate) $field: Table<'tx, $K, $V>,)*
+            /// Events of this transaction, in order, for publishing after commit.
+            pub(crate) pending: Vec<EventEnvelope>,
+            pub(crate) site: SiteId,
+            pub(crate) now: Timestamp,
+        }
+
+        /// Every table of a site in one read snapshot.
+        pub struct SiteReadTables {
+            $(pub(crate) $field: ReadOnlyTable<$K, $V>,)*
+        }
+
+        impl<'tx> SiteTables<'tx> {
+            pub fn open(tx: &'tx WriteTransaction, site: SiteId) -> Result<Self> {
+                Ok(Self {
+                    $($field: tx.open_table(defs::$def)?,)*
+                    pending: Vec::new(),
+                    site,
+                    now: Timestamp::now(),
+                })
+            }
+        }
+
+        impl SiteReadTables {
+            pub fn open(tx: &ReadTransaction) -> Result<Self> {
+                Ok(Self { $($field: tx.open_table(defs::$def)?,)* })
+            }
+        }
+
+        /// Creates every table (redb creates a table when a write transaction
+        /// first opens it).
+        pub(crate) fn create_all_tables(tx: &WriteTransaction) -> Result<()> {
+            $(tx.open_table(defs::$def)?;)*
+            Ok(())
+        }
+
+        /// Raw table access for [`SiteRead`]'s provided queries.
+        pub trait SiteTablesRead {
+            $(fn $field(&self) -> &impl ReadableTable<$K, $V>;)*
+        }
+
+        impl SiteTablesRead for SiteTables<'_> {
+            $(fn $field(&self) -> &impl ReadableTable<$K, $V> { &self.$field })*
+        }
+
+        impl SiteTablesRead for SiteReadTables {
+            $(fn $field(&self) -> &impl ReadableTable<$K, $V> { &self.$field })*
+        }
+    };
+}
+
+site_tables! {
+    /// `name → u64`: `schema_version` and the id counters `next.{kind}`.
+    meta: META = ("meta-v1", &'static str, u64);
+    /// `UserId → User`.
+    users: USERS = ("users-v1", u64, Bytes);
+    /// `lower-case username → UserId`.
+    users_by_username: USERS_BY_USERNAME = ("users-by-username-v1", &'static str, u64);
+    /// `lower-case email → UserId`.
+    users_by_email: USERS_BY_EMAIL = ("users-by-email-v1", &'static str, u64);
+    /// `SegmentId → Segment`.
+    segments: SEGMENTS = ("segments-v1", u64, Bytes);
+    /// `idnumber → SegmentId` (only segments that have one).
+    segments_by_idnumber: SEGMENTS_BY_IDNUMBER = ("segments-by-idnumber-v1", &'static str, u64);
+    /// `(SegmentId, UserId) → added_at millis`: the members of a segment.
+    segment_members: SEGMENT_MEMBERS = ("segment-members-v1", (u64, u64), i64);
+    /// `(UserId, SegmentId) → ()`: reverse index of `segment_members`.
+    user_segments: USER_SEGMENTS = ("user-segments-v1", (u64, u64), ());
+    /// `CourseId → Course`.
+    courses: COURSES = ("courses-v1", u64, Bytes);
+    /// `lower-case shortname → CourseId`.
+    courses_by_shortname: COURSES_BY_SHORTNAME = ("courses-by-shortname-v1", &'static str, u64);
+    /// `EnrolmentMethodId → EnrolmentMethod`.
+    methods: METHODS = ("enrolment-methods-v1", u64, Bytes);
+    /// `(CourseId, EnrolmentMethodId) → ()`: the methods of a course.
+    course_methods: COURSE_METHODS = ("course-methods-v1", (u64, u64), ());
+    /// `(CourseId, UserId, EnrolmentMethodId) → Enrolment`.
+    enrolments: ENROLMENTS = ("enrolments-v1", (u64, u64, u64), Bytes);
+    /// `(EnrolmentMethodId, UserId) → ()`: the enrolments of one method.
+    method_enrolments: METHOD_ENROLMENTS = ("method-enrolments-v1", (u64, u64), ());
+    /// `(UserId, CourseId, EnrolmentMethodId) → ()`: a user's enrolments.
+    user_enrolments: USER_ENROLMENTS = ("user-enrolments-v1", (u64, u64, u64), ());
+    /// `CourseGroupId → CourseGroup`.
+    groups: GROUPS = ("course-groups-v1", u64, Bytes);
+    /// `(CourseId, CourseGroupId) → ()`: the groups of a course.
+    course_groups: COURSE_GROUPS = ("course-groups-by-course-v1", (u64, u64), ());
+    /// `(CourseId, lower-case name) → CourseGroupId`.
+    group_names: GROUP_NAMES = ("course-group-names-v1", (u64, &'static str), u64);
+    /// `(CourseId, idnumber) → CourseGroupId`.
+    group_idnumbers: GROUP_IDNUMBERS = ("course-group-idnumbers-v1", (u64, &'static str), u64);
+    /// `(CourseGroupId, UserId) → GroupMembership`.
+    group_members: GROUP_MEMBERS = ("course-group-members-v1", (u64, u64), Bytes);
+    /// `(UserId, CourseGroupId) → ()`: reverse index of `group_members`.
+    user_groups: USER_GROUPS = ("user-course-groups-v1", (u64, u64), ());
+    /// `AuditId → AuditEntry`.
+    audit: AUDIT = ("audit-v1", u64, Bytes);
+    /// `seq → SiteEvent`: the transactional outbox of the event stream.
+    events: EVENTS = ("events-v1", u64, Bytes);
+}
+
+/// `(a, 0) ..= (a, u64::MAX)`: every pair key starting with `a`.
+fn pair_prefix(a: u64) -> std::ops::RangeInclusive<(u64, u64)> {
+    (a, 0)..=(a, u64::MAX)
+}
+
+fn pair_after(a: u64, after: Option<u64>) -> std::ops::RangeInclusive<(u64, u64)> {
+    let start = after.map_or(0, |b| b.saturating_add(1));
+    (a, start)..=(a, u64::MAX)
+}
+
+fn get_record<T: serde::de::DeserializeOwned>(
+    table: &impl ReadableTable<u64, Bytes>,
+    name: &'static str,
+    id: u64,
+) -> Result<Option<T>> {
+    match table.get(id)? {
+        Some(guard) => Ok(Some(decode(name, guard.value())?)),
+        None => Ok(None),
+    }
+}
+
+fn all_records<T: serde::de::DeserializeOwned>(
+    table: &impl ReadableTable<u64, Bytes>,
+    name: &'static str,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    for row in table.iter()? {
+        let (_, v) = row?;
+        out.push(decode(name, v.value())?);
+    }
+    Ok(out)
+}
+
+/// Typed queries over a site, written once for reads and writes alike.
+pub trait SiteRead: SiteTablesRead {
+    fn schema_version(&self) -> Result<u64> {
+        Ok(self.meta().get("schema_version")?.map_or(0, |g| g.value()))
+    }
+
+    // ------------------------------------------------------------- users
+
+    fn user(&self, id: UserId) -> Result<Option<User>> {
+        get_record(self.users(), "users", id.0)
+    }
+
+    fn user_id_by_username(&self, username: &str) -> Result<Option<UserId>> {
+        let key = username.to_lowercase();
+        Ok(self.users_by_username().get(key.as_str())?.map(|g| UserId(g.value())))
+    }
+
+    fn user_id_by_email(&self, email: &str) -> Result<Option<UserId>> {
+        let key = email.to_lowercase();
+        Ok(self.users_by_email().get(key.as_str())?.map(|g| UserId(g.value())))
+    }
+
+    /// Users in id order after `after`, keeping those `keep` accepts.
+    fn users_page(
+        &self,
+        after: Option<UserId>,
+        limit: usize,
+        mut keep: impl FnMut(&User) -> bool,
+    ) -> Result<Vec<User>> {
+        let start = after.map_or(0, |u| u.0.saturating_add(1));
+        let mut out = Vec::new();
+        for row in self.users().range(start..)? {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, v) = row?;
+            let user: User = decode("users", v.value())?;
+            if keep(&user) {
+                out.push(user);
+            }
+        }
+        Ok(out)
+    }
+
+    fn user_count(&self) -> Result<u64> {
+        Ok(self.users().len()?)
+    }
+
+    // ---------------------------------------------------------- segments
+
+    fn segment(&self, id: SegmentId) -> Result<Option<Segment>> {
+        get_record(self.segments(), "segments", id.0)
+    }
+
+    fn segment_id_by_idnumber(&self, idnumber: &str) -> Result<Option<SegmentId>> {
+        Ok(self.segments_by_idnumber().get(idnumber)?.map(|g| SegmentId(g.value())))
+    }
+
+    fn all_segments(&self) -> Result<Vec<Segment>> {
+        all_records(self.segments(), "segments")
+    }
+
+    fn is_segment_member(&self, segment: SegmentId, user: UserId) -> Result<bool> {
+        Ok(self.segment_members().get((segment.0, user.0))?.is_some())
+    }
+
+    /// Member ids of a segment in id order, after `after`.
+    fn segment_member_ids(
+        &self,
+        segment: SegmentId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<UserId>> {
+        let mut out = Vec::with_capacity(limit.min(4096));
+        for row in self.segment_members().range(pair_after(segment.0, after.map(|u| u.0)))? {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, _) = row?;
+            out.push(UserId(k.value().1));
+        }
+        Ok(out)
+    }
+
+    fn segment_member_count(&self, segment: SegmentId) -> Result<u64> {
+        let mut n = 0;
+        for row in self.segment_members().range(pair_prefix(segment.0))? {
+            row?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn user_segment_ids(&self, user: UserId) -> Result<Vec<SegmentId>> {
+        let mut out = Vec::new();
+        for row in self.user_segments().range(pair_prefix(user.0))? {
+            let (k, _) = row?;
+            out.push(SegmentId(k.value().1));
+        }
+        Ok(out)
+    }
+
+    // ----------------------------------------------------------- courses
+
+    fn course(&self, id: CourseId) -> Result<Option<Course>> {
+        get_record(self.courses(), "courses", id.0)
+    }
+
+    fn course_id_by_shortname(&self, shortname: &str) -> Result<Option<CourseId>> {
+        let key = shortname.to_lowercase();
+        Ok(self.courses_by_shortname().get(key.as_str())?.map(|g| CourseId(g.value())))
+    }
+
+    fn all_courses(&self) -> Result<Vec<Course>> {
+        all_records(self.courses(), "courses")
+    }
+
+    // -------------------------------------------------- enrolment methods
+
+    fn method(&self, id: EnrolmentMethodId) -> Result<Option<EnrolmentMethod>> {
+        get_record(self.methods(), "enrolment-methods", id.0)
+    }
+
+    fn course_methods_list(&self, course: CourseId) -> Result<Vec<EnrolmentMethod>> {
+        let mut out = Vec::new();
+        for row in self.course_methods().range(pair_prefix(course.0))? {
+            let (k, _) = row?;
+            if let Some(m) = self.method(EnrolmentMethodId(k.value().1))? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    // -------------------------------------------------------- enrolments
+
+    fn enrolment(
+        &self,
+        course: CourseId,
+        user: UserId,
+        method: EnrolmentMethodId,
+    ) -> Result<Option<Enrolment>> {
+        match self.enrolments().get((course.0, user.0, method.0))? {
+            Some(g) => Ok(Some(decode("enrolments", g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every enrolment of `user` in `course`, one per method.
+    fn user_course_enrolments(&self, course: CourseId, user: UserId) -> Result<Vec<Enrolment>> {
+        let mut out = Vec::new();
+        for row in self
+            .enrolments()
+            .range((course.0, user.0, 0)..=(course.0, user.0, u64::MAX))?
+        {
+            let (_, v) = row?;
+            out.push(decode("enrolments", v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// A participant has at least one active enrolment in the course.
+    fn is_participant(&self, course: CourseId, user: UserId) -> Result<bool> {
+        Ok(self
+            .user_course_enrolments(course, user)?
+            .iter()
+            .any(|e| e.status == EnrolmentStatus::Active))
+    }
+
+    /// Enrolments of a course ordered by user, after user `after`.
+    fn course_enrolments_page(
+        &self,
+        course: CourseId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<Enrolment>> {
+        let start = after.map_or(0, |u| u.0.saturating_add(1));
+        let mut out = Vec::new();
+        let mut last_user = None;
+        for row in self
+            .enrolments()
+            .range((course.0, start, 0)..=(course.0, u64::MAX, u64::MAX))?
+        {
+            let (k, v) = row?;
+            let user = k.value().1;
+            // Never cut one user's enrolments across two pages.
+            if out.len() >= limit && last_user != Some(user) {
+                break;
+            }
+            last_user = Some(user);
+            out.push(decode("enrolments", v.value())?);
+        }
+        Ok(out)
+    }
+
+    fn method_enrolment_user_ids(
+        &self,
+        method: EnrolmentMethodId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<UserId>> {
+        let mut out = Vec::new();
+        for row in self.method_enrolments().range(pair_after(method.0, after.map(|u| u.0)))? {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, _) = row?;
+            out.push(UserId(k.value().1));
+        }
+        Ok(out)
+    }
+
+    /// `(course, method)` of every enrolment of a user.
+    fn user_enrolment_keys(&self, user: UserId) -> Result<Vec<(CourseId, EnrolmentMethodId)>> {
+        let mut out = Vec::new();
+        for row in self
+            .user_enrolments()
+            .range((user.0, 0, 0)..=(user.0, u64::MAX, u64::MAX))?
+        {
+            let (k, _) = row?;
+            let (_, c, m) = k.value();
+            out.push((CourseId(c), EnrolmentMethodId(m)));
+        }
+        Ok(out)
+    }
+
+    // ------------------------------------------------------ course groups
+
+    fn group(&self, id: CourseGroupId) -> Result<Option<CourseGroup>> {
+        get_record(self.groups(), "course-groups", id.0)
+    }
+
+    fn group_id_by_name(&self, course: CourseId, name: &str) -> Result<Option<CourseGroupId>> {
+        let key = name.to_lowercase();
+        Ok(self
+            .group_names()
+            .get((course.0, key.as_str()))?
+            .map(|g| CourseGroupId(g.value())))
+    }
+
+    fn group_id_by_idnumber(
+        &self,
+        course: CourseId,
+        idnumber: &str,
+    ) -> Result<Option<CourseGroupId>> {
+        Ok(self
+            .group_idnumbers()
+            .get((course.0, idnumber))?
+            .map(|g| CourseGroupId(g.value())))
+    }
+
+    fn course_group_list(&self, course: CourseId) -> Result<Vec<CourseGroup>> {
+        let mut out = Vec::new();
+        for row in self.course_groups().range(pair_prefix(course.0))? {
+            let (k, _) = row?;
+            if let Some(g) = self.group(CourseGroupId(k.value().1))? {
+                out.push(g);
+            }
+        }
+        Ok(out)
+    }
+
+    fn group_membership(
+        &self,
+        group: CourseGroupId,
+        user: UserId,
+    ) -> Result<Option<GroupMembership>> {
+        match self.group_members().get((group.0, user.0))? {
+            Some(g) => Ok(Some(decode("course-group-members", g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn group_members_page(
+        &self,
+        group: CourseGroupId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<GroupMembership>> {
+        let mut out = Vec::new();
+        for row in self.group_members().range(pair_after(group.0, after.map(|u| u.0)))? {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, v) = row?;
+            out.push(decode("course-group-members", v.value())?);
+        }
+        Ok(out)
+    }
+
+    fn group_member_count(&self, group: CourseGroupId) -> Result<u64> {
+        let mut n = 0;
+        for row in self.group_members().range(pair_prefix(group.0))? {
+            row?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn user_group_ids(&self, user: UserId) -> Result<Vec<CourseGroupId>> {
+        let mut out = Vec::new();
+        for row in self.user_groups().range(pair_prefix(user.0))? {
+            let (k, _) = row?;
+            out.push(CourseGroupId(k.value().1));
+        }
+        Ok(out)
+    }
+
+    // -------------------------------------------------------------- audit
+
+    /// Audit entries newest first, before `before`.
+    fn audit_page(
+        &self,
+        before: Option<AuditId>,
+        limit: usize,
+        mut keep: impl FnMut(&AuditEntry) -> bool,
+    ) -> Result<Vec<AuditEntry>> {
+        let end = before.map_or(u64::MAX, |a| a.0);
+        let mut out = Vec::new();
+        for row in self.audit().range(..end)?.rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, v) = row?;
+            let entry: AuditEntry = decode("audit", v.value())?;
+            if keep(&entry) {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Outbox events with `seq > after`, oldest first.
+    fn events_after(&self, site: SiteId, after: u64, limit: usize) -> Result<Vec<EventEnvelope>> {
+        let mut out = Vec::new();
+        for row in self.events().range(after.saturating_add(1)..)? {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = row?;
+            out.push(EventEnvelope {
+                site,
+                seq: k.value(),
+                event: decode("events", v.value())?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl<T: SiteTablesRead> SiteRead for T {}
+
+/// Writes. Each keeps its indexes in step; none checks a domain rule.
+impl SiteTables<'_> {
+    fn next_id(&mut self, kind: &'static str) -> Result<u64> {
+        let key = match kind {
+            "user" => "next.user",
+            "segment" => "next.segment",
+            "course" => "next.course",
+            "method" => "next.method",
+            "group" => "next.group",
+            "audit" => "next.audit",
+            _ => "next.event",
+        };
+        let next = self.meta.get(key)?.map_or(1, |g| g.value());
+        self.meta.insert(key, next + 1)?;
+        Ok(next)
+    }
+
+    /// Records an event in the outbox; it reaches subscribers after commit.
+    pub(crate) fn emit(&mut self, event: SiteEvent) -> Result<()> {
+        let seq = self.next_id("event")?;
+        self.events.insert(seq, encode(&event).as_slice())?;
+        self.pending.push(EventEnvelope { site: self.site, seq, event });
+        Ok(())
+    }
+
+    pub(crate) fn audit_log(
+        &mut self,
+        actor: Actor,
+        action: &str,
+        target: String,
+        reason: String,
+    ) -> Result<AuditId> {
+        let id = AuditId(self.next_id("audit")?);
+        let entry = AuditEntry {
+            id,
+            at: self.now,
+            actor,
+            action: action.to_owned(),
+            target,
+            reason,
+        };
+        self.audit.insert(id.0, encode(&entry).as_slice())?;
+        Ok(id)
+    }
+
+    // -------------------------------------------------------------- users
+
+    pub(crate) fn new_user_id(&mut self) -> Result<UserId> {
+        Ok(UserId(self.next_id("user")?))
+    }
+
+    /// Inserts or replaces a user, moving its username/email index entries.
+    pub(crate) fn put_user(&mut self, user: &User) -> Result<()> {
+        if let Some(old) = self.user(user.id)? {
+            self.users_by_username.remove(old.username.to_lowercase().as_str())?;
+            self.users_by_email.remove(old.email.to_lowercase().as_str())?;
+        }
+        self.users.insert(user.id.0, encode(user).as_slice())?;
+        self.users_by_username.insert(user.username.to_lowercase().as_str(), user.id.0)?;
+        self.users_by_email.insert(user.email.to_lowercase().as_str(), user.id.0)?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_user_row(&mut self, user: &User) -> Result<()> {
+        self.users.remove(user.id.0)?;
+        self.users_by_username.remove(user.username.to_lowercase().as_str())?;
+        self.users_by_email.remove(user.email.to_lowercase().as_str())?;
+        Ok(())
+    }
+
+    // ----------------------------------------------------------- segments
+
+    pub(crate) fn new_segment_id(&mut self) -> Result<SegmentId> {
+        Ok(SegmentId(self.next_id("segment")?))
+    }
+
+    pub(crate) fn put_segment(&mut self, segment: &Segment) -> Result<()> {
+        if let Some(old) = self.segment(segment.id)?
+            && let Some(idn) = &old.idnumber
+        {
+            self.segments_by_idnumber.remove(idn.as_str())?;
+        }
+        self.segments.insert(segment.id.0, encode(segment).as_slice())?;
+        if let Some(idn) = &segment.idnumber {
+            self.segments_by_idnumber.insert(idn.as_str(), segment.id.0)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn delete_segment_row(&mut self, segment: &Segment) -> Result<()> {
+        self.segments.remove(segment.id.0)?;
+        if let Some(idn) = &segment.idnumber {
+            self.segments_by_idnumber.remove(idn.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// Returns false when the user already was a member.
+    pub(crate) fn insert_segment_member(&mut self, segment: SegmentId, user: UserId) -> Result<bool> {
+        let existed = self.segment_members.insert((segment.0, user.0), self.now.0)?.is_some();
+        self.user_segments.insert((user.0, segment.0), ())?;
+        Ok(!existed)
+    }
+
+    /// Returns false when the user was not a member.
+    pub(crate) fn remove_segment_member(&mut self, segment: SegmentId, user: UserId) -> Result<bool> {
+        let existed = self.segment_members.remove((segment.0, user.0))?.is_some();
+        self.user_segments.remove((user.0, segment.0))?;
+        Ok(existed)
+    }
+
+    // ------------------------------------------------------------ courses
+
+    pub(crate) fn new_course_id(&mut self) -> Result<CourseId> {
+        Ok(CourseId(self.next_id("course")?))
+    }
+
+    pub(crate) fn put_course(&mut self, course: &Course) -> Result<()> {
+        if let Some(old) = self.course(course.id)? {
+            self.courses_by_shortname.remove(old.shortname.to_lowercase().as_str())?;
+        }
+        self.courses.insert(course.id.0, encode(course).as_slice())?;
+        self.courses_by_shortname
+            .insert(course.shortname.to_lowercase().as_str(), course.id.0)?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_course_row(&mut self, course: &Course) -> Result<()> {
+        self.courses.remove(course.id.0)?;
+        self.courses_by_shortname.remove(course.shortname.to_lowercase().as_str())?;
+        Ok(())
+    }
+
+    // -------------------------------------------------- enrolment methods
+
+    pub(crate) fn new_method_id(&mut self) -> Result<EnrolmentMethodId> {
+        Ok(EnrolmentMethodId(self.next_id("method")?))
+    }
+
+    pub(crate) fn put_method(&mut self, method: &EnrolmentMethod) -> Result<()> {
+        self.methods.insert(method.id.0, encode(method).as_slice())?;
+        self.course_methods.insert((method.course.0, method.id.0), ())?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_method_row(&mut self, method: &EnrolmentMethod) -> Result<()> {
+        self.methods.remove(method.id.0)?;
+        self.course_methods.remove((method.course.0, method.id.0))?;
+        Ok(())
+    }
+
+    // --------------------------------------------------------- enrolments
+
+    pub(crate) fn put_enrolment(&mut self, e: &Enrolment) -> Result<()> {
+        self.enrolments
+            .insert((e.course.0, e.user.0, e.method.0), encode(e).as_slice())?;
+        self.method_enrolments.insert((e.method.0, e.user.0), ())?;
+        self.user_enrolments.insert((e.user.0, e.course.0, e.method.0), ())?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_enrolment_row(
+        &mut self,
+        course: CourseId,
+        user: UserId,
+        method: EnrolmentMethodId,
+    ) -> Result<bool> {
+        let existed = self.enrolments.remove((course.0, user.0, method.0))?.is_some();
+        self.method_enrolments.remove((method.0, user.0))?;
+        self.user_enrolments.remove((user.0, course.0, method.0))?;
+        Ok(existed)
+    }
+
+    // ------------------------------------------------------ course groups
+
+    pub(crate) fn new_group_id(&mut self) -> Result<CourseGroupId> {
+        Ok(CourseGroupId(self.next_id("group")?))
+    }
+
+    pub(crate) fn put_group(&mut self, group: &CourseGroup) -> Result<()> {
+        if let Some(old) = self.group(group.id)? {
+            self.group_names
+                .remove((old.course.0, old.name.to_lowercase().as_str()))?;
+            if let Some(idn) = &old.idnumber {
+                self.group_idnumbers.remove((old.course.0, idn.as_str()))?;
+            }
+        }
+        self.groups.insert(group.id.0, encode(group).as_slice())?;
+        self.course_groups.insert((group.course.0, group.id.0), ())?;
+        self.group_names
+            .insert((group.course.0, group.name.to_lowercase().as_str()), group.id.0)?;
+        if let Some(idn) = &group.idnumber {
+            self.group_idnumbers.insert((group.course.0, idn.as_str()), group.id.0)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn delete_group_row(&mut self, group: &CourseGroup) -> Result<()> {
+        self.groups.remove(group.id.0)?;
+        self.course_groups.remove((group.course.0, group.id.0))?;
+        self.group_names
+            .remove((group.course.0, group.name.to_lowercase().as_str()))?;
+        if let Some(idn) = &group.idnumber {
+            self.group_idnumbers.remove((group.course.0, idn.as_str()))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn put_group_member(&mut self, m: &GroupMembership) -> Result<()> {
+        self.group_members.insert((m.group.0, m.user.0), encode(m).as_slice())?;
+        self.user_groups.insert((m.user.0, m.group.0), ())?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_group_member(&mut self, group: CourseGroupId, user: UserId) -> Result<bool> {
+        let existed = self.group_members.remove((group.0, user.0))?.is_some();
+        self.user_groups.remove((user.0, group.0))?;
+        Ok(existed)
+    }
+}
