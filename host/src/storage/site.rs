@@ -105,6 +105,8 @@ site_tables! {
     segment_members: SEGMENT_MEMBERS = ("segment-members-v1", (u64, u64), i64);
     /// `(UserId, SegmentId) → ()`: reverse index of `segment_members`.
     user_segments: USER_SEGMENTS = ("user-segments-v1", (u64, u64), ());
+    /// `SegmentId → member count`, kept in step so lists need no scan.
+    segment_member_counts: SEGMENT_MEMBER_COUNTS = ("segment-member-counts-v1", u64, u64);
     /// `CourseId → Course`.
     courses: COURSES = ("courses-v1", u64, Bytes);
     /// `lower-case shortname → CourseId`.
@@ -131,6 +133,8 @@ site_tables! {
     group_members: GROUP_MEMBERS = ("course-group-members-v1", (u64, u64), Bytes);
     /// `(UserId, CourseGroupId) → ()`: reverse index of `group_members`.
     user_groups: USER_GROUPS = ("user-course-groups-v1", (u64, u64), ());
+    /// `CourseGroupId → member count`, kept in step so lists need no scan.
+    group_member_counts: GROUP_MEMBER_COUNTS = ("course-group-member-counts-v1", u64, u64);
     /// `AuditId → AuditEntry`.
     audit: AUDIT = ("audit-v1", u64, Bytes);
     /// `seq → SiteEvent`: the transactional outbox of the event stream.
@@ -184,12 +188,18 @@ pub trait SiteRead: SiteTablesRead {
 
     fn user_id_by_username(&self, username: &str) -> Result<Option<UserId>> {
         let key = username.to_lowercase();
-        Ok(self.users_by_username().get(key.as_str())?.map(|g| UserId(g.value())))
+        Ok(self
+            .users_by_username()
+            .get(key.as_str())?
+            .map(|g| UserId(g.value())))
     }
 
     fn user_id_by_email(&self, email: &str) -> Result<Option<UserId>> {
         let key = email.to_lowercase();
-        Ok(self.users_by_email().get(key.as_str())?.map(|g| UserId(g.value())))
+        Ok(self
+            .users_by_email()
+            .get(key.as_str())?
+            .map(|g| UserId(g.value())))
     }
 
     /// Users in id order after `after`, keeping those `keep` accepts.
@@ -225,7 +235,10 @@ pub trait SiteRead: SiteTablesRead {
     }
 
     fn segment_id_by_idnumber(&self, idnumber: &str) -> Result<Option<SegmentId>> {
-        Ok(self.segments_by_idnumber().get(idnumber)?.map(|g| SegmentId(g.value())))
+        Ok(self
+            .segments_by_idnumber()
+            .get(idnumber)?
+            .map(|g| SegmentId(g.value())))
     }
 
     fn all_segments(&self) -> Result<Vec<Segment>> {
@@ -244,7 +257,10 @@ pub trait SiteRead: SiteTablesRead {
         limit: usize,
     ) -> Result<Vec<UserId>> {
         let mut out = Vec::with_capacity(limit.min(4096));
-        for row in self.segment_members().range(pair_after(segment.0, after.map(|u| u.0)))? {
+        for row in self
+            .segment_members()
+            .range(pair_after(segment.0, after.map(|u| u.0)))?
+        {
             if out.len() >= limit {
                 break;
             }
@@ -255,12 +271,10 @@ pub trait SiteRead: SiteTablesRead {
     }
 
     fn segment_member_count(&self, segment: SegmentId) -> Result<u64> {
-        let mut n = 0;
-        for row in self.segment_members().range(pair_prefix(segment.0))? {
-            row?;
-            n += 1;
-        }
-        Ok(n)
+        Ok(self
+            .segment_member_counts()
+            .get(segment.0)?
+            .map_or(0, |g| g.value()))
     }
 
     fn user_segment_ids(&self, user: UserId) -> Result<Vec<SegmentId>> {
@@ -280,7 +294,10 @@ pub trait SiteRead: SiteTablesRead {
 
     fn course_id_by_shortname(&self, shortname: &str) -> Result<Option<CourseId>> {
         let key = shortname.to_lowercase();
-        Ok(self.courses_by_shortname().get(key.as_str())?.map(|g| CourseId(g.value())))
+        Ok(self
+            .courses_by_shortname()
+            .get(key.as_str())?
+            .map(|g| CourseId(g.value())))
     }
 
     fn all_courses(&self) -> Result<Vec<Course>> {
@@ -372,7 +389,10 @@ pub trait SiteRead: SiteTablesRead {
         limit: usize,
     ) -> Result<Vec<UserId>> {
         let mut out = Vec::new();
-        for row in self.method_enrolments().range(pair_after(method.0, after.map(|u| u.0)))? {
+        for row in self
+            .method_enrolments()
+            .range(pair_after(method.0, after.map(|u| u.0)))?
+        {
             if out.len() >= limit {
                 break;
             }
@@ -450,7 +470,10 @@ pub trait SiteRead: SiteTablesRead {
         limit: usize,
     ) -> Result<Vec<GroupMembership>> {
         let mut out = Vec::new();
-        for row in self.group_members().range(pair_after(group.0, after.map(|u| u.0)))? {
+        for row in self
+            .group_members()
+            .range(pair_after(group.0, after.map(|u| u.0)))?
+        {
             if out.len() >= limit {
                 break;
             }
@@ -461,12 +484,10 @@ pub trait SiteRead: SiteTablesRead {
     }
 
     fn group_member_count(&self, group: CourseGroupId) -> Result<u64> {
-        let mut n = 0;
-        for row in self.group_members().range(pair_prefix(group.0))? {
-            row?;
-            n += 1;
-        }
-        Ok(n)
+        Ok(self
+            .group_member_counts()
+            .get(group.0)?
+            .map_or(0, |g| g.value()))
     }
 
     fn user_group_ids(&self, user: UserId) -> Result<Vec<CourseGroupId>> {
@@ -522,7 +543,19 @@ pub trait SiteRead: SiteTablesRead {
 
 impl<T: SiteTablesRead> SiteRead for T {}
 
-/// Writes. Each keeps its indexes in step; none checks a domain rule.
+fn add_count(table: &mut Table<'_, u64, u64>, key: u64, delta: i64) -> Result<()> {
+    let current = table.get(key)?.map_or(0, |g| g.value());
+    let next = current.saturating_add_signed(delta);
+    if next == 0 {
+        table.remove(key)?;
+    } else {
+        table.insert(key, next)?;
+    }
+    Ok(())
+}
+
+/// Writes. Each keeps its indexes and counts in step; none checks a
+/// domain rule.
 impl SiteTables<'_> {
     fn next_id(&mut self, kind: &'static str) -> Result<u64> {
         let key = match kind {
@@ -543,7 +576,11 @@ impl SiteTables<'_> {
     pub(crate) fn emit(&mut self, event: SiteEvent) -> Result<()> {
         let seq = self.next_id("event")?;
         self.events.insert(seq, encode(&event).as_slice())?;
-        self.pending.push(EventEnvelope { site: self.site, seq, event });
+        self.pending.push(EventEnvelope {
+            site: self.site,
+            seq,
+            event,
+        });
         Ok(())
     }
 
@@ -576,19 +613,25 @@ impl SiteTables<'_> {
     /// Inserts or replaces a user, moving its username/email index entries.
     pub(crate) fn put_user(&mut self, user: &User) -> Result<()> {
         if let Some(old) = self.user(user.id)? {
-            self.users_by_username.remove(old.username.to_lowercase().as_str())?;
-            self.users_by_email.remove(old.email.to_lowercase().as_str())?;
+            self.users_by_username
+                .remove(old.username.to_lowercase().as_str())?;
+            self.users_by_email
+                .remove(old.email.to_lowercase().as_str())?;
         }
         self.users.insert(user.id.0, encode(user).as_slice())?;
-        self.users_by_username.insert(user.username.to_lowercase().as_str(), user.id.0)?;
-        self.users_by_email.insert(user.email.to_lowercase().as_str(), user.id.0)?;
+        self.users_by_username
+            .insert(user.username.to_lowercase().as_str(), user.id.0)?;
+        self.users_by_email
+            .insert(user.email.to_lowercase().as_str(), user.id.0)?;
         Ok(())
     }
 
     pub(crate) fn delete_user_row(&mut self, user: &User) -> Result<()> {
         self.users.remove(user.id.0)?;
-        self.users_by_username.remove(user.username.to_lowercase().as_str())?;
-        self.users_by_email.remove(user.email.to_lowercase().as_str())?;
+        self.users_by_username
+            .remove(user.username.to_lowercase().as_str())?;
+        self.users_by_email
+            .remove(user.email.to_lowercase().as_str())?;
         Ok(())
     }
 
@@ -604,15 +647,18 @@ impl SiteTables<'_> {
         {
             self.segments_by_idnumber.remove(idn.as_str())?;
         }
-        self.segments.insert(segment.id.0, encode(segment).as_slice())?;
+        self.segments
+            .insert(segment.id.0, encode(segment).as_slice())?;
         if let Some(idn) = &segment.idnumber {
-            self.segments_by_idnumber.insert(idn.as_str(), segment.id.0)?;
+            self.segments_by_idnumber
+                .insert(idn.as_str(), segment.id.0)?;
         }
         Ok(())
     }
 
     pub(crate) fn delete_segment_row(&mut self, segment: &Segment) -> Result<()> {
         self.segments.remove(segment.id.0)?;
+        self.segment_member_counts.remove(segment.id.0)?;
         if let Some(idn) = &segment.idnumber {
             self.segments_by_idnumber.remove(idn.as_str())?;
         }
@@ -620,16 +666,32 @@ impl SiteTables<'_> {
     }
 
     /// Returns false when the user already was a member.
-    pub(crate) fn insert_segment_member(&mut self, segment: SegmentId, user: UserId) -> Result<bool> {
-        let existed = self.segment_members.insert((segment.0, user.0), self.now.0)?.is_some();
+    pub(crate) fn insert_segment_member(
+        &mut self,
+        segment: SegmentId,
+        user: UserId,
+    ) -> Result<bool> {
+        if self.segment_members.get((segment.0, user.0))?.is_some() {
+            return Ok(false);
+        }
+        self.segment_members
+            .insert((segment.0, user.0), self.now.0)?;
         self.user_segments.insert((user.0, segment.0), ())?;
-        Ok(!existed)
+        add_count(&mut self.segment_member_counts, segment.0, 1)?;
+        Ok(true)
     }
 
     /// Returns false when the user was not a member.
-    pub(crate) fn remove_segment_member(&mut self, segment: SegmentId, user: UserId) -> Result<bool> {
+    pub(crate) fn remove_segment_member(
+        &mut self,
+        segment: SegmentId,
+        user: UserId,
+    ) -> Result<bool> {
         let existed = self.segment_members.remove((segment.0, user.0))?.is_some();
-        self.user_segments.remove((user.0, segment.0))?;
+        if existed {
+            self.user_segments.remove((user.0, segment.0))?;
+            add_count(&mut self.segment_member_counts, segment.0, -1)?;
+        }
         Ok(existed)
     }
 
@@ -641,9 +703,11 @@ impl SiteTables<'_> {
 
     pub(crate) fn put_course(&mut self, course: &Course) -> Result<()> {
         if let Some(old) = self.course(course.id)? {
-            self.courses_by_shortname.remove(old.shortname.to_lowercase().as_str())?;
+            self.courses_by_shortname
+                .remove(old.shortname.to_lowercase().as_str())?;
         }
-        self.courses.insert(course.id.0, encode(course).as_slice())?;
+        self.courses
+            .insert(course.id.0, encode(course).as_slice())?;
         self.courses_by_shortname
             .insert(course.shortname.to_lowercase().as_str(), course.id.0)?;
         Ok(())
@@ -651,7 +715,8 @@ impl SiteTables<'_> {
 
     pub(crate) fn delete_course_row(&mut self, course: &Course) -> Result<()> {
         self.courses.remove(course.id.0)?;
-        self.courses_by_shortname.remove(course.shortname.to_lowercase().as_str())?;
+        self.courses_by_shortname
+            .remove(course.shortname.to_lowercase().as_str())?;
         Ok(())
     }
 
@@ -662,8 +727,10 @@ impl SiteTables<'_> {
     }
 
     pub(crate) fn put_method(&mut self, method: &EnrolmentMethod) -> Result<()> {
-        self.methods.insert(method.id.0, encode(method).as_slice())?;
-        self.course_methods.insert((method.course.0, method.id.0), ())?;
+        self.methods
+            .insert(method.id.0, encode(method).as_slice())?;
+        self.course_methods
+            .insert((method.course.0, method.id.0), ())?;
         Ok(())
     }
 
@@ -679,7 +746,8 @@ impl SiteTables<'_> {
         self.enrolments
             .insert((e.course.0, e.user.0, e.method.0), encode(e).as_slice())?;
         self.method_enrolments.insert((e.method.0, e.user.0), ())?;
-        self.user_enrolments.insert((e.user.0, e.course.0, e.method.0), ())?;
+        self.user_enrolments
+            .insert((e.user.0, e.course.0, e.method.0), ())?;
         Ok(())
     }
 
@@ -689,7 +757,10 @@ impl SiteTables<'_> {
         user: UserId,
         method: EnrolmentMethodId,
     ) -> Result<bool> {
-        let existed = self.enrolments.remove((course.0, user.0, method.0))?.is_some();
+        let existed = self
+            .enrolments
+            .remove((course.0, user.0, method.0))?
+            .is_some();
         self.method_enrolments.remove((method.0, user.0))?;
         self.user_enrolments.remove((user.0, course.0, method.0))?;
         Ok(existed)
@@ -710,35 +781,55 @@ impl SiteTables<'_> {
             }
         }
         self.groups.insert(group.id.0, encode(group).as_slice())?;
-        self.course_groups.insert((group.course.0, group.id.0), ())?;
-        self.group_names
-            .insert((group.course.0, group.name.to_lowercase().as_str()), group.id.0)?;
+        self.course_groups
+            .insert((group.course.0, group.id.0), ())?;
+        self.group_names.insert(
+            (group.course.0, group.name.to_lowercase().as_str()),
+            group.id.0,
+        )?;
         if let Some(idn) = &group.idnumber {
-            self.group_idnumbers.insert((group.course.0, idn.as_str()), group.id.0)?;
+            self.group_idnumbers
+                .insert((group.course.0, idn.as_str()), group.id.0)?;
         }
         Ok(())
     }
 
     pub(crate) fn delete_group_row(&mut self, group: &CourseGroup) -> Result<()> {
         self.groups.remove(group.id.0)?;
+        self.group_member_counts.remove(group.id.0)?;
         self.course_groups.remove((group.course.0, group.id.0))?;
         self.group_names
             .remove((group.course.0, group.name.to_lowercase().as_str()))?;
         if let Some(idn) = &group.idnumber {
-            self.group_idnumbers.remove((group.course.0, idn.as_str()))?;
+            self.group_idnumbers
+                .remove((group.course.0, idn.as_str()))?;
         }
         Ok(())
     }
 
+    /// Inserts or replaces (e.g. a new owner) a membership.
     pub(crate) fn put_group_member(&mut self, m: &GroupMembership) -> Result<()> {
-        self.group_members.insert((m.group.0, m.user.0), encode(m).as_slice())?;
-        self.user_groups.insert((m.user.0, m.group.0), ())?;
+        let existed = self
+            .group_members
+            .insert((m.group.0, m.user.0), encode(m).as_slice())?
+            .is_some();
+        if !existed {
+            self.user_groups.insert((m.user.0, m.group.0), ())?;
+            add_count(&mut self.group_member_counts, m.group.0, 1)?;
+        }
         Ok(())
     }
 
-    pub(crate) fn delete_group_member(&mut self, group: CourseGroupId, user: UserId) -> Result<bool> {
+    pub(crate) fn delete_group_member(
+        &mut self,
+        group: CourseGroupId,
+        user: UserId,
+    ) -> Result<bool> {
         let existed = self.group_members.remove((group.0, user.0))?.is_some();
-        self.user_groups.remove((user.0, group.0))?;
+        if existed {
+            self.user_groups.remove((user.0, group.0))?;
+            add_count(&mut self.group_member_counts, group.0, -1)?;
+        }
         Ok(existed)
     }
 }
