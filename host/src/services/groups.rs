@@ -7,7 +7,7 @@
 use super::auth::{Need, authorize};
 use super::courses::load_course;
 use super::error::{ServiceError, ServiceResult};
-use super::users::load_user;
+use super::users::{load_user, require_user};
 use super::{Page, Principal, SiteServices, clamp_limit, validate};
 use crate::domain::*;
 use crate::storage::site::{SiteRead, SiteTables};
@@ -239,7 +239,7 @@ impl SiteServices {
             let reason = format!("added to group {:?}", group.name);
             let mut change = super::segments::MembershipChange::default();
             for &user in users {
-                load_user(t, user)?;
+                require_user(t, user)?;
                 if t.user_course_enrolments(group.course, user)?.is_empty() {
                     return Err(ServiceError::NotEnrolled {
                         user,

@@ -2,7 +2,7 @@
 
 use super::auth::{Need, authorize};
 use super::error::{ServiceError, ServiceResult};
-use super::users::load_user;
+use super::users::{load_user, require_user};
 use super::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of, validate};
 use crate::domain::*;
 use crate::storage::site::{SiteRead, SiteTables};
@@ -220,7 +220,7 @@ impl SiteServices {
             let reason = format!("added to segment {:?}", segment.name);
             let mut change = MembershipChange::default();
             for &user in users {
-                load_user(t, user)?;
+                require_user(t, user)?;
                 if t.insert_segment_member(id, user)? {
                     change.changed += 1;
                     t.audit_log(

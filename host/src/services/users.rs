@@ -65,6 +65,15 @@ fn check_unique(t: &SiteTables<'_>, user: &User) -> ServiceResult<()> {
     Ok(())
 }
 
+/// Fails with `NotFound` unless the user exists (without decoding it).
+pub(crate) fn require_user(t: &impl SiteRead, id: UserId) -> ServiceResult<()> {
+    if t.user_exists(id)? {
+        Ok(())
+    } else {
+        Err(ServiceError::not_found(format!("user #{id}")))
+    }
+}
+
 pub(crate) fn load_user(t: &impl SiteRead, id: UserId) -> ServiceResult<User> {
     t.user(id)?
         .ok_or_else(|| ServiceError::not_found(format!("user #{id}")))

@@ -46,6 +46,7 @@ impl SiteStore {
         let (out, events) = {
             let mut tables = SiteTables::open(&tx, self.site)?;
             let out = f(&mut tables)?;
+            tables.flush()?;
             (out, std::mem::take(&mut tables.pending))
         };
         tx.commit().map_err(StorageError::from)?;

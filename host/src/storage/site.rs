@@ -40,6 +40,12 @@ macro_rules! site_tables {
             $(pub(crate) $field: Table<'tx, $K, $V>,)*
             /// Events of this transaction, in order, for publishing after commit.
             pub(crate) pending: Vec<EventEnvelope>,
+            /// Id counters read once and written back by `flush`: a bulk
+            /// change must not rewrite `meta` once per row.
+            counters: [Option<u64>; Counter::ALL],
+            /// Member-count changes, applied by `flush`.
+            segment_count_deltas: std::collections::HashMap<u64, i64>,
+            group_count_deltas: std::collections::HashMap<u64, i64>,
             pub(crate) site: SiteId,
             pub(crate) now: Timestamp,
         }
@@ -54,6 +60,9 @@ macro_rules! site_tables {
                 Ok(Self {
                     $($field: tx.open_table(defs::$def)?,)*
                     pending: Vec::new(),
+                    counters: [None; Counter::ALL],
+                    segment_count_deltas: Default::default(),
+                    group_count_deltas: Default::default(),
                     site,
                     now: Timestamp::now(),
                 })
@@ -76,10 +85,23 @@ macro_rules! site_tables {
         /// Raw table access for [`SiteRead`]'s provided queries.
         pub trait SiteTablesRead {
             $(fn $field(&self) -> &impl ReadableTable<$K, $V>;)*
+
+            /// Count changes made in this transaction and not yet flushed.
+            fn pending_count_delta(&self, _kind: CountKind, _id: u64) -> i64 {
+                0
+            }
         }
 
         impl SiteTablesRead for SiteTables<'_> {
             $(fn $field(&self) -> &impl ReadableTable<$K, $V> { &self.$field })*
+
+            fn pending_count_delta(&self, kind: CountKind, id: u64) -> i64 {
+                let deltas = match kind {
+                    CountKind::SegmentMembers => &self.segment_count_deltas,
+                    CountKind::GroupMembers => &self.group_count_deltas,
+                };
+                deltas.get(&id).copied().unwrap_or(0)
+            }
         }
 
         impl SiteTablesRead for SiteReadTables {
@@ -141,6 +163,51 @@ site_tables! {
     events: EVENTS = ("events-v1", u64, Bytes);
 }
 
+/// The member counts kept per segment and per group.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CountKind {
+    SegmentMembers,
+    GroupMembers,
+}
+
+/// The id counters in `meta`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Counter {
+    User,
+    Segment,
+    Course,
+    Method,
+    Group,
+    Audit,
+    Event,
+}
+
+impl Counter {
+    const ALL: usize = 7;
+
+    fn key(self) -> &'static str {
+        match self {
+            Counter::User => "next.user",
+            Counter::Segment => "next.segment",
+            Counter::Course => "next.course",
+            Counter::Method => "next.method",
+            Counter::Group => "next.group",
+            Counter::Audit => "next.audit",
+            Counter::Event => "next.event",
+        }
+    }
+}
+
+const COUNTERS: [Counter; Counter::ALL] = [
+    Counter::User,
+    Counter::Segment,
+    Counter::Course,
+    Counter::Method,
+    Counter::Group,
+    Counter::Audit,
+    Counter::Event,
+];
+
 /// `(a, 0) ..= (a, u64::MAX)`: every pair key starting with `a`.
 fn pair_prefix(a: u64) -> std::ops::RangeInclusive<(u64, u64)> {
     (a, 0)..=(a, u64::MAX)
@@ -184,6 +251,10 @@ pub trait SiteRead: SiteTablesRead {
 
     fn user(&self, id: UserId) -> Result<Option<User>> {
         get_record(self.users(), "users", id.0)
+    }
+
+    fn user_exists(&self, id: UserId) -> Result<bool> {
+        Ok(self.users().get(id.0)?.is_some())
     }
 
     fn user_id_by_username(&self, username: &str) -> Result<Option<UserId>> {
@@ -557,24 +628,36 @@ fn add_count(table: &mut Table<'_, u64, u64>, key: u64, delta: i64) -> Result<()
 /// Writes. Each keeps its indexes and counts in step; none checks a
 /// domain rule.
 impl SiteTables<'_> {
-    fn next_id(&mut self, kind: &'static str) -> Result<u64> {
-        let key = match kind {
-            "user" => "next.user",
-            "segment" => "next.segment",
-            "course" => "next.course",
-            "method" => "next.method",
-            "group" => "next.group",
-            "audit" => "next.audit",
-            _ => "next.event",
+    fn next_id(&mut self, counter: Counter) -> Result<u64> {
+        let slot = &mut self.counters[counter as usize];
+        let next = match *slot {
+            Some(n) => n,
+            None => self.meta.get(counter.key())?.map_or(1, |g| g.value()),
         };
-        let next = self.meta.get(key)?.map_or(1, |g| g.value());
-        self.meta.insert(key, next + 1)?;
+        *slot = Some(next + 1);
         Ok(next)
+    }
+
+    /// Writes cached counters and count deltas back. `SiteStore::write`
+    /// calls it before committing.
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        for counter in COUNTERS {
+            if let Some(next) = self.counters[counter as usize].take() {
+                self.meta.insert(counter.key(), next)?;
+            }
+        }
+        for (id, delta) in std::mem::take(&mut self.segment_count_deltas) {
+            add_count(&mut self.segment_member_counts, id, delta)?;
+        }
+        for (id, delta) in std::mem::take(&mut self.group_count_deltas) {
+            add_count(&mut self.group_member_counts, id, delta)?;
+        }
+        Ok(())
     }
 
     /// Records an event in the outbox; it reaches subscribers after commit.
     pub(crate) fn emit(&mut self, event: SiteEvent) -> Result<()> {
-        let seq = self.next_id("event")?;
+        let seq = self.next_id(Counter::Event)?;
         self.events.insert(seq, encode(&event).as_slice())?;
         self.pending.push(EventEnvelope {
             site: self.site,
@@ -591,7 +674,7 @@ impl SiteTables<'_> {
         target: String,
         reason: String,
     ) -> Result<AuditId> {
-        let id = AuditId(self.next_id("audit")?);
+        let id = AuditId(self.next_id(Counter::Audit)?);
         let entry = AuditEntry {
             id,
             at: self.now,
@@ -607,7 +690,7 @@ impl SiteTables<'_> {
     // -------------------------------------------------------------- users
 
     pub(crate) fn new_user_id(&mut self) -> Result<UserId> {
-        Ok(UserId(self.next_id("user")?))
+        Ok(UserId(self.next_id(Counter::User)?))
     }
 
     /// Inserts or replaces a user, moving its username/email index entries.
@@ -638,7 +721,7 @@ impl SiteTables<'_> {
     // ----------------------------------------------------------- segments
 
     pub(crate) fn new_segment_id(&mut self) -> Result<SegmentId> {
-        Ok(SegmentId(self.next_id("segment")?))
+        Ok(SegmentId(self.next_id(Counter::Segment)?))
     }
 
     pub(crate) fn put_segment(&mut self, segment: &Segment) -> Result<()> {
@@ -659,6 +742,7 @@ impl SiteTables<'_> {
     pub(crate) fn delete_segment_row(&mut self, segment: &Segment) -> Result<()> {
         self.segments.remove(segment.id.0)?;
         self.segment_member_counts.remove(segment.id.0)?;
+        self.segment_count_deltas.remove(&segment.id.0);
         if let Some(idn) = &segment.idnumber {
             self.segments_by_idnumber.remove(idn.as_str())?;
         }
@@ -677,7 +761,7 @@ impl SiteTables<'_> {
         self.segment_members
             .insert((segment.0, user.0), self.now.0)?;
         self.user_segments.insert((user.0, segment.0), ())?;
-        add_count(&mut self.segment_member_counts, segment.0, 1)?;
+        *self.segment_count_deltas.entry(segment.0).or_default() += 1;
         Ok(true)
     }
 
@@ -690,7 +774,7 @@ impl SiteTables<'_> {
         let existed = self.segment_members.remove((segment.0, user.0))?.is_some();
         if existed {
             self.user_segments.remove((user.0, segment.0))?;
-            add_count(&mut self.segment_member_counts, segment.0, -1)?;
+            *self.segment_count_deltas.entry(segment.0).or_default() -= 1;
         }
         Ok(existed)
     }
@@ -698,7 +782,7 @@ impl SiteTables<'_> {
     // ------------------------------------------------------------ courses
 
     pub(crate) fn new_course_id(&mut self) -> Result<CourseId> {
-        Ok(CourseId(self.next_id("course")?))
+        Ok(CourseId(self.next_id(Counter::Course)?))
     }
 
     pub(crate) fn put_course(&mut self, course: &Course) -> Result<()> {
@@ -723,7 +807,7 @@ impl SiteTables<'_> {
     // -------------------------------------------------- enrolment methods
 
     pub(crate) fn new_method_id(&mut self) -> Result<EnrolmentMethodId> {
-        Ok(EnrolmentMethodId(self.next_id("method")?))
+        Ok(EnrolmentMethodId(self.next_id(Counter::Method)?))
     }
 
     pub(crate) fn put_method(&mut self, method: &EnrolmentMethod) -> Result<()> {
@@ -769,7 +853,7 @@ impl SiteTables<'_> {
     // ------------------------------------------------------ course groups
 
     pub(crate) fn new_group_id(&mut self) -> Result<CourseGroupId> {
-        Ok(CourseGroupId(self.next_id("group")?))
+        Ok(CourseGroupId(self.next_id(Counter::Group)?))
     }
 
     pub(crate) fn put_group(&mut self, group: &CourseGroup) -> Result<()> {
@@ -797,6 +881,7 @@ impl SiteTables<'_> {
     pub(crate) fn delete_group_row(&mut self, group: &CourseGroup) -> Result<()> {
         self.groups.remove(group.id.0)?;
         self.group_member_counts.remove(group.id.0)?;
+        self.group_count_deltas.remove(&group.id.0);
         self.course_groups.remove((group.course.0, group.id.0))?;
         self.group_names
             .remove((group.course.0, group.name.to_lowercase().as_str()))?;
@@ -815,7 +900,7 @@ impl SiteTables<'_> {
             .is_some();
         if !existed {
             self.user_groups.insert((m.user.0, m.group.0), ())?;
-            add_count(&mut self.group_member_counts, m.group.0, 1)?;
+            *self.group_count_deltas.entry(m.group.0).or_default() += 1;
         }
         Ok(())
     }
@@ -828,7 +913,7 @@ impl SiteTables<'_> {
         let existed = self.group_members.remove((group.0, user.0))?.is_some();
         if existed {
             self.user_groups.remove((user.0, group.0))?;
-            add_count(&mut self.group_member_counts, group.0, -1)?;
+            *self.group_count_deltas.entry(group.0).or_default() -= 1;
         }
         Ok(existed)
     }
