@@ -70,6 +70,10 @@ id_type!(
     /// An entry of a site's audit log; increases with time.
     AuditId
 );
+id_type!(
+    /// An API token in the registry.
+    ApiTokenId
+);
 
 /// Milliseconds since the Unix epoch, UTC.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -135,6 +139,32 @@ pub struct Operator {
     /// Set for the generated first password, which is shown only once.
     pub must_change_password: bool,
     pub created_at: Timestamp,
+}
+
+/// Whom an API token acts as. The service layer's authorisation applies to
+/// it unchanged.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    /// Acts as this operator, on every site.
+    Operator { operator: OperatorId },
+    /// Acts as this user of this site, with the user's roles.
+    SiteUser { site: SiteId, user: UserId },
+}
+
+/// A bearer token for the JSON API. Only a hash of the secret is stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: ApiTokenId,
+    /// What the owner calls it, e.g. "HR system sync".
+    pub name: String,
+    pub scope: TokenScope,
+    /// The first characters of the secret, to tell tokens apart in lists.
+    pub prefix: String,
+    pub created_by: Actor,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 // -------------------------------------------------------------------- site
@@ -295,7 +325,7 @@ pub struct CourseGroup {
 
 /// Who owns a group membership, and so who may remove it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "method")]
+#[serde(rename_all = "snake_case")]
 pub enum MembershipOwner {
     /// Added by a person; never removed by a sync.
     Manual,
@@ -315,7 +345,7 @@ pub struct GroupMembership {
 
 /// Who made a change, as the audit log records it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+#[serde(rename_all = "snake_case")]
 pub enum Actor {
     Operator(OperatorId),
     User(UserId),
@@ -356,7 +386,7 @@ pub struct AuditEntry {
 /// Events are written to the site's outbox in the same transaction as the
 /// change, so a consumer that was down can catch up from a sequence number.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type")]
+#[serde(rename_all = "snake_case")]
 pub enum SiteEvent {
     UserCreated {
         user: UserId,

@@ -18,6 +18,7 @@ pub mod groups;
 pub mod password;
 pub mod segments;
 pub mod sites;
+pub mod tokens;
 pub mod users;
 pub mod validate;
 
@@ -49,6 +50,7 @@ struct Inner {
     registry: RegistryStore,
     pool: SitePool,
     bus: EventBus,
+    last_used: tokens::LastUsed,
 }
 
 impl Services {
@@ -68,6 +70,7 @@ impl Services {
                 registry,
                 pool,
                 bus: EventBus::new(4096),
+                last_used: tokens::LastUsed::default(),
             }),
         })
     }
@@ -82,6 +85,10 @@ impl Services {
 
     pub(crate) fn registry(&self) -> &RegistryStore {
         &self.inner.registry
+    }
+
+    fn last_used(&self) -> &tokens::LastUsed {
+        &self.inner.last_used
     }
 
     /// The services of one site. Opens its file if needed. Authorisation

@@ -294,6 +294,7 @@ impl Services {
         let site = self.find_site(who, key)?;
         self.registry().write(|t| {
             t.delete_site_row(&site)?;
+            t.delete_site_api_tokens(site.id)?;
             Ok::<_, ServiceError>(())
         })?;
         self.inner.pool.evict(site.id);

@@ -7,7 +7,7 @@ use redb::{
 };
 
 use super::{Result, decode, encode, migrations};
-use crate::domain::{Operator, OperatorId, Site, SiteId};
+use crate::domain::{ApiToken, ApiTokenId, Operator, OperatorId, Site, SiteId};
 
 /// `name → u64`: `schema_version` and the counters `next.site`, `next.operator`.
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta-v1");
@@ -23,7 +23,15 @@ const OPERATORS: TableDefinition<u64, &[u8]> = TableDefinition::new("operators-v
 const OPERATORS_BY_USERNAME: TableDefinition<&str, u64> =
     TableDefinition::new("operators-by-username-v1");
 
+/// `ApiTokenId → ApiToken`.
+const API_TOKENS: TableDefinition<u64, &[u8]> = TableDefinition::new("api-tokens-v1");
+/// `SHA-256 of the secret → ApiTokenId`.
+const API_TOKENS_BY_HASH: TableDefinition<&[u8], u64> =
+    TableDefinition::new("api-tokens-by-hash-v1");
+
 pub(crate) fn create_all_tables(tx: &WriteTransaction) -> Result<()> {
+    tx.open_table(API_TOKENS)?;
+    tx.open_table(API_TOKENS_BY_HASH)?;
     tx.open_table(META)?;
     tx.open_table(SITES)?;
     tx.open_table(SITES_BY_SLUG)?;
@@ -76,6 +84,8 @@ pub struct RegistryTables<'tx> {
     sites_by_host: Table<'tx, &'static str, u64>,
     operators: Table<'tx, u64, &'static [u8]>,
     operators_by_username: Table<'tx, &'static str, u64>,
+    api_tokens: Table<'tx, u64, &'static [u8]>,
+    api_tokens_by_hash: Table<'tx, &'static [u8], u64>,
 }
 
 pub struct RegistryReadTables {
@@ -84,6 +94,8 @@ pub struct RegistryReadTables {
     sites_by_host: ReadOnlyTable<&'static str, u64>,
     operators: ReadOnlyTable<u64, &'static [u8]>,
     operators_by_username: ReadOnlyTable<&'static str, u64>,
+    api_tokens: ReadOnlyTable<u64, &'static [u8]>,
+    api_tokens_by_hash: ReadOnlyTable<&'static [u8], u64>,
 }
 
 impl RegistryReadTables {
@@ -94,6 +106,8 @@ impl RegistryReadTables {
             sites_by_host: tx.open_table(SITES_BY_HOST)?,
             operators: tx.open_table(OPERATORS)?,
             operators_by_username: tx.open_table(OPERATORS_BY_USERNAME)?,
+            api_tokens: tx.open_table(API_TOKENS)?,
+            api_tokens_by_hash: tx.open_table(API_TOKENS_BY_HASH)?,
         })
     }
 }
@@ -105,6 +119,31 @@ pub trait RegistryRead {
     fn sites_by_host_table(&self) -> &impl ReadableTable<&'static str, u64>;
     fn operators_table(&self) -> &impl ReadableTable<u64, &'static [u8]>;
     fn operators_by_username_table(&self) -> &impl ReadableTable<&'static str, u64>;
+    fn api_tokens_table(&self) -> &impl ReadableTable<u64, &'static [u8]>;
+    fn api_tokens_by_hash_table(&self) -> &impl ReadableTable<&'static [u8], u64>;
+
+    fn api_token(&self, id: ApiTokenId) -> Result<Option<ApiToken>> {
+        match self.api_tokens_table().get(id.0)? {
+            Some(g) => Ok(Some(decode("api-tokens", g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn api_token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiToken>> {
+        match self.api_tokens_by_hash_table().get(hash)? {
+            Some(g) => self.api_token(ApiTokenId(g.value())),
+            None => Ok(None),
+        }
+    }
+
+    fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        let mut out = Vec::new();
+        for row in self.api_tokens_table().iter()? {
+            let (_, v) = row?;
+            out.push(decode("api-tokens", v.value())?);
+        }
+        Ok(out)
+    }
 
     fn site(&self, id: SiteId) -> Result<Option<Site>> {
         match self.sites_table().get(id.0)? {
@@ -180,6 +219,12 @@ impl RegistryRead for RegistryReadTables {
     fn operators_by_username_table(&self) -> &impl ReadableTable<&'static str, u64> {
         &self.operators_by_username
     }
+    fn api_tokens_table(&self) -> &impl ReadableTable<u64, &'static [u8]> {
+        &self.api_tokens
+    }
+    fn api_tokens_by_hash_table(&self) -> &impl ReadableTable<&'static [u8], u64> {
+        &self.api_tokens_by_hash
+    }
 }
 
 impl RegistryRead for RegistryTables<'_> {
@@ -198,6 +243,12 @@ impl RegistryRead for RegistryTables<'_> {
     fn operators_by_username_table(&self) -> &impl ReadableTable<&'static str, u64> {
         &self.operators_by_username
     }
+    fn api_tokens_table(&self) -> &impl ReadableTable<u64, &'static [u8]> {
+        &self.api_tokens
+    }
+    fn api_tokens_by_hash_table(&self) -> &impl ReadableTable<&'static [u8], u64> {
+        &self.api_tokens_by_hash
+    }
 }
 
 impl<'tx> RegistryTables<'tx> {
@@ -209,6 +260,8 @@ impl<'tx> RegistryTables<'tx> {
             sites_by_host: tx.open_table(SITES_BY_HOST)?,
             operators: tx.open_table(OPERATORS)?,
             operators_by_username: tx.open_table(OPERATORS_BY_USERNAME)?,
+            api_tokens: tx.open_table(API_TOKENS)?,
+            api_tokens_by_hash: tx.open_table(API_TOKENS_BY_HASH)?,
         })
     }
 
@@ -249,6 +302,34 @@ impl<'tx> RegistryTables<'tx> {
         for h in &site.hostnames {
             self.sites_by_host.remove(h.to_lowercase().as_str())?;
         }
+        Ok(())
+    }
+
+    pub(crate) fn new_api_token_id(&mut self) -> Result<ApiTokenId> {
+        Ok(ApiTokenId(self.next_id("next.api_token")?))
+    }
+
+    /// Inserts or replaces a token; `hash` is indexed on first insert.
+    pub(crate) fn put_api_token(&mut self, token: &ApiToken, hash: Option<&[u8]>) -> Result<()> {
+        self.api_tokens
+            .insert(token.id.0, encode(token).as_slice())?;
+        if let Some(hash) = hash {
+            self.api_tokens_by_hash.insert(hash, token.id.0)?;
+        }
+        Ok(())
+    }
+
+    /// Removes every token acting on `site` (when the site is deleted).
+    pub(crate) fn delete_site_api_tokens(&mut self, site: SiteId) -> Result<()> {
+        let doomed: Vec<u64> = self
+            .api_tokens()?
+            .into_iter()
+            .filter(|t| matches!(t.scope, crate::domain::TokenScope::SiteUser { site: s, .. } if s == site))
+            .map(|t| t.id.0)
+            .collect();
+        self.api_tokens.retain(|id, _| !doomed.contains(&id))?;
+        self.api_tokens_by_hash
+            .retain(|_, id| !doomed.contains(&id))?;
         Ok(())
     }
 

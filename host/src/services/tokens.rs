@@ -1,0 +1,377 @@
+//! API tokens: bearer credentials for the JSON API.
+//!
+//! A token is 32 random bytes shown once as `chr_` + hex. The registry keeps
+//! only its SHA-256 (a fast hash is right here: the secret has 256 bits of
+//! entropy, so there is nothing to brute-force, and every API request
+//! verifies one). A token acts as an operator or as one user of one site;
+//! the service layer's authorisation then applies unchanged, so a token
+//! of site A can do on site B exactly what its user could: nothing.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use super::auth::{Need, Principal, authorize};
+use super::error::{ServiceError, ServiceResult};
+use super::{Services, validate};
+use crate::domain::*;
+use crate::storage::registry::RegistryRead;
+
+pub const TOKEN_PREFIX: &str = "chr_";
+
+/// How often a token's last-used time is written back at most: every API
+/// request must not become a registry write.
+const LAST_USED_RESOLUTION: Duration = Duration::from_secs(60);
+
+/// What a caller asks for when creating a token.
+#[derive(Clone, Debug)]
+pub struct NewToken {
+    pub name: String,
+    pub scope: TokenScope,
+}
+
+/// A created token and its secret, which is never shown again.
+#[derive(Clone, Debug)]
+pub struct CreatedToken {
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+fn hash_secret(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+fn generate_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{TOKEN_PREFIX}{hex}")
+}
+
+/// Last-used times not yet written, per token.
+#[derive(Default)]
+pub(crate) struct LastUsed {
+    written: Mutex<HashMap<ApiTokenId, Instant>>,
+}
+
+impl Services {
+    /// Creates a token. Operators may create any token; a site admin only
+    /// tokens acting as users of their own site.
+    pub fn create_token(&self, who: &Principal, new: NewToken) -> ServiceResult<CreatedToken> {
+        let name = validate::required_text("name", &new.name, validate::MAX_NAME)?;
+        match new.scope {
+            TokenScope::Operator { operator } => {
+                // An operator creates tokens acting as themselves only.
+                if !who.is_operator() || who.operator_id().is_some_and(|me| me != operator) {
+                    return Err(ServiceError::Forbidden(
+                        "only an operator may create a token acting as themselves".into(),
+                    ));
+                }
+                let exists = self
+                    .registry()
+                    .read(|t| Ok::<_, ServiceError>(t.operator(operator)?.is_some()))?;
+                if !exists {
+                    return Err(ServiceError::not_found(format!("operator #{operator}")));
+                }
+            }
+            TokenScope::SiteUser { site, user } => {
+                let s = self.site(site)?;
+                s.read(|t| {
+                    authorize(s.site(), t, who, Need::SiteAdmin)?;
+                    super::users::require_user(t, user)
+                })?;
+            }
+        }
+        let secret = generate_secret();
+        let hash = hash_secret(&secret);
+        let token = self.registry().write(|t| {
+            let token = ApiToken {
+                id: t.new_api_token_id()?,
+                name,
+                scope: new.scope,
+                prefix: secret.chars().take(TOKEN_PREFIX.len() + 6).collect(),
+                created_by: who.actor(),
+                created_at: Timestamp::now(),
+                last_used_at: None,
+                revoked_at: None,
+            };
+            t.put_api_token(&token, Some(&hash))?;
+            Ok::<_, ServiceError>(token)
+        })?;
+        if let TokenScope::SiteUser { site, .. } = token.scope {
+            self.site(site)?.write(|t| {
+                t.audit_log(
+                    who.actor(),
+                    "token.created",
+                    format!("API token #{} {:?}", token.id, token.name),
+                    "API token created".into(),
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(CreatedToken { token, secret })
+    }
+
+    /// Tokens the principal may see: every token for operators, the
+    /// tokens of their site for site admins. Never the secrets.
+    pub fn list_tokens(
+        &self,
+        who: &Principal,
+        site: Option<SiteId>,
+    ) -> ServiceResult<Vec<ApiToken>> {
+        let all = self
+            .registry()
+            .read(|t| Ok::<_, ServiceError>(t.api_tokens()?))?;
+        match site {
+            None if who.is_operator() => Ok(all),
+            None => Err(ServiceError::Forbidden(
+                "only an operator may list every token".into(),
+            )),
+            Some(site) => {
+                let s = self.site(site)?;
+                s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+                Ok(all
+                    .into_iter()
+                    .filter(
+                        |t| matches!(t.scope, TokenScope::SiteUser { site: s, .. } if s == site),
+                    )
+                    .collect())
+            }
+        }
+    }
+
+    /// Revokes a token at once; later requests with it get 401.
+    pub fn revoke_token(&self, who: &Principal, id: ApiTokenId) -> ServiceResult<ApiToken> {
+        let token = self
+            .registry()
+            .read(|t| Ok::<_, ServiceError>(t.api_token(id)?))?
+            .ok_or_else(|| ServiceError::not_found(format!("API token #{id}")))?;
+        match token.scope {
+            TokenScope::Operator { .. } if !who.is_operator() => {
+                return Err(ServiceError::Forbidden(
+                    "only an operator may revoke an operator token".into(),
+                ));
+            }
+            TokenScope::SiteUser { site, .. } if !who.is_operator() => {
+                let s = self.site(site)?;
+                s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+            }
+            _ => {}
+        }
+        let token = self.registry().write(|t| {
+            let mut token = t
+                .api_token(id)?
+                .ok_or_else(|| ServiceError::not_found(format!("API token #{id}")))?;
+            if token.revoked_at.is_none() {
+                token.revoked_at = Some(Timestamp::now());
+                t.put_api_token(&token, None)?;
+            }
+            Ok::<_, ServiceError>(token)
+        })?;
+        if let TokenScope::SiteUser { site, .. } = token.scope {
+            self.site(site)?.write(|t| {
+                t.audit_log(
+                    who.actor(),
+                    "token.revoked",
+                    format!("API token #{id} {:?}", token.name),
+                    "API token revoked".into(),
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(token)
+    }
+
+    /// The principal a bearer secret stands for, or `None` for an unknown
+    /// or revoked token. Records the last-used time (at most once a minute).
+    pub fn authenticate_token(&self, secret: &str) -> ServiceResult<Option<(ApiToken, Principal)>> {
+        if !secret.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let hash = hash_secret(secret);
+        let Some(token) = self
+            .registry()
+            .read(|t| Ok::<_, ServiceError>(t.api_token_by_hash(&hash)?))?
+        else {
+            return Ok(None);
+        };
+        if token.revoked_at.is_some() {
+            return Ok(None);
+        }
+        self.touch_token(&token)?;
+        let principal = match token.scope {
+            TokenScope::Operator { operator } => Principal::operator(operator),
+            TokenScope::SiteUser { site, user } => Principal::site_user(site, user),
+        };
+        Ok(Some((token, principal)))
+    }
+
+    fn touch_token(&self, token: &ApiToken) -> ServiceResult<()> {
+        {
+            let mut written = self
+                .last_used()
+                .written
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if written
+                .get(&token.id)
+                .is_some_and(|at| at.elapsed() < LAST_USED_RESOLUTION)
+            {
+                return Ok(());
+            }
+            written.insert(token.id, Instant::now());
+        }
+        self.registry().write(|t| {
+            if let Some(mut current) = t.api_token(token.id)? {
+                current.last_used_at = Some(Timestamp::now());
+                t.put_api_token(&current, None)?;
+            }
+            Ok::<_, ServiceError>(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::testing::TestSite;
+
+    fn site_token(fx: &TestSite) -> CreatedToken {
+        let scope = TokenScope::SiteUser {
+            site: fx.site.site().id,
+            user: fx.admin_id,
+        };
+        fx.services
+            .create_token(
+                &fx.admin,
+                NewToken {
+                    name: "HR sync".into(),
+                    scope,
+                },
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn a_token_authenticates_as_its_user_until_revoked() {
+        let fx = TestSite::new();
+        let created = site_token(&fx);
+        assert!(created.secret.starts_with(TOKEN_PREFIX));
+        let (token, principal) = fx
+            .services
+            .authenticate_token(&created.secret)
+            .unwrap()
+            .unwrap();
+        assert_eq!(principal, fx.admin);
+        assert_eq!(token.id, created.token.id);
+        let listed = fx
+            .services
+            .list_tokens(&fx.admin, Some(fx.site.site().id))
+            .unwrap();
+        assert!(listed[0].last_used_at.is_some(), "last use is recorded");
+
+        fx.services
+            .revoke_token(&fx.admin, created.token.id)
+            .unwrap();
+        assert!(
+            fx.services
+                .authenticate_token(&created.secret)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn unknown_and_malformed_secrets_authenticate_nobody() {
+        let fx = TestSite::new();
+        site_token(&fx);
+        assert!(
+            fx.services
+                .authenticate_token("chr_0000")
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            fx.services
+                .authenticate_token("Bearer x")
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn learners_cannot_mint_tokens_and_admins_not_for_other_sites() {
+        let fx = TestSite::new();
+        let scope = TokenScope::SiteUser {
+            site: fx.site.site().id,
+            user: fx.learners[0],
+        };
+        let err = fx
+            .services
+            .create_token(
+                &fx.learner(0),
+                NewToken {
+                    name: "x".into(),
+                    scope,
+                },
+            )
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::Forbidden(_)), "{err}");
+
+        let other = fx
+            .services
+            .create_site(
+                &Principal::system(),
+                crate::services::sites::NewSite {
+                    slug: "other".into(),
+                    name: "Other".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let scope = TokenScope::SiteUser {
+            site: other.id,
+            user: fx.admin_id,
+        };
+        let err = fx
+            .services
+            .create_token(
+                &fx.admin,
+                NewToken {
+                    name: "x".into(),
+                    scope,
+                },
+            )
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::Forbidden(_)), "{err}");
+        let err = fx
+            .services
+            .list_tokens(&fx.admin, Some(other.id))
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::Forbidden(_)), "{err}");
+    }
+
+    #[test]
+    fn deleting_a_site_deletes_its_tokens() {
+        let fx = TestSite::new();
+        let created = site_token(&fx);
+        fx.services
+            .delete_site(&Principal::system(), &fx.site.site().slug)
+            .unwrap();
+        assert!(
+            fx.services
+                .authenticate_token(&created.secret)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            fx.services
+                .list_tokens(&Principal::system(), None)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
