@@ -4,5 +4,6 @@
 
 pub mod demo;
 pub mod domain;
+pub mod http;
 pub mod services;
 pub mod storage;

@@ -1,0 +1,319 @@
+//! The control API: how `charon site …` reaches a running server.
+//!
+//! The server holds the registry file's exclusive lock, so a second process
+//! cannot open it; the CLI asks the server instead. On start the server
+//! writes `DATA/control.json` (mode 0600) with its address, a fresh random
+//! token and its pid; on a graceful stop it removes the file. Whoever can
+//! read the data dir can read the token, which matches who could open the
+//! files directly when no server runs: filesystem access is the credential.
+//!
+//! Requests under `/control/v1/` need `Authorization: Bearer <token>`
+//! (compared in constant time) and a connection from this machine. The
+//! token stands for the operator at the console, so handlers act as
+//! [`Services::console_operator`](crate::services::Services::console_operator);
+//! the services check, as for any operator, what that may do.
+
+use std::fs;
+use std::future::Future;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::JsonPayloadError;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::{AppState, HttpError, JsonError, blocking};
+use crate::demo::{self, DemoReport};
+use crate::domain::Site;
+use crate::services::Principal;
+use crate::services::sites::NewSite;
+
+/// The control file's name inside the data dir.
+pub const CONTROL_FILE_NAME: &str = "control.json";
+
+/// Control requests are small; anything bigger is refused before parsing.
+const MAX_BODY: usize = 16 * 1024;
+
+/// What a running server tells the console: where it listens and the
+/// token that opens its control API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlFile {
+    /// An address of the server reachable from this machine.
+    pub addr: SocketAddr,
+    pub token: String,
+    pub pid: u32,
+}
+
+impl ControlFile {
+    pub fn path(data_dir: &Path) -> PathBuf {
+        data_dir.join(CONTROL_FILE_NAME)
+    }
+
+    /// The control file of `data_dir`, if there is one. A file that cannot
+    /// be parsed is an `InvalidData` error.
+    pub fn read(data_dir: &Path) -> io::Result<Option<ControlFile>> {
+        match fs::read(Self::path(data_dir)) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes the file readable by its owner only. It is written under a
+    /// temporary name and renamed, so a reader never sees half of it.
+    pub(crate) fn write(&self, data_dir: &Path) -> io::Result<()> {
+        let path = Self::path(data_dir);
+        let tmp = data_dir.join(format!("{CONTROL_FILE_NAME}.tmp"));
+        // A leftover temporary file may have other permissions; `mode`
+        // applies only to files it creates.
+        match fs::remove_file(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp)?;
+        let json = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
+        file.write_all(&json)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, &path)
+    }
+
+    /// Removes the control file; a missing file is fine.
+    pub fn remove(data_dir: &Path) -> io::Result<()> {
+        match fs::remove_file(Self::path(data_dir)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The secret that opens the control API.
+#[derive(Clone)]
+pub struct ControlToken(String);
+
+impl ControlToken {
+    /// 256 random bits from the OS-seeded CSPRNG, as hex.
+    pub fn generate() -> Self {
+        use rand::Rng;
+        let bytes: [u8; 32] = rand::rng().random();
+        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Compares in time independent of where the strings differ, so the
+    /// token cannot be guessed byte by byte from response times. (Its
+    /// length is not secret: every token is 64 hex digits.)
+    pub fn matches(&self, presented: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), presented.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl std::fmt::Debug for ControlToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ControlToken(…)")
+    }
+}
+
+/// `POST /control/v1/sites`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSiteRequest {
+    pub slug: String,
+    pub name: String,
+    #[serde(default)]
+    pub hostnames: Vec<String>,
+    #[serde(default)]
+    pub brand_colour: Option<String>,
+}
+
+impl From<CreateSiteRequest> for NewSite {
+    fn from(r: CreateSiteRequest) -> Self {
+        NewSite {
+            slug: r.slug,
+            name: r.name,
+            hostnames: r.hostnames,
+            brand_colour: r.brand_colour,
+        }
+    }
+}
+
+/// `GET /control/v1/sites`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteList {
+    pub sites: Vec<Site>,
+}
+
+/// `GET /control/v1/status`: which server answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlStatus {
+    pub version: String,
+    pub pid: u32,
+    pub data_dir: String,
+}
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    let json = web::JsonConfig::default()
+        .limit(MAX_BODY)
+        .error_handler(|e, _| {
+            let e = match e {
+                JsonPayloadError::Overflow { limit }
+                | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+                    HttpError::PayloadTooLarge { limit }
+                }
+                other => {
+                    HttpError::BadRequest(format!("the body is not the expected JSON: {other}"))
+                }
+            };
+            JsonError(e).into()
+        });
+    cfg.service(
+        web::scope("/control/v1")
+            .app_data(json)
+            .route("/status", web::get().to(status))
+            .route("/sites", web::get().to(list_sites))
+            .route("/sites", web::post().to(create_site))
+            .route("/sites/{key}", web::delete().to(delete_site))
+            .route("/sites/{key}/suspend", web::post().to(suspend_site))
+            .route("/sites/{key}/resume", web::post().to(resume_site))
+            .route("/sites/{key}/demo", web::post().to(load_demo))
+            .default_service(web::to(no_such_endpoint)),
+    );
+}
+
+async fn no_such_endpoint() -> Result<HttpResponse, JsonError> {
+    Err(HttpError::NoSuchPage.into())
+}
+
+/// The operator at the console, proven by the control token.
+pub(crate) struct ConsoleOperator {
+    principal: Principal,
+    state: web::Data<AppState>,
+}
+
+impl FromRequest for ConsoleOperator {
+    type Error = JsonError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, JsonError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let checked = check_token(req);
+        Box::pin(async move {
+            let state = checked?;
+            let services = state.services().clone();
+            let principal = blocking(move || services.console_operator()).await?;
+            Ok(ConsoleOperator { principal, state })
+        })
+    }
+}
+
+fn check_token(req: &HttpRequest) -> Result<web::Data<AppState>, JsonError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| HttpError::Internal("AppState is not registered".into()))?;
+    // Without a token the control API does not exist on this server.
+    let Some(token) = &state.control_token else {
+        return Err(HttpError::NoSuchPage.into());
+    };
+    // Defence in depth behind the token: a reverse proxy or an open port
+    // must not expose the console. The server's own address counts as this
+    // machine when it listens on a non-loopback interface.
+    let local = req.app_config().local_addr().ip();
+    match req.peer_addr() {
+        Some(peer) if peer.ip().is_loopback() || peer.ip() == local => {}
+        _ => return Err(HttpError::NotLocal.into()),
+    }
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match presented {
+        Some(p) if token.matches(p) => Ok(state),
+        _ => Err(HttpError::Unauthorized.into()),
+    }
+}
+
+async fn status(op: ConsoleOperator) -> web::Json<ControlStatus> {
+    web::Json(ControlStatus {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        pid: std::process::id(),
+        data_dir: op.state.services().data_dir().display().to_string(),
+    })
+}
+
+async fn list_sites(op: ConsoleOperator) -> Result<web::Json<SiteList>, JsonError> {
+    let services = op.state.services().clone();
+    let sites = blocking(move || services.list_sites(&op.principal)).await?;
+    Ok(web::Json(SiteList { sites }))
+}
+
+async fn create_site(
+    op: ConsoleOperator,
+    body: web::Json<CreateSiteRequest>,
+) -> Result<HttpResponse, JsonError> {
+    let services = op.state.services().clone();
+    let new = NewSite::from(body.into_inner());
+    let site = blocking(move || services.create_site(&op.principal, new)).await?;
+    Ok(HttpResponse::Created().json(site))
+}
+
+async fn suspend_site(
+    op: ConsoleOperator,
+    key: web::Path<String>,
+) -> Result<web::Json<Site>, JsonError> {
+    let services = op.state.services().clone();
+    let site = blocking(move || services.suspend_site(&op.principal, &key)).await?;
+    Ok(web::Json(site))
+}
+
+async fn resume_site(
+    op: ConsoleOperator,
+    key: web::Path<String>,
+) -> Result<web::Json<Site>, JsonError> {
+    let services = op.state.services().clone();
+    let site = blocking(move || services.resume_site(&op.principal, &key)).await?;
+    Ok(web::Json(site))
+}
+
+async fn delete_site(
+    op: ConsoleOperator,
+    key: web::Path<String>,
+) -> Result<web::Json<Site>, JsonError> {
+    let services = op.state.services().clone();
+    let site = blocking(move || services.delete_site(&op.principal, &key)).await?;
+    Ok(web::Json(site))
+}
+
+async fn load_demo(
+    op: ConsoleOperator,
+    key: web::Path<String>,
+) -> Result<web::Json<DemoReport>, JsonError> {
+    let services = op.state.services().clone();
+    let report = blocking(move || demo::load_into(&services, &op.principal, &key)).await?;
+    Ok(web::Json(report))
+}

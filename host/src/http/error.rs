@@ -1,0 +1,189 @@
+//! The one error type of the HTTP layer and the single place where a
+//! [`ServiceError`] becomes a status code.
+//!
+//! Status codes of service errors:
+//!
+//! | service error | status |
+//! |---|---|
+//! | `Forbidden` | 403 |
+//! | `NotFound` | 404 |
+//! | `Invalid`, `Duplicate`, `NotEnrolled` | 422: the request was well-formed but its content breaks a rule; the user can fix it and resend. 400 is kept for requests the server cannot read at all (malformed JSON, wrong content type). |
+//! | `Conflict` | 409 |
+//! | `Storage` | 500; the detail goes to the log only |
+//!
+//! Pages render [`HttpError`] as `error.html` in the base layout; the
+//! control API wraps it in [`JsonError`] to answer
+//! `{"error":{"code":…,"message":…,"field":…}}`. Both share the status, the
+//! code and the public message defined here.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+
+use crate::services::ServiceError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// Neither the `Host` header nor the `/s/{slug}/` prefix names a site.
+    #[error("no site answers to {0:?}")]
+    UnknownSite(String),
+    /// The site exists but an operator suspended it.
+    #[error("{name} is suspended")]
+    SiteSuspended { name: String },
+    /// No route matches the path.
+    #[error("there is no page at this address")]
+    NoSuchPage,
+    /// The control API needs `Authorization: Bearer <token>`.
+    #[error("a valid control token is required (Authorization: Bearer …)")]
+    Unauthorized,
+    /// The control API answers only to connections from this machine.
+    #[error("the control API answers only to connections from this machine")]
+    NotLocal,
+    /// The request could not be read (malformed JSON, wrong content type).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// A fault of the server itself; the detail is logged, never shown.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl HttpError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            HttpError::Service(e) => match e {
+                ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+                ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+                ServiceError::Invalid { .. }
+                | ServiceError::Duplicate { .. }
+                | ServiceError::NotEnrolled { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                ServiceError::Conflict(_) => StatusCode::CONFLICT,
+                ServiceError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            HttpError::UnknownSite(_) | HttpError::NoSuchPage => StatusCode::NOT_FOUND,
+            HttpError::SiteSuspended { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            HttpError::Unauthorized => StatusCode::UNAUTHORIZED,
+            HttpError::NotLocal => StatusCode::FORBIDDEN,
+            HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            HttpError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable machine-readable name for clients to match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HttpError::Service(e) => match e {
+                ServiceError::Forbidden(_) => "forbidden",
+                ServiceError::NotFound(_) => "not_found",
+                ServiceError::Invalid { .. } => "invalid",
+                ServiceError::Duplicate { .. } => "duplicate",
+                ServiceError::NotEnrolled { .. } => "not_enrolled",
+                ServiceError::Conflict(_) => "conflict",
+                ServiceError::Storage(_) => "internal",
+            },
+            HttpError::UnknownSite(_) => "unknown_site",
+            HttpError::SiteSuspended { .. } => "site_suspended",
+            HttpError::NoSuchPage => "not_found",
+            HttpError::Unauthorized => "unauthorized",
+            HttpError::NotLocal => "not_local",
+            HttpError::BadRequest(_) => "bad_request",
+            HttpError::PayloadTooLarge { .. } => "payload_too_large",
+            HttpError::Internal(_) => "internal",
+        }
+    }
+
+    /// The input field the error is about, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            HttpError::Service(e) => e.field(),
+            _ => None,
+        }
+    }
+
+    /// What the client is told. Internals never appear here.
+    pub fn public_message(&self) -> String {
+        match self {
+            HttpError::Service(ServiceError::Invalid { message, .. })
+            | HttpError::Service(ServiceError::Duplicate { message, .. }) => message.clone(),
+            HttpError::Service(ServiceError::Storage(_)) | HttpError::Internal(_) => {
+                "Something went wrong on our side; the error has been logged.".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// Server faults are logged with their detail, once, where the response
+    /// is made; client errors are routine and stay at debug level.
+    fn log(&self) {
+        match self {
+            HttpError::Service(ServiceError::Storage(e)) => {
+                tracing::error!(error = %e, "storage error while serving a request");
+            }
+            HttpError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error while serving a request");
+            }
+            other => tracing::debug!(error = %other, status = other.status().as_u16(), "refused"),
+        }
+    }
+}
+
+impl ResponseError for HttpError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.log();
+        super::pages::error_page(self)
+    }
+}
+
+/// An [`HttpError`] answered as JSON (the control API).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct JsonError(#[from] pub HttpError);
+
+impl From<ServiceError> for JsonError {
+    fn from(e: ServiceError) -> Self {
+        JsonError(HttpError::Service(e))
+    }
+}
+
+/// The JSON error document: `{"error":{"code":…,"message":…,"field":…}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl ResponseError for JsonError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.log();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.0.code().to_owned(),
+                message: self.0.public_message(),
+                field: self.0.field().map(str::to_owned),
+            },
+        };
+        let mut response = HttpResponse::build(self.0.status());
+        if matches!(self.0, HttpError::Unauthorized) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"charon-control\""));
+        }
+        response.json(body)
+    }
+}

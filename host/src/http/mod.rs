@@ -1,0 +1,141 @@
+//! The HTTP layer: the server's life cycle, routing a request to its site,
+//! pages, the control API, and turning service errors into responses.
+//!
+//! This module owns the wire: URLs, status codes, templates, JSON shapes,
+//! the control token and the process signals. It must never decide a domain
+//! rule or check a permission. A handler extracts its input (the site, the
+//! acting principal, the body), calls one service function, and renders
+//! the result; `services` authorises and validates. Service calls touch
+//! redb files (and may hash passwords), so they run on the blocking pool
+//! through [`blocking`], never on an async worker thread.
+//!
+//! A request reaches a site by its `Host` header (`/…`) or by the path
+//! prefix `/s/{slug}/…`; both serve the same pages (see `site.rs`).
+
+mod control;
+mod error;
+mod pages;
+mod site;
+mod startup;
+#[cfg(test)]
+mod tests;
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::{App, middleware, web};
+
+pub use control::{
+    CONTROL_FILE_NAME, ControlFile, ControlStatus, ControlToken, CreateSiteRequest, SiteList,
+};
+pub use error::{ErrorBody, ErrorDetail, HttpError, JsonError};
+pub use startup::{Application, Config, StartError, StopHandle};
+
+use crate::services::{ServiceResult, Services};
+
+/// What every handler can reach: the host's services and, when the control
+/// API is on, the token that opens it.
+#[derive(Clone)]
+pub struct AppState {
+    services: Services,
+    control_token: Option<ControlToken>,
+}
+
+impl AppState {
+    /// State without a control API: `/control/v1/…` answers 404.
+    pub fn new(services: Services) -> Self {
+        Self {
+            services,
+            control_token: None,
+        }
+    }
+
+    /// Opens the control API to requests that present `token`.
+    pub fn with_control_token(mut self, token: ControlToken) -> Self {
+        self.control_token = Some(token);
+        self
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+}
+
+/// The application: every route, middleware and shared state. The server
+/// builds one per worker from this function and the in-process tests build
+/// theirs from it too, so tests exercise exactly what is served.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .configure(pages::host_routes)
+        .configure(control::routes)
+        .service(
+            web::scope("/s/{slug}")
+                .route("", web::get().to(pages::add_trailing_slash))
+                .configure(pages::site_routes),
+        )
+        .configure(pages::site_routes)
+        .default_service(web::to(pages::no_such_page))
+        .wrap(security_headers())
+        .wrap(middleware::Compress::default())
+        .wrap_fn(|req, srv| {
+            use actix_web::dev::Service as _;
+            // Path only: query strings may carry secrets one day, and the
+            // Authorization header is never logged.
+            let method = req.method().clone();
+            let path = req.path().to_owned();
+            let started = Instant::now();
+            let response = srv.call(req);
+            async move {
+                let response = response.await?;
+                tracing::info!(
+                    target: "charon::http",
+                    %method,
+                    %path,
+                    status = response.status().as_u16(),
+                    micros = started.elapsed().as_micros() as u64,
+                    "request"
+                );
+                Ok(response)
+            }
+        })
+}
+
+fn security_headers() -> middleware::DefaultHeaders {
+    middleware::DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "same-origin"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        // Inline styles are allowed for the one `<style>` that sets a
+        // site's (validated `#rrggbb`) brand colour; no script runs at all.
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+}
+
+/// Runs a service call on the blocking pool: redb reads and writes do file
+/// I/O (a commit waits for fsync) and must not stall an async worker.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, HttpError>
+where
+    F: FnOnce() -> ServiceResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    match web::block(f).await {
+        Ok(result) => result.map_err(HttpError::from),
+        Err(e) => Err(HttpError::Internal(format!("blocking pool: {e}"))),
+    }
+}

@@ -1,0 +1,275 @@
+//! Server-rendered pages: routes, handlers and the view models the askama
+//! templates in the workspace's `templates/` folder render.
+//!
+//! View models hold display-ready values (labels, counts in words, links);
+//! templates only lay them out. Nothing here reads storage or decides who
+//! may see what: the data comes from one service call per page.
+
+use std::sync::LazyLock;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::HttpError;
+use super::blocking;
+use super::site::CurrentSite;
+use crate::domain::{GroupMode, Site};
+use crate::services::courses::HomeOverview;
+
+/// The stylesheet, bundled into the binary: no CDN, nothing to deploy.
+const STYLESHEET: &str = include_str!("../../../static/charon.css");
+
+/// The stylesheet's URL carries a hash of its content, so browsers may
+/// cache it for a year and still fetch a changed one at once.
+static STYLESHEET_URL: LazyLock<String> =
+    LazyLock::new(|| format!("/static/charon.css?v={:016x}", fnv1a(STYLESHEET.as_bytes())));
+
+const DEFAULT_BRAND: &str = "#1f5f8b";
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Routes that need no site.
+pub(crate) fn host_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/static/charon.css", web::get().to(stylesheet));
+}
+
+/// The pages of a site. Mounted twice, at `/` (site by `Host`) and under
+/// `/s/{slug}` (site by prefix), so both forms serve the same pages.
+pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home));
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body("ok")
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(STYLESHEET)
+}
+
+/// `/s/{slug}` → `/s/{slug}/`: relative links resolve against the folder.
+pub(crate) async fn add_trailing_slash(req: HttpRequest) -> HttpResponse {
+    let location = match req.query_string() {
+        "" => format!("{}/", req.path()),
+        q => format!("{}/?{q}", req.path()),
+    };
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+pub(crate) async fn no_such_page() -> Result<HttpResponse, HttpError> {
+    Err(HttpError::NoSuchPage)
+}
+
+async fn home(site: CurrentSite) -> Result<HomePage, HttpError> {
+    let services = site.services.clone();
+    let overview = blocking(move || services.home_overview()).await?;
+    Ok(HomePage::new(&site, overview))
+}
+
+// ------------------------------------------------------------------ views
+
+/// What `layouts/base.html` needs from every page.
+pub(crate) struct Layout {
+    /// The whole `<title>`.
+    pub title: String,
+    pub site_name: String,
+    /// The site's home page, if the page belongs to a reachable site.
+    pub home: Option<String>,
+    pub brand: String,
+    /// Black or white, whichever reads better on `brand`.
+    pub brand_text: &'static str,
+    pub stylesheet: &'static str,
+}
+
+impl Layout {
+    fn for_site(site: &Site, base: &str, page: Option<&str>) -> Self {
+        let title = match page {
+            Some(page) => format!("{page} · {}", site.name),
+            None => site.name.clone(),
+        };
+        Self {
+            title,
+            site_name: site.name.clone(),
+            home: Some(format!("{base}/")),
+            brand: site.brand_colour.clone(),
+            brand_text: text_colour_on(&site.brand_colour),
+            stylesheet: STYLESHEET_URL.as_str(),
+        }
+    }
+
+    fn plain(title: &str, site_name: &str) -> Self {
+        Self {
+            title: format!("{title} · {site_name}"),
+            site_name: site_name.to_owned(),
+            home: None,
+            brand: DEFAULT_BRAND.to_owned(),
+            brand_text: text_colour_on(DEFAULT_BRAND),
+            stylesheet: STYLESHEET_URL.as_str(),
+        }
+    }
+}
+
+/// The text colour with the higher WCAG contrast ratio on `#rrggbb`, so a
+/// light brand colour never leaves white text unreadable.
+fn text_colour_on(background: &str) -> &'static str {
+    let channel = |i: usize| {
+        let c = background
+            .get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .map_or(0.0, |v| f64::from(v) / 255.0);
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+    let on_white = 1.05 / (luminance + 0.05);
+    let on_black = (luminance + 0.05) / 0.05;
+    if on_white >= on_black {
+        "#ffffff"
+    } else {
+        "#000000"
+    }
+}
+
+pub(crate) struct CourseView {
+    pub fullname: String,
+    pub shortname: String,
+    pub groups: &'static str,
+}
+
+pub(crate) struct SegmentView {
+    pub name: String,
+    pub description: String,
+    pub members: u64,
+    pub members_label: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/home.html")]
+pub(crate) struct HomePage {
+    pub layout: Layout,
+    pub courses: Vec<CourseView>,
+    pub segments: Vec<SegmentView>,
+}
+
+impl HomePage {
+    fn new(site: &CurrentSite, overview: HomeOverview) -> Self {
+        let courses = overview
+            .courses
+            .into_iter()
+            .map(|c| CourseView {
+                groups: match c.group_mode {
+                    GroupMode::None => "No groups",
+                    GroupMode::Separate => "Separate groups",
+                    GroupMode::Visible => "Visible groups",
+                },
+                fullname: c.fullname,
+                shortname: c.shortname,
+            })
+            .collect();
+        let segments = overview
+            .segments
+            .into_iter()
+            .map(|s| SegmentView {
+                members_label: match s.members {
+                    1 => "1 member".to_owned(),
+                    n => format!("{n} members"),
+                },
+                members: s.members,
+                name: s.segment.name,
+                description: s.segment.description,
+            })
+            .collect();
+        Self {
+            layout: Layout::for_site(site.services.site(), &site.base, None),
+            courses,
+            segments,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+pub(crate) struct ErrorPage {
+    pub layout: Layout,
+    pub status: u16,
+    pub heading: &'static str,
+    pub message: String,
+}
+
+/// The HTML answer to a failed page request, in the base layout.
+pub(crate) fn error_page(error: &HttpError) -> HttpResponse {
+    let status = error.status();
+    let heading = match status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::UNAUTHORIZED => "Sign-in required",
+        StatusCode::UNPROCESSABLE_ENTITY => "Please check your input",
+        StatusCode::CONFLICT => "This cannot be done now",
+        StatusCode::SERVICE_UNAVAILABLE => "Site suspended",
+        s if s.is_client_error() => "The request could not be handled",
+        _ => "Something went wrong",
+    };
+    let (site_name, message) = match error {
+        HttpError::SiteSuspended { name } => (
+            name.as_str(),
+            format!("{name} is suspended by its operator and serves no pages at the moment."),
+        ),
+        HttpError::UnknownSite(asked) if asked.is_empty() => (
+            "Charon",
+            "The request names no host, so no site can answer it.".to_owned(),
+        ),
+        HttpError::UnknownSite(asked) => (
+            "Charon",
+            format!("No site on this server answers to “{asked}”."),
+        ),
+        other => ("Charon", other.public_message()),
+    };
+    let page = ErrorPage {
+        layout: Layout::plain(heading, site_name),
+        status: status.as_u16(),
+        heading,
+        message,
+    };
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    match page.render() {
+        Ok(html) => response.content_type("text/html; charset=utf-8").body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the error page");
+            response
+                .content_type("text/plain; charset=utf-8")
+                .body(format!("{} {heading}", status.as_u16()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_colour_on;
+
+    #[test]
+    fn brand_text_is_white_on_dark_and_black_on_light_colours() {
+        assert_eq!(text_colour_on("#1f5f8b"), "#ffffff");
+        assert_eq!(text_colour_on("#000000"), "#ffffff");
+        assert_eq!(text_colour_on("#ffff00"), "#000000");
+        assert_eq!(text_colour_on("#ffffff"), "#000000");
+    }
+}

@@ -1,0 +1,352 @@
+//! The server's life cycle: build (open, bind, announce), run, stop.
+//!
+//! [`Application::build`] does everything that can fail before a request is
+//! served (open the data dir, first run, bind the port, write the control
+//! file), so the caller can report it and exit. [`Application::run_until_stopped`]
+//! serves until SIGINT, SIGTERM or a [`StopHandle`] asks it to stop, then
+//! stops gracefully: in-flight requests finish, the control file goes.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use tokio::sync::Notify;
+
+use super::control::{ControlFile, ControlToken};
+use super::{AppState, app};
+use crate::services::sites::FirstRun;
+use crate::services::{ServiceError, Services};
+use crate::storage::StorageError;
+
+/// How to run the server. [`Config::new`] gives the defaults.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The data dir: registry, site files and the control file.
+    pub data_dir: PathBuf,
+    /// `host:port` to listen on; port 0 picks a free port.
+    pub listen: String,
+    /// HTTP worker threads; `None` means one per physical core.
+    pub workers: Option<usize>,
+    /// A site file nobody used for this long is closed…
+    pub site_idle_after: Duration,
+    /// …by a sweep that runs this often. A host with hundreds of sites so
+    /// keeps only the busy ones open.
+    pub site_idle_check_every: Duration,
+    /// How long a graceful stop waits for in-flight requests.
+    pub shutdown_timeout: Duration,
+    /// Write `DATA/control.json` and open the control API.
+    pub control_api: bool,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>, listen: impl Into<String>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            listen: listen.into(),
+            workers: None,
+            site_idle_after: Duration::from_secs(300),
+            site_idle_check_every: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(10),
+            control_api: true,
+        }
+    }
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data dir could not be opened; the operator must see why (e.g.
+    /// another process holds it), so the detail is shown, not hidden.
+    #[error("{0}")]
+    Storage(StorageError),
+    #[error("{0}")]
+    Service(ServiceError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write the control file {path}: {source}")]
+    ControlFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the HTTP server failed: {0}")]
+    Server(#[source] std::io::Error),
+}
+
+impl From<ServiceError> for StartError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Storage(s) => StartError::Storage(s),
+            other => StartError::Service(other),
+        }
+    }
+}
+
+/// Asks a running [`Application`] to stop gracefully, as SIGTERM does.
+#[derive(Clone, Debug, Default)]
+pub struct StopHandle(Arc<Notify>);
+
+impl StopHandle {
+    /// Safe to call before the server runs: it then stops at once.
+    pub fn stop(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    services: Services,
+    first_run: FirstRun,
+    config: Config,
+    token: Option<ControlToken>,
+    control_file: Option<ControlFileGuard>,
+    stop: StopHandle,
+}
+
+impl Application {
+    /// Opens `config.data_dir` (creating the first operator and the default
+    /// site on an empty one), binds the listener and, if the control API is
+    /// on, writes `control.json`.
+    pub fn build(config: Config) -> Result<Self, StartError> {
+        let services = Services::open(&config.data_dir)?;
+        let first_run = services.first_run()?;
+        let mut app = Self::build_with_services(config, services)?;
+        app.first_run = first_run;
+        Ok(app)
+    }
+
+    /// As [`build`](Self::build) on services already open (tests, or a
+    /// caller that prepared the data); `config.data_dir` is not used, the
+    /// control file goes into the services' data dir.
+    pub fn build_with_services(config: Config, services: Services) -> Result<Self, StartError> {
+        let listener = TcpListener::bind(&config.listen).map_err(|source| StartError::Bind {
+            addr: config.listen.clone(),
+            source,
+        })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.listen.clone(),
+            source,
+        })?;
+        let mut app = Self {
+            listener,
+            local_addr,
+            services,
+            first_run: FirstRun::default(),
+            config,
+            token: None,
+            control_file: None,
+            stop: StopHandle::default(),
+        };
+        if app.config.control_api {
+            let token = ControlToken::generate();
+            let file = ControlFile {
+                addr: app.reachable_addr(),
+                token: token.as_str().to_owned(),
+                pid: std::process::id(),
+            };
+            let dir = app.services.data_dir().to_owned();
+            file.write(&dir).map_err(|source| StartError::ControlFile {
+                path: ControlFile::path(&dir).display().to_string(),
+                source,
+            })?;
+            app.token = Some(token);
+            app.control_file = Some(ControlFileGuard { data_dir: dir });
+        }
+        Ok(app)
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    /// The address to reach the server from this machine: the bound one,
+    /// with a wildcard (`0.0.0.0`, `::`) replaced by loopback.
+    pub fn reachable_addr(&self) -> SocketAddr {
+        let ip = match self.local_addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        SocketAddr::new(ip, self.local_addr.port())
+    }
+
+    /// `http://addr` for people and for the end-to-end tests.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.reachable_addr())
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// What [`build`](Self::build) created on an empty data dir (the
+    /// operator's one-time password among it), for the caller to show once.
+    pub fn first_run(&self) -> &FirstRun {
+        &self.first_run
+    }
+
+    /// The control API's token, if it is on.
+    pub fn control_token(&self) -> Option<&ControlToken> {
+        self.token.as_ref()
+    }
+
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
+    /// Serves until SIGINT, SIGTERM or the [`StopHandle`], then stops
+    /// gracefully and removes the control file. Must run inside a tokio
+    /// runtime (`actix_web::rt::System`, `#[actix_web::main]`,
+    /// `#[actix_web::test]`).
+    pub async fn run_until_stopped(self) -> Result<(), StartError> {
+        let Application {
+            listener,
+            local_addr,
+            services,
+            config,
+            token,
+            control_file,
+            stop,
+            ..
+        } = self;
+        // Signal handlers go in before the first request is served, so a
+        // SIGTERM from anyone who saw the server answer stops it gracefully.
+        let signals = Signals::install().map_err(StartError::Server)?;
+
+        let mut state = AppState::new(services.clone());
+        if let Some(token) = token {
+            state = state.with_control_token(token);
+        }
+        let mut server = HttpServer::new(move || app(state.clone()))
+            .disable_signals()
+            .shutdown_timeout(config.shutdown_timeout.as_secs());
+        if let Some(workers) = config.workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = server.listen(listener).map_err(StartError::Server)?.run();
+        let handle = server.handle();
+        let mut serving = tokio::spawn(server);
+        let closer = tokio::spawn(close_idle_sites(
+            services.clone(),
+            config.site_idle_check_every,
+            config.site_idle_after,
+        ));
+        tracing::info!(addr = %local_addr, "serving");
+
+        let outcome = tokio::select! {
+            finished = &mut serving => Some(finished),
+            name = signals.recv() => {
+                tracing::info!(signal = name, "stopping gracefully");
+                None
+            }
+            () = stop.0.notified() => {
+                tracing::info!("stop requested; stopping gracefully");
+                None
+            }
+        };
+        let result = match outcome {
+            Some(finished) => flatten(finished),
+            None => {
+                handle.stop(true).await;
+                flatten(serving.await)
+            }
+        };
+        closer.abort();
+        drop(control_file);
+        tracing::info!("stopped");
+        result
+    }
+}
+
+fn flatten(joined: Result<std::io::Result<()>, tokio::task::JoinError>) -> Result<(), StartError> {
+    match joined {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(StartError::Server(e)),
+        Err(e) => Err(StartError::Server(std::io::Error::other(e))),
+    }
+}
+
+/// Removes the control file when the server that wrote it goes away.
+struct ControlFileGuard {
+    data_dir: PathBuf,
+}
+
+impl Drop for ControlFileGuard {
+    fn drop(&mut self) {
+        if let Err(e) = ControlFile::remove(&self.data_dir) {
+            tracing::warn!(error = %e, "could not remove the control file");
+        }
+    }
+}
+
+/// Closes site files nobody used for `idle`, every `every`. Closing may
+/// flush a file, so it runs on the blocking pool.
+async fn close_idle_sites(services: Services, every: Duration, idle: Duration) {
+    let mut tick = tokio::time::interval(every.max(Duration::from_millis(10)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let s = services.clone();
+        match tokio::task::spawn_blocking(move || (s.close_idle_sites(idle), s.open_site_count()))
+            .await
+        {
+            Ok((0, _)) => {}
+            Ok((closed, open)) => tracing::debug!(closed, open, "closed idle site files"),
+            Err(e) => tracing::warn!(error = %e, "the idle-site sweep failed"),
+        }
+    }
+}
+
+/// SIGINT and SIGTERM, handled by us rather than by actix so that the
+/// server, the idle sweep and the control file stop together.
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
+        }
+    }
+
+    async fn recv(mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => "SIGINT",
+                _ = self.terminate.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}
