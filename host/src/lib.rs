@@ -2,6 +2,7 @@
 //! the command line. See `ARCHITECTURE.md` at the repository root for the
 //! map; each module's own doc says what it owns.
 
+pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod http;

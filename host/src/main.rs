@@ -1,1 +1,272 @@
-fn main() {}
+//! `charon`: the host's binary. Parses the command line, sets up logging
+//! and hands each command to the library; what it prints is the only thing
+//! decided here. Logs go to stderr; stdout carries what the user (or a
+//! script) asked for, and `serve` prints `listening on http://ADDR` there,
+//! as its last line, once connections are accepted.
+
+mod cli;
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use charon_host::console::{Console, Route};
+use charon_host::demo::{self, DemoReport};
+use charon_host::domain::{Site, SiteStatus};
+use charon_host::http::{Application, Config, CreateSiteRequest};
+use charon_host::services::Services;
+use charon_host::services::sites::{DEFAULT_SITE_SLUG, FirstRun};
+
+use cli::{Cli, Command, DemoArgs, ServeArgs, SiteArgs, SiteCommand};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(matches!(cli.command, Command::Serve(_)));
+    let outcome = match cli.command {
+        Command::Serve(args) => serve(&cli.data, args),
+        Command::Site(args) => site(&cli.data, args),
+        Command::Demo(args) => load_demo(&cli.data, args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `RUST_LOG` decides; by default the server logs at `info` and the other
+/// commands only warn, so their output stays what was asked for.
+fn init_tracing(serving: bool) {
+    let default = if serving { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+fn serve(data: &Path, args: ServeArgs) -> Result<()> {
+    let mut config = Config::new(data, args.listen);
+    config.workers = args.workers;
+    config.site_idle_after = Duration::from_secs(args.site_idle_secs);
+    config.site_idle_check_every = Duration::from_secs(args.site_idle_check_secs.max(1));
+    config.shutdown_timeout = Duration::from_secs(args.shutdown_timeout_secs);
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(config)
+            .with_context(|| format!("cannot serve the data dir {}", data.display()))?;
+        print_first_run(app.first_run(), &mut std::io::stdout());
+        if args.demo {
+            let services = app.services();
+            let operator = services.console_operator()?;
+            let report = demo::load_into(services, &operator, DEFAULT_SITE_SLUG)
+                .context("cannot load the demo")?;
+            print_demo(&report);
+        }
+        print_default_site(&app);
+        // Last, and alone on its line: scripts and tests wait for it.
+        println!("listening on {}", app.url());
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn print_first_run(first: &FirstRun, out: &mut dyn Write) {
+    if let Some((username, password)) = &first.operator {
+        // Best effort: a closed stdout must not stop the server.
+        let _ = writeln!(
+            out,
+            "operator account created — username: {username}  one-time password: {password}\n  \
+             (shown only this once; only an Argon2id hash of it is stored)"
+        );
+    }
+}
+
+fn print_default_site(app: &Application) {
+    let Some(site) = default_site(app.services()) else {
+        return;
+    };
+    let addr = app.reachable_addr();
+    let url = app.url();
+    let prefixed = format!("{url}/s/{}/", site.slug);
+    let by_host = if site.hostnames.contains(&addr.ip().to_string()) {
+        Some(format!("{url}/"))
+    } else if addr.ip().is_loopback() && site.hostnames.iter().any(|h| h == "localhost") {
+        Some(format!("http://localhost:{}/", addr.port()))
+    } else {
+        None
+    };
+    match by_host {
+        Some(u) => println!("default site: {u}  (also {prefixed})"),
+        None => println!("default site: {prefixed}"),
+    }
+}
+
+fn default_site(services: &Services) -> Option<Site> {
+    let operator = services.console_operator().ok()?;
+    services.find_site(&operator, DEFAULT_SITE_SLUG).ok()
+}
+
+fn open_console(data: &Path) -> Result<Console> {
+    let console = Console::open(data)
+        .with_context(|| format!("cannot open the data dir {}", data.display()))?;
+    // Opening an empty data dir directly created the operator: this is the
+    // only moment its password can be shown. stderr keeps stdout parseable.
+    print_first_run(console.first_run(), &mut std::io::stderr());
+    if let Route::Server { addr, pid } = console.route() {
+        tracing::info!(%addr, pid, "using the running server's control API");
+    }
+    Ok(console)
+}
+
+fn site(data: &Path, args: SiteArgs) -> Result<()> {
+    let console = open_console(data)?;
+    let json = args.json;
+    match args.command {
+        SiteCommand::List => {
+            let sites = console.list_sites()?;
+            if json {
+                print_json(&sites)?;
+            } else {
+                print_site_table(&sites);
+            }
+        }
+        SiteCommand::Create {
+            slug,
+            name,
+            hosts,
+            brand_colour,
+        } => {
+            let site = console.create_site(CreateSiteRequest {
+                slug,
+                name,
+                hostnames: hosts,
+                brand_colour,
+            })?;
+            report_site(json, "created", &site)?;
+        }
+        SiteCommand::Suspend { key } => {
+            report_site(json, "suspended", &console.suspend_site(&key)?)?
+        }
+        SiteCommand::Resume { key } => report_site(json, "resumed", &console.resume_site(&key)?)?,
+        SiteCommand::Delete { key, yes } => {
+            if !yes {
+                confirm_delete(&key)?;
+            }
+            report_site(json, "deleted", &console.delete_site(&key)?)?;
+        }
+    }
+    Ok(())
+}
+
+fn confirm_delete(key: &str) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to delete site {key:?} without --yes (no terminal to ask on)");
+    }
+    eprint!(
+        "Delete site {key:?} and all its data? This cannot be undone.\n\
+         Type {key:?} to confirm: "
+    );
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != key {
+        bail!("not confirmed; nothing was deleted");
+    }
+    Ok(())
+}
+
+fn load_demo(data: &Path, args: DemoArgs) -> Result<()> {
+    let console = open_console(data)?;
+    let report = console
+        .load_demo(&args.site)
+        .with_context(|| format!("cannot load the demo into site {:?}", args.site))?;
+    if args.json {
+        print_json(&report)?;
+    } else {
+        print_demo(&report);
+    }
+    Ok(())
+}
+
+fn print_demo(report: &DemoReport) {
+    if report.was_already_loaded() {
+        println!(
+            "the demo is already loaded into site {:?}; nothing changed",
+            report.site
+        );
+    } else {
+        println!(
+            "demo loaded into site {:?}: {} users, {} segments, {} course, {} groups, {} enrolments created",
+            report.site,
+            report.users_created,
+            report.segments_created,
+            u8::from(report.course_created),
+            report.groups_created,
+            report.enrolments_created,
+        );
+    }
+    match &report.site_admin_password {
+        Some(pw) => println!(
+            "  site admin: username {}  password: {pw}  (shown only this once)",
+            demo::SITE_ADMIN
+        ),
+        None => println!(
+            "  site admin: username {} (already existed; its password is unchanged)",
+            demo::SITE_ADMIN
+        ),
+    }
+}
+
+fn report_site(json: bool, what: &str, site: &Site) -> Result<()> {
+    if json {
+        return print_json(site);
+    }
+    println!("{what} site #{} {:?} ({})", site.id, site.slug, site.name);
+    Ok(())
+}
+
+fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    println!("{text}");
+    Ok(())
+}
+
+fn print_site_table(sites: &[Site]) {
+    let rows: Vec<[String; 5]> = sites
+        .iter()
+        .map(|s| {
+            [
+                s.id.to_string(),
+                s.slug.clone(),
+                s.name.clone(),
+                match s.status {
+                    SiteStatus::Active => "active".to_owned(),
+                    SiteStatus::Suspended => "suspended".to_owned(),
+                },
+                s.hostnames.join(", "),
+            ]
+        })
+        .collect();
+    let header = ["ID", "SLUG", "NAME", "STATUS", "HOST NAMES"].map(str::to_owned);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+}

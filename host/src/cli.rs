@@ -1,0 +1,145 @@
+//! The command line of `charon`: clap definitions only.
+//!
+//! Every flag is also an environment variable (`--data` ⇔ `CHARON_DATA`,
+//! …), so a service manager or a container sets them without a wrapper
+//! script. What each command does lives in `main.rs` and the library.
+
+use std::path::PathBuf;
+
+use clap::builder::FalseyValueParser;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "charon",
+    version,
+    about = "Charon: a multi-site learning-management host",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// The data directory: the registry, one file per site, and the
+    /// control file of a running server.
+    #[arg(long, env = "CHARON_DATA", default_value = "./data", global = true)]
+    pub data: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve every site of the data dir over HTTP until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    /// Create, list, suspend, resume and delete sites (works while the
+    /// server runs, through its control API).
+    Site(SiteArgs),
+    /// Load the demo organisation (four departments, 300 users, a
+    /// compliance course with a group per department) into a site.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "CHARON_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// Load the demo organisation into the default site before serving.
+    #[arg(long, env = "CHARON_DEMO", value_parser = FalseyValueParser::new())]
+    pub demo: bool,
+
+    /// HTTP worker threads (default: one per physical core).
+    #[arg(long, env = "CHARON_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Close a site's file after this many seconds without a request.
+    #[arg(long, env = "CHARON_SITE_IDLE_SECS", default_value_t = 300)]
+    pub site_idle_secs: u64,
+
+    /// How often, in seconds, to look for idle site files.
+    #[arg(long, env = "CHARON_SITE_IDLE_CHECK_SECS", default_value_t = 30)]
+    pub site_idle_check_secs: u64,
+
+    /// Seconds a graceful stop waits for requests in flight.
+    #[arg(long, env = "CHARON_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// Print JSON instead of text.
+    #[arg(long, env = "CHARON_JSON", value_parser = FalseyValueParser::new(), global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: SiteCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// List the sites: id, slug, name, status and host names.
+    List,
+    /// Create a site, reachable at /s/SLUG/ and by each host name.
+    Create {
+        /// Short unique name: lower-case letters, digits and dashes.
+        #[arg(long, env = "CHARON_SITE_SLUG")]
+        slug: String,
+        /// The site's display name.
+        #[arg(long, env = "CHARON_SITE_NAME")]
+        name: String,
+        /// A host name that routes to the site; repeat for several.
+        #[arg(long = "host", env = "CHARON_SITE_HOSTS", value_delimiter = ',')]
+        hosts: Vec<String>,
+        /// Branding colour as #rrggbb.
+        #[arg(long, env = "CHARON_SITE_BRAND_COLOUR")]
+        brand_colour: Option<String>,
+    },
+    /// Stop serving a site's pages; its data stays.
+    Suspend {
+        /// The site's slug or id.
+        key: String,
+    },
+    /// Serve a suspended site again.
+    Resume {
+        /// The site's slug or id.
+        key: String,
+    },
+    /// Delete a site and its data file. Asks for confirmation unless --yes.
+    Delete {
+        /// The site's slug or id.
+        key: String,
+        /// Do not ask for confirmation.
+        #[arg(long, env = "CHARON_YES", value_parser = FalseyValueParser::new())]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The site to load the demo into (slug or id).
+    #[arg(long, env = "CHARON_DEMO_SITE", default_value = "default")]
+    pub site: String,
+
+    /// Print JSON instead of text.
+    #[arg(long, env = "CHARON_JSON", value_parser = FalseyValueParser::new())]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn site_commands_take_data_after_the_subcommand() {
+        use clap::Parser;
+        let cli =
+            super::Cli::try_parse_from(["charon", "site", "list", "--data", "/tmp/x", "--json"])
+                .expect("parses");
+        assert_eq!(cli.data, std::path::PathBuf::from("/tmp/x"));
+    }
+}
