@@ -1,1 +1,108 @@
+//! End-to-end: the real `charon` binary on an empty data dir, driven over
+//! HTTP and by a second `charon` process, then stopped with SIGTERM.
 
+mod support;
+
+use anyhow::{Context, Result, ensure};
+use serde_json::Value;
+
+use support::{TestServer, arg, charon, control_file};
+
+#[test]
+fn a_fresh_host_serves_its_default_site_answers_the_cli_and_stops_gracefully() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let d = arg(&data)?;
+
+    // First start on an empty data dir: the operator's password, once.
+    let server = TestServer::start(&data)?;
+    let banner = server.banner.join("\n");
+    let password = banner
+        .split("one-time password: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .with_context(|| format!("no operator password in {banner:?}"))?;
+    ensure!(banner.contains("username: admin"), "{banner}");
+    ensure!(password.len() >= 16, "password {password:?}");
+    ensure!(
+        banner.contains(&format!("{}/s/default/", server.url)),
+        "the default site's URL is printed: {banner}"
+    );
+    ensure!(control_file(&data).exists(), "control.json while serving");
+
+    let (status, body) = server.get("/healthz")?;
+    ensure!(
+        (status, body.as_str()) == (200, "ok"),
+        "healthz: {status} {body}"
+    );
+
+    // 127.0.0.1 is a host name of the default site.
+    let (status, body) = server.get("/")?;
+    ensure!(status == 200, "home: {status}\n{}", server.stderr());
+    ensure!(
+        body.contains("<h1>Charon</h1>"),
+        "default site's name: {body}"
+    );
+
+    // A second process reaches the data through the running server.
+    let listed = charon(&["site", "list", "--data", d])?;
+    ensure!(listed.status.success(), "site list: {}", listed.stderr);
+    ensure!(
+        listed
+            .stdout
+            .lines()
+            .any(|l| l.split_whitespace().nth(1) == Some("default")),
+        "site list shows the default site: {}",
+        listed.stdout
+    );
+
+    let created = charon(&[
+        "site",
+        "create",
+        "--data",
+        d,
+        "--slug",
+        "acme",
+        "--name",
+        "Acme Academy",
+    ])?;
+    ensure!(created.status.success(), "site create: {}", created.stderr);
+    let (status, body) = server.get("/s/acme/")?;
+    ensure!(status == 200, "new site by prefix: {status}");
+    ensure!(body.contains("<h1>Acme Academy</h1>"), "{body}");
+
+    // A second server on the same data dir refuses, saying why.
+    let second = charon(&["serve", "--data", d, "--listen", "127.0.0.1:0"])?;
+    ensure!(!second.status.success(), "a second server must not start");
+    ensure!(
+        second.stderr.contains("open in another process"),
+        "clear error: {}",
+        second.stderr
+    );
+
+    // SIGTERM: a graceful stop, and the control file goes with it.
+    let status = server.terminate()?;
+    ensure!(status.success(), "exit status after SIGTERM: {status}");
+    ensure!(!control_file(&data).exists(), "control.json removed");
+
+    // Without a server the CLI opens the data dir itself.
+    let listed = charon(&["site", "list", "--data", d, "--json"])?;
+    ensure!(
+        listed.status.success(),
+        "direct site list: {}",
+        listed.stderr
+    );
+    let sites: Value = serde_json::from_str(&listed.stdout)?;
+    let slugs: Vec<&str> = sites
+        .as_array()
+        .context("a JSON array")?
+        .iter()
+        .filter_map(|s| s["slug"].as_str())
+        .collect();
+    ensure!(slugs == ["default", "acme"], "sites: {slugs:?}");
+    ensure!(
+        !listed.stderr.contains("one-time password"),
+        "no second operator is created"
+    );
+    Ok(())
+}
