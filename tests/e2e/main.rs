@@ -106,3 +106,55 @@ fn a_fresh_host_serves_its_default_site_answers_the_cli_and_stops_gracefully() -
     );
     Ok(())
 }
+
+#[test]
+fn the_demo_loads_once_whether_the_server_runs_or_not() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let d = arg(&data)?;
+
+    // No server: the CLI sets the data dir up and loads the demo itself.
+    let loaded = charon(&["demo", "--data", d])?;
+    ensure!(loaded.status.success(), "demo: {}", loaded.stderr);
+    ensure!(
+        loaded.stdout.contains("demo loaded into site \"default\""),
+        "{}",
+        loaded.stdout
+    );
+    ensure!(
+        loaded.stdout.contains("username siteadmin  password: "),
+        "the site admin's password is printed: {}",
+        loaded.stdout
+    );
+    ensure!(
+        loaded.stderr.contains("one-time password"),
+        "the operator created on the way is announced: {}",
+        loaded.stderr
+    );
+
+    // serve --demo on a data dir that has it changes nothing.
+    let server = TestServer::start_with(&data, &["--demo"])?;
+    let banner = server.banner.join("\n");
+    ensure!(banner.contains("the demo is already loaded"), "{banner}");
+    ensure!(!banner.contains("one-time password"), "{banner}");
+    let (status, body) = server.get("/")?;
+    ensure!(status == 200, "home: {status}");
+    for shown in [
+        "Mandatory Compliance Training",
+        "Operations",
+        "120 members",
+        "45 members",
+    ] {
+        ensure!(body.contains(shown), "{shown:?} on the home page");
+    }
+
+    // Through the running server, still nothing new.
+    let again = charon(&["demo", "--data", d, "--json"])?;
+    ensure!(again.status.success(), "demo via server: {}", again.stderr);
+    let report: Value = serde_json::from_str(&again.stdout)?;
+    ensure!(report["users_created"] == 0, "{report}");
+    ensure!(report["site_admin_password"].is_null(), "{report}");
+
+    ensure!(server.terminate()?.success(), "graceful stop");
+    Ok(())
+}

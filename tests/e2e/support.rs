@@ -44,10 +44,16 @@ impl TestServer {
     /// Starts `charon serve --data DATA --listen 127.0.0.1:0` and waits for
     /// its `listening on http://…` line.
     pub fn start(data: &Path) -> Result<Self> {
+        Self::start_with(data, &[])
+    }
+
+    /// As [`start`](Self::start), with more `serve` arguments.
+    pub fn start_with(data: &Path, extra: &[&str]) -> Result<Self> {
         let mut child = binary()
             .args(["serve", "--data"])
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -559,6 +559,36 @@ async fn application_serves_on_port_0_writes_the_control_file_and_stops_on_reque
 }
 
 #[actix_web::test]
+async fn idle_site_files_are_closed_while_the_server_runs() {
+    let fx = fixture();
+    let mut config = Config::new(fx.dir.path(), "127.0.0.1:0");
+    config.workers = Some(1);
+    config.control_api = false;
+    config.site_idle_after = std::time::Duration::ZERO;
+    config.site_idle_check_every = std::time::Duration::from_millis(20);
+    let app = Application::build_with_services(config, fx.services.clone()).expect("build");
+    let url = format!("{}/s/beta/", app.url());
+    let stop = app.stop_handle();
+    let running = actix_web::rt::spawn(app.run_until_stopped());
+    let status = tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
+        agent.get(url).call().map(|r| r.status().as_u16())
+    })
+    .await
+    .expect("client thread")
+    .expect("GET /s/beta/");
+    assert_eq!(status, 200);
+    // Only acme stays open: the fixture holds a handle to it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fx.services.open_site_count() > 1 && std::time::Instant::now() < deadline {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(fx.services.open_site_count(), 1);
+    stop.stop();
+    running.await.expect("joined").expect("graceful stop");
+}
+
+#[actix_web::test]
 async fn a_site_suspended_over_the_control_api_is_suspended_in_the_registry() {
     let fx = fixture();
     let app = test::init_service(app(state(&fx))).await;
