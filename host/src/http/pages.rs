@@ -36,7 +36,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// Routes that need no site.
 pub(crate) fn host_routes(cfg: &mut web::ServiceConfig) {
+    // HEAD too: load balancers and uptime checks often probe with it.
     cfg.route("/healthz", web::get().to(healthz))
+        .route("/healthz", web::head().to(healthz))
         .route("/static/charon.css", web::get().to(stylesheet));
 }
 

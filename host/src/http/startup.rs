@@ -1,8 +1,8 @@
 //! The server's life cycle: build (open, bind, announce), run, stop.
 //!
 //! [`Application::build`] does everything that can fail before a request is
-//! served (open the data dir, first run, bind the port, write the control
-//! file), so the caller can report it and exit. [`Application::run_until_stopped`]
+//! served (bind the port, open the data dir, write the control file, first
+//! run), so the caller can report it and exit. [`Application::run_until_stopped`]
 //! serves until SIGINT, SIGTERM or a [`StopHandle`] asks it to stop, then
 //! stops gracefully: in-flight requests finish, the control file goes.
 
@@ -112,25 +112,32 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens `config.data_dir` (creating the first operator and the default
-    /// site on an empty one), binds the listener and, if the control API is
-    /// on, writes `control.json`.
+    /// Binds the listener, opens `config.data_dir`, writes `control.json`
+    /// (if the control API is on) and, last, runs first-run set-up on an
+    /// empty data dir. First run goes last because the operator's password
+    /// it generates exists only in memory: a failure after it would lose
+    /// the password with an account already created.
     pub fn build(config: Config) -> Result<Self, StartError> {
+        let listener = bind(&config.listen)?;
         let services = Services::open(&config.data_dir)?;
-        let first_run = services.first_run()?;
-        let mut app = Self::build_with_services(config, services)?;
-        app.first_run = first_run;
+        let mut app = Self::assemble(config, services, listener)?;
+        app.first_run = app.services.first_run()?;
         Ok(app)
     }
 
     /// As [`build`](Self::build) on services already open (tests, or a
-    /// caller that prepared the data); `config.data_dir` is not used, the
-    /// control file goes into the services' data dir.
+    /// caller that prepared the data), without first run; `config.data_dir`
+    /// is not used, the control file goes into the services' data dir.
     pub fn build_with_services(config: Config, services: Services) -> Result<Self, StartError> {
-        let listener = TcpListener::bind(&config.listen).map_err(|source| StartError::Bind {
-            addr: config.listen.clone(),
-            source,
-        })?;
+        let listener = bind(&config.listen)?;
+        Self::assemble(config, services, listener)
+    }
+
+    fn assemble(
+        config: Config,
+        services: Services,
+        listener: TcpListener,
+    ) -> Result<Self, StartError> {
         let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
             addr: config.listen.clone(),
             source,
@@ -268,6 +275,13 @@ impl Application {
         tracing::info!("stopped");
         result
     }
+}
+
+fn bind(listen: &str) -> Result<TcpListener, StartError> {
+    TcpListener::bind(listen).map_err(|source| StartError::Bind {
+        addr: listen.to_owned(),
+        source,
+    })
 }
 
 fn flatten(joined: Result<std::io::Result<()>, tokio::task::JoinError>) -> Result<(), StartError> {
