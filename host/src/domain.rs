@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(pub u64);
 
@@ -76,7 +76,9 @@ id_type!(
 );
 
 /// Milliseconds since the Unix epoch, UTC.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -106,7 +108,7 @@ impl fmt::Display for Timestamp {
 
 // ---------------------------------------------------------------- registry
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteStatus {
     Active,
@@ -115,7 +117,7 @@ pub enum SiteStatus {
 }
 
 /// One LMS instance. Its data lives in its own redb file named after `slug`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Site {
     pub id: SiteId,
     /// Unique, immutable, `[a-z0-9-]`; names the path prefix `/s/{slug}/`
@@ -130,7 +132,7 @@ pub struct Site {
     pub created_at: Timestamp,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Operator {
     pub id: OperatorId,
     pub username: String,
@@ -143,7 +145,7 @@ pub struct Operator {
 
 /// Whom an API token acts as. The service layer's authorisation applies to
 /// it unchanged.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenScope {
     /// Acts as this operator, on every site.
@@ -153,7 +155,7 @@ pub enum TokenScope {
 }
 
 /// A bearer token for the JSON API. Only a hash of the secret is stored.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiToken {
     pub id: ApiTokenId,
     /// What the owner calls it, e.g. "HR system sync".
@@ -169,21 +171,21 @@ pub struct ApiToken {
 
 // -------------------------------------------------------------------- site
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
     Active,
     Suspended,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteRole {
     User,
     SiteAdmin,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     /// Unique in the site, lower case.
@@ -209,7 +211,7 @@ impl User {
 }
 
 /// A site-wide set of users (Moodle: cohort).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Segment {
     pub id: SegmentId,
     pub name: String,
@@ -222,7 +224,7 @@ pub struct Segment {
     pub created_at: Timestamp,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupMode {
     /// No groups are used for separation.
@@ -233,7 +235,7 @@ pub enum GroupMode {
     Visible,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Course {
     pub id: CourseId,
     /// Unique in the site.
@@ -245,7 +247,7 @@ pub struct Course {
     pub created_at: Timestamp,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EnrolmentMethodStatus {
     Enabled,
@@ -254,7 +256,7 @@ pub enum EnrolmentMethodStatus {
 
 /// An enrolment-method instance: one plugin attached to one course, with
 /// its own configuration. Several may use the same plugin in one course.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EnrolmentMethod {
     pub id: EnrolmentMethodId,
     pub course: CourseId,
@@ -268,7 +270,19 @@ pub struct EnrolmentMethod {
     pub created_at: Timestamp,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Learner,
@@ -290,7 +304,7 @@ impl Role {
     }
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EnrolmentStatus {
     Active,
@@ -298,7 +312,7 @@ pub enum EnrolmentStatus {
 }
 
 /// A user's enrolment in a course through one enrolment method.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Enrolment {
     pub course: CourseId,
     pub user: UserId,
@@ -311,7 +325,7 @@ pub struct Enrolment {
 }
 
 /// A set of users inside one course (a team).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CourseGroup {
     pub id: CourseGroupId,
     pub course: CourseId,
@@ -324,7 +338,7 @@ pub struct CourseGroup {
 }
 
 /// Who owns a group membership, and so who may remove it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipOwner {
     /// Added by a person; never removed by a sync.
@@ -333,7 +347,7 @@ pub enum MembershipOwner {
     Method(EnrolmentMethodId),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupMembership {
     pub group: CourseGroupId,
     pub user: UserId,
@@ -344,7 +358,7 @@ pub struct GroupMembership {
 // ------------------------------------------------------------------ audit
 
 /// Who made a change, as the audit log records it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Actor {
     Operator(OperatorId),
@@ -366,7 +380,7 @@ impl fmt::Display for Actor {
 }
 
 /// One change to a site: who, what, when and why.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: AuditId,
     pub at: Timestamp,
@@ -385,7 +399,7 @@ pub struct AuditEntry {
 ///
 /// Events are written to the site's outbox in the same transaction as the
 /// change, so a consumer that was down can catch up from a sequence number.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteEvent {
     UserCreated {
@@ -467,7 +481,7 @@ pub enum SiteEvent {
 }
 
 /// An event with its place in the site's stream.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventEnvelope {
     pub site: SiteId,
     /// Position in the site's outbox; strictly increasing per site.

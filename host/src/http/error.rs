@@ -41,9 +41,23 @@ pub enum HttpError {
     /// The control API answers only to connections from this machine.
     #[error("the control API answers only to connections from this machine")]
     NotLocal,
-    /// The request could not be read (malformed JSON, wrong content type).
+    /// The JSON API needs `Authorization: Bearer <API token>`, and the
+    /// token must be known and not revoked.
+    #[error("a valid API token is required (Authorization: Bearer chr_…)")]
+    Unauthenticated,
+    /// The request could not be read (malformed JSON).
     #[error("{0}")]
     BadRequest(String),
+    /// The body is JSON but does not fit: a missing, unknown or mistyped
+    /// field.
+    #[error("{message}")]
+    BadField {
+        field: Option<String>,
+        message: String,
+    },
+    /// The body is not `application/json`.
+    #[error("the body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     /// A fault of the server itself; the detail is logged, never shown.
@@ -65,7 +79,9 @@ impl HttpError {
             },
             HttpError::UnknownSite(_) | HttpError::NoSuchPage => StatusCode::NOT_FOUND,
             HttpError::SiteSuspended { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            HttpError::Unauthorized => StatusCode::UNAUTHORIZED,
+            HttpError::Unauthorized | HttpError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            HttpError::BadField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            HttpError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::NotLocal => StatusCode::FORBIDDEN,
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -88,7 +104,15 @@ impl HttpError {
             HttpError::UnknownSite(_) => "unknown_site",
             HttpError::SiteSuspended { .. } => "site_suspended",
             HttpError::NoSuchPage => "not_found",
-            HttpError::Unauthorized => "unauthorized",
+            HttpError::Unauthorized | HttpError::Unauthenticated => "unauthorized",
+            HttpError::BadField { message, .. } if message.starts_with("missing field") => {
+                "missing_field"
+            }
+            HttpError::BadField { message, .. } if message.starts_with("unknown field") => {
+                "unknown_field"
+            }
+            HttpError::BadField { .. } => "invalid_body",
+            HttpError::UnsupportedMediaType => "unsupported_media_type",
             HttpError::NotLocal => "not_local",
             HttpError::BadRequest(_) => "bad_request",
             HttpError::PayloadTooLarge { .. } => "payload_too_large",
@@ -97,9 +121,10 @@ impl HttpError {
     }
 
     /// The input field the error is about, if any.
-    pub fn field(&self) -> Option<&'static str> {
+    pub fn field(&self) -> Option<String> {
         match self {
-            HttpError::Service(e) => e.field(),
+            HttpError::Service(e) => e.field().map(str::to_owned),
+            HttpError::BadField { field, .. } => field.clone(),
             _ => None,
         }
     }
@@ -154,12 +179,12 @@ impl From<ServiceError> for JsonError {
 }
 
 /// The JSON error document: `{"error":{"code":…,"message":…,"field":…}}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -177,12 +202,19 @@ impl ResponseError for JsonError {
             error: ErrorDetail {
                 code: self.0.code().to_owned(),
                 message: self.0.public_message(),
-                field: self.0.field().map(str::to_owned),
+                field: self.0.field(),
             },
         };
         let mut response = HttpResponse::build(self.0.status());
-        if matches!(self.0, HttpError::Unauthorized) {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"charon-control\""));
+        match self.0 {
+            HttpError::Unauthorized => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"charon-control\""));
+            }
+            HttpError::Unauthenticated => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"charon\""));
+            }
+            _ => {}
         }
         response.json(body)
     }

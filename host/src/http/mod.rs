@@ -12,6 +12,7 @@
 //! A request reaches a site by its `Host` header (`/…`) or by the path
 //! prefix `/s/{slug}/…`; both serve the same pages (see `site.rs`).
 
+mod api;
 mod control;
 mod error;
 mod pages;
@@ -27,6 +28,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, middleware, web};
 
+pub use api::openapi;
 pub use control::{
     CONTROL_FILE_NAME, ControlFile, ControlStatus, ControlToken, CreateSiteRequest, SiteList,
 };
@@ -81,6 +83,7 @@ pub fn app(
         .app_data(web::Data::new(state))
         .configure(pages::host_routes)
         .configure(control::routes)
+        .configure(api::routes)
         .service(
             web::scope("/s/{slug}")
                 .route("", web::get().to(pages::add_trailing_slash))

@@ -27,9 +27,25 @@ pub(crate) struct CurrentSite {
     pub base: String,
 }
 
-enum SiteKey {
+pub(crate) enum SiteKey {
     Slug(String),
     Host(String),
+}
+
+/// Whether a suspended site is refused at the door (pages) or left to the
+/// services to refuse per principal (the API, where operators pass).
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub(crate) enum SiteGate {
+    RefuseSuspended,
+    Open,
+}
+
+/// How a request names its site.
+pub(crate) fn key_of(req: &HttpRequest) -> SiteKey {
+    match req.match_info().get("slug") {
+        Some(slug) => SiteKey::Slug(slug.to_owned()),
+        None => SiteKey::Host(host_of(req)),
+    }
 }
 
 impl FromRequest for CurrentSite {
@@ -38,14 +54,11 @@ impl FromRequest for CurrentSite {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let key = match req.match_info().get("slug") {
-            Some(slug) => SiteKey::Slug(slug.to_owned()),
-            None => SiteKey::Host(host_of(req)),
-        };
+        let key = key_of(req);
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| HttpError::Internal("AppState is not registered".into()))?;
-            resolve(state.services().clone(), key).await
+            resolve(state.services().clone(), key, SiteGate::RefuseSuspended).await
         })
     }
 }
@@ -60,9 +73,10 @@ fn host_of(req: &HttpRequest) -> String {
         .to_owned()
 }
 
-async fn resolve(
+pub(crate) async fn resolve(
     services: crate::services::Services,
     key: SiteKey,
+    gate: SiteGate,
 ) -> Result<CurrentSite, HttpError> {
     let (found, asked) = match key {
         SiteKey::Slug(slug) => {
@@ -85,7 +99,7 @@ async fn resolve(
         return Err(HttpError::UnknownSite(asked));
     };
     let site = services.site();
-    if site.status == SiteStatus::Suspended {
+    if gate == SiteGate::RefuseSuspended && site.status == SiteStatus::Suspended {
         return Err(HttpError::SiteSuspended {
             name: site.name.clone(),
         });

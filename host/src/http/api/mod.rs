@@ -1,0 +1,274 @@
+//! The JSON API (`/api/v1/…`): the same services the pages use, for
+//! scripts and other systems.
+//!
+//! Site routes are mounted twice, like the pages: under `/api/v1` on a
+//! site's own host name and under `/s/{slug}/api/v1`. Operator routes
+//! (`/api/v1/sites`, `/api/v1/tokens`) answer on any host. Every route
+//! authenticates a bearer token ([`auth`]) and then calls one service
+//! function; the services authorise. Errors are always
+//! `{"error":{"code":…,"message":…,"field":…}}` with the status of
+//! [`HttpError::status`].
+//!
+//! The OpenAPI document is generated from the handlers' `#[utoipa::path]`
+//! attributes by registering routes through `utoipa_actix_web`: a handler
+//! cannot be routed without being documented, because the same
+//! `configure` functions build the router and the document.
+
+mod auth;
+mod segments;
+pub mod views;
+
+use std::sync::LazyLock;
+
+use actix_web::error::JsonPayloadError;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::server::{ServerBuilder, ServerVariableBuilder};
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+
+use super::{HttpError, JsonError};
+
+pub(crate) use auth::{ApiCaller, SiteApi};
+
+/// Request bodies larger than this are refused with 413 before parsing.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// The default and largest page sizes of collections.
+pub const DEFAULT_LIMIT: usize = 50;
+
+pub type ApiResult<T> = Result<T, JsonError>;
+
+/// Mounts the API: `/api/v1/…` (operator routes and, by host name, site
+/// routes) and `/s/{slug}/api/v1/…` (site routes by prefix). Call before
+/// the pages' `/s/{slug}` scope so it is matched first.
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        scope::scope("/s/{slug}/api/v1")
+            .app_data(json_config())
+            .configure(site_routes)
+            .default_service(web::to(no_such_endpoint)),
+    )
+    .service(
+        scope::scope("/api/v1")
+            .app_data(json_config())
+            .route("/openapi.json", web::get().to(openapi_json))
+            .configure(operator_routes)
+            .configure(site_routes)
+            .default_service(web::to(no_such_endpoint)),
+    );
+}
+
+/// Routes about one site; the site comes from the host name or the prefix.
+fn site_routes(cfg: &mut ServiceConfig) {
+    segments::routes(cfg);
+}
+
+/// Routes for operators, on any host.
+fn operator_routes(_cfg: &mut ServiceConfig) {}
+
+/// The OpenAPI 3.1 document, built once from the same `configure`
+/// functions that build the router.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| {
+        let (_, mut doc) = actix_web::App::new()
+            .into_utoipa_app()
+            .service(
+                scope::scope("/api/v1")
+                    .configure(operator_routes)
+                    .configure(site_routes),
+            )
+            .split_for_parts();
+        doc.info.title = "Charon API".into();
+        doc.info.version = "1".into();
+        doc.info.description = Some(
+            "The JSON API of a Charon host. Site routes are served on each site's host name, \
+             and under `/s/{site}` on any host name; operator routes on any host name. \
+             Authenticate with `Authorization: Bearer <token>`."
+                .into(),
+        );
+        doc.servers = Some(vec![
+            ServerBuilder::new()
+                .url("/")
+                .description(Some("a site by its host name"))
+                .build(),
+            ServerBuilder::new()
+                .url("/s/{site}")
+                .description(Some("a site by its slug"))
+                .parameter(
+                    "site",
+                    ServerVariableBuilder::new()
+                        .default_value("default")
+                        .description(Some("the site's slug")),
+                )
+                .build(),
+        ]);
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("an API token: `chr_…`"))
+                    .build(),
+            ),
+        );
+        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+        doc
+    });
+    &DOC
+}
+
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(openapi())
+}
+
+async fn no_such_endpoint() -> ApiResult<HttpResponse> {
+    Err(HttpError::NoSuchPage.into())
+}
+
+/// JSON bodies: size-limited, and every way a body can be wrong gets its
+/// own status and message, naming the field where serde knows it.
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_BODY)
+        .error_handler(|e, _| JsonError(body_error(e)).into())
+}
+
+pub(crate) fn body_error(e: JsonPayloadError) -> HttpError {
+    match e {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            HttpError::PayloadTooLarge { limit }
+        }
+        JsonPayloadError::ContentType => HttpError::UnsupportedMediaType,
+        JsonPayloadError::Deserialize(e) => match e.classify() {
+            serde_json::error::Category::Data => {
+                let message = e.to_string();
+                HttpError::BadField {
+                    field: field_of(&message),
+                    message: strip_position(&message),
+                }
+            }
+            _ => HttpError::BadRequest(format!("the body is not valid JSON: {e}")),
+        },
+        other => HttpError::BadRequest(format!("the body could not be read: {other}")),
+    }
+}
+
+/// serde names the field in backticks: "missing field `name`",
+/// "unknown field `colour`, expected one of …".
+fn field_of(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    let field = &message[start..start + len];
+    (message.starts_with("missing field") || message.starts_with("unknown field"))
+        .then(|| field.to_owned())
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// `?cursor=…&limit=…&q=…`: the paging and search parameters of every
+/// collection.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// `next_cursor` of the previous page; absent for the first page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 1000 (default 50).
+    pub limit: Option<usize>,
+    /// Case-insensitive search text, where the collection is searchable.
+    pub q: Option<String>,
+}
+
+impl PageQuery {
+    pub fn limit(&self) -> usize {
+        self.limit.unwrap_or(DEFAULT_LIMIT)
+    }
+
+    /// The cursor as an id, or a 422 naming the parameter.
+    pub fn cursor_id<T: std::str::FromStr>(&self) -> Result<Option<T>, HttpError> {
+        self.cursor
+            .as_deref()
+            .map(|c| {
+                c.parse().map_err(|_| HttpError::BadField {
+                    field: Some("cursor".into()),
+                    message: format!("{c:?} is not a cursor of this collection"),
+                })
+            })
+            .transpose()
+    }
+}
+
+/// One page of a collection. Pass `next_cursor` as `cursor` for the next;
+/// it is absent on the last page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub fn from_service<U, C: ToString>(
+        page: crate::services::Page<U, C>,
+        map: impl FnMut(U) -> T,
+    ) -> Self {
+        Page {
+            items: page.items.into_iter().map(map).collect(),
+            next_cursor: page.next.map(|c| c.to_string()),
+        }
+    }
+}
+
+/// The answer to a bulk membership change.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MembershipChange {
+    /// Users whose membership changed.
+    pub changed: u64,
+    /// Users already in the wanted state.
+    pub unchanged: u64,
+}
+
+impl From<crate::services::segments::MembershipChange> for MembershipChange {
+    fn from(c: crate::services::segments::MembershipChange) -> Self {
+        Self {
+            changed: c.changed,
+            unchanged: c.unchanged,
+        }
+    }
+}
+
+/// A list of users to add or remove in one call.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserIds {
+    /// At most 100,000 ids.
+    pub users: Vec<crate::domain::UserId>,
+}
+
+pub const MAX_BULK_USERS: usize = 100_000;
+
+impl UserIds {
+    pub fn checked(self) -> Result<Vec<crate::domain::UserId>, HttpError> {
+        if self.users.len() > MAX_BULK_USERS {
+            return Err(HttpError::BadField {
+                field: Some("users".into()),
+                message: format!(
+                    "{} users in one call; the maximum is {MAX_BULK_USERS}",
+                    self.users.len()
+                ),
+            });
+        }
+        Ok(self.users)
+    }
+}
