@@ -88,9 +88,8 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let format = time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-        );
+        let format =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
         match time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
             .ok()
             .and_then(|t| t.format(&format).ok())
@@ -359,26 +358,82 @@ pub struct AuditEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum SiteEvent {
-    UserCreated { user: UserId },
-    UserUpdated { user: UserId },
-    UserSuspended { user: UserId },
-    UserReactivated { user: UserId },
-    UserDeleted { user: UserId },
-    SegmentMemberAdded { segment: SegmentId, user: UserId },
-    SegmentMemberRemoved { segment: SegmentId, user: UserId },
-    SegmentDeleted { segment: SegmentId },
-    UserEnrolled { course: CourseId, user: UserId, method: EnrolmentMethodId },
-    EnrolmentUpdated { course: CourseId, user: UserId, method: EnrolmentMethodId },
-    UserUnenrolled { course: CourseId, user: UserId, method: EnrolmentMethodId },
-    GroupMemberAdded { group: CourseGroupId, user: UserId },
-    GroupMemberRemoved { group: CourseGroupId, user: UserId },
-    GroupDeleted { course: CourseId, group: CourseGroupId },
-    CourseDeleted { course: CourseId },
-    MethodAdded { course: CourseId, method: EnrolmentMethodId },
-    MethodEnabled { course: CourseId, method: EnrolmentMethodId },
-    MethodDisabled { course: CourseId, method: EnrolmentMethodId },
-    MethodUpdated { course: CourseId, method: EnrolmentMethodId },
-    MethodDeleted { course: CourseId, method: EnrolmentMethodId },
+    UserCreated {
+        user: UserId,
+    },
+    UserUpdated {
+        user: UserId,
+    },
+    UserSuspended {
+        user: UserId,
+    },
+    UserReactivated {
+        user: UserId,
+    },
+    UserDeleted {
+        user: UserId,
+    },
+    SegmentMemberAdded {
+        segment: SegmentId,
+        user: UserId,
+    },
+    SegmentMemberRemoved {
+        segment: SegmentId,
+        user: UserId,
+    },
+    SegmentDeleted {
+        segment: SegmentId,
+    },
+    UserEnrolled {
+        course: CourseId,
+        user: UserId,
+        method: EnrolmentMethodId,
+    },
+    EnrolmentUpdated {
+        course: CourseId,
+        user: UserId,
+        method: EnrolmentMethodId,
+    },
+    UserUnenrolled {
+        course: CourseId,
+        user: UserId,
+        method: EnrolmentMethodId,
+    },
+    GroupMemberAdded {
+        group: CourseGroupId,
+        user: UserId,
+    },
+    GroupMemberRemoved {
+        group: CourseGroupId,
+        user: UserId,
+    },
+    GroupDeleted {
+        course: CourseId,
+        group: CourseGroupId,
+    },
+    CourseDeleted {
+        course: CourseId,
+    },
+    MethodAdded {
+        course: CourseId,
+        method: EnrolmentMethodId,
+    },
+    MethodEnabled {
+        course: CourseId,
+        method: EnrolmentMethodId,
+    },
+    MethodDisabled {
+        course: CourseId,
+        method: EnrolmentMethodId,
+    },
+    MethodUpdated {
+        course: CourseId,
+        method: EnrolmentMethodId,
+    },
+    MethodDeleted {
+        course: CourseId,
+        method: EnrolmentMethodId,
+    },
 }
 
 /// An event with its place in the site's stream.

@@ -18,8 +18,14 @@ pub struct Principal(Kind);
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Kind {
     Operator(OperatorId),
-    SiteUser { site: SiteId, user: UserId },
-    Method { site: SiteId, method: EnrolmentMethodId },
+    SiteUser {
+        site: SiteId,
+        user: UserId,
+    },
+    Method {
+        site: SiteId,
+        method: EnrolmentMethodId,
+    },
     System,
 }
 
@@ -100,7 +106,12 @@ pub enum Need {
 
 /// Checks that `who` may do what `need` says on `site`, and returns the
 /// actor to audit. Runs inside the caller's transaction.
-pub fn authorize(site: &Site, t: &impl SiteRead, who: &Principal, need: Need) -> ServiceResult<Actor> {
+pub fn authorize(
+    site: &Site,
+    t: &impl SiteRead,
+    who: &Principal,
+    need: Need,
+) -> ServiceResult<Actor> {
     let (site_id, user) = match &who.0 {
         Kind::Operator(_) | Kind::System => return Ok(who.actor()),
         Kind::SiteUser { site, user } => (*site, Some(*user)),
@@ -113,10 +124,15 @@ pub fn authorize(site: &Site, t: &impl SiteRead, who: &Principal, need: Need) ->
         )));
     }
     if site.status == SiteStatus::Suspended {
-        return Err(ServiceError::Forbidden(format!("site {:?} is suspended", site.slug)));
+        return Err(ServiceError::Forbidden(format!(
+            "site {:?} is suspended",
+            site.slug
+        )));
     }
     if need == Need::Operator {
-        return Err(ServiceError::Forbidden("only an operator may do this".into()));
+        return Err(ServiceError::Forbidden(
+            "only an operator may do this".into(),
+        ));
     }
     if let Some(method) = who.method_id() {
         return authorize_method(t, method, need).map(|()| who.actor());
@@ -125,7 +141,9 @@ pub fn authorize(site: &Site, t: &impl SiteRead, who: &Principal, need: Need) ->
         return Err(ServiceError::Forbidden("unknown principal".into()));
     };
     let Some(user) = t.user(user_id)? else {
-        return Err(ServiceError::Forbidden("your account no longer exists".into()));
+        return Err(ServiceError::Forbidden(
+            "your account no longer exists".into(),
+        ));
     };
     if user.status != UserStatus::Active {
         return Err(ServiceError::Forbidden("your account is suspended".into()));
@@ -165,7 +183,9 @@ fn has_active_role(
 /// An enrolment method may act on its own course only.
 fn authorize_method(t: &impl SiteRead, method: EnrolmentMethodId, need: Need) -> ServiceResult<()> {
     let Some(m) = t.method(method)? else {
-        return Err(ServiceError::Forbidden(format!("enrolment method #{method} no longer exists")));
+        return Err(ServiceError::Forbidden(format!(
+            "enrolment method #{method} no longer exists"
+        )));
     };
     match need {
         Need::ManageCourse(c) | Need::ViewCourse(c) if c == m.course => Ok(()),

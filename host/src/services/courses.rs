@@ -32,10 +32,15 @@ pub struct HomeOverview {
 }
 
 pub(crate) fn load_course(t: &impl SiteRead, id: CourseId) -> ServiceResult<Course> {
-    t.course(id)?.ok_or_else(|| ServiceError::not_found(format!("course #{id}")))
+    t.course(id)?
+        .ok_or_else(|| ServiceError::not_found(format!("course #{id}")))
 }
 
-fn check_shortname_free(t: &SiteTables<'_>, shortname: &str, me: Option<CourseId>) -> ServiceResult<()> {
+fn check_shortname_free(
+    t: &SiteTables<'_>,
+    shortname: &str,
+    me: Option<CourseId>,
+) -> ServiceResult<()> {
     if let Some(other) = t.course_id_by_shortname(shortname)?
         && Some(other) != me
     {
@@ -84,12 +89,20 @@ impl SiteServices {
                 format!("course #{} {:?}", course.id, course.shortname),
                 "course created".into(),
             )?;
-            t.emit(SiteEvent::MethodAdded { course: course.id, method: manual.id })?;
+            t.emit(SiteEvent::MethodAdded {
+                course: course.id,
+                method: manual.id,
+            })?;
             Ok(course)
         })
     }
 
-    pub fn update_course(&self, who: &Principal, id: CourseId, update: CourseUpdate) -> ServiceResult<Course> {
+    pub fn update_course(
+        &self,
+        who: &Principal,
+        id: CourseId,
+        update: CourseUpdate,
+    ) -> ServiceResult<Course> {
         let shortname = update
             .shortname
             .as_deref()
@@ -117,7 +130,12 @@ impl SiteServices {
                 course.force_group_mode = v;
             }
             t.put_course(&course)?;
-            t.audit_log(actor, "course.updated", format!("course #{id}"), "course updated".into())?;
+            t.audit_log(
+                actor,
+                "course.updated",
+                format!("course #{id}"),
+                "course updated".into(),
+            )?;
             Ok(course)
         })
     }
@@ -188,9 +206,17 @@ impl SiteServices {
             courses.sort_by(|a, b| a.fullname.to_lowercase().cmp(&b.fullname.to_lowercase()));
             let mut segments = Vec::new();
             for segment in t.all_segments()?.into_iter().filter(|s| s.visible) {
-                segments.push(SegmentSummary { members: t.segment_member_count(segment.id)?, segment });
+                segments.push(SegmentSummary {
+                    members: t.segment_member_count(segment.id)?,
+                    segment,
+                });
             }
-            segments.sort_by(|a, b| a.segment.name.to_lowercase().cmp(&b.segment.name.to_lowercase()));
+            segments.sort_by(|a, b| {
+                a.segment
+                    .name
+                    .to_lowercase()
+                    .cmp(&b.segment.name.to_lowercase())
+            });
             Ok(HomeOverview { courses, segments })
         })
     }

@@ -34,12 +34,18 @@ pub struct Participant {
 impl Participant {
     /// Active through at least one enrolment.
     pub fn is_active(&self) -> bool {
-        self.enrolments.iter().any(|e| e.status == EnrolmentStatus::Active)
+        self.enrolments
+            .iter()
+            .any(|e| e.status == EnrolmentStatus::Active)
     }
 }
 
-pub(crate) fn load_method(t: &impl SiteRead, id: EnrolmentMethodId) -> ServiceResult<EnrolmentMethod> {
-    t.method(id)?.ok_or_else(|| ServiceError::not_found(format!("enrolment method #{id}")))
+pub(crate) fn load_method(
+    t: &impl SiteRead,
+    id: EnrolmentMethodId,
+) -> ServiceResult<EnrolmentMethod> {
+    t.method(id)?
+        .ok_or_else(|| ServiceError::not_found(format!("enrolment method #{id}")))
 }
 
 fn config_text(config: &serde_json::Value) -> ServiceResult<String> {
@@ -77,13 +83,27 @@ pub(crate) fn unenrol_in(
     if !t.delete_enrolment_row(course, user, method)? {
         return Ok(false);
     }
-    t.audit_log(actor, "enrolment.deleted", format!("user #{user} in course #{course} via method #{method}"), reason.to_owned())?;
-    t.emit(SiteEvent::UserUnenrolled { course, user, method })?;
+    t.audit_log(
+        actor,
+        "enrolment.deleted",
+        format!("user #{user} in course #{course} via method #{method}"),
+        reason.to_owned(),
+    )?;
+    t.emit(SiteEvent::UserUnenrolled {
+        course,
+        user,
+        method,
+    })?;
     if t.user_course_enrolments(course, user)?.is_empty() {
         for group in t.user_group_ids(user)? {
             if t.group(group)?.is_some_and(|g| g.course == course) {
                 t.delete_group_member(group, user)?;
-                t.audit_log(actor, "group.member_removed", format!("user #{user} in group #{group}"), "no longer enrolled in the course".into())?;
+                t.audit_log(
+                    actor,
+                    "group.member_removed",
+                    format!("user #{user} in group #{group}"),
+                    "no longer enrolled in the course".into(),
+                )?;
                 t.emit(SiteEvent::GroupMemberRemoved { group, user })?;
             }
         }
@@ -94,7 +114,12 @@ pub(crate) fn unenrol_in(
                 && m.owner == MembershipOwner::Method(method)
             {
                 t.delete_group_member(group, user)?;
-                t.audit_log(actor, "group.member_removed", format!("user #{user} in group #{group}"), reason.to_owned())?;
+                t.audit_log(
+                    actor,
+                    "group.member_removed",
+                    format!("user #{user} in group #{group}"),
+                    reason.to_owned(),
+                )?;
                 t.emit(SiteEvent::GroupMemberRemoved { group, user })?;
             }
         }
@@ -103,7 +128,10 @@ pub(crate) fn unenrol_in(
 }
 
 /// Deletes a method with its enrolments (used by course deletion too).
-pub(crate) fn delete_method_in(t: &mut SiteTables<'_>, method: &EnrolmentMethod) -> ServiceResult<()> {
+pub(crate) fn delete_method_in(
+    t: &mut SiteTables<'_>,
+    method: &EnrolmentMethod,
+) -> ServiceResult<()> {
     let reason = format!("enrolment method {:?} deleted", method.name);
     loop {
         let batch = t.method_enrolment_user_ids(method.id, None, 4096)?;
@@ -111,16 +139,31 @@ pub(crate) fn delete_method_in(t: &mut SiteTables<'_>, method: &EnrolmentMethod)
             break;
         }
         for user in batch {
-            unenrol_in(t, Actor::Method(method.id), method.course, user, method.id, &reason)?;
+            unenrol_in(
+                t,
+                Actor::Method(method.id),
+                method.course,
+                user,
+                method.id,
+                &reason,
+            )?;
         }
     }
     t.delete_method_row(method)?;
-    t.emit(SiteEvent::MethodDeleted { course: method.course, method: method.id })?;
+    t.emit(SiteEvent::MethodDeleted {
+        course: method.course,
+        method: method.id,
+    })?;
     Ok(())
 }
 
 impl SiteServices {
-    pub fn add_method(&self, who: &Principal, course: CourseId, new: NewMethod) -> ServiceResult<EnrolmentMethod> {
+    pub fn add_method(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        new: NewMethod,
+    ) -> ServiceResult<EnrolmentMethod> {
         let plugin = validate::required_text("plugin", &new.plugin, validate::MAX_IDNUMBER)?;
         let name = match new.name.trim() {
             "" => plugin.clone(),
@@ -135,18 +178,35 @@ impl SiteServices {
                 course,
                 plugin,
                 name,
-                status: if new.enabled { EnrolmentMethodStatus::Enabled } else { EnrolmentMethodStatus::Disabled },
+                status: if new.enabled {
+                    EnrolmentMethodStatus::Enabled
+                } else {
+                    EnrolmentMethodStatus::Disabled
+                },
                 config,
                 created_at: t.now,
             };
             t.put_method(&method)?;
-            t.audit_log(actor, "method.added", format!("enrolment method #{} in course #{course}", method.id), format!("{:?} added", method.name))?;
-            t.emit(SiteEvent::MethodAdded { course, method: method.id })?;
+            t.audit_log(
+                actor,
+                "method.added",
+                format!("enrolment method #{} in course #{course}", method.id),
+                format!("{:?} added", method.name),
+            )?;
+            t.emit(SiteEvent::MethodAdded {
+                course,
+                method: method.id,
+            })?;
             Ok(method)
         })
     }
 
-    pub fn update_method(&self, who: &Principal, id: EnrolmentMethodId, update: MethodUpdate) -> ServiceResult<EnrolmentMethod> {
+    pub fn update_method(
+        &self,
+        who: &Principal,
+        id: EnrolmentMethodId,
+        update: MethodUpdate,
+    ) -> ServiceResult<EnrolmentMethod> {
         let name = update
             .name
             .as_deref()
@@ -163,13 +223,26 @@ impl SiteServices {
                 method.config = v;
             }
             t.put_method(&method)?;
-            t.audit_log(actor, "method.updated", format!("enrolment method #{id}"), "settings changed".into())?;
-            t.emit(SiteEvent::MethodUpdated { course: method.course, method: id })?;
+            t.audit_log(
+                actor,
+                "method.updated",
+                format!("enrolment method #{id}"),
+                "settings changed".into(),
+            )?;
+            t.emit(SiteEvent::MethodUpdated {
+                course: method.course,
+                method: id,
+            })?;
             Ok(method)
         })
     }
 
-    pub fn set_method_status(&self, who: &Principal, id: EnrolmentMethodId, status: EnrolmentMethodStatus) -> ServiceResult<EnrolmentMethod> {
+    pub fn set_method_status(
+        &self,
+        who: &Principal,
+        id: EnrolmentMethodId,
+        status: EnrolmentMethodStatus,
+    ) -> ServiceResult<EnrolmentMethod> {
         self.write(|t| {
             let mut method = load_method(t, id)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
@@ -179,10 +252,27 @@ impl SiteServices {
             method.status = status;
             t.put_method(&method)?;
             let (action, event) = match status {
-                EnrolmentMethodStatus::Enabled => ("method.enabled", SiteEvent::MethodEnabled { course: method.course, method: id }),
-                EnrolmentMethodStatus::Disabled => ("method.disabled", SiteEvent::MethodDisabled { course: method.course, method: id }),
+                EnrolmentMethodStatus::Enabled => (
+                    "method.enabled",
+                    SiteEvent::MethodEnabled {
+                        course: method.course,
+                        method: id,
+                    },
+                ),
+                EnrolmentMethodStatus::Disabled => (
+                    "method.disabled",
+                    SiteEvent::MethodDisabled {
+                        course: method.course,
+                        method: id,
+                    },
+                ),
             };
-            t.audit_log(actor, action, format!("enrolment method #{id}"), action.replace("method.", "method "))?;
+            t.audit_log(
+                actor,
+                action,
+                format!("enrolment method #{id}"),
+                action.replace("method.", "method "),
+            )?;
             t.emit(event)?;
             Ok(method)
         })
@@ -193,12 +283,21 @@ impl SiteServices {
             let method = load_method(t, id)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
             delete_method_in(t, &method)?;
-            t.audit_log(actor, "method.deleted", format!("enrolment method #{id} in course #{}", method.course), format!("{:?} deleted", method.name))?;
+            t.audit_log(
+                actor,
+                "method.deleted",
+                format!("enrolment method #{id} in course #{}", method.course),
+                format!("{:?} deleted", method.name),
+            )?;
             Ok(())
         })
     }
 
-    pub fn list_methods(&self, who: &Principal, course: CourseId) -> ServiceResult<Vec<EnrolmentMethod>> {
+    pub fn list_methods(
+        &self,
+        who: &Principal,
+        course: CourseId,
+    ) -> ServiceResult<Vec<EnrolmentMethod>> {
         self.read(|t| {
             authorize(&self.site, t, who, Need::ManageCourse(course))?;
             load_course(t, course)?;
@@ -206,7 +305,11 @@ impl SiteServices {
         })
     }
 
-    pub fn get_method(&self, who: &Principal, id: EnrolmentMethodId) -> ServiceResult<EnrolmentMethod> {
+    pub fn get_method(
+        &self,
+        who: &Principal,
+        id: EnrolmentMethodId,
+    ) -> ServiceResult<EnrolmentMethod> {
         self.read(|t| {
             let method = load_method(t, id)?;
             authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
@@ -216,7 +319,13 @@ impl SiteServices {
 
     /// Enrols a user through a method, or re-activates (and re-roles) an
     /// enrolment they already have through it.
-    pub fn enrol(&self, who: &Principal, method: EnrolmentMethodId, user: UserId, role: Role) -> ServiceResult<Enrolment> {
+    pub fn enrol(
+        &self,
+        who: &Principal,
+        method: EnrolmentMethodId,
+        user: UserId,
+        role: Role,
+    ) -> ServiceResult<Enrolment> {
         self.write(|t| {
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
@@ -238,8 +347,17 @@ impl SiteServices {
                     e.role = Some(role);
                     e.updated_at = t.now;
                     t.put_enrolment(&e)?;
-                    t.audit_log(actor, "enrolment.reactivated", target, format!("enrolled as {}", role.label()))?;
-                    t.emit(SiteEvent::EnrolmentUpdated { course: m.course, user, method })?;
+                    t.audit_log(
+                        actor,
+                        "enrolment.reactivated",
+                        target,
+                        format!("enrolled as {}", role.label()),
+                    )?;
+                    t.emit(SiteEvent::EnrolmentUpdated {
+                        course: m.course,
+                        user,
+                        method,
+                    })?;
                     e
                 }
                 None => {
@@ -253,8 +371,17 @@ impl SiteServices {
                         updated_at: t.now,
                     };
                     t.put_enrolment(&e)?;
-                    t.audit_log(actor, "enrolment.created", target, format!("enrolled as {}", role.label()))?;
-                    t.emit(SiteEvent::UserEnrolled { course: m.course, user, method })?;
+                    t.audit_log(
+                        actor,
+                        "enrolment.created",
+                        target,
+                        format!("enrolled as {}", role.label()),
+                    )?;
+                    t.emit(SiteEvent::UserEnrolled {
+                        course: m.course,
+                        user,
+                        method,
+                    })?;
                     e
                 }
             };
@@ -276,9 +403,9 @@ impl SiteServices {
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             check_own_method(who, method)?;
-            let mut e = t
-                .enrolment(m.course, user, method)?
-                .ok_or_else(|| ServiceError::not_found(format!("enrolment of user #{user} via method #{method}")))?;
+            let mut e = t.enrolment(m.course, user, method)?.ok_or_else(|| {
+                ServiceError::not_found(format!("enrolment of user #{user} via method #{method}"))
+            })?;
             e.status = status;
             if remove_role {
                 e.role = None;
@@ -289,37 +416,68 @@ impl SiteServices {
                 EnrolmentStatus::Active => "enrolment.reactivated",
                 EnrolmentStatus::Suspended => "enrolment.suspended",
             };
-            t.audit_log(actor, action, format!("user #{user} in course #{} via method #{method}", m.course), action.replace("enrolment.", "enrolment "))?;
-            t.emit(SiteEvent::EnrolmentUpdated { course: m.course, user, method })?;
+            t.audit_log(
+                actor,
+                action,
+                format!("user #{user} in course #{} via method #{method}", m.course),
+                action.replace("enrolment.", "enrolment "),
+            )?;
+            t.emit(SiteEvent::EnrolmentUpdated {
+                course: m.course,
+                user,
+                method,
+            })?;
             Ok(e)
         })
     }
 
-    pub fn set_enrolment_role(&self, who: &Principal, method: EnrolmentMethodId, user: UserId, role: Option<Role>) -> ServiceResult<Enrolment> {
+    pub fn set_enrolment_role(
+        &self,
+        who: &Principal,
+        method: EnrolmentMethodId,
+        user: UserId,
+        role: Option<Role>,
+    ) -> ServiceResult<Enrolment> {
         self.write(|t| {
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             check_own_method(who, method)?;
-            let mut e = t
-                .enrolment(m.course, user, method)?
-                .ok_or_else(|| ServiceError::not_found(format!("enrolment of user #{user} via method #{method}")))?;
+            let mut e = t.enrolment(m.course, user, method)?.ok_or_else(|| {
+                ServiceError::not_found(format!("enrolment of user #{user} via method #{method}"))
+            })?;
             e.role = role;
             e.updated_at = t.now;
             t.put_enrolment(&e)?;
             let label = role.map_or("no role", Role::label);
-            t.audit_log(actor, "enrolment.role_set", format!("user #{user} in course #{} via method #{method}", m.course), format!("role set to {label}"))?;
-            t.emit(SiteEvent::EnrolmentUpdated { course: m.course, user, method })?;
+            t.audit_log(
+                actor,
+                "enrolment.role_set",
+                format!("user #{user} in course #{} via method #{method}", m.course),
+                format!("role set to {label}"),
+            )?;
+            t.emit(SiteEvent::EnrolmentUpdated {
+                course: m.course,
+                user,
+                method,
+            })?;
             Ok(e)
         })
     }
 
-    pub fn unenrol(&self, who: &Principal, method: EnrolmentMethodId, user: UserId) -> ServiceResult<()> {
+    pub fn unenrol(
+        &self,
+        who: &Principal,
+        method: EnrolmentMethodId,
+        user: UserId,
+    ) -> ServiceResult<()> {
         self.write(|t| {
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             check_own_method(who, method)?;
             if !unenrol_in(t, actor, m.course, user, method, "unenrolled")? {
-                return Err(ServiceError::not_found(format!("enrolment of user #{user} via method #{method}")));
+                return Err(ServiceError::not_found(format!(
+                    "enrolment of user #{user} via method #{method}"
+                )));
             }
             Ok(())
         })
@@ -327,7 +485,13 @@ impl SiteServices {
 
     /// Participants of a course in user-id order, each with all their
     /// enrolments in it.
-    pub fn participants(&self, who: &Principal, course: CourseId, after: Option<UserId>, limit: usize) -> ServiceResult<Page<Participant, UserId>> {
+    pub fn participants(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> ServiceResult<Page<Participant, UserId>> {
         self.read(|t| {
             authorize(&self.site, t, who, Need::ViewCourse(course))?;
             load_course(t, course)?;
@@ -348,7 +512,10 @@ impl SiteServices {
                             if out.len() > limit {
                                 break 'outer;
                             }
-                            out.push(Participant { user: load_user(t, e.user)?, enrolments: vec![e] });
+                            out.push(Participant {
+                                user: load_user(t, e.user)?,
+                                enrolments: vec![e],
+                            });
                         }
                     }
                 }

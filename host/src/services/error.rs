@@ -16,12 +16,20 @@ pub enum ServiceError {
     NotFound(String),
     /// A field's value is unacceptable; `field` names the input field.
     #[error("{field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     /// A value that must be unique is taken.
     #[error("{field}: {message}")]
-    Duplicate { field: &'static str, message: String },
+    Duplicate {
+        field: &'static str,
+        message: String,
+    },
     /// A group member must be enrolled in the group's course.
-    #[error("user #{user} is not enrolled in course #{course}; enrol them before adding them to a group")]
+    #[error(
+        "user #{user} is not enrolled in course #{course}; enrol them before adding them to a group"
+    )]
     NotEnrolled { user: UserId, course: CourseId },
     /// The change conflicts with the current state (e.g. a membership
     /// owned by an enrolment method, a segment managed by a plugin).
@@ -54,7 +62,9 @@ impl ServiceError {
     /// The input field this error is about, if any (for forms and JSON).
     pub fn field(&self) -> Option<&'static str> {
         match self {
-            ServiceError::Invalid { field, .. } | ServiceError::Duplicate { field, .. } => Some(field),
+            ServiceError::Invalid { field, .. } | ServiceError::Duplicate { field, .. } => {
+                Some(field)
+            }
             _ => None,
         }
     }

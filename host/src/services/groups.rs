@@ -41,7 +41,8 @@ pub struct GroupMember {
 }
 
 pub(crate) fn load_group(t: &impl SiteRead, id: CourseGroupId) -> ServiceResult<CourseGroup> {
-    t.group(id)?.ok_or_else(|| ServiceError::not_found(format!("course group #{id}")))
+    t.group(id)?
+        .ok_or_else(|| ServiceError::not_found(format!("course group #{id}")))
 }
 
 fn check_unique(t: &SiteTables<'_>, g: &CourseGroup) -> ServiceResult<()> {
@@ -77,7 +78,10 @@ pub(crate) fn delete_group_in(t: &mut SiteTables<'_>, group: &CourseGroup) -> Se
         }
     }
     t.delete_group_row(group)?;
-    t.emit(SiteEvent::GroupDeleted { course: group.course, group: group.id })?;
+    t.emit(SiteEvent::GroupDeleted {
+        course: group.course,
+        group: group.id,
+    })?;
     Ok(())
 }
 
@@ -90,22 +94,45 @@ fn owner_for(who: &Principal) -> MembershipOwner {
 }
 
 impl SiteServices {
-    pub fn create_group(&self, who: &Principal, course: CourseId, new: NewGroup) -> ServiceResult<CourseGroup> {
+    pub fn create_group(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        new: NewGroup,
+    ) -> ServiceResult<CourseGroup> {
         let name = validate::required_text("name", &new.name, validate::MAX_NAME)?;
         let idnumber = validate::idnumber("idnumber", new.idnumber.as_deref())?;
-        let description = validate::optional_text("description", &new.description, validate::MAX_DESCRIPTION)?;
+        let description =
+            validate::optional_text("description", &new.description, validate::MAX_DESCRIPTION)?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::ManageCourse(course))?;
             load_course(t, course)?;
-            let group = CourseGroup { id: t.new_group_id()?, course, name, idnumber, description, created_at: t.now };
+            let group = CourseGroup {
+                id: t.new_group_id()?,
+                course,
+                name,
+                idnumber,
+                description,
+                created_at: t.now,
+            };
             check_unique(t, &group)?;
             t.put_group(&group)?;
-            t.audit_log(actor, "group.created", format!("group #{} {:?} in course #{course}", group.id, group.name), "group created".into())?;
+            t.audit_log(
+                actor,
+                "group.created",
+                format!("group #{} {:?} in course #{course}", group.id, group.name),
+                "group created".into(),
+            )?;
             Ok(group)
         })
     }
 
-    pub fn update_group(&self, who: &Principal, id: CourseGroupId, update: GroupUpdate) -> ServiceResult<CourseGroup> {
+    pub fn update_group(
+        &self,
+        who: &Principal,
+        id: CourseGroupId,
+        update: GroupUpdate,
+    ) -> ServiceResult<CourseGroup> {
         let name = update
             .name
             .as_deref()
@@ -135,7 +162,12 @@ impl SiteServices {
             }
             check_unique(t, &group)?;
             t.put_group(&group)?;
-            t.audit_log(actor, "group.updated", format!("group #{id}"), "group updated".into())?;
+            t.audit_log(
+                actor,
+                "group.updated",
+                format!("group #{id}"),
+                "group updated".into(),
+            )?;
             Ok(group)
         })
     }
@@ -145,7 +177,12 @@ impl SiteServices {
             let group = load_group(t, id)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
             delete_group_in(t, &group)?;
-            t.audit_log(actor, "group.deleted", format!("group #{id} {:?} in course #{}", group.name, group.course), "group deleted".into())?;
+            t.audit_log(
+                actor,
+                "group.deleted",
+                format!("group #{id} {:?} in course #{}", group.name, group.course),
+                "group deleted".into(),
+            )?;
             Ok(())
         })
     }
@@ -154,27 +191,47 @@ impl SiteServices {
         self.read(|t| {
             let group = load_group(t, id)?;
             authorize(&self.site, t, who, Need::ViewCourse(group.course))?;
-            Ok(GroupSummary { members: t.group_member_count(id)?, group })
+            Ok(GroupSummary {
+                members: t.group_member_count(id)?,
+                group,
+            })
         })
     }
 
     /// Groups of a course ordered by name, with member counts.
-    pub fn list_groups(&self, who: &Principal, course: CourseId) -> ServiceResult<Vec<GroupSummary>> {
+    pub fn list_groups(
+        &self,
+        who: &Principal,
+        course: CourseId,
+    ) -> ServiceResult<Vec<GroupSummary>> {
         self.read(|t| {
             authorize(&self.site, t, who, Need::ViewCourse(course))?;
             load_course(t, course)?;
             let mut out = Vec::new();
             for group in t.course_group_list(course)? {
-                out.push(GroupSummary { members: t.group_member_count(group.id)?, group });
+                out.push(GroupSummary {
+                    members: t.group_member_count(group.id)?,
+                    group,
+                });
             }
-            out.sort_by(|a, b| a.group.name.to_lowercase().cmp(&b.group.name.to_lowercase()));
+            out.sort_by(|a, b| {
+                a.group
+                    .name
+                    .to_lowercase()
+                    .cmp(&b.group.name.to_lowercase())
+            });
             Ok(out)
         })
     }
 
     /// Adds users to a group. Each must be enrolled in the course; any who is
     /// not fails the whole call. Existing memberships keep their owner.
-    pub fn add_group_members(&self, who: &Principal, id: CourseGroupId, users: &[UserId]) -> ServiceResult<super::segments::MembershipChange> {
+    pub fn add_group_members(
+        &self,
+        who: &Principal,
+        id: CourseGroupId,
+        users: &[UserId],
+    ) -> ServiceResult<super::segments::MembershipChange> {
         self.write(|t| {
             let group = load_group(t, id)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
@@ -184,14 +241,27 @@ impl SiteServices {
             for &user in users {
                 load_user(t, user)?;
                 if t.user_course_enrolments(group.course, user)?.is_empty() {
-                    return Err(ServiceError::NotEnrolled { user, course: group.course });
+                    return Err(ServiceError::NotEnrolled {
+                        user,
+                        course: group.course,
+                    });
                 }
                 if t.group_membership(id, user)?.is_some() {
                     change.unchanged += 1;
                     continue;
                 }
-                t.put_group_member(&GroupMembership { group: id, user, owner, added_at: t.now })?;
-                t.audit_log(actor, "group.member_added", format!("user #{user} in group #{id}"), reason.clone())?;
+                t.put_group_member(&GroupMembership {
+                    group: id,
+                    user,
+                    owner,
+                    added_at: t.now,
+                })?;
+                t.audit_log(
+                    actor,
+                    "group.member_added",
+                    format!("user #{user} in group #{id}"),
+                    reason.clone(),
+                )?;
                 t.emit(SiteEvent::GroupMemberAdded { group: id, user })?;
                 change.changed += 1;
             }
@@ -201,7 +271,12 @@ impl SiteServices {
 
     /// Removes users from a group. A membership owned by an enrolment method
     /// can only be removed by that method; trying fails the whole call.
-    pub fn remove_group_members(&self, who: &Principal, id: CourseGroupId, users: &[UserId]) -> ServiceResult<super::segments::MembershipChange> {
+    pub fn remove_group_members(
+        &self,
+        who: &Principal,
+        id: CourseGroupId,
+        users: &[UserId],
+    ) -> ServiceResult<super::segments::MembershipChange> {
         self.write(|t| {
             let group = load_group(t, id)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
@@ -239,28 +314,42 @@ impl SiteServices {
     }
 
     /// Members of a group in user-id order, with the owner of each membership.
-    pub fn group_members(&self, who: &Principal, id: CourseGroupId, after: Option<UserId>, limit: usize) -> ServiceResult<Page<GroupMember, UserId>> {
+    pub fn group_members(
+        &self,
+        who: &Principal,
+        id: CourseGroupId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> ServiceResult<Page<GroupMember, UserId>> {
         self.read(|t| {
             let group = load_group(t, id)?;
             authorize(&self.site, t, who, Need::ViewCourse(group.course))?;
             let limit = clamp_limit(limit);
             let mut out = Vec::new();
             for membership in t.group_members_page(id, after, limit + 1)? {
-                out.push(GroupMember { user: load_user(t, membership.user)?, membership });
+                out.push(GroupMember {
+                    user: load_user(t, membership.user)?,
+                    membership,
+                });
             }
             Ok(super::page_of(out, limit, |m| m.user.id))
         })
     }
 
     /// Groups of a course by name or idnumber (what CSV files name).
-    pub fn find_group(&self, who: &Principal, course: CourseId, key: &str) -> ServiceResult<CourseGroup> {
+    pub fn find_group(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        key: &str,
+    ) -> ServiceResult<CourseGroup> {
         self.read(|t| {
             authorize(&self.site, t, who, Need::ViewCourse(course))?;
             let id = match t.group_id_by_idnumber(course, key)? {
                 Some(id) => id,
-                None => t
-                    .group_id_by_name(course, key)?
-                    .ok_or_else(|| ServiceError::not_found(format!("group {key:?} in course #{course}")))?,
+                None => t.group_id_by_name(course, key)?.ok_or_else(|| {
+                    ServiceError::not_found(format!("group {key:?} in course #{course}"))
+                })?,
             };
             load_group(t, id)
         })

@@ -111,10 +111,13 @@ impl Services {
     /// The site a `Host` header names (port ignored), if any.
     pub fn site_for_host(&self, host: &str) -> ServiceResult<Option<SiteServices>> {
         let name = host_without_port(host);
-        let site = self.inner.registry.read(|t| match t.site_id_by_host(name)? {
-            Some(id) => Ok::<_, ServiceError>(t.site(id)?),
-            None => Ok(None),
-        })?;
+        let site = self
+            .inner
+            .registry
+            .read(|t| match t.site_id_by_host(name)? {
+                Some(id) => Ok::<_, ServiceError>(t.site(id)?),
+                None => Ok(None),
+            })?;
         site.map(|s| self.site_services(s)).transpose()
     }
 
@@ -182,7 +185,10 @@ impl SiteServices {
         Ok(out)
     }
 
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&SiteReadTables) -> ServiceResult<T>) -> ServiceResult<T> {
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&SiteReadTables) -> ServiceResult<T>,
+    ) -> ServiceResult<T> {
         self.store.read(f)
     }
 
@@ -204,7 +210,12 @@ impl SiteServices {
 
     /// Committed events after `seq`, oldest first: the catch-up path of the
     /// event stream. Operators and the host only.
-    pub fn events_after(&self, who: &Principal, seq: u64, limit: usize) -> ServiceResult<Vec<EventEnvelope>> {
+    pub fn events_after(
+        &self,
+        who: &Principal,
+        seq: u64,
+        limit: usize,
+    ) -> ServiceResult<Vec<EventEnvelope>> {
         self.read(|t| {
             auth::authorize(&self.site, t, who, Need::Operator)?;
             Ok(t.events_after(self.site.id, seq, clamp_limit(limit))?)
@@ -224,7 +235,9 @@ pub struct AuditFilter {
 
 impl AuditFilter {
     fn matches(&self, e: &AuditEntry) -> bool {
-        self.action_prefix.as_ref().is_none_or(|p| e.action.starts_with(p.as_str()))
+        self.action_prefix
+            .as_ref()
+            .is_none_or(|p| e.action.starts_with(p.as_str()))
             && self.actor.is_none_or(|a| a == e.actor)
             && self.text.as_ref().is_none_or(|q| {
                 let q = q.to_lowercase();
@@ -260,7 +273,10 @@ pub(crate) fn matches_query(query: Option<&str>, fields: &[&str]) -> bool {
 mod tests {
     #[test]
     fn host_names_lose_their_port() {
-        assert_eq!(super::host_without_port("lms.example.org:8080"), "lms.example.org");
+        assert_eq!(
+            super::host_without_port("lms.example.org:8080"),
+            "lms.example.org"
+        );
         assert_eq!(super::host_without_port("localhost"), "localhost");
         assert_eq!(super::host_without_port("[::1]:8080"), "::1");
     }

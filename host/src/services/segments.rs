@@ -56,10 +56,15 @@ pub struct MembershipChange {
 }
 
 pub(crate) fn load_segment(t: &impl SiteRead, id: SegmentId) -> ServiceResult<Segment> {
-    t.segment(id)?.ok_or_else(|| ServiceError::not_found(format!("segment #{id}")))
+    t.segment(id)?
+        .ok_or_else(|| ServiceError::not_found(format!("segment #{id}")))
 }
 
-fn check_idnumber_free(t: &SiteTables<'_>, idnumber: &Option<String>, me: Option<SegmentId>) -> ServiceResult<()> {
+fn check_idnumber_free(
+    t: &SiteTables<'_>,
+    idnumber: &Option<String>,
+    me: Option<SegmentId>,
+) -> ServiceResult<()> {
     if let Some(idn) = idnumber
         && let Some(other) = t.segment_id_by_idnumber(idn)?
         && Some(other) != me
@@ -73,7 +78,11 @@ fn check_idnumber_free(t: &SiteTables<'_>, idnumber: &Option<String>, me: Option
 }
 
 /// A managed segment's members change only through its component.
-fn check_membership_editable(t: &SiteTables<'_>, who: &Principal, segment: &Segment) -> ServiceResult<()> {
+fn check_membership_editable(
+    t: &SiteTables<'_>,
+    who: &Principal,
+    segment: &Segment,
+) -> ServiceResult<()> {
     let Some(component) = &segment.managed_by else {
         return Ok(());
     };
@@ -95,7 +104,8 @@ impl SiteServices {
     pub fn create_segment(&self, who: &Principal, new: NewSegment) -> ServiceResult<Segment> {
         let name = validate::required_text("name", &new.name, validate::MAX_NAME)?;
         let idnumber = validate::idnumber("idnumber", new.idnumber.as_deref())?;
-        let description = validate::optional_text("description", &new.description, validate::MAX_DESCRIPTION)?;
+        let description =
+            validate::optional_text("description", &new.description, validate::MAX_DESCRIPTION)?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
             check_idnumber_free(t, &idnumber, None)?;
@@ -119,7 +129,12 @@ impl SiteServices {
         })
     }
 
-    pub fn update_segment(&self, who: &Principal, id: SegmentId, update: SegmentUpdate) -> ServiceResult<Segment> {
+    pub fn update_segment(
+        &self,
+        who: &Principal,
+        id: SegmentId,
+        update: SegmentUpdate,
+    ) -> ServiceResult<Segment> {
         let name = update
             .name
             .as_deref()
@@ -152,7 +167,12 @@ impl SiteServices {
                 segment.visible = v;
             }
             t.put_segment(&segment)?;
-            t.audit_log(actor, "segment.updated", format!("segment #{id} {:?}", segment.name), "segment updated".into())?;
+            t.audit_log(
+                actor,
+                "segment.updated",
+                format!("segment #{id} {:?}", segment.name),
+                "segment updated".into(),
+            )?;
             Ok(segment)
         })
     }
@@ -187,7 +207,12 @@ impl SiteServices {
 
     /// Adds users to a segment; users already in it are left alone. Any
     /// unknown user fails the whole call.
-    pub fn add_segment_members(&self, who: &Principal, id: SegmentId, users: &[UserId]) -> ServiceResult<MembershipChange> {
+    pub fn add_segment_members(
+        &self,
+        who: &Principal,
+        id: SegmentId,
+        users: &[UserId],
+    ) -> ServiceResult<MembershipChange> {
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
             let segment = load_segment(t, id)?;
@@ -198,7 +223,12 @@ impl SiteServices {
                 load_user(t, user)?;
                 if t.insert_segment_member(id, user)? {
                     change.changed += 1;
-                    t.audit_log(actor, "segment.member_added", format!("user #{user} in segment #{id}"), reason.clone())?;
+                    t.audit_log(
+                        actor,
+                        "segment.member_added",
+                        format!("user #{user} in segment #{id}"),
+                        reason.clone(),
+                    )?;
                     t.emit(SiteEvent::SegmentMemberAdded { segment: id, user })?;
                 } else {
                     change.unchanged += 1;
@@ -209,7 +239,12 @@ impl SiteServices {
     }
 
     /// Removes users from a segment; non-members are left alone.
-    pub fn remove_segment_members(&self, who: &Principal, id: SegmentId, users: &[UserId]) -> ServiceResult<MembershipChange> {
+    pub fn remove_segment_members(
+        &self,
+        who: &Principal,
+        id: SegmentId,
+        users: &[UserId],
+    ) -> ServiceResult<MembershipChange> {
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
             let segment = load_segment(t, id)?;
@@ -219,7 +254,12 @@ impl SiteServices {
             for &user in users {
                 if t.remove_segment_member(id, user)? {
                     change.changed += 1;
-                    t.audit_log(actor, "segment.member_removed", format!("user #{user} in segment #{id}"), reason.clone())?;
+                    t.audit_log(
+                        actor,
+                        "segment.member_removed",
+                        format!("user #{user} in segment #{id}"),
+                        reason.clone(),
+                    )?;
                     t.emit(SiteEvent::SegmentMemberRemoved { segment: id, user })?;
                 } else {
                     change.unchanged += 1;
@@ -233,16 +273,19 @@ impl SiteServices {
         self.read(|t| {
             authorize(&self.site, t, who, Need::SiteAdmin)?;
             let segment = load_segment(t, id)?;
-            Ok(SegmentSummary { members: t.segment_member_count(id)?, segment })
+            Ok(SegmentSummary {
+                members: t.segment_member_count(id)?,
+                segment,
+            })
         })
     }
 
     pub fn segment_by_idnumber(&self, who: &Principal, idnumber: &str) -> ServiceResult<Segment> {
         self.read(|t| {
             authorize(&self.site, t, who, Need::SiteAdmin)?;
-            let id = t
-                .segment_id_by_idnumber(idnumber)?
-                .ok_or_else(|| ServiceError::not_found(format!("segment with idnumber {idnumber:?}")))?;
+            let id = t.segment_id_by_idnumber(idnumber)?.ok_or_else(|| {
+                ServiceError::not_found(format!("segment with idnumber {idnumber:?}"))
+            })?;
             load_segment(t, id)
         })
     }
@@ -264,11 +307,19 @@ impl SiteServices {
                 .into_iter()
                 .filter(|s| matches_query(query, &[&s.name, s.idnumber.as_deref().unwrap_or("")]))
                 .collect();
-            all.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+            all.sort_by(|a, b| {
+                a.name
+                    .to_lowercase()
+                    .cmp(&b.name.to_lowercase())
+                    .then(a.id.cmp(&b.id))
+            });
             let total = all.len();
             let mut items = Vec::new();
             for segment in all.into_iter().skip(offset).take(limit) {
-                items.push(SegmentSummary { members: t.segment_member_count(segment.id)?, segment });
+                items.push(SegmentSummary {
+                    members: t.segment_member_count(segment.id)?,
+                    segment,
+                });
             }
             let next = (offset + limit < total).then_some(offset + limit);
             Ok(Page { items, next })

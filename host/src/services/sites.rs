@@ -40,7 +40,9 @@ fn require_operator(who: &Principal) -> ServiceResult<()> {
     if who.is_operator() {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden("only an operator may manage sites".into()))
+        Err(ServiceError::Forbidden(
+            "only an operator may manage sites".into(),
+        ))
     }
 }
 
@@ -50,13 +52,17 @@ impl Services {
     /// Does nothing on a data dir that has them.
     pub fn first_run(&self) -> ServiceResult<FirstRun> {
         let mut out = FirstRun::default();
-        let has_operator = self.registry().read(|t| Ok::<_, ServiceError>(t.operator_count()? > 0))?;
+        let has_operator = self
+            .registry()
+            .read(|t| Ok::<_, ServiceError>(t.operator_count()? > 0))?;
         if !has_operator {
             let pw = password::generate();
             self.create_operator(&Principal::system(), FIRST_OPERATOR, &pw, true)?;
             out.operator = Some((FIRST_OPERATOR.to_owned(), pw));
         }
-        let has_site = self.registry().read(|t| Ok::<_, ServiceError>(!t.sites()?.is_empty()))?;
+        let has_site = self
+            .registry()
+            .read(|t| Ok::<_, ServiceError>(!t.sites()?.is_empty()))?;
         if !has_site {
             let site = self.create_site(
                 &Principal::system(),
@@ -105,10 +111,12 @@ impl Services {
     /// Checks an operator's password. Unknown names cost a hash too, so
     /// timing does not tell which names exist.
     pub fn verify_operator(&self, username: &str, pw: &str) -> ServiceResult<Option<Operator>> {
-        let op = self.registry().read(|t| match t.operator_id_by_username(username)? {
-            Some(id) => Ok::<_, ServiceError>(t.operator(id)?),
-            None => Ok(None),
-        })?;
+        let op = self
+            .registry()
+            .read(|t| match t.operator_id_by_username(username)? {
+                Some(id) => Ok::<_, ServiceError>(t.operator(id)?),
+                None => Ok(None),
+            })?;
         match op {
             Some(op) if password::verify(pw, &op.password_hash) => Ok(Some(op)),
             Some(_) => Ok(None),
@@ -136,7 +144,10 @@ impl Services {
         };
         let site = self.registry().write(|t| {
             if t.site_id_by_slug(&slug)?.is_some() {
-                return Err(ServiceError::duplicate("slug", format!("a site {slug:?} already exists")));
+                return Err(ServiceError::duplicate(
+                    "slug",
+                    format!("a site {slug:?} already exists"),
+                ));
             }
             for h in &hostnames {
                 if let Some(other) = t.site_id_by_host(h)? {
@@ -171,14 +182,21 @@ impl Services {
         // does not pay for it and errors surface here.
         let services = self.site(site.id)?;
         services.write(|t| {
-            t.audit_log(who.actor(), "site.created", format!("site {:?}", site.slug), "site created".into())?;
+            t.audit_log(
+                who.actor(),
+                "site.created",
+                format!("site {:?}", site.slug),
+                "site created".into(),
+            )?;
             Ok(())
         })?;
         Ok(site)
     }
 
     fn inner_pool_path(&self, site: &Site) -> std::path::PathBuf {
-        self.data_dir().join("sites").join(format!("{}.redb", site.slug))
+        self.data_dir()
+            .join("sites")
+            .join(format!("{}.redb", site.slug))
     }
 
     /// Finds a site by slug or numeric id.
@@ -200,7 +218,9 @@ impl Services {
 
     pub fn list_sites(&self, who: &Principal) -> ServiceResult<Vec<Site>> {
         require_operator(who)?;
-        Ok(self.registry().read(|t| Ok::<_, ServiceError>(t.sites()?))?)
+        Ok(self
+            .registry()
+            .read(|t| Ok::<_, ServiceError>(t.sites()?))?)
     }
 
     /// Sites with their user and course counts (opens each site's file).
@@ -210,7 +230,11 @@ impl Services {
             let s = self.site(site.id)?;
             let (users, courses) =
                 s.read(|t| Ok((t.user_count()?, t.all_courses()?.len() as u64)))?;
-            out.push(SiteSummary { site, users, courses });
+            out.push(SiteSummary {
+                site,
+                users,
+                courses,
+            });
         }
         Ok(out)
     }
@@ -223,7 +247,12 @@ impl Services {
         self.set_site_status(who, key, SiteStatus::Active)
     }
 
-    fn set_site_status(&self, who: &Principal, key: &str, status: SiteStatus) -> ServiceResult<Site> {
+    fn set_site_status(
+        &self,
+        who: &Principal,
+        key: &str,
+        status: SiteStatus,
+    ) -> ServiceResult<Site> {
         let site = self.find_site(who, key)?;
         let site = self.registry().write(|t| {
             let mut site = t
@@ -238,7 +267,12 @@ impl Services {
             SiteStatus::Suspended => "site.suspended",
         };
         self.site(site.id)?.write(|t| {
-            t.audit_log(who.actor(), action, format!("site {:?}", site.slug), action.replace("site.", "site "))?;
+            t.audit_log(
+                who.actor(),
+                action,
+                format!("site {:?}", site.slug),
+                action.replace("site.", "site "),
+            )?;
             Ok(())
         })?;
         Ok(site)

@@ -43,7 +43,12 @@ impl TestSite {
         let site = services
             .create_site(
                 &operator,
-                NewSite { slug: slug.into(), name: format!("{slug} LMS"), hostnames: vec![format!("{slug}.test")], brand_colour: None },
+                NewSite {
+                    slug: slug.into(),
+                    name: format!("{slug} LMS"),
+                    hostnames: vec![format!("{slug}.test")],
+                    brand_colour: None,
+                },
             )
             .expect("site");
         let mut fx = Self::populate(dir, services.clone(), site.id);
@@ -72,33 +77,65 @@ impl TestSite {
         };
         let admin_id = user("admin", true);
         let teacher_id = user("teacher", false);
-        let learners: Vec<UserId> = (1..=5).map(|i| user(&format!("learner{i}"), false)).collect();
+        let learners: Vec<UserId> = (1..=5)
+            .map(|i| user(&format!("learner{i}"), false))
+            .collect();
         let hr = s
-            .create_segment(&op, NewSegment { name: "HR".into(), idnumber: Some("hr".into()), ..Default::default() })
+            .create_segment(
+                &op,
+                NewSegment {
+                    name: "HR".into(),
+                    idnumber: Some("hr".into()),
+                    ..Default::default()
+                },
+            )
             .expect("segment")
             .id;
         let finance = s
-            .create_segment(&op, NewSegment { name: "Finance".into(), idnumber: Some("finance".into()), ..Default::default() })
+            .create_segment(
+                &op,
+                NewSegment {
+                    name: "Finance".into(),
+                    idnumber: Some("finance".into()),
+                    ..Default::default()
+                },
+            )
             .expect("segment")
             .id;
-        s.add_segment_members(&op, hr, &learners[0..3]).expect("members");
-        s.add_segment_members(&op, finance, &learners[3..5]).expect("members");
+        s.add_segment_members(&op, hr, &learners[0..3])
+            .expect("members");
+        s.add_segment_members(&op, finance, &learners[3..5])
+            .expect("members");
         let course = s
             .create_course(
                 &op,
-                NewCourse { shortname: "COMP101".into(), fullname: "Compliance 101".into(), group_mode: GroupMode::Separate, force_group_mode: false },
+                NewCourse {
+                    shortname: "COMP101".into(),
+                    fullname: "Compliance 101".into(),
+                    group_mode: GroupMode::Separate,
+                    force_group_mode: false,
+                },
             )
             .expect("course")
             .id;
         let manual = s.list_methods(&op, course).expect("methods")[0].id;
-        s.enrol(&op, manual, teacher_id, Role::Teacher).expect("enrol teacher");
+        s.enrol(&op, manual, teacher_id, Role::Teacher)
+            .expect("enrol teacher");
         for &l in &learners[0..4] {
-            s.enrol(&op, manual, l, Role::Learner).expect("enrol learner");
+            s.enrol(&op, manual, l, Role::Learner)
+                .expect("enrol learner");
         }
         let group = |name: &str| {
-            s.create_group(&op, course, super::groups::NewGroup { name: name.into(), ..Default::default() })
-                .expect("group")
-                .id
+            s.create_group(
+                &op,
+                course,
+                super::groups::NewGroup {
+                    name: name.into(),
+                    ..Default::default()
+                },
+            )
+            .expect("group")
+            .id
         };
         let team_a = group("Team A");
         let team_b = group("Team B");

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use super::auth::{Need, authorize};
 use super::error::{ServiceError, ServiceResult};
-use super::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of, password, validate};
+use super::{
+    Page, Principal, SiteServices, clamp_limit, matches_query, page_of, password, validate,
+};
 use crate::domain::*;
 use crate::storage::site::{SiteRead, SiteTables};
 
@@ -31,7 +33,9 @@ pub struct UserUpdate {
     pub profile: BTreeMap<String, String>,
 }
 
-fn clean_profile(profile: &BTreeMap<String, String>) -> ServiceResult<BTreeMap<String, Option<String>>> {
+fn clean_profile(
+    profile: &BTreeMap<String, String>,
+) -> ServiceResult<BTreeMap<String, Option<String>>> {
     let mut out = BTreeMap::new();
     for (k, v) in profile {
         let name = validate::profile_field_name(k)?;
@@ -53,13 +57,17 @@ fn check_unique(t: &SiteTables<'_>, user: &User) -> ServiceResult<()> {
     if let Some(other) = t.user_id_by_email(&user.email)?
         && other != user.id
     {
-        return Err(ServiceError::duplicate("email", format!("e-mail {:?} is taken", user.email)));
+        return Err(ServiceError::duplicate(
+            "email",
+            format!("e-mail {:?} is taken", user.email),
+        ));
     }
     Ok(())
 }
 
 pub(crate) fn load_user(t: &impl SiteRead, id: UserId) -> ServiceResult<User> {
-    t.user(id)?.ok_or_else(|| ServiceError::not_found(format!("user #{id}")))
+    t.user(id)?
+        .ok_or_else(|| ServiceError::not_found(format!("user #{id}")))
 }
 
 impl SiteServices {
@@ -88,7 +96,11 @@ impl SiteServices {
                 firstname,
                 lastname,
                 status: UserStatus::Active,
-                site_role: if new.site_admin { SiteRole::SiteAdmin } else { SiteRole::User },
+                site_role: if new.site_admin {
+                    SiteRole::SiteAdmin
+                } else {
+                    SiteRole::User
+                },
                 profile,
                 password_hash,
                 created_at: t.now,
@@ -96,14 +108,28 @@ impl SiteServices {
             };
             check_unique(t, &user)?;
             t.put_user(&user)?;
-            t.audit_log(actor, "user.created", format!("user #{} {:?}", user.id, user.username), "user created".into())?;
+            t.audit_log(
+                actor,
+                "user.created",
+                format!("user #{} {:?}", user.id, user.username),
+                "user created".into(),
+            )?;
             t.emit(SiteEvent::UserCreated { user: user.id })?;
             Ok(user)
         })
     }
 
-    pub fn update_user(&self, who: &Principal, id: UserId, update: UserUpdate) -> ServiceResult<User> {
-        let username = update.username.as_deref().map(validate::username).transpose()?;
+    pub fn update_user(
+        &self,
+        who: &Principal,
+        id: UserId,
+        update: UserUpdate,
+    ) -> ServiceResult<User> {
+        let username = update
+            .username
+            .as_deref()
+            .map(validate::username)
+            .transpose()?;
         let email = update.email.as_deref().map(validate::email).transpose()?;
         let firstname = update
             .firstname
@@ -137,7 +163,11 @@ impl SiteServices {
                         "you cannot take the site admin role from yourself".into(),
                     ));
                 }
-                user.site_role = if admin { SiteRole::SiteAdmin } else { SiteRole::User };
+                user.site_role = if admin {
+                    SiteRole::SiteAdmin
+                } else {
+                    SiteRole::User
+                };
             }
             for (k, v) in profile {
                 match v {
@@ -148,7 +178,12 @@ impl SiteServices {
             user.updated_at = t.now;
             check_unique(t, &user)?;
             t.put_user(&user)?;
-            t.audit_log(actor, "user.updated", format!("user #{id}"), "user updated".into())?;
+            t.audit_log(
+                actor,
+                "user.updated",
+                format!("user #{id}"),
+                "user updated".into(),
+            )?;
             t.emit(SiteEvent::UserUpdated { user: id })?;
             Ok(user)
         })
@@ -163,7 +198,12 @@ impl SiteServices {
             user.password_hash = Some(hash);
             user.updated_at = t.now;
             t.put_user(&user)?;
-            t.audit_log(actor, "user.password_set", format!("user #{id}"), "password changed".into())?;
+            t.audit_log(
+                actor,
+                "user.password_set",
+                format!("user #{id}"),
+                "password changed".into(),
+            )?;
             Ok(())
         })
     }
@@ -194,7 +234,12 @@ impl SiteServices {
         self.set_user_status(who, id, UserStatus::Active)
     }
 
-    fn set_user_status(&self, who: &Principal, id: UserId, status: UserStatus) -> ServiceResult<User> {
+    fn set_user_status(
+        &self,
+        who: &Principal,
+        id: UserId,
+        status: UserStatus,
+    ) -> ServiceResult<User> {
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
             if who.site_user_id(self.site.id) == Some(id) && status == UserStatus::Suspended {
@@ -211,7 +256,12 @@ impl SiteServices {
                 UserStatus::Suspended => ("user.suspended", SiteEvent::UserSuspended { user: id }),
                 UserStatus::Active => ("user.reactivated", SiteEvent::UserReactivated { user: id }),
             };
-            t.audit_log(actor, action, format!("user #{id}"), action.replace("user.", "user ").replace('_', " "))?;
+            t.audit_log(
+                actor,
+                action,
+                format!("user #{id}"),
+                action.replace("user.", "user ").replace('_', " "),
+            )?;
             t.emit(event)?;
             Ok(user)
         })
@@ -236,10 +286,19 @@ impl SiteServices {
             }
             for (course, method) in t.user_enrolment_keys(id)? {
                 t.delete_enrolment_row(course, id, method)?;
-                t.emit(SiteEvent::UserUnenrolled { course, user: id, method })?;
+                t.emit(SiteEvent::UserUnenrolled {
+                    course,
+                    user: id,
+                    method,
+                })?;
             }
             t.delete_user_row(&user)?;
-            t.audit_log(actor, "user.deleted", format!("user #{id} {:?}", user.username), reason)?;
+            t.audit_log(
+                actor,
+                "user.deleted",
+                format!("user #{id} {:?}", user.username),
+                reason,
+            )?;
             t.emit(SiteEvent::UserDeleted { user: id })?;
             Ok(())
         })
@@ -274,7 +333,16 @@ impl SiteServices {
             authorize(&self.site, t, who, Need::SiteAdmin)?;
             let limit = clamp_limit(limit);
             let items = t.users_page(after, limit + 1, |u| {
-                matches_query(query, &[&u.username, &u.firstname, &u.lastname, &u.email, &u.full_name()])
+                matches_query(
+                    query,
+                    &[
+                        &u.username,
+                        &u.firstname,
+                        &u.lastname,
+                        &u.email,
+                        &u.full_name(),
+                    ],
+                )
             })?;
             Ok(page_of(items, limit, |u| u.id))
         })

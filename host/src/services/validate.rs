@@ -11,8 +11,14 @@ pub const MAX_DESCRIPTION: usize = 10_000;
 pub const MAX_USERNAME: usize = 100;
 
 fn no_control(field: &'static str, value: &str) -> ServiceResult<()> {
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(ServiceError::invalid(field, "must not contain control characters"));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(ServiceError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -81,7 +87,10 @@ pub fn email(value: &str) -> ServiceResult<String> {
         None => false,
     };
     if !ok {
-        return Err(ServiceError::invalid("email", format!("{v:?} is not an e-mail address")));
+        return Err(ServiceError::invalid(
+            "email",
+            format!("{v:?} is not an e-mail address"),
+        ));
     }
     Ok(v)
 }
@@ -91,7 +100,8 @@ pub fn slug(value: &str) -> ServiceResult<String> {
     let v = value.trim().to_lowercase();
     let ok = !v.is_empty()
         && v.len() <= 63
-        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !v.starts_with('-')
         && !v.ends_with('-');
     if !ok {
@@ -108,9 +118,13 @@ pub fn hostname(value: &str) -> ServiceResult<String> {
     let v = value.trim().to_lowercase();
     let ok = !v.is_empty()
         && v.len() <= 253
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
     if !ok {
-        return Err(ServiceError::invalid("hostnames", format!("{value:?} is not a host name")));
+        return Err(ServiceError::invalid(
+            "hostnames",
+            format!("{value:?} is not a host name"),
+        ));
     }
     Ok(v)
 }
@@ -120,7 +134,10 @@ pub fn colour(value: &str) -> ServiceResult<String> {
     let v = value.trim().to_lowercase();
     let ok = v.len() == 7 && v.starts_with('#') && v[1..].chars().all(|c| c.is_ascii_hexdigit());
     if !ok {
-        return Err(ServiceError::invalid("brand_colour", "must be a colour like #1f6feb"));
+        return Err(ServiceError::invalid(
+            "brand_colour",
+            "must be a colour like #1f6feb",
+        ));
     }
     Ok(v)
 }
@@ -130,7 +147,8 @@ pub fn profile_field_name(value: &str) -> ServiceResult<String> {
     let v = value.trim().to_lowercase();
     let ok = !v.is_empty()
         && v.len() <= 64
-        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
         return Err(ServiceError::invalid(
             "profile",
@@ -144,10 +162,16 @@ pub fn profile_field_name(value: &str) -> ServiceResult<String> {
 pub fn password(value: &str) -> ServiceResult<()> {
     let len = value.chars().count();
     if len < 8 {
-        return Err(ServiceError::invalid("password", "must be at least 8 characters long"));
+        return Err(ServiceError::invalid(
+            "password",
+            "must be at least 8 characters long",
+        ));
     }
     if len > 1024 {
-        return Err(ServiceError::invalid("password", "must be at most 1024 characters long"));
+        return Err(ServiceError::invalid(
+            "password",
+            "must be at most 1024 characters long",
+        ));
     }
     Ok(())
 }
@@ -159,13 +183,19 @@ mod tests {
     #[test]
     fn over_long_names_are_refused_with_their_length() {
         let err = required_text("name", &"x".repeat(MAX_NAME + 1), MAX_NAME).unwrap_err();
-        assert_eq!(err.to_string(), "name: is 255 characters long; the maximum is 254");
+        assert_eq!(
+            err.to_string(),
+            "name: is 255 characters long; the maximum is 254"
+        );
     }
 
     #[test]
     fn blank_idnumber_means_none() {
         assert_eq!(idnumber("idnumber", Some("  ")).unwrap(), None);
-        assert_eq!(idnumber("idnumber", Some(" HR ")).unwrap(), Some("HR".into()));
+        assert_eq!(
+            idnumber("idnumber", Some(" HR ")).unwrap(),
+            Some("HR".into())
+        );
     }
 
     #[test]

@@ -52,7 +52,11 @@ fn stored_version(db: &redb::Database) -> Result<u64> {
 
 /// Brings `db` up to the newest version in `migrations`. Returns the
 /// versions it applied.
-pub fn migrate(db: &redb::Database, path: &std::path::Path, migrations: &[Migration]) -> Result<Vec<u64>> {
+pub fn migrate(
+    db: &redb::Database,
+    path: &std::path::Path,
+    migrations: &[Migration],
+) -> Result<Vec<u64>> {
     let known = latest(migrations);
     let found = stored_version(db)?;
     if found > known {
@@ -94,10 +98,16 @@ mod tests {
         let path = dir.path().join("s.redb");
         let db = redb::Database::create(&path).unwrap();
         let tx = db.begin_write().unwrap();
-        tx.open_table(META).unwrap().insert("schema_version", 999).unwrap();
+        tx.open_table(META)
+            .unwrap()
+            .insert("schema_version", 999)
+            .unwrap();
         tx.commit().unwrap();
         let err = migrate(&db, &path, SITE_MIGRATIONS).unwrap_err();
-        assert!(matches!(err, StorageError::TooNew { found: 999, .. }), "{err}");
+        assert!(
+            matches!(err, StorageError::TooNew { found: 999, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("upgrade Charon"));
     }
 }

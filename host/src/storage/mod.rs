@@ -32,7 +32,11 @@ pub enum StorageError {
     #[error(
         "the data file {path} has schema version {found}, newer than this Charon knows ({known}); upgrade Charon"
     )]
-    TooNew { path: String, found: u64, known: u64 },
+    TooNew {
+        path: String,
+        found: u64,
+        known: u64,
+    },
     #[error("I/O error on {path}: {source}")]
     Io {
         path: String,

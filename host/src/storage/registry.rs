@@ -3,8 +3,7 @@
 
 use redb::{
     ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata, Table,
-    TableDefinition,
-    WriteTransaction,
+    TableDefinition, WriteTransaction,
 };
 
 use super::{Result, decode, encode, migrations};
@@ -115,12 +114,18 @@ pub trait RegistryRead {
     }
 
     fn site_id_by_slug(&self, slug: &str) -> Result<Option<SiteId>> {
-        Ok(self.sites_by_slug_table().get(slug)?.map(|g| SiteId(g.value())))
+        Ok(self
+            .sites_by_slug_table()
+            .get(slug)?
+            .map(|g| SiteId(g.value())))
     }
 
     fn site_id_by_host(&self, host: &str) -> Result<Option<SiteId>> {
         let key = host.to_lowercase();
-        Ok(self.sites_by_host_table().get(key.as_str())?.map(|g| SiteId(g.value())))
+        Ok(self
+            .sites_by_host_table()
+            .get(key.as_str())?
+            .map(|g| SiteId(g.value())))
     }
 
     fn sites(&self) -> Result<Vec<Site>> {
@@ -225,7 +230,8 @@ impl<'tx> RegistryTables<'tx> {
         self.sites.insert(site.id.0, encode(site).as_slice())?;
         self.sites_by_slug.insert(site.slug.as_str(), site.id.0)?;
         for h in &site.hostnames {
-            self.sites_by_host.insert(h.to_lowercase().as_str(), site.id.0)?;
+            self.sites_by_host
+                .insert(h.to_lowercase().as_str(), site.id.0)?;
         }
         Ok(())
     }
@@ -241,7 +247,8 @@ impl<'tx> RegistryTables<'tx> {
 
     pub(crate) fn put_operator(&mut self, op: &Operator) -> Result<()> {
         if let Some(old) = self.operator(op.id)? {
-            self.operators_by_username.remove(old.username.to_lowercase().as_str())?;
+            self.operators_by_username
+                .remove(old.username.to_lowercase().as_str())?;
         }
         self.operators.insert(op.id.0, encode(op).as_slice())?;
         self.operators_by_username

@@ -184,12 +184,18 @@ pub trait SiteRead: SiteTablesRead {
 
     fn user_id_by_username(&self, username: &str) -> Result<Option<UserId>> {
         let key = username.to_lowercase();
-        Ok(self.users_by_username().get(key.as_str())?.map(|g| UserId(g.value())))
+        Ok(self
+            .users_by_username()
+            .get(key.as_str())?
+            .map(|g| UserId(g.value())))
     }
 
     fn user_id_by_email(&self, email: &str) -> Result<Option<UserId>> {
         let key = email.to_lowercase();
-        Ok(self.users_by_email().get(key.as_str())?.map(|g| UserId(g.value())))
+        Ok(self
+            .users_by_email()
+            .get(key.as_str())?
+            .map(|g| UserId(g.value())))
     }
 
     /// Users in id order after `after`, keeping those `keep` accepts.
@@ -225,7 +231,10 @@ pub trait SiteRead: SiteTablesRead {
     }
 
     fn segment_id_by_idnumber(&self, idnumber: &str) -> Result<Option<SegmentId>> {
-        Ok(self.segments_by_idnumber().get(idnumber)?.map(|g| SegmentId(g.value())))
+        Ok(self
+            .segments_by_idnumber()
+            .get(idnumber)?
+            .map(|g| SegmentId(g.value())))
     }
 
     fn all_segments(&self) -> Result<Vec<Segment>> {
@@ -244,7 +253,10 @@ pub trait SiteRead: SiteTablesRead {
         limit: usize,
     ) -> Result<Vec<UserId>> {
         let mut out = Vec::with_capacity(limit.min(4096));
-        for row in self.segment_members().range(pair_after(segment.0, after.map(|u| u.0)))? {
+        for row in self
+            .segment_members()
+            .range(pair_after(segment.0, after.map(|u| u.0)))?
+        {
             if out.len() >= limit {
                 break;
             }
@@ -280,7 +292,10 @@ pub trait SiteRead: SiteTablesRead {
 
     fn course_id_by_shortname(&self, shortname: &str) -> Result<Option<CourseId>> {
         let key = shortname.to_lowercase();
-        Ok(self.courses_by_shortname().get(key.as_str())?.map(|g| CourseId(g.value())))
+        Ok(self
+            .courses_by_shortname()
+            .get(key.as_str())?
+            .map(|g| CourseId(g.value())))
     }
 
     fn all_courses(&self) -> Result<Vec<Course>> {
@@ -372,7 +387,10 @@ pub trait SiteRead: SiteTablesRead {
         limit: usize,
     ) -> Result<Vec<UserId>> {
         let mut out = Vec::new();
-        for row in self.method_enrolments().range(pair_after(method.0, after.map(|u| u.0)))? {
+        for row in self
+            .method_enrolments()
+            .range(pair_after(method.0, after.map(|u| u.0)))?
+        {
             if out.len() >= limit {
                 break;
             }
@@ -450,7 +468,10 @@ pub trait SiteRead: SiteTablesRead {
         limit: usize,
     ) -> Result<Vec<GroupMembership>> {
         let mut out = Vec::new();
-        for row in self.group_members().range(pair_after(group.0, after.map(|u| u.0)))? {
+        for row in self
+            .group_members()
+            .range(pair_after(group.0, after.map(|u| u.0)))?
+        {
             if out.len() >= limit {
                 break;
             }
@@ -543,7 +564,11 @@ impl SiteTables<'_> {
     pub(crate) fn emit(&mut self, event: SiteEvent) -> Result<()> {
         let seq = self.next_id("event")?;
         self.events.insert(seq, encode(&event).as_slice())?;
-        self.pending.push(EventEnvelope { site: self.site, seq, event });
+        self.pending.push(EventEnvelope {
+            site: self.site,
+            seq,
+            event,
+        });
         Ok(())
     }
 
@@ -576,19 +601,25 @@ impl SiteTables<'_> {
     /// Inserts or replaces a user, moving its username/email index entries.
     pub(crate) fn put_user(&mut self, user: &User) -> Result<()> {
         if let Some(old) = self.user(user.id)? {
-            self.users_by_username.remove(old.username.to_lowercase().as_str())?;
-            self.users_by_email.remove(old.email.to_lowercase().as_str())?;
+            self.users_by_username
+                .remove(old.username.to_lowercase().as_str())?;
+            self.users_by_email
+                .remove(old.email.to_lowercase().as_str())?;
         }
         self.users.insert(user.id.0, encode(user).as_slice())?;
-        self.users_by_username.insert(user.username.to_lowercase().as_str(), user.id.0)?;
-        self.users_by_email.insert(user.email.to_lowercase().as_str(), user.id.0)?;
+        self.users_by_username
+            .insert(user.username.to_lowercase().as_str(), user.id.0)?;
+        self.users_by_email
+            .insert(user.email.to_lowercase().as_str(), user.id.0)?;
         Ok(())
     }
 
     pub(crate) fn delete_user_row(&mut self, user: &User) -> Result<()> {
         self.users.remove(user.id.0)?;
-        self.users_by_username.remove(user.username.to_lowercase().as_str())?;
-        self.users_by_email.remove(user.email.to_lowercase().as_str())?;
+        self.users_by_username
+            .remove(user.username.to_lowercase().as_str())?;
+        self.users_by_email
+            .remove(user.email.to_lowercase().as_str())?;
         Ok(())
     }
 
@@ -604,9 +635,11 @@ impl SiteTables<'_> {
         {
             self.segments_by_idnumber.remove(idn.as_str())?;
         }
-        self.segments.insert(segment.id.0, encode(segment).as_slice())?;
+        self.segments
+            .insert(segment.id.0, encode(segment).as_slice())?;
         if let Some(idn) = &segment.idnumber {
-            self.segments_by_idnumber.insert(idn.as_str(), segment.id.0)?;
+            self.segments_by_idnumber
+                .insert(idn.as_str(), segment.id.0)?;
         }
         Ok(())
     }
@@ -620,14 +653,25 @@ impl SiteTables<'_> {
     }
 
     /// Returns false when the user already was a member.
-    pub(crate) fn insert_segment_member(&mut self, segment: SegmentId, user: UserId) -> Result<bool> {
-        let existed = self.segment_members.insert((segment.0, user.0), self.now.0)?.is_some();
+    pub(crate) fn insert_segment_member(
+        &mut self,
+        segment: SegmentId,
+        user: UserId,
+    ) -> Result<bool> {
+        let existed = self
+            .segment_members
+            .insert((segment.0, user.0), self.now.0)?
+            .is_some();
         self.user_segments.insert((user.0, segment.0), ())?;
         Ok(!existed)
     }
 
     /// Returns false when the user was not a member.
-    pub(crate) fn remove_segment_member(&mut self, segment: SegmentId, user: UserId) -> Result<bool> {
+    pub(crate) fn remove_segment_member(
+        &mut self,
+        segment: SegmentId,
+        user: UserId,
+    ) -> Result<bool> {
         let existed = self.segment_members.remove((segment.0, user.0))?.is_some();
         self.user_segments.remove((user.0, segment.0))?;
         Ok(existed)
@@ -641,9 +685,11 @@ impl SiteTables<'_> {
 
     pub(crate) fn put_course(&mut self, course: &Course) -> Result<()> {
         if let Some(old) = self.course(course.id)? {
-            self.courses_by_shortname.remove(old.shortname.to_lowercase().as_str())?;
+            self.courses_by_shortname
+                .remove(old.shortname.to_lowercase().as_str())?;
         }
-        self.courses.insert(course.id.0, encode(course).as_slice())?;
+        self.courses
+            .insert(course.id.0, encode(course).as_slice())?;
         self.courses_by_shortname
             .insert(course.shortname.to_lowercase().as_str(), course.id.0)?;
         Ok(())
@@ -651,7 +697,8 @@ impl SiteTables<'_> {
 
     pub(crate) fn delete_course_row(&mut self, course: &Course) -> Result<()> {
         self.courses.remove(course.id.0)?;
-        self.courses_by_shortname.remove(course.shortname.to_lowercase().as_str())?;
+        self.courses_by_shortname
+            .remove(course.shortname.to_lowercase().as_str())?;
         Ok(())
     }
 
@@ -662,8 +709,10 @@ impl SiteTables<'_> {
     }
 
     pub(crate) fn put_method(&mut self, method: &EnrolmentMethod) -> Result<()> {
-        self.methods.insert(method.id.0, encode(method).as_slice())?;
-        self.course_methods.insert((method.course.0, method.id.0), ())?;
+        self.methods
+            .insert(method.id.0, encode(method).as_slice())?;
+        self.course_methods
+            .insert((method.course.0, method.id.0), ())?;
         Ok(())
     }
 
@@ -679,7 +728,8 @@ impl SiteTables<'_> {
         self.enrolments
             .insert((e.course.0, e.user.0, e.method.0), encode(e).as_slice())?;
         self.method_enrolments.insert((e.method.0, e.user.0), ())?;
-        self.user_enrolments.insert((e.user.0, e.course.0, e.method.0), ())?;
+        self.user_enrolments
+            .insert((e.user.0, e.course.0, e.method.0), ())?;
         Ok(())
     }
 
@@ -689,7 +739,10 @@ impl SiteTables<'_> {
         user: UserId,
         method: EnrolmentMethodId,
     ) -> Result<bool> {
-        let existed = self.enrolments.remove((course.0, user.0, method.0))?.is_some();
+        let existed = self
+            .enrolments
+            .remove((course.0, user.0, method.0))?
+            .is_some();
         self.method_enrolments.remove((method.0, user.0))?;
         self.user_enrolments.remove((user.0, course.0, method.0))?;
         Ok(existed)
@@ -710,11 +763,15 @@ impl SiteTables<'_> {
             }
         }
         self.groups.insert(group.id.0, encode(group).as_slice())?;
-        self.course_groups.insert((group.course.0, group.id.0), ())?;
-        self.group_names
-            .insert((group.course.0, group.name.to_lowercase().as_str()), group.id.0)?;
+        self.course_groups
+            .insert((group.course.0, group.id.0), ())?;
+        self.group_names.insert(
+            (group.course.0, group.name.to_lowercase().as_str()),
+            group.id.0,
+        )?;
         if let Some(idn) = &group.idnumber {
-            self.group_idnumbers.insert((group.course.0, idn.as_str()), group.id.0)?;
+            self.group_idnumbers
+                .insert((group.course.0, idn.as_str()), group.id.0)?;
         }
         Ok(())
     }
@@ -725,18 +782,24 @@ impl SiteTables<'_> {
         self.group_names
             .remove((group.course.0, group.name.to_lowercase().as_str()))?;
         if let Some(idn) = &group.idnumber {
-            self.group_idnumbers.remove((group.course.0, idn.as_str()))?;
+            self.group_idnumbers
+                .remove((group.course.0, idn.as_str()))?;
         }
         Ok(())
     }
 
     pub(crate) fn put_group_member(&mut self, m: &GroupMembership) -> Result<()> {
-        self.group_members.insert((m.group.0, m.user.0), encode(m).as_slice())?;
+        self.group_members
+            .insert((m.group.0, m.user.0), encode(m).as_slice())?;
         self.user_groups.insert((m.user.0, m.group.0), ())?;
         Ok(())
     }
 
-    pub(crate) fn delete_group_member(&mut self, group: CourseGroupId, user: UserId) -> Result<bool> {
+    pub(crate) fn delete_group_member(
+        &mut self,
+        group: CourseGroupId,
+        user: UserId,
+    ) -> Result<bool> {
         let existed = self.group_members.remove((group.0, user.0))?.is_some();
         self.user_groups.remove((user.0, group.0))?;
         Ok(existed)
