@@ -73,6 +73,16 @@ macro_rules! site_tables {
             Ok(())
         }
 
+        /// Every row of every table as raw key and value bytes, table by
+        /// table in name order: a byte-exact picture of a site file for
+        /// tests that assert a refused call changed nothing.
+        #[cfg(test)]
+        pub(crate) fn dump_all_tables(tx: &ReadTransaction) -> Result<TableDump> {
+            let mut out = vec![$(dump_table(tx, defs::$def)?,)*];
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+            Ok(out)
+        }
+
         /// Raw table access for [`SiteRead`]'s provided queries.
         pub trait SiteTablesRead {
             $(fn $field(&self) -> &impl ReadableTable<$K, $V>;)*
@@ -135,6 +145,28 @@ site_tables! {
     audit: AUDIT = ("audit-v1", u64, Bytes);
     /// `seq → SiteEvent`: the transactional outbox of the event stream.
     events: EVENTS = ("events-v1", u64, Bytes);
+}
+
+/// Rows of each table as `(table name, [(key bytes, value bytes)])`.
+#[cfg(test)]
+pub(crate) type TableDump = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
+
+#[cfg(test)]
+fn dump_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    tx: &ReadTransaction,
+    def: TableDefinition<'static, K, V>,
+) -> Result<(String, Vec<(Vec<u8>, Vec<u8>)>)> {
+    use redb::TableHandle;
+    let table = tx.open_table(def)?;
+    let mut rows = Vec::new();
+    for row in table.iter()? {
+        let (k, v) = row?;
+        rows.push((
+            K::as_bytes(&k.value()).as_ref().to_vec(),
+            V::as_bytes(&v.value()).as_ref().to_vec(),
+        ));
+    }
+    Ok((def.name().to_owned(), rows))
 }
 
 /// `(a, 0) ..= (a, u64::MAX)`: every pair key starting with `a`.
