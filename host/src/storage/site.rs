@@ -690,12 +690,14 @@ impl SiteTables<'_> {
         segment: SegmentId,
         user: UserId,
     ) -> Result<bool> {
-        let existed = self
-            .segment_members
-            .insert((segment.0, user.0), self.now.0)?
-            .is_some();
+        // Re-adding is a no-op: the member keeps the time they joined.
+        if self.segment_members.get((segment.0, user.0))?.is_some() {
+            return Ok(false);
+        }
+        self.segment_members
+            .insert((segment.0, user.0), self.now.0)?;
         self.user_segments.insert((user.0, segment.0), ())?;
-        Ok(!existed)
+        Ok(true)
     }
 
     /// Returns false when the user was not a member.

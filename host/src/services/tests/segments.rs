@@ -169,6 +169,18 @@ fn a_segment_keeps_its_own_idnumber_and_frees_an_old_one() {
 }
 
 #[test]
+fn adding_a_member_twice_is_a_silent_no_op() {
+    let fx = TestSite::new();
+    let before = fx.snapshot();
+    let l = &fx.learners;
+    let result = fx.site.add_segment_members(&fx.admin, fx.hr, &l[0..3]);
+    assert_eq!(result.unwrap(), change(0, 3));
+    // Nothing at all is written: no audit entry, no event, and the
+    // membership keeps the time it was added.
+    fx.assert_unchanged(&before);
+}
+
+#[test]
 fn a_batch_counts_new_and_existing_members_and_repeats_once() {
     let fx = TestSite::new();
     let l = &fx.learners;
