@@ -3,7 +3,9 @@
 //!
 //! This module owns plain data only. It never touches storage, never checks
 //! authorisation and never decides a rule; `services` does that. Every
-//! record here is what is stored, so a field added here needs a migration.
+//! record here is what is stored, so a field added here needs a migration,
+//! and a serde attribute must keep the record decodable by postcard (no
+//! `tag`/`content`/`untagged` enums, no `flatten`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -295,7 +297,10 @@ pub struct CourseGroup {
 
 /// Who owns a group membership, and so who may remove it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "method")]
+// Externally tagged (serde's default): postcard, the store's encoding, is
+// not self-describing and cannot decode internally or adjacently tagged
+// enums. A JSON API that wants another shape maps it at its own boundary.
+#[serde(rename_all = "snake_case")]
 pub enum MembershipOwner {
     /// Added by a person; never removed by a sync.
     Manual,
@@ -315,7 +320,10 @@ pub struct GroupMembership {
 
 /// Who made a change, as the audit log records it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+// Externally tagged (serde's default): postcard, the store's encoding, is
+// not self-describing and cannot decode internally or adjacently tagged
+// enums. A JSON API that wants another shape maps it at its own boundary.
+#[serde(rename_all = "snake_case")]
 pub enum Actor {
     Operator(OperatorId),
     User(UserId),
@@ -356,7 +364,10 @@ pub struct AuditEntry {
 /// Events are written to the site's outbox in the same transaction as the
 /// change, so a consumer that was down can catch up from a sequence number.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type")]
+// Externally tagged (serde's default): postcard, the store's encoding, is
+// not self-describing and cannot decode internally or adjacently tagged
+// enums. A JSON API that wants another shape maps it at its own boundary.
+#[serde(rename_all = "snake_case")]
 pub enum SiteEvent {
     UserCreated {
         user: UserId,

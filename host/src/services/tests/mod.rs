@@ -9,6 +9,7 @@
 
 mod segments;
 mod sites;
+mod storage;
 mod users;
 
 use std::fmt::Debug;
