@@ -149,6 +149,34 @@ pub(crate) fn delete_method_in(
             )?;
         }
     }
+    // A method may own memberships of users it did not enrol ("segment
+    // members to group" enrols nobody); they go with it too, or they would
+    // be left owned by a method that no longer exists and that alone may
+    // remove them.
+    let owner = MembershipOwner::Method(method.id);
+    for group in t.course_group_list(method.course)? {
+        let mut after = None;
+        loop {
+            let page = t.group_members_page(group.id, after, 4096)?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = Some(last.user);
+            for m in page.iter().filter(|m| m.owner == owner) {
+                t.delete_group_member(group.id, m.user)?;
+                t.audit_log(
+                    Actor::Method(method.id),
+                    "group.member_removed",
+                    format!("user #{} in group #{}", m.user, group.id),
+                    reason.clone(),
+                )?;
+                t.emit(SiteEvent::GroupMemberRemoved {
+                    group: group.id,
+                    user: m.user,
+                })?;
+            }
+        }
+    }
     t.delete_method_row(method)?;
     t.emit(SiteEvent::MethodDeleted {
         course: method.course,

@@ -233,6 +233,50 @@ fn losing_one_of_two_enrolments_takes_only_the_memberships_that_method_owned() {
 }
 
 #[test]
+fn deleting_a_method_removes_its_enrolments_and_memberships_but_not_manual_ones() {
+    let fx = TestSite::new();
+    let l = &fx.learners;
+    fx.site
+        .add_group_members(&fx.admin, fx.team_a, &[l[0], l[1]])
+        .unwrap();
+    let before = fx.data();
+
+    let sync = fx.add_method("segment-sync");
+    let as_sync = fx.as_method(sync);
+    // It enrols a newcomer and a manual participant, and groups them.
+    fx.site.enrol(&as_sync, sync, l[4], Role::Learner).unwrap();
+    fx.site.enrol(&as_sync, sync, l[1], Role::Learner).unwrap();
+    fx.site
+        .add_group_members(&as_sync, fx.team_a, &[l[4]])
+        .unwrap();
+    fx.site
+        .add_group_members(&as_sync, fx.team_b, &[l[1], l[4]])
+        .unwrap();
+    // It also groups a user it did not enrol (as "segment members to
+    // group" does): that membership is its own too.
+    fx.site
+        .add_group_members(&as_sync, fx.team_b, &[l[2]])
+        .unwrap();
+
+    fx.site.delete_method(&fx.admin, sync).unwrap();
+
+    assert_same_tables(&fx.data(), &before);
+    assert_eq!(
+        owners(&fx, fx.team_a),
+        vec![
+            (l[0], MembershipOwner::Manual),
+            (l[1], MembershipOwner::Manual)
+        ]
+    );
+    assert_eq!(owners(&fx, fx.team_b), vec![]);
+    assert!(enrolments_of(&fx, l[4]).is_empty());
+    assert_eq!(
+        refused(fx.site.get_method(&fx.admin, sync)),
+        says("NotFound", "enrolment method #2 not found")
+    );
+}
+
+#[test]
 fn a_disabled_method_enrols_nobody() {
     let fx = TestSite::new();
     let self_enrol = fx.add_method("self");
