@@ -169,6 +169,17 @@ pub fn authorize(
     }
 }
 
+/// Checks that `who` may ask this site anything at all: a principal of
+/// this site, the site not suspended, an account that exists and is
+/// active. A call that must look something up before it knows which
+/// permission it needs (a group's course, a method's course, a user by
+/// name) runs this first, so that a refusal never depends on whether the
+/// named thing exists: otherwise "not found" versus "forbidden" would tell
+/// a stranger what another site holds.
+pub fn authorize_caller(site: &Site, t: &impl SiteRead, who: &Principal) -> ServiceResult<()> {
+    authorize(site, t, who, Need::SiteMember).map(drop)
+}
+
 fn has_active_role(
     t: &impl SiteRead,
     course: CourseId,

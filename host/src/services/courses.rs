@@ -1,6 +1,6 @@
 //! Courses and what a home page lists.
 
-use super::auth::{Need, authorize};
+use super::auth::{Need, authorize, authorize_caller};
 use super::error::{ServiceError, ServiceResult};
 use super::segments::SegmentSummary;
 use super::{Principal, SiteServices, matches_query, validate};
@@ -173,6 +173,7 @@ impl SiteServices {
 
     pub fn course_by_shortname(&self, who: &Principal, shortname: &str) -> ServiceResult<Course> {
         self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
             let id = t
                 .course_id_by_shortname(shortname)?
                 .ok_or_else(|| ServiceError::not_found(format!("course {shortname:?}")))?;

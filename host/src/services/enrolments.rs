@@ -1,6 +1,6 @@
 //! Enrolment methods of a course and the enrolments made through them.
 
-use super::auth::{Need, authorize};
+use super::auth::{Need, authorize, authorize_caller};
 use super::courses::load_course;
 use super::error::{ServiceError, ServiceResult};
 use super::users::load_user;
@@ -242,6 +242,7 @@ impl SiteServices {
             .transpose()?;
         let config = update.config.as_ref().map(config_text).transpose()?;
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let mut method = load_method(t, id)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
             if let Some(v) = name {
@@ -272,6 +273,7 @@ impl SiteServices {
         status: EnrolmentMethodStatus,
     ) -> ServiceResult<EnrolmentMethod> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let mut method = load_method(t, id)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
             if method.status == status {
@@ -308,6 +310,7 @@ impl SiteServices {
 
     pub fn delete_method(&self, who: &Principal, id: EnrolmentMethodId) -> ServiceResult<()> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let method = load_method(t, id)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
             delete_method_in(t, &method)?;
@@ -339,6 +342,7 @@ impl SiteServices {
         id: EnrolmentMethodId,
     ) -> ServiceResult<EnrolmentMethod> {
         self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
             let method = load_method(t, id)?;
             authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
             Ok(method)
@@ -355,6 +359,7 @@ impl SiteServices {
         role: Role,
     ) -> ServiceResult<Enrolment> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             check_own_method(who, method)?;
@@ -428,6 +433,7 @@ impl SiteServices {
         remove_role: bool,
     ) -> ServiceResult<Enrolment> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             check_own_method(who, method)?;
@@ -467,6 +473,7 @@ impl SiteServices {
         role: Option<Role>,
     ) -> ServiceResult<Enrolment> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             check_own_method(who, method)?;
@@ -499,6 +506,7 @@ impl SiteServices {
         user: UserId,
     ) -> ServiceResult<()> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             check_own_method(who, method)?;

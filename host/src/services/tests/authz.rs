@@ -421,6 +421,21 @@ fn a_site_admin_of_one_site_is_forbidden_everything_on_another() {
 }
 
 #[test]
+fn a_stranger_learns_nothing_from_ids_that_do_not_exist_on_another_site() {
+    let (a, b) = TestSite::two_sites();
+    let before = b.snapshot();
+    let message = r#"not allowed: you act for another site and cannot touch site "globex""#;
+    for who in [a.admin.clone(), a.as_method(a.manual)] {
+        assert_walk(
+            &walk(&b.site, &who, &Ids::unknown()),
+            &all_refused(message),
+            &who,
+        );
+    }
+    b.assert_unchanged(&before);
+}
+
+#[test]
 fn a_suspended_site_admin_is_refused_everything() {
     let fx = TestSite::new();
     fx.site.suspend_user(&fx.operator, fx.admin_id).unwrap();
@@ -432,6 +447,11 @@ fn a_suspended_site_admin_is_refused_everything() {
     );
     assert_walk(
         &walk(&fx.site, &fx.admin, &Ids::of(&fx)),
+        &expected,
+        &fx.admin,
+    );
+    assert_walk(
+        &walk(&fx.site, &fx.admin, &Ids::unknown()),
         &expected,
         &fx.admin,
     );
