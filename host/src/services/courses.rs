@@ -114,7 +114,7 @@ impl SiteServices {
             .map(|v| validate::required_text("fullname", v, validate::MAX_NAME))
             .transpose()?;
         self.write(|t| {
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(id))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(id))?;
             let mut course = load_course(t, id)?;
             if let Some(v) = shortname {
                 check_shortname_free(t, &v, Some(id))?;

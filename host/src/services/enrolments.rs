@@ -199,7 +199,7 @@ impl SiteServices {
         };
         let config = config_text(&new.config)?;
         self.write(|t| {
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(course))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
             load_course(t, course)?;
             let method = EnrolmentMethod {
                 id: t.new_method_id()?,
@@ -244,7 +244,7 @@ impl SiteServices {
         self.write(|t| {
             authorize_caller(&self.site, t, who)?;
             let mut method = load_method(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
             if let Some(v) = name {
                 method.name = v;
             }
@@ -275,7 +275,7 @@ impl SiteServices {
         self.write(|t| {
             authorize_caller(&self.site, t, who)?;
             let mut method = load_method(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
             if method.status == status {
                 return Ok(method);
             }
@@ -312,7 +312,7 @@ impl SiteServices {
         self.write(|t| {
             authorize_caller(&self.site, t, who)?;
             let method = load_method(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
             delete_method_in(t, &method)?;
             t.audit_log(
                 actor,

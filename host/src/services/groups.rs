@@ -151,7 +151,7 @@ impl SiteServices {
         self.write(|t| {
             authorize_caller(&self.site, t, who)?;
             let mut group = load_group(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(group.course))?;
             if let Some(v) = name {
                 group.name = v;
             }
@@ -177,7 +177,7 @@ impl SiteServices {
         self.write(|t| {
             authorize_caller(&self.site, t, who)?;
             let group = load_group(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(group.course))?;
             delete_group_in(t, &group)?;
             t.audit_log(
                 actor,

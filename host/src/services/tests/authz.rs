@@ -791,6 +791,43 @@ fn an_enrolment_method_acts_on_its_own_course_only() {
     fx.assert_unchanged(&before);
 }
 
+#[test]
+fn an_enrolment_method_cannot_change_its_course_or_other_methods() {
+    // A plugin returns plans of enrolments and group memberships (PRODUCT
+    // §3); course settings and methods are for people.
+    let fx = TestSite::new();
+    let sync = fx.add_method("segment-sync");
+    let before = fx.snapshot();
+    let as_sync = fx.as_method(sync);
+    let outcomes = walk(&fx.site, &as_sync, &Ids::of(&fx));
+    let outcome = |name: &str| outcomes.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+    let refused = says(
+        "Forbidden",
+        "not allowed: an enrolment method cannot change the course, its enrolment methods or its groups",
+    );
+    for name in [
+        "update_course",
+        "add_method",
+        "update_method",
+        "set_method_status",
+        "delete_method",
+        "update_group",
+        "delete_group",
+    ] {
+        assert_eq!(outcome(name), refused, "{name}");
+    }
+    let mut after = fx.snapshot();
+    // What it may do (here: create a group) is its business; what it may
+    // not do must leave the methods and the course untouched.
+    let mut expected = before.clone();
+    for dump in [&mut after, &mut expected] {
+        dump.retain(|(t, _)| {
+            ["courses-v1", "enrolment-methods-v1", "course-methods-v1"].contains(&t.as_str())
+        });
+    }
+    assert_eq!(after, expected);
+}
+
 /// One call of every operator service that takes a principal.
 fn operator_walk() -> Vec<(
     &'static str,
