@@ -150,7 +150,7 @@ impl SiteServices {
                 super::groups::delete_group_in(t, &group)?;
             }
             for method in t.course_methods_list(id)? {
-                super::enrolments::delete_method_in(t, &method)?;
+                super::enrolments::delete_method_in(t, actor, &method)?;
             }
             t.delete_course_row(&course)?;
             t.audit_log(

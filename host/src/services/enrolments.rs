@@ -128,8 +128,11 @@ pub(crate) fn unenrol_in(
 }
 
 /// Deletes a method with its enrolments (used by course deletion too).
+/// `actor` is who deleted it: the audit log records them, not the method,
+/// on every enrolment and membership that goes with it.
 pub(crate) fn delete_method_in(
     t: &mut SiteTables<'_>,
+    actor: Actor,
     method: &EnrolmentMethod,
 ) -> ServiceResult<()> {
     let reason = format!("enrolment method {:?} deleted", method.name);
@@ -139,14 +142,7 @@ pub(crate) fn delete_method_in(
             break;
         }
         for user in batch {
-            unenrol_in(
-                t,
-                Actor::Method(method.id),
-                method.course,
-                user,
-                method.id,
-                &reason,
-            )?;
+            unenrol_in(t, actor, method.course, user, method.id, &reason)?;
         }
     }
     // A method may own memberships of users it did not enrol ("segment
@@ -165,7 +161,7 @@ pub(crate) fn delete_method_in(
             for m in page.iter().filter(|m| m.owner == owner) {
                 t.delete_group_member(group.id, m.user)?;
                 t.audit_log(
-                    Actor::Method(method.id),
+                    actor,
                     "group.member_removed",
                     format!("user #{} in group #{}", m.user, group.id),
                     reason.clone(),
@@ -313,7 +309,7 @@ impl SiteServices {
             authorize_caller(&self.site, t, who)?;
             let method = load_method(t, id)?;
             let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
-            delete_method_in(t, &method)?;
+            delete_method_in(t, actor, &method)?;
             t.audit_log(
                 actor,
                 "method.deleted",

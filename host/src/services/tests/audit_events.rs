@@ -385,6 +385,183 @@ fn method_changes_are_audited_and_announced() {
 }
 
 #[test]
+fn deleting_a_method_records_who_deleted_it_on_everything_it_takes_along() {
+    let fx = TestSite::new();
+    let sync = fx.add_method("segment-sync");
+    let (c, l) = (fx.course, fx.learners[4]);
+    fx.site
+        .enrol(&fx.as_method(sync), sync, l, Role::Learner)
+        .unwrap();
+    fx.site
+        .add_group_members(&fx.as_method(sync), fx.team_a, &[l])
+        .unwrap();
+    let mark = fx.mark();
+    fx.site.delete_method(&fx.admin, sync).unwrap();
+    let reason = r#"enrolment method "segment-sync" deleted"#;
+    assert_eq!(
+        fx.changes_since(&mark),
+        Changes {
+            audit: vec![
+                audited(
+                    ADMIN,
+                    "enrolment.deleted",
+                    "user #7 in course #1 via method #2",
+                    reason
+                ),
+                audited(
+                    ADMIN,
+                    "group.member_removed",
+                    "user #7 in group #1",
+                    "no longer enrolled in the course"
+                ),
+                audited(
+                    ADMIN,
+                    "method.deleted",
+                    "enrolment method #2 in course #1",
+                    r#""segment-sync" deleted"#
+                ),
+            ],
+            events: vec![
+                SiteEvent::UserUnenrolled {
+                    course: c,
+                    user: l,
+                    method: sync,
+                },
+                SiteEvent::GroupMemberRemoved {
+                    group: fx.team_a,
+                    user: l,
+                },
+                SiteEvent::MethodDeleted {
+                    course: c,
+                    method: sync,
+                },
+            ],
+        }
+    );
+}
+
+#[test]
+fn course_and_group_changes_are_audited_and_announced() {
+    let fx = TestSite::new();
+    let l = fx.learners[0];
+    let mark = fx.mark();
+    let new = NewCourse {
+        shortname: "HIST1".into(),
+        fullname: "History".into(),
+        group_mode: GroupMode::None,
+        force_group_mode: false,
+    };
+    let history = fx.site.create_course(&fx.admin, new).unwrap().id;
+    let update = CourseUpdate {
+        group_mode: Some(GroupMode::Separate),
+        ..Default::default()
+    };
+    fx.site.update_course(&fx.admin, history, update).unwrap();
+    let manual = EnrolmentMethodId(2);
+    fx.site.enrol(&fx.admin, manual, l, Role::Learner).unwrap();
+    let group = NewGroup {
+        name: "Evening".into(),
+        ..Default::default()
+    };
+    let evening = fx.site.create_group(&fx.admin, history, group).unwrap().id;
+    fx.site.add_group_members(&fx.admin, evening, &[l]).unwrap();
+    fx.site
+        .remove_group_members(&fx.admin, evening, &[l])
+        .unwrap();
+    fx.site.delete_group(&fx.admin, evening).unwrap();
+    fx.site.delete_course(&fx.admin, history).unwrap();
+    assert_eq!(
+        fx.changes_since(&mark),
+        Changes {
+            audit: vec![
+                audited(
+                    ADMIN,
+                    "course.created",
+                    r#"course #2 "HIST1""#,
+                    "course created"
+                ),
+                audited(ADMIN, "course.updated", "course #2", "course updated"),
+                audited(
+                    ADMIN,
+                    "enrolment.created",
+                    "user #3 in course #2 via method #2",
+                    "enrolled as Learner"
+                ),
+                audited(
+                    ADMIN,
+                    "group.created",
+                    r#"group #3 "Evening" in course #2"#,
+                    "group created"
+                ),
+                audited(
+                    ADMIN,
+                    "group.member_added",
+                    "user #3 in group #3",
+                    r#"added to group "Evening""#
+                ),
+                audited(
+                    ADMIN,
+                    "group.member_removed",
+                    "user #3 in group #3",
+                    r#"removed from group "Evening""#
+                ),
+                audited(
+                    ADMIN,
+                    "group.deleted",
+                    r#"group #3 "Evening" in course #2"#,
+                    "group deleted"
+                ),
+                audited(
+                    ADMIN,
+                    "enrolment.deleted",
+                    "user #3 in course #2 via method #2",
+                    r#"enrolment method "Manual enrolments" deleted"#
+                ),
+                audited(
+                    ADMIN,
+                    "course.deleted",
+                    r#"course #2 "HIST1""#,
+                    "course deleted"
+                ),
+            ],
+            events: vec![
+                SiteEvent::MethodAdded {
+                    course: history,
+                    method: manual,
+                },
+                SiteEvent::UserEnrolled {
+                    course: history,
+                    user: l,
+                    method: manual,
+                },
+                SiteEvent::GroupMemberAdded {
+                    group: evening,
+                    user: l,
+                },
+                SiteEvent::GroupMemberRemoved {
+                    group: evening,
+                    user: l,
+                },
+                SiteEvent::GroupDeleted {
+                    course: history,
+                    group: evening,
+                },
+                SiteEvent::UserUnenrolled {
+                    course: history,
+                    user: l,
+                    method: manual,
+                },
+                SiteEvent::MethodDeleted {
+                    course: history,
+                    method: manual,
+                },
+                SiteEvent::CourseDeleted { course: history },
+            ],
+        }
+    );
+}
+
+#[test]
 fn site_lifecycle_is_audited_in_the_site_itself() {
     let fx = TestSite::new();
     let mark = fx.mark();
