@@ -283,6 +283,7 @@ impl SiteServices {
             }
             for group in t.user_group_ids(id)? {
                 t.delete_group_member(group, id)?;
+                t.emit(SiteEvent::GroupMemberRemoved { group, user: id })?;
             }
             for (course, method) in t.user_enrolment_keys(id)? {
                 t.delete_enrolment_row(course, id, method)?;

@@ -117,6 +117,44 @@ fn user_changes_are_audited_and_announced() {
 }
 
 #[test]
+fn deleting_a_user_announces_every_membership_and_enrolment_it_ends() {
+    let fx = TestSite::new();
+    let l = fx.learners[0];
+    fx.site
+        .add_group_members(&fx.admin, fx.team_a, &[l])
+        .unwrap();
+    let mark = fx.mark();
+    fx.site.delete_user(&fx.admin, l).unwrap();
+    assert_eq!(
+        fx.changes_since(&mark),
+        Changes {
+            audit: vec![audited(
+                ADMIN,
+                "user.deleted",
+                r#"user #3 "learner1""#,
+                r#"user "learner1" deleted"#
+            )],
+            events: vec![
+                SiteEvent::SegmentMemberRemoved {
+                    segment: fx.hr,
+                    user: l,
+                },
+                SiteEvent::GroupMemberRemoved {
+                    group: fx.team_a,
+                    user: l,
+                },
+                SiteEvent::UserUnenrolled {
+                    course: fx.course,
+                    user: l,
+                    method: fx.manual,
+                },
+                SiteEvent::UserDeleted { user: l },
+            ],
+        }
+    );
+}
+
+#[test]
 fn segment_changes_are_audited_and_announced() {
     let fx = TestSite::new();
     let l = &fx.learners;
