@@ -149,13 +149,17 @@ site_tables! {
 
 /// Rows of each table as `(table name, [(key bytes, value bytes)])`.
 #[cfg(test)]
-pub(crate) type TableDump = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
+pub(crate) type TableDump = Vec<TableRows>;
+
+/// One table's name and its rows as `(key bytes, value bytes)`.
+#[cfg(test)]
+pub(crate) type TableRows = (String, Vec<(Vec<u8>, Vec<u8>)>);
 
 #[cfg(test)]
 fn dump_table<K: redb::Key + 'static, V: redb::Value + 'static>(
     tx: &ReadTransaction,
     def: TableDefinition<'static, K, V>,
-) -> Result<(String, Vec<(Vec<u8>, Vec<u8>)>)> {
+) -> Result<TableRows> {
     use redb::TableHandle;
     let table = tx.open_table(def)?;
     let mut rows = Vec::new();

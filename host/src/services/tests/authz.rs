@@ -828,11 +828,10 @@ fn an_enrolment_method_cannot_change_its_course_or_other_methods() {
     assert_eq!(after, expected);
 }
 
+type HostCall = fn(&crate::services::Services, &Principal) -> ServiceResult<()>;
+
 /// One call of every operator service that takes a principal.
-fn operator_walk() -> Vec<(
-    &'static str,
-    fn(&crate::services::Services, &Principal) -> ServiceResult<()>,
-)> {
+fn operator_walk() -> Vec<(&'static str, HostCall)> {
     vec![
         ("create_operator", |s, who| {
             s.create_operator(who, "walker", "a long enough password", false)
