@@ -3,7 +3,9 @@
 //!
 //! This module owns plain data only. It never touches storage, never checks
 //! authorisation and never decides a rule; `services` does that. Every
-//! record here is what is stored, so a field added here needs a migration.
+//! record here is what is stored, so a field added here needs a migration,
+//! and a serde attribute must keep the record decodable by postcard (no
+//! `tag`/`content`/`untagged` enums, no `flatten`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -339,6 +341,9 @@ pub struct CourseGroup {
 
 /// Who owns a group membership, and so who may remove it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+// Externally tagged (serde's default): postcard, the store's encoding, is
+// not self-describing and cannot decode internally or adjacently tagged
+// enums. A JSON API that wants another shape maps it at its own boundary.
 #[serde(rename_all = "snake_case")]
 pub enum MembershipOwner {
     /// Added by a person; never removed by a sync.
@@ -359,6 +364,9 @@ pub struct GroupMembership {
 
 /// Who made a change, as the audit log records it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+// Externally tagged (serde's default): postcard, the store's encoding, is
+// not self-describing and cannot decode internally or adjacently tagged
+// enums. A JSON API that wants another shape maps it at its own boundary.
 #[serde(rename_all = "snake_case")]
 pub enum Actor {
     Operator(OperatorId),
@@ -400,6 +408,9 @@ pub struct AuditEntry {
 /// Events are written to the site's outbox in the same transaction as the
 /// change, so a consumer that was down can catch up from a sequence number.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+// Externally tagged (serde's default): postcard, the store's encoding, is
+// not self-describing and cannot decode internally or adjacently tagged
+// enums. A JSON API that wants another shape maps it at its own boundary.
 #[serde(rename_all = "snake_case")]
 pub enum SiteEvent {
     UserCreated {

@@ -93,9 +93,15 @@ pub enum Need {
     Operator,
     /// Site admin (or operator).
     SiteAdmin,
-    /// Change a course: site admin, or an editing teacher of the course,
-    /// or an enrolment method of that course.
+    /// Change a course's enrolments and group memberships: site admin, or
+    /// an editing teacher of the course, or an enrolment method of that
+    /// course.
     ManageCourse(CourseId),
+    /// Change a course's settings, enrolment methods or groups: site admin
+    /// or an editing teacher of the course, never an enrolment method. A
+    /// plugin only returns plans of enrolments and memberships (PRODUCT
+    /// §3); it must not reconfigure the course or the other methods.
+    ConfigureCourse(CourseId),
     /// See a course: anyone who may manage it, or a participant.
     ViewCourse(CourseId),
     /// See one's own record, or a site admin.
@@ -155,18 +161,33 @@ pub fn authorize(
         Need::Operator | Need::SiteAdmin => false,
         Need::SiteMember => true,
         Need::SelfOrAdmin(u) => u == user.id,
-        Need::ManageCourse(c) => has_active_role(t, c, user.id, |r| r == Role::Teacher)?,
+        Need::ManageCourse(c) | Need::ConfigureCourse(c) => {
+            has_active_role(t, c, user.id, |r| r == Role::Teacher)?
+        }
         Need::ViewCourse(c) => has_active_role(t, c, user.id, |_| true)?,
     };
     if allowed {
         Ok(who.actor())
     } else {
         Err(ServiceError::Forbidden(match need {
-            Need::ManageCourse(c) => format!("you do not teach course #{c}"),
+            Need::ManageCourse(c) | Need::ConfigureCourse(c) => {
+                format!("you do not teach course #{c}")
+            }
             Need::ViewCourse(c) => format!("you are not a participant of course #{c}"),
             _ => "this needs the site admin role".into(),
         }))
     }
+}
+
+/// Checks that `who` may ask this site anything at all: a principal of
+/// this site, the site not suspended, an account that exists and is
+/// active. A call that must look something up before it knows which
+/// permission it needs (a group's course, a method's course, a user by
+/// name) runs this first, so that a refusal never depends on whether the
+/// named thing exists: otherwise "not found" versus "forbidden" would tell
+/// a stranger what another site holds.
+pub fn authorize_caller(site: &Site, t: &impl SiteRead, who: &Principal) -> ServiceResult<()> {
+    authorize(site, t, who, Need::SiteMember).map(drop)
 }
 
 fn has_active_role(
@@ -190,6 +211,10 @@ fn authorize_method(t: &impl SiteRead, method: EnrolmentMethodId, need: Need) ->
     match need {
         Need::ManageCourse(c) | Need::ViewCourse(c) if c == m.course => Ok(()),
         Need::SiteMember => Ok(()),
+        Need::ConfigureCourse(_) => Err(ServiceError::Forbidden(
+            "an enrolment method cannot change the course, its enrolment methods or its groups"
+                .into(),
+        )),
         _ => Err(ServiceError::Forbidden(format!(
             "enrolment method #{method} may only act on its own course #{}",
             m.course

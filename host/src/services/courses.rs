@@ -1,6 +1,6 @@
 //! Courses and what a home page lists.
 
-use super::auth::{Need, authorize};
+use super::auth::{Need, authorize, authorize_caller};
 use super::error::{ServiceError, ServiceResult};
 use super::segments::SegmentSummary;
 use super::{Principal, SiteServices, matches_query, validate};
@@ -114,7 +114,7 @@ impl SiteServices {
             .map(|v| validate::required_text("fullname", v, validate::MAX_NAME))
             .transpose()?;
         self.write(|t| {
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(id))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(id))?;
             let mut course = load_course(t, id)?;
             if let Some(v) = shortname {
                 check_shortname_free(t, &v, Some(id))?;
@@ -150,7 +150,7 @@ impl SiteServices {
                 super::groups::delete_group_in(t, &group)?;
             }
             for method in t.course_methods_list(id)? {
-                super::enrolments::delete_method_in(t, &method)?;
+                super::enrolments::delete_method_in(t, actor, &method)?;
             }
             t.delete_course_row(&course)?;
             t.audit_log(
@@ -173,6 +173,7 @@ impl SiteServices {
 
     pub fn course_by_shortname(&self, who: &Principal, shortname: &str) -> ServiceResult<Course> {
         self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
             let id = t
                 .course_id_by_shortname(shortname)?
                 .ok_or_else(|| ServiceError::not_found(format!("course {shortname:?}")))?;

@@ -1,6 +1,6 @@
 //! Enrolment methods of a course and the enrolments made through them.
 
-use super::auth::{Need, authorize};
+use super::auth::{Need, authorize, authorize_caller};
 use super::courses::load_course;
 use super::error::{ServiceError, ServiceResult};
 use super::users::load_user;
@@ -128,8 +128,11 @@ pub(crate) fn unenrol_in(
 }
 
 /// Deletes a method with its enrolments (used by course deletion too).
+/// `actor` is who deleted it: the audit log records them, not the method,
+/// on every enrolment and membership that goes with it.
 pub(crate) fn delete_method_in(
     t: &mut SiteTables<'_>,
+    actor: Actor,
     method: &EnrolmentMethod,
 ) -> ServiceResult<()> {
     let reason = format!("enrolment method {:?} deleted", method.name);
@@ -139,14 +142,35 @@ pub(crate) fn delete_method_in(
             break;
         }
         for user in batch {
-            unenrol_in(
-                t,
-                Actor::Method(method.id),
-                method.course,
-                user,
-                method.id,
-                &reason,
-            )?;
+            unenrol_in(t, actor, method.course, user, method.id, &reason)?;
+        }
+    }
+    // A method may own memberships of users it did not enrol ("segment
+    // members to group" enrols nobody); they go with it too, or they would
+    // be left owned by a method that no longer exists and that alone may
+    // remove them.
+    let owner = MembershipOwner::Method(method.id);
+    for group in t.course_group_list(method.course)? {
+        let mut after = None;
+        loop {
+            let page = t.group_members_page(group.id, after, 4096)?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = Some(last.user);
+            for m in page.iter().filter(|m| m.owner == owner) {
+                t.delete_group_member(group.id, m.user)?;
+                t.audit_log(
+                    actor,
+                    "group.member_removed",
+                    format!("user #{} in group #{}", m.user, group.id),
+                    reason.clone(),
+                )?;
+                t.emit(SiteEvent::GroupMemberRemoved {
+                    group: group.id,
+                    user: m.user,
+                })?;
+            }
         }
     }
     t.delete_method_row(method)?;
@@ -171,7 +195,7 @@ impl SiteServices {
         };
         let config = config_text(&new.config)?;
         self.write(|t| {
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(course))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
             load_course(t, course)?;
             let method = EnrolmentMethod {
                 id: t.new_method_id()?,
@@ -214,8 +238,9 @@ impl SiteServices {
             .transpose()?;
         let config = update.config.as_ref().map(config_text).transpose()?;
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let mut method = load_method(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
             if let Some(v) = name {
                 method.name = v;
             }
@@ -244,8 +269,9 @@ impl SiteServices {
         status: EnrolmentMethodStatus,
     ) -> ServiceResult<EnrolmentMethod> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let mut method = load_method(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
             if method.status == status {
                 return Ok(method);
             }
@@ -280,9 +306,10 @@ impl SiteServices {
 
     pub fn delete_method(&self, who: &Principal, id: EnrolmentMethodId) -> ServiceResult<()> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let method = load_method(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
-            delete_method_in(t, &method)?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
+            delete_method_in(t, actor, &method)?;
             t.audit_log(
                 actor,
                 "method.deleted",
@@ -311,6 +338,7 @@ impl SiteServices {
         id: EnrolmentMethodId,
     ) -> ServiceResult<EnrolmentMethod> {
         self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
             let method = load_method(t, id)?;
             authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
             Ok(method)
@@ -327,6 +355,7 @@ impl SiteServices {
         role: Role,
     ) -> ServiceResult<Enrolment> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             check_own_method(who, method)?;
@@ -400,6 +429,7 @@ impl SiteServices {
         remove_role: bool,
     ) -> ServiceResult<Enrolment> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             check_own_method(who, method)?;
@@ -439,6 +469,7 @@ impl SiteServices {
         role: Option<Role>,
     ) -> ServiceResult<Enrolment> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             check_own_method(who, method)?;
@@ -471,6 +502,7 @@ impl SiteServices {
         user: UserId,
     ) -> ServiceResult<()> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             check_own_method(who, method)?;

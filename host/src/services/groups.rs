@@ -4,7 +4,7 @@
 //! method is removed only by that method; a manual one is never removed by
 //! a sync. A group member must be enrolled in the group's course.
 
-use super::auth::{Need, authorize};
+use super::auth::{Need, authorize, authorize_caller};
 use super::courses::load_course;
 use super::error::{ServiceError, ServiceResult};
 use super::users::{load_user, require_user};
@@ -149,8 +149,9 @@ impl SiteServices {
             .map(|v| validate::optional_text("description", v, validate::MAX_DESCRIPTION))
             .transpose()?;
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let mut group = load_group(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(group.course))?;
             if let Some(v) = name {
                 group.name = v;
             }
@@ -174,8 +175,9 @@ impl SiteServices {
 
     pub fn delete_group(&self, who: &Principal, id: CourseGroupId) -> ServiceResult<()> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let group = load_group(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(group.course))?;
             delete_group_in(t, &group)?;
             t.audit_log(
                 actor,
@@ -189,6 +191,7 @@ impl SiteServices {
 
     pub fn get_group(&self, who: &Principal, id: CourseGroupId) -> ServiceResult<GroupSummary> {
         self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
             let group = load_group(t, id)?;
             authorize(&self.site, t, who, Need::ViewCourse(group.course))?;
             Ok(GroupSummary {
@@ -233,6 +236,7 @@ impl SiteServices {
         users: &[UserId],
     ) -> ServiceResult<super::segments::MembershipChange> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let group = load_group(t, id)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
             let owner = owner_for(who);
@@ -278,6 +282,7 @@ impl SiteServices {
         users: &[UserId],
     ) -> ServiceResult<super::segments::MembershipChange> {
         self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
             let group = load_group(t, id)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
             let me = owner_for(who);
@@ -322,6 +327,7 @@ impl SiteServices {
         limit: usize,
     ) -> ServiceResult<Page<GroupMember, UserId>> {
         self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
             let group = load_group(t, id)?;
             authorize(&self.site, t, who, Need::ViewCourse(group.course))?;
             let limit = clamp_limit(limit);

@@ -24,6 +24,8 @@ pub mod validate;
 
 #[cfg(test)]
 pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -199,6 +201,12 @@ impl SiteServices {
         self.store.read(f)
     }
 
+    /// The whole site file, byte for byte (see `SiteStore::snapshot`).
+    #[cfg(test)]
+    pub(crate) fn snapshot(&self) -> crate::storage::site::TableDump {
+        self.store.snapshot().expect("snapshot of the site file")
+    }
+
     /// The audit log, newest first, filtered by action prefix and actor.
     pub fn audit_log(
         &self,
@@ -273,18 +281,5 @@ pub(crate) fn matches_query(query: Option<&str>, fields: &[&str]) -> bool {
             let q = q.to_lowercase();
             fields.iter().any(|f| f.to_lowercase().contains(&q))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn host_names_lose_their_port() {
-        assert_eq!(
-            super::host_without_port("lms.example.org:8080"),
-            "lms.example.org"
-        );
-        assert_eq!(super::host_without_port("localhost"), "localhost");
-        assert_eq!(super::host_without_port("[::1]:8080"), "::1");
     }
 }

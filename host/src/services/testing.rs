@@ -1,11 +1,17 @@
-//! Test fixtures: a populated site in one line.
+//! Test fixtures: a populated site in one line, and the helpers that let
+//! a test compare whole states (snapshots, audit and event trails).
+
+use std::sync::Arc;
 
 use super::courses::NewCourse;
+use super::enrolments::NewMethod;
 use super::segments::NewSegment;
 use super::sites::NewSite;
 use super::users::NewUser;
 use super::{Principal, Services, SiteServices};
 use crate::domain::*;
+use crate::storage::site::{SiteRead, SiteTablesRead, TableDump};
+use redb::ReadableTable;
 
 /// A host on a temporary data dir with one populated site.
 ///
@@ -14,7 +20,8 @@ use crate::domain::*;
 /// (`finance`, learners 4–5); course `COMP101` with the teacher enrolled
 /// as teacher, learners 1–4 as learners, and groups "Team A" and "Team B".
 pub struct TestSite {
-    pub dir: tempfile::TempDir,
+    /// Shared by every site of one host (see [`TestSite::two_sites`]).
+    pub dir: Arc<tempfile::TempDir>,
     pub services: Services,
     pub site: SiteServices,
     pub operator: Principal,
@@ -51,13 +58,39 @@ impl TestSite {
                 },
             )
             .expect("site");
-        let mut fx = Self::populate(dir, services.clone(), site.id);
+        let mut fx = Self::populate(Arc::new(dir), services.clone(), site.id);
         fx.operator = operator;
         fx
     }
 
+    /// Two sites with the same content on one host: "acme" and "globex".
+    /// Their ids of users, courses, … coincide, which is what makes a
+    /// cross-site call dangerous.
+    pub fn two_sites() -> (Self, Self) {
+        let a = Self::named("acme");
+        let b = a.another_site("globex");
+        (a, b)
+    }
+
+    /// A new site `slug` on this host, populated like this one.
+    pub fn another_site(&self, slug: &str) -> Self {
+        let site = self
+            .services
+            .create_site(
+                &Principal::system(),
+                NewSite {
+                    slug: slug.into(),
+                    name: format!("{slug} LMS"),
+                    hostnames: vec![format!("{slug}.test")],
+                    brand_colour: None,
+                },
+            )
+            .expect("site");
+        Self::populate(self.dir.clone(), self.services.clone(), site.id)
+    }
+
     /// Adds the fixture's content to an existing site of `services`.
-    pub fn populate(dir: tempfile::TempDir, services: Services, site: SiteId) -> Self {
+    pub fn populate(dir: Arc<tempfile::TempDir>, services: Services, site: SiteId) -> Self {
         let s = services.site(site).expect("site services");
         let op = Principal::system();
         let user = |name: &str, admin: bool| {
@@ -159,6 +192,255 @@ impl TestSite {
     }
 
     pub fn learner(&self, i: usize) -> Principal {
-        Principal::site_user(self.site.site().id, self.learners[i])
+        Principal::site_user(self.id(), self.learners[i])
+    }
+
+    pub fn id(&self) -> SiteId {
+        self.site.site().id
+    }
+
+    /// A site user principal for `user`.
+    pub fn as_user(&self, user: UserId) -> Principal {
+        Principal::site_user(self.id(), user)
+    }
+
+    /// An enrolment method acting for itself (the plugin runtime's principal).
+    pub fn as_method(&self, method: EnrolmentMethodId) -> Principal {
+        Principal::method(self.id(), method)
+    }
+
+    /// A plain user `name` with no password, created by the system.
+    pub fn user(&self, name: &str) -> UserId {
+        self.site
+            .create_user(
+                &Principal::system(),
+                NewUser {
+                    username: name.into(),
+                    email: format!("{name}@example.org"),
+                    firstname: name.into(),
+                    lastname: "Test".into(),
+                    ..Default::default()
+                },
+            )
+            .expect("user")
+            .id
+    }
+
+    /// `n` users `bulk1`… written straight into the store in one
+    /// transaction. Only for volume tests: it skips the audit log and the
+    /// outbox, which one service call per user would fill.
+    pub fn bulk_users(&self, n: usize) -> Vec<UserId> {
+        self.site
+            .write(|t| {
+                let mut ids = Vec::with_capacity(n);
+                for i in 1..=n {
+                    let user = User {
+                        id: t.new_user_id()?,
+                        username: format!("bulk{i}"),
+                        email: format!("bulk{i}@example.org"),
+                        firstname: "Bulk".into(),
+                        lastname: format!("User {i}"),
+                        status: UserStatus::Active,
+                        site_role: SiteRole::User,
+                        profile: Default::default(),
+                        password_hash: None,
+                        created_at: t.now,
+                        updated_at: t.now,
+                    };
+                    t.put_user(&user)?;
+                    ids.push(user.id);
+                }
+                Ok(ids)
+            })
+            .expect("bulk users")
+    }
+
+    /// Another course `shortname` (with its manual method), created by the
+    /// system.
+    pub fn other_course(&self, shortname: &str) -> (CourseId, EnrolmentMethodId) {
+        let op = Principal::system();
+        let course = self
+            .site
+            .create_course(
+                &op,
+                NewCourse {
+                    shortname: shortname.into(),
+                    fullname: format!("{shortname} course"),
+                    group_mode: GroupMode::Visible,
+                    force_group_mode: false,
+                },
+            )
+            .expect("course")
+            .id;
+        let manual = self.site.list_methods(&op, course).expect("methods")[0].id;
+        (course, manual)
+    }
+
+    /// An enabled enrolment method of `plugin` on the fixture's course.
+    pub fn add_method(&self, plugin: &str) -> EnrolmentMethodId {
+        self.site
+            .add_method(
+                &Principal::system(),
+                self.course,
+                NewMethod {
+                    plugin: plugin.into(),
+                    name: String::new(),
+                    config: serde_json::json!({}),
+                    enabled: true,
+                },
+            )
+            .expect("method")
+            .id
+    }
+
+    /// The site file byte for byte.
+    pub fn snapshot(&self) -> TableDump {
+        self.site.snapshot()
+    }
+
+    /// Asserts the site file is byte for byte as `before`.
+    #[track_caller]
+    pub fn assert_unchanged(&self, before: &TableDump) {
+        assert_same_tables(&self.snapshot(), before);
+    }
+
+    /// The site's data without its id counters, audit log and outbox: what
+    /// a cascade must restore exactly.
+    pub fn data(&self) -> TableDump {
+        let mut dump = self.snapshot();
+        dump.retain(|(name, _)| !["meta-v1", "audit-v1", "events-v1"].contains(&name.as_str()));
+        dump
+    }
+
+    /// Where the audit log and the outbox stand now.
+    pub fn mark(&self) -> Mark {
+        self.site
+            .read(|t| {
+                Ok(Mark {
+                    audit: t
+                        .audit()
+                        .last()
+                        .map_err(crate::storage::StorageError::from)?
+                        .map_or(0, |(k, _)| k.value()),
+                    seq: t
+                        .events()
+                        .last()
+                        .map_err(crate::storage::StorageError::from)?
+                        .map_or(0, |(k, _)| k.value()),
+                    at: Timestamp::now(),
+                })
+            })
+            .expect("mark")
+    }
+
+    /// The audit entries and events written since `mark`, oldest first.
+    /// Checks that every entry is stamped between the mark and now.
+    pub fn changes_since(&self, mark: &Mark) -> Changes {
+        let now = Timestamp::now();
+        let entries = self
+            .site
+            .read(|t| Ok(t.audit_page(None, usize::MAX, |e| e.id.0 > mark.audit)?))
+            .expect("audit");
+        let audit = entries
+            .into_iter()
+            .rev()
+            .map(|e| {
+                assert!(
+                    mark.at <= e.at && e.at <= now,
+                    "audit entry {e:?} is not stamped between {} and {now}",
+                    mark.at
+                );
+                Audited {
+                    actor: e.actor,
+                    action: e.action,
+                    target: e.target,
+                    reason: e.reason,
+                }
+            })
+            .collect();
+        let events = self
+            .site
+            .events_after(&Principal::system(), mark.seq, super::MAX_PAGE)
+            .expect("events")
+            .into_iter()
+            .map(|e| {
+                assert_eq!(e.site, self.id());
+                e.event
+            })
+            .collect();
+        Changes { audit, events }
+    }
+}
+
+/// Asserts two dumps of a site file are equal; on failure names only the
+/// rows that differ, table by table, rather than printing two whole files.
+#[track_caller]
+pub fn assert_same_tables(actual: &TableDump, expected: &TableDump) {
+    if actual == expected {
+        return;
+    }
+    let mut report = String::new();
+    let tables: std::collections::BTreeSet<&String> = actual
+        .iter()
+        .chain(expected)
+        .map(|(name, _)| name)
+        .collect();
+    let rows = |dump: &TableDump, name: &str| -> Vec<(Vec<u8>, Vec<u8>)> {
+        dump.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, rows)| rows.clone())
+            .unwrap_or_default()
+    };
+    for name in tables {
+        let (a, e) = (rows(actual, name), rows(expected, name));
+        for row in a.iter().filter(|r| !e.contains(r)) {
+            report.push_str(&format!("{name}: unexpected {:?} => {:?}\n", row.0, row.1));
+        }
+        for row in e.iter().filter(|r| !a.contains(r)) {
+            report.push_str(&format!("{name}: missing    {:?} => {:?}\n", row.0, row.1));
+        }
+    }
+    panic!("the site file differs from what was expected:\n{report}");
+}
+
+/// A position in a site's audit log and outbox.
+pub struct Mark {
+    audit: u64,
+    seq: u64,
+    at: Timestamp,
+}
+
+/// What a site recorded about a change: its audit entries and its events.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Changes {
+    pub audit: Vec<Audited>,
+    pub events: Vec<SiteEvent>,
+}
+
+impl Changes {
+    pub fn none() -> Self {
+        Self {
+            audit: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+}
+
+/// An audit entry without its id and time (checked by `changes_since`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Audited {
+    pub actor: Actor,
+    pub action: String,
+    pub target: String,
+    pub reason: String,
+}
+
+/// `Audited` in one line: `audited(actor, "segment.created", "segment #3 \"X\"", "segment created")`.
+pub fn audited(actor: Actor, action: &str, target: &str, reason: &str) -> Audited {
+    Audited {
+        actor,
+        action: action.into(),
+        target: target.into(),
+        reason: reason.into(),
     }
 }

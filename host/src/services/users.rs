@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::auth::{Need, authorize};
+use super::auth::{Need, authorize, authorize_caller};
 use super::error::{ServiceError, ServiceResult};
 use super::{
     Page, Principal, SiteServices, clamp_limit, matches_query, page_of, password, validate,
@@ -252,6 +252,7 @@ impl SiteServices {
             }
             for group in t.user_group_ids(id)? {
                 t.delete_group_member(group, id)?;
+                t.emit(SiteEvent::GroupMemberRemoved { group, user: id })?;
             }
             for (course, method) in t.user_enrolment_keys(id)? {
                 t.delete_enrolment_row(course, id, method)?;
@@ -282,6 +283,7 @@ impl SiteServices {
 
     pub fn user_by_username(&self, who: &Principal, username: &str) -> ServiceResult<User> {
         self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
             let id = t
                 .user_id_by_username(username)?
                 .ok_or_else(|| ServiceError::not_found(format!("user {username:?}")))?;

@@ -53,6 +53,25 @@ impl SiteStore {
         Ok((out, events))
     }
 
+    /// Every table of the file, byte for byte, in one read snapshot.
+    /// Fails if the file holds a table the schema does not define, so a
+    /// stray table cannot hide from a comparison.
+    #[cfg(test)]
+    pub(crate) fn snapshot(&self) -> Result<super::site::TableDump> {
+        use redb::TableHandle;
+        let tx = self.db.begin_read()?;
+        let dump = super::site::dump_all_tables(&tx)?;
+        for handle in tx.list_tables()? {
+            if !dump.iter().any(|(name, _)| name == handle.name()) {
+                return Err(StorageError::Corrupt {
+                    table: "(schema)",
+                    reason: format!("table {:?} is not in the site schema", handle.name()),
+                });
+            }
+        }
+        Ok(dump)
+    }
+
     /// Runs `f` on one consistent read snapshot.
     pub fn read<T, E: From<StorageError>>(
         &self,

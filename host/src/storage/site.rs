@@ -82,6 +82,16 @@ macro_rules! site_tables {
             Ok(())
         }
 
+        /// Every row of every table as raw key and value bytes, table by
+        /// table in name order: a byte-exact picture of a site file for
+        /// tests that assert a refused call changed nothing.
+        #[cfg(test)]
+        pub(crate) fn dump_all_tables(tx: &ReadTransaction) -> Result<TableDump> {
+            let mut out = vec![$(dump_table(tx, defs::$def)?,)*];
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+            Ok(out)
+        }
+
         /// Raw table access for [`SiteRead`]'s provided queries.
         pub trait SiteTablesRead {
             $(fn $field(&self) -> &impl ReadableTable<$K, $V>;)*
@@ -207,6 +217,32 @@ const COUNTERS: [Counter; Counter::ALL] = [
     Counter::Audit,
     Counter::Event,
 ];
+
+/// Rows of each table as `(table name, [(key bytes, value bytes)])`.
+#[cfg(test)]
+pub(crate) type TableDump = Vec<TableRows>;
+
+/// One table's name and its rows as `(key bytes, value bytes)`.
+#[cfg(test)]
+pub(crate) type TableRows = (String, Vec<(Vec<u8>, Vec<u8>)>);
+
+#[cfg(test)]
+fn dump_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    tx: &ReadTransaction,
+    def: TableDefinition<'static, K, V>,
+) -> Result<TableRows> {
+    use redb::TableHandle;
+    let table = tx.open_table(def)?;
+    let mut rows = Vec::new();
+    for row in table.iter()? {
+        let (k, v) = row?;
+        rows.push((
+            K::as_bytes(&k.value()).as_ref().to_vec(),
+            V::as_bytes(&v.value()).as_ref().to_vec(),
+        ));
+    }
+    Ok((def.name().to_owned(), rows))
+}
 
 /// `(a, 0) ..= (a, u64::MAX)`: every pair key starting with `a`.
 fn pair_prefix(a: u64) -> std::ops::RangeInclusive<(u64, u64)> {
@@ -755,6 +791,7 @@ impl SiteTables<'_> {
         segment: SegmentId,
         user: UserId,
     ) -> Result<bool> {
+        // Re-adding is a no-op: the member keeps the time they joined.
         if self.segment_members.get((segment.0, user.0))?.is_some() {
             return Ok(false);
         }

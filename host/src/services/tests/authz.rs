@@ -1,0 +1,967 @@
+//! Authorisation: sites are isolated (PRODUCT §2), operators alone run the
+//! host, and inside a site each role reaches only what it should.
+//!
+//! The heart is a walk: a table with one call per public `SiteServices`
+//! function. A test checks the table against the source, so a new service
+//! function fails the suite until it is added here, and so is walked by
+//! every principal that must be refused.
+
+use super::{refusal, says};
+use crate::domain::*;
+use crate::services::courses::{CourseUpdate, NewCourse};
+use crate::services::enrolments::{MethodUpdate, NewMethod};
+use crate::services::groups::{GroupUpdate, NewGroup};
+use crate::services::segments::{NewSegment, SegmentUpdate};
+use crate::services::sites::NewSite;
+use crate::services::testing::TestSite;
+use crate::services::users::{NewUser, UserUpdate};
+use crate::services::{AuditFilter, Principal, ServiceResult, SiteServices};
+
+/// What the calls of a walk name: things of the site walked, or things it
+/// never had.
+struct Ids {
+    user: UserId,
+    username: &'static str,
+    segment: SegmentId,
+    segment_idnumber: &'static str,
+    course: CourseId,
+    shortname: &'static str,
+    method: EnrolmentMethodId,
+    group: CourseGroupId,
+    group_key: &'static str,
+}
+
+impl Ids {
+    /// Things that exist in a `TestSite`.
+    fn of(fx: &TestSite) -> Self {
+        Self {
+            user: fx.learners[0],
+            username: "learner1",
+            segment: fx.hr,
+            segment_idnumber: "hr",
+            course: fx.course,
+            shortname: "COMP101",
+            method: fx.manual,
+            group: fx.team_a,
+            group_key: "Team A",
+        }
+    }
+
+    /// Things no `TestSite` has: a refusal must not depend on whether the
+    /// named thing exists, or it tells a stranger what exists.
+    fn unknown() -> Self {
+        Self {
+            user: UserId(999),
+            username: "nobody",
+            segment: SegmentId(999),
+            segment_idnumber: "nope",
+            course: CourseId(999),
+            shortname: "NOPE1",
+            method: EnrolmentMethodId(999),
+            group: CourseGroupId(999),
+            group_key: "Nope",
+        }
+    }
+}
+
+type Call = fn(&SiteServices, &Principal, &Ids) -> ServiceResult<()>;
+
+/// One valid call of every public `SiteServices` function that acts for a
+/// principal. Add a line here when you add a service function.
+fn site_walk() -> Vec<(&'static str, Call)> {
+    vec![
+        // mod.rs
+        ("audit_log", |s, who, _| {
+            s.audit_log(who, &AuditFilter::default(), None, 10)
+                .map(drop)
+        }),
+        ("events_after", |s, who, _| {
+            s.events_after(who, 0, 10).map(drop)
+        }),
+        // users.rs
+        ("create_user", |s, who, _| {
+            let new = NewUser {
+                username: "walker".into(),
+                email: "walker@example.org".into(),
+                firstname: "Walk".into(),
+                lastname: "Er".into(),
+                ..Default::default()
+            };
+            s.create_user(who, new).map(drop)
+        }),
+        ("create_users", |s, who, _| {
+            let new = NewUser {
+                username: "walker2".into(),
+                email: "walker2@example.org".into(),
+                firstname: "Walk".into(),
+                lastname: "Er".into(),
+                ..Default::default()
+            };
+            s.create_users(who, vec![new]).map(drop)
+        }),
+        ("update_user", |s, who, ids| {
+            let update = UserUpdate {
+                firstname: Some("Changed".into()),
+                site_admin: Some(true),
+                ..Default::default()
+            };
+            s.update_user(who, ids.user, update).map(drop)
+        }),
+        ("set_user_password", |s, who, ids| {
+            s.set_user_password(who, ids.user, "a long enough password")
+        }),
+        ("suspend_user", |s, who, ids| {
+            s.suspend_user(who, ids.user).map(drop)
+        }),
+        ("reactivate_user", |s, who, ids| {
+            s.reactivate_user(who, ids.user).map(drop)
+        }),
+        ("delete_user", |s, who, ids| s.delete_user(who, ids.user)),
+        ("get_user", |s, who, ids| {
+            s.get_user(who, ids.user).map(drop)
+        }),
+        ("user_by_username", |s, who, ids| {
+            s.user_by_username(who, ids.username).map(drop)
+        }),
+        ("list_users", |s, who, _| {
+            s.list_users(who, None, None, 10).map(drop)
+        }),
+        // segments.rs
+        ("create_segment", |s, who, _| {
+            let new = NewSegment {
+                name: "Walk".into(),
+                ..Default::default()
+            };
+            s.create_segment(who, new).map(drop)
+        }),
+        ("update_segment", |s, who, ids| {
+            let update = SegmentUpdate {
+                name: Some("Changed".into()),
+                ..Default::default()
+            };
+            s.update_segment(who, ids.segment, update).map(drop)
+        }),
+        ("delete_segment", |s, who, ids| {
+            s.delete_segment(who, ids.segment)
+        }),
+        ("add_segment_members", |s, who, ids| {
+            s.add_segment_members(who, ids.segment, &[UserId(7)])
+                .map(drop)
+        }),
+        ("remove_segment_members", |s, who, ids| {
+            s.remove_segment_members(who, ids.segment, &[ids.user])
+                .map(drop)
+        }),
+        ("get_segment", |s, who, ids| {
+            s.get_segment(who, ids.segment).map(drop)
+        }),
+        ("segment_by_idnumber", |s, who, ids| {
+            s.segment_by_idnumber(who, ids.segment_idnumber).map(drop)
+        }),
+        ("list_segments", |s, who, _| {
+            s.list_segments(who, None, 0, 10).map(drop)
+        }),
+        ("segment_members", |s, who, ids| {
+            s.segment_members(who, ids.segment, None, 10).map(drop)
+        }),
+        ("user_segments", |s, who, ids| {
+            s.user_segments(who, ids.user).map(drop)
+        }),
+        // courses.rs
+        ("create_course", |s, who, _| {
+            let new = NewCourse {
+                shortname: "WALK1".into(),
+                fullname: "Walk".into(),
+                group_mode: GroupMode::None,
+                force_group_mode: false,
+            };
+            s.create_course(who, new).map(drop)
+        }),
+        ("update_course", |s, who, ids| {
+            let update = CourseUpdate {
+                fullname: Some("Changed".into()),
+                ..Default::default()
+            };
+            s.update_course(who, ids.course, update).map(drop)
+        }),
+        ("delete_course", |s, who, ids| {
+            s.delete_course(who, ids.course)
+        }),
+        ("get_course", |s, who, ids| {
+            s.get_course(who, ids.course).map(drop)
+        }),
+        ("course_by_shortname", |s, who, ids| {
+            s.course_by_shortname(who, ids.shortname).map(drop)
+        }),
+        ("list_courses", |s, who, _| {
+            s.list_courses(who, None).map(drop)
+        }),
+        // enrolments.rs
+        ("add_method", |s, who, ids| {
+            let new = NewMethod {
+                plugin: "self".into(),
+                name: String::new(),
+                config: serde_json::json!({}),
+                enabled: true,
+            };
+            s.add_method(who, ids.course, new).map(drop)
+        }),
+        ("update_method", |s, who, ids| {
+            let update = MethodUpdate {
+                name: Some("Changed".into()),
+                ..Default::default()
+            };
+            s.update_method(who, ids.method, update).map(drop)
+        }),
+        ("set_method_status", |s, who, ids| {
+            s.set_method_status(who, ids.method, EnrolmentMethodStatus::Disabled)
+                .map(drop)
+        }),
+        ("delete_method", |s, who, ids| {
+            s.delete_method(who, ids.method)
+        }),
+        ("list_methods", |s, who, ids| {
+            s.list_methods(who, ids.course).map(drop)
+        }),
+        ("get_method", |s, who, ids| {
+            s.get_method(who, ids.method).map(drop)
+        }),
+        ("enrol", |s, who, ids| {
+            s.enrol(who, ids.method, UserId(7), Role::Learner).map(drop)
+        }),
+        ("set_enrolment_status", |s, who, ids| {
+            s.set_enrolment_status(who, ids.method, ids.user, EnrolmentStatus::Suspended, true)
+                .map(drop)
+        }),
+        ("set_enrolment_role", |s, who, ids| {
+            s.set_enrolment_role(who, ids.method, ids.user, Some(Role::Teacher))
+                .map(drop)
+        }),
+        ("unenrol", |s, who, ids| {
+            s.unenrol(who, ids.method, ids.user)
+        }),
+        ("participants", |s, who, ids| {
+            s.participants(who, ids.course, None, 10).map(drop)
+        }),
+        ("user_enrolments", |s, who, ids| {
+            s.user_enrolments(who, ids.user).map(drop)
+        }),
+        // groups.rs
+        ("create_group", |s, who, ids| {
+            let new = NewGroup {
+                name: "Walk group".into(),
+                ..Default::default()
+            };
+            s.create_group(who, ids.course, new).map(drop)
+        }),
+        ("update_group", |s, who, ids| {
+            let update = GroupUpdate {
+                name: Some("Changed".into()),
+                ..Default::default()
+            };
+            s.update_group(who, ids.group, update).map(drop)
+        }),
+        ("delete_group", |s, who, ids| s.delete_group(who, ids.group)),
+        ("get_group", |s, who, ids| {
+            s.get_group(who, ids.group).map(drop)
+        }),
+        ("list_groups", |s, who, ids| {
+            s.list_groups(who, ids.course).map(drop)
+        }),
+        ("add_group_members", |s, who, ids| {
+            s.add_group_members(who, ids.group, &[ids.user]).map(drop)
+        }),
+        ("remove_group_members", |s, who, ids| {
+            s.remove_group_members(who, ids.group, &[ids.user])
+                .map(drop)
+        }),
+        ("group_members", |s, who, ids| {
+            s.group_members(who, ids.group, None, 10).map(drop)
+        }),
+        ("find_group", |s, who, ids| {
+            s.find_group(who, ids.course, ids.group_key).map(drop)
+        }),
+    ]
+}
+
+/// Public `SiteServices` functions that take no principal, and why that is
+/// safe.
+const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
+    (
+        "site",
+        "the handle's own site record, which its caller already named",
+    ),
+    (
+        "home_overview",
+        "the public home page, shown to anonymous visitors",
+    ),
+    (
+        "verify_user_password",
+        "the login check, which runs before there is a principal",
+    ),
+];
+
+/// Calls every function of the walk on `site` as `who`; returns, for each,
+/// its name and refusal (or "allowed").
+fn walk(site: &SiteServices, who: &Principal, ids: &Ids) -> Outcomes {
+    site_walk()
+        .into_iter()
+        .map(|(name, call)| {
+            let outcome = match call(site, who, ids) {
+                Ok(()) => ("allowed", String::new()),
+                Err(e) => refusal(&e),
+            };
+            (name, outcome)
+        })
+        .collect()
+}
+
+/// The same refusal for every function of the walk.
+fn all_refused(message: &str) -> Outcomes {
+    site_walk()
+        .into_iter()
+        .map(|(name, _)| (name, says("Forbidden", message)))
+        .collect()
+}
+
+type Outcomes = Vec<(&'static str, (&'static str, String))>;
+
+/// `outcomes` with `name`'s outcome replaced.
+fn except(mut outcomes: Outcomes, name: &str, outcome: (&'static str, String)) -> Outcomes {
+    let entry = outcomes
+        .iter_mut()
+        .find(|(n, _)| *n == name)
+        .expect("a walked function");
+    entry.1 = outcome;
+    outcomes
+}
+
+const OPERATOR_ONLY: &str = "not allowed: only an operator may do this";
+
+/// Asserts a walk went as expected; on failure lists only the functions
+/// whose outcome differs.
+#[track_caller]
+fn assert_walk(actual: &Outcomes, expected: &Outcomes, who: &dyn std::fmt::Debug) {
+    if actual == expected {
+        return;
+    }
+    let mut report = String::new();
+    for ((name, got), (_, want)) in actual.iter().zip(expected) {
+        if got != want {
+            report.push_str(&format!("  {name}: got {got:?}, want {want:?}\n"));
+        }
+    }
+    panic!("walk as {who:?} differs:\n{report}");
+}
+
+/// The names of `pub fn`s in top-level `impl {type_name} {` blocks of the
+/// services source. rustfmt puts such a block's closing brace alone at the
+/// start of a line and its functions at four spaces.
+fn public_fns_of(type_name: &str) -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/services");
+    let mut names = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("services source folder")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    let opening = format!("impl {type_name} {{");
+    for file in files {
+        let source = std::fs::read_to_string(&file).expect("source file");
+        let mut inside = false;
+        for line in source.lines() {
+            if line == opening {
+                inside = true;
+            } else if inside && line.starts_with('}') {
+                inside = false;
+            } else if inside && let Some(rest) = line.strip_prefix("    pub fn ") {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                names.push(name);
+            }
+        }
+    }
+    names.sort();
+    names
+}
+
+#[test]
+fn every_public_site_service_is_walked_or_public_by_design() {
+    let mut listed: Vec<String> = site_walk()
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .chain(
+            SITE_PUBLIC_BY_DESIGN
+                .iter()
+                .map(|(name, _)| name.to_string()),
+        )
+        .collect();
+    listed.sort();
+    let in_source = public_fns_of("SiteServices");
+    assert_eq!(
+        listed, in_source,
+        "the walk in services/tests/authz.rs must list every public SiteServices function"
+    );
+    // Guards the source scan itself: finding (almost) nothing would make the
+    // comparison above vacuous.
+    assert!(in_source.len() >= 50, "found only {in_source:?}");
+}
+
+#[test]
+fn a_site_admin_of_one_site_is_forbidden_everything_on_another() {
+    let (a, b) = TestSite::two_sites();
+    let before = (a.snapshot(), b.snapshot());
+    let message = r#"not allowed: you act for another site and cannot touch site "globex""#;
+    let strangers = [
+        a.admin.clone(),
+        a.teacher.clone(),
+        a.learner(0),
+        a.as_method(a.manual),
+    ];
+    for who in &strangers {
+        assert_walk(
+            &walk(&b.site, who, &Ids::of(&b)),
+            &all_refused(message),
+            who,
+        );
+    }
+    a.assert_unchanged(&before.0);
+    b.assert_unchanged(&before.1);
+}
+
+#[test]
+fn a_stranger_learns_nothing_from_ids_that_do_not_exist_on_another_site() {
+    let (a, b) = TestSite::two_sites();
+    let before = b.snapshot();
+    let message = r#"not allowed: you act for another site and cannot touch site "globex""#;
+    for who in [a.admin.clone(), a.as_method(a.manual)] {
+        assert_walk(
+            &walk(&b.site, &who, &Ids::unknown()),
+            &all_refused(message),
+            &who,
+        );
+    }
+    b.assert_unchanged(&before);
+}
+
+#[test]
+fn a_suspended_site_admin_is_refused_everything() {
+    let fx = TestSite::new();
+    fx.site.suspend_user(&fx.operator, fx.admin_id).unwrap();
+    let before = fx.snapshot();
+    let expected = except(
+        all_refused("not allowed: your account is suspended"),
+        "events_after",
+        says("Forbidden", OPERATOR_ONLY),
+    );
+    assert_walk(
+        &walk(&fx.site, &fx.admin, &Ids::of(&fx)),
+        &expected,
+        &fx.admin,
+    );
+    assert_walk(
+        &walk(&fx.site, &fx.admin, &Ids::unknown()),
+        &expected,
+        &fx.admin,
+    );
+    fx.assert_unchanged(&before);
+}
+
+#[test]
+fn a_deleted_user_is_refused_everything() {
+    let fx = TestSite::new();
+    let former = fx.user("former");
+    fx.site
+        .update_user(
+            &fx.admin,
+            former,
+            UserUpdate {
+                site_admin: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    fx.site.delete_user(&fx.admin, former).unwrap();
+    let before = fx.snapshot();
+    let expected = except(
+        all_refused("not allowed: your account no longer exists"),
+        "events_after",
+        says("Forbidden", OPERATOR_ONLY),
+    );
+    let who = fx.as_user(former);
+    assert_walk(&walk(&fx.site, &who, &Ids::of(&fx)), &expected, &who);
+    fx.assert_unchanged(&before);
+}
+
+#[test]
+fn a_suspended_site_refuses_its_users_but_not_operators() {
+    let fx = TestSite::new();
+    fx.services.suspend_site(&fx.operator, "acme").unwrap();
+    // Handles are per request; a fresh one sees the new status.
+    let site = fx.services.site(fx.id()).unwrap();
+    let before = fx.snapshot();
+    let message = r#"not allowed: site "acme" is suspended"#;
+    for who in [fx.admin.clone(), fx.learner(0), fx.as_method(fx.manual)] {
+        assert_walk(
+            &walk(&site, &who, &Ids::of(&fx)),
+            &all_refused(message),
+            &who,
+        );
+    }
+    fx.assert_unchanged(&before);
+    let operator = Principal::operator(OperatorId(1));
+    assert!(site.list_users(&operator, None, None, 10).is_ok());
+    assert!(site.suspend_user(&operator, fx.learners[0]).is_ok());
+
+    fx.services.resume_site(&fx.operator, "acme").unwrap();
+    let site = fx.services.site(fx.id()).unwrap();
+    assert!(site.list_users(&fx.admin, None, None, 10).is_ok());
+}
+
+#[test]
+fn learners_cannot_do_what_site_admins_or_teachers_do() {
+    let fx = TestSite::new();
+    let before = fx.snapshot();
+    let admin_only = "not allowed: this needs the site admin role";
+    let teacher_only = "not allowed: you do not teach course #1";
+    let outcomes = walk(&fx.site, &fx.learner(0), &Ids::of(&fx));
+    let expected: Outcomes = site_walk()
+        .into_iter()
+        .map(|(name, _)| {
+            let outcome = match name {
+                // A learner sees their course, its groups and its people,
+                // and their own record.
+                "get_course"
+                | "course_by_shortname"
+                | "list_courses"
+                | "participants"
+                | "list_groups"
+                | "get_group"
+                | "group_members"
+                | "find_group"
+                | "get_user"
+                | "user_by_username"
+                | "user_segments"
+                | "user_enrolments"
+                | "set_user_password" => ("allowed", String::new()),
+                "events_after" => says("Forbidden", OPERATOR_ONLY),
+                "update_course"
+                | "add_method"
+                | "update_method"
+                | "set_method_status"
+                | "delete_method"
+                | "list_methods"
+                | "get_method"
+                | "enrol"
+                | "set_enrolment_status"
+                | "set_enrolment_role"
+                | "unenrol"
+                | "create_group"
+                | "update_group"
+                | "delete_group"
+                | "add_group_members"
+                | "remove_group_members" => says("Forbidden", teacher_only),
+                _ => says("Forbidden", admin_only),
+            };
+            (name, outcome)
+        })
+        .collect();
+    assert_walk(&outcomes, &expected, &fx.learner(0));
+    // Only the learner's own password changed.
+    let mut after = fx.snapshot();
+    let mut expected_after = before.clone();
+    for dump in [&mut after, &mut expected_after] {
+        dump.retain(|(t, _)| !["users-v1", "audit-v1", "meta-v1"].contains(&t.as_str()));
+    }
+    assert_eq!(after, expected_after);
+}
+
+#[test]
+fn a_learner_cannot_see_another_users_record() {
+    let fx = TestSite::new();
+    let me = fx.learner(0);
+    let other = fx.learners[1];
+    let message = says("Forbidden", "not allowed: this needs the site admin role");
+    assert_eq!(refusal(&fx.site.get_user(&me, other).unwrap_err()), message);
+    assert_eq!(
+        refusal(&fx.site.user_enrolments(&me, other).unwrap_err()),
+        message
+    );
+    assert_eq!(
+        refusal(&fx.site.user_segments(&me, other).unwrap_err()),
+        message
+    );
+    assert_eq!(
+        refusal(
+            &fx.site
+                .set_user_password(&me, other, "a long enough password")
+                .unwrap_err()
+        ),
+        message
+    );
+}
+
+#[test]
+fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
+    let fx = TestSite::new();
+    let (history, history_manual) = fx.other_course("HIST1");
+    let history_group = fx
+        .site
+        .create_group(
+            &fx.admin,
+            history,
+            NewGroup {
+                name: "Evening".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .id;
+
+    // Another course, and the site: refused, nothing written.
+    let before = fx.snapshot();
+    let other = Ids {
+        course: history,
+        shortname: "HIST1",
+        method: history_manual,
+        group: history_group,
+        group_key: "Evening",
+        ..Ids::of(&fx)
+    };
+    let not_mine = says("Forbidden", "not allowed: you do not teach course #2");
+    let site_level = says("Forbidden", "not allowed: this needs the site admin role");
+    let expected: Outcomes = site_walk()
+        .into_iter()
+        .map(|(name, _)| {
+            let outcome = match name {
+                // Their own record, and the list of their own courses.
+                "get_user" | "user_by_username" | "user_segments" | "user_enrolments"
+                | "set_user_password" | "list_courses" => ("allowed", String::new()),
+                "events_after" => says("Forbidden", OPERATOR_ONLY),
+                "get_course"
+                | "course_by_shortname"
+                | "participants"
+                | "list_groups"
+                | "get_group"
+                | "group_members"
+                | "find_group" => says(
+                    "Forbidden",
+                    "not allowed: you are not a participant of course #2",
+                ),
+                "update_course"
+                | "add_method"
+                | "update_method"
+                | "set_method_status"
+                | "delete_method"
+                | "list_methods"
+                | "get_method"
+                | "enrol"
+                | "set_enrolment_status"
+                | "set_enrolment_role"
+                | "unenrol"
+                | "create_group"
+                | "update_group"
+                | "delete_group"
+                | "add_group_members"
+                | "remove_group_members" => not_mine.clone(),
+                _ => site_level.clone(),
+            };
+            (name, outcome)
+        })
+        .collect();
+    let teacher_as_learner1 = Ids {
+        user: fx.teacher_id,
+        username: "teacher",
+        ..other
+    };
+    assert_walk(
+        &walk(&fx.site, &fx.teacher, &teacher_as_learner1),
+        &expected,
+        &fx.teacher,
+    );
+    let mut after = fx.snapshot();
+    let mut expected_after = before.clone();
+    // Only the teacher's own password changed.
+    for dump in [&mut after, &mut expected_after] {
+        dump.retain(|(t, _)| !["users-v1", "audit-v1", "meta-v1"].contains(&t.as_str()));
+    }
+    assert_eq!(after, expected_after);
+
+    // Their own course: they run it.
+    let t = &fx.teacher;
+    let s = &fx.site;
+    let newcomer = fx.learners[4];
+    s.update_course(
+        t,
+        fx.course,
+        CourseUpdate {
+            fullname: Some("Compliance 101 (2025)".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let self_enrol = s
+        .add_method(
+            t,
+            fx.course,
+            NewMethod {
+                plugin: "self".into(),
+                name: "Self enrolment".into(),
+                config: serde_json::json!({"key": "secret"}),
+                enabled: true,
+            },
+        )
+        .unwrap()
+        .id;
+    s.set_method_status(t, self_enrol, EnrolmentMethodStatus::Disabled)
+        .unwrap();
+    s.delete_method(t, self_enrol).unwrap();
+    s.enrol(t, fx.manual, newcomer, Role::Learner).unwrap();
+    s.set_enrolment_role(t, fx.manual, newcomer, Some(Role::NonEditingTeacher))
+        .unwrap();
+    let group = s
+        .create_group(
+            t,
+            fx.course,
+            NewGroup {
+                name: "Team C".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .id;
+    s.add_group_members(t, group, &[newcomer, fx.learners[0]])
+        .unwrap();
+    s.remove_group_members(t, group, &[fx.learners[0]]).unwrap();
+    assert_eq!(s.group_members(t, group, None, 10).unwrap().items.len(), 1);
+    s.unenrol(t, fx.manual, newcomer).unwrap();
+    assert_eq!(s.group_members(t, group, None, 10).unwrap().items.len(), 0);
+    s.delete_group(t, group).unwrap();
+    assert_eq!(s.list_groups(t, fx.course).unwrap().len(), 2);
+}
+
+#[test]
+fn a_non_editing_teacher_sees_the_course_but_does_not_manage_it() {
+    let fx = TestSite::new();
+    fx.site
+        .enrol(
+            &fx.admin,
+            fx.manual,
+            fx.learners[4],
+            Role::NonEditingTeacher,
+        )
+        .unwrap();
+    let assistant = fx.learner(4);
+    assert!(
+        fx.site
+            .participants(&assistant, fx.course, None, 10)
+            .is_ok()
+    );
+    let create = fx.site.create_group(
+        &assistant,
+        fx.course,
+        NewGroup {
+            name: "Mine".into(),
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        refusal(&create.unwrap_err()),
+        says("Forbidden", "not allowed: you do not teach course #1")
+    );
+}
+
+#[test]
+fn an_enrolment_method_acts_on_its_own_course_only() {
+    let fx = TestSite::new();
+    let (history, _) = fx.other_course("HIST1");
+    let method = fx.as_method(fx.manual);
+    let before = fx.snapshot();
+    let outside = says(
+        "Forbidden",
+        "not allowed: enrolment method #1 may only act on its own course #1",
+    );
+    assert_eq!(
+        refusal(&fx.site.list_groups(&method, history).unwrap_err()),
+        outside
+    );
+    assert_eq!(
+        refusal(&fx.site.list_users(&method, None, None, 10).unwrap_err()),
+        outside
+    );
+    assert_eq!(
+        refusal(
+            &fx.site
+                .add_segment_members(&method, fx.hr, &[fx.learners[4]])
+                .unwrap_err()
+        ),
+        outside
+    );
+    fx.assert_unchanged(&before);
+}
+
+#[test]
+fn an_enrolment_method_cannot_change_its_course_or_other_methods() {
+    // A plugin returns plans of enrolments and group memberships (PRODUCT
+    // §3); course settings and methods are for people.
+    let fx = TestSite::new();
+    let sync = fx.add_method("segment-sync");
+    let before = fx.snapshot();
+    let as_sync = fx.as_method(sync);
+    let outcomes = walk(&fx.site, &as_sync, &Ids::of(&fx));
+    let outcome = |name: &str| outcomes.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+    let refused = says(
+        "Forbidden",
+        "not allowed: an enrolment method cannot change the course, its enrolment methods or its groups",
+    );
+    for name in [
+        "update_course",
+        "add_method",
+        "update_method",
+        "set_method_status",
+        "delete_method",
+        "update_group",
+        "delete_group",
+    ] {
+        assert_eq!(outcome(name), refused, "{name}");
+    }
+    let mut after = fx.snapshot();
+    // What it may do (here: create a group) is its business; what it may
+    // not do must leave the methods and the course untouched.
+    let mut expected = before.clone();
+    for dump in [&mut after, &mut expected] {
+        dump.retain(|(t, _)| {
+            ["courses-v1", "enrolment-methods-v1", "course-methods-v1"].contains(&t.as_str())
+        });
+    }
+    assert_eq!(after, expected);
+}
+
+type HostCall = fn(&crate::services::Services, &Principal) -> ServiceResult<()>;
+
+/// One call of every operator service that takes a principal.
+fn operator_walk() -> Vec<(&'static str, HostCall)> {
+    vec![
+        ("create_operator", |s, who| {
+            s.create_operator(who, "walker", "a long enough password", false)
+                .map(drop)
+        }),
+        ("create_site", |s, who| {
+            let new = NewSite {
+                slug: "walk".into(),
+                name: "Walk".into(),
+                hostnames: vec![],
+                brand_colour: None,
+            };
+            s.create_site(who, new).map(drop)
+        }),
+        ("find_site", |s, who| s.find_site(who, "acme").map(drop)),
+        ("list_sites", |s, who| s.list_sites(who).map(drop)),
+        ("site_summaries", |s, who| s.site_summaries(who).map(drop)),
+        ("suspend_site", |s, who| {
+            s.suspend_site(who, "acme").map(drop)
+        }),
+        ("resume_site", |s, who| s.resume_site(who, "acme").map(drop)),
+        ("delete_site", |s, who| s.delete_site(who, "acme").map(drop)),
+    ]
+}
+
+/// Public `Services` functions that take no principal, and why.
+const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
+    (
+        "open",
+        "opens the data dir; the process that calls it owns the host",
+    ),
+    ("data_dir", "the path the caller opened"),
+    ("events", "the in-process bus, for the host's own consumers"),
+    ("site", "a handle only; every call on it is authorised"),
+    (
+        "site_by_slug",
+        "a handle only; every call on it is authorised",
+    ),
+    (
+        "site_for_host",
+        "a handle only; every call on it is authorised",
+    ),
+    ("close_idle_sites", "housekeeping of the host process"),
+    ("open_site_count", "a metric of the host process"),
+    (
+        "first_run",
+        "set-up on an empty data dir by the host process, before any principal",
+    ),
+    (
+        "verify_operator",
+        "the operator login check, before there is a principal",
+    ),
+    (
+        "authenticate_token",
+        "the API bearer check, before there is a principal",
+    ),
+    (
+        "console_operator",
+        "the console's identity: whoever holds the data dir is the operator at the console",
+    ),
+    (
+        "create_token",
+        "authorised per requested scope (site admin of that site, or that operator); services::tokens tests",
+    ),
+    (
+        "list_tokens",
+        "authorised per site (site admin) or operator; services::tokens tests",
+    ),
+    (
+        "revoke_token",
+        "authorised per the token's scope; services::tokens tests",
+    ),
+];
+
+#[test]
+fn every_public_host_service_is_walked_or_public_by_design() {
+    let mut listed: Vec<String> = operator_walk()
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .chain(
+            HOST_PUBLIC_BY_DESIGN
+                .iter()
+                .map(|(name, _)| name.to_string()),
+        )
+        .collect();
+    listed.sort();
+    assert_eq!(listed, public_fns_of("Services"));
+}
+
+#[test]
+fn only_operators_may_run_the_host() {
+    let fx = TestSite::new();
+    let sites_before = fx.services.list_sites(&fx.operator).unwrap();
+    let before = fx.snapshot();
+    for who in [
+        fx.admin.clone(),
+        fx.teacher.clone(),
+        fx.learner(0),
+        fx.as_method(fx.manual),
+    ] {
+        let outcomes: Vec<_> = operator_walk()
+            .into_iter()
+            .map(|(name, call)| (name, call(&fx.services, &who).map_err(|e| refusal(&e))))
+            .collect();
+        let expected: Vec<_> = operator_walk()
+            .into_iter()
+            .map(|(name, _)| {
+                (
+                    name,
+                    Err(says(
+                        "Forbidden",
+                        "not allowed: only an operator may manage sites",
+                    )),
+                )
+            })
+            .collect();
+        assert_eq!(outcomes, expected, "{who:?}");
+    }
+    assert_eq!(fx.services.list_sites(&fx.operator).unwrap(), sites_before);
+    fx.assert_unchanged(&before);
+}

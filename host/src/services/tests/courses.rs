@@ -1,0 +1,244 @@
+//! Courses (PRODUCT §2): unique short names, the manual method every
+//! course starts with, who sees which course, and deletion with everything
+//! in the course.
+
+use super::{refused, says};
+use crate::domain::*;
+use crate::services::Principal;
+use crate::services::courses::{CourseUpdate, NewCourse};
+use crate::services::enrolments::NewMethod;
+use crate::services::groups::NewGroup;
+use crate::services::segments::NewSegment;
+use crate::services::testing::{TestSite, assert_same_tables};
+
+fn course(shortname: &str, fullname: &str) -> NewCourse {
+    NewCourse {
+        shortname: shortname.into(),
+        fullname: fullname.into(),
+        group_mode: GroupMode::None,
+        force_group_mode: false,
+    }
+}
+
+#[test]
+fn a_new_course_starts_with_an_enabled_manual_method() {
+    let fx = TestSite::new();
+    let new = NewCourse {
+        group_mode: GroupMode::Visible,
+        force_group_mode: true,
+        ..course(" HIST1 ", " History ")
+    };
+    let created = fx.site.create_course(&fx.admin, new).unwrap();
+    assert_eq!(
+        created,
+        Course {
+            id: CourseId(2),
+            shortname: "HIST1".into(),
+            fullname: "History".into(),
+            group_mode: GroupMode::Visible,
+            force_group_mode: true,
+            created_at: created.created_at,
+        }
+    );
+    let methods = fx.site.list_methods(&fx.admin, created.id).unwrap();
+    assert_eq!(
+        methods,
+        vec![EnrolmentMethod {
+            id: EnrolmentMethodId(2),
+            course: created.id,
+            plugin: "manual".into(),
+            name: "Manual enrolments".into(),
+            status: EnrolmentMethodStatus::Enabled,
+            config: "{}".into(),
+            created_at: created.created_at,
+        }]
+    );
+}
+
+#[test]
+fn course_short_names_are_unique_whatever_their_case() {
+    let fx = TestSite::new();
+    let (other, _) = fx.other_course("HIST1");
+    let before = fx.snapshot();
+    let err = refused(fx.site.create_course(&fx.admin, course("comp101", "Again")));
+    assert_eq!(
+        err,
+        says(
+            "Duplicate",
+            r#"shortname: course #1 already has the short name "comp101""#
+        )
+    );
+    let rename = CourseUpdate {
+        shortname: Some("Comp101".into()),
+        ..Default::default()
+    };
+    let err = refused(fx.site.update_course(&fx.admin, other, rename));
+    assert_eq!(
+        err,
+        says(
+            "Duplicate",
+            r#"shortname: course #1 already has the short name "Comp101""#
+        )
+    );
+    fx.assert_unchanged(&before);
+    // A course may change the case of its own short name.
+    let recase = CourseUpdate {
+        shortname: Some("comp101".into()),
+        ..Default::default()
+    };
+    let renamed = fx
+        .site
+        .update_course(&fx.teacher, fx.course, recase)
+        .unwrap();
+    assert_eq!(renamed.shortname, "comp101");
+    let found = fx.site.course_by_shortname(&fx.admin, "COMP101").unwrap();
+    assert_eq!(found, renamed);
+}
+
+#[test]
+fn blank_or_over_long_course_names_are_refused_and_nothing_is_written() {
+    let fx = TestSite::new();
+    let before = fx.snapshot();
+    assert_eq!(
+        refused(fx.site.create_course(&fx.admin, course("", "History"))),
+        says("Invalid", "shortname: is required")
+    );
+    assert_eq!(
+        refused(fx.site.create_course(&fx.admin, course("HIST1", "  "))),
+        says("Invalid", "fullname: is required")
+    );
+    assert_eq!(
+        refused(
+            fx.site
+                .create_course(&fx.admin, course("HIST1", &"h".repeat(255)))
+        ),
+        says(
+            "Invalid",
+            "fullname: is 255 characters long; the maximum is 254"
+        )
+    );
+    fx.assert_unchanged(&before);
+}
+
+#[test]
+fn deleting_a_course_leaves_the_site_as_it_was_before_it_existed() {
+    let fx = TestSite::new();
+    let before = fx.data();
+    let l = &fx.learners;
+
+    let (history, manual) = fx.other_course("HIST1");
+    let sync = fx
+        .site
+        .add_method(
+            &fx.admin,
+            history,
+            NewMethod {
+                plugin: "segment-sync".into(),
+                name: "HR sync".into(),
+                config: serde_json::json!({"segment": "hr"}),
+                enabled: true,
+            },
+        )
+        .unwrap()
+        .id;
+    let evening = fx
+        .site
+        .create_group(
+            &fx.admin,
+            history,
+            NewGroup {
+                name: "Evening".into(),
+                idnumber: Some("eve".into()),
+                description: "After work".into(),
+            },
+        )
+        .unwrap()
+        .id;
+    fx.site
+        .enrol(&fx.admin, manual, l[0], Role::Learner)
+        .unwrap();
+    fx.site
+        .enrol(&fx.admin, manual, l[4], Role::Teacher)
+        .unwrap();
+    fx.site
+        .enrol(&fx.as_method(sync), sync, l[0], Role::Learner)
+        .unwrap();
+    fx.site
+        .add_group_members(&fx.admin, evening, &[l[0]])
+        .unwrap();
+    fx.site
+        .add_group_members(&fx.as_method(sync), evening, &[l[4]])
+        .unwrap();
+
+    fx.site.delete_course(&fx.admin, history).unwrap();
+
+    assert_same_tables(&fx.data(), &before);
+    // The reverse indexes agree through the read API.
+    for user in [l[0], l[4]] {
+        let enrolments = fx.site.user_enrolments(&fx.admin, user).unwrap();
+        assert!(enrolments.iter().all(|e| e.course == fx.course));
+    }
+    assert_eq!(
+        refused(fx.site.course_by_shortname(&fx.admin, "HIST1")),
+        says("NotFound", r#"course "HIST1" not found"#)
+    );
+    assert_eq!(
+        refused(fx.site.get_group(&fx.admin, evening)),
+        says("NotFound", "course group #3 not found")
+    );
+    // Its short name is free again.
+    assert!(
+        fx.site
+            .create_course(&fx.admin, course("hist1", "History"))
+            .is_ok()
+    );
+}
+
+#[test]
+fn learners_list_only_their_courses_and_admins_every_course() {
+    let fx = TestSite::new();
+    let (history, _) = fx.other_course("HIST1");
+    let shortnames = |who: &Principal| -> Vec<String> {
+        fx.site
+            .list_courses(who, None)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.shortname)
+            .collect()
+    };
+    let (learner1, learner5) = (fx.learner(0), fx.learner(4));
+    assert_eq!(shortnames(&fx.admin), vec!["COMP101", "HIST1"]);
+    assert_eq!(shortnames(&learner1), vec!["COMP101"]);
+    assert_eq!(shortnames(&learner5), Vec::<String>::new());
+    assert_eq!(
+        refused(fx.site.get_course(&fx.learner(0), history)),
+        says(
+            "Forbidden",
+            "not allowed: you are not a participant of course #2"
+        )
+    );
+}
+
+#[test]
+fn the_home_page_lists_courses_and_visible_segments_only() {
+    let fx = TestSite::new();
+    fx.site
+        .create_segment(
+            &fx.admin,
+            NewSegment {
+                name: "Hidden".into(),
+                visible: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let home = fx.site.home_overview().unwrap();
+    let courses: Vec<&str> = home.courses.iter().map(|c| c.shortname.as_str()).collect();
+    let segments: Vec<(&str, u64)> = home
+        .segments
+        .iter()
+        .map(|s| (s.segment.name.as_str(), s.members))
+        .collect();
+    assert_eq!(courses, vec!["COMP101"]);
+    assert_eq!(segments, vec![("Finance", 2), ("HR", 3)]);
+}

@@ -1,0 +1,345 @@
+//! User segments (PRODUCT §2): name required, idnumber optional and unique
+//! in the site, idempotent membership changes, managed segments, deletion.
+
+use super::{refused, says};
+use crate::domain::*;
+use crate::services::segments::{MembershipChange, NewSegment, SegmentUpdate};
+use crate::services::testing::{TestSite, assert_same_tables};
+
+/// Every member of a segment, page by page, as the admin sees them.
+fn members(fx: &TestSite, segment: SegmentId) -> Vec<UserId> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = fx
+            .site
+            .segment_members(&fx.admin, segment, after, 1000)
+            .expect("members");
+        out.extend(page.items.iter().map(|u| u.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return out,
+        }
+    }
+}
+
+fn change(changed: u64, unchanged: u64) -> MembershipChange {
+    MembershipChange { changed, unchanged }
+}
+
+fn named(name: &str, idnumber: Option<&str>) -> NewSegment {
+    NewSegment {
+        name: name.into(),
+        idnumber: idnumber.map(Into::into),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_segment_needs_only_a_name() {
+    let fx = TestSite::new();
+    let segment = fx
+        .site
+        .create_segment(&fx.admin, named("  Sales  ", None))
+        .unwrap();
+    assert_eq!(
+        segment,
+        Segment {
+            id: segment.id,
+            name: "Sales".into(),
+            idnumber: None,
+            description: String::new(),
+            visible: true,
+            managed_by: None,
+            created_at: segment.created_at,
+        }
+    );
+    // Segments without idnumber never clash with each other.
+    let second = fx
+        .site
+        .create_segment(&fx.admin, named("Sales", Some("  ")));
+    assert_eq!(second.unwrap().idnumber, None);
+}
+
+#[test]
+fn a_segment_without_a_name_is_refused_and_nothing_is_written() {
+    let fx = TestSite::new();
+    let before = fx.snapshot();
+    let err = refused(fx.site.create_segment(&fx.admin, named(" \t ", Some("x"))));
+    assert_eq!(err, says("Invalid", "name: is required"));
+    fx.assert_unchanged(&before);
+}
+
+#[test]
+fn an_over_long_segment_name_is_refused_and_nothing_is_written() {
+    let fx = TestSite::new();
+    let before = fx.snapshot();
+    let err = refused(
+        fx.site
+            .create_segment(&fx.admin, named(&"x".repeat(255), None)),
+    );
+    assert_eq!(
+        err,
+        says(
+            "Invalid",
+            "name: is 255 characters long; the maximum is 254"
+        )
+    );
+    let err = refused(fx.site.update_segment(
+        &fx.admin,
+        fx.hr,
+        SegmentUpdate {
+            name: Some("é".repeat(255)),
+            ..Default::default()
+        },
+    ));
+    assert_eq!(
+        err,
+        says(
+            "Invalid",
+            "name: is 255 characters long; the maximum is 254"
+        )
+    );
+    fx.assert_unchanged(&before);
+    // 254 characters is fine.
+    fx.site
+        .create_segment(&fx.admin, named(&"x".repeat(254), None))
+        .unwrap();
+}
+
+#[test]
+fn a_duplicate_segment_idnumber_is_refused_and_nothing_is_written() {
+    let fx = TestSite::new();
+    let before = fx.snapshot();
+    let err = refused(
+        fx.site
+            .create_segment(&fx.admin, named("Human resources", Some("hr"))),
+    );
+    assert_eq!(
+        err,
+        says(
+            "Duplicate",
+            r#"idnumber: segment #1 already has the idnumber "hr""#
+        )
+    );
+    let err = refused(fx.site.update_segment(
+        &fx.admin,
+        fx.finance,
+        SegmentUpdate {
+            idnumber: Some("hr".into()),
+            ..Default::default()
+        },
+    ));
+    assert_eq!(
+        err,
+        says(
+            "Duplicate",
+            r#"idnumber: segment #1 already has the idnumber "hr""#
+        )
+    );
+    // Not even the id counter moved.
+    fx.assert_unchanged(&before);
+}
+
+#[test]
+fn a_segment_keeps_its_own_idnumber_and_frees_an_old_one() {
+    let fx = TestSite::new();
+    let keep = SegmentUpdate {
+        name: Some("Human resources".into()),
+        idnumber: Some("hr".into()),
+        ..Default::default()
+    };
+    fx.site.update_segment(&fx.admin, fx.hr, keep).unwrap();
+    let rename = SegmentUpdate {
+        idnumber: Some("people".into()),
+        ..Default::default()
+    };
+    fx.site.update_segment(&fx.admin, fx.hr, rename).unwrap();
+    assert_eq!(
+        fx.site.segment_by_idnumber(&fx.admin, "people").unwrap().id,
+        fx.hr
+    );
+    assert_eq!(
+        refused(fx.site.segment_by_idnumber(&fx.admin, "hr")),
+        says("NotFound", r#"segment with idnumber "hr" not found"#)
+    );
+    // The freed idnumber can be taken by another segment.
+    let again = fx.site.create_segment(&fx.admin, named("HR 2", Some("hr")));
+    assert!(again.is_ok());
+}
+
+#[test]
+fn adding_a_member_twice_is_a_silent_no_op() {
+    let fx = TestSite::new();
+    let before = fx.snapshot();
+    let l = &fx.learners;
+    let result = fx.site.add_segment_members(&fx.admin, fx.hr, &l[0..3]);
+    assert_eq!(result.unwrap(), change(0, 3));
+    // Nothing at all is written: no audit entry, no event, and the
+    // membership keeps the time it was added.
+    fx.assert_unchanged(&before);
+}
+
+#[test]
+fn a_batch_counts_new_and_existing_members_and_repeats_once() {
+    let fx = TestSite::new();
+    let l = &fx.learners;
+    let result = fx
+        .site
+        .add_segment_members(&fx.admin, fx.hr, &[l[0], l[3], l[3], l[4]]);
+    assert_eq!(result.unwrap(), change(2, 2));
+    assert_eq!(members(&fx, fx.hr), vec![l[0], l[1], l[2], l[3], l[4]]);
+}
+
+#[test]
+fn removing_a_non_member_is_a_silent_no_op() {
+    let fx = TestSite::new();
+    let before = fx.snapshot();
+    let l = &fx.learners;
+    let result = fx
+        .site
+        .remove_segment_members(&fx.admin, fx.hr, &[l[3], l[4], UserId(999)]);
+    assert_eq!(result.unwrap(), change(0, 3));
+    fx.assert_unchanged(&before);
+}
+
+#[test]
+fn removing_members_keeps_the_others_and_both_indexes_in_step() {
+    let fx = TestSite::new();
+    let l = &fx.learners;
+    let result = fx
+        .site
+        .remove_segment_members(&fx.admin, fx.hr, &[l[1], l[3]]);
+    assert_eq!(result.unwrap(), change(1, 1));
+    assert_eq!(members(&fx, fx.hr), vec![l[0], l[2]]);
+    assert!(fx.site.user_segments(&fx.admin, l[1]).unwrap().is_empty());
+    assert_eq!(fx.site.get_segment(&fx.admin, fx.hr).unwrap().members, 2);
+}
+
+#[test]
+fn one_unknown_user_in_a_batch_adds_nobody() {
+    let fx = TestSite::new();
+    let before = fx.snapshot();
+    let l = &fx.learners;
+    let err = refused(fx.site.add_segment_members(
+        &fx.admin,
+        fx.finance,
+        &[l[0], UserId(999), l[1]],
+    ));
+    assert_eq!(err, says("NotFound", "user #999 not found"));
+    fx.assert_unchanged(&before);
+    assert_eq!(members(&fx, fx.finance), vec![l[3], l[4]]);
+}
+
+#[test]
+fn a_managed_segment_refuses_member_changes_from_admins_and_operators() {
+    let fx = TestSite::new();
+    let managed = fx
+        .site
+        .create_segment(
+            &fx.admin,
+            NewSegment {
+                name: "Auto HR".into(),
+                managed_by: Some("profile-rules".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let before = fx.snapshot();
+    let message =
+        r#"segment "Auto HR" is managed by "profile-rules"; its members change only through it"#;
+    for who in [&fx.admin, &fx.operator] {
+        let add = fx
+            .site
+            .add_segment_members(who, managed.id, &[fx.learners[0]]);
+        assert_eq!(refused(add), says("Conflict", message));
+        let remove = fx
+            .site
+            .remove_segment_members(who, managed.id, &[fx.learners[0]]);
+        assert_eq!(refused(remove), says("Conflict", message));
+    }
+    fx.assert_unchanged(&before);
+}
+
+#[test]
+fn deleting_a_segment_leaves_the_site_as_it_was_before_it_existed() {
+    let fx = TestSite::new();
+    let before = fx.data();
+    let l = &fx.learners;
+    let segment = fx
+        .site
+        .create_segment(&fx.admin, named("Temp", Some("temp")))
+        .unwrap();
+    fx.site
+        .add_segment_members(&fx.admin, segment.id, &[l[0], l[4]])
+        .unwrap();
+    fx.site.delete_segment(&fx.admin, segment.id).unwrap();
+    assert_same_tables(&fx.data(), &before);
+    assert_eq!(
+        refused(fx.site.segment_members(&fx.admin, segment.id, None, 10)),
+        says("NotFound", "segment #3 not found")
+    );
+    let hr = fx.site.get_segment(&fx.admin, fx.hr).unwrap().segment;
+    assert_eq!(fx.site.user_segments(&fx.admin, l[0]).unwrap(), vec![hr]);
+    assert!(fx.site.user_segments(&fx.admin, l[4]).unwrap().len() == 1);
+    // Its idnumber is free again.
+    assert!(
+        fx.site
+            .create_segment(&fx.admin, named("Temp", Some("temp")))
+            .is_ok()
+    );
+}
+
+#[test]
+fn segments_list_by_name_with_their_member_counts() {
+    let fx = TestSite::new();
+    fx.site
+        .create_segment(&fx.admin, named("accounting", None))
+        .unwrap();
+    let page = fx.site.list_segments(&fx.admin, None, 0, 10).unwrap();
+    let listed: Vec<(&str, u64)> = page
+        .items
+        .iter()
+        .map(|s| (s.segment.name.as_str(), s.members))
+        .collect();
+    assert_eq!(listed, vec![("accounting", 0), ("Finance", 2), ("HR", 3)]);
+    assert_eq!(page.next, None);
+    let searched = fx
+        .site
+        .list_segments(&fx.admin, Some("FIN"), 0, 10)
+        .unwrap();
+    assert_eq!(searched.items.len(), 1);
+    let paged = fx.site.list_segments(&fx.admin, None, 1, 1).unwrap();
+    assert_eq!(paged.items[0].segment.name, "Finance");
+    assert_eq!(paged.next, Some(2));
+}
+
+#[test]
+fn ten_thousand_members_in_one_call_page_back_once_each_in_id_order() {
+    let fx = TestSite::new();
+    let users = fx.bulk_users(10_000);
+    let segment = fx
+        .site
+        .create_segment(&fx.admin, named("Everyone", None))
+        .unwrap();
+    let result = fx.site.add_segment_members(&fx.admin, segment.id, &users);
+    assert_eq!(result.unwrap(), change(10_000, 0));
+    assert_eq!(members(&fx, segment.id), users);
+    assert_eq!(
+        fx.site.get_segment(&fx.admin, segment.id).unwrap().members,
+        10_000
+    );
+    // A page ends exactly at its limit and says where to go on.
+    let first = fx
+        .site
+        .segment_members(&fx.admin, segment.id, None, 1000)
+        .unwrap();
+    assert_eq!(first.items.len(), 1000);
+    assert_eq!(first.next, Some(users[999]));
+    let last = fx
+        .site
+        .segment_members(&fx.admin, segment.id, Some(users[8999]), 1000)
+        .unwrap();
+    assert_eq!(last.items.len(), 1000);
+    assert_eq!(last.next, None);
+}
