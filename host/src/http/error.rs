@@ -32,6 +32,9 @@ pub enum HttpError {
     /// The site exists but an operator suspended it.
     #[error("{name} is suspended")]
     SiteSuspended { name: String },
+    /// A path parameter names nothing (e.g. `/segments/abc`).
+    #[error("{0}")]
+    NotFoundPath(String),
     /// No route matches the path.
     #[error("there is no page at this address")]
     NoSuchPage,
@@ -77,7 +80,9 @@ impl HttpError {
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
                 ServiceError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            HttpError::UnknownSite(_) | HttpError::NoSuchPage => StatusCode::NOT_FOUND,
+            HttpError::UnknownSite(_) | HttpError::NoSuchPage | HttpError::NotFoundPath(_) => {
+                StatusCode::NOT_FOUND
+            }
             HttpError::SiteSuspended { .. } => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Unauthorized | HttpError::Unauthenticated => StatusCode::UNAUTHORIZED,
             HttpError::BadField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -103,7 +108,7 @@ impl HttpError {
             },
             HttpError::UnknownSite(_) => "unknown_site",
             HttpError::SiteSuspended { .. } => "site_suspended",
-            HttpError::NoSuchPage => "not_found",
+            HttpError::NoSuchPage | HttpError::NotFoundPath(_) => "not_found",
             HttpError::Unauthorized | HttpError::Unauthenticated => "unauthorized",
             HttpError::BadField { message, .. } if message.starts_with("missing field") => {
                 "missing_field"

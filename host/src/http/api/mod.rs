@@ -18,6 +18,9 @@ mod auth;
 mod segments;
 pub mod views;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::LazyLock;
 
 use actix_web::error::JsonPayloadError;
@@ -47,12 +50,16 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         scope::scope("/s/{slug}/api/v1")
             .app_data(json_config())
+            .app_data(query_config())
+            .app_data(path_config())
             .configure(site_routes)
             .default_service(web::to(no_such_endpoint)),
     )
     .service(
         scope::scope("/api/v1")
             .app_data(json_config())
+            .app_data(query_config())
+            .app_data(path_config())
             .route("/openapi.json", web::get().to(openapi_json))
             .configure(operator_routes)
             .configure(site_routes)
@@ -139,6 +146,21 @@ fn json_config() -> web::JsonConfig {
         .error_handler(|e, _| JsonError(body_error(e)).into())
 }
 
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|e, _| {
+        JsonError(HttpError::BadRequest(format!(
+            "the query string does not fit: {e}"
+        )))
+        .into()
+    })
+}
+
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|e, _| {
+        JsonError(HttpError::NotFoundPath(format!("no such resource: {e}"))).into()
+    })
+}
+
 pub(crate) fn body_error(e: JsonPayloadError) -> HttpError {
     match e {
         JsonPayloadError::Overflow { limit }
@@ -175,6 +197,20 @@ fn strip_position(message: &str) -> String {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),
     }
+}
+
+/// `{id}` of a path. Extracted by name, because under `/s/{slug}/…` the
+/// path also holds the slug.
+#[derive(Debug, Deserialize)]
+pub struct IdPath {
+    pub id: u64,
+}
+
+/// `{id}/…/{user}` of a path.
+#[derive(Debug, Deserialize)]
+pub struct IdUserPath {
+    pub id: u64,
+    pub user: u64,
 }
 
 /// `?cursor=…&limit=…&q=…`: the paging and search parameters of every

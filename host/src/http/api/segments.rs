@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::views::{SegmentView, UserView};
-use super::{ApiResult, MembershipChange, Page, PageQuery, SiteApi, UserIds};
+use super::{ApiResult, IdPath, IdUserPath, MembershipChange, Page, PageQuery, SiteApi, UserIds};
 use crate::domain::{SegmentId, UserId};
 use crate::http::{ErrorBody, blocking};
 use crate::services::segments::{NewSegment, SegmentUpdate};
@@ -105,9 +105,9 @@ async fn create_segment(api: SiteApi, body: web::Json<CreateSegment>) -> ApiResu
     responses((status = 200, body = SegmentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/segments/{id}")]
-async fn get_segment(api: SiteApi, id: web::Path<u64>) -> ApiResult<web::Json<SegmentView>> {
+async fn get_segment(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Json<SegmentView>> {
     let SiteApi { who, site } = api;
-    let id = SegmentId(id.into_inner());
+    let id = SegmentId(path.id);
     let found = blocking(move || site.get_segment(&who, id)).await?;
     Ok(web::Json(found.into()))
 }
@@ -122,11 +122,11 @@ async fn get_segment(api: SiteApi, id: web::Path<u64>) -> ApiResult<web::Json<Se
 #[patch("/segments/{id}")]
 async fn update_segment(
     api: SiteApi,
-    id: web::Path<u64>,
+    path: web::Path<IdPath>,
     body: web::Json<UpdateSegment>,
 ) -> ApiResult<web::Json<SegmentView>> {
     let SiteApi { who, site } = api;
-    let id = SegmentId(id.into_inner());
+    let id = SegmentId(path.id);
     let b = body.into_inner();
     let update = SegmentUpdate {
         name: b.name,
@@ -149,9 +149,9 @@ async fn update_segment(
     responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[delete("/segments/{id}")]
-async fn delete_segment(api: SiteApi, id: web::Path<u64>) -> ApiResult<HttpResponse> {
+async fn delete_segment(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<HttpResponse> {
     let SiteApi { who, site } = api;
-    let id = SegmentId(id.into_inner());
+    let id = SegmentId(path.id);
     blocking(move || site.delete_segment(&who, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -165,12 +165,12 @@ async fn delete_segment(api: SiteApi, id: web::Path<u64>) -> ApiResult<HttpRespo
 #[get("/segments/{id}/members")]
 async fn list_members(
     api: SiteApi,
-    id: web::Path<u64>,
+    path: web::Path<IdPath>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<UserView>>> {
     let after = query.cursor_id::<u64>()?.map(UserId);
     let SiteApi { who, site } = api;
-    let id = SegmentId(id.into_inner());
+    let id = SegmentId(path.id);
     let page = blocking(move || site.segment_members(&who, id, after, query.limit())).await?;
     Ok(web::Json(Page::from_service(page, UserView::from)))
 }
@@ -186,11 +186,11 @@ async fn list_members(
 #[post("/segments/{id}/members")]
 async fn add_members(
     api: SiteApi,
-    id: web::Path<u64>,
+    path: web::Path<IdPath>,
     body: web::Json<UserIds>,
 ) -> ApiResult<web::Json<MembershipChange>> {
     let SiteApi { who, site } = api;
-    let id = SegmentId(id.into_inner());
+    let id = SegmentId(path.id);
     let users = body.into_inner().checked()?;
     let change = blocking(move || site.add_segment_members(&who, id, &users)).await?;
     Ok(web::Json(change.into()))
@@ -206,11 +206,11 @@ async fn add_members(
 #[post("/segments/{id}/members/remove")]
 async fn remove_members(
     api: SiteApi,
-    id: web::Path<u64>,
+    path: web::Path<IdPath>,
     body: web::Json<UserIds>,
 ) -> ApiResult<web::Json<MembershipChange>> {
     let SiteApi { who, site } = api;
-    let id = SegmentId(id.into_inner());
+    let id = SegmentId(path.id);
     let users = body.into_inner().checked()?;
     let change = blocking(move || site.remove_segment_members(&who, id, &users)).await?;
     Ok(web::Json(change.into()))
