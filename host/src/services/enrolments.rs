@@ -560,6 +560,7 @@ impl SiteServices {
     pub fn user_enrolments(&self, who: &Principal, user: UserId) -> ServiceResult<Vec<Enrolment>> {
         self.read(|t| {
             authorize(&self.site, t, who, Need::SelfOrAdmin(user))?;
+            super::users::require_user(t, user)?;
             let mut out = Vec::new();
             for (course, method) in t.user_enrolment_keys(user)? {
                 if let Some(e) = t.enrolment(course, user, method)? {
