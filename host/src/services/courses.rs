@@ -3,7 +3,7 @@
 use super::auth::{Need, authorize, authorize_caller};
 use super::error::{ServiceError, ServiceResult};
 use super::segments::SegmentSummary;
-use super::{Principal, SiteServices, matches_query, validate};
+use super::{Page, Principal, SiteServices, clamp_limit, matches_query, validate};
 use crate::domain::*;
 use crate::storage::site::{SiteRead, SiteTables};
 
@@ -183,20 +183,36 @@ impl SiteServices {
     }
 
     /// Courses the principal may see: all for site admins, their own for
-    /// others; sorted by short name.
-    pub fn list_courses(&self, who: &Principal, query: Option<&str>) -> ServiceResult<Vec<Course>> {
+    /// others; sorted by short name (then id), searched by short and full
+    /// name. `offset` pages through the sorted list.
+    pub fn list_courses(
+        &self,
+        who: &Principal,
+        query: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> ServiceResult<Page<Course, usize>> {
         self.read(|t| {
             authorize(&self.site, t, who, Need::SiteMember)?;
-            let mut out = Vec::new();
+            let limit = clamp_limit(limit);
+            let mut all = Vec::new();
             for c in t.all_courses()? {
                 if matches_query(query, &[&c.shortname, &c.fullname])
                     && authorize(&self.site, t, who, Need::ViewCourse(c.id)).is_ok()
                 {
-                    out.push(c);
+                    all.push(c);
                 }
             }
-            out.sort_by(|a, b| a.shortname.to_lowercase().cmp(&b.shortname.to_lowercase()));
-            Ok(out)
+            all.sort_by(|a, b| {
+                a.shortname
+                    .to_lowercase()
+                    .cmp(&b.shortname.to_lowercase())
+                    .then(a.id.cmp(&b.id))
+            });
+            let total = all.len();
+            let items = all.into_iter().skip(offset).take(limit).collect();
+            let next = (offset + limit < total).then_some(offset + limit);
+            Ok(Page { items, next })
         })
     }
 

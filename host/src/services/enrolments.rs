@@ -3,6 +3,7 @@
 use super::auth::{Need, authorize, authorize_caller};
 use super::courses::load_course;
 use super::error::{ServiceError, ServiceResult};
+use super::segments::MembershipChange;
 use super::users::load_user;
 use super::{Page, Principal, SiteServices, clamp_limit, validate};
 use crate::domain::*;
@@ -22,6 +23,14 @@ pub struct NewMethod {
 pub struct MethodUpdate {
     pub name: Option<String>,
     pub config: Option<serde_json::Value>,
+}
+
+/// Changes to one enrolment; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct EnrolmentUpdate {
+    pub status: Option<EnrolmentStatus>,
+    /// `Some(None)` drops the role ("suspend and remove role").
+    pub role: Option<Option<Role>>,
 }
 
 /// A user of a course with every enrolment they have in it.
@@ -179,6 +188,90 @@ pub(crate) fn delete_method_in(
         method: method.id,
     })?;
     Ok(())
+}
+
+/// The checks every enrolment through `method` needs: the caller may
+/// manage the method's course, a method principal acts only for itself,
+/// and the method is enabled. Returns the actor and the method.
+fn authorize_enrolling(
+    site: &Site,
+    t: &SiteTables<'_>,
+    who: &Principal,
+    method: EnrolmentMethodId,
+) -> ServiceResult<(Actor, EnrolmentMethod)> {
+    authorize_caller(site, t, who)?;
+    let m = load_method(t, method)?;
+    let actor = authorize(site, t, who, Need::ManageCourse(m.course))?;
+    check_own_method(who, method)?;
+    if m.status != EnrolmentMethodStatus::Enabled {
+        return Err(ServiceError::Conflict(format!(
+            "enrolment method {:?} is disabled; enable it first",
+            m.name
+        )));
+    }
+    Ok((actor, m))
+}
+
+/// Enrols `user` through `m`, or re-activates (and re-roles) the enrolment
+/// they have through it. Returns the enrolment and whether it changed.
+fn enrol_in(
+    t: &mut SiteTables<'_>,
+    actor: Actor,
+    m: &EnrolmentMethod,
+    user: UserId,
+    role: Role,
+) -> ServiceResult<(Enrolment, bool)> {
+    load_user(t, user)?;
+    let method = m.id;
+    let target = format!("user #{user} in course #{} via method #{method}", m.course);
+    let enrolment = match t.enrolment(m.course, user, method)? {
+        Some(mut e) => {
+            if e.status == EnrolmentStatus::Active && e.role == Some(role) {
+                return Ok((e, false));
+            }
+            e.status = EnrolmentStatus::Active;
+            e.role = Some(role);
+            e.updated_at = t.now;
+            t.put_enrolment(&e)?;
+            t.audit_log(
+                actor,
+                "enrolment.reactivated",
+                target,
+                format!("enrolled as {}", role.label()),
+            )?;
+            t.emit(SiteEvent::EnrolmentUpdated {
+                course: m.course,
+                user,
+                method,
+            })?;
+            e
+        }
+        None => {
+            let e = Enrolment {
+                course: m.course,
+                user,
+                method,
+                role: Some(role),
+                status: EnrolmentStatus::Active,
+                created_at: t.now,
+                updated_at: t.now,
+            };
+            t.put_enrolment(&e)?;
+            t.audit_log(
+                actor,
+                "enrolment.created",
+                target,
+                format!("enrolled as {}", role.label()),
+            )?;
+            t.emit(SiteEvent::UserEnrolled {
+                course: m.course,
+                user,
+                method,
+            })?;
+            e
+        }
+    };
+    Ok((enrolment, true))
 }
 
 impl SiteServices {
@@ -355,66 +448,94 @@ impl SiteServices {
         role: Role,
     ) -> ServiceResult<Enrolment> {
         self.write(|t| {
+            let (actor, m) = authorize_enrolling(&self.site, t, who, method)?;
+            Ok(enrol_in(t, actor, &m, user, role)?.0)
+        })
+    }
+
+    /// Enrols many users through a method in one transaction, as
+    /// [`enrol`](Self::enrol) does one: all or none. An unknown user fails
+    /// the whole call; users already enrolled with this role and active are
+    /// counted unchanged.
+    pub fn enrol_users(
+        &self,
+        who: &Principal,
+        method: EnrolmentMethodId,
+        users: &[UserId],
+        role: Role,
+    ) -> ServiceResult<MembershipChange> {
+        self.write(|t| {
+            let (actor, m) = authorize_enrolling(&self.site, t, who, method)?;
+            let mut change = MembershipChange::default();
+            for &user in users {
+                if enrol_in(t, actor, &m, user, role)?.1 {
+                    change.changed += 1;
+                } else {
+                    change.unchanged += 1;
+                }
+            }
+            Ok(change)
+        })
+    }
+
+    /// Changes the status and/or role of one enrolment in one transaction.
+    /// A change that changes nothing writes nothing.
+    pub fn update_enrolment(
+        &self,
+        who: &Principal,
+        method: EnrolmentMethodId,
+        user: UserId,
+        update: EnrolmentUpdate,
+    ) -> ServiceResult<Enrolment> {
+        self.write(|t| {
             authorize_caller(&self.site, t, who)?;
             let m = load_method(t, method)?;
             let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             check_own_method(who, method)?;
-            if m.status != EnrolmentMethodStatus::Enabled {
-                return Err(ServiceError::Conflict(format!(
-                    "enrolment method {:?} is disabled; enable it first",
-                    m.name
-                )));
-            }
-            load_user(t, user)?;
+            let mut e = t.enrolment(m.course, user, method)?.ok_or_else(|| {
+                ServiceError::not_found(format!("enrolment of user #{user} via method #{method}"))
+            })?;
             let target = format!("user #{user} in course #{} via method #{method}", m.course);
-            let enrolment = match t.enrolment(m.course, user, method)? {
-                Some(mut e) => {
-                    if e.status == EnrolmentStatus::Active && e.role == Some(role) {
-                        return Ok(e);
-                    }
-                    e.status = EnrolmentStatus::Active;
-                    e.role = Some(role);
-                    e.updated_at = t.now;
-                    t.put_enrolment(&e)?;
-                    t.audit_log(
-                        actor,
-                        "enrolment.reactivated",
-                        target,
-                        format!("enrolled as {}", role.label()),
-                    )?;
-                    t.emit(SiteEvent::EnrolmentUpdated {
-                        course: m.course,
-                        user,
-                        method,
-                    })?;
-                    e
-                }
-                None => {
-                    let e = Enrolment {
-                        course: m.course,
-                        user,
-                        method,
-                        role: Some(role),
-                        status: EnrolmentStatus::Active,
-                        created_at: t.now,
-                        updated_at: t.now,
-                    };
-                    t.put_enrolment(&e)?;
-                    t.audit_log(
-                        actor,
-                        "enrolment.created",
-                        target,
-                        format!("enrolled as {}", role.label()),
-                    )?;
-                    t.emit(SiteEvent::UserEnrolled {
-                        course: m.course,
-                        user,
-                        method,
-                    })?;
-                    e
-                }
-            };
-            Ok(enrolment)
+            let mut changed = false;
+            if let Some(status) = update.status
+                && status != e.status
+            {
+                e.status = status;
+                let action = match status {
+                    EnrolmentStatus::Active => "enrolment.reactivated",
+                    EnrolmentStatus::Suspended => "enrolment.suspended",
+                };
+                t.audit_log(
+                    actor,
+                    action,
+                    target.clone(),
+                    action.replace("enrolment.", "enrolment "),
+                )?;
+                changed = true;
+            }
+            if let Some(role) = update.role
+                && role != e.role
+            {
+                e.role = role;
+                let label = role.map_or("no role", Role::label);
+                t.audit_log(
+                    actor,
+                    "enrolment.role_set",
+                    target,
+                    format!("role set to {label}"),
+                )?;
+                changed = true;
+            }
+            if changed {
+                e.updated_at = t.now;
+                t.put_enrolment(&e)?;
+                t.emit(SiteEvent::EnrolmentUpdated {
+                    course: m.course,
+                    user,
+                    method,
+                })?;
+            }
+            Ok(e)
         })
     }
 
@@ -428,37 +549,11 @@ impl SiteServices {
         status: EnrolmentStatus,
         remove_role: bool,
     ) -> ServiceResult<Enrolment> {
-        self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let m = load_method(t, method)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
-            check_own_method(who, method)?;
-            let mut e = t.enrolment(m.course, user, method)?.ok_or_else(|| {
-                ServiceError::not_found(format!("enrolment of user #{user} via method #{method}"))
-            })?;
-            e.status = status;
-            if remove_role {
-                e.role = None;
-            }
-            e.updated_at = t.now;
-            t.put_enrolment(&e)?;
-            let action = match status {
-                EnrolmentStatus::Active => "enrolment.reactivated",
-                EnrolmentStatus::Suspended => "enrolment.suspended",
-            };
-            t.audit_log(
-                actor,
-                action,
-                format!("user #{user} in course #{} via method #{method}", m.course),
-                action.replace("enrolment.", "enrolment "),
-            )?;
-            t.emit(SiteEvent::EnrolmentUpdated {
-                course: m.course,
-                user,
-                method,
-            })?;
-            Ok(e)
-        })
+        let update = EnrolmentUpdate {
+            status: Some(status),
+            role: remove_role.then_some(None),
+        };
+        self.update_enrolment(who, method, user, update)
     }
 
     pub fn set_enrolment_role(
@@ -468,31 +563,11 @@ impl SiteServices {
         user: UserId,
         role: Option<Role>,
     ) -> ServiceResult<Enrolment> {
-        self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let m = load_method(t, method)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
-            check_own_method(who, method)?;
-            let mut e = t.enrolment(m.course, user, method)?.ok_or_else(|| {
-                ServiceError::not_found(format!("enrolment of user #{user} via method #{method}"))
-            })?;
-            e.role = role;
-            e.updated_at = t.now;
-            t.put_enrolment(&e)?;
-            let label = role.map_or("no role", Role::label);
-            t.audit_log(
-                actor,
-                "enrolment.role_set",
-                format!("user #{user} in course #{} via method #{method}", m.course),
-                format!("role set to {label}"),
-            )?;
-            t.emit(SiteEvent::EnrolmentUpdated {
-                course: m.course,
-                user,
-                method,
-            })?;
-            Ok(e)
-        })
+        let update = EnrolmentUpdate {
+            status: None,
+            role: Some(role),
+        };
+        self.update_enrolment(who, method, user, update)
     }
 
     pub fn unenrol(
@@ -560,6 +635,7 @@ impl SiteServices {
     pub fn user_enrolments(&self, who: &Principal, user: UserId) -> ServiceResult<Vec<Enrolment>> {
         self.read(|t| {
             authorize(&self.site, t, who, Need::SelfOrAdmin(user))?;
+            super::users::require_user(t, user)?;
             let mut out = Vec::new();
             for (course, method) in t.user_enrolment_keys(user)? {
                 if let Some(e) = t.enrolment(course, user, method)? {

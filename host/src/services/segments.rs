@@ -350,6 +350,7 @@ impl SiteServices {
     pub fn user_segments(&self, who: &Principal, user: UserId) -> ServiceResult<Vec<Segment>> {
         self.read(|t| {
             authorize(&self.site, t, who, Need::SelfOrAdmin(user))?;
+            require_user(t, user)?;
             let mut out = Vec::new();
             for id in t.user_segment_ids(user)? {
                 out.push(load_segment(t, id)?);

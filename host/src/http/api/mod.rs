@@ -15,7 +15,10 @@
 //! `configure` functions build the router and the document.
 
 mod auth;
+mod courses;
+mod enrolments;
 mod segments;
+mod users;
 pub mod views;
 
 #[cfg(test)]
@@ -70,6 +73,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 /// Routes about one site; the site comes from the host name or the prefix.
 fn site_routes(cfg: &mut ServiceConfig) {
     segments::routes(cfg);
+    users::routes(cfg);
+    courses::routes(cfg);
+    enrolments::routes(cfg);
 }
 
 /// Routes for operators, on any host.

@@ -41,6 +41,59 @@ impl From<User> for UserView {
     }
 }
 
+/// An enrolment-method instance, its config as the JSON object it is
+/// (the store keeps it as text).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MethodView {
+    pub id: EnrolmentMethodId,
+    pub course: CourseId,
+    /// The plugin id, e.g. `manual` or `segment-sync`.
+    pub plugin: String,
+    pub name: String,
+    pub status: EnrolmentMethodStatus,
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+    pub created_at: Timestamp,
+}
+
+impl From<EnrolmentMethod> for MethodView {
+    fn from(m: EnrolmentMethod) -> Self {
+        // The service stores only serialised JSON objects; should a record
+        // ever hold something else, show the text rather than fail the
+        // whole response.
+        let config = serde_json::from_str(&m.config)
+            .unwrap_or_else(|_| serde_json::Value::String(m.config.clone()));
+        Self {
+            id: m.id,
+            course: m.course,
+            plugin: m.plugin,
+            name: m.name,
+            status: m.status,
+            config,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// A user of a course with every enrolment they have in it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ParticipantView {
+    pub user: UserView,
+    pub enrolments: Vec<Enrolment>,
+    /// True while at least one enrolment is active.
+    pub active: bool,
+}
+
+impl From<crate::services::enrolments::Participant> for ParticipantView {
+    fn from(p: crate::services::enrolments::Participant) -> Self {
+        Self {
+            active: p.is_active(),
+            user: p.user.into(),
+            enrolments: p.enrolments,
+        }
+    }
+}
+
 /// A user segment with its member count.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SegmentView {

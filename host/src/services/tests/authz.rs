@@ -9,7 +9,7 @@
 use super::{refusal, says};
 use crate::domain::*;
 use crate::services::courses::{CourseUpdate, NewCourse};
-use crate::services::enrolments::{MethodUpdate, NewMethod};
+use crate::services::enrolments::{EnrolmentUpdate, MethodUpdate, NewMethod};
 use crate::services::groups::{GroupUpdate, NewGroup};
 use crate::services::segments::{NewSegment, SegmentUpdate};
 use crate::services::sites::NewSite;
@@ -194,7 +194,7 @@ fn site_walk() -> Vec<(&'static str, Call)> {
             s.course_by_shortname(who, ids.shortname).map(drop)
         }),
         ("list_courses", |s, who, _| {
-            s.list_courses(who, None).map(drop)
+            s.list_courses(who, None, 0, 10).map(drop)
         }),
         // enrolments.rs
         ("add_method", |s, who, ids| {
@@ -228,6 +228,18 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         }),
         ("enrol", |s, who, ids| {
             s.enrol(who, ids.method, UserId(7), Role::Learner).map(drop)
+        }),
+        ("enrol_users", |s, who, ids| {
+            s.enrol_users(who, ids.method, &[UserId(7)], Role::Learner)
+                .map(drop)
+        }),
+        ("update_enrolment", |s, who, ids| {
+            let update = EnrolmentUpdate {
+                status: Some(EnrolmentStatus::Suspended),
+                role: Some(None),
+            };
+            s.update_enrolment(who, ids.method, ids.user, update)
+                .map(drop)
         }),
         ("set_enrolment_status", |s, who, ids| {
             s.set_enrolment_status(who, ids.method, ids.user, EnrolmentStatus::Suspended, true)
@@ -556,6 +568,8 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 | "list_methods"
                 | "get_method"
                 | "enrol"
+                | "enrol_users"
+                | "update_enrolment"
                 | "set_enrolment_status"
                 | "set_enrolment_role"
                 | "unenrol"
@@ -659,6 +673,8 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 | "list_methods"
                 | "get_method"
                 | "enrol"
+                | "enrol_users"
+                | "update_enrolment"
                 | "set_enrolment_status"
                 | "set_enrolment_role"
                 | "unenrol"

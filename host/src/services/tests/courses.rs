@@ -200,8 +200,9 @@ fn learners_list_only_their_courses_and_admins_every_course() {
     let (history, _) = fx.other_course("HIST1");
     let shortnames = |who: &Principal| -> Vec<String> {
         fx.site
-            .list_courses(who, None)
+            .list_courses(who, None, 0, 100)
             .unwrap()
+            .items
             .into_iter()
             .map(|c| c.shortname)
             .collect()

@@ -4,9 +4,10 @@
 
 use super::{refused, says};
 use crate::domain::*;
-use crate::services::enrolments::{MethodUpdate, NewMethod};
+use crate::services::enrolments::{EnrolmentUpdate, MethodUpdate, NewMethod};
 use crate::services::groups::NewGroup;
-use crate::services::testing::{TestSite, assert_same_tables};
+use crate::services::segments::MembershipChange;
+use crate::services::testing::{Changes, TestSite, assert_same_tables, audited};
 
 /// `(user, owner)` of every member of a group, in user order.
 fn owners(fx: &TestSite, group: CourseGroupId) -> Vec<(UserId, MembershipOwner)> {
@@ -415,4 +416,102 @@ fn participants_page_by_user_with_all_their_enrolments() {
             (l[3], 1)
         ]
     );
+}
+
+#[test]
+fn enrolling_many_users_is_one_transaction_all_or_none() {
+    let fx = TestSite::new();
+    let l = &fx.learners;
+    let before = fx.snapshot();
+    assert_eq!(
+        refused(
+            fx.site
+                .enrol_users(&fx.admin, fx.manual, &[l[4], UserId(999)], Role::Learner)
+        ),
+        says("NotFound", "user #999 not found")
+    );
+    fx.assert_unchanged(&before);
+
+    // learner1 is already an active learner; learner5 is new.
+    let change = fx
+        .site
+        .enrol_users(&fx.admin, fx.manual, &[l[0], l[4]], Role::Learner)
+        .unwrap();
+    assert_eq!(
+        change,
+        MembershipChange {
+            changed: 1,
+            unchanged: 1
+        }
+    );
+    assert_eq!(
+        enrolments_of(&fx, l[4]),
+        vec![(
+            fx.course,
+            fx.manual,
+            Some(Role::Learner),
+            EnrolmentStatus::Active
+        )]
+    );
+
+    fx.site
+        .set_method_status(&fx.admin, fx.manual, EnrolmentMethodStatus::Disabled)
+        .unwrap();
+    let before = fx.snapshot();
+    assert_eq!(
+        refused(
+            fx.site
+                .enrol_users(&fx.admin, fx.manual, &[l[1]], Role::Learner)
+        ),
+        says(
+            "Conflict",
+            r#"enrolment method "Manual enrolments" is disabled; enable it first"#
+        )
+    );
+    fx.assert_unchanged(&before);
+}
+
+#[test]
+fn suspending_and_removing_the_role_is_one_change_and_repeating_it_writes_nothing() {
+    let fx = TestSite::new();
+    let l = fx.learners[0];
+    let mark = fx.mark();
+    let suspend_without_role = || EnrolmentUpdate {
+        status: Some(EnrolmentStatus::Suspended),
+        role: Some(None),
+    };
+    let e = fx
+        .site
+        .update_enrolment(&fx.teacher, fx.manual, l, suspend_without_role())
+        .unwrap();
+    assert_eq!((e.status, e.role), (EnrolmentStatus::Suspended, None));
+    let teacher = Actor::User(fx.teacher_id);
+    let target = "user #3 in course #1 via method #1";
+    assert_eq!(
+        fx.changes_since(&mark),
+        Changes {
+            audit: vec![
+                audited(
+                    teacher,
+                    "enrolment.suspended",
+                    target,
+                    "enrolment suspended"
+                ),
+                audited(teacher, "enrolment.role_set", target, "role set to no role"),
+            ],
+            events: vec![SiteEvent::EnrolmentUpdated {
+                course: fx.course,
+                user: l,
+                method: fx.manual,
+            }],
+        }
+    );
+    let before = fx.snapshot();
+    fx.site
+        .update_enrolment(&fx.teacher, fx.manual, l, suspend_without_role())
+        .unwrap();
+    fx.site
+        .update_enrolment(&fx.teacher, fx.manual, l, EnrolmentUpdate::default())
+        .unwrap();
+    fx.assert_unchanged(&before);
 }

@@ -319,12 +319,13 @@ fn deleting_a_user_leaves_the_site_as_it_was_before_they_existed() {
         refused(fx.site.get_user(&fx.admin, alice)),
         says("NotFound", "user #8 not found")
     );
-    assert!(fx.site.user_segments(&fx.admin, alice).unwrap().is_empty());
-    assert!(
-        fx.site
-            .user_enrolments(&fx.admin, alice)
-            .unwrap()
-            .is_empty()
+    assert_eq!(
+        refused(fx.site.user_segments(&fx.admin, alice)),
+        says("NotFound", "user #8 not found")
+    );
+    assert_eq!(
+        refused(fx.site.user_enrolments(&fx.admin, alice)),
+        says("NotFound", "user #8 not found")
     );
     for group in [fx.team_a, other_group] {
         let members = fx.site.group_members(&fx.admin, group, None, 100).unwrap();
@@ -374,4 +375,17 @@ fn users_list_in_id_order_and_search_by_name_and_email() {
         .unwrap();
     assert_eq!(found.items.len(), 1);
     assert_eq!(found.items[0].id, fx.teacher_id);
+}
+
+#[test]
+fn the_enrolments_and_segments_of_an_unknown_user_are_not_found_rather_than_empty() {
+    let fx = TestSite::new();
+    assert_eq!(
+        refused(fx.site.user_enrolments(&fx.admin, UserId(999))),
+        says("NotFound", "user #999 not found")
+    );
+    assert_eq!(
+        refused(fx.site.user_segments(&fx.admin, UserId(999))),
+        says("NotFound", "user #999 not found")
+    );
 }

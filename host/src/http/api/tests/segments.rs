@@ -195,3 +195,22 @@ async fn a_revoked_token_is_refused_at_once() {
     t.fx.services.revoke_token(&t.fx.admin, token.id).unwrap();
     assert_eq!(t.admin().get("/segments").await.0, StatusCode::UNAUTHORIZED);
 }
+
+#[actix_web::test]
+async fn one_member_is_removed_by_path_under_the_slug_prefix_and_on_the_host_name() {
+    let t = ApiTest::new();
+    let (hr, [l1, l2]) = (t.fx.hr.0, [t.fx.learners[0].0, t.fx.learners[1].0]);
+    let (status, change) = t
+        .admin()
+        .delete(&format!("/segments/{hr}/members/{l1}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{change}");
+    assert_eq!(change, json!({"changed": 1, "unchanged": 0}));
+
+    let req = actix_web::test::TestRequest::delete()
+        .uri(&format!("/api/v1/segments/{hr}/members/{l2}"))
+        .insert_header(("Host", "acme.test"));
+    let (status, change) = t.admin().send(req).await;
+    assert_eq!(status, StatusCode::OK, "{change}");
+    assert_eq!(change, json!({"changed": 1, "unchanged": 0}));
+}
