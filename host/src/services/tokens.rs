@@ -33,7 +33,7 @@ pub struct NewToken {
 }
 
 /// A created token and its secret, which is never shown again.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CreatedToken {
     pub token: ApiToken,
     pub secret: String,
@@ -49,6 +49,19 @@ fn generate_secret() -> String {
     rand::rng().fill_bytes(&mut bytes);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!("{TOKEN_PREFIX}{hex}")
+}
+
+/// Whom a token made at the console acts as, named the way the console
+/// names things: a site by slug or id, a user by username.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenTarget {
+    /// The operator who asks.
+    Operator,
+    SiteUser {
+        site: String,
+        username: String,
+    },
 }
 
 /// Last-used times not yet written, per token.
@@ -183,6 +196,119 @@ impl Services {
             })?;
         }
         Ok(token)
+    }
+
+    /// Creates a token on one site (its `POST /tokens`): site admins and
+    /// operators only. The token acts as `user`, by default as the caller.
+    /// The caller is authorised on the site before anything else, so a
+    /// principal of another site learns nothing about this one.
+    pub fn create_site_token(
+        &self,
+        who: &Principal,
+        site: SiteId,
+        name: &str,
+        user: Option<UserId>,
+    ) -> ServiceResult<CreatedToken> {
+        let s = self.site(site)?;
+        s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+        let user = match user.or_else(|| who.site_user_id(site)) {
+            Some(user) => user,
+            None => {
+                return Err(ServiceError::invalid(
+                    "user",
+                    "name the user the token acts as (you are not a user of this site)",
+                ));
+            }
+        };
+        self.create_token(
+            who,
+            NewToken {
+                name: name.to_owned(),
+                scope: TokenScope::SiteUser { site, user },
+            },
+        )
+    }
+
+    /// Creates a token acting as the calling operator.
+    pub fn create_operator_token(
+        &self,
+        who: &Principal,
+        name: &str,
+    ) -> ServiceResult<CreatedToken> {
+        let operator = who.operator_id().ok_or_else(|| {
+            ServiceError::Forbidden("only an operator may create an operator token".into())
+        })?;
+        self.create_token(
+            who,
+            NewToken {
+                name: name.to_owned(),
+                scope: TokenScope::Operator { operator },
+            },
+        )
+    }
+
+    /// Creates a token for the console (`charon token create`): for the
+    /// operator who asks, or for a user of a site named by username.
+    pub fn create_token_for(
+        &self,
+        who: &Principal,
+        name: &str,
+        target: &TokenTarget,
+    ) -> ServiceResult<CreatedToken> {
+        match target {
+            TokenTarget::Operator => self.create_operator_token(who, name),
+            TokenTarget::SiteUser { site, username } => {
+                let site = self.find_site(who, site)?;
+                let user = self.site(site.id)?.user_by_username(who, username)?;
+                self.create_site_token(who, site.id, name, Some(user.id))
+            }
+        }
+    }
+
+    /// Tokens of every site (operators only), or of the site with this
+    /// slug or id.
+    pub fn list_tokens_by_key(
+        &self,
+        who: &Principal,
+        site: Option<&str>,
+    ) -> ServiceResult<Vec<ApiToken>> {
+        let site = site.map(|key| self.find_site(who, key)).transpose()?;
+        self.list_tokens(who, site.map(|s| s.id))
+    }
+
+    /// Revokes a token of one site (its `DELETE /tokens/{id}`). A token of
+    /// another site, or an operator token, is not found here.
+    pub fn revoke_site_token(
+        &self,
+        who: &Principal,
+        site: SiteId,
+        id: ApiTokenId,
+    ) -> ServiceResult<ApiToken> {
+        let s = self.site(site)?;
+        s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+        let token = self
+            .registry()
+            .read(|t| Ok::<_, ServiceError>(t.api_token(id)?))?;
+        match token {
+            Some(t) if matches!(t.scope, TokenScope::SiteUser { site: s, .. } if s == site) => {
+                self.revoke_token(who, id)
+            }
+            _ => Err(ServiceError::not_found(format!("API token #{id}"))),
+        }
+    }
+
+    /// Revokes any token; operators only (the operator API and console).
+    pub fn revoke_token_as_operator(
+        &self,
+        who: &Principal,
+        id: ApiTokenId,
+    ) -> ServiceResult<ApiToken> {
+        if !who.is_operator() {
+            return Err(ServiceError::Forbidden(
+                "only an operator may revoke tokens outside a site".into(),
+            ));
+        }
+        self.revoke_token(who, id)
     }
 
     /// The principal a bearer secret stands for, or `None` for an unknown

@@ -3,7 +3,9 @@
 //!
 //! Site routes are mounted twice, like the pages: under `/api/v1` on a
 //! site's own host name and under `/s/{slug}/api/v1`. Operator routes
-//! (`/api/v1/sites`, `/api/v1/tokens`) answer on any host. Every route
+//! (`/api/v1/sites`, `/api/v1/operator/…`) answer on any host; their paths
+//! must not collide with a site route's, which `/api/v1` serves too
+//! (hence `/api/v1/operator/tokens` beside a site's `/tokens`). Every route
 //! authenticates a bearer token ([`auth`]) and then calls one service
 //! function; the services authorise. Errors are always
 //! `{"error":{"code":…,"message":…,"field":…}}` with the status of
@@ -14,8 +16,13 @@
 //! cannot be routed without being documented, because the same
 //! `configure` functions build the router and the document.
 
+mod audit;
 mod auth;
+mod groups;
+mod listing;
 mod segments;
+mod sites;
+mod tokens;
 pub mod views;
 
 #[cfg(test)]
@@ -70,10 +77,27 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 /// Routes about one site; the site comes from the host name or the prefix.
 fn site_routes(cfg: &mut ServiceConfig) {
     segments::routes(cfg);
+    groups::routes(cfg);
+    audit::routes(cfg);
+    tokens::site_routes(cfg);
 }
 
 /// Routes for operators, on any host.
-fn operator_routes(_cfg: &mut ServiceConfig) {}
+fn operator_routes(cfg: &mut ServiceConfig) {
+    sites::routes(cfg);
+    tokens::operator_routes(cfg);
+}
+
+/// The paths of the operator routes in [`openapi`]'s document (with
+/// `/api/v1`); every other path there is a site route.
+#[cfg(test)]
+pub(crate) fn operator_paths() -> std::collections::BTreeSet<String> {
+    let (_, doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .service(scope::scope("/api/v1").configure(operator_routes))
+        .split_for_parts();
+    doc.paths.paths.into_keys().collect()
+}
 
 /// The OpenAPI 3.1 document, built once from the same `configure`
 /// functions that build the router.
