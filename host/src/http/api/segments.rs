@@ -225,11 +225,10 @@ async fn remove_members(
 #[delete("/segments/{id}/members/{user}")]
 async fn remove_member(
     api: SiteApi,
-    path: web::Path<(u64, u64)>,
+    path: web::Path<IdUserPath>,
 ) -> ApiResult<web::Json<MembershipChange>> {
     let SiteApi { who, site } = api;
-    let (id, user) = path.into_inner();
-    let change =
-        blocking(move || site.remove_segment_members(&who, SegmentId(id), &[UserId(user)])).await?;
+    let (id, user) = (SegmentId(path.id), UserId(path.user));
+    let change = blocking(move || site.remove_segment_members(&who, id, &[user])).await?;
     Ok(web::Json(change.into()))
 }
