@@ -111,6 +111,7 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
                     .configure(site_routes),
             )
             .split_for_parts();
+        describe_responses(&mut doc);
         doc.info.title = "Charon API".into();
         doc.info.version = "1".into();
         doc.info.description = Some(
@@ -152,6 +153,45 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
         doc
     });
     &DOC
+}
+
+/// utoipa leaves a response's `description` out when its attribute gives
+/// none, but OpenAPI requires one: say what the status means here.
+fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, response) in &mut op.responses.responses {
+                if let RefOr::T(r) = response
+                    && r.description.is_empty()
+                {
+                    r.description = match status.as_str() {
+                        "200" => "OK",
+                        "201" => "created",
+                        "204" => "done; no content",
+                        "400" => "the request cannot be read",
+                        "401" => "no valid API token",
+                        "403" => "the token's principal may not do this",
+                        "404" => "not found",
+                        "409" => "conflicts with the current state",
+                        "422" => "invalid input",
+                        _ => "see the status code",
+                    }
+                    .to_owned();
+                }
+            }
+        }
+    }
 }
 
 async fn openapi_json() -> HttpResponse {

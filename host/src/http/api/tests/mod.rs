@@ -1,7 +1,13 @@
 //! In-process tests of the JSON API: the real `http::app` over a populated
 //! site, one file per resource. `ApiTest::new()` is the one-line set-up.
 
+mod audit;
+mod cross_site;
+mod groups;
+mod openapi;
 mod segments;
+mod sites;
 mod support;
+mod tokens;
 
 pub(crate) use support::{Api, ApiTest};
