@@ -480,6 +480,157 @@ mod tests {
         assert!(matches!(err, ServiceError::Forbidden(_)), "{err}");
     }
 
+    fn forbidden<T: std::fmt::Debug>(result: ServiceResult<T>) {
+        match result {
+            Err(ServiceError::Forbidden(_)) => {}
+            other => panic!("expected Forbidden, got {other:?}"),
+        }
+    }
+
+    fn not_found<T: std::fmt::Debug>(result: ServiceResult<T>) {
+        match result {
+            Err(ServiceError::NotFound(_)) => {}
+            other => panic!("expected NotFound, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_site_token_acts_as_its_creator_unless_a_user_is_named() {
+        let fx = TestSite::new();
+        let site = fx.site.site().id;
+        let own = fx
+            .services
+            .create_site_token(&fx.admin, site, "own", None)
+            .unwrap();
+        assert_eq!(
+            own.token.scope,
+            TokenScope::SiteUser {
+                site,
+                user: fx.admin_id
+            }
+        );
+        let theirs = fx
+            .services
+            .create_site_token(&fx.admin, site, "kiosk", Some(fx.learners[0]))
+            .unwrap();
+        assert_eq!(
+            theirs.token.scope,
+            TokenScope::SiteUser {
+                site,
+                user: fx.learners[0]
+            }
+        );
+        fx.services.first_run().unwrap();
+        let operator = fx.services.console_operator().unwrap();
+        let err = fx
+            .services
+            .create_site_token(&operator, site, "x", None)
+            .unwrap_err();
+        assert_eq!(err.field(), Some("user"), "{err}");
+        forbidden(
+            fx.services
+                .create_site_token(&fx.learner(0), site, "x", None),
+        );
+    }
+
+    #[test]
+    fn a_site_revokes_only_its_own_tokens() {
+        let (a, b) = TestSite::two_sites();
+        let of_b = b
+            .services
+            .create_site_token(&b.admin, b.id(), "b", None)
+            .unwrap()
+            .token
+            .id;
+        let of_a = site_token(&a).token.id;
+        // Site A's admin on site B: refused before anything is looked up.
+        forbidden(a.services.revoke_site_token(&a.admin, b.id(), of_b));
+        // Site B's token named on site A: not one of A's.
+        not_found(a.services.revoke_site_token(&a.admin, a.id(), of_b));
+        forbidden(a.services.revoke_site_token(&a.learner(0), a.id(), of_a));
+        let revoked = a
+            .services
+            .revoke_site_token(&a.admin, a.id(), of_a)
+            .unwrap();
+        assert!(revoked.revoked_at.is_some());
+        let live = b.services.list_tokens(&b.admin, Some(b.id())).unwrap();
+        assert!(live[0].revoked_at.is_none(), "B's token still works");
+    }
+
+    #[test]
+    fn only_operators_mint_operator_tokens_and_revoke_outside_a_site() {
+        let fx = TestSite::new();
+        let own = site_token(&fx).token.id;
+        forbidden(fx.services.create_operator_token(&fx.admin, "root"));
+        forbidden(fx.services.revoke_token_as_operator(&fx.admin, own));
+        fx.services.first_run().unwrap();
+        let operator = fx.services.console_operator().unwrap();
+        let created = fx.services.create_operator_token(&operator, "ops").unwrap();
+        assert_eq!(
+            created.token.scope,
+            TokenScope::Operator {
+                operator: operator.operator_id().unwrap()
+            }
+        );
+        fx.services
+            .revoke_token_as_operator(&operator, created.token.id)
+            .unwrap();
+        fx.services
+            .revoke_token_as_operator(&operator, own)
+            .unwrap();
+        assert!(
+            fx.services
+                .list_tokens(&operator, None)
+                .unwrap()
+                .iter()
+                .all(|t| t.revoked_at.is_some())
+        );
+    }
+
+    #[test]
+    fn the_console_names_sites_and_users_as_people_do() {
+        let fx = TestSite::new();
+        fx.services.first_run().unwrap();
+        let operator = fx.services.console_operator().unwrap();
+        let target = TokenTarget::SiteUser {
+            site: "acme".into(),
+            username: "teacher".into(),
+        };
+        let created = fx
+            .services
+            .create_token_for(&operator, "ci", &target)
+            .unwrap();
+        assert_eq!(
+            created.token.scope,
+            TokenScope::SiteUser {
+                site: fx.id(),
+                user: fx.teacher_id
+            }
+        );
+        fx.services
+            .create_token_for(&operator, "ops", &TokenTarget::Operator)
+            .unwrap();
+        let names = |key: Option<&str>| -> Vec<String> {
+            fx.services
+                .list_tokens_by_key(&operator, key)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.name)
+                .collect()
+        };
+        assert_eq!(names(None), ["ci", "ops"]);
+        assert_eq!(names(Some("acme")), ["ci"]);
+        assert_eq!(names(Some(&fx.id().to_string())), ["ci"]);
+        not_found(fx.services.list_tokens_by_key(&operator, Some("nowhere")));
+        let nobody = TokenTarget::SiteUser {
+            site: "acme".into(),
+            username: "nobody".into(),
+        };
+        not_found(fx.services.create_token_for(&operator, "x", &nobody));
+        forbidden(fx.services.create_token_for(&fx.admin, "x", &target));
+        forbidden(fx.services.list_tokens_by_key(&fx.admin, Some("acme")));
+    }
+
     #[test]
     fn deleting_a_site_deletes_its_tokens() {
         let fx = TestSite::new();
