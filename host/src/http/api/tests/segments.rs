@@ -195,23 +195,3 @@ async fn a_revoked_token_is_refused_at_once() {
     t.fx.services.revoke_token(&t.fx.admin, token.id).unwrap();
     assert_eq!(t.admin().get("/segments").await.0, StatusCode::UNAUTHORIZED);
 }
-
-#[actix_web::test]
-async fn one_member_is_removed_under_the_site_prefix_and_by_host_name() {
-    // The path holds the slug too under /s/{slug}: the handler must take
-    // its parameters by name (it once took a tuple and answered 404).
-    let t = ApiTest::new();
-    let (hr, l) = (t.fx.hr, &t.fx.learners);
-    let (status, change) = t
-        .admin()
-        .delete(&format!("/segments/{hr}/members/{}", l[0]))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{change}");
-    assert_eq!(change, json!({"changed": 1, "unchanged": 0}));
-    let req = actix_web::test::TestRequest::delete()
-        .uri(&format!("/api/v1/segments/{hr}/members/{}", l[1]))
-        .insert_header(("Host", "acme.test"));
-    let (status, change) = t.admin().send(req).await;
-    assert_eq!(status, StatusCode::OK, "{change}");
-    assert_eq!(change, json!({"changed": 1, "unchanged": 0}));
-}
