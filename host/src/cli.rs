@@ -36,6 +36,9 @@ pub enum Command {
     /// Load the demo organisation (four departments, 300 users, a
     /// compliance course with a group per department) into a site.
     Demo(DemoArgs),
+    /// Create, list and revoke API tokens for the JSON API (works while
+    /// the server runs, through its control API).
+    Token(TokenArgs),
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +118,58 @@ pub enum SiteCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Print JSON instead of text.
+    #[arg(long, env = "CHARON_JSON", value_parser = FalseyValueParser::new(), global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret, which is shown only this once.
+    /// It acts as a user of a site (--user, with --site) or as the
+    /// operator on every site (--operator).
+    Create {
+        /// What the token is for, e.g. "HR system sync".
+        #[arg(long, env = "CHARON_TOKEN_NAME")]
+        name: String,
+        /// The site of the user the token acts as (slug or id).
+        #[arg(
+            long,
+            env = "CHARON_TOKEN_SITE",
+            default_value = "default",
+            conflicts_with = "operator"
+        )]
+        site: String,
+        /// The username of the user the token acts as, with their roles.
+        #[arg(
+            long,
+            env = "CHARON_TOKEN_USER",
+            required_unless_present = "operator",
+            conflicts_with = "operator"
+        )]
+        user: Option<String>,
+        /// Make a token that acts as the operator, on every site.
+        #[arg(long, env = "CHARON_TOKEN_OPERATOR", value_parser = FalseyValueParser::new())]
+        operator: bool,
+    },
+    /// List the tokens (never their secrets), revoked ones too.
+    List {
+        /// Only the tokens of this site (slug or id).
+        #[arg(long, env = "CHARON_TOKEN_SITE")]
+        site: Option<String>,
+    },
+    /// Revoke a token at once: its next request is refused.
+    Revoke {
+        /// The token's id, as `token list` shows it.
+        id: u64,
+    },
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// The site to load the demo into (slug or id).
     #[arg(long, env = "CHARON_DEMO_SITE", default_value = "default")]
@@ -132,6 +187,54 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_token_acts_as_a_user_or_as_the_operator_never_both_nor_neither() {
+        use super::{Command, TokenCommand};
+        use clap::Parser;
+        let parse = |args: &[&str]| super::Cli::try_parse_from(args).map(|c| c.command);
+        let created = parse(&[
+            "charon", "token", "create", "--name", "ci", "--user", "admin",
+        ]);
+        assert!(
+            matches!(
+                created,
+                Ok(Command::Token(super::TokenArgs {
+                    command: TokenCommand::Create { ref site, user: Some(ref user), operator: false, .. },
+                    ..
+                })) if site == "default" && user == "admin"
+            ),
+            "{created:?}"
+        );
+        assert!(parse(&["charon", "token", "create", "--name", "ops", "--operator"]).is_ok());
+        assert!(parse(&["charon", "token", "create", "--name", "x"]).is_err());
+        assert!(
+            parse(&[
+                "charon",
+                "token",
+                "create",
+                "--name",
+                "x",
+                "--operator",
+                "--user",
+                "admin"
+            ])
+            .is_err()
+        );
+        assert!(
+            parse(&[
+                "charon",
+                "token",
+                "create",
+                "--name",
+                "x",
+                "--operator",
+                "--site",
+                "acme"
+            ])
+            .is_err()
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The operator console: what `charon site …` and `charon demo` do, whether
-//! or not a server runs on the data dir.
+//! The operator console: what `charon site …`, `charon token …` and
+//! `charon demo` do, whether or not a server runs on the data dir.
 //!
 //! A running server holds the registry's exclusive lock, so the console
 //! then goes through the server's control API (found in `DATA/control.json`,
@@ -18,9 +18,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::demo::{self, DemoReport};
-use crate::domain::Site;
-use crate::http::{ControlFile, ControlStatus, CreateSiteRequest, ErrorBody, SiteList};
+use crate::domain::{ApiToken, ApiTokenId, Site};
+use crate::http::{
+    ControlFile, ControlStatus, CreateSiteRequest, CreateTokenRequest, ErrorBody, SiteList,
+    TokenList,
+};
 use crate::services::sites::{FirstRun, NewSite};
+use crate::services::tokens::{CreatedToken, TokenTarget};
 use crate::services::{Principal, ServiceError, Services};
 use crate::storage::StorageError;
 
@@ -186,6 +190,51 @@ impl Console {
         match &self.inner {
             Inner::Remote(c) => c.delete(&format!("/sites/{}", segment(key))),
             Inner::Direct { services, operator } => Ok(services.delete_site(operator, key)?),
+        }
+    }
+
+    /// Creates an API token; the answer holds its secret, shown only now.
+    pub fn create_token(
+        &self,
+        name: &str,
+        target: TokenTarget,
+    ) -> Result<CreatedToken, ConsoleError> {
+        match &self.inner {
+            Inner::Remote(c) => c.post(
+                "/tokens",
+                Some(&CreateTokenRequest {
+                    name: name.to_owned(),
+                    target,
+                }),
+            ),
+            Inner::Direct { services, operator } => {
+                Ok(services.create_token_for(operator, name, &target)?)
+            }
+        }
+    }
+
+    /// Every token, or those of the site `key` (slug or id).
+    pub fn list_tokens(&self, site: Option<&str>) -> Result<Vec<ApiToken>, ConsoleError> {
+        match &self.inner {
+            Inner::Remote(c) => {
+                let path = match site {
+                    Some(key) => format!("/tokens?site={}", segment(key)),
+                    None => "/tokens".to_owned(),
+                };
+                Ok(c.get::<TokenList>(&path)?.tokens)
+            }
+            Inner::Direct { services, operator } => {
+                Ok(services.list_tokens_by_key(operator, site)?)
+            }
+        }
+    }
+
+    pub fn revoke_token(&self, id: ApiTokenId) -> Result<ApiToken, ConsoleError> {
+        match &self.inner {
+            Inner::Remote(c) => c.delete(&format!("/tokens/{id}")),
+            Inner::Direct { services, operator } => {
+                Ok(services.revoke_token_as_operator(operator, id)?)
+            }
         }
     }
 

@@ -17,12 +17,13 @@ use tracing_subscriber::EnvFilter;
 
 use charon_host::console::{Console, Route};
 use charon_host::demo::{self, DemoReport};
-use charon_host::domain::{Site, SiteStatus};
+use charon_host::domain::{ApiToken, ApiTokenId, Site, SiteStatus, TokenScope};
 use charon_host::http::{Application, Config, CreateSiteRequest};
 use charon_host::services::Services;
 use charon_host::services::sites::{DEFAULT_SITE_SLUG, FirstRun};
+use charon_host::services::tokens::TokenTarget;
 
-use cli::{Cli, Command, DemoArgs, ServeArgs, SiteArgs, SiteCommand};
+use cli::{Cli, Command, DemoArgs, ServeArgs, SiteArgs, SiteCommand, TokenArgs, TokenCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(&cli.data, args),
         Command::Site(args) => site(&cli.data, args),
         Command::Demo(args) => load_demo(&cli.data, args),
+        Command::Token(args) => token(&cli.data, args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -182,6 +184,84 @@ fn confirm_delete(key: &str) -> Result<()> {
     Ok(())
 }
 
+fn token(data: &Path, args: TokenArgs) -> Result<()> {
+    let console = open_console(data)?;
+    let json = args.json;
+    match args.command {
+        TokenCommand::Create {
+            name,
+            site,
+            user,
+            operator,
+        } => {
+            let target = match user {
+                Some(username) if !operator => TokenTarget::SiteUser { site, username },
+                _ => TokenTarget::Operator,
+            };
+            let created = console.create_token(&name, target.clone())?;
+            if json {
+                return print_json(&created);
+            }
+            let acting = match &target {
+                TokenTarget::Operator => "as the operator, on every site".to_owned(),
+                TokenTarget::SiteUser { site, username } => {
+                    format!("as user {username:?} of site {site:?}")
+                }
+            };
+            println!(
+                "created API token #{} {:?}, acting {acting}",
+                created.token.id, created.token.name
+            );
+            println!("secret: {}", created.secret);
+            println!("  (shown only this once; the host keeps only its hash)");
+        }
+        TokenCommand::List { site } => {
+            let tokens = console.list_tokens(site.as_deref())?;
+            if json {
+                print_json(&tokens)?;
+            } else {
+                print_token_table(&tokens);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let token = console.revoke_token(ApiTokenId(id))?;
+            if json {
+                print_json(&token)?;
+            } else {
+                println!("revoked API token #{} {:?}", token.id, token.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_token_table(tokens: &[ApiToken]) {
+    let rows: Vec<[String; 6]> = tokens
+        .iter()
+        .map(|t| {
+            [
+                t.id.to_string(),
+                t.name.clone(),
+                match t.scope {
+                    TokenScope::Operator { operator } => format!("operator #{operator}"),
+                    TokenScope::SiteUser { site, user } => format!("user #{user} of site #{site}"),
+                },
+                format!("{}…", t.prefix),
+                t.last_used_at
+                    .map_or_else(|| "never".to_owned(), |at| at.to_string()),
+                match t.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "active".to_owned(),
+                },
+            ]
+        })
+        .collect();
+    print_table(
+        ["ID", "NAME", "ACTS AS", "PREFIX", "LAST USED", "STATUS"],
+        &rows,
+    );
+}
+
 fn load_demo(data: &Path, args: DemoArgs) -> Result<()> {
     let console = open_console(data)?;
     let report = console
@@ -254,14 +334,19 @@ fn print_site_table(sites: &[Site]) {
             ]
         })
         .collect();
-    let header = ["ID", "SLUG", "NAME", "STATUS", "HOST NAMES"].map(str::to_owned);
+    print_table(["ID", "SLUG", "NAME", "STATUS", "HOST NAMES"], &rows);
+}
+
+/// Columns padded to their widest cell, without trailing spaces.
+fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+    let header = header.map(str::to_owned);
     let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &rows {
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    for row in std::iter::once(&header).chain(&rows) {
+    for row in std::iter::once(&header).chain(rows) {
         let line: Vec<String> = row
             .iter()
             .zip(widths)

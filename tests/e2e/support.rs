@@ -11,6 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
 
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -120,6 +121,16 @@ impl TestServer {
         Ok((status, body))
     }
 
+    /// A JSON API client of this server with a bearer `token`, for paths
+    /// under `prefix` (e.g. `/s/default/api/v1`).
+    pub fn api(&self, token: &str, prefix: &str) -> ApiClient {
+        ApiClient {
+            agent: self.agent.clone(),
+            base: format!("{}{prefix}", self.url),
+            token: token.to_owned(),
+        }
+    }
+
     /// Sends SIGTERM and waits for the process to exit.
     pub fn terminate(mut self) -> Result<ExitStatus> {
         let mut child = self.child.take().context("already stopped")?;
@@ -227,4 +238,86 @@ pub fn arg(path: &Path) -> Result<&str> {
 /// `DATA/control.json`.
 pub fn control_file(data: &Path) -> PathBuf {
     data.join("control.json")
+}
+
+/// A script's view of the JSON API: one call, one status and one JSON
+/// body (`null` when empty).
+pub struct ApiClient {
+    agent: ureq::Agent,
+    base: String,
+    token: String,
+}
+
+impl ApiClient {
+    pub fn get(&self, path: &str) -> Result<(u16, Value)> {
+        self.call("GET", path, None)
+    }
+
+    /// Sends `body` (ignored for GET and DELETE) and checks the status.
+    pub fn expect(&self, status: u16, method: &str, path: &str, body: Value) -> Result<Value> {
+        let body = (method != "GET" && method != "DELETE").then_some(body);
+        let (got, answer) = self.call(method, path, body)?;
+        if got != status {
+            bail!("{method} {path}: expected {status}, got {got}: {answer}");
+        }
+        Ok(answer)
+    }
+
+    /// Every item of a paged collection, following `next_cursor`.
+    pub fn all(&self, path: &str) -> Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let join = if path.contains('?') { '&' } else { '?' };
+        loop {
+            let page_path = match &cursor {
+                Some(c) => format!("{path}{join}cursor={c}"),
+                None => path.to_owned(),
+            };
+            let page = self.expect(200, "GET", &page_path, Value::Null)?;
+            items.extend(page["items"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value)> {
+        let url = format!("{}{path}", self.base);
+        let auth = format!("Bearer {}", self.token);
+        let response = match (method, body) {
+            ("GET", _) => self.agent.get(&url).header("Authorization", &auth).call(),
+            ("DELETE", _) => self
+                .agent
+                .delete(&url)
+                .header("Authorization", &auth)
+                .call(),
+            ("POST", Some(b)) => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .send_json(&b),
+            ("POST", None) => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .send_empty(),
+            ("PATCH", Some(b)) => self
+                .agent
+                .patch(&url)
+                .header("Authorization", &auth)
+                .send_json(&b),
+            (other, _) => bail!("the test client does not send {other}"),
+        };
+        let mut response = response.with_context(|| format!("{method} {path}"))?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string()?;
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)
+                .with_context(|| format!("{method} {path}: not JSON: {text}"))?
+        };
+        Ok((status, json))
+    }
 }

@@ -28,9 +28,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{AppState, HttpError, JsonError, blocking};
 use crate::demo::{self, DemoReport};
-use crate::domain::Site;
+use crate::domain::{ApiToken, ApiTokenId, Site};
 use crate::services::Principal;
 use crate::services::sites::NewSite;
+use crate::services::tokens::TokenTarget;
 
 /// The control file's name inside the data dir.
 pub const CONTROL_FILE_NAME: &str = "control.json";
@@ -167,6 +168,34 @@ pub struct SiteList {
     pub sites: Vec<Site>,
 }
 
+/// `POST /control/v1/tokens`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    pub name: String,
+    pub target: TokenTarget,
+}
+
+/// `GET /control/v1/tokens?site=KEY`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenListQuery {
+    /// A site's slug or id; every token when absent.
+    pub site: Option<String>,
+}
+
+/// `GET /control/v1/tokens`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenList {
+    pub tokens: Vec<ApiToken>,
+}
+
+/// `{id}` of a control path.
+#[derive(Debug, Deserialize)]
+struct IdPath {
+    id: u64,
+}
+
 /// `GET /control/v1/status`: which server answers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ControlStatus {
@@ -190,9 +219,20 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             };
             JsonError(e).into()
         });
+    let path = web::PathConfig::default().error_handler(|e, _| {
+        JsonError(HttpError::NotFoundPath(format!("no such resource: {e}"))).into()
+    });
+    let query = web::QueryConfig::default().error_handler(|e, _| {
+        JsonError(HttpError::BadRequest(format!(
+            "the query string does not fit: {e}"
+        )))
+        .into()
+    });
     cfg.service(
         web::scope("/control/v1")
             .app_data(json)
+            .app_data(path)
+            .app_data(query)
             .route("/status", web::get().to(status))
             .route("/sites", web::get().to(list_sites))
             .route("/sites", web::post().to(create_site))
@@ -200,6 +240,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/sites/{key}/suspend", web::post().to(suspend_site))
             .route("/sites/{key}/resume", web::post().to(resume_site))
             .route("/sites/{key}/demo", web::post().to(load_demo))
+            .route("/tokens", web::get().to(list_tokens))
+            .route("/tokens", web::post().to(create_token))
+            .route("/tokens/{id}", web::delete().to(revoke_token))
             .default_service(web::to(no_such_endpoint)),
     );
 }
@@ -316,4 +359,37 @@ async fn load_demo(
     let services = op.state.services().clone();
     let report = blocking(move || demo::load_into(&services, &op.principal, &key)).await?;
     Ok(web::Json(report))
+}
+
+async fn list_tokens(
+    op: ConsoleOperator,
+    query: web::Query<TokenListQuery>,
+) -> Result<web::Json<TokenList>, JsonError> {
+    let services = op.state.services().clone();
+    let site = query.into_inner().site;
+    let tokens =
+        blocking(move || services.list_tokens_by_key(&op.principal, site.as_deref())).await?;
+    Ok(web::Json(TokenList { tokens }))
+}
+
+/// Answers the new token with its secret: the one time it is shown.
+async fn create_token(
+    op: ConsoleOperator,
+    body: web::Json<CreateTokenRequest>,
+) -> Result<HttpResponse, JsonError> {
+    let services = op.state.services().clone();
+    let CreateTokenRequest { name, target } = body.into_inner();
+    let created =
+        blocking(move || services.create_token_for(&op.principal, &name, &target)).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+async fn revoke_token(
+    op: ConsoleOperator,
+    path: web::Path<IdPath>,
+) -> Result<web::Json<ApiToken>, JsonError> {
+    let services = op.state.services().clone();
+    let id = ApiTokenId(path.id);
+    let token = blocking(move || services.revoke_token_as_operator(&op.principal, id)).await?;
+    Ok(web::Json(token))
 }

@@ -30,7 +30,8 @@ use actix_web::{App, middleware, web};
 
 pub use api::openapi;
 pub use control::{
-    CONTROL_FILE_NAME, ControlFile, ControlStatus, ControlToken, CreateSiteRequest, SiteList,
+    CONTROL_FILE_NAME, ControlFile, ControlStatus, ControlToken, CreateSiteRequest,
+    CreateTokenRequest, SiteList, TokenList, TokenListQuery,
 };
 pub use error::{ErrorBody, ErrorDetail, HttpError, JsonError};
 pub use startup::{Application, Config, StartError, StopHandle};

@@ -599,3 +599,127 @@ async fn a_site_suspended_over_the_control_api_is_suspended_in_the_registry() {
     let site = fx.services.find_site(&fx.operator, "acme").expect("site");
     assert_eq!(site.status, SiteStatus::Suspended);
 }
+
+#[actix_web::test]
+async fn control_api_creates_lists_and_revokes_api_tokens() {
+    let fx = fixture();
+    let app = test::init_service(app(state(&fx))).await;
+    let created = send!(
+        app,
+        control(TestRequest::post().uri("/control/v1/tokens")).set_json(json!({
+            "name": "HR sync",
+            "target": {"site_user": {"site": "acme", "username": "admin"}}
+        }))
+    );
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let secret = created.json()["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let id = created.json()["token"]["id"].as_u64().expect("id");
+    let api = |secret: &str| {
+        TestRequest::get()
+            .uri("/s/acme/api/v1/segments")
+            .insert_header((header::AUTHORIZATION, format!("Bearer {secret}")))
+    };
+    assert_eq!(send!(app, api(&secret)).status, StatusCode::OK);
+
+    let operator = send!(
+        app,
+        control(TestRequest::post().uri("/control/v1/tokens"))
+            .set_json(json!({"name": "ops", "target": "operator"}))
+    );
+    assert_eq!(operator.status, StatusCode::CREATED, "{}", operator.body);
+    assert!(operator.json()["token"]["scope"]["operator"].is_object());
+
+    let names = |a: &Answer| -> Vec<String> {
+        a.json()["tokens"]
+            .as_array()
+            .expect("tokens")
+            .iter()
+            .map(|t| t["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let all = send!(app, control(TestRequest::get().uri("/control/v1/tokens")));
+    assert_eq!(names(&all), ["HR sync", "ops"]);
+    assert!(!all.body.contains(&secret), "never the secret");
+    let acme = send!(
+        app,
+        control(TestRequest::get().uri("/control/v1/tokens?site=acme"))
+    );
+    assert_eq!(names(&acme), ["HR sync"]);
+    let beta = send!(
+        app,
+        control(TestRequest::get().uri("/control/v1/tokens?site=beta"))
+    );
+    assert_eq!(names(&beta), Vec::<String>::new());
+
+    let revoked = send!(
+        app,
+        control(TestRequest::delete().uri(&format!("/control/v1/tokens/{id}")))
+    );
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    assert!(revoked.json()["revoked_at"].is_number());
+    assert_eq!(send!(app, api(&secret)).status, StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn control_api_token_errors_are_json() {
+    let fx = fixture();
+    let app = test::init_service(app(state(&fx))).await;
+    let create = |target: Value| {
+        control(TestRequest::post().uri("/control/v1/tokens"))
+            .set_json(json!({"name": "x", "target": target}))
+    };
+    let cases = [
+        (
+            send!(
+                app,
+                create(json!({"site_user": {"site": "nowhere", "username": "admin"}}))
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            send!(
+                app,
+                create(json!({"site_user": {"site": "acme", "username": "nobody"}}))
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+        (send!(app, create(json!("root"))), StatusCode::BAD_REQUEST),
+        (
+            send!(
+                app,
+                control(TestRequest::get().uri("/control/v1/tokens?site=nowhere"))
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            send!(
+                app,
+                control(TestRequest::get().uri("/control/v1/tokens?sites=acme"))
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            send!(
+                app,
+                control(TestRequest::delete().uri("/control/v1/tokens/999"))
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            send!(
+                app,
+                control(TestRequest::delete().uri("/control/v1/tokens/abc"))
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (answer, status) in cases {
+        assert_eq!(answer.status, status, "{}", answer.body);
+        assert!(!answer.error().error.message.is_empty());
+    }
+    let all = fx.services.list_tokens(&fx.operator, None).expect("tokens");
+    assert!(all.is_empty(), "nothing was created: {all:?}");
+}

@@ -207,23 +207,56 @@ impl SiteServices {
         who: &Principal,
         course: CourseId,
     ) -> ServiceResult<Vec<GroupSummary>> {
+        Ok(self.groups_page(who, course, None, 0, usize::MAX)?.items)
+    }
+
+    /// Groups of a course ordered by name (then id), searched by name and
+    /// idnumber; `offset` pages through the sorted list.
+    pub fn search_groups(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        query: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> ServiceResult<Page<GroupSummary, usize>> {
+        self.groups_page(who, course, query, offset, clamp_limit(limit))
+    }
+
+    fn groups_page(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        query: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> ServiceResult<Page<GroupSummary, usize>> {
         self.read(|t| {
             authorize(&self.site, t, who, Need::ViewCourse(course))?;
             load_course(t, course)?;
-            let mut out = Vec::new();
-            for group in t.course_group_list(course)? {
-                out.push(GroupSummary {
+            let mut all: Vec<CourseGroup> = t
+                .course_group_list(course)?
+                .into_iter()
+                .filter(|g| {
+                    super::matches_query(query, &[&g.name, g.idnumber.as_deref().unwrap_or("")])
+                })
+                .collect();
+            all.sort_by(|a, b| {
+                a.name
+                    .to_lowercase()
+                    .cmp(&b.name.to_lowercase())
+                    .then(a.id.cmp(&b.id))
+            });
+            let total = all.len();
+            let mut items = Vec::new();
+            for group in all.into_iter().skip(offset).take(limit) {
+                items.push(GroupSummary {
                     members: t.group_member_count(group.id)?,
                     group,
                 });
             }
-            out.sort_by(|a, b| {
-                a.group
-                    .name
-                    .to_lowercase()
-                    .cmp(&b.group.name.to_lowercase())
-            });
-            Ok(out)
+            let next = (offset.saturating_add(limit) < total).then(|| offset + limit);
+            Ok(Page { items, next })
         })
     }
 

@@ -33,7 +33,7 @@ pub struct NewToken {
 }
 
 /// A created token and its secret, which is never shown again.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CreatedToken {
     pub token: ApiToken,
     pub secret: String,
@@ -49,6 +49,19 @@ fn generate_secret() -> String {
     rand::rng().fill_bytes(&mut bytes);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!("{TOKEN_PREFIX}{hex}")
+}
+
+/// Whom a token made at the console acts as, named the way the console
+/// names things: a site by slug or id, a user by username.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenTarget {
+    /// The operator who asks.
+    Operator,
+    SiteUser {
+        site: String,
+        username: String,
+    },
 }
 
 /// Last-used times not yet written, per token.
@@ -183,6 +196,119 @@ impl Services {
             })?;
         }
         Ok(token)
+    }
+
+    /// Creates a token on one site (its `POST /tokens`): site admins and
+    /// operators only. The token acts as `user`, by default as the caller.
+    /// The caller is authorised on the site before anything else, so a
+    /// principal of another site learns nothing about this one.
+    pub fn create_site_token(
+        &self,
+        who: &Principal,
+        site: SiteId,
+        name: &str,
+        user: Option<UserId>,
+    ) -> ServiceResult<CreatedToken> {
+        let s = self.site(site)?;
+        s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+        let user = match user.or_else(|| who.site_user_id(site)) {
+            Some(user) => user,
+            None => {
+                return Err(ServiceError::invalid(
+                    "user",
+                    "name the user the token acts as (you are not a user of this site)",
+                ));
+            }
+        };
+        self.create_token(
+            who,
+            NewToken {
+                name: name.to_owned(),
+                scope: TokenScope::SiteUser { site, user },
+            },
+        )
+    }
+
+    /// Creates a token acting as the calling operator.
+    pub fn create_operator_token(
+        &self,
+        who: &Principal,
+        name: &str,
+    ) -> ServiceResult<CreatedToken> {
+        let operator = who.operator_id().ok_or_else(|| {
+            ServiceError::Forbidden("only an operator may create an operator token".into())
+        })?;
+        self.create_token(
+            who,
+            NewToken {
+                name: name.to_owned(),
+                scope: TokenScope::Operator { operator },
+            },
+        )
+    }
+
+    /// Creates a token for the console (`charon token create`): for the
+    /// operator who asks, or for a user of a site named by username.
+    pub fn create_token_for(
+        &self,
+        who: &Principal,
+        name: &str,
+        target: &TokenTarget,
+    ) -> ServiceResult<CreatedToken> {
+        match target {
+            TokenTarget::Operator => self.create_operator_token(who, name),
+            TokenTarget::SiteUser { site, username } => {
+                let site = self.find_site(who, site)?;
+                let user = self.site(site.id)?.user_by_username(who, username)?;
+                self.create_site_token(who, site.id, name, Some(user.id))
+            }
+        }
+    }
+
+    /// Tokens of every site (operators only), or of the site with this
+    /// slug or id.
+    pub fn list_tokens_by_key(
+        &self,
+        who: &Principal,
+        site: Option<&str>,
+    ) -> ServiceResult<Vec<ApiToken>> {
+        let site = site.map(|key| self.find_site(who, key)).transpose()?;
+        self.list_tokens(who, site.map(|s| s.id))
+    }
+
+    /// Revokes a token of one site (its `DELETE /tokens/{id}`). A token of
+    /// another site, or an operator token, is not found here.
+    pub fn revoke_site_token(
+        &self,
+        who: &Principal,
+        site: SiteId,
+        id: ApiTokenId,
+    ) -> ServiceResult<ApiToken> {
+        let s = self.site(site)?;
+        s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+        let token = self
+            .registry()
+            .read(|t| Ok::<_, ServiceError>(t.api_token(id)?))?;
+        match token {
+            Some(t) if matches!(t.scope, TokenScope::SiteUser { site: s, .. } if s == site) => {
+                self.revoke_token(who, id)
+            }
+            _ => Err(ServiceError::not_found(format!("API token #{id}"))),
+        }
+    }
+
+    /// Revokes any token; operators only (the operator API and console).
+    pub fn revoke_token_as_operator(
+        &self,
+        who: &Principal,
+        id: ApiTokenId,
+    ) -> ServiceResult<ApiToken> {
+        if !who.is_operator() {
+            return Err(ServiceError::Forbidden(
+                "only an operator may revoke tokens outside a site".into(),
+            ));
+        }
+        self.revoke_token(who, id)
     }
 
     /// The principal a bearer secret stands for, or `None` for an unknown
@@ -352,6 +478,157 @@ mod tests {
             .list_tokens(&fx.admin, Some(other.id))
             .unwrap_err();
         assert!(matches!(err, ServiceError::Forbidden(_)), "{err}");
+    }
+
+    fn forbidden<T: std::fmt::Debug>(result: ServiceResult<T>) {
+        match result {
+            Err(ServiceError::Forbidden(_)) => {}
+            other => panic!("expected Forbidden, got {other:?}"),
+        }
+    }
+
+    fn not_found<T: std::fmt::Debug>(result: ServiceResult<T>) {
+        match result {
+            Err(ServiceError::NotFound(_)) => {}
+            other => panic!("expected NotFound, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_site_token_acts_as_its_creator_unless_a_user_is_named() {
+        let fx = TestSite::new();
+        let site = fx.site.site().id;
+        let own = fx
+            .services
+            .create_site_token(&fx.admin, site, "own", None)
+            .unwrap();
+        assert_eq!(
+            own.token.scope,
+            TokenScope::SiteUser {
+                site,
+                user: fx.admin_id
+            }
+        );
+        let theirs = fx
+            .services
+            .create_site_token(&fx.admin, site, "kiosk", Some(fx.learners[0]))
+            .unwrap();
+        assert_eq!(
+            theirs.token.scope,
+            TokenScope::SiteUser {
+                site,
+                user: fx.learners[0]
+            }
+        );
+        fx.services.first_run().unwrap();
+        let operator = fx.services.console_operator().unwrap();
+        let err = fx
+            .services
+            .create_site_token(&operator, site, "x", None)
+            .unwrap_err();
+        assert_eq!(err.field(), Some("user"), "{err}");
+        forbidden(
+            fx.services
+                .create_site_token(&fx.learner(0), site, "x", None),
+        );
+    }
+
+    #[test]
+    fn a_site_revokes_only_its_own_tokens() {
+        let (a, b) = TestSite::two_sites();
+        let of_b = b
+            .services
+            .create_site_token(&b.admin, b.id(), "b", None)
+            .unwrap()
+            .token
+            .id;
+        let of_a = site_token(&a).token.id;
+        // Site A's admin on site B: refused before anything is looked up.
+        forbidden(a.services.revoke_site_token(&a.admin, b.id(), of_b));
+        // Site B's token named on site A: not one of A's.
+        not_found(a.services.revoke_site_token(&a.admin, a.id(), of_b));
+        forbidden(a.services.revoke_site_token(&a.learner(0), a.id(), of_a));
+        let revoked = a
+            .services
+            .revoke_site_token(&a.admin, a.id(), of_a)
+            .unwrap();
+        assert!(revoked.revoked_at.is_some());
+        let live = b.services.list_tokens(&b.admin, Some(b.id())).unwrap();
+        assert!(live[0].revoked_at.is_none(), "B's token still works");
+    }
+
+    #[test]
+    fn only_operators_mint_operator_tokens_and_revoke_outside_a_site() {
+        let fx = TestSite::new();
+        let own = site_token(&fx).token.id;
+        forbidden(fx.services.create_operator_token(&fx.admin, "root"));
+        forbidden(fx.services.revoke_token_as_operator(&fx.admin, own));
+        fx.services.first_run().unwrap();
+        let operator = fx.services.console_operator().unwrap();
+        let created = fx.services.create_operator_token(&operator, "ops").unwrap();
+        assert_eq!(
+            created.token.scope,
+            TokenScope::Operator {
+                operator: operator.operator_id().unwrap()
+            }
+        );
+        fx.services
+            .revoke_token_as_operator(&operator, created.token.id)
+            .unwrap();
+        fx.services
+            .revoke_token_as_operator(&operator, own)
+            .unwrap();
+        assert!(
+            fx.services
+                .list_tokens(&operator, None)
+                .unwrap()
+                .iter()
+                .all(|t| t.revoked_at.is_some())
+        );
+    }
+
+    #[test]
+    fn the_console_names_sites_and_users_as_people_do() {
+        let fx = TestSite::new();
+        fx.services.first_run().unwrap();
+        let operator = fx.services.console_operator().unwrap();
+        let target = TokenTarget::SiteUser {
+            site: "acme".into(),
+            username: "teacher".into(),
+        };
+        let created = fx
+            .services
+            .create_token_for(&operator, "ci", &target)
+            .unwrap();
+        assert_eq!(
+            created.token.scope,
+            TokenScope::SiteUser {
+                site: fx.id(),
+                user: fx.teacher_id
+            }
+        );
+        fx.services
+            .create_token_for(&operator, "ops", &TokenTarget::Operator)
+            .unwrap();
+        let names = |key: Option<&str>| -> Vec<String> {
+            fx.services
+                .list_tokens_by_key(&operator, key)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.name)
+                .collect()
+        };
+        assert_eq!(names(None), ["ci", "ops"]);
+        assert_eq!(names(Some("acme")), ["ci"]);
+        assert_eq!(names(Some(&fx.id().to_string())), ["ci"]);
+        not_found(fx.services.list_tokens_by_key(&operator, Some("nowhere")));
+        let nobody = TokenTarget::SiteUser {
+            site: "acme".into(),
+            username: "nobody".into(),
+        };
+        not_found(fx.services.create_token_for(&operator, "x", &nobody));
+        forbidden(fx.services.create_token_for(&fx.admin, "x", &target));
+        forbidden(fx.services.list_tokens_by_key(&fx.admin, Some("acme")));
     }
 
     #[test]

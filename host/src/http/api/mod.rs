@@ -3,7 +3,9 @@
 //!
 //! Site routes are mounted twice, like the pages: under `/api/v1` on a
 //! site's own host name and under `/s/{slug}/api/v1`. Operator routes
-//! (`/api/v1/sites`, `/api/v1/tokens`) answer on any host. Every route
+//! (`/api/v1/sites`, `/api/v1/operator/…`) answer on any host; their paths
+//! must not collide with a site route's, which `/api/v1` serves too
+//! (hence `/api/v1/operator/tokens` beside a site's `/tokens`). Every route
 //! authenticates a bearer token ([`auth`]) and then calls one service
 //! function; the services authorise. Errors are always
 //! `{"error":{"code":…,"message":…,"field":…}}` with the status of
@@ -14,11 +16,16 @@
 //! cannot be routed without being documented, because the same
 //! `configure` functions build the router and the document.
 
+mod audit;
 mod auth;
 mod courses;
 mod enrolments;
 mod segments;
 mod users;
+mod groups;
+mod listing;
+mod sites;
+mod tokens;
 pub mod views;
 
 #[cfg(test)]
@@ -76,10 +83,27 @@ fn site_routes(cfg: &mut ServiceConfig) {
     users::routes(cfg);
     courses::routes(cfg);
     enrolments::routes(cfg);
+    groups::routes(cfg);
+    audit::routes(cfg);
+    tokens::site_routes(cfg);
 }
 
 /// Routes for operators, on any host.
-fn operator_routes(_cfg: &mut ServiceConfig) {}
+fn operator_routes(cfg: &mut ServiceConfig) {
+    sites::routes(cfg);
+    tokens::operator_routes(cfg);
+}
+
+/// The paths of the operator routes in [`openapi`]'s document (with
+/// `/api/v1`); every other path there is a site route.
+#[cfg(test)]
+pub(crate) fn operator_paths() -> std::collections::BTreeSet<String> {
+    let (_, doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .service(scope::scope("/api/v1").configure(operator_routes))
+        .split_for_parts();
+    doc.paths.paths.into_keys().collect()
+}
 
 /// The OpenAPI 3.1 document, built once from the same `configure`
 /// functions that build the router.
@@ -93,6 +117,7 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
                     .configure(site_routes),
             )
             .split_for_parts();
+        describe_responses(&mut doc);
         doc.info.title = "Charon API".into();
         doc.info.version = "1".into();
         doc.info.description = Some(
@@ -134,6 +159,45 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
         doc
     });
     &DOC
+}
+
+/// utoipa leaves a response's `description` out when its attribute gives
+/// none, but OpenAPI requires one: say what the status means here.
+fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, response) in &mut op.responses.responses {
+                if let RefOr::T(r) = response
+                    && r.description.is_empty()
+                {
+                    r.description = match status.as_str() {
+                        "200" => "OK",
+                        "201" => "created",
+                        "204" => "done; no content",
+                        "400" => "the request cannot be read",
+                        "401" => "no valid API token",
+                        "403" => "the token's principal may not do this",
+                        "404" => "not found",
+                        "409" => "conflicts with the current state",
+                        "422" => "invalid input",
+                        _ => "see the status code",
+                    }
+                    .to_owned();
+                }
+            }
+        }
+    }
 }
 
 async fn openapi_json() -> HttpResponse {

@@ -280,6 +280,10 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("list_groups", |s, who, ids| {
             s.list_groups(who, ids.course).map(drop)
         }),
+        ("search_groups", |s, who, ids| {
+            s.search_groups(who, ids.course, Some("team"), 0, 10)
+                .map(drop)
+        }),
         ("add_group_members", |s, who, ids| {
             s.add_group_members(who, ids.group, &[ids.user]).map(drop)
         }),
@@ -551,6 +555,7 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 | "list_courses"
                 | "participants"
                 | "list_groups"
+                | "search_groups"
                 | "get_group"
                 | "group_members"
                 | "find_group"
@@ -659,6 +664,7 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 | "course_by_shortname"
                 | "participants"
                 | "list_groups"
+                | "search_groups"
                 | "get_group"
                 | "group_members"
                 | "find_group" => says(
@@ -931,6 +937,30 @@ const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     (
         "revoke_token",
         "authorised per the token's scope; services::tokens tests",
+    ),
+    (
+        "create_site_token",
+        "site admin of that site, then create_token; services::tokens tests",
+    ),
+    (
+        "revoke_site_token",
+        "site admin of that site, then revoke_token; services::tokens tests",
+    ),
+    (
+        "create_operator_token",
+        "acts as the calling operator, so operators only; services::tokens tests",
+    ),
+    (
+        "revoke_token_as_operator",
+        "operators only, then revoke_token; services::tokens tests",
+    ),
+    (
+        "create_token_for",
+        "find_site (operators only), then create_site_token or create_operator_token; services::tokens tests",
+    ),
+    (
+        "list_tokens_by_key",
+        "find_site (operators only), then list_tokens; services::tokens tests",
     ),
 ];
 

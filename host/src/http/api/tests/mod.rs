@@ -3,8 +3,14 @@
 
 mod courses;
 mod enrolments;
+mod audit;
+mod cross_site;
+mod groups;
+mod openapi;
 mod segments;
+mod sites;
 mod support;
 mod users;
+mod tokens;
 
 pub(crate) use support::{Api, ApiTest};

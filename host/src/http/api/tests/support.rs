@@ -29,7 +29,12 @@ pub(crate) struct Api<'a> {
 
 impl ApiTest {
     pub fn new() -> Self {
-        let fx = TestSite::new();
+        Self::with(TestSite::new())
+    }
+
+    /// Tokens for the people of `fx`, a site of its host (e.g. the first
+    /// of [`TestSite::two_sites`]).
+    pub fn with(fx: TestSite) -> Self {
         fx.services.first_run().expect("first run");
         let site = fx.site.site().id;
         let token = |user: UserId| {
@@ -157,6 +162,21 @@ impl Api<'_> {
         };
         (status, json)
     }
+}
+
+/// What the registry holds that an API call could change: the sites and
+/// the tokens (without their last-used times, which any request touches).
+pub(crate) fn registry_state(fx: &TestSite) -> (Vec<crate::domain::Site>, Vec<String>) {
+    let system = crate::services::Principal::system();
+    let sites = fx.services.list_sites(&system).expect("sites");
+    let tokens = fx
+        .services
+        .list_tokens(&system, None)
+        .expect("tokens")
+        .into_iter()
+        .map(|t| format!("{} {:?} {:?} {:?}", t.id, t.name, t.scope, t.revoked_at))
+        .collect();
+    (sites, tokens)
 }
 
 /// The error code of a JSON error body.

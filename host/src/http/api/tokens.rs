@@ -1,0 +1,255 @@
+//! API tokens: `/tokens` on a site (its admins mint, list and revoke the
+//! tokens acting as its users) and `/operator/tokens` on any host (an
+//! operator's own tokens, and every token of the host).
+//!
+//! The operator routes live under `/api/v1/operator/…` because site routes
+//! are also served on `/api/v1/…` by host name: `/api/v1/tokens` on a
+//! site's host name must stay that site's tokens. To mint a token acting as
+//! a user of a site, an operator uses that site's `POST /tokens` with
+//! `user`.
+//!
+//! A secret is shown once, in the `secret` field of the 201 answer; the
+//! host keeps only its hash.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::audit::ActorView;
+use super::listing::ListQuery;
+use super::{ApiCaller, ApiResult, IdPath, Page, SiteApi};
+use crate::domain::{ApiToken, ApiTokenId, OperatorId, SiteId, Timestamp, TokenScope, UserId};
+use crate::http::{AppState, ErrorBody, blocking};
+use crate::services::tokens::CreatedToken;
+
+pub(super) fn site_routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_site_tokens)
+        .service(create_site_token)
+        .service(revoke_site_token);
+}
+
+pub(super) fn operator_routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_all_tokens)
+        .service(create_operator_token)
+        .service(revoke_any_token);
+}
+
+/// Whom a token acts as: `{"kind":"operator","operator":1}` on every
+/// site, or `{"kind":"site_user","site":2,"user":5}` with that user's
+/// roles on that site only.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TokenScopeView {
+    Operator { operator: OperatorId },
+    SiteUser { site: SiteId, user: UserId },
+}
+
+impl From<TokenScope> for TokenScopeView {
+    fn from(s: TokenScope) -> Self {
+        match s {
+            TokenScope::Operator { operator } => TokenScopeView::Operator { operator },
+            TokenScope::SiteUser { site, user } => TokenScopeView::SiteUser { site, user },
+        }
+    }
+}
+
+/// An API token, never its secret.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenView {
+    pub id: ApiTokenId,
+    /// What its owner calls it, e.g. "HR system sync".
+    pub name: String,
+    pub acts_as: TokenScopeView,
+    /// The first characters of the secret, to tell tokens apart.
+    pub prefix: String,
+    pub created_by: ActorView,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    /// Set once revoked; a revoked token authenticates nobody.
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl From<ApiToken> for TokenView {
+    fn from(t: ApiToken) -> Self {
+        Self {
+            id: t.id,
+            name: t.name,
+            acts_as: t.scope.into(),
+            prefix: t.prefix,
+            created_by: t.created_by.into(),
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
+/// A new token and its secret.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedTokenView {
+    pub token: TokenView,
+    /// The bearer secret (`chr_…`) for `Authorization: Bearer …`. Shown
+    /// only in this answer: the host keeps only its hash.
+    pub secret: String,
+}
+
+impl From<CreatedToken> for CreatedTokenView {
+    fn from(c: CreatedToken) -> Self {
+        Self {
+            token: c.token.into(),
+            secret: c.secret,
+        }
+    }
+}
+
+/// A new token of a site.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSiteToken {
+    pub name: String,
+    /// The user the token acts as; by default the caller. An operator must
+    /// name one.
+    pub user: Option<UserId>,
+}
+
+/// A new operator token.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOperatorToken {
+    pub name: String,
+}
+
+/// Tokens acting as users of this site, in id order, revoked ones too
+/// (site admins).
+#[utoipa::path(
+    tag = "tokens",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "a page of tokens", body = Page<TokenView>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    )
+)]
+#[get("/tokens")]
+async fn list_site_tokens(
+    api: SiteApi,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> ApiResult<web::Json<Page<TokenView>>> {
+    let SiteApi { who, site } = api;
+    let services = state.services().clone();
+    let site = site.site().id;
+    let all = blocking(move || services.list_tokens(&who, Some(site))).await?;
+    Ok(web::Json(Page::from_list(all, &query, TokenView::from)?))
+}
+
+/// Creates a token acting as a user of this site (site admins; the caller
+/// by default). The secret is in the answer, once.
+#[utoipa::path(
+    tag = "tokens",
+    request_body = CreateSiteToken,
+    responses(
+        (status = 201, description = "created; `secret` is shown only now", body = CreatedTokenView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "no such user", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[post("/tokens")]
+async fn create_site_token(
+    api: SiteApi,
+    state: web::Data<AppState>,
+    body: web::Json<CreateSiteToken>,
+) -> ApiResult<HttpResponse> {
+    let SiteApi { who, site } = api;
+    let services = state.services().clone();
+    let site = site.site().id;
+    let b = body.into_inner();
+    let created = blocking(move || services.create_site_token(&who, site, &b.name, b.user)).await?;
+    Ok(HttpResponse::Created().json(CreatedTokenView::from(created)))
+}
+
+/// Revokes a token of this site at once: its next request gets 401.
+#[utoipa::path(
+    tag = "tokens",
+    params(("id" = u64, Path, description = "token id")),
+    responses(
+        (status = 200, description = "revoked (revoking twice is harmless)", body = TokenView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "no such token on this site", body = ErrorBody),
+    )
+)]
+#[delete("/tokens/{id}")]
+async fn revoke_site_token(
+    api: SiteApi,
+    state: web::Data<AppState>,
+    path: web::Path<IdPath>,
+) -> ApiResult<web::Json<TokenView>> {
+    let SiteApi { who, site } = api;
+    let services = state.services().clone();
+    let site = site.site().id;
+    let id = ApiTokenId(path.id);
+    let token = blocking(move || services.revoke_site_token(&who, site, id)).await?;
+    Ok(web::Json(token.into()))
+}
+
+/// Every token of the host, in id order, revoked ones too (operators).
+#[utoipa::path(
+    tag = "operator",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "a page of tokens", body = Page<TokenView>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    )
+)]
+#[get("/operator/tokens")]
+async fn list_all_tokens(
+    caller: ApiCaller,
+    query: web::Query<ListQuery>,
+) -> ApiResult<web::Json<Page<TokenView>>> {
+    let ApiCaller { who, services, .. } = caller;
+    let all = blocking(move || services.list_tokens(&who, None)).await?;
+    Ok(web::Json(Page::from_list(all, &query, TokenView::from)?))
+}
+
+/// Creates a token acting as the calling operator. The secret is in the
+/// answer, once.
+#[utoipa::path(
+    tag = "operator",
+    request_body = CreateOperatorToken,
+    responses(
+        (status = 201, description = "created; `secret` is shown only now", body = CreatedTokenView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[post("/operator/tokens")]
+async fn create_operator_token(
+    caller: ApiCaller,
+    body: web::Json<CreateOperatorToken>,
+) -> ApiResult<HttpResponse> {
+    let ApiCaller { who, services, .. } = caller;
+    let name = body.into_inner().name;
+    let created = blocking(move || services.create_operator_token(&who, &name)).await?;
+    Ok(HttpResponse::Created().json(CreatedTokenView::from(created)))
+}
+
+/// Revokes any token of the host at once (operators).
+#[utoipa::path(
+    tag = "operator",
+    params(("id" = u64, Path, description = "token id")),
+    responses(
+        (status = 200, description = "revoked (revoking twice is harmless)", body = TokenView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+#[delete("/operator/tokens/{id}")]
+async fn revoke_any_token(
+    caller: ApiCaller,
+    path: web::Path<IdPath>,
+) -> ApiResult<web::Json<TokenView>> {
+    let ApiCaller { who, services, .. } = caller;
+    let id = ApiTokenId(path.id);
+    let token = blocking(move || services.revoke_token_as_operator(&who, id)).await?;
+    Ok(web::Json(token.into()))
+}
