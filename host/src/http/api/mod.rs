@@ -20,12 +20,12 @@ mod audit;
 mod auth;
 mod courses;
 mod enrolments;
-mod segments;
-mod users;
 mod groups;
 mod listing;
+mod segments;
 mod sites;
 mod tokens;
+mod users;
 pub mod views;
 
 #[cfg(test)]
