@@ -209,10 +209,7 @@ impl SiteServices {
                     .cmp(&b.shortname.to_lowercase())
                     .then(a.id.cmp(&b.id))
             });
-            let total = all.len();
-            let items = all.into_iter().skip(offset).take(limit).collect();
-            let next = (offset + limit < total).then_some(offset + limit);
-            Ok(Page { items, next })
+            super::offset_page(all, offset, limit, Ok)
         })
     }
 

@@ -247,16 +247,12 @@ impl SiteServices {
                     .cmp(&b.name.to_lowercase())
                     .then(a.id.cmp(&b.id))
             });
-            let total = all.len();
-            let mut items = Vec::new();
-            for group in all.into_iter().skip(offset).take(limit) {
-                items.push(GroupSummary {
+            super::offset_page(all, offset, limit, |group| {
+                Ok(GroupSummary {
                     members: t.group_member_count(group.id)?,
                     group,
-                });
-            }
-            let next = (offset.saturating_add(limit) < total).then(|| offset + limit);
-            Ok(Page { items, next })
+                })
+            })
         })
     }
 

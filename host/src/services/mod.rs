@@ -273,6 +273,29 @@ pub(crate) fn page_of<T, C>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) ->
     Page { items, next }
 }
 
+/// The window `offset .. offset + limit` of an already sorted list, each
+/// item turned into what the page shows; `next` is the following offset
+/// when more items remain.
+pub(crate) fn offset_page<T, U>(
+    all: Vec<T>,
+    offset: usize,
+    limit: usize,
+    map: impl FnMut(T) -> ServiceResult<U>,
+) -> ServiceResult<Page<U, usize>> {
+    let total = all.len();
+    let items = all
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(map)
+        .collect::<ServiceResult<_>>()?;
+    let end = offset.saturating_add(limit);
+    Ok(Page {
+        items,
+        next: (end < total).then_some(end),
+    })
+}
+
 /// Case-insensitive "contains" used by every search box.
 pub(crate) fn matches_query(query: Option<&str>, fields: &[&str]) -> bool {
     match query.map(str::trim) {

@@ -313,16 +313,12 @@ impl SiteServices {
                     .cmp(&b.name.to_lowercase())
                     .then(a.id.cmp(&b.id))
             });
-            let total = all.len();
-            let mut items = Vec::new();
-            for segment in all.into_iter().skip(offset).take(limit) {
-                items.push(SegmentSummary {
+            super::offset_page(all, offset, limit, |segment| {
+                Ok(SegmentSummary {
                     members: t.segment_member_count(segment.id)?,
                     segment,
-                });
-            }
-            let next = (offset + limit < total).then_some(offset + limit);
-            Ok(Page { items, next })
+                })
+            })
         })
     }
 

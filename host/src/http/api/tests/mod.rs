@@ -13,4 +13,4 @@ mod support;
 mod tokens;
 mod users;
 
-pub(crate) use support::{Api, ApiTest};
+pub(crate) use support::ApiTest;
