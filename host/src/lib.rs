@@ -6,5 +6,6 @@ pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod runtime;
 pub mod services;
 pub mod storage;

@@ -1,0 +1,127 @@
+//! What [`export_plugin!`](crate::export_plugin) calls: turns the raw
+//! contract calls into typed [`EnrolmentMethod`] calls. Public (hidden) so
+//! the macro can reach it, and native so the mock host can drive it too.
+
+use crate::bindings::charon::enrolment::types as wit;
+use crate::{
+    CourseId, EnrolmentMethod, Event, FieldError, Host, InstanceId, Plan, ReconcileStep, Refusal,
+    Request, Timestamp,
+};
+
+/// What every call of an instance receives, with the config parsed.
+///
+/// ```
+/// use charon_sdk::Context;
+/// let ctx = Context { instance: 7, course: 2, config: (), enabled: true, now: 0 };
+/// assert_eq!(ctx.course, 2);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Context<C> {
+    pub instance: InstanceId,
+    pub course: CourseId,
+    pub config: C,
+    pub enabled: bool,
+    /// The host's clock (epoch milliseconds) when the call started.
+    pub now: Timestamp,
+}
+
+impl<C> Context<C> {
+    /// The same context with another config: handy in tests.
+    ///
+    /// ```
+    /// use charon_sdk::Context;
+    /// let ctx = Context { instance: 1, course: 1, config: 1u8, enabled: true, now: 0 };
+    /// assert_eq!(ctx.with_config("x").config, "x");
+    /// ```
+    pub fn with_config<D>(&self, config: D) -> Context<D> {
+        Context {
+            instance: self.instance,
+            course: self.course,
+            config,
+            enabled: self.enabled,
+            now: self.now,
+        }
+    }
+}
+
+/// Parses a config, naming the field serde complained about when it can.
+pub(crate) fn parse_config<C: serde::de::DeserializeOwned>(text: &str) -> Result<C, Vec<FieldError>> {
+    serde_json::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        let field = ["missing field `", "unknown field `", "duplicate field `"]
+            .iter()
+            .find_map(|p| message.split(p).nth(1))
+            .and_then(|rest| rest.split('`').next())
+            .unwrap_or("")
+            .to_owned();
+        // serde_json appends " at line 1 column 9"; a form has no lines.
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m)
+            .to_owned();
+        vec![FieldError { field, message }]
+    })
+}
+
+fn context<C: serde::de::DeserializeOwned>(ctx: wit::Context) -> Result<Context<C>, Refusal> {
+    let config = parse_config(&ctx.config).map_err(|errors| {
+        let detail = errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; ");
+        Refusal::new("invalid-config", format!("the instance's config is invalid: {detail}"))
+    })?;
+    Ok(Context {
+        instance: ctx.instance,
+        course: ctx.course,
+        config,
+        enabled: ctx.enabled,
+        now: ctx.now,
+    })
+}
+
+pub fn validate_config<M: EnrolmentMethod>(
+    course: CourseId,
+    config: &str,
+    host: &dyn Host,
+) -> Result<String, Vec<FieldError>> {
+    let parsed: M::Config = parse_config(config)?;
+    M::validate(course, &parsed, host)?;
+    serde_json::to_string(&parsed).map_err(|e| vec![FieldError { field: String::new(), message: e.to_string() }])
+}
+
+pub fn handle_event<M: EnrolmentMethod>(ctx: wit::Context, event: Event, host: &dyn Host) -> Result<Plan, Refusal> {
+    M::handle_event(&context(ctx)?, event, host)
+}
+
+pub fn handle_request<M: EnrolmentMethod>(ctx: wit::Context, request: Request, host: &dyn Host) -> Result<Plan, Refusal> {
+    M::handle_request(&context(ctx)?, request, host)
+}
+
+pub fn reconcile<M: EnrolmentMethod>(
+    ctx: wit::Context,
+    cursor: Option<String>,
+    host: &dyn Host,
+) -> Result<ReconcileStep, Refusal> {
+    M::reconcile(&context(ctx)?, cursor, host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct C {
+        segment: u64,
+    }
+
+    #[test]
+    fn serde_errors_name_their_field() {
+        let e = parse_config::<C>("{}").unwrap_err();
+        assert_eq!(e[0].field, "segment");
+        assert_eq!(e[0].message, "missing field `segment`");
+        let e = parse_config::<C>(r#"{"segment":1,"x":2}"#).unwrap_err();
+        assert_eq!(e[0].field, "x");
+        let e = parse_config::<C>(r#"{"segment":"a"}"#).unwrap_err();
+        assert_eq!(e[0].field, "");
+    }
+}

@@ -1,0 +1,95 @@
+//! The host's read-only queries, behind a trait so plugin logic runs the
+//! same against the real host ([`WasmHost`]) and the [`MockHost`](crate::mock::MockHost).
+
+use crate::bindings::charon::enrolment::host as imports;
+use crate::{
+    CourseGroup, Enrolment, EnrolmentPage, GroupId, GroupMember, HostError, LogLevel, MemberPage,
+    SegmentId, User, UserId, UserPage,
+};
+
+/// Read-only queries scoped to the calling instance's site and course.
+/// Each needs the capability its doc names in the manifest; without it the
+/// host answers [`HostError::Denied`].
+///
+/// ```
+/// use charon_sdk::{Host, mock::MockHost};
+/// let host = MockHost::new().segment(3, "HR", [1, 2]);
+/// assert_eq!(host.segment_members(3, None, 10).unwrap().users, vec![1, 2]);
+/// ```
+pub trait Host {
+    /// A user of the site (`read-users`).
+    fn user(&self, id: UserId) -> Result<Option<User>, HostError>;
+    /// The name of a segment, if it exists (`read-segments`).
+    fn segment_exists(&self, segment: SegmentId) -> Result<Option<String>, HostError>;
+    /// Members of a segment after `after`, at most `limit` (≤ 1000) (`read-segments`).
+    fn segment_members(&self, segment: SegmentId, after: Option<UserId>, limit: u32) -> Result<UserPage, HostError>;
+    /// (`read-segments`)
+    fn is_segment_member(&self, segment: SegmentId, user: UserId) -> Result<bool, HostError>;
+    /// Enrolments of the course by every instance, by user (`read-enrolments`).
+    fn course_enrolments(&self, after: Option<UserId>, limit: u32) -> Result<EnrolmentPage, HostError>;
+    /// One user's enrolments in the course (`read-enrolments`).
+    fn user_enrolments(&self, user: UserId) -> Result<Vec<Enrolment>, HostError>;
+    /// How many enrolments the calling instance has (`read-enrolments`).
+    fn instance_enrolment_count(&self) -> Result<u64, HostError>;
+    /// Groups of the course (`read-groups`).
+    fn course_groups(&self) -> Result<Vec<CourseGroup>, HostError>;
+    /// Members of a group of the course (`read-groups`).
+    fn group_members(&self, group: GroupId, after: Option<UserId>, limit: u32) -> Result<MemberPage, HostError>;
+    /// One membership of a group of the course (`read-groups`).
+    fn group_membership(&self, group: GroupId, user: UserId) -> Result<Option<GroupMember>, HostError>;
+    /// Writes to the host's log, tagged with the instance. Always allowed.
+    fn log(&self, level: LogLevel, message: &str);
+}
+
+/// The real host, reached through the component's imports. Only works
+/// inside a component the host runs; natively every query panics.
+///
+/// ```no_run
+/// use charon_sdk::{Host, WasmHost};
+/// let me = WasmHost.user(1);
+/// ```
+#[derive(Copy, Clone, Debug, Default)]
+pub struct WasmHost;
+
+impl Host for WasmHost {
+    fn user(&self, id: UserId) -> Result<Option<User>, HostError> {
+        imports::get_user(id)
+    }
+    fn segment_exists(&self, segment: SegmentId) -> Result<Option<String>, HostError> {
+        imports::segment_exists(segment)
+    }
+    fn segment_members(&self, segment: SegmentId, after: Option<UserId>, limit: u32) -> Result<UserPage, HostError> {
+        imports::segment_members(segment, after, limit)
+    }
+    fn is_segment_member(&self, segment: SegmentId, user: UserId) -> Result<bool, HostError> {
+        imports::is_segment_member(segment, user)
+    }
+    fn course_enrolments(&self, after: Option<UserId>, limit: u32) -> Result<EnrolmentPage, HostError> {
+        imports::course_enrolments(after, limit)
+    }
+    fn user_enrolments(&self, user: UserId) -> Result<Vec<Enrolment>, HostError> {
+        imports::user_enrolments(user)
+    }
+    fn instance_enrolment_count(&self) -> Result<u64, HostError> {
+        imports::instance_enrolment_count()
+    }
+    fn course_groups(&self) -> Result<Vec<CourseGroup>, HostError> {
+        imports::course_groups()
+    }
+    fn group_members(&self, group: GroupId, after: Option<UserId>, limit: u32) -> Result<MemberPage, HostError> {
+        imports::group_members(group, after, limit)
+    }
+    fn group_membership(&self, group: GroupId, user: UserId) -> Result<Option<GroupMember>, HostError> {
+        imports::group_membership(group, user)
+    }
+    fn log(&self, level: LogLevel, message: &str) {
+        imports::log(level, message)
+    }
+}
+
+/// A host error becomes a refusal, so `?` works inside method code.
+impl From<HostError> for crate::Refusal {
+    fn from(e: HostError) -> Self {
+        crate::Refusal::new("host-error", e.to_string())
+    }
+}

@@ -1,0 +1,245 @@
+//! Write enrolment methods for [Charon](https://example.invalid/charon) as
+//! WebAssembly components.
+//!
+//! A plugin is a `cdylib` crate that implements [`EnrolmentMethod`] and
+//! calls [`export_plugin!`]. It never changes anything itself: it reads
+//! through a [`Host`] and answers with a [`Plan`] that the host checks and
+//! applies in one transaction. Build it with
+//! `cargo build --release --target wasm32-wasip2` and install the `.wasm`
+//! with `charon plugin install`. `docs/plugin-guide.md` walks through it.
+//!
+//! ```
+//! use charon_sdk::*;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! struct Config {}
+//!
+//! struct Hello;
+//!
+//! impl EnrolmentMethod for Hello {
+//!     type Config = Config;
+//!
+//!     fn manifest() -> Manifest {
+//!         Manifest::new("hello", "Hello", "0.1.0")
+//!             .handles(&[EventKind::UserEnrolled])
+//!     }
+//!
+//!     fn handle_event(ctx: &Context<Config>, event: Event, host: &dyn Host) -> Result<Plan, Refusal> {
+//!         if let Event::UserEnrolled(e) = event {
+//!             host.log(LogLevel::Info, &format!("user #{} enrolled in #{}", e.user, ctx.course));
+//!         }
+//!         Ok(Plan::new())
+//!     }
+//! }
+//!
+//! export_plugin!(Hello);
+//! # fn main() {}
+//! ```
+
+// The generated bindings name this crate by path, from inside it too.
+extern crate self as charon_sdk;
+
+mod glue;
+mod host;
+mod manifest;
+pub mod mock;
+mod plan;
+
+/// The generated bindings of the WIT contract (`wit/since_v0.1.0`).
+///
+/// Plugin code rarely needs this module: the types it uses are re-exported
+/// at the crate root.
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "wit/since_v0.1.0",
+        world: "enrolment-method",
+        pub_export_macro: true,
+        export_macro_name: "__export_enrolment_method",
+        default_bindings_module: "charon_sdk::bindings",
+        runtime_path: "charon_sdk::__private::wit_bindgen::rt",
+        additional_derives: [PartialEq, Eq],
+    });
+}
+
+pub use bindings::charon::enrolment::types::{
+    Action, Capability, Choice, ConfigField, CourseGroup, CourseId, CreateGroupAction,
+    EnrolAction, EnrolUsers, Enrolment, EnrolmentEvent, EnrolmentPage, EnrolmentStatus, Event,
+    EventKind, FieldError, FieldKind, GroupAction, GroupEvent, GroupId, GroupMember, GroupRef,
+    HostError, InstanceId, LogLevel, Manifest, MemberPage, MembershipEvent, MembershipOwner,
+    Operation, Plan, ReconcileStep, Refusal, Request, Role, SegmentId, SelfEnrol, Timestamp, User,
+    UserId, UserPage,
+};
+pub use glue::Context;
+pub use host::{Host, WasmHost};
+
+/// The contract version this SDK builds against. [`export_plugin!`] writes
+/// it into the component's `charon:contract-version` custom section, which
+/// the host reads at install to pick the matching contract.
+///
+/// ```
+/// assert_eq!(charon_sdk::CONTRACT_VERSION, "0.1.0");
+/// ```
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+/// The name of the custom section that carries [`CONTRACT_VERSION`].
+///
+/// ```
+/// assert_eq!(charon_sdk::CONTRACT_SECTION, "charon:contract-version");
+/// ```
+pub const CONTRACT_SECTION: &str = "charon:contract-version";
+
+/// An enrolment method. Every function is stateless: whatever a call needs
+/// comes from its arguments and the [`Host`] queries, so the host may run
+/// each call in a fresh sandbox.
+///
+/// Only [`manifest`](Self::manifest) is required; the defaults accept any
+/// config that parses, ignore events, refuse requests and reconcile
+/// nothing.
+///
+/// ```
+/// use charon_sdk::*;
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Config { role: Role }
+///
+/// struct Manual;
+///
+/// impl EnrolmentMethod for Manual {
+///     type Config = Config;
+///     fn manifest() -> Manifest {
+///         Manifest::new("my-manual", "My manual enrolment", "1.0.0")
+///     }
+///     fn handle_request(ctx: &Context<Config>, request: Request, _host: &dyn Host) -> Result<Plan, Refusal> {
+///         let mut plan = Plan::new();
+///         if let Request::EnrolUsers(r) = request {
+///             for user in r.users {
+///                 plan.enrol(user, r.role.unwrap_or(ctx.config.role), "enrolled by a teacher");
+///             }
+///         }
+///         Ok(plan)
+///     }
+/// }
+/// ```
+pub trait EnrolmentMethod {
+    /// The instance's configuration, as the admin's form fills it in
+    /// (JSON). Unknown keys should be refused with
+    /// `#[serde(deny_unknown_fields)]`.
+    type Config: serde::de::DeserializeOwned + serde::Serialize;
+
+    /// Describes the plugin: id, name, version, config form, the events it
+    /// wants and the capabilities it needs.
+    fn manifest() -> Manifest;
+
+    /// Checks a parsed config for an instance in `course`. Parsing errors
+    /// are reported before this is called.
+    fn validate(course: CourseId, config: &Self::Config, host: &dyn Host) -> Result<(), Vec<FieldError>> {
+        let _ = (course, config, host);
+        Ok(())
+    }
+
+    /// Reacts to an event the manifest lists.
+    fn handle_event(ctx: &Context<Self::Config>, event: Event, host: &dyn Host) -> Result<Plan, Refusal> {
+        let _ = (ctx, event, host);
+        Ok(Plan::new())
+    }
+
+    /// Answers a person's request (the host has already checked they may
+    /// make it).
+    fn handle_request(ctx: &Context<Self::Config>, request: Request, host: &dyn Host) -> Result<Plan, Refusal> {
+        let _ = (ctx, request, host);
+        Err(Refusal::new("unsupported", "this enrolment method takes no requests"))
+    }
+
+    /// One bounded page of reconciling the instance; `cursor` is `None` on
+    /// the first page and the previous step's `next` afterwards.
+    fn reconcile(ctx: &Context<Self::Config>, cursor: Option<String>, host: &dyn Host) -> Result<ReconcileStep, Refusal> {
+        let _ = (ctx, cursor, host);
+        Ok(ReconcileStep { plan: Plan::new(), next: None })
+    }
+}
+
+/// Exports an [`EnrolmentMethod`] as the component's implementation of the
+/// contract and records [`CONTRACT_VERSION`] in the component.
+///
+/// Call it once, at the root of the plugin crate.
+///
+/// ```
+/// use charon_sdk::*;
+///
+/// struct Nothing;
+/// impl EnrolmentMethod for Nothing {
+///     type Config = serde_json::Value;
+///     fn manifest() -> Manifest { Manifest::new("nothing", "Does nothing", "0.1.0") }
+/// }
+/// export_plugin!(Nothing);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! export_plugin {
+    ($method:ty) => {
+        #[doc(hidden)]
+        #[cfg(target_arch = "wasm32")]
+        #[used]
+        #[unsafe(link_section = "charon:contract-version")]
+        static __CHARON_CONTRACT_VERSION: [u8; $crate::CONTRACT_VERSION.len()] =
+            $crate::__private::contract_bytes::<{ $crate::CONTRACT_VERSION.len() }>();
+        $crate::export_plugin!(@without_version $method);
+    };
+    // Exports without the version section: for the host's tests of
+    // components that declare another contract version. Not for plugins.
+    (@without_version $method:ty) => {
+        #[doc(hidden)]
+        struct __CharonExport;
+
+        impl $crate::bindings::exports::charon::enrolment::method::Guest for __CharonExport {
+            fn describe() -> $crate::Manifest {
+                <$method as $crate::EnrolmentMethod>::manifest()
+            }
+            fn validate_config(
+                course: $crate::CourseId,
+                config: ::std::string::String,
+            ) -> ::std::result::Result<::std::string::String, ::std::vec::Vec<$crate::FieldError>> {
+                $crate::__private::validate_config::<$method>(course, &config, &$crate::WasmHost)
+            }
+            fn handle_event(
+                ctx: $crate::bindings::charon::enrolment::types::Context,
+                event: $crate::Event,
+            ) -> ::std::result::Result<$crate::Plan, $crate::Refusal> {
+                $crate::__private::handle_event::<$method>(ctx, event, &$crate::WasmHost)
+            }
+            fn handle_request(
+                ctx: $crate::bindings::charon::enrolment::types::Context,
+                request: $crate::Request,
+            ) -> ::std::result::Result<$crate::Plan, $crate::Refusal> {
+                $crate::__private::handle_request::<$method>(ctx, request, &$crate::WasmHost)
+            }
+            fn reconcile(
+                ctx: $crate::bindings::charon::enrolment::types::Context,
+                cursor: ::std::option::Option<::std::string::String>,
+            ) -> ::std::result::Result<$crate::ReconcileStep, $crate::Refusal> {
+                $crate::__private::reconcile::<$method>(ctx, cursor, &$crate::WasmHost)
+            }
+        }
+
+        $crate::bindings::__export_enrolment_method!(__CharonExport with_types_in $crate::bindings);
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::glue::{handle_event, handle_request, reconcile, validate_config};
+    pub use wit_bindgen;
+
+    /// `CONTRACT_VERSION` as a byte array, for a `static` in a custom section.
+    pub const fn contract_bytes<const N: usize>() -> [u8; N] {
+        let src = crate::CONTRACT_VERSION.as_bytes();
+        let mut out = [0u8; N];
+        let mut i = 0;
+        while i < N {
+            out[i] = src[i];
+            i += 1;
+        }
+        out
+    }
+}
