@@ -78,7 +78,9 @@ impl HttpError {
                 | ServiceError::Duplicate { .. }
                 | ServiceError::NotEnrolled { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
-                ServiceError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                ServiceError::Storage(_) | ServiceError::Internal(_) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
             },
             HttpError::UnknownSite(_) | HttpError::NoSuchPage | HttpError::NotFoundPath(_) => {
                 StatusCode::NOT_FOUND
@@ -104,7 +106,7 @@ impl HttpError {
                 ServiceError::Duplicate { .. } => "duplicate",
                 ServiceError::NotEnrolled { .. } => "not_enrolled",
                 ServiceError::Conflict(_) => "conflict",
-                ServiceError::Storage(_) => "internal",
+                ServiceError::Storage(_) | ServiceError::Internal(_) => "internal",
             },
             HttpError::UnknownSite(_) => "unknown_site",
             HttpError::SiteSuspended { .. } => "site_suspended",

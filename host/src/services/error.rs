@@ -35,6 +35,10 @@ pub enum ServiceError {
     /// owned by an enrolment method, a segment managed by a plugin).
     #[error("{0}")]
     Conflict(String),
+    /// The host failed in a way the caller cannot fix (e.g. the plugin
+    /// runtime could not start); the detail is logged and shown.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The store failed; the detail is logged, not shown.
     #[error("internal error")]
     Storage(#[from] StorageError),

@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod groups;
 pub mod password;
+pub mod plugins;
 pub mod segments;
 pub mod sites;
 pub mod tokens;
@@ -53,12 +54,21 @@ struct Inner {
     pool: SitePool,
     bus: EventBus,
     last_used: tokens::LastUsed,
+    plugins: Arc<plugins::PluginCatalog>,
 }
 
 impl Services {
     /// Opens the data dir (creating it, the registry and the sites folder if
     /// needed). Fails if another process has the registry open.
     pub fn open(data_dir: impl Into<PathBuf>) -> ServiceResult<Self> {
+        Self::open_with(data_dir, crate::runtime::RuntimeConfig::default())
+    }
+
+    /// [`open`](Self::open) with the plugin runtime's limits set.
+    pub fn open_with(
+        data_dir: impl Into<PathBuf>,
+        runtime: crate::runtime::RuntimeConfig,
+    ) -> ServiceResult<Self> {
         let data_dir = data_dir.into();
         std::fs::create_dir_all(&data_dir).map_err(|source| crate::storage::StorageError::Io {
             path: data_dir.display().to_string(),
@@ -68,11 +78,12 @@ impl Services {
         let pool = SitePool::new(data_dir.join("sites"))?;
         Ok(Self {
             inner: Arc::new(Inner {
-                data_dir,
                 registry,
                 pool,
                 bus: EventBus::new(4096),
                 last_used: tokens::LastUsed::default(),
+                plugins: Arc::new(plugins::PluginCatalog::new(runtime, &data_dir)),
+                data_dir,
             }),
         })
     }
@@ -136,6 +147,7 @@ impl Services {
             site,
             store,
             bus: self.inner.bus.clone(),
+            plugins: self.inner.plugins.clone(),
         })
     }
 
@@ -163,6 +175,7 @@ pub struct SiteServices {
     site: Site,
     store: Arc<SiteStore>,
     bus: EventBus,
+    plugins: Arc<plugins::PluginCatalog>,
 }
 
 /// A page of results in a stable order; pass `next` back as `after` to get
