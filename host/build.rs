@@ -23,8 +23,18 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
-    let root = manifest_dir.parent().ok_or("host/ has no parent")?.to_path_buf();
-    for dir in ["plugins", "tests/plugins", "sdk/src", "sdk/wit", "sdk/Cargo.toml", "Cargo.lock"] {
+    let root = manifest_dir
+        .parent()
+        .ok_or("host/ has no parent")?
+        .to_path_buf();
+    for dir in [
+        "plugins",
+        "tests/plugins",
+        "sdk/src",
+        "sdk/wit",
+        "sdk/Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo::rerun-if-changed={}", root.join(dir).display());
     }
     println!("cargo::rerun-if-env-changed=CHARON_SKIP_PLUGIN_BUILD");
@@ -45,15 +55,25 @@ fn run() -> Result<(), String> {
     }
     // What the outer build sets for its own target must not leak into the
     // wasm build.
-    for var in ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "RUSTC_WORKSPACE_WRAPPER"] {
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
         cmd.env_remove(var);
     }
     // Plugins ship without debug info: smaller components, faster loads.
     cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "false")
         .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo");
-    let status = cmd.status().map_err(|e| format!("could not run cargo for the plugins: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not run cargo for the plugins: {e}"))?;
     if !status.success() {
-        return Err(format!("building the plugins for {TARGET} failed ({status}); see the output above"));
+        return Err(format!(
+            "building the plugins for {TARGET} failed ({status}); see the output above"
+        ));
     }
 
     let mut code = String::from(
@@ -65,12 +85,18 @@ fn run() -> Result<(), String> {
         if !file.is_file() {
             return Err(format!("{} was not built", file.display()));
         }
-        code.push_str(&format!("    ({name:?}, include_bytes!({:?})),\n", file.display().to_string()));
+        code.push_str(&format!(
+            "    ({name:?}, include_bytes!({:?})),\n",
+            file.display().to_string()
+        ));
     }
     code.push_str("];\n");
     let out = PathBuf::from(env("OUT_DIR")?).join("bundled_plugins.rs");
     std::fs::write(&out, code).map_err(|e| format!("writing {}: {e}", out.display()))?;
-    println!("cargo::rustc-env=CHARON_PLUGIN_WASM_DIR={}", wasm_dir.display());
+    println!(
+        "cargo::rustc-env=CHARON_PLUGIN_WASM_DIR={}",
+        wasm_dir.display()
+    );
     Ok(())
 }
 
@@ -104,7 +130,11 @@ fn plugin_crates(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
         };
         let name = text
             .lines()
-            .find_map(|l| l.trim().strip_prefix("name = ").map(|v| v.trim_matches('"').to_owned()))
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("name = ")
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
             .ok_or_else(|| format!("{} has no package name", manifest.display()))?;
         out.push((name, entry.path()));
     }
@@ -127,7 +157,9 @@ fn ensure_target() -> Result<(), String> {
     let status = Command::new("rustup")
         .args(["target", "add", TARGET])
         .status()
-        .map_err(|e| format!("the {TARGET} target is missing and rustup could not run to add it: {e}"))?;
+        .map_err(|e| {
+            format!("the {TARGET} target is missing and rustup could not run to add it: {e}")
+        })?;
     if status.success() {
         Ok(())
     } else {

@@ -45,7 +45,9 @@ impl<C> Context<C> {
 }
 
 /// Parses a config, naming the field serde complained about when it can.
-pub(crate) fn parse_config<C: serde::de::DeserializeOwned>(text: &str) -> Result<C, Vec<FieldError>> {
+pub(crate) fn parse_config<C: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<C, Vec<FieldError>> {
     serde_json::from_str(text).map_err(|e| {
         let message = e.to_string();
         let field = ["missing field `", "unknown field `", "duplicate field `"]
@@ -65,8 +67,15 @@ pub(crate) fn parse_config<C: serde::de::DeserializeOwned>(text: &str) -> Result
 
 fn context<C: serde::de::DeserializeOwned>(ctx: wit::Context) -> Result<Context<C>, Refusal> {
     let config = parse_config(&ctx.config).map_err(|errors| {
-        let detail = errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; ");
-        Refusal::new("invalid-config", format!("the instance's config is invalid: {detail}"))
+        let detail = errors
+            .into_iter()
+            .map(|e| e.message)
+            .collect::<Vec<_>>()
+            .join("; ");
+        Refusal::new(
+            "invalid-config",
+            format!("the instance's config is invalid: {detail}"),
+        )
     })?;
     Ok(Context {
         instance: ctx.instance,
@@ -84,14 +93,27 @@ pub fn validate_config<M: EnrolmentMethod>(
 ) -> Result<String, Vec<FieldError>> {
     let parsed: M::Config = parse_config(config)?;
     M::validate(course, &parsed, host)?;
-    serde_json::to_string(&parsed).map_err(|e| vec![FieldError { field: String::new(), message: e.to_string() }])
+    serde_json::to_string(&parsed).map_err(|e| {
+        vec![FieldError {
+            field: String::new(),
+            message: e.to_string(),
+        }]
+    })
 }
 
-pub fn handle_event<M: EnrolmentMethod>(ctx: wit::Context, event: Event, host: &dyn Host) -> Result<Plan, Refusal> {
+pub fn handle_event<M: EnrolmentMethod>(
+    ctx: wit::Context,
+    event: Event,
+    host: &dyn Host,
+) -> Result<Plan, Refusal> {
     M::handle_event(&context(ctx)?, event, host)
 }
 
-pub fn handle_request<M: EnrolmentMethod>(ctx: wit::Context, request: Request, host: &dyn Host) -> Result<Plan, Refusal> {
+pub fn handle_request<M: EnrolmentMethod>(
+    ctx: wit::Context,
+    request: Request,
+    host: &dyn Host,
+) -> Result<Plan, Refusal> {
     M::handle_request(&context(ctx)?, request, host)
 }
 

@@ -22,11 +22,20 @@ pub trait Host {
     /// The name of a segment, if it exists (`read-segments`).
     fn segment_exists(&self, segment: SegmentId) -> Result<Option<String>, HostError>;
     /// Members of a segment after `after`, at most `limit` (≤ 1000) (`read-segments`).
-    fn segment_members(&self, segment: SegmentId, after: Option<UserId>, limit: u32) -> Result<UserPage, HostError>;
+    fn segment_members(
+        &self,
+        segment: SegmentId,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<UserPage, HostError>;
     /// (`read-segments`)
     fn is_segment_member(&self, segment: SegmentId, user: UserId) -> Result<bool, HostError>;
     /// Enrolments of the course by every instance, by user (`read-enrolments`).
-    fn course_enrolments(&self, after: Option<UserId>, limit: u32) -> Result<EnrolmentPage, HostError>;
+    fn course_enrolments(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<EnrolmentPage, HostError>;
     /// One user's enrolments in the course (`read-enrolments`).
     fn user_enrolments(&self, user: UserId) -> Result<Vec<Enrolment>, HostError>;
     /// How many enrolments the calling instance has (`read-enrolments`).
@@ -34,9 +43,18 @@ pub trait Host {
     /// Groups of the course (`read-groups`).
     fn course_groups(&self) -> Result<Vec<CourseGroup>, HostError>;
     /// Members of a group of the course (`read-groups`).
-    fn group_members(&self, group: GroupId, after: Option<UserId>, limit: u32) -> Result<MemberPage, HostError>;
+    fn group_members(
+        &self,
+        group: GroupId,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<MemberPage, HostError>;
     /// One membership of a group of the course (`read-groups`).
-    fn group_membership(&self, group: GroupId, user: UserId) -> Result<Option<GroupMember>, HostError>;
+    fn group_membership(
+        &self,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<Option<GroupMember>, HostError>;
     /// Writes to the host's log, tagged with the instance. Always allowed.
     fn log(&self, level: LogLevel, message: &str);
 }
@@ -58,13 +76,22 @@ impl Host for WasmHost {
     fn segment_exists(&self, segment: SegmentId) -> Result<Option<String>, HostError> {
         imports::segment_exists(segment)
     }
-    fn segment_members(&self, segment: SegmentId, after: Option<UserId>, limit: u32) -> Result<UserPage, HostError> {
+    fn segment_members(
+        &self,
+        segment: SegmentId,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<UserPage, HostError> {
         imports::segment_members(segment, after, limit)
     }
     fn is_segment_member(&self, segment: SegmentId, user: UserId) -> Result<bool, HostError> {
         imports::is_segment_member(segment, user)
     }
-    fn course_enrolments(&self, after: Option<UserId>, limit: u32) -> Result<EnrolmentPage, HostError> {
+    fn course_enrolments(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<EnrolmentPage, HostError> {
         imports::course_enrolments(after, limit)
     }
     fn user_enrolments(&self, user: UserId) -> Result<Vec<Enrolment>, HostError> {
@@ -76,10 +103,19 @@ impl Host for WasmHost {
     fn course_groups(&self) -> Result<Vec<CourseGroup>, HostError> {
         imports::course_groups()
     }
-    fn group_members(&self, group: GroupId, after: Option<UserId>, limit: u32) -> Result<MemberPage, HostError> {
+    fn group_members(
+        &self,
+        group: GroupId,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<MemberPage, HostError> {
         imports::group_members(group, after, limit)
     }
-    fn group_membership(&self, group: GroupId, user: UserId) -> Result<Option<GroupMember>, HostError> {
+    fn group_membership(
+        &self,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<Option<GroupMember>, HostError> {
         imports::group_membership(group, user)
     }
     fn log(&self, level: LogLevel, message: &str) {

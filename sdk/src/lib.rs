@@ -63,12 +63,11 @@ pub mod bindings {
 }
 
 pub use bindings::charon::enrolment::types::{
-    Action, Capability, Choice, ConfigField, CourseGroup, CourseId, CreateGroupAction,
-    EnrolAction, EnrolUsers, Enrolment, EnrolmentEvent, EnrolmentPage, EnrolmentStatus, Event,
-    EventKind, FieldError, FieldKind, GroupAction, GroupEvent, GroupId, GroupMember, GroupRef,
-    HostError, InstanceId, LogLevel, Manifest, MemberPage, MembershipEvent, MembershipOwner,
-    Operation, Plan, ReconcileStep, Refusal, Request, Role, SegmentId, SelfEnrol, Timestamp, User,
-    UserId, UserPage,
+    Action, Capability, Choice, ConfigField, CourseGroup, CourseId, CreateGroupAction, EnrolAction,
+    EnrolUsers, Enrolment, EnrolmentEvent, EnrolmentPage, EnrolmentStatus, Event, EventKind,
+    FieldError, FieldKind, GroupAction, GroupEvent, GroupId, GroupMember, GroupRef, HostError,
+    InstanceId, LogLevel, Manifest, MemberPage, MembershipEvent, MembershipOwner, Operation, Plan,
+    ReconcileStep, Refusal, Request, Role, SegmentId, SelfEnrol, Timestamp, User, UserId, UserPage,
 };
 pub use glue::Context;
 pub use host::{Host, WasmHost};
@@ -133,29 +132,51 @@ pub trait EnrolmentMethod {
 
     /// Checks a parsed config for an instance in `course`. Parsing errors
     /// are reported before this is called.
-    fn validate(course: CourseId, config: &Self::Config, host: &dyn Host) -> Result<(), Vec<FieldError>> {
+    fn validate(
+        course: CourseId,
+        config: &Self::Config,
+        host: &dyn Host,
+    ) -> Result<(), Vec<FieldError>> {
         let _ = (course, config, host);
         Ok(())
     }
 
     /// Reacts to an event the manifest lists.
-    fn handle_event(ctx: &Context<Self::Config>, event: Event, host: &dyn Host) -> Result<Plan, Refusal> {
+    fn handle_event(
+        ctx: &Context<Self::Config>,
+        event: Event,
+        host: &dyn Host,
+    ) -> Result<Plan, Refusal> {
         let _ = (ctx, event, host);
         Ok(Plan::new())
     }
 
     /// Answers a person's request (the host has already checked they may
     /// make it).
-    fn handle_request(ctx: &Context<Self::Config>, request: Request, host: &dyn Host) -> Result<Plan, Refusal> {
+    fn handle_request(
+        ctx: &Context<Self::Config>,
+        request: Request,
+        host: &dyn Host,
+    ) -> Result<Plan, Refusal> {
         let _ = (ctx, request, host);
-        Err(Refusal::new("unsupported", "this enrolment method takes no requests"))
+        Err(Refusal::new(
+            "unsupported",
+            "this enrolment method takes no requests",
+        ))
     }
 
     /// One bounded page of reconciling the instance; `cursor` is `None` on
     /// the first page and the previous step's `next` afterwards.
-    fn reconcile(ctx: &Context<Self::Config>, cursor: Option<String>, host: &dyn Host) -> Result<ReconcileStep, Refusal> {
+    fn reconcile(
+        ctx: &Context<Self::Config>,
+        cursor: Option<String>,
+        host: &dyn Host,
+    ) -> Result<ReconcileStep, Refusal> {
         let _ = (ctx, cursor, host);
-        Ok(ReconcileStep { plan: Plan::new(), next: None })
+        Ok(ReconcileStep {
+            plan: Plan::new(),
+            next: None,
+        })
     }
 }
 

@@ -132,6 +132,9 @@ impl Choice {
     /// assert_eq!(c.value, "unenrol");
     /// ```
     pub fn new(value: &str, label: &str) -> Self {
-        Choice { value: value.into(), label: label.into() }
+        Choice {
+            value: value.into(),
+            label: label.into(),
+        }
     }
 }

@@ -4,9 +4,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
-    Capability, CourseGroup, Enrolment, EnrolmentPage, EnrolmentStatus, GroupId, GroupMember,
-    Host, HostError, InstanceId, LogLevel, MemberPage, MembershipOwner, Role, SegmentId, User,
-    UserId, UserPage,
+    Capability, CourseGroup, Enrolment, EnrolmentPage, EnrolmentStatus, GroupId, GroupMember, Host,
+    HostError, InstanceId, LogLevel, MemberPage, MembershipOwner, Role, SegmentId, User, UserId,
+    UserPage,
 };
 
 /// An in-memory site seen from one course, built with chained calls.
@@ -47,7 +47,10 @@ impl MockHost {
     /// assert_eq!(host.instance, 1);
     /// ```
     pub fn new() -> Self {
-        MockHost { instance: 1, ..Default::default() }
+        MockHost {
+            instance: 1,
+            ..Default::default()
+        }
     }
 
     /// Adds an active user named `username`.
@@ -79,8 +82,14 @@ impl MockHost {
     /// let host = MockHost::new().segment(2, "IT", [4, 5]);
     /// assert_eq!(host.segment_exists(2).unwrap().as_deref(), Some("IT"));
     /// ```
-    pub fn segment(mut self, id: SegmentId, name: &str, members: impl IntoIterator<Item = UserId>) -> Self {
-        self.segments.insert(id, (name.into(), members.into_iter().collect()));
+    pub fn segment(
+        mut self,
+        id: SegmentId,
+        name: &str,
+        members: impl IntoIterator<Item = UserId>,
+    ) -> Self {
+        self.segments
+            .insert(id, (name.into(), members.into_iter().collect()));
         self
     }
 
@@ -94,7 +103,12 @@ impl MockHost {
     pub fn enrolled(mut self, user: UserId, instance: InstanceId, role: Role) -> Self {
         self.enrolments.insert(
             (user, instance),
-            Enrolment { user, instance, role: Some(role), status: EnrolmentStatus::Active },
+            Enrolment {
+                user,
+                instance,
+                role: Some(role),
+                status: EnrolmentStatus::Active,
+            },
         );
         self
     }
@@ -107,7 +121,14 @@ impl MockHost {
     /// assert_eq!(host.course_groups().unwrap()[0].name, "Team A");
     /// ```
     pub fn group(mut self, id: GroupId, name: &str) -> Self {
-        self.groups.insert(id, CourseGroup { id, name: name.into(), idnumber: None });
+        self.groups.insert(
+            id,
+            CourseGroup {
+                id,
+                name: name.into(),
+                idnumber: None,
+            },
+        );
         self
     }
 
@@ -138,9 +159,9 @@ impl MockHost {
 
     fn need(&self, capability: Capability) -> Result<(), HostError> {
         match &self.capabilities {
-            Some(list) if !list.contains(&capability) => {
-                Err(HostError::Denied(format!("the manifest does not declare {capability:?}")))
-            }
+            Some(list) if !list.contains(&capability) => Err(HostError::Denied(format!(
+                "the manifest does not declare {capability:?}"
+            ))),
             _ => Ok(()),
         }
     }
@@ -170,11 +191,19 @@ impl Host for MockHost {
         Ok(self.segments.get(&segment).map(|(name, _)| name.clone()))
     }
 
-    fn segment_members(&self, segment: SegmentId, after: Option<UserId>, limit: u32) -> Result<UserPage, HostError> {
+    fn segment_members(
+        &self,
+        segment: SegmentId,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<UserPage, HostError> {
         self.need(Capability::ReadSegments)?;
         let limit = page_limit(limit);
         let Some((_, members)) = self.segments.get(&segment) else {
-            return Ok(UserPage { users: Vec::new(), next: None });
+            return Ok(UserPage {
+                users: Vec::new(),
+                next: None,
+            });
         };
         let start = after.map_or(0, |a| a.saturating_add(1));
         let mut users: Vec<UserId> = members.range(start..).take(limit + 1).copied().collect();
@@ -184,10 +213,17 @@ impl Host for MockHost {
 
     fn is_segment_member(&self, segment: SegmentId, user: UserId) -> Result<bool, HostError> {
         self.need(Capability::ReadSegments)?;
-        Ok(self.segments.get(&segment).is_some_and(|(_, m)| m.contains(&user)))
+        Ok(self
+            .segments
+            .get(&segment)
+            .is_some_and(|(_, m)| m.contains(&user)))
     }
 
-    fn course_enrolments(&self, after: Option<UserId>, limit: u32) -> Result<EnrolmentPage, HostError> {
+    fn course_enrolments(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<EnrolmentPage, HostError> {
         self.need(Capability::ReadEnrolments)?;
         let limit = page_limit(limit);
         let start = after.map_or(0, |a| a.saturating_add(1));
@@ -203,19 +239,31 @@ impl Host for MockHost {
         let next = next_cursor(&mut users, limit, |u| *u);
         let enrolments = users
             .iter()
-            .flat_map(|u| self.enrolments.range((*u, 0)..=(*u, u64::MAX)).map(|(_, e)| e.clone()))
+            .flat_map(|u| {
+                self.enrolments
+                    .range((*u, 0)..=(*u, u64::MAX))
+                    .map(|(_, e)| e.clone())
+            })
             .collect();
         Ok(EnrolmentPage { enrolments, next })
     }
 
     fn user_enrolments(&self, user: UserId) -> Result<Vec<Enrolment>, HostError> {
         self.need(Capability::ReadEnrolments)?;
-        Ok(self.enrolments.range((user, 0)..=(user, u64::MAX)).map(|(_, e)| e.clone()).collect())
+        Ok(self
+            .enrolments
+            .range((user, 0)..=(user, u64::MAX))
+            .map(|(_, e)| e.clone())
+            .collect())
     }
 
     fn instance_enrolment_count(&self) -> Result<u64, HostError> {
         self.need(Capability::ReadEnrolments)?;
-        Ok(self.enrolments.values().filter(|e| e.instance == self.instance).count() as u64)
+        Ok(self
+            .enrolments
+            .values()
+            .filter(|e| e.instance == self.instance)
+            .count() as u64)
     }
 
     fn course_groups(&self) -> Result<Vec<CourseGroup>, HostError> {
@@ -223,10 +271,17 @@ impl Host for MockHost {
         Ok(self.groups.values().cloned().collect())
     }
 
-    fn group_members(&self, group: GroupId, after: Option<UserId>, limit: u32) -> Result<MemberPage, HostError> {
+    fn group_members(
+        &self,
+        group: GroupId,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<MemberPage, HostError> {
         self.need(Capability::ReadGroups)?;
         if !self.groups.contains_key(&group) {
-            return Err(HostError::OutOfScope(format!("group #{group} is not a group of this course")));
+            return Err(HostError::OutOfScope(format!(
+                "group #{group} is not a group of this course"
+            )));
         }
         let limit = page_limit(limit);
         let start = after.map_or(0, |a| a.saturating_add(1));
@@ -234,18 +289,33 @@ impl Host for MockHost {
             .memberships
             .range((group, start)..=(group, u64::MAX))
             .take(limit + 1)
-            .map(|((_, user), owner)| GroupMember { user: *user, owner: *owner })
+            .map(|((_, user), owner)| GroupMember {
+                user: *user,
+                owner: *owner,
+            })
             .collect();
         let next = next_cursor(&mut members, limit, |m| m.user);
         Ok(MemberPage { members, next })
     }
 
-    fn group_membership(&self, group: GroupId, user: UserId) -> Result<Option<GroupMember>, HostError> {
+    fn group_membership(
+        &self,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<Option<GroupMember>, HostError> {
         self.need(Capability::ReadGroups)?;
         if !self.groups.contains_key(&group) {
-            return Err(HostError::OutOfScope(format!("group #{group} is not a group of this course")));
+            return Err(HostError::OutOfScope(format!(
+                "group #{group} is not a group of this course"
+            )));
         }
-        Ok(self.memberships.get(&(group, user)).map(|owner| GroupMember { user, owner: *owner }))
+        Ok(self
+            .memberships
+            .get(&(group, user))
+            .map(|owner| GroupMember {
+                user,
+                owner: *owner,
+            }))
     }
 
     fn log(&self, level: LogLevel, message: &str) {

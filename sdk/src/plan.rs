@@ -7,7 +7,9 @@ use crate::{
 
 impl Default for Plan {
     fn default() -> Self {
-        Plan { actions: Vec::new() }
+        Plan {
+            actions: Vec::new(),
+        }
     }
 }
 
@@ -41,7 +43,10 @@ impl Plan {
     /// assert_eq!(plan.actions[0].reason, "left the segment");
     /// ```
     pub fn push(&mut self, op: Operation, reason: impl Into<String>) -> &mut Self {
-        self.actions.push(Action { op, reason: reason.into() });
+        self.actions.push(Action {
+            op,
+            reason: reason.into(),
+        });
         self
     }
 
@@ -86,8 +91,19 @@ impl Plan {
     /// let mut plan = Plan::new();
     /// plan.set_role(7, Some(Role::Teacher), "promoted");
     /// ```
-    pub fn set_role(&mut self, user: UserId, role: Option<Role>, reason: impl Into<String>) -> &mut Self {
-        self.push(Operation::SetRole(crate::bindings::charon::enrolment::types::RoleAction { user, role }), reason)
+    pub fn set_role(
+        &mut self,
+        user: UserId,
+        role: Option<Role>,
+        reason: impl Into<String>,
+    ) -> &mut Self {
+        self.push(
+            Operation::SetRole(crate::bindings::charon::enrolment::types::RoleAction {
+                user,
+                role,
+            }),
+            reason,
+        )
     }
 
     /// Adds `user` to a group; the instance owns the membership.
@@ -97,7 +113,12 @@ impl Plan {
     /// let mut plan = Plan::new();
     /// plan.add_to_group(7, GroupRef::Existing(2), "member of HR");
     /// ```
-    pub fn add_to_group(&mut self, user: UserId, group: GroupRef, reason: impl Into<String>) -> &mut Self {
+    pub fn add_to_group(
+        &mut self,
+        user: UserId,
+        group: GroupRef,
+        reason: impl Into<String>,
+    ) -> &mut Self {
         self.push(Operation::AddToGroup(GroupAction { user, group }), reason)
     }
 
@@ -107,8 +128,19 @@ impl Plan {
     /// let mut plan = charon_sdk::Plan::new();
     /// plan.remove_from_group(7, 2, "left HR");
     /// ```
-    pub fn remove_from_group(&mut self, user: UserId, group: GroupId, reason: impl Into<String>) -> &mut Self {
-        self.push(Operation::RemoveFromGroup(GroupAction { user, group: GroupRef::Existing(group) }), reason)
+    pub fn remove_from_group(
+        &mut self,
+        user: UserId,
+        group: GroupId,
+        reason: impl Into<String>,
+    ) -> &mut Self {
+        self.push(
+            Operation::RemoveFromGroup(GroupAction {
+                user,
+                group: GroupRef::Existing(group),
+            }),
+            reason,
+        )
     }
 
     /// Creates a group in the course; later actions name it
@@ -122,7 +154,11 @@ impl Plan {
     /// ```
     pub fn create_group(&mut self, key: &str, name: &str, reason: impl Into<String>) -> &mut Self {
         self.push(
-            Operation::CreateGroup(CreateGroupAction { key: key.into(), name: name.into(), idnumber: None }),
+            Operation::CreateGroup(CreateGroupAction {
+                key: key.into(),
+                name: name.into(),
+                idnumber: None,
+            }),
             reason,
         )
     }
@@ -150,7 +186,11 @@ impl Refusal {
     /// assert_eq!(r.field, None);
     /// ```
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Refusal { code: code.into(), message: message.into(), field: None }
+        Refusal {
+            code: code.into(),
+            message: message.into(),
+            field: None,
+        }
     }
 
     /// The same refusal, pointing at a form field.
@@ -173,7 +213,10 @@ impl FieldError {
     /// assert_eq!(e.field, "segment");
     /// ```
     pub fn new(field: &str, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: message.into() }
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 

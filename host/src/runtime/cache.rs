@@ -34,7 +34,9 @@ pub(crate) fn compile(
         // compatibility header and refuses a mismatch.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(component) => return Ok(component),
-            Err(e) => tracing::warn!(path = %path.display(), "ignoring an unusable compiled component: {e:#}"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "ignoring an unusable compiled component: {e:#}")
+            }
         }
     }
     let component = fresh(engine, bytes)?;
@@ -50,14 +52,19 @@ pub(crate) fn compile(
 }
 
 fn fresh(engine: &Engine, bytes: &[u8]) -> Result<Component, PluginError> {
-    Component::new(engine, bytes).map_err(|e| PluginError::Invalid(format!("the component does not compile: {e:#}")))
+    Component::new(engine, bytes)
+        .map_err(|e| PluginError::Invalid(format!("the component does not compile: {e:#}")))
 }
 
 /// Writes to a temporary file and renames it into place, so a crash or a
 /// concurrent loader never sees half a file.
 fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.tmp{}", std::process::id(), rand::random::<u32>()));
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     std::fs::write(&tmp, data)?;
     std::fs::rename(&tmp, path)
 }

@@ -1,6 +1,5 @@
 //! Memory limiting and turning a failed call into what it means.
 
-
 use wasmtime::{ResourceLimiter, Trap};
 
 use super::state::CallState;
@@ -25,7 +24,12 @@ impl Limiter {
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.memory_limit {
             self.refused_memory = true;
             return Ok(false);
@@ -33,13 +37,22 @@ impl ResourceLimiter for Limiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 }
 
 /// What a trap or error of a call means for the admin who reads it.
-pub(crate) fn explain(e: wasmtime::Error, state: &CallState, config: &RuntimeConfig) -> PluginError {
+pub(crate) fn explain(
+    e: wasmtime::Error,
+    state: &CallState,
+    config: &RuntimeConfig,
+) -> PluginError {
     if state.limits.refused_memory {
         return PluginError::OutOfMemory(config.memory_limit);
     }
@@ -48,7 +61,9 @@ pub(crate) fn explain(e: wasmtime::Error, state: &CallState, config: &RuntimeCon
         Some(Trap::StackOverflow) => return PluginError::StackOverflow,
         _ => {}
     }
-    let stderr = String::from_utf8_lossy(&state.stderr.contents()).trim().to_owned();
+    let stderr = String::from_utf8_lossy(&state.stderr.contents())
+        .trim()
+        .to_owned();
     let detail = match e.downcast_ref::<Trap>() {
         Some(trap) if !stderr.is_empty() => format!("{stderr} ({trap})"),
         Some(trap) => trap.to_string(),
@@ -66,10 +81,11 @@ pub(crate) fn action_bytes(a: &wit::Action) -> usize {
             wit::GroupRef::Created(key) => key.len(),
             wit::GroupRef::Existing(_) => 0,
         },
-        wit::Operation::CreateGroup(c) => c.key.len() + c.name.len() + c.idnumber.as_ref().map_or(0, String::len),
+        wit::Operation::CreateGroup(c) => {
+            c.key.len() + c.name.len() + c.idnumber.as_ref().map_or(0, String::len)
+        }
         _ => 0,
     };
     // Fixed part of an action: ids and tags.
     a.reason.len() + text + 32
 }
-

@@ -87,7 +87,9 @@ pub enum PluginError {
     StackOverflow,
     #[error("the plugin crashed: {0}")]
     Crashed(String),
-    #[error("the plugin returned a plan of {actions} actions and {bytes} bytes; the limit is {max_actions} actions and {max_bytes} bytes")]
+    #[error(
+        "the plugin returned a plan of {actions} actions and {bytes} bytes; the limit is {max_actions} actions and {max_bytes} bytes"
+    )]
     PlanTooLarge {
         actions: usize,
         bytes: usize,
@@ -200,14 +202,22 @@ impl Runtime {
     /// pre-instantiates it and asks it to describe itself.
     pub fn load(&self, bytes: &[u8]) -> Result<Plugin, PluginError> {
         let inspected = inspect_component(bytes)?;
-        let component = cache::compile(&self.engine, self.config.cache_dir.as_deref(), &inspected.sha256, bytes)?;
+        let component = cache::compile(
+            &self.engine,
+            self.config.cache_dir.as_deref(),
+            &inspected.sha256,
+            bytes,
+        )?;
         inspect::check_imports(&self.engine, &component)?;
         let pre = self
             .linker
             .instantiate_pre(&component)
             .map_err(|e| PluginError::Invalid(format!("the component cannot be linked: {e}")))?;
-        let pre = wit::EnrolmentMethodPre::new(pre)
-            .map_err(|e| PluginError::Invalid(format!("the component does not export the enrolment-method contract: {e}")))?;
+        let pre = wit::EnrolmentMethodPre::new(pre).map_err(|e| {
+            PluginError::Invalid(format!(
+                "the component does not export the enrolment-method contract: {e}"
+            ))
+        })?;
         let mut plugin = Plugin {
             sha256: inspected.sha256,
             contract: inspected.contract,
@@ -240,7 +250,9 @@ impl Runtime {
         course: u64,
         config: &str,
     ) -> Result<Result<String, Vec<wit::FieldError>>, PluginError> {
-        self.call(plugin, queries, |m, s| m.call_validate_config(s, course, config))
+        self.call(plugin, queries, |m, s| {
+            m.call_validate_config(s, course, config)
+        })
     }
 
     pub fn handle_event(
@@ -250,7 +262,9 @@ impl Runtime {
         ctx: &wit::Context,
         event: &wit::Event,
     ) -> Result<Result<wit::Plan, wit::Refusal>, PluginError> {
-        let out = self.call(plugin, queries, |m, s| m.call_handle_event(s, ctx, event.clone()))?;
+        let out = self.call(plugin, queries, |m, s| {
+            m.call_handle_event(s, ctx, event.clone())
+        })?;
         self.checked(out, |p| p)
     }
 
@@ -261,7 +275,9 @@ impl Runtime {
         ctx: &wit::Context,
         request: &wit::Request,
     ) -> Result<Result<wit::Plan, wit::Refusal>, PluginError> {
-        let out = self.call(plugin, queries, |m, s| m.call_handle_request(s, ctx, request))?;
+        let out = self.call(plugin, queries, |m, s| {
+            m.call_handle_request(s, ctx, request)
+        })?;
         self.checked(out, |p| p)
     }
 
@@ -285,7 +301,8 @@ impl Runtime {
         if let Ok(value) = &out {
             let p = plan(value);
             let bytes: usize = p.actions.iter().map(limits::action_bytes).sum();
-            if p.actions.len() > self.config.max_plan_actions || bytes > self.config.max_plan_bytes {
+            if p.actions.len() > self.config.max_plan_actions || bytes > self.config.max_plan_bytes
+            {
                 return Err(PluginError::PlanTooLarge {
                     actions: p.actions.len(),
                     bytes,
@@ -303,12 +320,20 @@ impl Runtime {
         &self,
         plugin: &Plugin,
         queries: Box<dyn Queries>,
-        f: impl FnOnce(&wit::exports::charon::enrolment::method::Guest, &mut Store<CallState>) -> wasmtime::Result<R>,
+        f: impl FnOnce(
+            &wit::exports::charon::enrolment::method::Guest,
+            &mut Store<CallState>,
+        ) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
         let state = CallState::new(queries, &plugin.manifest, self.config.memory_limit);
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-        let ticks = self.config.deadline.as_millis().div_ceil(TICK.as_millis()).max(1) as u64;
+        let ticks = self
+            .config
+            .deadline
+            .as_millis()
+            .div_ceil(TICK.as_millis())
+            .max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         let result = plugin

@@ -12,7 +12,11 @@ impl EnrolmentMethod for Phone {
         Manifest::new("phone-home", "Phones home", "1.0.0")
     }
 
-    fn handle_event(_ctx: &Context<Self::Config>, _event: Event, _host: &dyn Host) -> Result<Plan, Refusal> {
+    fn handle_event(
+        _ctx: &Context<Self::Config>,
+        _event: Event,
+        _host: &dyn Host,
+    ) -> Result<Plan, Refusal> {
         let _ = std::net::TcpStream::connect("203.0.113.1:80");
         Ok(Plan::new())
     }

@@ -70,10 +70,18 @@ fn misbehave(config: &Config) -> Result<Plan, Refusal> {
             }
         }
         "other-course" => {
-            plan.add_to_group(config.user, GroupRef::Existing(config.group), "reaching into another course");
+            plan.add_to_group(
+                config.user,
+                GroupRef::Existing(config.group),
+                "reaching into another course",
+            );
         }
         "foreign-membership" => {
-            plan.remove_from_group(config.user, config.group, "removing a membership it does not own");
+            plan.remove_from_group(
+                config.user,
+                config.group,
+                "removing a membership it does not own",
+            );
         }
         "unknown-user" => {
             plan.enrol(999_999_999, Role::Learner, "a user that does not exist");
@@ -81,7 +89,12 @@ fn misbehave(config: &Config) -> Result<Plan, Refusal> {
         "well-behaved" => {
             plan.enrol(config.user, Role::Learner, "well-behaved enrolment");
         }
-        other => return Err(Refusal::new("unknown-behaviour", format!("no behaviour {other:?}"))),
+        other => {
+            return Err(Refusal::new(
+                "unknown-behaviour",
+                format!("no behaviour {other:?}"),
+            ));
+        }
     }
     Ok(plan)
 }
@@ -92,30 +105,60 @@ impl EnrolmentMethod for Hostile {
     fn manifest() -> Manifest {
         Manifest::new("hostile", "Hostile test plugin", "1.0.0")
             .describe("Misbehaves as its config says; for the host's tests only.")
-            .handles(&[EventKind::UserEnrolled, EventKind::SegmentMemberAdded, EventKind::InstanceEnabled])
-            .needs(&[Capability::ReadUsers, Capability::ReadEnrolments, Capability::ReadGroups])
+            .handles(&[
+                EventKind::UserEnrolled,
+                EventKind::SegmentMemberAdded,
+                EventKind::InstanceEnabled,
+            ])
+            .needs(&[
+                Capability::ReadUsers,
+                Capability::ReadEnrolments,
+                Capability::ReadGroups,
+            ])
     }
 
-    fn validate(_course: CourseId, config: &Config, _host: &dyn Host) -> Result<(), Vec<FieldError>> {
+    fn validate(
+        _course: CourseId,
+        config: &Config,
+        _host: &dyn Host,
+    ) -> Result<(), Vec<FieldError>> {
         // Misbehaving at validation only when asked to, so tests can still
         // add instances that misbehave later.
         if config.behaviour.starts_with("validate-") {
-            let inner = Config { behaviour: config.behaviour["validate-".len()..].to_owned(), ..config.clone() };
+            let inner = Config {
+                behaviour: config.behaviour["validate-".len()..].to_owned(),
+                ..config.clone()
+            };
             misbehave(&inner).map_err(|r| vec![FieldError::new("behaviour", r.message)])?;
         }
         Ok(())
     }
 
-    fn handle_event(ctx: &Context<Config>, _event: Event, _host: &dyn Host) -> Result<Plan, Refusal> {
+    fn handle_event(
+        ctx: &Context<Config>,
+        _event: Event,
+        _host: &dyn Host,
+    ) -> Result<Plan, Refusal> {
         misbehave(&ctx.config)
     }
 
-    fn handle_request(ctx: &Context<Config>, _request: Request, _host: &dyn Host) -> Result<Plan, Refusal> {
+    fn handle_request(
+        ctx: &Context<Config>,
+        _request: Request,
+        _host: &dyn Host,
+    ) -> Result<Plan, Refusal> {
         misbehave(&ctx.config)
     }
 
-    fn reconcile(ctx: &Context<Config>, _cursor: Option<String>, _host: &dyn Host) -> Result<ReconcileStep, Refusal> {
-        Ok(ReconcileStep { plan: misbehave(&ctx.config)?, next: None })
+    fn reconcile(
+        ctx: &Context<Config>,
+        _cursor: Option<String>,
+        _host: &dyn Host,
+    ) -> Result<ReconcileStep, Refusal> {
+        Ok(ReconcileStep {
+            plan: misbehave(&ctx.config)?,
+            next: None,
+        })
     }
 }
 
