@@ -30,6 +30,8 @@ pub(crate) fn refusal(err: &ServiceError) -> (&'static str, String) {
         ServiceError::Duplicate { .. } => "Duplicate",
         ServiceError::NotEnrolled { .. } => "NotEnrolled",
         ServiceError::Conflict(_) => "Conflict",
+        ServiceError::ConfigRejected { .. } => "ConfigRejected",
+        ServiceError::Internal(_) => "Internal",
         ServiceError::Storage(_) => "Storage",
     };
     (kind, err.to_string())
