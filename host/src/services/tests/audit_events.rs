@@ -375,7 +375,7 @@ fn method_changes_are_audited_and_announced() {
     };
     let m = fx.site.add_method(&fx.admin, c, new).unwrap().id;
     let update = MethodUpdate {
-        config: Some(serde_json::json!({"key": "moon"})),
+        config: Some(serde_json::json!({"role": "teacher"})),
         ..Default::default()
     };
     fx.site.update_method(&fx.admin, m, update).unwrap();

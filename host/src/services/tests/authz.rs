@@ -935,6 +935,10 @@ const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
         "open",
         "opens the data dir; the process that calls it owns the host",
     ),
+    (
+        "open_with",
+        "open, with the plugin runtime's limits; the process that calls it owns the host",
+    ),
     ("data_dir", "the path the caller opened"),
     ("events", "the in-process bus, for the host's own consumers"),
     ("site", "a handle only; every call on it is authorised"),
