@@ -187,12 +187,17 @@ pub enum PluginFieldKind {
     /// Text shown masked, e.g. an enrolment key.
     Secret,
     /// A whole number within the bounds given.
-    Integer { min: Option<i64>, max: Option<i64> },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
     Boolean,
     /// Epoch milliseconds.
     Datetime,
     /// One of these values.
-    Choice { choices: Vec<PluginChoice> },
+    Choice {
+        choices: Vec<PluginChoice>,
+    },
     /// A segment of the site (its id).
     Segment,
     /// A group of the course (its id).

@@ -112,8 +112,7 @@ impl PluginCatalog {
     /// Checks and loads a component offered for install.
     fn load_offered(&self, bytes: &[u8]) -> ServiceResult<Arc<Plugin>> {
         let plugin = Arc::new(self.runtime()?.load(bytes).map_err(plugin_refused)?);
-        self.cache()?
-            .insert(plugin.sha256.clone(), plugin.clone());
+        self.cache()?.insert(plugin.sha256.clone(), plugin.clone());
         Ok(plugin)
     }
 
@@ -464,7 +463,8 @@ impl Services {
                 t.sites()?.into_iter().map(|s| (s.id, s.slug)).collect();
             let mut versions = t.plugin_versions()?;
             versions.sort_by(|a, b| {
-                (a.id.as_str(), version_key(&a.version)).cmp(&(b.id.as_str(), version_key(&b.version)))
+                (a.id.as_str(), version_key(&a.version))
+                    .cmp(&(b.id.as_str(), version_key(&b.version)))
             });
             let mut out = Vec::with_capacity(versions.len());
             for v in versions {
@@ -524,9 +524,10 @@ impl Services {
             Ok::<_, ServiceError>((t.plugin_versions_of(id)?, t.site_plugin(site.id, id)?))
         })?;
         let target = match version {
-            Some(v) => versions.iter().find(|x| x.version == v).ok_or_else(|| {
-                ServiceError::not_found(format!("version {v} of plugin {id:?}"))
-            })?,
+            Some(v) => versions
+                .iter()
+                .find(|x| x.version == v)
+                .ok_or_else(|| ServiceError::not_found(format!("version {v} of plugin {id:?}")))?,
             None => existing
                 .as_ref()
                 .and_then(|r| versions.iter().find(|x| x.version == r.version))
@@ -546,7 +547,9 @@ impl Services {
         }
         let services = self.site(site.id)?;
         let instances = services.instances_of(id)?;
-        let repinned = existing.as_ref().is_none_or(|r| r.version != target.version);
+        let repinned = existing
+            .as_ref()
+            .is_none_or(|r| r.version != target.version);
         let normalised = if repinned && !instances.is_empty() {
             let plugin = self.inner.plugins.load_installed(target)?;
             services.revalidate(&plugin, &instances)?
@@ -658,8 +661,9 @@ impl Services {
         let (target, existing) = self.registry().read(|t| {
             Ok::<_, ServiceError>((t.plugin_version(id, version)?, t.site_plugin(site.id, id)?))
         })?;
-        let target =
-            target.ok_or_else(|| ServiceError::not_found(format!("version {version} of plugin {id:?}")))?;
+        let target = target.ok_or_else(|| {
+            ServiceError::not_found(format!("version {version} of plugin {id:?}"))
+        })?;
         let existing = match existing {
             Some(r) if r.enabled => r,
             _ => return Err(not_enabled(id, &site.slug)),
@@ -722,8 +726,9 @@ impl Services {
                 t.sites()?,
             ))
         })?;
-        let installed =
-            installed.ok_or_else(|| ServiceError::not_found(format!("version {version} of plugin {id:?}")))?;
+        let installed = installed.ok_or_else(|| {
+            ServiceError::not_found(format!("version {version} of plugin {id:?}"))
+        })?;
         if bundled_components()
             .iter()
             .any(|(_, bytes)| sha256_hex(bytes) == installed.sha256)
@@ -1036,7 +1041,9 @@ impl SiteServices {
                 })
                 .collect(),
             Err(PluginError::Host(e)) => {
-                return Err(ServiceError::Internal(format!("the plugin runtime failed: {e}")));
+                return Err(ServiceError::Internal(format!(
+                    "the plugin runtime failed: {e}"
+                )));
             }
             Err(e) => vec![ConfigFieldError {
                 field: String::new(),
@@ -1157,7 +1164,10 @@ impl SiteServices {
 /// object of bounded size, like what the admin sent.
 fn normalised_config(plugin: &Plugin, text: String) -> ServiceResult<String> {
     let rejected = |message: String| ServiceError::ConfigRejected {
-        context: format!("plugin {:?} returned an unusable config", plugin.manifest.id),
+        context: format!(
+            "plugin {:?} returned an unusable config",
+            plugin.manifest.id
+        ),
         errors: vec![ConfigFieldError {
             field: String::new(),
             message,

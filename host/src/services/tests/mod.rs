@@ -12,6 +12,7 @@ mod authz;
 mod courses;
 mod enrolments;
 mod groups;
+mod plugins;
 mod segments;
 mod sites;
 mod storage;
