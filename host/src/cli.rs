@@ -110,6 +110,8 @@ pub enum PluginCommand {
     List,
     /// Let a site use a plugin, pinned to a version (default: the latest
     /// installed, or the one it was pinned to before).
+    // `--version` names the plugin's version here, not Charon's.
+    #[command(disable_version_flag = true)]
     Enable {
         /// The site (slug or id).
         #[arg(long, env = "CHARON_PLUGIN_SITE")]
@@ -135,6 +137,7 @@ pub enum PluginCommand {
     /// Move a site to a newer installed version of a plugin. Every
     /// enrolment method of the plugin on the site is checked by the new
     /// version first; if one is refused, nothing changes.
+    #[command(disable_version_flag = true)]
     Upgrade {
         /// The site (slug or id).
         #[arg(long, env = "CHARON_PLUGIN_SITE")]
@@ -148,6 +151,7 @@ pub enum PluginCommand {
     /// Uninstall a plugin version. Refused while a site has it enabled,
     /// unless --force, which disables the plugin (and its enrolment
     /// methods, data kept) on those sites.
+    #[command(disable_version_flag = true)]
     Uninstall {
         /// The plugin id.
         id: String,
