@@ -931,3 +931,19 @@ fn deleting_a_site_forgets_its_plugin_records() {
         .collect();
     assert_eq!(ids.len(), 2, "{ids:?}");
 }
+
+#[test]
+fn a_new_courses_manual_method_has_the_config_the_manual_plugin_gives_it() {
+    use crate::services::courses::MANUAL_DEFAULT_CONFIG;
+    let fx = TestSite::new();
+    let manual = fx.site.plugin("manual").unwrap();
+    let normalised = fx
+        .site
+        .validate_instance_config(&manual, fx.course, "{}")
+        .unwrap();
+    assert_eq!(normalised, MANUAL_DEFAULT_CONFIG);
+    assert_eq!(
+        fx.site.get_method(&fx.admin, fx.manual).unwrap().config,
+        MANUAL_DEFAULT_CONFIG
+    );
+}
