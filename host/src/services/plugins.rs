@@ -338,7 +338,7 @@ fn describe_instance(m: &EnrolmentMethod) -> String {
 /// What an offered component turned out to be.
 enum Prepared {
     /// These bytes are installed already.
-    Installed(PluginVersion),
+    Installed(Box<PluginVersion>),
     /// New bytes, checked by the runtime.
     Loaded(Arc<Plugin>),
 }
@@ -379,7 +379,7 @@ impl Services {
         bundled: bool,
     ) -> ServiceResult<PluginVersion> {
         match self.prepare_install(bytes)? {
-            Prepared::Installed(v) => Ok(v),
+            Prepared::Installed(v) => Ok(*v),
             Prepared::Loaded(plugin) => self.record_install(actor, &plugin, bytes, bundled),
         }
     }
@@ -408,7 +408,7 @@ impl Services {
         if let Some(v) = known {
             // The file may have been lost (restored registry, cleaned dir).
             self.inner.plugins.store_component(&sha256, bytes)?;
-            return Ok(Prepared::Installed(v));
+            return Ok(Prepared::Installed(Box::new(v)));
         }
         Ok(Prepared::Loaded(self.inner.plugins.load_offered(bytes)?))
     }
@@ -803,7 +803,7 @@ impl Services {
         for (name, bytes) in bundled_components() {
             let plugin = match self.prepare_install(bytes)? {
                 Prepared::Installed(v) => {
-                    current.push(v);
+                    current.push(*v);
                     continue;
                 }
                 Prepared::Loaded(plugin) => plugin,
@@ -965,8 +965,7 @@ impl SiteServices {
     /// the version the site pins. Refused when the plugin is not enabled on
     /// the site.
     pub fn plugin(&self, id: &str) -> ServiceResult<Arc<Plugin>> {
-        self.enabled_plugin(id)?
-            .map_err(|reason| ServiceError::Conflict(reason))
+        self.enabled_plugin(id)?.map_err(ServiceError::Conflict)
     }
 
     /// The pinned component, or why there is none.
