@@ -39,6 +39,10 @@ pub enum Command {
     /// Create, list and revoke API tokens for the JSON API (works while
     /// the server runs, through its control API).
     Token(TokenArgs),
+    /// Install, list and uninstall enrolment-method plugins, and enable,
+    /// disable or upgrade them per site (works while the server runs,
+    /// through its control API).
+    Plugin(PluginArgs),
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +70,96 @@ pub struct ServeArgs {
     /// Seconds a graceful stop waits for requests in flight.
     #[arg(long, env = "CHARON_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
     pub shutdown_timeout_secs: u64,
+
+    /// Memory one plugin call may use, in MiB.
+    #[arg(long, env = "CHARON_PLUGIN_MEMORY_MIB", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub plugin_memory_mib: u64,
+
+    /// How long one plugin call may run, in milliseconds, before it is
+    /// stopped.
+    #[arg(long, env = "CHARON_PLUGIN_DEADLINE_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub plugin_deadline_ms: u64,
+
+    /// Most actions one plan of a plugin may hold.
+    #[arg(long, env = "CHARON_PLUGIN_MAX_PLAN_ACTIONS", default_value_t = 20_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub plugin_max_plan_actions: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct PluginArgs {
+    /// Print JSON instead of text.
+    #[arg(long, env = "CHARON_JSON", value_parser = FalseyValueParser::new(), global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: PluginCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Install a plugin from a WebAssembly component (.wasm). The host
+    /// checks it first; installing the same file again changes nothing.
+    Install {
+        /// The component file.
+        file: PathBuf,
+    },
+    /// List the installed plugin versions and the sites that use each.
+    List,
+    /// Let a site use a plugin, pinned to a version (default: the latest
+    /// installed, or the one it was pinned to before).
+    // `--version` names the plugin's version here, not Charon's.
+    #[command(disable_version_flag = true)]
+    Enable {
+        /// The site (slug or id).
+        #[arg(long, env = "CHARON_PLUGIN_SITE")]
+        site: String,
+        /// The plugin id, e.g. `self`.
+        id: String,
+        /// The installed version to pin.
+        #[arg(long, env = "CHARON_PLUGIN_VERSION")]
+        version: Option<String>,
+    },
+    /// Stop a site from using a plugin. Refused while the site has
+    /// enrolment methods of it, unless --force, which disables them too
+    /// (their settings and enrolments are kept).
+    Disable {
+        /// The site (slug or id).
+        #[arg(long, env = "CHARON_PLUGIN_SITE")]
+        site: String,
+        /// The plugin id.
+        id: String,
+        #[arg(long, env = "CHARON_FORCE", value_parser = FalseyValueParser::new())]
+        force: bool,
+    },
+    /// Move a site to a newer installed version of a plugin. Every
+    /// enrolment method of the plugin on the site is checked by the new
+    /// version first; if one is refused, nothing changes.
+    #[command(disable_version_flag = true)]
+    Upgrade {
+        /// The site (slug or id).
+        #[arg(long, env = "CHARON_PLUGIN_SITE")]
+        site: String,
+        /// The plugin id.
+        id: String,
+        /// The installed version to move to.
+        #[arg(long, env = "CHARON_PLUGIN_VERSION")]
+        version: String,
+    },
+    /// Uninstall a plugin version. Refused while a site has it enabled,
+    /// unless --force, which disables the plugin (and its enrolment
+    /// methods, data kept) on those sites.
+    #[command(disable_version_flag = true)]
+    Uninstall {
+        /// The plugin id.
+        id: String,
+        /// The version to remove.
+        version: String,
+        #[arg(long, env = "CHARON_FORCE", value_parser = FalseyValueParser::new())]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +328,45 @@ mod tests {
                 "acme"
             ])
             .is_err()
+        );
+    }
+
+    #[test]
+    fn plugin_commands_parse() {
+        use super::{Command, PluginArgs, PluginCommand};
+        use clap::Parser;
+        let parse = |args: &[&str]| super::Cli::try_parse_from(args).map(|c| c.command);
+        assert!(matches!(
+            parse(&["charon", "plugin", "enable", "--site", "acme", "self", "--version", "1.0.0"]),
+            Ok(Command::Plugin(PluginArgs {
+                command: PluginCommand::Enable { ref site, ref id, version: Some(ref v) },
+                ..
+            })) if site == "acme" && id == "self" && v == "1.0.0"
+        ));
+        assert!(parse(&["charon", "plugin", "upgrade", "--site", "acme", "self"]).is_err());
+        assert!(matches!(
+            parse(&[
+                "charon",
+                "plugin",
+                "uninstall",
+                "self",
+                "1.0.0",
+                "--force",
+                "--json"
+            ]),
+            Ok(Command::Plugin(PluginArgs {
+                json: true,
+                command: PluginCommand::Uninstall { force: true, .. },
+            }))
+        ));
+        let serve = super::Cli::try_parse_from(["charon", "serve", "--plugin-memory-mib", "32"]);
+        assert!(
+            matches!(serve, Ok(super::Cli { command: Command::Serve(ref s), .. })
+                if s.plugin_memory_mib == 32 && s.plugin_deadline_ms == 1000),
+            "{serve:?}"
+        );
+        assert!(
+            super::Cli::try_parse_from(["charon", "serve", "--plugin-deadline-ms", "0"]).is_err()
         );
     }
 

@@ -1,5 +1,5 @@
-//! The operator console: what `charon site …`, `charon token …` and
-//! `charon demo` do, whether or not a server runs on the data dir.
+//! The operator console: what `charon site …`, `charon token …`, `charon
+//! plugin …` and `charon demo` do, whether or not a server runs on the data dir.
 //!
 //! A running server holds the registry's exclusive lock, so the console
 //! then goes through the server's control API (found in `DATA/control.json`,
@@ -18,11 +18,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::demo::{self, DemoReport};
-use crate::domain::{ApiToken, ApiTokenId, Site};
+use crate::domain::{ApiToken, ApiTokenId, PluginVersion, Site, SitePlugin};
 use crate::http::{
-    ControlFile, ControlStatus, CreateSiteRequest, CreateTokenRequest, ErrorBody, SiteList,
-    TokenList,
+    ControlFile, ControlStatus, CreateSiteRequest, CreateTokenRequest, DisablePluginRequest,
+    EnablePluginRequest, ErrorBody, PluginList, SiteList, TokenList, UpgradePluginRequest,
 };
+use crate::services::plugins::InstalledPlugin;
 use crate::services::sites::{FirstRun, NewSite};
 use crate::services::tokens::{CreatedToken, TokenTarget};
 use crate::services::{Principal, ServiceError, Services};
@@ -247,6 +248,96 @@ impl Console {
     }
 }
 
+impl Console {
+    /// Installs a plugin component (the bytes of a `.wasm` file).
+    pub fn install_plugin(&self, bytes: &[u8]) -> Result<PluginVersion, ConsoleError> {
+        match &self.inner {
+            Inner::Remote(c) => c.post_wasm("/plugins", bytes),
+            Inner::Direct { services, operator } => Ok(services.install_plugin(operator, bytes)?),
+        }
+    }
+
+    pub fn list_plugins(&self) -> Result<Vec<InstalledPlugin>, ConsoleError> {
+        match &self.inner {
+            Inner::Remote(c) => Ok(c.get::<PluginList>("/plugins")?.plugins),
+            Inner::Direct { services, operator } => Ok(services.list_plugins(operator)?),
+        }
+    }
+
+    pub fn enable_plugin(
+        &self,
+        site: &str,
+        id: &str,
+        version: Option<&str>,
+    ) -> Result<SitePlugin, ConsoleError> {
+        match &self.inner {
+            Inner::Remote(c) => c.post(
+                &format!("/sites/{}/plugins/{}/enable", segment(site), segment(id)),
+                Some(&EnablePluginRequest {
+                    version: version.map(str::to_owned),
+                }),
+            ),
+            Inner::Direct { services, operator } => {
+                Ok(services.enable_plugin(operator, site, id, version)?)
+            }
+        }
+    }
+
+    pub fn disable_plugin(
+        &self,
+        site: &str,
+        id: &str,
+        force: bool,
+    ) -> Result<SitePlugin, ConsoleError> {
+        match &self.inner {
+            Inner::Remote(c) => c.post(
+                &format!("/sites/{}/plugins/{}/disable", segment(site), segment(id)),
+                Some(&DisablePluginRequest { force }),
+            ),
+            Inner::Direct { services, operator } => {
+                Ok(services.disable_plugin(operator, site, id, force)?)
+            }
+        }
+    }
+
+    pub fn upgrade_plugin(
+        &self,
+        site: &str,
+        id: &str,
+        version: &str,
+    ) -> Result<SitePlugin, ConsoleError> {
+        match &self.inner {
+            Inner::Remote(c) => c.post(
+                &format!("/sites/{}/plugins/{}/upgrade", segment(site), segment(id)),
+                Some(&UpgradePluginRequest {
+                    version: version.to_owned(),
+                }),
+            ),
+            Inner::Direct { services, operator } => {
+                Ok(services.upgrade_plugin(operator, site, id, version)?)
+            }
+        }
+    }
+
+    pub fn uninstall_plugin(
+        &self,
+        id: &str,
+        version: &str,
+        force: bool,
+    ) -> Result<PluginVersion, ConsoleError> {
+        match &self.inner {
+            Inner::Remote(c) => c.delete(&format!(
+                "/plugins/{}/versions/{}?force={force}",
+                segment(id),
+                segment(version)
+            )),
+            Inner::Direct { services, operator } => {
+                Ok(services.uninstall_plugin(operator, id, version, force)?)
+            }
+        }
+    }
+}
+
 /// Percent-encodes a path segment (dots too, so `..` stays a name): site
 /// keys are slugs or ids, but what the user typed must not change the path.
 fn segment(key: &str) -> String {
@@ -317,6 +408,17 @@ impl ControlClient {
             Some(body) => request.send_json(body),
             None => request.send_empty(),
         };
+        self.answer(response)
+    }
+
+    /// Posts a component as the raw body.
+    fn post_wasm<T: DeserializeOwned>(&self, path: &str, bytes: &[u8]) -> Result<T, ConsoleError> {
+        let response = self
+            .agent
+            .post(self.url(path))
+            .header("Authorization", self.bearer())
+            .header("Content-Type", "application/wasm")
+            .send(bytes);
         self.answer(response)
     }
 

@@ -171,6 +171,118 @@ pub struct ApiToken {
     pub revoked_at: Option<Timestamp>,
 }
 
+// ----------------------------------------------------------------- plugins
+
+/// How the admin's form renders one config field of a plugin (the WIT
+/// `field-kind`). Values are JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+// Externally tagged (serde's default) for postcard: `"text"`, or
+// `{"integer":{"min":0,"max":null}}` in JSON.
+#[serde(rename_all = "snake_case")]
+pub enum PluginFieldKind {
+    /// One line of text.
+    Text,
+    /// Several lines of text.
+    Multiline,
+    /// Text shown masked, e.g. an enrolment key.
+    Secret,
+    /// A whole number within the bounds given.
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Boolean,
+    /// Epoch milliseconds.
+    Datetime,
+    /// One of these values.
+    Choice {
+        choices: Vec<PluginChoice>,
+    },
+    /// A segment of the site (its id).
+    Segment,
+    /// A group of the course (its id).
+    Group,
+    /// A course role: `learner`, `non-editing-teacher` or `teacher`.
+    Role,
+    /// A map from group id to text, e.g. group enrolment keys.
+    GroupTexts,
+}
+
+/// One choice of a [`PluginFieldKind::Choice`] field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PluginChoice {
+    pub value: String,
+    pub label: String,
+}
+
+/// One field of a plugin's config form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PluginConfigField {
+    /// The JSON key.
+    pub key: String,
+    pub label: String,
+    pub help: String,
+    pub kind: PluginFieldKind,
+    pub required: bool,
+    /// The default as JSON text.
+    pub default: Option<String>,
+}
+
+/// What a plugin says of itself (`describe`), as the registry keeps it.
+/// Events and capabilities are their contract names (`user-enrolled`,
+/// `read-segments`), so a later contract may add some without a migration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PluginManifest {
+    /// Stable id: `[a-z0-9-]`, e.g. `self`.
+    pub id: String,
+    pub name: String,
+    /// `MAJOR.MINOR.PATCH`.
+    pub version: String,
+    pub description: String,
+    /// The config form, in the plugin's order.
+    pub config: Vec<PluginConfigField>,
+    /// The events it asks to receive.
+    pub events: Vec<String>,
+    /// The host queries it needs.
+    pub capabilities: Vec<String>,
+}
+
+/// One installed version of a plugin. Its component is stored
+/// content-addressed as `DATA/plugins/{sha256}.wasm`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PluginVersion {
+    pub id: String,
+    pub version: String,
+    pub name: String,
+    pub description: String,
+    /// The contract version the component was built against, e.g. `0.1.0`.
+    pub contract: String,
+    /// Hex SHA-256 of the component bytes.
+    pub sha256: String,
+    /// Size of the component in bytes.
+    pub size: u64,
+    pub manifest: PluginManifest,
+    pub installed_at: Timestamp,
+    pub installed_by: Actor,
+    /// Shipped inside the `charon` binary and installed by the host itself.
+    pub bundled: bool,
+}
+
+/// Whether a site may use a plugin, and which installed version its
+/// instances run. The record stays when the plugin is disabled, so its pin
+/// is remembered and a bundled plugin is not enabled again at the next
+/// start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SitePlugin {
+    pub site: SiteId,
+    /// The plugin id.
+    pub plugin: String,
+    pub enabled: bool,
+    /// The pinned version.
+    pub version: String,
+    pub changed_at: Timestamp,
+}
+
 // -------------------------------------------------------------------- site
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -17,13 +17,17 @@ use tracing_subscriber::EnvFilter;
 
 use charon_host::console::{Console, Route};
 use charon_host::demo::{self, DemoReport};
-use charon_host::domain::{ApiToken, ApiTokenId, Site, SiteStatus, TokenScope};
+use charon_host::domain::{ApiToken, ApiTokenId, Site, SitePlugin, SiteStatus, TokenScope};
 use charon_host::http::{Application, Config, CreateSiteRequest};
 use charon_host::services::Services;
+use charon_host::services::plugins::InstalledPlugin;
 use charon_host::services::sites::{DEFAULT_SITE_SLUG, FirstRun};
 use charon_host::services::tokens::TokenTarget;
 
-use cli::{Cli, Command, DemoArgs, ServeArgs, SiteArgs, SiteCommand, TokenArgs, TokenCommand};
+use cli::{
+    Cli, Command, DemoArgs, PluginArgs, PluginCommand, ServeArgs, SiteArgs, SiteCommand, TokenArgs,
+    TokenCommand,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
         Command::Site(args) => site(&cli.data, args),
         Command::Demo(args) => load_demo(&cli.data, args),
         Command::Token(args) => token(&cli.data, args),
+        Command::Plugin(args) => plugin(&cli.data, args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,6 +66,11 @@ fn serve(data: &Path, args: ServeArgs) -> Result<()> {
     config.site_idle_after = Duration::from_secs(args.site_idle_secs);
     config.site_idle_check_every = Duration::from_secs(args.site_idle_check_secs.max(1));
     config.shutdown_timeout = Duration::from_secs(args.shutdown_timeout_secs);
+    config.runtime.memory_limit = usize::try_from(args.plugin_memory_mib << 20)
+        .context("--plugin-memory-mib is too large for this machine")?;
+    config.runtime.deadline = Duration::from_millis(args.plugin_deadline_ms);
+    config.runtime.max_plan_actions = usize::try_from(args.plugin_max_plan_actions)
+        .context("--plugin-max-plan-actions is too large for this machine")?;
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config)
             .with_context(|| format!("cannot serve the data dir {}", data.display()))?;
@@ -233,6 +243,101 @@ fn token(data: &Path, args: TokenArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn plugin(data: &Path, args: PluginArgs) -> Result<()> {
+    let console = open_console(data)?;
+    let json = args.json;
+    match args.command {
+        PluginCommand::Install { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let v = console.install_plugin(&bytes)?;
+            if json {
+                return print_json(&v);
+            }
+            println!(
+                "installed plugin {:?} {} ({}), contract {}, sha256 {}",
+                v.id, v.version, v.name, v.contract, v.sha256
+            );
+        }
+        PluginCommand::List => {
+            let plugins = console.list_plugins()?;
+            if json {
+                print_json(&plugins)?;
+            } else {
+                print_plugin_table(&plugins);
+            }
+        }
+        PluginCommand::Enable { site, id, version } => {
+            let record = console.enable_plugin(&site, &id, version.as_deref())?;
+            report_plugin(json, &site, &record)?;
+        }
+        PluginCommand::Disable { site, id, force } => {
+            let record = console.disable_plugin(&site, &id, force)?;
+            report_plugin(json, &site, &record)?;
+        }
+        PluginCommand::Upgrade { site, id, version } => {
+            let record = console.upgrade_plugin(&site, &id, &version)?;
+            report_plugin(json, &site, &record)?;
+        }
+        PluginCommand::Uninstall { id, version, force } => {
+            let v = console.uninstall_plugin(&id, &version, force)?;
+            if json {
+                return print_json(&v);
+            }
+            println!("uninstalled plugin {:?} {}", v.id, v.version);
+        }
+    }
+    Ok(())
+}
+
+fn report_plugin(json: bool, site: &str, record: &SitePlugin) -> Result<()> {
+    if json {
+        return print_json(record);
+    }
+    let state = if record.enabled {
+        "enabled"
+    } else {
+        "disabled"
+    };
+    println!(
+        "plugin {:?} is {state} on site {site:?} (pinned to {})",
+        record.plugin, record.version
+    );
+    Ok(())
+}
+
+fn print_plugin_table(plugins: &[InstalledPlugin]) {
+    let rows: Vec<[String; 5]> = plugins
+        .iter()
+        .map(|p| {
+            let sites: Vec<String> = p
+                .sites
+                .iter()
+                .map(|s| {
+                    if s.enabled {
+                        s.slug.clone()
+                    } else {
+                        format!("{} (disabled)", s.slug)
+                    }
+                })
+                .collect();
+            [
+                p.plugin.id.clone(),
+                p.plugin.version.clone(),
+                p.plugin.name.clone(),
+                if p.plugin.bundled {
+                    "bundled"
+                } else {
+                    "installed"
+                }
+                .to_owned(),
+                sites.join(", "),
+            ]
+        })
+        .collect();
+    print_table(["ID", "VERSION", "NAME", "ORIGIN", "SITES"], &rows);
 }
 
 fn print_token_table(tokens: &[ApiToken]) {

@@ -2,6 +2,7 @@
 //! HTTP and by a second `charon` process, then stopped with SIGTERM.
 
 mod api;
+mod plugins;
 mod support;
 
 use anyhow::{Context, Result, ensure};

@@ -1,4 +1,5 @@
-//! The control API: how `charon site …` reaches a running server.
+//! The control API: how `charon site …`, `charon token …` and `charon
+//! plugin …` reach a running server.
 //!
 //! The server holds the registry file's exclusive lock, so a second process
 //! cannot open it; the CLI asks the server instead. On start the server
@@ -28,8 +29,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{AppState, HttpError, JsonError, blocking};
 use crate::demo::{self, DemoReport};
-use crate::domain::{ApiToken, ApiTokenId, Site};
+use crate::domain::{ApiToken, ApiTokenId, PluginVersion, Site, SitePlugin};
 use crate::services::Principal;
+use crate::services::plugins::{InstalledPlugin, MAX_PLUGIN_BYTES};
 use crate::services::sites::NewSite;
 use crate::services::tokens::TokenTarget;
 
@@ -190,6 +192,56 @@ pub struct TokenList {
     pub tokens: Vec<ApiToken>,
 }
 
+/// `GET /control/v1/plugins`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PluginList {
+    pub plugins: Vec<InstalledPlugin>,
+}
+
+/// `POST /control/v1/sites/{key}/plugins/{plugin}/enable`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnablePluginRequest {
+    pub version: Option<String>,
+}
+
+/// `POST /control/v1/sites/{key}/plugins/{plugin}/disable`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisablePluginRequest {
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// `POST /control/v1/sites/{key}/plugins/{plugin}/upgrade`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradePluginRequest {
+    pub version: String,
+}
+
+/// `?force=true` of `DELETE /control/v1/plugins/{plugin}/versions/{version}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForceQuery {
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// `{key}/plugins/{plugin}` of a control path.
+#[derive(Debug, Deserialize)]
+struct SitePluginPath {
+    key: String,
+    plugin: String,
+}
+
+/// `{plugin}/versions/{version}` of a control path.
+#[derive(Debug, Deserialize)]
+struct VersionPath {
+    plugin: String,
+    version: String,
+}
+
 /// `{id}` of a control path.
 #[derive(Debug, Deserialize)]
 struct IdPath {
@@ -243,6 +295,24 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tokens", web::get().to(list_tokens))
             .route("/tokens", web::post().to(create_token))
             .route("/tokens/{id}", web::delete().to(revoke_token))
+            .route("/plugins", web::get().to(list_plugins))
+            .route("/plugins", web::post().to(install_plugin))
+            .route(
+                "/plugins/{plugin}/versions/{version}",
+                web::delete().to(uninstall_plugin),
+            )
+            .route(
+                "/sites/{key}/plugins/{plugin}/enable",
+                web::post().to(enable_plugin),
+            )
+            .route(
+                "/sites/{key}/plugins/{plugin}/disable",
+                web::post().to(disable_plugin),
+            )
+            .route(
+                "/sites/{key}/plugins/{plugin}/upgrade",
+                web::post().to(upgrade_plugin),
+            )
             .default_service(web::to(no_such_endpoint)),
     );
 }
@@ -392,4 +462,82 @@ async fn revoke_token(
     let id = ApiTokenId(path.id);
     let token = blocking(move || services.revoke_token_as_operator(&op.principal, id)).await?;
     Ok(web::Json(token))
+}
+
+async fn list_plugins(op: ConsoleOperator) -> Result<web::Json<PluginList>, JsonError> {
+    let services = op.state.services().clone();
+    let plugins = blocking(move || services.list_plugins(&op.principal)).await?;
+    Ok(web::Json(PluginList { plugins }))
+}
+
+/// The body is the component itself (`application/wasm`), up to the
+/// plugin size limit rather than the control API's JSON limit.
+async fn install_plugin(
+    op: ConsoleOperator,
+    body: web::Payload,
+) -> Result<web::Json<PluginVersion>, JsonError> {
+    let bytes = body
+        .to_bytes_limited(MAX_PLUGIN_BYTES)
+        .await
+        .map_err(|_| HttpError::PayloadTooLarge {
+            limit: MAX_PLUGIN_BYTES,
+        })?
+        .map_err(|e| HttpError::BadRequest(format!("the body could not be read: {e}")))?;
+    let services = op.state.services().clone();
+    let installed = blocking(move || services.install_plugin(&op.principal, &bytes)).await?;
+    Ok(web::Json(installed))
+}
+
+async fn uninstall_plugin(
+    op: ConsoleOperator,
+    path: web::Path<VersionPath>,
+    query: web::Query<ForceQuery>,
+) -> Result<web::Json<PluginVersion>, JsonError> {
+    let services = op.state.services().clone();
+    let VersionPath { plugin, version } = path.into_inner();
+    let force = query.force;
+    let removed =
+        blocking(move || services.uninstall_plugin(&op.principal, &plugin, &version, force))
+            .await?;
+    Ok(web::Json(removed))
+}
+
+async fn enable_plugin(
+    op: ConsoleOperator,
+    path: web::Path<SitePluginPath>,
+    body: web::Json<EnablePluginRequest>,
+) -> Result<web::Json<SitePlugin>, JsonError> {
+    let services = op.state.services().clone();
+    let SitePluginPath { key, plugin } = path.into_inner();
+    let version = body.into_inner().version;
+    let record =
+        blocking(move || services.enable_plugin(&op.principal, &key, &plugin, version.as_deref()))
+            .await?;
+    Ok(web::Json(record))
+}
+
+async fn disable_plugin(
+    op: ConsoleOperator,
+    path: web::Path<SitePluginPath>,
+    body: web::Json<DisablePluginRequest>,
+) -> Result<web::Json<SitePlugin>, JsonError> {
+    let services = op.state.services().clone();
+    let SitePluginPath { key, plugin } = path.into_inner();
+    let force = body.into_inner().force;
+    let record =
+        blocking(move || services.disable_plugin(&op.principal, &key, &plugin, force)).await?;
+    Ok(web::Json(record))
+}
+
+async fn upgrade_plugin(
+    op: ConsoleOperator,
+    path: web::Path<SitePluginPath>,
+    body: web::Json<UpgradePluginRequest>,
+) -> Result<web::Json<SitePlugin>, JsonError> {
+    let services = op.state.services().clone();
+    let SitePluginPath { key, plugin } = path.into_inner();
+    let version = body.into_inner().version;
+    let record =
+        blocking(move || services.upgrade_plugin(&op.principal, &key, &plugin, &version)).await?;
+    Ok(web::Json(record))
 }

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `Forbidden` | 403 |
 //! | `NotFound` | 404 |
-//! | `Invalid`, `Duplicate`, `NotEnrolled` | 422: the request was well-formed but its content breaks a rule; the user can fix it and resend. 400 is kept for requests the server cannot read at all (malformed JSON, wrong content type). |
+//! | `Invalid`, `Duplicate`, `NotEnrolled`, `ConfigRejected` | 422: the request was well-formed but its content breaks a rule; the user can fix it and resend. 400 is kept for requests the server cannot read at all (malformed JSON, wrong content type). |
 //! | `Conflict` | 409 |
 //! | `Storage` | 500; the detail goes to the log only |
 //!
@@ -21,6 +21,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 
 use crate::services::ServiceError;
+use crate::services::error::ConfigFieldError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
@@ -76,7 +77,8 @@ impl HttpError {
                 ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
                 ServiceError::Invalid { .. }
                 | ServiceError::Duplicate { .. }
-                | ServiceError::NotEnrolled { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                | ServiceError::NotEnrolled { .. }
+                | ServiceError::ConfigRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
                 ServiceError::Storage(_) | ServiceError::Internal(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
@@ -105,6 +107,7 @@ impl HttpError {
                 ServiceError::Invalid { .. } => "invalid",
                 ServiceError::Duplicate { .. } => "duplicate",
                 ServiceError::NotEnrolled { .. } => "not_enrolled",
+                ServiceError::ConfigRejected { .. } => "config_rejected",
                 ServiceError::Conflict(_) => "conflict",
                 ServiceError::Storage(_) | ServiceError::Internal(_) => "internal",
             },
@@ -124,6 +127,14 @@ impl HttpError {
             HttpError::BadRequest(_) => "bad_request",
             HttpError::PayloadTooLarge { .. } => "payload_too_large",
             HttpError::Internal(_) => "internal",
+        }
+    }
+
+    /// What a plugin said of each config field it refused.
+    pub fn field_errors(&self) -> Vec<ConfigFieldError> {
+        match self {
+            HttpError::Service(ServiceError::ConfigRejected { errors, .. }) => errors.clone(),
+            _ => Vec::new(),
         }
     }
 
@@ -196,6 +207,10 @@ pub struct ErrorDetail {
     pub code: String,
     pub message: String,
     pub field: Option<String>,
+    /// With `config_rejected`: each config key the plugin refused (empty
+    /// for the config as a whole) and why. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ConfigFieldError>,
 }
 
 impl ResponseError for JsonError {
@@ -210,6 +225,7 @@ impl ResponseError for JsonError {
                 code: self.0.code().to_owned(),
                 message: self.0.public_message(),
                 field: self.0.field(),
+                errors: self.0.field_errors(),
             },
         };
         let mut response = HttpResponse::build(self.0.status());

@@ -31,7 +31,8 @@ use actix_web::{App, middleware, web};
 pub use api::openapi;
 pub use control::{
     CONTROL_FILE_NAME, ControlFile, ControlStatus, ControlToken, CreateSiteRequest,
-    CreateTokenRequest, SiteList, TokenList, TokenListQuery,
+    CreateTokenRequest, DisablePluginRequest, EnablePluginRequest, ForceQuery, PluginList,
+    SiteList, TokenList, TokenListQuery, UpgradePluginRequest,
 };
 pub use error::{ErrorBody, ErrorDetail, HttpError, JsonError};
 pub use startup::{Application, Config, StartError, StopHandle};

@@ -38,6 +38,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// Write `DATA/control.json` and open the control API.
     pub control_api: bool,
+    /// Limits of every plugin call.
+    pub runtime: crate::runtime::RuntimeConfig,
 }
 
 impl Config {
@@ -50,6 +52,7 @@ impl Config {
             site_idle_check_every: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
             control_api: true,
+            runtime: crate::runtime::RuntimeConfig::default(),
         }
     }
 }
@@ -119,7 +122,7 @@ impl Application {
     /// the password with an account already created.
     pub fn build(config: Config) -> Result<Self, StartError> {
         let listener = bind(&config.listen)?;
-        let services = Services::open(&config.data_dir)?;
+        let services = Services::open_with(&config.data_dir, config.runtime.clone())?;
         let mut app = Self::assemble(config, services, listener)?;
         app.first_run = app.services.first_run()?;
         Ok(app)

@@ -55,6 +55,10 @@ fn check_shortname_free(
 /// The plugin id of the manual enrolment method every course starts with.
 pub const MANUAL_PLUGIN: &str = "manual";
 
+/// The config the bundled manual plugin normalises `{}` to: new members
+/// are learners.
+pub const MANUAL_DEFAULT_CONFIG: &str = r#"{"role":"learner"}"#;
+
 impl SiteServices {
     /// Creates a course with a manual enrolment method, as Moodle does, so
     /// people can be enrolled by hand at once.
@@ -79,7 +83,7 @@ impl SiteServices {
                 plugin: MANUAL_PLUGIN.into(),
                 name: "Manual enrolments".into(),
                 status: EnrolmentMethodStatus::Enabled,
-                config: "{}".into(),
+                config: MANUAL_DEFAULT_CONFIG.into(),
                 created_at: t.now,
             };
             t.put_method(&manual)?;

@@ -14,7 +14,7 @@ pub struct NewMethod {
     pub plugin: String,
     /// Blank means the plugin id.
     pub name: String,
-    /// A JSON object; the plugin validates it (once plugins run).
+    /// A JSON object; the plugin checks it and may normalise it.
     pub config: serde_json::Value,
     pub enabled: bool,
 }
@@ -57,12 +57,15 @@ pub(crate) fn load_method(
         .ok_or_else(|| ServiceError::not_found(format!("enrolment method #{id}")))
 }
 
+/// The largest config an instance may have, as JSON text.
+pub(crate) const MAX_CONFIG_BYTES: usize = 64 * 1024;
+
 fn config_text(config: &serde_json::Value) -> ServiceResult<String> {
     if !config.is_object() {
         return Err(ServiceError::invalid("config", "must be a JSON object"));
     }
     let text = config.to_string();
-    if text.len() > 64 * 1024 {
+    if text.len() > MAX_CONFIG_BYTES {
         return Err(ServiceError::invalid("config", "is larger than 64 KiB"));
     }
     Ok(text)
@@ -275,25 +278,38 @@ fn enrol_in(
 }
 
 impl SiteServices {
+    /// Adds an instance of a plugin to a course. The plugin must be enabled
+    /// on the site; it checks the config (and may normalise it) before
+    /// anything is written, and its field errors come back as
+    /// [`ServiceError::ConfigRejected`]. Calls the plugin: HTTP handlers run
+    /// this on the blocking pool.
     pub fn add_method(
         &self,
         who: &Principal,
         course: CourseId,
         new: NewMethod,
     ) -> ServiceResult<EnrolmentMethod> {
-        let plugin = validate::required_text("plugin", &new.plugin, validate::MAX_IDNUMBER)?;
+        let plugin_id = validate::required_text("plugin", &new.plugin, validate::MAX_IDNUMBER)?;
         let name = match new.name.trim() {
-            "" => plugin.clone(),
+            "" => plugin_id.clone(),
             n => validate::required_text("name", n, validate::MAX_NAME)?,
         };
         let config = config_text(&new.config)?;
+        // Who may ask, and about what, is settled before the plugin runs:
+        // a refusal must not depend on which plugins the site has.
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
+            load_course(t, course).map(drop)
+        })?;
+        let plugin = self.plugin_for_instance(&plugin_id)?;
+        let config = self.validate_instance_config(&plugin, course, &config)?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
             load_course(t, course)?;
             let method = EnrolmentMethod {
                 id: t.new_method_id()?,
                 course,
-                plugin,
+                plugin: plugin_id,
                 name,
                 status: if new.enabled {
                     EnrolmentMethodStatus::Enabled
@@ -318,6 +334,8 @@ impl SiteServices {
         })
     }
 
+    /// Renames an instance and/or replaces its config; a new config is
+    /// checked by the plugin first, as in [`add_method`](Self::add_method).
     pub fn update_method(
         &self,
         who: &Principal,
@@ -330,6 +348,20 @@ impl SiteServices {
             .map(|v| validate::required_text("name", v, validate::MAX_NAME))
             .transpose()?;
         let config = update.config.as_ref().map(config_text).transpose()?;
+        let config = match config {
+            Some(config) => {
+                let checked = self.read(|t| {
+                    authorize_caller(&self.site, t, who)?;
+                    let method = load_method(t, id)?;
+                    authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
+                    Ok(method)
+                })?;
+                let plugin = self.plugin_for_instance(&checked.plugin)?;
+                let config = self.validate_instance_config(&plugin, checked.course, &config)?;
+                Some((checked.plugin, config))
+            }
+            None => None,
+        };
         self.write(|t| {
             authorize_caller(&self.site, t, who)?;
             let mut method = load_method(t, id)?;
@@ -337,7 +369,14 @@ impl SiteServices {
             if let Some(v) = name {
                 method.name = v;
             }
-            if let Some(v) = config {
+            if let Some((plugin, v)) = config {
+                // The plugin of an instance never changes; the check holds
+                // for the instance that is written.
+                if plugin != method.plugin {
+                    return Err(ServiceError::Conflict(format!(
+                        "enrolment method #{id} changed while its config was checked; try again"
+                    )));
+                }
                 method.config = v;
             }
             t.put_method(&method)?;

@@ -35,6 +35,14 @@ pub enum ServiceError {
     /// owned by an enrolment method, a segment managed by a plugin).
     #[error("{0}")]
     Conflict(String),
+    /// A plugin refused an enrolment method's config. `context` says which
+    /// config (e.g. the instance an upgrade re-checked); each error names
+    /// the plugin's config key (empty: the config as a whole).
+    #[error("{context}: {}", describe_field_errors(errors))]
+    ConfigRejected {
+        context: String,
+        errors: Vec<ConfigFieldError>,
+    },
     /// The host failed in a way the caller cannot fix (e.g. the plugin
     /// runtime could not start); the detail is logged and shown.
     #[error("internal error: {0}")]
@@ -42,6 +50,28 @@ pub enum ServiceError {
     /// The store failed; the detail is logged, not shown.
     #[error("internal error")]
     Storage(#[from] StorageError),
+}
+
+/// One complaint of a plugin about a config: the config key it concerns
+/// (empty for the whole config) and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ConfigFieldError {
+    pub field: String,
+    pub message: String,
+}
+
+fn describe_field_errors(errors: &[ConfigFieldError]) -> String {
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|e| match e.field.as_str() {
+            "" => e.message.clone(),
+            field => format!("{field}: {}", e.message),
+        })
+        .collect();
+    match parts.as_slice() {
+        [] => "the plugin refuses the config".to_owned(),
+        _ => parts.join("; "),
+    }
 }
 
 impl ServiceError {
@@ -69,6 +99,7 @@ impl ServiceError {
             ServiceError::Invalid { field, .. } | ServiceError::Duplicate { field, .. } => {
                 Some(field)
             }
+            ServiceError::ConfigRejected { .. } => Some("config"),
             _ => None,
         }
     }

@@ -50,7 +50,7 @@ pub struct Services {
 
 struct Inner {
     data_dir: PathBuf,
-    registry: RegistryStore,
+    registry: Arc<RegistryStore>,
     pool: SitePool,
     bus: EventBus,
     last_used: tokens::LastUsed,
@@ -74,7 +74,7 @@ impl Services {
             path: data_dir.display().to_string(),
             source,
         })?;
-        let registry = RegistryStore::open(&data_dir.join("registry.redb"))?;
+        let registry = Arc::new(RegistryStore::open(&data_dir.join("registry.redb"))?);
         let pool = SitePool::new(data_dir.join("sites"))?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -148,6 +148,7 @@ impl Services {
             store,
             bus: self.inner.bus.clone(),
             plugins: self.inner.plugins.clone(),
+            registry: self.inner.registry.clone(),
         })
     }
 
@@ -176,6 +177,8 @@ pub struct SiteServices {
     store: Arc<SiteStore>,
     bus: EventBus,
     plugins: Arc<plugins::PluginCatalog>,
+    /// Which plugins the site may use, and which version of each.
+    registry: Arc<RegistryStore>,
 }
 
 /// A page of results in a stable order; pass `next` back as `after` to get

@@ -47,11 +47,15 @@ fn require_operator(who: &Principal) -> ServiceResult<()> {
 }
 
 impl Services {
-    /// On an empty data dir: creates the first operator (with a generated
-    /// password returned once) and a default site reachable as `localhost`.
-    /// Does nothing on a data dir that has them.
+    /// At every start: installs the bundled plugins that are not (see
+    /// [`install_bundled_plugins`](Self::install_bundled_plugins)). On an
+    /// empty data dir: creates the first operator (with a generated
+    /// password returned once) and a default site reachable as `localhost`,
+    /// with the bundled plugins enabled. Does nothing more on a data dir
+    /// that has them.
     pub fn first_run(&self) -> ServiceResult<FirstRun> {
         let mut out = FirstRun::default();
+        self.install_bundled_plugins()?;
         let has_operator = self
             .registry()
             .read(|t| Ok::<_, ServiceError>(t.operator_count()? > 0))?;
@@ -138,6 +142,7 @@ impl Services {
         }
     }
 
+    /// Creates a site and its data file, with the bundled plugins enabled.
     pub fn create_site(&self, who: &Principal, new: NewSite) -> ServiceResult<Site> {
         require_operator(who)?;
         let slug = validate::slug(&new.slug)?;
@@ -153,6 +158,9 @@ impl Services {
             Some(c) => validate::colour(c)?,
             None => "#1f5f8b".to_owned(),
         };
+        // Before the site exists: a host whose bundled plugins cannot be
+        // installed must not gain a site without them.
+        self.ensure_bundled()?;
         let site = self.registry().write(|t| {
             if t.site_id_by_slug(&slug)?.is_some() {
                 return Err(ServiceError::duplicate(
@@ -201,6 +209,7 @@ impl Services {
             )?;
             Ok(())
         })?;
+        self.enable_bundled_plugins(&site)?;
         Ok(site)
     }
 
@@ -295,6 +304,7 @@ impl Services {
         self.registry().write(|t| {
             t.delete_site_row(&site)?;
             t.delete_site_api_tokens(site.id)?;
+            t.delete_site_plugins(site.id)?;
             Ok::<_, ServiceError>(())
         })?;
         self.inner.pool.evict(site.id);

@@ -15,7 +15,8 @@ use redb::ReadableTable;
 
 /// A host on a temporary data dir with one populated site.
 ///
-/// Site "acme": site admin `admin`, teacher `teacher`, learners `learner1`
+/// Site "acme": the bundled plugins and the test plugin `noop` (which
+/// accepts any config and plans nothing) enabled; site admin `admin`, teacher `teacher`, learners `learner1`
 /// to `learner5`; segments HR (`hr`, learners 1–3) and Finance
 /// (`finance`, learners 4–5); course `COMP101` with the teacher enrolled
 /// as teacher, learners 1–4 as learners, and groups "Team A" and "Team B".
@@ -93,6 +94,12 @@ impl TestSite {
     pub fn populate(dir: Arc<tempfile::TempDir>, services: Services, site: SiteId) -> Self {
         let s = services.site(site).expect("site services");
         let op = Principal::system();
+        services
+            .install_plugin(&op, &test_plugin("charon-test-noop"))
+            .expect("install noop");
+        services
+            .enable_plugin(&op, &site.to_string(), "noop", None)
+            .expect("enable noop");
         let user = |name: &str, admin: bool| {
             s.create_user(
                 &op,
@@ -276,7 +283,8 @@ impl TestSite {
         (course, manual)
     }
 
-    /// An enabled enrolment method of `plugin` on the fixture's course.
+    /// An enabled enrolment method of `plugin` (enabled on the site, and
+    /// accepting `{}`) on the fixture's course.
     pub fn add_method(&self, plugin: &str) -> EnrolmentMethodId {
         self.site
             .add_method(
@@ -370,6 +378,14 @@ impl TestSite {
             .collect();
         Changes { audit, events }
     }
+}
+
+/// The component built from `tests/plugins/{crate_name}` (e.g.
+/// `charon-test-noop`).
+pub fn test_plugin(crate_name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CHARON_PLUGIN_WASM_DIR"))
+        .join(format!("{}.wasm", crate_name.replace('-', "_")));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Asserts two dumps of a site file are equal; on failure names only the

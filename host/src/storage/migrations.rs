@@ -27,11 +27,18 @@ pub const SITE_MIGRATIONS: &[Migration] = &[Migration {
     apply: super::site::create_all_tables,
 }];
 
-pub const REGISTRY_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "create the registry schema",
-    apply: super::registry::create_all_tables,
-}];
+pub const REGISTRY_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "create the registry schema",
+        apply: super::registry::create_all_tables,
+    },
+    Migration {
+        version: 2,
+        name: "add installed plugin versions and per-site plugin records",
+        apply: super::registry::create_plugin_tables,
+    },
+];
 
 /// The schema version this binary writes.
 pub fn latest(migrations: &[Migration]) -> u64 {
@@ -90,6 +97,39 @@ mod tests {
         assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![1]);
         assert!(migrate(&db, &path, SITE_MIGRATIONS).unwrap().is_empty());
         assert_eq!(stored_version(&db).unwrap(), latest(SITE_MIGRATIONS));
+    }
+
+    #[test]
+    fn a_registry_of_the_previous_release_opens_and_migrates() {
+        // `registry-v1.redb` was written by the release before plugins: a
+        // default site, a site "acme", the first operator and a token.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.redb");
+        std::fs::copy(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/registry-v1.redb"
+            ),
+            &path,
+        )
+        .unwrap();
+        let db = redb::Database::create(&path).unwrap();
+        assert_eq!(stored_version(&db).unwrap(), 1);
+        assert_eq!(migrate(&db, &path, REGISTRY_MIGRATIONS).unwrap(), vec![2]);
+        drop(db);
+        let store = crate::storage::registry::RegistryStore::open(&path).unwrap();
+        use crate::storage::registry::RegistryRead;
+        store
+            .read(|t| {
+                let slugs: Vec<String> = t.sites()?.into_iter().map(|s| s.slug).collect();
+                assert_eq!(slugs, ["default", "acme"]);
+                assert_eq!(t.operator_count()?, 1);
+                assert_eq!(t.api_tokens()?.len(), 1);
+                assert!(t.plugin_versions()?.is_empty());
+                assert!(t.site_plugins(crate::domain::SiteId(1))?.is_empty());
+                Ok::<_, StorageError>(())
+            })
+            .unwrap();
     }
 
     #[test]

@@ -225,6 +225,60 @@ mod tests {
                 reason: "r".into(),
             });
         }
+        let kinds = vec![
+            PluginFieldKind::Text,
+            PluginFieldKind::Integer {
+                min: Some(0),
+                max: None,
+            },
+            PluginFieldKind::Choice {
+                choices: vec![PluginChoice {
+                    value: "a".into(),
+                    label: "A".into(),
+                }],
+            },
+            PluginFieldKind::GroupTexts,
+        ];
+        let manifest = PluginManifest {
+            id: "p".into(),
+            name: "P".into(),
+            version: "1.2.3".into(),
+            description: "d".into(),
+            config: kinds
+                .into_iter()
+                .map(|kind| PluginConfigField {
+                    key: "k".into(),
+                    label: "K".into(),
+                    help: String::new(),
+                    kind,
+                    required: true,
+                    default: Some("1".into()),
+                })
+                .collect(),
+            events: vec!["user-enrolled".into()],
+            capabilities: vec!["read-users".into()],
+        };
+        round_trip(manifest.clone());
+        round_trip(PluginVersion {
+            id: "p".into(),
+            version: "1.2.3".into(),
+            name: "P".into(),
+            description: "d".into(),
+            contract: "0.1.0".into(),
+            sha256: "ab".into(),
+            size: 12,
+            manifest,
+            installed_at: now,
+            installed_by: Actor::Operator(OperatorId(1)),
+            bundled: true,
+        });
+        round_trip(SitePlugin {
+            site: SiteId(1),
+            plugin: "p".into(),
+            enabled: false,
+            version: "1.2.3".into(),
+            changed_at: now,
+        });
         round_trip(SiteEvent::SegmentMemberAdded {
             segment: SegmentId(1),
             user: UserId(2),

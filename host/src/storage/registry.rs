@@ -1,5 +1,6 @@
-//! The registry file (`registry.redb`): the sites of this host and its
-//! operator accounts. Plugins installed on the host join it later.
+//! The registry file (`registry.redb`): the sites of this host, its
+//! operator accounts and API tokens, the plugin versions installed on it and
+//! which plugin each site may use.
 
 use redb::{
     ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata, Table,
@@ -7,7 +8,9 @@ use redb::{
 };
 
 use super::{Result, decode, encode, migrations};
-use crate::domain::{ApiToken, ApiTokenId, Operator, OperatorId, Site, SiteId};
+use crate::domain::{
+    ApiToken, ApiTokenId, Operator, OperatorId, PluginVersion, Site, SiteId, SitePlugin,
+};
 
 /// `name → u64`: `schema_version` and the counters `next.site`, `next.operator`.
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta-v1");
@@ -29,6 +32,20 @@ const API_TOKENS: TableDefinition<u64, &[u8]> = TableDefinition::new("api-tokens
 const API_TOKENS_BY_HASH: TableDefinition<&[u8], u64> =
     TableDefinition::new("api-tokens-by-hash-v1");
 
+/// `(plugin id, version) → PluginVersion` (migration 2).
+const PLUGIN_VERSIONS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("plugin-versions-v1");
+/// `(SiteId, plugin id) → SitePlugin` (migration 2).
+const SITE_PLUGINS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("site-plugins-v1");
+
+pub(crate) fn create_plugin_tables(tx: &WriteTransaction) -> Result<()> {
+    tx.open_table(PLUGIN_VERSIONS)?;
+    tx.open_table(SITE_PLUGINS)?;
+    Ok(())
+}
+
+/// The schema of migration 1, frozen: later tables come with their own
+/// migration, so a file of any version reaches the same schema.
 pub(crate) fn create_all_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(API_TOKENS)?;
     tx.open_table(API_TOKENS_BY_HASH)?;
@@ -86,6 +103,8 @@ pub struct RegistryTables<'tx> {
     operators_by_username: Table<'tx, &'static str, u64>,
     api_tokens: Table<'tx, u64, &'static [u8]>,
     api_tokens_by_hash: Table<'tx, &'static [u8], u64>,
+    plugin_versions: Table<'tx, (&'static str, &'static str), &'static [u8]>,
+    site_plugins: Table<'tx, (u64, &'static str), &'static [u8]>,
 }
 
 pub struct RegistryReadTables {
@@ -96,6 +115,8 @@ pub struct RegistryReadTables {
     operators_by_username: ReadOnlyTable<&'static str, u64>,
     api_tokens: ReadOnlyTable<u64, &'static [u8]>,
     api_tokens_by_hash: ReadOnlyTable<&'static [u8], u64>,
+    plugin_versions: ReadOnlyTable<(&'static str, &'static str), &'static [u8]>,
+    site_plugins: ReadOnlyTable<(u64, &'static str), &'static [u8]>,
 }
 
 impl RegistryReadTables {
@@ -108,6 +129,8 @@ impl RegistryReadTables {
             operators_by_username: tx.open_table(OPERATORS_BY_USERNAME)?,
             api_tokens: tx.open_table(API_TOKENS)?,
             api_tokens_by_hash: tx.open_table(API_TOKENS_BY_HASH)?,
+            plugin_versions: tx.open_table(PLUGIN_VERSIONS)?,
+            site_plugins: tx.open_table(SITE_PLUGINS)?,
         })
     }
 }
@@ -121,6 +144,68 @@ pub trait RegistryRead {
     fn operators_by_username_table(&self) -> &impl ReadableTable<&'static str, u64>;
     fn api_tokens_table(&self) -> &impl ReadableTable<u64, &'static [u8]>;
     fn api_tokens_by_hash_table(&self) -> &impl ReadableTable<&'static [u8], u64>;
+    fn plugin_versions_table(
+        &self,
+    ) -> &impl ReadableTable<(&'static str, &'static str), &'static [u8]>;
+    fn site_plugins_table(&self) -> &impl ReadableTable<(u64, &'static str), &'static [u8]>;
+
+    fn plugin_version(&self, id: &str, version: &str) -> Result<Option<PluginVersion>> {
+        match self.plugin_versions_table().get((id, version))? {
+            Some(g) => Ok(Some(decode("plugin-versions", g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every installed version, by id then version text.
+    fn plugin_versions(&self) -> Result<Vec<PluginVersion>> {
+        let mut out = Vec::new();
+        for row in self.plugin_versions_table().iter()? {
+            let (_, v) = row?;
+            out.push(decode("plugin-versions", v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// The installed versions of one plugin.
+    fn plugin_versions_of(&self, id: &str) -> Result<Vec<PluginVersion>> {
+        Ok(self
+            .plugin_versions()?
+            .into_iter()
+            .filter(|v| v.id == id)
+            .collect())
+    }
+
+    fn site_plugin(&self, site: SiteId, plugin: &str) -> Result<Option<SitePlugin>> {
+        match self.site_plugins_table().get((site.0, plugin))? {
+            Some(g) => Ok(Some(decode("site-plugins", g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The plugin records of one site, by plugin id.
+    fn site_plugins(&self, site: SiteId) -> Result<Vec<SitePlugin>> {
+        let mut out = Vec::new();
+        for row in self
+            .site_plugins_table()
+            .range((site.0, "")..(site.0.saturating_add(1), ""))?
+        {
+            let (_, v) = row?;
+            out.push(decode("site-plugins", v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Every site's record of one plugin.
+    fn plugin_sites(&self, plugin: &str) -> Result<Vec<SitePlugin>> {
+        let mut out = Vec::new();
+        for row in self.site_plugins_table().iter()? {
+            let (k, v) = row?;
+            if k.value().1 == plugin {
+                out.push(decode("site-plugins", v.value())?);
+            }
+        }
+        Ok(out)
+    }
 
     fn api_token(&self, id: ApiTokenId) -> Result<Option<ApiToken>> {
         match self.api_tokens_table().get(id.0)? {
@@ -225,6 +310,14 @@ impl RegistryRead for RegistryReadTables {
     fn api_tokens_by_hash_table(&self) -> &impl ReadableTable<&'static [u8], u64> {
         &self.api_tokens_by_hash
     }
+    fn plugin_versions_table(
+        &self,
+    ) -> &impl ReadableTable<(&'static str, &'static str), &'static [u8]> {
+        &self.plugin_versions
+    }
+    fn site_plugins_table(&self) -> &impl ReadableTable<(u64, &'static str), &'static [u8]> {
+        &self.site_plugins
+    }
 }
 
 impl RegistryRead for RegistryTables<'_> {
@@ -249,6 +342,14 @@ impl RegistryRead for RegistryTables<'_> {
     fn api_tokens_by_hash_table(&self) -> &impl ReadableTable<&'static [u8], u64> {
         &self.api_tokens_by_hash
     }
+    fn plugin_versions_table(
+        &self,
+    ) -> &impl ReadableTable<(&'static str, &'static str), &'static [u8]> {
+        &self.plugin_versions
+    }
+    fn site_plugins_table(&self) -> &impl ReadableTable<(u64, &'static str), &'static [u8]> {
+        &self.site_plugins
+    }
 }
 
 impl<'tx> RegistryTables<'tx> {
@@ -262,6 +363,8 @@ impl<'tx> RegistryTables<'tx> {
             operators_by_username: tx.open_table(OPERATORS_BY_USERNAME)?,
             api_tokens: tx.open_table(API_TOKENS)?,
             api_tokens_by_hash: tx.open_table(API_TOKENS_BY_HASH)?,
+            plugin_versions: tx.open_table(PLUGIN_VERSIONS)?,
+            site_plugins: tx.open_table(SITE_PLUGINS)?,
         })
     }
 
@@ -341,6 +444,29 @@ impl<'tx> RegistryTables<'tx> {
         self.operators.insert(op.id.0, encode(op).as_slice())?;
         self.operators_by_username
             .insert(op.username.to_lowercase().as_str(), op.id.0)?;
+        Ok(())
+    }
+
+    pub(crate) fn put_plugin_version(&mut self, v: &PluginVersion) -> Result<()> {
+        self.plugin_versions
+            .insert((v.id.as_str(), v.version.as_str()), encode(v).as_slice())?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_plugin_version(&mut self, id: &str, version: &str) -> Result<()> {
+        self.plugin_versions.remove((id, version))?;
+        Ok(())
+    }
+
+    pub(crate) fn put_site_plugin(&mut self, p: &SitePlugin) -> Result<()> {
+        self.site_plugins
+            .insert((p.site.0, p.plugin.as_str()), encode(p).as_slice())?;
+        Ok(())
+    }
+
+    /// Removes every plugin record of `site` (when the site is deleted).
+    pub(crate) fn delete_site_plugins(&mut self, site: SiteId) -> Result<()> {
+        self.site_plugins.retain(|(s, _), _| s != site.0)?;
         Ok(())
     }
 }

@@ -186,7 +186,7 @@ async fn list_methods(
     responses(
         (status = 201, description = "added", body = MethodView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, description = "a field is missing, unknown or invalid (config must be a JSON object)", body = ErrorBody),
+        (status = 422, description = "a field is missing, unknown or invalid (config must be a JSON object), the plugin is not enabled on the site, or the plugin refuses the config (code `config_rejected`, with each refused key in `errors`)", body = ErrorBody),
     )
 )]
 #[post("/courses/{id}/methods")]
@@ -224,7 +224,8 @@ async fn get_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Jso
     Ok(web::Json(found.into()))
 }
 
-/// Renames an enrolment method or replaces its config.
+/// Renames an enrolment method or replaces its config; its plugin checks
+/// a new config (and may normalise it) first.
 #[utoipa::path(
     tag = "enrolments",
     params(("id" = u64, Path, description = "enrolment method id")),
@@ -232,7 +233,7 @@ async fn get_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Jso
     responses(
         (status = 200, body = MethodView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, description = "a field is unknown or invalid", body = ErrorBody),
+        (status = 422, description = "a field is unknown or invalid, the plugin is not enabled on the site, or it refuses the config (code `config_rejected`, with `errors`)", body = ErrorBody),
     )
 )]
 #[patch("/methods/{id}")]

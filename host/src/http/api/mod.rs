@@ -22,6 +22,7 @@ mod courses;
 mod enrolments;
 mod groups;
 mod listing;
+mod plugins;
 mod segments;
 mod sites;
 mod tokens;
@@ -86,12 +87,14 @@ fn site_routes(cfg: &mut ServiceConfig) {
     groups::routes(cfg);
     audit::routes(cfg);
     tokens::site_routes(cfg);
+    plugins::site_routes(cfg);
 }
 
 /// Routes for operators, on any host.
 fn operator_routes(cfg: &mut ServiceConfig) {
     sites::routes(cfg);
     tokens::operator_routes(cfg);
+    plugins::operator_routes(cfg);
 }
 
 /// The paths of the operator routes in [`openapi`]'s document (with

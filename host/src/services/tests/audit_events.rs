@@ -333,7 +333,7 @@ fn enrolment_changes_are_audited_and_announced() {
 #[test]
 fn a_method_acting_for_itself_is_the_actor_of_its_changes() {
     let fx = TestSite::new();
-    let sync = fx.add_method("segment-sync");
+    let sync = fx.add_method("noop");
     let newcomer = fx.learners[4];
     let mark = fx.mark();
     fx.site
@@ -375,7 +375,7 @@ fn method_changes_are_audited_and_announced() {
     };
     let m = fx.site.add_method(&fx.admin, c, new).unwrap().id;
     let update = MethodUpdate {
-        config: Some(serde_json::json!({"key": "moon"})),
+        config: Some(serde_json::json!({"role": "teacher"})),
         ..Default::default()
     };
     fx.site.update_method(&fx.admin, m, update).unwrap();
@@ -425,7 +425,7 @@ fn method_changes_are_audited_and_announced() {
 #[test]
 fn deleting_a_method_records_who_deleted_it_on_everything_it_takes_along() {
     let fx = TestSite::new();
-    let sync = fx.add_method("segment-sync");
+    let sync = fx.add_method("noop");
     let (c, l) = (fx.course, fx.learners[4]);
     fx.site
         .enrol(&fx.as_method(sync), sync, l, Role::Learner)
@@ -435,7 +435,7 @@ fn deleting_a_method_records_who_deleted_it_on_everything_it_takes_along() {
         .unwrap();
     let mark = fx.mark();
     fx.site.delete_method(&fx.admin, sync).unwrap();
-    let reason = r#"enrolment method "segment-sync" deleted"#;
+    let reason = r#"enrolment method "noop" deleted"#;
     assert_eq!(
         fx.changes_since(&mark),
         Changes {
@@ -456,7 +456,7 @@ fn deleting_a_method_records_who_deleted_it_on_everything_it_takes_along() {
                     ADMIN,
                     "method.deleted",
                     "enrolment method #2 in course #1",
-                    r#""segment-sync" deleted"#
+                    r#""noop" deleted"#
                 ),
             ],
             events: vec![

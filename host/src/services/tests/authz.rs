@@ -297,6 +297,8 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("find_group", |s, who, ids| {
             s.find_group(who, ids.course, ids.group_key).map(drop)
         }),
+        // plugins.rs
+        ("site_plugins", |s, who, _| s.site_plugins(who).map(drop)),
     ]
 }
 
@@ -314,6 +316,14 @@ const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     (
         "verify_user_password",
         "the login check, which runs before there is a principal",
+    ),
+    (
+        "plugin",
+        "the host's own lookup of the component an instance runs; callers authorise the instance",
+    ),
+    (
+        "runtime",
+        "the sandbox; it runs only components that plugin() or an operator's install hands out",
     ),
 ];
 
@@ -732,7 +742,7 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
             NewMethod {
                 plugin: "self".into(),
                 name: "Self enrolment".into(),
-                config: serde_json::json!({"key": "secret"}),
+                config: serde_json::json!({"role": "learner"}),
                 enabled: true,
             },
         )
@@ -830,7 +840,7 @@ fn an_enrolment_method_cannot_change_its_course_or_other_methods() {
     // A plugin returns plans of enrolments and group memberships (PRODUCT
     // §3); course settings and methods are for people.
     let fx = TestSite::new();
-    let sync = fx.add_method("segment-sync");
+    let sync = fx.add_method("noop");
     let before = fx.snapshot();
     let as_sync = fx.as_method(sync);
     let outcomes = walk(&fx.site, &as_sync, &Ids::of(&fx));
@@ -888,7 +898,35 @@ fn operator_walk() -> Vec<(&'static str, HostCall)> {
         }),
         ("resume_site", |s, who| s.resume_site(who, "acme").map(drop)),
         ("delete_site", |s, who| s.delete_site(who, "acme").map(drop)),
+        // plugins.rs
+        ("install_plugin", |s, who| {
+            let bytes = crate::services::testing::test_plugin("charon-test-capped-v1");
+            s.install_plugin(who, &bytes).map(drop)
+        }),
+        ("list_plugins", |s, who| s.list_plugins(who).map(drop)),
+        ("get_plugin", |s, who| s.get_plugin(who, "noop").map(drop)),
+        ("enable_plugin", |s, who| {
+            s.enable_plugin(who, "acme", "noop", None).map(drop)
+        }),
+        ("disable_plugin", |s, who| {
+            s.disable_plugin(who, "acme", "noop", true).map(drop)
+        }),
+        ("upgrade_plugin", |s, who| {
+            s.upgrade_plugin(who, "acme", "noop", "1.0.0").map(drop)
+        }),
+        ("uninstall_plugin", |s, who| {
+            s.uninstall_plugin(who, "noop", "1.0.0", true).map(drop)
+        }),
     ]
+}
+
+/// What an operator function says to anyone else.
+fn operators_only(name: &str) -> &'static str {
+    if name.contains("plugin") {
+        "not allowed: only an operator may manage plugins"
+    } else {
+        "not allowed: only an operator may manage sites"
+    }
 }
 
 /// Public `Services` functions that take no principal, and why.
@@ -896,6 +934,10 @@ const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     (
         "open",
         "opens the data dir; the process that calls it owns the host",
+    ),
+    (
+        "open_with",
+        "open, with the plugin runtime's limits; the process that calls it owns the host",
     ),
     ("data_dir", "the path the caller opened"),
     ("events", "the in-process bus, for the host's own consumers"),
@@ -910,6 +952,14 @@ const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     ),
     ("close_idle_sites", "housekeeping of the host process"),
     ("open_site_count", "a metric of the host process"),
+    (
+        "runtime",
+        "the sandbox; it runs only components that an install or a site's plugin() hands out",
+    ),
+    (
+        "install_bundled_plugins",
+        "start-up of the host process (first_run), before any principal",
+    ),
     (
         "first_run",
         "set-up on an empty data dir by the host process, before any principal",
@@ -983,6 +1033,7 @@ fn every_public_host_service_is_walked_or_public_by_design() {
 fn only_operators_may_run_the_host() {
     let fx = TestSite::new();
     let sites_before = fx.services.list_sites(&fx.operator).unwrap();
+    let plugins_before = fx.services.list_plugins(&fx.operator).unwrap();
     let before = fx.snapshot();
     for who in [
         fx.admin.clone(),
@@ -996,18 +1047,14 @@ fn only_operators_may_run_the_host() {
             .collect();
         let expected: Vec<_> = operator_walk()
             .into_iter()
-            .map(|(name, _)| {
-                (
-                    name,
-                    Err(says(
-                        "Forbidden",
-                        "not allowed: only an operator may manage sites",
-                    )),
-                )
-            })
+            .map(|(name, _)| (name, Err(says("Forbidden", operators_only(name)))))
             .collect();
         assert_eq!(outcomes, expected, "{who:?}");
     }
     assert_eq!(fx.services.list_sites(&fx.operator).unwrap(), sites_before);
+    assert_eq!(
+        fx.services.list_plugins(&fx.operator).unwrap(),
+        plugins_before
+    );
     fx.assert_unchanged(&before);
 }

@@ -49,7 +49,7 @@ fn a_new_course_starts_with_an_enabled_manual_method() {
             plugin: "manual".into(),
             name: "Manual enrolments".into(),
             status: EnrolmentMethodStatus::Enabled,
-            config: "{}".into(),
+            config: r#"{"role":"learner"}"#.into(),
             created_at: created.created_at,
         }]
     );
@@ -133,7 +133,7 @@ fn deleting_a_course_leaves_the_site_as_it_was_before_it_existed() {
             &fx.admin,
             history,
             NewMethod {
-                plugin: "segment-sync".into(),
+                plugin: "noop".into(),
                 name: "HR sync".into(),
                 config: serde_json::json!({"segment": "hr"}),
                 enabled: true,

@@ -206,7 +206,7 @@ fn full_unenrolment_removes_the_users_groups_in_that_course_only() {
 #[test]
 fn losing_one_of_two_enrolments_takes_only_the_memberships_that_method_owned() {
     let fx = TestSite::new();
-    let sync = fx.add_method("segment-sync");
+    let sync = fx.add_method("noop");
     let l = fx.learners[0];
     fx.site
         .enrol(&fx.as_method(sync), sync, l, Role::Learner)
@@ -242,7 +242,7 @@ fn deleting_a_method_removes_its_enrolments_and_memberships_but_not_manual_ones(
         .unwrap();
     let before = fx.data();
 
-    let sync = fx.add_method("segment-sync");
+    let sync = fx.add_method("noop");
     let as_sync = fx.as_method(sync);
     // It enrols a newcomer and a manual participant, and groups them.
     fx.site.enrol(&as_sync, sync, l[4], Role::Learner).unwrap();
@@ -302,7 +302,7 @@ fn a_disabled_method_enrols_nobody() {
 #[test]
 fn a_method_changes_only_its_own_enrolments() {
     let fx = TestSite::new();
-    let sync = fx.add_method("segment-sync");
+    let sync = fx.add_method("noop");
     let before = fx.snapshot();
     let as_sync = fx.as_method(sync);
     let message = "not allowed: enrolment method #2 cannot change enrolments of method #1";

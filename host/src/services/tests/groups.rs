@@ -178,7 +178,7 @@ fn a_group_member_must_be_enrolled_and_one_stranger_fails_the_whole_batch() {
 #[test]
 fn each_membership_records_who_added_it() {
     let fx = TestSite::new();
-    let sync = fx.add_method("segment-members-to-group");
+    let sync = fx.add_method("noop");
     let l = &fx.learners;
     fx.site
         .add_group_members(&fx.admin, fx.team_a, &[l[0]])
@@ -202,7 +202,7 @@ fn each_membership_records_who_added_it() {
 #[test]
 fn adding_an_existing_member_keeps_its_owner_and_writes_nothing() {
     let fx = TestSite::new();
-    let sync = fx.add_method("segment-members-to-group");
+    let sync = fx.add_method("noop");
     fx.site
         .add_group_members(&fx.admin, fx.team_a, &[fx.learners[0]])
         .unwrap();
@@ -228,7 +228,7 @@ fn adding_an_existing_member_keeps_its_owner_and_writes_nothing() {
 #[test]
 fn a_site_admin_cannot_remove_a_membership_a_method_owns_but_the_method_can() {
     let fx = TestSite::new();
-    let sync = fx.add_method("segment-members-to-group");
+    let sync = fx.add_method("noop");
     let l = &fx.learners;
     fx.site
         .add_group_members(&fx.admin, fx.team_a, &[l[0]])
@@ -244,7 +244,7 @@ fn a_site_admin_cannot_remove_a_membership_a_method_owns_but_the_method_can() {
             err,
             says(
                 "Conflict",
-                r#"user #4 was added to group "Team A" by enrolment method "segment-members-to-group"; only that method can remove them"#
+                r#"user #4 was added to group "Team A" by enrolment method "noop"; only that method can remove them"#
             )
         );
     }
@@ -269,8 +269,8 @@ fn a_site_admin_cannot_remove_a_membership_a_method_owns_but_the_method_can() {
 #[test]
 fn a_method_cannot_remove_a_manual_membership_nor_another_methods() {
     let fx = TestSite::new();
-    let sync = fx.add_method("segment-members-to-group");
-    let other = fx.add_method("segment-sync");
+    let sync = fx.add_method("noop");
+    let other = fx.add_method("noop");
     let l = &fx.learners;
     fx.site
         .add_group_members(&fx.admin, fx.team_a, &[l[0]])
@@ -298,7 +298,7 @@ fn a_method_cannot_remove_a_manual_membership_nor_another_methods() {
         foreign,
         says(
             "Conflict",
-            r#"user #4 was added to group "Team A" by enrolment method "segment-sync"; only that method can remove them"#
+            r#"user #4 was added to group "Team A" by enrolment method "noop"; only that method can remove them"#
         )
     );
     fx.assert_unchanged(&before);
@@ -325,7 +325,7 @@ fn removing_a_non_member_is_a_silent_no_op() {
 #[test]
 fn deleting_a_group_leaves_the_site_as_it_was_before_it_existed() {
     let fx = TestSite::new();
-    let sync = fx.add_method("segment-members-to-group");
+    let sync = fx.add_method("noop");
     let before = fx.data();
     let temp = fx
         .site

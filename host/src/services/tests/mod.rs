@@ -12,6 +12,7 @@ mod authz;
 mod courses;
 mod enrolments;
 mod groups;
+mod plugins;
 mod segments;
 mod sites;
 mod storage;
@@ -30,6 +31,8 @@ pub(crate) fn refusal(err: &ServiceError) -> (&'static str, String) {
         ServiceError::Duplicate { .. } => "Duplicate",
         ServiceError::NotEnrolled { .. } => "NotEnrolled",
         ServiceError::Conflict(_) => "Conflict",
+        ServiceError::ConfigRejected { .. } => "ConfigRejected",
+        ServiceError::Internal(_) => "Internal",
         ServiceError::Storage(_) => "Storage",
     };
     (kind, err.to_string())

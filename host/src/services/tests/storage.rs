@@ -348,8 +348,9 @@ fn a_data_dir_from_a_newer_charon_is_refused_with_a_hint() {
     assert_eq!(
         err.to_string(),
         format!(
-            "the data file {} has schema version 7, newer than this Charon knows (1); upgrade Charon",
-            path.display()
+            "the data file {} has schema version 7, newer than this Charon knows ({}); upgrade Charon",
+            path.display(),
+            crate::storage::migrations::latest(crate::storage::migrations::REGISTRY_MIGRATIONS)
         )
     );
 }

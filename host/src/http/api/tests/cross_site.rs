@@ -69,6 +69,9 @@ impl SiteB {
             let value = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 None => segment.to_owned(),
                 Some("key") => self.fx.site.site().slug.clone(),
+                // A plugin every site has, at the version it runs.
+                Some("plugin") => "noop".to_owned(),
+                Some("version") => "1.0.0".to_owned(),
                 Some(param) => {
                     let name = if param == "id" { previous } else { param };
                     self.id_named(name)

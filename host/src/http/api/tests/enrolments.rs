@@ -29,7 +29,7 @@ async fn a_teacher_adds_configures_disables_and_deletes_a_method_of_their_course
         .teacher()
         .post(
             &format!("/courses/{course}/methods"),
-            json!({"plugin": "self", "name": "Self enrolment", "config": {"key": "secret"}}),
+            json!({"plugin": "noop", "name": "Self enrolment", "config": {"key": "secret"}}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{method}");
@@ -51,7 +51,7 @@ async fn a_teacher_adds_configures_disables_and_deletes_a_method_of_their_course
         .iter()
         .map(|m| &m["plugin"])
         .collect();
-    assert_eq!(plugins, [&json!("manual"), &json!("self")]);
+    assert_eq!(plugins, [&json!("manual"), &json!("noop")]);
 
     let (status, changed) = t
         .teacher()

@@ -166,7 +166,7 @@ async fn members_are_removed_one_by_one_or_in_bulk() {
 #[actix_web::test]
 async fn a_membership_owned_by_an_enrolment_method_shows_its_owner_and_stays() {
     let t = ApiTest::new();
-    let sync = t.fx.add_method("segment-sync");
+    let sync = t.fx.add_method("noop");
     let user = t.fx.learners[1];
     t.fx.site
         .add_group_members(&t.fx.as_method(sync), t.fx.team_a, &[user])

@@ -7,6 +7,7 @@ mod cross_site;
 mod enrolments;
 mod groups;
 mod openapi;
+mod plugins;
 mod segments;
 mod sites;
 mod support;

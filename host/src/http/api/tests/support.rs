@@ -164,9 +164,16 @@ impl Api<'_> {
     }
 }
 
-/// What the registry holds that an API call could change: the sites and
-/// the tokens (without their last-used times, which any request touches).
-pub(crate) fn registry_state(fx: &TestSite) -> (Vec<crate::domain::Site>, Vec<String>) {
+/// What the registry holds that an API call could change: the sites, the
+/// tokens (without their last-used times, which any request touches) and
+/// the plugins with their pins.
+pub(crate) fn registry_state(
+    fx: &TestSite,
+) -> (
+    Vec<crate::domain::Site>,
+    Vec<String>,
+    Vec<crate::services::plugins::InstalledPlugin>,
+) {
     let system = crate::services::Principal::system();
     let sites = fx.services.list_sites(&system).expect("sites");
     let tokens = fx
@@ -176,7 +183,8 @@ pub(crate) fn registry_state(fx: &TestSite) -> (Vec<crate::domain::Site>, Vec<St
         .into_iter()
         .map(|t| format!("{} {:?} {:?} {:?}", t.id, t.name, t.scope, t.revoked_at))
         .collect();
-    (sites, tokens)
+    let plugins = fx.services.list_plugins(&system).expect("plugins");
+    (sites, tokens, plugins)
 }
 
 /// The error code of a JSON error body.
