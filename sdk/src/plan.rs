@@ -97,13 +97,7 @@ impl Plan {
         role: Option<Role>,
         reason: impl Into<String>,
     ) -> &mut Self {
-        self.push(
-            Operation::SetRole(crate::bindings::charon::enrolment::types::RoleAction {
-                user,
-                role,
-            }),
-            reason,
-        )
+        self.push(Operation::SetRole(crate::RoleAction { user, role }), reason)
     }
 
     /// Adds `user` to a group; the instance owns the membership.
