@@ -249,6 +249,12 @@ macro_rules! export_plugin {
             }
         }
 
+        // Natively nothing calls the impl above, so without this the
+        // method's type would be "never constructed" in a native build.
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            let _ = <$method as $crate::EnrolmentMethod>::manifest;
+        };
         #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_enrolment_method!(__CharonExport with_types_in $crate::bindings);
     };

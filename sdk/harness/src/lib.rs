@@ -43,7 +43,11 @@ pub use build::{build_plugin, try_build_plugin};
 pub use charon_host::runtime::{PluginError, RuntimeConfig};
 
 /// Most pages one [`Scenario::reconcile`] follows before calling the
-/// method runaway.
+/// method runaway ([`Failure::Runaway`]).
+///
+/// ```
+/// assert_eq!(charon_plugin_harness::MAX_RECONCILE_PAGES, 10_000);
+/// ```
 pub const MAX_RECONCILE_PAGES: usize = 10_000;
 
 /// Why a step did not give what a test asked for.
