@@ -17,9 +17,14 @@ use crate::{
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Context<C> {
+    /// The enrolment-method instance being called.
     pub instance: InstanceId,
+    /// The instance's course: every query is scoped to it.
     pub course: CourseId,
+    /// The instance's config, parsed.
     pub config: C,
+    /// Whether the instance is enabled (a disabled one still receives
+    /// its own `instance-*` events and may be asked to clean up).
     pub enabled: bool,
     /// The host's clock (epoch milliseconds) when the call started.
     pub now: Timestamp,

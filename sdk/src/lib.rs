@@ -67,7 +67,8 @@ pub use bindings::charon::enrolment::types::{
     EnrolUsers, Enrolment, EnrolmentEvent, EnrolmentPage, EnrolmentStatus, Event, EventKind,
     FieldError, FieldKind, GroupAction, GroupEvent, GroupId, GroupMember, GroupRef, HostError,
     InstanceId, LogLevel, Manifest, MemberPage, MembershipEvent, MembershipOwner, Operation, Plan,
-    ReconcileStep, Refusal, Request, Role, SegmentId, SelfEnrol, Timestamp, User, UserId, UserPage,
+    ReconcileStep, Refusal, Request, Role, RoleAction, SegmentId, SelfEnrol, Timestamp, User,
+    UserId, UserPage,
 };
 pub use glue::Context;
 pub use host::{Host, WasmHost};
@@ -210,7 +211,12 @@ macro_rules! export_plugin {
     // Exports without the version section: for the host's tests of
     // components that declare another contract version. Not for plugins.
     (@without_version $method:ty) => {
+        // Natively (unit tests of the plugin's `rlib`, `cargo test
+        // --workspace`) the component exports are left out: their symbol
+        // names (`charon:enrolment/method@0.1.0#describe`) are not valid in
+        // a native linker's version script. The impl still type-checks.
         #[doc(hidden)]
+        #[allow(dead_code)]
         struct __CharonExport;
 
         impl $crate::bindings::exports::charon::enrolment::method::Guest for __CharonExport {
@@ -243,6 +249,13 @@ macro_rules! export_plugin {
             }
         }
 
+        // Natively nothing calls the impl above, so without this the
+        // method's type would be "never constructed" in a native build.
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            let _ = <$method as $crate::EnrolmentMethod>::manifest;
+        };
+        #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_enrolment_method!(__CharonExport with_types_in $crate::bindings);
     };
 }

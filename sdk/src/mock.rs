@@ -1,12 +1,16 @@
 //! A native, in-memory host for unit-testing method logic without wasm.
+//!
+//! Build a site with [`MockHost`]'s chained calls, call the method's trait
+//! functions with it, compare the plan with [`Plan::lines`], and
+//! [`MockHost::apply`] the plan to check that asking again changes nothing.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
-    Capability, CourseGroup, Enrolment, EnrolmentPage, EnrolmentStatus, GroupId, GroupMember, Host,
-    HostError, InstanceId, LogLevel, MemberPage, MembershipOwner, Role, SegmentId, User, UserId,
-    UserPage,
+    Capability, CourseGroup, Enrolment, EnrolmentPage, EnrolmentStatus, GroupId, GroupMember,
+    GroupRef, Host, HostError, InstanceId, LogLevel, MemberPage, MembershipOwner, Operation, Plan,
+    Role, SegmentId, User, UserId, UserPage,
 };
 
 /// An in-memory site seen from one course, built with chained calls.
@@ -22,7 +26,7 @@ use crate::{
 /// assert!(host.is_segment_member(10, 1).unwrap());
 /// assert_eq!(host.user_enrolments(1).unwrap().len(), 1);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct MockHost {
     pub users: BTreeMap<UserId, User>,
     pub segments: BTreeMap<SegmentId, (String, BTreeSet<UserId>)>,
@@ -58,7 +62,8 @@ impl MockHost {
     /// ```
     /// use charon_sdk::{Host, mock::MockHost};
     /// let host = MockHost::new().user(5, "bo");
-    /// assert_eq!(host.user(5).unwrap().unwrap().username, "bo");
+    /// // `Host::user` queries; the inherent `user` builds.
+    /// assert_eq!(Host::user(&host, 5).unwrap().unwrap().username, "bo");
     /// ```
     pub fn user(mut self, id: UserId, username: &str) -> Self {
         self.users.insert(
@@ -72,6 +77,33 @@ impl MockHost {
                 suspended: false,
             },
         );
+        self
+    }
+
+    /// Adds a user whose site account is suspended.
+    ///
+    /// ```
+    /// use charon_sdk::{Host, mock::MockHost};
+    /// let host = MockHost::new().suspended_user(5, "bo");
+    /// assert!(Host::user(&host, 5).unwrap().unwrap().suspended);
+    /// ```
+    pub fn suspended_user(self, id: UserId, username: &str) -> Self {
+        let mut host = self.user(id, username);
+        if let Some(user) = host.users.get_mut(&id) {
+            user.suspended = true;
+        }
+        host
+    }
+
+    /// Makes `instance` the calling instance (the default is #1).
+    ///
+    /// ```
+    /// use charon_sdk::{Host, Role, mock::MockHost};
+    /// let host = MockHost::new().enrolled(4, 9, Role::Learner).calling(9);
+    /// assert_eq!(host.instance_enrolment_count().unwrap(), 1);
+    /// ```
+    pub fn calling(mut self, instance: InstanceId) -> Self {
+        self.instance = instance;
         self
     }
 
@@ -108,6 +140,32 @@ impl MockHost {
                 instance,
                 role: Some(role),
                 status: EnrolmentStatus::Active,
+            },
+        );
+        self
+    }
+
+    /// Adds an enrolment with any role and status, e.g. a suspended one.
+    ///
+    /// ```
+    /// use charon_sdk::{EnrolmentStatus, Host, mock::MockHost};
+    /// let host = MockHost::new().enrolment(4, 1, None, EnrolmentStatus::Suspended);
+    /// assert_eq!(host.user_enrolments(4).unwrap()[0].status, EnrolmentStatus::Suspended);
+    /// ```
+    pub fn enrolment(
+        mut self,
+        user: UserId,
+        instance: InstanceId,
+        role: Option<Role>,
+        status: EnrolmentStatus,
+    ) -> Self {
+        self.enrolments.insert(
+            (user, instance),
+            Enrolment {
+                user,
+                instance,
+                role,
+                status,
             },
         );
         self
@@ -155,6 +213,133 @@ impl MockHost {
     pub fn only(mut self, capabilities: &[Capability]) -> Self {
         self.capabilities = Some(capabilities.to_vec());
         self
+    }
+
+    /// Applies a plan of `instance` to the data, all or nothing, the way
+    /// the host applies it: enrol inserts or re-activates with the role;
+    /// suspend, unenrol and set-role need the instance's own enrolment;
+    /// unenrol also drops the memberships the instance owns; add-to-group
+    /// keeps an existing membership (and its owner) as it is; only the
+    /// instance's own memberships may be removed; a created group gets the
+    /// next free id.
+    ///
+    /// A test applies a plan and asks again to prove the method converges:
+    /// the second plan should be empty.
+    ///
+    /// ```
+    /// use charon_sdk::{GroupRef, Host, Plan, Role, mock::MockHost};
+    /// let mut host = MockHost::new().user(7, "ada").group(2, "Team A");
+    /// let mut plan = Plan::new();
+    /// plan.enrol(7, Role::Learner, "asked").add_to_group(7, GroupRef::Existing(2), "asked");
+    /// host.apply(1, &plan).unwrap();
+    /// assert_eq!(host.instance_enrolment_count().unwrap(), 1);
+    /// assert!(host.group_membership(2, 7).unwrap().is_some());
+    ///
+    /// let mut bad = Plan::new();
+    /// bad.unenrol(8, "never enrolled");
+    /// assert!(host.apply(1, &bad).is_err());
+    /// ```
+    pub fn apply(&mut self, instance: InstanceId, plan: &Plan) -> Result<(), String> {
+        let mut next = self.clone();
+        let mut created: BTreeMap<String, GroupId> = BTreeMap::new();
+        for action in &plan.actions {
+            next.apply_one(instance, &action.op, &mut created)
+                .map_err(|e| format!("{e} (action: {action})"))?;
+        }
+        *self = next;
+        Ok(())
+    }
+
+    fn apply_one(
+        &mut self,
+        instance: InstanceId,
+        op: &Operation,
+        created: &mut BTreeMap<String, GroupId>,
+    ) -> Result<(), String> {
+        let group_id = |group: &GroupRef,
+                        created: &BTreeMap<String, GroupId>,
+                        groups: &BTreeMap<GroupId, CourseGroup>| match group
+        {
+            GroupRef::Existing(id) if groups.contains_key(id) => Ok(*id),
+            GroupRef::Existing(id) => Err(format!("group #{id} is not a group of this course")),
+            GroupRef::Created(key) => created.get(key).copied().ok_or_else(|| {
+                format!("no group with key {key:?} was created earlier in the plan")
+            }),
+        };
+        match op {
+            Operation::Enrol(a) => {
+                if !self.users.contains_key(&a.user) {
+                    return Err(format!("user #{} does not exist", a.user));
+                }
+                self.enrolments.insert(
+                    (a.user, instance),
+                    Enrolment {
+                        user: a.user,
+                        instance,
+                        role: Some(a.role),
+                        status: EnrolmentStatus::Active,
+                    },
+                );
+            }
+            Operation::Suspend(user) => {
+                self.own_enrolment(*user, instance)?.status = EnrolmentStatus::Suspended
+            }
+            Operation::SetRole(a) => self.own_enrolment(a.user, instance)?.role = a.role,
+            Operation::Unenrol(user) => {
+                self.own_enrolment(*user, instance)?;
+                self.enrolments.remove(&(*user, instance));
+                self.memberships.retain(|(_, u), owner| {
+                    !(u == user && *owner == MembershipOwner::Instance(instance))
+                });
+            }
+            Operation::AddToGroup(a) => {
+                let group = group_id(&a.group, created, &self.groups)?;
+                self.memberships
+                    .entry((group, a.user))
+                    .or_insert(MembershipOwner::Instance(instance));
+            }
+            Operation::RemoveFromGroup(a) => {
+                let group = group_id(&a.group, created, &self.groups)?;
+                match self.memberships.get(&(group, a.user)) {
+                    Some(MembershipOwner::Instance(owner)) if *owner == instance => {
+                        self.memberships.remove(&(group, a.user));
+                    }
+                    Some(_) => {
+                        return Err(format!(
+                            "the membership of #{} in group #{group} is not this instance's",
+                            a.user
+                        ));
+                    }
+                    None => return Err(format!("#{} is not a member of group #{group}", a.user)),
+                }
+            }
+            Operation::CreateGroup(a) => {
+                if created.contains_key(&a.key) {
+                    return Err(format!("the plan creates two groups with key {:?}", a.key));
+                }
+                let id = self.groups.keys().next_back().map_or(1, |last| last + 1);
+                self.groups.insert(
+                    id,
+                    CourseGroup {
+                        id,
+                        name: a.name.clone(),
+                        idnumber: a.idnumber.clone(),
+                    },
+                );
+                created.insert(a.key.clone(), id);
+            }
+        }
+        Ok(())
+    }
+
+    fn own_enrolment(
+        &mut self,
+        user: UserId,
+        instance: InstanceId,
+    ) -> Result<&mut Enrolment, String> {
+        self.enrolments
+            .get_mut(&(user, instance))
+            .ok_or_else(|| format!("#{user} is not enrolled through instance #{instance}"))
     }
 
     fn need(&self, capability: Capability) -> Result<(), HostError> {
@@ -321,4 +506,32 @@ impl Host for MockHost {
     fn log(&self, level: LogLevel, message: &str) {
         self.logs.borrow_mut().push((level, message.to_owned()));
     }
+}
+
+/// Runs a method's config check the way the host does: parses the JSON
+/// (naming the field serde complains about), calls
+/// [`EnrolmentMethod::validate`](crate::EnrolmentMethod::validate) and
+/// returns the config the host would store.
+///
+/// ```
+/// use charon_sdk::{EnrolmentMethod, Manifest, mock::{self, MockHost}};
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// #[serde(deny_unknown_fields)]
+/// struct Config { #[serde(default)] max: u32 }
+/// struct M;
+/// impl EnrolmentMethod for M {
+///     type Config = Config;
+///     fn manifest() -> Manifest { Manifest::new("m", "M", "1.0.0") }
+/// }
+///
+/// assert_eq!(mock::validate::<M>(1, "{}", &MockHost::new()).unwrap(), r#"{"max":0}"#);
+/// assert_eq!(mock::validate::<M>(1, r#"{"x":1}"#, &MockHost::new()).unwrap_err()[0].field, "x");
+/// ```
+pub fn validate<M: crate::EnrolmentMethod>(
+    course: crate::CourseId,
+    config: &str,
+    host: &dyn Host,
+) -> Result<String, Vec<crate::FieldError>> {
+    crate::glue::validate_config::<M>(course, config, host)
 }

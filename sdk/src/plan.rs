@@ -97,13 +97,7 @@ impl Plan {
         role: Option<Role>,
         reason: impl Into<String>,
     ) -> &mut Self {
-        self.push(
-            Operation::SetRole(crate::bindings::charon::enrolment::types::RoleAction {
-                user,
-                role,
-            }),
-            reason,
-        )
+        self.push(Operation::SetRole(crate::RoleAction { user, role }), reason)
     }
 
     /// Adds `user` to a group; the instance owns the membership.
@@ -178,6 +172,66 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The plan as one line per action, `"<what>: <reason>"`, for tests
+    /// that compare plans at a glance (see [`Action`]'s `Display`).
+    ///
+    /// ```
+    /// use charon_sdk::{GroupRef, Plan, Role};
+    /// let mut plan = Plan::new();
+    /// plan.enrol(7, Role::Learner, "joined HR");
+    /// plan.add_to_group(7, GroupRef::Existing(2), "member of HR");
+    /// assert_eq!(plan.lines(), ["enrol #7 as learner: joined HR", "add #7 to group #2: member of HR"]);
+    /// ```
+    pub fn lines(&self) -> Vec<String> {
+        self.actions.iter().map(ToString::to_string).collect()
+    }
+}
+
+impl std::fmt::Display for GroupRef {
+    /// `group #2`, or `new group "hr"` for one the plan creates.
+    ///
+    /// ```
+    /// use charon_sdk::GroupRef;
+    /// assert_eq!(GroupRef::Existing(2).to_string(), "group #2");
+    /// assert_eq!(GroupRef::Created("hr".into()).to_string(), "new group \"hr\"");
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GroupRef::Existing(id) => write!(f, "group #{id}"),
+            GroupRef::Created(key) => write!(f, "new group {key:?}"),
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    /// One line: what the action does, then its reason.
+    ///
+    /// ```
+    /// use charon_sdk::Plan;
+    /// let mut plan = Plan::new();
+    /// plan.set_role(7, None, "suspended and role removed");
+    /// plan.create_group("hr", "HR", "group for segment HR");
+    /// assert_eq!(plan.actions[0].to_string(), "remove the role of #7: suspended and role removed");
+    /// assert_eq!(plan.actions[1].to_string(), "create group \"hr\" named \"HR\": group for segment HR");
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.op {
+            Operation::Enrol(a) => write!(f, "enrol #{} as {}", a.user, a.role.as_str())?,
+            Operation::Suspend(user) => write!(f, "suspend #{user}")?,
+            Operation::Unenrol(user) => write!(f, "unenrol #{user}")?,
+            Operation::SetRole(a) => match a.role {
+                Some(role) => write!(f, "set the role of #{} to {}", a.user, role.as_str())?,
+                None => write!(f, "remove the role of #{}", a.user)?,
+            },
+            Operation::AddToGroup(a) => write!(f, "add #{} to {}", a.user, a.group)?,
+            Operation::RemoveFromGroup(a) => write!(f, "remove #{} from {}", a.user, a.group)?,
+            Operation::CreateGroup(a) => write!(f, "create group {:?} named {:?}", a.key, a.name)?,
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
 impl Refusal {
     /// A refusal with a stable code and a message for the person who asked.
     ///
@@ -221,6 +275,20 @@ impl FieldError {
 }
 
 impl Role {
+    /// The role's name for people (`Learner`, `Non-editing teacher`,
+    /// `Teacher`), as the host's pages show it: for reasons and messages.
+    ///
+    /// ```
+    /// assert_eq!(charon_sdk::Role::NonEditingTeacher.label(), "Non-editing teacher");
+    /// ```
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Learner => "Learner",
+            Role::NonEditingTeacher => "Non-editing teacher",
+            Role::Teacher => "Teacher",
+        }
+    }
+
     /// The role's JSON name (`learner`, `non-editing-teacher`, `teacher`).
     ///
     /// ```
