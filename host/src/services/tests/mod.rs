@@ -31,6 +31,7 @@ pub(crate) fn refusal(err: &ServiceError) -> (&'static str, String) {
         ServiceError::NotEnrolled { .. } => "NotEnrolled",
         ServiceError::Conflict(_) => "Conflict",
         ServiceError::Storage(_) => "Storage",
+        ServiceError::Internal(_) => "Internal",
     };
     (kind, err.to_string())
 }
