@@ -41,7 +41,8 @@ pub fn inspect_component(bytes: &[u8]) -> Result<Inspected, PluginError> {
     let mut contracts = Vec::new();
     let mut first = true;
     for payload in Parser::new(0).parse_all(bytes) {
-        let payload = payload.map_err(|e| PluginError::Invalid(format!("the WebAssembly is malformed: {e}")))?;
+        let payload = payload
+            .map_err(|e| PluginError::Invalid(format!("the WebAssembly is malformed: {e}")))?;
         match payload {
             Payload::Version { encoding, .. } if first => {
                 first = false;
@@ -52,8 +53,9 @@ pub fn inspect_component(bytes: &[u8]) -> Result<Inspected, PluginError> {
                 }
             }
             Payload::CustomSection(s) if s.name() == CONTRACT_SECTION => {
-                let text = std::str::from_utf8(s.data())
-                    .map_err(|_| PluginError::Invalid(format!("the {CONTRACT_SECTION} section is not text")))?;
+                let text = std::str::from_utf8(s.data()).map_err(|_| {
+                    PluginError::Invalid(format!("the {CONTRACT_SECTION} section is not text"))
+                })?;
                 contracts.push(text.trim_end_matches('\0').trim().to_owned());
             }
             _ => {}
@@ -122,7 +124,10 @@ fn import_allowed(name: &str) -> bool {
     ALLOWED_IMPORTS.iter().any(|allowed| {
         // `wasi:io/streams@0.2` allows every 0.2.x patch version.
         name == *allowed
-            || (allowed.ends_with("@0.2") && name.strip_prefix(allowed).is_some_and(|rest| rest.starts_with('.')))
+            || (allowed.ends_with("@0.2")
+                && name
+                    .strip_prefix(allowed)
+                    .is_some_and(|rest| rest.starts_with('.')))
     })
 }
 
@@ -141,7 +146,11 @@ pub(crate) fn check_imports(
     } else {
         Err(PluginError::Invalid(format!(
             "the component imports {} outside what a plugin may use: {}",
-            if forbidden.len() == 1 { "an interface" } else { "interfaces" },
+            if forbidden.len() == 1 {
+                "an interface"
+            } else {
+                "interfaces"
+            },
             forbidden.join(", ")
         )))
     }
@@ -149,12 +158,22 @@ pub(crate) fn check_imports(
 
 /// A manifest the host can register and show.
 pub(crate) fn check_manifest(m: &wit::Manifest) -> Result<(), PluginError> {
-    let bad = |msg: String| Err(PluginError::Invalid(format!("the plugin's manifest is invalid: {msg}")));
+    let bad = |msg: String| {
+        Err(PluginError::Invalid(format!(
+            "the plugin's manifest is invalid: {msg}"
+        )))
+    };
     if m.id.is_empty()
         || m.id.len() > 64
-        || !m.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        || !m
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
-        return bad(format!("id {:?} must be 1–64 characters of a-z, 0-9 and -", m.id));
+        return bad(format!(
+            "id {:?} must be 1–64 characters of a-z, 0-9 and -",
+            m.id
+        ));
     }
     if m.name.trim().is_empty() || m.name.len() > 200 {
         return bad("name must be 1–200 characters".into());
@@ -165,7 +184,10 @@ pub(crate) fn check_manifest(m: &wit::Manifest) -> Result<(), PluginError> {
     let mut keys = std::collections::HashSet::new();
     for field in &m.config {
         if field.key.is_empty() || !keys.insert(field.key.as_str()) {
-            return bad(format!("config field key {:?} is empty or repeated", field.key));
+            return bad(format!(
+                "config field key {:?} is empty or repeated",
+                field.key
+            ));
         }
         if let Some(default) = &field.default
             && serde_json::from_str::<serde_json::Value>(default).is_err()

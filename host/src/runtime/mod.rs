@@ -23,7 +23,7 @@ use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 pub use inspect::{SUPPORTED_CONTRACTS, inspect_component};
-pub use state::Queries;
+pub use state::{Queries, no_queries};
 
 use state::CallState;
 
@@ -167,6 +167,8 @@ const TABLE_ELEMENTS: usize = 20_000;
 /// pages of a Rust component's memory are its stack.
 const MEMORY_KEEP_RESIDENT: usize = 1 << 20;
 
+const WASM_PAGE: usize = 64 << 10;
+
 /// The engine, the linker and the epoch ticker. One per host process (tests
 /// make many; each reserves address space for its pool, see [`Runtime::new`]).
 pub struct Runtime {
@@ -235,19 +237,23 @@ impl Runtime {
     /// 32-bit memory needs no bounds checks in compiled code, and address
     /// space (not memory: nothing is committed until touched) is cheap on
     /// 64-bit hosts, about 0.5 TiB of the 128 TiB for the default 64 calls.
+    /// A configuration the host cannot reserve is a [`PluginError::Host`].
+    /// The memory limit is rounded up to whole 64 KiB wasm pages.
     pub fn new(config: RuntimeConfig) -> Result<Self, PluginError> {
         let calls = config.max_concurrent_calls.max(1);
+        // Whole wasm pages; a memory cannot stop half-way through one.
+        let memory_limit = config.memory_limit.next_multiple_of(WASM_PAGE);
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(calls)
-            .total_core_instances(calls * CORE_INSTANCES_PER_CALL)
-            .total_memories(calls * MEMORIES_PER_CALL)
-            .total_tables(calls * TABLES_PER_CALL)
+            .total_core_instances(calls.saturating_mul(CORE_INSTANCES_PER_CALL))
+            .total_memories(calls.saturating_mul(MEMORIES_PER_CALL))
+            .total_tables(calls.saturating_mul(TABLES_PER_CALL))
             .max_core_instances_per_component(CORE_INSTANCES_PER_CALL)
             .max_memories_per_component(MEMORIES_PER_CALL)
             .max_tables_per_component(TABLES_PER_CALL)
             .table_elements(TABLE_ELEMENTS)
-            .max_memory_size(config.memory_limit)
-            .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT.min(config.memory_limit))
+            .max_memory_size(memory_limit)
+            .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT.min(memory_limit))
             .table_keep_resident(TABLE_ELEMENTS * std::mem::size_of::<usize>());
         let mut wasm = Config::new();
         wasm.wasm_component_model(true)
@@ -275,6 +281,7 @@ impl Runtime {
             linker,
             config: RuntimeConfig {
                 max_concurrent_calls: calls,
+                memory_limit,
                 ..config
             },
             in_flight: AtomicU32::new(0),
@@ -332,6 +339,13 @@ impl Runtime {
         &self.engine
     }
 
+    /// Instantiates the plugin in a fresh store and drops it: what every
+    /// call pays before the plugin's code runs (for benchmarks and health
+    /// checks).
+    pub fn instantiate(&self, plugin: &Plugin) -> Result<(), PluginError> {
+        self.call(plugin, no_queries(), |_, _| Ok(()))
+    }
+
     pub fn validate_config(
         &self,
         plugin: &Plugin,
@@ -351,9 +365,7 @@ impl Runtime {
         ctx: &wit::Context,
         event: &wit::Event,
     ) -> Result<Result<wit::Plan, wit::Refusal>, PluginError> {
-        let out = self.call(plugin, queries, |m, s| {
-            m.call_handle_event(s, ctx, *event)
-        })?;
+        let out = self.call(plugin, queries, |m, s| m.call_handle_event(s, ctx, *event))?;
         self.checked(out, |p| p)
     }
 

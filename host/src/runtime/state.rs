@@ -16,27 +16,47 @@ use super::wit::{self, Capability, HostError};
 pub trait Queries: Send {
     fn user(&mut self, id: u64) -> Result<Option<wit::User>, HostError>;
     fn segment_exists(&mut self, segment: u64) -> Result<Option<String>, HostError>;
-    fn segment_members(&mut self, segment: u64, after: Option<u64>, limit: u32) -> Result<wit::UserPage, HostError>;
+    fn segment_members(
+        &mut self,
+        segment: u64,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::UserPage, HostError>;
     fn is_segment_member(&mut self, segment: u64, user: u64) -> Result<bool, HostError>;
-    fn course_enrolments(&mut self, after: Option<u64>, limit: u32) -> Result<wit::EnrolmentPage, HostError>;
+    fn course_enrolments(
+        &mut self,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::EnrolmentPage, HostError>;
     fn user_enrolments(&mut self, user: u64) -> Result<Vec<wit::Enrolment>, HostError>;
     fn instance_enrolment_count(&mut self) -> Result<u64, HostError>;
     fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, HostError>;
-    fn group_members(&mut self, group: u64, after: Option<u64>, limit: u32) -> Result<wit::MemberPage, HostError>;
-    fn group_membership(&mut self, group: u64, user: u64) -> Result<Option<wit::GroupMember>, HostError>;
+    fn group_members(
+        &mut self,
+        group: u64,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::MemberPage, HostError>;
+    fn group_membership(
+        &mut self,
+        group: u64,
+        user: u64,
+    ) -> Result<Option<wit::GroupMember>, HostError>;
     fn log(&mut self, level: wit::LogLevel, message: &str);
 }
 
-/// Queries for calls that have no instance (`describe`): everything is
-/// unavailable.
-pub(crate) fn no_queries() -> Box<dyn Queries> {
+/// Queries for calls that have no instance (`describe`, benchmarks):
+/// every query answers `unavailable`.
+pub fn no_queries() -> Box<dyn Queries> {
     Box::new(NoQueries)
 }
 
 struct NoQueries;
 
 fn unavailable<T>() -> Result<T, HostError> {
-    Err(HostError::Unavailable("no instance: this call has no site to query".into()))
+    Err(HostError::Unavailable(
+        "no instance: this call has no site to query".into(),
+    ))
 }
 
 impl Queries for NoQueries {
@@ -46,13 +66,22 @@ impl Queries for NoQueries {
     fn segment_exists(&mut self, _: u64) -> Result<Option<String>, HostError> {
         unavailable()
     }
-    fn segment_members(&mut self, _: u64, _: Option<u64>, _: u32) -> Result<wit::UserPage, HostError> {
+    fn segment_members(
+        &mut self,
+        _: u64,
+        _: Option<u64>,
+        _: u32,
+    ) -> Result<wit::UserPage, HostError> {
         unavailable()
     }
     fn is_segment_member(&mut self, _: u64, _: u64) -> Result<bool, HostError> {
         unavailable()
     }
-    fn course_enrolments(&mut self, _: Option<u64>, _: u32) -> Result<wit::EnrolmentPage, HostError> {
+    fn course_enrolments(
+        &mut self,
+        _: Option<u64>,
+        _: u32,
+    ) -> Result<wit::EnrolmentPage, HostError> {
         unavailable()
     }
     fn user_enrolments(&mut self, _: u64) -> Result<Vec<wit::Enrolment>, HostError> {
@@ -64,7 +93,12 @@ impl Queries for NoQueries {
     fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, HostError> {
         unavailable()
     }
-    fn group_members(&mut self, _: u64, _: Option<u64>, _: u32) -> Result<wit::MemberPage, HostError> {
+    fn group_members(
+        &mut self,
+        _: u64,
+        _: Option<u64>,
+        _: u32,
+    ) -> Result<wit::MemberPage, HostError> {
         unavailable()
     }
     fn group_membership(&mut self, _: u64, _: u64) -> Result<Option<wit::GroupMember>, HostError> {
@@ -125,10 +159,17 @@ fn sandbox_wasi(stderr: MemoryOutputPipe, clock: bool) -> WasiCtx {
 }
 
 impl CallState {
-    pub(crate) fn new(queries: Box<dyn Queries>, manifest: &wit::Manifest, memory_limit: usize) -> Self {
+    pub(crate) fn new(
+        queries: Box<dyn Queries>,
+        manifest: &wit::Manifest,
+        memory_limit: usize,
+    ) -> Self {
         let stderr = MemoryOutputPipe::new(4096);
         Self {
-            wasi: sandbox_wasi(stderr.clone(), manifest.capabilities.contains(&Capability::Clock)),
+            wasi: sandbox_wasi(
+                stderr.clone(),
+                manifest.capabilities.contains(&Capability::Clock),
+            ),
             table: ResourceTable::new(),
             limits: Limiter::new(memory_limit),
             stderr,
@@ -182,17 +223,28 @@ impl wit::charon::enrolment::host::Host for CallState {
         self.need(Capability::ReadSegments)?;
         self.queries.segment_exists(segment)
     }
-    fn segment_members(&mut self, segment: u64, after: Option<u64>, limit: u32) -> Result<wit::UserPage, HostError> {
+    fn segment_members(
+        &mut self,
+        segment: u64,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::UserPage, HostError> {
         self.need(Capability::ReadSegments)?;
-        self.queries.segment_members(segment, after, limit.clamp(1, MAX_PAGE))
+        self.queries
+            .segment_members(segment, after, limit.clamp(1, MAX_PAGE))
     }
     fn is_segment_member(&mut self, segment: u64, user: u64) -> Result<bool, HostError> {
         self.need(Capability::ReadSegments)?;
         self.queries.is_segment_member(segment, user)
     }
-    fn course_enrolments(&mut self, after: Option<u64>, limit: u32) -> Result<wit::EnrolmentPage, HostError> {
+    fn course_enrolments(
+        &mut self,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::EnrolmentPage, HostError> {
         self.need(Capability::ReadEnrolments)?;
-        self.queries.course_enrolments(after, limit.clamp(1, MAX_PAGE))
+        self.queries
+            .course_enrolments(after, limit.clamp(1, MAX_PAGE))
     }
     fn user_enrolments(&mut self, user: u64) -> Result<Vec<wit::Enrolment>, HostError> {
         self.need(Capability::ReadEnrolments)?;
@@ -206,11 +258,21 @@ impl wit::charon::enrolment::host::Host for CallState {
         self.need(Capability::ReadGroups)?;
         self.queries.course_groups()
     }
-    fn group_members(&mut self, group: u64, after: Option<u64>, limit: u32) -> Result<wit::MemberPage, HostError> {
+    fn group_members(
+        &mut self,
+        group: u64,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::MemberPage, HostError> {
         self.need(Capability::ReadGroups)?;
-        self.queries.group_members(group, after, limit.clamp(1, MAX_PAGE))
+        self.queries
+            .group_members(group, after, limit.clamp(1, MAX_PAGE))
     }
-    fn group_membership(&mut self, group: u64, user: u64) -> Result<Option<wit::GroupMember>, HostError> {
+    fn group_membership(
+        &mut self,
+        group: u64,
+        user: u64,
+    ) -> Result<Option<wit::GroupMember>, HostError> {
         self.need(Capability::ReadGroups)?;
         self.queries.group_membership(group, user)
     }

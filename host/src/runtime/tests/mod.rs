@@ -323,3 +323,25 @@ fn plugin_error_codes_are_stable() {
     );
     assert_eq!(busy(3).code(), "runtime_error");
 }
+
+#[test]
+fn limits_are_normalised_to_what_the_engine_can_enforce() {
+    let rt = Runtime::new(RuntimeConfig {
+        memory_limit: (16 << 20) + 1,
+        max_concurrent_calls: 0,
+        ..test_config()
+    })
+    .unwrap();
+    assert_eq!(
+        rt.config().memory_limit,
+        (16 << 20) + (64 << 10),
+        "whole wasm pages"
+    );
+    assert_eq!(
+        rt.config().max_concurrent_calls,
+        1,
+        "at least one call at a time"
+    );
+    let noop = rt.load(&test_plugin_bytes("charon-test-noop")).unwrap();
+    rt.instantiate(&noop).unwrap();
+}
