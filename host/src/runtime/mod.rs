@@ -15,15 +15,15 @@ mod limits;
 mod state;
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 pub use inspect::{SUPPORTED_CONTRACTS, inspect_component};
-pub use state::Queries;
+pub use state::{Queries, no_queries};
 
 use state::CallState;
 
@@ -40,22 +40,32 @@ pub mod wit {
 /// How long one epoch tick lasts; deadlines are counted in ticks.
 const TICK: Duration = Duration::from_millis(5);
 
-/// Limits and places of the runtime; the operator sets them with
-/// `charon serve` flags.
+/// Limits and places of the runtime. The operator sets them with `charon
+/// serve` flags; tests shrink them (a short deadline, a small memory) to
+/// run fast.
 #[derive(Clone, Debug)]
 pub struct RuntimeConfig {
-    /// Linear memory one call may use.
+    /// Linear memory one call may use, in bytes, across all of the
+    /// component's memories. A call that asks for more is stopped with
+    /// [`PluginError::OutOfMemory`]. Default 64 MiB.
     pub memory_limit: usize,
-    /// Wall-clock CPU budget of one call.
+    /// Wall-clock budget of one call, host queries included, counted in
+    /// 5 ms epoch ticks (so it is honoured to within 5 ms). A call that
+    /// runs longer is stopped with [`PluginError::Timeout`]. Default 1 s.
     pub deadline: Duration,
-    /// Most actions one plan may hold.
+    /// Most actions one plan may hold; more is [`PluginError::PlanTooLarge`].
+    /// Default 20,000.
     pub max_plan_actions: usize,
-    /// Most bytes of text (reasons, names) one plan may hold.
+    /// Most bytes of text (reasons, names) one plan may hold, with a fixed
+    /// 32 bytes counted per action. Default 8 MiB.
     pub max_plan_bytes: usize,
-    /// Where compiled components are kept between runs; `None` compiles
-    /// every time.
+    /// Where compiled components are kept between runs (files named
+    /// `<sha256>-<engine key>.cwasm`); `None` compiles on every load.
     pub cache_dir: Option<PathBuf>,
-    /// Calls that may run at the same time (pooling allocator slots).
+    /// Calls that may run at the same time. The pooling allocator reserves
+    /// this many instance slots up front (address space, not memory); a
+    /// call beyond it is refused at once with [`PluginError::Host`] rather
+    /// than waiting. Default 64.
     pub max_concurrent_calls: u32,
 }
 
@@ -124,6 +134,9 @@ pub struct Plugin {
     pub contract: String,
     /// What `describe` returned when it was loaded.
     pub manifest: wit::Manifest,
+    /// Whether the machine code came from the disk cache rather than a
+    /// compilation (for logs, tests and benchmarks).
+    pub from_cache: bool,
     pre: wit::EnrolmentMethodPre<CallState>,
 }
 
@@ -137,32 +150,120 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
-/// The engine, the linker and the epoch ticker. One per host process.
+/// What one component may instantiate, per call. A Rust `wasm32-wasip2`
+/// component (the SDK's output) instantiates 3 core modules (the program,
+/// the WASI adapter and the import shim) with 1 memory and 2 tables; the
+/// limits leave room for other toolchains without letting one call take a
+/// large share of the pool. A component over them is refused at load.
+const CORE_INSTANCES_PER_CALL: u32 = 8;
+const MEMORIES_PER_CALL: u32 = 2;
+const TABLES_PER_CALL: u32 = 4;
+/// Table elements per table: ours have 100–200 (function pointers).
+const TABLE_ELEMENTS: usize = 20_000;
+
+/// Linear memory that stays mapped in a pooled slot between calls (reset
+/// with a memset instead of being unmapped), so a call does not take a page
+/// fault on every page of the shadow stack and heap it touches: the first
+/// pages of a Rust component's memory are its stack.
+const MEMORY_KEEP_RESIDENT: usize = 1 << 20;
+
+const WASM_PAGE: usize = 64 << 10;
+
+/// The engine, the linker and the epoch ticker. One per host process (tests
+/// make many; each reserves address space for its pool, see [`Runtime::new`]).
 pub struct Runtime {
     engine: Engine,
     linker: Linker<CallState>,
     config: RuntimeConfig,
-    ticker_stop: Arc<AtomicBool>,
+    /// Calls running now, against `config.max_concurrent_calls`.
+    in_flight: AtomicU32,
+    ticker: Option<Ticker>,
+}
+
+/// The thread that advances the engine's epoch every [`TICK`]. It stops as
+/// soon as its channel's sender is dropped, and the runtime waits for it,
+/// so dropping a runtime leaves no thread behind.
+struct Ticker {
+    stop: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Ticker {
+    fn start(engine: &Engine) -> Result<Self, PluginError> {
+        let (stop, stopped) = mpsc::channel::<()>();
+        // A weak handle, so the ticker never keeps the engine (and its
+        // pool's reservation) alive after the runtime is gone.
+        let engine = engine.weak();
+        let thread = std::thread::Builder::new()
+            .name("charon-epoch".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(TICK) {
+                    match engine.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|e| PluginError::Host(format!("cannot start the epoch ticker: {e}")))?;
+        Ok(Self { stop, thread })
+    }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        self.ticker_stop.store(true, Ordering::Relaxed);
+        if let Some(Ticker { stop, thread }) = self.ticker.take() {
+            drop(stop);
+            // The thread wakes on the closed channel at once; it cannot
+            // panic, and if it did there is nothing left to clean up.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Holds one of the `max_concurrent_calls` places for the length of a call.
+struct CallSlot<'a>(&'a AtomicU32);
+
+impl Drop for CallSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
 impl Runtime {
+    /// Builds the engine and its instance pool and starts the epoch ticker.
+    ///
+    /// The pool reserves, per concurrent call, [`MEMORIES_PER_CALL`] slots
+    /// of 4 GiB of address space plus guards: with a 4 GiB reservation a
+    /// 32-bit memory needs no bounds checks in compiled code, and address
+    /// space (not memory: nothing is committed until touched) is cheap on
+    /// 64-bit hosts, about 0.5 TiB of the 128 TiB for the default 64 calls.
+    /// A configuration the host cannot reserve is a [`PluginError::Host`].
+    /// The memory limit is rounded up to whole 64 KiB wasm pages.
     pub fn new(config: RuntimeConfig) -> Result<Self, PluginError> {
+        let calls = config.max_concurrent_calls.max(1);
+        // Whole wasm pages; a memory cannot stop half-way through one.
+        let memory_limit = config.memory_limit.next_multiple_of(WASM_PAGE);
         let mut pool = PoolingAllocationConfig::default();
-        pool.total_component_instances(config.max_concurrent_calls)
-            .total_core_instances(config.max_concurrent_calls * 16)
-            .total_memories(config.max_concurrent_calls * 4)
-            .total_tables(config.max_concurrent_calls * 8)
-            .max_memory_size(config.memory_limit);
+        pool.total_component_instances(calls)
+            .total_core_instances(calls.saturating_mul(CORE_INSTANCES_PER_CALL))
+            .total_memories(calls.saturating_mul(MEMORIES_PER_CALL))
+            .total_tables(calls.saturating_mul(TABLES_PER_CALL))
+            .max_core_instances_per_component(CORE_INSTANCES_PER_CALL)
+            .max_memories_per_component(MEMORIES_PER_CALL)
+            .max_tables_per_component(TABLES_PER_CALL)
+            .table_elements(TABLE_ELEMENTS)
+            .max_memory_size(memory_limit)
+            .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT.min(memory_limit))
+            .table_keep_resident(TABLE_ELEMENTS * std::mem::size_of::<usize>());
         let mut wasm = Config::new();
         wasm.wasm_component_model(true)
             .epoch_interruption(true)
+            // Native stack for wasm frames; Rust's own (shadow) stack lives
+            // in linear memory. Well under the 2 MiB of the threads that
+            // make calls, so overflow traps instead of crashing the host.
             .max_wasm_stack(512 << 10)
+            .memory_reservation(4 << 30)
+            .memory_guard_size(32 << 20)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&wasm).map_err(host_error)?;
         let mut linker = Linker::new(&engine);
@@ -174,23 +275,17 @@ impl Runtime {
             |s| s,
         )
         .map_err(host_error)?;
-
-        let ticker_stop = Arc::new(AtomicBool::new(false));
-        let (stop, ticking) = (ticker_stop.clone(), engine.clone());
-        std::thread::Builder::new()
-            .name("charon-epoch".into())
-            .spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(TICK);
-                    ticking.increment_epoch();
-                }
-            })
-            .map_err(|e| PluginError::Host(format!("cannot start the epoch ticker: {e}")))?;
+        let ticker = Ticker::start(&engine)?;
         Ok(Self {
             engine,
             linker,
-            config,
-            ticker_stop,
+            config: RuntimeConfig {
+                max_concurrent_calls: calls,
+                memory_limit,
+                ..config
+            },
+            in_flight: AtomicU32::new(0),
+            ticker: Some(ticker),
         })
     }
 
@@ -202,7 +297,7 @@ impl Runtime {
     /// pre-instantiates it and asks it to describe itself.
     pub fn load(&self, bytes: &[u8]) -> Result<Plugin, PluginError> {
         let inspected = inspect_component(bytes)?;
-        let component = cache::compile(
+        let (component, from_cache) = cache::compile(
             &self.engine,
             self.config.cache_dir.as_deref(),
             &inspected.sha256,
@@ -221,6 +316,7 @@ impl Runtime {
         let mut plugin = Plugin {
             sha256: inspected.sha256,
             contract: inspected.contract,
+            from_cache,
             manifest: wit::Manifest {
                 id: String::new(),
                 name: String::new(),
@@ -238,9 +334,16 @@ impl Runtime {
         Ok(plugin)
     }
 
-    /// The component's own compiled form, for tests of the cache.
+    /// The wasmtime engine, for tests and benchmarks of compilation.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Instantiates the plugin in a fresh store and drops it: what every
+    /// call pays before the plugin's code runs (for benchmarks and health
+    /// checks).
+    pub fn instantiate(&self, plugin: &Plugin) -> Result<(), PluginError> {
+        self.call(plugin, no_queries(), |_, _| Ok(()))
     }
 
     pub fn validate_config(
@@ -262,9 +365,7 @@ impl Runtime {
         ctx: &wit::Context,
         event: &wit::Event,
     ) -> Result<Result<wit::Plan, wit::Refusal>, PluginError> {
-        let out = self.call(plugin, queries, |m, s| {
-            m.call_handle_event(s, ctx, event.clone())
-        })?;
+        let out = self.call(plugin, queries, |m, s| m.call_handle_event(s, ctx, *event))?;
         self.checked(out, |p| p)
     }
 
@@ -325,6 +426,7 @@ impl Runtime {
             &mut Store<CallState>,
         ) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
+        let _slot = self.take_slot()?;
         let state = CallState::new(queries, &plugin.manifest, self.config.memory_limit);
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -342,6 +444,27 @@ impl Runtime {
             .and_then(|instance| f(instance.charon_enrolment_method(), &mut store));
         result.map_err(|e| limits::explain(e, store.data(), &self.config))
     }
+}
+
+impl Runtime {
+    /// Counts the call in, or refuses it when every place is taken: waiting
+    /// here would stall the request or job behind it for as long as other
+    /// plugins run, and the pool would refuse the instance anyway.
+    fn take_slot(&self) -> Result<CallSlot<'_>, PluginError> {
+        let max = self.config.max_concurrent_calls;
+        self.in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .map_err(|_| busy(max))?;
+        Ok(CallSlot(&self.in_flight))
+    }
+}
+
+pub(crate) fn busy(max: u32) -> PluginError {
+    PluginError::Host(format!(
+        "too many plugin calls at once: all {max} places are taken; the call was not run, try again"
+    ))
 }
 
 fn host_error(e: impl std::fmt::Display) -> PluginError {

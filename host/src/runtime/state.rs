@@ -45,9 +45,9 @@ pub trait Queries: Send {
     fn log(&mut self, level: wit::LogLevel, message: &str);
 }
 
-/// Queries for calls that have no instance (`describe`): everything is
-/// unavailable.
-pub(crate) fn no_queries() -> Box<dyn Queries> {
+/// Queries for calls that have no instance (`describe`, benchmarks):
+/// every query answers `unavailable`.
+pub fn no_queries() -> Box<dyn Queries> {
     Box::new(NoQueries)
 }
 

@@ -34,6 +34,7 @@ pub(crate) fn refusal(err: &ServiceError) -> (&'static str, String) {
         ServiceError::ConfigRejected { .. } => "ConfigRejected",
         ServiceError::Internal(_) => "Internal",
         ServiceError::Storage(_) => "Storage",
+        ServiceError::Internal(_) => "Internal",
     };
     (kind, err.to_string())
 }

@@ -1,0 +1,112 @@
+//! The plugin runtime's own costs (issue 4, BENCHMARKS.md):
+//! - a no-op hook call host → guest → host through `Runtime::handle_event`
+//!   with the `noop` test plugin, in a fresh store instantiated from the
+//!   pre-instantiated template as production does (target < 20 µs);
+//! - instantiation alone (fresh store, instance, drop);
+//! - start-up: `Runtime::new` plus `load` of one plugin, with a cold disk
+//!   cache (compiles) and a warm one (deserialises).
+//!
+//! Run: `cargo bench -p charon-host --bench plugins`.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use charon_host::runtime::{Runtime, RuntimeConfig, no_queries, wit};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+fn noop_bytes() -> Vec<u8> {
+    let path = PathBuf::from(env!("CHARON_PLUGIN_WASM_DIR")).join("charon_test_noop.wasm");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn benches(c: &mut Criterion) {
+    eprintln!("machine: {}", machine());
+    let bytes = noop_bytes();
+    eprintln!("noop component: {} KiB", bytes.len() / 1024);
+
+    let rt = Runtime::new(RuntimeConfig::default()).expect("runtime");
+    let noop = rt.load(&bytes).expect("load");
+    let ctx = wit::Context {
+        instance: 1,
+        course: 1,
+        config: "{}".into(),
+        enabled: true,
+        now: 0,
+    };
+    let event = wit::Event::UserEnrolled(wit::EnrolmentEvent {
+        user: 42,
+        instance: 1,
+    });
+
+    let mut g = c.benchmark_group("plugin call");
+    g.bench_function("no-op hook call (fresh instance)", |b| {
+        b.iter(|| {
+            let plan = rt
+                .handle_event(&noop, no_queries(), &ctx, &event)
+                .expect("call")
+                .expect("plan");
+            black_box(plan)
+        })
+    });
+    g.bench_function("instantiation alone", |b| {
+        b.iter(|| rt.instantiate(&noop).expect("instantiate"))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("plugin start-up");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    g.bench_function("Runtime::new alone", |b| {
+        b.iter(|| black_box(Runtime::new(RuntimeConfig::default()).expect("runtime")))
+    });
+    g.bench_function("Runtime::new + load, cold cache", |b| {
+        b.iter_batched(
+            || tempfile::tempdir().expect("temp dir"),
+            |dir| {
+                let rt = Runtime::new(RuntimeConfig {
+                    cache_dir: Some(dir.path().to_path_buf()),
+                    ..RuntimeConfig::default()
+                })
+                .expect("runtime");
+                let plugin = rt.load(&bytes).expect("load");
+                assert!(!plugin.from_cache);
+                (rt, plugin, dir)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    let warm = tempfile::tempdir().expect("temp dir");
+    let warm_config = RuntimeConfig {
+        cache_dir: Some(warm.path().to_path_buf()),
+        ..RuntimeConfig::default()
+    };
+    Runtime::new(warm_config.clone())
+        .expect("runtime")
+        .load(&bytes)
+        .expect("load");
+    g.bench_function("Runtime::new + load, warm cache", |b| {
+        b.iter(|| {
+            let rt = Runtime::new(warm_config.clone()).expect("runtime");
+            let plugin = rt.load(&bytes).expect("load");
+            assert!(plugin.from_cache);
+            black_box((rt, plugin))
+        })
+    });
+    g.finish();
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores")
+}
+
+criterion_group!(plugins, benches);
+criterion_main!(plugins);
