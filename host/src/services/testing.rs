@@ -44,8 +44,14 @@ impl TestSite {
     }
 
     pub fn named(slug: &str) -> Self {
+        Self::with_runtime(slug, crate::runtime::RuntimeConfig::default())
+    }
+
+    /// [`named`](Self::named) on a host whose plugin runtime has these
+    /// limits (e.g. a short deadline for the hostile plugins).
+    pub fn with_runtime(slug: &str, runtime: crate::runtime::RuntimeConfig) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let services = Services::open(dir.path()).expect("open services");
+        let services = Services::open_with(dir.path(), runtime).expect("open services");
         let operator = Principal::system();
         let site = services
             .create_site(
@@ -293,6 +299,38 @@ impl TestSite {
             .id
     }
 
+    /// Installs the component `bytes` and adds an enabled instance of it to
+    /// the fixture's course with `config`. The one place tests set up a
+    /// plugin instance, so the install's signature changes here only.
+    pub fn with_plugin_instance(
+        &self,
+        bytes: &[u8],
+        config: serde_json::Value,
+    ) -> EnrolmentMethodId {
+        let plugin = self.services.install_plugin(bytes).expect("install plugin");
+        self.site
+            .add_method(
+                &Principal::system(),
+                self.course,
+                NewMethod {
+                    plugin: plugin.manifest.id.clone(),
+                    name: String::new(),
+                    config,
+                    enabled: true,
+                },
+            )
+            .expect("method")
+            .id
+    }
+
+    /// The site file without the enrolment methods' run state and the
+    /// dispatcher's cursor: what a failed plugin call must leave as it was.
+    pub fn data_without_runs(&self) -> TableDump {
+        let mut dump = self.snapshot();
+        dump.retain(|(name, _)| !["method-runs-v1", "dispatch-v1"].contains(&name.as_str()));
+        dump
+    }
+
     /// The site file byte for byte.
     pub fn snapshot(&self) -> TableDump {
         self.site.snapshot()
@@ -370,6 +408,14 @@ impl TestSite {
             .collect();
         Changes { audit, events }
     }
+}
+
+/// The bytes of a component built from `tests/plugins/` or `plugins/`,
+/// by crate name (e.g. `charon-test-hostile`).
+pub fn test_plugin(crate_name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CHARON_PLUGIN_WASM_DIR"))
+        .join(format!("{}.wasm", crate_name.replace('-', "_")));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Asserts two dumps of a site file are equal; on failure names only the

@@ -10,6 +10,7 @@ use super::{refusal, says};
 use crate::domain::*;
 use crate::services::courses::{CourseUpdate, NewCourse};
 use crate::services::enrolments::{EnrolmentUpdate, MethodUpdate, NewMethod};
+use crate::services::execution::MethodRequest;
 use crate::services::groups::{GroupUpdate, NewGroup};
 use crate::services::segments::{NewSegment, SegmentUpdate};
 use crate::services::sites::NewSite;
@@ -296,6 +297,24 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         }),
         ("find_group", |s, who, ids| {
             s.find_group(who, ids.course, ids.group_key).map(drop)
+        }),
+        // execution.rs (dry runs: a walk that is allowed writes nothing)
+        ("method_request", |s, who, ids| {
+            let request = MethodRequest::EnrolUsers {
+                users: vec![ids.user],
+                role: None,
+                group: None,
+            };
+            s.method_request(who, ids.method, request, true).map(drop)
+        }),
+        ("self_enrol", |s, who, ids| {
+            s.self_enrol(who, ids.course, None, None, true).map(drop)
+        }),
+        ("reconcile_method", |s, who, ids| {
+            s.reconcile_method(who, ids.method, true).map(drop)
+        }),
+        ("method_status", |s, who, ids| {
+            s.method_status(who, ids.method).map(drop)
         }),
     ]
 }

@@ -11,6 +11,7 @@ mod audit_events;
 mod authz;
 mod courses;
 mod enrolments;
+mod execution;
 mod groups;
 mod segments;
 mod sites;
@@ -30,6 +31,9 @@ pub(crate) fn refusal(err: &ServiceError) -> (&'static str, String) {
         ServiceError::Duplicate { .. } => "Duplicate",
         ServiceError::NotEnrolled { .. } => "NotEnrolled",
         ServiceError::Conflict(_) => "Conflict",
+        ServiceError::Refused { .. } => "Refused",
+        ServiceError::PluginFailed { .. } => "PluginFailed",
+        ServiceError::Internal(_) => "Internal",
         ServiceError::Storage(_) => "Storage",
     };
     (kind, err.to_string())
