@@ -322,6 +322,12 @@ fn site_walk() -> Vec<(&'static str, Call)> {
 /// Public `SiteServices` functions that take no principal, and why that is
 /// safe.
 const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
+    // SKELETON (plugin catalog): the lifecycle work replaces these.
+    (
+        "plugin",
+        "the host's loaded component for an instance; the caller already holds the instance",
+    ),
+    ("runtime", "the host's plugin runtime, shared by every site"),
     (
         "site",
         "the handle's own site record, which its caller already named",
@@ -601,7 +607,12 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 | "update_group"
                 | "delete_group"
                 | "add_group_members"
-                | "remove_group_members" => says("Forbidden", teacher_only),
+                | "remove_group_members"
+                | "method_request"
+                | "reconcile_method"
+                | "method_status" => says("Forbidden", teacher_only),
+                // Any user may look for a self enrolment; this course has none.
+                "self_enrol" => says("NotFound", "self enrolment in course #1 not found"),
                 _ => says("Forbidden", admin_only),
             };
             (name, outcome)
@@ -707,7 +718,11 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 | "update_group"
                 | "delete_group"
                 | "add_group_members"
-                | "remove_group_members" => not_mine.clone(),
+                | "remove_group_members"
+                | "method_request"
+                | "reconcile_method"
+                | "method_status" => not_mine.clone(),
+                "self_enrol" => says("NotFound", "self enrolment in course #2 not found"),
                 _ => site_level.clone(),
             };
             (name, outcome)
@@ -912,6 +927,13 @@ fn operator_walk() -> Vec<(&'static str, HostCall)> {
 
 /// Public `Services` functions that take no principal, and why.
 const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
+    // SKELETON (plugin catalog): install gets a principal with the lifecycle work.
+    ("install_plugin", "SKELETON: loads a component; no registry record yet"),
+    ("runtime", "the host's plugin runtime"),
+    (
+        "open_with",
+        "opens the data dir with the runtime's limits; like `open`",
+    ),
     (
         "open",
         "opens the data dir; the process that calls it owns the host",
