@@ -307,6 +307,9 @@ impl TestSite {
         bytes: &[u8],
         config: serde_json::Value,
     ) -> EnrolmentMethodId {
+        // Drained first, as a running host's dispatcher would be, so the
+        // new instance hears only what happens after it was added.
+        self.site.dispatch_pending().expect("dispatch");
         let plugin = self.services.install_plugin(bytes).expect("install plugin");
         self.site
             .add_method(

@@ -928,7 +928,10 @@ fn operator_walk() -> Vec<(&'static str, HostCall)> {
 /// Public `Services` functions that take no principal, and why.
 const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     // SKELETON (plugin catalog): install gets a principal with the lifecycle work.
-    ("install_plugin", "SKELETON: loads a component; no registry record yet"),
+    (
+        "install_plugin",
+        "SKELETON: loads a component; no registry record yet",
+    ),
     ("runtime", "the host's plugin runtime"),
     (
         "open_with",
