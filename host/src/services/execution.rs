@@ -79,6 +79,17 @@ struct SiteDispatch {
 }
 
 impl Executor {
+    /// Marks outbox event `seq` as caused by a chain of `depth` plans, as
+    /// the dispatcher does for the events of the plans it applies.
+    #[cfg(test)]
+    pub(crate) fn set_depth(&self, site: SiteId, seq: u64, depth: u32) {
+        let lock = self.site(site);
+        lock.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .depths
+            .insert(seq, depth);
+    }
+
     fn site(&self, id: SiteId) -> Arc<Mutex<SiteDispatch>> {
         let mut sites = self.sites.lock().unwrap_or_else(|p| p.into_inner());
         sites.entry(id).or_default().clone()
@@ -639,6 +650,11 @@ impl SiteServices {
             last_error: run.last_error,
             error_count: run.error_count,
         })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn executor(&self) -> &Executor {
+        &self.exec
     }
 
     /// Delivers every outbox event after the dispatcher's cursor, and the

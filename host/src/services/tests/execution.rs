@@ -920,3 +920,62 @@ fn every_hostile_plugin_is_contained_through_an_event() {
     assert_eq!(mine.iter().map(|e| e.method).collect::<Vec<_>>(), vec![m]);
     let _ = refusal;
 }
+
+#[test]
+fn an_event_caused_by_too_long_a_chain_of_plans_is_not_delivered() {
+    let fx = TestSite::new();
+    let m = hostile(
+        &fx,
+        json!({"behaviour": "well-behaved", "user": fx.learners[4].0}),
+    );
+    let newbie = fx.user("newbie");
+    fx.site
+        .enrol(&fx.admin, fx.manual, newbie, Role::Learner)
+        .unwrap();
+    let seq = fx
+        .site
+        .events_after(&fx.operator, 0, 1000)
+        .unwrap()
+        .last()
+        .unwrap()
+        .seq;
+    fx.site
+        .executor()
+        .set_depth(fx.id(), seq, crate::services::execution::MAX_CASCADE);
+    let before = fx.data_without_runs();
+    let report = fx.site.dispatch_pending().unwrap();
+    assert_eq!((report.calls, report.errors), (0, 1));
+    assert_eq!(fx.data_without_runs(), before);
+    assert_eq!(status(&fx, m), (Some("cascade_limit".into()), 1));
+    // One short of the bound is delivered, and the plan's own events are
+    // one deeper: with the bound reached there, the instance is not
+    // called again.
+    let other = fx.user("other");
+    fx.site
+        .enrol(&fx.admin, fx.manual, other, Role::Learner)
+        .unwrap();
+    let seq = fx
+        .site
+        .events_after(&fx.operator, 0, 1000)
+        .unwrap()
+        .last()
+        .unwrap()
+        .seq;
+    fx.site
+        .executor()
+        .set_depth(fx.id(), seq, crate::services::execution::MAX_CASCADE - 1);
+    let report = fx.site.dispatch_pending().unwrap();
+    assert_eq!(
+        (report.calls, report.applied, report.errors),
+        (1, 1, 1),
+        "{report:?}"
+    );
+    assert_eq!(
+        fx.site
+            .user_enrolments(&fx.admin, fx.learners[4])
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(status(&fx, m), (Some("cascade_limit".into()), 2));
+}
