@@ -9,6 +9,8 @@
 //! | `NotFound` | 404 |
 //! | `Invalid`, `Duplicate`, `NotEnrolled`, `ConfigRejected` | 422: the request was well-formed but its content breaks a rule; the user can fix it and resend. 400 is kept for requests the server cannot read at all (malformed JSON, wrong content type). |
 //! | `Conflict` | 409 |
+//! | `Refused` (a plugin declined a request) | 422, with the plugin's `code` and `field` |
+//! | `PluginFailed` (a plugin crashed, ran out of time or memory, or returned a plan the host rejected) | 502: the request was fine; the component that answers it failed. The code says how (`plugin_timeout`, `plan_rejected`, …) and the failure is the instance's last error |
 //! | `Storage` | 500; the detail goes to the log only |
 //!
 //! Pages render [`HttpError`] as `error.html` in the base layout; the
@@ -80,6 +82,8 @@ impl HttpError {
                 | ServiceError::NotEnrolled { .. }
                 | ServiceError::ConfigRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
+                ServiceError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                ServiceError::PluginFailed { .. } => StatusCode::BAD_GATEWAY,
                 ServiceError::Storage(_) | ServiceError::Internal(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
@@ -99,9 +103,19 @@ impl HttpError {
     }
 
     /// A stable machine-readable name for clients to match on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            HttpError::Service(ServiceError::Refused { code, .. })
+            | HttpError::Service(ServiceError::PluginFailed { code, .. }) => code.clone().into(),
+            other => other.static_code().into(),
+        }
+    }
+
+    fn static_code(&self) -> &'static str {
         match self {
             HttpError::Service(e) => match e {
+                ServiceError::Refused { .. } => "refused",
+                ServiceError::PluginFailed { .. } => "plugin_failed",
                 ServiceError::Forbidden(_) => "forbidden",
                 ServiceError::NotFound(_) => "not_found",
                 ServiceError::Invalid { .. } => "invalid",
@@ -141,6 +155,7 @@ impl HttpError {
     /// The input field the error is about, if any.
     pub fn field(&self) -> Option<String> {
         match self {
+            HttpError::Service(ServiceError::Refused { field, .. }) => field.clone(),
             HttpError::Service(e) => e.field().map(str::to_owned),
             HttpError::BadField { field, .. } => field.clone(),
             _ => None,
@@ -222,7 +237,7 @@ impl ResponseError for JsonError {
         self.0.log();
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.0.code().to_owned(),
+                code: self.0.code().into_owned(),
                 message: self.0.public_message(),
                 field: self.0.field(),
                 errors: self.0.field_errors(),

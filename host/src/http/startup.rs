@@ -253,6 +253,9 @@ impl Application {
             config.site_idle_check_every,
             config.site_idle_after,
         ));
+        // Enrolment methods hear the services' events from here on, and
+        // first catch up on whatever the outbox holds.
+        let dispatcher = tokio::spawn(crate::services::execution::run_dispatcher(services.clone()));
         tracing::info!(addr = %local_addr, "serving");
 
         let outcome = tokio::select! {
@@ -274,6 +277,9 @@ impl Application {
             }
         };
         closer.abort();
+        // A dispatch in progress finishes on the blocking pool; each plan
+        // is its own transaction and the cursor only moves after delivery.
+        dispatcher.abort();
         drop(control_file);
         tracing::info!("stopped");
         result

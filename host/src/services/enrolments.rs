@@ -217,13 +217,16 @@ fn authorize_enrolling(
 
 /// Enrols `user` through `m`, or re-activates (and re-roles) the enrolment
 /// they have through it. Returns the enrolment and whether it changed.
-fn enrol_in(
+/// `reason` is audited; `None` says the role ("enrolled as Learner").
+pub(crate) fn enrol_in(
     t: &mut SiteTables<'_>,
     actor: Actor,
     m: &EnrolmentMethod,
     user: UserId,
     role: Role,
+    reason: Option<&str>,
 ) -> ServiceResult<(Enrolment, bool)> {
+    let reason = reason.map_or_else(|| format!("enrolled as {}", role.label()), str::to_owned);
     load_user(t, user)?;
     let method = m.id;
     let target = format!("user #{user} in course #{} via method #{method}", m.course);
@@ -236,12 +239,7 @@ fn enrol_in(
             e.role = Some(role);
             e.updated_at = t.now;
             t.put_enrolment(&e)?;
-            t.audit_log(
-                actor,
-                "enrolment.reactivated",
-                target,
-                format!("enrolled as {}", role.label()),
-            )?;
+            t.audit_log(actor, "enrolment.reactivated", target, reason)?;
             t.emit(SiteEvent::EnrolmentUpdated {
                 course: m.course,
                 user,
@@ -260,12 +258,7 @@ fn enrol_in(
                 updated_at: t.now,
             };
             t.put_enrolment(&e)?;
-            t.audit_log(
-                actor,
-                "enrolment.created",
-                target,
-                format!("enrolled as {}", role.label()),
-            )?;
+            t.audit_log(actor, "enrolment.created", target, reason)?;
             t.emit(SiteEvent::UserEnrolled {
                 course: m.course,
                 user,
@@ -488,7 +481,7 @@ impl SiteServices {
     ) -> ServiceResult<Enrolment> {
         self.write(|t| {
             let (actor, m) = authorize_enrolling(&self.site, t, who, method)?;
-            Ok(enrol_in(t, actor, &m, user, role)?.0)
+            Ok(enrol_in(t, actor, &m, user, role, None)?.0)
         })
     }
 
@@ -507,7 +500,7 @@ impl SiteServices {
             let (actor, m) = authorize_enrolling(&self.site, t, who, method)?;
             let mut change = MembershipChange::default();
             for &user in users {
-                if enrol_in(t, actor, &m, user, role)?.1 {
+                if enrol_in(t, actor, &m, user, role, None)?.1 {
                     change.changed += 1;
                 } else {
                     change.unchanged += 1;

@@ -43,6 +43,20 @@ pub enum ServiceError {
         context: String,
         errors: Vec<ConfigFieldError>,
     },
+    /// An enrolment-method plugin declined a request (e.g. a wrong
+    /// enrolment key); `code` and `field` are the plugin's.
+    #[error("{message}")]
+    Refused {
+        code: String,
+        message: String,
+        field: Option<String>,
+    },
+    /// An enrolment-method plugin failed (stopped for time or memory,
+    /// crashed, returned a plan too large) or returned a plan the host
+    /// rejected. Recorded as the instance's last error; `code` is stable
+    /// (`plugin_timeout`, `plan_rejected`, …).
+    #[error("{message}")]
+    PluginFailed { code: String, message: String },
     /// The host failed in a way the caller cannot fix (e.g. the plugin
     /// runtime could not start); the detail is logged and shown.
     #[error("internal error: {0}")]

@@ -45,7 +45,7 @@ pub(crate) fn load_group(t: &impl SiteRead, id: CourseGroupId) -> ServiceResult<
         .ok_or_else(|| ServiceError::not_found(format!("course group #{id}")))
 }
 
-fn check_unique(t: &SiteTables<'_>, g: &CourseGroup) -> ServiceResult<()> {
+pub(crate) fn check_unique(t: &SiteTables<'_>, g: &CourseGroup) -> ServiceResult<()> {
     if let Some(other) = t.group_id_by_name(g.course, &g.name)?
         && other != g.id
     {

@@ -14,9 +14,12 @@ pub mod courses;
 pub mod enrolments;
 pub mod error;
 pub mod events;
+pub mod execution;
 pub mod groups;
 pub mod password;
+pub mod plans;
 pub mod plugins;
+mod queries;
 pub mod segments;
 pub mod sites;
 pub mod tokens;
@@ -55,6 +58,7 @@ struct Inner {
     bus: EventBus,
     last_used: tokens::LastUsed,
     plugins: Arc<plugins::PluginCatalog>,
+    exec: Arc<execution::Executor>,
 }
 
 impl Services {
@@ -83,6 +87,7 @@ impl Services {
                 bus: EventBus::new(4096),
                 last_used: tokens::LastUsed::default(),
                 plugins: Arc::new(plugins::PluginCatalog::new(runtime, &data_dir)),
+                exec: Arc::default(),
                 data_dir,
             }),
         })
@@ -149,6 +154,7 @@ impl Services {
             bus: self.inner.bus.clone(),
             plugins: self.inner.plugins.clone(),
             registry: self.inner.registry.clone(),
+            exec: self.inner.exec.clone(),
         })
     }
 
@@ -179,6 +185,7 @@ pub struct SiteServices {
     plugins: Arc<plugins::PluginCatalog>,
     /// Which plugins the site may use, and which version of each.
     registry: Arc<RegistryStore>,
+    exec: Arc<execution::Executor>,
 }
 
 /// A page of results in a stable order; pass `next` back as `after` to get

@@ -36,7 +36,7 @@ use super::auth::{Need, authorize};
 use super::error::{ConfigFieldError, ServiceError, ServiceResult};
 use super::{Principal, Services, SiteServices};
 use crate::domain::*;
-use crate::runtime::{Plugin, PluginError, Queries, Runtime, RuntimeConfig, wit};
+use crate::runtime::{Plugin, PluginError, Runtime, RuntimeConfig, wit};
 use crate::storage::registry::RegistryRead;
 use crate::storage::site::SiteRead;
 
@@ -1026,7 +1026,7 @@ impl SiteServices {
         let context = || format!("plugin {:?} refuses the config", plugin.manifest.id);
         let answer = self.runtime()?.validate_config(
             plugin,
-            self.course_queries(course),
+            self.course_queries(course, None)?,
             course.0,
             config_json,
         );
@@ -1052,16 +1052,6 @@ impl SiteServices {
         Err(ServiceError::ConfigRejected {
             context: context(),
             errors,
-        })
-    }
-
-    /// Read-only queries scoped to `course`, for checking a config.
-    // The execution work replaces this with the full instance-scoped
-    // queries; a config check needs only what a form can name.
-    fn course_queries(&self, course: CourseId) -> Box<dyn Queries> {
-        Box::new(validation_queries::CourseQueries {
-            site: self.clone(),
-            course,
         })
     }
 
@@ -1180,117 +1170,4 @@ fn normalised_config(plugin: &Plugin, text: String) -> ServiceResult<String> {
         return Err(rejected("it is larger than 64 KiB".into()));
     }
     Ok(text)
-}
-
-/// The queries a config check may make: the site's users, segments and
-/// the course's groups, read from the site's store.
-mod validation_queries {
-    use crate::domain::{CourseId, SegmentId, UserId, UserStatus};
-    use crate::runtime::{Queries, wit};
-    use crate::services::SiteServices;
-    use crate::storage::site::SiteRead;
-    use wit::HostError;
-
-    pub(super) struct CourseQueries {
-        pub(super) site: SiteServices,
-        pub(super) course: CourseId,
-    }
-
-    fn unavailable<T>(what: &str) -> Result<T, HostError> {
-        Err(HostError::Unavailable(format!(
-            "{what} cannot be asked while a config is checked"
-        )))
-    }
-
-    impl CourseQueries {
-        fn read<T>(
-            &self,
-            f: impl FnOnce(&crate::storage::site::SiteReadTables) -> crate::storage::Result<T>,
-        ) -> Result<T, HostError> {
-            self.site
-                .read(|t| Ok(f(t)?))
-                .map_err(|e| HostError::Unavailable(e.to_string()))
-        }
-    }
-
-    impl Queries for CourseQueries {
-        fn user(&mut self, id: u64) -> Result<Option<wit::User>, HostError> {
-            self.read(|t| {
-                Ok(t.user(UserId(id))?.map(|u| wit::User {
-                    id: u.id.0,
-                    username: u.username,
-                    firstname: u.firstname,
-                    lastname: u.lastname,
-                    email: u.email,
-                    suspended: u.status == UserStatus::Suspended,
-                }))
-            })
-        }
-        fn segment_exists(&mut self, segment: u64) -> Result<Option<String>, HostError> {
-            self.read(|t| Ok(t.segment(SegmentId(segment))?.map(|s| s.name)))
-        }
-        fn segment_members(
-            &mut self,
-            _: u64,
-            _: Option<u64>,
-            _: u32,
-        ) -> Result<wit::UserPage, HostError> {
-            unavailable("segment members")
-        }
-        fn is_segment_member(&mut self, segment: u64, user: u64) -> Result<bool, HostError> {
-            self.read(|t| t.is_segment_member(SegmentId(segment), UserId(user)))
-        }
-        fn course_enrolments(
-            &mut self,
-            _: Option<u64>,
-            _: u32,
-        ) -> Result<wit::EnrolmentPage, HostError> {
-            unavailable("course enrolments")
-        }
-        fn user_enrolments(&mut self, _: u64) -> Result<Vec<wit::Enrolment>, HostError> {
-            unavailable("enrolments")
-        }
-        fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
-            // A config being checked belongs to no instance yet, or to one
-            // whose count does not decide whether the config is valid.
-            unavailable("an instance's enrolment count")
-        }
-        fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, HostError> {
-            let course = self.course;
-            self.read(|t| {
-                Ok(t.course_group_list(course)?
-                    .into_iter()
-                    .map(|g| wit::CourseGroup {
-                        id: g.id.0,
-                        name: g.name,
-                        idnumber: g.idnumber,
-                    })
-                    .collect())
-            })
-        }
-        fn group_members(
-            &mut self,
-            _: u64,
-            _: Option<u64>,
-            _: u32,
-        ) -> Result<wit::MemberPage, HostError> {
-            unavailable("group members")
-        }
-        fn group_membership(
-            &mut self,
-            _: u64,
-            _: u64,
-        ) -> Result<Option<wit::GroupMember>, HostError> {
-            unavailable("group memberships")
-        }
-        fn log(&mut self, level: wit::LogLevel, message: &str) {
-            let site = &self.site.site().slug;
-            match level {
-                wit::LogLevel::Error | wit::LogLevel::Warn => {
-                    tracing::warn!(%site, course = %self.course, "plugin: {message}")
-                }
-                _ => tracing::debug!(%site, course = %self.course, "plugin: {message}"),
-            }
-        }
-    }
 }

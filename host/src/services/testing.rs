@@ -45,8 +45,14 @@ impl TestSite {
     }
 
     pub fn named(slug: &str) -> Self {
+        Self::with_runtime(slug, crate::runtime::RuntimeConfig::default())
+    }
+
+    /// [`named`](Self::named) on a host whose plugin runtime has these
+    /// limits (e.g. a short deadline for the hostile plugins).
+    pub fn with_runtime(slug: &str, runtime: crate::runtime::RuntimeConfig) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let services = Services::open(dir.path()).expect("open services");
+        let services = Services::open_with(dir.path(), runtime).expect("open services");
         let operator = Principal::system();
         let site = services
             .create_site(
@@ -299,6 +305,53 @@ impl TestSite {
             )
             .expect("method")
             .id
+    }
+
+    /// Installs the component `bytes` and adds an enabled instance of it to
+    /// the fixture's course with `config`. The one place tests set up a
+    /// plugin instance, so the install's signature changes here only.
+    pub fn with_plugin_instance(
+        &self,
+        bytes: &[u8],
+        config: serde_json::Value,
+    ) -> EnrolmentMethodId {
+        // Drained first, as a running host's dispatcher would be, so the
+        // new instance hears only what happens after it was added.
+        self.site.dispatch_pending().expect("dispatch");
+        let op = Principal::system();
+        let plugin = self
+            .services
+            .install_plugin(&op, bytes)
+            .expect("install plugin");
+        self.services
+            .enable_plugin(
+                &op,
+                &self.id().to_string(),
+                &plugin.id,
+                Some(&plugin.version),
+            )
+            .expect("enable plugin");
+        self.site
+            .add_method(
+                &op,
+                self.course,
+                NewMethod {
+                    plugin: plugin.id.clone(),
+                    name: String::new(),
+                    config,
+                    enabled: true,
+                },
+            )
+            .expect("method")
+            .id
+    }
+
+    /// The site file without the enrolment methods' run state and the
+    /// dispatcher's cursor: what a failed plugin call must leave as it was.
+    pub fn data_without_runs(&self) -> TableDump {
+        let mut dump = self.snapshot();
+        dump.retain(|(name, _)| !["method-runs-v1", "dispatch-v1"].contains(&name.as_str()));
+        dump
     }
 
     /// The site file byte for byte.

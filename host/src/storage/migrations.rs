@@ -21,11 +21,35 @@ pub struct Migration {
     pub apply: fn(&WriteTransaction) -> Result<()>,
 }
 
-pub const SITE_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "create the site schema",
-    apply: super::site::create_all_tables,
-}];
+pub const SITE_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "create the site schema",
+        apply: super::site::create_all_tables,
+    },
+    Migration {
+        version: 2,
+        name: "enrolment-method run state and the event dispatcher's cursor",
+        apply: add_method_runs,
+    },
+];
+
+/// Creates `method-runs-v1` and `dispatch-v1`. The dispatcher starts at
+/// the end of the existing outbox: events written before plugins ran had
+/// no instance to reach, and replaying a site's whole history to its
+/// instances on upgrade would redo (idempotently, but slowly) what they
+/// never asked for.
+fn add_method_runs(tx: &WriteTransaction) -> Result<()> {
+    use redb::ReadableTable;
+    tx.open_table(super::site::defs::METHOD_RUNS)?;
+    let last = tx
+        .open_table(super::site::defs::EVENTS)?
+        .last()?
+        .map_or(0, |(k, _)| k.value());
+    tx.open_table(super::site::defs::DISPATCH)?
+        .insert("cursor", last)?;
+    Ok(())
+}
 
 pub const REGISTRY_MIGRATIONS: &[Migration] = &[
     Migration {
@@ -94,9 +118,45 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.redb");
         let db = redb::Database::create(&path).unwrap();
-        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![1]);
+        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![1, 2]);
         assert!(migrate(&db, &path, SITE_MIGRATIONS).unwrap().is_empty());
         assert_eq!(stored_version(&db).unwrap(), latest(SITE_MIGRATIONS));
+    }
+
+    /// Migration 2 on a version-1 file with history: the run-state table
+    /// appears and the dispatcher starts after the existing events.
+    #[test]
+    fn migration_2_starts_the_dispatcher_at_the_end_of_the_outbox() {
+        use crate::storage::site::{SiteRead, SiteReadTables, defs};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let db = redb::Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        // Version 1 as it was: every table but the two of migration 2.
+        for m in &SITE_MIGRATIONS[..1] {
+            (m.apply)(&tx).unwrap();
+        }
+        tx.delete_table(defs::METHOD_RUNS).unwrap();
+        tx.delete_table(defs::DISPATCH).unwrap();
+        {
+            let mut events = tx.open_table(defs::EVENTS).unwrap();
+            events.insert(1, [0u8].as_slice()).unwrap();
+            events.insert(7, [0u8].as_slice()).unwrap();
+        }
+        tx.open_table(META)
+            .unwrap()
+            .insert("schema_version", 1)
+            .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![2]);
+        let tx = db.begin_read().unwrap();
+        let t = SiteReadTables::open(&tx).unwrap();
+        assert_eq!(t.dispatch_cursor().unwrap(), 7);
+        assert!(
+            t.method_run(crate::domain::EnrolmentMethodId(1))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

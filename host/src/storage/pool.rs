@@ -72,6 +72,14 @@ impl SiteStore {
         Ok(dump)
     }
 
+    /// One consistent read snapshot that outlives this call: the tables
+    /// keep their transaction alive. For a plugin call, whose queries all
+    /// answer from the same state however long it runs.
+    pub fn read_tables(&self) -> Result<SiteReadTables> {
+        let tx = self.db.begin_read()?;
+        SiteReadTables::open(&tx)
+    }
+
     /// Runs `f` on one consistent read snapshot.
     pub fn read<T, E: From<StorageError>>(
         &self,

@@ -171,6 +171,12 @@ site_tables! {
     audit: AUDIT = ("audit-v1", u64, Bytes);
     /// `seq → SiteEvent`: the transactional outbox of the event stream.
     events: EVENTS = ("events-v1", u64, Bytes);
+    /// `EnrolmentMethodId → MethodRun`: how an instance's plugin calls went
+    /// (last error and error count). Operational state, not audited.
+    method_runs: METHOD_RUNS = ("method-runs-v1", u64, Bytes);
+    /// `name → u64`: `cursor`, the last outbox seq the event dispatcher
+    /// has delivered to the instances.
+    dispatch: DISPATCH = ("dispatch-v1", &'static str, u64);
 }
 
 /// The member counts kept per segment and per group.
@@ -415,6 +421,20 @@ pub trait SiteRead: SiteTablesRead {
 
     fn method(&self, id: EnrolmentMethodId) -> Result<Option<EnrolmentMethod>> {
         get_record(self.methods(), "enrolment-methods", id.0)
+    }
+
+    /// Every enrolment method of the site (site-wide events reach them all).
+    fn all_methods(&self) -> Result<Vec<EnrolmentMethod>> {
+        all_records(self.methods(), "enrolment-methods")
+    }
+
+    fn method_run(&self, id: EnrolmentMethodId) -> Result<Option<MethodRun>> {
+        get_record(self.method_runs(), "method-runs", id.0)
+    }
+
+    /// The last outbox seq the event dispatcher delivered.
+    fn dispatch_cursor(&self) -> Result<u64> {
+        Ok(self.dispatch().get("cursor")?.map_or(0, |g| g.value()))
     }
 
     fn course_methods_list(&self, course: CourseId) -> Result<Vec<EnrolmentMethod>> {
@@ -855,7 +875,18 @@ impl SiteTables<'_> {
         Ok(())
     }
 
+    pub(crate) fn put_method_run(&mut self, id: EnrolmentMethodId, run: &MethodRun) -> Result<()> {
+        self.method_runs.insert(id.0, encode(run).as_slice())?;
+        Ok(())
+    }
+
+    pub(crate) fn set_dispatch_cursor(&mut self, seq: u64) -> Result<()> {
+        self.dispatch.insert("cursor", seq)?;
+        Ok(())
+    }
+
     pub(crate) fn delete_method_row(&mut self, method: &EnrolmentMethod) -> Result<()> {
+        self.method_runs.remove(method.id.0)?;
         self.methods.remove(method.id.0)?;
         self.course_methods.remove((method.course.0, method.id.0))?;
         Ok(())

@@ -22,6 +22,7 @@ mod courses;
 mod enrolments;
 mod groups;
 mod listing;
+mod method_runs;
 mod plugins;
 mod segments;
 mod sites;
@@ -84,6 +85,7 @@ fn site_routes(cfg: &mut ServiceConfig) {
     users::routes(cfg);
     courses::routes(cfg);
     enrolments::routes(cfg);
+    method_runs::routes(cfg);
     groups::routes(cfg);
     audit::routes(cfg);
     tokens::site_routes(cfg);
@@ -194,6 +196,7 @@ fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
                         "404" => "not found",
                         "409" => "conflicts with the current state",
                         "422" => "invalid input",
+                        "502" => "an enrolment-method plugin failed",
                         _ => "see the status code",
                     }
                     .to_owned();

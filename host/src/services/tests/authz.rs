@@ -10,6 +10,7 @@ use super::{refusal, says};
 use crate::domain::*;
 use crate::services::courses::{CourseUpdate, NewCourse};
 use crate::services::enrolments::{EnrolmentUpdate, MethodUpdate, NewMethod};
+use crate::services::execution::MethodRequest;
 use crate::services::groups::{GroupUpdate, NewGroup};
 use crate::services::segments::{NewSegment, SegmentUpdate};
 use crate::services::sites::NewSite;
@@ -299,12 +300,36 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         }),
         // plugins.rs
         ("site_plugins", |s, who, _| s.site_plugins(who).map(drop)),
+        // execution.rs (dry runs: a walk that is allowed writes nothing)
+        ("method_request", |s, who, ids| {
+            let request = MethodRequest::EnrolUsers {
+                users: vec![ids.user],
+                role: None,
+                group: None,
+            };
+            s.method_request(who, ids.method, request, true).map(drop)
+        }),
+        ("self_enrol", |s, who, ids| {
+            s.self_enrol(who, ids.course, None, None, true).map(drop)
+        }),
+        ("reconcile_method", |s, who, ids| {
+            s.reconcile_method(who, ids.method, true).map(drop)
+        }),
+        ("method_status", |s, who, ids| {
+            s.method_status(who, ids.method).map(drop)
+        }),
     ]
 }
 
 /// Public `SiteServices` functions that take no principal, and why that is
 /// safe.
 const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
+    // SKELETON (plugin catalog): the lifecycle work replaces these.
+    (
+        "plugin",
+        "the host's loaded component for an instance; the caller already holds the instance",
+    ),
+    ("runtime", "the host's plugin runtime, shared by every site"),
     (
         "site",
         "the handle's own site record, which its caller already named",
@@ -592,7 +617,12 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 | "update_group"
                 | "delete_group"
                 | "add_group_members"
-                | "remove_group_members" => says("Forbidden", teacher_only),
+                | "remove_group_members"
+                | "method_request"
+                | "reconcile_method"
+                | "method_status" => says("Forbidden", teacher_only),
+                // Any user may look for a self enrolment; this course has none.
+                "self_enrol" => says("NotFound", "self enrolment in course #1 not found"),
                 _ => says("Forbidden", admin_only),
             };
             (name, outcome)
@@ -698,7 +728,11 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 | "update_group"
                 | "delete_group"
                 | "add_group_members"
-                | "remove_group_members" => not_mine.clone(),
+                | "remove_group_members"
+                | "method_request"
+                | "reconcile_method"
+                | "method_status" => not_mine.clone(),
+                "self_enrol" => says("NotFound", "self enrolment in course #2 not found"),
                 _ => site_level.clone(),
             };
             (name, outcome)
@@ -931,6 +965,16 @@ fn operators_only(name: &str) -> &'static str {
 
 /// Public `Services` functions that take no principal, and why.
 const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
+    // SKELETON (plugin catalog): install gets a principal with the lifecycle work.
+    (
+        "install_plugin",
+        "SKELETON: loads a component; no registry record yet",
+    ),
+    ("runtime", "the host's plugin runtime"),
+    (
+        "open_with",
+        "opens the data dir with the runtime's limits; like `open`",
+    ),
     (
         "open",
         "opens the data dir; the process that calls it owns the host",

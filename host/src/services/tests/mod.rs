@@ -11,6 +11,7 @@ mod audit_events;
 mod authz;
 mod courses;
 mod enrolments;
+mod execution;
 mod groups;
 mod plugins;
 mod segments;
@@ -32,6 +33,8 @@ pub(crate) fn refusal(err: &ServiceError) -> (&'static str, String) {
         ServiceError::NotEnrolled { .. } => "NotEnrolled",
         ServiceError::Conflict(_) => "Conflict",
         ServiceError::ConfigRejected { .. } => "ConfigRejected",
+        ServiceError::Refused { .. } => "Refused",
+        ServiceError::PluginFailed { .. } => "PluginFailed",
         ServiceError::Internal(_) => "Internal",
         ServiceError::Storage(_) => "Storage",
         ServiceError::Internal(_) => "Internal",

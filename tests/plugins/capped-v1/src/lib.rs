@@ -25,7 +25,10 @@ impl EnrolmentMethod for Capped {
     fn manifest() -> Manifest {
         Manifest::new("capped", "Capped", "1.0.0")
             .describe("A test plugin with one bounded number.")
-            .field(ConfigField::new("cap", "Cap", FieldKind::Integer((Some(0), None))).default_json("10"))
+            .field(
+                ConfigField::new("cap", "Cap", FieldKind::Integer((Some(0), None)))
+                    .default_json("10"),
+            )
     }
 
     fn validate(_: CourseId, config: &Config, _: &dyn Host) -> Result<(), Vec<FieldError>> {

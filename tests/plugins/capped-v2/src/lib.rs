@@ -26,7 +26,10 @@ impl EnrolmentMethod for Capped {
     fn manifest() -> Manifest {
         Manifest::new("capped", "Capped", "2.0.0")
             .describe("A test plugin with one bounded number and a label.")
-            .field(ConfigField::new("cap", "Cap", FieldKind::Integer((Some(0), Some(50)))).default_json("10"))
+            .field(
+                ConfigField::new("cap", "Cap", FieldKind::Integer((Some(0), Some(50))))
+                    .default_json("10"),
+            )
             .field(ConfigField::new("label", "Label", FieldKind::Text))
     }
 

@@ -1,0 +1,851 @@
+//! Running enrolment-method instances: events, requests, reconcile.
+//!
+//! Three paths call a plugin, and all end the same way: the plugin returns
+//! a plan, `plans::apply_plan` checks and applies it in one transaction as
+//! `Actor::Method(instance)`, or rejects it whole.
+//!
+//! - **Events.** [`SiteServices::dispatch_pending`] reads the site's outbox
+//!   after the dispatcher's cursor and delivers each event to the instances
+//!   it concerns whose plugin asked for its kind: course events to the
+//!   enabled instances of that course, segment and user events to every
+//!   enabled instance of the site, an instance's own lifecycle events
+//!   (added, enabled, disabled, updated) to that instance whatever its
+//!   status. `instance-deleted` is NOT delivered: the host deletes the
+//!   instance, its enrolments and its memberships in one transaction, so
+//!   when the event is read there is no instance left to call (the
+//!   contract's "about to be deleted" would need a call inside that
+//!   transaction, which a plugin that may run for its whole deadline must
+//!   not hold). [`run_dispatcher`] drives it from the event bus on the
+//!   blocking pool, off the HTTP workers.
+//! - **Requests** ([`SiteServices::method_request`]): authorised before
+//!   the plugin is called; a plugin's refusal becomes
+//!   `ServiceError::Refused`.
+//! - **Reconcile** ([`SiteServices::reconcile_method`]): page by page, each
+//!   page's plan in its own transaction, so an interrupted reconcile keeps
+//!   what it did and the next run resumes from the state it left.
+//!
+//! A plugin that fails (timeout, memory, crash, a plan too large) or whose
+//! plan is rejected gets the failure recorded as its instance's last error,
+//! with a running count, in a small transaction of its own
+//! (`method-runs-v1`); the failure is logged and the host carries on.
+//!
+//! Plans cause events, which are dispatched too (that is how "segment
+//! members to group" reacts to enrolments another instance makes). Plugins
+//! must be idempotent so this converges; as a guard against two instances
+//! that undo each other forever, an event caused by a chain of
+//! [`MAX_CASCADE`] plans is not delivered and the instances it would have
+//! reached get a `cascade_limit` error.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use super::auth::{Need, authorize, authorize_caller};
+use super::enrolments::load_method;
+use super::error::{ServiceError, ServiceResult};
+use super::plans::{ApplyError, PlanTally, apply_plan};
+use super::queries::wit_role;
+use super::{Principal, Services, SiteServices};
+use crate::domain::*;
+use crate::runtime::wit::{self, EventKind};
+use crate::runtime::{Plugin, PluginError, Queries, Runtime};
+use crate::storage::StorageError;
+use crate::storage::site::SiteRead;
+
+/// How many plans deep an event may be caused before it is no longer
+/// delivered (see the module doc).
+pub const MAX_CASCADE: u32 = 8;
+
+/// Most pages one reconcile runs; a plugin whose cursor never ends is
+/// stopped here.
+pub const MAX_RECONCILE_PAGES: u64 = 100_000;
+
+/// Most actions a dry-run reconcile report lists.
+pub const MAX_REPORTED_ACTIONS: usize = 1000;
+
+/// Events read from the outbox per batch.
+const DISPATCH_BATCH: usize = 256;
+
+/// Dispatch state shared by every handle of the host: one dispatcher at
+/// a time per site, and the cascade depth of events plans caused.
+#[derive(Default)]
+pub(crate) struct Executor {
+    sites: Mutex<HashMap<SiteId, Arc<Mutex<SiteDispatch>>>>,
+}
+
+#[derive(Default)]
+struct SiteDispatch {
+    /// Outbox seq → how many plans deep it was caused; absent means 0.
+    depths: HashMap<u64, u32>,
+}
+
+impl Executor {
+    /// Marks outbox event `seq` as caused by a chain of `depth` plans, as
+    /// the dispatcher does for the events of the plans it applies.
+    #[cfg(test)]
+    pub(crate) fn set_depth(&self, site: SiteId, seq: u64, depth: u32) {
+        let lock = self.site(site);
+        lock.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .depths
+            .insert(seq, depth);
+    }
+
+    fn site(&self, id: SiteId) -> Arc<Mutex<SiteDispatch>> {
+        let mut sites = self.sites.lock().unwrap_or_else(|p| p.into_inner());
+        sites.entry(id).or_default().clone()
+    }
+}
+
+/// A person's request through an instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MethodRequest {
+    /// Enrol these users (manual enrolment); needs to manage the course.
+    EnrolUsers {
+        users: Vec<UserId>,
+        role: Option<Role>,
+        group: Option<CourseGroupId>,
+    },
+    /// Unenrol these users from the instance; needs to manage the course.
+    UnenrolUsers { users: Vec<UserId> },
+    /// The caller enrols themselves. `user`, when given, must be the
+    /// caller.
+    SelfEnrol {
+        user: Option<UserId>,
+        key: Option<String>,
+    },
+    /// The caller leaves the course.
+    SelfUnenrol { user: Option<UserId> },
+}
+
+/// What a request did, or (dry run) would do.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RequestOutcome {
+    /// The plan the plugin returned.
+    pub plan: Plan,
+    /// False for a dry run: nothing was written.
+    pub applied: bool,
+    /// Actions that changed (or would change) something.
+    pub changed: u64,
+    /// Actions that found the site already as they wanted it.
+    pub unchanged: u64,
+}
+
+/// What a reconcile did, or (dry run) would do.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ReconcileReport {
+    /// Pages the plugin returned.
+    pub pages: u64,
+    /// Actions over all pages.
+    pub actions: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    /// False for a dry run: nothing was written.
+    pub applied: bool,
+    /// A dry run's actions, at most 1,000; empty when applied.
+    pub plan: Vec<PlanAction>,
+}
+
+/// How an instance is doing.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct MethodRunStatus {
+    pub method: EnrolmentMethodId,
+    pub course: CourseId,
+    pub status: EnrolmentMethodStatus,
+    pub plugin: String,
+    /// The loaded plugin's version; absent when the plugin is not
+    /// available on this host.
+    pub plugin_version: Option<String>,
+    /// The last failure of a plugin call, if any.
+    pub last_error: Option<MethodError>,
+    /// Failed calls since the instance was added.
+    pub error_count: u64,
+}
+
+/// What one [`SiteServices::dispatch_pending`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Outbox events read.
+    pub events: u64,
+    /// Plugin calls made.
+    pub calls: u64,
+    /// Plans applied that changed something.
+    pub applied: u64,
+    /// Calls that failed (recorded on their instance).
+    pub errors: u64,
+    /// The dispatcher's cursor afterwards.
+    pub cursor: u64,
+}
+
+/// Which instances an event concerns.
+enum Scope {
+    Site,
+    Course(CourseId),
+    Group(CourseGroupId),
+    Instance(EnrolmentMethodId),
+}
+
+/// The contract's form of an event, or `None` for events plugins cannot
+/// ask for (user created or updated, course deleted) and for
+/// `instance-deleted` (see the module doc).
+fn wit_event(event: &SiteEvent) -> Option<(EventKind, wit::Event, Scope)> {
+    use SiteEvent as S;
+    use wit::Event as E;
+    let enrolment = |user: &UserId, method: &EnrolmentMethodId| wit::EnrolmentEvent {
+        user: user.0,
+        instance: method.0,
+    };
+    let segment = |user: &UserId, segment: &SegmentId| wit::MembershipEvent {
+        user: user.0,
+        segment: segment.0,
+    };
+    let group = |user: &UserId, group: &CourseGroupId| wit::GroupEvent {
+        user: user.0,
+        group: group.0,
+    };
+    Some(match event {
+        S::UserCreated { .. } | S::UserUpdated { .. } | S::CourseDeleted { .. } => return None,
+        S::MethodDeleted { .. } => return None,
+        S::UserSuspended { user } => (
+            EventKind::UserSuspended,
+            E::UserSuspended(user.0),
+            Scope::Site,
+        ),
+        S::UserReactivated { user } => (
+            EventKind::UserReactivated,
+            E::UserReactivated(user.0),
+            Scope::Site,
+        ),
+        S::UserDeleted { user } => (EventKind::UserDeleted, E::UserDeleted(user.0), Scope::Site),
+        S::SegmentMemberAdded { segment: s, user } => (
+            EventKind::SegmentMemberAdded,
+            E::SegmentMemberAdded(segment(user, s)),
+            Scope::Site,
+        ),
+        S::SegmentMemberRemoved { segment: s, user } => (
+            EventKind::SegmentMemberRemoved,
+            E::SegmentMemberRemoved(segment(user, s)),
+            Scope::Site,
+        ),
+        S::SegmentDeleted { segment: s } => (
+            EventKind::SegmentDeleted,
+            E::SegmentDeleted(s.0),
+            Scope::Site,
+        ),
+        S::UserEnrolled {
+            course,
+            user,
+            method,
+        } => (
+            EventKind::UserEnrolled,
+            E::UserEnrolled(enrolment(user, method)),
+            Scope::Course(*course),
+        ),
+        S::EnrolmentUpdated {
+            course,
+            user,
+            method,
+        } => (
+            EventKind::EnrolmentUpdated,
+            E::EnrolmentUpdated(enrolment(user, method)),
+            Scope::Course(*course),
+        ),
+        S::UserUnenrolled {
+            course,
+            user,
+            method,
+        } => (
+            EventKind::UserUnenrolled,
+            E::UserUnenrolled(enrolment(user, method)),
+            Scope::Course(*course),
+        ),
+        S::GroupMemberAdded { group: g, user } => (
+            EventKind::GroupMemberAdded,
+            E::GroupMemberAdded(group(user, g)),
+            Scope::Group(*g),
+        ),
+        S::GroupMemberRemoved { group: g, user } => (
+            EventKind::GroupMemberRemoved,
+            E::GroupMemberRemoved(group(user, g)),
+            Scope::Group(*g),
+        ),
+        S::GroupDeleted { course, group: g } => (
+            EventKind::GroupDeleted,
+            E::GroupDeleted(g.0),
+            Scope::Course(*course),
+        ),
+        S::MethodAdded { method, .. } => (
+            EventKind::InstanceAdded,
+            E::InstanceAdded,
+            Scope::Instance(*method),
+        ),
+        S::MethodEnabled { method, .. } => (
+            EventKind::InstanceEnabled,
+            E::InstanceEnabled,
+            Scope::Instance(*method),
+        ),
+        S::MethodDisabled { method, .. } => (
+            EventKind::InstanceDisabled,
+            E::InstanceDisabled,
+            Scope::Instance(*method),
+        ),
+        S::MethodUpdated { method, .. } => (
+            EventKind::InstanceUpdated,
+            E::InstanceUpdated,
+            Scope::Instance(*method),
+        ),
+    })
+}
+
+fn context(m: &EnrolmentMethod) -> wit::Context {
+    wit::Context {
+        instance: m.id.0,
+        course: m.course.0,
+        config: m.config.clone(),
+        enabled: m.status == EnrolmentMethodStatus::Enabled,
+        now: Timestamp::now().0,
+    }
+}
+
+/// Why a plan's transaction did not commit.
+enum TxError {
+    Apply(ApplyError),
+    /// A dry run: applied, counted, and rolled back on purpose.
+    DryRun(PlanTally),
+}
+
+impl From<StorageError> for TxError {
+    fn from(e: StorageError) -> Self {
+        TxError::Apply(e.into())
+    }
+}
+
+/// Keeps a plugin's message from growing the run-state record without end.
+fn bounded(message: &str) -> String {
+    const MAX: usize = 2000;
+    if message.len() <= MAX {
+        return message.to_owned();
+    }
+    let mut end = MAX;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &message[..end])
+}
+
+impl SiteServices {
+    /// Records a failed call as the instance's last error, in its own
+    /// transaction. Never fails the caller: the failure it records is what
+    /// the caller reports.
+    fn record_method_error(&self, id: EnrolmentMethodId, code: &str, message: &str) {
+        tracing::warn!(site = %self.site.slug, method = %id, code, "enrolment method failed: {message}");
+        let recorded = self.write(|t| {
+            if t.method(id)?.is_none() {
+                return Ok(());
+            }
+            let mut run = t.method_run(id)?.unwrap_or_default();
+            run.error_count += 1;
+            run.last_error = Some(MethodError {
+                code: code.to_owned(),
+                message: bounded(message),
+                at: t.now,
+            });
+            t.put_method_run(id, &run)?;
+            Ok(())
+        });
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, method = %id, "could not record an enrolment method's error");
+        }
+    }
+
+    /// One plugin call for instance `m`, with queries over a fresh
+    /// snapshot. A misbehaving plugin is recorded and reported as
+    /// `PluginFailed`.
+    fn call_plugin<T>(
+        &self,
+        m: &EnrolmentMethod,
+        call: impl FnOnce(
+            &Runtime,
+            &Plugin,
+            Box<dyn Queries>,
+            &wit::Context,
+        ) -> Result<Result<T, wit::Refusal>, PluginError>,
+    ) -> ServiceResult<Result<T, wit::Refusal>> {
+        let plugin = self.plugin(&m.plugin)?;
+        let runtime = self.runtime()?;
+        let queries = self.course_queries(m.course, Some(m.id))?;
+        call(runtime, &plugin, queries, &context(m)).map_err(|e| {
+            let (code, message) = (e.code(), e.to_string());
+            self.record_method_error(m.id, code, &message);
+            ServiceError::PluginFailed {
+                code: code.to_owned(),
+                message: format!("enrolment method {:?}: {message}", m.name),
+            }
+        })
+    }
+
+    /// Checks and applies `plan` as instance `m` in one transaction (or,
+    /// for a dry run, checks and counts and then rolls back). A rejected
+    /// plan is recorded as the instance's last error unless it was a dry
+    /// run. Returns the events the plan caused.
+    pub(crate) fn apply_method_plan(
+        &self,
+        m: &EnrolmentMethod,
+        plan: &Plan,
+        dry_run: bool,
+    ) -> ServiceResult<(PlanTally, Vec<EventEnvelope>)> {
+        let result = self.store.write(|t| {
+            // The instance may have gone or changed course while its
+            // plugin ran; apply as it is now.
+            let Some(current) = t.method(m.id)? else {
+                return Err(TxError::Apply(ApplyError::Service(ServiceError::Conflict(
+                    format!(
+                        "enrolment method #{} was deleted while its plugin ran",
+                        m.id
+                    ),
+                ))));
+            };
+            let tally = apply_plan(t, &current, plan).map_err(TxError::Apply)?;
+            if dry_run {
+                return Err(TxError::DryRun(tally));
+            }
+            Ok(tally)
+        });
+        match result {
+            Ok((tally, events)) => {
+                self.bus.publish(events.clone());
+                Ok((tally, events))
+            }
+            Err(TxError::DryRun(tally)) => Ok((tally, Vec::new())),
+            Err(TxError::Apply(ApplyError::Rejected(r))) => {
+                let message = r.to_string();
+                if !dry_run {
+                    self.record_method_error(m.id, "plan_rejected", &message);
+                }
+                Err(ServiceError::PluginFailed {
+                    code: "plan_rejected".into(),
+                    message: format!("enrolment method {:?}: {message}", m.name),
+                })
+            }
+            Err(TxError::Apply(ApplyError::Service(e))) => Err(e),
+        }
+    }
+
+    /// A person's request through instance `instance`: enrol or unenrol
+    /// users (needs to manage the course), or enrol or unenrol oneself (an
+    /// active user of the site, for themselves only). Authorised before
+    /// the plugin runs; the plugin's refusal is `Refused`, its failure
+    /// `PluginFailed`. A dry run returns the plan, checked and counted,
+    /// and writes nothing.
+    pub fn method_request(
+        &self,
+        who: &Principal,
+        instance: EnrolmentMethodId,
+        request: MethodRequest,
+        dry_run: bool,
+    ) -> ServiceResult<RequestOutcome> {
+        let (m, request) = self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let m = load_method(t, instance)?;
+            let request = match request {
+                MethodRequest::EnrolUsers { users, role, group } => {
+                    authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+                    wit::Request::EnrolUsers(wit::EnrolUsers {
+                        users: users.iter().map(|u| u.0).collect(),
+                        role: role.map(wit_role),
+                        group: group.map(|g| g.0),
+                        requested_by: who.site_user_id(self.site.id).map_or(0, |u| u.0),
+                    })
+                }
+                MethodRequest::UnenrolUsers { users } => {
+                    authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+                    wit::Request::UnenrolUsers(users.iter().map(|u| u.0).collect())
+                }
+                MethodRequest::SelfEnrol { user, key } => {
+                    let me = self.acting_for_self(t, who, user)?;
+                    wit::Request::SelfEnrol(wit::SelfEnrol { user: me.0, key })
+                }
+                MethodRequest::SelfUnenrol { user } => {
+                    let me = self.acting_for_self(t, who, user)?;
+                    wit::Request::SelfUnenrol(me.0)
+                }
+            };
+            if m.status != EnrolmentMethodStatus::Enabled {
+                return Err(ServiceError::Conflict(format!(
+                    "enrolment method {:?} is disabled",
+                    m.name
+                )));
+            }
+            Ok((m, request))
+        })?;
+        let plan: Plan = self
+            .call_plugin(&m, |rt, p, q, ctx| rt.handle_request(p, q, ctx, &request))?
+            .map_err(|r| ServiceError::Refused {
+                code: r.code,
+                message: r.message,
+                field: r.field,
+            })?
+            .into();
+        let (tally, _) = self.apply_method_plan(&m, &plan, dry_run)?;
+        Ok(RequestOutcome {
+            plan,
+            applied: !dry_run,
+            changed: tally.changed,
+            unchanged: tally.unchanged,
+        })
+    }
+
+    /// The user a self-service request is for: the caller, an active user
+    /// of this site, who may name only themselves.
+    fn acting_for_self(
+        &self,
+        t: &impl SiteRead,
+        who: &Principal,
+        named: Option<UserId>,
+    ) -> ServiceResult<UserId> {
+        authorize(&self.site, t, who, Need::SiteMember)?;
+        let Some(me) = who.site_user_id(self.site.id) else {
+            return Err(ServiceError::Forbidden(
+                "only a user of this site can enrol or unenrol themselves".into(),
+            ));
+        };
+        match named {
+            Some(other) if other != me => Err(ServiceError::Forbidden(
+                "you can enrol or unenrol only yourself".into(),
+            )),
+            _ => Ok(me),
+        }
+    }
+
+    /// Self enrolment into `course`: through `method` when given (it must
+    /// be an instance of that course), else through the course's first
+    /// enabled `self` instance.
+    pub fn self_enrol(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        method: Option<EnrolmentMethodId>,
+        key: Option<String>,
+        dry_run: bool,
+    ) -> ServiceResult<RequestOutcome> {
+        let instance = self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteMember)?;
+            super::courses::load_course(t, course)?;
+            let found = match method {
+                Some(id) => t.method(id)?.filter(|m| m.course == course),
+                None => t
+                    .course_methods_list(course)?
+                    .into_iter()
+                    .find(|m| m.plugin == "self" && m.status == EnrolmentMethodStatus::Enabled),
+            };
+            found.map(|m| m.id).ok_or_else(|| {
+                ServiceError::not_found(format!("self enrolment in course #{course}"))
+            })
+        })?;
+        self.method_request(
+            who,
+            instance,
+            MethodRequest::SelfEnrol { user: None, key },
+            dry_run,
+        )
+    }
+
+    /// Brings an instance in line with its sources: the plugin's reconcile,
+    /// page by page, each page's plan applied in its own transaction (a
+    /// dry run applies none and lists the actions).
+    pub fn reconcile_method(
+        &self,
+        who: &Principal,
+        instance: EnrolmentMethodId,
+        dry_run: bool,
+    ) -> ServiceResult<ReconcileReport> {
+        let m = self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let m = load_method(t, instance)?;
+            authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+            Ok(m)
+        })?;
+        let mut report = ReconcileReport {
+            applied: !dry_run,
+            ..Default::default()
+        };
+        let mut cursor: Option<String> = None;
+        let mut seen = HashSet::new();
+        loop {
+            if report.pages >= MAX_RECONCILE_PAGES {
+                let message = format!("reconcile did not finish in {MAX_RECONCILE_PAGES} pages");
+                self.record_method_error(m.id, "reconcile_endless", &message);
+                return Err(ServiceError::PluginFailed {
+                    code: "reconcile_endless".into(),
+                    message,
+                });
+            }
+            let step = self
+                .call_plugin(&m, |rt, p, q, ctx| {
+                    rt.reconcile(p, q, ctx, cursor.as_deref())
+                })?
+                .map_err(|r| {
+                    if !dry_run {
+                        self.record_method_error(m.id, &r.code, &r.message);
+                    }
+                    ServiceError::Refused {
+                        code: r.code,
+                        message: r.message,
+                        field: r.field,
+                    }
+                })?;
+            let plan: Plan = step.plan.into();
+            let (tally, _) = self.apply_method_plan(&m, &plan, dry_run)?;
+            report.pages += 1;
+            report.actions += plan.actions.len() as u64;
+            report.changed += tally.changed;
+            report.unchanged += tally.unchanged;
+            if dry_run {
+                let room = MAX_REPORTED_ACTIONS.saturating_sub(report.plan.len());
+                report.plan.extend(plan.actions.into_iter().take(room));
+            }
+            match step.next {
+                None => return Ok(report),
+                Some(next) => {
+                    if !seen.insert(next.clone()) {
+                        let message = format!(
+                            "reconcile returned the cursor {next:?} twice; it would never finish"
+                        );
+                        if !dry_run {
+                            self.record_method_error(m.id, "reconcile_endless", &message);
+                        }
+                        return Err(ServiceError::PluginFailed {
+                            code: "reconcile_endless".into(),
+                            message,
+                        });
+                    }
+                    cursor = Some(next);
+                }
+            }
+        }
+    }
+
+    /// An instance's status, plugin version, last error and error count.
+    pub fn method_status(
+        &self,
+        who: &Principal,
+        instance: EnrolmentMethodId,
+    ) -> ServiceResult<MethodRunStatus> {
+        let (m, run) = self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let m = load_method(t, instance)?;
+            authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+            let run = t.method_run(m.id)?.unwrap_or_default();
+            Ok((m, run))
+        })?;
+        let plugin_version = self
+            .plugin(&m.plugin)
+            .ok()
+            .map(|p| p.manifest.version.clone());
+        Ok(MethodRunStatus {
+            method: m.id,
+            course: m.course,
+            status: m.status,
+            plugin: m.plugin,
+            plugin_version,
+            last_error: run.last_error,
+            error_count: run.error_count,
+        })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn executor(&self) -> &Executor {
+        &self.exec
+    }
+
+    /// Delivers every outbox event after the dispatcher's cursor, and the
+    /// events the resulting plans cause, until the outbox is drained. One
+    /// dispatcher per site runs at a time; tests call this to wait for the
+    /// dispatcher deterministically.
+    pub(crate) fn dispatch_pending(&self) -> ServiceResult<DispatchReport> {
+        let lock = self.exec.site(self.site.id);
+        let mut state = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut report = DispatchReport::default();
+        loop {
+            let (cursor, events) = self.read(|t| {
+                let cursor = t.dispatch_cursor()?;
+                Ok((
+                    cursor,
+                    t.events_after(self.site.id, cursor, DISPATCH_BATCH)?,
+                ))
+            })?;
+            report.cursor = cursor;
+            let Some(last) = events.last().map(|e| e.seq) else {
+                return Ok(report);
+            };
+            for envelope in &events {
+                report.events += 1;
+                self.dispatch_one(envelope, &mut state, &mut report)?;
+            }
+            self.write(|t| {
+                t.set_dispatch_cursor(last)?;
+                Ok(())
+            })?;
+        }
+    }
+
+    fn dispatch_one(
+        &self,
+        envelope: &EventEnvelope,
+        state: &mut SiteDispatch,
+        report: &mut DispatchReport,
+    ) -> ServiceResult<()> {
+        let depth = state.depths.remove(&envelope.seq).unwrap_or(0);
+        let Some((kind, event, scope)) = wit_event(&envelope.event) else {
+            return Ok(());
+        };
+        let lifecycle = matches!(scope, Scope::Instance(_));
+        let targets = self.read(|t| {
+            Ok(match scope {
+                Scope::Site => t.all_methods()?,
+                Scope::Course(c) => t.course_methods_list(c)?,
+                Scope::Group(g) => match t.group(g)? {
+                    Some(g) => t.course_methods_list(g.course)?,
+                    None => Vec::new(),
+                },
+                Scope::Instance(id) => t.method(id)?.into_iter().collect(),
+            })
+        })?;
+        for m in targets {
+            if !lifecycle && m.status != EnrolmentMethodStatus::Enabled {
+                continue;
+            }
+            let plugin = match self.plugin(&m.plugin) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::debug!(method = %m.id, plugin = %m.plugin, error = %e, "no plugin to deliver an event to");
+                    continue;
+                }
+            };
+            if !plugin.manifest.events.contains(&kind) {
+                continue;
+            }
+            if depth >= MAX_CASCADE {
+                report.errors += 1;
+                self.record_method_error(
+                    m.id,
+                    "cascade_limit",
+                    &format!(
+                        "event #{} was caused by a chain of {depth} plans; it was not delivered \
+                         (do two enrolment methods undo each other?)",
+                        envelope.seq
+                    ),
+                );
+                continue;
+            }
+            report.calls += 1;
+            let outcome = self.call_plugin(&m, |rt, p, q, ctx| rt.handle_event(p, q, ctx, &event));
+            let plan: Plan = match outcome {
+                Ok(Ok(plan)) => plan.into(),
+                Ok(Err(refusal)) => {
+                    report.errors += 1;
+                    self.record_method_error(m.id, &refusal.code, &refusal.message);
+                    continue;
+                }
+                Err(e) => {
+                    report.errors += 1;
+                    fail_unless_host(e)?;
+                    continue;
+                }
+            };
+            if plan.actions.is_empty() {
+                continue;
+            }
+            match self.apply_method_plan(&m, &plan, false) {
+                Ok((tally, caused)) => {
+                    if tally.changed > 0 {
+                        report.applied += 1;
+                    }
+                    for e in caused {
+                        state.depths.insert(e.seq, depth + 1);
+                    }
+                }
+                Err(e) => {
+                    report.errors += 1;
+                    fail_unless_host(e)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// In dispatch, a plugin's failure is its instance's (already recorded);
+/// only the host's own storage failure stops the dispatcher, so that the
+/// cursor does not pass events that were not delivered.
+fn fail_unless_host(e: ServiceError) -> ServiceResult<()> {
+    match e {
+        ServiceError::Storage(_) => Err(e),
+        other => {
+            tracing::debug!(error = %other, "event delivery failed");
+            Ok(())
+        }
+    }
+}
+
+/// Delivers committed events to the instances as they are published, on
+/// the blocking pool (plugin calls never run on an HTTP worker). Catches up
+/// every site's outbox first, and again whenever the bus overflowed.
+/// Runs until its task is aborted.
+pub async fn run_dispatcher(services: Services) {
+    let mut rx = services.events().subscribe();
+    let mut all_sites = true;
+    loop {
+        let sites: Vec<SiteId> = if all_sites {
+            let s = services.clone();
+            match tokio::task::spawn_blocking(move || s.list_sites(&Principal::system())).await {
+                Ok(Ok(sites)) => sites.into_iter().map(|s| s.id).collect(),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "the event dispatcher cannot list the sites");
+                    Vec::new()
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "the event dispatcher cannot list the sites");
+                    Vec::new()
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        let mut wanted: HashSet<SiteId> = sites.into_iter().collect();
+        all_sites = false;
+        if wanted.is_empty() {
+            match rx.recv().await {
+                Ok(e) => {
+                    wanted.insert(e.site);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    all_sites = true;
+                    continue;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+        // Whatever else arrived meanwhile is handled by the same pass.
+        loop {
+            match rx.try_recv() {
+                Ok(e) => {
+                    wanted.insert(e.site);
+                }
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => all_sites = true,
+                Err(_) => break,
+            }
+        }
+        for site in wanted {
+            let s = services.clone();
+            let done = tokio::task::spawn_blocking(move || s.site(site)?.dispatch_pending()).await;
+            match done {
+                Ok(Ok(r)) if r.calls > 0 => {
+                    tracing::debug!(site = %site, events = r.events, calls = r.calls, applied = r.applied, errors = r.errors, "dispatched events")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(site = %site, error = %e, "event dispatch failed"),
+                Err(e) => tracing::error!(site = %site, error = %e, "event dispatch panicked"),
+            }
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! The host side of the contract's read-only queries, for one instance.
+//!
+//! [`SiteQueries`] answers every query of one plugin call from ONE read
+//! snapshot of the site, so a plugin sees a consistent state however many
+//! queries it makes and however long it runs (the snapshot does not block
+//! writers). Everything is scoped: users and segments of this site only,
+//! enrolments and groups of the instance's course only; a group of another
+//! course is `out-of-scope`, not "not found", so the plugin's author sees
+//! what went wrong.
+
+use super::SiteServices;
+use super::error::ServiceResult;
+use crate::domain::*;
+use crate::runtime::Queries;
+use crate::runtime::wit::{self, HostError};
+use crate::storage::StorageError;
+use crate::storage::site::{SiteRead, SiteReadTables};
+
+/// The most rows one page answer holds, whatever the plugin asks.
+const MAX_PAGE: u32 = 1000;
+
+/// Queries of one instance (or, while validating a config for a new
+/// instance, of one course) over one read snapshot.
+pub(crate) struct SiteQueries {
+    t: SiteReadTables,
+    course: CourseId,
+    instance: Option<EnrolmentMethodId>,
+}
+
+impl SiteServices {
+    /// Queries scoped to `course` and, once it exists, `instance`, over a
+    /// snapshot taken now.
+    pub(crate) fn course_queries(
+        &self,
+        course: CourseId,
+        instance: Option<EnrolmentMethodId>,
+    ) -> ServiceResult<Box<dyn Queries>> {
+        Ok(Box::new(SiteQueries {
+            t: self.store.read_tables()?,
+            course,
+            instance,
+        }))
+    }
+}
+
+fn unavailable(e: StorageError) -> HostError {
+    tracing::error!(error = %e, "storage error while answering a plugin query");
+    HostError::Unavailable("the host could not read the site; the call will be retried".into())
+}
+
+fn limit_of(limit: u32) -> usize {
+    limit.clamp(1, MAX_PAGE) as usize
+}
+
+pub(crate) fn wit_role(role: Role) -> wit::Role {
+    match role {
+        Role::Learner => wit::Role::Learner,
+        Role::NonEditingTeacher => wit::Role::NonEditingTeacher,
+        Role::Teacher => wit::Role::Teacher,
+    }
+}
+
+fn wit_enrolment(e: &Enrolment) -> wit::Enrolment {
+    wit::Enrolment {
+        user: e.user.0,
+        instance: e.method.0,
+        role: e.role.map(wit_role),
+        status: match e.status {
+            EnrolmentStatus::Active => wit::EnrolmentStatus::Active,
+            EnrolmentStatus::Suspended => wit::EnrolmentStatus::Suspended,
+        },
+    }
+}
+
+fn wit_member(m: &GroupMembership) -> wit::GroupMember {
+    wit::GroupMember {
+        user: m.user.0,
+        owner: match m.owner {
+            MembershipOwner::Manual => wit::MembershipOwner::Manual,
+            MembershipOwner::Method(id) => wit::MembershipOwner::Instance(id.0),
+        },
+    }
+}
+
+impl SiteQueries {
+    /// A group of the instance's course, or `out-of-scope`.
+    fn own_group(&self, group: u64) -> Result<CourseGroup, HostError> {
+        match self.t.group(CourseGroupId(group)).map_err(unavailable)? {
+            Some(g) if g.course == self.course => Ok(g),
+            _ => Err(HostError::OutOfScope(format!(
+                "group #{group} is not a group of course #{}",
+                self.course
+            ))),
+        }
+    }
+}
+
+impl Queries for SiteQueries {
+    fn user(&mut self, id: u64) -> Result<Option<wit::User>, HostError> {
+        Ok(self
+            .t
+            .user(UserId(id))
+            .map_err(unavailable)?
+            .map(|u| wit::User {
+                id: u.id.0,
+                suspended: u.status != UserStatus::Active,
+                username: u.username,
+                firstname: u.firstname,
+                lastname: u.lastname,
+                email: u.email,
+            }))
+    }
+
+    fn segment_exists(&mut self, segment: u64) -> Result<Option<String>, HostError> {
+        Ok(self
+            .t
+            .segment(SegmentId(segment))
+            .map_err(unavailable)?
+            .map(|s| s.name))
+    }
+
+    fn segment_members(
+        &mut self,
+        segment: u64,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::UserPage, HostError> {
+        let limit = limit_of(limit);
+        let mut users: Vec<u64> = self
+            .t
+            .segment_member_ids(SegmentId(segment), after.map(UserId), limit + 1)
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|u| u.0)
+            .collect();
+        let next = more(&mut users, limit, |u| *u);
+        Ok(wit::UserPage { users, next })
+    }
+
+    fn is_segment_member(&mut self, segment: u64, user: u64) -> Result<bool, HostError> {
+        self.t
+            .is_segment_member(SegmentId(segment), UserId(user))
+            .map_err(unavailable)
+    }
+
+    fn course_enrolments(
+        &mut self,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::EnrolmentPage, HostError> {
+        // `limit` counts enrolments; a user's enrolments are never split
+        // across pages, so a page may hold a few more.
+        let rows = self
+            .t
+            .course_enrolments_page(self.course, after.map(UserId), limit_of(limit))
+            .map_err(unavailable)?;
+        let next = match rows.last() {
+            Some(last) => {
+                let beyond = self
+                    .t
+                    .course_enrolments_page(self.course, Some(last.user), 1)
+                    .map_err(unavailable)?;
+                (!beyond.is_empty()).then_some(last.user.0)
+            }
+            None => None,
+        };
+        Ok(wit::EnrolmentPage {
+            enrolments: rows.iter().map(wit_enrolment).collect(),
+            next,
+        })
+    }
+
+    fn user_enrolments(&mut self, user: u64) -> Result<Vec<wit::Enrolment>, HostError> {
+        Ok(self
+            .t
+            .user_course_enrolments(self.course, UserId(user))
+            .map_err(unavailable)?
+            .iter()
+            .map(wit_enrolment)
+            .collect())
+    }
+
+    fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
+        let Some(instance) = self.instance else {
+            return Ok(0);
+        };
+        let mut count = 0u64;
+        let mut after = None;
+        loop {
+            let batch = self
+                .t
+                .method_enrolment_user_ids(instance, after, 4096)
+                .map_err(unavailable)?;
+            let Some(last) = batch.last() else {
+                return Ok(count);
+            };
+            after = Some(*last);
+            count += batch.len() as u64;
+        }
+    }
+
+    fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, HostError> {
+        Ok(self
+            .t
+            .course_group_list(self.course)
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|g| wit::CourseGroup {
+                id: g.id.0,
+                name: g.name,
+                idnumber: g.idnumber,
+            })
+            .collect())
+    }
+
+    fn group_members(
+        &mut self,
+        group: u64,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::MemberPage, HostError> {
+        let g = self.own_group(group)?;
+        let limit = limit_of(limit);
+        let mut members: Vec<wit::GroupMember> = self
+            .t
+            .group_members_page(g.id, after.map(UserId), limit + 1)
+            .map_err(unavailable)?
+            .iter()
+            .map(wit_member)
+            .collect();
+        let next = more(&mut members, limit, |m| m.user);
+        Ok(wit::MemberPage { members, next })
+    }
+
+    fn group_membership(
+        &mut self,
+        group: u64,
+        user: u64,
+    ) -> Result<Option<wit::GroupMember>, HostError> {
+        let g = self.own_group(group)?;
+        Ok(self
+            .t
+            .group_membership(g.id, UserId(user))
+            .map_err(unavailable)?
+            .as_ref()
+            .map(wit_member))
+    }
+
+    fn log(&mut self, _level: wit::LogLevel, _message: &str) {
+        // The runtime already wrote it to the host's log, tagged with the
+        // plugin; nothing is kept per site.
+    }
+}
+
+/// Cuts `limit + 1` fetched rows to `limit`; the cursor is the last kept
+/// row's user when there was more.
+fn more<T>(rows: &mut Vec<T>, limit: usize, user: impl Fn(&T) -> u64) -> Option<u64> {
+    if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(user)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::testing::TestSite;
+
+    #[test]
+    fn queries_answer_only_for_the_instances_course_and_site() {
+        let fx = TestSite::new();
+        let (other, _) = fx.other_course("OTHER");
+        let foreign = fx
+            .site
+            .create_group(
+                &fx.operator,
+                other,
+                crate::services::groups::NewGroup {
+                    name: "Elsewhere".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .id;
+        let mut q = fx.site.course_queries(fx.course, Some(fx.manual)).unwrap();
+
+        let user = q.user(fx.learners[0].0).unwrap().unwrap();
+        assert_eq!(user.username, "learner1");
+        assert!(q.user(999_999).unwrap().is_none());
+        assert_eq!(q.segment_exists(fx.hr.0).unwrap().as_deref(), Some("HR"));
+        assert!(q.is_segment_member(fx.hr.0, fx.learners[0].0).unwrap());
+        let groups = q.course_groups().unwrap();
+        assert_eq!(groups.len(), 2);
+        assert!(matches!(
+            q.group_members(foreign.0, None, 10),
+            Err(HostError::OutOfScope(_))
+        ));
+        assert!(matches!(
+            q.group_membership(foreign.0, fx.learners[0].0),
+            Err(HostError::OutOfScope(_))
+        ));
+        // The teacher and learners 1–4 through the manual method.
+        assert_eq!(q.instance_enrolment_count().unwrap(), 5);
+        assert_eq!(q.user_enrolments(fx.learners[4].0).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn pages_follow_the_cursor_to_the_end() {
+        let fx = TestSite::new();
+        let mut q = fx.site.course_queries(fx.course, Some(fx.manual)).unwrap();
+        let first = q.segment_members(fx.hr.0, None, 2).unwrap();
+        assert_eq!(first.users.len(), 2);
+        let second = q.segment_members(fx.hr.0, first.next, 2).unwrap();
+        assert_eq!(second.users, vec![fx.learners[2].0]);
+        assert_eq!(second.next, None);
+
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = q.course_enrolments(after, 2).unwrap();
+            seen.extend(page.enrolments.iter().map(|e| e.user));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 5);
+        // A limit of 0 still answers one row; a huge one is capped.
+        assert_eq!(q.segment_members(fx.hr.0, None, 0).unwrap().users.len(), 1);
+        assert_eq!(
+            q.segment_members(fx.hr.0, None, u32::MAX)
+                .unwrap()
+                .users
+                .len(),
+            3
+        );
+    }
+}
