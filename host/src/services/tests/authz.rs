@@ -324,12 +324,6 @@ fn site_walk() -> Vec<(&'static str, Call)> {
 /// Public `SiteServices` functions that take no principal, and why that is
 /// safe.
 const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
-    // SKELETON (plugin catalog): the lifecycle work replaces these.
-    (
-        "plugin",
-        "the host's loaded component for an instance; the caller already holds the instance",
-    ),
-    ("runtime", "the host's plugin runtime, shared by every site"),
     (
         "site",
         "the handle's own site record, which its caller already named",
@@ -965,16 +959,6 @@ fn operators_only(name: &str) -> &'static str {
 
 /// Public `Services` functions that take no principal, and why.
 const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
-    // SKELETON (plugin catalog): install gets a principal with the lifecycle work.
-    (
-        "install_plugin",
-        "SKELETON: loads a component; no registry record yet",
-    ),
-    ("runtime", "the host's plugin runtime"),
-    (
-        "open_with",
-        "opens the data dir with the runtime's limits; like `open`",
-    ),
     (
         "open",
         "opens the data dir; the process that calls it owns the host",
