@@ -37,7 +37,6 @@ pub(crate) fn refusal(err: &ServiceError) -> (&'static str, String) {
         ServiceError::PluginFailed { .. } => "PluginFailed",
         ServiceError::Internal(_) => "Internal",
         ServiceError::Storage(_) => "Storage",
-        ServiceError::Internal(_) => "Internal",
     };
     (kind, err.to_string())
 }
