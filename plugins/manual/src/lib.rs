@@ -138,14 +138,10 @@ fn enrol(ctx: &Context<Config>, r: EnrolUsers, host: &dyn Host) -> Result<Plan, 
         if !settled {
             let reason = match current {
                 Some(e) if e.status == EnrolmentStatus::Suspended => {
-                    format!(
-                        "re-activated by user #{} as {}",
-                        r.requested_by,
-                        role.label()
-                    )
+                    format!("re-activated by {} as {}", by(r.requested_by), role.label())
                 }
-                Some(_) => format!("role set by user #{} to {}", r.requested_by, role.label()),
-                None => format!("enrolled by user #{} as {}", r.requested_by, role.label()),
+                Some(_) => format!("role set by {} to {}", by(r.requested_by), role.label()),
+                None => format!("enrolled by {} as {}", by(r.requested_by), role.label()),
             };
             plan.enrol(user, role, reason);
         }
@@ -156,8 +152,9 @@ fn enrol(ctx: &Context<Config>, r: EnrolUsers, host: &dyn Host) -> Result<Plan, 
                 user,
                 GroupRef::Existing(group.id),
                 format!(
-                    "added to group {} by user #{} when enrolled",
-                    group.name, r.requested_by
+                    "added to group {} by {} when enrolled",
+                    group.name,
+                    by(r.requested_by)
                 ),
             );
         }
@@ -203,6 +200,16 @@ fn unenrol(ctx: &Context<Config>, users: &[UserId], host: &dyn Host) -> Result<P
 }
 
 export_plugin!(Manual);
+
+/// Who asked, for a reason: user ids start at 1, and the host passes 0
+/// when an operator (who is no user of the site) made the request.
+fn by(requested_by: UserId) -> String {
+    if requested_by == 0 {
+        "an operator".into()
+    } else {
+        format!("user #{requested_by}")
+    }
+}
 
 #[cfg(test)]
 mod tests;

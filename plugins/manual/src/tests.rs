@@ -261,3 +261,17 @@ fn the_manifest_declares_what_the_method_queries() {
     assert_eq!(m.config[0].key, "role");
     assert!(m.events.is_empty());
 }
+
+#[test]
+fn an_operators_request_says_an_operator_did_it() {
+    let by_operator = Request::EnrolUsers(EnrolUsers {
+        users: vec![10],
+        role: None,
+        group: None,
+        requested_by: 0,
+    });
+    assert_eq!(
+        request(&site(), by_operator).unwrap(),
+        ["enrol #10 as learner: enrolled by an operator as Learner"]
+    );
+}
