@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use wasmtime::component::Linker;
+use wasmtime::component::{ComponentExportIndex, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 pub use inspect::{SUPPORTED_CONTRACTS, inspect_component};
@@ -138,6 +138,7 @@ pub struct Plugin {
     /// compilation (for logs, tests and benchmarks).
     pub from_cache: bool,
     pre: wit::EnrolmentMethodPre<CallState>,
+    exports: Exports,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -323,6 +324,7 @@ impl Runtime {
                 "the component does not export the enrolment-method contract: {e}"
             ))
         })?;
+        let exports = Exports::find(&component)?;
         let mut plugin = Plugin {
             sha256: inspected.sha256,
             contract: inspected.contract,
@@ -337,8 +339,11 @@ impl Runtime {
                 capabilities: Vec::new(),
             },
             pre,
+            exports,
         };
-        let manifest = self.call(&plugin, state::no_queries(), |m, s| m.call_describe(s))?;
+        let manifest = self.call(&plugin, state::no_queries(), |i, s| {
+            call_export::<(), wit::Manifest>(i, s, &plugin.exports.describe, ())
+        })?;
         inspect::check_manifest(&manifest)?;
         plugin.manifest = manifest;
         Ok(plugin)
@@ -363,8 +368,13 @@ impl Runtime {
         course: u64,
         config: &str,
     ) -> Result<Result<String, Vec<wit::FieldError>>, PluginError> {
-        self.call(plugin, queries, |m, s| {
-            m.call_validate_config(s, course, config)
+        self.call(plugin, queries, |i, s| {
+            call_export::<(u64, &str), Result<String, Vec<wit::FieldError>>>(
+                i,
+                s,
+                &plugin.exports.validate_config,
+                (course, config),
+            )
         })
     }
 
@@ -375,7 +385,14 @@ impl Runtime {
         ctx: &wit::Context,
         event: &wit::Event,
     ) -> Result<Result<wit::Plan, wit::Refusal>, PluginError> {
-        let out = self.call(plugin, queries, |m, s| m.call_handle_event(s, ctx, *event))?;
+        let out = self.call(plugin, queries, |i, s| {
+            call_export::<(&wit::Context, &wit::Event), Result<wit::Plan, wit::Refusal>>(
+                i,
+                s,
+                &plugin.exports.handle_event,
+                (ctx, event),
+            )
+        })?;
         self.checked(out, |p| p)
     }
 
@@ -386,8 +403,13 @@ impl Runtime {
         ctx: &wit::Context,
         request: &wit::Request,
     ) -> Result<Result<wit::Plan, wit::Refusal>, PluginError> {
-        let out = self.call(plugin, queries, |m, s| {
-            m.call_handle_request(s, ctx, request)
+        let out = self.call(plugin, queries, |i, s| {
+            call_export::<(&wit::Context, &wit::Request), Result<wit::Plan, wit::Refusal>>(
+                i,
+                s,
+                &plugin.exports.handle_request,
+                (ctx, request),
+            )
         })?;
         self.checked(out, |p| p)
     }
@@ -399,7 +421,14 @@ impl Runtime {
         ctx: &wit::Context,
         cursor: Option<&str>,
     ) -> Result<Result<wit::ReconcileStep, wit::Refusal>, PluginError> {
-        let out = self.call(plugin, queries, |m, s| m.call_reconcile(s, ctx, cursor))?;
+        let out = self.call(plugin, queries, |i, s| {
+            call_export::<(&wit::Context, Option<&str>), Result<wit::ReconcileStep, wit::Refusal>>(
+                i,
+                s,
+                &plugin.exports.reconcile,
+                (ctx, cursor),
+            )
+        })?;
         self.checked(out, |step| &step.plan)
     }
 
@@ -431,10 +460,7 @@ impl Runtime {
         &self,
         plugin: &Plugin,
         queries: Box<dyn Queries>,
-        f: impl FnOnce(
-            &wit::exports::charon::enrolment::method::Guest,
-            &mut Store<CallState>,
-        ) -> wasmtime::Result<R>,
+        f: impl FnOnce(&wasmtime::component::Instance, &mut Store<CallState>) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
         let _slot = self.take_slot()?;
         let state = CallState::new(queries, &plugin.manifest, self.config.memory_limit);
@@ -450,8 +476,9 @@ impl Runtime {
         store.epoch_deadline_trap();
         let result = plugin
             .pre
+            .instance_pre()
             .instantiate(&mut store)
-            .and_then(|instance| f(instance.charon_enrolment_method(), &mut store));
+            .and_then(|instance| f(&instance, &mut store));
         result.map_err(|e| limits::explain(e, store.data(), &self.config))
     }
 }
@@ -475,6 +502,63 @@ pub(crate) fn busy(max: u32) -> PluginError {
     PluginError::Host(format!(
         "too many plugin calls at once: all {max} places are taken; the call was not run, try again"
     ))
+}
+
+/// Where the contract's functions are in the component, found once at
+/// load. A call looks up and typechecks only the function it runs: the
+/// generated bindings would typecheck all five on every instantiation,
+/// a measurable share of a no-op call.
+struct Exports {
+    describe: ComponentExportIndex,
+    validate_config: ComponentExportIndex,
+    handle_event: ComponentExportIndex,
+    handle_request: ComponentExportIndex,
+    reconcile: ComponentExportIndex,
+}
+
+impl Exports {
+    fn find(component: &wasmtime::component::Component) -> Result<Self, PluginError> {
+        let missing = |what: &str| {
+            PluginError::Invalid(format!(
+                "the component does not export {what} of the enrolment-method contract"
+            ))
+        };
+        let iface = component
+            .get_export_index(None, METHOD_INTERFACE)
+            .ok_or_else(|| missing(METHOD_INTERFACE))?;
+        let func = |name: &str| {
+            component
+                .get_export_index(Some(&iface), name)
+                .ok_or_else(|| missing(name))
+        };
+        Ok(Self {
+            describe: func("describe")?,
+            validate_config: func("validate-config")?,
+            handle_event: func("handle-event")?,
+            handle_request: func("handle-request")?,
+            reconcile: func("reconcile")?,
+        })
+    }
+}
+
+const METHOD_INTERFACE: &str = "charon:enrolment/method@0.1.0";
+
+/// Runs one exported function with its types checked here (a mismatch is
+/// an error, never undefined behaviour). The call's post-return cleanup
+/// happens inside `call` in wasmtime 48.
+fn call_export<P, R>(
+    instance: &wasmtime::component::Instance,
+    store: &mut Store<CallState>,
+    index: &ComponentExportIndex,
+    params: P,
+) -> wasmtime::Result<R>
+where
+    P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
+    R: wasmtime::component::Lift + 'static,
+{
+    let func = instance.get_typed_func::<P, (R,)>(&mut *store, index)?;
+    let (out,) = func.call(&mut *store, params)?;
+    Ok(out)
 }
 
 fn host_error(e: impl std::fmt::Display) -> PluginError {
