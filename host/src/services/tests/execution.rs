@@ -149,8 +149,8 @@ fn a_plan_creates_a_group_enrols_and_groups_in_one_transaction_audited_as_the_in
     // writes nothing.
     let again = plan(
         p.actions[1..]
-            .to_vec()
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|mut a| {
                 if let PlanOp::AddToGroup { group: g, .. } = &mut a.op {
                     *g = PlanGroup::Existing(group.id);
