@@ -8,6 +8,9 @@
 //!
 //! Run: `cargo bench -p charon-host --bench plugins`.
 
+mod common;
+use common::machine;
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -93,19 +96,6 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.finish();
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} cores")
 }
 
 criterion_group!(plugins, benches);

@@ -6,6 +6,9 @@
 //!
 //! Run: `cargo bench -p charon-host --bench segments`.
 
+mod common;
+use common::machine;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -134,19 +137,6 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.finish();
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} cores")
 }
 
 criterion_group!(segments, benches);
