@@ -156,20 +156,7 @@ fn apply_action(
                 return Ok(false);
             }
             e.status = EnrolmentStatus::Suspended;
-            e.updated_at = t.now;
-            t.put_enrolment(&e)?;
-            t.audit_log(
-                actor,
-                "enrolment.suspended",
-                enrolment_target(m, *user),
-                reason.to_owned(),
-            )?;
-            t.emit(SiteEvent::EnrolmentUpdated {
-                course: m.course,
-                user: *user,
-                method: m.id,
-            })?;
-            Ok(true)
+            save_enrolment(t, actor, m, e, "enrolment.suspended", reason)
         }
         PlanOp::Unenrol { user } => {
             own_enrolment(t, m, *user)?;
@@ -181,20 +168,7 @@ fn apply_action(
                 return Ok(false);
             }
             e.role = *role;
-            e.updated_at = t.now;
-            t.put_enrolment(&e)?;
-            t.audit_log(
-                actor,
-                "enrolment.role_set",
-                enrolment_target(m, *user),
-                reason.to_owned(),
-            )?;
-            t.emit(SiteEvent::EnrolmentUpdated {
-                course: m.course,
-                user: *user,
-                method: m.id,
-            })?;
-            Ok(true)
+            save_enrolment(t, actor, m, e, "enrolment.role_set", reason)
         }
         PlanOp::AddToGroup { user, group } => {
             let g = resolve_group(t, m, created, group)?;
@@ -389,4 +363,30 @@ impl From<wit::Plan> for Plan {
             .collect();
         Plan { actions }
     }
+}
+
+/// Writes a changed enrolment of the instance with its audit entry and
+/// event (suspend and set-role differ only in what they changed).
+fn save_enrolment(
+    t: &mut SiteTables<'_>,
+    actor: Actor,
+    m: &EnrolmentMethod,
+    mut e: Enrolment,
+    action: &str,
+    reason: &str,
+) -> Result<bool, Step> {
+    e.updated_at = t.now;
+    t.put_enrolment(&e)?;
+    t.audit_log(
+        actor,
+        action,
+        enrolment_target(m, e.user),
+        reason.to_owned(),
+    )?;
+    t.emit(SiteEvent::EnrolmentUpdated {
+        course: m.course,
+        user: e.user,
+        method: m.id,
+    })?;
+    Ok(true)
 }
