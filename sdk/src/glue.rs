@@ -12,7 +12,7 @@ use crate::{
 ///
 /// ```
 /// use charon_sdk::Context;
-/// let ctx = Context { instance: 7, course: 2, config: (), enabled: true, now: 0 };
+/// let ctx = Context { instance: 7, course: 2, config: (), settings: Default::default(), enabled: true, now: 0 };
 /// assert_eq!(ctx.course, 2);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +23,9 @@ pub struct Context<C> {
     pub course: CourseId,
     /// The instance's config, parsed.
     pub config: C,
+    /// The plugin's site-wide settings (the manifest's `settings`, each
+    /// with the site's value or its default).
+    pub settings: serde_json::Map<String, serde_json::Value>,
     /// Whether the instance is enabled (a disabled one still receives
     /// its own `instance-*` events and may be asked to clean up).
     pub enabled: bool,
@@ -35,7 +38,7 @@ impl<C> Context<C> {
     ///
     /// ```
     /// use charon_sdk::Context;
-    /// let ctx = Context { instance: 1, course: 1, config: 1u8, enabled: true, now: 0 };
+    /// let ctx = Context { instance: 1, course: 1, config: 1u8, settings: Default::default(), enabled: true, now: 0 };
     /// assert_eq!(ctx.with_config("x").config, "x");
     /// ```
     pub fn with_config<D>(&self, config: D) -> Context<D> {
@@ -43,9 +46,23 @@ impl<C> Context<C> {
             instance: self.instance,
             course: self.course,
             config,
+            settings: self.settings.clone(),
             enabled: self.enabled,
             now: self.now,
         }
+    }
+
+    /// A site-wide setting as text, if the site (or its default) has one.
+    ///
+    /// ```
+    /// use charon_sdk::Context;
+    /// let mut ctx = Context { instance: 1, course: 1, config: (), settings: Default::default(), enabled: true, now: 0 };
+    /// ctx.settings.insert("removal".into(), "suspend".into());
+    /// assert_eq!(ctx.setting_str("removal"), Some("suspend"));
+    /// assert_eq!(ctx.setting_str("other"), None);
+    /// ```
+    pub fn setting_str(&self, key: &str) -> Option<&str> {
+        self.settings.get(key).and_then(|v| v.as_str())
     }
 }
 
@@ -82,10 +99,17 @@ fn context<C: serde::de::DeserializeOwned>(ctx: wit::Context) -> Result<Context<
             format!("the instance's config is invalid: {detail}"),
         )
     })?;
+    // Settings the host passes are the manifest's fields; text that is not
+    // a JSON object (an older host) reads as no settings.
+    let settings = match serde_json::from_str(&ctx.settings) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
     Ok(Context {
         instance: ctx.instance,
         course: ctx.course,
         config,
+        settings,
         enabled: ctx.enabled,
         now: ctx.now,
     })

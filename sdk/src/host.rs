@@ -4,7 +4,7 @@
 use crate::bindings::charon::enrolment::host as imports;
 use crate::{
     CourseGroup, Enrolment, EnrolmentPage, GroupId, GroupMember, HostError, LogLevel, MemberPage,
-    SegmentId, User, UserId, UserPage,
+    SegmentId, SegmentMemberPage, Sibling, User, UserId,
 };
 
 /// Read-only queries scoped to the calling instance's site and course.
@@ -13,21 +13,23 @@ use crate::{
 ///
 /// ```
 /// use charon_sdk::{Host, mock::MockHost};
-/// let host = MockHost::new().segment(3, "HR", [1, 2]);
-/// assert_eq!(host.segment_members(3, None, 10).unwrap().users, vec![1, 2]);
+/// let host = MockHost::new().user(1, "ada").user(2, "bo").segment(3, "HR", [1, 2]);
+/// let page = host.segment_members(3, None, 10).unwrap();
+/// assert_eq!(page.members.iter().map(|m| m.user).collect::<Vec<_>>(), vec![1, 2]);
 /// ```
 pub trait Host {
     /// A user of the site (`read-users`).
     fn user(&self, id: UserId) -> Result<Option<User>, HostError>;
     /// The name of a segment, if it exists (`read-segments`).
     fn segment_exists(&self, segment: SegmentId) -> Result<Option<String>, HostError>;
-    /// Members of a segment after `after`, at most `limit` (≤ 1000) (`read-segments`).
+    /// Members of a segment after `after`, at most `limit` (≤ 1000), each
+    /// with whether their account is suspended (`read-segments`).
     fn segment_members(
         &self,
         segment: SegmentId,
         after: Option<UserId>,
         limit: u32,
-    ) -> Result<UserPage, HostError>;
+    ) -> Result<SegmentMemberPage, HostError>;
     /// (`read-segments`)
     fn is_segment_member(&self, segment: SegmentId, user: UserId) -> Result<bool, HostError>;
     /// Enrolments of the course by every instance, by user (`read-enrolments`).
@@ -38,8 +40,18 @@ pub trait Host {
     ) -> Result<EnrolmentPage, HostError>;
     /// One user's enrolments in the course (`read-enrolments`).
     fn user_enrolments(&self, user: UserId) -> Result<Vec<Enrolment>, HostError>;
+    /// The calling instance's own enrolments after `after`, at most `limit`
+    /// (≤ 1000), by user (`read-enrolments`).
+    fn instance_enrolments(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<EnrolmentPage, HostError>;
     /// How many enrolments the calling instance has (`read-enrolments`).
     fn instance_enrolment_count(&self) -> Result<u64, HostError>;
+    /// The other instances of the same plugin in the course, not the one
+    /// called or validated (`read-enrolments`).
+    fn sibling_instances(&self) -> Result<Vec<Sibling>, HostError>;
     /// Groups of the course (`read-groups`).
     fn course_groups(&self) -> Result<Vec<CourseGroup>, HostError>;
     /// Members of a group of the course (`read-groups`).
@@ -55,6 +67,9 @@ pub trait Host {
         group: GroupId,
         user: UserId,
     ) -> Result<Option<GroupMember>, HostError>;
+    /// The group the calling instance created under `key` with
+    /// `create-group`, if it still exists (`read-groups`).
+    fn instance_group(&self, key: &str) -> Result<Option<GroupId>, HostError>;
     /// Writes to the host's log, tagged with the instance. Always allowed.
     fn log(&self, level: LogLevel, message: &str);
 }
@@ -81,7 +96,7 @@ impl Host for WasmHost {
         segment: SegmentId,
         after: Option<UserId>,
         limit: u32,
-    ) -> Result<UserPage, HostError> {
+    ) -> Result<SegmentMemberPage, HostError> {
         imports::segment_members(segment, after, limit)
     }
     fn is_segment_member(&self, segment: SegmentId, user: UserId) -> Result<bool, HostError> {
@@ -97,8 +112,21 @@ impl Host for WasmHost {
     fn user_enrolments(&self, user: UserId) -> Result<Vec<Enrolment>, HostError> {
         imports::user_enrolments(user)
     }
+    fn instance_enrolments(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<EnrolmentPage, HostError> {
+        imports::instance_enrolments(after, limit)
+    }
     fn instance_enrolment_count(&self) -> Result<u64, HostError> {
         imports::instance_enrolment_count()
+    }
+    fn sibling_instances(&self) -> Result<Vec<Sibling>, HostError> {
+        imports::sibling_instances()
+    }
+    fn instance_group(&self, key: &str) -> Result<Option<GroupId>, HostError> {
+        imports::instance_group(key)
     }
     fn course_groups(&self) -> Result<Vec<CourseGroup>, HostError> {
         imports::course_groups()

@@ -67,8 +67,8 @@ pub use bindings::charon::enrolment::types::{
     EnrolUsers, Enrolment, EnrolmentEvent, EnrolmentPage, EnrolmentStatus, Event, EventKind,
     FieldError, FieldKind, GroupAction, GroupEvent, GroupId, GroupMember, GroupRef, HostError,
     InstanceId, LogLevel, Manifest, MemberPage, MembershipEvent, MembershipOwner, Operation, Plan,
-    ReconcileStep, Refusal, Request, Role, RoleAction, SegmentId, SelfEnrol, Timestamp, User,
-    UserId, UserPage,
+    ReconcileStep, Refusal, Request, Role, RoleAction, SegmentId, SegmentMember, SegmentMemberPage,
+    SelfEnrol, Sibling, Timestamp, User, UserId,
 };
 pub use glue::Context;
 pub use host::{Host, WasmHost};

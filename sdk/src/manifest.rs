@@ -18,6 +18,7 @@ impl Manifest {
             config: Vec::new(),
             events: Vec::new(),
             capabilities: Vec::new(),
+            settings: Vec::new(),
         }
     }
 
@@ -41,6 +42,24 @@ impl Manifest {
     /// ```
     pub fn field(mut self, field: ConfigField) -> Self {
         self.config.push(field);
+        self
+    }
+
+    /// Adds a site-wide setting: a site admin sets it once for every
+    /// instance of the plugin in the site; calls read it from
+    /// [`Context::settings`](crate::Context::settings).
+    ///
+    /// ```
+    /// use charon_sdk::{Choice, ConfigField, FieldKind, Manifest};
+    /// let m = Manifest::new("x", "X", "1.0.0").setting(
+    ///     ConfigField::new("removal", "When a member leaves", FieldKind::Choice(vec![
+    ///         Choice::new("unenrol", "Unenrol"), Choice::new("suspend", "Suspend"),
+    ///     ])).default_json(r#""unenrol""#),
+    /// );
+    /// assert_eq!(m.settings[0].key, "removal");
+    /// ```
+    pub fn setting(mut self, field: ConfigField) -> Self {
+        self.settings.push(field);
         self
     }
 

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::{
     Capability, CourseGroup, Enrolment, EnrolmentPage, EnrolmentStatus, GroupId, GroupMember,
     GroupRef, Host, HostError, InstanceId, LogLevel, MemberPage, MembershipOwner, Operation, Plan,
-    Role, SegmentId, User, UserId, UserPage,
+    Role, SegmentId, SegmentMember, SegmentMemberPage, Sibling, User, UserId,
 };
 
 /// An in-memory site seen from one course, built with chained calls.
@@ -35,8 +35,18 @@ pub struct MockHost {
     pub groups: BTreeMap<GroupId, CourseGroup>,
     /// `(group, user) → owner`.
     pub memberships: BTreeMap<(GroupId, UserId), MembershipOwner>,
-    /// The calling instance (for `instance_enrolment_count`).
+    /// The calling instance (for the `instance_*` queries).
     pub instance: InstanceId,
+    /// Other instances of the plugin in the course.
+    pub siblings: Vec<Sibling>,
+    /// `(instance, key) → group` of groups instances created.
+    pub instance_groups: BTreeMap<(InstanceId, String), GroupId>,
+    /// Instances a plan disabled.
+    pub disabled: BTreeSet<InstanceId>,
+    /// Instances a plan deleted.
+    pub deleted: BTreeSet<InstanceId>,
+    /// How many times a plan asked for a reconcile, per instance.
+    pub reconciles: BTreeMap<InstanceId, u32>,
     /// When set, queries outside these capabilities are denied.
     pub capabilities: Option<Vec<Capability>>,
     /// Every `log` call, in order.
@@ -202,6 +212,34 @@ impl MockHost {
         self
     }
 
+    /// Adds another instance of the plugin in the course.
+    ///
+    /// ```
+    /// use charon_sdk::{Host, mock::MockHost};
+    /// let host = MockHost::new().sibling(2, r#"{"segment":1}"#, true);
+    /// assert_eq!(host.sibling_instances().unwrap()[0].instance, 2);
+    /// ```
+    pub fn sibling(mut self, instance: InstanceId, config: &str, enabled: bool) -> Self {
+        self.siblings.push(Sibling {
+            instance,
+            config: config.into(),
+            enabled,
+        });
+        self
+    }
+
+    /// Records that `instance` created `group` under `key`.
+    ///
+    /// ```
+    /// use charon_sdk::{Host, mock::MockHost};
+    /// let host = MockHost::new().group(3, "HR segment").created_group(1, "group", 3);
+    /// assert_eq!(host.instance_group("group").unwrap(), Some(3));
+    /// ```
+    pub fn created_group(mut self, instance: InstanceId, key: &str, group: GroupId) -> Self {
+        self.instance_groups.insert((instance, key.into()), group);
+        self
+    }
+
     /// Restricts queries to these capabilities, as the real host restricts
     /// them to the manifest's.
     ///
@@ -221,7 +259,10 @@ impl MockHost {
     /// unenrol also drops the memberships the instance owns; add-to-group
     /// keeps an existing membership (and its owner) as it is; only the
     /// instance's own memberships may be removed; a created group gets the
-    /// next free id.
+    /// next free id, unless the instance already created one under that
+    /// key; disable and delete are recorded in `disabled` and `deleted`
+    /// (delete also drops the instance's enrolments and memberships) and
+    /// a reconcile request counts in `reconciles`.
     ///
     /// A test applies a plan and asks again to prove the method converges:
     /// the second plan should be empty.
@@ -242,7 +283,13 @@ impl MockHost {
     pub fn apply(&mut self, instance: InstanceId, plan: &Plan) -> Result<(), String> {
         let mut next = self.clone();
         let mut created: BTreeMap<String, GroupId> = BTreeMap::new();
-        for action in &plan.actions {
+        for (i, action) in plan.actions.iter().enumerate() {
+            if next.deleted.contains(&instance) {
+                return Err(format!(
+                    "action {} follows the instance's deletion (action: {action})",
+                    i + 1
+                ));
+            }
             next.apply_one(instance, &action.op, &mut created)
                 .map_err(|e| format!("{e} (action: {action})"))?;
         }
@@ -256,20 +303,28 @@ impl MockHost {
         op: &Operation,
         created: &mut BTreeMap<String, GroupId>,
     ) -> Result<(), String> {
+        let persisted = self.instance_groups.clone();
         let group_id = |group: &GroupRef,
                         created: &BTreeMap<String, GroupId>,
                         groups: &BTreeMap<GroupId, CourseGroup>| match group
         {
             GroupRef::Existing(id) if groups.contains_key(id) => Ok(*id),
             GroupRef::Existing(id) => Err(format!("group #{id} is not a group of this course")),
-            GroupRef::Created(key) => created.get(key).copied().ok_or_else(|| {
-                format!("no group with key {key:?} was created earlier in the plan")
-            }),
+            GroupRef::Created(key) => created
+                .get(key)
+                .or_else(|| persisted.get(&(instance, key.clone())))
+                .filter(|id| groups.contains_key(id))
+                .copied()
+                .ok_or_else(|| format!("no group with key {key:?} was created by this instance")),
         };
         match op {
             Operation::Enrol(a) => {
-                if !self.users.contains_key(&a.user) {
-                    return Err(format!("user #{} does not exist", a.user));
+                match self.users.get(&a.user) {
+                    None => return Err(format!("user #{} does not exist", a.user)),
+                    Some(u) if u.suspended => {
+                        return Err(format!("user #{} is suspended", a.user));
+                    }
+                    Some(_) => {}
                 }
                 self.enrolments.insert(
                     (a.user, instance),
@@ -294,6 +349,9 @@ impl MockHost {
             }
             Operation::AddToGroup(a) => {
                 let group = group_id(&a.group, created, &self.groups)?;
+                if !self.enrolments.keys().any(|(u, _)| *u == a.user) {
+                    return Err(format!("#{} is not enrolled in the course", a.user));
+                }
                 self.memberships
                     .entry((group, a.user))
                     .or_insert(MembershipOwner::Instance(instance));
@@ -310,12 +368,28 @@ impl MockHost {
                             a.user
                         ));
                     }
-                    None => return Err(format!("#{} is not a member of group #{group}", a.user)),
+                    // Already gone: the host counts it unchanged.
+                    None => {}
                 }
             }
             Operation::CreateGroup(a) => {
                 if created.contains_key(&a.key) {
                     return Err(format!("the plan creates two groups with key {:?}", a.key));
+                }
+                if let Some(id) = self
+                    .instance_groups
+                    .get(&(instance, a.key.clone()))
+                    .filter(|id| self.groups.contains_key(id))
+                {
+                    created.insert(a.key.clone(), *id);
+                    return Ok(());
+                }
+                if self
+                    .groups
+                    .values()
+                    .any(|g| g.name.eq_ignore_ascii_case(&a.name))
+                {
+                    return Err(format!("a group named {:?} already exists", a.name));
                 }
                 let id = self.groups.keys().next_back().map_or(1, |last| last + 1);
                 self.groups.insert(
@@ -327,7 +401,18 @@ impl MockHost {
                     },
                 );
                 created.insert(a.key.clone(), id);
+                self.instance_groups.insert((instance, a.key.clone()), id);
             }
+            Operation::DisableInstance => {
+                self.disabled.insert(instance);
+            }
+            Operation::DeleteInstance => {
+                self.enrolments.retain(|(_, i), _| *i != instance);
+                self.memberships
+                    .retain(|_, owner| *owner != MembershipOwner::Instance(instance));
+                self.deleted.insert(instance);
+            }
+            Operation::Reconcile => *self.reconciles.entry(instance).or_default() += 1,
         }
         Ok(())
     }
@@ -381,19 +466,26 @@ impl Host for MockHost {
         segment: SegmentId,
         after: Option<UserId>,
         limit: u32,
-    ) -> Result<UserPage, HostError> {
+    ) -> Result<SegmentMemberPage, HostError> {
         self.need(Capability::ReadSegments)?;
         let limit = page_limit(limit);
         let Some((_, members)) = self.segments.get(&segment) else {
-            return Ok(UserPage {
-                users: Vec::new(),
+            return Ok(SegmentMemberPage {
+                members: Vec::new(),
                 next: None,
             });
         };
         let start = after.map_or(0, |a| a.saturating_add(1));
-        let mut users: Vec<UserId> = members.range(start..).take(limit + 1).copied().collect();
-        let next = next_cursor(&mut users, limit, |u| *u);
-        Ok(UserPage { users, next })
+        let mut members: Vec<SegmentMember> = members
+            .range(start..)
+            .take(limit + 1)
+            .map(|u| SegmentMember {
+                user: *u,
+                suspended: self.users.get(u).is_some_and(|u| u.suspended),
+            })
+            .collect();
+        let next = next_cursor(&mut members, limit, |m| m.user);
+        Ok(SegmentMemberPage { members, next })
     }
 
     fn is_segment_member(&self, segment: SegmentId, user: UserId) -> Result<bool, HostError> {
@@ -427,7 +519,7 @@ impl Host for MockHost {
             .flat_map(|u| {
                 self.enrolments
                     .range((*u, 0)..=(*u, u64::MAX))
-                    .map(|(_, e)| e.clone())
+                    .map(|(_, e)| *e)
             })
             .collect();
         Ok(EnrolmentPage { enrolments, next })
@@ -438,8 +530,46 @@ impl Host for MockHost {
         Ok(self
             .enrolments
             .range((user, 0)..=(user, u64::MAX))
-            .map(|(_, e)| e.clone())
+            .map(|(_, e)| *e)
             .collect())
+    }
+
+    fn instance_enrolments(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<EnrolmentPage, HostError> {
+        self.need(Capability::ReadEnrolments)?;
+        let limit = page_limit(limit);
+        let start = after.map_or(0, |a| a.saturating_add(1));
+        let mut enrolments: Vec<Enrolment> = self
+            .enrolments
+            .range((start, 0)..)
+            .filter(|((_, i), _)| *i == self.instance)
+            .take(limit + 1)
+            .map(|(_, e)| *e)
+            .collect();
+        let next = next_cursor(&mut enrolments, limit, |e| e.user);
+        Ok(EnrolmentPage { enrolments, next })
+    }
+
+    fn sibling_instances(&self) -> Result<Vec<Sibling>, HostError> {
+        self.need(Capability::ReadEnrolments)?;
+        Ok(self
+            .siblings
+            .iter()
+            .filter(|s| s.instance != self.instance)
+            .cloned()
+            .collect())
+    }
+
+    fn instance_group(&self, key: &str) -> Result<Option<GroupId>, HostError> {
+        self.need(Capability::ReadGroups)?;
+        Ok(self
+            .instance_groups
+            .get(&(self.instance, key.to_owned()))
+            .filter(|g| self.groups.contains_key(g))
+            .copied())
     }
 
     fn instance_enrolment_count(&self) -> Result<u64, HostError> {

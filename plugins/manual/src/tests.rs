@@ -11,6 +11,7 @@ fn ctx(role: Role) -> Context<Config> {
         instance: INSTANCE,
         course: 2,
         config: Config { role },
+        settings: Default::default(),
         enabled: true,
         now: 0,
     }

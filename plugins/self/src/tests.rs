@@ -14,6 +14,7 @@ fn ctx(config: Config) -> Context<Config> {
         instance: INSTANCE,
         course: 2,
         config,
+        settings: Default::default(),
         enabled: true,
         now: DEC_1,
     }

@@ -62,10 +62,25 @@ pub(crate) fn member(m: sdk::GroupMember) -> wit::GroupMember {
     }
 }
 
-pub(crate) fn user_page(p: sdk::UserPage) -> wit::UserPage {
-    wit::UserPage {
-        users: p.users,
+pub(crate) fn segment_member_page(p: sdk::SegmentMemberPage) -> wit::SegmentMemberPage {
+    wit::SegmentMemberPage {
+        members: p
+            .members
+            .into_iter()
+            .map(|m| wit::SegmentMember {
+                user: m.user,
+                suspended: m.suspended,
+            })
+            .collect(),
         next: p.next,
+    }
+}
+
+pub(crate) fn sibling(s: sdk::Sibling) -> wit::Sibling {
+    wit::Sibling {
+        instance: s.instance,
+        config: s.config,
+        enabled: s.enabled,
     }
 }
 
@@ -189,6 +204,9 @@ pub(crate) fn plan_back(p: wit::Plan) -> sdk::Plan {
                 name: c.name,
                 idnumber: c.idnumber,
             }),
+            wit::Operation::DisableInstance => sdk::Operation::DisableInstance,
+            wit::Operation::DeleteInstance => sdk::Operation::DeleteInstance,
+            wit::Operation::Reconcile => sdk::Operation::Reconcile,
         };
         plan.push(op, a.reason);
     }

@@ -243,6 +243,7 @@ impl Harness {
             site,
             course: 1,
             config: "{}".into(),
+            settings: "{}".into(),
             enabled: true,
             now: 0,
             apply_plans: false,
@@ -273,6 +274,8 @@ pub struct Scenario<'h> {
     pub course: CourseId,
     /// The instance's config, JSON, passed as is in every context.
     pub config: String,
+    /// The plugin's site-wide settings, a JSON object, passed as is.
+    pub settings: String,
     /// Whether the instance is enabled.
     pub enabled: bool,
     /// The host's clock for the context, epoch milliseconds.
@@ -288,6 +291,7 @@ impl std::fmt::Debug for Scenario<'_> {
             .field("site", &self.site)
             .field("course", &self.course)
             .field("config", &self.config)
+            .field("settings", &self.settings)
             .field("enabled", &self.enabled)
             .field("now", &self.now)
             .field("apply_plans", &self.apply_plans)
@@ -317,6 +321,18 @@ impl<'h> Scenario<'h> {
     /// ```
     pub fn config(mut self, json: &str) -> Self {
         self.config = json.into();
+        self
+    }
+
+    /// Sets the plugin's site-wide settings (a JSON object) as stored.
+    ///
+    /// ```no_run
+    /// # let harness = charon_plugin_harness::Harness::load("x.wasm");
+    /// let scenario = harness.scenario(Default::default()).settings(r#"{"removal-action":"suspend"}"#);
+    /// assert!(scenario.settings.contains("suspend"));
+    /// ```
+    pub fn settings(mut self, json: &str) -> Self {
+        self.settings = json.into();
         self
     }
 
@@ -377,6 +393,7 @@ impl<'h> Scenario<'h> {
             instance: self.site.instance,
             course: self.course,
             config: self.config.clone(),
+            settings: self.settings.clone(),
             enabled: self.enabled,
             now: self.now,
         }
@@ -563,10 +580,10 @@ impl Queries for SiteQueries {
         segment: u64,
         after: Option<u64>,
         limit: u32,
-    ) -> Result<wit::UserPage, wit::HostError> {
+    ) -> Result<wit::SegmentMemberPage, wit::HostError> {
         self.site
             .segment_members(segment, after, limit)
-            .map(convert::user_page)
+            .map(convert::segment_member_page)
             .map_err(convert::host_error)
     }
     fn is_segment_member(&mut self, segment: u64, user: u64) -> Result<bool, wit::HostError> {
@@ -590,10 +607,29 @@ impl Queries for SiteQueries {
             .map(|list| list.into_iter().map(convert::enrolment).collect())
             .map_err(convert::host_error)
     }
+    fn instance_enrolments(
+        &mut self,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::EnrolmentPage, wit::HostError> {
+        self.site
+            .instance_enrolments(after, limit)
+            .map(convert::enrolment_page)
+            .map_err(convert::host_error)
+    }
     fn instance_enrolment_count(&mut self) -> Result<u64, wit::HostError> {
         self.site
             .instance_enrolment_count()
             .map_err(convert::host_error)
+    }
+    fn sibling_instances(&mut self) -> Result<Vec<wit::Sibling>, wit::HostError> {
+        self.site
+            .sibling_instances()
+            .map(|list| list.into_iter().map(convert::sibling).collect())
+            .map_err(convert::host_error)
+    }
+    fn instance_group(&mut self, key: &str) -> Result<Option<u64>, wit::HostError> {
+        self.site.instance_group(key).map_err(convert::host_error)
     }
     fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, wit::HostError> {
         self.site

@@ -104,6 +104,7 @@ mod tests {
             instance: 1,
             course: 2,
             config: Config { group: 3 },
+            settings: Default::default(),
             enabled: true,
             now: 0,
         }
@@ -134,7 +135,7 @@ mod tests {
             user: 10,
             instance: 5,
         });
-        let plan = WelcomeGroup::handle_event(&ctx(), event.clone(), &host).unwrap();
+        let plan = WelcomeGroup::handle_event(&ctx(), event, &host).unwrap();
         assert_eq!(
             plan.lines(),
             ["add #10 to group #3: welcome: newly enrolled"]
