@@ -34,6 +34,7 @@ fn benches(c: &mut Criterion) {
         instance: 1,
         course: 1,
         config: "{}".into(),
+        settings: "{}".into(),
         enabled: true,
         now: 0,
     };

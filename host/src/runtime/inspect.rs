@@ -181,18 +181,20 @@ pub(crate) fn check_manifest(m: &wit::Manifest) -> Result<(), PluginError> {
     if parse_version(&m.version).is_none() {
         return bad(format!("version {:?} is not MAJOR.MINOR.PATCH", m.version));
     }
-    let mut keys = std::collections::HashSet::new();
-    for field in &m.config {
-        if field.key.is_empty() || !keys.insert(field.key.as_str()) {
-            return bad(format!(
-                "config field key {:?} is empty or repeated",
-                field.key
-            ));
-        }
-        if let Some(default) = &field.default
-            && serde_json::from_str::<serde_json::Value>(default).is_err()
-        {
-            return bad(format!("the default of {:?} is not JSON", field.key));
+    for (form, fields) in [("config", &m.config), ("setting", &m.settings)] {
+        let mut keys = std::collections::HashSet::new();
+        for field in fields {
+            if field.key.is_empty() || !keys.insert(field.key.as_str()) {
+                return bad(format!(
+                    "{form} field key {:?} is empty or repeated",
+                    field.key
+                ));
+            }
+            if let Some(default) = &field.default
+                && serde_json::from_str::<serde_json::Value>(default).is_err()
+            {
+                return bad(format!("the default of {:?} is not JSON", field.key));
+            }
         }
     }
     Ok(())

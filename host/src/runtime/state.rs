@@ -21,7 +21,7 @@ pub trait Queries: Send {
         segment: u64,
         after: Option<u64>,
         limit: u32,
-    ) -> Result<wit::UserPage, HostError>;
+    ) -> Result<wit::SegmentMemberPage, HostError>;
     fn is_segment_member(&mut self, segment: u64, user: u64) -> Result<bool, HostError>;
     fn course_enrolments(
         &mut self,
@@ -29,8 +29,15 @@ pub trait Queries: Send {
         limit: u32,
     ) -> Result<wit::EnrolmentPage, HostError>;
     fn user_enrolments(&mut self, user: u64) -> Result<Vec<wit::Enrolment>, HostError>;
+    fn instance_enrolments(
+        &mut self,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::EnrolmentPage, HostError>;
     fn instance_enrolment_count(&mut self) -> Result<u64, HostError>;
+    fn sibling_instances(&mut self) -> Result<Vec<wit::Sibling>, HostError>;
     fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, HostError>;
+    fn instance_group(&mut self, key: &str) -> Result<Option<u64>, HostError>;
     fn group_members(
         &mut self,
         group: u64,
@@ -71,7 +78,7 @@ impl Queries for NoQueries {
         _: u64,
         _: Option<u64>,
         _: u32,
-    ) -> Result<wit::UserPage, HostError> {
+    ) -> Result<wit::SegmentMemberPage, HostError> {
         unavailable()
     }
     fn is_segment_member(&mut self, _: u64, _: u64) -> Result<bool, HostError> {
@@ -87,7 +94,20 @@ impl Queries for NoQueries {
     fn user_enrolments(&mut self, _: u64) -> Result<Vec<wit::Enrolment>, HostError> {
         unavailable()
     }
+    fn instance_enrolments(
+        &mut self,
+        _: Option<u64>,
+        _: u32,
+    ) -> Result<wit::EnrolmentPage, HostError> {
+        unavailable()
+    }
     fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
+        unavailable()
+    }
+    fn sibling_instances(&mut self) -> Result<Vec<wit::Sibling>, HostError> {
+        unavailable()
+    }
+    fn instance_group(&mut self, _: &str) -> Result<Option<u64>, HostError> {
         unavailable()
     }
     fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, HostError> {
@@ -228,7 +248,7 @@ impl wit::charon::enrolment::host::Host for CallState {
         segment: u64,
         after: Option<u64>,
         limit: u32,
-    ) -> Result<wit::UserPage, HostError> {
+    ) -> Result<wit::SegmentMemberPage, HostError> {
         self.need(Capability::ReadSegments)?;
         self.queries
             .segment_members(segment, after, limit.clamp(1, MAX_PAGE))
@@ -250,9 +270,26 @@ impl wit::charon::enrolment::host::Host for CallState {
         self.need(Capability::ReadEnrolments)?;
         self.queries.user_enrolments(user)
     }
+    fn instance_enrolments(
+        &mut self,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::EnrolmentPage, HostError> {
+        self.need(Capability::ReadEnrolments)?;
+        self.queries
+            .instance_enrolments(after, limit.clamp(1, MAX_PAGE))
+    }
     fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
         self.need(Capability::ReadEnrolments)?;
         self.queries.instance_enrolment_count()
+    }
+    fn sibling_instances(&mut self) -> Result<Vec<wit::Sibling>, HostError> {
+        self.need(Capability::ReadEnrolments)?;
+        self.queries.sibling_instances()
+    }
+    fn instance_group(&mut self, key: String) -> Result<Option<u64>, HostError> {
+        self.need(Capability::ReadGroups)?;
+        self.queries.instance_group(&key)
     }
     fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, HostError> {
         self.need(Capability::ReadGroups)?;

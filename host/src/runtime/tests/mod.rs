@@ -39,6 +39,7 @@ pub(crate) fn ctx(config: &str) -> wit::Context {
         instance: 7,
         course: 3,
         config: config.into(),
+        settings: "{}".into(),
         enabled: true,
         now: 1_700_000_000_000,
     }
@@ -148,10 +149,15 @@ impl Queries for Scripted {
         _: u64,
         _: Option<u64>,
         _: u32,
-    ) -> Result<wit::UserPage, wit::HostError> {
+    ) -> Result<wit::SegmentMemberPage, wit::HostError> {
         self.ask("segment_members");
-        Ok(wit::UserPage {
-            users: vec![1, 2],
+        Ok(wit::SegmentMemberPage {
+            members: [1, 2]
+                .map(|user| wit::SegmentMember {
+                    user,
+                    suspended: false,
+                })
+                .to_vec(),
             next: None,
         })
     }
@@ -174,9 +180,28 @@ impl Queries for Scripted {
         self.ask("user_enrolments");
         Ok(vec![])
     }
+    fn instance_enrolments(
+        &mut self,
+        _: Option<u64>,
+        _: u32,
+    ) -> Result<wit::EnrolmentPage, wit::HostError> {
+        self.ask("instance_enrolments");
+        Ok(wit::EnrolmentPage {
+            enrolments: vec![],
+            next: None,
+        })
+    }
     fn instance_enrolment_count(&mut self) -> Result<u64, wit::HostError> {
         self.ask("instance_enrolment_count");
         Ok(12345)
+    }
+    fn sibling_instances(&mut self) -> Result<Vec<wit::Sibling>, wit::HostError> {
+        self.ask("sibling_instances");
+        Ok(vec![])
+    }
+    fn instance_group(&mut self, _: &str) -> Result<Option<u64>, wit::HostError> {
+        self.ask("instance_group");
+        Ok(None)
     }
     fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, wit::HostError> {
         self.ask("course_groups");
