@@ -43,6 +43,38 @@ pub enum Command {
     /// disable or upgrade them per site (works while the server runs,
     /// through its control API).
     Plugin(PluginArgs),
+    /// Enrolment-method sync: reconcile a site's enrolment methods with
+    /// their sources now (works while the server runs, through its
+    /// control API).
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Print JSON instead of text.
+    #[arg(long, env = "CHARON_JSON", value_parser = FalseyValueParser::new(), global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: SyncCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Bring every enrolment method of a site (or of one course) in line
+    /// with its sources, e.g. segment sync with its segment, and report
+    /// what changed.
+    Reconcile {
+        /// The site's slug or host name.
+        #[arg(long)]
+        site: String,
+        /// Only this course (id or shortname).
+        #[arg(long)]
+        course: Option<String>,
+        /// Report what would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +118,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CHARON_PLUGIN_MAX_PLAN_ACTIONS", default_value_t = 20_000,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub plugin_max_plan_actions: u64,
+
+    /// Reconcile every enrolment method this often, in seconds (they are
+    /// always reconciled once after start-up); 0 turns the schedule off.
+    #[arg(long, env = "CHARON_RECONCILE_EVERY_SECS", default_value_t = 3600)]
+    pub reconcile_every_secs: u64,
 }
 
 #[derive(Debug, Args)]

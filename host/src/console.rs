@@ -23,6 +23,7 @@ use crate::http::{
     ControlFile, ControlStatus, CreateSiteRequest, CreateTokenRequest, DisablePluginRequest,
     EnablePluginRequest, ErrorBody, PluginList, SiteList, TokenList, UpgradePluginRequest,
 };
+use crate::services::execution::InstanceReconcile;
 use crate::services::plugins::InstalledPlugin;
 use crate::services::sites::{FirstRun, NewSite};
 use crate::services::tokens::{CreatedToken, TokenTarget};
@@ -249,6 +250,28 @@ impl Console {
 }
 
 impl Console {
+    /// Reconciles every enrolment method of a site, or of one course (id
+    /// or shortname).
+    pub fn reconcile(
+        &self,
+        key: &str,
+        course: Option<&str>,
+        dry_run: bool,
+    ) -> Result<Vec<InstanceReconcile>, ConsoleError> {
+        match &self.inner {
+            Inner::Remote(c) => {
+                let mut path = format!("/sites/{}/reconcile?dry_run={dry_run}", segment(key));
+                if let Some(course) = course {
+                    path.push_str(&format!("&course={}", segment(course)));
+                }
+                c.post::<(), _>(&path, None)
+            }
+            Inner::Direct { services, operator } => {
+                Ok(services.reconcile_site_by_key(operator, key, course, dry_run)?)
+            }
+        }
+    }
+
     /// Installs a plugin component (the bytes of a `.wasm` file).
     pub fn install_plugin(&self, bytes: &[u8]) -> Result<PluginVersion, ConsoleError> {
         match &self.inner {

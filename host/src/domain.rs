@@ -680,12 +680,21 @@ pub enum PlanOp {
         user: UserId,
         group: PlanGroup,
     },
-    /// `key` names the new group for later actions of the same plan only.
+    /// `key` names the group for later actions and later plans of the
+    /// instance; when the instance already created a group under it that
+    /// still exists, nothing is created.
     CreateGroup {
         key: String,
         name: String,
         idnumber: Option<String>,
     },
+    /// Disable the instance; its enrolments stay.
+    DisableInstance,
+    /// Delete the instance with its enrolments and owned memberships; the
+    /// plan's last action.
+    DeleteInstance,
+    /// Reconcile the instance once the plan is applied.
+    Reconcile,
 }
 
 impl PlanOp {
@@ -699,6 +708,9 @@ impl PlanOp {
             PlanOp::AddToGroup { .. } => "add-to-group",
             PlanOp::RemoveFromGroup { .. } => "remove-from-group",
             PlanOp::CreateGroup { .. } => "create-group",
+            PlanOp::DisableInstance => "disable-instance",
+            PlanOp::DeleteInstance => "delete-instance",
+            PlanOp::Reconcile => "reconcile",
         }
     }
 }

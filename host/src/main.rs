@@ -25,8 +25,8 @@ use charon_host::services::sites::{DEFAULT_SITE_SLUG, FirstRun};
 use charon_host::services::tokens::TokenTarget;
 
 use cli::{
-    Cli, Command, DemoArgs, PluginArgs, PluginCommand, ServeArgs, SiteArgs, SiteCommand, TokenArgs,
-    TokenCommand,
+    Cli, Command, DemoArgs, PluginArgs, PluginCommand, ServeArgs, SiteArgs, SiteCommand, SyncArgs,
+    SyncCommand, TokenArgs, TokenCommand,
 };
 
 fn main() -> ExitCode {
@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => load_demo(&cli.data, args),
         Command::Token(args) => token(&cli.data, args),
         Command::Plugin(args) => plugin(&cli.data, args),
+        Command::Sync(args) => sync(&cli.data, args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -69,6 +70,8 @@ fn serve(data: &Path, args: ServeArgs) -> Result<()> {
     config.runtime.memory_limit = usize::try_from(args.plugin_memory_mib << 20)
         .context("--plugin-memory-mib is too large for this machine")?;
     config.runtime.deadline = Duration::from_millis(args.plugin_deadline_ms);
+    config.reconcile_every =
+        (args.reconcile_every_secs > 0).then(|| Duration::from_secs(args.reconcile_every_secs));
     config.runtime.max_plan_actions = usize::try_from(args.plugin_max_plan_actions)
         .context("--plugin-max-plan-actions is too large for this machine")?;
     actix_web::rt::System::new().block_on(async move {
@@ -287,6 +290,48 @@ fn plugin(data: &Path, args: PluginArgs) -> Result<()> {
                 return print_json(&v);
             }
             println!("uninstalled plugin {:?} {}", v.id, v.version);
+        }
+    }
+    Ok(())
+}
+
+fn sync(data: &Path, args: SyncArgs) -> Result<()> {
+    let console = open_console(data)?;
+    match args.command {
+        SyncCommand::Reconcile {
+            site,
+            course,
+            dry_run,
+        } => {
+            let results = console.reconcile(&site, course.as_deref(), dry_run)?;
+            if args.json {
+                return print_json(&results);
+            }
+            let verb = if dry_run { "would change" } else { "changed" };
+            let mut failed = 0;
+            for r in &results {
+                match (&r.report, &r.error) {
+                    (Some(rep), _) => println!(
+                        "enrolment method #{} (course #{}): {verb} {}, unchanged {}, {} page(s)",
+                        r.method, r.course, rep.changed, rep.unchanged, rep.pages
+                    ),
+                    (None, Some(e)) => {
+                        failed += 1;
+                        println!(
+                            "enrolment method #{} (course #{}): FAILED: {e}",
+                            r.method, r.course
+                        )
+                    }
+                    (None, None) => {}
+                }
+            }
+            println!(
+                "{} enrolment method(s) reconciled, {failed} failed",
+                results.len()
+            );
+            if failed > 0 {
+                bail!("{failed} enrolment method(s) failed to reconcile");
+            }
         }
     }
     Ok(())

@@ -31,6 +31,7 @@ use super::{AppState, HttpError, JsonError, blocking};
 use crate::demo::{self, DemoReport};
 use crate::domain::{ApiToken, ApiTokenId, PluginVersion, Site, SitePlugin};
 use crate::services::Principal;
+use crate::services::execution::InstanceReconcile;
 use crate::services::plugins::{InstalledPlugin, MAX_PLUGIN_BYTES};
 use crate::services::sites::NewSite;
 use crate::services::tokens::TokenTarget;
@@ -292,6 +293,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/sites/{key}/suspend", web::post().to(suspend_site))
             .route("/sites/{key}/resume", web::post().to(resume_site))
             .route("/sites/{key}/demo", web::post().to(load_demo))
+            .route("/sites/{key}/reconcile", web::post().to(reconcile_site))
             .route("/tokens", web::get().to(list_tokens))
             .route("/tokens", web::post().to(create_token))
             .route("/tokens/{id}", web::delete().to(revoke_token))
@@ -429,6 +431,30 @@ async fn load_demo(
     let services = op.state.services().clone();
     let report = blocking(move || demo::load_into(&services, &op.principal, &key)).await?;
     Ok(web::Json(report))
+}
+
+/// `?course=&dry_run=` of a site reconcile.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileQuery {
+    /// A course id or shortname; default every course.
+    pub course: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+async fn reconcile_site(
+    op: ConsoleOperator,
+    key: web::Path<String>,
+    query: web::Query<ReconcileQuery>,
+) -> Result<web::Json<Vec<InstanceReconcile>>, JsonError> {
+    let services = op.state.services().clone();
+    let q = query.into_inner();
+    let done = blocking(move || {
+        services.reconcile_site_by_key(&op.principal, &key, q.course.as_deref(), q.dry_run)
+    })
+    .await?;
+    Ok(web::Json(done))
 }
 
 async fn list_tokens(

@@ -40,6 +40,9 @@ pub struct Config {
     pub control_api: bool,
     /// Limits of every plugin call.
     pub runtime: crate::runtime::RuntimeConfig,
+    /// How often every enrolment method is reconciled (always once after
+    /// start-up); `None` only at start-up.
+    pub reconcile_every: Option<Duration>,
 }
 
 impl Config {
@@ -53,6 +56,7 @@ impl Config {
             shutdown_timeout: Duration::from_secs(10),
             control_api: true,
             runtime: crate::runtime::RuntimeConfig::default(),
+            reconcile_every: Some(Duration::from_secs(3600)),
         }
     }
 }
@@ -256,6 +260,12 @@ impl Application {
         // Enrolment methods hear the services' events from here on, and
         // first catch up on whatever the outbox holds.
         let dispatcher = tokio::spawn(crate::services::execution::run_dispatcher(services.clone()));
+        // What a killed process left half done is finished now, and drift
+        // (a plugin fixed, an event lost to a crash) on every schedule.
+        let reconciler = tokio::spawn(crate::services::execution::run_reconciler(
+            services.clone(),
+            config.reconcile_every,
+        ));
         tracing::info!(addr = %local_addr, "serving");
 
         let outcome = tokio::select! {
@@ -280,6 +290,7 @@ impl Application {
         // A dispatch in progress finishes on the blocking pool; each plan
         // is its own transaction and the cursor only moves after delivery.
         dispatcher.abort();
+        reconciler.abort();
         drop(control_file);
         tracing::info!("stopped");
         result

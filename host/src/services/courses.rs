@@ -221,7 +221,7 @@ impl SiteServices {
     pub fn home_overview(&self) -> ServiceResult<HomeOverview> {
         self.read(|t| {
             let mut courses = t.all_courses()?;
-            courses.sort_by(|a, b| a.fullname.to_lowercase().cmp(&b.fullname.to_lowercase()));
+            courses.sort_by_key(|c| c.fullname.to_lowercase());
             let mut segments = Vec::new();
             for segment in t.all_segments()?.into_iter().filter(|s| s.visible) {
                 segments.push(SegmentSummary {

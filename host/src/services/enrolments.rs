@@ -282,20 +282,11 @@ impl SiteServices {
         course: CourseId,
         new: NewMethod,
     ) -> ServiceResult<EnrolmentMethod> {
-        let plugin_id = validate::required_text("plugin", &new.plugin, validate::MAX_IDNUMBER)?;
         let name = match new.name.trim() {
-            "" => plugin_id.clone(),
+            "" => new.plugin.trim().to_owned(),
             n => validate::required_text("name", n, validate::MAX_NAME)?,
         };
-        let config = config_text(&new.config)?;
-        // Who may ask, and about what, is settled before the plugin runs:
-        // a refusal must not depend on which plugins the site has.
-        self.read(|t| {
-            authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
-            load_course(t, course).map(drop)
-        })?;
-        let plugin = self.plugin_for_instance(&plugin_id)?;
-        let config = self.validate_instance_config(&plugin, course, &config)?;
+        let (plugin_id, config) = self.checked_new_method(who, course, &new)?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
             load_course(t, course)?;
@@ -327,6 +318,27 @@ impl SiteServices {
         })
     }
 
+    /// The plugin id and the config as the plugin normalised it, for a new
+    /// instance in `course`, once the caller may configure the course.
+    pub(crate) fn checked_new_method(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        new: &NewMethod,
+    ) -> ServiceResult<(String, String)> {
+        let plugin_id = validate::required_text("plugin", &new.plugin, validate::MAX_IDNUMBER)?;
+        let config = config_text(&new.config)?;
+        // Who may ask, and about what, is settled before the plugin runs:
+        // a refusal must not depend on which plugins the site has.
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
+            load_course(t, course).map(drop)
+        })?;
+        let plugin = self.plugin_for_instance(&plugin_id)?;
+        let config = self.validate_instance_config(&plugin, course, None, &config)?;
+        Ok((plugin_id, config))
+    }
+
     /// Renames an instance and/or replaces its config; a new config is
     /// checked by the plugin first, as in [`add_method`](Self::add_method).
     pub fn update_method(
@@ -350,7 +362,8 @@ impl SiteServices {
                     Ok(method)
                 })?;
                 let plugin = self.plugin_for_instance(&checked.plugin)?;
-                let config = self.validate_instance_config(&plugin, checked.course, &config)?;
+                let config =
+                    self.validate_instance_config(&plugin, checked.course, Some(id), &config)?;
                 Some((checked.plugin, config))
             }
             None => None,

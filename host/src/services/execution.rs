@@ -131,7 +131,9 @@ pub struct RequestOutcome {
 }
 
 /// What a reconcile did, or (dry run) would do.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct ReconcileReport {
     /// Pages the plugin returned.
     pub pages: u64,
@@ -143,6 +145,34 @@ pub struct ReconcileReport {
     pub applied: bool,
     /// A dry run's actions, at most 1,000; empty when applied.
     pub plan: Vec<PlanAction>,
+}
+
+/// What adding an instance would do ([`SiteServices::preview_method`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct MethodPreview {
+    /// Users it would enrol (or re-activate).
+    pub enrolments: u64,
+    /// Group memberships it would add.
+    pub group_memberships: u64,
+    /// Names of the groups it would create.
+    pub groups_created: Vec<String>,
+    /// Actions over all pages.
+    pub actions: u64,
+    /// Reconcile pages the plugin returned.
+    pub pages: u64,
+    /// The first 1,000 actions.
+    pub plan: Vec<PlanAction>,
+}
+
+/// One instance's part of a site or course reconcile.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct InstanceReconcile {
+    pub method: EnrolmentMethodId,
+    pub course: CourseId,
+    /// What it changed; absent when it failed.
+    pub report: Option<ReconcileReport>,
+    /// Why it failed (also recorded as the instance's last error).
+    pub error: Option<String>,
 }
 
 /// How an instance is doing.
@@ -296,11 +326,12 @@ fn wit_event(event: &SiteEvent) -> Option<(EventKind, wit::Event, Scope)> {
     })
 }
 
-fn context(m: &EnrolmentMethod) -> wit::Context {
+fn context(m: &EnrolmentMethod, settings: String) -> wit::Context {
     wit::Context {
         instance: m.id.0,
         course: m.course.0,
         config: m.config.clone(),
+        settings,
         enabled: m.status == EnrolmentMethodStatus::Enabled,
         now: Timestamp::now().0,
     }
@@ -372,8 +403,9 @@ impl SiteServices {
     ) -> ServiceResult<Result<T, wit::Refusal>> {
         let plugin = self.plugin(&m.plugin)?;
         let runtime = self.runtime()?;
-        let queries = self.course_queries(m.course, Some(m.id))?;
-        call(runtime, &plugin, queries, &context(m)).map_err(|e| {
+        let queries = self.course_queries(m.course, Some(m.id), &m.plugin)?;
+        let settings = self.call_settings(&plugin.manifest)?;
+        call(runtime, &plugin, queries, &context(m, settings)).map_err(|e| {
             let (code, message) = (e.code(), e.to_string());
             self.record_method_error(m.id, code, &message);
             ServiceError::PluginFailed {
@@ -393,6 +425,11 @@ impl SiteServices {
         plan: &Plan,
         dry_run: bool,
     ) -> ServiceResult<(PlanTally, Vec<EventEnvelope>)> {
+        // Nothing to change: no write transaction (and no disk sync), which
+        // is what keeps a reconcile of a converged instance cheap.
+        if plan.actions.is_empty() {
+            return Ok((PlanTally::default(), Vec::new()));
+        }
         let result = self.store.write(|t| {
             // The instance may have gone or changed course while its
             // plugin ran; apply as it is now.
@@ -486,6 +523,9 @@ impl SiteServices {
             })?
             .into();
         let (tally, _) = self.apply_method_plan(&m, &plan, dry_run)?;
+        if !dry_run {
+            self.reconcile_if_asked(&m, &plan, &mut |_| {})?;
+        }
         Ok(RequestOutcome {
             plan,
             applied: !dry_run,
@@ -564,12 +604,26 @@ impl SiteServices {
             authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             Ok(m)
         })?;
+        self.run_reconcile(&m, dry_run, &mut |_| {})
+    }
+
+    /// Reconciles one instance page by page, each page's plan in its own
+    /// transaction (see the module doc); `caused` sees the events each
+    /// applied page caused. Authorisation is the caller's.
+    pub(crate) fn run_reconcile(
+        &self,
+        m: &EnrolmentMethod,
+        dry_run: bool,
+        caused: &mut dyn FnMut(&[EventEnvelope]),
+    ) -> ServiceResult<ReconcileReport> {
         let mut report = ReconcileReport {
             applied: !dry_run,
             ..Default::default()
         };
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
+        // A page may disable the instance: later pages see it as it is.
+        let mut m = m.clone();
         loop {
             if report.pages >= MAX_RECONCILE_PAGES {
                 let message = format!("reconcile did not finish in {MAX_RECONCILE_PAGES} pages");
@@ -594,37 +648,202 @@ impl SiteServices {
                     }
                 })?;
             let plan: Plan = step.plan.into();
-            let (tally, _) = self.apply_method_plan(&m, &plan, dry_run)?;
+            let (tally, events) = self.apply_method_plan(&m, &plan, dry_run)?;
+            caused(&events);
             report.pages += 1;
             report.actions += plan.actions.len() as u64;
             report.changed += tally.changed;
             report.unchanged += tally.unchanged;
+            let ends_instance = plan
+                .actions
+                .iter()
+                .any(|a| matches!(a.op, PlanOp::DisableInstance | PlanOp::DeleteInstance));
             if dry_run {
                 let room = MAX_REPORTED_ACTIONS.saturating_sub(report.plan.len());
                 report.plan.extend(plan.actions.into_iter().take(room));
             }
-            match step.next {
+            let next = match step.next {
                 None => return Ok(report),
-                Some(next) => {
-                    if !seen.insert(next.clone()) {
-                        let message = format!(
-                            "reconcile returned the cursor {next:?} twice; it would never finish"
-                        );
-                        if !dry_run {
-                            self.record_method_error(m.id, "reconcile_endless", &message);
-                        }
-                        return Err(ServiceError::PluginFailed {
-                            code: "reconcile_endless".into(),
-                            message,
-                        });
-                    }
-                    cursor = Some(next);
+                Some(next) => next,
+            };
+            if ends_instance && !dry_run {
+                match self.read(|t| Ok(t.method(m.id)?))? {
+                    Some(now) => m = now,
+                    // Deleted by its own plan: nothing left to reconcile.
+                    None => return Ok(report),
                 }
+            }
+            if !seen.insert(next.clone()) {
+                let message =
+                    format!("reconcile returned the cursor {next:?} twice; it would never finish");
+                if !dry_run {
+                    self.record_method_error(m.id, "reconcile_endless", &message);
+                }
+                return Err(ServiceError::PluginFailed {
+                    code: "reconcile_endless".into(),
+                    message,
+                });
+            }
+            cursor = Some(next);
+        }
+    }
+
+    /// Runs the reconcile a committed plan asked for (its `reconcile`
+    /// action), on the instance as the plan left it.
+    fn reconcile_if_asked(
+        &self,
+        m: &EnrolmentMethod,
+        plan: &Plan,
+        caused: &mut dyn FnMut(&[EventEnvelope]),
+    ) -> ServiceResult<Option<ReconcileReport>> {
+        if !plan.actions.iter().any(|a| a.op == PlanOp::Reconcile) {
+            return Ok(None);
+        }
+        let Some(current) = self.read(|t| Ok(t.method(m.id)?))? else {
+            return Ok(None);
+        };
+        self.run_reconcile(&current, false, caused).map(Some)
+    }
+
+    /// Reconciles every instance of the site (or of one course): site
+    /// admins for the site, course managers for a course. An instance that
+    /// fails is reported (and its error recorded) and the others go on.
+    pub fn reconcile_site(
+        &self,
+        who: &Principal,
+        course: Option<CourseId>,
+        dry_run: bool,
+    ) -> ServiceResult<Vec<InstanceReconcile>> {
+        let methods = self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
+            match course {
+                Some(c) => {
+                    authorize(&self.site, t, who, Need::ManageCourse(c))?;
+                    super::courses::load_course(t, c)?;
+                    Ok(t.course_methods_list(c)?)
+                }
+                None => {
+                    authorize(&self.site, t, who, Need::SiteAdmin)?;
+                    Ok(t.all_methods()?)
+                }
+            }
+        })?;
+        Ok(self.reconcile_each(methods, dry_run))
+    }
+
+    /// The start-up and scheduled reconcile of every instance whose plugin
+    /// this host has (no principal: the host's own job).
+    pub(crate) fn reconcile_all(&self) -> ServiceResult<Vec<InstanceReconcile>> {
+        let methods = self.read(|t| Ok(t.all_methods()?))?;
+        Ok(self.reconcile_each(methods, false))
+    }
+
+    fn reconcile_each(
+        &self,
+        methods: Vec<EnrolmentMethod>,
+        dry_run: bool,
+    ) -> Vec<InstanceReconcile> {
+        let mut out = Vec::with_capacity(methods.len());
+        for m in methods {
+            if self.plugin(&m.plugin).is_err() {
+                continue;
+            }
+            let outcome = self.run_reconcile(&m, dry_run, &mut |_| {});
+            out.push(match outcome {
+                Ok(report) => InstanceReconcile {
+                    method: m.id,
+                    course: m.course,
+                    report: Some(report),
+                    error: None,
+                },
+                Err(e) => InstanceReconcile {
+                    method: m.id,
+                    course: m.course,
+                    report: None,
+                    error: Some(e.to_string()),
+                },
+            });
+        }
+        out
+    }
+
+    /// What adding an instance would do, without adding it: the plugin
+    /// checks the config as for [`add_method`](Self::add_method), then its
+    /// reconcile runs against the site as it is, for an instance that does
+    /// not exist yet (it owns nothing), and the plans are counted, not
+    /// applied. Same authorisation as adding.
+    pub fn preview_method(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        new: super::enrolments::NewMethod,
+    ) -> ServiceResult<MethodPreview> {
+        let (plugin_id, config) = self.checked_new_method(who, course, &new)?;
+        let m = EnrolmentMethod {
+            // No instance has id 0: queries about "its own" rows find none.
+            id: EnrolmentMethodId(0),
+            course,
+            plugin: plugin_id,
+            name: new.name.clone(),
+            status: EnrolmentMethodStatus::Enabled,
+            config,
+            created_at: Timestamp::now(),
+        };
+        let mut preview = MethodPreview::default();
+        let mut cursor: Option<String> = None;
+        let mut seen = HashSet::new();
+        let mut groups = HashSet::new();
+        loop {
+            if preview.pages >= MAX_RECONCILE_PAGES {
+                return Err(ServiceError::PluginFailed {
+                    code: "reconcile_endless".into(),
+                    message: format!("reconcile did not finish in {MAX_RECONCILE_PAGES} pages"),
+                });
+            }
+            let step = self
+                .call_plugin(&m, |rt, p, q, ctx| {
+                    rt.reconcile(p, q, ctx, cursor.as_deref())
+                })?
+                .map_err(|r| ServiceError::Refused {
+                    code: r.code,
+                    message: r.message,
+                    field: r.field,
+                })?;
+            preview.pages += 1;
+            let plan: Plan = step.plan.into();
+            for action in &plan.actions {
+                match &action.op {
+                    PlanOp::Enrol { .. } => preview.enrolments += 1,
+                    PlanOp::AddToGroup { .. } => preview.group_memberships += 1,
+                    PlanOp::CreateGroup { key, name, .. } => {
+                        if groups.insert(key.clone()) {
+                            preview.groups_created.push(name.clone());
+                        } else {
+                            continue;
+                        }
+                    }
+                    _ => {}
+                }
+                preview.actions += 1;
+                if preview.plan.len() < MAX_REPORTED_ACTIONS {
+                    preview.plan.push(action.clone());
+                }
+            }
+            match step.next {
+                None => return Ok(preview),
+                Some(next) if !seen.insert(next.clone()) => {
+                    return Err(ServiceError::PluginFailed {
+                        code: "reconcile_endless".into(),
+                        message: format!(
+                            "reconcile returned the cursor {next:?} twice; it would never finish"
+                        ),
+                    });
+                }
+                Some(next) => cursor = Some(next),
             }
         }
     }
 
-    /// An instance's status, plugin version, last error and error count.
     pub fn method_status(
         &self,
         who: &Principal,
@@ -661,7 +880,7 @@ impl SiteServices {
     /// events the resulting plans cause, until the outbox is drained. One
     /// dispatcher per site runs at a time; tests call this to wait for the
     /// dispatcher deterministically.
-    pub(crate) fn dispatch_pending(&self) -> ServiceResult<DispatchReport> {
+    pub fn dispatch_pending(&self) -> ServiceResult<DispatchReport> {
         let lock = self.exec.site(self.site.id);
         let mut state = lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut report = DispatchReport::default();
@@ -686,6 +905,24 @@ impl SiteServices {
                 Ok(())
             })?;
         }
+    }
+
+    /// Moves the dispatcher past every pending event without delivering
+    /// it: what a crash between a commit and its delivery looks like
+    /// (tests), or a benchmark that runs the sync itself.
+    #[cfg(any(test, feature = "bench"))]
+    pub fn skip_pending_events(&self) -> ServiceResult<()> {
+        let last = self.read(|t| {
+            let mut cursor = t.dispatch_cursor()?;
+            loop {
+                let batch = t.events_after(self.site.id, cursor, DISPATCH_BATCH)?;
+                match batch.last() {
+                    Some(e) => cursor = e.seq,
+                    None => return Ok(cursor),
+                }
+            }
+        })?;
+        self.write(|t| Ok(t.set_dispatch_cursor(last)?))
     }
 
     fn dispatch_one(
@@ -767,7 +1004,17 @@ impl SiteServices {
                 Err(e) => {
                     report.errors += 1;
                     fail_unless_host(e)?;
+                    continue;
                 }
+            }
+            let mut mark = |events: &[EventEnvelope]| {
+                for e in events {
+                    state.depths.insert(e.seq, depth + 1);
+                }
+            };
+            if let Err(e) = self.reconcile_if_asked(&m, &plan, &mut mark) {
+                report.errors += 1;
+                fail_unless_host(e)?;
             }
         }
         Ok(())
@@ -845,6 +1092,102 @@ pub async fn run_dispatcher(services: Services) {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::error!(site = %site, error = %e, "event dispatch failed"),
                 Err(e) => tracing::error!(site = %site, error = %e, "event dispatch panicked"),
+            }
+        }
+    }
+}
+
+/// Reconciles every instance of every site once now (after a start, to
+/// finish what a stopped or killed process left half done), then every
+/// `every` if set. Each site runs on the blocking pool; a failure is
+/// logged and recorded on its instance, and the job goes on.
+pub async fn run_reconciler(services: Services, every: Option<std::time::Duration>) {
+    loop {
+        let s = services.clone();
+        let done = tokio::task::spawn_blocking(move || -> ServiceResult<(usize, usize)> {
+            let mut instances = 0;
+            let mut failed = 0;
+            for site in s.list_sites(&Principal::system())? {
+                if site.status != SiteStatus::Active {
+                    continue;
+                }
+                let results = s.site(site.id)?.reconcile_all()?;
+                instances += results.len();
+                failed += results.iter().filter(|r| r.error.is_some()).count();
+            }
+            Ok((instances, failed))
+        })
+        .await;
+        match done {
+            Ok(Ok((instances, failed))) => {
+                tracing::info!(instances, failed, "reconciled every enrolment method")
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "the reconcile job failed"),
+            Err(e) => tracing::error!(error = %e, "the reconcile job panicked"),
+        }
+        match every {
+            Some(every) => tokio::time::sleep(every).await,
+            None => return,
+        }
+    }
+}
+
+impl Services {
+    /// A reconcile of the site named `key` (slug or host name), or of one
+    /// of its courses by id or shortname: the CLI's `charon sync
+    /// reconcile`.
+    pub fn reconcile_site_by_key(
+        &self,
+        who: &Principal,
+        key: &str,
+        course: Option<&str>,
+        dry_run: bool,
+    ) -> ServiceResult<Vec<InstanceReconcile>> {
+        let site = self.site(self.find_site(who, key)?.id)?;
+        let course = match course {
+            None => None,
+            Some(c) => Some(match c.parse::<u64>() {
+                Ok(id) => CourseId(id),
+                Err(_) => site
+                    .read(|t| Ok(t.course_id_by_shortname(c)?))?
+                    .ok_or_else(|| ServiceError::not_found(format!("course {c:?}")))?,
+            }),
+        };
+        site.reconcile_site(who, course, dry_run)
+    }
+}
+
+/// For the sync benchmarks only (`--features bench`): the same reconcile
+/// with each page computed natively instead of in the sandbox, from the
+/// same queries and context a plugin gets, and applied the same way; the
+/// difference between the two is what the sandbox costs.
+#[cfg(feature = "bench")]
+impl SiteServices {
+    pub fn bench_native_reconcile(
+        &self,
+        id: EnrolmentMethodId,
+        mut step: impl FnMut(&wit::Context, Option<String>, Box<dyn Queries>) -> wit::ReconcileStep,
+    ) -> ServiceResult<ReconcileReport> {
+        let m = self.read(|t| load_method(t, id))?;
+        let plugin = self.plugin(&m.plugin)?;
+        let mut report = ReconcileReport {
+            applied: true,
+            ..Default::default()
+        };
+        let mut cursor = None;
+        loop {
+            let queries = self.course_queries(m.course, Some(m.id), &m.plugin)?;
+            let ctx = context(&m, self.call_settings(&plugin.manifest)?);
+            let out = step(&ctx, cursor.take(), queries);
+            let plan: Plan = out.plan.into();
+            let (tally, _) = self.apply_method_plan(&m, &plan, false)?;
+            report.pages += 1;
+            report.actions += plan.actions.len() as u64;
+            report.changed += tally.changed;
+            report.unchanged += tally.unchanged;
+            match out.next {
+                None => return Ok(report),
+                Some(next) => cursor = Some(next),
             }
         }
     }

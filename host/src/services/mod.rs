@@ -18,6 +18,7 @@ pub mod execution;
 pub mod groups;
 pub mod password;
 pub mod plans;
+pub mod plugin_settings;
 pub mod plugins;
 mod queries;
 pub mod segments;

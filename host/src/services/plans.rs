@@ -92,7 +92,16 @@ pub(crate) fn apply_plan(
 ) -> Result<PlanTally, ApplyError> {
     let mut created: HashMap<String, CourseGroupId> = HashMap::new();
     let mut tally = PlanTally::default();
+    let mut deleted = false;
     for (index, action) in plan.actions.iter().enumerate() {
+        if deleted {
+            return Err(ApplyError::Rejected(Rejection {
+                index,
+                kind: action.op.kind(),
+                message: "an action follows delete-instance, which must be the plan's last".into(),
+            }));
+        }
+        deleted = action.op == PlanOp::DeleteInstance;
         let reject = |message: String| {
             ApplyError::Rejected(Rejection {
                 index,
@@ -241,8 +250,22 @@ fn apply_action(
             if key.is_empty() {
                 return reject("a created group needs a key");
             }
+            if key.len() > validate::MAX_IDNUMBER {
+                return reject(format!(
+                    "a group key is at most {} bytes",
+                    validate::MAX_IDNUMBER
+                ));
+            }
             if created.contains_key(key) {
                 return reject(format!("the plan creates two groups with the key {key:?}"));
+            }
+            // Asked again (every call of a method may ask): the group the
+            // instance made earlier under this key, if it still exists.
+            if let Some(existing) = t.method_group(m.id, key)?
+                && t.group(existing)?.is_some_and(|g| g.course == m.course)
+            {
+                created.insert(key.clone(), existing);
+                return Ok(false);
             }
             let group = CourseGroup {
                 id: t.new_group_id()?,
@@ -263,9 +286,43 @@ fn apply_action(
                 ),
                 reason.to_owned(),
             )?;
+            t.put_method_group(m.id, key, group.id)?;
             created.insert(key.clone(), group.id);
             Ok(true)
         }
+        PlanOp::DisableInstance => {
+            let Some(mut current) = t.method(m.id)? else {
+                return Ok(false);
+            };
+            if current.status == EnrolmentMethodStatus::Disabled {
+                return Ok(false);
+            }
+            current.status = EnrolmentMethodStatus::Disabled;
+            t.put_method(&current)?;
+            t.audit_log(
+                actor,
+                "method.disabled",
+                format!("enrolment method #{}", m.id),
+                reason.to_owned(),
+            )?;
+            t.emit(SiteEvent::MethodDisabled {
+                course: m.course,
+                method: m.id,
+            })?;
+            Ok(true)
+        }
+        PlanOp::DeleteInstance => {
+            super::enrolments::delete_method_in(t, actor, m)?;
+            t.audit_log(
+                actor,
+                "method.deleted",
+                format!("enrolment method #{} {:?}", m.id, m.name),
+                reason.to_owned(),
+            )?;
+            Ok(true)
+        }
+        // Acted on by the caller once the plan is committed.
+        PlanOp::Reconcile => Ok(false),
     }
 }
 
@@ -293,11 +350,14 @@ fn resolve_group(
         PlanGroup::Existing(id) => *id,
         PlanGroup::Created(key) => match created.get(key) {
             Some(id) => *id,
-            None => {
-                return reject(format!(
-                    "no earlier action of the plan creates a group with the key {key:?}"
-                ));
-            }
+            None => match t.method_group(m.id, key)? {
+                Some(id) => id,
+                None => {
+                    return reject(format!(
+                        "the instance has created no group with the key {key:?}"
+                    ));
+                }
+            },
         },
     };
     match t.group(id)? {
@@ -357,6 +417,9 @@ impl From<wit::Plan> for Plan {
                         name: c.name,
                         idnumber: c.idnumber,
                     },
+                    wit::Operation::DisableInstance => PlanOp::DisableInstance,
+                    wit::Operation::DeleteInstance => PlanOp::DeleteInstance,
+                    wit::Operation::Reconcile => PlanOp::Reconcile,
                 },
                 reason: a.reason,
             })

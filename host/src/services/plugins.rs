@@ -268,7 +268,7 @@ fn manifest_of(m: &wit::Manifest) -> PluginManifest {
     }
 }
 
-fn field_kind(k: &wit::FieldKind) -> PluginFieldKind {
+pub(crate) fn field_kind(k: &wit::FieldKind) -> PluginFieldKind {
     match k {
         wit::FieldKind::Text => PluginFieldKind::Text,
         wit::FieldKind::Multiline => PluginFieldKind::Multiline,
@@ -1021,12 +1021,13 @@ impl SiteServices {
         &self,
         plugin: &Plugin,
         course: CourseId,
+        instance: Option<EnrolmentMethodId>,
         config_json: &str,
     ) -> ServiceResult<String> {
         let context = || format!("plugin {:?} refuses the config", plugin.manifest.id);
         let answer = self.runtime()?.validate_config(
             plugin,
-            self.course_queries(course, None)?,
+            self.course_queries(course, instance, &plugin.manifest.id)?,
             course.0,
             config_json,
         );
@@ -1079,7 +1080,7 @@ impl SiteServices {
     ) -> ServiceResult<Vec<Normalised>> {
         let mut out = Vec::with_capacity(instances.len());
         for m in instances {
-            match self.validate_instance_config(plugin, m.course, &m.config) {
+            match self.validate_instance_config(plugin, m.course, Some(m.id), &m.config) {
                 Ok(config) => out.push(Normalised {
                     before: m.clone(),
                     config,

@@ -25,6 +25,8 @@ pub(crate) struct SiteQueries {
     t: SiteReadTables,
     course: CourseId,
     instance: Option<EnrolmentMethodId>,
+    /// The calling plugin: `sibling-instances` lists its other instances.
+    plugin: String,
 }
 
 impl SiteServices {
@@ -34,11 +36,13 @@ impl SiteServices {
         &self,
         course: CourseId,
         instance: Option<EnrolmentMethodId>,
+        plugin: &str,
     ) -> ServiceResult<Box<dyn Queries>> {
         Ok(Box::new(SiteQueries {
             t: self.store.read_tables()?,
             course,
             instance,
+            plugin: plugin.to_owned(),
         }))
     }
 }
@@ -124,17 +128,23 @@ impl Queries for SiteQueries {
         segment: u64,
         after: Option<u64>,
         limit: u32,
-    ) -> Result<wit::UserPage, HostError> {
+    ) -> Result<wit::SegmentMemberPage, HostError> {
         let limit = limit_of(limit);
-        let mut users: Vec<u64> = self
+        let mut users = self
             .t
             .segment_member_ids(SegmentId(segment), after.map(UserId), limit + 1)
-            .map_err(unavailable)?
+            .map_err(unavailable)?;
+        let next = more(&mut users, limit, |u| u.0);
+        let members = users
             .into_iter()
-            .map(|u| u.0)
-            .collect();
-        let next = more(&mut users, limit, |u| *u);
-        Ok(wit::UserPage { users, next })
+            .map(|u| {
+                Ok(wit::SegmentMember {
+                    user: u.0,
+                    suspended: self.t.user_is_suspended(u).map_err(unavailable)?,
+                })
+            })
+            .collect::<Result<_, HostError>>()?;
+        Ok(wit::SegmentMemberPage { members, next })
     }
 
     fn is_segment_member(&mut self, segment: u64, user: u64) -> Result<bool, HostError> {
@@ -178,6 +188,68 @@ impl Queries for SiteQueries {
             .iter()
             .map(wit_enrolment)
             .collect())
+    }
+
+    fn instance_enrolments(
+        &mut self,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<wit::EnrolmentPage, HostError> {
+        let Some(instance) = self.instance else {
+            return Ok(wit::EnrolmentPage {
+                enrolments: Vec::new(),
+                next: None,
+            });
+        };
+        let limit = limit_of(limit);
+        let mut users = self
+            .t
+            .method_enrolment_user_ids(instance, after.map(UserId), limit + 1)
+            .map_err(unavailable)?;
+        let next = more(&mut users, limit, |u| u.0);
+        let mut enrolments = Vec::with_capacity(users.len());
+        for user in users {
+            if let Some(e) = self
+                .t
+                .enrolment(self.course, user, instance)
+                .map_err(unavailable)?
+            {
+                enrolments.push(wit_enrolment(&e));
+            }
+        }
+        Ok(wit::EnrolmentPage { enrolments, next })
+    }
+
+    fn sibling_instances(&mut self) -> Result<Vec<wit::Sibling>, HostError> {
+        Ok(self
+            .t
+            .course_methods_list(self.course)
+            .map_err(unavailable)?
+            .into_iter()
+            .filter(|m| m.plugin == self.plugin && Some(m.id) != self.instance)
+            .map(|m| wit::Sibling {
+                instance: m.id.0,
+                enabled: m.status == EnrolmentMethodStatus::Enabled,
+                config: m.config,
+            })
+            .collect())
+    }
+
+    fn instance_group(&mut self, key: &str) -> Result<Option<u64>, HostError> {
+        let Some(instance) = self.instance else {
+            return Ok(None);
+        };
+        let Some(group) = self.t.method_group(instance, key).map_err(unavailable)? else {
+            return Ok(None);
+        };
+        // Deleting a group forgets its key too; the course check guards
+        // against a stale row all the same.
+        Ok(self
+            .t
+            .group(group)
+            .map_err(unavailable)?
+            .filter(|g| g.course == self.course)
+            .map(|g| g.id.0))
     }
 
     fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
@@ -284,7 +356,10 @@ mod tests {
             )
             .unwrap()
             .id;
-        let mut q = fx.site.course_queries(fx.course, Some(fx.manual)).unwrap();
+        let mut q = fx
+            .site
+            .course_queries(fx.course, Some(fx.manual), "manual")
+            .unwrap();
 
         let user = q.user(fx.learners[0].0).unwrap().unwrap();
         assert_eq!(user.username, "learner1");
@@ -309,11 +384,18 @@ mod tests {
     #[test]
     fn pages_follow_the_cursor_to_the_end() {
         let fx = TestSite::new();
-        let mut q = fx.site.course_queries(fx.course, Some(fx.manual)).unwrap();
+        let mut q = fx
+            .site
+            .course_queries(fx.course, Some(fx.manual), "manual")
+            .unwrap();
         let first = q.segment_members(fx.hr.0, None, 2).unwrap();
-        assert_eq!(first.users.len(), 2);
+        assert_eq!(first.members.len(), 2);
+        assert!(first.members.iter().all(|m| !m.suspended));
         let second = q.segment_members(fx.hr.0, first.next, 2).unwrap();
-        assert_eq!(second.users, vec![fx.learners[2].0]);
+        assert_eq!(
+            second.members.iter().map(|m| m.user).collect::<Vec<_>>(),
+            vec![fx.learners[2].0]
+        );
         assert_eq!(second.next, None);
 
         let mut seen = Vec::new();
@@ -328,11 +410,14 @@ mod tests {
         }
         assert_eq!(seen.len(), 5);
         // A limit of 0 still answers one row; a huge one is capped.
-        assert_eq!(q.segment_members(fx.hr.0, None, 0).unwrap().users.len(), 1);
+        assert_eq!(
+            q.segment_members(fx.hr.0, None, 0).unwrap().members.len(),
+            1
+        );
         assert_eq!(
             q.segment_members(fx.hr.0, None, u32::MAX)
                 .unwrap()
-                .users
+                .members
                 .len(),
             3
         );

@@ -238,9 +238,7 @@ impl Services {
 
     pub fn list_sites(&self, who: &Principal) -> ServiceResult<Vec<Site>> {
         require_operator(who)?;
-        Ok(self
-            .registry()
-            .read(|t| Ok::<_, ServiceError>(t.sites()?))?)
+        self.registry().read(|t| Ok::<_, ServiceError>(t.sites()?))
     }
 
     /// Sites with their user and course counts (opens each site's file).

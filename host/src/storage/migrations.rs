@@ -32,7 +32,20 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         name: "enrolment-method run state and the event dispatcher's cursor",
         apply: add_method_runs,
     },
+    Migration {
+        version: 3,
+        name: "groups created by enrolment methods and plugins' site-wide settings",
+        apply: add_method_groups,
+    },
 ];
+
+/// Creates `method-groups-v1` and `plugin-settings-v1`, both empty: no
+/// instance has created a group by key and no site has settings yet.
+fn add_method_groups(tx: &WriteTransaction) -> Result<()> {
+    tx.open_table(super::site::defs::METHOD_GROUPS)?;
+    tx.open_table(super::site::defs::PLUGIN_SETTINGS)?;
+    Ok(())
+}
 
 /// Creates `method-runs-v1` and `dispatch-v1`. The dispatcher starts at
 /// the end of the existing outbox: events written before plugins ran had
@@ -118,7 +131,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.redb");
         let db = redb::Database::create(&path).unwrap();
-        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![1, 2]);
+        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![1, 2, 3]);
         assert!(migrate(&db, &path, SITE_MIGRATIONS).unwrap().is_empty());
         assert_eq!(stored_version(&db).unwrap(), latest(SITE_MIGRATIONS));
     }
@@ -138,6 +151,8 @@ mod tests {
         }
         tx.delete_table(defs::METHOD_RUNS).unwrap();
         tx.delete_table(defs::DISPATCH).unwrap();
+        tx.delete_table(defs::METHOD_GROUPS).unwrap();
+        tx.delete_table(defs::PLUGIN_SETTINGS).unwrap();
         {
             let mut events = tx.open_table(defs::EVENTS).unwrap();
             events.insert(1, [0u8].as_slice()).unwrap();
@@ -148,7 +163,7 @@ mod tests {
             .insert("schema_version", 1)
             .unwrap();
         tx.commit().unwrap();
-        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![2]);
+        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![2, 3]);
         let tx = db.begin_read().unwrap();
         let t = SiteReadTables::open(&tx).unwrap();
         assert_eq!(t.dispatch_cursor().unwrap(), 7);
@@ -157,6 +172,41 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    /// Migration 3 on a version-2 file: the two new tables appear empty
+    /// and what was there stays.
+    #[test]
+    fn migration_3_adds_method_groups_and_plugin_settings() {
+        use crate::domain::{CourseGroupId, EnrolmentMethodId};
+        use crate::storage::site::{SiteRead, SiteReadTables, defs};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let db = redb::Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        for m in &SITE_MIGRATIONS[..2] {
+            (m.apply)(&tx).unwrap();
+        }
+        tx.delete_table(defs::METHOD_GROUPS).unwrap();
+        tx.delete_table(defs::PLUGIN_SETTINGS).unwrap();
+        tx.open_table(defs::DISPATCH)
+            .unwrap()
+            .insert("cursor", 5)
+            .unwrap();
+        tx.open_table(META)
+            .unwrap()
+            .insert("schema_version", 2)
+            .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![3]);
+        let tx = db.begin_read().unwrap();
+        let t = SiteReadTables::open(&tx).unwrap();
+        assert_eq!(t.dispatch_cursor().unwrap(), 5);
+        assert_eq!(
+            t.method_group(EnrolmentMethodId(1), "group").unwrap(),
+            None::<CourseGroupId>
+        );
+        assert_eq!(t.plugin_settings_json("segment-sync").unwrap(), None);
     }
 
     #[test]

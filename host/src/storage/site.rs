@@ -177,6 +177,12 @@ site_tables! {
     /// `name → u64`: `cursor`, the last outbox seq the event dispatcher
     /// has delivered to the instances.
     dispatch: DISPATCH = ("dispatch-v1", &'static str, u64);
+    /// `(EnrolmentMethodId, key) → CourseGroupId`: the groups an instance
+    /// created with a plan's `create-group`, by the key it gave them.
+    method_groups: METHOD_GROUPS = ("method-groups-v1", (u64, &'static str), u64);
+    /// `plugin id → JSON object`: a plugin's site-wide settings, as the
+    /// site admin saved them.
+    plugin_settings: PLUGIN_SETTINGS = ("plugin-settings-v1", &'static str, &'static str);
 }
 
 /// The member counts kept per segment and per group.
@@ -297,6 +303,13 @@ pub trait SiteRead: SiteTablesRead {
 
     fn user_exists(&self, id: UserId) -> Result<bool> {
         Ok(self.users().get(id.0)?.is_some())
+    }
+
+    /// Whether the user exists and is suspended.
+    fn user_is_suspended(&self, id: UserId) -> Result<bool> {
+        Ok(self
+            .user(id)?
+            .is_some_and(|u| u.status != UserStatus::Active))
     }
 
     fn user_id_by_username(&self, username: &str) -> Result<Option<UserId>> {
@@ -430,6 +443,22 @@ pub trait SiteRead: SiteTablesRead {
 
     fn method_run(&self, id: EnrolmentMethodId) -> Result<Option<MethodRun>> {
         get_record(self.method_runs(), "method-runs", id.0)
+    }
+
+    /// The group `method` created under `key`, if it recorded one.
+    fn method_group(&self, method: EnrolmentMethodId, key: &str) -> Result<Option<CourseGroupId>> {
+        Ok(self
+            .method_groups()
+            .get((method.0, key))?
+            .map(|g| CourseGroupId(g.value())))
+    }
+
+    /// A plugin's site-wide settings as saved (a JSON object), if any.
+    fn plugin_settings_json(&self, plugin: &str) -> Result<Option<String>> {
+        Ok(self
+            .plugin_settings()
+            .get(plugin)?
+            .map(|v| v.value().to_owned()))
     }
 
     /// The last outbox seq the event dispatcher delivered.
@@ -885,7 +914,51 @@ impl SiteTables<'_> {
         Ok(())
     }
 
+    pub(crate) fn put_method_group(
+        &mut self,
+        method: EnrolmentMethodId,
+        key: &str,
+        group: CourseGroupId,
+    ) -> Result<()> {
+        self.method_groups.insert((method.0, key), group.0)?;
+        Ok(())
+    }
+
+    /// Forgets every key that names `group` (the group is being deleted).
+    pub(crate) fn forget_method_group(&mut self, group: CourseGroupId) -> Result<()> {
+        // Rows are one per instance that created a group: a scan is cheap.
+        let mut stale = Vec::new();
+        for row in self.method_groups.iter()? {
+            let (k, v) = row?;
+            if v.value() == group.0 {
+                let (m, key) = k.value();
+                stale.push((m, key.to_owned()));
+            }
+        }
+        for (m, key) in stale {
+            self.method_groups.remove((m, key.as_str()))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn put_plugin_settings(&mut self, plugin: &str, json: &str) -> Result<()> {
+        self.plugin_settings.insert(plugin, json)?;
+        Ok(())
+    }
+
     pub(crate) fn delete_method_row(&mut self, method: &EnrolmentMethod) -> Result<()> {
+        let mut keys = Vec::new();
+        for row in self.method_groups.range((method.id.0, "")..)? {
+            let (k, _) = row?;
+            let (m, key) = k.value();
+            if m != method.id.0 {
+                break;
+            }
+            keys.push(key.to_owned());
+        }
+        for key in keys {
+            self.method_groups.remove((method.id.0, key.as_str()))?;
+        }
         self.method_runs.remove(method.id.0)?;
         self.methods.remove(method.id.0)?;
         self.course_methods.remove((method.course.0, method.id.0))?;
@@ -947,6 +1020,7 @@ impl SiteTables<'_> {
     }
 
     pub(crate) fn delete_group_row(&mut self, group: &CourseGroup) -> Result<()> {
+        self.forget_method_group(group.id)?;
         self.groups.remove(group.id.0)?;
         self.group_member_counts.remove(group.id.0)?;
         self.group_count_deltas.remove(&group.id.0);

@@ -46,6 +46,19 @@ pub struct AddMethod {
     pub enabled: Option<bool>,
 }
 
+impl AddMethod {
+    pub(super) fn into_new(self) -> NewMethod {
+        NewMethod {
+            plugin: self.plugin,
+            name: self.name,
+            config: self
+                .config
+                .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
+            enabled: self.enabled.unwrap_or(true),
+        }
+    }
+}
+
 /// Changes to an enrolment method; absent fields stay as they are. Enable
 /// or disable it with `…/enable` and `…/disable`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -197,15 +210,7 @@ async fn add_method(
 ) -> ApiResult<HttpResponse> {
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
-    let b = body.into_inner();
-    let new = NewMethod {
-        plugin: b.plugin,
-        name: b.name,
-        config: b
-            .config
-            .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
-        enabled: b.enabled.unwrap_or(true),
-    };
+    let new = body.into_inner().into_new();
     let added = blocking(move || site.add_method(&who, id, new)).await?;
     Ok(HttpResponse::Created().json(MethodView::from(added)))
 }

@@ -16,12 +16,17 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{ApiResult, IdPath, MAX_BULK_USERS, SiteApi};
 use crate::domain::{CourseGroupId, CourseId, EnrolmentMethodId, Role, UserId};
 use crate::http::{ErrorBody, HttpError, blocking};
-use crate::services::execution::{MethodRequest, MethodRunStatus, ReconcileReport, RequestOutcome};
+use crate::services::execution::{
+    InstanceReconcile, MethodPreview, MethodRequest, MethodRunStatus, ReconcileReport,
+    RequestOutcome,
+};
 
 pub(super) fn routes(cfg: &mut ServiceConfig) {
     cfg.service(method_status)
         .service(method_request)
         .service(reconcile)
+        .service(reconcile_site)
+        .service(preview_method)
         .service(self_enrol);
 }
 
@@ -221,6 +226,70 @@ async fn reconcile(
     let dry_run = query.dry_run.unwrap_or(false);
     Ok(web::Json(
         blocking(move || site.reconcile_method(&who, id, dry_run)).await?,
+    ))
+}
+
+/// Which instances a site reconcile runs.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SiteReconcileQuery {
+    /// Only this course's instances (course managers may ask); default
+    /// every instance of the site (site admins).
+    pub course: Option<u64>,
+    /// Report what would change and write nothing (default false).
+    pub dry_run: Option<bool>,
+}
+
+/// Reconciles every enrolment method of the site, or of one course, and
+/// reports each; one that fails does not stop the others.
+#[utoipa::path(
+    tag = "enrolments",
+    params(SiteReconcileQuery),
+    responses(
+        (status = 200, description = "one entry per enrolment method", body = Vec<InstanceReconcile>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
+#[post("/reconcile")]
+async fn reconcile_site(
+    api: SiteApi,
+    query: web::Query<SiteReconcileQuery>,
+) -> ApiResult<web::Json<Vec<InstanceReconcile>>> {
+    let SiteApi { who, site } = api;
+    let q = query.into_inner();
+    let course = q.course.map(CourseId);
+    let dry_run = q.dry_run.unwrap_or(false);
+    Ok(web::Json(
+        blocking(move || site.reconcile_site(&who, course, dry_run)).await?,
+    ))
+}
+
+/// What adding this enrolment method would do (enrolments, group
+/// memberships, the groups it would create), without adding it. The body
+/// is the one of `POST /courses/{id}/methods`.
+#[utoipa::path(
+    tag = "enrolments",
+    params(("id" = u64, Path, description = "course id")),
+    request_body = super::enrolments::AddMethod,
+    responses(
+        (status = 200, body = MethodPreview),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "as when adding: a bad field, a plugin not enabled, or a config the plugin refuses", body = ErrorBody),
+        (status = 502, description = "the plugin failed", body = ErrorBody),
+    )
+)]
+#[post("/courses/{id}/methods/preview")]
+async fn preview_method(
+    api: SiteApi,
+    path: web::Path<IdPath>,
+    body: web::Json<super::enrolments::AddMethod>,
+) -> ApiResult<web::Json<MethodPreview>> {
+    let SiteApi { who, site } = api;
+    let id = CourseId(path.id);
+    let new = body.into_inner().into_new();
+    Ok(web::Json(
+        blocking(move || site.preview_method(&who, id, new)).await?,
     ))
 }
 

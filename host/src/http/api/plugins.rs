@@ -12,7 +12,7 @@
 //! Every call that may run a plugin (install, enable, upgrade) runs on the
 //! blocking pool, like every service call.
 
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -20,10 +20,13 @@ use super::listing::ListQuery;
 use super::{ApiCaller, ApiResult, Page, SiteApi};
 use crate::domain::{PluginManifest, PluginVersion, SitePlugin};
 use crate::http::{ErrorBody, HttpError, blocking};
+use crate::services::plugin_settings::PluginSettings;
 use crate::services::plugins::{InstalledPlugin, MAX_PLUGIN_BYTES};
 
 pub(super) fn site_routes(cfg: &mut ServiceConfig) {
-    cfg.service(site_plugins);
+    cfg.service(site_plugins)
+        .service(plugin_settings)
+        .service(set_plugin_settings);
 }
 
 pub(super) fn operator_routes(cfg: &mut ServiceConfig) {
@@ -106,6 +109,57 @@ async fn site_plugins(api: SiteApi) -> ApiResult<web::Json<Page<PluginManifest>>
         items,
         next_cursor: None,
     }))
+}
+
+/// A plugin's site-wide settings: the form and this site's values (site
+/// admins).
+#[utoipa::path(
+    tag = "plugins",
+    params(("plugin" = String, Path, description = "plugin id")),
+    responses(
+        (status = 200, body = PluginSettings),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "the plugin is not enabled on this site", body = ErrorBody),
+    )
+)]
+#[get("/plugins/{plugin}/settings")]
+async fn plugin_settings(
+    api: SiteApi,
+    path: web::Path<PluginPath>,
+) -> ApiResult<web::Json<PluginSettings>> {
+    let SiteApi { who, site } = api;
+    let plugin = path.into_inner().plugin;
+    Ok(web::Json(
+        blocking(move || site.plugin_settings(&who, &plugin)).await?,
+    ))
+}
+
+/// Saves some of a plugin's site-wide settings (a JSON object of setting
+/// → value; settings left out keep their value), all or nothing (site
+/// admins).
+#[utoipa::path(
+    tag = "plugins",
+    params(("plugin" = String, Path, description = "plugin id")),
+    request_body(content = Object, description = "setting key → value"),
+    responses(
+        (status = 200, body = PluginSettings),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "the plugin is not enabled on this site", body = ErrorBody),
+        (status = 422, description = "an unknown setting or a value that does not fit its field (code `config_rejected`, each in `errors`)", body = ErrorBody),
+    )
+)]
+#[put("/plugins/{plugin}/settings")]
+async fn set_plugin_settings(
+    api: SiteApi,
+    path: web::Path<PluginPath>,
+    body: web::Json<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<web::Json<PluginSettings>> {
+    let SiteApi { who, site } = api;
+    let plugin = path.into_inner().plugin;
+    let values = body.into_inner();
+    Ok(web::Json(
+        blocking(move || site.set_plugin_settings(&who, &plugin, values)).await?,
+    ))
 }
 
 /// Every installed plugin version, by id then version, with the sites

@@ -300,6 +300,14 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         }),
         // plugins.rs
         ("site_plugins", |s, who, _| s.site_plugins(who).map(drop)),
+        // plugin_settings.rs
+        ("plugin_settings", |s, who, _| {
+            s.plugin_settings(who, "manual").map(drop)
+        }),
+        ("set_plugin_settings", |s, who, _| {
+            s.set_plugin_settings(who, "manual", Default::default())
+                .map(drop)
+        }),
         // execution.rs (dry runs: a walk that is allowed writes nothing)
         ("method_request", |s, who, ids| {
             let request = MethodRequest::EnrolUsers {
@@ -318,12 +326,36 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("method_status", |s, who, ids| {
             s.method_status(who, ids.method).map(drop)
         }),
+        ("reconcile_site", |s, who, ids| {
+            s.reconcile_site(who, Some(ids.course), true).map(drop)
+        }),
+        ("preview_method", |s, who, ids| {
+            let new = NewMethod {
+                plugin: "manual".into(),
+                name: String::new(),
+                config: serde_json::json!({}),
+                enabled: true,
+            };
+            s.preview_method(who, ids.course, new).map(drop)
+        }),
     ]
 }
 
 /// Public `SiteServices` functions that take no principal, and why that is
 /// safe.
 const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
+    (
+        "dispatch_pending",
+        "the host's own event delivery (the dispatcher task); returns counts only",
+    ),
+    (
+        "skip_pending_events",
+        "tests and benchmarks only (cfg(test) / feature `bench`)",
+    ),
+    (
+        "bench_native_reconcile",
+        "benchmarks only (feature `bench`), never in a served binary",
+    ),
     (
         "site",
         "the handle's own site record, which its caller already named",
@@ -614,6 +646,8 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 | "remove_group_members"
                 | "method_request"
                 | "reconcile_method"
+                | "reconcile_site"
+                | "preview_method"
                 | "method_status" => says("Forbidden", teacher_only),
                 // Any user may look for a self enrolment; this course has none.
                 "self_enrol" => says("NotFound", "self enrolment in course #1 not found"),
@@ -725,6 +759,8 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 | "remove_group_members"
                 | "method_request"
                 | "reconcile_method"
+                | "reconcile_site"
+                | "preview_method"
                 | "method_status" => not_mine.clone(),
                 "self_enrol" => says("NotFound", "self enrolment in course #2 not found"),
                 _ => site_level.clone(),
@@ -944,6 +980,9 @@ fn operator_walk() -> Vec<(&'static str, HostCall)> {
         }),
         ("uninstall_plugin", |s, who| {
             s.uninstall_plugin(who, "noop", "1.0.0", true).map(drop)
+        }),
+        ("reconcile_site_by_key", |s, who| {
+            s.reconcile_site_by_key(who, "acme", None, true).map(drop)
         }),
     ]
 }

@@ -329,7 +329,7 @@ fn add_to_group_needs_a_group_of_the_course_and_an_enrolled_user() {
     )]);
     assert!(
         rejected(&fx, &m, &unknown)
-            .contains("no earlier action of the plan creates a group with the key \"nope\"")
+            .contains("the instance has created no group with the key \"nope\"")
     );
     assert_eq!(fx.data_without_runs(), before);
     assert_eq!(status(&fx, m.id).1, 4);

@@ -14,6 +14,7 @@ mod enrolments;
 mod execution;
 mod groups;
 mod plugins;
+mod segment_sync;
 mod segments;
 mod sites;
 mod storage;

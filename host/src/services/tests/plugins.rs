@@ -234,13 +234,16 @@ fn a_new_site_has_the_bundled_plugins_enabled_and_its_admin_sees_their_forms() {
         .map(|m| m.id)
         .collect();
     ids.sort();
-    assert_eq!(ids, ["manual", "noop", "self"]);
+    assert_eq!(
+        ids,
+        ["manual", "noop", "segment-group", "segment-sync", "self"]
+    );
     let bundled: Vec<String> = registry_state(&fx)
         .into_iter()
         .filter(|p| p.plugin.bundled)
         .map(|p| p.plugin.id)
         .collect();
-    assert_eq!(bundled, ["manual", "self"]);
+    assert_eq!(bundled, ["manual", "segment-group", "segment-sync", "self"]);
     let manual = fx.site.plugin("manual").unwrap();
     assert_eq!(manual.manifest.id, "manual");
     // The admin's audit log says so.
@@ -849,7 +852,7 @@ fn the_first_run_enables_the_bundled_plugins_on_the_default_site() {
         .map(|m| m.id)
         .collect();
     ids.sort();
-    assert_eq!(ids, ["manual", "self"]);
+    assert_eq!(ids, ["manual", "segment-group", "segment-sync", "self"]);
 }
 
 #[test]
@@ -879,7 +882,7 @@ fn sites_of_the_previous_release_get_the_bundled_plugins_at_the_first_start() {
     for slug in ["default", "acme"] {
         let site = services.site_by_slug(slug).unwrap();
         assert_eq!(site.plugin("manual").unwrap().manifest.id, "manual");
-        assert_eq!(site.site_plugins(&op).unwrap().len(), 2, "{slug}");
+        assert_eq!(site.site_plugins(&op).unwrap().len(), 4, "{slug}");
     }
     // An operator's choice survives the next start: a disabled bundled
     // plugin stays disabled.
@@ -892,7 +895,7 @@ fn sites_of_the_previous_release_get_the_bundled_plugins_at_the_first_start() {
             .site_plugins(&op)
             .unwrap()
             .len(),
-        1
+        3
     );
 }
 
@@ -929,7 +932,7 @@ fn deleting_a_site_forgets_its_plugin_records() {
         .into_iter()
         .map(|m| m.id)
         .collect();
-    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(ids.len(), 4, "{ids:?}");
 }
 
 #[test]
@@ -939,7 +942,7 @@ fn a_new_courses_manual_method_has_the_config_the_manual_plugin_gives_it() {
     let manual = fx.site.plugin("manual").unwrap();
     let normalised = fx
         .site
-        .validate_instance_config(&manual, fx.course, "{}")
+        .validate_instance_config(&manual, fx.course, None, "{}")
         .unwrap();
     assert_eq!(normalised, MANUAL_DEFAULT_CONFIG);
     assert_eq!(

@@ -1,0 +1,526 @@
+//! Segment sync at scale (issue 5, BENCHMARKS.md), with the bundled
+//! `segment-sync` plugin in the real runtime, each figure beside the same
+//! plugin logic run natively (no sandbox) from the same queries and applied
+//! the same way, to show what the sandbox costs:
+//! - the initial sync of a 100,000-member segment into a course and a new
+//!   group (target < 1 s, and at most 1.25× native);
+//! - one live membership change end to end: the outbox event → the plugin →
+//!   its plan → commit (target p50 < 2 ms);
+//! - a reconcile of that instance with nothing to change (target < 200 ms).
+//!
+//! A plain bench binary rather than criterion: each initial sync writes
+//! 100,000 enrolments, so runs are few and each needs a fresh course.
+//!
+//! Run: `cargo bench -p charon-host --features bench --bench sync`.
+
+mod common;
+use common::machine;
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use charon_host::domain::{CourseId, EnrolmentMethodId, GroupMode, SegmentId, UserId};
+use charon_host::runtime::{Queries, wit};
+use charon_host::services::courses::NewCourse;
+use charon_host::services::enrolments::NewMethod;
+use charon_host::services::segments::NewSegment;
+use charon_host::services::sites::NewSite;
+use charon_host::services::users::NewUser;
+use charon_host::services::{Principal, Services, SiteServices};
+use charon_sdk as sdk;
+use sdk::EnrolmentMethod;
+
+const MEMBERS: usize = 100_000;
+const SYNC_RUNS: usize = 3;
+const LIVE_CHANGES: usize = 200;
+const NOOP_RUNS: usize = 5;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    site: SiteServices,
+    op: Principal,
+    users: Vec<UserId>,
+    segment: SegmentId,
+    courses: u32,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let services = Services::open(dir.path()).expect("services");
+    services.first_run().expect("first run");
+    let op = services.console_operator().expect("operator");
+    let site = services
+        .create_site(
+            &op,
+            NewSite {
+                slug: "bench".into(),
+                name: "Bench".into(),
+                ..Default::default()
+            },
+        )
+        .expect("site");
+    let site = services.site(site.id).expect("site services");
+    let users = site
+        .create_users(
+            &op,
+            (0..MEMBERS + LIVE_CHANGES)
+                .map(|i| NewUser {
+                    username: format!("user{i:06}"),
+                    email: format!("user{i:06}@example.org"),
+                    firstname: "Bench".into(),
+                    lastname: format!("User {i}"),
+                    ..Default::default()
+                })
+                .collect(),
+        )
+        .expect("users");
+    let segment = site
+        .create_segment(
+            &op,
+            NewSegment {
+                name: "Everyone".into(),
+                ..Default::default()
+            },
+        )
+        .expect("segment")
+        .id;
+    site.add_segment_members(&op, segment, &users[..MEMBERS])
+        .expect("members");
+    Fixture {
+        _dir: dir,
+        site,
+        op,
+        users,
+        segment,
+        courses: 0,
+    }
+}
+
+impl Fixture {
+    /// A fresh course with a segment-sync instance (into a new group) whose
+    /// `instance-added` event is skipped: the bench runs the sync itself.
+    fn instance(&mut self) -> (CourseId, EnrolmentMethodId) {
+        self.courses += 1;
+        let course = self
+            .site
+            .create_course(
+                &self.op,
+                NewCourse {
+                    shortname: format!("C{}", self.courses),
+                    fullname: format!("Course {}", self.courses),
+                    group_mode: GroupMode::Separate,
+                    force_group_mode: false,
+                },
+            )
+            .expect("course")
+            .id;
+        let m = self
+            .site
+            .add_method(
+                &self.op,
+                course,
+                NewMethod {
+                    plugin: "segment-sync".into(),
+                    name: String::new(),
+                    config: serde_json::json!({"segment": self.segment.0, "group": "new"}),
+                    enabled: true,
+                },
+            )
+            .expect("instance")
+            .id;
+        self.site.skip_pending_events().expect("skip");
+        (course, m)
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    println!("machine: {}", machine());
+    let t = Instant::now();
+    let mut f = fixture();
+    println!(
+        "fixture: {MEMBERS} users in one segment, built in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // Each run gets its own course; the instance-added event (which would
+    // start the sync on the dispatcher) is skipped so the sync is timed
+    // here alone.
+    let mut wasm = Vec::new();
+    let mut native = Vec::new();
+    let mut last = None;
+    for run in 0..SYNC_RUNS {
+        let (course, m) = instance_without_sync(&mut f);
+        let t = Instant::now();
+        let report = f.site.reconcile_method(&f.op, m, false).expect("sync");
+        let d = t.elapsed();
+        assert_eq!(report.changed as usize, 2 * MEMBERS + 1, "{report:?}");
+        wasm.push(d);
+        println!(
+            "run {run}: initial sync, wasm plugin:   {:8.1} ms ({} pages)",
+            ms(d),
+            report.pages
+        );
+        last = Some((course, m));
+
+        let (_, m) = instance_without_sync(&mut f);
+        let t = Instant::now();
+        let report = f
+            .site
+            .bench_native_reconcile(m, native_step)
+            .expect("native sync");
+        let d = t.elapsed();
+        assert_eq!(report.changed as usize, 2 * MEMBERS + 1, "{report:?}");
+        native.push(d);
+        println!("run {run}: initial sync, native Rust:  {:8.1} ms", ms(d));
+    }
+    let (w, n) = (median(wasm), median(native));
+    println!(
+        "initial sync of {MEMBERS} members into a course and a new group: wasm {:.1} ms, \
+         native {:.1} ms, ratio {:.2} (targets: < 1000 ms, ≤ 1.25)",
+        ms(w),
+        ms(n),
+        w.as_secs_f64() / n.as_secs_f64()
+    );
+
+    // The caused events (enrolments, memberships) reach no instance that
+    // asked for them; deliver them so the live changes start from an
+    // empty outbox.
+    let t = Instant::now();
+    f.site.dispatch_pending().expect("drain");
+    println!(
+        "draining the sync's events took {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let (_, m) = last.expect("a synced instance");
+    let mut live = Vec::new();
+    for i in 0..LIVE_CHANGES {
+        let user = f.users[MEMBERS + i];
+        f.site
+            .add_segment_members(&f.op, f.segment, &[user])
+            .expect("join");
+        let t = Instant::now();
+        let r = f.site.dispatch_pending().expect("dispatch");
+        live.push(t.elapsed());
+        assert!(r.applied >= 1, "{r:?}");
+    }
+    live.sort();
+    println!(
+        "one live membership change (event → plugin → plan → commit): p50 {:.2} ms, \
+         p95 {:.2} ms over {LIVE_CHANGES} (target p50 < 2 ms)",
+        ms(live[live.len() / 2]),
+        ms(live[live.len() * 95 / 100])
+    );
+
+    let mut noop = Vec::new();
+    for _ in 0..NOOP_RUNS {
+        let t = Instant::now();
+        let report = f.site.reconcile_method(&f.op, m, false).expect("reconcile");
+        noop.push(t.elapsed());
+        assert_eq!(report.changed, 0, "{report:?}");
+    }
+    println!(
+        "no-op reconcile of the {}-member instance: {:.1} ms median (target < 200 ms)",
+        MEMBERS + LIVE_CHANGES,
+        ms(median(noop))
+    );
+}
+
+/// A fresh instance whose first sync has not run; what earlier runs caused
+/// is delivered first, untimed.
+fn instance_without_sync(f: &mut Fixture) -> (CourseId, EnrolmentMethodId) {
+    f.site.dispatch_pending().expect("drain");
+    f.instance()
+}
+
+/// One page of the segment-sync plugin's reconcile, natively.
+fn native_step(
+    ctx: &wit::Context,
+    cursor: Option<String>,
+    queries: Box<dyn Queries>,
+) -> wit::ReconcileStep {
+    let host = NativeHost(RefCell::new(queries));
+    let config = serde_json::from_str(&ctx.config).expect("config");
+    let settings = match serde_json::from_str(&ctx.settings) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => Default::default(),
+    };
+    let ctx = sdk::Context {
+        instance: ctx.instance,
+        course: ctx.course,
+        config,
+        settings,
+        enabled: ctx.enabled,
+        now: ctx.now,
+    };
+    let step = charon_plugin_segment_sync::SegmentSync::reconcile(&ctx, cursor, &host)
+        .expect("native reconcile");
+    wit::ReconcileStep {
+        plan: plan(step.plan),
+        next: step.next,
+    }
+}
+
+/// The SDK's `Host` over the host's queries, converting between the two
+/// bindgens' copies of the contract's types.
+struct NativeHost(RefCell<Box<dyn Queries>>);
+
+fn err(e: wit::HostError) -> sdk::HostError {
+    match e {
+        wit::HostError::Denied(m) => sdk::HostError::Denied(m),
+        wit::HostError::OutOfScope(m) => sdk::HostError::OutOfScope(m),
+        wit::HostError::Unavailable(m) => sdk::HostError::Unavailable(m),
+    }
+}
+
+fn role(r: wit::Role) -> sdk::Role {
+    match r {
+        wit::Role::Learner => sdk::Role::Learner,
+        wit::Role::NonEditingTeacher => sdk::Role::NonEditingTeacher,
+        wit::Role::Teacher => sdk::Role::Teacher,
+    }
+}
+
+fn role_back(r: sdk::Role) -> wit::Role {
+    match r {
+        sdk::Role::Learner => wit::Role::Learner,
+        sdk::Role::NonEditingTeacher => wit::Role::NonEditingTeacher,
+        sdk::Role::Teacher => wit::Role::Teacher,
+    }
+}
+
+fn enrolment(e: wit::Enrolment) -> sdk::Enrolment {
+    sdk::Enrolment {
+        user: e.user,
+        instance: e.instance,
+        role: e.role.map(role),
+        status: match e.status {
+            wit::EnrolmentStatus::Active => sdk::EnrolmentStatus::Active,
+            wit::EnrolmentStatus::Suspended => sdk::EnrolmentStatus::Suspended,
+        },
+    }
+}
+
+fn enrolment_page(p: wit::EnrolmentPage) -> sdk::EnrolmentPage {
+    sdk::EnrolmentPage {
+        enrolments: p.enrolments.into_iter().map(enrolment).collect(),
+        next: p.next,
+    }
+}
+
+fn member(m: wit::GroupMember) -> sdk::GroupMember {
+    sdk::GroupMember {
+        user: m.user,
+        owner: match m.owner {
+            wit::MembershipOwner::Manual => sdk::MembershipOwner::Manual,
+            wit::MembershipOwner::Instance(i) => sdk::MembershipOwner::Instance(i),
+        },
+    }
+}
+
+fn group_ref(g: sdk::GroupRef) -> wit::GroupRef {
+    match g {
+        sdk::GroupRef::Existing(id) => wit::GroupRef::Existing(id),
+        sdk::GroupRef::Created(key) => wit::GroupRef::Created(key),
+    }
+}
+
+fn plan(p: sdk::Plan) -> wit::Plan {
+    use sdk::Operation as S;
+    use wit::Operation as W;
+    wit::Plan {
+        actions: p
+            .actions
+            .into_iter()
+            .map(|a| wit::Action {
+                op: match a.op {
+                    S::Enrol(e) => W::Enrol(wit::EnrolAction {
+                        user: e.user,
+                        role: role_back(e.role),
+                    }),
+                    S::Suspend(u) => W::Suspend(u),
+                    S::Unenrol(u) => W::Unenrol(u),
+                    S::SetRole(r) => W::SetRole(wit::RoleAction {
+                        user: r.user,
+                        role: r.role.map(role_back),
+                    }),
+                    S::AddToGroup(g) => W::AddToGroup(wit::GroupAction {
+                        user: g.user,
+                        group: group_ref(g.group),
+                    }),
+                    S::RemoveFromGroup(g) => W::RemoveFromGroup(wit::GroupAction {
+                        user: g.user,
+                        group: group_ref(g.group),
+                    }),
+                    S::CreateGroup(c) => W::CreateGroup(wit::CreateGroupAction {
+                        key: c.key,
+                        name: c.name,
+                        idnumber: c.idnumber,
+                    }),
+                    S::DisableInstance => W::DisableInstance,
+                    S::DeleteInstance => W::DeleteInstance,
+                    S::Reconcile => W::Reconcile,
+                },
+                reason: a.reason,
+            })
+            .collect(),
+    }
+}
+
+impl sdk::Host for NativeHost {
+    fn user(&self, id: sdk::UserId) -> Result<Option<sdk::User>, sdk::HostError> {
+        Ok(self
+            .0
+            .borrow_mut()
+            .user(id)
+            .map_err(err)?
+            .map(|u| sdk::User {
+                id: u.id,
+                username: u.username,
+                firstname: u.firstname,
+                lastname: u.lastname,
+                email: u.email,
+                suspended: u.suspended,
+            }))
+    }
+    fn segment_exists(&self, segment: sdk::SegmentId) -> Result<Option<String>, sdk::HostError> {
+        self.0.borrow_mut().segment_exists(segment).map_err(err)
+    }
+    fn segment_members(
+        &self,
+        segment: sdk::SegmentId,
+        after: Option<sdk::UserId>,
+        limit: u32,
+    ) -> Result<sdk::SegmentMemberPage, sdk::HostError> {
+        let p = self
+            .0
+            .borrow_mut()
+            .segment_members(segment, after, limit)
+            .map_err(err)?;
+        Ok(sdk::SegmentMemberPage {
+            members: p
+                .members
+                .into_iter()
+                .map(|m| sdk::SegmentMember {
+                    user: m.user,
+                    suspended: m.suspended,
+                })
+                .collect(),
+            next: p.next,
+        })
+    }
+    fn is_segment_member(
+        &self,
+        segment: sdk::SegmentId,
+        user: sdk::UserId,
+    ) -> Result<bool, sdk::HostError> {
+        self.0
+            .borrow_mut()
+            .is_segment_member(segment, user)
+            .map_err(err)
+    }
+    fn course_enrolments(
+        &self,
+        after: Option<sdk::UserId>,
+        limit: u32,
+    ) -> Result<sdk::EnrolmentPage, sdk::HostError> {
+        self.0
+            .borrow_mut()
+            .course_enrolments(after, limit)
+            .map(enrolment_page)
+            .map_err(err)
+    }
+    fn user_enrolments(&self, user: sdk::UserId) -> Result<Vec<sdk::Enrolment>, sdk::HostError> {
+        Ok(self
+            .0
+            .borrow_mut()
+            .user_enrolments(user)
+            .map_err(err)?
+            .into_iter()
+            .map(enrolment)
+            .collect())
+    }
+    fn instance_enrolments(
+        &self,
+        after: Option<sdk::UserId>,
+        limit: u32,
+    ) -> Result<sdk::EnrolmentPage, sdk::HostError> {
+        self.0
+            .borrow_mut()
+            .instance_enrolments(after, limit)
+            .map(enrolment_page)
+            .map_err(err)
+    }
+    fn instance_enrolment_count(&self) -> Result<u64, sdk::HostError> {
+        self.0.borrow_mut().instance_enrolment_count().map_err(err)
+    }
+    fn sibling_instances(&self) -> Result<Vec<sdk::Sibling>, sdk::HostError> {
+        Ok(self
+            .0
+            .borrow_mut()
+            .sibling_instances()
+            .map_err(err)?
+            .into_iter()
+            .map(|s| sdk::Sibling {
+                instance: s.instance,
+                config: s.config,
+                enabled: s.enabled,
+            })
+            .collect())
+    }
+    fn course_groups(&self) -> Result<Vec<sdk::CourseGroup>, sdk::HostError> {
+        Ok(self
+            .0
+            .borrow_mut()
+            .course_groups()
+            .map_err(err)?
+            .into_iter()
+            .map(|g| sdk::CourseGroup {
+                id: g.id,
+                name: g.name,
+                idnumber: g.idnumber,
+            })
+            .collect())
+    }
+    fn group_members(
+        &self,
+        group: sdk::GroupId,
+        after: Option<sdk::UserId>,
+        limit: u32,
+    ) -> Result<sdk::MemberPage, sdk::HostError> {
+        let p = self
+            .0
+            .borrow_mut()
+            .group_members(group, after, limit)
+            .map_err(err)?;
+        Ok(sdk::MemberPage {
+            members: p.members.into_iter().map(member).collect(),
+            next: p.next,
+        })
+    }
+    fn group_membership(
+        &self,
+        group: sdk::GroupId,
+        user: sdk::UserId,
+    ) -> Result<Option<sdk::GroupMember>, sdk::HostError> {
+        Ok(self
+            .0
+            .borrow_mut()
+            .group_membership(group, user)
+            .map_err(err)?
+            .map(member))
+    }
+    fn instance_group(&self, key: &str) -> Result<Option<sdk::GroupId>, sdk::HostError> {
+        self.0.borrow_mut().instance_group(key).map_err(err)
+    }
+    fn log(&self, _level: sdk::LogLevel, _message: &str) {}
+}

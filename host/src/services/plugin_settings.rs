@@ -1,0 +1,203 @@
+//! A plugin's site-wide settings: the fields its manifest lists under
+//! `settings` (Moodle's plugin settings page), set once per site by a site
+//! admin and passed to every call of the plugin's instances in
+//! `context.settings`, each field with the site's value or its default.
+//!
+//! The host checks values against the field kinds itself: settings are
+//! not tied to a course, so the plugin's `validate-config` (which is) does
+//! not apply.
+
+use serde_json::{Map, Value};
+
+use super::auth::{Need, authorize};
+use super::error::{ConfigFieldError, ServiceError, ServiceResult};
+use super::plugins::field_kind;
+use super::{Principal, SiteServices};
+use crate::domain::*;
+use crate::runtime::wit;
+use crate::storage::site::SiteRead;
+
+/// A plugin's settings form and this site's values.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct PluginSettings {
+    pub plugin: String,
+    /// The form, in the plugin's order.
+    pub fields: Vec<PluginConfigField>,
+    /// Every field's value: the site's, or the field's default.
+    #[schema(value_type = Object)]
+    pub values: Map<String, Value>,
+}
+
+/// The settings a call receives: every field of `manifest.settings` with
+/// the saved value when it still fits the field, else the default.
+pub(crate) fn effective(manifest: &wit::Manifest, saved: Option<&str>) -> Map<String, Value> {
+    let saved: Map<String, Value> = saved
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    let mut out = Map::new();
+    for field in &manifest.settings {
+        let value = saved
+            .get(&field.key)
+            .filter(|v| check(&field.kind, v).is_ok())
+            .cloned()
+            .or_else(|| {
+                field
+                    .default
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str(d).ok())
+            });
+        if let Some(v) = value {
+            out.insert(field.key.clone(), v);
+        }
+    }
+    out
+}
+
+/// Whether `v` is a value of a field of `kind`.
+fn check(kind: &wit::FieldKind, v: &Value) -> Result<(), String> {
+    use wit::FieldKind as K;
+    match kind {
+        K::Text | K::Multiline | K::Secret => v
+            .as_str()
+            .map(drop)
+            .ok_or_else(|| "must be text".to_owned()),
+        K::Boolean => v
+            .as_bool()
+            .map(drop)
+            .ok_or_else(|| "must be true or false".to_owned()),
+        K::Integer((min, max)) => {
+            let n = v.as_i64().ok_or("must be a whole number")?;
+            if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+                return Err(format!(
+                    "must be between {} and {}",
+                    min.map_or("any".into(), |m| m.to_string()),
+                    max.map_or("any".into(), |m| m.to_string())
+                ));
+            }
+            Ok(())
+        }
+        K::Datetime => v
+            .as_i64()
+            .map(drop)
+            .ok_or_else(|| "must be a date (epoch milliseconds)".to_owned()),
+        K::Choice(choices) => {
+            let s = v.as_str().unwrap_or_default();
+            if choices.iter().any(|c| c.value == s) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "must be one of {}",
+                    choices
+                        .iter()
+                        .map(|c| format!("{:?}", c.value))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }
+        }
+        K::Role => match v.as_str() {
+            Some("learner" | "non-editing-teacher" | "teacher") => Ok(()),
+            _ => Err("must be learner, non-editing-teacher or teacher".into()),
+        },
+        K::Segment => v
+            .as_u64()
+            .map(drop)
+            .ok_or_else(|| "must be a segment id".to_owned()),
+        // A site-wide setting has no course to pick a group from.
+        K::Group | K::GroupTexts => Err("a site-wide setting cannot name a course group".into()),
+    }
+}
+
+impl SiteServices {
+    fn settings_view(&self, plugin: &wit::Manifest, saved: Option<&str>) -> PluginSettings {
+        PluginSettings {
+            plugin: plugin.id.clone(),
+            fields: plugin
+                .settings
+                .iter()
+                .map(|f| PluginConfigField {
+                    key: f.key.clone(),
+                    label: f.label.clone(),
+                    help: f.help.clone(),
+                    kind: field_kind(&f.kind),
+                    required: f.required,
+                    default: f.default.clone(),
+                })
+                .collect(),
+            values: effective(plugin, saved),
+        }
+    }
+
+    /// The settings of an enabled plugin: site admins.
+    pub fn plugin_settings(&self, who: &Principal, plugin: &str) -> ServiceResult<PluginSettings> {
+        let saved = self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            Ok(t.plugin_settings_json(plugin)?)
+        })?;
+        let p = self.plugin(plugin)?;
+        Ok(self.settings_view(&p.manifest, saved.as_deref()))
+    }
+
+    /// Saves settings: every key must be a field of the plugin's settings
+    /// and its value must fit the field; keys left out keep their value.
+    /// All or nothing, audited.
+    pub fn set_plugin_settings(
+        &self,
+        who: &Principal,
+        plugin: &str,
+        values: Map<String, Value>,
+    ) -> ServiceResult<PluginSettings> {
+        self.read(|t| authorize(&self.site, t, who, Need::SiteAdmin).map(drop))?;
+        let p = self.plugin(plugin)?;
+        let mut errors = Vec::new();
+        for (key, value) in &values {
+            match p.manifest.settings.iter().find(|f| &f.key == key) {
+                None => errors.push(ConfigFieldError {
+                    field: key.clone(),
+                    message: format!("plugin {plugin:?} has no setting {key:?}"),
+                }),
+                Some(field) => {
+                    if let Err(message) = check(&field.kind, value) {
+                        errors.push(ConfigFieldError {
+                            field: key.clone(),
+                            message: format!("{} {message}", field.label),
+                        });
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::ConfigRejected {
+                context: format!("the settings of plugin {plugin:?} were not saved"),
+                errors,
+            });
+        }
+        let saved = self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let mut merged: Map<String, Value> = t
+                .plugin_settings_json(plugin)?
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default();
+            merged.extend(values);
+            let json = Value::Object(merged).to_string();
+            t.put_plugin_settings(plugin, &json)?;
+            t.audit_log(
+                actor,
+                "plugin.settings_updated",
+                format!("plugin {plugin:?}"),
+                json.clone(),
+            )?;
+            Ok(json)
+        })?;
+        Ok(self.settings_view(&p.manifest, Some(&saved)))
+    }
+
+    /// The settings JSON a call of `plugin`'s instances receives.
+    pub(crate) fn call_settings(&self, plugin: &wit::Manifest) -> ServiceResult<String> {
+        if plugin.settings.is_empty() {
+            return Ok("{}".into());
+        }
+        let saved = self.read(|t| Ok(t.plugin_settings_json(&plugin.id)?))?;
+        Ok(Value::Object(effective(plugin, saved.as_deref())).to_string())
+    }
+}
