@@ -12,7 +12,7 @@ const SITE: &str = "/s/default/api/v1";
 
 /// `charon token create … --json` against the running server: the token's
 /// id and its secret, and whom it acts as.
-fn create_token(data: &str, args: &[&str]) -> Result<(u64, String, Value)> {
+pub(crate) fn create_token(data: &str, args: &[&str]) -> Result<(u64, String, Value)> {
     let mut all = vec!["token", "create", "--data", data, "--json"];
     all.extend_from_slice(args);
     let out = charon(&all)?;

@@ -4,6 +4,7 @@
 mod api;
 mod plugins;
 mod support;
+mod sync;
 
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;

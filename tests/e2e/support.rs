@@ -147,6 +147,15 @@ impl TestServer {
             .map_err(|e| anyhow!("{e}\nstderr: {}", self.stderr()))?;
         Ok(status)
     }
+
+    /// Kills the server with SIGKILL (what `Child::kill` sends on Unix),
+    /// as a crash or the OOM killer would: nothing runs on the way out and
+    /// `control.json` stays behind. Returns once the process is gone.
+    pub fn kill(mut self) -> Result<ExitStatus> {
+        let mut child = self.child.take().context("already stopped")?;
+        child.kill().context("SIGKILL charon serve")?;
+        wait_with_deadline(&mut child, STOP_TIMEOUT)
+    }
 }
 
 impl Drop for TestServer {
