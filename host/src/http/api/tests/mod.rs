@@ -12,6 +12,7 @@ mod plugins;
 mod segments;
 mod sites;
 mod support;
+mod sync;
 mod tokens;
 mod users;
 
