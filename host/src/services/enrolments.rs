@@ -226,8 +226,22 @@ pub(crate) fn enrol_in(
     role: Role,
     reason: Option<&str>,
 ) -> ServiceResult<(Enrolment, bool)> {
-    let reason = reason.map_or_else(|| format!("enrolled as {}", role.label()), str::to_owned);
     load_user(t, user)?;
+    enrol_existing_user(t, actor, m, user, role, reason)
+}
+
+/// [`enrol_in`] for a user the caller has already found: a plan's enrol
+/// checks the user's status itself, and reading the record twice per user
+/// is measurable in a 100,000-member sync.
+pub(crate) fn enrol_existing_user(
+    t: &mut SiteTables<'_>,
+    actor: Actor,
+    m: &EnrolmentMethod,
+    user: UserId,
+    role: Role,
+    reason: Option<&str>,
+) -> ServiceResult<(Enrolment, bool)> {
+    let reason = reason.map_or_else(|| format!("enrolled as {}", role.label()), str::to_owned);
     let method = m.id;
     let target = format!("user #{user} in course #{} via method #{method}", m.course);
     let enrolment = match t.enrolment(m.course, user, method)? {

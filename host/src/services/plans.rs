@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use super::enrolments::{enrol_in, unenrol_in};
+use super::enrolments::{enrol_existing_user, unenrol_in};
 use super::error::ServiceError;
 use super::groups::check_unique;
 use super::validate;
@@ -90,7 +90,7 @@ pub(crate) fn apply_plan(
     m: &EnrolmentMethod,
     plan: &Plan,
 ) -> Result<PlanTally, ApplyError> {
-    let mut created: HashMap<String, CourseGroupId> = HashMap::new();
+    let mut created = Groups::default();
     let mut tally = PlanTally::default();
     let mut deleted = false;
     for (index, action) in plan.actions.iter().enumerate() {
@@ -121,6 +121,17 @@ pub(crate) fn apply_plan(
     Ok(tally)
 }
 
+/// The groups a plan has named so far: those it created (by key, and
+/// those the instance created earlier), and those already found to be of
+/// the course. A plan of 1,000 memberships resolves its group once.
+#[derive(Default)]
+struct Groups {
+    created: HashMap<String, CourseGroupId>,
+    checked: HashMap<CourseGroupId, CourseGroup>,
+    /// Keys of this plan's own create-group actions.
+    planned: std::collections::HashSet<String>,
+}
+
 enum Step {
     Reject(String),
     Service(ServiceError),
@@ -146,7 +157,7 @@ fn apply_action(
     t: &mut SiteTables<'_>,
     m: &EnrolmentMethod,
     action: &PlanAction,
-    created: &mut HashMap<String, CourseGroupId>,
+    known: &mut Groups,
 ) -> Result<bool, Step> {
     let actor = Actor::Method(m.id);
     let reason = action.reason.as_str();
@@ -157,7 +168,7 @@ fn apply_action(
                 Some(_) => return reject(format!("user #{user} is suspended")),
                 None => return reject(format!("user #{user} is not a user of this site")),
             }
-            Ok(enrol_in(t, actor, m, *user, *role, Some(reason))?.1)
+            Ok(enrol_existing_user(t, actor, m, *user, *role, Some(reason))?.1)
         }
         PlanOp::Suspend { user } => {
             let mut e = own_enrolment(t, m, *user)?;
@@ -180,13 +191,15 @@ fn apply_action(
             save_enrolment(t, actor, m, e, "enrolment.role_set", reason)
         }
         PlanOp::AddToGroup { user, group } => {
-            let g = resolve_group(t, m, created, group)?;
-            if !t.user_exists(*user)? {
-                return reject(format!("user #{user} is not a user of this site"));
-            }
+            let g = resolve_group(t, m, known, group)?;
             // Any method's enrolment will do, including one made earlier
-            // in this plan: the transaction already holds it.
-            if t.user_course_enrolments(m.course, *user)?.is_empty() {
+            // in this plan: the transaction already holds it. Enrolled
+            // implies a user of the site; only a refusal says which is
+            // missing.
+            if !t.has_enrolment_in(m.course, *user)? {
+                if !t.user_exists(*user)? {
+                    return reject(format!("user #{user} is not a user of this site"));
+                }
                 return reject(format!(
                     "user #{user} is not enrolled in course #{}; a group member must be",
                     m.course
@@ -215,7 +228,7 @@ fn apply_action(
             Ok(true)
         }
         PlanOp::RemoveFromGroup { user, group } => {
-            let g = resolve_group(t, m, created, group)?;
+            let g = resolve_group(t, m, known, group)?;
             let Some(membership) = t.group_membership(g.id, *user)? else {
                 return Ok(false);
             };
@@ -256,7 +269,7 @@ fn apply_action(
                     validate::MAX_IDNUMBER
                 ));
             }
-            if created.contains_key(key) {
+            if !known.planned.insert(key.clone()) {
                 return reject(format!("the plan creates two groups with the key {key:?}"));
             }
             // Asked again (every call of a method may ask): the group the
@@ -264,7 +277,7 @@ fn apply_action(
             if let Some(existing) = t.method_group(m.id, key)?
                 && t.group(existing)?.is_some_and(|g| g.course == m.course)
             {
-                created.insert(key.clone(), existing);
+                known.created.insert(key.clone(), existing);
                 return Ok(false);
             }
             let group = CourseGroup {
@@ -287,7 +300,7 @@ fn apply_action(
                 reason.to_owned(),
             )?;
             t.put_method_group(m.id, key, group.id)?;
-            created.insert(key.clone(), group.id);
+            known.created.insert(key.clone(), group.id);
             Ok(true)
         }
         PlanOp::DisableInstance => {
@@ -343,15 +356,18 @@ fn own_enrolment(t: &SiteTables<'_>, m: &EnrolmentMethod, user: UserId) -> Resul
 fn resolve_group(
     t: &SiteTables<'_>,
     m: &EnrolmentMethod,
-    created: &HashMap<String, CourseGroupId>,
+    known: &mut Groups,
     group: &PlanGroup,
 ) -> Result<CourseGroup, Step> {
     let id = match group {
         PlanGroup::Existing(id) => *id,
-        PlanGroup::Created(key) => match created.get(key) {
+        PlanGroup::Created(key) => match known.created.get(key) {
             Some(id) => *id,
             None => match t.method_group(m.id, key)? {
-                Some(id) => id,
+                Some(id) => {
+                    known.created.insert(key.clone(), id);
+                    id
+                }
                 None => {
                     return reject(format!(
                         "the instance has created no group with the key {key:?}"
@@ -360,8 +376,14 @@ fn resolve_group(
             },
         },
     };
+    if let Some(g) = known.checked.get(&id) {
+        return Ok(g.clone());
+    }
     match t.group(id)? {
-        Some(g) if g.course == m.course => Ok(g),
+        Some(g) if g.course == m.course => {
+            known.checked.insert(id, g.clone());
+            Ok(g)
+        }
         Some(_) => reject(format!(
             "group #{id} belongs to another course; an instance acts on its own course #{} only",
             m.course

@@ -42,7 +42,30 @@ impl SiteStore {
         &self,
         f: impl FnOnce(&mut SiteTables<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<(T, Vec<EventEnvelope>), E> {
-        let tx = self.db.begin_write().map_err(StorageError::from)?;
+        self.write_with(redb::Durability::Immediate, f)
+    }
+
+    /// As [`write`](Self::write), but the commit does not wait for the
+    /// disk: it is visible at once and made durable by the next durable
+    /// commit; a crash before that loses it whole (never part of it). For
+    /// work that is redone anyway after a crash: the dispatcher's cursor
+    /// (events are delivered again) and all but the last page of a
+    /// reconcile (the start-up reconcile redoes them).
+    pub fn write_lazy<T, E: From<StorageError>>(
+        &self,
+        f: impl FnOnce(&mut SiteTables<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<(T, Vec<EventEnvelope>), E> {
+        self.write_with(redb::Durability::None, f)
+    }
+
+    fn write_with<T, E: From<StorageError>>(
+        &self,
+        durability: redb::Durability,
+        f: impl FnOnce(&mut SiteTables<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<(T, Vec<EventEnvelope>), E> {
+        let mut tx = self.db.begin_write().map_err(StorageError::from)?;
+        tx.set_durability(durability)
+            .map_err(|e| StorageError::from(redb::Error::from(e)))?;
         let (out, events) = {
             let mut tables = SiteTables::open(&tx, self.site)?;
             let out = f(&mut tables)?;

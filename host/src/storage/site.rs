@@ -504,6 +504,17 @@ pub trait SiteRead: SiteTablesRead {
         Ok(out)
     }
 
+    /// Whether `user` has any enrolment in `course` (any status), without
+    /// decoding one.
+    fn has_enrolment_in(&self, course: CourseId, user: UserId) -> Result<bool> {
+        Ok(self
+            .enrolments()
+            .range((course.0, user.0, 0)..=(course.0, user.0, u64::MAX))?
+            .next()
+            .transpose()?
+            .is_some())
+    }
+
     /// A participant has at least one active enrolment in the course.
     fn is_participant(&self, course: CourseId, user: UserId) -> Result<bool> {
         Ok(self

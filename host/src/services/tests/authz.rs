@@ -345,6 +345,10 @@ fn site_walk() -> Vec<(&'static str, Call)> {
 /// safe.
 const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     (
+        "flush",
+        "makes earlier commits durable; changes no data and returns nothing",
+    ),
+    (
         "dispatch_pending",
         "the host's own event delivery (the dispatcher task); returns counts only",
     ),
