@@ -159,6 +159,8 @@ fn main() {
     let mut last = None;
     for run in 0..SYNC_RUNS {
         let (course, m) = instance_without_sync(&mut f);
+        // A marker to attach a profiler to (e.g. `perf record -p`).
+        eprintln!("run {run}: wasm sync starts");
         let t = Instant::now();
         let report = f.site.reconcile_method(&f.op, m, false).expect("sync");
         let d = t.elapsed();

@@ -448,8 +448,7 @@ impl SiteServices {
     ) -> ServiceResult<Result<T, wit::Refusal>> {
         let plugin = self.plugin(&m.plugin)?;
         let runtime = self.runtime()?;
-        let queries = self.course_queries(m.course, Some(m.id), &m.plugin)?;
-        let settings = self.call_settings(&plugin.manifest)?;
+        let (queries, settings) = self.method_call_inputs(m, &plugin.manifest)?;
         call(runtime, &plugin, queries, &context(m, settings)).map_err(|e| {
             let (code, message) = (e.code(), e.to_string());
             self.record_method_error(m.id, code, &message);
@@ -980,9 +979,10 @@ impl SiteServices {
             let Some(last) = events.last().map(|e| e.seq) else {
                 return Ok(report);
             };
+            let mut known = Targets::default();
             for envelope in &events {
                 report.events += 1;
-                self.dispatch_one(envelope, &mut state, &mut report)?;
+                self.dispatch_one(envelope, &mut state, &mut known, &mut report)?;
             }
             // Without waiting for the disk: after a crash the events are
             // delivered again, and methods are idempotent.
@@ -1022,34 +1022,47 @@ impl SiteServices {
         &self,
         envelope: &EventEnvelope,
         state: &mut SiteDispatch,
+        known: &mut Targets,
         report: &mut DispatchReport,
     ) -> ServiceResult<()> {
         let depth = state.depths.remove(&envelope.seq).unwrap_or(0);
+        if matches!(
+            envelope.event,
+            SiteEvent::MethodAdded { .. }
+                | SiteEvent::MethodEnabled { .. }
+                | SiteEvent::MethodDisabled { .. }
+                | SiteEvent::MethodUpdated { .. }
+                | SiteEvent::MethodDeleted { .. }
+        ) {
+            known.methods = None;
+        }
         let Some((kind, event, scope)) = wit_event(&envelope.event) else {
             return Ok(());
         };
         let lifecycle = matches!(scope, Scope::Instance(_));
-        let targets = self.read(|t| {
-            Ok(match scope {
-                Scope::Site => t.all_methods()?,
-                Scope::Course(c) => t.course_methods_list(c)?,
-                Scope::Group(g) => match t.group(g)? {
-                    Some(g) => t.course_methods_list(g.course)?,
-                    None => Vec::new(),
-                },
-                Scope::Instance(id) => t.method(id)?.into_iter().collect(),
+        let course = match scope {
+            Scope::Course(c) => Some(c),
+            Scope::Group(g) => match known.group_course(self, g)? {
+                Some(c) => Some(c),
+                None => return Ok(()),
+            },
+            Scope::Site | Scope::Instance(_) => None,
+        };
+        let targets: Vec<EnrolmentMethod> = known
+            .methods(self)?
+            .iter()
+            .filter(|m| match scope {
+                Scope::Instance(id) => m.id == id,
+                _ => course.is_none_or(|c| m.course == c),
             })
-        })?;
+            .cloned()
+            .collect();
         for m in targets {
             if !lifecycle && m.status != EnrolmentMethodStatus::Enabled {
                 continue;
             }
-            let plugin = match self.plugin(&m.plugin) {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::debug!(method = %m.id, plugin = %m.plugin, error = %e, "no plugin to deliver an event to");
-                    continue;
-                }
+            let Some(plugin) = known.plugin(self, &m.plugin) else {
+                continue;
             };
             if !plugin.manifest.events.contains(&kind) {
                 continue;
@@ -1114,8 +1127,59 @@ impl SiteServices {
                 report.errors += 1;
                 fail_unless_host(e)?;
             }
+            if plan.actions.iter().any(|a| {
+                matches!(a.op, PlanOp::DisableInstance | PlanOp::DeleteInstance)
+            }) {
+                known.methods = None;
+            }
         }
         Ok(())
+    }
+}
+
+/// The site's instances, the course of each group asked about and the
+/// loaded plugins, read once per batch of events instead of once per event
+/// (a 100,000-member change is 100,000 events). Instances are read again
+/// after an event or a plan that may have changed them.
+#[derive(Default)]
+struct Targets {
+    methods: Option<Vec<EnrolmentMethod>>,
+    groups: HashMap<CourseGroupId, Option<CourseId>>,
+    plugins: HashMap<String, Option<Arc<Plugin>>>,
+}
+
+impl Targets {
+    fn methods(&mut self, site: &SiteServices) -> ServiceResult<&[EnrolmentMethod]> {
+        if self.methods.is_none() {
+            self.methods = Some(site.read(|t| Ok(t.all_methods()?))?);
+        }
+        Ok(self.methods.as_deref().unwrap_or_default())
+    }
+
+    fn group_course(
+        &mut self,
+        site: &SiteServices,
+        group: CourseGroupId,
+    ) -> ServiceResult<Option<CourseId>> {
+        if let Some(c) = self.groups.get(&group) {
+            return Ok(*c);
+        }
+        let course = site.read(|t| Ok(t.group(group)?.map(|g| g.course)))?;
+        self.groups.insert(group, course);
+        Ok(course)
+    }
+
+    fn plugin(&mut self, site: &SiteServices, id: &str) -> Option<Arc<Plugin>> {
+        self.plugins
+            .entry(id.to_owned())
+            .or_insert_with(|| match site.plugin(id) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    tracing::debug!(plugin = %id, error = %e, "no plugin to deliver an event to");
+                    None
+                }
+            })
+            .clone()
     }
 }
 
@@ -1285,8 +1349,8 @@ impl SiteServices {
         let mut cursor = None;
         let mut pacing = Pacing::new();
         loop {
-            let queries = self.course_queries(m.course, Some(m.id), &m.plugin)?;
-            let ctx = context(&m, self.call_settings(&plugin.manifest)?);
+            let (queries, settings) = self.method_call_inputs(&m, &plugin.manifest)?;
+            let ctx = context(&m, settings);
             let out = step(&ctx, cursor.take(), queries);
             let plan: Plan = out.plan.into();
             let durable = pacing.durable(&plan, false, out.next.is_none());

@@ -191,13 +191,4 @@ impl SiteServices {
         })?;
         Ok(self.settings_view(&p.manifest, Some(&saved)))
     }
-
-    /// The settings JSON a call of `plugin`'s instances receives.
-    pub(crate) fn call_settings(&self, plugin: &wit::Manifest) -> ServiceResult<String> {
-        if plugin.settings.is_empty() {
-            return Ok("{}".into());
-        }
-        let saved = self.read(|t| Ok(t.plugin_settings_json(&plugin.id)?))?;
-        Ok(Value::Object(effective(plugin, saved.as_deref())).to_string())
-    }
 }

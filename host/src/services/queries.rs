@@ -47,6 +47,32 @@ impl SiteServices {
     }
 }
 
+impl SiteServices {
+    /// The queries of a call of instance `m` and the plugin settings it
+    /// receives, both from one snapshot (one read transaction per call).
+    pub(crate) fn method_call_inputs(
+        &self,
+        m: &EnrolmentMethod,
+        plugin: &wit::Manifest,
+    ) -> ServiceResult<(Box<dyn Queries>, String)> {
+        let t = self.store.read_tables()?;
+        let settings = if plugin.settings.is_empty() {
+            "{}".to_owned()
+        } else {
+            let saved = t.plugin_settings_json(&plugin.id)?;
+            serde_json::Value::Object(super::plugin_settings::effective(plugin, saved.as_deref()))
+                .to_string()
+        };
+        let queries = SiteQueries {
+            t,
+            course: m.course,
+            instance: Some(m.id),
+            plugin: m.plugin.clone(),
+        };
+        Ok((Box::new(queries), settings))
+    }
+}
+
 fn unavailable(e: StorageError) -> HostError {
     tracing::error!(error = %e, "storage error while answering a plugin query");
     HostError::Unavailable("the host could not read the site; the call will be retried".into())
