@@ -67,7 +67,7 @@ pub const MAX_REPORTED_ACTIONS: usize = 1000;
 /// 100,000-member sync on a slow disk); none waiting would let a crash
 /// take back everything a long reconcile had shown. A crash loses at most
 /// this much work, in whole pages, and the start-up reconcile redoes it.
-const DURABLE_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+const DURABLE_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// When a reconcile's pages commit durably (see [`DURABLE_EVERY`]).
 struct Pacing {
@@ -986,18 +986,14 @@ impl SiteServices {
             }
             // Without waiting for the disk: after a crash the events are
             // delivered again, and methods are idempotent.
-            self.store.write_lazy(|t| {
-                t.set_dispatch_cursor(last)?;
-                Ok::<_, ServiceError>(())
-            })?;
+            self.store.set_dispatch_cursor_lazy(last)?;
         }
     }
 
     /// Makes every commit so far durable (the lazy ones of the dispatcher
     /// and of reconcile pages) with one durable commit of nothing.
     pub fn flush(&self) -> ServiceResult<()> {
-        self.store.write(|_| Ok::<_, ServiceError>(()))?;
-        Ok(())
+        Ok(self.store.sync()?)
     }
 
     /// Moves the dispatcher past every pending event without delivering
@@ -1127,9 +1123,11 @@ impl SiteServices {
                 report.errors += 1;
                 fail_unless_host(e)?;
             }
-            if plan.actions.iter().any(|a| {
-                matches!(a.op, PlanOp::DisableInstance | PlanOp::DeleteInstance)
-            }) {
+            if plan
+                .actions
+                .iter()
+                .any(|a| matches!(a.op, PlanOp::DisableInstance | PlanOp::DeleteInstance))
+            {
                 known.methods = None;
             }
         }

@@ -58,6 +58,29 @@ impl SiteStore {
         self.write_with(redb::Durability::None, f)
     }
 
+    /// Moves the event dispatcher's cursor, lazily (see
+    /// [`write_lazy`](Self::write_lazy)). Opens only the one table it
+    /// writes: opening (and at commit, closing) every table of the site is
+    /// most of the cost of so small a transaction.
+    pub fn set_dispatch_cursor_lazy(&self, seq: u64) -> Result<()> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(redb::Durability::None)
+            .map_err(redb::Error::from)?;
+        tx.open_table(super::site::defs::DISPATCH)?
+            .insert("cursor", seq)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Makes every earlier commit durable: one durable commit of nothing.
+    pub fn sync(&self) -> Result<()> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(redb::Durability::Immediate)
+            .map_err(redb::Error::from)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn write_with<T, E: From<StorageError>>(
         &self,
         durability: redb::Durability,

@@ -291,6 +291,7 @@ impl EnrolmentMethod for SegmentSync {
                 EventKind::SegmentMemberAdded,
                 EventKind::SegmentMemberRemoved,
                 EventKind::SegmentDeleted,
+                EventKind::UserReactivated,
                 EventKind::InstanceAdded,
                 EventKind::InstanceEnabled,
                 EventKind::InstanceUpdated,
@@ -389,6 +390,12 @@ impl EnrolmentMethod for SegmentSync {
             }
             Event::SegmentMemberRemoved(e) if e.segment == segment && ctx.enabled => {
                 return member_removed(ctx, e.user, host);
+            }
+            // A member skipped while their account was suspended is
+            // enrolled once it is active again (`member_added` checks the
+            // membership).
+            Event::UserReactivated(user) if ctx.enabled => {
+                return member_added(ctx, user, host);
             }
             Event::SegmentDeleted(s) if s == segment => {
                 // The segment and its name are gone by now.

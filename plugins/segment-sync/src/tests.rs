@@ -480,6 +480,19 @@ mod live {
     }
 
     #[test]
+    fn a_member_whose_account_is_reactivated_is_enrolled_then() {
+        // CY is in HR but suspended: skipped when the instance synced.
+        let mut host = site();
+        host.users.get_mut(&CY).unwrap().suspended = false;
+        assert_eq!(
+            event(&ctx(hr()), Event::UserReactivated(CY), &host),
+            ["enrol #12 as learner: member of segment HR"]
+        );
+        // Someone outside the segment: nothing.
+        assert!(event(&ctx(hr()), Event::UserReactivated(DEE), &host).is_empty());
+    }
+
+    #[test]
     fn other_segments_are_ignored() {
         assert!(event(&ctx(hr()), joined(DEE, IT), &site()).is_empty());
         assert!(event(&ctx(hr()), left(DEE, IT), &site()).is_empty());
