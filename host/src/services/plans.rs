@@ -307,22 +307,12 @@ fn apply_action(
             let Some(mut current) = t.method(m.id)? else {
                 return Ok(false);
             };
-            if current.status == EnrolmentMethodStatus::Disabled {
-                return Ok(false);
-            }
-            current.status = EnrolmentMethodStatus::Disabled;
-            t.put_method(&current)?;
-            t.audit_log(
+            Ok(super::plugins::disable_method_in(
+                t,
                 actor,
-                "method.disabled",
-                format!("enrolment method #{}", m.id),
-                reason.to_owned(),
-            )?;
-            t.emit(SiteEvent::MethodDisabled {
-                course: m.course,
-                method: m.id,
-            })?;
-            Ok(true)
+                &mut current,
+                reason,
+            )?)
         }
         PlanOp::DeleteInstance => {
             super::enrolments::delete_method_in(t, actor, m)?;

@@ -940,24 +940,38 @@ fn disable_instances_in(
 ) -> ServiceResult<()> {
     for course in t.all_courses()? {
         for mut m in t.course_methods_list(course.id)? {
-            if m.plugin != plugin || m.status == EnrolmentMethodStatus::Disabled {
-                continue;
+            if m.plugin == plugin {
+                disable_method_in(t, actor, &mut m, reason)?;
             }
-            m.status = EnrolmentMethodStatus::Disabled;
-            t.put_method(&m)?;
-            t.audit_log(
-                actor,
-                "method.disabled",
-                format!("enrolment method #{}", m.id),
-                reason.to_owned(),
-            )?;
-            t.emit(SiteEvent::MethodDisabled {
-                course: m.course,
-                method: m.id,
-            })?;
         }
     }
     Ok(())
+}
+
+/// Disables `m` (audited, evented) unless it already is; whether it
+/// changed. Its enrolments stay.
+pub(crate) fn disable_method_in(
+    t: &mut crate::storage::site::SiteTables<'_>,
+    actor: Actor,
+    m: &mut EnrolmentMethod,
+    reason: &str,
+) -> ServiceResult<bool> {
+    if m.status == EnrolmentMethodStatus::Disabled {
+        return Ok(false);
+    }
+    m.status = EnrolmentMethodStatus::Disabled;
+    t.put_method(m)?;
+    t.audit_log(
+        actor,
+        "method.disabled",
+        format!("enrolment method #{}", m.id),
+        reason.to_owned(),
+    )?;
+    t.emit(SiteEvent::MethodDisabled {
+        course: m.course,
+        method: m.id,
+    })?;
+    Ok(true)
 }
 
 impl SiteServices {
