@@ -19,7 +19,9 @@ use common::machine;
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
-use charon_host::domain::{CourseId, EnrolmentMethodId, GroupMode, SegmentId, UserId};
+use charon_host::domain::{
+    CourseId, EnrolmentMethodId, EnrolmentMethodStatus, GroupMode, SegmentId, UserId,
+};
 use charon_host::runtime::{Queries, wit};
 use charon_host::services::courses::NewCourse;
 use charon_host::services::enrolments::NewMethod;
@@ -157,6 +159,7 @@ fn main() {
     let mut wasm = Vec::new();
     let mut native = Vec::new();
     let mut last = None;
+    let mut instances = Vec::new();
     for run in 0..SYNC_RUNS {
         let (course, m) = instance_without_sync(&mut f);
         // A marker to attach a profiler to (e.g. `perf record -p`).
@@ -172,8 +175,10 @@ fn main() {
             report.pages
         );
         last = Some((course, m));
+        instances.push(m);
 
         let (_, m) = instance_without_sync(&mut f);
+        instances.push(m);
         let t = Instant::now();
         let report = f
             .site
@@ -204,6 +209,14 @@ fn main() {
     );
 
     let (_, m) = last.expect("a synced instance");
+    // One instance follows the segment from here on, as in a site that
+    // syncs it into one course: the others would each take the change too.
+    for other in instances.into_iter().filter(|i| *i != m) {
+        f.site
+            .set_method_status(&f.op, other, EnrolmentMethodStatus::Disabled)
+            .expect("disable");
+    }
+    f.site.dispatch_pending().expect("drain");
     let mut live = Vec::new();
     for i in 0..LIVE_CHANGES {
         let user = f.users[MEMBERS + i];

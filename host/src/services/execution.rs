@@ -1011,7 +1011,7 @@ impl SiteServices {
                 }
             }
         })?;
-        self.write(|t| Ok(t.set_dispatch_cursor(last)?))
+        Ok(self.store.set_dispatch_cursor_lazy(last)?)
     }
 
     fn dispatch_one(

@@ -939,11 +939,6 @@ impl SiteTables<'_> {
         Ok(())
     }
 
-    pub(crate) fn set_dispatch_cursor(&mut self, seq: u64) -> Result<()> {
-        self.dispatch.insert("cursor", seq)?;
-        Ok(())
-    }
-
     pub(crate) fn put_method_group(
         &mut self,
         method: EnrolmentMethodId,
