@@ -310,14 +310,16 @@ pub trait SiteRead: SiteTablesRead {
     /// segment members asks this 1,000 times.
     fn user_is_suspended(&self, id: UserId) -> Result<bool> {
         /// `User`'s leading fields, in its order (postcard is positional
-        /// and ignores what follows `status`).
+        /// and ignores what follows `status`). The texts are skipped as
+        /// bytes: postcard encodes both alike, and bytes need no UTF-8
+        /// check.
         #[derive(serde::Deserialize)]
         struct Head<'a> {
             _id: u64,
-            _username: &'a str,
-            _email: &'a str,
-            _firstname: &'a str,
-            _lastname: &'a str,
+            _username: &'a [u8],
+            _email: &'a [u8],
+            _firstname: &'a [u8],
+            _lastname: &'a [u8],
             status: UserStatus,
         }
         let Some(v) = self.users().get(id.0)? else {
