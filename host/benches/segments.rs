@@ -14,9 +14,7 @@ use std::time::Duration;
 
 use charon_host::domain::{SegmentId, UserId};
 use charon_host::services::segments::NewSegment;
-use charon_host::services::sites::NewSite;
-use charon_host::services::users::NewUser;
-use charon_host::services::{Principal, Services, SiteServices};
+use charon_host::services::{Principal, SiteServices};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const MEMBERS: usize = 100_000;
@@ -29,35 +27,7 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let services = Services::open(dir.path()).expect("services");
-    services.first_run().expect("first run");
-    let op = services.console_operator().expect("operator");
-    let site = services
-        .create_site(
-            &op,
-            NewSite {
-                slug: "bench".into(),
-                name: "Bench".into(),
-                ..Default::default()
-            },
-        )
-        .expect("site");
-    let site = services.site(site.id).expect("site services");
-    let users = site
-        .create_users(
-            &op,
-            (0..MEMBERS)
-                .map(|i| NewUser {
-                    username: format!("user{i:06}"),
-                    email: format!("user{i:06}@example.org"),
-                    firstname: "Bench".into(),
-                    lastname: format!("User {i}"),
-                    ..Default::default()
-                })
-                .collect(),
-        )
-        .expect("users");
+    let (dir, site, op, users) = common::site_with_users(MEMBERS);
     Fixture {
         _dir: dir,
         site,

@@ -14,3 +14,50 @@ pub fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("{cpu}, {cores} cores")
 }
+
+/// A fresh data dir with one site, "bench", holding `n` users
+/// (`user000000`, …), and the operator who made them.
+// Not every bench binary that includes this module builds a site.
+#[allow(dead_code)]
+pub fn site_with_users(
+    n: usize,
+) -> (
+    tempfile::TempDir,
+    charon_host::services::SiteServices,
+    charon_host::services::Principal,
+    Vec<charon_host::domain::UserId>,
+) {
+    use charon_host::services::Services;
+    use charon_host::services::sites::NewSite;
+    use charon_host::services::users::NewUser;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let services = Services::open(dir.path()).expect("services");
+    services.first_run().expect("first run");
+    let op = services.console_operator().expect("operator");
+    let site = services
+        .create_site(
+            &op,
+            NewSite {
+                slug: "bench".into(),
+                name: "Bench".into(),
+                ..Default::default()
+            },
+        )
+        .expect("site");
+    let site = services.site(site.id).expect("site services");
+    let users = site
+        .create_users(
+            &op,
+            (0..n)
+                .map(|i| NewUser {
+                    username: format!("user{i:06}"),
+                    email: format!("user{i:06}@example.org"),
+                    firstname: "Bench".into(),
+                    lastname: format!("User {i}"),
+                    ..Default::default()
+                })
+                .collect(),
+        )
+        .expect("users");
+    (dir, site, op, users)
+}
