@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::auth::{Need, authorize};
 use super::error::{ConfigFieldError, ServiceError, ServiceResult};
-use super::plugins::field_kind;
+use super::plugins::config_field;
 use super::{Principal, SiteServices};
 use crate::domain::*;
 use crate::runtime::wit;
@@ -112,18 +112,7 @@ impl SiteServices {
     fn settings_view(&self, plugin: &wit::Manifest, saved: Option<&str>) -> PluginSettings {
         PluginSettings {
             plugin: plugin.id.clone(),
-            fields: plugin
-                .settings
-                .iter()
-                .map(|f| PluginConfigField {
-                    key: f.key.clone(),
-                    label: f.label.clone(),
-                    help: f.help.clone(),
-                    kind: field_kind(&f.kind),
-                    required: f.required,
-                    default: f.default.clone(),
-                })
-                .collect(),
+            fields: plugin.settings.iter().map(config_field).collect(),
             values: effective(plugin, saved),
         }
     }

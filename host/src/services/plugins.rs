@@ -247,18 +247,7 @@ fn manifest_of(m: &wit::Manifest) -> PluginManifest {
         name: m.name.clone(),
         version: m.version.clone(),
         description: m.description.clone(),
-        config: m
-            .config
-            .iter()
-            .map(|f| PluginConfigField {
-                key: f.key.clone(),
-                label: f.label.clone(),
-                help: f.help.clone(),
-                kind: field_kind(&f.kind),
-                required: f.required,
-                default: f.default.clone(),
-            })
-            .collect(),
+        config: m.config.iter().map(config_field).collect(),
         events: m.events.iter().map(|e| event_name(*e).to_owned()).collect(),
         capabilities: m
             .capabilities
@@ -268,7 +257,19 @@ fn manifest_of(m: &wit::Manifest) -> PluginManifest {
     }
 }
 
-pub(crate) fn field_kind(k: &wit::FieldKind) -> PluginFieldKind {
+/// One field of a plugin's form (config or settings) as the host keeps it.
+pub(crate) fn config_field(f: &wit::ConfigField) -> PluginConfigField {
+    PluginConfigField {
+        key: f.key.clone(),
+        label: f.label.clone(),
+        help: f.help.clone(),
+        kind: field_kind(&f.kind),
+        required: f.required,
+        default: f.default.clone(),
+    }
+}
+
+fn field_kind(k: &wit::FieldKind) -> PluginFieldKind {
     match k {
         wit::FieldKind::Text => PluginFieldKind::Text,
         wit::FieldKind::Multiline => PluginFieldKind::Multiline,
