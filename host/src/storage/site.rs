@@ -525,6 +525,29 @@ pub trait SiteRead: SiteTablesRead {
         Ok(out)
     }
 
+    /// `method`'s enrolments in `course` of users `first..=last`, by one
+    /// range scan: cheaper than a lookup per user when the method enrols
+    /// most users of the range (rows of other methods are skipped by key).
+    fn method_enrolments_between(
+        &self,
+        course: CourseId,
+        method: EnrolmentMethodId,
+        first: UserId,
+        last: UserId,
+    ) -> Result<Vec<Enrolment>> {
+        let mut out = Vec::new();
+        for row in self
+            .enrolments()
+            .range((course.0, first.0, 0)..=(course.0, last.0, u64::MAX))?
+        {
+            let (k, v) = row?;
+            if k.value().2 == method.0 {
+                out.push(decode("enrolments", v.value())?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether `user` has any enrolment in `course` (any status), without
     /// decoding one.
     fn has_enrolment_in(&self, course: CourseId, user: UserId) -> Result<bool> {
