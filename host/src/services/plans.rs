@@ -163,8 +163,8 @@ fn apply_action(
     let reason = action.reason.as_str();
     match &action.op {
         PlanOp::Enrol { user, role } => {
-            match t.user(*user)? {
-                Some(u) if u.status == UserStatus::Active => {}
+            match t.user_status(*user)? {
+                Some(UserStatus::Active) => {}
                 Some(_) => return reject(format!("user #{user} is suspended")),
                 None => return reject(format!("user #{user} is not a user of this site")),
             }

@@ -309,6 +309,14 @@ pub trait SiteRead: SiteTablesRead {
     /// the record (borrowed, no allocation): a plugin's page of 1,000
     /// segment members asks this 1,000 times.
     fn user_is_suspended(&self, id: UserId) -> Result<bool> {
+        Ok(self
+            .user_status(id)?
+            .is_some_and(|s| s != UserStatus::Active))
+    }
+
+    /// A user's status, or `None` when there is no such user; as cheap as
+    /// [`user_is_suspended`](Self::user_is_suspended).
+    fn user_status(&self, id: UserId) -> Result<Option<UserStatus>> {
         /// `User`'s leading fields, in its order (postcard is positional
         /// and ignores what follows `status`). The texts are skipped as
         /// bytes: postcard encodes both alike, and bytes need no UTF-8
@@ -323,14 +331,14 @@ pub trait SiteRead: SiteTablesRead {
             status: UserStatus,
         }
         let Some(v) = self.users().get(id.0)? else {
-            return Ok(false);
+            return Ok(None);
         };
         let head: Head<'_> =
             postcard::from_bytes(v.value()).map_err(|e| super::StorageError::Corrupt {
                 table: "users",
                 reason: e.to_string(),
             })?;
-        Ok(head.status != UserStatus::Active)
+        Ok(Some(head.status))
     }
 
     fn user_id_by_username(&self, username: &str) -> Result<Option<UserId>> {
