@@ -69,6 +69,45 @@ pub const MAX_REPORTED_ACTIONS: usize = 1000;
 /// this much work, in whole pages, and the start-up reconcile redoes it.
 const DURABLE_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// Guards a reconcile's paging against a plugin whose cursor never ends:
+/// at most [`MAX_RECONCILE_PAGES`] pages, and no cursor twice.
+#[derive(Default)]
+struct Cursors {
+    pages: u64,
+    seen: HashSet<String>,
+}
+
+impl Cursors {
+    /// Counts the page about to be asked for; why not, past the limit.
+    fn page(&mut self) -> Result<(), String> {
+        if self.pages >= MAX_RECONCILE_PAGES {
+            return Err(format!(
+                "reconcile did not finish in {MAX_RECONCILE_PAGES} pages"
+            ));
+        }
+        self.pages += 1;
+        Ok(())
+    }
+
+    /// The plugin's next cursor, or why it would never finish.
+    fn next(&mut self, next: String) -> Result<String, String> {
+        if self.seen.insert(next.clone()) {
+            Ok(next)
+        } else {
+            Err(format!(
+                "reconcile returned the cursor {next:?} twice; it would never finish"
+            ))
+        }
+    }
+}
+
+fn endless(message: String) -> ServiceError {
+    ServiceError::PluginFailed {
+        code: "reconcile_endless".into(),
+        message,
+    }
+}
+
 /// When a reconcile's pages commit durably (see [`DURABLE_EVERY`]).
 struct Pacing {
     last_durable: std::time::Instant,
@@ -697,17 +736,13 @@ impl SiteServices {
             ..Default::default()
         };
         let mut cursor: Option<String> = None;
-        let mut seen = HashSet::new();
+        let mut cursors = Cursors::default();
         // A page may disable the instance: later pages see it as it is.
         let mut m = m.clone();
         loop {
-            if report.pages >= MAX_RECONCILE_PAGES {
-                let message = format!("reconcile did not finish in {MAX_RECONCILE_PAGES} pages");
+            if let Err(message) = cursors.page() {
                 self.record_method_error(m.id, "reconcile_endless", &message);
-                return Err(ServiceError::PluginFailed {
-                    code: "reconcile_endless".into(),
-                    message,
-                });
+                return Err(endless(message));
             }
             let step = self
                 .call_plugin(&m, |rt, p, q, ctx| {
@@ -750,18 +785,15 @@ impl SiteServices {
                     None => return Ok(report),
                 }
             }
-            if !seen.insert(next.clone()) {
-                let message =
-                    format!("reconcile returned the cursor {next:?} twice; it would never finish");
-                if !dry_run {
-                    self.record_method_error(m.id, "reconcile_endless", &message);
+            match cursors.next(next) {
+                Ok(next) => cursor = Some(next),
+                Err(message) => {
+                    if !dry_run {
+                        self.record_method_error(m.id, "reconcile_endless", &message);
+                    }
+                    return Err(endless(message));
                 }
-                return Err(ServiceError::PluginFailed {
-                    code: "reconcile_endless".into(),
-                    message,
-                });
             }
-            cursor = Some(next);
         }
     }
 
@@ -874,15 +906,10 @@ impl SiteServices {
         };
         let mut preview = MethodPreview::default();
         let mut cursor: Option<String> = None;
-        let mut seen = HashSet::new();
+        let mut cursors = Cursors::default();
         let mut groups = HashSet::new();
         loop {
-            if preview.pages >= MAX_RECONCILE_PAGES {
-                return Err(ServiceError::PluginFailed {
-                    code: "reconcile_endless".into(),
-                    message: format!("reconcile did not finish in {MAX_RECONCILE_PAGES} pages"),
-                });
-            }
+            cursors.page().map_err(endless)?;
             let step = self
                 .call_plugin(&m, |rt, p, q, ctx| {
                     rt.reconcile(p, q, ctx, cursor.as_deref())
@@ -914,15 +941,7 @@ impl SiteServices {
             }
             match step.next {
                 None => return Ok(preview),
-                Some(next) if !seen.insert(next.clone()) => {
-                    return Err(ServiceError::PluginFailed {
-                        code: "reconcile_endless".into(),
-                        message: format!(
-                            "reconcile returned the cursor {next:?} twice; it would never finish"
-                        ),
-                    });
-                }
-                Some(next) => cursor = Some(next),
+                Some(next) => cursor = Some(cursors.next(next).map_err(endless)?),
             }
         }
     }
