@@ -156,6 +156,26 @@ pub enum TokenScope {
     SiteUser { site: SiteId, user: UserId },
 }
 
+/// Who a page session signs in: an operator (who may enter every site) or
+/// one user of one site.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionSubject {
+    Operator(OperatorId),
+    SiteUser { site: SiteId, user: UserId },
+}
+
+/// A signed-in browser. The registry keys it by a hash of the cookie's
+/// secret, so a copy of the registry signs nobody in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub subject: SessionSubject,
+    /// The token every form of this session must carry back (CSRF).
+    pub csrf: String,
+    pub created_at: Timestamp,
+    /// Updated at most once a minute; the idle timeout counts from here.
+    pub last_seen_at: Timestamp,
+}
+
 /// A bearer token for the JSON API. Only a hash of the secret is stored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiToken {

@@ -66,6 +66,15 @@ pub enum HttpError {
     UnsupportedMediaType,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// A page needs a signed-in visitor; pages answer with a redirect to
+    /// `location` (the sign-in form, remembering where to return).
+    #[error("please sign in")]
+    SignInRequired { location: String },
+    /// A page form came without the session's CSRF token or with another.
+    #[error(
+        "this form has expired or did not come from this site; nothing was changed. Go back, reload the page and try again"
+    )]
+    CsrfRejected,
     /// A fault of the server itself; the detail is logged, never shown.
     #[error("internal error")]
     Internal(String),
@@ -93,6 +102,8 @@ impl HttpError {
             }
             HttpError::SiteSuspended { .. } => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Unauthorized | HttpError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            HttpError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            HttpError::CsrfRejected => StatusCode::FORBIDDEN,
             HttpError::BadField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             HttpError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::NotLocal => StatusCode::FORBIDDEN,
@@ -129,6 +140,8 @@ impl HttpError {
             HttpError::SiteSuspended { .. } => "site_suspended",
             HttpError::NoSuchPage | HttpError::NotFoundPath(_) => "not_found",
             HttpError::Unauthorized | HttpError::Unauthenticated => "unauthorized",
+            HttpError::SignInRequired { .. } => "sign_in_required",
+            HttpError::CsrfRejected => "csrf_rejected",
             HttpError::BadField { message, .. } if message.starts_with("missing field") => {
                 "missing_field"
             }

@@ -93,6 +93,7 @@ pub fn app(
         )
         .configure(pages::site_routes)
         .default_service(web::to(pages::no_such_page))
+        .wrap_fn(pages::session::consume_flash)
         .wrap(security_headers())
         .wrap(middleware::Compress::default())
         .wrap_fn(|req, srv| {

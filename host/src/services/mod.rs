@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod courses;
+pub mod dashboard;
 pub mod enrolments;
 pub mod error;
 pub mod events;
@@ -22,6 +23,7 @@ pub mod plugin_settings;
 pub mod plugins;
 mod queries;
 pub mod segments;
+pub mod sessions;
 pub mod sites;
 pub mod tokens;
 pub mod users;
@@ -60,6 +62,7 @@ struct Inner {
     last_used: tokens::LastUsed,
     plugins: Arc<plugins::PluginCatalog>,
     exec: Arc<execution::Executor>,
+    sessions: sessions::SessionKeeper,
 }
 
 impl Services {
@@ -89,6 +92,7 @@ impl Services {
                 last_used: tokens::LastUsed::default(),
                 plugins: Arc::new(plugins::PluginCatalog::new(runtime, &data_dir)),
                 exec: Arc::default(),
+                sessions: sessions::SessionKeeper::default(),
                 data_dir,
             }),
         })

@@ -303,6 +303,9 @@ impl Services {
             t.delete_site_row(&site)?;
             t.delete_site_api_tokens(site.id)?;
             t.delete_site_plugins(site.id)?;
+            t.delete_sessions_where(|s| {
+                matches!(s.subject, crate::domain::SessionSubject::SiteUser { site: id, .. } if id == site.id)
+            })?;
             Ok::<_, ServiceError>(())
         })?;
         self.inner.pool.evict(site.id);

@@ -31,6 +31,9 @@ pub struct UserUpdate {
     pub site_admin: Option<bool>,
     /// Fields to set; an empty value removes the field.
     pub profile: BTreeMap<String, String>,
+    /// A new password, set in the same transaction as the rest (the edit
+    /// page changes both at once, and half of it must never land).
+    pub password: Option<String>,
 }
 
 fn clean_profile(
@@ -111,9 +114,16 @@ impl SiteServices {
             .map(|v| validate::required_text("lastname", v, validate::MAX_NAME))
             .transpose()?;
         let profile = clean_profile(&update.profile)?;
+        if let Some(pw) = &update.password {
+            validate::password(pw)?;
+        }
+        let new_hash = update.password.as_deref().map(password::hash);
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
             let mut user = load_user(t, id)?;
+            if let Some(h) = new_hash {
+                user.password_hash = Some(h);
+            }
             if let Some(v) = username {
                 user.username = v;
             }

@@ -75,6 +75,11 @@ pub const REGISTRY_MIGRATIONS: &[Migration] = &[
         name: "add installed plugin versions and per-site plugin records",
         apply: super::registry::create_plugin_tables,
     },
+    Migration {
+        version: 3,
+        name: "add page sessions",
+        apply: super::registry::create_session_table,
+    },
 ];
 
 /// The schema version this binary writes.

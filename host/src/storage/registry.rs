@@ -9,7 +9,7 @@ use redb::{
 
 use super::{Result, decode, encode, migrations};
 use crate::domain::{
-    ApiToken, ApiTokenId, Operator, OperatorId, PluginVersion, Site, SiteId, SitePlugin,
+    ApiToken, ApiTokenId, Operator, OperatorId, PluginVersion, Session, Site, SiteId, SitePlugin,
 };
 
 /// `name → u64`: `schema_version` and the counters `next.site`, `next.operator`.
@@ -37,6 +37,15 @@ const PLUGIN_VERSIONS: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("plugin-versions-v1");
 /// `(SiteId, plugin id) → SitePlugin` (migration 2).
 const SITE_PLUGINS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("site-plugins-v1");
+
+/// `SHA-256(session secret) → Session` (migration 3): the page sessions of
+/// operators and site users. The secret itself lives only in the cookie.
+const SESSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("sessions-v1");
+
+pub(crate) fn create_session_table(tx: &WriteTransaction) -> Result<()> {
+    tx.open_table(SESSIONS)?;
+    Ok(())
+}
 
 pub(crate) fn create_plugin_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(PLUGIN_VERSIONS)?;
@@ -105,6 +114,7 @@ pub struct RegistryTables<'tx> {
     api_tokens_by_hash: Table<'tx, &'static [u8], u64>,
     plugin_versions: Table<'tx, (&'static str, &'static str), &'static [u8]>,
     site_plugins: Table<'tx, (u64, &'static str), &'static [u8]>,
+    sessions: Table<'tx, &'static [u8], &'static [u8]>,
 }
 
 pub struct RegistryReadTables {
@@ -117,6 +127,7 @@ pub struct RegistryReadTables {
     api_tokens_by_hash: ReadOnlyTable<&'static [u8], u64>,
     plugin_versions: ReadOnlyTable<(&'static str, &'static str), &'static [u8]>,
     site_plugins: ReadOnlyTable<(u64, &'static str), &'static [u8]>,
+    sessions: ReadOnlyTable<&'static [u8], &'static [u8]>,
 }
 
 impl RegistryReadTables {
@@ -131,6 +142,7 @@ impl RegistryReadTables {
             api_tokens_by_hash: tx.open_table(API_TOKENS_BY_HASH)?,
             plugin_versions: tx.open_table(PLUGIN_VERSIONS)?,
             site_plugins: tx.open_table(SITE_PLUGINS)?,
+            sessions: tx.open_table(SESSIONS)?,
         })
     }
 }
@@ -148,6 +160,15 @@ pub trait RegistryRead {
         &self,
     ) -> &impl ReadableTable<(&'static str, &'static str), &'static [u8]>;
     fn site_plugins_table(&self) -> &impl ReadableTable<(u64, &'static str), &'static [u8]>;
+    fn sessions_table(&self) -> &impl ReadableTable<&'static [u8], &'static [u8]>;
+
+    /// The session whose secret hashes to `hash`.
+    fn session(&self, hash: &[u8]) -> Result<Option<Session>> {
+        match self.sessions_table().get(hash)? {
+            Some(g) => Ok(Some(decode("sessions", g.value())?)),
+            None => Ok(None),
+        }
+    }
 
     fn plugin_version(&self, id: &str, version: &str) -> Result<Option<PluginVersion>> {
         match self.plugin_versions_table().get((id, version))? {
@@ -318,6 +339,9 @@ impl RegistryRead for RegistryReadTables {
     fn site_plugins_table(&self) -> &impl ReadableTable<(u64, &'static str), &'static [u8]> {
         &self.site_plugins
     }
+    fn sessions_table(&self) -> &impl ReadableTable<&'static [u8], &'static [u8]> {
+        &self.sessions
+    }
 }
 
 impl RegistryRead for RegistryTables<'_> {
@@ -350,6 +374,9 @@ impl RegistryRead for RegistryTables<'_> {
     fn site_plugins_table(&self) -> &impl ReadableTable<(u64, &'static str), &'static [u8]> {
         &self.site_plugins
     }
+    fn sessions_table(&self) -> &impl ReadableTable<&'static [u8], &'static [u8]> {
+        &self.sessions
+    }
 }
 
 impl<'tx> RegistryTables<'tx> {
@@ -365,6 +392,7 @@ impl<'tx> RegistryTables<'tx> {
             api_tokens_by_hash: tx.open_table(API_TOKENS_BY_HASH)?,
             plugin_versions: tx.open_table(PLUGIN_VERSIONS)?,
             site_plugins: tx.open_table(SITE_PLUGINS)?,
+            sessions: tx.open_table(SESSIONS)?,
         })
     }
 
@@ -462,6 +490,35 @@ impl<'tx> RegistryTables<'tx> {
         self.site_plugins
             .insert((p.site.0, p.plugin.as_str()), encode(p).as_slice())?;
         Ok(())
+    }
+
+    pub(crate) fn put_session(&mut self, hash: &[u8], session: &Session) -> Result<()> {
+        self.sessions.insert(hash, encode(session).as_slice())?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_session(&mut self, hash: &[u8]) -> Result<()> {
+        self.sessions.remove(hash)?;
+        Ok(())
+    }
+
+    /// Removes the sessions `doomed` says should go (expired ones, or all
+    /// of a deleted site), in one pass.
+    pub(crate) fn delete_sessions_where(
+        &mut self,
+        doomed: impl Fn(&Session) -> bool,
+    ) -> Result<usize> {
+        let mut removed = 0;
+        self.sessions.retain(|_, v| match super::decode::<Session>("sessions", v) {
+            Ok(s) if doomed(&s) => {
+                removed += 1;
+                false
+            }
+            // A row that does not decode is kept for an operator to see
+            // rather than silently dropped.
+            _ => true,
+        })?;
+        Ok(removed)
     }
 
     /// Removes every plugin record of `site` (when the site is deleted).

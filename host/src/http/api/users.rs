@@ -157,6 +157,7 @@ async fn update_user(
         lastname: b.lastname,
         site_admin: b.site_admin,
         profile: b.profile,
+        password: None,
     };
     let updated = blocking(move || site.update_user(&who, id, update)).await?;
     Ok(web::Json(updated.into()))

@@ -5,6 +5,20 @@
 //! templates only lay them out. Nothing here reads storage or decides who
 //! may see what: the data comes from one service call per page.
 
+mod audit;
+mod courses;
+mod dashboard;
+mod forms;
+mod groups;
+mod methods;
+mod operator;
+mod segments;
+pub(crate) mod session;
+mod sign_in;
+#[cfg(test)]
+mod tests;
+mod users;
+
 use std::sync::LazyLock;
 
 use actix_web::http::{StatusCode, header};
@@ -17,9 +31,80 @@ use super::blocking;
 use super::site::CurrentSite;
 use crate::domain::{GroupMode, Site};
 use crate::services::courses::HomeOverview;
+pub(crate) use forms::FormErrors;
+use session::{Flash, OperatorPage, SitePage};
+
+/// Who may open a page: what the route table promises and the route walk
+/// test (`pages::tests`) checks for every route. The services enforce it;
+/// this only says what to expect.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user of the site.
+    SignedIn,
+    /// Site admins of this site and operators.
+    SiteAdmin,
+    /// Editing teachers of the course in the path, site admins, operators.
+    CourseStaff,
+    /// Operators only (pages under `/operator`).
+    Operator,
+}
+
+/// One page route, as registered.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct PageRoute {
+    /// `get` or `post`.
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Declares a module's page routes once: `routes` registers them and
+/// `ROUTES` lists them for the route walk test, so a page cannot be added
+/// without the test visiting it.
+macro_rules! page_routes {
+    ($( $method:ident $path:literal => $handler:path, $access:ident; )*) => {
+        #[allow(unused_variables)]
+        pub(crate) fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+            $( cfg.route($path, actix_web::web::$method().to($handler)); )*
+        }
+
+        pub(crate) const ROUTES: &[$crate::http::pages::PageRoute] = &[
+            $( $crate::http::pages::PageRoute {
+                method: stringify!($method),
+                path: $path,
+                access: $crate::http::pages::Access::$access,
+            }, )*
+        ];
+    };
+}
+pub(crate) use page_routes;
+
+/// Every site page route, for the route walk test.
+#[cfg(test)]
+pub(crate) fn site_page_routes() -> Vec<PageRoute> {
+    [
+        sign_in::ROUTES,
+        dashboard::ROUTES,
+        users::ROUTES,
+        segments::ROUTES,
+        courses::ROUTES,
+        groups::ROUTES,
+        methods::ROUTES,
+        audit::ROUTES,
+    ]
+    .concat()
+}
+
+/// Every operator page route (host-wide, under `/operator`).
+#[cfg(test)]
+pub(crate) fn operator_page_routes() -> Vec<PageRoute> {
+    [sign_in::OPERATOR_ROUTES, operator::ROUTES].concat()
+}
 
 /// The stylesheet, bundled into the binary: no CDN, nothing to deploy.
-const STYLESHEET: &str = include_str!("../../../static/charon.css");
+const STYLESHEET: &str = include_str!("../../../../static/charon.css");
 
 /// The stylesheet's URL carries a hash of its content, so browsers may
 /// cache it for a year and still fetch a changed one at once.
@@ -40,12 +125,22 @@ pub(crate) fn host_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/healthz", web::head().to(healthz))
         .route("/static/charon.css", web::get().to(stylesheet));
+    sign_in::operator_routes(cfg);
+    operator::routes(cfg);
 }
 
 /// The pages of a site. Mounted twice, at `/` (site by `Host`) and under
 /// `/s/{slug}` (site by prefix), so both forms serve the same pages.
 pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home));
+    sign_in::routes(cfg);
+    dashboard::routes(cfg);
+    users::routes(cfg);
+    segments::routes(cfg);
+    courses::routes(cfg);
+    groups::routes(cfg);
+    methods::routes(cfg);
+    audit::routes(cfg);
 }
 
 async fn healthz() -> HttpResponse {
@@ -96,6 +191,34 @@ pub(crate) struct Layout {
     /// Black or white, whichever reads better on `brand`.
     pub brand_text: &'static str,
     pub stylesheet: &'static str,
+    /// The signed-in visitor's navigation; `None` on public pages.
+    pub nav: Option<Nav>,
+    pub flash: Option<Flash>,
+}
+
+/// The header of a signed-in page: where to go, who is signed in, and the
+/// sign-out form (a POST, so a link elsewhere cannot sign anyone out).
+pub(crate) struct Nav {
+    pub links: Vec<NavLink>,
+    pub user: String,
+    pub csrf: String,
+    pub sign_out: String,
+}
+
+pub(crate) struct NavLink {
+    pub label: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+/// The sections of a site's signed-in pages, for the navigation.
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub(crate) enum Section {
+    Dashboard,
+    Users,
+    Segments,
+    Courses,
+    Audit,
 }
 
 impl Layout {
@@ -111,7 +234,65 @@ impl Layout {
             brand: site.brand_colour.clone(),
             brand_text: text_colour_on(&site.brand_colour),
             stylesheet: STYLESHEET_URL.as_str(),
+            nav: None,
+            flash: None,
         }
+    }
+
+    /// The layout of a signed-in site page titled `page`, in `section`.
+    pub(crate) fn signed_in(page: &SitePage, title: &str, section: Section) -> Self {
+        let mut layout = Self::for_site(page.site.services.site(), page.base(), Some(title));
+        let admin = page.session.is_site_admin;
+        let mut links = Vec::new();
+        let mut link = |label, path: &str, s| {
+            links.push(NavLink {
+                label,
+                href: page.link(path),
+                current: s == section,
+            })
+        };
+        if admin {
+            link("Dashboard", "/dashboard", Section::Dashboard);
+            link("Users", "/users", Section::Users);
+            link("User segments", "/segments", Section::Segments);
+        }
+        link("Courses", "/courses", Section::Courses);
+        if admin {
+            link("Audit log", "/audit", Section::Audit);
+        }
+        layout.nav = Some(Nav {
+            links,
+            user: page.session.display_name.clone(),
+            csrf: page.csrf().to_owned(),
+            sign_out: page.link("/sign-out"),
+        });
+        layout.flash = page.flash.clone();
+        layout
+    }
+
+    /// The layout of an operator page.
+    pub(crate) fn operator(page: &OperatorPage, title: &str) -> Self {
+        let mut layout = Self::plain(title, "Charon operator");
+        layout.home = Some("/operator".to_owned());
+        layout.nav = Some(Nav {
+            links: vec![
+                NavLink {
+                    label: "Sites",
+                    href: "/operator/sites".to_owned(),
+                    current: title == "Sites",
+                },
+                NavLink {
+                    label: "Plugins",
+                    href: "/operator/plugins".to_owned(),
+                    current: title == "Plugins",
+                },
+            ],
+            user: page.session.display_name.clone(),
+            csrf: page.csrf().to_owned(),
+            sign_out: "/operator/sign-out".to_owned(),
+        });
+        layout.flash = page.flash.clone();
+        layout
     }
 
     fn plain(title: &str, site_name: &str) -> Self {
@@ -122,6 +303,8 @@ impl Layout {
             brand: DEFAULT_BRAND.to_owned(),
             brand_text: text_colour_on(DEFAULT_BRAND),
             stylesheet: STYLESHEET_URL.as_str(),
+            nav: None,
+            flash: None,
         }
     }
 }
@@ -218,6 +401,12 @@ pub(crate) struct ErrorPage {
 
 /// The HTML answer to a failed page request, in the base layout.
 pub(crate) fn error_page(error: &HttpError) -> HttpResponse {
+    if let HttpError::SignInRequired { location } = error {
+        return HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location.clone()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish();
+    }
     let status = error.status();
     let heading = match status {
         StatusCode::NOT_FOUND => "Not found",
@@ -264,7 +453,7 @@ pub(crate) fn error_page(error: &HttpError) -> HttpResponse {
 }
 
 #[cfg(test)]
-mod tests {
+mod colour_tests {
     use super::text_colour_on;
 
     #[test]

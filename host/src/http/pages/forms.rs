@@ -1,0 +1,131 @@
+//! What every page form shares: turning a refused service call into
+//! messages beside their fields, and rendering a page with a status.
+//!
+//! A form that the service refuses for its content is answered on the same
+//! page (status 422) with the visitor's values kept, each message next to
+//! its field and a summary at the top; nothing was written, because the
+//! service call that refused is the only writer. Refusals that are not
+//! about the content (not allowed, not found, a storage fault) become the
+//! error page as everywhere else.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+
+use super::super::HttpError;
+use crate::services::ServiceError;
+
+/// Messages of a refused form: per field, and for the form as a whole.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FormErrors {
+    fields: Vec<(String, String)>,
+    pub general: Option<String>,
+}
+
+impl FormErrors {
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.general.is_none()
+    }
+
+    /// The message for `field`, if it has one.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// Every message, for the summary at the top of the form.
+    pub fn all(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.general.iter().cloned().collect();
+        out.extend(self.fields.iter().map(|(f, m)| {
+            let mut name = f.replace(['_', '-', '.'], " ");
+            if let Some(first) = name.get(..1) {
+                name = first.to_uppercase() + &name[1..];
+            }
+            format!("{name}: {m}")
+        }));
+        out
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.fields.push((field.to_owned(), message.into()));
+    }
+
+    pub fn with(mut self, field: &str, message: impl Into<String>) -> Self {
+        self.add(field, message);
+        self
+    }
+
+    /// Keeps a content refusal as form messages; anything else is an error
+    /// for the error page. `field_map` renames a service field to the
+    /// form's input name where they differ (e.g. `config.role` → `role`).
+    pub fn from_service(e: ServiceError) -> Result<Self, HttpError> {
+        let mut errors = Self::default();
+        match e {
+            ServiceError::Invalid { field, message } | ServiceError::Duplicate { field, message } => {
+                errors.add(field, message);
+            }
+            ServiceError::ConfigRejected { context, errors: list } => {
+                for fe in list {
+                    if fe.field.is_empty() {
+                        errors.general = Some(fe.message);
+                    } else {
+                        errors.add(&fe.field, fe.message);
+                    }
+                }
+                if errors.is_empty() {
+                    errors.general = Some(context);
+                }
+            }
+            ServiceError::Refused {
+                message,
+                field: Some(field),
+                ..
+            } => errors.add(&field, message),
+            ServiceError::Refused { message, .. } => errors.general = Some(message),
+            e @ (ServiceError::NotEnrolled { .. } | ServiceError::Conflict(_)) => {
+                errors.general = Some(e.to_string());
+            }
+            other => return Err(HttpError::Service(other)),
+        }
+        Ok(errors)
+    }
+}
+
+/// Renders `page` with `status` (200 for a page, 422 for a refused form).
+pub(crate) fn render<T: Template>(page: &T, status: StatusCode) -> Result<HttpResponse, HttpError> {
+    let html = page
+        .render()
+        .map_err(|e| HttpError::Internal(format!("template: {e}")))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(html))
+}
+
+/// The status of a page that shows `errors`: 422 when there are any.
+pub(crate) fn status_for(errors: &FormErrors) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
+/// A checkbox's value in a form body: present means ticked.
+pub(crate) fn ticked(value: &Option<String>) -> bool {
+    value.as_deref().is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The `after` cursor of a list page's query string.
+pub(crate) fn cursor(after: &Option<String>) -> Option<u64> {
+    after.as_deref().and_then(|a| a.parse().ok())
+}
+
+/// Rows per list page.
+pub(crate) const PAGE_SIZE: usize = 50;

@@ -1,0 +1,1 @@
+//! Page tests of `audit` (being built: issue 6).

@@ -1,0 +1,1 @@
+//! Page tests of `courses` (being built: issue 6).

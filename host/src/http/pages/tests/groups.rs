@@ -1,0 +1,1 @@
+//! Page tests of `groups` (being built: issue 6).

@@ -1,0 +1,1 @@
+//! Page tests of `methods` (being built: issue 6).

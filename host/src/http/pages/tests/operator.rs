@@ -1,0 +1,1 @@
+//! Page tests of `operator` (being built: issue 6).

@@ -1,0 +1,1 @@
+//! Page tests of `segments` (being built: issue 6).

@@ -1,0 +1,380 @@
+//! Page sessions: signing in with a password, the idle timeout, signing
+//! out, and throttling of repeated failures.
+//!
+//! A session is a random 256-bit secret kept only in the browser's cookie;
+//! the registry stores a SHA-256 of it beside whom it signs in and the
+//! CSRF token every form of the session carries back. Signing in always
+//! makes a new secret (and deletes the one the browser brought), so a
+//! secret planted before sign-in is worth nothing after it.
+//!
+//! Throttling is per account and per address and lives in memory: after
+//! [`SessionPolicy::account_failures`] wrong passwords for one account name
+//! (known or not, so the answer tells nothing about which names exist) or
+//! [`SessionPolicy::address_failures`] from one address inside
+//! [`SessionPolicy::failure_window`], further attempts are refused without
+//! checking the password until the window has passed. A restart forgets
+//! the counts; that trades a little protection for no writes per failure.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use super::error::{ServiceError, ServiceResult};
+use super::{Principal, Services, SiteServices, auth};
+use crate::domain::{Session, SessionSubject, SiteStatus, Timestamp, UserStatus};
+use crate::storage::registry::RegistryRead;
+use crate::storage::site::SiteRead;
+
+/// How long sessions live and how hard sign-in is throttled.
+#[derive(Clone, Debug)]
+pub struct SessionPolicy {
+    /// A session unused this long is over.
+    pub idle_timeout: Duration,
+    /// Failed sign-ins one account name may have inside the window.
+    pub account_failures: usize,
+    /// Failed sign-ins one address may have inside the window.
+    pub address_failures: usize,
+    pub failure_window: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            // Moodle's default is 8 hours; a site admin's browser left
+            // open deserves less.
+            idle_timeout: Duration::from_secs(2 * 60 * 60),
+            account_failures: 5,
+            address_failures: 30,
+            failure_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// How often a session's `last_seen_at` is written: every request would
+/// make every page view a registry write.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// Memory bound of the failure counts: past it, the oldest keys go.
+const MAX_THROTTLE_KEYS: usize = 100_000;
+
+#[derive(Default)]
+pub(crate) struct SessionKeeper {
+    policy: Mutex<SessionPolicy>,
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl SessionKeeper {
+    fn policy(&self) -> SessionPolicy {
+        self.policy.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// How long until `keys` may try again, if any of them is over its limit.
+    fn throttled(&self, keys: &[(String, usize)], window: Duration) -> Option<Duration> {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        keys.iter()
+            .filter_map(|(key, limit)| {
+                let list = failures.get_mut(key)?;
+                while list.front().is_some_and(|t| now.duration_since(*t) >= window) {
+                    list.pop_front();
+                }
+                if list.len() >= *limit {
+                    list.front().map(|first| window.saturating_sub(now.duration_since(*first)))
+                } else {
+                    None
+                }
+            })
+            .max()
+    }
+
+    fn record_failure(&self, keys: &[(String, usize)]) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if failures.len() >= MAX_THROTTLE_KEYS {
+            let window = self.policy().failure_window;
+            let now = Instant::now();
+            failures.retain(|_, l| l.back().is_some_and(|t| now.duration_since(*t) < window));
+        }
+        for (key, _) in keys {
+            failures.entry(key.clone()).or_default().push_back(Instant::now());
+        }
+    }
+
+    fn forget(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+}
+
+/// What a sign-in attempt came to.
+#[derive(Debug)]
+pub enum SignIn {
+    /// The browser gets `secret` as its cookie.
+    SignedIn { secret: String, session: Session },
+    /// Unknown name, wrong password, or an account that cannot sign in by
+    /// password. One answer for all, so it names no account.
+    WrongCredentials,
+    /// The password was right but the account is suspended.
+    Suspended,
+    /// Too many failures; try again after this long.
+    Throttled { retry_after: Duration },
+}
+
+/// A live session and whom it signs in.
+#[derive(Clone, Debug)]
+pub struct ActiveSession {
+    pub session: Session,
+    pub principal: Principal,
+    /// Whom to greet: the user's full name or the operator's username.
+    pub display_name: String,
+    /// Operators and site admins; for what a page offers, never for what
+    /// it allows (the services decide that on every call).
+    pub is_site_admin: bool,
+}
+
+fn hash(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+fn random_hex() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn account_key(prefix: &str, username: &str) -> String {
+    format!("{prefix}:{}", username.trim().to_lowercase())
+}
+
+fn address_key(address: Option<IpAddr>) -> Option<String> {
+    address.map(|a| format!("addr:{a}"))
+}
+
+impl Services {
+    pub fn set_session_policy(&self, policy: SessionPolicy) {
+        *self
+            .inner
+            .sessions
+            .policy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = policy;
+    }
+
+    fn throttle_keys(&self, account: String, address: Option<IpAddr>) -> Vec<(String, usize)> {
+        let policy = self.inner.sessions.policy();
+        let mut keys = vec![(account, policy.account_failures)];
+        if let Some(a) = address_key(address) {
+            keys.push((a, policy.address_failures));
+        }
+        keys
+    }
+
+    /// Signs a user of `site` in by password. `replacing` is the secret the
+    /// browser already holds, if any: it is deleted.
+    pub fn sign_in_site_user(
+        &self,
+        site: &SiteServices,
+        username: &str,
+        password: &str,
+        address: Option<IpAddr>,
+        replacing: Option<&str>,
+    ) -> ServiceResult<SignIn> {
+        let keys = self.throttle_keys(
+            account_key(&format!("site{}", site.site().id), username),
+            address,
+        );
+        let window = self.inner.sessions.policy().failure_window;
+        if let Some(retry_after) = self.inner.sessions.throttled(&keys, window) {
+            return Ok(SignIn::Throttled { retry_after });
+        }
+        let Some(user) = site.verify_user_password(username, password)? else {
+            self.inner.sessions.record_failure(&keys);
+            tracing::info!(site = %site.site().slug, "sign-in refused: wrong credentials");
+            return Ok(SignIn::WrongCredentials);
+        };
+        self.inner.sessions.forget(&keys[0].0);
+        if user.status != UserStatus::Active || site.site().status != SiteStatus::Active {
+            return Ok(SignIn::Suspended);
+        }
+        let subject = SessionSubject::SiteUser {
+            site: site.site().id,
+            user: user.id,
+        };
+        let signed_in = self.start_session(subject, replacing)?;
+        site.record_sign_in(&user)?;
+        Ok(signed_in)
+    }
+
+    /// Signs an operator in by password; the session enters every site.
+    pub fn sign_in_operator(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<IpAddr>,
+        replacing: Option<&str>,
+    ) -> ServiceResult<SignIn> {
+        let keys = self.throttle_keys(account_key("operator", username), address);
+        let window = self.inner.sessions.policy().failure_window;
+        if let Some(retry_after) = self.inner.sessions.throttled(&keys, window) {
+            return Ok(SignIn::Throttled { retry_after });
+        }
+        let Some(op) = self.verify_operator(username, password)? else {
+            self.inner.sessions.record_failure(&keys);
+            tracing::info!("operator sign-in refused: wrong credentials");
+            return Ok(SignIn::WrongCredentials);
+        };
+        self.inner.sessions.forget(&keys[0].0);
+        self.start_session(SessionSubject::Operator(op.id), replacing)
+    }
+
+    fn start_session(&self, subject: SessionSubject, replacing: Option<&str>) -> ServiceResult<SignIn> {
+        let secret = random_hex();
+        let now = Timestamp::now();
+        let session = Session {
+            subject,
+            csrf: random_hex(),
+            created_at: now,
+            last_seen_at: now,
+        };
+        let idle_ms = self.idle_ms();
+        self.registry().write(|t| {
+            if let Some(old) = replacing {
+                t.delete_session(&hash(old))?;
+            }
+            // Sign-in is rare next to page views: a fine moment to sweep
+            // sessions that timed out without a sign-out.
+            t.delete_sessions_where(|s| now.0 - s.last_seen_at.0 >= idle_ms)?;
+            t.put_session(&hash(&secret), &session)?;
+            Ok::<_, ServiceError>(())
+        })?;
+        Ok(SignIn::SignedIn { secret, session })
+    }
+
+    fn idle_ms(&self) -> i64 {
+        i64::try_from(self.inner.sessions.policy().idle_timeout.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// The live session of `secret`, touched; `None` when unknown, timed
+    /// out (then deleted), or when its account or site can no longer sign
+    /// in. `site` is the site the request is for: a site user's session
+    /// counts only on its own site.
+    pub fn session(
+        &self,
+        secret: &str,
+        site: Option<&SiteServices>,
+    ) -> ServiceResult<Option<ActiveSession>> {
+        let key = hash(secret);
+        let Some(mut session) = self
+            .registry()
+            .read(|t| Ok::<_, ServiceError>(t.session(&key)?))?
+        else {
+            return Ok(None);
+        };
+        let now = Timestamp::now();
+        if now.0 - session.last_seen_at.0 >= self.idle_ms() {
+            self.registry().write(|t| {
+                t.delete_session(&key)?;
+                Ok::<_, ServiceError>(())
+            })?;
+            return Ok(None);
+        }
+        let (principal, display_name, is_site_admin) = match session.subject {
+            SessionSubject::Operator(id) => {
+                let Some(op) = self
+                    .registry()
+                    .read(|t| Ok::<_, ServiceError>(t.operator(id)?))?
+                else {
+                    return Ok(None);
+                };
+                (Principal::operator(id), op.username, true)
+            }
+            SessionSubject::SiteUser { site: sid, user } => {
+                let Some(site) = site.filter(|s| s.site().id == sid) else {
+                    return Ok(None);
+                };
+                let Some(user) = site.session_user(user)? else {
+                    return Ok(None);
+                };
+                let name = format!("{} {}", user.firstname, user.lastname);
+                let admin = user.site_role == crate::domain::SiteRole::SiteAdmin;
+                (Principal::site_user(sid, user.id), name.trim().to_owned(), admin)
+            }
+        };
+        if now.0 - session.last_seen_at.0 >= TOUCH_EVERY_MS {
+            session.last_seen_at = now;
+            self.registry().write(|t| {
+                t.put_session(&key, &session)?;
+                Ok::<_, ServiceError>(())
+            })?;
+        }
+        Ok(Some(ActiveSession {
+            session,
+            principal,
+            display_name,
+            is_site_admin,
+        }))
+    }
+
+    /// Ends the session of `secret` (nothing happens for an unknown one).
+    pub fn sign_out(&self, secret: &str) -> ServiceResult<()> {
+        self.registry().write(|t| {
+            t.delete_session(&hash(secret))?;
+            Ok::<_, ServiceError>(())
+        })
+    }
+}
+
+impl SiteServices {
+    /// The user a session names, if they may still be signed in: exists,
+    /// active, on an active site.
+    fn session_user(&self, id: crate::domain::UserId) -> ServiceResult<Option<crate::domain::User>> {
+        if self.site.status != SiteStatus::Active {
+            return Ok(None);
+        }
+        self.read(|t| {
+            Ok(t.user(id)?.filter(|u| u.status == UserStatus::Active))
+        })
+    }
+
+    /// Audits a sign-in in the site's log, as Moodle's `user_loggedin`.
+    fn record_sign_in(&self, user: &crate::domain::User) -> ServiceResult<()> {
+        let who = Principal::site_user(self.site.id, user.id);
+        self.write(|t| {
+            let actor = auth::authorize(&self.site, t, &who, auth::Need::SiteMember)?;
+            t.audit_log(
+                actor,
+                "user.signed_in",
+                format!("user #{}", user.id),
+                format!("{} signed in", user.username),
+            )?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+impl Services {
+    /// A session for `subject` without a password check (argon2 would
+    /// make every page test slow); returns the cookie's secret.
+    pub(crate) fn test_session(&self, subject: SessionSubject) -> String {
+        match self.start_session(subject, None) {
+            Ok(SignIn::SignedIn { secret, .. }) => secret,
+            other => panic!("test session: {other:?}"),
+        }
+    }
+
+    /// The CSRF token of a session.
+    pub(crate) fn test_csrf(&self, secret: &str) -> String {
+        self.registry()
+            .read(|t| Ok::<_, ServiceError>(t.session(&hash(secret))?))
+            .ok()
+            .flatten()
+            .map(|s| s.csrf)
+            .unwrap_or_default()
+    }
+}
