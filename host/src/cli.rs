@@ -123,6 +123,22 @@ pub struct ServeArgs {
     /// always reconciled once after start-up); 0 turns the schedule off.
     #[arg(long, env = "CHARON_RECONCILE_EVERY_SECS", default_value_t = 3600)]
     pub reconcile_every_secs: u64,
+
+    /// Minutes a page session may stay unused before it ends.
+    #[arg(long, env = "CHARON_SESSION_IDLE_MINUTES", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=10080))]
+    pub session_idle_minutes: u64,
+
+    /// Failed sign-ins one account may have in 15 minutes before further
+    /// attempts wait.
+    #[arg(long, env = "CHARON_SIGN_IN_ACCOUNT_FAILURES", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub sign_in_account_failures: u64,
+
+    /// Failed sign-ins one address may have in 15 minutes.
+    #[arg(long, env = "CHARON_SIGN_IN_ADDRESS_FAILURES", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub sign_in_address_failures: u64,
 }
 
 #[derive(Debug, Args)]

@@ -72,6 +72,12 @@ fn serve(data: &Path, args: ServeArgs) -> Result<()> {
     config.runtime.deadline = Duration::from_millis(args.plugin_deadline_ms);
     config.reconcile_every =
         (args.reconcile_every_secs > 0).then(|| Duration::from_secs(args.reconcile_every_secs));
+    config.sessions = charon_host::services::sessions::SessionPolicy {
+        idle_timeout: Duration::from_secs(args.session_idle_minutes * 60),
+        account_failures: usize::try_from(args.sign_in_account_failures).unwrap_or(usize::MAX),
+        address_failures: usize::try_from(args.sign_in_address_failures).unwrap_or(usize::MAX),
+        ..Default::default()
+    };
     config.runtime.max_plan_actions = usize::try_from(args.plugin_max_plan_actions)
         .context("--plugin-max-plan-actions is too large for this machine")?;
     actix_web::rt::System::new().block_on(async move {

@@ -43,6 +43,8 @@ pub struct Config {
     /// How often every enrolment method is reconciled (always once after
     /// start-up); `None` only at start-up.
     pub reconcile_every: Option<Duration>,
+    /// Page sessions: idle timeout and sign-in throttling.
+    pub sessions: crate::services::sessions::SessionPolicy,
 }
 
 impl Config {
@@ -57,6 +59,7 @@ impl Config {
             control_api: true,
             runtime: crate::runtime::RuntimeConfig::default(),
             reconcile_every: Some(Duration::from_secs(3600)),
+            sessions: Default::default(),
         }
     }
 }
@@ -127,6 +130,7 @@ impl Application {
     pub fn build(config: Config) -> Result<Self, StartError> {
         let listener = bind(&config.listen)?;
         let services = Services::open_with(&config.data_dir, config.runtime.clone())?;
+        services.set_session_policy(config.sessions.clone());
         let mut app = Self::assemble(config, services, listener)?;
         app.first_run = app.services.first_run()?;
         Ok(app)

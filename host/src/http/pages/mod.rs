@@ -31,13 +31,13 @@ use super::blocking;
 use super::site::CurrentSite;
 use crate::domain::{GroupMode, Site};
 use crate::services::courses::HomeOverview;
-pub(crate) use forms::FormErrors;
 use session::{Flash, OperatorPage, SitePage};
 
 /// Who may open a page: what the route table promises and the route walk
 /// test (`pages::tests`) checks for every route. The services enforce it;
 /// this only says what to expect.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) enum Access {
     /// Anyone, signed in or not.
     Public,
@@ -53,6 +53,7 @@ pub(crate) enum Access {
 
 /// One page route, as registered.
 #[derive(Copy, Clone, Debug)]
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct PageRoute {
     /// `get` or `post`.
     pub method: &'static str,
@@ -70,6 +71,7 @@ macro_rules! page_routes {
             $( cfg.route($path, actix_web::web::$method().to($handler)); )*
         }
 
+        #[cfg_attr(not(test), allow(dead_code))]
         pub(crate) const ROUTES: &[$crate::http::pages::PageRoute] = &[
             $( $crate::http::pages::PageRoute {
                 method: stringify!($method),
@@ -193,6 +195,8 @@ pub(crate) struct Layout {
     pub stylesheet: &'static str,
     /// The signed-in visitor's navigation; `None` on public pages.
     pub nav: Option<Nav>,
+    /// The sign-in link of a public site page.
+    pub sign_in: Option<String>,
     pub flash: Option<Flash>,
 }
 
@@ -235,6 +239,7 @@ impl Layout {
             brand_text: text_colour_on(&site.brand_colour),
             stylesheet: STYLESHEET_URL.as_str(),
             nav: None,
+            sign_in: Some(format!("{base}/sign-in")),
             flash: None,
         }
     }
@@ -242,6 +247,8 @@ impl Layout {
     /// The layout of a signed-in site page titled `page`, in `section`.
     pub(crate) fn signed_in(page: &SitePage, title: &str, section: Section) -> Self {
         let mut layout = Self::for_site(page.site.services.site(), page.base(), Some(title));
+        layout.home = Some(page.link("/dashboard"));
+        layout.sign_in = None;
         let admin = page.session.is_site_admin;
         let mut links = Vec::new();
         let mut link = |label, path: &str, s| {
@@ -304,6 +311,7 @@ impl Layout {
             brand_text: text_colour_on(DEFAULT_BRAND),
             stylesheet: STYLESHEET_URL.as_str(),
             nav: None,
+            sign_in: None,
             flash: None,
         }
     }

@@ -78,6 +78,12 @@ pub(crate) struct SignInPage {
     pub other: (String, &'static str),
 }
 
+fn sign_in_layout(site: &CurrentSite) -> Layout {
+    let mut layout = Layout::for_site(site.services.site(), &site.base, Some("Sign in"));
+    layout.sign_in = None;
+    layout
+}
+
 /// Only a path on this site may be a `next`: anything else (another host,
 /// `//evil`, a backslash trick) would make sign-in an open redirect.
 fn safe_next(next: &str, base: &str) -> Option<String> {
@@ -116,7 +122,7 @@ async fn site_form(
         .and_then(|n| safe_next(n, &site.base))
         .unwrap_or_default();
     let page = SignInPage {
-        layout: Layout::for_site(site.services.site(), &site.base, Some("Sign in")),
+        layout: sign_in_layout(&site),
         heading: format!("Sign in to {}", site.services.site().name),
         action: format!("{}/sign-in", site.base),
         csrf,
@@ -185,7 +191,7 @@ async fn site_submit(
         other => {
             let (status, message, retry) = refusal(&other);
             let page = SignInPage {
-                layout: Layout::for_site(site.services.site(), &site.base, Some("Sign in")),
+                layout: sign_in_layout(&site),
                 heading: format!("Sign in to {}", site.services.site().name),
                 action: format!("{}/sign-in", site.base),
                 csrf: SignInCsrf::token(&req).0,
