@@ -10,8 +10,8 @@ use super::sites::NewSite;
 use super::users::NewUser;
 use super::{Principal, Services, SiteServices};
 use crate::domain::*;
-use crate::storage::site::{SiteRead, SiteTablesRead, TableDump};
-use redb::ReadableTable;
+use crate::storage::site::{SiteRead, TableDump, defs};
+use redb::TableHandle;
 
 /// A host on a temporary data dir with one populated site.
 ///
@@ -369,7 +369,8 @@ impl TestSite {
     /// a cascade must restore exactly.
     pub fn data(&self) -> TableDump {
         let mut dump = self.snapshot();
-        dump.retain(|(name, _)| !["meta-v1", "audit-v1", "events-v1"].contains(&name.as_str()));
+        let skip = [defs::META.name(), defs::AUDIT.name(), defs::EVENTS.name()];
+        dump.retain(|(name, _)| !skip.contains(&name.as_str()));
         dump
     }
 
@@ -378,16 +379,8 @@ impl TestSite {
         self.site
             .read(|t| {
                 Ok(Mark {
-                    audit: t
-                        .audit()
-                        .last()
-                        .map_err(crate::storage::StorageError::from)?
-                        .map_or(0, |(k, _)| k.value()),
-                    seq: t
-                        .events()
-                        .last()
-                        .map_err(crate::storage::StorageError::from)?
-                        .map_or(0, |(k, _)| k.value()),
+                    audit: t.last_audit_id()?,
+                    seq: t.last_event_seq()?,
                     at: Timestamp::now(),
                 })
             })

@@ -12,7 +12,8 @@
 
 use redb::{ReadableDatabase, TableDefinition, WriteTransaction};
 
-use super::{Result, StorageError};
+use super::site::CHUNK;
+use super::{Result, StorageError, decode, encode};
 
 /// One step from version `version - 1` to `version`.
 pub struct Migration {
@@ -37,7 +38,64 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         name: "groups created by enrolment methods and plugins' site-wide settings",
         apply: add_method_groups,
     },
+    Migration {
+        version: 4,
+        name: "the audit log and the outbox in chunks of entries",
+        apply: chunk_audit_and_outbox,
+    },
 ];
+
+/// The audit log and the outbox up to version 3: one row per entry,
+/// `AuditId → AuditEntry` and `seq → SiteEvent`.
+const AUDIT_V1: TableDefinition<u64, &[u8]> = TableDefinition::new("audit-v1");
+const EVENTS_V1: TableDefinition<u64, &[u8]> = TableDefinition::new("events-v1");
+
+/// Moves `audit-v1` and `events-v1` into the chunked `audit-v2` and
+/// `events-v2` (see `site::defs::AUDIT`) and deletes the old tables. Ids
+/// and seqs stay what they were, so audit page cursors and the
+/// dispatcher's cursor still point at the same entries.
+fn chunk_audit_and_outbox(tx: &WriteTransaction) -> Result<()> {
+    use crate::domain::{AuditEntry, SiteEvent};
+    rechunk::<AuditEntry>(tx, AUDIT_V1, super::site::defs::AUDIT, "audit-v1")?;
+    rechunk::<SiteEvent>(tx, EVENTS_V1, super::site::defs::EVENTS, "events-v1")?;
+    Ok(())
+}
+
+/// Copies one-entry-per-row `old` into `new` as chunks of consecutive
+/// keys. Old rows have no gaps (a rolled-back write takes no id), but a
+/// chunk is closed at a gap anyway: the readers take a row's entries to
+/// run on from its key, and a wrong seq would be worse than a short chunk.
+fn rechunk<T: serde::Serialize + serde::de::DeserializeOwned>(
+    tx: &WriteTransaction,
+    old: TableDefinition<u64, &[u8]>,
+    new: TableDefinition<u64, &[u8]>,
+    name: &'static str,
+) -> Result<()> {
+    use redb::ReadableTable;
+    {
+        let from = tx.open_table(old)?;
+        let mut to = tx.open_table(new)?;
+        let mut first = 0;
+        let mut chunk: Vec<T> = Vec::new();
+        for row in from.iter()? {
+            let (k, v) = row?;
+            let key = k.value();
+            if !chunk.is_empty() && (chunk.len() == CHUNK || key != first + chunk.len() as u64) {
+                to.insert(first, encode(&chunk).as_slice())?;
+                chunk.clear();
+            }
+            if chunk.is_empty() {
+                first = key;
+            }
+            chunk.push(decode(name, v.value())?);
+        }
+        if !chunk.is_empty() {
+            to.insert(first, encode(&chunk).as_slice())?;
+        }
+    }
+    tx.delete_table(old)?;
+    Ok(())
+}
 
 /// Creates `method-groups-v1` and `plugin-settings-v1`, both empty: no
 /// instance has created a group by key and no site has settings yet.
@@ -56,7 +114,7 @@ fn add_method_runs(tx: &WriteTransaction) -> Result<()> {
     use redb::ReadableTable;
     tx.open_table(super::site::defs::METHOD_RUNS)?;
     let last = tx
-        .open_table(super::site::defs::EVENTS)?
+        .open_table(EVENTS_V1)?
         .last()?
         .map_or(0, |(k, _)| k.value());
     tx.open_table(super::site::defs::DISPATCH)?
@@ -130,13 +188,53 @@ pub fn migrate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::site::defs;
+
+    /// Begins a file at `version` as that version left it: the tables of
+    /// the migrations up to it (migration 1 creates today's, so later
+    /// tables are dropped again) and the audit log and outbox one row per
+    /// entry as before version 4. The caller fills and commits it.
+    fn file_at(db: &redb::Database, version: u64) -> WriteTransaction {
+        assert!(version < 4, "a file at {version} has today's layout");
+        let tx = db.begin_write().unwrap();
+        for m in SITE_MIGRATIONS.iter().filter(|m| m.version <= version) {
+            (m.apply)(&tx).unwrap();
+        }
+        tx.delete_table(defs::AUDIT).unwrap();
+        tx.delete_table(defs::EVENTS).unwrap();
+        tx.open_table(AUDIT_V1).unwrap();
+        tx.open_table(EVENTS_V1).unwrap();
+        if version < 3 {
+            tx.delete_table(defs::METHOD_GROUPS).unwrap();
+            tx.delete_table(defs::PLUGIN_SETTINGS).unwrap();
+        }
+        if version < 2 {
+            tx.delete_table(defs::METHOD_RUNS).unwrap();
+            tx.delete_table(defs::DISPATCH).unwrap();
+        }
+        tx.open_table(META)
+            .unwrap()
+            .insert("schema_version", version)
+            .unwrap();
+        tx
+    }
+
+    fn member_added(user: u64) -> crate::domain::SiteEvent {
+        crate::domain::SiteEvent::SegmentMemberAdded {
+            segment: crate::domain::SegmentId(1),
+            user: crate::domain::UserId(user),
+        }
+    }
 
     #[test]
     fn a_new_file_gets_every_migration_and_a_second_open_none() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.redb");
         let db = redb::Database::create(&path).unwrap();
-        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![1, 2, 3]);
+        assert_eq!(
+            migrate(&db, &path, SITE_MIGRATIONS).unwrap(),
+            vec![1, 2, 3, 4]
+        );
         assert!(migrate(&db, &path, SITE_MIGRATIONS).unwrap().is_empty());
         assert_eq!(stored_version(&db).unwrap(), latest(SITE_MIGRATIONS));
     }
@@ -145,30 +243,21 @@ mod tests {
     /// appears and the dispatcher starts after the existing events.
     #[test]
     fn migration_2_starts_the_dispatcher_at_the_end_of_the_outbox() {
-        use crate::storage::site::{SiteRead, SiteReadTables, defs};
+        use crate::storage::site::{SiteRead, SiteReadTables};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.redb");
         let db = redb::Database::create(&path).unwrap();
-        let tx = db.begin_write().unwrap();
-        // Version 1 as it was: every table but the two of migration 2.
-        for m in &SITE_MIGRATIONS[..1] {
-            (m.apply)(&tx).unwrap();
-        }
-        tx.delete_table(defs::METHOD_RUNS).unwrap();
-        tx.delete_table(defs::DISPATCH).unwrap();
-        tx.delete_table(defs::METHOD_GROUPS).unwrap();
-        tx.delete_table(defs::PLUGIN_SETTINGS).unwrap();
+        let tx = file_at(&db, 1);
         {
-            let mut events = tx.open_table(defs::EVENTS).unwrap();
-            events.insert(1, [0u8].as_slice()).unwrap();
-            events.insert(7, [0u8].as_slice()).unwrap();
+            let mut events = tx.open_table(EVENTS_V1).unwrap();
+            for seq in 1..=7 {
+                events
+                    .insert(seq, encode(&member_added(seq)).as_slice())
+                    .unwrap();
+            }
         }
-        tx.open_table(META)
-            .unwrap()
-            .insert("schema_version", 1)
-            .unwrap();
         tx.commit().unwrap();
-        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![2, 3]);
+        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![2, 3, 4]);
         let tx = db.begin_read().unwrap();
         let t = SiteReadTables::open(&tx).unwrap();
         assert_eq!(t.dispatch_cursor().unwrap(), 7);
@@ -184,26 +273,17 @@ mod tests {
     #[test]
     fn migration_3_adds_method_groups_and_plugin_settings() {
         use crate::domain::{CourseGroupId, EnrolmentMethodId};
-        use crate::storage::site::{SiteRead, SiteReadTables, defs};
+        use crate::storage::site::{SiteRead, SiteReadTables};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.redb");
         let db = redb::Database::create(&path).unwrap();
-        let tx = db.begin_write().unwrap();
-        for m in &SITE_MIGRATIONS[..2] {
-            (m.apply)(&tx).unwrap();
-        }
-        tx.delete_table(defs::METHOD_GROUPS).unwrap();
-        tx.delete_table(defs::PLUGIN_SETTINGS).unwrap();
+        let tx = file_at(&db, 2);
         tx.open_table(defs::DISPATCH)
             .unwrap()
             .insert("cursor", 5)
             .unwrap();
-        tx.open_table(META)
-            .unwrap()
-            .insert("schema_version", 2)
-            .unwrap();
         tx.commit().unwrap();
-        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![3]);
+        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![3, 4]);
         let tx = db.begin_read().unwrap();
         let t = SiteReadTables::open(&tx).unwrap();
         assert_eq!(t.dispatch_cursor().unwrap(), 5);
@@ -212,6 +292,78 @@ mod tests {
             None::<CourseGroupId>
         );
         assert_eq!(t.plugin_settings_json("segment-sync").unwrap(), None);
+    }
+
+    /// Migration 4 on a version-3 file: every audit entry and event is
+    /// found under its old id and seq, chunks stop at a gap in the keys,
+    /// and the old tables are gone.
+    #[test]
+    fn migration_4_chunks_the_audit_log_and_the_outbox() {
+        use crate::domain::*;
+        use crate::storage::site::{SiteRead, SiteReadTables, SiteTablesRead};
+        use redb::{ReadableTableMetadata, TableHandle};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let db = redb::Database::create(&path).unwrap();
+        // Two chunks and a bit, then a gap (no write has made one, but
+        // a chunk must not run across it), then a short run.
+        let ids: Vec<u64> = (1..=2 * CHUNK as u64 + 10).chain(600..=605).collect();
+        let entry = |id: u64| AuditEntry {
+            id: AuditId(id),
+            at: Timestamp(1_700_000_000_000 + id as i64),
+            actor: Actor::User(UserId(id)),
+            action: "user.updated".into(),
+            target: format!("user #{id}"),
+            reason: String::new(),
+        };
+        let tx = file_at(&db, 3);
+        {
+            let mut audit = tx.open_table(AUDIT_V1).unwrap();
+            let mut events = tx.open_table(EVENTS_V1).unwrap();
+            for &id in &ids {
+                audit.insert(id, encode(&entry(id)).as_slice()).unwrap();
+                events
+                    .insert(id, encode(&member_added(id)).as_slice())
+                    .unwrap();
+            }
+        }
+        tx.open_table(defs::DISPATCH)
+            .unwrap()
+            .insert("cursor", 300)
+            .unwrap();
+        tx.commit().unwrap();
+
+        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![4]);
+        let tx = db.begin_read().unwrap();
+        let names: Vec<String> = tx
+            .list_tables()
+            .unwrap()
+            .map(|t| t.name().to_owned())
+            .collect();
+        assert!(!names.contains(&"audit-v1".to_owned()), "{names:?}");
+        assert!(!names.contains(&"events-v1".to_owned()), "{names:?}");
+        let t = SiteReadTables::open(&tx).unwrap();
+        let audit = t.audit_page(None, usize::MAX, |_| true).unwrap();
+        let want: Vec<AuditEntry> = ids.iter().rev().map(|&id| entry(id)).collect();
+        assert_eq!(audit, want);
+        let events = t.events_after(SiteId(1), 0, usize::MAX).unwrap();
+        let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, ids);
+        for e in &events {
+            assert_eq!(e.event, member_added(e.seq));
+        }
+        // The dispatcher carries on where it was.
+        assert_eq!(t.dispatch_cursor().unwrap(), 300);
+        let next: Vec<u64> = t
+            .events_after(SiteId(1), 300, 3)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(next, [301, 302, 303]);
+        // 256 + 256 + 10 before the gap, 6 after it.
+        assert_eq!(t.audit().len().unwrap(), 4);
+        assert_eq!(t.events().len().unwrap(), 4);
     }
 
     #[test]

@@ -38,8 +38,14 @@ macro_rules! site_tables {
         /// Every table of a site, opened once in a write transaction.
         pub struct SiteTables<'tx> {
             $(pub(crate) $field: Table<'tx, $K, $V>,)*
-            /// Events of this transaction, in order, for publishing after commit.
+            /// Events of this transaction, in order, for publishing after
+            /// commit. Those from `events_flushed` on are not in the outbox
+            /// table yet: `flush` writes them there in chunks.
             pub(crate) pending: Vec<EventEnvelope>,
+            events_flushed: usize,
+            /// Audit entries of this transaction not yet in the audit table
+            /// (`flush` writes them in chunks).
+            unflushed_audit: Vec<AuditEntry>,
             /// Id counters read once and written back by `flush`: a bulk
             /// change must not rewrite `meta` once per row.
             counters: [Option<u64>; Counter::ALL],
@@ -60,6 +66,8 @@ macro_rules! site_tables {
                 Ok(Self {
                     $($field: tx.open_table(defs::$def)?,)*
                     pending: Vec::new(),
+                    events_flushed: 0,
+                    unflushed_audit: Vec::new(),
                     counters: [None; Counter::ALL],
                     segment_count_deltas: Default::default(),
                     group_count_deltas: Default::default(),
@@ -100,6 +108,18 @@ macro_rules! site_tables {
             fn pending_count_delta(&self, _kind: CountKind, _id: u64) -> i64 {
                 0
             }
+
+            /// Audit entries of this transaction not yet flushed, oldest
+            /// first; all newer than every row of the audit table.
+            fn unflushed_audit(&self) -> &[AuditEntry] {
+                &[]
+            }
+
+            /// Outbox events of this transaction not yet flushed, oldest
+            /// first; all newer than every row of the outbox table.
+            fn unflushed_events(&self) -> &[EventEnvelope] {
+                &[]
+            }
         }
 
         impl SiteTablesRead for SiteTables<'_> {
@@ -111,6 +131,14 @@ macro_rules! site_tables {
                     CountKind::GroupMembers => &self.group_count_deltas,
                 };
                 deltas.get(&id).copied().unwrap_or(0)
+            }
+
+            fn unflushed_audit(&self) -> &[AuditEntry] {
+                &self.unflushed_audit
+            }
+
+            fn unflushed_events(&self) -> &[EventEnvelope] {
+                &self.pending[self.events_flushed..]
             }
         }
 
@@ -167,10 +195,15 @@ site_tables! {
     user_groups: USER_GROUPS = ("user-course-groups-v1", (u64, u64), ());
     /// `CourseGroupId → member count`, kept in step so lists need no scan.
     group_member_counts: GROUP_MEMBER_COUNTS = ("course-group-member-counts-v1", u64, u64);
-    /// `AuditId → AuditEntry`.
-    audit: AUDIT = ("audit-v1", u64, Bytes);
-    /// `seq → SiteEvent`: the transactional outbox of the event stream.
-    events: EVENTS = ("events-v1", u64, Bytes);
+    /// `first AuditId → [AuditEntry]`: the audit log in chunks of at most
+    /// [`CHUNK`] entries with consecutive ids from the key on, one row
+    /// per chunk rather than per entry (a reconcile page audits 2,000
+    /// changes). A chunk never spans two transactions.
+    audit: AUDIT = ("audit-v2", u64, Bytes);
+    /// `first seq → [SiteEvent]`: the transactional outbox of the event
+    /// stream, chunked like `audit`; the event at index `i` of a row has
+    /// seq `key + i`.
+    events: EVENTS = ("events-v2", u64, Bytes);
     /// `EnrolmentMethodId → MethodRun`: how an instance's plugin calls went
     /// (last error and error count). Operational state, not audited.
     method_runs: METHOD_RUNS = ("method-runs-v1", u64, Bytes);
@@ -184,6 +217,11 @@ site_tables! {
     /// site admin saved them.
     plugin_settings: PLUGIN_SETTINGS = ("plugin-settings-v1", &'static str, &'static str);
 }
+
+/// At most this many audit entries or outbox events share one row: large
+/// enough that a bulk change writes a few rows instead of one per entry,
+/// small enough that reading one entry decodes little besides it.
+pub(crate) const CHUNK: usize = 256;
 
 /// The member counts kept per segment and per group.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -720,7 +758,7 @@ pub trait SiteRead: SiteTablesRead {
 
     // -------------------------------------------------------------- audit
 
-    /// Audit entries newest first, before `before`.
+    /// Audit entries newest first, before `before`, that `keep` accepts.
     fn audit_page(
         &self,
         before: Option<AuditId>,
@@ -728,35 +766,92 @@ pub trait SiteRead: SiteTablesRead {
         mut keep: impl FnMut(&AuditEntry) -> bool,
     ) -> Result<Vec<AuditEntry>> {
         let end = before.map_or(u64::MAX, |a| a.0);
+        let mut wanted = |entry: &AuditEntry| entry.id.0 < end && keep(entry);
         let mut out = Vec::new();
-        for row in self.audit().range(..end)?.rev() {
+        for entry in self.unflushed_audit().iter().rev() {
             if out.len() >= limit {
-                break;
+                return Ok(out);
             }
+            if wanted(entry) {
+                out.push(entry.clone());
+            }
+        }
+        // A row whose first id is below `end` may still hold ids at or
+        // above it: `wanted` skips those.
+        for row in self.audit().range(..end)?.rev() {
             let (_, v) = row?;
-            let entry: AuditEntry = decode("audit", v.value())?;
-            if keep(&entry) {
-                out.push(entry);
+            let chunk: Vec<AuditEntry> = decode("audit", v.value())?;
+            for entry in chunk.into_iter().rev() {
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+                if wanted(&entry) {
+                    out.push(entry);
+                }
             }
         }
         Ok(out)
     }
 
+    /// The newest audit id, 0 when the log is empty.
+    fn last_audit_id(&self) -> Result<u64> {
+        if let Some(e) = self.unflushed_audit().last() {
+            return Ok(e.id.0);
+        }
+        match self.audit().last()? {
+            Some((_, v)) => {
+                let chunk: Vec<AuditEntry> = decode("audit", v.value())?;
+                Ok(chunk.last().map_or(0, |e| e.id.0))
+            }
+            None => Ok(0),
+        }
+    }
+
     /// Outbox events with `seq > after`, oldest first.
     fn events_after(&self, site: SiteId, after: u64, limit: usize) -> Result<Vec<EventEnvelope>> {
+        let start = after.saturating_add(1);
         let mut out = Vec::new();
-        for row in self.events().range(after.saturating_add(1)..)? {
+        // The row holding `start` begins at or before it.
+        let first = match self.events().range(..=start)?.next_back() {
+            Some(row) => row?.0.value(),
+            None => start,
+        };
+        for row in self.events().range(first..)? {
+            let (k, v) = row?;
+            let chunk: Vec<SiteEvent> = decode("events", v.value())?;
+            for (seq, event) in (k.value()..).zip(chunk) {
+                if seq < start {
+                    continue;
+                }
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+                out.push(EventEnvelope { site, seq, event });
+            }
+        }
+        for envelope in self.unflushed_events() {
             if out.len() >= limit {
                 break;
             }
-            let (k, v) = row?;
-            out.push(EventEnvelope {
-                site,
-                seq: k.value(),
-                event: decode("events", v.value())?,
-            });
+            if envelope.seq >= start {
+                out.push(envelope.clone());
+            }
         }
         Ok(out)
+    }
+
+    /// The newest outbox seq, 0 when the outbox is empty.
+    fn last_event_seq(&self) -> Result<u64> {
+        if let Some(e) = self.unflushed_events().last() {
+            return Ok(e.seq);
+        }
+        match self.events().last()? {
+            Some((k, v)) => {
+                let chunk: Vec<SiteEvent> = decode("events", v.value())?;
+                Ok(k.value() + chunk.len().saturating_sub(1) as u64)
+            }
+            None => Ok(0),
+        }
     }
 }
 
@@ -800,13 +895,26 @@ impl SiteTables<'_> {
         for (id, delta) in std::mem::take(&mut self.group_count_deltas) {
             add_count(&mut self.group_member_counts, id, delta)?;
         }
+        // Ids and seqs of one transaction are consecutive (only
+        // `audit_log` and `emit` take them), so each chunk is a run that
+        // starts at its key, as the readers assume.
+        for chunk in std::mem::take(&mut self.unflushed_audit).chunks(CHUNK) {
+            self.audit
+                .insert(chunk[0].id.0, encode(&chunk).as_slice())?;
+        }
+        for chunk in self.pending[self.events_flushed..].chunks(CHUNK) {
+            let events: Vec<&SiteEvent> = chunk.iter().map(|e| &e.event).collect();
+            self.events
+                .insert(chunk[0].seq, encode(&events).as_slice())?;
+        }
+        self.events_flushed = self.pending.len();
         Ok(())
     }
 
-    /// Records an event in the outbox; it reaches subscribers after commit.
+    /// Records an event in the outbox (written by `flush`, in this
+    /// transaction); it reaches subscribers after commit.
     pub(crate) fn emit(&mut self, event: SiteEvent) -> Result<()> {
         let seq = self.next_id(Counter::Event)?;
-        self.events.insert(seq, encode(&event).as_slice())?;
         self.pending.push(EventEnvelope {
             site: self.site,
             seq,
@@ -831,7 +939,7 @@ impl SiteTables<'_> {
             target,
             reason,
         };
-        self.audit.insert(id.0, encode(&entry).as_slice())?;
+        self.unflushed_audit.push(entry);
         Ok(id)
     }
 
@@ -1116,5 +1224,206 @@ impl SiteTables<'_> {
             *self.group_count_deltas.entry(group.0).or_default() -= 1;
         }
         Ok(existed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::StorageError;
+    use crate::storage::pool::SiteStore;
+
+    const SITE: SiteId = SiteId(1);
+
+    fn store() -> (tempfile::TempDir, SiteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SiteStore::open(&dir.path().join("s.redb"), SITE).unwrap();
+        (dir, store)
+    }
+
+    /// Audits and emits `n` changes, each event naming its audit id as
+    /// the user, so a test can tell an event's entry.
+    fn change(t: &mut SiteTables<'_>, n: usize) -> Result<()> {
+        for _ in 0..n {
+            let id = t.audit_log(Actor::System, "test.change", String::new(), String::new())?;
+            t.emit(SiteEvent::SegmentMemberAdded {
+                segment: SegmentId(1),
+                user: UserId(id.0),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Transactions of these sizes: rows that are one entry, a whole
+    /// chunk, more than one chunk, and a chunk cut short by its commit.
+    const WRITES: [usize; 6] = [1, 300, 5, CHUNK, 2 * CHUNK + 88, 1];
+
+    fn logged() -> (tempfile::TempDir, SiteStore, u64) {
+        let (dir, store) = store();
+        for n in WRITES {
+            store.write(|t| change(t, n)).unwrap();
+        }
+        (dir, store, WRITES.iter().sum::<usize>() as u64)
+    }
+
+    fn audit_ids(t: &impl SiteRead, before: Option<u64>, limit: usize) -> Vec<u64> {
+        t.audit_page(before.map(AuditId), limit, |_| true)
+            .unwrap()
+            .iter()
+            .map(|e| e.id.0)
+            .collect()
+    }
+
+    fn event_seqs(t: &impl SiteRead, after: u64, limit: usize) -> Vec<u64> {
+        t.events_after(SITE, after, limit)
+            .unwrap()
+            .iter()
+            .map(|e| {
+                assert_eq!(
+                    e.event,
+                    SiteEvent::SegmentMemberAdded {
+                        segment: SegmentId(1),
+                        user: UserId(e.seq)
+                    },
+                    "the event at seq {} is another's",
+                    e.seq
+                );
+                e.seq
+            })
+            .collect()
+    }
+
+    /// Every row boundary and both neighbours of it, plus the ends.
+    fn interesting(n: u64) -> Vec<u64> {
+        let mut at = vec![0, 1, 2, n - 1, n, n + 1, n + 2];
+        let mut start: u64 = 1;
+        for w in WRITES {
+            let mut left = w as u64;
+            while left > 0 {
+                at.extend([start.saturating_sub(1), start, start + 1]);
+                let len = left.min(CHUNK as u64);
+                start += len;
+                left -= len;
+            }
+        }
+        at.sort();
+        at.dedup();
+        at
+    }
+
+    #[test]
+    fn a_transaction_writes_its_audit_entries_and_events_in_chunks() {
+        let (_dir, store, n) = logged();
+        let t = store.read_tables().unwrap();
+        // 1 + 2 + 1 + 1 + 3 + 1 rows for 1,163 entries of each kind.
+        assert_eq!(t.audit().len().unwrap(), 9);
+        assert_eq!(t.events().len().unwrap(), 9);
+        assert_eq!(t.last_audit_id().unwrap(), n);
+        assert_eq!(t.last_event_seq().unwrap(), n);
+        assert_eq!(t.meta().get("next.audit").unwrap().unwrap().value(), n + 1);
+        assert_eq!(t.meta().get("next.event").unwrap().unwrap().value(), n + 1);
+    }
+
+    #[test]
+    fn audit_pages_start_anywhere_in_a_chunk_and_cross_chunks() {
+        let (_dir, store, n) = logged();
+        let t = store.read_tables().unwrap();
+        for before in interesting(n) {
+            let newest = before.saturating_sub(1).min(n);
+            for limit in [0, 1, 3, CHUNK, CHUNK + 1, usize::MAX] {
+                let want: Vec<u64> = (1..=newest).rev().take(limit).collect();
+                assert_eq!(
+                    audit_ids(&t, Some(before), limit),
+                    want,
+                    "before {before}, limit {limit}"
+                );
+            }
+        }
+        let all: Vec<u64> = (1..=n).rev().collect();
+        assert_eq!(audit_ids(&t, None, usize::MAX), all);
+    }
+
+    #[test]
+    fn a_filtered_audit_page_reads_on_across_chunks_until_it_is_full() {
+        let (_dir, store, n) = logged();
+        let t = store.read_tables().unwrap();
+        // Sparse matches: a page of 3 spans several rows.
+        let keep = |e: &AuditEntry| e.id.0 % 200 == 7;
+        for before in interesting(n) {
+            let want: Vec<u64> = (1..before.min(n + 1))
+                .rev()
+                .filter(|id| id % 200 == 7)
+                .take(3)
+                .collect();
+            let got: Vec<u64> = t
+                .audit_page(Some(AuditId(before)), 3, keep)
+                .unwrap()
+                .iter()
+                .map(|e| e.id.0)
+                .collect();
+            assert_eq!(got, want, "before {before}");
+        }
+    }
+
+    #[test]
+    fn events_after_any_seq_start_at_the_next_one() {
+        let (_dir, store, n) = logged();
+        let t = store.read_tables().unwrap();
+        for after in 0..=n + 1 {
+            for limit in [1, 7] {
+                let want: Vec<u64> = (after + 1..=n).take(limit).collect();
+                assert_eq!(
+                    event_seqs(&t, after, limit),
+                    want,
+                    "after {after}, limit {limit}"
+                );
+            }
+        }
+        for after in interesting(n) {
+            let want: Vec<u64> = (after + 1..=n).collect();
+            assert_eq!(event_seqs(&t, after, usize::MAX), want, "after {after}");
+        }
+    }
+
+    /// Reads inside a write see the transaction's own entries before they
+    /// are flushed, newest first after the committed ones.
+    #[test]
+    fn a_write_reads_its_own_unflushed_entries() {
+        let (_dir, store, n) = logged();
+        store
+            .write(|t| {
+                change(t, 3)?;
+                assert_eq!(audit_ids(&*t, None, 5), [n + 3, n + 2, n + 1, n, n - 1]);
+                assert_eq!(audit_ids(&*t, Some(n + 2), 2), [n + 1, n]);
+                assert_eq!(event_seqs(&*t, n - 1, 10), [n, n + 1, n + 2, n + 3]);
+                assert_eq!(event_seqs(&*t, n + 1, 1), [n + 2]);
+                assert_eq!(t.last_audit_id()?, n + 3);
+                assert_eq!(t.last_event_seq()?, n + 3);
+                Ok::<_, StorageError>(())
+            })
+            .unwrap();
+        let t = store.read_tables().unwrap();
+        assert_eq!(event_seqs(&t, n - 1, 10), [n, n + 1, n + 2, n + 3]);
+    }
+
+    #[test]
+    fn a_refused_write_leaves_no_audit_entry_or_event() {
+        let (_dir, store, n) = logged();
+        let refused = store.write(|t| {
+            change(t, CHUNK + 1)?;
+            Err::<(), _>(StorageError::Corrupt {
+                table: "test",
+                reason: "refused".into(),
+            })
+        });
+        assert!(refused.is_err());
+        let t = store.read_tables().unwrap();
+        assert_eq!(t.last_audit_id().unwrap(), n);
+        assert!(event_seqs(&t, n, 10).is_empty());
+        // The ids the refused write took are free again.
+        drop(t);
+        store.write(|t| change(t, 1)).unwrap();
+        let t = store.read_tables().unwrap();
+        assert_eq!(audit_ids(&t, None, 1), [n + 1]);
     }
 }
