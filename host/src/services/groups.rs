@@ -85,6 +85,47 @@ pub(crate) fn delete_group_in(t: &mut SiteTables<'_>, group: &CourseGroup) -> Se
     Ok(())
 }
 
+/// Adds `user` to `group`, audited and evented, owned by `owner`; `false`
+/// when they already were a member (the membership keeps its owner).
+/// Refused unless the user exists and is enrolled in the group's course.
+/// Shared by [`SiteServices::add_group_members`] and the CSV import.
+pub(crate) fn add_group_member_in(
+    t: &mut SiteTables<'_>,
+    actor: Actor,
+    owner: MembershipOwner,
+    group: &CourseGroup,
+    user: UserId,
+    reason: &str,
+) -> ServiceResult<bool> {
+    require_user(t, user)?;
+    if t.user_course_enrolments(group.course, user)?.is_empty() {
+        return Err(ServiceError::NotEnrolled {
+            user,
+            course: group.course,
+        });
+    }
+    if t.group_membership(group.id, user)?.is_some() {
+        return Ok(false);
+    }
+    t.put_group_member(&GroupMembership {
+        group: group.id,
+        user,
+        owner,
+        added_at: t.now,
+    })?;
+    t.audit_log(
+        actor,
+        "group.member_added",
+        format!("user #{user} in group #{}", group.id),
+        reason.to_owned(),
+    )?;
+    t.emit(SiteEvent::GroupMemberAdded {
+        group: group.id,
+        user,
+    })?;
+    Ok(true)
+}
+
 /// The owner a new membership gets from the acting principal.
 fn owner_for(who: &Principal) -> MembershipOwner {
     match who.method_id() {
@@ -272,31 +313,11 @@ impl SiteServices {
             let reason = format!("added to group {:?}", group.name);
             let mut change = super::segments::MembershipChange::default();
             for &user in users {
-                require_user(t, user)?;
-                if t.user_course_enrolments(group.course, user)?.is_empty() {
-                    return Err(ServiceError::NotEnrolled {
-                        user,
-                        course: group.course,
-                    });
-                }
-                if t.group_membership(id, user)?.is_some() {
+                if add_group_member_in(t, actor, owner, &group, user, &reason)? {
+                    change.changed += 1;
+                } else {
                     change.unchanged += 1;
-                    continue;
                 }
-                t.put_group_member(&GroupMembership {
-                    group: id,
-                    user,
-                    owner,
-                    added_at: t.now,
-                })?;
-                t.audit_log(
-                    actor,
-                    "group.member_added",
-                    format!("user #{user} in group #{id}"),
-                    reason.clone(),
-                )?;
-                t.emit(SiteEvent::GroupMemberAdded { group: id, user })?;
-                change.changed += 1;
             }
             Ok(change)
         })

@@ -77,6 +77,59 @@ fn check_idnumber_free(
     Ok(())
 }
 
+/// Creates a segment from fields already checked by `validate` (the
+/// idnumber is checked here, against the site). Shared by
+/// [`SiteServices::create_segment`] and the CSV import, so both write the
+/// same rows and audit entry.
+pub(crate) fn create_segment_in(
+    t: &mut SiteTables<'_>,
+    actor: Actor,
+    new: NewSegment,
+    reason: &str,
+) -> ServiceResult<Segment> {
+    check_idnumber_free(t, &new.idnumber, None)?;
+    let segment = Segment {
+        id: t.new_segment_id()?,
+        name: new.name,
+        idnumber: new.idnumber,
+        description: new.description,
+        visible: new.visible,
+        managed_by: new.managed_by,
+        created_at: t.now,
+    };
+    t.put_segment(&segment)?;
+    t.audit_log(
+        actor,
+        "segment.created",
+        format!("segment #{} {:?}", segment.id, segment.name),
+        reason.to_owned(),
+    )?;
+    Ok(segment)
+}
+
+/// Adds an existing user to segment `id`, audited and evented; `false`
+/// when they already were a member. The caller has checked that the user
+/// exists and that the segment's members may be changed by hand.
+pub(crate) fn add_segment_member_in(
+    t: &mut SiteTables<'_>,
+    actor: Actor,
+    id: SegmentId,
+    user: UserId,
+    reason: &str,
+) -> ServiceResult<bool> {
+    if !t.insert_segment_member(id, user)? {
+        return Ok(false);
+    }
+    t.audit_log(
+        actor,
+        "segment.member_added",
+        format!("user #{user} in segment #{id}"),
+        reason.to_owned(),
+    )?;
+    t.emit(SiteEvent::SegmentMemberAdded { segment: id, user })?;
+    Ok(true)
+}
+
 /// A managed segment's members change only through its component.
 fn check_membership_editable(
     t: &SiteTables<'_>,
@@ -108,24 +161,17 @@ impl SiteServices {
             validate::optional_text("description", &new.description, validate::MAX_DESCRIPTION)?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
-            check_idnumber_free(t, &idnumber, None)?;
-            let segment = Segment {
-                id: t.new_segment_id()?,
-                name,
-                idnumber,
-                description,
-                visible: new.visible,
-                managed_by: new.managed_by,
-                created_at: t.now,
-            };
-            t.put_segment(&segment)?;
-            t.audit_log(
+            create_segment_in(
+                t,
                 actor,
-                "segment.created",
-                format!("segment #{} {:?}", segment.id, segment.name),
-                "segment created".into(),
-            )?;
-            Ok(segment)
+                NewSegment {
+                    name,
+                    idnumber,
+                    description,
+                    ..new
+                },
+                "segment created",
+            )
         })
     }
 
@@ -221,15 +267,8 @@ impl SiteServices {
             let mut change = MembershipChange::default();
             for &user in users {
                 require_user(t, user)?;
-                if t.insert_segment_member(id, user)? {
+                if add_segment_member_in(t, actor, id, user, &reason)? {
                     change.changed += 1;
-                    t.audit_log(
-                        actor,
-                        "segment.member_added",
-                        format!("user #{user} in segment #{id}"),
-                        reason.clone(),
-                    )?;
-                    t.emit(SiteEvent::SegmentMemberAdded { segment: id, user })?;
                 } else {
                     change.unchanged += 1;
                 }

@@ -331,19 +331,21 @@ impl SiteServices {
 }
 
 /// A `NewUser` whose fields passed validation, ready to insert.
-struct PreparedUser {
-    username: String,
-    email: String,
-    firstname: String,
-    lastname: String,
+pub(crate) struct PreparedUser {
+    pub(crate) username: String,
+    pub(crate) email: String,
+    pub(crate) firstname: String,
+    pub(crate) lastname: String,
     site_role: SiteRole,
     profile: BTreeMap<String, String>,
-    password_hash: Option<String>,
+    /// Set by the caller when it hashes apart from the checks (the CSV
+    /// import checks a whole file before it hashes anything).
+    pub(crate) password_hash: Option<String>,
 }
 
 /// Validates outside the transaction: hashing a password is slow and must
 /// not hold the site's write lock.
-fn prepare_user(n: NewUser) -> ServiceResult<PreparedUser> {
+pub(crate) fn prepare_user(n: NewUser) -> ServiceResult<PreparedUser> {
     let password_hash = match &n.password {
         Some(pw) => {
             validate::password(pw)?;
@@ -369,7 +371,7 @@ fn prepare_user(n: NewUser) -> ServiceResult<PreparedUser> {
     })
 }
 
-fn insert_user(
+pub(crate) fn insert_user(
     t: &mut SiteTables<'_>,
     actor: Actor,
     p: PreparedUser,
