@@ -10,6 +10,7 @@
 //! this layer calls only `storage`.
 
 pub mod auth;
+pub mod bulk;
 pub mod courses;
 pub mod dashboard;
 pub mod enrolments;

@@ -9,6 +9,7 @@
 
 mod audit_events;
 mod authz;
+mod bulk;
 mod courses;
 mod enrolments;
 mod execution;
