@@ -745,9 +745,8 @@ fn plan_group_member(
         plan.counts.unchanged += 1;
         return Ok(());
     }
-    if !plan.groups.contains_key(&group) {
-        let g = groups::load_group(site.t, group)?;
-        plan.groups.insert(group, g);
+    if let std::collections::hash_map::Entry::Vacant(slot) = plan.groups.entry(group) {
+        slot.insert(groups::load_group(site.t, group)?);
     }
     plan.counts.group_members_added += 1;
     plan.group_members.push((group, user));
