@@ -47,6 +47,45 @@ pub enum Command {
     /// their sources now (works while the server runs, through its
     /// control API).
     Sync(SyncArgs),
+    /// Bulk CSV imports into a site: segments, segment members, group
+    /// members, users (works while the server runs, through its control
+    /// API).
+    Csv(CsvArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CsvArgs {
+    /// Print the report as JSON instead of text.
+    #[arg(long, env = "CHARON_JSON", value_parser = FalseyValueParser::new(), global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: CsvCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CsvCommand {
+    /// Check a CSV file against a site and, unless it has an error or
+    /// `--dry-run` is given, apply it in one transaction. Prints every
+    /// error and warning with its row and column; exits non-zero when the
+    /// file has errors (then nothing was written).
+    Import {
+        /// The site's slug or id.
+        #[arg(long)]
+        site: String,
+        /// segments, segment-members, group-members or users.
+        #[arg(long)]
+        kind: String,
+        /// The CSV file (UTF-8, comma or semicolon, any line ends).
+        file: PathBuf,
+        /// Report what would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The largest file accepted, in MiB.
+        #[arg(long, env = "CHARON_CSV_MAX_MIB", default_value_t = 10,
+              value_parser = clap::value_parser!(u64).range(1..=1024))]
+        max_mib: u64,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,7 @@ use crate::http::{
     ControlFile, ControlStatus, CreateSiteRequest, CreateTokenRequest, DisablePluginRequest,
     EnablePluginRequest, ErrorBody, PluginList, SiteList, TokenList, UpgradePluginRequest,
 };
+use crate::services::bulk::{ImportKind, ImportOptions, ImportReport};
 use crate::services::execution::InstanceReconcile;
 use crate::services::plugins::InstalledPlugin;
 use crate::services::sites::{FirstRun, NewSite};
@@ -272,6 +273,32 @@ impl Console {
         }
     }
 
+    /// Imports a CSV file of `kind` into the site `key` (see
+    /// `services::bulk`); the report says whether it was applied.
+    pub fn import_csv(
+        &self,
+        key: &str,
+        kind: ImportKind,
+        bytes: &[u8],
+        dry_run: bool,
+        options: &ImportOptions,
+    ) -> Result<ImportReport, ConsoleError> {
+        match &self.inner {
+            Inner::Remote(c) => c.post_bytes(
+                &format!(
+                    "/sites/{}/imports/{kind}?dry_run={dry_run}&max_bytes={}",
+                    segment(key),
+                    options.max_bytes
+                ),
+                "text/csv",
+                bytes,
+            ),
+            Inner::Direct { services, operator } => {
+                Ok(services.import_csv_by_key(operator, key, kind, bytes, dry_run, options)?)
+            }
+        }
+    }
+
     /// Installs a plugin component (the bytes of a `.wasm` file).
     pub fn install_plugin(&self, bytes: &[u8]) -> Result<PluginVersion, ConsoleError> {
         match &self.inner {
@@ -436,11 +463,21 @@ impl ControlClient {
 
     /// Posts a component as the raw body.
     fn post_wasm<T: DeserializeOwned>(&self, path: &str, bytes: &[u8]) -> Result<T, ConsoleError> {
+        self.post_bytes(path, "application/wasm", bytes)
+    }
+
+    /// Posts a file as the raw body.
+    fn post_bytes<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<T, ConsoleError> {
         let response = self
             .agent
             .post(self.url(path))
             .header("Authorization", self.bearer())
-            .header("Content-Type", "application/wasm")
+            .header("Content-Type", content_type)
             .send(bytes);
         self.answer(response)
     }

@@ -20,13 +20,14 @@ use charon_host::demo::{self, DemoReport};
 use charon_host::domain::{ApiToken, ApiTokenId, Site, SitePlugin, SiteStatus, TokenScope};
 use charon_host::http::{Application, Config, CreateSiteRequest};
 use charon_host::services::Services;
+use charon_host::services::bulk::{ImportKind, ImportOptions};
 use charon_host::services::plugins::InstalledPlugin;
 use charon_host::services::sites::{DEFAULT_SITE_SLUG, FirstRun};
 use charon_host::services::tokens::TokenTarget;
 
 use cli::{
-    Cli, Command, DemoArgs, PluginArgs, PluginCommand, ServeArgs, SiteArgs, SiteCommand, SyncArgs,
-    SyncCommand, TokenArgs, TokenCommand,
+    Cli, Command, CsvArgs, CsvCommand, DemoArgs, PluginArgs, PluginCommand, ServeArgs, SiteArgs,
+    SiteCommand, SyncArgs, SyncCommand, TokenArgs, TokenCommand,
 };
 
 fn main() -> ExitCode {
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Token(args) => token(&cli.data, args),
         Command::Plugin(args) => plugin(&cli.data, args),
         Command::Sync(args) => sync(&cli.data, args),
+        Command::Csv(args) => csv(&cli.data, args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -337,6 +339,70 @@ fn sync(data: &Path, args: SyncArgs) -> Result<()> {
             );
             if failed > 0 {
                 bail!("{failed} enrolment method(s) failed to reconcile");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn csv(data: &Path, args: CsvArgs) -> Result<()> {
+    let console = open_console(data)?;
+    match args.command {
+        CsvCommand::Import {
+            site,
+            kind,
+            file,
+            dry_run,
+            max_mib,
+        } => {
+            let kind: ImportKind = kind.parse()?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let options = ImportOptions {
+                max_bytes: usize::try_from(max_mib * 1024 * 1024).unwrap_or(usize::MAX),
+            };
+            let report = console.import_csv(&site, kind, &bytes, dry_run, &options)?;
+            if args.json {
+                print_json(&report)?;
+            } else {
+                for (severity, list) in [("error", &report.errors), ("warning", &report.warnings)] {
+                    for i in list {
+                        match &i.column {
+                            Some(c) => {
+                                println!("row {}, column {c}: {severity}: {}", i.row, i.reason)
+                            }
+                            None => println!("row {}: {severity}: {}", i.row, i.reason),
+                        }
+                    }
+                }
+                let c = &report.changes;
+                let verb = if report.applied {
+                    "changed"
+                } else {
+                    "would change"
+                };
+                println!(
+                    "{} row(s), {} error(s), {} warning(s)",
+                    report.rows, report.error_count, report.warning_count
+                );
+                if !report.has_errors() {
+                    println!(
+                        "{verb}: {} segment(s) created, {} user(s) created, {} segment member(s) \
+                         added, {} enrolment(s), {} group member(s) added; {} unchanged",
+                        c.segments_created,
+                        c.users_created,
+                        c.segment_members_added,
+                        c.enrolments_changed,
+                        c.group_members_added,
+                        c.unchanged
+                    );
+                }
+            }
+            if report.has_errors() {
+                bail!(
+                    "the file has {} error(s); nothing was written",
+                    report.error_count
+                );
             }
         }
     }

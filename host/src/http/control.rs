@@ -31,6 +31,7 @@ use super::{AppState, HttpError, JsonError, blocking};
 use crate::demo::{self, DemoReport};
 use crate::domain::{ApiToken, ApiTokenId, PluginVersion, Site, SitePlugin};
 use crate::services::Principal;
+use crate::services::bulk::{self, ImportKind, ImportOptions, ImportReport};
 use crate::services::execution::InstanceReconcile;
 use crate::services::plugins::{InstalledPlugin, MAX_PLUGIN_BYTES};
 use crate::services::sites::NewSite;
@@ -294,6 +295,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/sites/{key}/resume", web::post().to(resume_site))
             .route("/sites/{key}/demo", web::post().to(load_demo))
             .route("/sites/{key}/reconcile", web::post().to(reconcile_site))
+            .route("/sites/{key}/imports/{kind}", web::post().to(import_csv))
             .route("/tokens", web::get().to(list_tokens))
             .route("/tokens", web::post().to(create_token))
             .route("/tokens/{id}", web::delete().to(revoke_token))
@@ -455,6 +457,44 @@ async fn reconcile_site(
     })
     .await?;
     Ok(web::Json(done))
+}
+
+/// `?dry_run=&max_bytes=` of a CSV import.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    #[serde(default)]
+    pub dry_run: bool,
+    /// The size limit the console asks for; default the import default.
+    pub max_bytes: Option<usize>,
+}
+
+/// The body is the CSV file itself, up to the size the console asked for.
+async fn import_csv(
+    op: ConsoleOperator,
+    path: web::Path<(String, String)>,
+    query: web::Query<ImportQuery>,
+    body: web::Payload,
+) -> Result<web::Json<ImportReport>, JsonError> {
+    let (key, kind) = path.into_inner();
+    let kind: ImportKind = kind.parse().map_err(HttpError::from)?;
+    let options = ImportOptions {
+        max_bytes: query.max_bytes.unwrap_or(bulk::DEFAULT_MAX_BYTES),
+    };
+    let bytes = body
+        .to_bytes_limited(options.max_bytes)
+        .await
+        .map_err(|_| HttpError::PayloadTooLarge {
+            limit: options.max_bytes,
+        })?
+        .map_err(|e| HttpError::BadRequest(format!("the body could not be read: {e}")))?;
+    let services = op.state.services().clone();
+    let dry_run = query.dry_run;
+    let report = blocking(move || {
+        services.import_csv_by_key(&op.principal, &key, kind, &bytes, dry_run, &options)
+    })
+    .await?;
+    Ok(web::Json(report))
 }
 
 async fn list_tokens(

@@ -21,6 +21,7 @@ mod auth;
 mod courses;
 mod enrolments;
 mod groups;
+mod imports;
 mod listing;
 mod method_runs;
 mod plugins;
@@ -87,6 +88,7 @@ fn site_routes(cfg: &mut ServiceConfig) {
     enrolments::routes(cfg);
     method_runs::routes(cfg);
     groups::routes(cfg);
+    imports::routes(cfg);
     audit::routes(cfg);
     tokens::site_routes(cfg);
     plugins::site_routes(cfg);

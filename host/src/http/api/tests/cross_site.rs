@@ -69,6 +69,8 @@ impl SiteB {
             let value = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 None => segment.to_owned(),
                 Some("key") => self.fx.site.site().slug.clone(),
+                // An import kind every site accepts.
+                Some("kind") => "segment-members".to_owned(),
                 // A plugin every site has, at the version it runs.
                 Some("plugin") => "noop".to_owned(),
                 Some("version") => "1.0.0".to_owned(),
@@ -211,7 +213,14 @@ impl SiteB {
 struct Operation {
     method: Method,
     path: String,
-    bodies: Vec<Option<Value>>,
+    bodies: Vec<Option<Body>>,
+}
+
+/// A request body of the walk, as its operation's document asks for it.
+#[derive(Debug)]
+enum Body {
+    Json(Value),
+    Csv(String),
 }
 
 fn operations(b: &SiteB, operator: bool) -> Vec<Operation> {
@@ -228,10 +237,17 @@ fn operations(b: &SiteB, operator: bool) -> Vec<Operation> {
                 continue;
             };
             let bodies = match op.get("requestBody") {
+                // A CSV upload: a file naming site B's own user and
+                // segment, which an import applied there would change.
+                Some(rb) if rb["content"].get("text/csv").is_some() => {
+                    vec![Some(Body::Csv(
+                        "username,segment\nlearner1,finance\n".into(),
+                    ))]
+                }
                 Some(rb) => b
                     .bodies(&doc, &rb["content"]["application/json"]["schema"])
                     .into_iter()
-                    .map(Some)
+                    .map(|v| Some(Body::Json(v)))
                     .collect(),
                 None => vec![None],
             };
@@ -290,8 +306,14 @@ async fn walk_one(
     let mut refused = false;
     for body in &op.bodies {
         let mut r = req();
-        if let Some(body) = body {
-            r = r.set_json(body);
+        match body {
+            Some(Body::Json(body)) => r = r.set_json(body),
+            Some(Body::Csv(text)) => {
+                r = r
+                    .insert_header(("Content-Type", "text/csv"))
+                    .set_payload(text.clone())
+            }
+            None => {}
         }
         let (status, answered) = t.admin().send(r).await;
         match answer(status, &answered, refusals) {
@@ -353,6 +375,7 @@ async fn a_site_admin_token_reaches_nothing_of_another_site_on_any_site_route() 
         ),
         format!("POST /courses/{}/groups", b.fx.course),
         "GET /audit".to_owned(),
+        "POST /imports/segment-members".to_owned(),
         format!("DELETE /tokens/{}", b.token),
     ] {
         assert!(

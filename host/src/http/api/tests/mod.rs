@@ -6,6 +6,7 @@ mod courses;
 mod cross_site;
 mod enrolments;
 mod groups;
+mod imports;
 mod method_runs;
 mod openapi;
 mod plugins;
