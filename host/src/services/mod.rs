@@ -252,6 +252,33 @@ impl SiteServices {
         })
     }
 
+    /// [`audit_log`](Self::audit_log) with the actor named as people type
+    /// it on the audit page: a username, `system`, `operator` (any
+    /// operator), or an actor as the log shows it (`user #7`, `operator
+    /// #1`, `enrolment method #3`). A name that is none of these is
+    /// refused as the `actor` field.
+    pub fn audit_log_by_name(
+        &self,
+        who: &Principal,
+        filter: &AuditFilter,
+        actor: Option<&str>,
+        before: Option<AuditId>,
+        limit: usize,
+    ) -> ServiceResult<Page<AuditEntry, AuditId>> {
+        self.read(|t| {
+            auth::authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let named = match actor.map(str::trim).filter(|a| !a.is_empty()) {
+                None => ActorName::Anyone,
+                Some(a) => ActorName::resolve(t, a)?,
+            };
+            let limit = clamp_limit(limit);
+            let items = t.audit_page(before, limit + 1, |e| {
+                filter.matches(e) && named.matches(&e.actor)
+            })?;
+            Ok(page_of(items, limit, |e| e.id))
+        })
+    }
+
     /// Committed events after `seq`, oldest first: the catch-up path of the
     /// event stream. Operators and the host only.
     pub fn events_after(
@@ -287,6 +314,46 @@ impl AuditFilter {
                 let q = q.to_lowercase();
                 e.target.to_lowercase().contains(&q) || e.reason.to_lowercase().contains(&q)
             })
+    }
+}
+
+/// An actor as named on the audit page, resolved against the site.
+enum ActorName {
+    Anyone,
+    AnyOperator,
+    Exactly(crate::domain::Actor),
+    /// As the log shows an actor (`user #7`), compared as text.
+    Shown(String),
+}
+
+impl ActorName {
+    fn resolve(t: &impl SiteRead, name: &str) -> ServiceResult<Self> {
+        let lower = name.to_lowercase();
+        Ok(match lower.as_str() {
+            "system" => Self::Exactly(crate::domain::Actor::System),
+            "operator" | "operators" => Self::AnyOperator,
+            shown if shown.contains('#') => Self::Shown(shown.split_whitespace().collect::<Vec<_>>().join(" ")),
+            username => match t.user_id_by_username(username)? {
+                Some(id) => Self::Exactly(crate::domain::Actor::User(id)),
+                None => {
+                    return Err(ServiceError::invalid(
+                        "actor",
+                        format!(
+                            "no user has the username {name:?}; type a username, \"system\" or \"operator\""
+                        ),
+                    ));
+                }
+            },
+        })
+    }
+
+    fn matches(&self, actor: &crate::domain::Actor) -> bool {
+        match self {
+            Self::Anyone => true,
+            Self::AnyOperator => matches!(actor, crate::domain::Actor::Operator(_)),
+            Self::Exactly(a) => a == actor,
+            Self::Shown(text) => actor.to_string() == *text,
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use super::error::{ServiceError, ServiceResult};
 use super::users::{load_user, require_user};
 use super::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of, validate};
 use crate::domain::*;
+use crate::storage::registry::RegistryRead;
 use crate::storage::site::{SiteRead, SiteTables};
 
 #[derive(Clone, Debug)]
@@ -329,7 +330,8 @@ impl SiteServices {
         })
     }
 
-    /// Segments ordered by name (then id), searched by name and idnumber.
+    /// Segments ordered by name (then id), searched by name, idnumber and
+    /// description.
     /// `offset` pages through the sorted list.
     pub fn list_segments(
         &self,
@@ -344,7 +346,12 @@ impl SiteServices {
             let mut all: Vec<Segment> = t
                 .all_segments()?
                 .into_iter()
-                .filter(|s| matches_query(query, &[&s.name, s.idnumber.as_deref().unwrap_or("")]))
+                .filter(|s| {
+                    matches_query(
+                        query,
+                        &[&s.name, s.idnumber.as_deref().unwrap_or(""), &s.description],
+                    )
+                })
                 .collect();
             all.sort_by(|a, b| {
                 a.name
@@ -393,4 +400,266 @@ impl SiteServices {
             Ok(out)
         })
     }
+}
+
+/// A segment and a page of users seen from it (its members, or the users
+/// who could join it), read in one snapshot so the two agree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentWithUsers {
+    pub segment: SegmentSummary,
+    pub users: Page<User, UserId>,
+}
+
+/// An enrolment method instance whose config names a segment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentUse {
+    pub method: EnrolmentMethod,
+    pub course: Course,
+    /// What deleting the segment does to the instance, in words.
+    pub on_delete: String,
+}
+
+/// A segment and the enrolment method instances that use it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentUsage {
+    pub segment: SegmentSummary,
+    pub uses: Vec<SegmentUse>,
+}
+
+/// The config key naming the segment when a plugin's manifest is not at
+/// hand (the bundled segment plugins use it).
+const SEGMENT_KEY: &str = "segment";
+
+/// What deleting its segment does to `method`, as the plugin behaves. The
+/// bundled plugins' behaviour is stated here (see `SegmentDeleted` and
+/// `segment_gone` in plugins/segment-sync, `SegmentDeleted` in
+/// plugins/segment-group); any other plugin decides for itself.
+fn on_segment_deleted(method: &EnrolmentMethod, site_removal: Option<&str>) -> String {
+    let enabled = method.status == EnrolmentMethodStatus::Enabled;
+    match method.plugin.as_str() {
+        "segment-sync" => {
+            let config: serde_json::Value =
+                serde_json::from_str(&method.config).unwrap_or_default();
+            let action = match config.get("removal-action").and_then(|v| v.as_str()) {
+                Some(a @ ("unenrol" | "suspend" | "suspend-remove-role")) => a,
+                _ => site_removal.unwrap_or("unenrol"),
+            };
+            match (enabled, action) {
+                (true, "unenrol") => "The instance is deleted, and its enrolments with it: \
+                    everyone it enrolled is unenrolled from the course (with the group \
+                    memberships it added)."
+                    .to_owned(),
+                (true, "suspend-remove-role") => "The instance is disabled; its enrolments \
+                    are suspended and their roles removed."
+                    .to_owned(),
+                (true, _) => "The instance is disabled; its enrolments are suspended \
+                    (roles and groups kept)."
+                    .to_owned(),
+                (false, "suspend-remove-role") => "The instance stays disabled; its \
+                    enrolments are suspended and their roles removed."
+                    .to_owned(),
+                (false, _) => "The instance stays disabled (a disabled instance is never \
+                    deleted this way); its enrolments are suspended."
+                    .to_owned(),
+            }
+        }
+        "segment-group" if enabled => "The instance is disabled and removes the group \
+            memberships it added; nobody is unenrolled."
+            .to_owned(),
+        "segment-group" => "The instance stays disabled; it holds no group memberships \
+            while disabled. Nobody is unenrolled."
+            .to_owned(),
+        other => format!(
+            "The plugin {other:?} is told that the segment was deleted and decides what \
+             happens to the instance and its enrolments."
+        ),
+    }
+}
+
+impl SiteServices {
+    /// A segment and a page of its members in id order, searched by
+    /// username, names and e-mail.
+    pub fn find_segment_members(
+        &self,
+        who: &Principal,
+        id: SegmentId,
+        query: Option<&str>,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> ServiceResult<SegmentWithUsers> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let segment = load_segment(t, id)?;
+            let limit = clamp_limit(limit);
+            let mut found = Vec::new();
+            let mut cursor = after;
+            // Members are walked in batches until a page of matches is full,
+            // so a rare search term still finds members far down the list.
+            'walk: loop {
+                let batch = t.segment_member_ids(id, cursor, 1024)?;
+                let Some(&last) = batch.last() else { break };
+                for uid in batch {
+                    let user = load_user(t, uid)?;
+                    if user_matches(query, &user) {
+                        found.push(user);
+                        if found.len() > limit {
+                            break 'walk;
+                        }
+                    }
+                }
+                cursor = Some(last);
+            }
+            Ok(SegmentWithUsers {
+                segment: SegmentSummary {
+                    members: t.segment_member_count(id)?,
+                    segment,
+                },
+                users: page_of(found, limit, |u| u.id),
+            })
+        })
+    }
+
+    /// A segment and a page of the site's users who are not its members,
+    /// in id order, searched as the user list is: the people an admin may
+    /// add.
+    pub fn segment_candidates(
+        &self,
+        who: &Principal,
+        id: SegmentId,
+        query: Option<&str>,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> ServiceResult<SegmentWithUsers> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let segment = load_segment(t, id)?;
+            let limit = clamp_limit(limit);
+            let mut failed = None;
+            let items = t.users_page(after, limit + 1, |u| {
+                user_matches(query, u)
+                    && match t.is_segment_member(id, u.id) {
+                        Ok(member) => !member,
+                        Err(e) => {
+                            failed.get_or_insert(e);
+                            false
+                        }
+                    }
+            })?;
+            if let Some(e) = failed {
+                return Err(e.into());
+            }
+            Ok(SegmentWithUsers {
+                segment: SegmentSummary {
+                    members: t.segment_member_count(id)?,
+                    segment,
+                },
+                users: page_of(items, limit, |u| u.id),
+            })
+        })
+    }
+
+    /// A segment and those of `users` who are its members, in id order:
+    /// what removing them would remove. Unknown ids and non-members are
+    /// left out.
+    pub fn segment_members_among(
+        &self,
+        who: &Principal,
+        id: SegmentId,
+        users: &[UserId],
+    ) -> ServiceResult<SegmentWithUsers> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let segment = load_segment(t, id)?;
+            let mut ids = users.to_vec();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut items = Vec::new();
+            for uid in ids {
+                if t.is_segment_member(id, uid)? {
+                    items.push(load_user(t, uid)?);
+                }
+            }
+            Ok(SegmentWithUsers {
+                segment: SegmentSummary {
+                    members: t.segment_member_count(id)?,
+                    segment,
+                },
+                users: Page { items, next: None },
+            })
+        })
+    }
+
+    /// The enrolment method instances whose config names segment `id`
+    /// (in a field the plugin's manifest declares a segment, else under
+    /// `segment`), each with what deleting the segment does to it: what
+    /// the deletion's confirmation lists.
+    pub fn segment_usage(&self, who: &Principal, id: SegmentId) -> ServiceResult<SegmentUsage> {
+        let (segment, methods, sync_settings) = self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let segment = SegmentSummary {
+                segment: load_segment(t, id)?,
+                members: t.segment_member_count(id)?,
+            };
+            let methods = t.all_methods()?;
+            let settings = t.plugin_settings_json("segment-sync")?;
+            let mut with_courses = Vec::new();
+            for method in methods {
+                let course = super::courses::load_course(t, method.course)?;
+                with_courses.push((method, course));
+            }
+            Ok((segment, with_courses, settings))
+        })?;
+        // Which config keys name a segment, per plugin, from the manifest of
+        // the version the site has pinned.
+        let segment_keys: std::collections::BTreeMap<String, Vec<String>> =
+            self.registry.read(|r| {
+                let mut out = std::collections::BTreeMap::new();
+                for sp in r.site_plugins(self.site.id)? {
+                    if let Some(v) = r.plugin_version(&sp.plugin, &sp.version)? {
+                        let keys = v
+                            .manifest
+                            .config
+                            .iter()
+                            .filter(|f| f.kind == PluginFieldKind::Segment)
+                            .map(|f| f.key.clone())
+                            .collect();
+                        out.insert(sp.plugin, keys);
+                    }
+                }
+                Ok::<_, ServiceError>(out)
+            })?;
+        let site_removal: Option<String> = sync_settings
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+            .and_then(|v| v.get("removal-action")?.as_str().map(str::to_owned));
+        let fallback = vec![SEGMENT_KEY.to_owned()];
+        let uses = methods
+            .into_iter()
+            .filter(|(m, _)| {
+                let keys = segment_keys.get(&m.plugin).unwrap_or(&fallback);
+                let config: serde_json::Value = serde_json::from_str(&m.config).unwrap_or_default();
+                keys.iter()
+                    .any(|k| config.get(k).and_then(|v| v.as_u64()) == Some(id.0))
+            })
+            .map(|(method, course)| SegmentUse {
+                on_delete: on_segment_deleted(&method, site_removal.as_deref()),
+                method,
+                course,
+            })
+            .collect();
+        Ok(SegmentUsage { segment, uses })
+    }
+}
+
+/// The user search of every user list: username, names and e-mail.
+fn user_matches(query: Option<&str>, u: &User) -> bool {
+    matches_query(
+        query,
+        &[
+            &u.username,
+            &u.firstname,
+            &u.lastname,
+            &u.email,
+            &u.full_name(),
+        ],
+    )
 }

@@ -681,3 +681,41 @@ fn the_audit_log_pages_newest_first_and_filters() {
         ]
     );
 }
+
+#[test]
+fn the_audit_log_takes_an_actor_by_name() {
+    let fx = TestSite::new();
+    let operator = fx.services.console_operator().unwrap_or_else(|_| {
+        fx.services.first_run().unwrap();
+        fx.services.console_operator().unwrap()
+    });
+    let new = |name: &str| NewSegment {
+        name: name.into(),
+        ..Default::default()
+    };
+    fx.site.create_segment(&fx.admin, new("By admin")).unwrap();
+    fx.site.create_segment(&operator, new("By operator")).unwrap();
+    let targets = |actor: &str| -> Vec<String> {
+        fx.site
+            .audit_log_by_name(&fx.admin, &AuditFilter::default(), Some(actor), None, 1000)
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|e| e.action == "segment.created")
+            .map(|e| e.target)
+            .collect()
+    };
+    assert_eq!(targets("ADMIN").len(), 1);
+    assert!(targets("admin")[0].contains("By admin"));
+    assert!(targets("operator")[0].contains("By operator"));
+    assert_eq!(targets("system").len(), 2, "HR and Finance of the set-up");
+    assert!(targets(&format!("user #{}", fx.admin_id))[0].contains("By admin"));
+    assert_eq!(
+        refused(fx.site.audit_log_by_name(&fx.admin, &AuditFilter::default(), Some("nobody"), None, 10)).0,
+        "Invalid"
+    );
+    assert_eq!(
+        refused(fx.site.audit_log_by_name(&fx.teacher, &AuditFilter::default(), None, None, 10)).0,
+        "Forbidden"
+    );
+}

@@ -76,6 +76,10 @@ fn site_walk() -> Vec<(&'static str, Call)> {
             s.audit_log(who, &AuditFilter::default(), None, 10)
                 .map(drop)
         }),
+        ("audit_log_by_name", |s, who, _| {
+            s.audit_log_by_name(who, &AuditFilter::default(), Some("system"), None, 10)
+                .map(drop)
+        }),
         ("events_after", |s, who, _| {
             s.events_after(who, 0, 10).map(drop)
         }),
@@ -167,6 +171,21 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         }),
         ("user_segments", |s, who, ids| {
             s.user_segments(who, ids.user).map(drop)
+        }),
+        ("find_segment_members", |s, who, ids| {
+            s.find_segment_members(who, ids.segment, Some("a"), None, 10)
+                .map(drop)
+        }),
+        ("segment_candidates", |s, who, ids| {
+            s.segment_candidates(who, ids.segment, Some("a"), None, 10)
+                .map(drop)
+        }),
+        ("segment_members_among", |s, who, ids| {
+            s.segment_members_among(who, ids.segment, &[ids.user])
+                .map(drop)
+        }),
+        ("segment_usage", |s, who, ids| {
+            s.segment_usage(who, ids.segment).map(drop)
         }),
         // courses.rs
         ("create_course", |s, who, _| {

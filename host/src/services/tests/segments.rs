@@ -343,3 +343,123 @@ fn ten_thousand_members_in_one_call_page_back_once_each_in_id_order() {
     assert_eq!(last.items.len(), 1000);
     assert_eq!(last.next, None);
 }
+
+// ------------------------------------------------- what the pages read
+
+#[test]
+fn members_are_searched_and_paged_within_the_segment() {
+    let fx = TestSite::new();
+    let found = fx
+        .site
+        .find_segment_members(&fx.admin, fx.hr, Some("LEARNER2"), None, 10)
+        .unwrap();
+    assert_eq!(found.segment.segment.name, "HR");
+    assert_eq!(found.segment.members, 3);
+    let ids: Vec<UserId> = found.users.items.iter().map(|u| u.id).collect();
+    assert_eq!(ids, [fx.learners[1]]);
+    let first = fx
+        .site
+        .find_segment_members(&fx.admin, fx.hr, Some("learner"), None, 2)
+        .unwrap();
+    assert_eq!(first.users.items.len(), 2);
+    let rest = fx
+        .site
+        .find_segment_members(&fx.admin, fx.hr, Some("learner"), first.users.next, 2)
+        .unwrap();
+    let ids: Vec<UserId> = rest.users.items.iter().map(|u| u.id).collect();
+    assert_eq!(ids, [fx.learners[2]]);
+    assert_eq!(rest.users.next, None);
+}
+
+#[test]
+fn candidates_are_the_users_who_are_not_members() {
+    let fx = TestSite::new();
+    let found = fx
+        .site
+        .segment_candidates(&fx.admin, fx.hr, Some("learner"), None, 10)
+        .unwrap();
+    let ids: Vec<UserId> = found.users.items.iter().map(|u| u.id).collect();
+    assert_eq!(ids, [fx.learners[3], fx.learners[4]]);
+    let everyone = fx
+        .site
+        .segment_candidates(&fx.admin, fx.hr, None, None, 100)
+        .unwrap();
+    assert_eq!(everyone.users.items.len(), 4, "admin, teacher, learner4, learner5");
+}
+
+#[test]
+fn members_among_keeps_only_members_once() {
+    let fx = TestSite::new();
+    let l = &fx.learners;
+    let found = fx
+        .site
+        .segment_members_among(&fx.admin, fx.hr, &[l[2], l[0], l[4], l[0], UserId(999)])
+        .unwrap();
+    let ids: Vec<UserId> = found.users.items.iter().map(|u| u.id).collect();
+    assert_eq!(ids, [l[0], l[2]]);
+}
+
+#[test]
+fn segment_usage_lists_the_instances_whose_config_names_the_segment() {
+    use crate::services::enrolments::NewMethod;
+    let fx = TestSite::new();
+    let add = |plugin: &str, config: serde_json::Value, enabled: bool| {
+        fx.site
+            .add_method(
+                &fx.operator,
+                fx.course,
+                NewMethod {
+                    plugin: plugin.into(),
+                    name: String::new(),
+                    config,
+                    enabled,
+                },
+            )
+            .unwrap()
+            .id
+    };
+    let sync = add("segment-sync", serde_json::json!({"segment": fx.hr.0}), true);
+    let suspend = add(
+        "segment-sync",
+        serde_json::json!({"segment": fx.hr.0, "role": "teacher", "removal-action": "suspend"}),
+        true,
+    );
+    let group = add(
+        "segment-group",
+        serde_json::json!({"segment": fx.hr.0, "group": fx.team_a.0}),
+        false,
+    );
+    add("segment-sync", serde_json::json!({"segment": fx.finance.0}), true);
+    let before = fx.snapshot();
+    let usage = fx.site.segment_usage(&fx.admin, fx.hr).unwrap();
+    fx.assert_unchanged(&before);
+    assert_eq!(usage.segment.members, 3);
+    let found: Vec<(EnrolmentMethodId, &str)> = usage
+        .uses
+        .iter()
+        .map(|u| (u.method.id, u.on_delete.as_str()))
+        .collect();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found[0].0, sync);
+    assert!(found[0].1.starts_with("The instance is deleted"), "{found:?}");
+    assert_eq!(found[1].0, suspend);
+    assert!(found[1].1.starts_with("The instance is disabled; its enrolments are suspended"));
+    assert_eq!(found[2].0, group);
+    assert!(found[2].1.starts_with("The instance stays disabled"));
+    assert!(usage.uses.iter().all(|u| u.course.id == fx.course));
+
+    // The site-wide removal action decides for "site-default".
+    fx.site
+        .set_plugin_settings(
+            &fx.admin,
+            "segment-sync",
+            serde_json::json!({"removal-action": "suspend-remove-role"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+        .unwrap();
+    let usage = fx.site.segment_usage(&fx.admin, fx.hr).unwrap();
+    assert!(usage.uses[0].on_delete.contains("roles removed"), "{:?}", usage.uses[0]);
+    assert!(refused(fx.site.segment_usage(&fx.teacher, fx.hr)).1.contains("site admin"));
+}

@@ -283,7 +283,7 @@ async fn operator_pages_refuse_everyone_else() {
 
 // -------------------------------------------------------------- sign-in
 
-fn cookie_of(answer: &Answer, name: &str) -> Option<String> {
+pub(crate) fn cookie_of(answer: &Answer, name: &str) -> Option<String> {
     answer
         .headers
         .get_all(header::SET_COOKIE)
@@ -292,7 +292,7 @@ fn cookie_of(answer: &Answer, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn value_of(set_cookie: &str) -> String {
+pub(crate) fn value_of(set_cookie: &str) -> String {
     set_cookie
         .split(';')
         .next()
@@ -440,7 +440,7 @@ async fn a_session_of_a_user_suspended_since_counts_no_more() {
 
 // ---------------------------------------------------------------- users
 
-fn form_of(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form_of(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| format!("{k}={}", super::session::url_escape(v)))
