@@ -2,6 +2,7 @@
 //! HTTP and by a second `charon` process, then stopped with SIGTERM.
 
 mod api;
+mod browser;
 mod chromium;
 mod plugins;
 mod support;
