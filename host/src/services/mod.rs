@@ -332,7 +332,9 @@ impl ActorName {
         Ok(match lower.as_str() {
             "system" => Self::Exactly(crate::domain::Actor::System),
             "operator" | "operators" => Self::AnyOperator,
-            shown if shown.contains('#') => Self::Shown(shown.split_whitespace().collect::<Vec<_>>().join(" ")),
+            shown if shown.contains('#') => {
+                Self::Shown(shown.split_whitespace().collect::<Vec<_>>().join(" "))
+            }
             username => match t.user_id_by_username(username)? {
                 Some(id) => Self::Exactly(crate::domain::Actor::User(id)),
                 None => {

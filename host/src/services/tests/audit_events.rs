@@ -694,7 +694,9 @@ fn the_audit_log_takes_an_actor_by_name() {
         ..Default::default()
     };
     fx.site.create_segment(&fx.admin, new("By admin")).unwrap();
-    fx.site.create_segment(&operator, new("By operator")).unwrap();
+    fx.site
+        .create_segment(&operator, new("By operator"))
+        .unwrap();
     let targets = |actor: &str| -> Vec<String> {
         fx.site
             .audit_log_by_name(&fx.admin, &AuditFilter::default(), Some(actor), None, 1000)
@@ -711,11 +713,22 @@ fn the_audit_log_takes_an_actor_by_name() {
     assert_eq!(targets("system").len(), 2, "HR and Finance of the set-up");
     assert!(targets(&format!("user #{}", fx.admin_id))[0].contains("By admin"));
     assert_eq!(
-        refused(fx.site.audit_log_by_name(&fx.admin, &AuditFilter::default(), Some("nobody"), None, 10)).0,
+        refused(fx.site.audit_log_by_name(
+            &fx.admin,
+            &AuditFilter::default(),
+            Some("nobody"),
+            None,
+            10
+        ))
+        .0,
         "Invalid"
     );
     assert_eq!(
-        refused(fx.site.audit_log_by_name(&fx.teacher, &AuditFilter::default(), None, None, 10)).0,
+        refused(
+            fx.site
+                .audit_log_by_name(&fx.teacher, &AuditFilter::default(), None, None, 10)
+        )
+        .0,
         "Forbidden"
     );
 }

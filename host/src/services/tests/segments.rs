@@ -384,7 +384,11 @@ fn candidates_are_the_users_who_are_not_members() {
         .site
         .segment_candidates(&fx.admin, fx.hr, None, None, 100)
         .unwrap();
-    assert_eq!(everyone.users.items.len(), 4, "admin, teacher, learner4, learner5");
+    assert_eq!(
+        everyone.users.items.len(),
+        4,
+        "admin, teacher, learner4, learner5"
+    );
 }
 
 #[test]
@@ -418,7 +422,11 @@ fn segment_usage_lists_the_instances_whose_config_names_the_segment() {
             .unwrap()
             .id
     };
-    let sync = add("segment-sync", serde_json::json!({"segment": fx.hr.0}), true);
+    let sync = add(
+        "segment-sync",
+        serde_json::json!({"segment": fx.hr.0}),
+        true,
+    );
     let suspend = add(
         "segment-sync",
         serde_json::json!({"segment": fx.hr.0, "role": "teacher", "removal-action": "suspend"}),
@@ -429,7 +437,11 @@ fn segment_usage_lists_the_instances_whose_config_names_the_segment() {
         serde_json::json!({"segment": fx.hr.0, "group": fx.team_a.0}),
         false,
     );
-    add("segment-sync", serde_json::json!({"segment": fx.finance.0}), true);
+    add(
+        "segment-sync",
+        serde_json::json!({"segment": fx.finance.0}),
+        true,
+    );
     let before = fx.snapshot();
     let usage = fx.site.segment_usage(&fx.admin, fx.hr).unwrap();
     fx.assert_unchanged(&before);
@@ -441,9 +453,16 @@ fn segment_usage_lists_the_instances_whose_config_names_the_segment() {
         .collect();
     assert_eq!(found.len(), 3, "{found:?}");
     assert_eq!(found[0].0, sync);
-    assert!(found[0].1.starts_with("The instance is deleted"), "{found:?}");
+    assert!(
+        found[0].1.starts_with("The instance is deleted"),
+        "{found:?}"
+    );
     assert_eq!(found[1].0, suspend);
-    assert!(found[1].1.starts_with("The instance is disabled; its enrolments are suspended"));
+    assert!(
+        found[1]
+            .1
+            .starts_with("The instance is disabled; its enrolments are suspended")
+    );
     assert_eq!(found[2].0, group);
     assert!(found[2].1.starts_with("The instance stays disabled"));
     assert!(usage.uses.iter().all(|u| u.course.id == fx.course));
@@ -460,6 +479,14 @@ fn segment_usage_lists_the_instances_whose_config_names_the_segment() {
         )
         .unwrap();
     let usage = fx.site.segment_usage(&fx.admin, fx.hr).unwrap();
-    assert!(usage.uses[0].on_delete.contains("roles removed"), "{:?}", usage.uses[0]);
-    assert!(refused(fx.site.segment_usage(&fx.teacher, fx.hr)).1.contains("site admin"));
+    assert!(
+        usage.uses[0].on_delete.contains("roles removed"),
+        "{:?}",
+        usage.uses[0]
+    );
+    assert!(
+        refused(fx.site.segment_usage(&fx.teacher, fx.hr))
+            .1
+            .contains("site admin")
+    );
 }
