@@ -23,6 +23,19 @@ pub struct CourseUpdate {
     pub force_group_mode: Option<bool>,
 }
 
+/// A course as its page shows it to one viewer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CourseOverview {
+    pub course: Course,
+    /// Whether the viewer may change the course's settings, groups and
+    /// enrolment methods (site admin or editing teacher); a learner sees
+    /// the course without them.
+    pub can_configure: bool,
+    /// Counts for the staff's links; zero when `can_configure` is false.
+    pub groups: u64,
+    pub methods: u64,
+}
+
 /// What a site's home page shows to anyone.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct HomeOverview {
@@ -172,6 +185,30 @@ impl SiteServices {
         self.read(|t| {
             authorize(&self.site, t, who, Need::ViewCourse(id))?;
             load_course(t, id)
+        })
+    }
+
+    /// The course page: any participant sees the course; whoever may
+    /// configure it also gets the counts behind the staff's links.
+    pub fn course_overview(&self, who: &Principal, id: CourseId) -> ServiceResult<CourseOverview> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ViewCourse(id))?;
+            let course = load_course(t, id)?;
+            let can_configure = authorize(&self.site, t, who, Need::ConfigureCourse(id)).is_ok();
+            let (groups, methods) = if can_configure {
+                (
+                    t.course_group_list(id)?.len() as u64,
+                    t.course_methods_list(id)?.len() as u64,
+                )
+            } else {
+                (0, 0)
+            };
+            Ok(CourseOverview {
+                course,
+                can_configure,
+                groups,
+                methods,
+            })
         })
     }
 

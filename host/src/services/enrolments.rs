@@ -49,6 +49,36 @@ impl Participant {
     }
 }
 
+/// One enrolment of a participant with the method it came through.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnrolmentVia {
+    pub enrolment: Enrolment,
+    pub method: EnrolmentMethod,
+}
+
+/// A participant as the course's staff see them: how they are enrolled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParticipantDetail {
+    pub user: User,
+    pub enrolments: Vec<EnrolmentVia>,
+}
+
+impl ParticipantDetail {
+    /// Active through at least one enrolment.
+    pub fn is_active(&self) -> bool {
+        self.enrolments
+            .iter()
+            .any(|e| e.enrolment.status == EnrolmentStatus::Active)
+    }
+}
+
+/// A page of a course's participants, with the course they belong to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CourseParticipants {
+    pub course: Course,
+    pub participants: Page<ParticipantDetail, UserId>,
+}
+
 pub(crate) fn load_method(
     t: &impl SiteRead,
     id: EnrolmentMethodId,
@@ -687,6 +717,73 @@ impl SiteServices {
                 }
             }
             Ok(super::page_of(out, limit, |p| p.user.id))
+        })
+    }
+
+    /// Participants of a course in user-id order, each with every
+    /// enrolment they have in it and the method behind it; searched by
+    /// name, username and e-mail. For the course's staff: how people are
+    /// enrolled is theirs to manage.
+    pub fn course_participants(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        query: Option<&str>,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> ServiceResult<CourseParticipants> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ManageCourse(course))?;
+            let found = load_course(t, course)?;
+            let limit = clamp_limit(limit);
+            let methods: std::collections::BTreeMap<EnrolmentMethodId, EnrolmentMethod> = t
+                .course_methods_list(course)?
+                .into_iter()
+                .map(|m| (m.id, m))
+                .collect();
+            let mut out: Vec<ParticipantDetail> = Vec::new();
+            let mut cursor = after;
+            // A search may skip many rows: read on until limit + 1 match.
+            'outer: loop {
+                let rows = t.course_enrolments_page(course, cursor, 256)?;
+                let Some(last) = rows.last() else { break };
+                cursor = Some(last.user);
+                // A page never cuts one user's enrolments (storage's rule).
+                let mut by_user: Vec<(UserId, Vec<Enrolment>)> = Vec::new();
+                for e in rows {
+                    match by_user.last_mut() {
+                        Some((u, list)) if *u == e.user => list.push(e),
+                        _ => by_user.push((e.user, vec![e])),
+                    }
+                }
+                for (user, enrolments) in by_user {
+                    let user = load_user(t, user)?;
+                    if !super::matches_query(
+                        query,
+                        &[&user.full_name(), &user.username, &user.email],
+                    ) {
+                        continue;
+                    }
+                    let enrolments = enrolments
+                        .into_iter()
+                        .map(|enrolment| {
+                            let method = match methods.get(&enrolment.method) {
+                                Some(m) => m.clone(),
+                                None => load_method(t, enrolment.method)?,
+                            };
+                            Ok(EnrolmentVia { enrolment, method })
+                        })
+                        .collect::<ServiceResult<_>>()?;
+                    out.push(ParticipantDetail { user, enrolments });
+                    if out.len() > limit {
+                        break 'outer;
+                    }
+                }
+            }
+            Ok(CourseParticipants {
+                course: found,
+                participants: super::page_of(out, limit, |p| p.user.id),
+            })
         })
     }
 

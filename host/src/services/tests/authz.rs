@@ -216,6 +216,9 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("list_courses", |s, who, _| {
             s.list_courses(who, None, 0, 10).map(drop)
         }),
+        ("course_overview", |s, who, ids| {
+            s.course_overview(who, ids.course).map(drop)
+        }),
         // enrolments.rs
         ("add_method", |s, who, ids| {
             let new = NewMethod {
@@ -275,6 +278,10 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("participants", |s, who, ids| {
             s.participants(who, ids.course, None, 10).map(drop)
         }),
+        ("course_participants", |s, who, ids| {
+            s.course_participants(who, ids.course, Some("test"), None, 10)
+                .map(drop)
+        }),
         ("user_enrolments", |s, who, ids| {
             s.user_enrolments(who, ids.user).map(drop)
         }),
@@ -293,7 +300,9 @@ fn site_walk() -> Vec<(&'static str, Call)> {
             };
             s.update_group(who, ids.group, update).map(drop)
         }),
-        ("delete_group", |s, who, ids| s.delete_group(who, ids.group)),
+        ("delete_group", |s, who, ids| {
+            s.delete_group(who, ids.group).map(drop)
+        }),
         ("get_group", |s, who, ids| {
             s.get_group(who, ids.group).map(drop)
         }),
@@ -316,6 +325,20 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         }),
         ("find_group", |s, who, ids| {
             s.find_group(who, ids.course, ids.group_key).map(drop)
+        }),
+        ("course_groups", |s, who, ids| {
+            s.course_groups(who, ids.course, Some("team"), 0, 10)
+                .map(drop)
+        }),
+        ("group_overview", |s, who, ids| {
+            s.group_overview(who, ids.group, &Default::default(), None, 10)
+                .map(drop)
+        }),
+        ("group_deletion", |s, who, ids| {
+            s.group_deletion(who, ids.group).map(drop)
+        }),
+        ("group_candidates", |s, who, ids| {
+            s.group_candidates(who, ids.group, None, None, 10).map(drop)
         }),
         // plugins.rs
         ("site_plugins", |s, who, _| s.site_plugins(who).map(drop)),
@@ -637,6 +660,7 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 "get_course"
                 | "course_by_shortname"
                 | "list_courses"
+                | "course_overview"
                 | "participants"
                 | "list_groups"
                 | "search_groups"
@@ -667,6 +691,11 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 | "delete_group"
                 | "add_group_members"
                 | "remove_group_members"
+                | "course_participants"
+                | "course_groups"
+                | "group_overview"
+                | "group_deletion"
+                | "group_candidates"
                 | "method_request"
                 | "reconcile_method"
                 | "reconcile_site"
@@ -753,6 +782,7 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 "events_after" => says("Forbidden", OPERATOR_ONLY),
                 "get_course"
                 | "course_by_shortname"
+                | "course_overview"
                 | "participants"
                 | "list_groups"
                 | "search_groups"
@@ -780,6 +810,11 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 | "delete_group"
                 | "add_group_members"
                 | "remove_group_members"
+                | "course_participants"
+                | "course_groups"
+                | "group_overview"
+                | "group_deletion"
+                | "group_candidates"
                 | "method_request"
                 | "reconcile_method"
                 | "reconcile_site"

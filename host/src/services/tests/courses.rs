@@ -243,3 +243,92 @@ fn the_home_page_lists_courses_and_visible_segments_only() {
     assert_eq!(courses, vec!["COMP101"]);
     assert_eq!(segments, vec![("Finance", 2), ("HR", 3)]);
 }
+
+#[test]
+fn the_course_overview_gives_staff_their_counts_and_learners_the_course_only() {
+    let fx = TestSite::new();
+    let learner = fx.site.course_overview(&fx.learner(0), fx.course).unwrap();
+    assert_eq!(learner.course.shortname, "COMP101");
+    assert!(!learner.can_configure);
+    assert_eq!((learner.groups, learner.methods), (0, 0));
+    let teacher = fx.site.course_overview(&fx.teacher, fx.course).unwrap();
+    assert!(teacher.can_configure);
+    assert_eq!((teacher.groups, teacher.methods), (2, 1));
+    assert_eq!(
+        refused(fx.site.course_overview(&fx.learner(4), fx.course)),
+        says(
+            "Forbidden",
+            "not allowed: you are not a participant of course #1"
+        )
+    );
+}
+
+#[test]
+fn course_participants_name_their_methods_and_are_searched_and_paged() {
+    let fx = TestSite::new();
+    let sync = fx.add_method("noop");
+    fx.site
+        .enrol(&fx.admin, sync, fx.learners[1], Role::Learner)
+        .unwrap();
+    fx.site
+        .set_enrolment_status(
+            &fx.admin,
+            fx.manual,
+            fx.learners[2],
+            EnrolmentStatus::Suspended,
+            false,
+        )
+        .unwrap();
+    let found = fx
+        .site
+        .course_participants(&fx.teacher, fx.course, Some("LEARNER2"), None, 10)
+        .unwrap();
+    assert_eq!(found.course.id, fx.course);
+    let [one] = found.participants.items.as_slice() else {
+        panic!("one match: {:?}", found.participants.items);
+    };
+    assert_eq!(one.user.id, fx.learners[1]);
+    let methods: Vec<&str> = one
+        .enrolments
+        .iter()
+        .map(|e| e.method.plugin.as_str())
+        .collect();
+    assert_eq!(methods, ["manual", "noop"]);
+    assert!(one.is_active());
+
+    let suspended = fx
+        .site
+        .course_participants(&fx.teacher, fx.course, Some("learner3"), None, 10)
+        .unwrap();
+    assert!(!suspended.participants.items[0].is_active());
+
+    // Teacher and learners 1–4, two a page.
+    let first = fx
+        .site
+        .course_participants(&fx.admin, fx.course, None, None, 2)
+        .unwrap()
+        .participants;
+    assert_eq!(first.items.len(), 2);
+    let mut seen: Vec<UserId> = first.items.iter().map(|p| p.user.id).collect();
+    let mut next = first.next;
+    while let Some(after) = next {
+        let page = fx
+            .site
+            .course_participants(&fx.admin, fx.course, None, Some(after), 2)
+            .unwrap()
+            .participants;
+        seen.extend(page.items.iter().map(|p| p.user.id));
+        next = page.next;
+    }
+    let mut expected = vec![fx.teacher_id];
+    expected.extend(&fx.learners[0..4]);
+    assert_eq!(seen, expected);
+
+    assert_eq!(
+        refused(
+            fx.site
+                .course_participants(&fx.learner(0), fx.course, None, None, 10)
+        ),
+        says("Forbidden", "not allowed: you do not teach course #1")
+    );
+}

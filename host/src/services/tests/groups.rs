@@ -5,7 +5,7 @@
 use super::{refusal, refused, says};
 use crate::domain::*;
 use crate::services::ServiceError;
-use crate::services::groups::{GroupUpdate, NewGroup};
+use crate::services::groups::{GroupCandidates, GroupUpdate, MemberFilter, NewGroup};
 use crate::services::segments::MembershipChange;
 use crate::services::testing::{TestSite, assert_same_tables};
 
@@ -375,5 +375,185 @@ fn groups_list_by_name_with_their_member_counts() {
             ("Team A".to_string(), 0),
             ("Team B".to_string(), 2)
         ]
+    );
+}
+
+/// An instance of the test plugin `noop` named `name`, configured with
+/// `group`, that keeps `members` of Team A.
+fn instance_keeping(fx: &TestSite, name: &str, members: &[UserId]) -> EnrolmentMethodId {
+    let method = fx
+        .site
+        .add_method(
+            &fx.admin,
+            fx.course,
+            crate::services::enrolments::NewMethod {
+                plugin: "noop".into(),
+                name: name.into(),
+                config: serde_json::json!({ "group": fx.team_a.0 }),
+                enabled: true,
+            },
+        )
+        .unwrap()
+        .id;
+    fx.site
+        .add_group_members(&fx.as_method(method), fx.team_a, members)
+        .unwrap();
+    method
+}
+
+#[test]
+fn the_group_overview_names_the_owner_of_each_membership() {
+    let fx = TestSite::new();
+    fx.site
+        .add_group_members(&fx.teacher, fx.team_a, &[fx.learners[0]])
+        .unwrap();
+    let sync = instance_keeping(&fx, "Segment sync: HR", &[fx.learners[1], fx.learners[2]]);
+    let all = fx
+        .site
+        .group_overview(&fx.teacher, fx.team_a, &MemberFilter::default(), None, 10)
+        .unwrap();
+    assert_eq!(all.course.id, fx.course);
+    assert_eq!(all.members, 3);
+    let owners: Vec<(UserId, Option<String>)> = all
+        .page
+        .items
+        .iter()
+        .map(|m| (m.user.id, m.method.as_ref().map(|m| m.name.clone())))
+        .collect();
+    assert_eq!(
+        owners,
+        vec![
+            (fx.learners[0], None),
+            (fx.learners[1], Some("Segment sync: HR".into())),
+            (fx.learners[2], Some("Segment sync: HR".into())),
+        ]
+    );
+    assert_eq!(all.used_by.iter().map(|m| m.id).collect::<Vec<_>>(), [sync]);
+
+    let searched = fx
+        .site
+        .group_overview(
+            &fx.teacher,
+            fx.team_a,
+            &MemberFilter {
+                query: Some("learner3".into()),
+                users: None,
+            },
+            None,
+            10,
+        )
+        .unwrap();
+    assert_eq!(searched.page.items.len(), 1);
+    let chosen = fx
+        .site
+        .group_overview(
+            &fx.teacher,
+            fx.team_a,
+            &MemberFilter {
+                query: None,
+                users: Some(vec![fx.learners[2], fx.learners[0], fx.learners[3]]),
+            },
+            None,
+            10,
+        )
+        .unwrap();
+    let ids: Vec<UserId> = chosen.page.items.iter().map(|m| m.user.id).collect();
+    assert_eq!(
+        ids,
+        [fx.learners[0], fx.learners[2]],
+        "non-members are left out"
+    );
+    assert_eq!(
+        refused(fx.site.group_overview(
+            &fx.learner(0),
+            fx.team_a,
+            &MemberFilter::default(),
+            None,
+            10
+        )),
+        says("Forbidden", "not allowed: you do not teach course #1")
+    );
+}
+
+#[test]
+fn a_group_deletion_counts_what_goes_and_names_the_instances_using_it() {
+    let fx = TestSite::new();
+    fx.site
+        .add_group_members(&fx.admin, fx.team_a, &fx.learners[0..2])
+        .unwrap();
+    let sync = instance_keeping(&fx, "Segment sync: HR", &[fx.learners[2]]);
+    let before = fx.snapshot();
+    let deletion = fx.site.group_deletion(&fx.teacher, fx.team_a).unwrap();
+    assert_eq!(deletion.manual, 2);
+    assert_eq!(
+        deletion
+            .by_method
+            .iter()
+            .map(|(m, n)| (m.id, *n))
+            .collect::<Vec<_>>(),
+        [(sync, 1)]
+    );
+    assert_eq!(
+        deletion.used_by.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [sync]
+    );
+    let other = fx.site.group_deletion(&fx.teacher, fx.team_b).unwrap();
+    assert_eq!(
+        (other.manual, other.by_method.len(), other.used_by.len()),
+        (0, 0, 0)
+    );
+    fx.assert_unchanged(&before);
+}
+
+#[test]
+fn group_candidates_are_the_courses_participants_who_are_not_members() {
+    let fx = TestSite::new();
+    fx.site
+        .add_group_members(&fx.admin, fx.team_a, &fx.learners[0..2])
+        .unwrap();
+    let ids = |c: GroupCandidates| c.candidates.items.iter().map(|u| u.id).collect::<Vec<_>>();
+    let all = fx
+        .site
+        .group_candidates(&fx.teacher, fx.team_a, None, None, 10)
+        .unwrap();
+    assert_eq!(ids(all), [fx.teacher_id, fx.learners[2], fx.learners[3]]);
+    let searched = fx
+        .site
+        .group_candidates(&fx.teacher, fx.team_a, Some("learner4"), None, 10)
+        .unwrap();
+    assert_eq!(ids(searched), [fx.learners[3]]);
+    let first = fx
+        .site
+        .group_candidates(&fx.teacher, fx.team_a, None, None, 1)
+        .unwrap();
+    assert_eq!(first.candidates.next, Some(fx.teacher_id));
+    let rest = fx
+        .site
+        .group_candidates(&fx.teacher, fx.team_a, None, first.candidates.next, 10)
+        .unwrap();
+    assert_eq!(ids(rest), [fx.learners[2], fx.learners[3]]);
+}
+
+#[test]
+fn course_groups_are_for_the_courses_staff() {
+    let fx = TestSite::new();
+    let page = fx
+        .site
+        .course_groups(&fx.teacher, fx.course, Some("b"), 0, 10)
+        .unwrap();
+    assert_eq!(page.course.id, fx.course);
+    let names: Vec<&str> = page
+        .groups
+        .items
+        .iter()
+        .map(|g| g.group.name.as_str())
+        .collect();
+    assert_eq!(names, ["Team B"]);
+    assert_eq!(
+        refused(
+            fx.site
+                .course_groups(&fx.learner(0), fx.course, None, 0, 10)
+        ),
+        says("Forbidden", "not allowed: you do not teach course #1")
     );
 }
