@@ -1,5 +1,468 @@
-//! (being built: issue 6)
+//! Courses: the list (all for site admins, one's own for everyone else),
+//! creating one, the course page with its settings, and its participants.
 
-use super::page_routes;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
 
-page_routes! {}
+use super::super::{HttpError, blocking};
+use super::forms::{FormErrors, PAGE_SIZE, cursor, render, status_for, ticked};
+use super::session::{SitePage, SitePost, url_escape};
+use super::{Layout, Section, page_routes};
+use crate::domain::{Course, CourseId, EnrolmentStatus, GroupMode, UserId};
+use crate::services::ServiceError;
+use crate::services::courses::{CourseOverview, CourseUpdate, NewCourse};
+use crate::services::enrolments::ParticipantDetail;
+
+page_routes! {
+    get "/courses" => list, SignedIn;
+    // Before `/courses/{course}`, which would otherwise take "new".
+    get "/courses/new" => new_form, SiteAdmin;
+    post "/courses" => create, SiteAdmin;
+    get "/courses/{course}" => show, CourseMember;
+    post "/courses/{course}" => update, CourseStaff;
+    get "/courses/{course}/participants" => participants, CourseStaff;
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct ListQuery {
+    q: Option<String>,
+    after: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct CoursePath {
+    course: u64,
+}
+
+/// The group modes, as the form's select offers them.
+const GROUP_MODES: [(&str, &str); 3] = [
+    ("none", "No groups"),
+    ("separate", "Separate groups"),
+    ("visible", "Visible groups"),
+];
+
+fn mode_options() -> Vec<(String, String)> {
+    GROUP_MODES
+        .iter()
+        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+        .collect()
+}
+
+fn mode_value(mode: GroupMode) -> &'static str {
+    match mode {
+        GroupMode::None => "none",
+        GroupMode::Separate => "separate",
+        GroupMode::Visible => "visible",
+    }
+}
+
+pub(crate) fn mode_label(mode: GroupMode) -> &'static str {
+    match mode {
+        GroupMode::None => "No groups",
+        GroupMode::Separate => "Separate groups",
+        GroupMode::Visible => "Visible groups",
+    }
+}
+
+/// The group mode a form sent; `None` when it sent none. Only a forged
+/// form sends another value, so that is a bad request, not a form error.
+fn parse_mode(value: &str) -> Result<Option<GroupMode>, HttpError> {
+    match value {
+        "" => Ok(None),
+        "none" => Ok(Some(GroupMode::None)),
+        "separate" => Ok(Some(GroupMode::Separate)),
+        "visible" => Ok(Some(GroupMode::Visible)),
+        other => Err(HttpError::BadRequest(format!(
+            "unknown group mode {other:?}"
+        ))),
+    }
+}
+
+/// A list page's link to itself with `q` and an optional `after`.
+fn list_href(base: &str, q: &str, after: Option<String>) -> String {
+    let mut href = format!("{base}?q={}", url_escape(q));
+    if let Some(a) = after {
+        href.push_str(&format!("&after={a}"));
+    }
+    href
+}
+
+// ------------------------------------------------------------------ list
+
+pub(crate) struct CourseRow {
+    pub fullname: String,
+    pub shortname: String,
+    pub groups: &'static str,
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/courses/list.html")]
+pub(crate) struct ListPage {
+    pub layout: Layout,
+    pub heading: &'static str,
+    pub q: String,
+    pub rows: Vec<CourseRow>,
+    pub action: String,
+    /// The "Create course" link, for site admins.
+    pub new_href: Option<String>,
+    pub first: Option<String>,
+    pub next: Option<String>,
+}
+
+async fn list(page: SitePage, query: web::Query<ListQuery>) -> Result<HttpResponse, HttpError> {
+    let q = query.q.clone().unwrap_or_default();
+    let offset = cursor(&query.after).and_then(|a| usize::try_from(a).ok());
+    let services = page.site.services.clone();
+    let who = page.principal().clone();
+    let search = q.clone();
+    let found = blocking(move || {
+        let query = Some(search.trim()).filter(|s| !s.is_empty());
+        services.list_courses(&who, query, offset.unwrap_or(0), PAGE_SIZE)
+    })
+    .await?;
+    let base = page.link("/courses");
+    let admin = page.session.is_site_admin;
+    // The service lists what the viewer may see; only the words differ.
+    let heading = if admin { "Courses" } else { "My courses" };
+    let view = ListPage {
+        layout: Layout::signed_in(&page, heading, Section::Courses),
+        heading,
+        rows: found
+            .items
+            .into_iter()
+            .map(|c| CourseRow {
+                href: page.link(&format!("/courses/{}", c.id)),
+                groups: mode_label(c.group_mode),
+                fullname: c.fullname,
+                shortname: c.shortname,
+            })
+            .collect(),
+        action: base.clone(),
+        new_href: admin.then(|| page.link("/courses/new")),
+        first: offset
+            .filter(|&o| o > 0)
+            .map(|_| list_href(&base, &q, None)),
+        next: found
+            .next
+            .map(|n| list_href(&base, &q, Some(n.to_string()))),
+        q,
+    };
+    render(&view, StatusCode::OK)
+}
+
+// ------------------------------------------------------------------ form
+
+/// The fields of the course form, as typed.
+#[derive(serde::Deserialize, Default, Clone)]
+pub(crate) struct CourseForm {
+    #[serde(default)]
+    shortname: String,
+    #[serde(default)]
+    fullname: String,
+    #[serde(default)]
+    group_mode: String,
+    force_group_mode: Option<String>,
+}
+
+impl CourseForm {
+    fn of(c: &Course) -> Self {
+        Self {
+            shortname: c.shortname.clone(),
+            fullname: c.fullname.clone(),
+            group_mode: mode_value(c.group_mode).to_owned(),
+            force_group_mode: c.force_group_mode.then(|| "1".to_owned()),
+        }
+    }
+
+    fn forced(&self) -> bool {
+        ticked(&self.force_group_mode)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/courses/new.html")]
+pub(crate) struct NewPage {
+    pub layout: Layout,
+    pub action: String,
+    pub csrf: String,
+    pub form: CourseForm,
+    pub modes: Vec<(String, String)>,
+    pub errors: FormErrors,
+    pub cancel: String,
+}
+
+fn new_page(page: &SitePage, form: CourseForm, errors: FormErrors) -> NewPage {
+    NewPage {
+        layout: Layout::signed_in(page, "New course", Section::Courses),
+        action: page.link("/courses"),
+        csrf: page.csrf().to_owned(),
+        form,
+        modes: mode_options(),
+        errors,
+        cancel: page.link("/courses"),
+    }
+}
+
+async fn new_form(page: SitePage) -> Result<HttpResponse, HttpError> {
+    // Only site admins create courses; opening the form asks a site-admin
+    // service too, so a teacher is refused here and not only when saving.
+    let services = page.site.services.clone();
+    let who = page.principal().clone();
+    blocking(move || services.list_users(&who, None, None, 1)).await?;
+    let form = CourseForm {
+        group_mode: "none".to_owned(),
+        ..CourseForm::default()
+    };
+    render(&new_page(&page, form, FormErrors::none()), StatusCode::OK)
+}
+
+async fn create(post: SitePost<CourseForm>) -> Result<HttpResponse, HttpError> {
+    let SitePost { page, form } = post;
+    let new = NewCourse {
+        shortname: form.shortname.clone(),
+        fullname: form.fullname.clone(),
+        group_mode: parse_mode(&form.group_mode)?.unwrap_or(GroupMode::None),
+        force_group_mode: form.forced(),
+    };
+    let services = page.site.services.clone();
+    let who = page.principal().clone();
+    match blocking(move || services.create_course(&who, new)).await {
+        Ok(course) => Ok(page.done(
+            &format!("/courses/{}", course.id),
+            format!("Course {} created.", course.fullname),
+        )),
+        Err(HttpError::Service(e)) => {
+            let errors = FormErrors::from_service(e)?;
+            let view = new_page(&page, form, errors);
+            render(&view, status_for(&view.errors))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ------------------------------------------------------------ course page
+
+pub(crate) struct StaffLink {
+    pub label: &'static str,
+    pub detail: String,
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/courses/show.html")]
+pub(crate) struct ShowPage {
+    pub layout: Layout,
+    pub course: Course,
+    pub groups: &'static str,
+    /// Whether the viewer may change the course: the links and the form
+    /// below are shown only then.
+    pub can_configure: bool,
+    pub links: Vec<StaffLink>,
+    pub action: String,
+    pub csrf: String,
+    pub form: CourseForm,
+    pub modes: Vec<(String, String)>,
+    pub errors: FormErrors,
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    match n {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    }
+}
+
+fn show_page(
+    page: &SitePage,
+    o: CourseOverview,
+    form: Option<CourseForm>,
+    errors: FormErrors,
+) -> ShowPage {
+    let id = o.course.id;
+    let links = if o.can_configure {
+        vec![
+            StaffLink {
+                label: "Participants",
+                detail: "Who takes part, their roles and how they are enrolled".to_owned(),
+                href: page.link(&format!("/courses/{id}/participants")),
+            },
+            StaffLink {
+                label: "Course groups",
+                detail: plural(o.groups, "course group", "course groups"),
+                href: page.link(&format!("/courses/{id}/groups")),
+            },
+            StaffLink {
+                label: "Enrolment methods",
+                detail: plural(o.methods, "enrolment method", "enrolment methods"),
+                href: page.link(&format!("/courses/{id}/methods")),
+            },
+        ]
+    } else {
+        Vec::new()
+    };
+    ShowPage {
+        layout: Layout::signed_in(page, &o.course.fullname, Section::Courses),
+        groups: mode_label(o.course.group_mode),
+        can_configure: o.can_configure,
+        links,
+        action: page.link(&format!("/courses/{id}")),
+        csrf: page.csrf().to_owned(),
+        form: form.unwrap_or_else(|| CourseForm::of(&o.course)),
+        modes: mode_options(),
+        errors,
+        course: o.course,
+    }
+}
+
+async fn overview(page: &SitePage, id: CourseId) -> Result<CourseOverview, HttpError> {
+    let services = page.site.services.clone();
+    let who = page.principal().clone();
+    blocking(move || services.course_overview(&who, id)).await
+}
+
+async fn show(page: SitePage, path: web::Path<CoursePath>) -> Result<HttpResponse, HttpError> {
+    let o = overview(&page, CourseId(path.course)).await?;
+    render(
+        &show_page(&page, o, None, FormErrors::none()),
+        StatusCode::OK,
+    )
+}
+
+async fn update(
+    post: SitePost<CourseForm>,
+    path: web::Path<CoursePath>,
+) -> Result<HttpResponse, HttpError> {
+    let SitePost { page, form } = post;
+    let id = CourseId(path.course);
+    let update = CourseUpdate {
+        shortname: Some(form.shortname.clone()),
+        fullname: Some(form.fullname.clone()),
+        group_mode: parse_mode(&form.group_mode)?,
+        force_group_mode: Some(form.forced()),
+    };
+    let services = page.site.services.clone();
+    let who = page.principal().clone();
+    match blocking(move || services.update_course(&who, id, update)).await {
+        Ok(course) => Ok(page.done(
+            &format!("/courses/{id}"),
+            format!("Changes to {} saved.", course.fullname),
+        )),
+        Err(HttpError::Service(e)) => {
+            let errors = FormErrors::from_service(e)?;
+            let o = overview(&page, id).await?;
+            // The service checks the content before the permission: a
+            // participant who may not change the course is told so.
+            if !o.can_configure {
+                return Err(HttpError::Service(ServiceError::Forbidden(format!(
+                    "you do not teach course #{id}"
+                ))));
+            }
+            let view = show_page(&page, o, Some(form), errors);
+            render(&view, status_for(&view.errors))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---------------------------------------------------------- participants
+
+/// One enrolment of a participant, in words.
+pub(crate) struct Via {
+    pub method: String,
+    pub role: &'static str,
+    pub active: bool,
+}
+
+pub(crate) struct ParticipantRow {
+    pub name: String,
+    pub username: String,
+    pub roles: String,
+    pub enrolments: Vec<Via>,
+    pub active: bool,
+}
+
+impl From<ParticipantDetail> for ParticipantRow {
+    fn from(p: ParticipantDetail) -> Self {
+        let active = p.is_active();
+        let mut roles: Vec<&'static str> = Vec::new();
+        for e in &p.enrolments {
+            let role = e.enrolment.role.map_or("No role", |r| r.label());
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        Self {
+            name: p.user.full_name(),
+            username: p.user.username,
+            roles: roles.join(", "),
+            enrolments: p
+                .enrolments
+                .into_iter()
+                .map(|e| Via {
+                    method: if e.method.name.is_empty() {
+                        e.method.plugin
+                    } else {
+                        e.method.name
+                    },
+                    role: e.enrolment.role.map_or("No role", |r| r.label()),
+                    active: e.enrolment.status == EnrolmentStatus::Active,
+                })
+                .collect(),
+            active,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/courses/participants.html")]
+pub(crate) struct ParticipantsPage {
+    pub layout: Layout,
+    pub course: Course,
+    pub course_href: String,
+    pub q: String,
+    pub rows: Vec<ParticipantRow>,
+    pub action: String,
+    pub first: Option<String>,
+    pub next: Option<String>,
+}
+
+async fn participants(
+    page: SitePage,
+    path: web::Path<CoursePath>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, HttpError> {
+    let id = CourseId(path.course);
+    let q = query.q.clone().unwrap_or_default();
+    let after = cursor(&query.after).map(UserId);
+    let services = page.site.services.clone();
+    let who = page.principal().clone();
+    let search = q.clone();
+    let found = blocking(move || {
+        let query = Some(search.trim()).filter(|s| !s.is_empty());
+        services.course_participants(&who, id, query, after, PAGE_SIZE)
+    })
+    .await?;
+    let base = page.link(&format!("/courses/{id}/participants"));
+    let title = format!("Participants of {}", found.course.fullname);
+    let view = ParticipantsPage {
+        layout: Layout::signed_in(&page, &title, Section::Courses),
+        course_href: page.link(&format!("/courses/{id}")),
+        course: found.course,
+        rows: found
+            .participants
+            .items
+            .into_iter()
+            .map(ParticipantRow::from)
+            .collect(),
+        action: base.clone(),
+        first: after.map(|_| list_href(&base, &q, None)),
+        next: found
+            .participants
+            .next
+            .map(|n| list_href(&base, &q, Some(n.to_string()))),
+        q,
+    };
+    render(&view, StatusCode::OK)
+}

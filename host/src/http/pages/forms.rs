@@ -97,6 +97,21 @@ impl FormErrors {
     }
 }
 
+/// The confirmation asked before a destructive action: what it will
+/// affect, and the form that does it.
+#[derive(Template)]
+#[template(path = "pages/confirm.html")]
+pub(crate) struct ConfirmPage {
+    pub layout: super::Layout,
+    pub heading: String,
+    /// What the action will affect, one line each.
+    pub effects: Vec<String>,
+    pub action: String,
+    pub csrf: String,
+    pub button: String,
+    pub cancel: String,
+}
+
 /// Renders `page` with `status` (200 for a page, 422 for a refused form).
 pub(crate) fn render<T: Template>(page: &T, status: StatusCode) -> Result<HttpResponse, HttpError> {
     let html = page

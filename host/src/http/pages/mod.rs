@@ -47,6 +47,9 @@ pub(crate) enum Access {
     SiteAdmin,
     /// Editing teachers of the course in the path, site admins, operators.
     CourseStaff,
+    /// Participants of the course in the path (any role), site admins,
+    /// operators; the page shows staff more than learners.
+    CourseMember,
     /// Operators only (pages under `/operator`).
     Operator,
 }

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{FormErrors, PAGE_SIZE, cursor, render, status_for, ticked};
+use super::forms::{ConfirmPage, FormErrors, PAGE_SIZE, cursor, render, status_for, ticked};
 use super::session::{SitePage, SitePost, url_escape};
 use super::{Layout, Section, page_routes};
 use crate::domain::{User, UserId, UserStatus};
@@ -273,19 +273,6 @@ async fn update(post: SitePost<UserForm>, path: web::Path<IdPath>) -> Result<Htt
         }
         Err(e) => Err(e),
     }
-}
-
-#[derive(Template)]
-#[template(path = "pages/confirm.html")]
-pub(crate) struct ConfirmPage {
-    pub layout: Layout,
-    pub heading: String,
-    /// What the action will affect, one line each.
-    pub effects: Vec<String>,
-    pub action: String,
-    pub csrf: String,
-    pub button: String,
-    pub cancel: String,
 }
 
 async fn confirm_suspend(page: SitePage, path: web::Path<IdPath>) -> Result<HttpResponse, HttpError> {

@@ -27,6 +27,8 @@ pub(crate) struct Pages {
     pub admin: String,
     pub teacher: String,
     pub learner: String,
+    /// learner5: a user of the site outside the fixture's course.
+    pub outsider: String,
     pub beta_admin: String,
     pub operator: String,
 }
@@ -50,6 +52,7 @@ impl Pages {
             admin: session(fx.id(), fx.admin_id),
             teacher: session(fx.id(), fx.teacher_id),
             learner: session(fx.id(), fx.learners[0]),
+            outsider: session(fx.id(), fx.learners[4]),
             beta_admin: session(beta.id(), beta.admin_id),
             operator: fx
                 .services
@@ -181,6 +184,12 @@ async fn every_site_page_refuses_whom_it_must() {
             Access::SignedIn => {
                 assert_eq!(learner.status, StatusCode::OK, "{url} as learner");
             }
+            Access::CourseMember => {
+                assert_eq!(learner.status, StatusCode::OK, "{url} as learner");
+                assert_eq!(teacher.status, StatusCode::OK, "{url} as teacher");
+                let outsider = p.get(&url, Some(&p.outsider)).await;
+                assert_eq!(outsider.status, StatusCode::FORBIDDEN, "{url} as a user outside the course");
+            }
             Access::Public | Access::Operator => unreachable!("{url}: not a site page access"),
         }
         for (who, secret) in [("admin", &p.admin), ("operator", &p.operator)] {
@@ -244,7 +253,7 @@ async fn site_admin_forms_refuse_a_teacher_with_a_valid_token() {
     {
         let url = site_url(route, &p);
         let before = p.fx.snapshot();
-        let answer = p.post(&url, Some(&p.teacher), &format!("csrf={token}&name=x&username=x&email=x%40example.org&firstname=x&lastname=x")).await;
+        let answer = p.post(&url, Some(&p.teacher), &format!("csrf={token}&name=x&username=x&email=x%40example.org&firstname=x&lastname=x&shortname=x&fullname=x")).await;
         assert!(
             answer.status == StatusCode::FORBIDDEN,
             "POST {url} as teacher: {} {}",
