@@ -61,6 +61,31 @@ pub struct InstalledPlugin {
     pub sites: Vec<PluginSite>,
 }
 
+/// What the form of an instance offers (see
+/// [`SiteServices::new_method_form`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodForm {
+    pub course: Course,
+    /// The plugin's manifest at the site's pinned version: its config form.
+    pub manifest: PluginManifest,
+    /// Every segment of the site, for segment fields.
+    pub segments: Vec<Segment>,
+    /// The course's groups, for group fields.
+    pub groups: Vec<CourseGroup>,
+    /// The instance, when it exists.
+    pub method: Option<EnrolmentMethod>,
+}
+
+/// The installed plugins and the sites that may use them: the operator's
+/// plugins page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginsOverview {
+    /// Every installed version, as [`Services::list_plugins`] lists them.
+    pub versions: Vec<InstalledPlugin>,
+    /// Every site, by id.
+    pub sites: Vec<Site>,
+}
+
 /// A site's record of a plugin, with the site's slug.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PluginSite {
@@ -336,6 +361,34 @@ fn describe_instance(m: &EnrolmentMethod) -> String {
     format!("#{} {:?} in course #{}", m.id, m.name, m.course)
 }
 
+/// Every installed version by id and then version, each with the sites
+/// that pin it.
+fn installed_versions(t: &impl RegistryRead) -> ServiceResult<Vec<InstalledPlugin>> {
+    let sites: HashMap<SiteId, String> = t.sites()?.into_iter().map(|s| (s.id, s.slug)).collect();
+    let mut versions = t.plugin_versions()?;
+    versions.sort_by(|a, b| {
+        (a.id.as_str(), version_key(&a.version)).cmp(&(b.id.as_str(), version_key(&b.version)))
+    });
+    let mut out = Vec::with_capacity(versions.len());
+    for v in versions {
+        let pins = t
+            .plugin_sites(&v.id)?
+            .into_iter()
+            .filter(|p| p.version == v.version)
+            .map(|p| PluginSite {
+                slug: sites.get(&p.site).cloned().unwrap_or_default(),
+                site: p.site,
+                enabled: p.enabled,
+            })
+            .collect();
+        out.push(InstalledPlugin {
+            plugin: v,
+            sites: pins,
+        });
+    }
+    Ok(out)
+}
+
 /// What an offered component turned out to be.
 enum Prepared {
     /// These bytes are installed already.
@@ -455,37 +508,22 @@ impl Services {
         Ok(version)
     }
 
+    /// Every installed version and every site, read together (operators).
+    pub fn plugins_overview(&self, who: &Principal) -> ServiceResult<PluginsOverview> {
+        require_operator(who)?;
+        self.registry().read(|t| {
+            Ok(PluginsOverview {
+                versions: installed_versions(t)?,
+                sites: t.sites()?,
+            })
+        })
+    }
+
     /// Every installed version (operators), by id and then version, each
     /// with the sites that pin it.
     pub fn list_plugins(&self, who: &Principal) -> ServiceResult<Vec<InstalledPlugin>> {
         require_operator(who)?;
-        self.registry().read(|t| {
-            let sites: HashMap<SiteId, String> =
-                t.sites()?.into_iter().map(|s| (s.id, s.slug)).collect();
-            let mut versions = t.plugin_versions()?;
-            versions.sort_by(|a, b| {
-                (a.id.as_str(), version_key(&a.version))
-                    .cmp(&(b.id.as_str(), version_key(&b.version)))
-            });
-            let mut out = Vec::with_capacity(versions.len());
-            for v in versions {
-                let pins = t
-                    .plugin_sites(&v.id)?
-                    .into_iter()
-                    .filter(|p| p.version == v.version)
-                    .map(|p| PluginSite {
-                        slug: sites.get(&p.site).cloned().unwrap_or_default(),
-                        site: p.site,
-                        enabled: p.enabled,
-                    })
-                    .collect();
-                out.push(InstalledPlugin {
-                    plugin: v,
-                    sites: pins,
-                });
-            }
-            Ok(out)
-        })
+        self.registry().read(installed_versions)
     }
 
     /// The installed versions of one plugin (operators), oldest first.
@@ -1008,6 +1046,12 @@ impl SiteServices {
     /// form of each): site admins.
     pub fn site_plugins(&self, who: &Principal) -> ServiceResult<Vec<PluginManifest>> {
         self.read(|t| authorize(&self.site, t, who, Need::SiteAdmin).map(drop))?;
+        self.enabled_manifests()
+    }
+
+    /// The manifests of the plugins enabled on the site, at the pinned
+    /// versions. Authorisation is the caller's.
+    pub(crate) fn enabled_manifests(&self) -> ServiceResult<Vec<PluginManifest>> {
         self.registry.read(|t| {
             let mut out = Vec::new();
             for r in t.site_plugins(self.site.id)? {
@@ -1019,6 +1063,69 @@ impl SiteServices {
             }
             Ok(out)
         })
+    }
+
+    /// What the form of a new instance of `plugin` in `course` offers: the
+    /// plugin's config form, the site's segments and the course's groups
+    /// to choose from. For those who may configure the course; refused as
+    /// the `plugin` field when the site may not use the plugin.
+    pub fn new_method_form(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        plugin: &str,
+    ) -> ServiceResult<MethodForm> {
+        let (course, segments, groups) = self.read(|t| {
+            authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
+            let course = super::courses::load_course(t, course)?;
+            let groups = t.course_group_list(course.id)?;
+            Ok((course, t.all_segments()?, groups))
+        })?;
+        let manifest = self.enabled_manifest(plugin)?;
+        Ok(MethodForm {
+            course,
+            manifest,
+            segments,
+            groups,
+            method: None,
+        })
+    }
+
+    /// The form of an existing instance, as [`new_method_form`](Self::new_method_form),
+    /// with the instance.
+    pub fn method_form(&self, who: &Principal, id: EnrolmentMethodId) -> ServiceResult<MethodForm> {
+        let (method, course, segments, groups) = self.read(|t| {
+            super::auth::authorize_caller(&self.site, t, who)?;
+            let method = super::enrolments::load_method(t, id)?;
+            authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
+            let course = super::courses::load_course(t, method.course)?;
+            let groups = t.course_group_list(course.id)?;
+            Ok((method, course, t.all_segments()?, groups))
+        })?;
+        let manifest = self.enabled_manifest(&method.plugin)?;
+        Ok(MethodForm {
+            course,
+            manifest,
+            segments,
+            groups,
+            method: Some(method),
+        })
+    }
+
+    /// The manifest of `plugin` at the version the site pins.
+    fn enabled_manifest(&self, plugin: &str) -> ServiceResult<PluginManifest> {
+        self.enabled_manifests()?
+            .into_iter()
+            .find(|m| m.id == plugin)
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    "plugin",
+                    format!(
+                        "no plugin {plugin:?} is enabled on site {:?}",
+                        self.site.slug
+                    ),
+                )
+            })
     }
 
     /// The plugin `id` for a new or changed instance, refused as an input

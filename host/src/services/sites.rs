@@ -2,7 +2,7 @@
 
 use super::auth::Principal;
 use super::error::{ServiceError, ServiceResult};
-use super::{Services, password, validate};
+use super::{Page, Services, password, validate};
 use crate::domain::*;
 use crate::storage::registry::RegistryRead;
 use crate::storage::site::SiteRead;
@@ -31,6 +31,14 @@ pub struct SiteSummary {
     pub site: Site,
     pub users: u64,
     pub courses: u64,
+}
+
+/// A site, its counts and where its data lives (e.g. before deleting it).
+#[derive(Clone, Debug)]
+pub struct SiteDetails {
+    pub summary: SiteSummary,
+    /// `DATA/sites/{slug}.redb`.
+    pub data_file: std::path::PathBuf,
 }
 
 pub const DEFAULT_SITE_SLUG: &str = "default";
@@ -243,18 +251,62 @@ impl Services {
 
     /// Sites with their user and course counts (opens each site's file).
     pub fn site_summaries(&self, who: &Principal) -> ServiceResult<Vec<SiteSummary>> {
-        let mut out = Vec::new();
-        for site in self.list_sites(who)? {
-            let s = self.site(site.id)?;
-            let (users, courses) =
-                s.read(|t| Ok((t.user_count()?, t.all_courses()?.len() as u64)))?;
-            out.push(SiteSummary {
-                site,
-                users,
-                courses,
-            });
+        self.list_sites(who)?
+            .into_iter()
+            .map(|site| self.summary_of(site))
+            .collect()
+    }
+
+    /// A page of sites in id order, searched by slug, name and host name,
+    /// with their counts: only the page's site files are opened.
+    pub fn site_summaries_page(
+        &self,
+        who: &Principal,
+        query: Option<&str>,
+        after: Option<SiteId>,
+        limit: usize,
+    ) -> ServiceResult<Page<SiteSummary, SiteId>> {
+        let limit = super::clamp_limit(limit);
+        let mut sites: Vec<Site> = self
+            .list_sites(who)?
+            .into_iter()
+            .filter(|s| after.is_none_or(|a| s.id > a))
+            .filter(|s| {
+                let mut fields = vec![s.slug.as_str(), s.name.as_str()];
+                fields.extend(s.hostnames.iter().map(String::as_str));
+                super::matches_query(query, &fields)
+            })
+            .collect();
+        sites.sort_by_key(|s| s.id);
+        let more = sites.len() > limit;
+        sites.truncate(limit);
+        let next = more.then(|| sites.last().map(|s| s.id)).flatten();
+        let mut items = Vec::with_capacity(sites.len());
+        for site in sites {
+            items.push(self.summary_of(site)?);
         }
-        Ok(out)
+        Ok(Page { items, next })
+    }
+
+    /// One site with its counts and the data file that holds it.
+    pub fn site_details(&self, who: &Principal, key: &str) -> ServiceResult<SiteDetails> {
+        let site = self.find_site(who, key)?;
+        let data_file = self.inner_pool_path(&site);
+        Ok(SiteDetails {
+            summary: self.summary_of(site)?,
+            data_file,
+        })
+    }
+
+    fn summary_of(&self, site: Site) -> ServiceResult<SiteSummary> {
+        let (users, courses) = self
+            .site(site.id)?
+            .read(|t| Ok((t.user_count()?, t.all_courses()?.len() as u64)))?;
+        Ok(SiteSummary {
+            site,
+            users,
+            courses,
+        })
     }
 
     pub fn suspend_site(&self, who: &Principal, key: &str) -> ServiceResult<Site> {

@@ -979,3 +979,33 @@ fn an_event_caused_by_too_long_a_chain_of_plans_is_not_delivered() {
     );
     assert_eq!(status(&fx, m), (Some("cascade_limit".into()), 2));
 }
+
+// ------------------------------------------------- the enrolment methods page
+
+#[test]
+fn a_course_methods_overview_counts_enrolments_and_lists_the_sites_plugins() {
+    let fx = TestSite::new();
+    let o = fx.site.course_methods(&fx.teacher, fx.course).unwrap();
+    assert_eq!(o.course.id, fx.course);
+    assert_eq!(o.methods.len(), 1);
+    assert_eq!(o.methods[0].method.id, fx.manual);
+    assert_eq!(o.methods[0].enrolments, 5, "the teacher and four learners");
+    assert_eq!(o.methods[0].run, MethodRun::default());
+    assert!(o.plugins.iter().any(|m| m.id == "segment-sync"));
+    let one = fx.site.method_overview(&fx.teacher, fx.manual).unwrap();
+    assert_eq!(one, o.methods[0]);
+    // Configuring the course is what it takes; a learner may not.
+    let learner = fx.learner(0);
+    assert_eq!(
+        refused(fx.site.course_methods(&learner, fx.course)).0,
+        "Forbidden"
+    );
+    assert_eq!(
+        refused(fx.site.method_overview(&learner, fx.manual)).0,
+        "Forbidden"
+    );
+    assert_eq!(
+        refused(fx.site.method_overview(&fx.teacher, EnrolmentMethodId(99))).0,
+        "NotFound"
+    );
+}

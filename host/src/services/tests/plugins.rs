@@ -950,3 +950,37 @@ fn a_new_courses_manual_method_has_the_config_the_manual_plugin_gives_it() {
         MANUAL_DEFAULT_CONFIG
     );
 }
+
+#[test]
+fn a_method_form_offers_the_plugins_fields_the_sites_segments_and_the_courses_groups() {
+    let fx = TestSite::new();
+    let form = fx
+        .site
+        .new_method_form(&fx.teacher, fx.course, "segment-sync")
+        .unwrap();
+    assert_eq!(form.manifest.id, "segment-sync");
+    assert!(form.manifest.config.iter().any(|f| f.key == "group"));
+    assert_eq!(form.segments.len(), 2);
+    assert_eq!(form.groups.len(), 2);
+    assert_eq!(form.method, None);
+    let edit = fx.site.method_form(&fx.teacher, fx.manual).unwrap();
+    assert_eq!(edit.manifest.id, "manual");
+    assert_eq!(edit.method.map(|m| m.id), Some(fx.manual));
+    let (kind, _) = super::refused(fx.site.new_method_form(&fx.teacher, fx.course, "nope"));
+    assert_eq!(kind, "Invalid");
+    let learner = fx.learner(0);
+    let (kind, _) = super::refused(fx.site.new_method_form(&learner, fx.course, "segment-sync"));
+    assert_eq!(kind, "Forbidden");
+    let (kind, _) = super::refused(fx.site.method_form(&learner, fx.manual));
+    assert_eq!(kind, "Forbidden");
+}
+
+#[test]
+fn the_plugins_overview_is_for_operators() {
+    let fx = TestSite::new();
+    let o = fx.services.plugins_overview(&fx.operator).unwrap();
+    assert_eq!(o.versions, fx.services.list_plugins(&fx.operator).unwrap());
+    assert_eq!(o.sites.len(), 1);
+    let (kind, _) = super::refused(fx.services.plugins_overview(&fx.admin));
+    assert_eq!(kind, "Forbidden");
+}

@@ -248,3 +248,42 @@ fn the_first_run_creates_one_operator_and_a_default_site_once() {
         )
     );
 }
+
+#[test]
+fn site_summaries_page_by_id_and_search_slugs_names_and_host_names() {
+    let fx = TestSite::new();
+    let op = &fx.operator;
+    for slug in ["beta", "gamma", "delta"] {
+        fx.services
+            .create_site(op, new_site(slug, &[&format!("{slug}.example.org")]))
+            .unwrap();
+    }
+    let first = fx.services.site_summaries_page(op, None, None, 2).unwrap();
+    let slugs: Vec<&str> = first.items.iter().map(|s| s.site.slug.as_str()).collect();
+    assert_eq!(slugs, ["acme", "beta"]);
+    assert_eq!(first.items[0].users, 7);
+    let rest = fx
+        .services
+        .site_summaries_page(op, None, first.next, 2)
+        .unwrap();
+    let slugs: Vec<&str> = rest.items.iter().map(|s| s.site.slug.as_str()).collect();
+    assert_eq!(slugs, ["gamma", "delta"]);
+    assert_eq!(rest.next, None);
+    let found = fx
+        .services
+        .site_summaries_page(op, Some("DELTA.example"), None, 10)
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+    assert_eq!(found.items[0].site.slug, "delta");
+    let details = fx.services.site_details(op, "delta").unwrap();
+    assert!(details.data_file.ends_with("sites/delta.redb"));
+    assert!(details.data_file.exists());
+    assert_eq!(
+        refused(fx.services.site_summaries_page(&fx.admin, None, None, 10)).0,
+        "Forbidden"
+    );
+    assert_eq!(
+        refused(fx.services.site_details(&fx.admin, "acme")).0,
+        "Forbidden"
+    );
+}
