@@ -43,7 +43,9 @@ impl FormErrors {
     pub fn all(&self) -> Vec<String> {
         let mut out: Vec<String> = self.general.iter().cloned().collect();
         out.extend(self.fields.iter().map(|(f, m)| {
-            let mut name = f.replace(['_', '-', '.'], " ");
+            // A plugin's config inputs are `config.{key}`: the key says it.
+            let key = f.strip_prefix("config.").unwrap_or(f);
+            let mut name = key.replace(['_', '-', '.'], " ");
             if let Some(first) = name.get(..1) {
                 name = first.to_uppercase() + &name[1..];
             }

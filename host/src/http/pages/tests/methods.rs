@@ -1,1 +1,449 @@
-//! Page tests of `methods` (being built: issue 6).
+//! Page tests of `methods`: the enrolment methods of a course, the form
+//! generated from a plugin's config form, its preview, and the actions.
+
+use actix_web::http::{StatusCode, header};
+use serde_json::json;
+
+use super::{Answer, Pages, form_of};
+use crate::domain::*;
+use crate::services::enrolments::NewMethod;
+use crate::services::testing::test_plugin;
+
+fn url(p: &Pages, rest: &str) -> String {
+    format!("/s/acme/courses/{}/methods{rest}", p.fx.course)
+}
+
+/// The text of the flash a redirect carries.
+pub(crate) fn flash(answer: &Answer) -> String {
+    let raw = answer
+        .headers
+        .get_all(header::SET_COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("charon_flash="))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_default();
+    let bytes = raw.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&raw[i + 1..i + 3], 16).expect("hex"));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    // The first character says success or error.
+    String::from_utf8(out)
+        .expect("utf-8")
+        .chars()
+        .skip(1)
+        .collect()
+}
+
+/// The add form of segment sync, as the teacher fills it in.
+fn segment_sync_form(token: &str, segment: &str, group: &str) -> String {
+    form_of(&[
+        ("csrf", token),
+        ("plugin", "segment-sync"),
+        ("name", "HR sync"),
+        ("enabled", "1"),
+        ("config.segment", segment),
+        ("config.role", "learner"),
+        ("config.group", group),
+        ("config.removal-action", "site-default"),
+    ])
+}
+
+fn segment_sync(p: &Pages) -> Option<EnrolmentMethod> {
+    p.fx.site
+        .list_methods(&p.fx.operator, p.fx.course)
+        .unwrap()
+        .into_iter()
+        .find(|m| m.plugin == "segment-sync")
+}
+
+#[actix_web::test]
+async fn the_methods_page_lists_each_method_with_its_status_enrolments_and_actions() {
+    let p = Pages::new();
+    let manual = p.fx.site.get_method(&p.fx.operator, p.fx.manual).unwrap();
+    let page = p.get(&url(&p, ""), Some(&p.teacher)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Enrolment methods of Compliance 101"));
+    assert!(page.body.contains(&manual.name), "{}", page.body);
+    assert!(page.body.contains("Manual enrolment"), "the plugin's name");
+    assert!(page.body.contains("Enabled"));
+    assert!(
+        page.body.contains("5 enrolments"),
+        "teacher and four learners"
+    );
+    for action in ["Edit", "Disable", "Reconcile now", "Delete"] {
+        assert!(page.body.contains(action), "{action}");
+    }
+    assert!(page.body.contains("Add an enrolment method"));
+    assert!(
+        page.body
+            .contains(r#"<option value="segment-sync">User segment sync</option>"#)
+    );
+}
+
+#[actix_web::test]
+async fn a_failing_method_shows_its_last_error_and_reconcile_now_says_it_failed() {
+    let p = Pages::new();
+    let m = p.fx.with_plugin_instance(
+        &test_plugin("charon-test-hostile"),
+        json!({"behaviour": "panic"}),
+    );
+    // It panics on the course events it hears, e.g. an enrolment.
+    let newbie = p.fx.user("newbie");
+    p.fx.site
+        .enrol(&p.fx.admin, p.fx.manual, newbie, Role::Learner)
+        .unwrap();
+    // Off the test's async runtime, as the host's dispatcher runs: a
+    // panicking guest's WASI output blocks on a runtime of its own.
+    std::thread::scope(|s| {
+        s.spawn(|| p.fx.site.dispatch_pending().unwrap())
+            .join()
+            .unwrap()
+    });
+    let page = p.get(&url(&p, ""), Some(&p.teacher)).await;
+    assert!(
+        page.body.contains("hostile plugin panicked on purpose"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("1 failure so far"));
+
+    let token = p.csrf(&p.teacher);
+    let answer = p
+        .post(
+            &url(&p, &format!("/{m}/reconcile")),
+            Some(&p.teacher),
+            &format!("csrf={token}"),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.location(), url(&p, ""));
+    let text = flash(&answer);
+    assert!(text.starts_with("Reconcile failed"), "{text}");
+}
+
+#[actix_web::test]
+async fn reconcile_now_reports_what_changed() {
+    let p = Pages::new();
+    let m =
+        p.fx.site
+            .add_method(
+                &p.fx.operator,
+                p.fx.course,
+                NewMethod {
+                    plugin: "segment-sync".into(),
+                    name: String::new(),
+                    config: json!({"segment": p.fx.finance.0}),
+                    enabled: true,
+                },
+            )
+            .unwrap();
+    let token = p.csrf(&p.teacher);
+    let answer = p
+        .post(
+            &url(&p, &format!("/{}/reconcile", m.id)),
+            Some(&p.teacher),
+            &format!("csrf={token}"),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(flash(&answer), "Reconciled: 2 changes made.");
+    let again = p
+        .post(
+            &url(&p, &format!("/{}/reconcile", m.id)),
+            Some(&p.teacher),
+            &format!("csrf={token}"),
+        )
+        .await;
+    assert!(
+        flash(&again).starts_with("Reconciled: nothing"),
+        "{}",
+        flash(&again)
+    );
+}
+
+#[actix_web::test]
+async fn the_segment_sync_form_speaks_of_user_segments_roles_and_a_new_group() {
+    let p = Pages::new();
+    let page = p
+        .get(&url(&p, "/new?plugin=segment-sync"), Some(&p.teacher))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for label in [
+        r#"<label for="f-config.segment">User segment"#,
+        r#"<label for="f-config.role">Role"#,
+        r#"<label for="f-config.group">Add to group"#,
+        r#"<label for="f-config.removal-action">When a member leaves the segment"#,
+        r#"<label for="f-name">Name"#,
+    ] {
+        assert!(page.body.contains(label), "{label}");
+    }
+    for option in [
+        r#"<option value="" selected>Choose a user segment</option>"#,
+        &format!(r#"<option value="{}">HR</option>"#, p.fx.hr),
+        r#"<option value="learner" selected>Learner</option>"#,
+        r#"<option value="none" selected>No group</option>"#,
+        r#"<option value="new">Create new group</option>"#,
+        &format!(r#"<option value="{}">Team A</option>"#, p.fx.team_a),
+    ] {
+        assert!(page.body.contains(option), "{option}: {}", page.body);
+    }
+    assert!(
+        page.body.contains(r#"value="User segment sync""#),
+        "the name starts as the plugin's"
+    );
+    assert!(page.body.contains(">Preview</button>"));
+
+    let chooser = p.get(&url(&p, "/new"), Some(&p.teacher)).await;
+    assert_eq!(chooser.status, StatusCode::OK);
+    assert!(chooser.body.contains("User segment sync"));
+}
+
+#[actix_web::test]
+async fn the_preview_shows_the_plan_and_writes_nothing() {
+    let p = Pages::new();
+    let token = p.csrf(&p.teacher);
+    let before = p.fx.snapshot();
+    let body = segment_sync_form(&token, &p.fx.hr.to_string(), "new");
+    let answer = p.post(&url(&p, "/preview"), Some(&p.teacher), &body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer.body.contains("3 users would be enrolled."),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer
+            .body
+            .contains("The course group “HR segment” would be created.")
+    );
+    assert!(answer.body.contains("3 group memberships would be added."));
+    assert!(
+        answer
+            .body
+            .contains(r#"<input type="hidden" name="config.group" value="new">"#)
+    );
+    assert!(answer.body.contains(">Save</button>"));
+    assert!(answer.body.contains("Back to the form"));
+    p.fx.assert_unchanged(&before);
+
+    // Back to the form: the values as typed.
+    let back = p.post(&url(&p, "/new"), Some(&p.teacher), &body).await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert!(
+        back.body
+            .contains(r#"<option value="new" selected>Create new group</option>"#)
+    );
+    assert!(back.body.contains(r#"value="HR sync""#));
+    p.fx.assert_unchanged(&before);
+}
+
+#[actix_web::test]
+async fn saving_adds_the_method_and_the_sync_creates_its_group() {
+    let p = Pages::new();
+    let token = p.csrf(&p.teacher);
+    let body = segment_sync_form(&token, &p.fx.hr.to_string(), "new");
+    let answer = p.post(&url(&p, ""), Some(&p.teacher), &body).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(answer.location(), url(&p, ""));
+    assert_eq!(flash(&answer), "Enrolment method “HR sync” added.");
+    let m = segment_sync(&p).expect("added");
+    assert_eq!(m.name, "HR sync");
+    assert_eq!(m.status, EnrolmentMethodStatus::Enabled);
+    // The running host's dispatcher does this after the commit.
+    p.fx.site.dispatch_pending().unwrap();
+    let groups = p.fx.site.list_groups(&p.fx.operator, p.fx.course).unwrap();
+    let group = groups
+        .iter()
+        .find(|g| g.group.name == "HR segment")
+        .expect("group created");
+    assert_eq!(group.members, 3);
+    let page = p.get(&url(&p, ""), Some(&p.teacher)).await;
+    assert!(page.body.contains("HR sync"));
+    assert!(page.body.contains("3 enrolments"), "{}", page.body);
+}
+
+#[actix_web::test]
+async fn a_refused_config_is_answered_beside_its_field_and_writes_nothing() {
+    let p = Pages::new();
+    p.fx.site
+        .add_method(
+            &p.fx.operator,
+            p.fx.course,
+            NewMethod {
+                plugin: "segment-sync".into(),
+                name: String::new(),
+                config: json!({"segment": p.fx.hr.0}),
+                enabled: true,
+            },
+        )
+        .unwrap();
+    p.fx.site.dispatch_pending().unwrap();
+    let token = p.csrf(&p.teacher);
+    let before = p.fx.snapshot();
+    for path in ["/preview", ""] {
+        // The same segment with the same role is synced already.
+        let body = segment_sync_form(&token, &p.fx.hr.to_string(), "new");
+        let answer = p.post(&url(&p, path), Some(&p.teacher), &body).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            answer.body
+        );
+        assert!(answer.body.contains("Nothing was saved"));
+        assert!(
+            answer
+                .body
+                .contains(r#"id="f-config.segment-error">segment &#34;HR&#34; is already synced"#)
+                || answer.body.contains(
+                    r#"id="f-config.segment-error">segment &quot;HR&quot; is already synced"#
+                ),
+            "{}",
+            answer.body
+        );
+        assert!(
+            answer
+                .body
+                .contains(r#"aria-invalid="true" aria-describedby="f-config.segment-error""#)
+        );
+        assert!(
+            answer
+                .body
+                .contains(r#"<option value="new" selected>Create new group</option>"#),
+            "kept"
+        );
+        assert!(answer.body.contains(r#"value="HR sync""#), "kept");
+        p.fx.assert_unchanged(&before);
+    }
+    // No segment at all: the plugin names the field it misses.
+    let body = segment_sync_form(&token, "", "none");
+    let answer = p.post(&url(&p, "/preview"), Some(&p.teacher), &body).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        answer
+            .body
+            .contains(r#"id="f-config.segment-error">missing field"#),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains("Segment: missing field"),
+        "the summary names the field"
+    );
+    p.fx.assert_unchanged(&before);
+}
+
+#[actix_web::test]
+async fn a_method_is_edited_with_its_current_values() {
+    let p = Pages::new();
+    let path = url(&p, &format!("/{}", p.fx.manual));
+    let form = p.get(&path, Some(&p.teacher)).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("Save changes"));
+    assert!(
+        form.body
+            .contains(r#"<label for="f-config.role">Default role"#)
+    );
+
+    let token = p.csrf(&p.teacher);
+    let body = form_of(&[
+        ("csrf", &token),
+        ("name", "Staff enrolment"),
+        ("config.role", "teacher"),
+    ]);
+    let saved = p.post(&path, Some(&p.teacher), &body).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(flash(&saved), "Changes to “Staff enrolment” saved.");
+    let m = p.fx.site.get_method(&p.fx.operator, p.fx.manual).unwrap();
+    assert_eq!(m.name, "Staff enrolment");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&m.config).unwrap()["role"],
+        "teacher"
+    );
+    let again = p.get(&path, Some(&p.teacher)).await;
+    assert!(
+        again
+            .body
+            .contains(r#"<option value="teacher" selected>Teacher</option>"#),
+        "{}",
+        again.body
+    );
+
+    let before = p.fx.snapshot();
+    let blank = form_of(&[("csrf", &token), ("name", " "), ("config.role", "teacher")]);
+    let refused = p.post(&path, Some(&p.teacher), &blank).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains(r#"aria-describedby="f-name-error""#));
+    p.fx.assert_unchanged(&before);
+}
+
+#[actix_web::test]
+async fn a_method_is_disabled_enabled_and_deleted_after_a_confirmation() {
+    let p = Pages::new();
+    let token = p.csrf(&p.teacher);
+    let base = url(&p, &format!("/{}", p.fx.manual));
+    let off = p
+        .post(
+            &format!("{base}/disable"),
+            Some(&p.teacher),
+            &format!("csrf={token}"),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER);
+    assert!(flash(&off).contains("is disabled"));
+    let m = p.fx.site.get_method(&p.fx.operator, p.fx.manual).unwrap();
+    assert_eq!(m.status, EnrolmentMethodStatus::Disabled);
+    let list = p.get(&url(&p, ""), Some(&p.teacher)).await;
+    assert!(list.body.contains("Disabled") && list.body.contains(">Enable"));
+    let on = p
+        .post(
+            &format!("{base}/enable"),
+            Some(&p.teacher),
+            &format!("csrf={token}"),
+        )
+        .await;
+    assert!(flash(&on).contains("is enabled"));
+
+    let confirm = p.get(&format!("{base}/delete"), Some(&p.teacher)).await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(
+        confirm.body.contains("Remove its 5 enrolments"),
+        "{}",
+        confirm.body
+    );
+    assert!(confirm.body.contains("Delete enrolment method</button>"));
+    let deleted = p
+        .post(
+            &format!("{base}/delete"),
+            Some(&p.admin),
+            &format!("csrf={}", p.csrf(&p.admin)),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    assert!(p.fx.site.get_method(&p.fx.operator, p.fx.manual).is_err());
+}
+
+#[actix_web::test]
+async fn a_method_of_another_course_is_not_found_under_this_one() {
+    let p = Pages::new();
+    let elsewhere = format!(
+        "/s/acme/courses/{}/methods/{}",
+        p.fx.course.0 + 100,
+        p.fx.manual
+    );
+    let answer = p.get(&elsewhere, Some(&p.admin)).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+}
