@@ -58,11 +58,6 @@ impl FormErrors {
         self.fields.push((field.to_owned(), message.into()));
     }
 
-    pub fn with(mut self, field: &str, message: impl Into<String>) -> Self {
-        self.add(field, message);
-        self
-    }
-
     /// Keeps a content refusal as form messages; anything else is an error
     /// for the error page. `field_map` renames a service field to the
     /// form's input name where they differ (e.g. `config.role` → `role`).

@@ -22,6 +22,7 @@ page_routes! {
 }
 
 /// The operator's sign-in, outside every site.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const OPERATOR_ROUTES: &[super::PageRoute] = &[
     super::PageRoute {
         method: "get",

@@ -83,6 +83,8 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("events_after", |s, who, _| {
             s.events_after(who, 0, 10).map(drop)
         }),
+        // dashboard.rs
+        ("dashboard", |s, who, _| s.dashboard(who).map(drop)),
         // users.rs
         ("create_user", |s, who, _| {
             let new = NewUser {
@@ -1093,6 +1095,20 @@ const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
         "verify_operator",
         "the operator login check, before there is a principal",
     ),
+    (
+        "sign_in_site_user",
+        "the page sign-in, before there is a principal; services::sessions via http::pages tests",
+    ),
+    (
+        "sign_in_operator",
+        "the operator page sign-in, before there is a principal",
+    ),
+    (
+        "session",
+        "turns a session secret into its principal, as authenticate_token does for tokens",
+    ),
+    ("sign_out", "ends the session of the secret its holder presents"),
+    ("set_session_policy", "configuration of the host process"),
     (
         "authenticate_token",
         "the API bearer check, before there is a principal",
