@@ -116,7 +116,7 @@ fn plugin_options(plugins: &[PluginManifest]) -> Vec<(String, String)> {
         .iter()
         .map(|m| (m.id.clone(), m.name.clone()))
         .collect();
-    out.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    out.sort_by_key(|p| p.1.to_lowercase());
     out
 }
 
@@ -424,110 +424,126 @@ const ROLES: [(&str, &str); 3] = [
 ];
 
 fn config_inputs(data: &MethodForm, typed: &Typed) -> Vec<ConfigInput> {
-    let plugin = data.manifest.id.as_str();
     data.manifest
         .config
         .iter()
-        .map(|f| {
-            let name = input_name(&f.key);
-            let value = typed.config.get(&name).cloned().unwrap_or_default();
-            let mut input = ConfigInput {
-                label: label_of(f),
-                hint: f.help.clone(),
-                required: f.required,
-                widget: "select",
-                input_type: "text",
-                checked: false,
-                options: Vec::new(),
-                rows: Vec::new(),
-                value,
-                name,
-            };
-            // A select of an optional field with no default needs a way
-            // to choose nothing.
-            let blank = |what: &str| (!f.required && f.default.is_none()).then(|| (String::new(), what.to_owned()));
-            match &f.kind {
-                PluginFieldKind::Text => input.widget = "text",
-                PluginFieldKind::Secret => {
-                    input.widget = "text";
-                    input.input_type = "password";
-                }
-                PluginFieldKind::Integer { .. } => {
-                    input.widget = "text";
-                    input.input_type = "number";
-                }
-                PluginFieldKind::Datetime => {
-                    input.widget = "text";
-                    input.input_type = "datetime-local";
-                    if input.hint.is_empty() {
-                        input.hint = "In UTC.".to_owned();
-                    }
-                }
-                PluginFieldKind::Multiline => input.widget = "textarea",
-                PluginFieldKind::Boolean => {
-                    input.widget = "checkbox";
-                    input.checked = ticked(&Some(input.value.clone()));
-                }
-                PluginFieldKind::Choice { choices } => {
-                    input.options.extend(blank("None"));
-                    input
-                        .options
-                        .extend(choices.iter().map(|c| (c.value.clone(), c.label.clone())));
-                }
-                PluginFieldKind::Role => {
-                    input.options.extend(blank("No role"));
-                    input
-                        .options
-                        .extend(ROLES.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())));
-                }
-                PluginFieldKind::Segment => {
-                    input.options.push((
-                        String::new(),
-                        if f.required { "Choose a user segment" } else { "No user segment" }.to_owned(),
-                    ));
-                    let mut segments: Vec<_> = data.segments.iter().collect();
-                    segments.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
-                    input
-                        .options
-                        .extend(segments.into_iter().map(|s| (s.id.to_string(), s.name.clone())));
-                }
-                PluginFieldKind::Group => {
-                    if NONE_OR_NEW_GROUP.contains(&(plugin, f.key.as_str())) {
-                        input.options.push(("none".to_owned(), "No group".to_owned()));
-                        input
-                            .options
-                            .push(("new".to_owned(), "Create new group".to_owned()));
-                        input.hint = "“Create new group” makes a group named after the user segment (e.g. “HR segment”) and adds its members to it.".to_owned();
-                    } else if f.required {
-                        input.options.push((String::new(), "Choose a course group".to_owned()));
-                    } else {
-                        input.options.push((String::new(), "No group".to_owned()));
-                    }
-                    input.options.extend(
-                        data.groups
-                            .iter()
-                            .map(|g| (g.id.to_string(), g.name.clone())),
-                    );
-                }
-                PluginFieldKind::GroupTexts => {
-                    input.widget = "group-texts";
-                    input.rows = data
-                        .groups
-                        .iter()
-                        .map(|g| {
-                            let name = format!("{}.{}", input.name, g.id);
-                            GroupTextInput {
-                                value: typed.config.get(&name).cloned().unwrap_or_default(),
-                                label: g.name.clone(),
-                                name,
-                            }
-                        })
-                        .collect();
-                }
-            }
-            input
-        })
+        .map(|f| config_input(data, typed, f))
         .collect()
+}
+
+fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigField) -> ConfigInput {
+    let plugin = data.manifest.id.as_str();
+    let name = input_name(&f.key);
+    let value = typed.config.get(&name).cloned().unwrap_or_default();
+    let mut input = ConfigInput {
+        label: label_of(f),
+        hint: f.help.clone(),
+        required: f.required,
+        widget: "select",
+        input_type: "text",
+        checked: false,
+        options: Vec::new(),
+        rows: Vec::new(),
+        value,
+        name,
+    };
+    // A select of an optional field with no default needs a way
+    // to choose nothing.
+    let blank =
+        |what: &str| (!f.required && f.default.is_none()).then(|| (String::new(), what.to_owned()));
+    match &f.kind {
+        PluginFieldKind::Text => input.widget = "text",
+        PluginFieldKind::Secret => {
+            input.widget = "text";
+            input.input_type = "password";
+        }
+        PluginFieldKind::Integer { .. } => {
+            input.widget = "text";
+            input.input_type = "number";
+        }
+        PluginFieldKind::Datetime => {
+            input.widget = "text";
+            input.input_type = "datetime-local";
+            if input.hint.is_empty() {
+                input.hint = "In UTC.".to_owned();
+            }
+        }
+        PluginFieldKind::Multiline => input.widget = "textarea",
+        PluginFieldKind::Boolean => {
+            input.widget = "checkbox";
+            input.checked = ticked(&Some(input.value.clone()));
+        }
+        PluginFieldKind::Choice { choices } => {
+            input.options.extend(blank("None"));
+            input
+                .options
+                .extend(choices.iter().map(|c| (c.value.clone(), c.label.clone())));
+        }
+        PluginFieldKind::Role => {
+            input.options.extend(blank("No role"));
+            input.options.extend(
+                ROLES
+                    .iter()
+                    .map(|(v, l)| ((*v).to_owned(), (*l).to_owned())),
+            );
+        }
+        PluginFieldKind::Segment => {
+            input.options.push((
+                String::new(),
+                if f.required {
+                    "Choose a user segment"
+                } else {
+                    "No user segment"
+                }
+                .to_owned(),
+            ));
+            let mut segments: Vec<_> = data.segments.iter().collect();
+            segments.sort_by_key(|s| s.name.to_lowercase());
+            input.options.extend(
+                segments
+                    .into_iter()
+                    .map(|s| (s.id.to_string(), s.name.clone())),
+            );
+        }
+        PluginFieldKind::Group => {
+            if NONE_OR_NEW_GROUP.contains(&(plugin, f.key.as_str())) {
+                input
+                    .options
+                    .push(("none".to_owned(), "No group".to_owned()));
+                input
+                    .options
+                    .push(("new".to_owned(), "Create new group".to_owned()));
+                input.hint = "“Create new group” makes a group named after the user segment (e.g. “HR segment”) and adds its members to it.".to_owned();
+            } else if f.required {
+                input
+                    .options
+                    .push((String::new(), "Choose a course group".to_owned()));
+            } else {
+                input.options.push((String::new(), "No group".to_owned()));
+            }
+            input.options.extend(
+                data.groups
+                    .iter()
+                    .map(|g| (g.id.to_string(), g.name.clone())),
+            );
+        }
+        PluginFieldKind::GroupTexts => {
+            input.widget = "group-texts";
+            input.rows = data
+                .groups
+                .iter()
+                .map(|g| {
+                    let name = format!("{}.{}", input.name, g.id);
+                    GroupTextInput {
+                        value: typed.config.get(&name).cloned().unwrap_or_default(),
+                        label: g.name.clone(),
+                        name,
+                    }
+                })
+                .collect();
+        }
+    }
+    input
 }
 
 #[derive(Template)]
