@@ -490,16 +490,37 @@ impl Browser {
 
     /// The control of the `<label>` whose text is `label`: the element its
     /// `for` names, or the control inside it. Exactly one label may match.
+    /// The text is what a screen reader announces: parts marked
+    /// `aria-hidden` (the asterisk of a required field) do not count.
     async fn control_by_label(&self, label: &str) -> Result<Element> {
         let client = self.client()?;
-        let xpath = format!("//label[normalize-space(.)={}]", xpath_literal(label));
-        let labels = client.find_all(Locator::XPath(&xpath)).await?;
-        let found = match labels.as_slice() {
-            [one] => one,
+        let announced = client
+            .execute(
+                "const norm = s => s.replace(/\\s+/g, ' ').trim();
+                 return [...document.querySelectorAll('label')].map(l => {
+                   const c = l.cloneNode(true);
+                   c.querySelectorAll('[aria-hidden=\"true\"]').forEach(e => e.remove());
+                   return norm(c.textContent);
+                 });",
+                vec![],
+            )
+            .await?;
+        let announced: Vec<String> = announced
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect())
+            .unwrap_or_default();
+        let labels = client.find_all(Locator::Css("label")).await?;
+        let matching: Vec<&Element> = labels
+            .iter()
+            .zip(&announced)
+            .filter(|(_, text)| text.as_str() == label)
+            .map(|(l, _)| l)
+            .collect();
+        let found = match matching.as_slice() {
+            [one] => *one,
             [] => bail!(
-                "no label {label:?} on {}; the labels are {:?}",
+                "no label {label:?} on {}; the labels are {announced:?}",
                 self.current_path().await.unwrap_or_default(),
-                self.texts("//label").await?
             ),
             more => bail!(
                 "{} labels read {label:?}: which field is meant?",

@@ -7,6 +7,7 @@ mod chromium;
 mod plugins;
 mod support;
 mod sync;
+mod walk;
 
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;

@@ -673,7 +673,9 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 | "user_by_username"
                 | "user_segments"
                 | "user_enrolments"
-                | "set_user_password" => ("allowed", String::new()),
+                | "set_user_password"
+                // Everyone's dashboard: their own courses.
+                | "dashboard" => ("allowed", String::new()),
                 "events_after" => says("Forbidden", OPERATOR_ONLY),
                 "update_course"
                 | "add_method"
@@ -780,7 +782,7 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
             let outcome = match name {
                 // Their own record, and the list of their own courses.
                 "get_user" | "user_by_username" | "user_segments" | "user_enrolments"
-                | "set_user_password" | "list_courses" => ("allowed", String::new()),
+                | "set_user_password" | "list_courses" | "dashboard" => ("allowed", String::new()),
                 "events_after" => says("Forbidden", OPERATOR_ONLY),
                 "get_course"
                 | "course_by_shortname"
