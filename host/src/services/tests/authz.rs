@@ -85,6 +85,19 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         }),
         // dashboard.rs
         ("dashboard", |s, who, _| s.dashboard(who).map(drop)),
+        // the enrolment-method pages
+        ("course_methods", |s, who, ids| {
+            s.course_methods(who, ids.course).map(drop)
+        }),
+        ("method_overview", |s, who, ids| {
+            s.method_overview(who, ids.method).map(drop)
+        }),
+        ("new_method_form", |s, who, ids| {
+            s.new_method_form(who, ids.course, "manual").map(drop)
+        }),
+        ("method_form", |s, who, ids| {
+            s.method_form(who, ids.method).map(drop)
+        }),
         // users.rs
         ("create_user", |s, who, _| {
             let new = NewUser {
@@ -704,7 +717,11 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 | "reconcile_method"
                 | "reconcile_site"
                 | "preview_method"
-                | "method_status" => says("Forbidden", teacher_only),
+                | "method_status"
+                | "course_methods"
+                | "method_overview"
+                | "new_method_form"
+                | "method_form" => says("Forbidden", teacher_only),
                 // Any user may look for a self enrolment; this course has none.
                 "self_enrol" => says("NotFound", "self enrolment in course #1 not found"),
                 _ => says("Forbidden", admin_only),
@@ -823,7 +840,11 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 | "reconcile_method"
                 | "reconcile_site"
                 | "preview_method"
-                | "method_status" => not_mine.clone(),
+                | "method_status"
+                | "course_methods"
+                | "method_overview"
+                | "new_method_form"
+                | "method_form" => not_mine.clone(),
                 "self_enrol" => says("NotFound", "self enrolment in course #2 not found"),
                 _ => site_level.clone(),
             };
@@ -1019,6 +1040,11 @@ fn operator_walk() -> Vec<(&'static str, HostCall)> {
         ("find_site", |s, who| s.find_site(who, "acme").map(drop)),
         ("list_sites", |s, who| s.list_sites(who).map(drop)),
         ("site_summaries", |s, who| s.site_summaries(who).map(drop)),
+        ("site_summaries_page", |s, who| {
+            s.site_summaries_page(who, None, None, 10).map(drop)
+        }),
+        ("site_details", |s, who| s.site_details(who, "acme").map(drop)),
+        ("plugins_overview", |s, who| s.plugins_overview(who).map(drop)),
         ("suspend_site", |s, who| {
             s.suspend_site(who, "acme").map(drop)
         }),
