@@ -507,7 +507,11 @@ impl Browser {
             .await?;
         let announced: Vec<String> = announced
             .as_array()
-            .map(|a| a.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         let labels = client.find_all(Locator::Css("label")).await?;
         let matching: Vec<&Element> = labels
@@ -652,6 +656,14 @@ fn target_dir() -> Result<PathBuf> {
     }
     match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
         Some(dir) if dir.is_absolute() => Ok(dir),
+        // Cargo tags only a target dir it created itself; a copied or
+        // pre-made one has no tag, but test binaries still live in
+        // `<target>/<profile>/deps/`.
+        _ if exe.parent().and_then(|d| d.file_name()) == Some(std::ffi::OsStr::new("deps")) => exe
+            .ancestors()
+            .nth(3)
+            .map(Path::to_path_buf)
+            .with_context(|| format!("no cargo target dir above {}", exe.display())),
         _ => bail!("no cargo target dir above {}", exe.display()),
     }
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
 
 use crate::api::create_token;
-use crate::chromium::Browser;
+use crate::chromium::{Browser, PHONE};
 use crate::support::{TestServer, arg};
 
 const SITE_API: &str = "/s/default/api/v1";
@@ -57,12 +57,20 @@ fn a_site_admin_walks_the_seed_use_case_in_the_browser() -> Result<()> {
 
     // 1. Sign in (127.0.0.1 is a host name of the default site).
     b.goto("/dashboard")?;
-    ensure!(b.path()?.starts_with("/sign-in"), "a page asks to sign in first: {}", b.path()?);
+    ensure!(
+        b.path()?.starts_with("/sign-in"),
+        "a page asks to sign in first: {}",
+        b.path()?
+    );
     b.fill_by_label("Username", "alice")?;
     b.fill_by_label("Password", PASSWORD)?;
     b.screenshot("sign-in")?;
     b.click_button("Sign in")?;
-    ensure!(b.path()? == "/dashboard", "back where we were going: {}", b.path()?);
+    ensure!(
+        b.path()? == "/dashboard",
+        "back where we were going: {}",
+        b.path()?
+    );
     b.assert_text_contains("Welcome, Alice Admin")?;
     b.screenshot("dashboard")?;
 
@@ -74,7 +82,11 @@ fn a_site_admin_walks_the_seed_use_case_in_the_browser() -> Result<()> {
     b.fill_by_label("Description", "Everyone in the HR department.")?;
     b.screenshot("segment-form")?;
     b.click_button("Create user segment")?;
-    ensure!(b.heading()?.contains("HR"), "the segment's page: {}", b.heading()?);
+    ensure!(
+        b.heading()?.contains("HR"),
+        "the segment's page: {}",
+        b.heading()?
+    );
     b.assert_text_contains("created")?;
     b.screenshot("segment-created")?;
 
@@ -91,7 +103,10 @@ fn a_site_admin_walks_the_seed_use_case_in_the_browser() -> Result<()> {
     for i in 1..=4 {
         b.assert_text_contains(&format!("HR Person {i}"))?;
     }
-    ensure!(!b.text()?.contains("Finance Person"), "only HR people are members");
+    ensure!(
+        !b.text()?.contains("Finance Person"),
+        "only HR people are members"
+    );
     b.screenshot("members-added")?;
 
     // 4. Add segment sync to the compliance course, with a new group,
@@ -111,7 +126,11 @@ fn a_site_admin_walks_the_seed_use_case_in_the_browser() -> Result<()> {
     b.assert_text_contains("4")?;
     b.screenshot("segment-sync-preview")?;
     let before = api.get(&format!("/courses/{course_id}/participants"))?;
-    ensure!(participants(&before.1) == 0, "a preview writes nothing: {}", before.1);
+    ensure!(
+        participants(&before.1) == 0,
+        "a preview writes nothing: {}",
+        before.1
+    );
     b.click_button("Save")?;
     b.assert_text_contains("User segment sync")?;
     b.screenshot("segment-sync-added")?;
@@ -125,7 +144,11 @@ fn a_site_admin_walks_the_seed_use_case_in_the_browser() -> Result<()> {
         if b.text()?.contains("HR segment") {
             break;
         }
-        ensure!(std::time::Instant::now() < deadline, "the new group never appeared: {}", b.text()?);
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the new group never appeared: {}",
+            b.text()?
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     b.screenshot("groups")?;
@@ -133,8 +156,24 @@ fn a_site_admin_walks_the_seed_use_case_in_the_browser() -> Result<()> {
     for i in 1..=4 {
         b.assert_text_contains(&format!("HR Person {i}"))?;
     }
-    ensure!(!b.text()?.contains("Finance Person"), "only HR people are in the group");
+    ensure!(
+        !b.text()?.contains("Finance Person"),
+        "only HR people are in the group"
+    );
     b.screenshot("group-members")?;
+
+    // The same page on a phone: it fits the width, nothing scrolls sideways.
+    b.set_size(PHONE)?;
+    let overflow = b.eval(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+        vec![],
+    )?;
+    ensure!(
+        overflow == json!(0),
+        "the group page is {overflow} px too wide for a phone"
+    );
+    b.assert_text_contains("HR Person 4")?;
+    b.screenshot("group-members-phone")?;
 
     let errors = b.console_errors()?;
     ensure!(errors.is_empty(), "console errors: {errors:#?}");
