@@ -1,12 +1,10 @@
 //! The first page after sign-in: a site admin's overview of the site, and
 //! everyone's own courses.
 
+use super::SiteServices;
 use super::auth::{self, Need, Principal};
 use super::error::ServiceResult;
-use super::SiteServices;
-use crate::domain::{
-    AuditEntry, Course, EnrolmentMethod, EnrolmentStatus, MethodError, SiteRole,
-};
+use crate::domain::{AuditEntry, Course, EnrolmentMethod, EnrolmentStatus, MethodError, SiteRole};
 use crate::storage::site::SiteRead;
 
 /// What the dashboard shows. `admin` is set for site admins and operators.
@@ -59,7 +57,8 @@ impl SiteServices {
                     let active = t
                         .enrolment(course, u.id, method)?
                         .is_some_and(|e| e.status == EnrolmentStatus::Active);
-                    if active && seen.insert(course)
+                    if active
+                        && seen.insert(course)
                         && let Some(c) = t.course(course)?
                     {
                         my_courses.push(c);

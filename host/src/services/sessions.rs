@@ -68,7 +68,10 @@ pub(crate) struct SessionKeeper {
 
 impl SessionKeeper {
     fn policy(&self) -> SessionPolicy {
-        self.policy.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.policy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// How long until `keys` may try again, if any of them is over its limit.
@@ -78,11 +81,15 @@ impl SessionKeeper {
         keys.iter()
             .filter_map(|(key, limit)| {
                 let list = failures.get_mut(key)?;
-                while list.front().is_some_and(|t| now.duration_since(*t) >= window) {
+                while list
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= window)
+                {
                     list.pop_front();
                 }
                 if list.len() >= *limit {
-                    list.front().map(|first| window.saturating_sub(now.duration_since(*first)))
+                    list.front()
+                        .map(|first| window.saturating_sub(now.duration_since(*first)))
                 } else {
                     None
                 }
@@ -98,7 +105,10 @@ impl SessionKeeper {
             failures.retain(|_, l| l.back().is_some_and(|t| now.duration_since(*t) < window));
         }
         for (key, _) in keys {
-            failures.entry(key.clone()).or_default().push_back(Instant::now());
+            failures
+                .entry(key.clone())
+                .or_default()
+                .push_back(Instant::now());
         }
     }
 
@@ -232,7 +242,11 @@ impl Services {
         self.start_session(SessionSubject::Operator(op.id), replacing)
     }
 
-    fn start_session(&self, subject: SessionSubject, replacing: Option<&str>) -> ServiceResult<SignIn> {
+    fn start_session(
+        &self,
+        subject: SessionSubject,
+        replacing: Option<&str>,
+    ) -> ServiceResult<SignIn> {
         let secret = random_hex();
         let now = Timestamp::now();
         let session = Session {
@@ -302,7 +316,11 @@ impl Services {
                 };
                 let name = format!("{} {}", user.firstname, user.lastname);
                 let admin = user.site_role == crate::domain::SiteRole::SiteAdmin;
-                (Principal::site_user(sid, user.id), name.trim().to_owned(), admin)
+                (
+                    Principal::site_user(sid, user.id),
+                    name.trim().to_owned(),
+                    admin,
+                )
             }
         };
         if now.0 - session.last_seen_at.0 >= TOUCH_EVERY_MS {
@@ -332,13 +350,14 @@ impl Services {
 impl SiteServices {
     /// The user a session names, if they may still be signed in: exists,
     /// active, on an active site.
-    fn session_user(&self, id: crate::domain::UserId) -> ServiceResult<Option<crate::domain::User>> {
+    fn session_user(
+        &self,
+        id: crate::domain::UserId,
+    ) -> ServiceResult<Option<crate::domain::User>> {
         if self.site.status != SiteStatus::Active {
             return Ok(None);
         }
-        self.read(|t| {
-            Ok(t.user(id)?.filter(|u| u.status == UserStatus::Active))
-        })
+        self.read(|t| Ok(t.user(id)?.filter(|u| u.status == UserStatus::Active)))
     }
 
     /// Audits a sign-in in the site's log, as Moodle's `user_loggedin`.

@@ -382,7 +382,10 @@ mod tests {
         .unwrap();
         let db = redb::Database::create(&path).unwrap();
         assert_eq!(stored_version(&db).unwrap(), 1);
-        assert_eq!(migrate(&db, &path, REGISTRY_MIGRATIONS).unwrap(), vec![2, 3]);
+        assert_eq!(
+            migrate(&db, &path, REGISTRY_MIGRATIONS).unwrap(),
+            vec![2, 3]
+        );
         drop(db);
         let store = crate::storage::registry::RegistryStore::open(&path).unwrap();
         use crate::storage::registry::RegistryRead;

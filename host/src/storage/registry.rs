@@ -509,15 +509,16 @@ impl<'tx> RegistryTables<'tx> {
         doomed: impl Fn(&Session) -> bool,
     ) -> Result<usize> {
         let mut removed = 0;
-        self.sessions.retain(|_, v| match super::decode::<Session>("sessions", v) {
-            Ok(s) if doomed(&s) => {
-                removed += 1;
-                false
-            }
-            // A row that does not decode is kept for an operator to see
-            // rather than silently dropped.
-            _ => true,
-        })?;
+        self.sessions
+            .retain(|_, v| match super::decode::<Session>("sessions", v) {
+                Ok(s) if doomed(&s) => {
+                    removed += 1;
+                    false
+                }
+                // A row that does not decode is kept for an operator to see
+                // rather than silently dropped.
+                _ => true,
+            })?;
         Ok(removed)
     }
 

@@ -85,10 +85,26 @@ async fn show(page: SitePage) -> Result<HttpResponse, HttpError> {
     let (counts, failing, recent) = match dashboard.admin {
         Some(o) => (
             vec![
-                Count { label: "Users", value: o.users, href: page.link("/users") },
-                Count { label: "User segments", value: o.segments, href: page.link("/segments") },
-                Count { label: "Courses", value: o.courses, href: page.link("/courses") },
-                Count { label: "Enrolment method instances", value: o.methods, href: page.link("/courses") },
+                Count {
+                    label: "Users",
+                    value: o.users,
+                    href: page.link("/users"),
+                },
+                Count {
+                    label: "User segments",
+                    value: o.segments,
+                    href: page.link("/segments"),
+                },
+                Count {
+                    label: "Courses",
+                    value: o.courses,
+                    href: page.link("/courses"),
+                },
+                Count {
+                    label: "Enrolment method instances",
+                    value: o.methods,
+                    href: page.link("/courses"),
+                },
             ],
             o.failing
                 .into_iter()

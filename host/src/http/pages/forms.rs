@@ -64,10 +64,14 @@ impl FormErrors {
     pub fn from_service(e: ServiceError) -> Result<Self, HttpError> {
         let mut errors = Self::default();
         match e {
-            ServiceError::Invalid { field, message } | ServiceError::Duplicate { field, message } => {
+            ServiceError::Invalid { field, message }
+            | ServiceError::Duplicate { field, message } => {
                 errors.add(field, message);
             }
-            ServiceError::ConfigRejected { context, errors: list } => {
+            ServiceError::ConfigRejected {
+                context,
+                errors: list,
+            } => {
                 for fe in list {
                     if fe.field.is_empty() {
                         errors.general = Some(fe.message);

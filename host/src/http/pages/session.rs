@@ -21,7 +21,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
 
-use super::super::site::{CurrentSite, key_of, resolve, SiteGate};
+use super::super::site::{CurrentSite, SiteGate, key_of, resolve};
 use super::super::{AppState, HttpError, blocking};
 use crate::services::sessions::ActiveSession;
 use crate::services::{Principal, Services};
@@ -50,7 +50,12 @@ fn is_https(req: &HttpRequest) -> bool {
 }
 
 /// A cookie with the attributes every cookie of ours has.
-pub(crate) fn cookie(req: &HttpRequest, name: &'static str, value: String, path: String) -> Cookie<'static> {
+pub(crate) fn cookie(
+    req: &HttpRequest,
+    name: &'static str,
+    value: String,
+    path: String,
+) -> Cookie<'static> {
     Cookie::build(name, value)
         .path(path)
         .http_only(true)
@@ -85,10 +90,7 @@ fn sign_in_location(base: &str, req: &HttpRequest) -> String {
         Some(pq) if req.method() == actix_web::http::Method::GET => pq.as_str().to_owned(),
         _ => format!("{base}/"),
     };
-    format!(
-        "{base}/sign-in?next={}",
-        url_escape(&next)
-    )
+    format!("{base}/sign-in?next={}", url_escape(&next))
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).
@@ -231,7 +233,12 @@ where
 
 /// A 303 to `location` carrying `flash` for the page it lands on: the
 /// answer to every successful form (post/redirect/get).
-pub(crate) fn redirect_with(req: &HttpRequest, base: &str, location: &str, flash: Flash) -> HttpResponse {
+pub(crate) fn redirect_with(
+    req: &HttpRequest,
+    base: &str,
+    location: &str,
+    flash: Flash,
+) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, location.to_owned()))
         .cookie(cookie(req, FLASH_COOKIE, flash.encode(), cookie_path(base)))
@@ -351,10 +358,14 @@ fn checked_form<T: DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, H
     if expected.is_empty() || !same_token(&token.csrf, expected) {
         return Err(HttpError::CsrfRejected);
     }
-    serde_html_form::from_bytes(body).map_err(|e| HttpError::BadRequest(format!("the form could not be read: {e}")))
+    serde_html_form::from_bytes(body)
+        .map_err(|e| HttpError::BadRequest(format!("the form could not be read: {e}")))
 }
 
-fn read_body(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = Result<web::Bytes, HttpError>> + use<> {
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<web::Bytes, HttpError>> + use<> {
     let content_type_ok = req
         .content_type()
         .eq_ignore_ascii_case("application/x-www-form-urlencoded");
@@ -363,12 +374,14 @@ fn read_body(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = R
         if !content_type_ok {
             return Err(HttpError::UnsupportedMediaType);
         }
-        let bytes = bytes.await.map_err(|e| match e.as_response_error().status_code() {
-            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                HttpError::PayloadTooLarge { limit: FORM_LIMIT }
-            }
-            _ => HttpError::BadRequest(format!("the form could not be read: {e}")),
-        })?;
+        let bytes = bytes
+            .await
+            .map_err(|e| match e.as_response_error().status_code() {
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    HttpError::PayloadTooLarge { limit: FORM_LIMIT }
+                }
+                _ => HttpError::BadRequest(format!("the form could not be read: {e}")),
+            })?;
         if bytes.len() > FORM_LIMIT {
             return Err(HttpError::PayloadTooLarge { limit: FORM_LIMIT });
         }
@@ -444,10 +457,7 @@ async fn operator_signed_in(req: HttpRequest) -> Result<OperatorPage, HttpError>
             services,
         }),
         _ => Err(HttpError::SignInRequired {
-            location: format!(
-                "/operator/sign-in?next={}",
-                url_escape(req.uri().path())
-            ),
+            location: format!("/operator/sign-in?next={}", url_escape(req.uri().path())),
         }),
     }
 }
@@ -492,7 +502,10 @@ pub(crate) struct SignInCsrf;
 impl SignInCsrf {
     /// The token for a sign-in page: the one the browser holds, or new.
     pub fn token(req: &HttpRequest) -> (String, bool) {
-        match cookie_values(req, SIGN_IN_CSRF_COOKIE).into_iter().find(|v| v.len() == 64) {
+        match cookie_values(req, SIGN_IN_CSRF_COOKIE)
+            .into_iter()
+            .find(|v| v.len() == 64)
+        {
             Some(v) => (v, false),
             None => {
                 use rand::RngCore;

@@ -9,8 +9,8 @@ use super::super::site::CurrentSite;
 use super::super::{HttpError, blocking};
 use super::forms::render;
 use super::session::{
-    self, OPERATOR_COOKIE, SITE_COOKIE, SIGN_IN_CSRF_COOKIE, SignInCsrf, SignInPost, SitePost,
-    OperatorPost,
+    self, OPERATOR_COOKIE, OperatorPost, SIGN_IN_CSRF_COOKIE, SITE_COOKIE, SignInCsrf, SignInPost,
+    SitePost,
 };
 use super::{Layout, page_routes};
 use crate::services::sessions::SignIn;
@@ -179,7 +179,13 @@ async fn site_submit(
     let site_services = site.services.clone();
     let (username, password) = (form.username.clone(), form.password);
     let outcome = blocking(move || {
-        state.sign_in_site_user(&site_services, &username, &password, address, replacing.as_deref())
+        state.sign_in_site_user(
+            &site_services,
+            &username,
+            &password,
+            address,
+            replacing.as_deref(),
+        )
     })
     .await?;
     let path = session::cookie_path(&site.base);
@@ -203,10 +209,9 @@ async fn site_submit(
             };
             let mut response = sign_in_response(&req, page, status, path)?;
             if let Some(secs) = retry {
-                response.headers_mut().insert(
-                    header::RETRY_AFTER,
-                    header::HeaderValue::from(secs),
-                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
             }
             Ok(response)
         }
@@ -271,7 +276,12 @@ async fn site_sign_out(post: SitePost<Empty>) -> Result<HttpResponse, HttpError>
     Ok(response)
 }
 
-fn operator_page(csrf: String, next: String, username: String, error: Option<String>) -> SignInPage {
+fn operator_page(
+    csrf: String,
+    next: String,
+    username: String,
+    error: Option<String>,
+) -> SignInPage {
     SignInPage {
         layout: Layout::plain("Operator sign-in", "Charon"),
         heading: "Operator sign-in".to_owned(),
@@ -316,7 +326,13 @@ async fn operator_submit(post: SignInPost<SignInForm>) -> Result<HttpResponse, H
     match outcome {
         SignIn::SignedIn { secret, .. } => {
             let next = safe_next(&form.next, "").unwrap_or_else(|| "/operator".to_owned());
-            Ok(signed_in_redirect(&req, OPERATOR_COOKIE, secret, "/".to_owned(), next))
+            Ok(signed_in_redirect(
+                &req,
+                OPERATOR_COOKIE,
+                secret,
+                "/".to_owned(),
+                next,
+            ))
         }
         other => {
             let (status, message, retry) = refusal(&other);
@@ -328,10 +344,9 @@ async fn operator_submit(post: SignInPost<SignInForm>) -> Result<HttpResponse, H
             );
             let mut response = sign_in_response(&req, page, status, "/".to_owned())?;
             if let Some(secs) = retry {
-                response.headers_mut().insert(
-                    header::RETRY_AFTER,
-                    header::HeaderValue::from(secs),
-                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
             }
             Ok(response)
         }
@@ -365,7 +380,10 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next("/s/acme/users", "/s/acme").as_deref(), Some("/s/acme/users"));
+        assert_eq!(
+            safe_next("/s/acme/users", "/s/acme").as_deref(),
+            Some("/s/acme/users")
+        );
         assert_eq!(safe_next("/users?q=a", "").as_deref(), Some("/users?q=a"));
         assert_eq!(safe_next("//evil.example/", ""), None);
         assert_eq!(safe_next("https://evil.example/", ""), None);

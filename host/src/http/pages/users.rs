@@ -239,11 +239,19 @@ async fn load(page: &SitePage, id: UserId) -> Result<User, HttpError> {
 async fn edit_form(page: SitePage, path: web::Path<IdPath>) -> Result<HttpResponse, HttpError> {
     let id = UserId(path.user);
     let user = load(&page, id).await?;
-    let view = form_page(&page, UserForm::of(&user), FormErrors::none(), Some((id, &user)));
+    let view = form_page(
+        &page,
+        UserForm::of(&user),
+        FormErrors::none(),
+        Some((id, &user)),
+    );
     render(&view, StatusCode::OK)
 }
 
-async fn update(post: SitePost<UserForm>, path: web::Path<IdPath>) -> Result<HttpResponse, HttpError> {
+async fn update(
+    post: SitePost<UserForm>,
+    path: web::Path<IdPath>,
+) -> Result<HttpResponse, HttpError> {
     let SitePost { page, form } = post;
     let id = UserId(path.user);
     let mut profile = BTreeMap::new();
@@ -275,7 +283,10 @@ async fn update(post: SitePost<UserForm>, path: web::Path<IdPath>) -> Result<Htt
     }
 }
 
-async fn confirm_suspend(page: SitePage, path: web::Path<IdPath>) -> Result<HttpResponse, HttpError> {
+async fn confirm_suspend(
+    page: SitePage,
+    path: web::Path<IdPath>,
+) -> Result<HttpResponse, HttpError> {
     let id = UserId(path.user);
     let user = load(&page, id).await?;
     let heading = format!("Suspend {}?", user.full_name());
@@ -298,7 +309,10 @@ async fn confirm_suspend(page: SitePage, path: web::Path<IdPath>) -> Result<Http
 #[derive(serde::Deserialize)]
 pub(crate) struct Empty {}
 
-async fn suspend(post: SitePost<Empty>, path: web::Path<IdPath>) -> Result<HttpResponse, HttpError> {
+async fn suspend(
+    post: SitePost<Empty>,
+    path: web::Path<IdPath>,
+) -> Result<HttpResponse, HttpError> {
     let page = post.page;
     let id = UserId(path.user);
     let services = page.site.services.clone();
@@ -310,7 +324,10 @@ async fn suspend(post: SitePost<Empty>, path: web::Path<IdPath>) -> Result<HttpR
     ))
 }
 
-async fn reactivate(post: SitePost<Empty>, path: web::Path<IdPath>) -> Result<HttpResponse, HttpError> {
+async fn reactivate(
+    post: SitePost<Empty>,
+    path: web::Path<IdPath>,
+) -> Result<HttpResponse, HttpError> {
     let page = post.page;
     let id = UserId(path.user);
     let services = page.site.services.clone();

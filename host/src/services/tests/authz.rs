@@ -1043,8 +1043,12 @@ fn operator_walk() -> Vec<(&'static str, HostCall)> {
         ("site_summaries_page", |s, who| {
             s.site_summaries_page(who, None, None, 10).map(drop)
         }),
-        ("site_details", |s, who| s.site_details(who, "acme").map(drop)),
-        ("plugins_overview", |s, who| s.plugins_overview(who).map(drop)),
+        ("site_details", |s, who| {
+            s.site_details(who, "acme").map(drop)
+        }),
+        ("plugins_overview", |s, who| {
+            s.plugins_overview(who).map(drop)
+        }),
         ("suspend_site", |s, who| {
             s.suspend_site(who, "acme").map(drop)
         }),
@@ -1135,7 +1139,10 @@ const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
         "session",
         "turns a session secret into its principal, as authenticate_token does for tokens",
     ),
-    ("sign_out", "ends the session of the secret its holder presents"),
+    (
+        "sign_out",
+        "ends the session of the secret its holder presents",
+    ),
     ("set_session_policy", "configuration of the host process"),
     (
         "authenticate_token",

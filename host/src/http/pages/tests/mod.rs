@@ -54,9 +54,7 @@ impl Pages {
             learner: session(fx.id(), fx.learners[0]),
             outsider: session(fx.id(), fx.learners[4]),
             beta_admin: session(beta.id(), beta.admin_id),
-            operator: fx
-                .services
-                .test_session(SessionSubject::Operator(operator)),
+            operator: fx.services.test_session(SessionSubject::Operator(operator)),
             fx,
             beta,
         }
@@ -120,7 +118,9 @@ impl Pages {
 
     fn with_cookie(&self, req: TestRequest, secret: Option<&str>) -> TestRequest {
         match secret {
-            Some(s) if s == self.operator => req.cookie(Cookie::new("charon_operator", s.to_owned())),
+            Some(s) if s == self.operator => {
+                req.cookie(Cookie::new("charon_operator", s.to_owned()))
+            }
             Some(s) => req.cookie(Cookie::new("charon_session", s.to_owned())),
             None => req,
         }
@@ -168,8 +168,16 @@ async fn every_site_page_refuses_whom_it_must() {
             assert_eq!(anonymous.status, StatusCode::OK, "{url} is public");
             continue;
         }
-        assert!(anonymous.sends_to_sign_in(), "{url}: anonymous gets {}", anonymous.status);
-        assert!(stranger.sends_to_sign_in(), "{url}: another site's admin gets {}", stranger.status);
+        assert!(
+            anonymous.sends_to_sign_in(),
+            "{url}: anonymous gets {}",
+            anonymous.status
+        );
+        assert!(
+            stranger.sends_to_sign_in(),
+            "{url}: another site's admin gets {}",
+            stranger.status
+        );
         let learner = p.get(&url, Some(&p.learner)).await;
         let teacher = p.get(&url, Some(&p.teacher)).await;
         match route.access {
@@ -179,7 +187,12 @@ async fn every_site_page_refuses_whom_it_must() {
             }
             Access::CourseStaff => {
                 assert_eq!(learner.status, StatusCode::FORBIDDEN, "{url} as learner");
-                assert_eq!(teacher.status, StatusCode::OK, "{url} as teacher: {}", teacher.body);
+                assert_eq!(
+                    teacher.status,
+                    StatusCode::OK,
+                    "{url} as teacher: {}",
+                    teacher.body
+                );
             }
             Access::SignedIn => {
                 assert_eq!(learner.status, StatusCode::OK, "{url} as learner");
@@ -188,17 +201,29 @@ async fn every_site_page_refuses_whom_it_must() {
                 assert_eq!(learner.status, StatusCode::OK, "{url} as learner");
                 assert_eq!(teacher.status, StatusCode::OK, "{url} as teacher");
                 let outsider = p.get(&url, Some(&p.outsider)).await;
-                assert_eq!(outsider.status, StatusCode::FORBIDDEN, "{url} as a user outside the course");
+                assert_eq!(
+                    outsider.status,
+                    StatusCode::FORBIDDEN,
+                    "{url} as a user outside the course"
+                );
             }
             Access::Public | Access::Operator => unreachable!("{url}: not a site page access"),
         }
         for (who, secret) in [("admin", &p.admin), ("operator", &p.operator)] {
             let answer = p.get(&url, Some(secret)).await;
-            assert_eq!(answer.status, StatusCode::OK, "{url} as {who}: {}", answer.body);
+            assert_eq!(
+                answer.status,
+                StatusCode::OK,
+                "{url} as {who}: {}",
+                answer.body
+            );
         }
         walked += 1;
     }
-    assert!(walked >= 3, "the walk visited only {walked} signed-in pages");
+    assert!(
+        walked >= 3,
+        "the walk visited only {walked} signed-in pages"
+    );
 }
 
 /// Every site form: without a token, with another session's token, and
@@ -225,15 +250,37 @@ async fn every_site_form_refuses_a_missing_or_wrong_csrf_token() {
                 Some(p.admin.as_str())
             };
             let answer = p.post(&url, secret, body).await;
-            assert_eq!(answer.status, StatusCode::FORBIDDEN, "POST {url} with {body:?}: {}", answer.body);
-            assert!(answer.body.contains("nothing was changed"), "POST {url} says why");
+            assert_eq!(
+                answer.status,
+                StatusCode::FORBIDDEN,
+                "POST {url} with {body:?}: {}",
+                answer.body
+            );
+            assert!(
+                answer.body.contains("nothing was changed"),
+                "POST {url} says why"
+            );
         }
         if route.access != Access::Public {
             let token = p.csrf(&p.admin);
             let anonymous = p.post(&url, None, &format!("csrf={token}")).await;
-            assert!(anonymous.sends_to_sign_in(), "POST {url} anonymous: {}", anonymous.status);
-            let stranger = p.post(&url, Some(&p.beta_admin), &format!("csrf={}", p.csrf(&p.beta_admin))).await;
-            assert!(stranger.sends_to_sign_in(), "POST {url} by another site's admin: {}", stranger.status);
+            assert!(
+                anonymous.sends_to_sign_in(),
+                "POST {url} anonymous: {}",
+                anonymous.status
+            );
+            let stranger = p
+                .post(
+                    &url,
+                    Some(&p.beta_admin),
+                    &format!("csrf={}", p.csrf(&p.beta_admin)),
+                )
+                .await;
+            assert!(
+                stranger.sends_to_sign_in(),
+                "POST {url} by another site's admin: {}",
+                stranger.status
+            );
         }
         p.fx.assert_unchanged(&before);
         walked += 1;
@@ -277,14 +324,21 @@ async fn operator_pages_refuse_everyone_else() {
                 continue;
             }
             assert!(anonymous.sends_to_sign_in(), "{url} anonymous");
-            assert!(p.get(&url, Some(&p.admin)).await.sends_to_sign_in(), "{url} as site admin");
+            assert!(
+                p.get(&url, Some(&p.admin)).await.sends_to_sign_in(),
+                "{url} as site admin"
+            );
             let op = p.get(&url, Some(&p.operator)).await;
             assert_eq!(op.status, StatusCode::OK, "{url} as operator: {}", op.body);
         } else {
             let secret = (route.access != Access::Public).then_some(p.operator.as_str());
             for body in ["x=1", "csrf=wrong"] {
                 let answer = p.post(&url, secret, body).await;
-                assert_eq!(answer.status, StatusCode::FORBIDDEN, "POST {url} with {body:?}");
+                assert_eq!(
+                    answer.status,
+                    StatusCode::FORBIDDEN,
+                    "POST {url} with {body:?}"
+                );
             }
         }
     }
@@ -314,10 +368,17 @@ pub(crate) fn value_of(set_cookie: &str) -> String {
 async fn sign_in_token(p: &Pages, path: &str) -> String {
     let page = p.get(path, None).await;
     assert_eq!(page.status, StatusCode::OK);
-    let cookie = cookie_of(&page, "charon_sign_in").expect("the sign-in page sets its token cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let cookie =
+        cookie_of(&page, "charon_sign_in").expect("the sign-in page sets its token cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     let token = value_of(&cookie);
-    assert!(page.body.contains(&format!("value=\"{token}\"")), "the form carries the token");
+    assert!(
+        page.body.contains(&format!("value=\"{token}\"")),
+        "the form carries the token"
+    );
     token
 }
 
@@ -336,8 +397,7 @@ async fn sign_in(p: &Pages, username: &str, password: &str) -> Answer {
 #[actix_web::test]
 async fn a_user_signs_in_with_the_right_password_only_and_gets_a_safe_cookie() {
     let p = Pages::new();
-    p.fx
-        .site
+    p.fx.site
         .set_user_password(&p.fx.operator, p.fx.admin_id, "correct horse battery")
         .unwrap();
     let wrong = sign_in(&p, "admin", "wrong password").await;
@@ -345,11 +405,18 @@ async fn a_user_signs_in_with_the_right_password_only_and_gets_a_safe_cookie() {
     assert!(wrong.body.contains("Wrong username or password"));
     assert!(cookie_of(&wrong, "charon_session").is_none());
     let unknown = sign_in(&p, "nobody", "wrong password").await;
-    assert!(unknown.body.contains("Wrong username or password"), "one answer for unknown names");
+    assert!(
+        unknown.body.contains("Wrong username or password"),
+        "one answer for unknown names"
+    );
 
     let ok = sign_in(&p, "admin", "correct%20horse%20battery").await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    assert_eq!(ok.location(), "/s/acme/users", "back to where the visitor was going");
+    assert_eq!(
+        ok.location(),
+        "/s/acme/users",
+        "back to where the visitor was going"
+    );
     let cookie = cookie_of(&ok, "charon_session").expect("session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
@@ -364,8 +431,7 @@ async fn a_user_signs_in_with_the_right_password_only_and_gets_a_safe_cookie() {
 #[actix_web::test]
 async fn the_session_cookie_is_secure_over_https() {
     let p = Pages::new();
-    p.fx
-        .site
+    p.fx.site
         .set_user_password(&p.fx.operator, p.fx.admin_id, "correct horse battery")
         .unwrap();
     let token = sign_in_token(&p, "/s/acme/sign-in").await;
@@ -374,7 +440,9 @@ async fn the_session_cookie_is_secure_over_https() {
         .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
         .insert_header(("x-forwarded-proto", "https"))
         .cookie(Cookie::new("charon_sign_in", token.clone()))
-        .set_payload(format!("csrf={token}&username=admin&password=correct+horse+battery"));
+        .set_payload(format!(
+            "csrf={token}&username=admin&password=correct+horse+battery"
+        ));
     let ok = p.call(req).await;
     let cookie = cookie_of(&ok, "charon_session").expect("session cookie");
     assert!(cookie.contains("Secure"), "{cookie}");
@@ -384,7 +452,9 @@ async fn the_session_cookie_is_secure_over_https() {
 async fn a_suspended_user_cannot_sign_in_even_with_the_right_password() {
     let p = Pages::new();
     let id = p.fx.learners[1];
-    p.fx.site.set_user_password(&p.fx.operator, id, "a good password").unwrap();
+    p.fx.site
+        .set_user_password(&p.fx.operator, id, "a good password")
+        .unwrap();
     p.fx.site.suspend_user(&p.fx.operator, id).unwrap();
     let answer = sign_in(&p, "learner2", "a+good+password").await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
@@ -395,15 +465,21 @@ async fn a_suspended_user_cannot_sign_in_even_with_the_right_password() {
 #[actix_web::test]
 async fn repeated_failures_lock_the_account_for_a_while() {
     let p = Pages::new();
-    p.fx
-        .site
+    p.fx.site
         .set_user_password(&p.fx.operator, p.fx.admin_id, "correct horse battery")
         .unwrap();
     for _ in 0..5 {
-        assert_eq!(sign_in(&p, "admin", "nope").await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            sign_in(&p, "admin", "nope").await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
     let locked = sign_in(&p, "admin", "correct+horse+battery").await;
-    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
     assert!(locked.headers.contains_key(header::RETRY_AFTER));
     assert!(cookie_of(&locked, "charon_session").is_none());
 }
@@ -412,7 +488,11 @@ async fn repeated_failures_lock_the_account_for_a_while() {
 async fn a_sign_in_without_its_token_cookie_is_refused() {
     let p = Pages::new();
     let answer = p
-        .post("/s/acme/sign-in", None, "csrf=abc&username=admin&password=x")
+        .post(
+            "/s/acme/sign-in",
+            None,
+            "csrf=abc&username=admin&password=x",
+        )
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
 }
@@ -421,30 +501,50 @@ async fn a_sign_in_without_its_token_cookie_is_refused() {
 async fn signing_out_ends_the_session_on_the_server() {
     let p = Pages::new();
     let token = p.csrf(&p.admin);
-    let out = p.post("/s/acme/sign-out", Some(&p.admin), &format!("csrf={token}")).await;
+    let out = p
+        .post("/s/acme/sign-out", Some(&p.admin), &format!("csrf={token}"))
+        .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     let removal = cookie_of(&out, "charon_session").expect("the cookie is cleared");
-    assert!(removal.contains("Max-Age=0") || removal.contains("expires"), "{removal}");
+    assert!(
+        removal.contains("Max-Age=0") || removal.contains("expires"),
+        "{removal}"
+    );
     // The old secret is worth nothing now, even if a copy survives.
-    assert!(p.get("/s/acme/users", Some(&p.admin)).await.sends_to_sign_in());
+    assert!(
+        p.get("/s/acme/users", Some(&p.admin))
+            .await
+            .sends_to_sign_in()
+    );
 }
 
 #[actix_web::test]
 async fn an_idle_session_times_out() {
     let p = Pages::new();
-    p.fx.services.set_session_policy(crate::services::sessions::SessionPolicy {
-        idle_timeout: std::time::Duration::from_millis(1),
-        ..Default::default()
-    });
+    p.fx.services
+        .set_session_policy(crate::services::sessions::SessionPolicy {
+            idle_timeout: std::time::Duration::from_millis(1),
+            ..Default::default()
+        });
     std::thread::sleep(std::time::Duration::from_millis(5));
-    assert!(p.get("/s/acme/users", Some(&p.admin)).await.sends_to_sign_in());
+    assert!(
+        p.get("/s/acme/users", Some(&p.admin))
+            .await
+            .sends_to_sign_in()
+    );
 }
 
 #[actix_web::test]
 async fn a_session_of_a_user_suspended_since_counts_no_more() {
     let p = Pages::new();
-    p.fx.site.suspend_user(&p.fx.operator, p.fx.learners[0]).unwrap();
-    assert!(p.get("/s/acme/dashboard", Some(&p.learner)).await.sends_to_sign_in());
+    p.fx.site
+        .suspend_user(&p.fx.operator, p.fx.learners[0])
+        .unwrap();
+    assert!(
+        p.get("/s/acme/dashboard", Some(&p.learner))
+            .await
+            .sends_to_sign_in()
+    );
 }
 
 // ---------------------------------------------------------------- users
@@ -482,8 +582,15 @@ async fn a_site_admin_creates_a_user_and_sees_the_flash() {
         )
         .await;
     assert_eq!(next.status, StatusCode::OK);
-    assert!(next.body.contains("User Dana Scully created."), "{}", next.body);
-    assert!(cookie_of(&next, "charon_flash").is_some(), "a shown flash is cleared");
+    assert!(
+        next.body.contains("User Dana Scully created."),
+        "{}",
+        next.body
+    );
+    assert!(
+        cookie_of(&next, "charon_flash").is_some(),
+        "a shown flash is cleared"
+    );
     let list = p.get("/s/acme/users?q=scully", Some(&p.admin)).await;
     assert!(list.body.contains("dana@example.org"));
 }
@@ -503,7 +610,13 @@ async fn bad_user_input_is_answered_on_the_form_and_writes_nothing() {
     let answer = p.post("/s/acme/users", Some(&p.admin), &body).await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(answer.body.contains("Nothing was saved"));
-    assert!(answer.body.contains("aria-invalid=\"true\""), "the field is marked");
-    assert!(answer.body.contains("value=\"learner1\""), "the input is kept");
+    assert!(
+        answer.body.contains("aria-invalid=\"true\""),
+        "the field is marked"
+    );
+    assert!(
+        answer.body.contains("value=\"learner1\""),
+        "the input is kept"
+    );
     p.fx.assert_unchanged(&before);
 }
