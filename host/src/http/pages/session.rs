@@ -34,7 +34,7 @@ pub(crate) const FLASH_COOKIE: &str = "charon_flash";
 /// Largest form body a page accepts (CSV uploads have their own limit).
 const FORM_LIMIT: usize = 256 * 1024;
 
-fn state(req: &HttpRequest) -> Result<Services, HttpError> {
+pub(crate) fn state(req: &HttpRequest) -> Result<Services, HttpError> {
     req.app_data::<web::Data<AppState>>()
         .map(|s| s.services().clone())
         .ok_or_else(|| HttpError::Internal("AppState is not registered".into()))

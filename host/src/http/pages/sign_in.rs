@@ -137,6 +137,24 @@ async fn site_form(
     sign_in_response(&req, page, StatusCode::OK, session::cookie_path(&site.base))
 }
 
+/// The sign-in form again after a refused attempt, with `Retry-After`
+/// when the attempt was throttled.
+fn refused_response(
+    req: &HttpRequest,
+    page: SignInPage,
+    status: StatusCode,
+    cookie_path: String,
+    retry: Option<u64>,
+) -> Result<HttpResponse, HttpError> {
+    let mut response = sign_in_response(req, page, status, cookie_path)?;
+    if let Some(secs) = retry {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
+    Ok(response)
+}
+
 fn refusal(outcome: &SignIn) -> (StatusCode, String, Option<u64>) {
     match outcome {
         SignIn::WrongCredentials => (
@@ -170,10 +188,7 @@ async fn site_submit(
 ) -> Result<HttpResponse, HttpError> {
     let req = post.request;
     let form = post.form;
-    let state = req
-        .app_data::<web::Data<super::super::AppState>>()
-        .map(|s| s.services().clone())
-        .ok_or_else(|| HttpError::Internal("AppState is not registered".into()))?;
+    let state = session::state(&req)?;
     let address = req.peer_addr().map(|a| a.ip());
     let replacing = session::presented_secret(&req, SITE_COOKIE);
     let site_services = site.services.clone();
@@ -207,13 +222,7 @@ async fn site_submit(
                 error: Some(message),
                 other: ("/operator/sign-in".to_owned(), "Operators sign in here"),
             };
-            let mut response = sign_in_response(&req, page, status, path)?;
-            if let Some(secs) = retry {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-            }
-            Ok(response)
+            refused_response(&req, page, status, path, retry)
         }
     }
 }
@@ -240,10 +249,7 @@ fn signed_in_redirect(
 async fn site_sign_out(post: SitePost<Empty>) -> Result<HttpResponse, HttpError> {
     let page = post.page;
     let req = page.request.clone();
-    let services = req
-        .app_data::<web::Data<super::super::AppState>>()
-        .map(|s| s.services().clone())
-        .ok_or_else(|| HttpError::Internal("AppState is not registered".into()))?;
+    let services = session::state(&req)?;
     let secrets: Vec<String> = [
         session::presented_secret(&req, SITE_COOKIE),
         session::presented_secret(&req, OPERATOR_COOKIE),
@@ -312,10 +318,7 @@ async fn operator_form(
 async fn operator_submit(post: SignInPost<SignInForm>) -> Result<HttpResponse, HttpError> {
     let req = post.request;
     let form = post.form;
-    let services = req
-        .app_data::<web::Data<super::super::AppState>>()
-        .map(|s| s.services().clone())
-        .ok_or_else(|| HttpError::Internal("AppState is not registered".into()))?;
+    let services = session::state(&req)?;
     let address = req.peer_addr().map(|a| a.ip());
     let replacing = session::presented_secret(&req, OPERATOR_COOKIE);
     let (username, password) = (form.username.clone(), form.password);
@@ -342,13 +345,7 @@ async fn operator_submit(post: SignInPost<SignInForm>) -> Result<HttpResponse, H
                 form.username,
                 Some(message),
             );
-            let mut response = sign_in_response(&req, page, status, "/".to_owned())?;
-            if let Some(secs) = retry {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-            }
-            Ok(response)
+            refused_response(&req, page, status, "/".to_owned(), retry)
         }
     }
 }
