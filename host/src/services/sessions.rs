@@ -150,7 +150,8 @@ fn hash(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
-fn random_hex() -> String {
+/// 256 random bits as hex: session secrets, CSRF tokens.
+pub(crate) fn random_hex() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);

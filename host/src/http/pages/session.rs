@@ -507,12 +507,7 @@ impl SignInCsrf {
             .find(|v| v.len() == 64)
         {
             Some(v) => (v, false),
-            None => {
-                use rand::RngCore;
-                let mut bytes = [0u8; 32];
-                rand::rng().fill_bytes(&mut bytes);
-                (bytes.iter().map(|b| format!("{b:02x}")).collect(), true)
-            }
+            None => (crate::services::sessions::random_hex(), true),
         }
     }
 
