@@ -178,6 +178,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CHARON_SIGN_IN_ADDRESS_FAILURES", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub sign_in_address_failures: u64,
+
+    /// The largest CSV file the import pages and the JSON API accept, in
+    /// MiB (`charon csv import` has its own `--max-mib`).
+    #[arg(long, env = "CHARON_IMPORT_MAX_MIB", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub import_max_mib: u64,
 }
 
 #[derive(Debug, Args)]

@@ -80,6 +80,8 @@ fn serve(data: &Path, args: ServeArgs) -> Result<()> {
         address_failures: usize::try_from(args.sign_in_address_failures).unwrap_or(usize::MAX),
         ..Default::default()
     };
+    config.import_max_bytes = usize::try_from(args.import_max_mib << 20)
+        .context("--import-max-mib is too large for this machine")?;
     config.runtime.max_plan_actions = usize::try_from(args.plugin_max_plan_actions)
         .context("--plugin-max-plan-actions is too large for this machine")?;
     actix_web::rt::System::new().block_on(async move {
@@ -360,6 +362,7 @@ fn csv(data: &Path, args: CsvArgs) -> Result<()> {
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let options = ImportOptions {
                 max_bytes: usize::try_from(max_mib * 1024 * 1024).unwrap_or(usize::MAX),
+                ..ImportOptions::default()
             };
             let report = console.import_csv(&site, kind, &bytes, dry_run, &options)?;
             if args.json {

@@ -480,6 +480,7 @@ async fn import_csv(
     let kind: ImportKind = kind.parse().map_err(HttpError::from)?;
     let options = ImportOptions {
         max_bytes: query.max_bytes.unwrap_or(bulk::DEFAULT_MAX_BYTES),
+        ..ImportOptions::default()
     };
     let bytes = body
         .to_bytes_limited(options.max_bytes)

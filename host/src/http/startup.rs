@@ -45,6 +45,8 @@ pub struct Config {
     pub reconcile_every: Option<Duration>,
     /// Page sessions: idle timeout and sign-in throttling.
     pub sessions: crate::services::sessions::SessionPolicy,
+    /// The largest CSV file the import pages and the JSON API accept.
+    pub import_max_bytes: usize,
 }
 
 impl Config {
@@ -60,6 +62,7 @@ impl Config {
             runtime: crate::runtime::RuntimeConfig::default(),
             reconcile_every: Some(Duration::from_secs(3600)),
             sessions: Default::default(),
+            import_max_bytes: crate::services::bulk::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -131,6 +134,7 @@ impl Application {
         let listener = bind(&config.listen)?;
         let services = Services::open_with(&config.data_dir, config.runtime.clone())?;
         services.set_session_policy(config.sessions.clone());
+        services.set_import_max_bytes(config.import_max_bytes);
         let mut app = Self::assemble(config, services, listener)?;
         app.first_run = app.services.first_run()?;
         Ok(app)

@@ -64,6 +64,7 @@ struct Inner {
     plugins: Arc<plugins::PluginCatalog>,
     exec: Arc<execution::Executor>,
     sessions: sessions::SessionKeeper,
+    staged: Arc<bulk::staged::StagedImports>,
 }
 
 impl Services {
@@ -94,6 +95,7 @@ impl Services {
                 plugins: Arc::new(plugins::PluginCatalog::new(runtime, &data_dir)),
                 exec: Arc::default(),
                 sessions: sessions::SessionKeeper::default(),
+                staged: Arc::default(),
                 data_dir,
             }),
         })
@@ -161,7 +163,18 @@ impl Services {
             plugins: self.inner.plugins.clone(),
             registry: self.inner.registry.clone(),
             exec: self.inner.exec.clone(),
+            staged: self.inner.staged.clone(),
         })
+    }
+
+    /// Sets the largest CSV file an import accepts through the pages and
+    /// the JSON API (`serve --import-max-mib`).
+    pub fn set_import_max_bytes(&self, max_bytes: usize) {
+        self.inner.staged.set_max_bytes(max_bytes);
+    }
+
+    pub fn import_max_bytes(&self) -> usize {
+        self.inner.staged.max_bytes()
     }
 
     /// Closes site files nobody used for `idle`; returns how many.
@@ -192,6 +205,8 @@ pub struct SiteServices {
     /// Which plugins the site may use, and which version of each.
     registry: Arc<RegistryStore>,
     exec: Arc<execution::Executor>,
+    /// The host's uploaded CSV files between preview and apply.
+    staged: Arc<bulk::staged::StagedImports>,
 }
 
 /// A page of results in a stable order; pass `next` back as `after` to get

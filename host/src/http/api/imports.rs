@@ -1,7 +1,8 @@
 //! `/imports/{kind}`: bulk CSV imports (PRODUCT §5). The body is the file
-//! itself (`text/csv`), up to the import size limit rather than the JSON
-//! limit; the answer is the report, also when the file has errors (then
-//! nothing was written).
+//! itself (`text/csv`), up to the import size limit (`serve
+//! --import-max-mib`, shared with the pages) rather than the JSON limit;
+//! the answer is the report, also when the file has errors (then nothing
+//! was written).
 
 use actix_web::{post, web};
 use serde::Deserialize;
@@ -9,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{ApiResult, SiteApi};
 use crate::http::{ErrorBody, HttpError, blocking};
-use crate::services::bulk::{DEFAULT_MAX_BYTES, ImportKind, ImportReport};
+use crate::services::bulk::{ImportKind, ImportOptions, ImportReport};
 
 pub(super) fn routes(cfg: &mut ServiceConfig) {
     cfg.service(import_csv);
@@ -59,14 +60,18 @@ async fn import_csv(
 ) -> ApiResult<web::Json<ImportReport>> {
     let SiteApi { who, site } = api;
     let kind: ImportKind = path.kind.parse().map_err(HttpError::from)?;
+    let limit = site.import_max_bytes();
     let bytes = body
-        .to_bytes_limited(DEFAULT_MAX_BYTES)
+        .to_bytes_limited(limit)
         .await
-        .map_err(|_| HttpError::PayloadTooLarge {
-            limit: DEFAULT_MAX_BYTES,
-        })?
+        .map_err(|_| HttpError::PayloadTooLarge { limit })?
         .map_err(|e| HttpError::BadRequest(format!("the body could not be read: {e}")))?;
     let dry_run = query.dry_run;
-    let report = blocking(move || site.import_csv(&who, kind, &bytes, dry_run)).await?;
+    let options = ImportOptions {
+        max_bytes: limit,
+        ..ImportOptions::default()
+    };
+    let report =
+        blocking(move || site.import_csv_with(&who, kind, &bytes, dry_run, &options)).await?;
     Ok(web::Json(report))
 }

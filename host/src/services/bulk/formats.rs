@@ -19,7 +19,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::parse::{Row, Table};
-use super::{ImportCounts, ImportKind, Issues, RowIssue};
+use super::{ImportCounts, ImportKind, ImportProgress, Issues, RowIssue, tick};
 use crate::domain::*;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::segments::NewSegment;
@@ -62,6 +62,15 @@ pub struct Plan {
 
 impl Plan {
     /// `(row, password)` of every new user with a password.
+    /// How many writes applying the plan takes (for a progress bar).
+    pub fn writes(&self) -> usize {
+        self.segments.len()
+            + self.users.len()
+            + self.segment_members.len()
+            + self.enrolments.len()
+            + self.group_members.len()
+    }
+
     pub fn passwords_to_hash(&self) -> Vec<(u64, &str)> {
         self.users
             .iter()
@@ -402,6 +411,7 @@ pub fn check(
     table: &Table,
     t: &impl SiteRead,
     issues: &mut Issues,
+    progress: Option<&ImportProgress>,
 ) -> ServiceResult<Plan> {
     let mut plan = Plan::default();
     let Some(cols) = Columns::of(kind, table, issues) else {
@@ -409,7 +419,8 @@ pub fn check(
     };
     let mut site = Site::new(t, kind)?;
     let mut seen = Seen::default();
-    for row in &table.rows {
+    for (i, row) in table.rows.iter().enumerate() {
+        tick(progress, i);
         match kind {
             ImportKind::Segments => segment_row(&site, &cols, row, &mut seen, &mut plan, issues)?,
             ImportKind::SegmentMembers => {
@@ -1010,20 +1021,29 @@ pub fn apply(
     kind: ImportKind,
     plan: Plan,
     hashes: &HashMap<u64, String>,
+    progress: Option<&ImportProgress>,
 ) -> ServiceResult<ImportCounts> {
     let reason_tail = format!("(CSV import of {kind})");
     let mut done = ImportCounts {
         unchanged: plan.counts.unchanged,
         ..ImportCounts::default()
     };
+    // Writes so far, across the loops below, for the progress bar.
+    let mut written = 0usize;
+    let mut step = || {
+        tick(progress, written);
+        written += 1;
+    };
     let created_reason = format!("segment created {reason_tail}");
     for new in plan.segments {
+        step();
         segments::create_segment_in(t, actor, new, &created_reason)?;
         done.segments_created += 1;
     }
     let user_reason = format!("user created {reason_tail}");
     let mut new_ids = Vec::with_capacity(plan.users.len());
     for planned in plan.users {
+        step();
         let mut user = planned.user;
         if planned.password.is_some() {
             // The hashes were made from a read of the site just before;
@@ -1048,6 +1068,7 @@ pub fn apply(
         }
     };
     for (segment, user) in plan.segment_members {
+        step();
         let name = plan.segment_names.get(&segment).map_or("", String::as_str);
         let reason = format!("added to segment {name:?} {reason_tail}");
         if segments::add_segment_member_in(t, actor, segment, resolve(user)?, &reason)? {
@@ -1057,6 +1078,7 @@ pub fn apply(
         }
     }
     for (method, user, role) in plan.enrolments {
+        step();
         let m = plan
             .methods
             .get(&method)
@@ -1079,6 +1101,7 @@ pub fn apply(
         }
     }
     for (group, user) in plan.group_members {
+        step();
         let g = plan
             .groups
             .get(&group)

@@ -20,8 +20,11 @@
 
 pub mod formats;
 pub mod parse;
+pub mod staged;
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -241,18 +244,135 @@ pub fn template_csv(kind: ImportKind) -> &'static str {
     }
 }
 
-/// Limits of one import.
+/// Limits of one import, and where to report how far it got.
 #[derive(Clone, Debug)]
 pub struct ImportOptions {
     /// Larger files are refused before they are read.
     pub max_bytes: usize,
+    /// Updated as the import goes, for a progress bar (the pages' staged
+    /// imports, [`staged`]); `None` costs nothing.
+    pub progress: Option<Arc<ImportProgress>>,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
         Self {
             max_bytes: DEFAULT_MAX_BYTES,
+            progress: None,
         }
+    }
+}
+
+/// The loops of an import report their position every this many rows (or
+/// writes): a relaxed atomic store per 512 rows costs nothing measurable
+/// next to the row itself, and a poll every half second sees it move.
+pub const PROGRESS_EVERY: usize = 512;
+
+/// Where an import is: what a progress bar shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImportPhase {
+    /// Not started yet.
+    Waiting,
+    /// Reading the bytes into rows.
+    Reading,
+    /// Checking every row against the site (rows done of rows).
+    Checking,
+    /// Hashing the passwords of new users (Argon2id, slow on purpose).
+    Hashing,
+    /// Writing the changes (changes done of changes).
+    Applying,
+    /// Making the transaction durable.
+    Committing,
+    /// Finished, whatever the outcome.
+    Done,
+}
+
+impl ImportPhase {
+    const ALL: [ImportPhase; 7] = [
+        ImportPhase::Waiting,
+        ImportPhase::Reading,
+        ImportPhase::Checking,
+        ImportPhase::Hashing,
+        ImportPhase::Applying,
+        ImportPhase::Committing,
+        ImportPhase::Done,
+    ];
+
+    /// The phase as a person reads it, e.g. on a progress bar.
+    pub fn label(self) -> &'static str {
+        match self {
+            ImportPhase::Waiting => "Waiting to start",
+            ImportPhase::Reading => "Reading the file",
+            ImportPhase::Checking => "Checking rows",
+            ImportPhase::Hashing => "Hashing passwords",
+            ImportPhase::Applying => "Writing changes",
+            ImportPhase::Committing => "Saving",
+            ImportPhase::Done => "Done",
+        }
+    }
+}
+
+/// How far one running import got, shared between the thread running it
+/// and whoever shows its progress. Atomics, not a lock: the import never
+/// waits for a reader.
+#[derive(Debug, Default)]
+pub struct ImportProgress {
+    phase: AtomicU8,
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+/// A reading of [`ImportProgress`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProgressSnapshot {
+    pub phase: ImportPhase,
+    /// Rows (or changes, or passwords) done in this phase…
+    pub done: u64,
+    /// …of this many; 0 when the phase has no count.
+    pub total: u64,
+}
+
+impl ImportProgress {
+    pub fn snapshot(&self) -> ProgressSnapshot {
+        let phase = ImportPhase::ALL
+            .get(usize::from(self.phase.load(Ordering::Relaxed)))
+            .copied()
+            .unwrap_or(ImportPhase::Waiting);
+        ProgressSnapshot {
+            phase,
+            done: self.done.load(Ordering::Relaxed),
+            total: self.total.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Enters `phase` with `total` steps to go.
+    pub fn start(&self, phase: ImportPhase, total: u64) {
+        self.total.store(total, Ordering::Relaxed);
+        self.done.store(0, Ordering::Relaxed);
+        self.phase.store(phase as u8, Ordering::Relaxed);
+    }
+
+    pub fn advance(&self, done: u64) {
+        self.done.store(done, Ordering::Relaxed);
+    }
+}
+
+/// `progress.start(…)` when there is a progress to report to.
+fn phase(progress: Option<&ImportProgress>, phase: ImportPhase, total: u64) {
+    if let Some(p) = progress {
+        p.start(phase, total);
+    }
+}
+
+/// Reports step `i` (0-based) of the current phase every
+/// [`PROGRESS_EVERY`] steps.
+#[inline]
+pub(crate) fn tick(progress: Option<&ImportProgress>, i: usize) {
+    if let Some(p) = progress
+        && i.is_multiple_of(PROGRESS_EVERY)
+    {
+        p.advance(i as u64);
     }
 }
 
@@ -311,6 +431,42 @@ impl Issues {
     }
 }
 
+/// The refusal of a file over the limit, in the units people think in.
+pub fn too_large(size: usize, max_bytes: usize) -> ServiceError {
+    ServiceError::invalid("file", too_large_message(size, max_bytes))
+}
+
+/// "the file is 12.3 MiB; the largest upload is 10 MiB" (in bytes when
+/// the rounded figures would read the same).
+pub fn too_large_message(size: usize, max_bytes: usize) -> String {
+    let (file, max) = (size_label(size), size_label(max_bytes));
+    if file == max {
+        return format!(
+            "the file is {size} bytes; the largest upload is {max_bytes} bytes ({max})"
+        );
+    }
+    format!("the file is {file}; the largest upload is {max}")
+}
+
+/// `12.3 MiB`, `10 MiB`, `512 KiB`, `80 bytes`.
+pub fn size_label(bytes: usize) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    let (value, unit) = if bytes >= 1 << 20 {
+        (b / (KIB * KIB), "MiB")
+    } else if bytes >= 1 << 10 {
+        (b / KIB, "KiB")
+    } else {
+        return match bytes {
+            1 => "1 byte".to_owned(),
+            n => format!("{n} bytes"),
+        };
+    };
+    // One decimal, but none on a round figure: "10 MiB", "12.3 MiB".
+    let text = format!("{value:.1}");
+    format!("{} {unit}", text.strip_suffix(".0").unwrap_or(&text))
+}
+
 /// Checks the parsed file against the site (nothing to check when the
 /// file had no header: that error is already recorded).
 fn check(
@@ -318,9 +474,13 @@ fn check(
     table: Option<&parse::Table>,
     t: &impl SiteRead,
     mut issues: Issues,
+    progress: Option<&ImportProgress>,
 ) -> ServiceResult<(formats::Plan, Issues)> {
     let plan = match table {
-        Some(table) => formats::check(kind, table, t, &mut issues)?,
+        Some(table) => {
+            phase(progress, ImportPhase::Checking, table.rows.len() as u64);
+            formats::check(kind, table, t, &mut issues, progress)?
+        }
         None => formats::Plan::default(),
     };
     Ok((plan, issues))
@@ -353,17 +513,25 @@ impl SiteServices {
         dry_run: bool,
         options: &ImportOptions,
     ) -> ServiceResult<ImportReport> {
-        if bytes.len() > options.max_bytes {
-            return Err(ServiceError::invalid(
-                "file",
-                format!(
-                    "the file is {} bytes; the largest import is {} bytes ({} MiB)",
-                    bytes.len(),
-                    options.max_bytes,
-                    options.max_bytes / (1024 * 1024)
-                ),
-            ));
+        let progress = options.progress.as_deref();
+        let outcome = self.import(who, kind, bytes, dry_run, options.max_bytes, progress);
+        phase(progress, ImportPhase::Done, 0);
+        outcome
+    }
+
+    fn import(
+        &self,
+        who: &Principal,
+        kind: ImportKind,
+        bytes: &[u8],
+        dry_run: bool,
+        max_bytes: usize,
+        progress: Option<&ImportProgress>,
+    ) -> ServiceResult<ImportReport> {
+        if bytes.len() > max_bytes {
+            return Err(too_large(bytes.len(), max_bytes));
         }
+        phase(progress, ImportPhase::Reading, 0);
         let mut issues = Issues::default();
         let table = parse::parse(bytes, &mut issues);
         let table = table.as_ref();
@@ -375,26 +543,32 @@ impl SiteServices {
         if dry_run || needs_hashes {
             let (plan, checked) = self.read(|t| {
                 authorize(&self.site, t, who, Need::SiteAdmin)?;
-                check(kind, table, t, issues.clone())
+                check(kind, table, t, issues.clone(), progress)
             })?;
             if dry_run || checked.error_count > 0 {
                 return Ok(checked.report(kind, dry_run, rows, plan.counts));
             }
             // Hashing is slow (Argon2id) and must not hold the site's
             // write lock: hash here, apply below.
-            let hashes: HashMap<u64, String> = plan
-                .passwords_to_hash()
-                .into_iter()
-                .map(|(line, pw)| (line, password::hash(pw)))
-                .collect();
-            return self.apply(who, kind, table, rows, issues, &hashes);
+            let to_hash = plan.passwords_to_hash();
+            phase(progress, ImportPhase::Hashing, to_hash.len() as u64);
+            let mut hashes: HashMap<u64, String> = HashMap::with_capacity(to_hash.len());
+            for (i, (line, pw)) in to_hash.into_iter().enumerate() {
+                hashes.insert(line, password::hash(pw));
+                // Each hash takes tens of milliseconds: report every one.
+                if let Some(p) = progress {
+                    p.advance(i as u64 + 1);
+                }
+            }
+            return self.apply(who, kind, table, rows, issues, &hashes, progress);
         }
-        self.apply(who, kind, table, rows, issues, &HashMap::new())
+        self.apply(who, kind, table, rows, issues, &HashMap::new(), progress)
     }
 
     /// Checks again and applies in one write transaction. A file that
     /// turns out to have errors now (the site changed since the preview)
     /// is answered with its report and rolls the transaction back.
+    #[allow(clippy::too_many_arguments)]
     fn apply(
         &self,
         who: &Principal,
@@ -403,17 +577,21 @@ impl SiteServices {
         rows: u64,
         issues: Issues,
         hashes: &HashMap<u64, String>,
+        progress: Option<&ImportProgress>,
     ) -> ServiceResult<ImportReport> {
         let mut refused = None;
         let outcome = self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
-            let (plan, checked) = check(kind, table, t, issues)?;
+            let (plan, checked) = check(kind, table, t, issues, progress)?;
             if checked.error_count > 0 {
                 refused = Some(checked.report(kind, false, rows, ImportCounts::default()));
                 // Any error rolls the transaction back; the report says why.
                 return Err(ServiceError::Conflict("the file has errors".into()));
             }
-            let done = formats::apply(t, actor, kind, plan, hashes)?;
+            phase(progress, ImportPhase::Applying, plan.writes() as u64);
+            let done = formats::apply(t, actor, kind, plan, hashes, progress)?;
+            // Returning commits (and waits for the disk).
+            phase(progress, ImportPhase::Committing, 0);
             // A file applied again changes nothing, and says nothing.
             if done.changed() == 0 {
                 return Ok(checked.report(kind, false, rows, done));

@@ -1145,6 +1145,14 @@ const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     ),
     ("set_session_policy", "configuration of the host process"),
     (
+        "set_import_max_bytes",
+        "configuration of the host process (serve --import-max-mib)",
+    ),
+    (
+        "import_max_bytes",
+        "a setting of the host process, the same for every caller",
+    ),
+    (
         "authenticate_token",
         "the API bearer check, before there is a principal",
     ),

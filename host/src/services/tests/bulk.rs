@@ -656,13 +656,16 @@ fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
         ImportKind::Segments,
         &[b'a'; 2048],
         false,
-        &ImportOptions { max_bytes: 1024 },
+        &ImportOptions {
+            max_bytes: 1024,
+            ..ImportOptions::default()
+        },
     ));
     assert_eq!(
         err,
         says(
             "Invalid",
-            "file: the file is 2048 bytes; the largest import is 1024 bytes (0 MiB)"
+            "file: the file is 2 KiB; the largest upload is 1 KiB"
         )
     );
     fx.assert_unchanged(&before);

@@ -100,3 +100,19 @@ async fn unknown_kinds_strangers_and_oversized_files_are_refused() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(code(&body), "payload_too_large");
 }
+
+#[actix_web::test]
+async fn the_configured_upload_limit_holds_for_the_api_too() {
+    let t = ApiTest::new();
+    // As `serve --import-max-mib` sets it, shared with the pages.
+    t.fx.services.set_import_max_bytes(1024);
+    let file = format!("name\n{}", "Segment\n".repeat(200));
+    let (status, body) = t.admin().send(csv_post("/imports/segments", &file)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(code(&body), "payload_too_large");
+    let (status, body) = t
+        .admin()
+        .send(csv_post("/imports/segments?dry_run=true", "name\nX\n"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
