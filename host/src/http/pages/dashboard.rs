@@ -66,6 +66,7 @@ pub(crate) struct DashboardPage {
     pub failing: Vec<Failing>,
     pub recent: Vec<AuditRow>,
     pub audit_href: String,
+    pub imports_href: String,
     pub courses: Vec<CourseLink>,
 }
 
@@ -133,6 +134,7 @@ async fn show(page: SitePage) -> Result<HttpResponse, HttpError> {
         failing,
         recent,
         audit_href: page.link("/audit"),
+        imports_href: page.link("/imports"),
         courses,
     };
     render(&view, StatusCode::OK)

@@ -10,6 +10,7 @@ mod courses;
 mod dashboard;
 mod forms;
 mod groups;
+mod imports;
 mod methods;
 mod operator;
 mod segments;
@@ -17,6 +18,7 @@ pub(crate) mod session;
 mod sign_in;
 #[cfg(test)]
 mod tests;
+mod upload;
 mod users;
 
 use std::sync::LazyLock;
@@ -97,6 +99,7 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         courses::ROUTES,
         groups::ROUTES,
         methods::ROUTES,
+        imports::ROUTES,
         audit::ROUTES,
     ]
     .concat()
@@ -129,7 +132,8 @@ pub(crate) fn host_routes(cfg: &mut web::ServiceConfig) {
     // HEAD too: load balancers and uptime checks often probe with it.
     cfg.route("/healthz", web::get().to(healthz))
         .route("/healthz", web::head().to(healthz))
-        .route("/static/charon.css", web::get().to(stylesheet));
+        .route("/static/charon.css", web::get().to(stylesheet))
+        .route("/static/imports.js", web::get().to(import_script));
     sign_in::operator_routes(cfg);
     operator::routes(cfg);
 }
@@ -145,6 +149,7 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     courses::routes(cfg);
     groups::routes(cfg);
     methods::routes(cfg);
+    imports::routes(cfg);
     audit::routes(cfg);
 }
 
@@ -160,6 +165,13 @@ async fn stylesheet() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
         .body(STYLESHEET)
+}
+
+async fn import_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(imports::SCRIPT)
 }
 
 /// `/s/{slug}` → `/s/{slug}/`: relative links resolve against the folder.
@@ -225,6 +237,7 @@ pub(crate) enum Section {
     Users,
     Segments,
     Courses,
+    Imports,
     Audit,
 }
 
@@ -268,6 +281,7 @@ impl Layout {
         }
         link("Courses", "/courses", Section::Courses);
         if admin {
+            link("Imports", "/imports", Section::Imports);
             link("Audit log", "/audit", Section::Audit);
         }
         layout.nav = Some(Nav {

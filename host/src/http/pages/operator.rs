@@ -2,11 +2,8 @@
 //! resume, delete) and its plugins (install a version, enable, disable or
 //! upgrade one on a site).
 //!
-//! A plugin is uploaded as `multipart/form-data`, the only way an HTML
-//! form sends a file. The body is one small text field (`csrf`) and one
-//! file, so it is read here with a bounded parser of that shape rather
-//! than with a multipart crate: one dependency fewer, and the whole body
-//! is needed in memory anyway (the runtime checks the component whole).
+//! A plugin is uploaded as `multipart/form-data`, read by the pages' small
+//! bounded parser (`upload.rs`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -14,7 +11,8 @@ use askama::Template;
 
 use super::super::{HttpError, blocking};
 use super::forms::{ConfirmPage, FormErrors, PAGE_SIZE, render, status_for, ticked};
-use super::session::{OperatorPage, OperatorPost, same_token, url_escape};
+use super::session::{OperatorPage, OperatorPost, url_escape};
+use super::upload::{Body, FRAMING_SLACK, content_type, read_upload, upload_fields};
 use super::{Layout, page_routes};
 use crate::domain::{SiteId, SiteStatus};
 use crate::services::ServiceError;
@@ -504,107 +502,20 @@ async fn refused(page: &OperatorPage, e: ServiceError) -> Result<HttpResponse, H
     render(&view, status_for(&view.errors))
 }
 
-/// The `boundary` parameter of a `multipart/form-data` content type.
-fn boundary_of(content_type: &str) -> Option<String> {
-    let (kind, params) = content_type.split_once(';')?;
-    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
-        return None;
-    }
-    params.split(';').find_map(|p| {
-        let (k, v) = p.trim().split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("boundary")
-            .then(|| v.trim().trim_matches('"').to_owned())
-            .filter(|b| !b.is_empty() && b.len() <= 70)
-    })
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
-}
-
-/// The named parts of a `multipart/form-data` body, as a browser sends a
-/// form's fields and files; `None` when the body is not of that shape.
-fn multipart_parts<'a>(body: &'a [u8], boundary: &str) -> Option<Vec<(String, &'a [u8])>> {
-    let delimiter = format!("--{boundary}");
-    let next_part = format!("\r\n--{boundary}");
-    let mut at = find(body, delimiter.as_bytes(), 0)? + delimiter.len();
-    let mut parts = Vec::new();
-    loop {
-        let rest = body.get(at..)?;
-        if rest.starts_with(b"--") {
-            return Some(parts);
-        }
-        at += rest.starts_with(b"\r\n").then_some(2)?;
-        let headers_end = find(body, b"\r\n\r\n", at)?;
-        let headers = std::str::from_utf8(&body[at..headers_end]).ok()?;
-        let name = headers.lines().find_map(|line| {
-            let (k, v) = line.split_once(':')?;
-            if !k.trim().eq_ignore_ascii_case("content-disposition") {
-                return None;
-            }
-            v.split(';').find_map(|p| {
-                p.trim()
-                    .strip_prefix("name=")
-                    .map(|n| n.trim_matches('"').to_owned())
-            })
-        })?;
-        let start = headers_end + 4;
-        let end = find(body, next_part.as_bytes(), start)?;
-        parts.push((name, &body[start..end]));
-        at = end + next_part.len();
-    }
-}
-
-/// The CSRF token and the component of an upload. A body that is not
-/// multipart (or lacks its token) yields no token, so it is refused as
-/// any form without one.
-fn upload_fields(content_type: &str, body: &[u8]) -> (String, Vec<u8>) {
-    let Some(parts) = boundary_of(content_type).and_then(|b| multipart_parts(body, &b)) else {
-        #[derive(serde::Deserialize)]
-        struct Token {
-            #[serde(default)]
-            csrf: String,
-        }
-        let token = serde_html_form::from_bytes::<Token>(body).map_or(String::new(), |t| t.csrf);
-        return (token, Vec::new());
-    };
-    let mut csrf = String::new();
-    let mut component = Vec::new();
-    for (name, bytes) in parts {
-        match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(bytes).into_owned(),
-            "plugin" => component = bytes.to_vec(),
-            _ => {}
-        }
-    }
-    (csrf, component)
-}
-
 async fn install(page: OperatorPage, body: web::Payload) -> Result<HttpResponse, HttpError> {
-    // Room for the form's own fields around the largest component.
-    let limit = MAX_PLUGIN_BYTES + 64 * 1024;
-    let body = body
-        .to_bytes_limited(limit)
-        .await
-        .map_err(|_| HttpError::PayloadTooLarge { limit })?
-        .map_err(|e| HttpError::BadRequest(format!("the upload could not be read: {e}")))?;
-    // The whole header: `content_type()` drops the boundary parameter.
-    let content_type = page
-        .request
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let (token, component) = upload_fields(&content_type, &body);
-    if page.csrf().is_empty() || !same_token(&token, page.csrf()) {
+    let body = match read_upload(&page.request, body, MAX_PLUGIN_BYTES).await? {
+        Body::Within(body) => body,
+        Body::TooLarge(_) => {
+            return Err(HttpError::PayloadTooLarge {
+                limit: MAX_PLUGIN_BYTES + FRAMING_SLACK,
+            });
+        }
+    };
+    let upload = upload_fields(&content_type(&page.request), &body, "plugin");
+    if !upload.token_is(page.csrf()) {
         return Err(HttpError::CsrfRejected);
     }
+    let component = upload.file;
     if component.is_empty() {
         let e = ServiceError::invalid(
             "plugin",
@@ -697,36 +608,5 @@ async fn upgrade_plugin(
         )),
         Err(HttpError::Service(e)) => refused(&page, e).await,
         Err(e) => Err(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_browser_upload_yields_its_token_and_file() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nt0k\r\n\
---XyZ\r\nContent-Disposition: form-data; name=\"plugin\"; filename=\"a.wasm\"\r\nContent-Type: application/wasm\r\n\r\n\0asm\r\n--X\r\n\
---XyZ--\r\n";
-        let (token, file) = upload_fields("multipart/form-data; boundary=\"XyZ\"", body);
-        assert_eq!(token, "t0k");
-        assert_eq!(file, b"\0asm\r\n--X");
-    }
-
-    #[test]
-    fn a_body_of_another_shape_yields_no_file() {
-        assert_eq!(
-            upload_fields("application/x-www-form-urlencoded", b"csrf=abc"),
-            ("abc".to_owned(), vec![])
-        );
-        assert_eq!(
-            upload_fields("multipart/form-data; boundary=B", b"--B\r\nno end"),
-            (String::new(), vec![])
-        );
-        assert_eq!(
-            upload_fields("text/plain", b"\xff"),
-            (String::new(), vec![])
-        );
     }
 }

@@ -5,6 +5,7 @@
 mod audit;
 mod courses;
 mod groups;
+mod imports;
 mod methods;
 mod operator;
 mod segments;
@@ -31,6 +32,8 @@ pub(crate) struct Pages {
     pub outsider: String,
     pub beta_admin: String,
     pub operator: String,
+    /// A CSV file the admin uploaded (its preview), for `{import}`.
+    pub import: String,
 }
 
 impl Pages {
@@ -48,7 +51,18 @@ impl Pages {
             .expect("operator")
             .operator_id()
             .expect("operator id");
+        let import = fx
+            .site
+            .stage_import(
+                &fx.admin,
+                crate::services::bulk::ImportKind::SegmentMembers,
+                "members.csv",
+                b"username,segment\nlearner4,hr\n".to_vec(),
+            )
+            .expect("staged import")
+            .id;
         Self {
+            import,
             admin: session(fx.id(), fx.admin_id),
             teacher: session(fx.id(), fx.teacher_id),
             learner: session(fx.id(), fx.learners[0]),
@@ -76,6 +90,8 @@ impl Pages {
             ("{method}", fx.manual.to_string()),
             ("{plugin}", "noop".to_owned()),
             ("{site}", "beta".to_owned()),
+            ("{kind}", "segment-members".to_owned()),
+            ("{import}", self.import.clone()),
         ] {
             out = out.replace(param, &value);
         }
