@@ -10,7 +10,6 @@
   }
   var url = box.getAttribute("data-progress-url");
   var bar = box.querySelector("progress");
-  var label = box.querySelector("label");
   var text = box.querySelector(".progress-text");
   function poll() {
     fetch(url, { credentials: "same-origin", cache: "no-store" })
@@ -31,7 +30,6 @@
         } else {
           bar.removeAttribute("value");
         }
-        label.textContent = p.label;
         text.textContent = p.text;
         window.setTimeout(poll, 500);
       })

@@ -287,6 +287,28 @@ impl Browser {
         })
     }
 
+    /// Chooses `file` (an absolute path) in the `<input type=file>`
+    /// labelled `label`, as a user picking it in the file dialog.
+    /// WebDriver does that by typing the path into the input.
+    pub fn upload_by_label(&self, label: &str, file: &Path) -> Result<()> {
+        ensure!(
+            file.is_absolute(),
+            "{} is not an absolute path",
+            file.display()
+        );
+        let path = file.to_str().context("a UTF-8 path")?;
+        self.runtime.block_on(async {
+            let control = self.control_by_label(label).await?;
+            let kind = control.attr("type").await?.unwrap_or_default();
+            ensure!(
+                kind == "file",
+                "the control labelled {label:?} is not a file input (type {kind:?})"
+            );
+            control.send_keys(path).await?;
+            Ok(())
+        })
+    }
+
     /// Chooses the option whose text is `option` in the `<select>`
     /// labelled `label`.
     pub fn select_by_label(&self, label: &str, option: &str) -> Result<()> {

@@ -4,6 +4,7 @@
 mod api;
 mod browser;
 mod chromium;
+mod imports;
 mod plugins;
 mod support;
 mod sync;

@@ -426,7 +426,6 @@ fn changes_in_words(c: &ImportCounts, would: bool) -> Vec<String> {
 
 /// The apply while it runs.
 pub(crate) struct ProgressView {
-    pub label: String,
     pub value: u64,
     pub max: u64,
     pub text: String,
@@ -482,7 +481,6 @@ fn show_page(page: &SitePage, s: StagedImport) -> ShowPage {
         ApplyState::Running(p) => {
             let p = p.snapshot();
             let view = ProgressView {
-                label: p.phase.label().to_owned(),
                 value: p.done.min(p.total),
                 max: p.total,
                 text: progress_text(p.phase, p.done, p.total),
