@@ -487,3 +487,31 @@ async fn a_staged_file_is_its_uploaders_alone() {
     let mine = p.get(&path, Some(&p.admin)).await;
     assert_eq!(mine.status, StatusCode::OK);
 }
+
+#[actix_web::test]
+async fn a_file_the_site_outgrew_since_its_preview_writes_nothing_and_says_why() {
+    let p = Pages::new();
+    let path = staged(&p, "segment-members", "username,segment\nlearner4,hr\n").await;
+    // Between the preview and the apply, someone deletes the segment.
+    p.fx.site
+        .delete_segment(&p.fx.admin, p.fx.hr)
+        .expect("delete");
+    let before = p.fx.snapshot();
+    let token = p.csrf(&p.admin);
+    let applied = p
+        .post(
+            &format!("{path}/apply"),
+            Some(&p.admin),
+            &format!("csrf={token}"),
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::SEE_OTHER);
+    wait_for_apply(&p, &id_of(&path));
+    p.fx.assert_unchanged(&before);
+    let page = p.get(&path, Some(&p.admin)).await;
+    assert!(page.body.contains("Nothing was written"), "{}", page.body);
+    assert!(page.body.contains("The site changed since the preview"));
+    assert!(page.body.contains("1 error"), "the apply's own errors");
+    let report = p.get(&format!("{path}/report.csv"), Some(&p.admin)).await;
+    assert!(report.body.contains("2,segment,error,"), "{}", report.body);
+}
