@@ -19,7 +19,7 @@ use super::session::{SitePage, SitePost};
 use super::upload::{Body, content_type, read_upload, upload_fields};
 use super::{Layout, Section, page_routes};
 use crate::services::ServiceError;
-use crate::services::bulk::staged::{ApplyState, StagedImport};
+use crate::services::bulk::staged::{ApplyState, ApplyStatus, StagedImport};
 use crate::services::bulk::{
     ImportCounts, ImportKind, ImportPhase, ImportReport, RowIssue, size_label, too_large_message,
 };
@@ -530,7 +530,21 @@ fn show_page(page: &SitePage, s: StagedImport) -> ShowPage {
 async fn staged(page: &SitePage, id: String) -> Result<StagedImport, HttpError> {
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    blocking(move || services.staged_import(&who, &id)).await
+    blocking(move || services.staged_import(&who, &id))
+        .await
+        .map_err(gone)
+}
+
+/// A staged file that is not (or no longer) there: say why it may have
+/// gone, and what to do.
+fn gone(e: HttpError) -> HttpError {
+    match e {
+        HttpError::Service(ServiceError::NotFound(_)) => HttpError::NotFoundPath(
+            "This upload is not here. Uploads are kept for an hour, and only for the admin who              sent them; upload the file again."
+                .into(),
+        ),
+        other => other,
+    }
 }
 
 async fn show(page: SitePage, path: web::Path<ImportPath>) -> Result<HttpResponse, HttpError> {
@@ -553,7 +567,9 @@ async fn apply(
     let services = page.site.services.clone();
     let who = page.principal().clone();
     let target = id.clone();
-    blocking(move || services.apply_staged_import(&who, &target)).await?;
+    blocking(move || services.apply_staged_import(&who, &target))
+        .await
+        .map_err(gone)?;
     // Back to the same page: it shows the progress, or the outcome when a
     // small file is done already.
     Ok(HttpResponse::SeeOther()
@@ -574,16 +590,16 @@ pub(crate) struct ProgressJson {
 }
 
 async fn progress(page: SitePage, path: web::Path<ImportPath>) -> Result<HttpResponse, HttpError> {
-    let s = staged(&page, path.into_inner().import).await?;
-    let (state, p) = match &s.apply {
-        ApplyState::NotStarted => ("not-started", None),
-        ApplyState::Running(p) => ("running", Some(p.snapshot())),
-        ApplyState::Finished(_) | ApplyState::Failed(_) => ("finished", None),
-    };
-    let (phase, done, total) = match (state, p) {
-        (_, Some(p)) => (p.phase, p.done, p.total),
-        ("finished", None) => (ImportPhase::Done, 0, 0),
-        _ => (ImportPhase::Waiting, 0, 0),
+    let id = path.into_inner().import;
+    let services = page.site.services.clone();
+    let who = page.principal().clone();
+    let status = blocking(move || services.staged_import_status(&who, &id))
+        .await
+        .map_err(gone)?;
+    let (state, phase, done, total) = match status {
+        ApplyStatus::NotStarted => ("not-started", ImportPhase::Waiting, 0, 0),
+        ApplyStatus::Running(p) => ("running", p.phase, p.done, p.total),
+        ApplyStatus::Ended => ("finished", ImportPhase::Done, 0, 0),
     };
     let body = ProgressJson {
         state,

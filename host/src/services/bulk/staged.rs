@@ -79,6 +79,16 @@ pub enum ApplyState {
     Failed(String),
 }
 
+/// Where the apply of a staged file is, without its reports: what a
+/// progress bar polls (twice a second, so it copies no report).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApplyStatus {
+    NotStarted,
+    Running(ProgressSnapshot),
+    /// Finished or failed: the page has the outcome.
+    Ended,
+}
+
 /// A staged file as its uploader sees it.
 #[derive(Clone, Debug)]
 pub struct StagedImport {
@@ -325,6 +335,17 @@ impl SiteServices {
         self.read(|t| authorize(&self.site, t, who, Need::SiteAdmin))?;
         self.staged
             .with_entry(self.site.id, who, id, |e| e.view.clone())
+    }
+
+    /// Where the apply of a staged file is (see [`ApplyStatus`]).
+    pub fn staged_import_status(&self, who: &Principal, id: &str) -> ServiceResult<ApplyStatus> {
+        self.read(|t| authorize(&self.site, t, who, Need::SiteAdmin))?;
+        self.staged
+            .with_entry(self.site.id, who, id, |e| match &e.view.apply {
+                ApplyState::NotStarted => ApplyStatus::NotStarted,
+                ApplyState::Running(p) => ApplyStatus::Running(p.snapshot()),
+                ApplyState::Finished(_) | ApplyState::Failed(_) => ApplyStatus::Ended,
+            })
     }
 
     /// Starts applying a staged file in the background and returns at

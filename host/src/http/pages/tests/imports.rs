@@ -483,6 +483,11 @@ async fn a_staged_file_is_its_uploaders_alone() {
     // An unknown id says the same.
     let unknown = p.get("/s/acme/imports/0123abcd", Some(&p.admin)).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(
+        unknown.body.contains("Uploads are kept for an hour"),
+        "says why it may be gone: {}",
+        unknown.body
+    );
     p.fx.assert_unchanged(&before);
     let mine = p.get(&path, Some(&p.admin)).await;
     assert_eq!(mine.status, StatusCode::OK);
