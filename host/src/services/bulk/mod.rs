@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::{Need, authorize};
 use super::error::{ServiceError, ServiceResult};
-use super::{Principal, SiteServices, password};
+use super::{Principal, Services, SiteServices, password};
 use crate::storage::site::SiteRead;
 
 /// Files larger than this are refused unless the caller sets another
@@ -615,7 +615,7 @@ impl SiteServices {
     }
 }
 
-impl super::Services {
+impl Services {
     /// [`SiteServices::import_csv_with`] on the site `key` (slug or id),
     /// for the operator's console.
     pub fn import_csv_by_key(

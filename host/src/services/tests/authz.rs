@@ -70,7 +70,44 @@ type Call = fn(&SiteServices, &Principal, &Ids) -> ServiceResult<()>;
 /// One valid call of every public `SiteServices` function that acts for a
 /// principal. Add a line here when you add a service function.
 fn site_walk() -> Vec<(&'static str, Call)> {
+    use crate::services::bulk::{ImportKind, ImportOptions};
+    // A file a site admin may import (a dry run, or a segment).
+    const CSV: &[u8] = b"name,idnumber\nWalked,walked\n";
     vec![
+        // bulk/mod.rs
+        ("import_csv", |s, who, _| {
+            s.import_csv(who, ImportKind::Segments, CSV, false)
+                .map(drop)
+        }),
+        ("import_csv_with", |s, who, _| {
+            s.import_csv_with(
+                who,
+                ImportKind::Segments,
+                CSV,
+                true,
+                &ImportOptions::default(),
+            )
+            .map(drop)
+        }),
+        // bulk/staged.rs
+        ("import_limit", |s, who, _| s.import_limit(who).map(drop)),
+        ("import_template", |s, who, _| {
+            s.import_template(who, ImportKind::Users).map(drop)
+        }),
+        ("stage_import", |s, who, _| {
+            s.stage_import(who, ImportKind::Segments, "walk.csv", CSV.to_vec())
+                .map(drop)
+        }),
+        // Refused before the id is looked up, so any id does.
+        ("staged_import", |s, who, _| {
+            s.staged_import(who, "0").map(drop)
+        }),
+        ("staged_import_status", |s, who, _| {
+            s.staged_import_status(who, "0").map(drop)
+        }),
+        ("apply_staged_import", |s, who, _| {
+            s.apply_staged_import(who, "0").map(drop)
+        }),
         // mod.rs
         ("audit_log", |s, who, _| {
             s.audit_log(who, &AuditFilter::default(), None, 10)
@@ -437,6 +474,10 @@ const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
         "runtime",
         "the sandbox; it runs only components that plugin() or an operator's install hands out",
     ),
+    (
+        "import_max_bytes",
+        "the host's upload limit, the same for every caller",
+    ),
 ];
 
 /// Calls every function of the walk on `site` as `who`; returns, for each,
@@ -493,13 +534,15 @@ fn assert_walk(actual: &Outcomes, expected: &Outcomes, who: &dyn std::fmt::Debug
 }
 
 /// The names of `pub fn`s in top-level `impl {type_name} {` blocks of the
-/// services source. rustfmt puts such a block's closing brace alone at the
-/// start of a line and its functions at four spaces.
+/// services source (and of its `bulk/` folder). rustfmt puts such a
+/// block's closing brace alone at the start of a line and its functions at
+/// four spaces.
 fn public_fns_of(type_name: &str) -> Vec<String> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/services");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src/services");
     let mut names = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("services source folder")
+    let mut files: Vec<_> = [root.to_owned(), format!("{root}/bulk")]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir).expect("services source folder"))
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "rs"))
         .collect();
@@ -1075,6 +1118,20 @@ fn operator_walk() -> Vec<(&'static str, HostCall)> {
         }),
         ("reconcile_site_by_key", |s, who| {
             s.reconcile_site_by_key(who, "acme", None, true).map(drop)
+        }),
+        // bulk/mod.rs
+        ("import_csv_by_key", |s, who| {
+            let file = b"name\nWalked\n";
+            let options = crate::services::bulk::ImportOptions::default();
+            s.import_csv_by_key(
+                who,
+                "acme",
+                crate::services::bulk::ImportKind::Segments,
+                file,
+                true,
+                &options,
+            )
+            .map(drop)
         }),
     ]
 }
