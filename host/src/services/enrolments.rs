@@ -271,10 +271,36 @@ pub(crate) fn enrol_existing_user(
     role: Role,
     reason: Option<&str>,
 ) -> ServiceResult<(Enrolment, bool)> {
-    let reason = reason.map_or_else(|| format!("enrolled as {}", role.label()), str::to_owned);
     let method = m.id;
-    let target = format!("user #{user} in course #{} via method #{method}", m.course);
-    let enrolment = match t.enrolment(m.course, user, method)? {
+    // Only a change is audited: an enrolment already so costs no strings.
+    let said = || {
+        (
+            format!("user #{user} in course #{} via method #{method}", m.course),
+            reason.map_or_else(|| format!("enrolled as {}", role.label()), str::to_owned),
+        )
+    };
+    let fresh = Enrolment {
+        course: m.course,
+        user,
+        method,
+        role: Some(role),
+        status: EnrolmentStatus::Active,
+        created_at: t.now,
+        updated_at: t.now,
+    };
+    // Written at once when new (the common case, one B-tree descent);
+    // an existing enrolment is left in place and looked at below.
+    let enrolment = match t.insert_enrolment_if_absent(&fresh)? {
+        None => {
+            let (target, reason) = said();
+            t.audit_log(actor, "enrolment.created", target, reason)?;
+            t.emit(SiteEvent::UserEnrolled {
+                course: m.course,
+                user,
+                method,
+            })?;
+            fresh
+        }
         Some(mut e) => {
             if e.status == EnrolmentStatus::Active && e.role == Some(role) {
                 return Ok((e, false));
@@ -283,27 +309,9 @@ pub(crate) fn enrol_existing_user(
             e.role = Some(role);
             e.updated_at = t.now;
             t.put_enrolment(&e)?;
+            let (target, reason) = said();
             t.audit_log(actor, "enrolment.reactivated", target, reason)?;
             t.emit(SiteEvent::EnrolmentUpdated {
-                course: m.course,
-                user,
-                method,
-            })?;
-            e
-        }
-        None => {
-            let e = Enrolment {
-                course: m.course,
-                user,
-                method,
-                role: Some(role),
-                status: EnrolmentStatus::Active,
-                created_at: t.now,
-                updated_at: t.now,
-            };
-            t.put_enrolment(&e)?;
-            t.audit_log(actor, "enrolment.created", target, reason)?;
-            t.emit(SiteEvent::UserEnrolled {
                 course: m.course,
                 user,
                 method,

@@ -202,15 +202,15 @@ pub(crate) fn add_group_member_in(
             course: group.course,
         });
     }
-    if t.group_membership(group.id, user)?.is_some() {
-        return Ok(false);
-    }
-    t.put_group_member(&GroupMembership {
+    let added = t.add_group_member_if_absent(&GroupMembership {
         group: group.id,
         user,
         owner,
         added_at: t.now,
     })?;
+    if !added {
+        return Ok(false);
+    }
     t.audit_log(
         actor,
         "group.member_added",

@@ -90,7 +90,7 @@ pub(crate) fn apply_plan(
     m: &EnrolmentMethod,
     plan: &Plan,
 ) -> Result<PlanTally, ApplyError> {
-    let mut created = Groups::default();
+    let mut known = Known::default();
     let mut tally = PlanTally::default();
     let mut deleted = false;
     for (index, action) in plan.actions.iter().enumerate() {
@@ -109,7 +109,7 @@ pub(crate) fn apply_plan(
                 message,
             })
         };
-        let changed = apply_action(t, m, action, &mut created).map_err(|e| match e {
+        let changed = apply_action(t, m, action, &mut known).map_err(|e| match e {
             Step::Reject(message) => reject(message),
             // A domain rule of the internal fns (a duplicate name, …) is
             // the plan's fault too; only a storage failure is the host's.
@@ -121,15 +121,22 @@ pub(crate) fn apply_plan(
     Ok(tally)
 }
 
-/// The groups a plan has named so far: those it created (by key, and
+/// What a plan has established so far, so that later actions need not ask
+/// the file again: the groups it named — those it created (by key, and
 /// those the instance created earlier), and those already found to be of
-/// the course. A plan of 1,000 memberships resolves its group once.
+/// the course (a plan of 1,000 memberships resolves its group once) — and
+/// the users it enrolled.
 #[derive(Default)]
-struct Groups {
+struct Known {
     created: HashMap<String, CourseGroupId>,
     checked: HashMap<CourseGroupId, CourseGroup>,
     /// Keys of this plan's own create-group actions.
     planned: std::collections::HashSet<String>,
+    /// Users this plan has enrolled (or found enrolled) in the course: a
+    /// sync enrols a member and then adds them to the group, and asking
+    /// the file again whether they are enrolled is a B-tree search per
+    /// member for an answer the plan already has.
+    enrolled: std::collections::HashSet<UserId>,
 }
 
 enum Step {
@@ -157,7 +164,7 @@ fn apply_action(
     t: &mut SiteTables<'_>,
     m: &EnrolmentMethod,
     action: &PlanAction,
-    known: &mut Groups,
+    known: &mut Known,
 ) -> Result<bool, Step> {
     let actor = Actor::Method(m.id);
     let reason = action.reason.as_str();
@@ -168,7 +175,9 @@ fn apply_action(
                 Some(_) => return reject(format!("user #{user} is suspended")),
                 None => return reject(format!("user #{user} is not a user of this site")),
             }
-            Ok(enrol_existing_user(t, actor, m, *user, *role, Some(reason))?.1)
+            let changed = enrol_existing_user(t, actor, m, *user, *role, Some(reason))?.1;
+            known.enrolled.insert(*user);
+            Ok(changed)
         }
         PlanOp::Suspend { user } => {
             let mut e = own_enrolment(t, m, *user)?;
@@ -180,6 +189,8 @@ fn apply_action(
         }
         PlanOp::Unenrol { user } => {
             own_enrolment(t, m, *user)?;
+            // Another method may still enrol them: ask the file again.
+            known.enrolled.remove(user);
             Ok(unenrol_in(t, actor, m.course, *user, m.id, reason)?)
         }
         PlanOp::SetRole { user, role } => {
@@ -196,7 +207,7 @@ fn apply_action(
             // in this plan: the transaction already holds it. Enrolled
             // implies a user of the site; only a refusal says which is
             // missing.
-            if !t.has_enrolment_in(m.course, *user)? {
+            if !known.enrolled.contains(user) && !t.has_enrolment_in(m.course, *user)? {
                 if !t.user_exists(*user)? {
                     return reject(format!("user #{user} is not a user of this site"));
                 }
@@ -205,16 +216,16 @@ fn apply_action(
                     m.course
                 ));
             }
-            if t.group_membership(g.id, *user)?.is_some() {
-                // Whoever owns it keeps it: a manual membership stays manual.
-                return Ok(false);
-            }
-            t.put_group_member(&GroupMembership {
+            let added = t.add_group_member_if_absent(&GroupMembership {
                 group: g.id,
                 user: *user,
                 owner: MembershipOwner::Method(m.id),
                 added_at: t.now,
             })?;
+            if !added {
+                // Whoever owns it keeps it: a manual membership stays manual.
+                return Ok(false);
+            }
             t.audit_log(
                 actor,
                 "group.member_added",
@@ -346,7 +357,7 @@ fn own_enrolment(t: &SiteTables<'_>, m: &EnrolmentMethod, user: UserId) -> Resul
 fn resolve_group(
     t: &SiteTables<'_>,
     m: &EnrolmentMethod,
-    known: &mut Groups,
+    known: &mut Known,
     group: &PlanGroup,
 ) -> Result<CourseGroup, Step> {
     let id = match group {
