@@ -259,7 +259,7 @@ mod tests {
         tx.commit().unwrap();
         assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![2, 3, 4]);
         let tx = db.begin_read().unwrap();
-        let t = SiteReadTables::open(&tx).unwrap();
+        let t = SiteReadTables::open(tx);
         assert_eq!(t.dispatch_cursor().unwrap(), 7);
         assert!(
             t.method_run(crate::domain::EnrolmentMethodId(1))
@@ -285,7 +285,7 @@ mod tests {
         tx.commit().unwrap();
         assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![3, 4]);
         let tx = db.begin_read().unwrap();
-        let t = SiteReadTables::open(&tx).unwrap();
+        let t = SiteReadTables::open(tx);
         assert_eq!(t.dispatch_cursor().unwrap(), 5);
         assert_eq!(
             t.method_group(EnrolmentMethodId(1), "group").unwrap(),
@@ -342,7 +342,7 @@ mod tests {
             .collect();
         assert!(!names.contains(&"audit-v1".to_owned()), "{names:?}");
         assert!(!names.contains(&"events-v1".to_owned()), "{names:?}");
-        let t = SiteReadTables::open(&tx).unwrap();
+        let t = SiteReadTables::open(tx);
         let audit = t.audit_page(None, usize::MAX, |_| true).unwrap();
         let want: Vec<AuditEntry> = ids.iter().rev().map(|&id| entry(id)).collect();
         assert_eq!(audit, want);
@@ -362,8 +362,8 @@ mod tests {
             .collect();
         assert_eq!(next, [301, 302, 303]);
         // 256 + 256 + 10 before the gap, 6 after it.
-        assert_eq!(t.audit().len().unwrap(), 4);
-        assert_eq!(t.events().len().unwrap(), 4);
+        assert_eq!(t.audit().unwrap().len().unwrap(), 4);
+        assert_eq!(t.events().unwrap().len().unwrap(), 4);
     }
 
     #[test]

@@ -122,8 +122,7 @@ impl SiteStore {
     /// keep their transaction alive. For a plugin call, whose queries all
     /// answer from the same state however long it runs.
     pub fn read_tables(&self) -> Result<SiteReadTables> {
-        let tx = self.db.begin_read()?;
-        SiteReadTables::open(&tx)
+        Ok(SiteReadTables::open(self.db.begin_read()?))
     }
 
     /// Runs `f` on one consistent read snapshot.
@@ -132,8 +131,7 @@ impl SiteStore {
         f: impl FnOnce(&SiteReadTables) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let tx = self.db.begin_read().map_err(StorageError::from)?;
-        let tables = SiteReadTables::open(&tx)?;
-        f(&tables)
+        f(&SiteReadTables::open(tx))
     }
 }
 
