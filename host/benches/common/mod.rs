@@ -61,3 +61,16 @@ pub fn site_with_users(
         .expect("users");
     (dir, site, op, users)
 }
+
+/// CPU time this thread has run so far (`/proc/thread-self/schedstat`, in
+/// ns), or zero where that file does not exist. Printed beside wall-clock
+/// figures: on a shared two-core machine another process's build can
+/// double a wall-clock time, while the CPU time the work itself took moves
+/// far less — it tells a slower change from a busier machine.
+#[allow(dead_code)]
+pub fn thread_cpu() -> std::time::Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(std::time::Duration::ZERO, std::time::Duration::from_nanos)
+}
