@@ -104,7 +104,7 @@ impl SiteServices {
                 actor,
                 "course.created",
                 format!("course #{} {:?}", course.id, course.shortname),
-                "course created".into(),
+                "course created",
             )?;
             t.emit(SiteEvent::MethodAdded {
                 course: course.id,
@@ -151,7 +151,7 @@ impl SiteServices {
                 actor,
                 "course.updated",
                 format!("course #{id}"),
-                "course updated".into(),
+                "course updated",
             )?;
             Ok(course)
         })
@@ -174,7 +174,7 @@ impl SiteServices {
                 actor,
                 "course.deleted",
                 format!("course #{id} {:?}", course.shortname),
-                "course deleted".into(),
+                "course deleted",
             )?;
             t.emit(SiteEvent::CourseDeleted { course: id })?;
             Ok(())

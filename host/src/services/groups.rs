@@ -214,8 +214,8 @@ pub(crate) fn add_group_member_in(
     t.audit_log(
         actor,
         "group.member_added",
-        format!("user #{user} in group #{}", group.id),
-        reason.to_owned(),
+        format_args!("user #{user} in group #{}", group.id),
+        reason,
     )?;
     t.emit(SiteEvent::GroupMemberAdded {
         group: group.id,
@@ -260,7 +260,7 @@ impl SiteServices {
                 actor,
                 "group.created",
                 format!("group #{} {:?} in course #{course}", group.id, group.name),
-                "group created".into(),
+                "group created",
             )?;
             Ok(group)
         })
@@ -306,7 +306,7 @@ impl SiteServices {
                 actor,
                 "group.updated",
                 format!("group #{id}"),
-                "group updated".into(),
+                "group updated",
             )?;
             Ok(group)
         })
@@ -324,7 +324,7 @@ impl SiteServices {
                 actor,
                 "group.deleted",
                 format!("group #{id} {:?} in course #{}", group.name, group.course),
-                "group deleted".into(),
+                "group deleted",
             )?;
             Ok(group)
         })

@@ -229,8 +229,8 @@ fn apply_action(
             t.audit_log(
                 actor,
                 "group.member_added",
-                format!("user #{user} in group #{}", g.id),
-                reason.to_owned(),
+                format_args!("user #{user} in group #{}", g.id),
+                reason,
             )?;
             t.emit(SiteEvent::GroupMemberAdded {
                 group: g.id,
@@ -257,8 +257,8 @@ fn apply_action(
             t.audit_log(
                 actor,
                 "group.member_removed",
-                format!("user #{user} in group #{}", g.id),
-                reason.to_owned(),
+                format_args!("user #{user} in group #{}", g.id),
+                reason,
             )?;
             t.emit(SiteEvent::GroupMemberRemoved {
                 group: g.id,

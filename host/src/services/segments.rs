@@ -124,8 +124,8 @@ pub(crate) fn add_segment_member_in(
     t.audit_log(
         actor,
         "segment.member_added",
-        format!("user #{user} in segment #{id}"),
-        reason.to_owned(),
+        format_args!("user #{user} in segment #{id}"),
+        reason,
     )?;
     t.emit(SiteEvent::SegmentMemberAdded { segment: id, user })?;
     Ok(true)
@@ -218,7 +218,7 @@ impl SiteServices {
                 actor,
                 "segment.updated",
                 format!("segment #{id} {:?}", segment.name),
-                "segment updated".into(),
+                "segment updated",
             )?;
             Ok(segment)
         })
@@ -245,7 +245,7 @@ impl SiteServices {
                 actor,
                 "segment.deleted",
                 format!("segment #{id} {:?}", segment.name),
-                "segment deleted".into(),
+                "segment deleted",
             )?;
             t.emit(SiteEvent::SegmentDeleted { segment: id })?;
             Ok(())

@@ -213,7 +213,7 @@ impl Services {
                 who.actor(),
                 "site.created",
                 format!("site {:?}", site.slug),
-                "site created".into(),
+                "site created",
             )?;
             Ok(())
         })?;

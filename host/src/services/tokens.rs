@@ -120,7 +120,7 @@ impl Services {
                     who.actor(),
                     "token.created",
                     format!("API token #{} {:?}", token.id, token.name),
-                    "API token created".into(),
+                    "API token created",
                 )?;
                 Ok(())
             })?;
@@ -190,7 +190,7 @@ impl Services {
                     who.actor(),
                     "token.revoked",
                     format!("API token #{id} {:?}", token.name),
-                    "API token revoked".into(),
+                    "API token revoked",
                 )?;
                 Ok(())
             })?;

@@ -157,12 +157,7 @@ impl SiteServices {
             user.updated_at = t.now;
             check_unique(t, &user)?;
             t.put_user(&user)?;
-            t.audit_log(
-                actor,
-                "user.updated",
-                format!("user #{id}"),
-                "user updated".into(),
-            )?;
+            t.audit_log(actor, "user.updated", format!("user #{id}"), "user updated")?;
             t.emit(SiteEvent::UserUpdated { user: id })?;
             Ok(user)
         })
@@ -181,7 +176,7 @@ impl SiteServices {
                 actor,
                 "user.password_set",
                 format!("user #{id}"),
-                "password changed".into(),
+                "password changed",
             )?;
             Ok(())
         })
