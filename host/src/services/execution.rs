@@ -43,7 +43,7 @@ use super::auth::{Need, authorize, authorize_caller};
 use super::enrolments::load_method;
 use super::error::{ServiceError, ServiceResult};
 use super::plans::{ApplyError, PlanTally, apply_plan};
-use super::queries::wit_role;
+use super::queries::{ActiveSeen, wit_role};
 use super::{Principal, Services, SiteServices};
 use crate::domain::*;
 use crate::runtime::wit::{self, EventKind};
@@ -519,17 +519,33 @@ impl SiteServices {
             &wit::Context,
         ) -> Result<Result<T, wit::Refusal>, PluginError>,
     ) -> ServiceResult<Result<T, wit::Refusal>> {
+        Ok(self.call_plugin_seen(m, call)?.0)
+    }
+
+    /// [`call_plugin`](Self::call_plugin), also answering the users its
+    /// queries found active (for [`apply_method_plan_with`](Self::apply_method_plan_with)).
+    fn call_plugin_seen<T>(
+        &self,
+        m: &EnrolmentMethod,
+        call: impl FnOnce(
+            &Runtime,
+            &Plugin,
+            Box<dyn Queries>,
+            &wit::Context,
+        ) -> Result<Result<T, wit::Refusal>, PluginError>,
+    ) -> ServiceResult<(Result<T, wit::Refusal>, Arc<ActiveSeen>)> {
         let plugin = self.plugin(&m.plugin)?;
         let runtime = self.runtime()?;
-        let (queries, settings) = self.method_call_inputs(m, &plugin.manifest)?;
-        call(runtime, &plugin, queries, &context(m, settings)).map_err(|e| {
+        let (queries, settings, seen) = self.method_call_inputs(m, &plugin.manifest)?;
+        let out = call(runtime, &plugin, queries, &context(m, settings)).map_err(|e| {
             let (code, message) = (e.code(), e.to_string());
             self.record_method_error(m.id, code, &message);
             ServiceError::PluginFailed {
                 code: code.to_owned(),
                 message: format!("enrolment method {:?}: {message}", m.name),
             }
-        })
+        })?;
+        Ok((out, seen))
     }
 
     /// Checks and applies `plan` as instance `m` in one transaction (or,
@@ -542,18 +558,21 @@ impl SiteServices {
         plan: &Plan,
         dry_run: bool,
     ) -> ServiceResult<(PlanTally, Vec<EventEnvelope>)> {
-        self.apply_method_plan_with(m, plan, dry_run, true)
+        self.apply_method_plan_with(m, plan, dry_run, true, None)
     }
 
     /// As [`apply_method_plan`](Self::apply_method_plan); `durable: false`
     /// commits without waiting for the disk (see `SiteStore::write_lazy`),
-    /// for reconcile pages a crash would have redone anyway.
+    /// for reconcile pages a crash would have redone anyway. `seen`: the
+    /// users the plan's plugin call found active, trusted without reading
+    /// their records again if nothing changed since (see [`ActiveSeen`]).
     fn apply_method_plan_with(
         &self,
         m: &EnrolmentMethod,
         plan: &Plan,
         dry_run: bool,
         durable: bool,
+        seen: Option<&ActiveSeen>,
     ) -> ServiceResult<(PlanTally, Vec<EventEnvelope>)> {
         // Nothing to change: no write transaction (and no disk sync), which
         // is what keeps a reconcile of a converged instance cheap.
@@ -571,7 +590,11 @@ impl SiteServices {
                     ),
                 ))));
             };
-            let tally = apply_plan(t, &current, plan).map_err(TxError::Apply)?;
+            let active = match seen {
+                Some(seen) => seen.still_active(t.changes()?),
+                None => Default::default(),
+            };
+            let tally = apply_plan(t, &current, plan, active).map_err(TxError::Apply)?;
             if dry_run {
                 return Err(TxError::DryRun(tally));
             }
@@ -778,23 +801,23 @@ impl SiteServices {
                 self.record_method_error(m.id, "reconcile_endless", &message);
                 return Err(endless(message));
             }
-            let step = self
-                .call_plugin(&m, |rt, p, q, ctx| {
-                    rt.reconcile(p, q, ctx, cursor.as_deref())
-                })?
-                .map_err(|r| {
-                    if !dry_run {
-                        self.record_method_error(m.id, &r.code, &r.message);
-                    }
-                    ServiceError::Refused {
-                        code: r.code,
-                        message: r.message,
-                        field: r.field,
-                    }
-                })?;
+            let (step, seen) = self.call_plugin_seen(&m, |rt, p, q, ctx| {
+                rt.reconcile(p, q, ctx, cursor.as_deref())
+            })?;
+            let step = step.map_err(|r| {
+                if !dry_run {
+                    self.record_method_error(m.id, &r.code, &r.message);
+                }
+                ServiceError::Refused {
+                    code: r.code,
+                    message: r.message,
+                    field: r.field,
+                }
+            })?;
             let plan: Plan = step.plan.into();
             let durable = pacing.durable(&plan, dry_run, step.next.is_none());
-            let (tally, events) = self.apply_method_plan_with(&m, &plan, dry_run, durable)?;
+            let (tally, events) =
+                self.apply_method_plan_with(&m, &plan, dry_run, durable, Some(&seen))?;
             caused(&events);
             report.pages += 1;
             report.actions += plan.actions.len() as u64;
@@ -1199,7 +1222,7 @@ impl SiteServices {
             // crash before the next durable commit loses it together with
             // the cursor moving past its event (commits persist in order),
             // and the event is delivered again. `flush` bounds the window.
-            match self.apply_method_plan_with(&m, &plan, false, false) {
+            match self.apply_method_plan_with(&m, &plan, false, false, None) {
                 Ok((tally, caused)) => {
                     if tally.changed > 0 {
                         report.applied += 1;
@@ -1447,12 +1470,12 @@ impl SiteServices {
         let mut cursor = None;
         let mut pacing = Pacing::new();
         loop {
-            let (queries, settings) = self.method_call_inputs(&m, &plugin.manifest)?;
+            let (queries, settings, seen) = self.method_call_inputs(&m, &plugin.manifest)?;
             let ctx = context(&m, settings);
             let out = step(&ctx, cursor.take(), queries);
             let plan: Plan = out.plan.into();
             let durable = pacing.durable(&plan, false, out.next.is_none());
-            let (tally, _) = self.apply_method_plan_with(&m, &plan, false, durable)?;
+            let (tally, _) = self.apply_method_plan_with(&m, &plan, false, durable, Some(&seen))?;
             report.pages += 1;
             report.actions += plan.actions.len() as u64;
             report.changed += tally.changed;
@@ -1465,5 +1488,71 @@ impl SiteServices {
                 Some(next) => cursor = Some(next),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod active_seen_tests {
+    use super::*;
+    use crate::services::testing::TestSite;
+
+    fn enrol(user: UserId) -> Plan {
+        Plan {
+            actions: vec![PlanAction {
+                op: PlanOp::Enrol {
+                    user,
+                    role: Role::Learner,
+                },
+                reason: "test".into(),
+            }],
+        }
+    }
+
+    /// The users a plugin call's queries found active: `(instance, seen)`
+    /// after the call asked for `segment`'s members.
+    fn queried(fx: &TestSite, segment: SegmentId) -> (EnrolmentMethod, Arc<ActiveSeen>) {
+        let m = fx.site.read(|t| load_method(t, fx.manual)).unwrap();
+        let plugin = fx.site.plugin(&m.plugin).unwrap();
+        let (mut queries, _, seen) = fx.site.method_call_inputs(&m, &plugin.manifest).unwrap();
+        queries.segment_members(segment.0, None, 100).unwrap();
+        (m, seen)
+    }
+
+    #[test]
+    fn a_user_the_query_showed_active_and_who_was_suspended_since_is_refused() {
+        let fx = TestSite::new();
+        let newcomer = fx.user("newcomer");
+        fx.site
+            .add_segment_members(&fx.admin, fx.finance, &[newcomer])
+            .unwrap();
+        let (m, seen) = queried(&fx, fx.finance);
+        assert!(seen.users.lock().unwrap().contains(&newcomer));
+        fx.site.suspend_user(&fx.admin, newcomer).unwrap();
+        let refused =
+            fx.site
+                .apply_method_plan_with(&m, &enrol(newcomer), false, true, Some(&seen));
+        assert!(
+            matches!(&refused, Err(ServiceError::PluginFailed { message, .. }) if message.contains("suspended")),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn with_nothing_changed_since_the_query_its_active_users_are_enrolled() {
+        let fx = TestSite::new();
+        let newcomer = fx.user("newcomer");
+        fx.site
+            .add_segment_members(&fx.admin, fx.finance, &[newcomer])
+            .unwrap();
+        let (m, seen) = queried(&fx, fx.finance);
+        let (tally, _) = fx
+            .site
+            .apply_method_plan_with(&m, &enrol(newcomer), false, true, Some(&seen))
+            .unwrap();
+        assert_eq!(tally.changed, 1);
+        // A suspended member is never in the set: the apply reads them.
+        fx.site.suspend_user(&fx.admin, fx.learners[4]).unwrap();
+        let (_, seen) = queried(&fx, fx.finance);
+        assert!(!seen.users.lock().unwrap().contains(&fx.learners[4]));
     }
 }

@@ -85,12 +85,19 @@ impl From<ServiceError> for ApplyError {
 
 /// Applies `plan` as instance `m` inside `t`. On `Err` the caller must
 /// drop the transaction (`SiteStore::write` does).
+/// `active`: users known to be active users of the site as this
+/// transaction began (see `queries::ActiveSeen`); their enrolments skip
+/// reading the user's record.
 pub(crate) fn apply_plan(
     t: &mut SiteTables<'_>,
     m: &EnrolmentMethod,
     plan: &Plan,
+    active: std::collections::HashSet<UserId>,
 ) -> Result<PlanTally, ApplyError> {
-    let mut known = Known::default();
+    let mut known = Known {
+        active,
+        ..Known::default()
+    };
     let mut tally = PlanTally::default();
     let mut deleted = false;
     for (index, action) in plan.actions.iter().enumerate() {
@@ -137,6 +144,10 @@ struct Known {
     /// the file again whether they are enrolled is a B-tree search per
     /// member for an answer the plan already has.
     enrolled: std::collections::HashSet<UserId>,
+    /// Users active as the transaction began, from the host's own answers
+    /// to the plugin (never from the plan): a plan's actions change no
+    /// user's status, so they stay active throughout it.
+    active: std::collections::HashSet<UserId>,
 }
 
 enum Step {
@@ -170,10 +181,12 @@ fn apply_action(
     let reason = action.reason.as_str();
     match &action.op {
         PlanOp::Enrol { user, role } => {
-            match t.user_status(*user)? {
-                Some(UserStatus::Active) => {}
-                Some(_) => return reject(format!("user #{user} is suspended")),
-                None => return reject(format!("user #{user} is not a user of this site")),
+            if !known.active.contains(user) {
+                match t.user_status(*user)? {
+                    Some(UserStatus::Active) => {}
+                    Some(_) => return reject(format!("user #{user} is suspended")),
+                    None => return reject(format!("user #{user} is not a user of this site")),
+                }
             }
             let changed = enrol_existing_user(t, actor, m, *user, *role, Some(reason))?.1;
             known.enrolled.insert(*user);

@@ -19,10 +19,37 @@ use crate::storage::site::{SiteRead, SiteReadTables};
 /// The most rows one page answer holds, whatever the plugin asks.
 const MAX_PAGE: u32 = 1000;
 
+/// The users a call's `segment-members` answers showed as active users of
+/// the site, with the snapshot's change number ([`SiteRead::changes`]).
+/// Applying the call's plan in a transaction that finds the same number,
+/// the host need not read those users' records again: nothing changed in
+/// between. The plugin cannot add to it; only the host's own answers do.
+#[derive(Default)]
+pub(crate) struct ActiveSeen {
+    pub(crate) changes: u64,
+    /// In answer order; made a set only when a plan is applied (a
+    /// reconcile page that changes nothing never needs it).
+    pub(crate) users: std::sync::Mutex<Vec<UserId>>,
+}
+
+impl ActiveSeen {
+    /// The users, if `changes_now` is still the snapshot's number.
+    pub(crate) fn still_active(&self, changes_now: u64) -> std::collections::HashSet<UserId> {
+        if changes_now != self.changes {
+            return Default::default();
+        }
+        std::mem::take(&mut *self.users.lock().unwrap_or_else(|p| p.into_inner()))
+            .into_iter()
+            .collect()
+    }
+}
+
 /// Queries of one instance (or, while validating a config for a new
 /// instance, of one course) over one read snapshot.
 pub(crate) struct SiteQueries {
     t: SiteReadTables,
+    /// Where `segment-members` notes the active users it answered.
+    seen: std::sync::Arc<ActiveSeen>,
     course: CourseId,
     instance: Option<EnrolmentMethodId>,
     /// The calling plugin: `sibling-instances` lists its other instances.
@@ -40,6 +67,7 @@ impl SiteServices {
     ) -> ServiceResult<Box<dyn Queries>> {
         Ok(Box::new(SiteQueries {
             t: self.store.read_tables()?,
+            seen: Default::default(),
             course,
             instance,
             plugin: plugin.to_owned(),
@@ -54,8 +82,12 @@ impl SiteServices {
         &self,
         m: &EnrolmentMethod,
         plugin: &wit::Manifest,
-    ) -> ServiceResult<(Box<dyn Queries>, String)> {
+    ) -> ServiceResult<(Box<dyn Queries>, String, std::sync::Arc<ActiveSeen>)> {
         let t = self.store.read_tables()?;
+        let seen = std::sync::Arc::new(ActiveSeen {
+            changes: t.changes()?,
+            users: Default::default(),
+        });
         let settings = if plugin.settings.is_empty() {
             "{}".to_owned()
         } else {
@@ -65,11 +97,12 @@ impl SiteServices {
         };
         let queries = SiteQueries {
             t,
+            seen: seen.clone(),
             course: m.course,
             instance: Some(m.id),
             plugin: m.plugin.clone(),
         };
-        Ok((Box::new(queries), settings))
+        Ok((Box::new(queries), settings, seen))
     }
 }
 
@@ -161,15 +194,22 @@ impl Queries for SiteQueries {
             .segment_member_ids(SegmentId(segment), after.map(UserId), limit + 1)
             .map_err(unavailable)?;
         let next = more(&mut users, limit, |u| u.0);
+        let mut active = self.seen.users.lock().unwrap_or_else(|p| p.into_inner());
         let members = users
             .into_iter()
             .map(|u| {
+                let status = self.t.user_status(u).map_err(unavailable)?;
+                if status == Some(UserStatus::Active) {
+                    active.push(u);
+                }
                 Ok(wit::SegmentMember {
                     user: u.0,
-                    suspended: self.t.user_is_suspended(u).map_err(unavailable)?,
+                    // A member is a user; a missing record is not "suspended".
+                    suspended: status.is_some_and(|s| s != UserStatus::Active),
                 })
             })
             .collect::<Result<_, HostError>>()?;
+        drop(active);
         Ok(wit::SegmentMemberPage { members, next })
     }
 

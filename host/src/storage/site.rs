@@ -400,6 +400,13 @@ impl Counter {
     }
 }
 
+/// The `meta` key counting the transactions that changed the site: every
+/// write that audits or emits anything (which every domain change does)
+/// adds one. A fact a read snapshot showed still holds in a later write
+/// transaction that finds the same number — what lets a plan's apply trust
+/// the user statuses its plugin's queries were answered from.
+const CHANGES: &str = "changes";
+
 const COUNTERS: [Counter; Counter::ALL] = [
     Counter::User,
     Counter::Segment,
@@ -671,6 +678,13 @@ pub trait SiteRead: SiteTablesRead {
     }
 
     /// The last outbox seq the event dispatcher delivered.
+    /// How many transactions have changed the site (see
+    /// [`CHANGES`]): equal in two snapshots, nothing audited or evented
+    /// happened between them.
+    fn changes(&self) -> Result<u64> {
+        Ok(self.meta()?.get(CHANGES)?.map_or(0, |g| g.value()))
+    }
+
     fn dispatch_cursor(&self) -> Result<u64> {
         Ok(self.dispatch()?.get("cursor")?.map_or(0, |g| g.value()))
     }
@@ -1026,6 +1040,10 @@ impl SiteTables<'_> {
     /// Writes cached counters and count deltas back. `SiteStore::write`
     /// calls it before committing.
     pub(crate) fn flush(&mut self) -> Result<()> {
+        if !self.unflushed_audit.ends.is_empty() || self.events_flushed < self.pending.len() {
+            let changes = self.meta.get(CHANGES)?.map_or(0, |g| g.value());
+            self.meta.insert(CHANGES, changes + 1)?;
+        }
         for counter in COUNTERS {
             if let Some(next) = self.counters[counter as usize].take() {
                 self.meta.insert(counter.key(), next)?;
