@@ -507,24 +507,10 @@ impl SiteServices {
     }
 
     /// One plugin call for instance `m`, with queries over a fresh
-    /// snapshot. A misbehaving plugin is recorded and reported as
-    /// `PluginFailed`.
+    /// snapshot, and the users those queries found active (for
+    /// [`apply_method_plan_with`](Self::apply_method_plan_with)). A
+    /// misbehaving plugin is recorded and reported as `PluginFailed`.
     fn call_plugin<T>(
-        &self,
-        m: &EnrolmentMethod,
-        call: impl FnOnce(
-            &Runtime,
-            &Plugin,
-            Box<dyn Queries>,
-            &wit::Context,
-        ) -> Result<Result<T, wit::Refusal>, PluginError>,
-    ) -> ServiceResult<Result<T, wit::Refusal>> {
-        Ok(self.call_plugin_seen(m, call)?.0)
-    }
-
-    /// [`call_plugin`](Self::call_plugin), also answering the users its
-    /// queries found active (for [`apply_method_plan_with`](Self::apply_method_plan_with)).
-    fn call_plugin_seen<T>(
         &self,
         m: &EnrolmentMethod,
         call: impl FnOnce(
@@ -674,6 +660,7 @@ impl SiteServices {
         })?;
         let plan: Plan = self
             .call_plugin(&m, |rt, p, q, ctx| rt.handle_request(p, q, ctx, &request))?
+            .0
             .map_err(|r| ServiceError::Refused {
                 code: r.code,
                 message: r.message,
@@ -801,7 +788,7 @@ impl SiteServices {
                 self.record_method_error(m.id, "reconcile_endless", &message);
                 return Err(endless(message));
             }
-            let (step, seen) = self.call_plugin_seen(&m, |rt, p, q, ctx| {
+            let (step, seen) = self.call_plugin(&m, |rt, p, q, ctx| {
                 rt.reconcile(p, q, ctx, cursor.as_deref())
             })?;
             let step = step.map_err(|r| {
@@ -971,6 +958,7 @@ impl SiteServices {
                 .call_plugin(&m, |rt, p, q, ctx| {
                     rt.reconcile(p, q, ctx, cursor.as_deref())
                 })?
+                .0
                 .map_err(|r| ServiceError::Refused {
                     code: r.code,
                     message: r.message,
@@ -1200,7 +1188,9 @@ impl SiteServices {
                 continue;
             }
             report.calls += 1;
-            let outcome = self.call_plugin(&m, |rt, p, q, ctx| rt.handle_event(p, q, ctx, &event));
+            let outcome = self
+                .call_plugin(&m, |rt, p, q, ctx| rt.handle_event(p, q, ctx, &event))
+                .map(|(out, _)| out);
             let plan: Plan = match outcome {
                 Ok(Ok(plan)) => plan.into(),
                 Ok(Err(refusal)) => {
