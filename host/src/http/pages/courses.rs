@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{FormErrors, PAGE_SIZE, cursor, render, status_for, ticked};
+use super::forms::{FormErrors, PAGE_SIZE, cursor, form_outcome, render, status_for, ticked};
 use super::session::{SitePage, SitePost, url_escape};
 use super::{Layout, Section, page_routes};
 use crate::domain::{Course, CourseId, EnrolmentStatus, GroupMode, UserId};
@@ -228,17 +228,15 @@ async fn create(post: SitePost<CourseForm>) -> Result<HttpResponse, HttpError> {
     };
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match blocking(move || services.create_course(&who, new)).await {
+    match form_outcome(blocking(move || services.create_course(&who, new)).await)? {
         Ok(course) => Ok(page.done(
             &format!("/courses/{}", course.id),
             format!("Course {} created.", course.fullname),
         )),
-        Err(HttpError::Service(e)) => {
-            let errors = FormErrors::from_service(e)?;
+        Err(errors) => {
             let view = new_page(&page, form, errors);
             render(&view, status_for(&view.errors))
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -344,13 +342,12 @@ async fn update(
     };
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match blocking(move || services.update_course(&who, id, update)).await {
+    match form_outcome(blocking(move || services.update_course(&who, id, update)).await)? {
         Ok(course) => Ok(page.done(
             &format!("/courses/{id}"),
             format!("Changes to {} saved.", course.fullname),
         )),
-        Err(HttpError::Service(e)) => {
-            let errors = FormErrors::from_service(e)?;
+        Err(errors) => {
             let o = overview(&page, id).await?;
             // The service checks the content before the permission: a
             // participant who may not change the course is told so.
@@ -362,7 +359,6 @@ async fn update(
             let view = show_page(&page, o, Some(form), errors);
             render(&view, status_for(&view.errors))
         }
-        Err(e) => Err(e),
     }
 }
 

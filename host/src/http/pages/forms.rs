@@ -124,6 +124,20 @@ pub(crate) fn render<T: Template>(page: &T, status: StatusCode) -> Result<HttpRe
         .body(html))
 }
 
+/// A form post's service call, split the way its handler answers it:
+/// `Ok(Ok(_))` done; `Ok(Err(errors))` refused for what the form said, to
+/// re-render it with the errors beside their fields; `Err` anything else,
+/// for the error page (the handler's `?`).
+pub(crate) fn form_outcome<T>(
+    result: Result<T, HttpError>,
+) -> Result<Result<T, FormErrors>, HttpError> {
+    match result {
+        Ok(done) => Ok(Ok(done)),
+        Err(HttpError::Service(e)) => FormErrors::from_service(e).map(Err),
+        Err(e) => Err(e),
+    }
+}
+
 /// The status of a page that shows `errors`: 422 when there are any.
 pub(crate) fn status_for(errors: &FormErrors) -> StatusCode {
     if errors.is_empty() {

@@ -11,7 +11,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{ConfirmPage, FormErrors, PAGE_SIZE, cursor, render, status_for};
+use super::forms::{ConfirmPage, FormErrors, PAGE_SIZE, cursor, form_outcome, render, status_for};
 use super::session::{SitePage, SitePost, url_escape};
 use super::{Layout, Section, page_routes};
 use crate::domain::{CourseGroup, CourseGroupId, CourseId, EnrolmentMethod, UserId};
@@ -246,18 +246,16 @@ async fn create(
     };
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match blocking(move || services.create_group(&who, id, new)).await {
+    match form_outcome(blocking(move || services.create_group(&who, id, new)).await)? {
         Ok(group) => Ok(page.done(
             &format!("/groups/{}", group.id),
             format!("Course group {} created.", group.name),
         )),
-        Err(HttpError::Service(e)) => {
-            let errors = FormErrors::from_service(e)?;
+        Err(errors) => {
             let found = course_groups(&page, id, "", 0, 1).await?;
             let view = new_page(&page, id, found.course.fullname, form, errors);
             render(&view, status_for(&view.errors))
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -424,18 +422,16 @@ async fn update(
     };
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match blocking(move || services.update_group(&who, id, update)).await {
+    match form_outcome(blocking(move || services.update_group(&who, id, update)).await)? {
         Ok(group) => Ok(page.done(
             &format!("/groups/{id}"),
             format!("Changes to course group {} saved.", group.name),
         )),
-        Err(HttpError::Service(e)) => {
-            let errors = FormErrors::from_service(e)?;
+        Err(errors) => {
             let o = overview(&page, id, MemberFilter::default(), None, PAGE_SIZE).await?;
             let view = show_page(&page, o, String::new(), None, Some(form), errors);
             render(&view, status_for(&view.errors))
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -538,7 +534,7 @@ async fn add(
     let users = form.ids();
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match blocking(move || services.add_group_members(&who, id, &users)).await {
+    match form_outcome(blocking(move || services.add_group_members(&who, id, &users)).await)? {
         Ok(change) => Ok(page.done(
             &format!("/groups/{id}"),
             match change.changed {
@@ -547,13 +543,11 @@ async fn add(
                 n => format!("{n} members added."),
             },
         )),
-        Err(HttpError::Service(e)) => {
-            let errors = FormErrors::from_service(e)?;
+        Err(errors) => {
             let found = candidates(&page, id, "", None).await?;
             let view = add_page(&page, found, String::new(), None, errors);
             render(&view, status_for(&view.errors))
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -630,7 +624,7 @@ async fn remove(
     let users = form.ids();
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match blocking(move || services.remove_group_members(&who, id, &users)).await {
+    match form_outcome(blocking(move || services.remove_group_members(&who, id, &users)).await)? {
         Ok(change) => Ok(page.done(
             &format!("/groups/{id}"),
             match change.changed {
@@ -639,13 +633,11 @@ async fn remove(
                 n => format!("{n} members removed."),
             },
         )),
-        Err(HttpError::Service(e)) => {
-            let errors = FormErrors::from_service(e)?;
+        Err(errors) => {
             let o = chosen(&page, id, form.ids()).await?;
             let view = remove_page(&page, o, errors);
             render(&view, status_for(&view.errors))
         }
-        Err(e) => Err(e),
     }
 }
 

@@ -10,7 +10,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{ConfirmPage, FormErrors, PAGE_SIZE, render, status_for, ticked};
+use super::forms::{ConfirmPage, FormErrors, PAGE_SIZE, form_outcome, render, status_for, ticked};
 use super::session::{OperatorPage, OperatorPost, url_escape};
 use super::upload::{Body, FRAMING_SLACK, content_type, read_upload, upload_fields};
 use super::{Layout, page_routes};
@@ -200,17 +200,15 @@ async fn create_site(post: OperatorPost<SiteForm>) -> Result<HttpResponse, HttpE
     };
     let services = page.services.clone();
     let who = page.principal().clone();
-    match blocking(move || services.create_site(&who, new)).await {
+    match form_outcome(blocking(move || services.create_site(&who, new)).await)? {
         Ok(site) => Ok(page.done(
             "/operator/sites",
             format!("Site “{}” created at /s/{}/.", site.name, site.slug),
         )),
-        Err(HttpError::Service(e)) => {
-            let errors = FormErrors::from_service(e)?;
+        Err(errors) => {
             let view = site_form_page(&page, form, errors);
             render(&view, status_for(&view.errors))
         }
-        Err(e) => Err(e),
     }
 }
 

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{FormErrors, PAGE_SIZE, cursor, render, status_for, ticked};
+use super::forms::{FormErrors, PAGE_SIZE, cursor, form_outcome, render, status_for, ticked};
 use super::session::{SitePage, SitePost, url_escape};
 use super::{Layout, Section, page_routes};
 use crate::domain::{EnrolmentMethodStatus, SegmentId, User, UserId};
@@ -190,17 +190,15 @@ async fn create(post: SitePost<SegmentForm>) -> Result<HttpResponse, HttpError> 
     };
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match blocking(move || services.create_segment(&who, new)).await {
+    match form_outcome(blocking(move || services.create_segment(&who, new)).await)? {
         Ok(segment) => Ok(page.done(
             &format!("/segments/{}", segment.id),
             format!("User segment {} created.", segment.name),
         )),
-        Err(HttpError::Service(e)) => {
-            let errors = FormErrors::from_service(e)?;
+        Err(errors) => {
             let view = new_page(&page, form, errors);
             render(&view, status_for(&view.errors))
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -335,18 +333,16 @@ async fn update(
     };
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match blocking(move || services.update_segment(&who, id, update)).await {
+    match form_outcome(blocking(move || services.update_segment(&who, id, update)).await)? {
         Ok(segment) => Ok(page.done(
             &format!("/segments/{id}"),
             format!("Changes to {} saved.", segment.name),
         )),
-        Err(HttpError::Service(e)) => {
-            let errors = FormErrors::from_service(e)?;
+        Err(errors) => {
             let found = members_of(&page, id, "", None).await?;
             let view = show_page(&page, found, String::new(), None, Some(form), errors);
             render(&view, status_for(&view.errors))
         }
-        Err(e) => Err(e),
     }
 }
 

@@ -7,7 +7,9 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{ConfirmPage, FormErrors, PAGE_SIZE, cursor, render, status_for, ticked};
+use super::forms::{
+    ConfirmPage, FormErrors, PAGE_SIZE, cursor, form_outcome, render, status_for, ticked,
+};
 use super::session::{SitePage, SitePost, url_escape};
 use super::{Layout, Section, page_routes};
 use crate::domain::{User, UserId, UserStatus};
@@ -216,17 +218,15 @@ async fn create(post: SitePost<UserForm>) -> Result<HttpResponse, HttpError> {
     };
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match blocking(move || services.create_user(&who, new)).await {
+    match form_outcome(blocking(move || services.create_user(&who, new)).await)? {
         Ok(user) => Ok(page.done(
             &format!("/users/{}", user.id),
             format!("User {} created.", user.full_name()),
         )),
-        Err(HttpError::Service(e)) => {
-            let errors = FormErrors::from_service(e)?;
+        Err(errors) => {
             let view = form_page(&page, form, errors, None);
             render(&view, status_for(&view.errors))
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -268,18 +268,16 @@ async fn update(
     };
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match blocking(move || services.update_user(&who, id, update)).await {
+    match form_outcome(blocking(move || services.update_user(&who, id, update)).await)? {
         Ok(user) => Ok(page.done(
             &format!("/users/{id}"),
             format!("Changes to {} saved.", user.full_name()),
         )),
-        Err(HttpError::Service(e)) => {
-            let errors = FormErrors::from_service(e)?;
+        Err(errors) => {
             let user = load(&page, id).await?;
             let view = form_page(&page, form, errors, Some((id, &user)));
             render(&view, status_for(&view.errors))
         }
-        Err(e) => Err(e),
     }
 }
 
