@@ -492,17 +492,9 @@ pub trait SiteRead: SiteTablesRead {
         Ok(self.users()?.get(id.0)?.is_some())
     }
 
-    /// Whether the user exists and is suspended. Decodes only the head of
-    /// the record (borrowed, no allocation): a plugin's page of 1,000
-    /// segment members asks this 1,000 times.
-    fn user_is_suspended(&self, id: UserId) -> Result<bool> {
-        Ok(self
-            .user_status(id)?
-            .is_some_and(|s| s != UserStatus::Active))
-    }
-
-    /// A user's status, or `None` when there is no such user; as cheap as
-    /// [`user_is_suspended`](Self::user_is_suspended).
+    /// A user's status, or `None` when there is no such user. Decodes only
+    /// the head of the record (borrowed, no allocation): a plugin's page of
+    /// 1,000 segment members asks this 1,000 times.
     fn user_status(&self, id: UserId) -> Result<Option<UserStatus>> {
         /// `User`'s leading fields, in its order (postcard is positional
         /// and ignores what follows `status`). The texts are skipped as
