@@ -31,7 +31,6 @@ use std::time::{Duration, Instant};
 
 use super::{
     DEFAULT_MAX_BYTES, ImportKind, ImportOptions, ImportProgress, ImportReport, ProgressSnapshot,
-    too_large,
 };
 use crate::domain::{SiteId, Timestamp};
 use crate::services::auth::{Need, authorize};
@@ -281,18 +280,15 @@ impl SiteServices {
     ) -> ServiceResult<StagedImport> {
         // Who first: a teacher learns nothing about the file's shape.
         self.read(|t| authorize(&self.site, t, who, Need::SiteAdmin))?;
-        let max_bytes = self.import_max_bytes();
-        if bytes.len() > max_bytes {
-            return Err(too_large(bytes.len(), max_bytes));
-        }
         if bytes.is_empty() {
             return Err(ServiceError::invalid(
                 "file",
                 "choose a CSV file to upload (the one chosen is empty)",
             ));
         }
+        // The dry run refuses a file over the limit, as the `file` field.
         let options = ImportOptions {
-            max_bytes,
+            max_bytes: self.import_max_bytes(),
             progress: None,
         };
         let preview = self.import_csv_with(who, kind, &bytes, true, &options)?;
