@@ -53,13 +53,10 @@ impl SiteServices {
             let mut my_courses = Vec::new();
             if let Some(u) = &user {
                 let mut seen = std::collections::BTreeSet::new();
-                for (course, method) in t.user_enrolment_keys(u.id)? {
-                    let active = t
-                        .enrolment(course, u.id, method)?
-                        .is_some_and(|e| e.status == EnrolmentStatus::Active);
-                    if active
-                        && seen.insert(course)
-                        && let Some(c) = t.course(course)?
+                for e in t.user_enrolment_list(u.id)? {
+                    if e.status == EnrolmentStatus::Active
+                        && seen.insert(e.course)
+                        && let Some(c) = t.course(e.course)?
                     {
                         my_courses.push(c);
                     }

@@ -136,22 +136,20 @@ pub(crate) fn unenrol_in(
         user,
         method,
     })?;
-    if t.user_course_enrolments(course, user)?.is_empty() {
-        for group in t.user_group_ids(user)? {
-            if t.group(group)?.is_some_and(|g| g.course == course) {
-                t.delete_group_member(group, user)?;
-                t.audit_log(
-                    actor,
-                    "group.member_removed",
-                    format!("user #{user} in group #{group}"),
-                    "no longer enrolled in the course",
-                )?;
-                t.emit(SiteEvent::GroupMemberRemoved { group, user })?;
-            }
+    if !t.has_enrolment_in(course, user)? {
+        for group in t.user_group_ids_in(course, user)? {
+            t.delete_group_member(group, user)?;
+            t.audit_log(
+                actor,
+                "group.member_removed",
+                format!("user #{user} in group #{group}"),
+                "no longer enrolled in the course",
+            )?;
+            t.emit(SiteEvent::GroupMemberRemoved { group, user })?;
         }
     } else {
         // Memberships this method owned go with its enrolment.
-        for group in t.user_group_ids(user)? {
+        for group in t.user_group_ids_in(course, user)? {
             if let Some(m) = t.group_membership(group, user)?
                 && m.owner == MembershipOwner::Method(method)
             {
@@ -179,7 +177,7 @@ pub(crate) fn delete_method_in(
 ) -> ServiceResult<()> {
     let reason = format!("enrolment method {:?} deleted", method.name);
     loop {
-        let batch = t.method_enrolment_user_ids(method.id, None, 4096)?;
+        let batch = t.method_enrolment_user_ids(method.course, method.id, None, 4096)?;
         if batch.is_empty() {
             break;
         }
@@ -821,13 +819,7 @@ impl SiteServices {
         self.read(|t| {
             authorize(&self.site, t, who, Need::SelfOrAdmin(user))?;
             super::users::require_user(t, user)?;
-            let mut out = Vec::new();
-            for (course, method) in t.user_enrolment_keys(user)? {
-                if let Some(e) = t.enrolment(course, user, method)? {
-                    out.push(e);
-                }
-            }
-            Ok(out)
+            Ok(t.user_enrolment_list(user)?)
         })
     }
 }

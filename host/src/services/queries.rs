@@ -268,37 +268,11 @@ impl Queries for SiteQueries {
             });
         };
         let limit = limit_of(limit);
-        let mut users = self
+        let mut rows = self
             .t
-            .method_enrolment_user_ids(instance, after.map(UserId), limit + 1)
+            .method_enrolments_page(self.course, instance, after.map(UserId), limit + 1)
             .map_err(unavailable)?;
-        let next = more(&mut users, limit, |u| u.0);
-        let (Some(&first), Some(&last)) = (users.first(), users.last()) else {
-            return Ok(wit::EnrolmentPage {
-                enrolments: Vec::new(),
-                next,
-            });
-        };
-        // Dense pages (a sync enrols most of a range of ids) read the rows
-        // in one scan; sparse ones look each user up.
-        let dense = (last.0 - first.0) / 4 < users.len() as u64;
-        let rows = if dense {
-            self.t
-                .method_enrolments_between(self.course, instance, first, last)
-                .map_err(unavailable)?
-        } else {
-            let mut rows = Vec::with_capacity(users.len());
-            for user in users {
-                if let Some(e) = self
-                    .t
-                    .enrolment(self.course, user, instance)
-                    .map_err(unavailable)?
-                {
-                    rows.push(e);
-                }
-            }
-            rows
-        };
+        let next = more(&mut rows, limit, |e| e.user.0);
         Ok(wit::EnrolmentPage {
             enrolments: rows.iter().map(wit_enrolment).collect(),
             next,
@@ -341,19 +315,13 @@ impl Queries for SiteQueries {
         let Some(instance) = self.instance else {
             return Ok(0);
         };
-        let mut count = 0u64;
-        let mut after = None;
-        loop {
-            let batch = self
-                .t
-                .method_enrolment_user_ids(instance, after, 4096)
-                .map_err(unavailable)?;
-            let Some(last) = batch.last() else {
-                return Ok(count);
-            };
-            after = Some(*last);
-            count += batch.len() as u64;
-        }
+        Ok(self
+            .t
+            .method_enrolment_counts(self.course)
+            .map_err(unavailable)?
+            .get(&instance)
+            .copied()
+            .unwrap_or(0))
     }
 
     fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, HostError> {

@@ -259,12 +259,12 @@ impl SiteServices {
                 t.delete_group_member(group, id)?;
                 t.emit(SiteEvent::GroupMemberRemoved { group, user: id })?;
             }
-            for (course, method) in t.user_enrolment_keys(id)? {
-                t.delete_enrolment_row(course, id, method)?;
+            for e in t.user_enrolment_list(id)? {
+                t.delete_enrolment_row(e.course, id, e.method)?;
                 t.emit(SiteEvent::UserUnenrolled {
-                    course,
+                    course: e.course,
                     user: id,
-                    method,
+                    method: e.method,
                 })?;
             }
             t.delete_user_row(&user)?;

@@ -43,7 +43,43 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         name: "the audit log and the outbox in chunks of entries",
         apply: chunk_audit_and_outbox,
     },
+    Migration {
+        version: 5,
+        name: "one reverse index of enrolments and group memberships: a user's courses",
+        apply: index_user_courses,
+    },
 ];
+
+/// The indexes of enrolments and group memberships up to version 4:
+/// `(method, user)`, `(user, course, method)` and `(user, group)`, each
+/// `→ ()`.
+const METHOD_ENROLMENTS_V1: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("method-enrolments-v1");
+const USER_ENROLMENTS_V1: TableDefinition<(u64, u64, u64), ()> =
+    TableDefinition::new("user-enrolments-v1");
+const USER_GROUPS_V1: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("user-course-groups-v1");
+
+/// Builds `user-courses-v1` (a user's courses) from the enrolments and
+/// deletes the three indexes it replaces: a method's enrolments are now
+/// read from its course's rows, a user's groups through their courses.
+/// Three index rows per enrolled group member became one, which is what
+/// a 100,000-member sync spent most of its time writing.
+fn index_user_courses(tx: &WriteTransaction) -> Result<()> {
+    use redb::ReadableTable;
+    {
+        let enrolments = tx.open_table(super::site::defs::ENROLMENTS)?;
+        let mut index = tx.open_table(super::site::defs::USER_COURSES)?;
+        for row in enrolments.iter()? {
+            let (course, user, _) = row?.0.value();
+            index.insert((user, course), ())?;
+        }
+    }
+    tx.delete_table(METHOD_ENROLMENTS_V1)?;
+    tx.delete_table(USER_ENROLMENTS_V1)?;
+    tx.delete_table(USER_GROUPS_V1)?;
+    Ok(())
+}
 
 /// The audit log and the outbox up to version 3: one row per entry,
 /// `AuditId → AuditEntry` and `seq → SiteEvent`.
@@ -192,18 +228,25 @@ mod tests {
 
     /// Begins a file at `version` as that version left it: the tables of
     /// the migrations up to it (migration 1 creates today's, so later
-    /// tables are dropped again) and the audit log and outbox one row per
-    /// entry as before version 4. The caller fills and commits it.
+    /// tables are dropped again), the three enrolment and membership
+    /// indexes before version 5, and the audit log and outbox one row per
+    /// entry before version 4. The caller fills and commits it.
     fn file_at(db: &redb::Database, version: u64) -> WriteTransaction {
-        assert!(version < 4, "a file at {version} has today's layout");
+        assert!(version < 5, "a file at {version} has today's layout");
         let tx = db.begin_write().unwrap();
         for m in SITE_MIGRATIONS.iter().filter(|m| m.version <= version) {
             (m.apply)(&tx).unwrap();
         }
-        tx.delete_table(defs::AUDIT).unwrap();
-        tx.delete_table(defs::EVENTS).unwrap();
-        tx.open_table(AUDIT_V1).unwrap();
-        tx.open_table(EVENTS_V1).unwrap();
+        tx.delete_table(defs::USER_COURSES).unwrap();
+        tx.open_table(METHOD_ENROLMENTS_V1).unwrap();
+        tx.open_table(USER_ENROLMENTS_V1).unwrap();
+        tx.open_table(USER_GROUPS_V1).unwrap();
+        if version < 4 {
+            tx.delete_table(defs::AUDIT).unwrap();
+            tx.delete_table(defs::EVENTS).unwrap();
+            tx.open_table(AUDIT_V1).unwrap();
+            tx.open_table(EVENTS_V1).unwrap();
+        }
         if version < 3 {
             tx.delete_table(defs::METHOD_GROUPS).unwrap();
             tx.delete_table(defs::PLUGIN_SETTINGS).unwrap();
@@ -233,7 +276,7 @@ mod tests {
         let db = redb::Database::create(&path).unwrap();
         assert_eq!(
             migrate(&db, &path, SITE_MIGRATIONS).unwrap(),
-            vec![1, 2, 3, 4]
+            vec![1, 2, 3, 4, 5]
         );
         assert!(migrate(&db, &path, SITE_MIGRATIONS).unwrap().is_empty());
         assert_eq!(stored_version(&db).unwrap(), latest(SITE_MIGRATIONS));
@@ -257,7 +300,10 @@ mod tests {
             }
         }
         tx.commit().unwrap();
-        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![2, 3, 4]);
+        assert_eq!(
+            migrate(&db, &path, SITE_MIGRATIONS).unwrap(),
+            vec![2, 3, 4, 5]
+        );
         let tx = db.begin_read().unwrap();
         let t = SiteReadTables::open(tx);
         assert_eq!(t.dispatch_cursor().unwrap(), 7);
@@ -283,7 +329,7 @@ mod tests {
             .insert("cursor", 5)
             .unwrap();
         tx.commit().unwrap();
-        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![3, 4]);
+        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![3, 4, 5]);
         let tx = db.begin_read().unwrap();
         let t = SiteReadTables::open(tx);
         assert_eq!(t.dispatch_cursor().unwrap(), 5);
@@ -333,7 +379,7 @@ mod tests {
             .unwrap();
         tx.commit().unwrap();
 
-        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![4]);
+        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![4, 5]);
         let tx = db.begin_read().unwrap();
         let names: Vec<String> = tx
             .list_tables()
@@ -364,6 +410,99 @@ mod tests {
         // 256 + 256 + 10 before the gap, 6 after it.
         assert_eq!(t.audit().unwrap().len().unwrap(), 4);
         assert_eq!(t.events().unwrap().len().unwrap(), 4);
+    }
+
+    /// Migration 5 on a version-4 file: each user's courses are indexed
+    /// once whatever the number of methods, a user's groups and enrolments
+    /// and a method's enrolments read as before, and the old indexes are
+    /// gone.
+    #[test]
+    fn migration_5_indexes_each_users_courses_and_drops_the_old_indexes() {
+        use crate::domain::*;
+        use crate::storage::site::{SiteRead, SiteReadTables};
+        use redb::TableHandle;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let db = redb::Database::create(&path).unwrap();
+        let enrolment = |course: u64, user: u64, method: u64| Enrolment {
+            course: CourseId(course),
+            user: UserId(user),
+            method: EnrolmentMethodId(method),
+            role: Some(Role::Learner),
+            status: EnrolmentStatus::Active,
+            created_at: Timestamp(1),
+            updated_at: Timestamp(1),
+        };
+        // User 7: two methods in course 1, one in course 2, a member of
+        // group 10 of course 1. User 8: course 2 only.
+        let rows = [(1, 7, 3), (1, 7, 4), (2, 7, 5), (2, 8, 5)];
+        let tx = file_at(&db, 4);
+        {
+            let mut enrolments = tx.open_table(defs::ENROLMENTS).unwrap();
+            let mut by_method = tx.open_table(METHOD_ENROLMENTS_V1).unwrap();
+            let mut by_user = tx.open_table(USER_ENROLMENTS_V1).unwrap();
+            for (c, u, m) in rows {
+                enrolments
+                    .insert((c, u, m), encode(&enrolment(c, u, m)).as_slice())
+                    .unwrap();
+                by_method.insert((m, u), ()).unwrap();
+                by_user.insert((u, c, m), ()).unwrap();
+            }
+            let membership = GroupMembership {
+                group: CourseGroupId(10),
+                user: UserId(7),
+                owner: MembershipOwner::Manual,
+                added_at: Timestamp(1),
+            };
+            tx.open_table(defs::GROUP_MEMBERS)
+                .unwrap()
+                .insert((10, 7), encode(&membership).as_slice())
+                .unwrap();
+            tx.open_table(defs::COURSE_GROUPS)
+                .unwrap()
+                .insert((1, 10), ())
+                .unwrap();
+            tx.open_table(USER_GROUPS_V1)
+                .unwrap()
+                .insert((7, 10), ())
+                .unwrap();
+        }
+        tx.commit().unwrap();
+
+        assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![5]);
+        let tx = db.begin_read().unwrap();
+        let names: Vec<String> = tx
+            .list_tables()
+            .unwrap()
+            .map(|t| t.name().to_owned())
+            .collect();
+        for old in [
+            "method-enrolments-v1",
+            "user-enrolments-v1",
+            "user-course-groups-v1",
+        ] {
+            assert!(!names.contains(&old.to_owned()), "{old} in {names:?}");
+        }
+        let t = SiteReadTables::open(tx);
+        assert_eq!(
+            t.user_course_ids(UserId(7)).unwrap(),
+            [CourseId(1), CourseId(2)]
+        );
+        assert_eq!(t.user_course_ids(UserId(8)).unwrap(), [CourseId(2)]);
+        let mine: Vec<_> = t
+            .user_enrolment_list(UserId(7))
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.course.0, e.user.0, e.method.0))
+            .collect();
+        assert_eq!(mine, rows[..3]);
+        assert_eq!(t.user_group_ids(UserId(7)).unwrap(), [CourseGroupId(10)]);
+        assert!(t.user_group_ids(UserId(8)).unwrap().is_empty());
+        assert_eq!(
+            t.method_enrolment_user_ids(CourseId(2), EnrolmentMethodId(5), None, 10)
+                .unwrap(),
+            [UserId(7), UserId(8)]
+        );
     }
 
     #[test]

@@ -194,12 +194,16 @@ site_tables! {
     methods: METHODS = ("enrolment-methods-v1", u64, Bytes);
     /// `(CourseId, EnrolmentMethodId) → ()`: the methods of a course.
     course_methods: COURSE_METHODS = ("course-methods-v1", (u64, u64), ());
-    /// `(CourseId, UserId, EnrolmentMethodId) → Enrolment`.
+    /// `(CourseId, UserId, EnrolmentMethodId) → Enrolment`. A method's
+    /// enrolments are read from here too, by a scan of its course that
+    /// skips other methods' keys: an index by method was a fifth of the
+    /// rows a 100,000-member sync writes.
     enrolments: ENROLMENTS = ("enrolments-v1", (u64, u64, u64), Bytes);
-    /// `(EnrolmentMethodId, UserId) → ()`: the enrolments of one method.
-    method_enrolments: METHOD_ENROLMENTS = ("method-enrolments-v1", (u64, u64), ());
-    /// `(UserId, CourseId, EnrolmentMethodId) → ()`: a user's enrolments.
-    user_enrolments: USER_ENROLMENTS = ("user-enrolments-v1", (u64, u64, u64), ());
+    /// `(UserId, CourseId) → ()`: the courses a user has at least one
+    /// enrolment in. The one reverse index of enrolments and group
+    /// memberships both: a group member is always enrolled in the group's
+    /// course, so a user's groups are found through their courses.
+    user_courses: USER_COURSES = ("user-courses-v1", (u64, u64), ());
     /// `CourseGroupId → CourseGroup`.
     groups: GROUPS = ("course-groups-v1", u64, Bytes);
     /// `(CourseId, CourseGroupId) → ()`: the groups of a course.
@@ -208,10 +212,10 @@ site_tables! {
     group_names: GROUP_NAMES = ("course-group-names-v1", (u64, &'static str), u64);
     /// `(CourseId, idnumber) → CourseGroupId`.
     group_idnumbers: GROUP_IDNUMBERS = ("course-group-idnumbers-v1", (u64, &'static str), u64);
-    /// `(CourseGroupId, UserId) → GroupMembership`.
+    /// `(CourseGroupId, UserId) → GroupMembership`. No reverse index:
+    /// a user's groups are those of their courses (`user_courses`) that
+    /// have them as a member.
     group_members: GROUP_MEMBERS = ("course-group-members-v1", (u64, u64), Bytes);
-    /// `(UserId, CourseGroupId) → ()`: reverse index of `group_members`.
-    user_groups: USER_GROUPS = ("user-course-groups-v1", (u64, u64), ());
     /// `CourseGroupId → member count`, kept in step so lists need no scan.
     group_member_counts: GROUP_MEMBER_COUNTS = ("course-group-member-counts-v1", u64, u64);
     /// `first AuditId → [AuditEntry]`: the audit log in chunks of at most
@@ -719,29 +723,6 @@ pub trait SiteRead: SiteTablesRead {
         Ok(out)
     }
 
-    /// `method`'s enrolments in `course` of users `first..=last`, by one
-    /// range scan: cheaper than a lookup per user when the method enrols
-    /// most users of the range (rows of other methods are skipped by key).
-    fn method_enrolments_between(
-        &self,
-        course: CourseId,
-        method: EnrolmentMethodId,
-        first: UserId,
-        last: UserId,
-    ) -> Result<Vec<Enrolment>> {
-        let mut out = Vec::new();
-        for row in self
-            .enrolments()?
-            .range((course.0, first.0, 0)..=(course.0, last.0, u64::MAX))?
-        {
-            let (k, v) = row?;
-            if k.value().2 == method.0 {
-                out.push(decode("enrolments", v.value())?);
-            }
-        }
-        Ok(out)
-    }
-
     /// Whether `user` has any enrolment in `course` (any status), without
     /// decoding one.
     fn has_enrolment_in(&self, course: CourseId, user: UserId) -> Result<bool> {
@@ -787,36 +768,98 @@ pub trait SiteRead: SiteTablesRead {
         Ok(out)
     }
 
-    fn method_enrolment_user_ids(
+    /// `method`'s enrolments in `course`, ordered by user, after user
+    /// `after`: one scan of the course's keys that decodes only this
+    /// method's rows.
+    fn method_enrolments_page(
         &self,
+        course: CourseId,
         method: EnrolmentMethodId,
         after: Option<UserId>,
         limit: usize,
-    ) -> Result<Vec<UserId>> {
+    ) -> Result<Vec<Enrolment>> {
+        let start = after.map_or(0, |u| u.0.saturating_add(1));
         let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
         for row in self
-            .method_enrolments()?
-            .range(pair_after(method.0, after.map(|u| u.0)))?
+            .enrolments()?
+            .range((course.0, start, 0)..=(course.0, u64::MAX, u64::MAX))?
         {
-            if out.len() >= limit {
-                break;
+            let (k, v) = row?;
+            if k.value().2 == method.0 {
+                out.push(decode("enrolments", v.value())?);
+                if out.len() >= limit {
+                    break;
+                }
             }
-            let (k, _) = row?;
-            out.push(UserId(k.value().1));
         }
         Ok(out)
     }
 
-    /// `(course, method)` of every enrolment of a user.
-    fn user_enrolment_keys(&self, user: UserId) -> Result<Vec<(CourseId, EnrolmentMethodId)>> {
+    /// The users `method` enrols in `course`, after user `after`, without
+    /// decoding a record.
+    fn method_enrolment_user_ids(
+        &self,
+        course: CourseId,
+        method: EnrolmentMethodId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<UserId>> {
+        let start = after.map_or(0, |u| u.0.saturating_add(1));
         let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
         for row in self
-            .user_enrolments()?
-            .range((user.0, 0, 0)..=(user.0, u64::MAX, u64::MAX))?
+            .enrolments()?
+            .range((course.0, start, 0)..=(course.0, u64::MAX, u64::MAX))?
         {
             let (k, _) = row?;
-            let (_, c, m) = k.value();
-            out.push((CourseId(c), EnrolmentMethodId(m)));
+            let (_, user, m) = k.value();
+            if m == method.0 {
+                out.push(UserId(user));
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many enrolments each method of `course` has: one walk of the
+    /// course's keys, no record decoded.
+    fn method_enrolment_counts(
+        &self,
+        course: CourseId,
+    ) -> Result<std::collections::HashMap<EnrolmentMethodId, u64>> {
+        let mut out = std::collections::HashMap::new();
+        for row in self
+            .enrolments()?
+            .range((course.0, 0, 0)..=(course.0, u64::MAX, u64::MAX))?
+        {
+            let (k, _) = row?;
+            *out.entry(EnrolmentMethodId(k.value().2)).or_default() += 1;
+        }
+        Ok(out)
+    }
+
+    /// The courses `user` has at least one enrolment in.
+    fn user_course_ids(&self, user: UserId) -> Result<Vec<CourseId>> {
+        let mut out = Vec::new();
+        for row in self.user_courses()?.range(pair_prefix(user.0))? {
+            let (k, _) = row?;
+            out.push(CourseId(k.value().1));
+        }
+        Ok(out)
+    }
+
+    /// Every enrolment of `user`, by course, then method.
+    fn user_enrolment_list(&self, user: UserId) -> Result<Vec<Enrolment>> {
+        let mut out = Vec::new();
+        for course in self.user_course_ids(user)? {
+            out.extend(self.user_course_enrolments(course, user)?);
         }
         Ok(out)
     }
@@ -895,11 +938,25 @@ pub trait SiteRead: SiteTablesRead {
             .map_or(0, |g| g.value()))
     }
 
+    /// The groups of `course` that have `user` as a member.
+    fn user_group_ids_in(&self, course: CourseId, user: UserId) -> Result<Vec<CourseGroupId>> {
+        let members = self.group_members()?;
+        let mut out = Vec::new();
+        for row in self.course_groups()?.range(pair_prefix(course.0))? {
+            let group = row?.0.value().1;
+            if members.get((group, user.0))?.is_some() {
+                out.push(CourseGroupId(group));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every group that has `user` as a member, through the user's
+    /// courses (a group member is enrolled in the group's course).
     fn user_group_ids(&self, user: UserId) -> Result<Vec<CourseGroupId>> {
         let mut out = Vec::new();
-        for row in self.user_groups()?.range(pair_prefix(user.0))? {
-            let (k, _) = row?;
-            out.push(CourseGroupId(k.value().1));
+        for course in self.user_course_ids(user)? {
+            out.extend(self.user_group_ids_in(course, user)?);
         }
         Ok(out)
     }
@@ -1281,15 +1338,18 @@ impl SiteTables<'_> {
     // --------------------------------------------------------- enrolments
 
     pub(crate) fn put_enrolment(&mut self, e: &Enrolment) -> Result<()> {
-        self.enrolments
-            .insert((e.course.0, e.user.0, e.method.0), encode(e).as_slice())?;
-        self.method_enrolments.insert((e.method.0, e.user.0), ())?;
-        self.user_enrolments
-            .insert((e.user.0, e.course.0, e.method.0), ())?;
+        let updated = self
+            .enrolments
+            .insert((e.course.0, e.user.0, e.method.0), encode(e).as_slice())?
+            .is_some();
+        // An update (status, role) leaves the user's courses as they were.
+        if !updated {
+            self.user_courses.insert((e.user.0, e.course.0), ())?;
+        }
         Ok(())
     }
 
-    /// Writes a new enrolment with its two index rows, unless `(course,
+    /// Writes a new enrolment with its index row, unless `(course,
     /// user, method)` already has one: then the file is left as it was and
     /// the existing enrolment is returned. One B-tree descent finds out
     /// and writes, where a look-up before `put_enrolment` takes two — the
@@ -1307,9 +1367,7 @@ impl SiteTables<'_> {
             self.enrolments.insert(key, old.as_slice())?;
             return Ok(Some(decode("enrolments", &old)?));
         }
-        self.method_enrolments.insert((e.method.0, e.user.0), ())?;
-        self.user_enrolments
-            .insert((e.user.0, e.course.0, e.method.0), ())?;
+        self.user_courses.insert((e.user.0, e.course.0), ())?;
         Ok(None)
     }
 
@@ -1323,8 +1381,9 @@ impl SiteTables<'_> {
             .enrolments
             .remove((course.0, user.0, method.0))?
             .is_some();
-        self.method_enrolments.remove((method.0, user.0))?;
-        self.user_enrolments.remove((user.0, course.0, method.0))?;
+        if existed && !self.has_enrolment_in(course, user)? {
+            self.user_courses.remove((user.0, course.0))?;
+        }
         Ok(existed)
     }
 
@@ -1385,7 +1444,6 @@ impl SiteTables<'_> {
             self.group_members.insert(key, old.as_slice())?;
             return Ok(false);
         }
-        self.user_groups.insert((m.user.0, m.group.0), ())?;
         *self.group_count_deltas.entry(m.group.0).or_default() += 1;
         Ok(true)
     }
@@ -1397,7 +1455,6 @@ impl SiteTables<'_> {
     ) -> Result<bool> {
         let existed = self.group_members.remove((group.0, user.0))?.is_some();
         if existed {
-            self.user_groups.remove((user.0, group.0))?;
             *self.group_count_deltas.entry(group.0).or_default() -= 1;
         }
         Ok(existed)
@@ -1714,5 +1771,114 @@ mod tests {
         store.write(|t| change(t, 1)).unwrap();
         let t = store.read_tables().unwrap();
         assert_eq!(audit_ids(&t, None, 1), [n + 1]);
+    }
+
+    /// `user_courses` holds a course while the user has any enrolment in
+    /// it, however many methods: a user's enrolments, groups and a
+    /// method's enrolments are all read through it or the course's rows.
+    #[test]
+    fn a_users_course_is_indexed_while_any_method_enrols_them() {
+        let (_dir, store) = store();
+        let (u, other) = (UserId(7), UserId(8));
+        let (c1, c2) = (CourseId(1), CourseId(2));
+        let (m1, m2, m3) = (
+            EnrolmentMethodId(3),
+            EnrolmentMethodId(4),
+            EnrolmentMethodId(5),
+        );
+        let enrolment = |course, user, method| Enrolment {
+            course,
+            user,
+            method,
+            role: Some(Role::Learner),
+            status: EnrolmentStatus::Active,
+            created_at: Timestamp(1),
+            updated_at: Timestamp(1),
+        };
+        store
+            .write(|t| {
+                t.put_enrolment(&enrolment(c1, u, m1))?;
+                assert!(
+                    t.insert_enrolment_if_absent(&enrolment(c1, u, m2))?
+                        .is_none()
+                );
+                // Already there: answered, not written again.
+                assert!(
+                    t.insert_enrolment_if_absent(&enrolment(c1, u, m2))?
+                        .is_some()
+                );
+                t.put_enrolment(&enrolment(c2, u, m3))?;
+                t.put_enrolment(&enrolment(c1, other, m2))?;
+                // An update of an existing enrolment.
+                t.put_enrolment(&Enrolment {
+                    status: EnrolmentStatus::Suspended,
+                    ..enrolment(c2, u, m3)
+                })?;
+                t.put_group(&CourseGroup {
+                    id: CourseGroupId(10),
+                    course: c1,
+                    name: "Team".into(),
+                    idnumber: None,
+                    description: String::new(),
+                    created_at: Timestamp(1),
+                })?;
+                t.add_group_member_if_absent(&GroupMembership {
+                    group: CourseGroupId(10),
+                    user: u,
+                    owner: MembershipOwner::Manual,
+                    added_at: Timestamp(1),
+                })?;
+                Ok::<_, StorageError>(())
+            })
+            .unwrap();
+        let t = store.read_tables().unwrap();
+        assert_eq!(t.user_course_ids(u).unwrap(), [c1, c2]);
+        let keys = |list: Vec<Enrolment>| -> Vec<_> {
+            list.iter()
+                .map(|e| (e.course, e.method, e.status))
+                .collect()
+        };
+        assert_eq!(
+            keys(t.user_enrolment_list(u).unwrap()),
+            [
+                (c1, m1, EnrolmentStatus::Active),
+                (c1, m2, EnrolmentStatus::Active),
+                (c2, m3, EnrolmentStatus::Suspended)
+            ]
+        );
+        assert_eq!(t.user_group_ids(u).unwrap(), [CourseGroupId(10)]);
+        assert_eq!(
+            t.method_enrolment_user_ids(c1, m2, None, 10).unwrap(),
+            [u, other]
+        );
+        assert_eq!(
+            t.method_enrolment_user_ids(c1, m2, Some(u), 10).unwrap(),
+            [other]
+        );
+        assert_eq!(t.method_enrolment_user_ids(c1, m2, None, 1).unwrap(), [u]);
+        let page = t.method_enrolments_page(c1, m1, None, 10).unwrap();
+        assert_eq!(keys(page), [(c1, m1, EnrolmentStatus::Active)]);
+        let counts = t.method_enrolment_counts(c1).unwrap();
+        assert_eq!((counts[&m1], counts[&m2], counts.get(&m3)), (1, 2, None));
+        drop(t);
+
+        // One of two methods goes: the course stays; the last: it goes.
+        store
+            .write(|t| {
+                assert!(t.delete_enrolment_row(c1, u, m1)?);
+                assert!(!t.delete_enrolment_row(c1, u, m1)?);
+                Ok::<_, StorageError>(())
+            })
+            .unwrap();
+        assert_eq!(
+            store.read_tables().unwrap().user_course_ids(u).unwrap(),
+            [c1, c2]
+        );
+        store
+            .write(|t| t.delete_enrolment_row(c1, u, m2).map(drop))
+            .unwrap();
+        let t = store.read_tables().unwrap();
+        assert_eq!(t.user_course_ids(u).unwrap(), [c2]);
+        assert_eq!(t.user_course_ids(other).unwrap(), [c1]);
     }
 }

@@ -140,10 +140,10 @@ impl Sync {
             .map(|e| (e.role, e.status))
     }
 
-    /// Users enrolled through `method`, in id order.
+    /// Users enrolled in the course through `method`, in id order.
     fn enrolled(&self, method: EnrolmentMethodId) -> Vec<UserId> {
         self.site
-            .read(|t| Ok(t.method_enrolment_user_ids(method, None, usize::MAX)?))
+            .read(|t| Ok(t.method_enrolment_user_ids(self.course, method, None, usize::MAX)?))
             .expect("read")
     }
 
@@ -576,7 +576,7 @@ fn reconcile_is_idempotent_and_converges_to_what_the_live_path_produced() {
             .read(|t| {
                 let mut out = Vec::new();
                 for m in t.course_methods_list(s.course)? {
-                    for u in t.method_enrolment_user_ids(m.id, None, usize::MAX)? {
+                    for u in t.method_enrolment_user_ids(s.course, m.id, None, usize::MAX)? {
                         let e = t.enrolment(s.course, u, m.id)?.unwrap();
                         out.push(format!("{} {} {:?} {:?}", m.id, u, e.role, e.status));
                     }
