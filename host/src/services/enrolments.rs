@@ -138,7 +138,7 @@ pub(crate) fn unenrol_in(
     })?;
     if !t.has_enrolment_in(course, user)? {
         for group in t.user_group_ids_in(course, user)? {
-            t.delete_group_member(group, user)?;
+            t.delete_group_member(course, group, user)?;
             t.audit_log(
                 actor,
                 "group.member_removed",
@@ -153,7 +153,7 @@ pub(crate) fn unenrol_in(
             if let Some(m) = t.group_membership(group, user)?
                 && m.owner == MembershipOwner::Method(method)
             {
-                t.delete_group_member(group, user)?;
+                t.delete_group_member(course, group, user)?;
                 t.audit_log(
                     actor,
                     "group.member_removed",
@@ -199,7 +199,7 @@ pub(crate) fn delete_method_in(
             };
             after = Some(last.user);
             for m in page.iter().filter(|m| m.owner == owner) {
-                t.delete_group_member(group.id, m.user)?;
+                t.delete_group_member(method.course, group.id, m.user)?;
                 t.audit_log(
                     actor,
                     "group.member_removed",

@@ -172,7 +172,7 @@ pub(crate) fn delete_group_in(t: &mut SiteTables<'_>, group: &CourseGroup) -> Se
             break;
         }
         for m in batch {
-            t.delete_group_member(group.id, m.user)?;
+            t.delete_group_member(group.course, group.id, m.user)?;
         }
     }
     t.delete_group_row(group)?;
@@ -202,12 +202,15 @@ pub(crate) fn add_group_member_in(
             course: group.course,
         });
     }
-    let added = t.add_group_member_if_absent(&GroupMembership {
-        group: group.id,
-        user,
-        owner,
-        added_at: t.now,
-    })?;
+    let added = t.add_group_member_if_absent(
+        group.course,
+        &GroupMembership {
+            group: group.id,
+            user,
+            owner,
+            added_at: t.now,
+        },
+    )?;
     if !added {
         return Ok(false);
     }
@@ -459,7 +462,7 @@ impl SiteServices {
                         group.name
                     )));
                 }
-                t.delete_group_member(id, user)?;
+                t.delete_group_member(group.course, id, user)?;
                 t.audit_log(actor, "group.member_removed", format!("user #{user} in group #{id}"), reason.clone())?;
                 t.emit(SiteEvent::GroupMemberRemoved { group: id, user })?;
                 change.changed += 1;

@@ -229,12 +229,15 @@ fn apply_action(
                     m.course
                 ));
             }
-            let added = t.add_group_member_if_absent(&GroupMembership {
-                group: g.id,
-                user: *user,
-                owner: MembershipOwner::Method(m.id),
-                added_at: t.now,
-            })?;
+            let added = t.add_group_member_if_absent(
+                g.course,
+                &GroupMembership {
+                    group: g.id,
+                    user: *user,
+                    owner: MembershipOwner::Method(m.id),
+                    added_at: t.now,
+                },
+            )?;
             if !added {
                 // Whoever owns it keeps it: a manual membership stays manual.
                 return Ok(false);
@@ -266,7 +269,7 @@ fn apply_action(
                     g.id
                 ));
             }
-            t.delete_group_member(g.id, *user)?;
+            t.delete_group_member(g.course, g.id, *user)?;
             t.audit_log(
                 actor,
                 "group.member_removed",

@@ -255,9 +255,11 @@ impl SiteServices {
                 t.remove_segment_member(segment, id)?;
                 t.emit(SiteEvent::SegmentMemberRemoved { segment, user: id })?;
             }
-            for group in t.user_group_ids(id)? {
-                t.delete_group_member(group, id)?;
-                t.emit(SiteEvent::GroupMemberRemoved { group, user: id })?;
+            for (course, groups) in t.user_course_rows(id)? {
+                for group in groups {
+                    t.delete_group_member(course, group, id)?;
+                    t.emit(SiteEvent::GroupMemberRemoved { group, user: id })?;
+                }
             }
             for e in t.user_enrolment_list(id)? {
                 t.delete_enrolment_row(e.course, id, e.method)?;

@@ -60,19 +60,37 @@ const USER_ENROLMENTS_V1: TableDefinition<(u64, u64, u64), ()> =
 const USER_GROUPS_V1: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("user-course-groups-v1");
 
-/// Builds `user-courses-v1` (a user's courses) from the enrolments and
-/// deletes the three indexes it replaces: a method's enrolments are now
+/// Builds `user-courses-v1` (a user's courses, each with their groups
+/// there) from the enrolments and memberships, and deletes the three
+/// indexes it replaces: a method's enrolments are now
 /// read from its course's rows, a user's groups through their courses.
 /// Three index rows per enrolled group member became one, which is what
 /// a 100,000-member sync spent most of its time writing.
 fn index_user_courses(tx: &WriteTransaction) -> Result<()> {
+    use super::site::defs;
     use redb::ReadableTable;
+    use std::collections::{BTreeMap, HashMap};
     {
-        let enrolments = tx.open_table(super::site::defs::ENROLMENTS)?;
-        let mut index = tx.open_table(super::site::defs::USER_COURSES)?;
-        for row in enrolments.iter()? {
+        let mut rows: BTreeMap<(u64, u64), Vec<u64>> = BTreeMap::new();
+        for row in tx.open_table(defs::ENROLMENTS)?.iter()? {
             let (course, user, _) = row?.0.value();
-            index.insert((user, course), ())?;
+            rows.entry((user, course)).or_default();
+        }
+        let mut course_of = HashMap::new();
+        for row in tx.open_table(defs::COURSE_GROUPS)?.iter()? {
+            let (course, group) = row?.0.value();
+            course_of.insert(group, course);
+        }
+        for row in tx.open_table(defs::GROUP_MEMBERS)?.iter()? {
+            let (group, user) = row?.0.value();
+            if let Some(&course) = course_of.get(&group) {
+                rows.entry((user, course)).or_default().push(group);
+            }
+        }
+        let mut index = tx.open_table(defs::USER_COURSES)?;
+        for (key, groups) in rows {
+            let bytes: Vec<u8> = groups.iter().flat_map(|g| g.to_le_bytes()).collect();
+            index.insert(key, bytes.as_slice())?;
         }
     }
     tx.delete_table(METHOD_ENROLMENTS_V1)?;

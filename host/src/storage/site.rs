@@ -52,6 +52,10 @@ macro_rules! site_tables {
             /// Member-count changes, applied by `flush`.
             segment_count_deltas: std::collections::HashMap<u64, i64>,
             group_count_deltas: std::collections::HashMap<u64, i64>,
+            /// Changes to `user_courses` rows, applied by `flush`: an
+            /// enrolment and a group membership of the same user in one
+            /// transaction then write the row once.
+            user_course_edits: std::collections::BTreeMap<(u64, u64), UserCourseEdit>,
             pub(crate) site: SiteId,
             pub(crate) now: Timestamp,
         }
@@ -75,6 +79,7 @@ macro_rules! site_tables {
                     counters: [None; Counter::ALL],
                     segment_count_deltas: Default::default(),
                     group_count_deltas: Default::default(),
+                    user_course_edits: Default::default(),
                     site,
                     now: Timestamp::now(),
                 })
@@ -129,6 +134,12 @@ macro_rules! site_tables {
             fn unflushed_events(&self) -> &[EventEnvelope] {
                 &[]
             }
+
+            /// This transaction's unflushed changes to `user`'s rows of
+            /// `user_courses`, by course.
+            fn user_course_edits(&self, _user: u64) -> Vec<(u64, &UserCourseEdit)> {
+                Vec::new()
+            }
         }
 
         impl SiteTablesRead for SiteTables<'_> {
@@ -152,6 +163,13 @@ macro_rules! site_tables {
 
             fn unflushed_events(&self) -> &[EventEnvelope] {
                 &self.pending[self.events_flushed..]
+            }
+
+            fn user_course_edits(&self, user: u64) -> Vec<(u64, &UserCourseEdit)> {
+                self.user_course_edits
+                    .range((user, 0)..=(user, u64::MAX))
+                    .map(|(&(_, course), edit)| (course, edit))
+                    .collect()
             }
         }
 
@@ -199,11 +217,12 @@ site_tables! {
     /// skips other methods' keys: an index by method was a fifth of the
     /// rows a 100,000-member sync writes.
     enrolments: ENROLMENTS = ("enrolments-v1", (u64, u64, u64), Bytes);
-    /// `(UserId, CourseId) → ()`: the courses a user has at least one
-    /// enrolment in. The one reverse index of enrolments and group
-    /// memberships both: a group member is always enrolled in the group's
-    /// course, so a user's groups are found through their courses.
-    user_courses: USER_COURSES = ("user-courses-v1", (u64, u64), ());
+    /// `(UserId, CourseId) → [CourseGroupId]` (little-endian u64s,
+    /// ascending): the courses a user has at least one enrolment in, each
+    /// with the user's groups there. The one reverse index of enrolments
+    /// and group memberships both (a group member is always enrolled in
+    /// the group's course); written by `flush`, once per transaction.
+    user_courses: USER_COURSES = ("user-courses-v1", (u64, u64), Bytes);
     /// `CourseGroupId → CourseGroup`.
     groups: GROUPS = ("course-groups-v1", u64, Bytes);
     /// `(CourseId, CourseGroupId) → ()`: the groups of a course.
@@ -245,6 +264,81 @@ site_tables! {
 /// enough that a bulk change writes a few rows instead of one per entry,
 /// small enough that reading one entry decodes little besides it.
 pub(crate) const CHUNK: usize = 256;
+
+/// What a write transaction did to one `user_courses` row, applied to the
+/// row by `flush` (and by the readers in between): the user's first
+/// enrolment in the course, their last one gone, groups added and removed.
+/// Kept as changes rather than the row's new value so that the common
+/// case — a new enrolment, then a group — writes the row without reading
+/// it first. A row lives while the user has an enrolment or a group in
+/// the course: the groups of a user whose last enrolment just went stay
+/// findable until they are removed (`unenrol_in` removes them next).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UserCourseEdit {
+    /// The user's last enrolment in the course went.
+    unenrolled: bool,
+    /// The user has an enrolment in the course (made in this transaction).
+    enrolled: bool,
+    add: Vec<u64>,
+    remove: Vec<u64>,
+}
+
+impl UserCourseEdit {
+    fn unenrol(&mut self) {
+        self.unenrolled = true;
+        self.enrolled = false;
+    }
+
+    fn add_group(&mut self, group: u64) {
+        self.remove.retain(|g| *g != group);
+        if !self.add.contains(&group) {
+            self.add.push(group);
+        }
+    }
+
+    fn remove_group(&mut self, group: u64) {
+        self.add.retain(|g| *g != group);
+        if !self.remove.contains(&group) {
+            self.remove.push(group);
+        }
+    }
+
+    /// The row after this edit (its groups; `None`: no row), from the
+    /// row before it.
+    fn apply(&self, before: Option<Vec<u64>>) -> Option<Vec<u64>> {
+        let enrolled = self.enrolled || (before.is_some() && !self.unenrolled);
+        let mut groups = before.unwrap_or_default();
+        groups.retain(|g| !self.remove.contains(g));
+        for g in &self.add {
+            if !groups.contains(g) {
+                groups.push(*g);
+            }
+        }
+        groups.sort_unstable();
+        (enrolled || !groups.is_empty()).then_some(groups)
+    }
+}
+
+fn pack_groups(groups: &[u64]) -> Vec<u8> {
+    groups.iter().flat_map(|g| g.to_le_bytes()).collect()
+}
+
+fn unpack_groups(bytes: &[u8]) -> Result<Vec<u64>> {
+    if bytes.len() % 8 != 0 {
+        return Err(super::StorageError::Corrupt {
+            table: "user-courses",
+            reason: format!("a row of {} bytes is not a list of ids", bytes.len()),
+        });
+    }
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| {
+            let mut id = [0; 8];
+            id.copy_from_slice(c);
+            u64::from_le_bytes(id)
+        })
+        .collect())
+}
 
 /// A write transaction's audit entries not yet in the table, encoded as
 /// they are logged: each is postcard's encoding of its [`AuditEntry`],
@@ -845,14 +939,33 @@ pub trait SiteRead: SiteTablesRead {
         Ok(out)
     }
 
+    /// The courses `user` has at least one enrolment in, each with the
+    /// user's groups there, by course.
+    fn user_course_rows(&self, user: UserId) -> Result<Vec<(CourseId, Vec<CourseGroupId>)>> {
+        let mut rows = std::collections::BTreeMap::new();
+        for row in self.user_courses()?.range(pair_prefix(user.0))? {
+            let (k, v) = row?;
+            rows.insert(k.value().1, unpack_groups(v.value())?);
+        }
+        for (course, edit) in self.user_course_edits(user.0) {
+            match edit.apply(rows.remove(&course)) {
+                Some(groups) => rows.insert(course, groups),
+                None => None,
+            };
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(c, groups)| (CourseId(c), groups.into_iter().map(CourseGroupId).collect()))
+            .collect())
+    }
+
     /// The courses `user` has at least one enrolment in.
     fn user_course_ids(&self, user: UserId) -> Result<Vec<CourseId>> {
-        let mut out = Vec::new();
-        for row in self.user_courses()?.range(pair_prefix(user.0))? {
-            let (k, _) = row?;
-            out.push(CourseId(k.value().1));
-        }
-        Ok(out)
+        Ok(self
+            .user_course_rows(user)?
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect())
     }
 
     /// Every enrolment of `user`, by course, then method.
@@ -940,25 +1053,32 @@ pub trait SiteRead: SiteTablesRead {
 
     /// The groups of `course` that have `user` as a member.
     fn user_group_ids_in(&self, course: CourseId, user: UserId) -> Result<Vec<CourseGroupId>> {
-        let members = self.group_members()?;
-        let mut out = Vec::new();
-        for row in self.course_groups()?.range(pair_prefix(course.0))? {
-            let group = row?.0.value().1;
-            if members.get((group, user.0))?.is_some() {
-                out.push(CourseGroupId(group));
-            }
-        }
-        Ok(out)
+        let before = match self.user_courses()?.get((user.0, course.0))? {
+            Some(g) => Some(unpack_groups(g.value())?),
+            None => None,
+        };
+        let edit = self
+            .user_course_edits(user.0)
+            .into_iter()
+            .find(|(c, _)| *c == course.0);
+        let groups = match edit {
+            Some((_, edit)) => edit.apply(before),
+            None => before,
+        };
+        Ok(groups
+            .unwrap_or_default()
+            .into_iter()
+            .map(CourseGroupId)
+            .collect())
     }
 
-    /// Every group that has `user` as a member, through the user's
-    /// courses (a group member is enrolled in the group's course).
+    /// Every group that has `user` as a member.
     fn user_group_ids(&self, user: UserId) -> Result<Vec<CourseGroupId>> {
-        let mut out = Vec::new();
-        for course in self.user_course_ids(user)? {
-            out.extend(self.user_group_ids_in(course, user)?);
-        }
-        Ok(out)
+        Ok(self
+            .user_course_rows(user)?
+            .into_iter()
+            .flat_map(|(_, groups)| groups)
+            .collect())
     }
 
     // -------------------------------------------------------------- audit
@@ -1104,6 +1224,7 @@ impl SiteTables<'_> {
         for (id, delta) in std::mem::take(&mut self.group_count_deltas) {
             add_count(&mut self.group_member_counts, id, delta)?;
         }
+        self.flush_user_courses()?;
         // Ids and seqs of one transaction are consecutive (only
         // `audit_log` and `emit` take them), so each chunk is a run that
         // starts at its key, as the readers assume.
@@ -1344,7 +1465,7 @@ impl SiteTables<'_> {
             .is_some();
         // An update (status, role) leaves the user's courses as they were.
         if !updated {
-            self.user_courses.insert((e.user.0, e.course.0), ())?;
+            self.user_course_edit(e.user, e.course).enrolled = true;
         }
         Ok(())
     }
@@ -1367,7 +1488,7 @@ impl SiteTables<'_> {
             self.enrolments.insert(key, old.as_slice())?;
             return Ok(Some(decode("enrolments", &old)?));
         }
-        self.user_courses.insert((e.user.0, e.course.0), ())?;
+        self.user_course_edit(e.user, e.course).enrolled = true;
         Ok(None)
     }
 
@@ -1382,9 +1503,56 @@ impl SiteTables<'_> {
             .remove((course.0, user.0, method.0))?
             .is_some();
         if existed && !self.has_enrolment_in(course, user)? {
-            self.user_courses.remove((user.0, course.0))?;
+            self.user_course_edit(user, course).unenrol();
         }
         Ok(existed)
+    }
+
+    fn user_course_edit(&mut self, user: UserId, course: CourseId) -> &mut UserCourseEdit {
+        self.user_course_edits
+            .entry((user.0, course.0))
+            .or_default()
+    }
+
+    /// Writes the transaction's `user_courses` changes. A row that only
+    /// gained (a new enrolment, a group) is written without being read:
+    /// written as if new, and in the rare case there was a row, written
+    /// again merged with it.
+    fn flush_user_courses(&mut self) -> Result<()> {
+        for ((user, course), edit) in std::mem::take(&mut self.user_course_edits) {
+            let key = (user, course);
+            if edit.unenrolled || !edit.remove.is_empty() {
+                let before = match self.user_courses.get(key)? {
+                    Some(g) => Some(unpack_groups(g.value())?),
+                    None => None,
+                };
+                match edit.apply(before) {
+                    Some(groups) => {
+                        self.user_courses
+                            .insert(key, pack_groups(&groups).as_slice())?;
+                    }
+                    None => {
+                        self.user_courses.remove(key)?;
+                    }
+                }
+                continue;
+            }
+            let Some(groups) = edit.apply(None) else {
+                continue;
+            };
+            let old = self
+                .user_courses
+                .insert(key, pack_groups(&groups).as_slice())?
+                .map(|g| g.value().to_vec());
+            if let Some(old) = old
+                && !old.is_empty()
+                && let Some(merged) = edit.apply(Some(unpack_groups(&old)?))
+            {
+                self.user_courses
+                    .insert(key, pack_groups(&merged).as_slice())?;
+            }
+        }
+        Ok(())
     }
 
     // ------------------------------------------------------ course groups
@@ -1434,7 +1602,11 @@ impl SiteTables<'_> {
     /// then kept as it is (its owner too): whether it was added. One
     /// B-tree descent for the common case, a new member (see
     /// `insert_enrolment_if_absent`).
-    pub(crate) fn add_group_member_if_absent(&mut self, m: &GroupMembership) -> Result<bool> {
+    pub(crate) fn add_group_member_if_absent(
+        &mut self,
+        course: CourseId,
+        m: &GroupMembership,
+    ) -> Result<bool> {
         let key = (m.group.0, m.user.0);
         let old = self
             .group_members
@@ -1444,17 +1616,20 @@ impl SiteTables<'_> {
             self.group_members.insert(key, old.as_slice())?;
             return Ok(false);
         }
+        self.user_course_edit(m.user, course).add_group(m.group.0);
         *self.group_count_deltas.entry(m.group.0).or_default() += 1;
         Ok(true)
     }
 
     pub(crate) fn delete_group_member(
         &mut self,
+        course: CourseId,
         group: CourseGroupId,
         user: UserId,
     ) -> Result<bool> {
         let existed = self.group_members.remove((group.0, user.0))?.is_some();
         if existed {
+            self.user_course_edit(user, course).remove_group(group.0);
             *self.group_count_deltas.entry(group.0).or_default() -= 1;
         }
         Ok(existed)
@@ -1822,12 +1997,18 @@ mod tests {
                     description: String::new(),
                     created_at: Timestamp(1),
                 })?;
-                t.add_group_member_if_absent(&GroupMembership {
-                    group: CourseGroupId(10),
-                    user: u,
-                    owner: MembershipOwner::Manual,
-                    added_at: Timestamp(1),
-                })?;
+                t.add_group_member_if_absent(
+                    c1,
+                    &GroupMembership {
+                        group: CourseGroupId(10),
+                        user: u,
+                        owner: MembershipOwner::Manual,
+                        added_at: Timestamp(1),
+                    },
+                )?;
+                // Read back inside the transaction, before `flush`.
+                assert_eq!(t.user_course_ids(u)?, [c1, c2]);
+                assert_eq!(t.user_group_ids_in(c1, u)?, [CourseGroupId(10)]);
                 Ok::<_, StorageError>(())
             })
             .unwrap();
@@ -1874,11 +2055,47 @@ mod tests {
             store.read_tables().unwrap().user_course_ids(u).unwrap(),
             [c1, c2]
         );
+        // The last enrolment goes; the group stays findable until it is
+        // removed too (as `unenrol_in` does next), then the row goes.
         store
-            .write(|t| t.delete_enrolment_row(c1, u, m2).map(drop))
+            .write(|t| {
+                t.delete_enrolment_row(c1, u, m2)?;
+                assert_eq!(t.user_group_ids_in(c1, u)?, [CourseGroupId(10)]);
+                t.delete_group_member(c1, CourseGroupId(10), u)?;
+                assert_eq!(t.user_course_ids(u)?, [c2]);
+                Ok::<_, StorageError>(())
+            })
             .unwrap();
         let t = store.read_tables().unwrap();
         assert_eq!(t.user_course_ids(u).unwrap(), [c2]);
+        assert!(t.user_group_ids(u).unwrap().is_empty());
         assert_eq!(t.user_course_ids(other).unwrap(), [c1]);
+    }
+
+    /// An edit of a `user_courses` row composes as its changes happened in
+    /// order, whatever the row was before.
+    #[test]
+    fn user_course_edits_compose_in_order() {
+        let mut e = UserCourseEdit::default();
+        assert_eq!(e.apply(None), None);
+        assert_eq!(e.apply(Some(vec![3])), Some(vec![3]));
+        e.enrolled = true;
+        e.add_group(5);
+        assert_eq!(e.apply(None), Some(vec![5]));
+        assert_eq!(e.apply(Some(vec![9, 1])), Some(vec![1, 5, 9]));
+        e.remove_group(5);
+        e.remove_group(9);
+        assert_eq!(e.apply(Some(vec![9, 1])), Some(vec![1]));
+        e.add_group(9);
+        assert_eq!(e.apply(Some(vec![9, 1])), Some(vec![1, 9]));
+        // Unenrolled with a group left: the row stays for the group.
+        e.unenrol();
+        assert_eq!(e.apply(Some(vec![1])), Some(vec![1, 9]));
+        e.remove_group(9);
+        e.remove_group(1);
+        assert_eq!(e.apply(Some(vec![1])), None);
+        // Enrolled again in the same transaction.
+        e.enrolled = true;
+        assert_eq!(e.apply(Some(vec![1])), Some(vec![]));
     }
 }
