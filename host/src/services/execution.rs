@@ -1436,6 +1436,38 @@ impl Services {
 /// difference between the two is what the sandbox costs.
 #[cfg(feature = "bench")]
 impl SiteServices {
+    /// The first page of `id`'s reconcile computed and returned but not
+    /// applied, in the sandbox (`native: None`) or natively: the plugin's
+    /// part of a page alone. Returns the number of actions.
+    #[allow(clippy::type_complexity)]
+    pub fn bench_reconcile_page(
+        &self,
+        id: EnrolmentMethodId,
+        native: Option<
+            &mut dyn FnMut(&wit::Context, Option<String>, Box<dyn Queries>) -> wit::ReconcileStep,
+        >,
+    ) -> ServiceResult<usize> {
+        let m = self.read(|t| load_method(t, id))?;
+        let plan = match native {
+            None => {
+                let (step, _) =
+                    self.call_plugin(&m, |rt, p, q, ctx| rt.reconcile(p, q, ctx, None))?;
+                step.map_err(|r| ServiceError::Refused {
+                    code: r.code,
+                    message: r.message,
+                    field: r.field,
+                })?
+                .plan
+            }
+            Some(step) => {
+                let plugin = self.plugin(&m.plugin)?;
+                let (queries, settings, _) = self.method_call_inputs(&m, &plugin.manifest)?;
+                step(&context(&m, settings), None, queries).plan
+            }
+        };
+        Ok(Plan::from(plan).actions.len())
+    }
+
     pub fn bench_native_reconcile(
         &self,
         id: EnrolmentMethodId,

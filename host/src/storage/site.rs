@@ -324,7 +324,7 @@ fn pack_groups(groups: &[u64]) -> Vec<u8> {
 }
 
 fn unpack_groups(bytes: &[u8]) -> Result<Vec<u64>> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(super::StorageError::Corrupt {
             table: "user-courses",
             reason: format!("a row of {} bytes is not a list of ids", bytes.len()),

@@ -459,18 +459,34 @@ fn own(ctx: &Context<Config>, enrolments: Vec<Enrolment>) -> Option<Enrolment> {
 
 /// Why a member needs an `enrol` action, or `None` when their enrolment
 /// through the instance is already active with the role.
-fn enrol_reason(current: Option<&Enrolment>, role: Role, segment: &str) -> Option<String> {
-    match current {
-        None => Some(format!("member of segment {segment}")),
-        Some(e) if e.status == EnrolmentStatus::Suspended => Some(format!(
-            "member of segment {segment}: enrolment re-activated as {}",
-            role.label()
-        )),
-        Some(e) if e.role != Some(role) => Some(format!(
-            "member of segment {segment}: role set to {}",
-            role.label()
-        )),
-        Some(_) => None,
+/// The reasons of a member's enrolment actions, written once per plan: a
+/// reconcile page gives a thousand members the same one, and formatting
+/// it for each was most of the plugin's own time in a sync.
+struct EnrolReasons {
+    joined: String,
+    reactivated: String,
+    role_set: String,
+}
+
+impl EnrolReasons {
+    fn new(segment: &str, role: Role) -> Self {
+        let joined = format!("member of segment {segment}");
+        Self {
+            reactivated: format!("{joined}: enrolment re-activated as {}", role.label()),
+            role_set: format!("{joined}: role set to {}", role.label()),
+            joined,
+        }
+    }
+
+    /// Why `current` (the instance's enrolment of a member, if any) needs
+    /// an enrol action, or `None` when it is already as it should be.
+    fn of(&self, current: Option<&Enrolment>, role: Role) -> Option<&str> {
+        match current {
+            None => Some(&self.joined),
+            Some(e) if e.status == EnrolmentStatus::Suspended => Some(&self.reactivated),
+            Some(e) if e.role != Some(role) => Some(&self.role_set),
+            Some(_) => None,
+        }
     }
 }
 
@@ -560,10 +576,11 @@ fn member_added(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<
         _ => return Ok(plan),
     }
     let current = own(ctx, host.user_enrolments(user)?);
-    if let Some(reason) = enrol_reason(current.as_ref(), config.role, &segment) {
+    let reasons = EnrolReasons::new(&segment, config.role);
+    if let Some(reason) = reasons.of(current.as_ref(), config.role) {
         plan.enrol(user, config.role, reason);
     }
-    let reason = format!("member of segment {segment}");
+    let reason = reasons.joined;
     match target(ctx, host)? {
         Target::None => {}
         Target::Group(id) => match host.group_membership(id, user) {
@@ -740,7 +757,7 @@ fn sync_step(
         .take_while(|e| in_stretch(e.user))
         .map(|e| (e.user, e))
         .collect();
-    let joined = format!("member of segment {segment}");
+    let reasons = EnrolReasons::new(segment, config.role);
     for member in members.members.iter().take_while(|m| in_stretch(m.user)) {
         let current = enrolled.remove(&member.user);
         // The host enrols no suspended account; one already enrolled is
@@ -748,13 +765,13 @@ fn sync_step(
         if member.suspended {
             continue;
         }
-        if let Some(why) = enrol_reason(current.as_ref(), config.role, segment) {
+        if let Some(why) = reasons.of(current.as_ref(), config.role) {
             plan.enrol(member.user, config.role, why);
         }
         if let Some(group) = &add_to
             && !grouped.contains(&member.user)
         {
-            plan.add_to_group(member.user, group.clone(), joined.clone());
+            plan.add_to_group(member.user, group.clone(), reasons.joined.as_str());
         }
     }
     // What is left are enrolments of users who are not members.
