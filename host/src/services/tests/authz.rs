@@ -455,6 +455,10 @@ const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
         "benchmarks only (feature `bench`), never in a served binary",
     ),
     (
+        "bench_reconcile_page",
+        "benchmarks only (feature `bench`), never in a served binary",
+    ),
+    (
         "site",
         "the handle's own site record, which its caller already named",
     ),
