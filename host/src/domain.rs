@@ -519,6 +519,63 @@ impl fmt::Display for Actor {
     }
 }
 
+/// What an audit entry of a member-level change is about, in the words the
+/// log uses for it (`user #7 in course #2 via method #3`). A sync or an
+/// import writes these by the hundred thousand; the storage layer writes
+/// their text without the formatting machinery (`storage::site::AuditText`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditTarget {
+    Enrolment {
+        user: UserId,
+        course: CourseId,
+        method: EnrolmentMethodId,
+    },
+    GroupMember {
+        user: UserId,
+        group: CourseGroupId,
+    },
+    SegmentMember {
+        user: UserId,
+        segment: SegmentId,
+    },
+}
+
+impl AuditTarget {
+    /// The target's text as `(words, id)` pieces.
+    pub fn pieces(&self) -> [(&'static str, u64); 3] {
+        match *self {
+            AuditTarget::Enrolment {
+                user,
+                course,
+                method,
+            } => [
+                ("user #", user.0),
+                (" in course #", course.0),
+                (" via method #", method.0),
+            ],
+            AuditTarget::GroupMember { user, group } => {
+                [("user #", user.0), (" in group #", group.0), ("", u64::MAX)]
+            }
+            AuditTarget::SegmentMember { user, segment } => [
+                ("user #", user.0),
+                (" in segment #", segment.0),
+                ("", u64::MAX),
+            ],
+        }
+    }
+}
+
+impl fmt::Display for AuditTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (words, id) in self.pieces() {
+            if id != u64::MAX {
+                write!(f, "{words}{id}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One change to a site: who, what, when and why.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {

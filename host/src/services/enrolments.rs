@@ -128,7 +128,11 @@ pub(crate) fn unenrol_in(
     t.audit_log(
         actor,
         "enrolment.deleted",
-        format!("user #{user} in course #{course} via method #{method}"),
+        AuditTarget::Enrolment {
+            user,
+            course,
+            method,
+        },
         reason.to_owned(),
     )?;
     t.emit(SiteEvent::UserUnenrolled {
@@ -142,7 +146,7 @@ pub(crate) fn unenrol_in(
             t.audit_log(
                 actor,
                 "group.member_removed",
-                format!("user #{user} in group #{group}"),
+                AuditTarget::GroupMember { user, group },
                 "no longer enrolled in the course",
             )?;
             t.emit(SiteEvent::GroupMemberRemoved { group, user })?;
@@ -157,7 +161,7 @@ pub(crate) fn unenrol_in(
                 t.audit_log(
                     actor,
                     "group.member_removed",
-                    format!("user #{user} in group #{group}"),
+                    AuditTarget::GroupMember { user, group },
                     reason.to_owned(),
                 )?;
                 t.emit(SiteEvent::GroupMemberRemoved { group, user })?;
@@ -203,7 +207,10 @@ pub(crate) fn delete_method_in(
                 t.audit_log(
                     actor,
                     "group.member_removed",
-                    format!("user #{} in group #{}", m.user, group.id),
+                    AuditTarget::GroupMember {
+                        user: m.user,
+                        group: group.id,
+                    },
                     reason.clone(),
                 )?;
                 t.emit(SiteEvent::GroupMemberRemoved {
@@ -328,13 +335,21 @@ fn audit_enrolment(
         Some(reason) => t.audit_log(
             actor,
             action,
-            format_args!("user #{user} in course #{course} via method #{method}"),
+            AuditTarget::Enrolment {
+                user,
+                course,
+                method,
+            },
             reason,
         )?,
         None => t.audit_log(
             actor,
             action,
-            format_args!("user #{user} in course #{course} via method #{method}"),
+            AuditTarget::Enrolment {
+                user,
+                course,
+                method,
+            },
             format_args!("enrolled as {}", role.label()),
         )?,
     };
@@ -611,7 +626,11 @@ impl SiteServices {
             let mut e = t.enrolment(m.course, user, method)?.ok_or_else(|| {
                 ServiceError::not_found(format!("enrolment of user #{user} via method #{method}"))
             })?;
-            let target = format!("user #{user} in course #{} via method #{method}", m.course);
+            let target = AuditTarget::Enrolment {
+                user,
+                course: m.course,
+                method,
+            };
             let mut changed = false;
             if let Some(status) = update.status
                 && status != e.status
@@ -624,7 +643,7 @@ impl SiteServices {
                 t.audit_log(
                     actor,
                     action,
-                    target.clone(),
+                    target,
                     action.replace("enrolment.", "enrolment "),
                 )?;
                 changed = true;

@@ -217,7 +217,10 @@ pub(crate) fn add_group_member_in(
     t.audit_log(
         actor,
         "group.member_added",
-        format_args!("user #{user} in group #{}", group.id),
+        AuditTarget::GroupMember {
+            user,
+            group: group.id,
+        },
         reason,
     )?;
     t.emit(SiteEvent::GroupMemberAdded {
@@ -463,7 +466,7 @@ impl SiteServices {
                     )));
                 }
                 t.delete_group_member(group.course, id, user)?;
-                t.audit_log(actor, "group.member_removed", format!("user #{user} in group #{id}"), reason.clone())?;
+                t.audit_log(actor, "group.member_removed", AuditTarget::GroupMember { user, group: id }, &reason)?;
                 t.emit(SiteEvent::GroupMemberRemoved { group: id, user })?;
                 change.changed += 1;
             }

@@ -245,7 +245,10 @@ fn apply_action(
             t.audit_log(
                 actor,
                 "group.member_added",
-                format_args!("user #{user} in group #{}", g.id),
+                AuditTarget::GroupMember {
+                    user: *user,
+                    group: g.id,
+                },
                 reason,
             )?;
             t.emit(SiteEvent::GroupMemberAdded {
@@ -273,7 +276,10 @@ fn apply_action(
             t.audit_log(
                 actor,
                 "group.member_removed",
-                format_args!("user #{user} in group #{}", g.id),
+                AuditTarget::GroupMember {
+                    user: *user,
+                    group: g.id,
+                },
                 reason,
             )?;
             t.emit(SiteEvent::GroupMemberRemoved {
@@ -356,8 +362,12 @@ fn apply_action(
     }
 }
 
-fn enrolment_target(m: &EnrolmentMethod, user: UserId) -> String {
-    format!("user #{user} in course #{} via method #{}", m.course, m.id)
+fn enrolment_target(m: &EnrolmentMethod, user: UserId) -> AuditTarget {
+    AuditTarget::Enrolment {
+        user,
+        course: m.course,
+        method: m.id,
+    }
 }
 
 /// The instance's own enrolment of `user`; an instance changes no other.

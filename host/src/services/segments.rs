@@ -124,7 +124,7 @@ pub(crate) fn add_segment_member_in(
     t.audit_log(
         actor,
         "segment.member_added",
-        format_args!("user #{user} in segment #{id}"),
+        AuditTarget::SegmentMember { user, segment: id },
         reason,
     )?;
     t.emit(SiteEvent::SegmentMemberAdded { segment: id, user })?;
@@ -297,8 +297,8 @@ impl SiteServices {
                     t.audit_log(
                         actor,
                         "segment.member_removed",
-                        format!("user #{user} in segment #{id}"),
-                        reason.clone(),
+                        AuditTarget::SegmentMember { user, segment: id },
+                        &reason,
                     )?;
                     t.emit(SiteEvent::SegmentMemberRemoved { segment: id, user })?;
                 } else {
