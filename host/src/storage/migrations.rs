@@ -280,6 +280,14 @@ mod tests {
         tx
     }
 
+    fn table_names(tx: &redb::ReadTransaction) -> Vec<String> {
+        use redb::TableHandle;
+        tx.list_tables()
+            .unwrap()
+            .map(|t| t.name().to_owned())
+            .collect()
+    }
+
     fn member_added(user: u64) -> crate::domain::SiteEvent {
         crate::domain::SiteEvent::SegmentMemberAdded {
             segment: crate::domain::SegmentId(1),
@@ -365,7 +373,7 @@ mod tests {
     fn migration_4_chunks_the_audit_log_and_the_outbox() {
         use crate::domain::*;
         use crate::storage::site::{SiteRead, SiteReadTables, SiteTablesRead};
-        use redb::{ReadableTableMetadata, TableHandle};
+        use redb::ReadableTableMetadata;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.redb");
         let db = redb::Database::create(&path).unwrap();
@@ -399,11 +407,7 @@ mod tests {
 
         assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![4, 5]);
         let tx = db.begin_read().unwrap();
-        let names: Vec<String> = tx
-            .list_tables()
-            .unwrap()
-            .map(|t| t.name().to_owned())
-            .collect();
+        let names = table_names(&tx);
         assert!(!names.contains(&"audit-v1".to_owned()), "{names:?}");
         assert!(!names.contains(&"events-v1".to_owned()), "{names:?}");
         let t = SiteReadTables::open(tx);
@@ -438,7 +442,6 @@ mod tests {
     fn migration_5_indexes_each_users_courses_and_drops_the_old_indexes() {
         use crate::domain::*;
         use crate::storage::site::{SiteRead, SiteReadTables};
-        use redb::TableHandle;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.redb");
         let db = redb::Database::create(&path).unwrap();
@@ -489,11 +492,7 @@ mod tests {
 
         assert_eq!(migrate(&db, &path, SITE_MIGRATIONS).unwrap(), vec![5]);
         let tx = db.begin_read().unwrap();
-        let names: Vec<String> = tx
-            .list_tables()
-            .unwrap()
-            .map(|t| t.name().to_owned())
-            .collect();
+        let names = table_names(&tx);
         for old in [
             "method-enrolments-v1",
             "user-enrolments-v1",

@@ -930,27 +930,30 @@ pub trait SiteRead: SiteTablesRead {
     }
 
     /// `method`'s enrolments in `course`, ordered by user, after user
-    /// `after`: one scan of the course's keys that decodes only this
-    /// method's rows.
-    fn method_enrolments_page(
+    /// `after`, at most `limit`, each made into a `T` by `row` from its
+    /// user and undecoded record: one scan of the course's keys that skips
+    /// other methods' rows.
+    fn method_enrolment_rows<T>(
         &self,
         course: CourseId,
         method: EnrolmentMethodId,
         after: Option<UserId>,
         limit: usize,
-    ) -> Result<Vec<Enrolment>> {
+        mut row: impl FnMut(UserId, &[u8]) -> Result<T>,
+    ) -> Result<Vec<T>> {
         let start = after.map_or(0, |u| u.0.saturating_add(1));
         let mut out = Vec::new();
         if limit == 0 {
             return Ok(out);
         }
-        for row in self
+        for entry in self
             .enrolments()?
             .range((course.0, start, 0)..=(course.0, u64::MAX, u64::MAX))?
         {
-            let (k, v) = row?;
-            if k.value().2 == method.0 {
-                out.push(decode("enrolments", v.value())?);
+            let (k, v) = entry?;
+            let (_, user, m) = k.value();
+            if m == method.0 {
+                out.push(row(UserId(user), v.value())?);
                 if out.len() >= limit {
                     break;
                 }
@@ -959,7 +962,18 @@ pub trait SiteRead: SiteTablesRead {
         Ok(out)
     }
 
-    /// The users `method` enrols in `course`, after user `after`, without
+    /// `method`'s enrolments in `course` after user `after`.
+    fn method_enrolments_page(
+        &self,
+        course: CourseId,
+        method: EnrolmentMethodId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<Enrolment>> {
+        self.method_enrolment_rows(course, method, after, limit, |_, v| decode("enrolments", v))
+    }
+
+    /// The users `method` enrols in `course` after user `after`, without
     /// decoding a record.
     fn method_enrolment_user_ids(
         &self,
@@ -968,25 +982,7 @@ pub trait SiteRead: SiteTablesRead {
         after: Option<UserId>,
         limit: usize,
     ) -> Result<Vec<UserId>> {
-        let start = after.map_or(0, |u| u.0.saturating_add(1));
-        let mut out = Vec::new();
-        if limit == 0 {
-            return Ok(out);
-        }
-        for row in self
-            .enrolments()?
-            .range((course.0, start, 0)..=(course.0, u64::MAX, u64::MAX))?
-        {
-            let (k, _) = row?;
-            let (_, user, m) = k.value();
-            if m == method.0 {
-                out.push(UserId(user));
-                if out.len() >= limit {
-                    break;
-                }
-            }
-        }
-        Ok(out)
+        self.method_enrolment_rows(course, method, after, limit, |u, _| Ok(u))
     }
 
     /// How many enrolments each method of `course` has: one walk of the
