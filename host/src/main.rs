@@ -32,7 +32,11 @@ use cli::{
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(matches!(cli.command, Command::Serve(_)));
+    let serving = matches!(cli.command, Command::Serve(_));
+    if !serving {
+        exit_when_stdout_closes();
+    }
+    init_tracing(serving);
     let outcome = match cli.command {
         Command::Serve(args) => serve(&cli.data, args),
         Command::Site(args) => site(&cli.data, args),
@@ -48,6 +52,21 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A one-shot command whose output is piped into a reader that stops
+/// early (`charon site list | head -1`) ends there, as Unix tools do. Rust
+/// ignores SIGPIPE, so the next `println!` would panic on the closed pipe
+/// instead. The server keeps ignoring it: a client that closes its socket
+/// is an error to answer, not a reason to exit.
+fn exit_when_stdout_closes() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any thread exists;
+    // setting a signal back to its default disposition installs no handler
+    // and touches no Rust state.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -13,7 +13,7 @@ mod walk;
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 
-use support::{TestServer, arg, charon, control_file};
+use support::{TestServer, arg, charon, charon_unread, control_file};
 
 #[test]
 fn a_fresh_host_serves_its_default_site_answers_the_cli_and_stops_gracefully() -> Result<()> {
@@ -111,6 +111,33 @@ fn a_fresh_host_serves_its_default_site_answers_the_cli_and_stops_gracefully() -
         !listed.stderr.contains("one-time password"),
         "no second operator is created"
     );
+    Ok(())
+}
+
+/// `charon … | head`: a command whose reader went away ends quietly, killed
+/// by SIGPIPE as Unix tools are, not with a panic on the closed pipe.
+#[test]
+fn a_command_whose_reader_went_away_ends_without_a_panic() -> Result<()> {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let d = arg(&data)?;
+    let first = charon(&["site", "list", "--data", d])?;
+    ensure!(first.status.success(), "site list: {}", first.stderr);
+    for json in [false, true] {
+        let mut args = vec!["site", "list", "--data", d];
+        if json {
+            args.push("--json");
+        }
+        let cut = charon_unread(&args)?;
+        ensure!(!cut.stderr.contains("panicked"), "{args:?}: {}", cut.stderr);
+        ensure!(
+            cut.status.signal() == Some(13),
+            "{args:?} ends by SIGPIPE, not {:?}: {}",
+            cut.status,
+            cut.stderr
+        );
+    }
     Ok(())
 }
 

@@ -238,6 +238,32 @@ pub fn charon(args: &[&str]) -> Result<Finished> {
     })
 }
 
+/// Runs `charon ARGS…` with its stdout a pipe whose reading end is closed
+/// before the command writes: a reader that went away (`| head`).
+pub fn charon_unread(args: &[&str]) -> Result<Finished> {
+    let mut child = binary()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("spawn charon {args:?}"))?;
+    drop(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let status = wait_with_deadline(&mut child, COMMAND_TIMEOUT)
+        .with_context(|| format!("charon {args:?}"))?;
+    let until = Instant::now() + Duration::from_secs(5);
+    while Arc::strong_count(&stderr) > 1 && Instant::now() < until {
+        thread::sleep(Duration::from_millis(5));
+    }
+    let stderr = stderr.lock().map(|t| t.clone()).unwrap_or_default();
+    Ok(Finished {
+        status,
+        stdout: String::new(),
+        stderr,
+    })
+}
+
 /// A path argument as `&str` (temp dirs are UTF-8 on the test machines).
 pub fn arg(path: &Path) -> Result<&str> {
     path.to_str()
