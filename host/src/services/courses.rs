@@ -76,10 +76,12 @@ impl SiteServices {
     /// Creates a course with a manual enrolment method, as Moodle does, so
     /// people can be enrolled by hand at once.
     pub fn create_course(&self, who: &Principal, new: NewCourse) -> ServiceResult<Course> {
-        let shortname = validate::required_text("shortname", &new.shortname, validate::MAX_NAME)?;
-        let fullname = validate::required_text("fullname", &new.fullname, validate::MAX_NAME)?;
         self.write(|t| {
+            // Whoever may not create a course hears that, whatever they typed.
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let shortname =
+                validate::required_text("shortname", &new.shortname, validate::MAX_NAME)?;
+            let fullname = validate::required_text("fullname", &new.fullname, validate::MAX_NAME)?;
             check_shortname_free(t, &shortname, None)?;
             let course = Course {
                 id: t.new_course_id()?,
@@ -120,18 +122,19 @@ impl SiteServices {
         id: CourseId,
         update: CourseUpdate,
     ) -> ServiceResult<Course> {
-        let shortname = update
-            .shortname
-            .as_deref()
-            .map(|v| validate::required_text("shortname", v, validate::MAX_NAME))
-            .transpose()?;
-        let fullname = update
-            .fullname
-            .as_deref()
-            .map(|v| validate::required_text("fullname", v, validate::MAX_NAME))
-            .transpose()?;
         self.write(|t| {
+            // Whoever may not change the course hears that, whatever they typed.
             let actor = authorize(&self.site, t, who, Need::ConfigureCourse(id))?;
+            let shortname = update
+                .shortname
+                .as_deref()
+                .map(|v| validate::required_text("shortname", v, validate::MAX_NAME))
+                .transpose()?;
+            let fullname = update
+                .fullname
+                .as_deref()
+                .map(|v| validate::required_text("fullname", v, validate::MAX_NAME))
+                .transpose()?;
             let mut course = load_course(t, id)?;
             if let Some(v) = shortname {
                 check_shortname_free(t, &v, Some(id))?;

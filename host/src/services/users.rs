@@ -84,6 +84,10 @@ pub(crate) fn load_user(t: &impl SiteRead, id: UserId) -> ServiceResult<User> {
 
 impl SiteServices {
     pub fn create_user(&self, who: &Principal, new: NewUser) -> ServiceResult<User> {
+        // Whoever may not create users hears that, whatever they typed: the
+        // input is checked (and the password hashed) outside the write
+        // transaction, so the caller is authorised once before too.
+        self.read(|t| authorize(&self.site, t, who, Need::SiteAdmin).map(drop))?;
         let prepared = prepare_user(new)?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
@@ -97,6 +101,8 @@ impl SiteServices {
         id: UserId,
         update: UserUpdate,
     ) -> ServiceResult<User> {
+        // As in `create_user`: authorised before the input is checked.
+        self.read(|t| authorize(&self.site, t, who, Need::SiteAdmin).map(drop))?;
         let username = update
             .username
             .as_deref()

@@ -1303,3 +1303,80 @@ fn only_operators_may_run_the_host() {
     );
     fx.assert_unchanged(&before);
 }
+
+/// A caller without the right to a change is refused before their input
+/// is looked at: bad input from a learner gets "not allowed", not a field
+/// error that would tell them what the form wants (and cost an argon2 hash
+/// for a password).
+#[test]
+fn a_caller_without_the_right_is_refused_whatever_they_typed() {
+    let fx = TestSite::new();
+    let learner = fx.learner(0);
+    let before = fx.snapshot();
+    let forbidden = |r: (&'static str, String)| assert_eq!(r.0, "Forbidden", "{r:?}");
+    forbidden(refusal(
+        &fx.site
+            .create_course(
+                &learner,
+                NewCourse {
+                    shortname: " ".into(),
+                    fullname: String::new(),
+                    group_mode: GroupMode::None,
+                    force_group_mode: false,
+                },
+            )
+            .unwrap_err(),
+    ));
+    forbidden(refusal(
+        &fx.site
+            .update_course(
+                &learner,
+                fx.course,
+                CourseUpdate {
+                    shortname: Some(String::new()),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err(),
+    ));
+    forbidden(refusal(
+        &fx.site
+            .create_user(
+                &learner,
+                NewUser {
+                    username: "Not A Username!".into(),
+                    email: "nowhere".into(),
+                    password: Some("x".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err(),
+    ));
+    forbidden(refusal(
+        &fx.site
+            .update_user(
+                &learner,
+                fx.learners[1],
+                UserUpdate {
+                    email: Some("nowhere".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err(),
+    ));
+    // The same input from a site admin is a field error.
+    let invalid = refusal(
+        &fx.site
+            .update_user(
+                &fx.admin,
+                fx.learners[1],
+                UserUpdate {
+                    email: Some("nowhere".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err(),
+    );
+    assert_eq!(invalid.0, "Invalid", "{invalid:?}");
+    fx.assert_unchanged(&before);
+}
