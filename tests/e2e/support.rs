@@ -209,13 +209,7 @@ pub struct Finished {
 
 /// Runs `charon ARGS…` to completion (killed after a minute).
 pub fn charon(args: &[&str]) -> Result<Finished> {
-    let mut child = binary()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("spawn charon {args:?}"))?;
+    let mut child = spawn(args)?;
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let status = wait_with_deadline(&mut child, COMMAND_TIMEOUT)
@@ -241,13 +235,7 @@ pub fn charon(args: &[&str]) -> Result<Finished> {
 /// Runs `charon ARGS…` with its stdout a pipe whose reading end is closed
 /// before the command writes: a reader that went away (`| head`).
 pub fn charon_unread(args: &[&str]) -> Result<Finished> {
-    let mut child = binary()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("spawn charon {args:?}"))?;
+    let mut child = spawn(args)?;
     drop(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let status = wait_with_deadline(&mut child, COMMAND_TIMEOUT)
@@ -262,6 +250,17 @@ pub fn charon_unread(args: &[&str]) -> Result<Finished> {
         stdout: String::new(),
         stderr,
     })
+}
+
+/// `charon ARGS…` started with no stdin and its output piped.
+fn spawn(args: &[&str]) -> Result<Child> {
+    binary()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("spawn charon {args:?}"))
 }
 
 /// A path argument as `&str` (temp dirs are UTF-8 on the test machines).
