@@ -541,36 +541,37 @@ pub enum AuditTarget {
 }
 
 impl AuditTarget {
-    /// The target's text as `(words, id)` pieces.
-    pub fn pieces(&self) -> [(&'static str, u64); 3] {
-        match *self {
+    /// The target's text as `(words, id)` pieces, two or three of them.
+    pub fn pieces(&self) -> impl Iterator<Item = (&'static str, u64)> {
+        let pieces = match *self {
             AuditTarget::Enrolment {
                 user,
                 course,
                 method,
             } => [
-                ("user #", user.0),
-                (" in course #", course.0),
-                (" via method #", method.0),
+                Some(("user #", user.0)),
+                Some((" in course #", course.0)),
+                Some((" via method #", method.0)),
             ],
-            AuditTarget::GroupMember { user, group } => {
-                [("user #", user.0), (" in group #", group.0), ("", u64::MAX)]
-            }
+            AuditTarget::GroupMember { user, group } => [
+                Some(("user #", user.0)),
+                Some((" in group #", group.0)),
+                None,
+            ],
             AuditTarget::SegmentMember { user, segment } => [
-                ("user #", user.0),
-                (" in segment #", segment.0),
-                ("", u64::MAX),
+                Some(("user #", user.0)),
+                Some((" in segment #", segment.0)),
+                None,
             ],
-        }
+        };
+        pieces.into_iter().flatten()
     }
 }
 
 impl fmt::Display for AuditTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (words, id) in self.pieces() {
-            if id != u64::MAX {
-                write!(f, "{words}{id}")?;
-            }
+            write!(f, "{words}{id}")?;
         }
         Ok(())
     }

@@ -1530,13 +1530,19 @@ mod active_seen_tests {
         (m, seen)
     }
 
-    #[test]
-    fn a_user_the_query_showed_active_and_who_was_suspended_since_is_refused() {
-        let fx = TestSite::new();
+    /// A new user who has just joined the finance segment.
+    fn newcomer_in_finance(fx: &TestSite) -> UserId {
         let newcomer = fx.user("newcomer");
         fx.site
             .add_segment_members(&fx.admin, fx.finance, &[newcomer])
             .unwrap();
+        newcomer
+    }
+
+    #[test]
+    fn a_user_the_query_showed_active_and_who_was_suspended_since_is_refused() {
+        let fx = TestSite::new();
+        let newcomer = newcomer_in_finance(&fx);
         let (m, seen) = queried(&fx, fx.finance);
         assert!(seen.users.lock().unwrap().contains(&newcomer));
         fx.site.suspend_user(&fx.admin, newcomer).unwrap();
@@ -1552,10 +1558,7 @@ mod active_seen_tests {
     #[test]
     fn with_nothing_changed_since_the_query_its_active_users_are_enrolled() {
         let fx = TestSite::new();
-        let newcomer = fx.user("newcomer");
-        fx.site
-            .add_segment_members(&fx.admin, fx.finance, &[newcomer])
-            .unwrap();
+        let newcomer = newcomer_in_finance(&fx);
         let (m, seen) = queried(&fx, fx.finance);
         let (tally, _) = fx
             .site

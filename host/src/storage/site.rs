@@ -407,9 +407,6 @@ impl AuditText for AuditTarget {
     fn put(&self, buf: &mut Vec<u8>) {
         put_text(buf, |buf| {
             for (words, id) in self.pieces() {
-                if id == u64::MAX {
-                    continue;
-                }
                 buf.extend_from_slice(words.as_bytes());
                 let mut digits = [0u8; 20];
                 let mut at = digits.len();
