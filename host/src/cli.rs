@@ -163,6 +163,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CHARON_RECONCILE_EVERY_SECS", default_value_t = 3600)]
     pub reconcile_every_secs: u64,
 
+    /// The longest, in milliseconds, a reconcile's pages go without
+    /// waiting for the disk: what a crash can take back of a reconcile
+    /// (the start-up reconcile redoes it). 0 makes every page wait.
+    #[arg(long, env = "CHARON_RECONCILE_DURABLE_MS", default_value_t = 100)]
+    pub reconcile_durable_ms: u64,
+
     /// Minutes a page session may stay unused before it ends.
     #[arg(long, env = "CHARON_SESSION_IDLE_MINUTES", default_value_t = 120,
           value_parser = clap::value_parser!(u64).range(1..=10080))]

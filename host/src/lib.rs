@@ -5,6 +5,7 @@
 pub mod console;
 pub mod demo;
 pub mod domain;
+pub mod failpoints;
 pub mod http;
 pub mod runtime;
 pub mod services;

@@ -93,6 +93,7 @@ fn serve(data: &Path, args: ServeArgs) -> Result<()> {
     config.runtime.deadline = Duration::from_millis(args.plugin_deadline_ms);
     config.reconcile_every =
         (args.reconcile_every_secs > 0).then(|| Duration::from_secs(args.reconcile_every_secs));
+    config.reconcile_durable_every = Duration::from_millis(args.reconcile_durable_ms);
     config.sessions = charon_host::services::sessions::SessionPolicy {
         idle_timeout: Duration::from_secs(args.session_idle_minutes * 60),
         account_failures: usize::try_from(args.sign_in_account_failures).unwrap_or(usize::MAX),

@@ -50,11 +50,18 @@ impl TestServer {
 
     /// As [`start`](Self::start), with more `serve` arguments.
     pub fn start_with(data: &Path, extra: &[&str]) -> Result<Self> {
+        Self::start_with_env(data, extra, &[])
+    }
+
+    /// As [`start_with`](Self::start_with), with environment variables
+    /// (e.g. `CHARON_FAILPOINTS`, which has no flag).
+    pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<Self> {
         let mut child = binary()
             .args(["serve", "--data"])
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

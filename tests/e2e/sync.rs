@@ -6,9 +6,13 @@
 //! The crash test prepares one data dir (a segment of [`MEMBERS`] users and
 //! a course) once, through the API, and copies it, server stopped, for
 //! every run, so that every run starts from the same bytes and the same
-//! ids. Kill points are mostly tied to the sync's progress as the API
-//! shows it, not to a clock, so they land mid-sync on a fast machine and a
-//! slow one alike. What a killed process left is read before the restart
+//! ids. Kill points are tied to states the host reports, not to a clock:
+//! a fail point (`CHARON_FAILPOINTS`) stops the reconcile right after its
+//! N-th page committed and the server logs so, and the test kills it then.
+//! With `--reconcile-durable-ms 0` every page is durable, so the kill
+//! leaves exactly N pages on a fast machine and a slow one alike; with the
+//! default window the page may not be durable yet, and a crash takes it
+//! back (by design: derived writes, redone at start-up). What a killed process left is read before the restart
 //! by a dry-run `charon sync reconcile` on the data dir itself (the
 //! start-up reconcile would finish the job before any request could look).
 
@@ -364,12 +368,17 @@ fn report_of(results: &[Value], method: u64) -> Result<&Value> {
 enum KillPoint {
     /// This long after the instance was added.
     After(Duration),
-    /// As soon as at least this many users are grouped (so enrolled).
-    Grouped(u64),
+    /// Once the reconcile has stopped at a fail point right after its
+    /// `page`-th page committed, with pages made durable at least every
+    /// `durable_ms` milliseconds (`serve --reconcile-durable-ms`; 0: each).
+    Paused { page: u64, durable_ms: u64 },
     /// This long after every member was seen grouped: the sync is over,
     /// and what it did must survive the crash.
     Synced(Duration),
 }
+
+/// What the server logs when a fail point stops it.
+const PAUSED: &str = "fail point reconcile-page-committed reached";
 
 /// What one interrupted run saw.
 struct Crash {
@@ -418,6 +427,16 @@ fn synced_by_killed_process(data: &Path, method: u64) -> Result<u64> {
     Ok(MEMBERS - changed / 2)
 }
 
+/// Whether the page a fail point stopped after was committed durably, as
+/// the server's log line says.
+fn server_said_durable(stderr: &str) -> Result<bool> {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(PAUSED))
+        .context("the fail point's log line")?;
+    Ok(line.contains("durable=true"))
+}
+
 /// One interrupted run on a fresh copy: add the instance, SIGKILL at
 /// `point`, look at what was left, restart, and check the state the
 /// start-up reconcile converges to is `reference`'s.
@@ -429,39 +448,58 @@ fn interrupted_run(
     method: u64,
 ) -> Result<Crash> {
     copy_dir(&prepared.data, data)?;
-    let server = TestServer::start_with(data, SERVE)?;
+    let mut flags = SERVE.to_vec();
+    let durable_ms;
+    let failpoint;
+    let mut env = Vec::new();
+    if let KillPoint::Paused {
+        page,
+        durable_ms: every,
+    } = point
+    {
+        durable_ms = every.to_string();
+        failpoint = format!("reconcile-page-committed={page}");
+        flags.extend(["--reconcile-durable-ms", &durable_ms]);
+        env.push(("CHARON_FAILPOINTS", failpoint.as_str()));
+    }
+    let server = TestServer::start_with_env(data, &flags, &env)?;
+    // The start-up reconcile (of the prepared site's other instances) is
+    // over before the sync starts, so the only pages committed are the
+    // sync's, and the fail point counts those.
+    wait_for_startup_reconcile(&server)?;
     let api = server.api(&prepared.secret, SITE);
     let added = Instant::now();
     ensure!(
         add_segment_sync(&api, prepared.course, prepared.segment)? == method,
         "the same ids as the reference run"
     );
-    let mut seen = 0;
     match point {
-        KillPoint::After(delay) => {
-            thread::sleep(delay.saturating_sub(added.elapsed()));
-            seen = grouped(&api, prepared.course)?;
-        }
-        KillPoint::Grouped(count) => {
+        KillPoint::After(delay) => thread::sleep(delay.saturating_sub(added.elapsed())),
+        KillPoint::Paused { .. } => {
             wait_until(
-                &format!("{count} users grouped"),
+                "the reconcile to stop at its fail point",
                 CONVERGE,
-                PROGRESS_POLL,
-                || {
-                    seen = grouped(&api, prepared.course)?;
-                    Ok(seen >= count)
-                },
-            )?;
+                POLL,
+                || Ok(server.stderr().contains(PAUSED)),
+            )
+            .map_err(|e| anyhow!("{e}\nstderr: {}", server.stderr()))?;
         }
         KillPoint::Synced(delay) => {
             wait_until("every member grouped", CONVERGE, PROGRESS_POLL, || {
                 Ok(grouped(&api, prepared.course)? >= MEMBERS)
             })?;
             thread::sleep(delay);
-            seen = grouped(&api, prepared.course)?;
         }
     }
+    let seen = grouped(&api, prepared.course)?;
+    if let KillPoint::Paused { page, .. } = point {
+        ensure!(
+            seen == page * PAGE,
+            "stopped after page {page}, the API shows {seen} users grouped"
+        );
+    }
     let killed_after = added.elapsed();
+    let stderr = server.stderr();
     let status = server.kill()?;
     ensure!(!status.success(), "killed: {status}");
 
@@ -470,6 +508,21 @@ fn interrupted_run(
         left % PAGE == 0 || left == MEMBERS,
         "a killed process leaves whole pages of {PAGE} users, not {left}"
     );
+    if let KillPoint::Paused { page, durable_ms } = point {
+        // What readers saw and the crash took back is by design: reconcile
+        // pages are derived writes, and the restart redoes them. But a page
+        // the host said was durable must survive, and nothing after the
+        // stop can have been written.
+        let durable = server_said_durable(&stderr)?;
+        ensure!(
+            left <= page * PAGE,
+            "stopped after page {page}, yet the killed process left {left} synced"
+        );
+        ensure!(
+            !(durable || durable_ms == 0) || left == page * PAGE,
+            "page {page} was committed durably, yet only {left} users were left synced"
+        );
+    }
 
     // A normal restart: the start-up reconcile finishes the job (and, if
     // the kill came before the dispatcher's cursor passed
@@ -575,12 +628,25 @@ fn a_segment_sync_killed_mid_way_ends_as_an_uninterrupted_one_after_a_restart() 
     let prepared = prepare(dir.path())?;
     let (reference, method) = uninterrupted_run(&prepared, &dir.path().join("reference"))?;
 
+    let pages = MEMBERS / PAGE;
     let points = [
         // Right after the instance was added: before or in its first page.
         KillPoint::After(Duration::ZERO),
-        KillPoint::Grouped(1),
-        KillPoint::Grouped(MEMBERS / 2),
-        KillPoint::Grouped(MEMBERS - PAGE),
+        // After the first page, with the default durable window: on a fast
+        // machine the page is not durable yet and the crash takes it back.
+        KillPoint::Paused {
+            page: 1,
+            durable_ms: 100,
+        },
+        // Every page durable: the kill leaves exactly that many pages.
+        KillPoint::Paused {
+            page: 1,
+            durable_ms: 0,
+        },
+        KillPoint::Paused {
+            page: pages - 1,
+            durable_ms: 0,
+        },
         KillPoint::Synced(Duration::from_secs(1)),
     ];
     let mut crashes = Vec::new();

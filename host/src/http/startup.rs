@@ -43,6 +43,8 @@ pub struct Config {
     /// How often every enrolment method is reconciled (always once after
     /// start-up); `None` only at start-up.
     pub reconcile_every: Option<Duration>,
+    /// The longest a reconcile's pages go without a durable commit.
+    pub reconcile_durable_every: Duration,
     /// Page sessions: idle timeout and sign-in throttling.
     pub sessions: crate::services::sessions::SessionPolicy,
     /// The largest CSV file the import pages and the JSON API accept.
@@ -61,6 +63,7 @@ impl Config {
             control_api: true,
             runtime: crate::runtime::RuntimeConfig::default(),
             reconcile_every: Some(Duration::from_secs(3600)),
+            reconcile_durable_every: crate::services::execution::DEFAULT_DURABLE_EVERY,
             sessions: Default::default(),
             import_max_bytes: crate::services::bulk::DEFAULT_MAX_BYTES,
         }
@@ -135,6 +138,7 @@ impl Application {
         let services = Services::open_with(&config.data_dir, config.runtime.clone())?;
         services.set_session_policy(config.sessions.clone());
         services.set_import_max_bytes(config.import_max_bytes);
+        services.set_reconcile_durable_every(config.reconcile_durable_every);
         let mut app = Self::assemble(config, services, listener)?;
         app.first_run = app.services.first_run()?;
         Ok(app)

@@ -62,12 +62,13 @@ pub const MAX_RECONCILE_PAGES: u64 = 100_000;
 /// Most actions a dry-run reconcile report lists.
 pub const MAX_REPORTED_ACTIONS: usize = 1000;
 
-/// A reconcile page waits for the disk when the last one that did is this
-/// old. Every page waiting costs a disk sync per 1,000 users (most of a
-/// 100,000-member sync on a slow disk); none waiting would let a crash
-/// take back everything a long reconcile had shown. A crash loses at most
-/// this much work, in whole pages, and the start-up reconcile redoes it.
-const DURABLE_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+/// By default a reconcile page waits for the disk when the last one that
+/// did is this old (`serve --reconcile-durable-ms`). Every page waiting
+/// costs a disk sync per 1,000 users (most of a 100,000-member sync on a
+/// slow disk); none waiting would let a crash take back everything a long
+/// reconcile had shown. A crash loses at most this much work, in whole
+/// pages, and the start-up reconcile redoes it.
+pub const DEFAULT_DURABLE_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Guards a reconcile's paging against a plugin whose cursor never ends:
 /// at most [`MAX_RECONCILE_PAGES`] pages, and no cursor twice.
@@ -108,16 +109,18 @@ fn endless(message: String) -> ServiceError {
     }
 }
 
-/// When a reconcile's pages commit durably (see [`DURABLE_EVERY`]).
+/// When a reconcile's pages commit durably (see [`DEFAULT_DURABLE_EVERY`]).
 struct Pacing {
+    every: std::time::Duration,
     last_durable: std::time::Instant,
     /// A page committed without waiting since the last durable one.
     pending: bool,
 }
 
 impl Pacing {
-    fn new() -> Self {
+    fn new(every: std::time::Duration) -> Self {
         Pacing {
+            every,
             last_durable: std::time::Instant::now(),
             pending: false,
         }
@@ -129,7 +132,7 @@ impl Pacing {
             // No commit at all.
             return false;
         }
-        if last || self.last_durable.elapsed() >= DURABLE_EVERY {
+        if last || self.last_durable.elapsed() >= self.every {
             self.last_durable = std::time::Instant::now();
             self.pending = false;
             true
@@ -151,9 +154,22 @@ const DISPATCH_BATCH: usize = 256;
 
 /// Dispatch state shared by every handle of the host: one dispatcher at
 /// a time per site, and the cascade depth of events plans caused.
-#[derive(Default)]
 pub(crate) struct Executor {
     sites: Mutex<HashMap<SiteId, Arc<Mutex<SiteDispatch>>>>,
+    /// The longest a reconcile's pages go without a durable commit, in
+    /// milliseconds (`serve --reconcile-durable-ms`).
+    durable_every_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Self {
+            sites: Mutex::default(),
+            durable_every_ms: std::sync::atomic::AtomicU64::new(
+                DEFAULT_DURABLE_EVERY.as_millis() as u64
+            ),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -172,6 +188,19 @@ impl Executor {
             .unwrap_or_else(|p| p.into_inner())
             .depths
             .insert(seq, depth);
+    }
+
+    pub(crate) fn set_durable_every(&self, every: std::time::Duration) {
+        let ms = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
+        self.durable_every_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn durable_every(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(
+            self.durable_every_ms
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     fn site(&self, id: SiteId) -> Arc<Mutex<SiteDispatch>> {
@@ -746,7 +775,7 @@ impl SiteServices {
         dry_run: bool,
         caused: &mut dyn FnMut(&[EventEnvelope]),
     ) -> ServiceResult<ReconcileReport> {
-        let mut pacing = Pacing::new();
+        let mut pacing = Pacing::new(self.exec.durable_every());
         let out = self.reconcile_pages(m, dry_run, caused, &mut pacing);
         // Also when a page failed: what the earlier pages did stays.
         pacing.finish(self)?;
@@ -790,6 +819,9 @@ impl SiteServices {
             let durable = pacing.durable(&plan, dry_run, step.next.is_none());
             let (tally, events) =
                 self.apply_method_plan_with(&m, &plan, dry_run, durable, Some(&seen))?;
+            if !dry_run && !plan.actions.is_empty() {
+                crate::failpoints::reconcile_page_committed(durable);
+            }
             caused(&events);
             report.pages += 1;
             report.actions += plan.actions.len() as u64;
@@ -1480,7 +1512,7 @@ impl SiteServices {
             ..Default::default()
         };
         let mut cursor = None;
-        let mut pacing = Pacing::new();
+        let mut pacing = Pacing::new(self.exec.durable_every());
         loop {
             let (queries, settings, seen) = self.method_call_inputs(&m, &plugin.manifest)?;
             let ctx = context(&m, settings);

@@ -177,6 +177,14 @@ impl Services {
         self.inner.staged.max_bytes()
     }
 
+    /// Sets the longest a reconcile's pages go without waiting for the disk
+    /// (`serve --reconcile-durable-ms`): what a crash can take back of a
+    /// reconcile, redone by the start-up reconcile. Zero makes every page
+    /// durable.
+    pub fn set_reconcile_durable_every(&self, every: Duration) {
+        self.inner.exec.set_durable_every(every);
+    }
+
     /// Closes site files nobody used for `idle`; returns how many.
     pub fn close_idle_sites(&self, idle: Duration) -> usize {
         self.inner.pool.close_idle(idle)

@@ -233,6 +233,13 @@ async fn delete_group(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<HttpRe
 
 /// Members of a group in user-id order, each with the owner of the
 /// membership.
+///
+/// Memberships an enrolment method derives (a segment sync's, say) are
+/// committed page by page and made durable within a moment (`charon serve
+/// --reconcile-durable-ms`, 100 ms by default). A member seen here while a
+/// sync runs can therefore be gone after a crash of the server. This is by
+/// design: the start-up reconcile redoes that work from its sources and
+/// converges to the same memberships.
 #[utoipa::path(
     tag = "groups",
     params(("id" = u64, Path, description = "group id"), PageQuery),
