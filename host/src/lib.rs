@@ -6,6 +6,7 @@ pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod jobs;
 pub mod runtime;
 pub mod services;
 pub mod storage;
