@@ -328,7 +328,7 @@ impl Drop for ControlFileGuard {
 }
 
 /// SIGINT and SIGTERM, handled by us rather than by actix so that the
-/// server, the idle sweep and the control file stop together.
+/// server, the background jobs and the control file stop together.
 struct Signals {
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
