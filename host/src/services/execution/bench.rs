@@ -16,9 +16,10 @@ use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::ops::methods::load_method;
 use crate::services::queries::ActiveSeen;
 
-/// A reconcile page computed by native code, as a plugin would compute it,
-/// with the manifest of the instance's plugin (read once, as the loop
-/// before this source did).
+/// A reconcile page computed by native code, as a plugin would compute it.
+/// The instance's plugin (for its settings form) is looked up once per
+/// reconcile: a registry read per page would be measured as part of the
+/// native figure, which only the page's own work should be.
 struct Native<F> {
     step: F,
     plugin: Option<Arc<Plugin>>,
