@@ -7,6 +7,7 @@ pub mod demo;
 pub mod domain;
 pub mod failpoints;
 pub mod http;
+pub mod jobs;
 pub mod runtime;
 pub mod services;
 pub mod storage;

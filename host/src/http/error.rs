@@ -116,8 +116,8 @@ impl HttpError {
     /// A stable machine-readable name for clients to match on.
     pub fn code(&self) -> std::borrow::Cow<'static, str> {
         match self {
-            HttpError::Service(ServiceError::Refused { code, .. })
-            | HttpError::Service(ServiceError::PluginFailed { code, .. }) => code.clone().into(),
+            HttpError::Service(ServiceError::Refused { code, .. }) => code.clone().into(),
+            HttpError::Service(ServiceError::PluginFailed { code, .. }) => code.to_string().into(),
             other => other.static_code().into(),
         }
     }

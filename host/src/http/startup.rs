@@ -4,7 +4,8 @@
 //! served (bind the port, open the data dir, write the control file, first
 //! run), so the caller can report it and exit. [`Application::run_until_stopped`]
 //! serves until SIGINT, SIGTERM or a [`StopHandle`] asks it to stop, then
-//! stops gracefully: in-flight requests finish, the control file goes.
+//! stops gracefully: in-flight requests finish, the background jobs
+//! (`crate::jobs`) stop, the control file goes.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use tokio::sync::Notify;
 
 use super::control::{ControlFile, ControlToken};
 use super::{AppState, app};
+use crate::jobs::{Jobs, Schedule};
 use crate::services::sites::FirstRun;
 use crate::services::{ServiceError, Services};
 use crate::storage::StorageError;
@@ -264,20 +266,14 @@ impl Application {
         let server = server.listen(listener).map_err(StartError::Server)?.run();
         let handle = server.handle();
         let mut serving = tokio::spawn(server);
-        let closer = tokio::spawn(close_idle_sites(
-            services.clone(),
-            config.site_idle_check_every,
-            config.site_idle_after,
-        ));
-        // Enrolment methods hear the services' events from here on, and
-        // first catch up on whatever the outbox holds.
-        let dispatcher = tokio::spawn(crate::services::execution::run_dispatcher(services.clone()));
-        // What a killed process left half done is finished now, and drift
-        // (a plugin fixed, an event lost to a crash) on every schedule.
-        let reconciler = tokio::spawn(crate::services::execution::run_reconciler(
-            services.clone(),
-            config.reconcile_every,
-        ));
+        let jobs = Jobs::start(
+            &services,
+            &Schedule {
+                reconcile_every: config.reconcile_every,
+                site_idle_after: config.site_idle_after,
+                site_idle_check_every: config.site_idle_check_every,
+            },
+        );
         tracing::info!(addr = %local_addr, "serving");
 
         let outcome = tokio::select! {
@@ -298,11 +294,9 @@ impl Application {
                 flatten(serving.await)
             }
         };
-        closer.abort();
         // A dispatch in progress finishes on the blocking pool; each plan
         // is its own transaction and the cursor only moves after delivery.
-        dispatcher.abort();
-        reconciler.abort();
+        jobs.stop();
         drop(control_file);
         tracing::info!("stopped");
         result
@@ -337,27 +331,8 @@ impl Drop for ControlFileGuard {
     }
 }
 
-/// Closes site files nobody used for `idle`, every `every`. Closing may
-/// flush a file, so it runs on the blocking pool.
-async fn close_idle_sites(services: Services, every: Duration, idle: Duration) {
-    let mut tick = tokio::time::interval(every.max(Duration::from_millis(10)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
-    loop {
-        tick.tick().await;
-        let s = services.clone();
-        match tokio::task::spawn_blocking(move || (s.close_idle_sites(idle), s.open_site_count()))
-            .await
-        {
-            Ok((0, _)) => {}
-            Ok((closed, open)) => tracing::debug!(closed, open, "closed idle site files"),
-            Err(e) => tracing::warn!(error = %e, "the idle-site sweep failed"),
-        }
-    }
-}
-
 /// SIGINT and SIGTERM, handled by us rather than by actix so that the
-/// server, the idle sweep and the control file stop together.
+/// server, the background jobs and the control file stop together.
 struct Signals {
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,

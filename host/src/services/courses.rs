@@ -2,10 +2,15 @@
 
 use super::auth::{Need, authorize, authorize_caller};
 use super::error::{ServiceError, ServiceResult};
+use super::ops::courses::load_course;
+use super::ops::groups::delete_group_in;
+use super::ops::methods::delete_method_in;
 use super::segments::SegmentSummary;
 use super::{Page, Principal, SiteServices, clamp_limit, matches_query, validate};
 use crate::domain::*;
 use crate::storage::site::{SiteRead, SiteTables};
+
+pub use super::ops::courses::{MANUAL_DEFAULT_CONFIG, MANUAL_PLUGIN};
 
 #[derive(Clone, Debug)]
 pub struct NewCourse {
@@ -44,11 +49,6 @@ pub struct HomeOverview {
     pub segments: Vec<SegmentSummary>,
 }
 
-pub(crate) fn load_course(t: &impl SiteRead, id: CourseId) -> ServiceResult<Course> {
-    t.course(id)?
-        .ok_or_else(|| ServiceError::not_found(format!("course #{id}")))
-}
-
 fn check_shortname_free(
     t: &SiteTables<'_>,
     shortname: &str,
@@ -64,13 +64,6 @@ fn check_shortname_free(
     }
     Ok(())
 }
-
-/// The plugin id of the manual enrolment method every course starts with.
-pub const MANUAL_PLUGIN: &str = "manual";
-
-/// The config the bundled manual plugin normalises `{}` to: new members
-/// are learners.
-pub const MANUAL_DEFAULT_CONFIG: &str = r#"{"role":"learner"}"#;
 
 impl SiteServices {
     /// Creates a course with a manual enrolment method, as Moodle does, so
@@ -167,10 +160,10 @@ impl SiteServices {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
             let course = load_course(t, id)?;
             for group in t.course_group_list(id)? {
-                super::groups::delete_group_in(t, &group)?;
+                delete_group_in(t, &group)?;
             }
             for method in t.course_methods_list(id)? {
-                super::enrolments::delete_method_in(t, actor, &method)?;
+                delete_method_in(t, actor, &method)?;
             }
             t.delete_course_row(&course)?;
             t.audit_log(

@@ -1,6 +1,7 @@
 //! The error type of every service call.
 
 use crate::domain::{CourseId, UserId};
+use crate::runtime::PluginError;
 use crate::storage::StorageError;
 
 /// Why a service call was refused or failed. Every variant but `Storage`
@@ -53,10 +54,12 @@ pub enum ServiceError {
     },
     /// An enrolment-method plugin failed (stopped for time or memory,
     /// crashed, returned a plan too large) or returned a plan the host
-    /// rejected. Recorded as the instance's last error; `code` is stable
-    /// (`plugin_timeout`, `plan_rejected`, …).
+    /// rejected. Recorded as the instance's last error; `code` says how.
     #[error("{message}")]
-    PluginFailed { code: String, message: String },
+    PluginFailed {
+        code: MethodFailure,
+        message: String,
+    },
     /// The host failed in a way the caller cannot fix (e.g. the plugin
     /// runtime could not start); the detail is logged and shown.
     #[error("internal error: {0}")]
@@ -120,3 +123,106 @@ impl ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// How a call of an enrolment-method instance failed: the stable code the
+/// API answers with (`ServiceError::PluginFailed`) and the instance's last
+/// error keeps (`MethodError::code`, stored as [`as_str`](Self::as_str)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MethodFailure {
+    /// The component is not a usable plugin.
+    InvalidPlugin,
+    /// Stopped at its deadline.
+    Timeout,
+    /// Stopped at its memory limit.
+    OutOfMemory,
+    /// Stopped on a stack overflow.
+    StackOverflow,
+    /// Trapped or panicked.
+    Crashed,
+    /// Returned more than a plan may hold.
+    PlanTooLarge,
+    /// The sandbox itself failed.
+    Runtime,
+    /// Returned a plan the host rejected (an action out of the instance's
+    /// scope).
+    PlanRejected,
+    /// A reconcile whose cursor repeated or never ended.
+    ReconcileEndless,
+    /// An event caused by too long a chain of plans, not delivered.
+    CascadeLimit,
+    /// The plugin declined an event or a reconcile; the code is its own.
+    Refused(String),
+}
+
+impl MethodFailure {
+    /// The stable code, as stored and as the API shows it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            MethodFailure::InvalidPlugin => "invalid_plugin",
+            MethodFailure::Timeout => "plugin_timeout",
+            MethodFailure::OutOfMemory => "plugin_out_of_memory",
+            MethodFailure::StackOverflow => "plugin_stack_overflow",
+            MethodFailure::Crashed => "plugin_crashed",
+            MethodFailure::PlanTooLarge => "plan_too_large",
+            MethodFailure::Runtime => "runtime_error",
+            MethodFailure::PlanRejected => "plan_rejected",
+            MethodFailure::ReconcileEndless => "reconcile_endless",
+            MethodFailure::CascadeLimit => "cascade_limit",
+            MethodFailure::Refused(code) => code,
+        }
+    }
+}
+
+impl From<&PluginError> for MethodFailure {
+    fn from(e: &PluginError) -> Self {
+        match e {
+            PluginError::Invalid(_) => MethodFailure::InvalidPlugin,
+            PluginError::Timeout(_) => MethodFailure::Timeout,
+            PluginError::OutOfMemory(_) => MethodFailure::OutOfMemory,
+            PluginError::StackOverflow => MethodFailure::StackOverflow,
+            PluginError::Crashed(_) => MethodFailure::Crashed,
+            PluginError::PlanTooLarge { .. } => MethodFailure::PlanTooLarge,
+            PluginError::Host(_) => MethodFailure::Runtime,
+        }
+    }
+}
+
+impl std::fmt::Display for MethodFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for MethodFailure {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The runtime names its failures too (`PluginError::code`, what the
+    /// plugin harness shows); the instance's last error must say the same.
+    #[test]
+    fn a_runtime_failure_keeps_the_runtimes_code() {
+        let failures = [
+            PluginError::Invalid(String::new()),
+            PluginError::Timeout(std::time::Duration::from_secs(1)),
+            PluginError::OutOfMemory(1 << 20),
+            PluginError::StackOverflow,
+            PluginError::Crashed(String::new()),
+            PluginError::PlanTooLarge {
+                actions: 2,
+                bytes: 2,
+                max_actions: 1,
+                max_bytes: 1,
+            },
+            PluginError::Host(String::new()),
+        ];
+        for e in &failures {
+            assert_eq!(MethodFailure::from(e).as_str(), e.code(), "{e:?}");
+        }
+    }
+}

@@ -7,10 +7,23 @@
 //! nothing). Events of a change are recorded in the site's outbox in that
 //! transaction and published on the [`EventBus`] after it commits. HTTP
 //! handlers, the CLI and (later) the plugin runtime call only this layer;
-//! this layer calls only `storage`.
+//! this layer calls only `storage` (and `runtime` to run plugins).
+//!
+//! Inside, one file or folder per area (`users`, `segments`, `courses`,
+//! `groups`, `enrolments`, `plugins`, `execution`, `bulk`, …) holds the
+//! public functions; what several of them write or look up inside a
+//! transaction lives below them in `ops`, one file per entity, so no area
+//! reaches sideways into another's helpers. `plans` applies a plugin's plan
+//! through `ops`; `contract` is the one module that converts to and from
+//! the plugin contract's types, and `queries` answers the contract's
+//! queries.
+//!
+//! Architecture invariant: the services' modules import each other without
+//! a loop, and none imports `crate::http` (`tests/tidy.rs` checks both).
 
 pub mod auth;
 pub mod bulk;
+mod contract;
 pub mod courses;
 pub mod dashboard;
 pub mod enrolments;
@@ -18,6 +31,7 @@ pub mod error;
 pub mod events;
 pub mod execution;
 pub mod groups;
+mod ops;
 pub mod password;
 pub mod plans;
 pub mod plugin_settings;
@@ -40,7 +54,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use auth::{Need, Principal};
-pub use error::{ServiceError, ServiceResult};
+pub use error::{MethodFailure, ServiceError, ServiceResult};
 pub use events::EventBus;
 
 use crate::domain::{AuditEntry, AuditId, EventEnvelope, Site, SiteId};
@@ -223,6 +237,15 @@ pub struct SiteServices {
 pub struct Page<T, C = u64> {
     pub items: Vec<T>,
     pub next: Option<C>,
+}
+
+/// What a bulk membership change did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MembershipChange {
+    /// Users whose membership changed.
+    pub changed: u64,
+    /// Users already in the wanted state (a silent no-op).
+    pub unchanged: u64,
 }
 
 pub const MAX_PAGE: usize = 1000;

@@ -27,6 +27,13 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+/// A valid Argon2id hash of a random password, computed once, so checking
+/// an unknown account costs as much as checking a known one.
+pub(crate) fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash(&generate()))
+}
+
 /// A random password of 20 characters from an unambiguous alphabet.
 pub fn generate() -> String {
     use rand::Rng;

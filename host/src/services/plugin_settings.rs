@@ -10,11 +10,11 @@
 use serde_json::{Map, Value};
 
 use super::auth::{Need, authorize};
+use super::contract::settings_fields;
 use super::error::{ConfigFieldError, ServiceError, ServiceResult};
-use super::plugins::config_field;
 use super::{Principal, SiteServices};
 use crate::domain::*;
-use crate::runtime::wit;
+use crate::runtime::Plugin;
 use crate::storage::site::SiteRead;
 
 /// A plugin's settings form and this site's values.
@@ -28,14 +28,14 @@ pub struct PluginSettings {
     pub values: Map<String, Value>,
 }
 
-/// The settings a call receives: every field of `manifest.settings` with
-/// the saved value when it still fits the field, else the default.
-pub(crate) fn effective(manifest: &wit::Manifest, saved: Option<&str>) -> Map<String, Value> {
+/// The settings a call receives: every field of the plugin's settings form
+/// with the saved value when it still fits the field, else the default.
+pub(crate) fn effective(fields: &[PluginConfigField], saved: Option<&str>) -> Map<String, Value> {
     let saved: Map<String, Value> = saved
         .and_then(|s| serde_json::from_str(s).ok())
         .unwrap_or_default();
     let mut out = Map::new();
-    for field in &manifest.settings {
+    for field in fields {
         let value = saved
             .get(&field.key)
             .filter(|v| check(&field.kind, v).is_ok())
@@ -54,8 +54,8 @@ pub(crate) fn effective(manifest: &wit::Manifest, saved: Option<&str>) -> Map<St
 }
 
 /// Whether `v` is a value of a field of `kind`.
-fn check(kind: &wit::FieldKind, v: &Value) -> Result<(), String> {
-    use wit::FieldKind as K;
+fn check(kind: &PluginFieldKind, v: &Value) -> Result<(), String> {
+    use PluginFieldKind as K;
     match kind {
         K::Text | K::Multiline | K::Secret => v
             .as_str()
@@ -65,7 +65,7 @@ fn check(kind: &wit::FieldKind, v: &Value) -> Result<(), String> {
             .as_bool()
             .map(drop)
             .ok_or_else(|| "must be true or false".to_owned()),
-        K::Integer((min, max)) => {
+        K::Integer { min, max } => {
             let n = v.as_i64().ok_or("must be a whole number")?;
             if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
                 return Err(format!(
@@ -80,7 +80,7 @@ fn check(kind: &wit::FieldKind, v: &Value) -> Result<(), String> {
             .as_i64()
             .map(drop)
             .ok_or_else(|| "must be a date (epoch milliseconds)".to_owned()),
-        K::Choice(choices) => {
+        K::Choice { choices } => {
             let s = v.as_str().unwrap_or_default();
             if choices.iter().any(|c| c.value == s) {
                 Ok(())
@@ -109,11 +109,12 @@ fn check(kind: &wit::FieldKind, v: &Value) -> Result<(), String> {
 }
 
 impl SiteServices {
-    fn settings_view(&self, plugin: &wit::Manifest, saved: Option<&str>) -> PluginSettings {
+    fn settings_view(&self, plugin: &Plugin, saved: Option<&str>) -> PluginSettings {
+        let fields = settings_fields(&plugin.manifest);
         PluginSettings {
-            plugin: plugin.id.clone(),
-            fields: plugin.settings.iter().map(config_field).collect(),
-            values: effective(plugin, saved),
+            plugin: plugin.manifest.id.clone(),
+            values: effective(&fields, saved),
+            fields,
         }
     }
 
@@ -124,7 +125,7 @@ impl SiteServices {
             Ok(t.plugin_settings_json(plugin)?)
         })?;
         let p = self.plugin(plugin)?;
-        Ok(self.settings_view(&p.manifest, saved.as_deref()))
+        Ok(self.settings_view(&p, saved.as_deref()))
     }
 
     /// Saves settings: every key must be a field of the plugin's settings
@@ -138,9 +139,10 @@ impl SiteServices {
     ) -> ServiceResult<PluginSettings> {
         self.read(|t| authorize(&self.site, t, who, Need::SiteAdmin).map(drop))?;
         let p = self.plugin(plugin)?;
+        let fields = settings_fields(&p.manifest);
         let mut errors = Vec::new();
         for (key, value) in &values {
-            match p.manifest.settings.iter().find(|f| &f.key == key) {
+            match fields.iter().find(|f| &f.key == key) {
                 None => errors.push(ConfigFieldError {
                     field: key.clone(),
                     message: format!("plugin {plugin:?} has no setting {key:?}"),
@@ -178,6 +180,6 @@ impl SiteServices {
             )?;
             Ok(json)
         })?;
-        Ok(self.settings_view(&p.manifest, Some(&saved)))
+        Ok(self.settings_view(&p, Some(&saved)))
     }
 }

@@ -9,10 +9,12 @@
 //! what went wrong.
 
 use super::SiteServices;
+use super::contract::{settings_fields, wit_role};
 use super::error::ServiceResult;
+use super::plugin_settings::effective;
 use crate::domain::*;
-use crate::runtime::Queries;
 use crate::runtime::wit::{self, HostError};
+use crate::runtime::{Plugin, Queries};
 use crate::storage::StorageError;
 use crate::storage::site::{SiteRead, SiteReadTables};
 
@@ -81,19 +83,20 @@ impl SiteServices {
     pub(crate) fn method_call_inputs(
         &self,
         m: &EnrolmentMethod,
-        plugin: &wit::Manifest,
+        plugin: &Plugin,
     ) -> ServiceResult<(Box<dyn Queries>, String, std::sync::Arc<ActiveSeen>)> {
         let t = self.store.read_tables()?;
         let seen = std::sync::Arc::new(ActiveSeen {
             changes: t.changes()?,
             users: Default::default(),
         });
-        let settings = if plugin.settings.is_empty() {
+        let manifest = &plugin.manifest;
+        let settings = if manifest.settings.is_empty() {
             "{}".to_owned()
         } else {
-            let saved = t.plugin_settings_json(&plugin.id)?;
-            serde_json::Value::Object(super::plugin_settings::effective(plugin, saved.as_deref()))
-                .to_string()
+            let saved = t.plugin_settings_json(&manifest.id)?;
+            let fields = settings_fields(manifest);
+            serde_json::Value::Object(effective(&fields, saved.as_deref())).to_string()
         };
         let queries = SiteQueries {
             t,
@@ -113,14 +116,6 @@ fn unavailable(e: StorageError) -> HostError {
 
 fn limit_of(limit: u32) -> usize {
     limit.clamp(1, MAX_PAGE) as usize
-}
-
-pub(crate) fn wit_role(role: Role) -> wit::Role {
-    match role {
-        Role::Learner => wit::Role::Learner,
-        Role::NonEditingTeacher => wit::Role::NonEditingTeacher,
-        Role::Teacher => wit::Role::Teacher,
-    }
 }
 
 fn wit_enrolment(e: &Enrolment) -> wit::Enrolment {

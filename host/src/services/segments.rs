@@ -2,33 +2,18 @@
 
 use super::auth::{Need, authorize};
 use super::error::{ServiceError, ServiceResult};
-use super::users::{load_user, require_user};
+use super::ops::courses::load_course;
+use super::ops::segments::{
+    add_segment_member_in, check_idnumber_free, create_segment_in, load_segment,
+};
+use super::ops::users::{load_user, require_user};
 use super::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of, validate};
 use crate::domain::*;
 use crate::storage::registry::RegistryRead;
 use crate::storage::site::{SiteRead, SiteTables};
 
-#[derive(Clone, Debug)]
-pub struct NewSegment {
-    pub name: String,
-    pub idnumber: Option<String>,
-    pub description: String,
-    pub visible: bool,
-    /// A plugin id that alone may change the members.
-    pub managed_by: Option<String>,
-}
-
-impl Default for NewSegment {
-    fn default() -> Self {
-        Self {
-            name: String::new(),
-            idnumber: None,
-            description: String::new(),
-            visible: true,
-            managed_by: None,
-        }
-    }
-}
+pub use super::MembershipChange;
+pub use super::ops::segments::NewSegment;
 
 /// Changes to a segment; `None` leaves a field as it is. `idnumber:
 /// Some("")` clears it.
@@ -45,90 +30,6 @@ pub struct SegmentUpdate {
 pub struct SegmentSummary {
     pub segment: Segment,
     pub members: u64,
-}
-
-/// What a bulk membership change did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct MembershipChange {
-    /// Users whose membership changed.
-    pub changed: u64,
-    /// Users already in the wanted state (a silent no-op).
-    pub unchanged: u64,
-}
-
-pub(crate) fn load_segment(t: &impl SiteRead, id: SegmentId) -> ServiceResult<Segment> {
-    t.segment(id)?
-        .ok_or_else(|| ServiceError::not_found(format!("segment #{id}")))
-}
-
-fn check_idnumber_free(
-    t: &SiteTables<'_>,
-    idnumber: &Option<String>,
-    me: Option<SegmentId>,
-) -> ServiceResult<()> {
-    if let Some(idn) = idnumber
-        && let Some(other) = t.segment_id_by_idnumber(idn)?
-        && Some(other) != me
-    {
-        return Err(ServiceError::duplicate(
-            "idnumber",
-            format!("segment #{other} already has the idnumber {idn:?}"),
-        ));
-    }
-    Ok(())
-}
-
-/// Creates a segment from fields already checked by `validate` (the
-/// idnumber is checked here, against the site). Shared by
-/// [`SiteServices::create_segment`] and the CSV import, so both write the
-/// same rows and audit entry.
-pub(crate) fn create_segment_in(
-    t: &mut SiteTables<'_>,
-    actor: Actor,
-    new: NewSegment,
-    reason: &str,
-) -> ServiceResult<Segment> {
-    check_idnumber_free(t, &new.idnumber, None)?;
-    let segment = Segment {
-        id: t.new_segment_id()?,
-        name: new.name,
-        idnumber: new.idnumber,
-        description: new.description,
-        visible: new.visible,
-        managed_by: new.managed_by,
-        created_at: t.now,
-    };
-    t.put_segment(&segment)?;
-    t.audit_log(
-        actor,
-        "segment.created",
-        format!("segment #{} {:?}", segment.id, segment.name),
-        reason.to_owned(),
-    )?;
-    Ok(segment)
-}
-
-/// Adds an existing user to segment `id`, audited and evented; `false`
-/// when they already were a member. The caller has checked that the user
-/// exists and that the segment's members may be changed by hand.
-pub(crate) fn add_segment_member_in(
-    t: &mut SiteTables<'_>,
-    actor: Actor,
-    id: SegmentId,
-    user: UserId,
-    reason: &str,
-) -> ServiceResult<bool> {
-    if !t.insert_segment_member(id, user)? {
-        return Ok(false);
-    }
-    t.audit_log(
-        actor,
-        "segment.member_added",
-        AuditTarget::SegmentMember { user, segment: id },
-        reason,
-    )?;
-    t.emit(SiteEvent::SegmentMemberAdded { segment: id, user })?;
-    Ok(true)
 }
 
 /// A managed segment's members change only through its component.
@@ -604,7 +505,7 @@ impl SiteServices {
             let settings = t.plugin_settings_json("segment-sync")?;
             let mut with_courses = Vec::new();
             for method in methods {
-                let course = super::courses::load_course(t, method.course)?;
+                let course = load_course(t, method.course)?;
                 with_courses.push((method, course));
             }
             Ok((segment, with_courses, settings))

@@ -144,7 +144,7 @@ impl Services {
             Some(op) if password::verify(pw, &op.password_hash) => Ok(Some(op)),
             Some(_) => Ok(None),
             None => {
-                password::verify(pw, dummy_hash());
+                password::verify(pw, password::dummy_hash());
                 Ok(None)
             }
         }
@@ -371,11 +371,4 @@ impl Services {
         }
         Ok(site)
     }
-}
-
-/// A valid Argon2id hash of a random password, computed once, so checking
-/// an unknown account costs as much as checking a known one.
-pub(crate) fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| password::hash(&password::generate()))
 }

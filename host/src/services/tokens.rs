@@ -94,7 +94,7 @@ impl Services {
                 let s = self.site(site)?;
                 s.read(|t| {
                     authorize(s.site(), t, who, Need::SiteAdmin)?;
-                    super::users::require_user(t, user)
+                    super::ops::users::require_user(t, user)
                 })?;
             }
         }

@@ -4,22 +4,14 @@ use std::collections::BTreeMap;
 
 use super::auth::{Need, authorize, authorize_caller};
 use super::error::{ServiceError, ServiceResult};
+use super::ops::users::{check_unique, clean_profile, insert_user, load_user, prepare_user};
 use super::{
     Page, Principal, SiteServices, clamp_limit, matches_query, page_of, password, validate,
 };
 use crate::domain::*;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::SiteRead;
 
-#[derive(Clone, Debug, Default)]
-pub struct NewUser {
-    pub username: String,
-    pub email: String,
-    pub firstname: String,
-    pub lastname: String,
-    pub password: Option<String>,
-    pub site_admin: bool,
-    pub profile: BTreeMap<String, String>,
-}
+pub use super::ops::users::NewUser;
 
 /// Changes to a user; `None` leaves a field as it is.
 #[derive(Clone, Debug, Default)]
@@ -34,52 +26,6 @@ pub struct UserUpdate {
     /// A new password, set in the same transaction as the rest (the edit
     /// page changes both at once, and half of it must never land).
     pub password: Option<String>,
-}
-
-fn clean_profile(
-    profile: &BTreeMap<String, String>,
-) -> ServiceResult<BTreeMap<String, Option<String>>> {
-    let mut out = BTreeMap::new();
-    for (k, v) in profile {
-        let name = validate::profile_field_name(k)?;
-        let value = validate::optional_text("profile", v, validate::MAX_NAME)?;
-        out.insert(name, (!value.is_empty()).then_some(value));
-    }
-    Ok(out)
-}
-
-fn check_unique(t: &SiteTables<'_>, user: &User) -> ServiceResult<()> {
-    if let Some(other) = t.user_id_by_username(&user.username)?
-        && other != user.id
-    {
-        return Err(ServiceError::duplicate(
-            "username",
-            format!("username {:?} is taken", user.username),
-        ));
-    }
-    if let Some(other) = t.user_id_by_email(&user.email)?
-        && other != user.id
-    {
-        return Err(ServiceError::duplicate(
-            "email",
-            format!("e-mail {:?} is taken", user.email),
-        ));
-    }
-    Ok(())
-}
-
-/// Fails with `NotFound` unless the user exists (without decoding it).
-pub(crate) fn require_user(t: &impl SiteRead, id: UserId) -> ServiceResult<()> {
-    if t.user_exists(id)? {
-        Ok(())
-    } else {
-        Err(ServiceError::not_found(format!("user #{id}")))
-    }
-}
-
-pub(crate) fn load_user(t: &impl SiteRead, id: UserId) -> ServiceResult<User> {
-    t.user(id)?
-        .ok_or_else(|| ServiceError::not_found(format!("user #{id}")))
 }
 
 impl SiteServices {
@@ -200,7 +146,7 @@ impl SiteServices {
                 _ => Ok(None),
             },
             None => {
-                password::verify(pw, super::sites::dummy_hash());
+                password::verify(pw, password::dummy_hash());
                 Ok(None)
             }
         }
@@ -331,78 +277,6 @@ impl SiteServices {
             Ok(page_of(items, limit, |u| u.id))
         })
     }
-}
-
-/// A `NewUser` whose fields passed validation, ready to insert.
-pub(crate) struct PreparedUser {
-    pub(crate) username: String,
-    pub(crate) email: String,
-    pub(crate) firstname: String,
-    pub(crate) lastname: String,
-    site_role: SiteRole,
-    profile: BTreeMap<String, String>,
-    /// Set by the caller when it hashes apart from the checks (the CSV
-    /// import checks a whole file before it hashes anything).
-    pub(crate) password_hash: Option<String>,
-}
-
-/// Validates outside the transaction: hashing a password is slow and must
-/// not hold the site's write lock.
-pub(crate) fn prepare_user(n: NewUser) -> ServiceResult<PreparedUser> {
-    let password_hash = match &n.password {
-        Some(pw) => {
-            validate::password(pw)?;
-            Some(password::hash(pw))
-        }
-        None => None,
-    };
-    Ok(PreparedUser {
-        username: validate::username(&n.username)?,
-        email: validate::email(&n.email)?,
-        firstname: validate::required_text("firstname", &n.firstname, validate::MAX_NAME)?,
-        lastname: validate::required_text("lastname", &n.lastname, validate::MAX_NAME)?,
-        site_role: if n.site_admin {
-            SiteRole::SiteAdmin
-        } else {
-            SiteRole::User
-        },
-        profile: clean_profile(&n.profile)?
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k, v)))
-            .collect(),
-        password_hash,
-    })
-}
-
-pub(crate) fn insert_user(
-    t: &mut SiteTables<'_>,
-    actor: Actor,
-    p: PreparedUser,
-    reason: &str,
-) -> ServiceResult<User> {
-    let user = User {
-        id: t.new_user_id()?,
-        username: p.username,
-        email: p.email,
-        firstname: p.firstname,
-        lastname: p.lastname,
-        status: UserStatus::Active,
-        site_role: p.site_role,
-        profile: p.profile,
-        password_hash: p.password_hash,
-        created_at: t.now,
-        updated_at: t.now,
-    };
-    check_unique(t, &user)?;
-    t.put_user(&user)?;
-    t.audit_log(
-        actor,
-        "user.created",
-        format!("user #{} {:?}", user.id, user.username),
-        reason.to_owned(),
-    )?;
-    t.emit(SiteEvent::UserCreated { user: user.id })?;
-    Ok(user)
 }
 
 impl SiteServices {

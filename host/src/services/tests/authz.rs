@@ -271,7 +271,7 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("course_overview", |s, who, ids| {
             s.course_overview(who, ids.course).map(drop)
         }),
-        // enrolments.rs
+        // enrolments/
         ("add_method", |s, who, ids| {
             let new = NewMethod {
                 plugin: "self".into(),
@@ -337,7 +337,7 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("user_enrolments", |s, who, ids| {
             s.user_enrolments(who, ids.user).map(drop)
         }),
-        // groups.rs
+        // groups/
         ("create_group", |s, who, ids| {
             let new = NewGroup {
                 name: "Walk group".into(),
@@ -392,7 +392,7 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("group_candidates", |s, who, ids| {
             s.group_candidates(who, ids.group, None, None, 10).map(drop)
         }),
-        // plugins.rs
+        // plugins/
         ("site_plugins", |s, who, _| s.site_plugins(who).map(drop)),
         // plugin_settings.rs
         ("plugin_settings", |s, who, _| {
@@ -402,7 +402,7 @@ fn site_walk() -> Vec<(&'static str, Call)> {
             s.set_plugin_settings(who, "manual", Default::default())
                 .map(drop)
         }),
-        // execution.rs (dry runs: a walk that is allowed writes nothing)
+        // execution/ (dry runs: a walk that is allowed writes nothing)
         ("method_request", |s, who, ids| {
             let request = MethodRequest::EnrolUsers {
                 users: vec![ids.user],
@@ -538,19 +538,12 @@ fn assert_walk(actual: &Outcomes, expected: &Outcomes, who: &dyn std::fmt::Debug
 }
 
 /// The names of `pub fn`s in top-level `impl {type_name} {` blocks of the
-/// services source (and of its `bulk/` folder). rustfmt puts such a
+/// services source, every folder but the tests'. rustfmt puts such a
 /// block's closing brace alone at the start of a line and its functions at
 /// four spaces.
 fn public_fns_of(type_name: &str) -> Vec<String> {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src/services");
     let mut names = Vec::new();
-    let mut files: Vec<_> = [root.to_owned(), format!("{root}/bulk")]
-        .iter()
-        .flat_map(|dir| std::fs::read_dir(dir).expect("services source folder"))
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-        .collect();
-    files.sort();
+    let files = super::tidy::service_sources();
     let opening = format!("impl {type_name} {{");
     for file in files {
         let source = std::fs::read_to_string(&file).expect("source file");
@@ -1101,7 +1094,7 @@ fn operator_walk() -> Vec<(&'static str, HostCall)> {
         }),
         ("resume_site", |s, who| s.resume_site(who, "acme").map(drop)),
         ("delete_site", |s, who| s.delete_site(who, "acme").map(drop)),
-        // plugins.rs
+        // plugins/
         ("install_plugin", |s, who| {
             let bytes = crate::services::testing::test_plugin("charon-test-capped-v1");
             s.install_plugin(who, &bytes).map(drop)
@@ -1208,6 +1201,10 @@ const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     (
         "set_import_max_bytes",
         "configuration of the host process (serve --import-max-mib)",
+    ),
+    (
+        "set_reconcile_durable_every",
+        "configuration of the host process (serve --reconcile-durable-ms)",
     ),
     (
         "import_max_bytes",

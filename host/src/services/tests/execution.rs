@@ -868,7 +868,7 @@ fn every_hostile_plugin_is_contained_through_a_request() {
             before,
             "{behaviour} changed the site"
         );
-        assert_eq!(status(&fx, m), (Some(code.clone()), 1), "{behaviour}");
+        assert_eq!(status(&fx, m), (Some(code.to_string()), 1), "{behaviour}");
         well_behaved_again(&fx, m);
     }
 }

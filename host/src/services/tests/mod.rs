@@ -19,6 +19,7 @@ mod segment_sync;
 mod segments;
 mod sites;
 mod storage;
+mod tidy;
 mod users;
 
 use std::fmt::Debug;

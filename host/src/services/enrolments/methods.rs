@@ -1,0 +1,252 @@
+//! The enrolment-method instances of a course: adding one (its plugin
+//! checks the config first), renaming and re-configuring, enabling and
+//! disabling, deleting with its enrolments, and listing.
+
+use super::super::auth::{Need, authorize, authorize_caller};
+use super::super::error::{ServiceError, ServiceResult};
+use super::super::ops::courses::load_course;
+use super::super::ops::methods::{delete_method_in, load_method};
+use super::super::{Principal, SiteServices, validate};
+use crate::domain::*;
+use crate::storage::site::SiteRead;
+
+#[derive(Clone, Debug)]
+pub struct NewMethod {
+    pub plugin: String,
+    /// Blank means the plugin id.
+    pub name: String,
+    /// A JSON object; the plugin checks it and may normalise it.
+    pub config: serde_json::Value,
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct MethodUpdate {
+    pub name: Option<String>,
+    pub config: Option<serde_json::Value>,
+}
+
+fn config_text(config: &serde_json::Value) -> ServiceResult<String> {
+    if !config.is_object() {
+        return Err(ServiceError::invalid("config", "must be a JSON object"));
+    }
+    let text = config.to_string();
+    if text.len() > validate::MAX_CONFIG_BYTES {
+        return Err(ServiceError::invalid("config", "is larger than 64 KiB"));
+    }
+    Ok(text)
+}
+
+impl SiteServices {
+    /// Adds an instance of a plugin to a course. The plugin must be enabled
+    /// on the site; it checks the config (and may normalise it) before
+    /// anything is written, and its field errors come back as
+    /// [`ServiceError::ConfigRejected`]. Calls the plugin: HTTP handlers run
+    /// this on the blocking pool.
+    pub fn add_method(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        new: NewMethod,
+    ) -> ServiceResult<EnrolmentMethod> {
+        let name = match new.name.trim() {
+            "" => new.plugin.trim().to_owned(),
+            n => validate::required_text("name", n, validate::MAX_NAME)?,
+        };
+        let (plugin_id, config) = self.checked_new_method(who, course, &new)?;
+        self.write(|t| {
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
+            load_course(t, course)?;
+            let method = EnrolmentMethod {
+                id: t.new_method_id()?,
+                course,
+                plugin: plugin_id,
+                name,
+                status: if new.enabled {
+                    EnrolmentMethodStatus::Enabled
+                } else {
+                    EnrolmentMethodStatus::Disabled
+                },
+                config,
+                created_at: t.now,
+            };
+            t.put_method(&method)?;
+            t.audit_log(
+                actor,
+                "method.added",
+                format!("enrolment method #{} in course #{course}", method.id),
+                format!("{:?} added", method.name),
+            )?;
+            t.emit(SiteEvent::MethodAdded {
+                course,
+                method: method.id,
+            })?;
+            Ok(method)
+        })
+    }
+
+    /// The plugin id and the config as the plugin normalised it, for a new
+    /// instance in `course`, once the caller may configure the course.
+    pub(crate) fn checked_new_method(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        new: &NewMethod,
+    ) -> ServiceResult<(String, String)> {
+        let plugin_id = validate::required_text("plugin", &new.plugin, validate::MAX_IDNUMBER)?;
+        let config = config_text(&new.config)?;
+        // Who may ask, and about what, is settled before the plugin runs:
+        // a refusal must not depend on which plugins the site has.
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
+            load_course(t, course).map(drop)
+        })?;
+        let plugin = self.plugin_for_instance(&plugin_id)?;
+        let config = self.validate_instance_config(&plugin, course, None, &config)?;
+        Ok((plugin_id, config))
+    }
+
+    /// Renames an instance and/or replaces its config; a new config is
+    /// checked by the plugin first, as in [`add_method`](Self::add_method).
+    pub fn update_method(
+        &self,
+        who: &Principal,
+        id: EnrolmentMethodId,
+        update: MethodUpdate,
+    ) -> ServiceResult<EnrolmentMethod> {
+        let name = update
+            .name
+            .as_deref()
+            .map(|v| validate::required_text("name", v, validate::MAX_NAME))
+            .transpose()?;
+        let config = update.config.as_ref().map(config_text).transpose()?;
+        let config = match config {
+            Some(config) => {
+                let checked = self.read(|t| {
+                    authorize_caller(&self.site, t, who)?;
+                    let method = load_method(t, id)?;
+                    authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
+                    Ok(method)
+                })?;
+                let plugin = self.plugin_for_instance(&checked.plugin)?;
+                let config =
+                    self.validate_instance_config(&plugin, checked.course, Some(id), &config)?;
+                Some((checked.plugin, config))
+            }
+            None => None,
+        };
+        self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let mut method = load_method(t, id)?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
+            if let Some(v) = name {
+                method.name = v;
+            }
+            if let Some((plugin, v)) = config {
+                // The plugin of an instance never changes; the check holds
+                // for the instance that is written.
+                if plugin != method.plugin {
+                    return Err(ServiceError::Conflict(format!(
+                        "enrolment method #{id} changed while its config was checked; try again"
+                    )));
+                }
+                method.config = v;
+            }
+            t.put_method(&method)?;
+            t.audit_log(
+                actor,
+                "method.updated",
+                format!("enrolment method #{id}"),
+                "settings changed",
+            )?;
+            t.emit(SiteEvent::MethodUpdated {
+                course: method.course,
+                method: id,
+            })?;
+            Ok(method)
+        })
+    }
+
+    pub fn set_method_status(
+        &self,
+        who: &Principal,
+        id: EnrolmentMethodId,
+        status: EnrolmentMethodStatus,
+    ) -> ServiceResult<EnrolmentMethod> {
+        self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let mut method = load_method(t, id)?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
+            if method.status == status {
+                return Ok(method);
+            }
+            method.status = status;
+            t.put_method(&method)?;
+            let (action, event) = match status {
+                EnrolmentMethodStatus::Enabled => (
+                    "method.enabled",
+                    SiteEvent::MethodEnabled {
+                        course: method.course,
+                        method: id,
+                    },
+                ),
+                EnrolmentMethodStatus::Disabled => (
+                    "method.disabled",
+                    SiteEvent::MethodDisabled {
+                        course: method.course,
+                        method: id,
+                    },
+                ),
+            };
+            t.audit_log(
+                actor,
+                action,
+                format!("enrolment method #{id}"),
+                action.replace("method.", "method "),
+            )?;
+            t.emit(event)?;
+            Ok(method)
+        })
+    }
+
+    pub fn delete_method(&self, who: &Principal, id: EnrolmentMethodId) -> ServiceResult<()> {
+        self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let method = load_method(t, id)?;
+            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
+            delete_method_in(t, actor, &method)?;
+            t.audit_log(
+                actor,
+                "method.deleted",
+                format!("enrolment method #{id} in course #{}", method.course),
+                format!("{:?} deleted", method.name),
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn list_methods(
+        &self,
+        who: &Principal,
+        course: CourseId,
+    ) -> ServiceResult<Vec<EnrolmentMethod>> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ManageCourse(course))?;
+            load_course(t, course)?;
+            Ok(t.course_methods_list(course)?)
+        })
+    }
+
+    pub fn get_method(
+        &self,
+        who: &Principal,
+        id: EnrolmentMethodId,
+    ) -> ServiceResult<EnrolmentMethod> {
+        self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let method = load_method(t, id)?;
+            authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
+            Ok(method)
+        })
+    }
+}

@@ -1,0 +1,378 @@
+//! Enrolments through a course's enrolment methods, and the participants
+//! they make; the instances themselves are `methods`'.
+
+mod methods;
+
+use super::auth::{Need, authorize, authorize_caller};
+use super::error::{ServiceError, ServiceResult};
+use super::ops::courses::load_course;
+use super::ops::enrolments::{enrol_in, unenrol_in};
+use super::ops::methods::load_method;
+use super::ops::users::{load_user, require_user};
+use super::{MembershipChange, Page, Principal, SiteServices, clamp_limit};
+use crate::domain::*;
+use crate::storage::site::{SiteRead, SiteTables};
+
+pub use methods::{MethodUpdate, NewMethod};
+
+/// Changes to one enrolment; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct EnrolmentUpdate {
+    pub status: Option<EnrolmentStatus>,
+    /// `Some(None)` drops the role ("suspend and remove role").
+    pub role: Option<Option<Role>>,
+}
+
+/// A user of a course with every enrolment they have in it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Participant {
+    pub user: User,
+    pub enrolments: Vec<Enrolment>,
+}
+
+impl Participant {
+    /// Active through at least one enrolment.
+    pub fn is_active(&self) -> bool {
+        self.enrolments
+            .iter()
+            .any(|e| e.status == EnrolmentStatus::Active)
+    }
+}
+
+/// One enrolment of a participant with the method it came through.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnrolmentVia {
+    pub enrolment: Enrolment,
+    pub method: EnrolmentMethod,
+}
+
+/// A participant as the course's staff see them: how they are enrolled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParticipantDetail {
+    pub user: User,
+    pub enrolments: Vec<EnrolmentVia>,
+}
+
+impl ParticipantDetail {
+    /// Active through at least one enrolment.
+    pub fn is_active(&self) -> bool {
+        self.enrolments
+            .iter()
+            .any(|e| e.enrolment.status == EnrolmentStatus::Active)
+    }
+}
+
+/// A page of a course's participants, with the course they belong to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CourseParticipants {
+    pub course: Course,
+    pub participants: Page<ParticipantDetail, UserId>,
+}
+
+/// An enrolment method acting as a principal may only change its own
+/// enrolments.
+fn check_own_method(who: &Principal, method: EnrolmentMethodId) -> ServiceResult<()> {
+    match who.method_id() {
+        Some(m) if m != method => Err(ServiceError::Forbidden(format!(
+            "enrolment method #{m} cannot change enrolments of method #{method}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The checks every enrolment through `method` needs: the caller may
+/// manage the method's course, a method principal acts only for itself,
+/// and the method is enabled. Returns the actor and the method.
+fn authorize_enrolling(
+    site: &Site,
+    t: &SiteTables<'_>,
+    who: &Principal,
+    method: EnrolmentMethodId,
+) -> ServiceResult<(Actor, EnrolmentMethod)> {
+    authorize_caller(site, t, who)?;
+    let m = load_method(t, method)?;
+    let actor = authorize(site, t, who, Need::ManageCourse(m.course))?;
+    check_own_method(who, method)?;
+    if m.status != EnrolmentMethodStatus::Enabled {
+        return Err(ServiceError::Conflict(format!(
+            "enrolment method {:?} is disabled; enable it first",
+            m.name
+        )));
+    }
+    Ok((actor, m))
+}
+
+impl SiteServices {
+    /// Enrols a user through a method, or re-activates (and re-roles) an
+    /// enrolment they already have through it.
+    pub fn enrol(
+        &self,
+        who: &Principal,
+        method: EnrolmentMethodId,
+        user: UserId,
+        role: Role,
+    ) -> ServiceResult<Enrolment> {
+        self.write(|t| {
+            let (actor, m) = authorize_enrolling(&self.site, t, who, method)?;
+            Ok(enrol_in(t, actor, &m, user, role, None)?.0)
+        })
+    }
+
+    /// Enrols many users through a method in one transaction, as
+    /// [`enrol`](Self::enrol) does one: all or none. An unknown user fails
+    /// the whole call; users already enrolled with this role and active are
+    /// counted unchanged.
+    pub fn enrol_users(
+        &self,
+        who: &Principal,
+        method: EnrolmentMethodId,
+        users: &[UserId],
+        role: Role,
+    ) -> ServiceResult<MembershipChange> {
+        self.write(|t| {
+            let (actor, m) = authorize_enrolling(&self.site, t, who, method)?;
+            let mut change = MembershipChange::default();
+            for &user in users {
+                if enrol_in(t, actor, &m, user, role, None)?.1 {
+                    change.changed += 1;
+                } else {
+                    change.unchanged += 1;
+                }
+            }
+            Ok(change)
+        })
+    }
+
+    /// Changes the status and/or role of one enrolment in one transaction.
+    /// A change that changes nothing writes nothing.
+    pub fn update_enrolment(
+        &self,
+        who: &Principal,
+        method: EnrolmentMethodId,
+        user: UserId,
+        update: EnrolmentUpdate,
+    ) -> ServiceResult<Enrolment> {
+        self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let m = load_method(t, method)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+            check_own_method(who, method)?;
+            let mut e = t.enrolment(m.course, user, method)?.ok_or_else(|| {
+                ServiceError::not_found(format!("enrolment of user #{user} via method #{method}"))
+            })?;
+            let target = AuditTarget::Enrolment {
+                user,
+                course: m.course,
+                method,
+            };
+            let mut changed = false;
+            if let Some(status) = update.status
+                && status != e.status
+            {
+                e.status = status;
+                let action = match status {
+                    EnrolmentStatus::Active => "enrolment.reactivated",
+                    EnrolmentStatus::Suspended => "enrolment.suspended",
+                };
+                t.audit_log(
+                    actor,
+                    action,
+                    target,
+                    action.replace("enrolment.", "enrolment "),
+                )?;
+                changed = true;
+            }
+            if let Some(role) = update.role
+                && role != e.role
+            {
+                e.role = role;
+                let label = role.map_or("no role", Role::label);
+                t.audit_log(
+                    actor,
+                    "enrolment.role_set",
+                    target,
+                    format!("role set to {label}"),
+                )?;
+                changed = true;
+            }
+            if changed {
+                e.updated_at = t.now;
+                t.put_enrolment(&e)?;
+                t.emit(SiteEvent::EnrolmentUpdated {
+                    course: m.course,
+                    user,
+                    method,
+                })?;
+            }
+            Ok(e)
+        })
+    }
+
+    /// Suspends or re-activates one enrolment; `remove_role` also drops the
+    /// role ("suspend and remove role").
+    pub fn set_enrolment_status(
+        &self,
+        who: &Principal,
+        method: EnrolmentMethodId,
+        user: UserId,
+        status: EnrolmentStatus,
+        remove_role: bool,
+    ) -> ServiceResult<Enrolment> {
+        let update = EnrolmentUpdate {
+            status: Some(status),
+            role: remove_role.then_some(None),
+        };
+        self.update_enrolment(who, method, user, update)
+    }
+
+    pub fn set_enrolment_role(
+        &self,
+        who: &Principal,
+        method: EnrolmentMethodId,
+        user: UserId,
+        role: Option<Role>,
+    ) -> ServiceResult<Enrolment> {
+        let update = EnrolmentUpdate {
+            status: None,
+            role: Some(role),
+        };
+        self.update_enrolment(who, method, user, update)
+    }
+
+    pub fn unenrol(
+        &self,
+        who: &Principal,
+        method: EnrolmentMethodId,
+        user: UserId,
+    ) -> ServiceResult<()> {
+        self.write(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let m = load_method(t, method)?;
+            let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+            check_own_method(who, method)?;
+            if !unenrol_in(t, actor, m.course, user, method, "unenrolled")? {
+                return Err(ServiceError::not_found(format!(
+                    "enrolment of user #{user} via method #{method}"
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    /// Participants of a course in user-id order, each with all their
+    /// enrolments in it.
+    pub fn participants(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> ServiceResult<Page<Participant, UserId>> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ViewCourse(course))?;
+            load_course(t, course)?;
+            let limit = clamp_limit(limit);
+            let mut out: Vec<Participant> = Vec::new();
+            let mut cursor = after;
+            // Fetch until limit + 1 distinct users are collected.
+            'outer: loop {
+                let rows = t.course_enrolments_page(course, cursor, 256)?;
+                if rows.is_empty() {
+                    break;
+                }
+                for e in rows {
+                    cursor = Some(e.user);
+                    match out.last_mut() {
+                        Some(p) if p.user.id == e.user => p.enrolments.push(e),
+                        _ => {
+                            if out.len() > limit {
+                                break 'outer;
+                            }
+                            out.push(Participant {
+                                user: load_user(t, e.user)?,
+                                enrolments: vec![e],
+                            });
+                        }
+                    }
+                }
+            }
+            Ok(super::page_of(out, limit, |p| p.user.id))
+        })
+    }
+
+    /// Participants of a course in user-id order, each with every
+    /// enrolment they have in it and the method behind it; searched by
+    /// name, username and e-mail. For the course's staff: how people are
+    /// enrolled is theirs to manage.
+    pub fn course_participants(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        query: Option<&str>,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> ServiceResult<CourseParticipants> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::ManageCourse(course))?;
+            let found = load_course(t, course)?;
+            let limit = clamp_limit(limit);
+            let methods: std::collections::BTreeMap<EnrolmentMethodId, EnrolmentMethod> = t
+                .course_methods_list(course)?
+                .into_iter()
+                .map(|m| (m.id, m))
+                .collect();
+            let mut out: Vec<ParticipantDetail> = Vec::new();
+            let mut cursor = after;
+            // A search may skip many rows: read on until limit + 1 match.
+            'outer: loop {
+                let rows = t.course_enrolments_page(course, cursor, 256)?;
+                let Some(last) = rows.last() else { break };
+                cursor = Some(last.user);
+                // A page never cuts one user's enrolments (storage's rule).
+                let mut by_user: Vec<(UserId, Vec<Enrolment>)> = Vec::new();
+                for e in rows {
+                    match by_user.last_mut() {
+                        Some((u, list)) if *u == e.user => list.push(e),
+                        _ => by_user.push((e.user, vec![e])),
+                    }
+                }
+                for (user, enrolments) in by_user {
+                    let user = load_user(t, user)?;
+                    if !super::matches_query(
+                        query,
+                        &[&user.full_name(), &user.username, &user.email],
+                    ) {
+                        continue;
+                    }
+                    let enrolments = enrolments
+                        .into_iter()
+                        .map(|enrolment| {
+                            let method = match methods.get(&enrolment.method) {
+                                Some(m) => m.clone(),
+                                None => load_method(t, enrolment.method)?,
+                            };
+                            Ok(EnrolmentVia { enrolment, method })
+                        })
+                        .collect::<ServiceResult<_>>()?;
+                    out.push(ParticipantDetail { user, enrolments });
+                    if out.len() > limit {
+                        break 'outer;
+                    }
+                }
+            }
+            Ok(CourseParticipants {
+                course: found,
+                participants: super::page_of(out, limit, |p| p.user.id),
+            })
+        })
+    }
+
+    /// Every enrolment of one user, in any course.
+    pub fn user_enrolments(&self, who: &Principal, user: UserId) -> ServiceResult<Vec<Enrolment>> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SelfOrAdmin(user))?;
+            require_user(t, user)?;
+            Ok(t.user_enrolment_list(user)?)
+        })
+    }
+}

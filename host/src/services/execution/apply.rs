@@ -1,0 +1,230 @@
+//! A plugin's plan applied as its instance: checked and written in one
+//! transaction (or, for a dry run, checked, counted and rolled back), a
+//! rejected plan recorded as the instance's last error.
+
+use crate::domain::*;
+use crate::services::SiteServices;
+use crate::services::error::{MethodFailure, ServiceError, ServiceResult};
+use crate::services::plans::{ApplyError, PlanTally, apply_plan};
+use crate::services::queries::ActiveSeen;
+use crate::storage::StorageError;
+use crate::storage::site::{SiteRead, SiteTables};
+
+/// Whether a plan is written or only tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ApplyMode {
+    Apply,
+    /// Checked and counted, then rolled back: nothing is written, and a
+    /// rejection is not recorded.
+    DryRun,
+}
+
+impl ApplyMode {
+    pub(crate) fn of(dry_run: bool) -> Self {
+        if dry_run {
+            ApplyMode::DryRun
+        } else {
+            ApplyMode::Apply
+        }
+    }
+}
+
+/// Whether a plan's commit waits for the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Durability {
+    Durable,
+    /// Committed without an fsync (see `SiteStore::write_lazy`): for
+    /// derived writes a crash would have redone anyway.
+    Lazy,
+}
+
+/// How [`SiteServices::apply_method_plan_with`] applies a plan.
+#[derive(Clone, Copy)]
+pub(crate) struct ApplyOptions<'a> {
+    pub(crate) mode: ApplyMode,
+    pub(crate) durability: Durability,
+    /// The users the plan's plugin call found active, trusted without
+    /// reading their records again if nothing changed since (see
+    /// [`ActiveSeen`]).
+    pub(crate) seen: Option<&'a ActiveSeen>,
+}
+
+/// Why a plan's transaction did not commit.
+enum TxError {
+    Apply(ApplyError),
+    /// A dry run: applied, counted, and rolled back on purpose.
+    DryRun(PlanTally),
+}
+
+impl From<StorageError> for TxError {
+    fn from(e: StorageError) -> Self {
+        TxError::Apply(e.into())
+    }
+}
+
+impl SiteServices {
+    /// Checks and applies `plan` as instance `m` in one durable
+    /// transaction (or, for a dry run, checks and counts and then rolls
+    /// back). A rejected plan is recorded as the instance's last error
+    /// unless it was a dry run. Returns the events the plan caused.
+    pub(crate) fn apply_method_plan(
+        &self,
+        m: &EnrolmentMethod,
+        plan: &Plan,
+        dry_run: bool,
+    ) -> ServiceResult<(PlanTally, Vec<EventEnvelope>)> {
+        let options = ApplyOptions {
+            mode: ApplyMode::of(dry_run),
+            durability: Durability::Durable,
+            seen: None,
+        };
+        self.apply_method_plan_with(m, plan, options)
+    }
+
+    /// As [`apply_method_plan`](Self::apply_method_plan), as `options`
+    /// say.
+    pub(crate) fn apply_method_plan_with(
+        &self,
+        m: &EnrolmentMethod,
+        plan: &Plan,
+        options: ApplyOptions<'_>,
+    ) -> ServiceResult<(PlanTally, Vec<EventEnvelope>)> {
+        // Nothing to change: no write transaction (and no disk sync), which
+        // is what keeps a reconcile of a converged instance cheap.
+        if plan.actions.is_empty() {
+            return Ok((PlanTally::default(), Vec::new()));
+        }
+        let dry_run = options.mode == ApplyMode::DryRun;
+        let apply = |t: &mut SiteTables<'_>| {
+            // The instance may have gone or changed course while its
+            // plugin ran; apply as it is now.
+            let Some(current) = t.method(m.id)? else {
+                return Err(TxError::Apply(ApplyError::Service(ServiceError::Conflict(
+                    format!(
+                        "enrolment method #{} was deleted while its plugin ran",
+                        m.id
+                    ),
+                ))));
+            };
+            let active = match options.seen {
+                Some(seen) => seen.still_active(t.changes()?),
+                None => Default::default(),
+            };
+            let tally = apply_plan(t, &current, plan, active).map_err(TxError::Apply)?;
+            if dry_run {
+                return Err(TxError::DryRun(tally));
+            }
+            Ok(tally)
+        };
+        let result = match options.durability {
+            Durability::Durable => self.store.write(apply),
+            Durability::Lazy => self.store.write_lazy(apply),
+        };
+        match result {
+            Ok((tally, events)) => {
+                self.bus.publish(events.clone());
+                Ok((tally, events))
+            }
+            Err(TxError::DryRun(tally)) => Ok((tally, Vec::new())),
+            Err(TxError::Apply(ApplyError::Rejected(r))) => {
+                let code = MethodFailure::PlanRejected;
+                let message = r.to_string();
+                if !dry_run {
+                    self.record_method_error(m.id, &code, &message);
+                }
+                Err(ServiceError::PluginFailed {
+                    code,
+                    message: format!("enrolment method {:?}: {message}", m.name),
+                })
+            }
+            Err(TxError::Apply(ApplyError::Service(e))) => Err(e),
+        }
+    }
+
+    /// Makes every commit so far durable (the lazy ones of the dispatcher
+    /// and of reconcile pages) with one durable commit of nothing.
+    pub fn flush(&self) -> ServiceResult<()> {
+        Ok(self.store.sync()?)
+    }
+}
+
+#[cfg(test)]
+mod active_seen_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::services::ops::methods::load_method;
+    use crate::services::testing::TestSite;
+
+    fn enrol(user: UserId) -> Plan {
+        Plan {
+            actions: vec![PlanAction {
+                op: PlanOp::Enrol {
+                    user,
+                    role: Role::Learner,
+                },
+                reason: "test".into(),
+            }],
+        }
+    }
+
+    /// Applies as a reconcile page does, trusting `seen`.
+    fn durable_with(seen: &ActiveSeen) -> ApplyOptions<'_> {
+        ApplyOptions {
+            mode: ApplyMode::Apply,
+            durability: Durability::Durable,
+            seen: Some(seen),
+        }
+    }
+
+    /// The users a plugin call's queries found active: `(instance, seen)`
+    /// after the call asked for `segment`'s members.
+    fn queried(fx: &TestSite, segment: SegmentId) -> (EnrolmentMethod, Arc<ActiveSeen>) {
+        let m = fx.site.read(|t| load_method(t, fx.manual)).unwrap();
+        let plugin = fx.site.plugin(&m.plugin).unwrap();
+        let (mut queries, _, seen) = fx.site.method_call_inputs(&m, &plugin).unwrap();
+        queries.segment_members(segment.0, None, 100).unwrap();
+        (m, seen)
+    }
+
+    /// A new user who has just joined the finance segment.
+    fn newcomer_in_finance(fx: &TestSite) -> UserId {
+        let newcomer = fx.user("newcomer");
+        fx.site
+            .add_segment_members(&fx.admin, fx.finance, &[newcomer])
+            .unwrap();
+        newcomer
+    }
+
+    #[test]
+    fn a_user_the_query_showed_active_and_who_was_suspended_since_is_refused() {
+        let fx = TestSite::new();
+        let newcomer = newcomer_in_finance(&fx);
+        let (m, seen) = queried(&fx, fx.finance);
+        assert!(seen.users.lock().unwrap().contains(&newcomer));
+        fx.site.suspend_user(&fx.admin, newcomer).unwrap();
+        let refused = fx
+            .site
+            .apply_method_plan_with(&m, &enrol(newcomer), durable_with(&seen));
+        assert!(
+            matches!(&refused, Err(ServiceError::PluginFailed { message, .. }) if message.contains("suspended")),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn with_nothing_changed_since_the_query_its_active_users_are_enrolled() {
+        let fx = TestSite::new();
+        let newcomer = newcomer_in_finance(&fx);
+        let (m, seen) = queried(&fx, fx.finance);
+        let (tally, _) = fx
+            .site
+            .apply_method_plan_with(&m, &enrol(newcomer), durable_with(&seen))
+            .unwrap();
+        assert_eq!(tally.changed, 1);
+        // A suspended member is never in the set: the apply reads them.
+        fx.site.suspend_user(&fx.admin, fx.learners[4]).unwrap();
+        let (_, seen) = queried(&fx, fx.finance);
+        assert!(!seen.users.lock().unwrap().contains(&fx.learners[4]));
+    }
+}

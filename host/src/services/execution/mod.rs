@@ -1,0 +1,63 @@
+//! Running enrolment-method instances: events, requests, reconcile.
+//!
+//! Three paths call a plugin, and all end the same way: the plugin returns
+//! a plan, `plans::apply_plan` checks and applies it in one transaction as
+//! `Actor::Method(instance)`, or rejects it whole (`apply`).
+//!
+//! - **Events** (`dispatch`). `SiteServices::dispatch_pending` reads
+//!   the site's outbox after the dispatcher's cursor and delivers each
+//!   event to the instances it concerns whose plugin asked for its kind:
+//!   course events to the enabled instances of that course, segment and
+//!   user events to every enabled instance of the site, an instance's own
+//!   lifecycle events (added, enabled, disabled, updated) to that instance
+//!   whatever its status. `instance-deleted` is NOT delivered: the host
+//!   deletes the instance, its enrolments and its memberships in one
+//!   transaction, so when the event is read there is no instance left to
+//!   call (the contract's "about to be deleted" would need a call inside
+//!   that transaction, which a plugin that may run for its whole deadline
+//!   must not hold). The dispatcher job (`crate::jobs`) drives it from the
+//!   event bus on the blocking pool, off the HTTP workers.
+//! - **Requests** (`requests`, `SiteServices::method_request`):
+//!   authorised before the plugin is called; a plugin's refusal becomes
+//!   `ServiceError::Refused`.
+//! - **Reconcile** (`reconcile`, `SiteServices::reconcile_method`):
+//!   page by page, each page's plan in its own transaction, so an
+//!   interrupted reconcile keeps what it did and the next run resumes from
+//!   the state it left. One page loop (`pager`) serves the reconcile, its
+//!   dry run, the preview of a new instance and the native benchmark; when
+//!   a page waits for the disk is `pacing`'s.
+//!
+//! A plugin that fails (timeout, memory, crash, a plan too large) or whose
+//! plan is rejected gets the failure recorded as its instance's last error,
+//! with a running count, in a small transaction of its own
+//! (`method-runs-v1`, `calls`); the failure is logged and the host
+//! carries on. How an instance is doing is `status`'s.
+//!
+//! Plans cause events, which are dispatched too (that is how "segment
+//! members to group" reacts to enrolments another instance makes). Plugins
+//! must be idempotent so this converges; as a guard against two instances
+//! that undo each other forever, an event caused by a chain of
+//! [`MAX_CASCADE`] plans is not delivered and the instances it would have
+//! reached get a `cascade_limit` error.
+//!
+//! Speaks to plugins only through `services::contract`; never names the
+//! contract's types.
+
+mod apply;
+#[cfg(feature = "bench")]
+mod bench;
+mod calls;
+mod dispatch;
+mod pacing;
+mod pager;
+mod reconcile;
+mod requests;
+mod status;
+
+pub(crate) use dispatch::Executor;
+pub use dispatch::{DispatchReport, MAX_CASCADE};
+pub use pacing::DEFAULT_DURABLE_EVERY;
+pub use pager::MAX_RECONCILE_PAGES;
+pub use reconcile::{InstanceReconcile, MAX_REPORTED_ACTIONS, MethodPreview, ReconcileReport};
+pub use requests::{MethodRequest, RequestOutcome};
+pub use status::{CourseMethods, MethodOverview, MethodRunStatus};

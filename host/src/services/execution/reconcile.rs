@@ -1,0 +1,369 @@
+//! Reconcile: an instance brought in line with its sources page by page,
+//! on demand, for a whole site or course, after every start-up and on a
+//! schedule (`crate::jobs`), or when a plan asks for it; and the dry-run
+//! preview of an instance not yet added. Each runs the one page loop of
+//! [`pager`](super::pager) with its own sink.
+
+use std::collections::HashSet;
+
+use super::apply::{ApplyMode, ApplyOptions, Durability};
+use super::pacing::Pacing;
+use super::pager::{PageSink, PageSource, Sandbox, run_pages};
+use crate::domain::*;
+use crate::services::auth::{Need, authorize, authorize_caller};
+use crate::services::enrolments::NewMethod;
+use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::ops::courses::load_course;
+use crate::services::ops::methods::load_method;
+use crate::services::queries::ActiveSeen;
+use crate::services::{Principal, Services, SiteServices};
+use crate::storage::site::SiteRead;
+
+/// Most actions a dry-run reconcile report lists.
+pub const MAX_REPORTED_ACTIONS: usize = 1000;
+
+/// What a reconcile did, or (dry run) would do.
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct ReconcileReport {
+    /// Pages the plugin returned.
+    pub pages: u64,
+    /// Actions over all pages.
+    pub actions: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    /// False for a dry run: nothing was written.
+    pub applied: bool,
+    /// A dry run's actions, at most 1,000; empty when applied.
+    pub plan: Vec<PlanAction>,
+}
+
+/// What adding an instance would do ([`SiteServices::preview_method`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct MethodPreview {
+    /// Users it would enrol (or re-activate).
+    pub enrolments: u64,
+    /// Group memberships it would add.
+    pub group_memberships: u64,
+    /// Names of the groups it would create.
+    pub groups_created: Vec<String>,
+    /// Actions over all pages.
+    pub actions: u64,
+    /// Reconcile pages the plugin returned.
+    pub pages: u64,
+    /// The first 1,000 actions.
+    pub plan: Vec<PlanAction>,
+}
+
+/// One instance's part of a site or course reconcile.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct InstanceReconcile {
+    pub method: EnrolmentMethodId,
+    pub course: CourseId,
+    /// What it changed; absent when it failed.
+    pub report: Option<ReconcileReport>,
+    /// Why it failed (also recorded as the instance's last error).
+    pub error: Option<String>,
+}
+
+/// Whether a plan may have disabled or deleted its instance.
+pub(super) fn ends_instance(plan: &Plan) -> bool {
+    plan.actions
+        .iter()
+        .any(|a| matches!(a.op, PlanOp::DisableInstance | PlanOp::DeleteInstance))
+}
+
+/// The sink of a reconcile: each page's plan applied in its own
+/// transaction (a dry run tries each and lists the actions), paced to the
+/// disk by [`Pacing`].
+pub(super) struct Applied<'a> {
+    mode: ApplyMode,
+    pacing: Pacing,
+    report: ReconcileReport,
+    /// Sees the events each applied page caused.
+    caused: &'a mut dyn FnMut(&[EventEnvelope]),
+}
+
+impl<'a> Applied<'a> {
+    pub(super) fn new(
+        site: &SiteServices,
+        mode: ApplyMode,
+        caused: &'a mut dyn FnMut(&[EventEnvelope]),
+    ) -> Self {
+        Applied {
+            mode,
+            pacing: Pacing::new(site.exec.durable_every()),
+            report: ReconcileReport {
+                applied: mode == ApplyMode::Apply,
+                ..Default::default()
+            },
+            caused,
+        }
+    }
+
+    /// Runs instance `m`'s reconcile from `source` into this sink.
+    pub(super) fn run(
+        mut self,
+        site: &SiteServices,
+        m: &EnrolmentMethod,
+        source: &mut impl PageSource,
+    ) -> ServiceResult<ReconcileReport> {
+        let record = self.mode == ApplyMode::Apply;
+        let out = run_pages(site, m, source, &mut self, record);
+        // Also when a page failed: what the earlier pages did stays.
+        self.pacing.finish(site)?;
+        out.map(|()| self.report)
+    }
+}
+
+impl PageSink for Applied<'_> {
+    fn take(
+        &mut self,
+        site: &SiteServices,
+        m: &EnrolmentMethod,
+        plan: Plan,
+        seen: &ActiveSeen,
+        last: bool,
+    ) -> ServiceResult<bool> {
+        let dry_run = self.mode == ApplyMode::DryRun;
+        let durability = if self.pacing.durable(&plan, dry_run, last) {
+            Durability::Durable
+        } else {
+            Durability::Lazy
+        };
+        let options = ApplyOptions {
+            mode: self.mode,
+            durability,
+            seen: Some(seen),
+        };
+        let (tally, events) = site.apply_method_plan_with(m, &plan, options)?;
+        if !dry_run && !plan.actions.is_empty() {
+            crate::failpoints::reconcile_page_committed(durability == Durability::Durable);
+        }
+        (self.caused)(&events);
+        let report = &mut self.report;
+        report.pages += 1;
+        report.actions += plan.actions.len() as u64;
+        report.changed += tally.changed;
+        report.unchanged += tally.unchanged;
+        if dry_run {
+            let room = MAX_REPORTED_ACTIONS.saturating_sub(report.plan.len());
+            report.plan.extend(plan.actions.into_iter().take(room));
+            return Ok(false);
+        }
+        Ok(ends_instance(&plan))
+    }
+}
+
+/// The sink of a preview: every page's plan counted, nothing applied.
+#[derive(Default)]
+struct Previewed {
+    preview: MethodPreview,
+    /// Keys of the groups counted, so a group created on two pages counts
+    /// once.
+    groups: HashSet<String>,
+}
+
+impl PageSink for Previewed {
+    fn take(
+        &mut self,
+        _site: &SiteServices,
+        _m: &EnrolmentMethod,
+        plan: Plan,
+        _seen: &ActiveSeen,
+        _last: bool,
+    ) -> ServiceResult<bool> {
+        let preview = &mut self.preview;
+        preview.pages += 1;
+        for action in plan.actions {
+            match &action.op {
+                PlanOp::Enrol { .. } => preview.enrolments += 1,
+                PlanOp::AddToGroup { .. } => preview.group_memberships += 1,
+                PlanOp::CreateGroup { key, name, .. } => {
+                    if self.groups.insert(key.clone()) {
+                        preview.groups_created.push(name.clone());
+                    } else {
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            preview.actions += 1;
+            if preview.plan.len() < MAX_REPORTED_ACTIONS {
+                preview.plan.push(action);
+            }
+        }
+        // Nothing was applied: the instance is as it was.
+        Ok(false)
+    }
+}
+
+impl SiteServices {
+    /// Brings an instance in line with its sources: the plugin's reconcile,
+    /// page by page, each page's plan applied in its own transaction (a
+    /// dry run applies none and lists the actions).
+    pub fn reconcile_method(
+        &self,
+        who: &Principal,
+        instance: EnrolmentMethodId,
+        dry_run: bool,
+    ) -> ServiceResult<ReconcileReport> {
+        let m = self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let m = load_method(t, instance)?;
+            authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+            Ok(m)
+        })?;
+        self.run_reconcile(&m, dry_run, &mut |_| {})
+    }
+
+    /// Reconciles one instance page by page, each page's plan in its own
+    /// transaction (see the module doc); `caused` sees the events each
+    /// applied page caused. Authorisation is the caller's.
+    pub(crate) fn run_reconcile(
+        &self,
+        m: &EnrolmentMethod,
+        dry_run: bool,
+        caused: &mut dyn FnMut(&[EventEnvelope]),
+    ) -> ServiceResult<ReconcileReport> {
+        Applied::new(self, ApplyMode::of(dry_run), caused).run(self, m, &mut Sandbox)
+    }
+
+    /// Runs the reconcile a committed plan asked for (its `reconcile`
+    /// action), on the instance as the plan left it.
+    pub(super) fn reconcile_if_asked(
+        &self,
+        m: &EnrolmentMethod,
+        plan: &Plan,
+        caused: &mut dyn FnMut(&[EventEnvelope]),
+    ) -> ServiceResult<Option<ReconcileReport>> {
+        if !plan.actions.iter().any(|a| a.op == PlanOp::Reconcile) {
+            return Ok(None);
+        }
+        let Some(current) = self.read(|t| Ok(t.method(m.id)?))? else {
+            return Ok(None);
+        };
+        self.run_reconcile(&current, false, caused).map(Some)
+    }
+
+    /// Reconciles every instance of the site (or of one course): site
+    /// admins for the site, course managers for a course. An instance that
+    /// fails is reported (and its error recorded) and the others go on.
+    pub fn reconcile_site(
+        &self,
+        who: &Principal,
+        course: Option<CourseId>,
+        dry_run: bool,
+    ) -> ServiceResult<Vec<InstanceReconcile>> {
+        let methods = self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
+            match course {
+                Some(c) => {
+                    authorize(&self.site, t, who, Need::ManageCourse(c))?;
+                    load_course(t, c)?;
+                    Ok(t.course_methods_list(c)?)
+                }
+                None => {
+                    authorize(&self.site, t, who, Need::SiteAdmin)?;
+                    Ok(t.all_methods()?)
+                }
+            }
+        })?;
+        Ok(self.reconcile_each(methods, dry_run))
+    }
+
+    /// The start-up and scheduled reconcile of every instance whose plugin
+    /// this host has (no principal: the host's own job).
+    pub(crate) fn reconcile_all(&self) -> ServiceResult<Vec<InstanceReconcile>> {
+        let methods = self.read(|t| Ok(t.all_methods()?))?;
+        Ok(self.reconcile_each(methods, false))
+    }
+
+    fn reconcile_each(
+        &self,
+        methods: Vec<EnrolmentMethod>,
+        dry_run: bool,
+    ) -> Vec<InstanceReconcile> {
+        let mut out = Vec::with_capacity(methods.len());
+        for m in methods {
+            if self.plugin(&m.plugin).is_err() {
+                continue;
+            }
+            let outcome = self.run_reconcile(&m, dry_run, &mut |_| {});
+            out.push(match outcome {
+                Ok(report) => InstanceReconcile {
+                    method: m.id,
+                    course: m.course,
+                    report: Some(report),
+                    error: None,
+                },
+                Err(e) => InstanceReconcile {
+                    method: m.id,
+                    course: m.course,
+                    report: None,
+                    error: Some(e.to_string()),
+                },
+            });
+        }
+        out
+    }
+
+    /// What adding an instance would do, without adding it: the plugin
+    /// checks the config as for [`add_method`](Self::add_method), then its
+    /// reconcile runs against the site as it is, for an instance that does
+    /// not exist yet (it owns nothing), and the plans are counted, not
+    /// applied. Same authorisation as adding.
+    pub fn preview_method(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        new: NewMethod,
+    ) -> ServiceResult<MethodPreview> {
+        let (plugin_id, config) = self.checked_new_method(who, course, &new)?;
+        let m = EnrolmentMethod {
+            // No instance has id 0: queries about "its own" rows find none.
+            id: EnrolmentMethodId(0),
+            course,
+            plugin: plugin_id,
+            name: new.name.clone(),
+            // As it would be added: a disabled instance's reconcile
+            // enrols nobody.
+            status: if new.enabled {
+                EnrolmentMethodStatus::Enabled
+            } else {
+                EnrolmentMethodStatus::Disabled
+            },
+            config,
+            created_at: Timestamp::now(),
+        };
+        let mut sink = Previewed::default();
+        run_pages(self, &m, &mut Sandbox, &mut sink, false)?;
+        Ok(sink.preview)
+    }
+}
+
+impl Services {
+    /// A reconcile of the site named `key` (slug or host name), or of one
+    /// of its courses by id or shortname: the CLI's `charon sync
+    /// reconcile`.
+    pub fn reconcile_site_by_key(
+        &self,
+        who: &Principal,
+        key: &str,
+        course: Option<&str>,
+        dry_run: bool,
+    ) -> ServiceResult<Vec<InstanceReconcile>> {
+        let site = self.site(self.find_site(who, key)?.id)?;
+        let course = match course {
+            None => None,
+            Some(c) => Some(match c.parse::<u64>() {
+                Ok(id) => CourseId(id),
+                Err(_) => site
+                    .read(|t| Ok(t.course_id_by_shortname(c)?))?
+                    .ok_or_else(|| ServiceError::not_found(format!("course {c:?}")))?,
+            }),
+        };
+        site.reconcile_site(who, course, dry_run)
+    }
+}

@@ -1,0 +1,170 @@
+//! Checking and applying the plans enrolment-method plugins return.
+//!
+//! A plugin never writes; it returns a [`Plan`]. The host applies it here,
+//! inside ONE write transaction, checking each action against the
+//! instance's scope as it goes: its course, its own enrolments, its own
+//! group memberships, existing active users of the site. The first action
+//! out of scope rejects the whole plan and the transaction is dropped, so
+//! a rejected plan changes nothing. Actions are checked in order against
+//! the state the earlier actions left, which is what lets a plan enrol a
+//! user and then put them in a group it has just created.
+//!
+//! Every change is audited with `Actor::Method(instance)` and the action's
+//! own reason; an action that changes nothing (enrolling someone already
+//! enrolled so, adding a membership that exists) writes nothing.
+
+mod actions;
+
+use std::collections::HashMap;
+
+use super::error::ServiceError;
+use crate::domain::*;
+use crate::storage::StorageError;
+use crate::storage::site::SiteTables;
+
+/// What applying a plan did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PlanTally {
+    /// Actions that changed something.
+    pub changed: u64,
+    /// Actions that found the site already as they wanted it.
+    pub unchanged: u64,
+}
+
+impl PlanTally {
+    fn count(&mut self, changed: bool) {
+        if changed {
+            self.changed += 1;
+        } else {
+            self.unchanged += 1;
+        }
+    }
+}
+
+/// The action of a plan the host refused, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// Its position in the plan, from 0.
+    pub index: usize,
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the plan was rejected at action {} ({}): {}",
+            self.index + 1,
+            self.kind,
+            self.message
+        )
+    }
+}
+
+/// Why a plan was not applied.
+#[derive(Debug)]
+pub(crate) enum ApplyError {
+    Rejected(Rejection),
+    Service(ServiceError),
+}
+
+impl From<StorageError> for ApplyError {
+    fn from(e: StorageError) -> Self {
+        ApplyError::Service(e.into())
+    }
+}
+
+impl From<ServiceError> for ApplyError {
+    fn from(e: ServiceError) -> Self {
+        ApplyError::Service(e)
+    }
+}
+
+/// Applies `plan` as instance `m` inside `t`. On `Err` the caller must
+/// drop the transaction (`SiteStore::write` does).
+/// `active`: users known to be active users of the site as this
+/// transaction began (see `queries::ActiveSeen`); their enrolments skip
+/// reading the user's record.
+pub(crate) fn apply_plan(
+    t: &mut SiteTables<'_>,
+    m: &EnrolmentMethod,
+    plan: &Plan,
+    active: std::collections::HashSet<UserId>,
+) -> Result<PlanTally, ApplyError> {
+    let mut known = Known {
+        active,
+        ..Known::default()
+    };
+    let mut tally = PlanTally::default();
+    let mut deleted = false;
+    for (index, action) in plan.actions.iter().enumerate() {
+        if deleted {
+            return Err(ApplyError::Rejected(Rejection {
+                index,
+                kind: action.op.kind(),
+                message: "an action follows delete-instance, which must be the plan's last".into(),
+            }));
+        }
+        deleted = action.op == PlanOp::DeleteInstance;
+        let reject = |message: String| {
+            ApplyError::Rejected(Rejection {
+                index,
+                kind: action.op.kind(),
+                message,
+            })
+        };
+        let changed = actions::apply_action(t, m, action, &mut known).map_err(|e| match e {
+            Step::Reject(message) => reject(message),
+            // A domain rule of the internal fns (a duplicate name, …) is
+            // the plan's fault too; only a storage failure is the host's.
+            Step::Service(ServiceError::Storage(e)) => ApplyError::Service(e.into()),
+            Step::Service(other) => reject(other.to_string()),
+        })?;
+        tally.count(changed);
+    }
+    Ok(tally)
+}
+
+/// What a plan has established so far, so that later actions need not ask
+/// the file again: the groups it named — those it created (by key, and
+/// those the instance created earlier), and those already found to be of
+/// the course (a plan of 1,000 memberships resolves its group once) — and
+/// the users it enrolled.
+#[derive(Default)]
+struct Known {
+    created: HashMap<String, CourseGroupId>,
+    checked: HashMap<CourseGroupId, CourseGroup>,
+    /// Keys of this plan's own create-group actions.
+    planned: std::collections::HashSet<String>,
+    /// Users this plan has enrolled (or found enrolled) in the course: a
+    /// sync enrols a member and then adds them to the group, and asking
+    /// the file again whether they are enrolled is a B-tree search per
+    /// member for an answer the plan already has.
+    enrolled: std::collections::HashSet<UserId>,
+    /// Users active as the transaction began, from the host's own answers
+    /// to the plugin (never from the plan): a plan's actions change no
+    /// user's status, so they stay active throughout it.
+    active: std::collections::HashSet<UserId>,
+}
+
+enum Step {
+    Reject(String),
+    Service(ServiceError),
+}
+
+impl From<StorageError> for Step {
+    fn from(e: StorageError) -> Self {
+        Step::Service(e.into())
+    }
+}
+
+impl From<ServiceError> for Step {
+    fn from(e: ServiceError) -> Self {
+        Step::Service(e)
+    }
+}
+
+fn reject<T>(message: impl Into<String>) -> Result<T, Step> {
+    Err(Step::Reject(message.into()))
+}

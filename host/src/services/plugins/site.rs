@@ -1,0 +1,205 @@
+//! The plugins of one site: the component each instance runs (the version
+//! the site pins), their manifests and config forms, and a config checked
+//! by its plugin before it is stored.
+
+use std::sync::Arc;
+
+use super::MethodForm;
+use crate::domain::*;
+use crate::runtime::{Plugin, PluginError, Runtime};
+use crate::services::auth::{Need, authorize, authorize_caller};
+use crate::services::error::{ConfigFieldError, ServiceError, ServiceResult};
+use crate::services::ops::courses::load_course;
+use crate::services::ops::methods::load_method;
+use crate::services::{Principal, SiteServices, validate};
+use crate::storage::registry::RegistryRead;
+use crate::storage::site::SiteRead;
+
+impl SiteServices {
+    /// The plugin an instance of this site runs for `id`: the component of
+    /// the version the site pins. Refused when the plugin is not enabled on
+    /// the site.
+    pub fn plugin(&self, id: &str) -> ServiceResult<Arc<Plugin>> {
+        self.enabled_plugin(id)?.map_err(ServiceError::Conflict)
+    }
+
+    /// The pinned component, or why there is none.
+    fn enabled_plugin(&self, id: &str) -> ServiceResult<Result<Arc<Plugin>, String>> {
+        let version = self.registry.read(|t| {
+            Ok::<_, ServiceError>(match t.site_plugin(self.site.id, id)? {
+                Some(r) if r.enabled => t.plugin_version(id, &r.version)?,
+                _ => None,
+            })
+        })?;
+        match version {
+            Some(v) => Ok(Ok(self.plugins.load_installed(&v)?)),
+            None => Ok(Err(format!(
+                "no plugin {id:?} is enabled on site {:?}",
+                self.site.slug
+            ))),
+        }
+    }
+
+    pub fn runtime(&self) -> ServiceResult<&Runtime> {
+        self.plugins.runtime()
+    }
+
+    /// The plugins this site may use, with their manifests (the config
+    /// form of each): site admins.
+    pub fn site_plugins(&self, who: &Principal) -> ServiceResult<Vec<PluginManifest>> {
+        self.read(|t| authorize(&self.site, t, who, Need::SiteAdmin).map(drop))?;
+        self.enabled_manifests()
+    }
+
+    /// The manifests of the plugins enabled on the site, at the pinned
+    /// versions. Authorisation is the caller's.
+    pub(crate) fn enabled_manifests(&self) -> ServiceResult<Vec<PluginManifest>> {
+        self.registry.read(|t| {
+            let mut out = Vec::new();
+            for r in t.site_plugins(self.site.id)? {
+                if r.enabled
+                    && let Some(v) = t.plugin_version(&r.plugin, &r.version)?
+                {
+                    out.push(v.manifest);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// What the form of a new instance of `plugin` in `course` offers: the
+    /// plugin's config form, the site's segments and the course's groups
+    /// to choose from. For those who may configure the course; refused as
+    /// the `plugin` field when the site may not use the plugin.
+    pub fn new_method_form(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        plugin: &str,
+    ) -> ServiceResult<MethodForm> {
+        let (course, segments, groups) = self.read(|t| {
+            authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
+            let course = load_course(t, course)?;
+            let groups = t.course_group_list(course.id)?;
+            Ok((course, t.all_segments()?, groups))
+        })?;
+        let manifest = self.enabled_manifest(plugin)?;
+        Ok(MethodForm {
+            course,
+            manifest,
+            segments,
+            groups,
+            method: None,
+        })
+    }
+
+    /// The form of an existing instance, as [`new_method_form`](Self::new_method_form),
+    /// with the instance.
+    pub fn method_form(&self, who: &Principal, id: EnrolmentMethodId) -> ServiceResult<MethodForm> {
+        let (method, course, segments, groups) = self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let method = load_method(t, id)?;
+            authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
+            let course = load_course(t, method.course)?;
+            let groups = t.course_group_list(course.id)?;
+            Ok((method, course, t.all_segments()?, groups))
+        })?;
+        let manifest = self.enabled_manifest(&method.plugin)?;
+        Ok(MethodForm {
+            course,
+            manifest,
+            segments,
+            groups,
+            method: Some(method),
+        })
+    }
+
+    /// The manifest of `plugin` at the version the site pins.
+    fn enabled_manifest(&self, plugin: &str) -> ServiceResult<PluginManifest> {
+        self.enabled_manifests()?
+            .into_iter()
+            .find(|m| m.id == plugin)
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    "plugin",
+                    format!(
+                        "no plugin {plugin:?} is enabled on site {:?}",
+                        self.site.slug
+                    ),
+                )
+            })
+    }
+
+    /// The plugin `id` for a new or changed instance, refused as an input
+    /// error (the `plugin` field) when the site may not use it.
+    pub(crate) fn plugin_for_instance(&self, id: &str) -> ServiceResult<Arc<Plugin>> {
+        self.enabled_plugin(id)?
+            .map_err(|reason| ServiceError::invalid("plugin", reason))
+    }
+
+    /// Asks `plugin` to check an instance config for `course` and returns
+    /// the config to store (the plugin may normalise it). A refusal becomes
+    /// [`ServiceError::ConfigRejected`] with the plugin's own field errors;
+    /// a plugin that fails while checking refuses the config too.
+    pub(crate) fn validate_instance_config(
+        &self,
+        plugin: &Plugin,
+        course: CourseId,
+        instance: Option<EnrolmentMethodId>,
+        config_json: &str,
+    ) -> ServiceResult<String> {
+        let context = || format!("plugin {:?} refuses the config", plugin.manifest.id);
+        let answer = self.runtime()?.validate_config(
+            plugin,
+            self.course_queries(course, instance, &plugin.manifest.id)?,
+            course.0,
+            config_json,
+        );
+        let errors = match answer {
+            Ok(Ok(normalised)) => return normalised_config(plugin, normalised),
+            Ok(Err(errors)) => errors
+                .into_iter()
+                .map(|e| ConfigFieldError {
+                    field: e.field,
+                    message: e.message,
+                })
+                .collect(),
+            Err(PluginError::Host(e)) => {
+                return Err(ServiceError::Internal(format!(
+                    "the plugin runtime failed: {e}"
+                )));
+            }
+            Err(e) => vec![ConfigFieldError {
+                field: String::new(),
+                message: format!("the plugin failed while checking it: {e}"),
+            }],
+        };
+        Err(ServiceError::ConfigRejected {
+            context: context(),
+            errors,
+        })
+    }
+}
+
+/// What a plugin returned as the config to store must still be a JSON
+/// object of bounded size, like what the admin sent.
+fn normalised_config(plugin: &Plugin, text: String) -> ServiceResult<String> {
+    let rejected = |message: String| ServiceError::ConfigRejected {
+        context: format!(
+            "plugin {:?} returned an unusable config",
+            plugin.manifest.id
+        ),
+        errors: vec![ConfigFieldError {
+            field: String::new(),
+            message,
+        }],
+    };
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) if v.is_object() => {}
+        _ => return Err(rejected("it is not a JSON object".into())),
+    }
+    if text.len() > validate::MAX_CONFIG_BYTES {
+        return Err(rejected("it is larger than 64 KiB".into()));
+    }
+    Ok(text)
+}
