@@ -28,7 +28,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, middleware, web};
 
-pub use api::openapi;
+pub use api::{openapi, wire};
 pub use control::{
     CONTROL_FILE_NAME, ControlFile, ControlStatus, ControlToken, CreateSiteRequest,
     CreateTokenRequest, DisablePluginRequest, EnablePluginRequest, ForceQuery, PluginList,

@@ -14,7 +14,6 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use crate::domain::ApiToken;
 use crate::http::site::{self, SiteGate};
 use crate::http::{AppState, HttpError, JsonError, blocking};
 use crate::services::{Principal, Services, SiteServices};
@@ -22,8 +21,6 @@ use crate::services::{Principal, Services, SiteServices};
 /// An authenticated API client.
 pub(crate) struct ApiCaller {
     pub who: Principal,
-    #[allow(dead_code)]
-    pub token: ApiToken,
     pub services: Services,
 }
 
@@ -53,12 +50,8 @@ async fn authenticate(services: Services, secret: Option<String>) -> Result<ApiC
         let services = services.clone();
         blocking(move || services.authenticate_token(&secret)).await?
     };
-    let (token, who) = found.ok_or(HttpError::Unauthenticated)?;
-    Ok(ApiCaller {
-        who,
-        token,
-        services,
-    })
+    let (_, who) = found.ok_or(HttpError::Unauthenticated)?;
+    Ok(ApiCaller { who, services })
 }
 
 impl FromRequest for ApiCaller {

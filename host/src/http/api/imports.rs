@@ -5,10 +5,10 @@
 //! was written).
 
 use actix_web::{post, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{ApiResult, SiteApi};
+use super::{ApiResult, SiteApi, read_body};
 use crate::http::{ErrorBody, HttpError, blocking};
 use crate::services::bulk::{ImportKind, ImportOptions, ImportReport};
 
@@ -23,7 +23,7 @@ pub struct KindPath {
 }
 
 /// `?dry_run=`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
@@ -61,11 +61,7 @@ async fn import_csv(
     let SiteApi { who, site } = api;
     let kind: ImportKind = path.kind.parse().map_err(HttpError::from)?;
     let limit = site.import_max_bytes();
-    let bytes = body
-        .to_bytes_limited(limit)
-        .await
-        .map_err(|_| HttpError::PayloadTooLarge { limit })?
-        .map_err(|e| HttpError::BadRequest(format!("the body could not be read: {e}")))?;
+    let bytes = read_body(body, limit).await?;
     let dry_run = query.dry_run;
     let options = ImportOptions {
         max_bytes: limit,

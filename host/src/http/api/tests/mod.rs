@@ -9,6 +9,7 @@ mod groups;
 mod imports;
 mod method_runs;
 mod openapi;
+mod operator;
 mod plugins;
 mod segments;
 mod sites;
