@@ -10,6 +10,7 @@ mod imports;
 mod method_runs;
 mod openapi;
 mod operator;
+mod operator_credential;
 mod plugins;
 mod segments;
 mod sites;
