@@ -59,15 +59,39 @@ async fn import_csv(
     body: web::Payload,
 ) -> ApiResult<web::Json<ImportReport>> {
     let SiteApi { who, site } = api;
-    let kind: ImportKind = path.kind.parse().map_err(HttpError::from)?;
-    let limit = site.import_max_bytes();
-    let bytes = read_body(body, limit).await?;
+    let upload = CsvUpload::read(&path.kind, body, site.import_max_bytes()).await?;
     let dry_run = query.dry_run;
-    let options = ImportOptions {
-        max_bytes: limit,
-        ..ImportOptions::default()
-    };
-    let report =
-        blocking(move || site.import_csv_with(&who, kind, &bytes, dry_run, &options)).await?;
+    let report = blocking(move || {
+        site.import_csv_with(&who, upload.kind, &upload.bytes, dry_run, &upload.options)
+    })
+    .await?;
     Ok(web::Json(report))
+}
+
+/// What an import route reads before it calls the services: the kind, and
+/// the file up to the host's import limit (the services check it again).
+pub(super) struct CsvUpload {
+    pub kind: ImportKind,
+    pub bytes: web::Bytes,
+    pub options: ImportOptions,
+}
+
+impl CsvUpload {
+    pub(super) async fn read(
+        kind: &str,
+        body: web::Payload,
+        limit: usize,
+    ) -> Result<Self, HttpError> {
+        let kind: ImportKind = kind.parse().map_err(HttpError::from)?;
+        let bytes = read_body(body, limit).await?;
+        let options = ImportOptions {
+            max_bytes: limit,
+            ..ImportOptions::default()
+        };
+        Ok(Self {
+            kind,
+            bytes,
+            options,
+        })
+    }
 }

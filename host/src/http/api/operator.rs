@@ -9,12 +9,12 @@ use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::imports::ImportQuery;
+use super::imports::{CsvUpload, ImportQuery};
 use super::sites::KeyPath;
-use super::{ApiCaller, ApiResult, read_body};
+use super::{ApiCaller, ApiResult};
 use crate::demo::{self, DemoReport};
-use crate::http::{ErrorBody, HttpError, blocking};
-use crate::services::bulk::{ImportKind, ImportOptions, ImportReport};
+use crate::http::{ErrorBody, blocking};
+use crate::services::bulk::{ImportKind, ImportReport};
 use crate::services::execution::InstanceReconcile;
 use crate::services::sites::HostStatus;
 
@@ -140,16 +140,12 @@ async fn import_csv(
 ) -> ApiResult<web::Json<ImportReport>> {
     let ApiCaller { who, services } = caller;
     let KeyKindPath { key, kind } = path.into_inner();
-    let kind: ImportKind = kind.parse().map_err(HttpError::from)?;
-    let limit = services.import_max_bytes();
-    let bytes = read_body(body, limit).await?;
+    let upload = CsvUpload::read(&kind, body, services.import_max_bytes()).await?;
     let dry_run = query.dry_run;
-    let options = ImportOptions {
-        max_bytes: limit,
-        ..ImportOptions::default()
-    };
-    let report =
-        blocking(move || services.import_csv_by_key(&who, &key, kind, &bytes, dry_run, &options))
-            .await?;
+    let report = blocking(move || {
+        let (kind, bytes, options) = (upload.kind, &upload.bytes, &upload.options);
+        services.import_csv_by_key(&who, &key, kind, bytes, dry_run, options)
+    })
+    .await?;
     Ok(web::Json(report))
 }

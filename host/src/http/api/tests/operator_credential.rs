@@ -3,11 +3,12 @@
 //! on the operator routes the `charon` commands use.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::test::{self, TestRequest};
+use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
+use super::support::call;
 use crate::domain::SiteStatus;
-use crate::http::{AppState, OperatorCredential, app};
+use crate::http::{AppState, OperatorCredential};
 use crate::services::ServiceError;
 use crate::services::sites::NewSite;
 use crate::services::testing::TestSite;
@@ -75,11 +76,7 @@ impl Console {
     }
 
     async fn send_to(&self, state: AppState, req: TestRequest) -> Answer {
-        let service = test::init_service(app(state)).await;
-        let response = test::call_service(&service, req.to_request()).await;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = test::read_body(response).await;
+        let (status, headers, body) = call(state, req).await;
         Answer {
             status,
             headers,
