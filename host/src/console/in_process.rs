@@ -17,7 +17,7 @@ use std::time::Duration;
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
 
-use crate::http::{AppState, OperatorCredential, app};
+use crate::http::{AppState, OperatorCredential, StateReleased, app};
 use crate::services::Services;
 
 /// How long stopping waits for a request still in flight (none is, once
@@ -25,7 +25,7 @@ use crate::services::Services;
 const SHUTDOWN_SECS: u64 = 5;
 
 /// How long dropping waits, after that, for the workers to let go of the
-/// services; it is a bound, not a pace: the wait ends when they do.
+/// services; a bound, not a pace: the wait ends when they do.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(SHUTDOWN_SECS + 5);
 
 /// A running in-process server; dropping it stops it, and with it the
@@ -35,9 +35,7 @@ pub(super) struct InProcessServer {
     credential: OperatorCredential,
     handle: ServerHandle,
     thread: Option<JoinHandle<io::Result<()>>>,
-    /// Disconnected once every copy of the app factory, and so of the
-    /// services, is gone.
-    released: mpsc::Receiver<()>,
+    released: StateReleased,
 }
 
 impl InProcessServer {
@@ -47,24 +45,20 @@ impl InProcessServer {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         let addr = listener.local_addr()?;
         let credential = OperatorCredential::generate();
-        let state = AppState::new(services).with_operator_credential(credential.clone());
+        let (state, released) = AppState::new(services)
+            .with_operator_credential(credential.clone())
+            .watch_release();
         let (handles, handed) = mpsc::channel();
-        let (holder, released) = mpsc::channel::<()>();
         let thread = thread::Builder::new()
             .name("charon-console-http".into())
             .spawn(move || {
                 actix_web::rt::System::new().block_on(async move {
-                    let server = HttpServer::new(move || {
-                        // Each worker's copy of the factory holds one,
-                        // and drops it after the app it made.
-                        let _holder = &holder;
-                        app(state.clone())
-                    })
-                    .workers(1)
-                    .disable_signals()
-                    .shutdown_timeout(SHUTDOWN_SECS)
-                    .listen(listener)?
-                    .run();
+                    let server = HttpServer::new(move || app(state.clone()))
+                        .workers(1)
+                        .disable_signals()
+                        .shutdown_timeout(SHUTDOWN_SECS)
+                        .listen(listener)?
+                        .run();
                     // The receiver waits for this or for the thread's end.
                     let _ = handles.send(server.handle());
                     server.await
@@ -108,8 +102,11 @@ impl Drop for InProcessServer {
                 Err(_) => tracing::warn!("the console's server thread panicked"),
             }
         }
-        // A worker reports it stopped before it drops its app: wait for
+        // The workers drop their copies of the app, and so of the services,
+        // on their own threads after they report being stopped: wait for
         // the last, so that the files are closed before the process exits.
-        let _ = self.released.recv_timeout(RELEASE_TIMEOUT);
+        if !self.released.wait(RELEASE_TIMEOUT) {
+            tracing::warn!("the console's server still held the data dir after it stopped");
+        }
     }
 }

@@ -21,7 +21,8 @@ mod startup;
 #[cfg(test)]
 mod tests;
 
-use std::time::Instant;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -41,6 +42,22 @@ use crate::services::{ServiceResult, Services};
 pub struct AppState {
     services: Services,
     operator_credential: Option<OperatorCredential>,
+    // Last, so that it goes after the services (see `watch_release`).
+    release: Option<mpsc::Sender<()>>,
+}
+
+/// Says when every copy of an [`AppState`], and so every handle on the
+/// services they held, is gone: see [`AppState::watch_release`].
+pub struct StateReleased(mpsc::Receiver<()>);
+
+impl StateReleased {
+    /// Waits until it is, for at most `timeout`; whether it is.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        matches!(
+            self.0.recv_timeout(timeout),
+            Err(mpsc::RecvTimeoutError::Disconnected)
+        )
+    }
 }
 
 impl AppState {
@@ -49,7 +66,19 @@ impl AppState {
         Self {
             services,
             operator_credential: None,
+            release: None,
         }
+    }
+
+    /// This state and a way to learn when the last copy of it is dropped.
+    /// The server's workers drop theirs on their own threads, some time
+    /// after they report being stopped; whoever must close the data dir's
+    /// files before the process exits (the console's in-process server)
+    /// waits for this instead.
+    pub fn watch_release(mut self) -> (Self, StateReleased) {
+        let (sender, receiver) = mpsc::channel();
+        self.release = Some(sender);
+        (self, StateReleased(receiver))
     }
 
     /// Also accepts `credential` as the operator at the console, from this
