@@ -18,7 +18,7 @@ use clap::{Args, Parser, Subcommand};
 )]
 pub struct Cli {
     /// The data directory: the registry, one file per site, and the
-    /// control file of a running server.
+    /// operator API file of a running server.
     #[arg(long, env = "CHARON_DATA", default_value = "./data", global = true)]
     pub data: PathBuf,
 
@@ -31,24 +31,24 @@ pub enum Command {
     /// Serve every site of the data dir over HTTP until SIGINT or SIGTERM.
     Serve(ServeArgs),
     /// Create, list, suspend, resume and delete sites (works while the
-    /// server runs, through its control API).
+    /// server runs, through its JSON API).
     Site(SiteArgs),
     /// Load the demo organisation (four departments, 300 users, a
     /// compliance course with a group per department) into a site.
     Demo(DemoArgs),
     /// Create, list and revoke API tokens for the JSON API (works while
-    /// the server runs, through its control API).
+    /// the server runs, through its JSON API).
     Token(TokenArgs),
     /// Install, list and uninstall enrolment-method plugins, and enable,
     /// disable or upgrade them per site (works while the server runs,
-    /// through its control API).
+    /// through its JSON API).
     Plugin(PluginArgs),
     /// Enrolment-method sync: reconcile a site's enrolment methods with
-    /// their sources now (works while the server runs, through its
-    /// control API).
+    /// their sources now (works while the server runs, through its JSON
+    /// API).
     Sync(SyncArgs),
     /// Bulk CSV imports into a site: segments, segment members, group
-    /// members, users (works while the server runs, through its control
+    /// members, users (works while the server runs, through its JSON
     /// API).
     Csv(CsvArgs),
 }
@@ -81,7 +81,8 @@ pub enum CsvCommand {
         /// Report what would change and write nothing.
         #[arg(long)]
         dry_run: bool,
-        /// The largest file accepted, in MiB.
+        /// The largest file accepted, in MiB (a running server's own
+        /// `--import-max-mib` applies too).
         #[arg(long, env = "CHARON_CSV_MAX_MIB", default_value_t = 10,
               value_parser = clap::value_parser!(u64).range(1..=1024))]
         max_mib: u64,

@@ -15,12 +15,13 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use charon_host::console::{Console, Route};
+use charon_host::console::{Console, ConsoleConfig, Route};
 use charon_host::demo::{self, DemoReport};
 use charon_host::domain::{ApiToken, ApiTokenId, Site, SitePlugin, SiteStatus, TokenScope};
-use charon_host::http::{Application, Config, CreateSiteRequest};
+use charon_host::http::wire::CreateSite;
+use charon_host::http::{Application, Config};
 use charon_host::services::Services;
-use charon_host::services::bulk::{ImportKind, ImportOptions};
+use charon_host::services::bulk::ImportKind;
 use charon_host::services::plugins::InstalledPlugin;
 use charon_host::services::sites::{DEFAULT_SITE_SLUG, FirstRun};
 use charon_host::services::tokens::TokenTarget;
@@ -160,23 +161,28 @@ fn default_site(services: &Services) -> Option<Site> {
 }
 
 fn open_console(data: &Path) -> Result<Console> {
-    let console = Console::open(data)
+    open_console_with(data, &ConsoleConfig::default())
+}
+
+fn open_console_with(data: &Path, config: &ConsoleConfig) -> Result<Console> {
+    let console = Console::open(data, config)
         .with_context(|| format!("cannot open the data dir {}", data.display()))?;
     // Opening an empty data dir directly created the operator: this is the
     // only moment its password can be shown. stderr keeps stdout parseable.
     print_first_run(console.first_run(), &mut std::io::stderr());
     if let Route::Server { addr, pid } = console.route() {
-        tracing::info!(%addr, pid, "using the running server's control API");
+        tracing::info!(%addr, pid, "using the running server's operator API");
     }
     Ok(console)
 }
 
 fn site(data: &Path, args: SiteArgs) -> Result<()> {
     let console = open_console(data)?;
+    let api = console.api();
     let json = args.json;
     match args.command {
         SiteCommand::List => {
-            let sites = console.list_sites()?;
+            let sites = api.list_sites()?;
             if json {
                 print_json(&sites)?;
             } else {
@@ -189,7 +195,7 @@ fn site(data: &Path, args: SiteArgs) -> Result<()> {
             hosts,
             brand_colour,
         } => {
-            let site = console.create_site(CreateSiteRequest {
+            let site = api.create_site(&CreateSite {
                 slug,
                 name,
                 hostnames: hosts,
@@ -197,15 +203,13 @@ fn site(data: &Path, args: SiteArgs) -> Result<()> {
             })?;
             report_site(json, "created", &site)?;
         }
-        SiteCommand::Suspend { key } => {
-            report_site(json, "suspended", &console.suspend_site(&key)?)?
-        }
-        SiteCommand::Resume { key } => report_site(json, "resumed", &console.resume_site(&key)?)?,
+        SiteCommand::Suspend { key } => report_site(json, "suspended", &api.suspend_site(&key)?)?,
+        SiteCommand::Resume { key } => report_site(json, "resumed", &api.resume_site(&key)?)?,
         SiteCommand::Delete { key, yes } => {
             if !yes {
                 confirm_delete(&key)?;
             }
-            report_site(json, "deleted", &console.delete_site(&key)?)?;
+            report_site(json, "deleted", &api.delete_site(&key)?)?;
         }
     }
     Ok(())
@@ -241,7 +245,7 @@ fn token(data: &Path, args: TokenArgs) -> Result<()> {
                 Some(username) if !operator => TokenTarget::SiteUser { site, username },
                 _ => TokenTarget::Operator,
             };
-            let created = console.create_token(&name, target.clone())?;
+            let created = console.api().create_token(&name, &target)?;
             if json {
                 return print_json(&created);
             }
@@ -259,7 +263,7 @@ fn token(data: &Path, args: TokenArgs) -> Result<()> {
             println!("  (shown only this once; the host keeps only its hash)");
         }
         TokenCommand::List { site } => {
-            let tokens = console.list_tokens(site.as_deref())?;
+            let tokens = console.api().list_tokens(site.as_deref())?;
             if json {
                 print_json(&tokens)?;
             } else {
@@ -267,7 +271,7 @@ fn token(data: &Path, args: TokenArgs) -> Result<()> {
             }
         }
         TokenCommand::Revoke { id } => {
-            let token = console.revoke_token(ApiTokenId(id))?;
+            let token = console.api().revoke_token(ApiTokenId(id))?;
             if json {
                 print_json(&token)?;
             } else {
@@ -280,12 +284,13 @@ fn token(data: &Path, args: TokenArgs) -> Result<()> {
 
 fn plugin(data: &Path, args: PluginArgs) -> Result<()> {
     let console = open_console(data)?;
+    let api = console.api();
     let json = args.json;
     match args.command {
         PluginCommand::Install { file } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let v = console.install_plugin(&bytes)?;
+            let v = api.install_plugin(&bytes)?;
             if json {
                 return print_json(&v);
             }
@@ -295,7 +300,7 @@ fn plugin(data: &Path, args: PluginArgs) -> Result<()> {
             );
         }
         PluginCommand::List => {
-            let plugins = console.list_plugins()?;
+            let plugins = api.list_plugins()?;
             if json {
                 print_json(&plugins)?;
             } else {
@@ -303,19 +308,19 @@ fn plugin(data: &Path, args: PluginArgs) -> Result<()> {
             }
         }
         PluginCommand::Enable { site, id, version } => {
-            let record = console.enable_plugin(&site, &id, version.as_deref())?;
+            let record = api.enable_plugin(&site, &id, version.as_deref())?;
             report_plugin(json, &site, &record)?;
         }
         PluginCommand::Disable { site, id, force } => {
-            let record = console.disable_plugin(&site, &id, force)?;
+            let record = api.disable_plugin(&site, &id, force)?;
             report_plugin(json, &site, &record)?;
         }
         PluginCommand::Upgrade { site, id, version } => {
-            let record = console.upgrade_plugin(&site, &id, &version)?;
+            let record = api.upgrade_plugin(&site, &id, &version)?;
             report_plugin(json, &site, &record)?;
         }
         PluginCommand::Uninstall { id, version, force } => {
-            let v = console.uninstall_plugin(&id, &version, force)?;
+            let v = api.uninstall_plugin(&id, &version, force)?;
             if json {
                 return print_json(&v);
             }
@@ -333,7 +338,7 @@ fn sync(data: &Path, args: SyncArgs) -> Result<()> {
             course,
             dry_run,
         } => {
-            let results = console.reconcile(&site, course.as_deref(), dry_run)?;
+            let results = console.api().reconcile(&site, course.as_deref(), dry_run)?;
             if args.json {
                 return print_json(&results);
             }
@@ -368,7 +373,6 @@ fn sync(data: &Path, args: SyncArgs) -> Result<()> {
 }
 
 fn csv(data: &Path, args: CsvArgs) -> Result<()> {
-    let console = open_console(data)?;
     match args.command {
         CsvCommand::Import {
             site,
@@ -377,14 +381,19 @@ fn csv(data: &Path, args: CsvArgs) -> Result<()> {
             dry_run,
             max_mib,
         } => {
+            let max_bytes = usize::try_from(max_mib * 1024 * 1024).unwrap_or(usize::MAX);
+            let console = open_console_with(
+                data,
+                &ConsoleConfig {
+                    import_max_bytes: max_bytes,
+                },
+            )?;
             let kind: ImportKind = kind.parse()?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let options = ImportOptions {
-                max_bytes: usize::try_from(max_mib * 1024 * 1024).unwrap_or(usize::MAX),
-                ..ImportOptions::default()
-            };
-            let report = console.import_csv(&site, kind, &bytes, dry_run, &options)?;
+            let report = console
+                .api()
+                .import_csv(&site, kind, &bytes, dry_run, max_bytes)?;
             if args.json {
                 print_json(&report)?;
             } else {
@@ -510,6 +519,7 @@ fn print_token_table(tokens: &[ApiToken]) {
 fn load_demo(data: &Path, args: DemoArgs) -> Result<()> {
     let console = open_console(data)?;
     let report = console
+        .api()
         .load_demo(&args.site)
         .with_context(|| format!("cannot load the demo into site {:?}", args.site))?;
     if args.json {

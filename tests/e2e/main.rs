@@ -13,7 +13,7 @@ mod walk;
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 
-use support::{TestServer, arg, charon, charon_unread, control_file};
+use support::{TestServer, arg, charon, charon_unread, operator_api_file};
 
 #[test]
 fn a_fresh_host_serves_its_default_site_answers_the_cli_and_stops_gracefully() -> Result<()> {
@@ -35,7 +35,10 @@ fn a_fresh_host_serves_its_default_site_answers_the_cli_and_stops_gracefully() -
         banner.contains(&format!("{}/s/default/", server.url)),
         "the default site's URL is printed: {banner}"
     );
-    ensure!(control_file(&data).exists(), "control.json while serving");
+    ensure!(
+        operator_api_file(&data).exists(),
+        "operator-api.json while serving"
+    );
 
     let (status, body) = server.get("/healthz")?;
     ensure!(
@@ -87,10 +90,13 @@ fn a_fresh_host_serves_its_default_site_answers_the_cli_and_stops_gracefully() -
         second.stderr
     );
 
-    // SIGTERM: a graceful stop, and the control file goes with it.
+    // SIGTERM: a graceful stop, and the operator API file goes with it.
     let status = server.terminate()?;
     ensure!(status.success(), "exit status after SIGTERM: {status}");
-    ensure!(!control_file(&data).exists(), "control.json removed");
+    ensure!(
+        !operator_api_file(&data).exists(),
+        "operator-api.json removed"
+    );
 
     // Without a server the CLI opens the data dir itself.
     let listed = charon(&["site", "list", "--data", d, "--json"])?;

@@ -1,5 +1,5 @@
 //! `charon plugin …` against a running server: the CLI installs a
-//! component through the control API, and the server's registry shows it.
+//! component through the operator API, and the server's registry shows it.
 
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;

@@ -157,7 +157,7 @@ impl TestServer {
 
     /// Kills the server with SIGKILL (what `Child::kill` sends on Unix),
     /// as a crash or the OOM killer would: nothing runs on the way out and
-    /// `control.json` stays behind. Returns once the process is gone.
+    /// `operator-api.json` stays behind. Returns once the process is gone.
     pub fn kill(mut self) -> Result<ExitStatus> {
         let mut child = self.child.take().context("already stopped")?;
         child.kill().context("SIGKILL charon serve")?;
@@ -276,9 +276,9 @@ pub fn arg(path: &Path) -> Result<&str> {
         .ok_or_else(|| anyhow!("non-UTF-8 path {}", path.display()))
 }
 
-/// `DATA/control.json`.
-pub fn control_file(data: &Path) -> PathBuf {
-    data.join("control.json")
+/// `DATA/operator-api.json`.
+pub fn operator_api_file(data: &Path) -> PathBuf {
+    data.join("operator-api.json")
 }
 
 /// A script's view of the JSON API: one call, one status and one JSON

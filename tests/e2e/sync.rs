@@ -26,7 +26,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::{Value, json};
 
 use crate::api::create_token;
-use crate::support::{ApiClient, TestServer, arg, charon, control_file};
+use crate::support::{ApiClient, TestServer, arg, charon, operator_api_file};
 
 const SITE: &str = "/s/default/api/v1";
 
@@ -400,19 +400,19 @@ impl Crash {
 
 /// How many segment members a killed process left synced, read without
 /// a server (`sync reconcile --dry-run` on the data dir itself, which
-/// also clears the stale `control.json`): a dry run of a partly synced
+/// also clears the stale `operator-api.json`): a dry run of a partly synced
 /// instance would enrol and group each missing member (two changes
 /// each); one that never got to its first page would also create its
 /// group, on every page since nothing is kept.
 fn synced_by_killed_process(data: &Path, method: u64) -> Result<u64> {
     ensure!(
-        control_file(data).exists(),
-        "a killed server leaves its control file"
+        operator_api_file(data).exists(),
+        "a killed server leaves its operator API file"
     );
     let results = sync_reconcile(data, &["--course", COURSE, "--dry-run"])?;
     ensure!(
-        !control_file(data).exists(),
-        "the CLI opened the data dir itself and removed the stale control file"
+        !operator_api_file(data).exists(),
+        "the CLI opened the data dir itself and removed the stale operator API file"
     );
     let report = report_of(&results, method)?;
     ensure!(report["applied"] == false, "a dry run: {report}");

@@ -14,7 +14,7 @@
 //! | `Storage` | 500; the detail goes to the log only |
 //!
 //! Pages render [`HttpError`] as `error.html` in the base layout; the
-//! control API wraps it in [`JsonError`] to answer
+//! JSON API wraps it in [`JsonError`] to answer
 //! `{"error":{"code":…,"message":…,"field":…}}`. Both share the status, the
 //! code and the public message defined here.
 
@@ -41,11 +41,9 @@ pub enum HttpError {
     /// No route matches the path.
     #[error("there is no page at this address")]
     NoSuchPage,
-    /// The control API needs `Authorization: Bearer <token>`.
-    #[error("a valid control token is required (Authorization: Bearer …)")]
-    Unauthorized,
-    /// The control API answers only to connections from this machine.
-    #[error("the control API answers only to connections from this machine")]
+    /// The loopback operator credential came on a connection that is not
+    /// from this machine.
+    #[error("the operator credential of this server is accepted only from this machine")]
     NotLocal,
     /// The JSON API needs `Authorization: Bearer <API token>`, and the
     /// token must be known and not revoked.
@@ -101,7 +99,7 @@ impl HttpError {
                 StatusCode::NOT_FOUND
             }
             HttpError::SiteSuspended { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            HttpError::Unauthorized | HttpError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            HttpError::Unauthenticated => StatusCode::UNAUTHORIZED,
             HttpError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             HttpError::CsrfRejected => StatusCode::FORBIDDEN,
             HttpError::BadField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -139,7 +137,7 @@ impl HttpError {
             HttpError::UnknownSite(_) => "unknown_site",
             HttpError::SiteSuspended { .. } => "site_suspended",
             HttpError::NoSuchPage | HttpError::NotFoundPath(_) => "not_found",
-            HttpError::Unauthorized | HttpError::Unauthenticated => "unauthorized",
+            HttpError::Unauthenticated => "unauthorized",
             HttpError::SignInRequired { .. } => "sign_in_required",
             HttpError::CsrfRejected => "csrf_rejected",
             HttpError::BadField { message, .. } if message.starts_with("missing field") => {
@@ -213,7 +211,7 @@ impl ResponseError for HttpError {
     }
 }
 
-/// An [`HttpError`] answered as JSON (the control API).
+/// An [`HttpError`] answered as JSON (the JSON API).
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct JsonError(#[from] pub HttpError);
@@ -257,15 +255,8 @@ impl ResponseError for JsonError {
             },
         };
         let mut response = HttpResponse::build(self.0.status());
-        match self.0 {
-            HttpError::Unauthorized => {
-                response
-                    .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"charon-control\""));
-            }
-            HttpError::Unauthenticated => {
-                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"charon\""));
-            }
-            _ => {}
+        if let HttpError::Unauthenticated = self.0 {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"charon\""));
         }
         response.json(body)
     }

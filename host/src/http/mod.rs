@@ -1,8 +1,8 @@
 //! The HTTP layer: the server's life cycle, routing a request to its site,
-//! pages, the control API, and turning service errors into responses.
+//! pages, the JSON API, and turning service errors into responses.
 //!
 //! This module owns the wire: URLs, status codes, templates, JSON shapes,
-//! the control token and the process signals. It must never decide a domain
+//! the loopback operator credential and the process signals. It must never decide a domain
 //! rule or check a permission. A handler extracts its input (the site, the
 //! acting principal, the body), calls one service function, and renders
 //! the result; `services` authorises and validates. Service calls touch
@@ -13,57 +13,87 @@
 //! prefix `/s/{slug}/…`; both serve the same pages (see `site.rs`).
 
 mod api;
-mod control;
 mod error;
+mod operator_credential;
 mod pages;
 mod site;
 mod startup;
 #[cfg(test)]
 mod tests;
 
-use std::time::Instant;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, middleware, web};
 
-pub use api::openapi;
-pub use control::{
-    CONTROL_FILE_NAME, ControlFile, ControlStatus, ControlToken, CreateSiteRequest,
-    CreateTokenRequest, DisablePluginRequest, EnablePluginRequest, ForceQuery, PluginList,
-    SiteList, TokenList, TokenListQuery, UpgradePluginRequest,
-};
+pub use api::{openapi, wire};
 pub use error::{ErrorBody, ErrorDetail, HttpError, JsonError};
+pub use operator_credential::{OPERATOR_API_FILE_NAME, OperatorApiFile, OperatorCredential};
 pub use startup::{Application, Config, StartError, StopHandle};
 
 use crate::services::{ServiceResult, Services};
 
-/// What every handler can reach: the host's services and, when the control
-/// API is on, the token that opens it.
+/// What every handler can reach: the host's services and, when this
+/// process has one, its loopback operator credential.
 #[derive(Clone)]
 pub struct AppState {
     services: Services,
-    control_token: Option<ControlToken>,
+    operator_credential: Option<OperatorCredential>,
+    // Last, so that it goes after the services (see `watch_release`).
+    release: Option<mpsc::Sender<()>>,
+}
+
+/// Says when every copy of an [`AppState`], and so every handle on the
+/// services they held, is gone: see [`AppState::watch_release`].
+pub struct StateReleased(mpsc::Receiver<()>);
+
+impl StateReleased {
+    /// Waits until it is, for at most `timeout`; whether it is.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        matches!(
+            self.0.recv_timeout(timeout),
+            Err(mpsc::RecvTimeoutError::Disconnected)
+        )
+    }
 }
 
 impl AppState {
-    /// State without a control API: `/control/v1/…` answers 404.
+    /// State in which only API tokens of the registry authenticate.
     pub fn new(services: Services) -> Self {
         Self {
             services,
-            control_token: None,
+            operator_credential: None,
+            release: None,
         }
     }
 
-    /// Opens the control API to requests that present `token`.
-    pub fn with_control_token(mut self, token: ControlToken) -> Self {
-        self.control_token = Some(token);
+    /// This state and a way to learn when the last copy of it is dropped.
+    /// The server's workers drop theirs on their own threads, some time
+    /// after they report being stopped; whoever must close the data dir's
+    /// files before the process exits (the console's in-process server)
+    /// waits for this instead.
+    pub fn watch_release(mut self) -> (Self, StateReleased) {
+        let (sender, receiver) = mpsc::channel();
+        self.release = Some(sender);
+        (self, StateReleased(receiver))
+    }
+
+    /// Also accepts `credential` as the operator at the console, from this
+    /// machine (see `operator_credential`).
+    pub fn with_operator_credential(mut self, credential: OperatorCredential) -> Self {
+        self.operator_credential = Some(credential);
         self
     }
 
     pub fn services(&self) -> &Services {
         &self.services
+    }
+
+    pub(crate) fn operator_credential(&self) -> Option<&OperatorCredential> {
+        self.operator_credential.as_ref()
     }
 }
 
@@ -84,7 +114,6 @@ pub fn app(
     App::new()
         .app_data(web::Data::new(state))
         .configure(pages::host_routes)
-        .configure(control::routes)
         .configure(api::routes)
         .service(
             web::scope("/s/{slug}")

@@ -1,11 +1,12 @@
 //! The server's life cycle: build (open, bind, announce), run, stop.
 //!
 //! [`Application::build`] does everything that can fail before a request is
-//! served (bind the port, open the data dir, write the control file, first
-//! run), so the caller can report it and exit. [`Application::run_until_stopped`]
-//! serves until SIGINT, SIGTERM or a [`StopHandle`] asks it to stop, then
-//! stops gracefully: in-flight requests finish, the background jobs
-//! (`crate::jobs`) stop, the control file goes.
+//! served (bind the port, open the data dir, write the operator API file,
+//! first run), so the caller can report it and exit.
+//! [`Application::run_until_stopped`] serves until SIGINT, SIGTERM or a
+//! [`StopHandle`] asks it to stop, then stops gracefully: in-flight
+//! requests finish, the background jobs (`crate::jobs`) stop, the operator
+//! API file goes.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use actix_web::HttpServer;
 use tokio::sync::Notify;
 
-use super::control::{ControlFile, ControlToken};
+use super::operator_credential::{OperatorApiFile, OperatorCredential};
 use super::{AppState, app};
 use crate::jobs::{Jobs, Schedule};
 use crate::services::sites::FirstRun;
@@ -25,7 +26,7 @@ use crate::storage::StorageError;
 /// How to run the server. [`Config::new`] gives the defaults.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// The data dir: registry, site files and the control file.
+    /// The data dir: registry, site files and the operator API file.
     pub data_dir: PathBuf,
     /// `host:port` to listen on; port 0 picks a free port.
     pub listen: String,
@@ -38,8 +39,9 @@ pub struct Config {
     pub site_idle_check_every: Duration,
     /// How long a graceful stop waits for in-flight requests.
     pub shutdown_timeout: Duration,
-    /// Write `DATA/control.json` and open the control API.
-    pub control_api: bool,
+    /// Make a loopback operator credential for this process and write it
+    /// to `DATA/operator-api.json`, for the `charon` commands.
+    pub operator_api_file: bool,
     /// Limits of every plugin call.
     pub runtime: crate::runtime::RuntimeConfig,
     /// How often every enrolment method is reconciled (always once after
@@ -62,7 +64,7 @@ impl Config {
             site_idle_after: Duration::from_secs(300),
             site_idle_check_every: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
-            control_api: true,
+            operator_api_file: true,
             runtime: crate::runtime::RuntimeConfig::default(),
             reconcile_every: Some(Duration::from_secs(3600)),
             reconcile_durable_every: crate::services::execution::DEFAULT_DURABLE_EVERY,
@@ -87,8 +89,8 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot write the control file {path}: {source}")]
-    ControlFile {
+    #[error("cannot write the operator API file {path}: {source}")]
+    OperatorApiFile {
         path: String,
         #[source]
         source: std::io::Error,
@@ -124,14 +126,14 @@ pub struct Application {
     services: Services,
     first_run: FirstRun,
     config: Config,
-    token: Option<ControlToken>,
-    control_file: Option<ControlFileGuard>,
+    credential: Option<OperatorCredential>,
+    operator_api_file: Option<OperatorApiFileGuard>,
     stop: StopHandle,
 }
 
 impl Application {
-    /// Binds the listener, opens `config.data_dir`, writes `control.json`
-    /// (if the control API is on) and, last, runs first-run set-up on an
+    /// Binds the listener, opens `config.data_dir`, writes
+    /// `operator-api.json` (unless turned off) and, last, runs first-run set-up on an
     /// empty data dir. First run goes last because the operator's password
     /// it generates exists only in memory: a failure after it would lose
     /// the password with an account already created.
@@ -148,7 +150,7 @@ impl Application {
 
     /// As [`build`](Self::build) on services already open (tests, or a
     /// caller that prepared the data), without first run; `config.data_dir`
-    /// is not used, the control file goes into the services' data dir.
+    /// is not used, the operator API file goes into the services' data dir.
     pub fn build_with_services(config: Config, services: Services) -> Result<Self, StartError> {
         let listener = bind(&config.listen)?;
         Self::assemble(config, services, listener)
@@ -169,24 +171,25 @@ impl Application {
             services,
             first_run: FirstRun::default(),
             config,
-            token: None,
-            control_file: None,
+            credential: None,
+            operator_api_file: None,
             stop: StopHandle::default(),
         };
-        if app.config.control_api {
-            let token = ControlToken::generate();
-            let file = ControlFile {
+        if app.config.operator_api_file {
+            let credential = OperatorCredential::generate();
+            let file = OperatorApiFile {
                 addr: app.reachable_addr(),
-                token: token.as_str().to_owned(),
                 pid: std::process::id(),
+                token: credential.secret().to_owned(),
             };
             let dir = app.services.data_dir().to_owned();
-            file.write(&dir).map_err(|source| StartError::ControlFile {
-                path: ControlFile::path(&dir).display().to_string(),
-                source,
-            })?;
-            app.token = Some(token);
-            app.control_file = Some(ControlFileGuard { data_dir: dir });
+            file.write(&dir)
+                .map_err(|source| StartError::OperatorApiFile {
+                    path: OperatorApiFile::path(&dir).display().to_string(),
+                    source,
+                })?;
+            app.credential = Some(credential);
+            app.operator_api_file = Some(OperatorApiFileGuard { data_dir: dir });
         }
         Ok(app)
     }
@@ -225,9 +228,9 @@ impl Application {
         &self.first_run
     }
 
-    /// The control API's token, if it is on.
-    pub fn control_token(&self) -> Option<&ControlToken> {
-        self.token.as_ref()
+    /// This process's loopback operator credential, unless turned off.
+    pub fn operator_credential(&self) -> Option<&OperatorCredential> {
+        self.credential.as_ref()
     }
 
     pub fn stop_handle(&self) -> StopHandle {
@@ -235,7 +238,7 @@ impl Application {
     }
 
     /// Serves until SIGINT, SIGTERM or the [`StopHandle`], then stops
-    /// gracefully and removes the control file. Must run inside a tokio
+    /// gracefully and removes the operator API file. Must run inside a tokio
     /// runtime (`actix_web::rt::System`, `#[actix_web::main]`,
     /// `#[actix_web::test]`).
     pub async fn run_until_stopped(self) -> Result<(), StartError> {
@@ -244,8 +247,8 @@ impl Application {
             local_addr,
             services,
             config,
-            token,
-            control_file,
+            credential,
+            operator_api_file,
             stop,
             ..
         } = self;
@@ -254,8 +257,8 @@ impl Application {
         let signals = Signals::install().map_err(StartError::Server)?;
 
         let mut state = AppState::new(services.clone());
-        if let Some(token) = token {
-            state = state.with_control_token(token);
+        if let Some(credential) = credential {
+            state = state.with_operator_credential(credential);
         }
         let mut server = HttpServer::new(move || app(state.clone()))
             .disable_signals()
@@ -297,7 +300,7 @@ impl Application {
         // A dispatch in progress finishes on the blocking pool; each plan
         // is its own transaction and the cursor only moves after delivery.
         jobs.stop();
-        drop(control_file);
+        drop(operator_api_file);
         tracing::info!("stopped");
         result
     }
@@ -318,21 +321,21 @@ fn flatten(joined: Result<std::io::Result<()>, tokio::task::JoinError>) -> Resul
     }
 }
 
-/// Removes the control file when the server that wrote it goes away.
-struct ControlFileGuard {
+/// Removes the operator API file when the server that wrote it goes away.
+struct OperatorApiFileGuard {
     data_dir: PathBuf,
 }
 
-impl Drop for ControlFileGuard {
+impl Drop for OperatorApiFileGuard {
     fn drop(&mut self) {
-        if let Err(e) = ControlFile::remove(&self.data_dir) {
-            tracing::warn!(error = %e, "could not remove the control file");
+        if let Err(e) = OperatorApiFile::remove(&self.data_dir) {
+            tracing::warn!(error = %e, "could not remove the operator API file");
         }
     }
 }
 
 /// SIGINT and SIGTERM, handled by us rather than by actix so that the
-/// server, the background jobs and the control file stop together.
+/// server, the background jobs and the operator API file stop together.
 struct Signals {
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,

@@ -6,19 +6,16 @@ use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::test::{self, TestRequest};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{AppState, Application, Config, ControlFile, ControlToken, ErrorBody, app};
-use crate::domain::SiteStatus;
+use super::{AppState, Application, Config, OperatorApiFile, app};
 use crate::services::ServiceError;
 use crate::services::segments::NewSegment;
 use crate::services::testing::TestSite;
 use crate::storage::StorageError;
 
-const TOKEN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-/// Site "acme" of [`TestSite`] plus what the control API needs (the first
-/// operator, from `first_run`), an empty second site "beta", and an
+/// Site "acme" of [`TestSite`] plus what the operator credential needs
+/// (the first operator, from `first_run`), an empty second site "beta", and an
 /// invisible segment the home page must not show.
 fn fixture() -> TestSite {
     let fx = TestSite::new();
@@ -49,7 +46,7 @@ fn fixture() -> TestSite {
 }
 
 fn state(fx: &TestSite) -> AppState {
-    AppState::new(fx.services.clone()).with_control_token(ControlToken::new(TOKEN))
+    AppState::new(fx.services.clone())
 }
 
 /// What a test looks at in a response.
@@ -77,15 +74,6 @@ impl Answer {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
     }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).expect("JSON body")
-    }
-
-    /// The JSON error document, checked for its shape.
-    fn error(&self) -> ErrorBody {
-        serde_json::from_str(&self.body).expect("a JSON error document")
-    }
 }
 
 macro_rules! send {
@@ -98,13 +86,6 @@ fn page(path: &str, host: &str) -> TestRequest {
     TestRequest::get()
         .uri(path)
         .insert_header((header::HOST, host))
-}
-
-/// A control request from this machine with the right token.
-fn control(request: TestRequest) -> TestRequest {
-    request
-        .peer_addr("127.0.0.1:50000".parse().expect("address"))
-        .insert_header((header::AUTHORIZATION, format!("Bearer {TOKEN}")))
 }
 
 // ------------------------------------------------------------------ pages
@@ -308,210 +289,29 @@ fn service_errors_map_to_one_status_each_and_internals_stay_hidden() {
     }
 }
 
-// ------------------------------------------------------------ control API
-
-#[actix_web::test]
-async fn control_api_refuses_requests_without_the_right_token() {
-    let fx = fixture();
-    let app = test::init_service(app(state(&fx))).await;
-    let local = || {
-        TestRequest::get()
-            .uri("/control/v1/sites")
-            .peer_addr("127.0.0.1:50000".parse().expect("address"))
-    };
-    for request in [
-        local(),
-        local().insert_header((header::AUTHORIZATION, "Bearer wrong")),
-        local().insert_header((header::AUTHORIZATION, format!("Basic {TOKEN}"))),
-        local().insert_header((header::AUTHORIZATION, format!("Bearer {TOKEN}x"))),
-    ] {
-        let a = send!(app, request);
-        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            a.header(header::WWW_AUTHENTICATE),
-            "Bearer realm=\"charon-control\""
-        );
-        assert_eq!(a.error().error.code, "unauthorized");
-        assert!(!a.body.contains("default"), "no data without the token");
-    }
-}
-
-#[actix_web::test]
-async fn control_api_answers_only_connections_from_this_machine() {
-    let fx = fixture();
-    let app = test::init_service(app(state(&fx))).await;
-    let remote = TestRequest::get()
-        .uri("/control/v1/sites")
-        .peer_addr("203.0.113.9:40000".parse().expect("address"))
-        .insert_header((header::AUTHORIZATION, format!("Bearer {TOKEN}")));
-    let a = send!(app, remote);
-    assert_eq!(a.status, StatusCode::FORBIDDEN);
-    assert_eq!(a.error().error.code, "not_local");
-}
-
-#[actix_web::test]
-async fn without_a_control_token_the_control_api_does_not_exist() {
-    let fx = fixture();
-    let app = test::init_service(app(AppState::new(fx.services.clone()))).await;
-    let a = send!(app, control(TestRequest::get().uri("/control/v1/sites")));
-    assert_eq!(a.status, StatusCode::NOT_FOUND);
-}
-
-#[actix_web::test]
-async fn control_api_lists_creates_suspends_resumes_and_deletes_sites() {
-    let fx = fixture();
-    let app = test::init_service(app(state(&fx))).await;
-
-    let listed = send!(app, control(TestRequest::get().uri("/control/v1/sites")));
-    assert_eq!(listed.status, StatusCode::OK);
-    let slugs: Vec<String> = listed.json()["sites"]
-        .as_array()
-        .expect("sites")
-        .iter()
-        .map(|s| s["slug"].as_str().unwrap_or_default().to_owned())
-        .collect();
-    assert_eq!(slugs, ["acme", "beta"]);
-
-    let created = send!(
-        app,
-        control(TestRequest::post().uri("/control/v1/sites")).set_json(json!({
-            "slug": "globex",
-            "name": "Globex Academy",
-            "hostnames": ["learn.globex.test"]
-        }))
-    );
-    assert_eq!(created.status, StatusCode::CREATED);
-    assert_eq!(created.json()["slug"], "globex");
-    assert_eq!(created.json()["status"], "active");
-    let served = send!(app, page("/", "learn.globex.test"));
-    assert!(served.body.contains("<h1>Globex Academy</h1>"));
-
-    let suspended = send!(
-        app,
-        control(TestRequest::post().uri("/control/v1/sites/globex/suspend"))
-    );
-    assert_eq!(suspended.status, StatusCode::OK);
-    assert_eq!(suspended.json()["status"], "suspended");
-    let page_now = send!(app, page("/s/globex/", "localhost"));
-    assert_eq!(page_now.status, StatusCode::SERVICE_UNAVAILABLE);
-
-    let resumed = send!(
-        app,
-        control(TestRequest::post().uri("/control/v1/sites/globex/resume"))
-    );
-    assert_eq!(resumed.json()["status"], "active");
-    let page_now = send!(app, page("/s/globex/", "localhost"));
-    assert_eq!(page_now.status, StatusCode::OK);
-
-    let deleted = send!(
-        app,
-        control(TestRequest::delete().uri("/control/v1/sites/globex"))
-    );
-    assert_eq!(deleted.status, StatusCode::OK);
-    assert_eq!(deleted.json()["slug"], "globex");
-    let page_now = send!(app, page("/s/globex/", "localhost"));
-    assert_eq!(page_now.status, StatusCode::NOT_FOUND);
-    let gone = fx.services.find_site(&fx.operator, "globex");
-    assert!(matches!(gone, Err(ServiceError::NotFound(_))));
-}
-
-#[actix_web::test]
-async fn control_api_errors_are_json_with_code_message_and_field() {
-    let fx = fixture();
-    let app = test::init_service(app(state(&fx))).await;
-
-    let duplicate = send!(
-        app,
-        control(TestRequest::post().uri("/control/v1/sites"))
-            .set_json(json!({"slug": "acme", "name": "Again"}))
-    );
-    assert_eq!(duplicate.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        duplicate.json(),
-        json!({"error": {"code": "duplicate", "message": "a site \"acme\" already exists", "field": "slug"}})
-    );
-
-    let invalid = send!(
-        app,
-        control(TestRequest::post().uri("/control/v1/sites"))
-            .set_json(json!({"slug": "Not a slug!", "name": "X"}))
-    );
-    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(invalid.error().error.code, "invalid");
-    assert_eq!(invalid.error().error.field.as_deref(), Some("slug"));
-
-    let unknown = send!(
-        app,
-        control(TestRequest::post().uri("/control/v1/sites/nowhere/suspend"))
-    );
-    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        unknown.json(),
-        json!({"error": {"code": "not_found", "message": "site \"nowhere\" not found", "field": null}})
-    );
-
-    let malformed = send!(
-        app,
-        control(TestRequest::post().uri("/control/v1/sites"))
-            .insert_header((header::CONTENT_TYPE, "application/json"))
-            .set_payload("{\"slug\": ")
-    );
-    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
-    assert_eq!(malformed.error().error.code, "bad_request");
-
-    let unknown_field = send!(
-        app,
-        control(TestRequest::post().uri("/control/v1/sites"))
-            .set_json(json!({"slug": "x", "name": "X", "owner": "me"}))
-    );
-    assert_eq!(unknown_field.status, StatusCode::BAD_REQUEST);
-
-    let huge = send!(
-        app,
-        control(TestRequest::post().uri("/control/v1/sites")).set_json(json!({
-            "slug": "big",
-            "name": "x".repeat(64 * 1024)
-        }))
-    );
-    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(huge.error().error.code, "payload_too_large");
-
-    let no_route = send!(app, control(TestRequest::get().uri("/control/v1/nothing")));
-    assert_eq!(no_route.status, StatusCode::NOT_FOUND);
-    assert_eq!(no_route.error().error.code, "not_found");
-}
-
-#[actix_web::test]
-async fn control_api_reports_which_server_answers() {
-    let fx = fixture();
-    let app = test::init_service(app(state(&fx))).await;
-    let a = send!(app, control(TestRequest::get().uri("/control/v1/status")));
-    assert_eq!(a.status, StatusCode::OK);
-    assert_eq!(a.json()["pid"], std::process::id());
-}
-
 // ------------------------------------------------------------ application
 
 #[actix_web::test]
-async fn application_serves_on_port_0_writes_the_control_file_and_stops_on_request() {
+async fn application_serves_on_port_0_writes_the_operator_api_file_and_stops_on_request() {
     let fx = fixture();
     let mut config = Config::new(fx.dir.path(), "127.0.0.1:0");
     config.workers = Some(1);
     let app = Application::build_with_services(config, fx.services.clone()).expect("build");
     let port = app.port();
     assert_ne!(port, 0);
-    let file = ControlFile::read(fx.dir.path())
+    let file = OperatorApiFile::read(fx.dir.path())
         .expect("readable")
-        .expect("control file written");
+        .expect("operator API file written");
     assert_eq!(file.addr.port(), port);
+    assert_eq!(file.pid, std::process::id());
     assert_eq!(
         Some(file.token.as_str()),
-        app.control_token().map(|t| t.as_str())
+        app.operator_credential().map(|c| c.secret())
     );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(ControlFile::path(fx.dir.path()))
+        let mode = std::fs::metadata(OperatorApiFile::path(fx.dir.path()))
             .expect("metadata")
             .permissions()
             .mode();
@@ -535,7 +335,7 @@ async fn application_serves_on_port_0_writes_the_control_file_and_stops_on_reque
             .read_to_string()
             .expect("body");
         let sites: Value = agent
-            .get(format!("{url}/control/v1/sites"))
+            .get(format!("{url}/api/v1/sites"))
             .header("Authorization", format!("Bearer {}", file.token))
             .call()
             .expect("sites")
@@ -547,14 +347,14 @@ async fn application_serves_on_port_0_writes_the_control_file_and_stops_on_reque
     .await
     .expect("client thread");
     assert_eq!(health, "ok");
-    assert_eq!(sites["sites"].as_array().map(Vec::len), Some(2));
+    assert_eq!(sites["items"].as_array().map(Vec::len), Some(2), "{sites}");
 
     stop.stop();
     running.await.expect("joined").expect("graceful stop");
     assert_eq!(
-        ControlFile::read(fx.dir.path()).expect("readable"),
+        OperatorApiFile::read(fx.dir.path()).expect("readable"),
         None,
-        "the control file goes with the server"
+        "the operator API file goes with the server"
     );
 }
 
@@ -563,7 +363,7 @@ async fn idle_site_files_are_closed_while_the_server_runs() {
     let fx = fixture();
     let mut config = Config::new(fx.dir.path(), "127.0.0.1:0");
     config.workers = Some(1);
-    config.control_api = false;
+    config.operator_api_file = false;
     config.site_idle_after = std::time::Duration::ZERO;
     config.site_idle_check_every = std::time::Duration::from_millis(20);
     let app = Application::build_with_services(config, fx.services.clone()).expect("build");
@@ -586,140 +386,4 @@ async fn idle_site_files_are_closed_while_the_server_runs() {
     assert_eq!(fx.services.open_site_count(), 1);
     stop.stop();
     running.await.expect("joined").expect("graceful stop");
-}
-
-#[actix_web::test]
-async fn a_site_suspended_over_the_control_api_is_suspended_in_the_registry() {
-    let fx = fixture();
-    let app = test::init_service(app(state(&fx))).await;
-    send!(
-        app,
-        control(TestRequest::post().uri("/control/v1/sites/acme/suspend"))
-    );
-    let site = fx.services.find_site(&fx.operator, "acme").expect("site");
-    assert_eq!(site.status, SiteStatus::Suspended);
-}
-
-#[actix_web::test]
-async fn control_api_creates_lists_and_revokes_api_tokens() {
-    let fx = fixture();
-    let app = test::init_service(app(state(&fx))).await;
-    let created = send!(
-        app,
-        control(TestRequest::post().uri("/control/v1/tokens")).set_json(json!({
-            "name": "HR sync",
-            "target": {"site_user": {"site": "acme", "username": "admin"}}
-        }))
-    );
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let secret = created.json()["secret"]
-        .as_str()
-        .expect("secret")
-        .to_owned();
-    let id = created.json()["token"]["id"].as_u64().expect("id");
-    let api = |secret: &str| {
-        TestRequest::get()
-            .uri("/s/acme/api/v1/segments")
-            .insert_header((header::AUTHORIZATION, format!("Bearer {secret}")))
-    };
-    assert_eq!(send!(app, api(&secret)).status, StatusCode::OK);
-
-    let operator = send!(
-        app,
-        control(TestRequest::post().uri("/control/v1/tokens"))
-            .set_json(json!({"name": "ops", "target": "operator"}))
-    );
-    assert_eq!(operator.status, StatusCode::CREATED, "{}", operator.body);
-    assert!(operator.json()["token"]["scope"]["operator"].is_object());
-
-    let names = |a: &Answer| -> Vec<String> {
-        a.json()["tokens"]
-            .as_array()
-            .expect("tokens")
-            .iter()
-            .map(|t| t["name"].as_str().unwrap_or_default().to_owned())
-            .collect()
-    };
-    let all = send!(app, control(TestRequest::get().uri("/control/v1/tokens")));
-    assert_eq!(names(&all), ["HR sync", "ops"]);
-    assert!(!all.body.contains(&secret), "never the secret");
-    let acme = send!(
-        app,
-        control(TestRequest::get().uri("/control/v1/tokens?site=acme"))
-    );
-    assert_eq!(names(&acme), ["HR sync"]);
-    let beta = send!(
-        app,
-        control(TestRequest::get().uri("/control/v1/tokens?site=beta"))
-    );
-    assert_eq!(names(&beta), Vec::<String>::new());
-
-    let revoked = send!(
-        app,
-        control(TestRequest::delete().uri(&format!("/control/v1/tokens/{id}")))
-    );
-    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
-    assert!(revoked.json()["revoked_at"].is_number());
-    assert_eq!(send!(app, api(&secret)).status, StatusCode::UNAUTHORIZED);
-}
-
-#[actix_web::test]
-async fn control_api_token_errors_are_json() {
-    let fx = fixture();
-    let app = test::init_service(app(state(&fx))).await;
-    let create = |target: Value| {
-        control(TestRequest::post().uri("/control/v1/tokens"))
-            .set_json(json!({"name": "x", "target": target}))
-    };
-    let cases = [
-        (
-            send!(
-                app,
-                create(json!({"site_user": {"site": "nowhere", "username": "admin"}}))
-            ),
-            StatusCode::NOT_FOUND,
-        ),
-        (
-            send!(
-                app,
-                create(json!({"site_user": {"site": "acme", "username": "nobody"}}))
-            ),
-            StatusCode::NOT_FOUND,
-        ),
-        (send!(app, create(json!("root"))), StatusCode::BAD_REQUEST),
-        (
-            send!(
-                app,
-                control(TestRequest::get().uri("/control/v1/tokens?site=nowhere"))
-            ),
-            StatusCode::NOT_FOUND,
-        ),
-        (
-            send!(
-                app,
-                control(TestRequest::get().uri("/control/v1/tokens?sites=acme"))
-            ),
-            StatusCode::BAD_REQUEST,
-        ),
-        (
-            send!(
-                app,
-                control(TestRequest::delete().uri("/control/v1/tokens/999"))
-            ),
-            StatusCode::NOT_FOUND,
-        ),
-        (
-            send!(
-                app,
-                control(TestRequest::delete().uri("/control/v1/tokens/abc"))
-            ),
-            StatusCode::NOT_FOUND,
-        ),
-    ];
-    for (answer, status) in cases {
-        assert_eq!(answer.status, status, "{}", answer.body);
-        assert!(!answer.error().error.message.is_empty());
-    }
-    let all = fx.services.list_tokens(&fx.operator, None).expect("tokens");
-    assert!(all.is_empty(), "nothing was created: {all:?}");
 }

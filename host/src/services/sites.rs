@@ -41,6 +41,18 @@ pub struct SiteDetails {
     pub data_file: std::path::PathBuf,
 }
 
+/// Which server process serves the host: what a client of its operator
+/// routes checks it talks to.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct HostStatus {
+    /// The version of Charon.
+    pub version: String,
+    /// The process id of the server.
+    pub pid: u32,
+    /// The data dir it serves.
+    pub data_dir: String,
+}
+
 pub const DEFAULT_SITE_SLUG: &str = "default";
 pub const FIRST_OPERATOR: &str = "admin";
 
@@ -242,6 +254,16 @@ impl Services {
                 }
             })?
             .ok_or_else(|| ServiceError::not_found(format!("site {key:?}")))
+    }
+
+    /// This process and its data dir (operators).
+    pub fn host_status(&self, who: &Principal) -> ServiceResult<HostStatus> {
+        require_operator(who)?;
+        Ok(HostStatus {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            pid: std::process::id(),
+            data_dir: self.data_dir().display().to_string(),
+        })
     }
 
     pub fn list_sites(&self, who: &Principal) -> ServiceResult<Vec<Site>> {

@@ -21,7 +21,7 @@ pub(super) fn routes(cfg: &mut ServiceConfig) {
 
 /// Who made a change: `{"kind":"user","id":5}`, `{"kind":"operator","id":1}`,
 /// `{"kind":"method","id":3}` (an enrolment method) or `{"kind":"system"}`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActorView {
     Operator { id: OperatorId },
@@ -37,6 +37,17 @@ impl From<Actor> for ActorView {
             Actor::User(id) => ActorView::User { id },
             Actor::Method(id) => ActorView::Method { id },
             Actor::System => ActorView::System,
+        }
+    }
+}
+
+impl From<ActorView> for Actor {
+    fn from(a: ActorView) -> Self {
+        match a {
+            ActorView::Operator { id } => Actor::Operator(id),
+            ActorView::User { id } => Actor::User(id),
+            ActorView::Method { id } => Actor::Method(id),
+            ActorView::System => Actor::System,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Who calls the API, and for which site.
 //!
 //! [`ApiCaller`] authenticates `Authorization: Bearer <token>` through the
-//! token service (an unknown or revoked token is 401 at once). [`SiteApi`]
+//! token service (an unknown or revoked token is 401 at once), or as this
+//! process's loopback operator credential (see `operator_credential`),
+//! which is refused (403) on a connection that is not from this machine. [`SiteApi`]
 //! adds the site named by the host or the `/s/{slug}` prefix. The caller is
 //! authenticated before the site is looked up, so an anonymous client
 //! learns nothing about which sites exist. A suspended site is not refused
@@ -14,7 +16,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use crate::domain::ApiToken;
+use crate::http::operator_credential::from_this_machine;
 use crate::http::site::{self, SiteGate};
 use crate::http::{AppState, HttpError, JsonError, blocking};
 use crate::services::{Principal, Services, SiteServices};
@@ -22,8 +24,6 @@ use crate::services::{Principal, Services, SiteServices};
 /// An authenticated API client.
 pub(crate) struct ApiCaller {
     pub who: Principal,
-    #[allow(dead_code)]
-    pub token: ApiToken,
     pub services: Services,
 }
 
@@ -31,6 +31,20 @@ pub(crate) struct ApiCaller {
 pub(crate) struct SiteApi {
     pub who: Principal,
     pub site: SiteServices,
+}
+
+/// What a request presents: its bearer secret, and whether it came from
+/// this machine (which only the operator credential asks).
+struct Presented {
+    secret: Option<String>,
+    from_this_machine: bool,
+}
+
+fn presented(req: &HttpRequest) -> Presented {
+    Presented {
+        secret: bearer(req),
+        from_this_machine: from_this_machine(req),
+    }
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {
@@ -47,18 +61,31 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, HttpError> {
         .ok_or_else(|| HttpError::Internal("AppState is not registered".into()))
 }
 
-async fn authenticate(services: Services, secret: Option<String>) -> Result<ApiCaller, HttpError> {
-    let secret = secret.ok_or(HttpError::Unauthenticated)?;
+async fn authenticate(
+    state: web::Data<AppState>,
+    presented: Presented,
+) -> Result<ApiCaller, HttpError> {
+    let services = state.services().clone();
+    let secret = presented.secret.ok_or(HttpError::Unauthenticated)?;
+    if state
+        .operator_credential()
+        .is_some_and(|c| c.matches(&secret))
+    {
+        if !presented.from_this_machine {
+            return Err(HttpError::NotLocal);
+        }
+        let who = {
+            let services = services.clone();
+            blocking(move || services.console_operator()).await?
+        };
+        return Ok(ApiCaller { who, services });
+    }
     let found = {
         let services = services.clone();
         blocking(move || services.authenticate_token(&secret)).await?
     };
-    let (token, who) = found.ok_or(HttpError::Unauthenticated)?;
-    Ok(ApiCaller {
-        who,
-        token,
-        services,
-    })
+    let (_, who) = found.ok_or(HttpError::Unauthenticated)?;
+    Ok(ApiCaller { who, services })
 }
 
 impl FromRequest for ApiCaller {
@@ -67,8 +94,8 @@ impl FromRequest for ApiCaller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = state(req);
-        let secret = bearer(req);
-        Box::pin(async move { Ok(authenticate(state?.services().clone(), secret).await?) })
+        let presented = presented(req);
+        Box::pin(async move { Ok(authenticate(state?, presented).await?) })
     }
 }
 
@@ -78,10 +105,10 @@ impl FromRequest for SiteApi {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = state(req);
-        let secret = bearer(req);
+        let presented = presented(req);
         let key = site::key_of(req);
         Box::pin(async move {
-            let caller = authenticate(state?.services().clone(), secret).await?;
+            let caller = authenticate(state?, presented).await?;
             let current = site::resolve(caller.services.clone(), key, SiteGate::Open).await?;
             Ok(SiteApi {
                 who: caller.who,

@@ -5,10 +5,10 @@
 //! was written).
 
 use actix_web::{post, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{ApiResult, SiteApi};
+use super::{ApiResult, SiteApi, read_body};
 use crate::http::{ErrorBody, HttpError, blocking};
 use crate::services::bulk::{ImportKind, ImportOptions, ImportReport};
 
@@ -23,7 +23,7 @@ pub struct KindPath {
 }
 
 /// `?dry_run=`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
@@ -59,19 +59,39 @@ async fn import_csv(
     body: web::Payload,
 ) -> ApiResult<web::Json<ImportReport>> {
     let SiteApi { who, site } = api;
-    let kind: ImportKind = path.kind.parse().map_err(HttpError::from)?;
-    let limit = site.import_max_bytes();
-    let bytes = body
-        .to_bytes_limited(limit)
-        .await
-        .map_err(|_| HttpError::PayloadTooLarge { limit })?
-        .map_err(|e| HttpError::BadRequest(format!("the body could not be read: {e}")))?;
+    let upload = CsvUpload::read(&path.kind, body, site.import_max_bytes()).await?;
     let dry_run = query.dry_run;
-    let options = ImportOptions {
-        max_bytes: limit,
-        ..ImportOptions::default()
-    };
-    let report =
-        blocking(move || site.import_csv_with(&who, kind, &bytes, dry_run, &options)).await?;
+    let report = blocking(move || {
+        site.import_csv_with(&who, upload.kind, &upload.bytes, dry_run, &upload.options)
+    })
+    .await?;
     Ok(web::Json(report))
+}
+
+/// What an import route reads before it calls the services: the kind, and
+/// the file up to the host's import limit (the services check it again).
+pub(super) struct CsvUpload {
+    pub kind: ImportKind,
+    pub bytes: web::Bytes,
+    pub options: ImportOptions,
+}
+
+impl CsvUpload {
+    pub(super) async fn read(
+        kind: &str,
+        body: web::Payload,
+        limit: usize,
+    ) -> Result<Self, HttpError> {
+        let kind: ImportKind = kind.parse().map_err(HttpError::from)?;
+        let bytes = read_body(body, limit).await?;
+        let options = ImportOptions {
+            max_bytes: limit,
+            ..ImportOptions::default()
+        };
+        Ok(Self {
+            kind,
+            bytes,
+            options,
+        })
+    }
 }

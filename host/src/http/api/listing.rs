@@ -2,14 +2,14 @@
 //! a host, API tokens): the API still answers them as a [`Page`], so every
 //! collection reads the same way, with an offset as the cursor.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::Page;
 use crate::http::HttpError;
 use crate::services::clamp_limit;
 
 /// `?cursor=…&limit=…` of a collection that cannot be searched.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {

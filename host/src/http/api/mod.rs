@@ -3,7 +3,8 @@
 //!
 //! Site routes are mounted twice, like the pages: under `/api/v1` on a
 //! site's own host name and under `/s/{slug}/api/v1`. Operator routes
-//! (`/api/v1/sites`, `/api/v1/operator/…`) answer on any host; their paths
+//! (`/api/v1/sites`, `/api/v1/operator/…`) answer on any host; the `charon`
+//! commands use them too (see `console`), through [`wire`]. Their paths
 //! must not collide with a site route's, which `/api/v1` serves too
 //! (hence `/api/v1/operator/tokens` beside a site's `/tokens`). Every route
 //! authenticates a bearer token ([`auth`]) and then calls one service
@@ -24,6 +25,7 @@ mod groups;
 mod imports;
 mod listing;
 mod method_runs;
+mod operator;
 mod plugins;
 mod segments;
 mod sites;
@@ -97,8 +99,24 @@ fn site_routes(cfg: &mut ServiceConfig) {
 /// Routes for operators, on any host.
 fn operator_routes(cfg: &mut ServiceConfig) {
     sites::routes(cfg);
+    operator::routes(cfg);
     tokens::operator_routes(cfg);
     plugins::operator_routes(cfg);
+}
+
+/// The request and answer shapes of the operator routes, for a client in
+/// this crate (the `charon` commands' `console`) to speak the API with the
+/// very types its handlers read and write: one definition of the wire.
+pub mod wire {
+    pub use super::Page;
+    pub use super::imports::ImportQuery;
+    pub use super::listing::ListQuery;
+    pub use super::operator::SiteReconcileByKeyQuery;
+    pub use super::plugins::{DisablePlugin, EnablePlugin, ForceQuery, UpgradePlugin};
+    pub use super::sites::CreateSite;
+    pub use super::tokens::{
+        CreateOperatorToken, CreateSiteUserToken, CreatedTokenView, TokenScopeView, TokenView,
+    };
 }
 
 /// The paths of the operator routes in [`openapi`]'s document (with
@@ -239,6 +257,15 @@ fn path_config() -> web::PathConfig {
     })
 }
 
+/// A raw body (a component, a CSV file) of at most `limit` bytes: 413
+/// beyond it, before the whole is read.
+pub(crate) async fn read_body(body: web::Payload, limit: usize) -> Result<web::Bytes, HttpError> {
+    body.to_bytes_limited(limit)
+        .await
+        .map_err(|_| HttpError::PayloadTooLarge { limit })?
+        .map_err(|e| HttpError::BadRequest(format!("the body could not be read: {e}")))
+}
+
 pub(crate) fn body_error(e: JsonPayloadError) -> HttpError {
     match e {
         JsonPayloadError::Overflow { limit }
@@ -326,7 +353,7 @@ impl PageQuery {
 
 /// One page of a collection. Pass `next_cursor` as `cursor` for the next;
 /// it is absent on the last page.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,

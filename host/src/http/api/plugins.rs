@@ -13,13 +13,13 @@
 //! blocking pool, like every service call.
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::listing::ListQuery;
-use super::{ApiCaller, ApiResult, Page, SiteApi};
+use super::{ApiCaller, ApiResult, Page, SiteApi, read_body};
 use crate::domain::{PluginManifest, PluginVersion, SitePlugin};
-use crate::http::{ErrorBody, HttpError, blocking};
+use crate::http::{ErrorBody, blocking};
 use crate::services::plugin_settings::PluginSettings;
 use crate::services::plugins::{InstalledPlugin, MAX_PLUGIN_BYTES};
 
@@ -60,7 +60,7 @@ pub struct SitePluginPath {
 }
 
 /// `?force=true`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ForceQuery {
@@ -71,14 +71,14 @@ pub struct ForceQuery {
 
 /// Which version to enable; by default the one pinned before (if still
 /// installed) or the latest.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnablePlugin {
     pub version: Option<String>,
 }
 
 /// Whether to disable the site's enrolment methods of the plugin with it.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DisablePlugin {
     /// Without it, a plugin the site has enrolment methods of stays
@@ -87,7 +87,7 @@ pub struct DisablePlugin {
 }
 
 /// The installed version to move the site's pin to.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpgradePlugin {
     pub version: String,
@@ -177,7 +177,7 @@ async fn list_plugins(
     caller: ApiCaller,
     query: web::Query<ListQuery>,
 ) -> ApiResult<web::Json<Page<InstalledPlugin>>> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let all = blocking(move || services.list_plugins(&who)).await?;
     Ok(web::Json(Page::from_list(all, &query, |p| p)?))
 }
@@ -199,14 +199,8 @@ async fn list_plugins(
 )]
 #[post("/operator/plugins")]
 async fn install_plugin(caller: ApiCaller, body: web::Payload) -> ApiResult<HttpResponse> {
-    let ApiCaller { who, services, .. } = caller;
-    let bytes = body
-        .to_bytes_limited(MAX_PLUGIN_BYTES)
-        .await
-        .map_err(|_| HttpError::PayloadTooLarge {
-            limit: MAX_PLUGIN_BYTES,
-        })?
-        .map_err(|e| HttpError::BadRequest(format!("the body could not be read: {e}")))?;
+    let ApiCaller { who, services } = caller;
+    let bytes = read_body(body, MAX_PLUGIN_BYTES).await?;
     let installed = blocking(move || services.install_plugin(&who, &bytes)).await?;
     Ok(HttpResponse::Created().json(installed))
 }
@@ -225,7 +219,7 @@ async fn get_plugin(
     caller: ApiCaller,
     path: web::Path<PluginPath>,
 ) -> ApiResult<web::Json<Page<InstalledPlugin>>> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let id = path.into_inner().plugin;
     let items = blocking(move || services.get_plugin(&who, &id)).await?;
     Ok(web::Json(Page {
@@ -257,7 +251,7 @@ async fn uninstall_plugin(
     path: web::Path<VersionPath>,
     query: web::Query<ForceQuery>,
 ) -> ApiResult<HttpResponse> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let VersionPath { plugin, version } = path.into_inner();
     let force = query.force.unwrap_or(false);
     blocking(move || services.uninstall_plugin(&who, &plugin, &version, force)).await?;
@@ -288,7 +282,7 @@ async fn enable_plugin(
     path: web::Path<SitePluginPath>,
     body: web::Json<EnablePlugin>,
 ) -> ApiResult<web::Json<SitePlugin>> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let SitePluginPath { key, plugin } = path.into_inner();
     let version = body.into_inner().version;
     let record =
@@ -318,7 +312,7 @@ async fn disable_plugin(
     path: web::Path<SitePluginPath>,
     body: web::Json<DisablePlugin>,
 ) -> ApiResult<web::Json<SitePlugin>> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let SitePluginPath { key, plugin } = path.into_inner();
     let force = body.into_inner().force.unwrap_or(false);
     let record = blocking(move || services.disable_plugin(&who, &key, &plugin, force)).await?;
@@ -348,7 +342,7 @@ async fn upgrade_plugin(
     path: web::Path<SitePluginPath>,
     body: web::Json<UpgradePlugin>,
 ) -> ApiResult<web::Json<SitePlugin>> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let SitePluginPath { key, plugin } = path.into_inner();
     let version = body.into_inner().version;
     let record = blocking(move || services.upgrade_plugin(&who, &key, &plugin, &version)).await?;

@@ -2,7 +2,7 @@
 //! A site is named by its slug or its id (`{key}`), as on the command line.
 
 use actix_web::{HttpResponse, delete, get, post, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::listing::ListQuery;
@@ -27,7 +27,7 @@ pub struct KeyPath {
 }
 
 /// A new site.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSite {
     /// Unique, `[a-z0-9-]`; the site answers under `/s/{slug}/`.
@@ -54,7 +54,7 @@ async fn list_sites(
     caller: ApiCaller,
     query: web::Query<ListQuery>,
 ) -> ApiResult<web::Json<Page<Site>>> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let all = blocking(move || services.list_sites(&who)).await?;
     Ok(web::Json(Page::from_list(all, &query, |s| s)?))
 }
@@ -72,7 +72,7 @@ async fn list_sites(
 )]
 #[post("/sites")]
 async fn create_site(caller: ApiCaller, body: web::Json<CreateSite>) -> ApiResult<HttpResponse> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let b = body.into_inner();
     let new = NewSite {
         slug: b.slug,
@@ -92,7 +92,7 @@ async fn create_site(caller: ApiCaller, body: web::Json<CreateSite>) -> ApiResul
 )]
 #[get("/sites/{key}")]
 async fn get_site(caller: ApiCaller, path: web::Path<KeyPath>) -> ApiResult<web::Json<Site>> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let key = path.into_inner().key;
     let site = blocking(move || services.find_site(&who, &key)).await?;
     Ok(web::Json(site))
@@ -107,7 +107,7 @@ async fn get_site(caller: ApiCaller, path: web::Path<KeyPath>) -> ApiResult<web:
 )]
 #[post("/sites/{key}/suspend")]
 async fn suspend_site(caller: ApiCaller, path: web::Path<KeyPath>) -> ApiResult<web::Json<Site>> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let key = path.into_inner().key;
     let site = blocking(move || services.suspend_site(&who, &key)).await?;
     Ok(web::Json(site))
@@ -121,7 +121,7 @@ async fn suspend_site(caller: ApiCaller, path: web::Path<KeyPath>) -> ApiResult<
 )]
 #[post("/sites/{key}/resume")]
 async fn resume_site(caller: ApiCaller, path: web::Path<KeyPath>) -> ApiResult<web::Json<Site>> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let key = path.into_inner().key;
     let site = blocking(move || services.resume_site(&who, &key)).await?;
     Ok(web::Json(site))
@@ -136,7 +136,7 @@ async fn resume_site(caller: ApiCaller, path: web::Path<KeyPath>) -> ApiResult<w
 )]
 #[delete("/sites/{key}")]
 async fn delete_site(caller: ApiCaller, path: web::Path<KeyPath>) -> ApiResult<HttpResponse> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let key = path.into_inner().key;
     blocking(move || services.delete_site(&who, &key)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,12 +1,15 @@
 //! API tokens: `/tokens` on a site (its admins mint, list and revoke the
-//! tokens acting as its users) and `/operator/tokens` on any host (an
-//! operator's own tokens, and every token of the host).
+//! tokens acting as its users), `/operator/tokens` on any host (an
+//! operator's own tokens, and every token of the host) and
+//! `/sites/{key}/tokens` on any host (an operator's view of one site's
+//! tokens, the site and the user named as on the command line).
 //!
-//! The operator routes live under `/api/v1/operator/…` because site routes
-//! are also served on `/api/v1/…` by host name: `/api/v1/tokens` on a
-//! site's host name must stay that site's tokens. To mint a token acting as
-//! a user of a site, an operator uses that site's `POST /tokens` with
-//! `user`.
+//! The operator routes live under `/api/v1/operator/…` and `/sites/…`
+//! because site routes are also served on `/api/v1/…` by host name:
+//! `/api/v1/tokens` on a site's host name must stay that site's tokens. To
+//! mint a token acting as a user of a site, an operator uses that site's
+//! `POST /tokens` with `user`, or `POST /sites/{key}/tokens` with
+//! `username`.
 //!
 //! A secret is shown once, in the `secret` field of the 201 answer; the
 //! host keeps only its hash.
@@ -17,10 +20,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::audit::ActorView;
 use super::listing::ListQuery;
+use super::sites::KeyPath;
 use super::{ApiCaller, ApiResult, IdPath, Page, SiteApi};
 use crate::domain::{ApiToken, ApiTokenId, OperatorId, SiteId, Timestamp, TokenScope, UserId};
 use crate::http::{AppState, ErrorBody, blocking};
-use crate::services::tokens::CreatedToken;
+use crate::services::tokens::{CreatedToken, TokenTarget};
 
 pub(super) fn site_routes(cfg: &mut ServiceConfig) {
     cfg.service(list_site_tokens)
@@ -31,13 +35,15 @@ pub(super) fn site_routes(cfg: &mut ServiceConfig) {
 pub(super) fn operator_routes(cfg: &mut ServiceConfig) {
     cfg.service(list_all_tokens)
         .service(create_operator_token)
-        .service(revoke_any_token);
+        .service(revoke_any_token)
+        .service(list_tokens_of_site)
+        .service(create_site_user_token);
 }
 
 /// Whom a token acts as: `{"kind":"operator","operator":1}` on every
 /// site, or `{"kind":"site_user","site":2,"user":5}` with that user's
 /// roles on that site only.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TokenScopeView {
     Operator { operator: OperatorId },
@@ -53,8 +59,17 @@ impl From<TokenScope> for TokenScopeView {
     }
 }
 
+impl From<TokenScopeView> for TokenScope {
+    fn from(s: TokenScopeView) -> Self {
+        match s {
+            TokenScopeView::Operator { operator } => TokenScope::Operator { operator },
+            TokenScopeView::SiteUser { site, user } => TokenScope::SiteUser { site, user },
+        }
+    }
+}
+
 /// An API token, never its secret.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenView {
     pub id: ApiTokenId,
     /// What its owner calls it, e.g. "HR system sync".
@@ -84,8 +99,25 @@ impl From<ApiToken> for TokenView {
     }
 }
 
+/// The record a view was made from: a client of the API (the console)
+/// gets back what the services returned.
+impl From<TokenView> for ApiToken {
+    fn from(t: TokenView) -> Self {
+        Self {
+            id: t.id,
+            name: t.name,
+            scope: t.acts_as.into(),
+            prefix: t.prefix,
+            created_by: t.created_by.into(),
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
 /// A new token and its secret.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedTokenView {
     pub token: TokenView,
     /// The bearer secret (`chr_…`) for `Authorization: Bearer …`. Shown
@@ -95,6 +127,15 @@ pub struct CreatedTokenView {
 
 impl From<CreatedToken> for CreatedTokenView {
     fn from(c: CreatedToken) -> Self {
+        Self {
+            token: c.token.into(),
+            secret: c.secret,
+        }
+    }
+}
+
+impl From<CreatedTokenView> for CreatedToken {
+    fn from(c: CreatedTokenView) -> Self {
         Self {
             token: c.token.into(),
             secret: c.secret,
@@ -113,10 +154,19 @@ pub struct CreateSiteToken {
 }
 
 /// A new operator token.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOperatorToken {
     pub name: String,
+}
+
+/// A new token acting as a user of a site, named by username.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSiteUserToken {
+    pub name: String,
+    /// The user the token acts as, with their roles on the site.
+    pub username: String,
 }
 
 /// Tokens acting as users of this site, in id order, revoked ones too
@@ -206,7 +256,7 @@ async fn list_all_tokens(
     caller: ApiCaller,
     query: web::Query<ListQuery>,
 ) -> ApiResult<web::Json<Page<TokenView>>> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let all = blocking(move || services.list_tokens(&who, None)).await?;
     Ok(web::Json(Page::from_list(all, &query, TokenView::from)?))
 }
@@ -227,7 +277,7 @@ async fn create_operator_token(
     caller: ApiCaller,
     body: web::Json<CreateOperatorToken>,
 ) -> ApiResult<HttpResponse> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let name = body.into_inner().name;
     let created = blocking(move || services.create_operator_token(&who, &name)).await?;
     Ok(HttpResponse::Created().json(CreatedTokenView::from(created)))
@@ -248,8 +298,60 @@ async fn revoke_any_token(
     caller: ApiCaller,
     path: web::Path<IdPath>,
 ) -> ApiResult<web::Json<TokenView>> {
-    let ApiCaller { who, services, .. } = caller;
+    let ApiCaller { who, services } = caller;
     let id = ApiTokenId(path.id);
     let token = blocking(move || services.revoke_token_as_operator(&who, id)).await?;
     Ok(web::Json(token.into()))
+}
+
+/// The tokens acting as users of one site, in id order, revoked ones too
+/// (operators).
+#[utoipa::path(
+    tag = "operator",
+    params(("key" = String, Path, description = "the site's slug or id"), ListQuery),
+    responses(
+        (status = 200, description = "a page of tokens", body = Page<TokenView>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+#[get("/sites/{key}/tokens")]
+async fn list_tokens_of_site(
+    caller: ApiCaller,
+    path: web::Path<KeyPath>,
+    query: web::Query<ListQuery>,
+) -> ApiResult<web::Json<Page<TokenView>>> {
+    let ApiCaller { who, services } = caller;
+    let key = path.into_inner().key;
+    let all = blocking(move || services.list_tokens_by_key(&who, Some(&key))).await?;
+    Ok(web::Json(Page::from_list(all, &query, TokenView::from)?))
+}
+
+/// Creates a token acting as a user of a site, named by username
+/// (operators). The secret is in the answer, once.
+#[utoipa::path(
+    tag = "operator",
+    params(("key" = String, Path, description = "the site's slug or id")),
+    request_body = CreateSiteUserToken,
+    responses(
+        (status = 201, description = "created; `secret` is shown only now", body = CreatedTokenView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "no such site or user", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[post("/sites/{key}/tokens")]
+async fn create_site_user_token(
+    caller: ApiCaller,
+    path: web::Path<KeyPath>,
+    body: web::Json<CreateSiteUserToken>,
+) -> ApiResult<HttpResponse> {
+    let ApiCaller { who, services } = caller;
+    let CreateSiteUserToken { name, username } = body.into_inner();
+    let target = TokenTarget::SiteUser {
+        site: path.into_inner().key,
+        username,
+    };
+    let created = blocking(move || services.create_token_for(&who, &name, &target)).await?;
+    Ok(HttpResponse::Created().json(CreatedTokenView::from(created)))
 }

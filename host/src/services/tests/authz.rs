@@ -1078,6 +1078,7 @@ fn operator_walk() -> Vec<(&'static str, HostCall)> {
             s.create_site(who, new).map(drop)
         }),
         ("find_site", |s, who| s.find_site(who, "acme").map(drop)),
+        ("host_status", |s, who| s.host_status(who).map(drop)),
         ("list_sites", |s, who| s.list_sites(who).map(drop)),
         ("site_summaries", |s, who| s.site_summaries(who).map(drop)),
         ("site_summaries_page", |s, who| {

@@ -9,6 +9,8 @@ mod groups;
 mod imports;
 mod method_runs;
 mod openapi;
+mod operator;
+mod operator_credential;
 mod plugins;
 mod segments;
 mod sites;

@@ -1,6 +1,7 @@
 //! `ApiTest`: a populated site, tokens for its people, and one helper per
 //! HTTP verb that returns the status and the JSON body.
 
+use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::{self, TestRequest};
 use serde_json::Value;
@@ -154,10 +155,7 @@ impl Api<'_> {
         if let Some(token) = self.token {
             req = req.insert_header(("Authorization", format!("Bearer {token}")));
         }
-        let service = test::init_service(app(AppState::new(self.test.fx.services.clone()))).await;
-        let response = test::call_service(&service, req.to_request()).await;
-        let status = response.status();
-        let bytes = test::read_body(response).await;
+        let (status, _, bytes) = call(AppState::new(self.test.fx.services.clone()), req).await;
         let json = if bytes.is_empty() {
             Value::Null
         } else {
@@ -166,6 +164,19 @@ impl Api<'_> {
         };
         (status, json)
     }
+}
+
+/// Sends `req` to the application over `state`: the status, the headers
+/// and the body of the answer.
+pub(crate) async fn call(
+    state: AppState,
+    req: TestRequest,
+) -> (StatusCode, HeaderMap, actix_web::web::Bytes) {
+    let service = test::init_service(app(state)).await;
+    let response = test::call_service(&service, req.to_request()).await;
+    let status = response.status();
+    let headers = response.headers().clone();
+    (status, headers, test::read_body(response).await)
 }
 
 /// What the registry holds that an API call could change: the sites, the
