@@ -42,31 +42,6 @@ const SITE_PLUGINS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("
 /// operators and site users. The secret itself lives only in the cookie.
 const SESSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("sessions-v1");
 
-pub(crate) fn create_session_table(tx: &WriteTransaction) -> Result<()> {
-    tx.open_table(SESSIONS)?;
-    Ok(())
-}
-
-pub(crate) fn create_plugin_tables(tx: &WriteTransaction) -> Result<()> {
-    tx.open_table(PLUGIN_VERSIONS)?;
-    tx.open_table(SITE_PLUGINS)?;
-    Ok(())
-}
-
-/// The schema of migration 1, frozen: later tables come with their own
-/// migration, so a file of any version reaches the same schema.
-pub(crate) fn create_all_tables(tx: &WriteTransaction) -> Result<()> {
-    tx.open_table(API_TOKENS)?;
-    tx.open_table(API_TOKENS_BY_HASH)?;
-    tx.open_table(META)?;
-    tx.open_table(SITES)?;
-    tx.open_table(SITES_BY_SLUG)?;
-    tx.open_table(SITES_BY_HOST)?;
-    tx.open_table(OPERATORS)?;
-    tx.open_table(OPERATORS_BY_USERNAME)?;
-    Ok(())
-}
-
 /// The registry database, open for the life of the process.
 pub struct RegistryStore {
     db: redb::Database,

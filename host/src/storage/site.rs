@@ -92,13 +92,6 @@ macro_rules! site_tables {
             }
         }
 
-        /// Creates every table (redb creates a table when a write transaction
-        /// first opens it).
-        pub(crate) fn create_all_tables(tx: &WriteTransaction) -> Result<()> {
-            $(tx.open_table(defs::$def)?;)*
-            Ok(())
-        }
-
         /// Every row of every table as raw key and value bytes, table by
         /// table in name order: a byte-exact picture of a site file for
         /// tests that assert a refused call changed nothing.
