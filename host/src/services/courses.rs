@@ -5,7 +5,7 @@ use super::error::{ServiceError, ServiceResult};
 use super::segments::SegmentSummary;
 use super::{Page, Principal, SiteServices, clamp_limit, matches_query, validate};
 use crate::domain::*;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 #[derive(Clone, Debug)]
 pub struct NewCourse {

@@ -7,7 +7,7 @@ use super::segments::MembershipChange;
 use super::users::load_user;
 use super::{Page, Principal, SiteServices, clamp_limit, validate};
 use crate::domain::*;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 #[derive(Clone, Debug)]
 pub struct NewMethod {

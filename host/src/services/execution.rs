@@ -49,7 +49,7 @@ use crate::domain::*;
 use crate::runtime::wit::{self, EventKind};
 use crate::runtime::{Plugin, PluginError, Queries, Runtime};
 use crate::storage::StorageError;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// How many plans deep an event may be caused before it is no longer
 /// delivered (see the module doc).

@@ -10,7 +10,7 @@ use super::error::{ServiceError, ServiceResult};
 use super::users::{load_user, require_user};
 use super::{Page, Principal, SiteServices, clamp_limit, validate};
 use crate::domain::*;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 #[derive(Clone, Debug, Default)]
 pub struct NewGroup {

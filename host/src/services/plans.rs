@@ -22,7 +22,7 @@ use super::validate;
 use crate::domain::*;
 use crate::runtime::wit;
 use crate::storage::StorageError;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 /// What applying a plan did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

@@ -15,7 +15,7 @@ use super::plugins::config_field;
 use super::{Principal, SiteServices};
 use crate::domain::*;
 use crate::runtime::wit;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// A plugin's settings form and this site's values.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]

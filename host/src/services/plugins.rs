@@ -38,7 +38,7 @@ use super::{Principal, Services, SiteServices};
 use crate::domain::*;
 use crate::runtime::{Plugin, PluginError, Runtime, RuntimeConfig, wit};
 use crate::storage::registry::RegistryRead;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled_plugins.rs"));

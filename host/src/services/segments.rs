@@ -6,7 +6,7 @@ use super::users::{load_user, require_user};
 use super::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of, validate};
 use crate::domain::*;
 use crate::storage::registry::RegistryRead;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 #[derive(Clone, Debug)]
 pub struct NewSegment {

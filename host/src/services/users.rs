@@ -8,7 +8,7 @@ use super::{
     Page, Principal, SiteServices, clamp_limit, matches_query, page_of, password, validate,
 };
 use crate::domain::*;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 #[derive(Clone, Debug, Default)]
 pub struct NewUser {

@@ -25,7 +25,7 @@ use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::segments::NewSegment;
 use crate::services::users::{NewUser, PreparedUser};
 use crate::services::{groups, segments, users, validate};
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 /// A user a row names: one the site has, or one the file creates (by its
 /// position in [`Plan::users`]).

@@ -116,24 +116,12 @@ pub(crate) mod testing {
         std::fs::copy(&from, &path).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
         (dir, path)
     }
-
-    /// The names of the tables a file holds, sorted.
-    pub(crate) fn stored_table_names(tx: &redb::ReadTransaction) -> Vec<String> {
-        use redb::TableHandle;
-        let mut names: Vec<String> = tx
-            .list_tables()
-            .unwrap()
-            .map(|t| t.name().to_owned())
-            .collect();
-        names.sort();
-        names
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use testing::stored_table_names;
+    use crate::storage::tables::stored_table_names;
 
     #[test]
     fn a_new_file_gets_every_migration_and_a_second_open_none() {
@@ -154,18 +142,28 @@ mod tests {
     /// another type fails). So a live definition cannot drift from the
     /// migrations that build it.
     #[test]
-    fn a_new_site_file_holds_exactly_the_live_tables() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("new.redb");
-        let db = redb::Database::create(&path).unwrap();
-        migrate(&db, &path, SITE_MIGRATIONS).unwrap();
-        let tx = db.begin_read().unwrap();
-        let live: Vec<String> = crate::storage::site::dump_all_tables(&tx)
-            .unwrap_or_else(|e| panic!("a live table does not open as defined: {e}"))
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
-        assert_eq!(stored_table_names(&tx), live);
+    fn a_new_file_holds_exactly_the_live_tables_of_each_kind() {
+        type Dump = fn(&redb::ReadTransaction) -> Result<crate::storage::tables::TableDump>;
+        let kinds: [(&[Migration], Dump); 2] = [
+            (SITE_MIGRATIONS, crate::storage::site::dump_all_tables),
+            (
+                REGISTRY_MIGRATIONS,
+                crate::storage::registry::dump_all_tables,
+            ),
+        ];
+        for (migrations, dump_live) in kinds {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("new.redb");
+            let db = redb::Database::create(&path).unwrap();
+            migrate(&db, &path, migrations).unwrap();
+            let tx = db.begin_read().unwrap();
+            let live: Vec<String> = dump_live(&tx)
+                .unwrap_or_else(|e| panic!("a live table does not open as defined: {e}"))
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect();
+            assert_eq!(stored_table_names(&tx).unwrap(), live);
+        }
     }
 
     /// What a new site file holds besides empty tables: its version, and

@@ -80,7 +80,7 @@ mod testing {
         pub(super) fn table_names(&self) -> Vec<String> {
             use redb::ReadableDatabase;
             let tx = self.db.begin_read().unwrap();
-            crate::storage::migrations::testing::stored_table_names(&tx)
+            crate::storage::tables::stored_table_names(&tx).unwrap()
         }
     }
 

@@ -31,7 +31,7 @@ mod tests {
     use super::super::testing::{Migrated, member_added};
     use super::*;
     use crate::storage::encode;
-    use crate::storage::site::SiteRead;
+    use crate::storage::site::prelude::*;
 
     /// Migration 2 on a version-1 file with history: the run-state table
     /// appears and the dispatcher starts after the existing events.

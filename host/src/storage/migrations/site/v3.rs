@@ -23,7 +23,7 @@ mod tests {
     use super::super::testing::Migrated;
     use super::super::v2;
     use crate::domain::{CourseGroupId, EnrolmentMethodId};
-    use crate::storage::site::SiteRead;
+    use crate::storage::site::prelude::*;
 
     /// Migration 3 on a version-2 file: the two new tables appear empty
     /// and what was there stays.

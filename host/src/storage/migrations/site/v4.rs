@@ -78,7 +78,8 @@ mod tests {
     use super::super::v2;
     use super::*;
     use crate::domain::*;
-    use crate::storage::site::{SiteRead, SiteTablesRead};
+    use crate::storage::site::SiteTablesRead;
+    use crate::storage::site::prelude::*;
     use redb::ReadableTableMetadata;
 
     /// Migration 4 on a version-3 file: every audit entry and event is

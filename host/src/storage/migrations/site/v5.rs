@@ -56,7 +56,7 @@ mod tests {
     use super::*;
     use crate::domain::*;
     use crate::storage::encode;
-    use crate::storage::site::SiteRead;
+    use crate::storage::site::prelude::*;
 
     /// Migration 5 on a version-4 file: each user's courses are indexed
     /// once whatever the number of methods, a user's groups and enrolments
