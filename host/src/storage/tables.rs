@@ -129,6 +129,31 @@ macro_rules! tables {
 
 pub(crate) use tables;
 
+/// The record stored under `key` in a table of postcard records, decoded.
+pub(crate) fn get_record<'k, K: redb::Key + 'static, T: serde::de::DeserializeOwned>(
+    table: &impl redb::ReadableTable<K, &'static [u8]>,
+    name: &'static str,
+    key: impl std::borrow::Borrow<K::SelfType<'k>>,
+) -> super::Result<Option<T>> {
+    match table.get(key)? {
+        Some(guard) => Ok(Some(super::decode(name, guard.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// Every record of a table of postcard records, in key order.
+pub(crate) fn all_records<K: redb::Key + 'static, T: serde::de::DeserializeOwned>(
+    table: &impl redb::ReadableTable<K, &'static [u8]>,
+    name: &'static str,
+) -> super::Result<Vec<T>> {
+    let mut out = Vec::new();
+    for row in table.iter()? {
+        let (_, v) = row?;
+        out.push(super::decode(name, v.value())?);
+    }
+    Ok(out)
+}
+
 /// Rows of each table as `(table name, [(key bytes, value bytes)])`.
 #[cfg(test)]
 pub(crate) type TableDump = Vec<TableRows>;

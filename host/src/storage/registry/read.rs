@@ -9,33 +9,27 @@ use super::tables::RegistryTablesRead;
 use crate::domain::{
     ApiToken, ApiTokenId, Operator, OperatorId, PluginVersion, Session, Site, SiteId, SitePlugin,
 };
+use crate::storage::tables::{all_records, get_record};
 use crate::storage::{Result, decode};
 
 /// Registry queries, shared by reads and writes.
 pub trait RegistryRead: RegistryTablesRead {
     /// The session whose secret hashes to `hash`.
     fn session(&self, hash: &[u8]) -> Result<Option<Session>> {
-        match self.sessions_table()?.get(hash)? {
-            Some(g) => Ok(Some(decode("sessions", g.value())?)),
-            None => Ok(None),
-        }
+        get_record(self.sessions_table()?, "sessions", hash)
     }
 
     fn plugin_version(&self, id: &str, version: &str) -> Result<Option<PluginVersion>> {
-        match self.plugin_versions_table()?.get((id, version))? {
-            Some(g) => Ok(Some(decode("plugin-versions", g.value())?)),
-            None => Ok(None),
-        }
+        get_record(
+            self.plugin_versions_table()?,
+            "plugin-versions",
+            (id, version),
+        )
     }
 
     /// Every installed version, by id then version text.
     fn plugin_versions(&self) -> Result<Vec<PluginVersion>> {
-        let mut out = Vec::new();
-        for row in self.plugin_versions_table()?.iter()? {
-            let (_, v) = row?;
-            out.push(decode("plugin-versions", v.value())?);
-        }
-        Ok(out)
+        all_records(self.plugin_versions_table()?, "plugin-versions")
     }
 
     /// The installed versions of one plugin.
@@ -48,10 +42,7 @@ pub trait RegistryRead: RegistryTablesRead {
     }
 
     fn site_plugin(&self, site: SiteId, plugin: &str) -> Result<Option<SitePlugin>> {
-        match self.site_plugins_table()?.get((site.0, plugin))? {
-            Some(g) => Ok(Some(decode("site-plugins", g.value())?)),
-            None => Ok(None),
-        }
+        get_record(self.site_plugins_table()?, "site-plugins", (site.0, plugin))
     }
 
     /// The plugin records of one site, by plugin id.
@@ -80,10 +71,7 @@ pub trait RegistryRead: RegistryTablesRead {
     }
 
     fn api_token(&self, id: ApiTokenId) -> Result<Option<ApiToken>> {
-        match self.api_tokens_table()?.get(id.0)? {
-            Some(g) => Ok(Some(decode("api-tokens", g.value())?)),
-            None => Ok(None),
-        }
+        get_record(self.api_tokens_table()?, "api-tokens", id.0)
     }
 
     fn api_token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiToken>> {
@@ -94,19 +82,11 @@ pub trait RegistryRead: RegistryTablesRead {
     }
 
     fn api_tokens(&self) -> Result<Vec<ApiToken>> {
-        let mut out = Vec::new();
-        for row in self.api_tokens_table()?.iter()? {
-            let (_, v) = row?;
-            out.push(decode("api-tokens", v.value())?);
-        }
-        Ok(out)
+        all_records(self.api_tokens_table()?, "api-tokens")
     }
 
     fn site(&self, id: SiteId) -> Result<Option<Site>> {
-        match self.sites_table()?.get(id.0)? {
-            Some(g) => Ok(Some(decode("sites", g.value())?)),
-            None => Ok(None),
-        }
+        get_record(self.sites_table()?, "sites", id.0)
     }
 
     fn site_id_by_slug(&self, slug: &str) -> Result<Option<SiteId>> {
@@ -125,19 +105,11 @@ pub trait RegistryRead: RegistryTablesRead {
     }
 
     fn sites(&self) -> Result<Vec<Site>> {
-        let mut out = Vec::new();
-        for row in self.sites_table()?.iter()? {
-            let (_, v) = row?;
-            out.push(decode("sites", v.value())?);
-        }
-        Ok(out)
+        all_records(self.sites_table()?, "sites")
     }
 
     fn operator(&self, id: OperatorId) -> Result<Option<Operator>> {
-        match self.operators_table()?.get(id.0)? {
-            Some(g) => Ok(Some(decode("operators", g.value())?)),
-            None => Ok(None),
-        }
+        get_record(self.operators_table()?, "operators", id.0)
     }
 
     fn operator_id_by_username(&self, username: &str) -> Result<Option<OperatorId>> {

@@ -22,8 +22,6 @@ mod methods;
 mod segments;
 mod users;
 
-use redb::ReadableTable;
-
 pub use self::courses::CourseRead;
 pub use self::enrolments::EnrolmentRead;
 pub use self::groups::GroupRead;
@@ -36,7 +34,8 @@ pub use super::tables::SiteTablesRead;
 use super::tables::{SiteReadTables, SiteTables};
 use super::user_courses::UserCourseEdit;
 use crate::domain::{AuditEntry, EventEnvelope};
-use crate::storage::{Result, decode};
+use crate::storage::Result;
+use crate::storage::tables::{all_records, get_record};
 
 /// What a transaction has done that `flush` has not written to the tables
 /// yet. Queries apply it on top of the tables, so a read inside a write
@@ -94,8 +93,6 @@ pub trait SiteRead:
 
 impl<T: SiteTablesRead + Unflushed> SiteRead for T {}
 
-type Bytes = &'static [u8];
-
 /// `(a, 0) ..= (a, u64::MAX)`: every pair key starting with `a`.
 fn pair_prefix(a: u64) -> std::ops::RangeInclusive<(u64, u64)> {
     (a, 0)..=(a, u64::MAX)
@@ -104,27 +101,4 @@ fn pair_prefix(a: u64) -> std::ops::RangeInclusive<(u64, u64)> {
 fn pair_after(a: u64, after: Option<u64>) -> std::ops::RangeInclusive<(u64, u64)> {
     let start = after.map_or(0, |b| b.saturating_add(1));
     (a, start)..=(a, u64::MAX)
-}
-
-fn get_record<T: serde::de::DeserializeOwned>(
-    table: &impl ReadableTable<u64, Bytes>,
-    name: &'static str,
-    id: u64,
-) -> Result<Option<T>> {
-    match table.get(id)? {
-        Some(guard) => Ok(Some(decode(name, guard.value())?)),
-        None => Ok(None),
-    }
-}
-
-fn all_records<T: serde::de::DeserializeOwned>(
-    table: &impl ReadableTable<u64, Bytes>,
-    name: &'static str,
-) -> Result<Vec<T>> {
-    let mut out = Vec::new();
-    for row in table.iter()? {
-        let (_, v) = row?;
-        out.push(decode(name, v.value())?);
-    }
-    Ok(out)
 }
