@@ -7,6 +7,9 @@ mod v3;
 mod v4;
 mod v5;
 
+#[cfg(test)]
+mod fixtures;
+
 use super::Migration;
 
 pub const SITE_MIGRATIONS: &[Migration] = &[
