@@ -113,9 +113,10 @@ crate::storage::tables::tables! {
     /// `CourseGroupId → member count`, kept in step so lists need no scan.
     group_member_counts: GROUP_MEMBER_COUNTS = ("course-group-member-counts-v1", u64, u64);
     /// `first AuditId → [AuditEntry]`: the audit log in chunks of at most
-    /// [`CHUNK`](super::CHUNK) entries with consecutive ids from the key
-    /// on, one row per chunk rather than per entry (a reconcile page
-    /// audits 2,000 changes). A chunk never spans two transactions.
+    /// `site::CHUNK` (256) entries with consecutive ids from the key on,
+    /// one row per chunk rather than per entry (a reconcile page audits
+    /// 2,000 changes). A chunk never spans two transactions. The entries
+    /// are encoded by hand (`audit_codec.rs`, `FORMAT.md` §2).
     audit: AUDIT = ("audit-v2", u64, Bytes);
     /// `first seq → [SiteEvent]`: the transactional outbox of the event
     /// stream, chunked like `audit`; the event at index `i` of a row has
