@@ -176,12 +176,11 @@ mod tests {
         let db = redb::Database::create(&path).unwrap();
         migrate(&db, &path, SITE_MIGRATIONS).unwrap();
         let tx = db.begin_read().unwrap();
-        let filled: Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)> =
-            crate::storage::site::dump_all_tables(&tx)
-                .unwrap()
-                .into_iter()
-                .filter(|(_, rows)| !rows.is_empty())
-                .collect();
+        let filled: crate::storage::tables::TableDump = crate::storage::site::dump_all_tables(&tx)
+            .unwrap()
+            .into_iter()
+            .filter(|(_, rows)| !rows.is_empty())
+            .collect();
         let row = |key: &str, value: u64| (key.as_bytes().to_vec(), value.to_le_bytes().to_vec());
         assert_eq!(
             filled,
