@@ -8,7 +8,7 @@
 
 use super::error::{ServiceError, ServiceResult};
 use crate::domain::*;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// Who is acting. Built by the HTTP layer from a session or token, by the
 /// CLI for operators, and by the plugin runtime for enrolment methods.

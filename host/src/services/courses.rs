@@ -8,7 +8,7 @@ use super::ops::methods::delete_method_in;
 use super::segments::SegmentSummary;
 use super::{Page, Principal, SiteServices, clamp_limit, matches_query, validate};
 use crate::domain::*;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 pub use super::ops::courses::{MANUAL_DEFAULT_CONFIG, MANUAL_PLUGIN};
 

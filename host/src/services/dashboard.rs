@@ -5,7 +5,7 @@ use super::SiteServices;
 use super::auth::{self, Need, Principal};
 use super::error::ServiceResult;
 use crate::domain::{AuditEntry, Course, EnrolmentMethod, EnrolmentStatus, MethodError, SiteRole};
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// What the dashboard shows. `admin` is set for site admins and operators.
 #[derive(Clone, Debug)]

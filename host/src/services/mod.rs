@@ -60,7 +60,7 @@ pub use events::EventBus;
 use crate::domain::{AuditEntry, AuditId, EventEnvelope, Site, SiteId};
 use crate::storage::pool::{SitePool, SiteStore};
 use crate::storage::registry::{RegistryRead, RegistryStore};
-use crate::storage::site::{SiteRead, SiteReadTables, SiteTables};
+use crate::storage::site::{SiteReadTables, SiteTables, prelude::*};
 
 /// The services of one host: the registry and every site it holds.
 /// Cheap to clone; clones share everything.

@@ -15,7 +15,7 @@ use super::error::{ConfigFieldError, ServiceError, ServiceResult};
 use super::{Principal, SiteServices};
 use crate::domain::*;
 use crate::runtime::Plugin;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// A plugin's settings form and this site's values.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]

@@ -16,7 +16,7 @@ use crate::domain::*;
 use crate::runtime::wit::{self, HostError};
 use crate::runtime::{Plugin, Queries};
 use crate::storage::StorageError;
-use crate::storage::site::{SiteRead, SiteReadTables};
+use crate::storage::site::{SiteReadTables, prelude::*};
 
 /// The most rows one page answer holds, whatever the plugin asks.
 const MAX_PAGE: u32 = 1000;

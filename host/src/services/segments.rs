@@ -10,7 +10,7 @@ use super::ops::users::{load_user, require_user};
 use super::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of, validate};
 use crate::domain::*;
 use crate::storage::registry::RegistryRead;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 pub use super::MembershipChange;
 pub use super::ops::segments::NewSegment;

@@ -26,7 +26,7 @@ use super::error::{ServiceError, ServiceResult};
 use super::{Principal, Services, SiteServices, auth};
 use crate::domain::{Session, SessionSubject, SiteStatus, Timestamp, UserStatus};
 use crate::storage::registry::RegistryRead;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// How long sessions live and how hard sign-in is throttled.
 #[derive(Clone, Debug)]

@@ -5,7 +5,7 @@ use super::error::{ServiceError, ServiceResult};
 use super::{Page, Services, password, validate};
 use crate::domain::*;
 use crate::storage::registry::RegistryRead;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// What an operator gives to create a site.
 #[derive(Clone, Debug, Default)]

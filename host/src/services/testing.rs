@@ -10,7 +10,7 @@ use super::sites::NewSite;
 use super::users::NewUser;
 use super::{Principal, Services, SiteServices};
 use crate::domain::*;
-use crate::storage::site::{SiteRead, TableDump, defs};
+use crate::storage::site::{TableDump, defs, prelude::*};
 use redb::TableHandle;
 
 /// A host on a temporary data dir with one populated site.

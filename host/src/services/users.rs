@@ -9,7 +9,7 @@ use super::{
     Page, Principal, SiteServices, clamp_limit, matches_query, page_of, password, validate,
 };
 use crate::domain::*;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 pub use super::ops::users::NewUser;
 

@@ -10,11 +10,18 @@
 //! Every write runs inside one redb write transaction that the caller hands
 //! in (`SiteTables`, `RegistryTables`); storage functions never open or
 //! commit transactions of their own.
+//!
+//! - `tables.rs`: the macro both files declare their tables with;
+//! - `site/`, `registry/`: each file's tables, queries and writes;
+//! - `migrations/`: the numbered migrations of both, on frozen tables;
+//! - `pool.rs`: site files opened on demand, and their transactions;
+//! - `FORMAT.md`: what is encoded by hand, and why it is correct.
 
 pub mod migrations;
 pub mod pool;
 pub mod registry;
 pub mod site;
+mod tables;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

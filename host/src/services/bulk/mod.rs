@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::{Need, authorize};
 use super::error::{ServiceError, ServiceResult};
 use super::{Principal, Services, SiteServices, password};
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// Files larger than this are refused unless the caller sets another
 /// limit (`ImportOptions::max_bytes`): 10 MiB holds ~200,000 membership

@@ -8,7 +8,7 @@ use super::super::ops::courses::load_course;
 use super::super::ops::methods::{delete_method_in, load_method};
 use super::super::{Principal, SiteServices, validate};
 use crate::domain::*;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 #[derive(Clone, Debug)]
 pub struct NewMethod {

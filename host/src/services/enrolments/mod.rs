@@ -11,7 +11,7 @@ use super::ops::methods::load_method;
 use super::ops::users::{load_user, require_user};
 use super::{MembershipChange, Page, Principal, SiteServices, clamp_limit};
 use crate::domain::*;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 pub use methods::{MethodUpdate, NewMethod};
 

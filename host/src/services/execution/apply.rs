@@ -8,7 +8,7 @@ use crate::services::error::{MethodFailure, ServiceError, ServiceResult};
 use crate::services::plans::{ApplyError, PlanTally, apply_plan};
 use crate::services::queries::ActiveSeen;
 use crate::storage::StorageError;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 /// Whether a plan is written or only tried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

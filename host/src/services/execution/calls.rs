@@ -8,7 +8,7 @@ use crate::services::SiteServices;
 use crate::services::contract::{self, Answer, Ask, Refusal};
 use crate::services::error::{MethodFailure, ServiceError, ServiceResult};
 use crate::services::queries::ActiveSeen;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// Keeps a plugin's message from growing the run-state record without end.
 fn bounded(message: &str) -> String {

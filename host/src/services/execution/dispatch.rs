@@ -13,7 +13,7 @@ use crate::runtime::Plugin;
 use crate::services::SiteServices;
 use crate::services::contract::{Ask, HostEvent, Scope};
 use crate::services::error::{MethodFailure, ServiceError, ServiceResult};
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// How many plans deep an event may be caused before it is no longer
 /// delivered (see the `execution` module doc).

@@ -12,7 +12,7 @@ use crate::services::SiteServices;
 use crate::services::contract::{Answer, Ask, Refusal};
 use crate::services::error::{MethodFailure, ServiceError, ServiceResult};
 use crate::services::queries::ActiveSeen;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// Most pages one reconcile runs; a plugin whose cursor never ends is
 /// stopped here.

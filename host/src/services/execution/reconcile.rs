@@ -17,7 +17,7 @@ use crate::services::ops::courses::load_course;
 use crate::services::ops::methods::load_method;
 use crate::services::queries::ActiveSeen;
 use crate::services::{Principal, Services, SiteServices};
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// Most actions a dry-run reconcile report lists.
 pub const MAX_REPORTED_ACTIONS: usize = 1000;

@@ -10,7 +10,7 @@ use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::ops::courses::load_course;
 use crate::services::ops::methods::load_method;
 use crate::services::{Principal, SiteServices};
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// A person's request through an instance.
 #[derive(Clone, Debug, PartialEq, Eq)]

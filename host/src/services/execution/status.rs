@@ -7,7 +7,7 @@ use crate::services::error::ServiceResult;
 use crate::services::ops::courses::load_course;
 use crate::services::ops::methods::load_method;
 use crate::services::{Principal, SiteServices};
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// How an instance is doing.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

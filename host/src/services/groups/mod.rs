@@ -19,7 +19,7 @@ use super::{
     page_of, validate,
 };
 use crate::domain::*;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 pub use staff::{
     CourseGroups, GroupCandidates, GroupDeletion, GroupOverview, MemberFilter, OwnedMember,

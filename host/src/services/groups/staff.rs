@@ -10,7 +10,7 @@ use crate::services::ops::courses::load_course;
 use crate::services::ops::groups::load_group;
 use crate::services::ops::users::load_user;
 use crate::services::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of};
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// A page of a course's groups, with the course they belong to.
 #[derive(Clone, Debug, PartialEq)]

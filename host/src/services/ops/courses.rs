@@ -5,7 +5,7 @@
 
 use crate::domain::*;
 use crate::services::error::{ServiceError, ServiceResult};
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// The plugin id of the manual enrolment method every course starts with.
 pub const MANUAL_PLUGIN: &str = "manual";

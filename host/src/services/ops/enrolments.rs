@@ -10,7 +10,7 @@ use super::groups::remove_group_member_in;
 use super::users::load_user;
 use crate::domain::*;
 use crate::services::error::ServiceResult;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 /// Enrols `user` through `m`, or re-activates (and re-roles) the enrolment
 /// they have through it. Returns the enrolment and whether it changed.

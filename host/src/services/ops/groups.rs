@@ -9,7 +9,7 @@
 use super::users::require_user;
 use crate::domain::*;
 use crate::services::error::{ServiceError, ServiceResult};
-use crate::storage::site::{AuditText, SiteRead, SiteTables};
+use crate::storage::site::{AuditText, SiteTables, prelude::*};
 
 pub(crate) fn load_group(t: &impl SiteRead, id: CourseGroupId) -> ServiceResult<CourseGroup> {
     t.group(id)?

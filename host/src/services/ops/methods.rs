@@ -10,7 +10,7 @@ use super::enrolments::unenrol_in;
 use super::groups::remove_group_member_in;
 use crate::domain::*;
 use crate::services::error::{ServiceError, ServiceResult};
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 pub(crate) fn load_method(
     t: &impl SiteRead,

@@ -7,7 +7,7 @@
 
 use crate::domain::*;
 use crate::services::error::{ServiceError, ServiceResult};
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 #[derive(Clone, Debug)]
 pub struct NewSegment {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use crate::domain::*;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::{password, validate};
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 #[derive(Clone, Debug, Default)]
 pub struct NewUser {

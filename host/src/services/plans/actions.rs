@@ -10,7 +10,7 @@ use crate::services::ops::groups::{
 };
 use crate::services::ops::methods::{delete_method_in, disable_method_in};
 use crate::services::validate;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 /// Applies one action of instance `m`'s plan; whether it changed anything.
 pub(super) fn apply_action(

@@ -9,7 +9,7 @@ use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::ops::methods::disable_method_in;
 use crate::services::{Principal, Services, SiteServices};
 use crate::storage::registry::RegistryRead;
-use crate::storage::site::{SiteRead, SiteTables};
+use crate::storage::site::{SiteTables, prelude::*};
 
 /// A config a plugin normalised, to write back over `before`.
 struct Normalised {

@@ -13,7 +13,7 @@ use crate::services::ops::courses::load_course;
 use crate::services::ops::methods::load_method;
 use crate::services::{Principal, SiteServices, validate};
 use crate::storage::registry::RegistryRead;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 impl SiteServices {
     /// The plugin an instance of this site runs for `id`: the component of

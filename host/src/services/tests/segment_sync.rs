@@ -16,7 +16,7 @@ use crate::services::ServiceError;
 use crate::services::enrolments::{MethodUpdate, NewMethod};
 use crate::services::groups::NewGroup;
 use crate::services::testing::TestSite;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 const SYNC: &str = "segment-sync";
 const GROUPSYNC: &str = "segment-group";

@@ -358,7 +358,7 @@ fn a_data_dir_from_a_newer_charon_is_refused_with_a_hint() {
 #[test]
 fn a_site_file_is_created_at_the_latest_schema_and_keeps_its_data_when_reopened() {
     use crate::storage::migrations::{SITE_MIGRATIONS, latest};
-    use crate::storage::site::SiteRead;
+    use crate::storage::site::prelude::*;
     let fx = TestSite::new();
     let version = fx.site.read(|t| Ok(t.schema_version()?)).unwrap();
     assert_eq!(version, latest(SITE_MIGRATIONS));

@@ -34,7 +34,7 @@ use crate::domain::*;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::ops::segments::NewSegment;
 use crate::services::ops::users::PreparedUser;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 pub use self::apply::apply;
 

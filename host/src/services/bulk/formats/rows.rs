@@ -11,7 +11,7 @@ use crate::services::error::ServiceResult;
 use crate::services::ops::groups::load_group;
 use crate::services::ops::segments::NewSegment;
 use crate::services::validate;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 pub(super) fn segment_row(
     site: &Site<'_, impl SiteRead>,

@@ -7,7 +7,7 @@ use super::super::ImportKind;
 use crate::domain::*;
 use crate::services::error::ServiceResult;
 use crate::services::ops::courses::MANUAL_PLUGIN;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// Everything a file's rows look up, read once per file where a lookup is
 /// shared by many rows.

@@ -11,7 +11,7 @@ use crate::domain::*;
 use crate::services::error::ServiceResult;
 use crate::services::ops::users::{NewUser, load_user, prepare_user};
 use crate::services::validate;
-use crate::storage::site::SiteRead;
+use crate::storage::site::prelude::*;
 
 /// `roleN` in Moodle's role short names (and ours).
 fn role(value: &str) -> Option<Role> {

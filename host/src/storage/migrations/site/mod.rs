@@ -1,0 +1,97 @@
+//! The migrations of a site file, one module per schema version, each
+//! holding the frozen table definitions it creates or reads.
+
+mod v1;
+mod v2;
+mod v3;
+mod v4;
+mod v5;
+
+#[cfg(test)]
+mod fixtures;
+
+use super::Migration;
+
+pub const SITE_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "create the site schema",
+        apply: v1::create_the_site_schema,
+    },
+    Migration {
+        version: 2,
+        name: "enrolment-method run state and the event dispatcher's cursor",
+        apply: v2::add_method_runs,
+    },
+    Migration {
+        version: 3,
+        name: "groups created by enrolment methods and plugins' site-wide settings",
+        apply: v3::add_method_groups,
+    },
+    Migration {
+        version: 4,
+        name: "the audit log and the outbox in chunks of entries",
+        apply: v4::chunk_audit_and_outbox,
+    },
+    Migration {
+        version: 5,
+        name: "one reverse index of enrolments and group memberships: a user's courses",
+        apply: v5::index_user_courses,
+    },
+];
+
+/// Helpers of the site migration tests.
+#[cfg(test)]
+mod testing {
+    use super::SITE_MIGRATIONS;
+    use crate::storage::migrations::migrate;
+    use crate::storage::site::SiteReadTables;
+
+    /// A new site file in a temporary folder, begun at `version` (see
+    /// `migrations::testing::file_at`); `fill` writes the rows of that
+    /// version, then the file is migrated to today's.
+    pub(super) struct Migrated {
+        _dir: tempfile::TempDir,
+        db: redb::Database,
+        /// The versions the migration applied.
+        pub(super) applied: Vec<u64>,
+    }
+
+    impl Migrated {
+        pub(super) fn from(version: u64, fill: impl FnOnce(&redb::WriteTransaction)) -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("s.redb");
+            let db = redb::Database::create(&path).unwrap();
+            let tx = crate::storage::migrations::testing::file_at(&db, SITE_MIGRATIONS, version);
+            fill(&tx);
+            tx.commit().unwrap();
+            let applied = migrate(&db, &path, SITE_MIGRATIONS).unwrap();
+            Self {
+                _dir: dir,
+                db,
+                applied,
+            }
+        }
+
+        /// A read snapshot of the migrated file.
+        pub(super) fn tables(&self) -> SiteReadTables {
+            use redb::ReadableDatabase;
+            SiteReadTables::open(self.db.begin_read().unwrap())
+        }
+
+        /// The names of the tables the migrated file holds.
+        pub(super) fn table_names(&self) -> Vec<String> {
+            use redb::ReadableDatabase;
+            let tx = self.db.begin_read().unwrap();
+            crate::storage::tables::stored_table_names(&tx).unwrap()
+        }
+    }
+
+    /// A segment-member-added event naming `user`.
+    pub(super) fn member_added(user: u64) -> crate::domain::SiteEvent {
+        crate::domain::SiteEvent::SegmentMemberAdded {
+            segment: crate::domain::SegmentId(1),
+            user: crate::domain::UserId(user),
+        }
+    }
+}

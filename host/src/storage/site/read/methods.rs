@@ -1,0 +1,59 @@
+//! Queries about enrolment-method instances and what running them keeps:
+//! each instance's run state, the groups it created by key, its plugin's
+//! site-wide settings, and the event dispatcher's cursor.
+
+use redb::ReadableTable;
+
+use super::{SiteTablesRead, all_records, get_record, pair_prefix};
+use crate::domain::{CourseGroupId, CourseId, EnrolmentMethod, EnrolmentMethodId, MethodRun};
+use crate::storage::Result;
+
+/// Enrolment-method instances and their run state.
+pub trait MethodRead: SiteTablesRead {
+    fn method(&self, id: EnrolmentMethodId) -> Result<Option<EnrolmentMethod>> {
+        get_record(self.methods()?, "enrolment-methods", id.0)
+    }
+
+    /// Every enrolment method of the site (site-wide events reach them all).
+    fn all_methods(&self) -> Result<Vec<EnrolmentMethod>> {
+        all_records(self.methods()?, "enrolment-methods")
+    }
+
+    fn method_run(&self, id: EnrolmentMethodId) -> Result<Option<MethodRun>> {
+        get_record(self.method_runs()?, "method-runs", id.0)
+    }
+
+    /// The group `method` created under `key`, if it recorded one.
+    fn method_group(&self, method: EnrolmentMethodId, key: &str) -> Result<Option<CourseGroupId>> {
+        Ok(self
+            .method_groups()?
+            .get((method.0, key))?
+            .map(|g| CourseGroupId(g.value())))
+    }
+
+    /// A plugin's site-wide settings as saved (a JSON object), if any.
+    fn plugin_settings_json(&self, plugin: &str) -> Result<Option<String>> {
+        Ok(self
+            .plugin_settings()?
+            .get(plugin)?
+            .map(|v| v.value().to_owned()))
+    }
+
+    /// The last outbox seq the event dispatcher delivered.
+    fn dispatch_cursor(&self) -> Result<u64> {
+        Ok(self.dispatch()?.get("cursor")?.map_or(0, |g| g.value()))
+    }
+
+    fn course_methods_list(&self, course: CourseId) -> Result<Vec<EnrolmentMethod>> {
+        let mut out = Vec::new();
+        for row in self.course_methods()?.range(pair_prefix(course.0))? {
+            let (k, _) = row?;
+            if let Some(m) = self.method(EnrolmentMethodId(k.value().1))? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<T: SiteTablesRead> MethodRead for T {}

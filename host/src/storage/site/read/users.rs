@@ -1,0 +1,91 @@
+//! Queries about users: records, the username and email indexes, pages
+//! of users.
+
+use redb::{ReadableTable, ReadableTableMetadata};
+
+use super::{SiteTablesRead, get_record};
+use crate::domain::{User, UserId, UserStatus};
+use crate::storage::{Result, StorageError, decode};
+
+/// Users: records, the username and email indexes, pages of users.
+pub trait UserRead: SiteTablesRead {
+    fn user(&self, id: UserId) -> Result<Option<User>> {
+        get_record(self.users()?, "users", id.0)
+    }
+
+    fn user_exists(&self, id: UserId) -> Result<bool> {
+        Ok(self.users()?.get(id.0)?.is_some())
+    }
+
+    /// A user's status, or `None` when there is no such user. Decodes only
+    /// the head of the record (borrowed, no allocation): a plugin's page of
+    /// 1,000 segment members asks this 1,000 times.
+    fn user_status(&self, id: UserId) -> Result<Option<UserStatus>> {
+        /// `User`'s leading fields, in its order (postcard is positional
+        /// and ignores what follows `status`). The texts are skipped as
+        /// bytes: postcard encodes both alike, and bytes need no UTF-8
+        /// check.
+        #[derive(serde::Deserialize)]
+        struct Head<'a> {
+            _id: u64,
+            _username: &'a [u8],
+            _email: &'a [u8],
+            _firstname: &'a [u8],
+            _lastname: &'a [u8],
+            status: UserStatus,
+        }
+        let Some(v) = self.users()?.get(id.0)? else {
+            return Ok(None);
+        };
+        let head: Head<'_> =
+            postcard::from_bytes(v.value()).map_err(|e| StorageError::Corrupt {
+                table: "users",
+                reason: e.to_string(),
+            })?;
+        Ok(Some(head.status))
+    }
+
+    fn user_id_by_username(&self, username: &str) -> Result<Option<UserId>> {
+        let key = username.to_lowercase();
+        Ok(self
+            .users_by_username()?
+            .get(key.as_str())?
+            .map(|g| UserId(g.value())))
+    }
+
+    fn user_id_by_email(&self, email: &str) -> Result<Option<UserId>> {
+        let key = email.to_lowercase();
+        Ok(self
+            .users_by_email()?
+            .get(key.as_str())?
+            .map(|g| UserId(g.value())))
+    }
+
+    /// Users in id order after `after`, keeping those `keep` accepts.
+    fn users_page(
+        &self,
+        after: Option<UserId>,
+        limit: usize,
+        mut keep: impl FnMut(&User) -> bool,
+    ) -> Result<Vec<User>> {
+        let start = after.map_or(0, |u| u.0.saturating_add(1));
+        let mut out = Vec::new();
+        for row in self.users()?.range(start..)? {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, v) = row?;
+            let user: User = decode("users", v.value())?;
+            if keep(&user) {
+                out.push(user);
+            }
+        }
+        Ok(out)
+    }
+
+    fn user_count(&self) -> Result<u64> {
+        Ok(self.users()?.len()?)
+    }
+}
+
+impl<T: SiteTablesRead> UserRead for T {}

@@ -1,0 +1,137 @@
+//! The tables of a site file, each with its key/value layout, and the
+//! state a write transaction keeps beside them until `flush`.
+//!
+//! Keys are big-endian integers or tuples of them, so ranges scan in id
+//! order: `(segment, user)` lists one segment's members, `(user, segment)`
+//! one user's segments. Values are postcard-encoded domain records unless a
+//! line says otherwise (see `FORMAT.md` for what is encoded by hand).
+//! Names carry a version suffix so a migration can build a new layout
+//! beside the old one; a change to any line here needs a migration.
+//!
+//! This module declares; it never reads or writes a row.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::audit_codec::EncodedAudit;
+use super::counters::Counter;
+use super::user_courses::UserCourseEdit;
+use crate::domain::{EventEnvelope, SiteId, Timestamp};
+
+type Bytes = &'static [u8];
+
+crate::storage::tables::tables! {
+    /// Table definitions of a site file (the live ones: migrations keep
+    /// frozen copies of their own).
+    pub mod defs;
+
+    /// Every table of a site, opened once in a write transaction, and what
+    /// the transaction has done that `flush` writes at its end.
+    pub struct SiteTables<'tx>(site: SiteId) {
+        /// Events of this transaction, in order, for publishing after
+        /// commit. Those from `events_flushed` on are not in the outbox
+        /// table yet: `flush` writes them there in chunks.
+        pub(crate) pending: Vec<EventEnvelope> = Vec::new(),
+        pub(super) events_flushed: usize = 0,
+        /// Audit entries of this transaction not yet in the audit table
+        /// (`flush` writes them in chunks).
+        pub(super) unflushed_audit: EncodedAudit = EncodedAudit::default(),
+        /// Id counters read once and written back by `flush`: a bulk
+        /// change must not rewrite `meta` once per row.
+        pub(super) counters: [Option<u64>; Counter::ALL] = [None; Counter::ALL],
+        /// Member-count changes, applied by `flush`.
+        pub(super) segment_count_deltas: HashMap<u64, i64> = HashMap::new(),
+        pub(super) group_count_deltas: HashMap<u64, i64> = HashMap::new(),
+        /// Changes to `user_courses` rows, applied by `flush`: an
+        /// enrolment and a group membership of the same user in one
+        /// transaction then write the row once.
+        pub(super) user_course_edits: BTreeMap<(u64, u64), UserCourseEdit> = BTreeMap::new(),
+        pub(crate) site: SiteId = site,
+        /// The transaction's one reading of the clock: every row of one
+        /// change carries the same time.
+        pub(crate) now: Timestamp = Timestamp::now(),
+    }
+
+    /// Every table of a site in one read snapshot, each opened when
+    /// first read: a plugin's query reads two or three of the thirty,
+    /// and opening all of them was a twentieth of a 100,000-member
+    /// sync (its plugin makes three queries per page).
+    pub struct SiteReadTables;
+
+    /// Raw table access for the queries of [`super::SiteRead`].
+    pub trait SiteTablesRead;
+
+    /// `name → u64`: `schema_version`, the id counters `next.{kind}` and
+    /// `changes` (see `counters.rs`).
+    meta: META = ("meta-v1", &'static str, u64);
+    /// `UserId → User`.
+    users: USERS = ("users-v1", u64, Bytes);
+    /// `lower-case username → UserId`.
+    users_by_username: USERS_BY_USERNAME = ("users-by-username-v1", &'static str, u64);
+    /// `lower-case email → UserId`.
+    users_by_email: USERS_BY_EMAIL = ("users-by-email-v1", &'static str, u64);
+    /// `SegmentId → Segment`.
+    segments: SEGMENTS = ("segments-v1", u64, Bytes);
+    /// `idnumber → SegmentId` (only segments that have one).
+    segments_by_idnumber: SEGMENTS_BY_IDNUMBER = ("segments-by-idnumber-v1", &'static str, u64);
+    /// `(SegmentId, UserId) → added_at millis`: the members of a segment.
+    segment_members: SEGMENT_MEMBERS = ("segment-members-v1", (u64, u64), i64);
+    /// `(UserId, SegmentId) → ()`: reverse index of `segment_members`.
+    user_segments: USER_SEGMENTS = ("user-segments-v1", (u64, u64), ());
+    /// `SegmentId → member count`, kept in step so lists need no scan.
+    segment_member_counts: SEGMENT_MEMBER_COUNTS = ("segment-member-counts-v1", u64, u64);
+    /// `CourseId → Course`.
+    courses: COURSES = ("courses-v1", u64, Bytes);
+    /// `lower-case shortname → CourseId`.
+    courses_by_shortname: COURSES_BY_SHORTNAME = ("courses-by-shortname-v1", &'static str, u64);
+    /// `EnrolmentMethodId → EnrolmentMethod`.
+    methods: METHODS = ("enrolment-methods-v1", u64, Bytes);
+    /// `(CourseId, EnrolmentMethodId) → ()`: the methods of a course.
+    course_methods: COURSE_METHODS = ("course-methods-v1", (u64, u64), ());
+    /// `(CourseId, UserId, EnrolmentMethodId) → Enrolment`. A method's
+    /// enrolments are read from here too, by a scan of its course that
+    /// skips other methods' keys: an index by method was a fifth of the
+    /// rows a 100,000-member sync writes.
+    enrolments: ENROLMENTS = ("enrolments-v1", (u64, u64, u64), Bytes);
+    /// `(UserId, CourseId) → [CourseGroupId]` (little-endian u64s,
+    /// ascending): the courses a user has at least one enrolment in, each
+    /// with the user's groups there. The one reverse index of enrolments
+    /// and group memberships both (a group member is always enrolled in
+    /// the group's course); written by `flush`, once per transaction.
+    user_courses: USER_COURSES = ("user-courses-v1", (u64, u64), Bytes);
+    /// `CourseGroupId → CourseGroup`.
+    groups: GROUPS = ("course-groups-v1", u64, Bytes);
+    /// `(CourseId, CourseGroupId) → ()`: the groups of a course.
+    course_groups: COURSE_GROUPS = ("course-groups-by-course-v1", (u64, u64), ());
+    /// `(CourseId, lower-case name) → CourseGroupId`.
+    group_names: GROUP_NAMES = ("course-group-names-v1", (u64, &'static str), u64);
+    /// `(CourseId, idnumber) → CourseGroupId`.
+    group_idnumbers: GROUP_IDNUMBERS = ("course-group-idnumbers-v1", (u64, &'static str), u64);
+    /// `(CourseGroupId, UserId) → GroupMembership`. No reverse index:
+    /// a user's groups are those of their courses (`user_courses`) that
+    /// have them as a member.
+    group_members: GROUP_MEMBERS = ("course-group-members-v1", (u64, u64), Bytes);
+    /// `CourseGroupId → member count`, kept in step so lists need no scan.
+    group_member_counts: GROUP_MEMBER_COUNTS = ("course-group-member-counts-v1", u64, u64);
+    /// `first AuditId → [AuditEntry]`: the audit log in chunks of at most
+    /// `site::CHUNK` (256) entries with consecutive ids from the key on,
+    /// one row per chunk rather than per entry (a reconcile page audits
+    /// 2,000 changes). A chunk never spans two transactions. The entries
+    /// are encoded by hand (`audit_codec.rs`, `FORMAT.md` §2).
+    audit: AUDIT = ("audit-v2", u64, Bytes);
+    /// `first seq → [SiteEvent]`: the transactional outbox of the event
+    /// stream, chunked like `audit`; the event at index `i` of a row has
+    /// seq `key + i`.
+    events: EVENTS = ("events-v2", u64, Bytes);
+    /// `EnrolmentMethodId → MethodRun`: how an instance's plugin calls went
+    /// (last error and error count). Operational state, not audited.
+    method_runs: METHOD_RUNS = ("method-runs-v1", u64, Bytes);
+    /// `name → u64`: `cursor`, the last outbox seq the event dispatcher
+    /// has delivered to the instances.
+    dispatch: DISPATCH = ("dispatch-v1", &'static str, u64);
+    /// `(EnrolmentMethodId, key) → CourseGroupId`: the groups an instance
+    /// created with a plan's `create-group`, by the key it gave them.
+    method_groups: METHOD_GROUPS = ("method-groups-v1", (u64, &'static str), u64);
+    /// `plugin id → JSON object`: a plugin's site-wide settings, as the
+    /// site admin saved them.
+    plugin_settings: PLUGIN_SETTINGS = ("plugin-settings-v1", &'static str, &'static str);
+}
