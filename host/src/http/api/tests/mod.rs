@@ -14,6 +14,7 @@ mod operator_credential;
 mod plugins;
 mod segments;
 mod sites;
+mod snapshot;
 mod support;
 mod sync;
 mod tokens;
