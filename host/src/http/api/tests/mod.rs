@@ -17,6 +17,7 @@ mod sites;
 mod snapshot;
 mod support;
 mod sync;
+mod tidy;
 mod tokens;
 mod users;
 
