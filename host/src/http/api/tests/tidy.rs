@@ -186,16 +186,9 @@ fn handlers_answer_views_never_records() {
         http.contains("SiteView") && http.contains("UserIdView"),
         "{http:?}"
     );
-    let dir = Path::new(HOST).join("src/http/api");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("the API's folder")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-        .collect();
-    files.sort();
     let mut answers = 0;
     let mut offences = Vec::new();
-    for file in &files {
+    for file in &super::openapi::handler_sources() {
         let code = code_of(&std::fs::read_to_string(file).expect("source"));
         answers += code.matches("web::Json<").count() + code.matches(".json(").count();
         for offence in json_of_records(&code, &http) {
