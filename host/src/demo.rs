@@ -64,7 +64,7 @@ const LAST_NAMES: [&str; 15] = [
 ];
 
 /// What a load did. Counts are of things created by this run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemoReport {
     pub site: String,
     pub users_created: usize,

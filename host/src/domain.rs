@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub u64);
 
@@ -78,9 +78,7 @@ id_type!(
 );
 
 /// Milliseconds since the Unix epoch, UTC.
-#[derive(
-    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -110,7 +108,7 @@ impl fmt::Display for Timestamp {
 
 // ---------------------------------------------------------------- registry
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteStatus {
     Active,
@@ -119,7 +117,7 @@ pub enum SiteStatus {
 }
 
 /// One LMS instance. Its data lives in its own redb file named after `slug`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Site {
     pub id: SiteId,
     /// Unique, immutable, `[a-z0-9-]`; names the path prefix `/s/{slug}/`
@@ -134,7 +132,7 @@ pub struct Site {
     pub created_at: Timestamp,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Operator {
     pub id: OperatorId,
     pub username: String,
@@ -147,7 +145,7 @@ pub struct Operator {
 
 /// Whom an API token acts as. The service layer's authorisation applies to
 /// it unchanged.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenScope {
     /// Acts as this operator, on every site.
@@ -177,7 +175,7 @@ pub struct Session {
 }
 
 /// A bearer token for the JSON API. Only a hash of the secret is stored.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiToken {
     pub id: ApiTokenId,
     /// What the owner calls it, e.g. "HR system sync".
@@ -195,7 +193,7 @@ pub struct ApiToken {
 
 /// How the admin's form renders one config field of a plugin (the WIT
 /// `field-kind`). Values are JSON.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 // Externally tagged (serde's default) for postcard: `"text"`, or
 // `{"integer":{"min":0,"max":null}}` in JSON.
 #[serde(rename_all = "snake_case")]
@@ -229,14 +227,14 @@ pub enum PluginFieldKind {
 }
 
 /// One choice of a [`PluginFieldKind::Choice`] field.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginChoice {
     pub value: String,
     pub label: String,
 }
 
 /// One field of a plugin's config form.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginConfigField {
     /// The JSON key.
     pub key: String,
@@ -251,7 +249,7 @@ pub struct PluginConfigField {
 /// What a plugin says of itself (`describe`), as the registry keeps it.
 /// Events and capabilities are their contract names (`user-enrolled`,
 /// `read-segments`), so a later contract may add some without a migration.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginManifest {
     /// Stable id: `[a-z0-9-]`, e.g. `self`.
     pub id: String,
@@ -269,7 +267,7 @@ pub struct PluginManifest {
 
 /// One installed version of a plugin. Its component is stored
 /// content-addressed as `DATA/plugins/{sha256}.wasm`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginVersion {
     pub id: String,
     pub version: String,
@@ -292,7 +290,7 @@ pub struct PluginVersion {
 /// instances run. The record stays when the plugin is disabled, so its pin
 /// is remembered and a bundled plugin is not enabled again at the next
 /// start.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SitePlugin {
     pub site: SiteId,
     /// The plugin id.
@@ -305,21 +303,21 @@ pub struct SitePlugin {
 
 // -------------------------------------------------------------------- site
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
     Active,
     Suspended,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteRole {
     User,
     SiteAdmin,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: UserId,
     /// Unique in the site, lower case.
@@ -345,7 +343,7 @@ impl User {
 }
 
 /// A site-wide set of users (Moodle: cohort).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
     pub id: SegmentId,
     pub name: String,
@@ -358,7 +356,7 @@ pub struct Segment {
     pub created_at: Timestamp,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupMode {
     /// No groups are used for separation.
@@ -369,7 +367,7 @@ pub enum GroupMode {
     Visible,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Course {
     pub id: CourseId,
     /// Unique in the site.
@@ -381,7 +379,7 @@ pub struct Course {
     pub created_at: Timestamp,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnrolmentMethodStatus {
     Enabled,
@@ -390,7 +388,7 @@ pub enum EnrolmentMethodStatus {
 
 /// An enrolment-method instance: one plugin attached to one course, with
 /// its own configuration. Several may use the same plugin in one course.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnrolmentMethod {
     pub id: EnrolmentMethodId,
     pub course: CourseId,
@@ -404,19 +402,7 @@ pub struct EnrolmentMethod {
     pub created_at: Timestamp,
 }
 
-#[derive(
-    Copy,
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Learner,
@@ -438,7 +424,7 @@ impl Role {
     }
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnrolmentStatus {
     Active,
@@ -446,7 +432,7 @@ pub enum EnrolmentStatus {
 }
 
 /// A user's enrolment in a course through one enrolment method.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Enrolment {
     pub course: CourseId,
     pub user: UserId,
@@ -459,7 +445,7 @@ pub struct Enrolment {
 }
 
 /// A set of users inside one course (a team).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CourseGroup {
     pub id: CourseGroupId,
     pub course: CourseId,
@@ -472,7 +458,7 @@ pub struct CourseGroup {
 }
 
 /// Who owns a group membership, and so who may remove it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 // Externally tagged (serde's default): postcard, the store's encoding, is
 // not self-describing and cannot decode internally or adjacently tagged
 // enums. A JSON API that wants another shape maps it at its own boundary.
@@ -484,7 +470,7 @@ pub enum MembershipOwner {
     Method(EnrolmentMethodId),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupMembership {
     pub group: CourseGroupId,
     pub user: UserId,
@@ -495,7 +481,7 @@ pub struct GroupMembership {
 // ------------------------------------------------------------------ audit
 
 /// Who made a change, as the audit log records it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 // Externally tagged (serde's default): postcard, the store's encoding, is
 // not self-describing and cannot decode internally or adjacently tagged
 // enums. A JSON API that wants another shape maps it at its own boundary.
@@ -578,7 +564,7 @@ impl fmt::Display for AuditTarget {
 }
 
 /// One change to a site: who, what, when and why.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: AuditId,
     pub at: Timestamp,
@@ -597,7 +583,7 @@ pub struct AuditEntry {
 ///
 /// Events are written to the site's outbox in the same transaction as the
 /// change, so a consumer that was down can catch up from a sequence number.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 // Externally tagged (serde's default): postcard, the store's encoding, is
 // not self-describing and cannot decode internally or adjacently tagged
 // enums. A JSON API that wants another shape maps it at its own boundary.
@@ -682,7 +668,7 @@ pub enum SiteEvent {
 }
 
 /// An event with its place in the site's stream.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventEnvelope {
     pub site: SiteId,
     /// Position in the site's outbox; strictly increasing per site.
@@ -695,7 +681,7 @@ pub struct EventEnvelope {
 /// Why an instance's last plugin call failed: the plugin misbehaved
 /// (timeout, memory, crash, a plan too large), refused an event, or
 /// returned a plan the host rejected.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MethodError {
     /// A stable code, e.g. `plugin_timeout`, `plan_rejected`.
     pub code: String,
@@ -714,7 +700,7 @@ pub struct MethodRun {
 
 /// A group a plan action names: one that exists, or one created earlier in
 /// the same plan by the `key` of its `create_group` action.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanGroup {
     Existing(CourseGroupId),
@@ -732,7 +718,7 @@ impl fmt::Display for PlanGroup {
 
 /// One change a plugin asks for. Enrolments are always the instance's
 /// own; memberships it adds are owned by it, and only those it removes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanOp {
     /// Enrol, or re-activate and set the role of the instance's enrolment.
@@ -794,7 +780,7 @@ impl PlanOp {
 }
 
 /// One action of a plan with the plugin's reason, kept in the audit log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanAction {
     pub op: PlanOp,
     pub reason: String,
@@ -802,7 +788,7 @@ pub struct PlanAction {
 
 /// What a plugin asks the host to change, in order. Applied whole or not
 /// at all.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     pub actions: Vec<PlanAction>,
 }

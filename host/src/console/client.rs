@@ -2,8 +2,10 @@
 //! every `charon` command uses, the same whether it talks to a running
 //! `charon serve` or to the console's own in-process server. Each command
 //! is written here once, in the API's own request and answer types
-//! ([`crate::http::wire`]), and hands back what the services returned
-//! (domain records), so that the commands print what they always printed.
+//! ([`crate::http::wire`]: request bodies and the answers' views), and
+//! hands back what the services returned (each view converted back into
+//! its domain record), so that the commands print what they always
+//! printed.
 //!
 //! It must never decide anything: every refusal is the server's, passed on
 //! with its code and field.
@@ -18,10 +20,12 @@ use super::ConsoleError;
 use crate::demo::DemoReport;
 use crate::domain::{ApiToken, ApiTokenId, PluginVersion, Site, SitePlugin};
 use crate::http::ErrorBody;
+use crate::http::wire::Mirror;
 use crate::http::wire::{
-    CreateOperatorToken, CreateSite, CreateSiteUserToken, CreatedTokenView, DisablePlugin,
-    EnablePlugin, ForceQuery, ImportQuery, ListQuery, Page, SiteReconcileByKeyQuery, TokenView,
-    UpgradePlugin,
+    CreateOperatorToken, CreateSite, CreateSiteUserToken, CreatedTokenView, DemoReportView,
+    DisablePlugin, EnablePlugin, ForceQuery, HostStatusView, ImportQuery, ImportReportView,
+    InstalledPluginView, InstanceReconcileView, ListQuery, Page, PluginVersionView, SitePluginView,
+    SiteReconcileByKeyQuery, SiteView, TokenView, UpgradePlugin,
 };
 use crate::services::MAX_PAGE;
 use crate::services::bulk::{self, ImportKind, ImportReport};
@@ -63,36 +67,39 @@ impl OperatorClient {
 
     /// Which server answers; proves the secret opens it.
     pub fn status(&self) -> Result<HostStatus, ConsoleError> {
-        self.get("/operator/status")
+        Ok(self.get::<HostStatusView>("/operator/status")?.into())
     }
 
     pub fn list_sites(&self) -> Result<Vec<Site>, ConsoleError> {
-        self.all("/sites")
+        Ok(self.all::<SiteView>("/sites")?.mirror())
     }
 
     pub fn create_site(&self, new: &CreateSite) -> Result<Site, ConsoleError> {
-        self.post_json("/sites", new)
+        Ok(self.post_json::<_, SiteView>("/sites", new)?.into())
     }
 
     pub fn suspend_site(&self, key: &str) -> Result<Site, ConsoleError> {
-        self.post_empty(&format!("/sites/{}/suspend", segment(key)))
+        let site: SiteView = self.post_empty(&format!("/sites/{}/suspend", segment(key)))?;
+        Ok(site.into())
     }
 
     pub fn resume_site(&self, key: &str) -> Result<Site, ConsoleError> {
-        self.post_empty(&format!("/sites/{}/resume", segment(key)))
+        let site: SiteView = self.post_empty(&format!("/sites/{}/resume", segment(key)))?;
+        Ok(site.into())
     }
 
     /// Deletes the site `key` and answers it as it was (the route itself
     /// answers nothing). The site deleted is the one read, by its id.
     pub fn delete_site(&self, key: &str) -> Result<Site, ConsoleError> {
-        let site: Site = self.get(&format!("/sites/{}", segment(key)))?;
-        self.delete::<()>(&format!("/sites/{}", site.id))?;
-        Ok(site)
+        let site: SiteView = self.get(&format!("/sites/{}", segment(key)))?;
+        self.delete::<()>(&format!("/sites/{}", site.id.0))?;
+        Ok(site.into())
     }
 
     /// Loads the demo organisation into the site `key` (see [`crate::demo`]).
     pub fn load_demo(&self, key: &str) -> Result<DemoReport, ConsoleError> {
-        self.post_empty(&format!("/sites/{}/demo", segment(key)))
+        let report: DemoReportView = self.post_empty(&format!("/sites/{}/demo", segment(key)))?;
+        Ok(report.into())
     }
 
     /// Reconciles every enrolment method of a site, or of one course (id
@@ -107,11 +114,12 @@ impl OperatorClient {
             course: course.map(str::to_owned),
             dry_run: Some(dry_run),
         };
-        self.post_empty(&format!(
+        let done: Vec<InstanceReconcileView> = self.post_empty(&format!(
             "/sites/{}/reconcile?{}",
             segment(key),
             self.query(&query)?
-        ))
+        ))?;
+        Ok(done.mirror())
     }
 
     /// Imports a CSV file of `kind` into the site `key` (see
@@ -130,11 +138,12 @@ impl OperatorClient {
             return Err(bulk::too_large(bytes.len(), max_bytes).into());
         }
         let query = self.query(&ImportQuery { dry_run })?;
-        self.post_raw(
+        let report: ImportReportView = self.post_raw(
             &format!("/sites/{}/imports/{kind}?{query}", segment(key)),
             "text/csv",
             bytes,
-        )
+        )?;
+        Ok(report.into())
     }
 
     /// Creates an API token; the answer holds its secret, shown only now.
@@ -165,8 +174,7 @@ impl OperatorClient {
             Some(key) => format!("/sites/{}/tokens", segment(key)),
             None => "/operator/tokens".to_owned(),
         };
-        let tokens: Vec<TokenView> = self.all(&path)?;
-        Ok(tokens.into_iter().map(ApiToken::from).collect())
+        Ok(self.all::<TokenView>(&path)?.mirror())
     }
 
     pub fn revoke_token(&self, id: ApiTokenId) -> Result<ApiToken, ConsoleError> {
@@ -176,11 +184,15 @@ impl OperatorClient {
 
     /// Installs a plugin component (the bytes of a `.wasm` file).
     pub fn install_plugin(&self, bytes: &[u8]) -> Result<PluginVersion, ConsoleError> {
-        self.post_raw("/operator/plugins", "application/wasm", bytes)
+        let installed: PluginVersionView =
+            self.post_raw("/operator/plugins", "application/wasm", bytes)?;
+        Ok(installed.into())
     }
 
     pub fn list_plugins(&self) -> Result<Vec<InstalledPlugin>, ConsoleError> {
-        self.all("/operator/plugins")
+        Ok(self
+            .all::<InstalledPluginView>("/operator/plugins")?
+            .mirror())
     }
 
     pub fn enable_plugin(
@@ -192,7 +204,9 @@ impl OperatorClient {
         let body = EnablePlugin {
             version: version.map(str::to_owned),
         };
-        self.post_json(&site_plugin_path(site, id, "enable"), &body)
+        let record: SitePluginView =
+            self.post_json(&site_plugin_path(site, id, "enable"), &body)?;
+        Ok(record.into())
     }
 
     pub fn disable_plugin(
@@ -202,7 +216,9 @@ impl OperatorClient {
         force: bool,
     ) -> Result<SitePlugin, ConsoleError> {
         let body = DisablePlugin { force: Some(force) };
-        self.post_json(&site_plugin_path(site, id, "disable"), &body)
+        let record: SitePluginView =
+            self.post_json(&site_plugin_path(site, id, "disable"), &body)?;
+        Ok(record.into())
     }
 
     pub fn upgrade_plugin(
@@ -214,7 +230,9 @@ impl OperatorClient {
         let body = UpgradePlugin {
             version: version.to_owned(),
         };
-        self.post_json(&site_plugin_path(site, id, "upgrade"), &body)
+        let record: SitePluginView =
+            self.post_json(&site_plugin_path(site, id, "upgrade"), &body)?;
+        Ok(record.into())
     }
 
     /// Uninstalls a plugin version and answers it as it was (the route

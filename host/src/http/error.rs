@@ -16,7 +16,9 @@
 //! Pages render [`HttpError`] as `error.html` in the base layout; the
 //! JSON API wraps it in [`JsonError`] to answer
 //! `{"error":{"code":…,"message":…,"field":…}}`. Both share the status, the
-//! code and the public message defined here.
+//! code and the public message defined here. The JSON error document is
+//! a view of its own ([`ErrorBody`]), like every answer of the API (see
+//! `api::views`).
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
@@ -236,7 +238,25 @@ pub struct ErrorDetail {
     /// With `config_rejected`: each config key the plugin refused (empty
     /// for the config as a whole) and why. Absent otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<ConfigFieldError>,
+    pub errors: Vec<ConfigFieldErrorView>,
+}
+
+/// One complaint of a plugin about a config: the config key it concerns
+/// (empty for the whole config) and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ConfigFieldError)]
+pub struct ConfigFieldErrorView {
+    pub field: String,
+    pub message: String,
+}
+
+impl From<ConfigFieldError> for ConfigFieldErrorView {
+    fn from(e: ConfigFieldError) -> Self {
+        Self {
+            field: e.field,
+            message: e.message,
+        }
+    }
 }
 
 impl ResponseError for JsonError {
@@ -251,7 +271,12 @@ impl ResponseError for JsonError {
                 code: self.0.code().into_owned(),
                 message: self.0.public_message(),
                 field: self.0.field(),
-                errors: self.0.field_errors(),
+                errors: self
+                    .0
+                    .field_errors()
+                    .into_iter()
+                    .map(ConfigFieldErrorView::from)
+                    .collect(),
             },
         };
         let mut response = HttpResponse::build(self.0.status());

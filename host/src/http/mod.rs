@@ -30,7 +30,7 @@ use actix_web::http::header;
 use actix_web::{App, middleware, web};
 
 pub use api::{openapi, wire};
-pub use error::{ErrorBody, ErrorDetail, HttpError, JsonError};
+pub use error::{ConfigFieldErrorView, ErrorBody, ErrorDetail, HttpError, JsonError};
 pub use operator_credential::{OPERATOR_API_FILE_NAME, OperatorApiFile, OperatorCredential};
 pub use startup::{Application, Config, StartError, StopHandle};
 

@@ -71,7 +71,7 @@ pub enum ServiceError {
 
 /// One complaint of a plugin about a config: the config key it concerns
 /// (empty for the whole config) and why.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigFieldError {
     pub field: String,
     pub message: String,

@@ -18,13 +18,12 @@ use crate::runtime::Plugin;
 use crate::storage::site::prelude::*;
 
 /// A plugin's settings form and this site's values.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PluginSettings {
     pub plugin: String,
     /// The form, in the plugin's order.
     pub fields: Vec<PluginConfigField>,
     /// Every field's value: the site's, or the field's default.
-    #[schema(value_type = Object)]
     pub values: Map<String, Value>,
 }
 

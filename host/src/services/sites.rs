@@ -43,7 +43,7 @@ pub struct SiteDetails {
 
 /// Which server process serves the host: what a client of its operator
 /// routes checks it talks to.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HostStatus {
     /// The version of Charon.
     pub version: String,

@@ -1,55 +1,23 @@
 //! `/audit`: a site's audit log, newest first, for site admins.
 //!
 //! Filters: `action` (a prefix such as `group.`), `actor` (`user:5`,
-//! `operator:1`, `method:3` or `system`, the form [`ActorView`] shows) and
+//! `operator:1`, `method:3` or `system`, the form [`ActorView`](super::views::ActorView) shows) and
 //! `q` (text in the target or the reason). The cursor is the id of the
 //! last entry of the previous page: ids only grow, so pages stay stable
 //! while new entries are written.
 
 use actix_web::{get, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::views::AuditEntryView;
 use super::{ApiResult, Page, SiteApi};
-use crate::domain::{Actor, AuditEntry, AuditId, EnrolmentMethodId, OperatorId, Timestamp, UserId};
+use crate::domain::{Actor, AuditId, EnrolmentMethodId, OperatorId, UserId};
 use crate::http::{ErrorBody, HttpError, blocking};
 use crate::services::AuditFilter;
 
 pub(super) fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_audit);
-}
-
-/// Who made a change: `{"kind":"user","id":5}`, `{"kind":"operator","id":1}`,
-/// `{"kind":"method","id":3}` (an enrolment method) or `{"kind":"system"}`.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ActorView {
-    Operator { id: OperatorId },
-    User { id: UserId },
-    Method { id: EnrolmentMethodId },
-    System,
-}
-
-impl From<Actor> for ActorView {
-    fn from(a: Actor) -> Self {
-        match a {
-            Actor::Operator(id) => ActorView::Operator { id },
-            Actor::User(id) => ActorView::User { id },
-            Actor::Method(id) => ActorView::Method { id },
-            Actor::System => ActorView::System,
-        }
-    }
-}
-
-impl From<ActorView> for Actor {
-    fn from(a: ActorView) -> Self {
-        match a {
-            ActorView::Operator { id } => Actor::Operator(id),
-            ActorView::User { id } => Actor::User(id),
-            ActorView::Method { id } => Actor::Method(id),
-            ActorView::System => Actor::System,
-        }
-    }
 }
 
 /// Parses the `actor` filter: `user:5`, `operator:1`, `method:3`, `system`.
@@ -71,33 +39,6 @@ fn parse_actor(text: &str) -> Result<Actor, HttpError> {
         "operator" => Ok(Actor::Operator(OperatorId(id))),
         "method" => Ok(Actor::Method(EnrolmentMethodId(id))),
         _ => Err(bad()),
-    }
-}
-
-/// One change: who, what, when and why.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AuditEntryView {
-    pub id: AuditId,
-    pub at: Timestamp,
-    pub actor: ActorView,
-    /// A stable dotted name such as `group.member_added`.
-    pub action: String,
-    /// What was changed, e.g. `user #7 in group #2`.
-    pub target: String,
-    /// Why, in words a site admin understands.
-    pub reason: String,
-}
-
-impl From<AuditEntry> for AuditEntryView {
-    fn from(e: AuditEntry) -> Self {
-        Self {
-            id: e.id,
-            at: e.at,
-            actor: e.actor.into(),
-            action: e.action,
-            target: e.target,
-            reason: e.reason,
-        }
     }
 }
 

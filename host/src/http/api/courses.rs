@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::views::{CourseView, GroupModeView, Mirror};
 use super::{ApiResult, IdPath, Page, PageQuery, SiteApi};
-use crate::domain::{Course, CourseId, GroupMode};
+use crate::domain::{CourseId, GroupMode};
 use crate::http::{ErrorBody, blocking};
 use crate::services::courses::{CourseUpdate, NewCourse};
 
@@ -26,7 +27,7 @@ pub struct CreateCourse {
     pub shortname: String,
     pub fullname: String,
     /// Default `none`.
-    pub group_mode: Option<GroupMode>,
+    pub group_mode: Option<GroupModeView>,
     /// Apply the group mode to every activity. Default false.
     #[serde(default)]
     pub force_group_mode: bool,
@@ -38,7 +39,7 @@ pub struct CreateCourse {
 pub struct UpdateCourse {
     pub shortname: Option<String>,
     pub fullname: Option<String>,
-    pub group_mode: Option<GroupMode>,
+    pub group_mode: Option<GroupModeView>,
     pub force_group_mode: Option<bool>,
 }
 
@@ -48,7 +49,7 @@ pub struct UpdateCourse {
     tag = "courses",
     params(PageQuery),
     responses(
-        (status = 200, description = "a page of courses", body = Page<Course>),
+        (status = 200, description = "a page of courses", body = Page<CourseView>),
         (status = 400, description = "the query string does not fit", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, description = "not a cursor of this collection", body = ErrorBody),
@@ -58,12 +59,12 @@ pub struct UpdateCourse {
 async fn list_courses(
     api: SiteApi,
     query: web::Query<PageQuery>,
-) -> ApiResult<web::Json<Page<Course>>> {
+) -> ApiResult<web::Json<Page<CourseView>>> {
     let offset = query.cursor_id::<usize>()?.unwrap_or(0);
     let SiteApi { who, site } = api;
     let page = blocking(move || site.list_courses(&who, query.q.as_deref(), offset, query.limit()))
         .await?;
-    Ok(web::Json(Page::from_service(page, |c| c)))
+    Ok(web::Json(Page::from_service(page, CourseView::from)))
 }
 
 /// Creates a course with a manual enrolment method.
@@ -71,7 +72,7 @@ async fn list_courses(
     tag = "courses",
     request_body = CreateCourse,
     responses(
-        (status = 201, description = "created", body = Course),
+        (status = 201, description = "created", body = CourseView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, description = "a field is missing, unknown or invalid, or the short name is taken", body = ErrorBody),
     )
@@ -83,25 +84,25 @@ async fn create_course(api: SiteApi, body: web::Json<CreateCourse>) -> ApiResult
     let new = NewCourse {
         shortname: b.shortname,
         fullname: b.fullname,
-        group_mode: b.group_mode.unwrap_or(GroupMode::None),
+        group_mode: b.group_mode.mirror().unwrap_or(GroupMode::None),
         force_group_mode: b.force_group_mode,
     };
     let created = blocking(move || site.create_course(&who, new)).await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(HttpResponse::Created().json(CourseView::from(created)))
 }
 
 /// One course: for site admins and the course's participants.
 #[utoipa::path(
     tag = "courses",
     params(("id" = u64, Path, description = "course id")),
-    responses((status = 200, body = Course), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = CourseView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/courses/{id}")]
-async fn get_course(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Json<Course>> {
+async fn get_course(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Json<CourseView>> {
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
     let found = blocking(move || site.get_course(&who, id)).await?;
-    Ok(web::Json(found))
+    Ok(web::Json(found.into()))
 }
 
 /// Changes a course's settings: site admins and the course's teachers.
@@ -110,7 +111,7 @@ async fn get_course(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Jso
     params(("id" = u64, Path, description = "course id")),
     request_body = UpdateCourse,
     responses(
-        (status = 200, body = Course),
+        (status = 200, body = CourseView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, description = "a field is unknown or invalid, or the short name is taken", body = ErrorBody),
     )
@@ -120,18 +121,18 @@ async fn update_course(
     api: SiteApi,
     path: web::Path<IdPath>,
     body: web::Json<UpdateCourse>,
-) -> ApiResult<web::Json<Course>> {
+) -> ApiResult<web::Json<CourseView>> {
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
     let b = body.into_inner();
     let update = CourseUpdate {
         shortname: b.shortname,
         fullname: b.fullname,
-        group_mode: b.group_mode,
+        group_mode: b.group_mode.mirror(),
         force_group_mode: b.force_group_mode,
     };
     let updated = blocking(move || site.update_course(&who, id, update)).await?;
-    Ok(web::Json(updated))
+    Ok(web::Json(updated.into()))
 }
 
 /// Deletes a course with its enrolment methods, enrolments and groups.

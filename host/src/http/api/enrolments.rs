@@ -6,13 +6,13 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::views::{MethodView, ParticipantView};
+use super::views::{
+    EnrolmentStatusView, EnrolmentView, MethodView, Mirror, ParticipantView, RoleView, UserIdView,
+};
 use super::{
     ApiResult, IdPath, IdUserPath, MAX_BULK_USERS, MembershipChange, Page, PageQuery, SiteApi,
 };
-use crate::domain::{
-    CourseId, Enrolment, EnrolmentMethodId, EnrolmentMethodStatus, EnrolmentStatus, Role, UserId,
-};
+use crate::domain::{CourseId, EnrolmentMethodId, EnrolmentMethodStatus, Role, UserId};
 use crate::http::{ErrorBody, HttpError, blocking};
 use crate::services::enrolments::{EnrolmentUpdate, MethodUpdate, NewMethod};
 
@@ -75,11 +75,11 @@ pub struct UpdateMethod {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Enrol {
-    pub user: Option<UserId>,
+    pub user: Option<UserIdView>,
     /// At most 100,000 ids.
-    pub users: Option<Vec<UserId>>,
+    pub users: Option<Vec<UserIdView>>,
     /// Default `learner`.
-    pub role: Option<Role>,
+    pub role: Option<RoleView>,
 }
 
 /// Who, checked: exactly one of `user` and `users`, within the bulk limit.
@@ -90,9 +90,9 @@ enum Whom {
 
 impl Enrol {
     fn whom(self) -> Result<(Whom, Role), HttpError> {
-        let role = self.role.unwrap_or(Role::Learner);
+        let role = self.role.mirror().unwrap_or(Role::Learner);
         let whom = match (self.user, self.users) {
-            (Some(user), None) => Whom::One(user),
+            (Some(user), None) => Whom::One(user.mirror()),
             (None, Some(users)) if users.len() > MAX_BULK_USERS => {
                 return Err(HttpError::BadField {
                     field: Some("users".into()),
@@ -102,7 +102,7 @@ impl Enrol {
                     ),
                 });
             }
-            (None, Some(users)) => Whom::Many(users),
+            (None, Some(users)) => Whom::Many(users.mirror()),
             (None, None) => {
                 return Err(HttpError::BadField {
                     field: Some("user".into()),
@@ -125,7 +125,7 @@ impl Enrol {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Enrolled {
-    One(Enrolment),
+    One(EnrolmentView),
     Many(MembershipChange),
 }
 
@@ -134,11 +134,11 @@ pub enum Enrolled {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateEnrolment {
-    pub status: Option<EnrolmentStatus>,
+    pub status: Option<EnrolmentStatusView>,
     /// A role, or `null` to drop it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Role>)]
-    pub role: Option<Option<Role>>,
+    #[schema(value_type = Option<RoleView>)]
+    pub role: Option<Option<RoleView>>,
     /// Drop the role (with `"status": "suspended"`: Moodle's "suspend and
     /// remove role"); the same as `"role": null`.
     #[serde(default)]
@@ -163,8 +163,8 @@ impl UpdateEnrolment {
             (false, role) => role,
         };
         Ok(EnrolmentUpdate {
-            status: self.status,
-            role,
+            status: self.status.mirror(),
+            role: role.mirror(),
         })
     }
 }
@@ -353,7 +353,9 @@ async fn enrol(
     let id = EnrolmentMethodId(path.id);
     let (whom, role) = body.into_inner().whom()?;
     let enrolled = blocking(move || match whom {
-        Whom::One(user) => site.enrol(&who, id, user, role).map(Enrolled::One),
+        Whom::One(user) => site
+            .enrol(&who, id, user, role)
+            .map(|e| Enrolled::One(e.into())),
         Whom::Many(users) => site
             .enrol_users(&who, id, &users, role)
             .map(|c| Enrolled::Many(c.into())),
@@ -368,7 +370,7 @@ async fn enrol(
     params(("id" = u64, Path, description = "enrolment method id"), ("user" = u64, Path, description = "user id")),
     request_body = UpdateEnrolment,
     responses(
-        (status = 200, body = Enrolment),
+        (status = 200, body = EnrolmentView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "no such method, or the user is not enrolled through it", body = ErrorBody),
         (status = 422, description = "a field is unknown or invalid", body = ErrorBody),
@@ -379,12 +381,12 @@ async fn update_enrolment(
     api: SiteApi,
     path: web::Path<IdUserPath>,
     body: web::Json<UpdateEnrolment>,
-) -> ApiResult<web::Json<Enrolment>> {
+) -> ApiResult<web::Json<EnrolmentView>> {
     let SiteApi { who, site } = api;
     let (id, user) = (EnrolmentMethodId(path.id), UserId(path.user));
     let update = body.into_inner().checked()?;
     let enrolment = blocking(move || site.update_enrolment(&who, id, user, update)).await?;
-    Ok(web::Json(enrolment))
+    Ok(web::Json(enrolment.into()))
 }
 
 /// Removes an enrolment; when it was the user's last in the course, also

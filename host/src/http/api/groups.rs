@@ -3,16 +3,14 @@
 //! (`manual`) or an enrolment method, which alone removes it.
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::views::UserView;
+use super::views::{GroupMemberView, GroupView};
 use super::{ApiResult, IdPath, IdUserPath, MembershipChange, Page, PageQuery, SiteApi, UserIds};
-use crate::domain::{
-    CourseGroupId, CourseId, EnrolmentMethodId, MembershipOwner, Timestamp, UserId,
-};
+use crate::domain::{CourseGroupId, CourseId, UserId};
 use crate::http::{ErrorBody, blocking};
-use crate::services::groups::{GroupMember, GroupSummary, GroupUpdate, NewGroup};
+use crate::services::groups::{GroupSummary, GroupUpdate, NewGroup};
 
 pub(super) fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_groups)
@@ -24,72 +22,6 @@ pub(super) fn routes(cfg: &mut ServiceConfig) {
         .service(add_members)
         .service(remove_members)
         .service(remove_member);
-}
-
-/// A course group with its member count.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct GroupView {
-    pub id: CourseGroupId,
-    pub course: CourseId,
-    /// Unique in the course.
-    pub name: String,
-    /// Optional, unique in the course; CSV files name groups by it.
-    pub idnumber: Option<String>,
-    pub description: String,
-    pub members: u64,
-    pub created_at: Timestamp,
-}
-
-impl From<GroupSummary> for GroupView {
-    fn from(s: GroupSummary) -> Self {
-        let g = s.group;
-        Self {
-            id: g.id,
-            course: g.course,
-            name: g.name,
-            idnumber: g.idnumber,
-            description: g.description,
-            members: s.members,
-            created_at: g.created_at,
-        }
-    }
-}
-
-/// Who owns a membership, and so who may remove it: `{"kind":"manual"}`
-/// (a person; never removed by a sync) or `{"kind":"method","method":3}`
-/// (that enrolment method alone removes it).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum OwnerView {
-    Manual,
-    Method { method: EnrolmentMethodId },
-}
-
-impl From<MembershipOwner> for OwnerView {
-    fn from(o: MembershipOwner) -> Self {
-        match o {
-            MembershipOwner::Manual => OwnerView::Manual,
-            MembershipOwner::Method(method) => OwnerView::Method { method },
-        }
-    }
-}
-
-/// A member of a group: the user and their membership.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct GroupMemberView {
-    pub user: UserView,
-    pub owner: OwnerView,
-    pub added_at: Timestamp,
-}
-
-impl From<GroupMember> for GroupMemberView {
-    fn from(m: GroupMember) -> Self {
-        Self {
-            user: m.user.into(),
-            owner: m.membership.owner.into(),
-            added_at: m.membership.added_at,
-        }
-    }
 }
 
 /// A new group.

@@ -8,9 +8,10 @@ use actix_web::{post, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::views::{ImportKindView, ImportReportView};
 use super::{ApiResult, SiteApi, read_body};
 use crate::http::{ErrorBody, HttpError, blocking};
-use crate::services::bulk::{ImportKind, ImportOptions, ImportReport};
+use crate::services::bulk::{ImportKind, ImportOptions};
 
 pub(super) fn routes(cfg: &mut ServiceConfig) {
     cfg.service(import_csv);
@@ -39,13 +40,13 @@ pub struct ImportQuery {
 #[utoipa::path(
     tag = "imports",
     params(
-        ("kind" = ImportKind, Path, description = "which import"),
+        ("kind" = ImportKindView, Path, description = "which import"),
         ImportQuery,
     ),
     request_body(content = String, content_type = "text/csv",
         description = "the CSV file: UTF-8 with or without BOM, comma or semicolon, any line ends"),
     responses(
-        (status = 200, description = "the report; `applied` says whether the file was written", body = ImportReport),
+        (status = 200, description = "the report; `applied` says whether the file was written", body = ImportReportView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, description = "the file is larger than the import limit", body = ErrorBody),
         (status = 422, description = "no such kind of import", body = ErrorBody),
@@ -57,7 +58,7 @@ async fn import_csv(
     path: web::Path<KindPath>,
     query: web::Query<ImportQuery>,
     body: web::Payload,
-) -> ApiResult<web::Json<ImportReport>> {
+) -> ApiResult<web::Json<ImportReportView>> {
     let SiteApi { who, site } = api;
     let upload = CsvUpload::read(&path.kind, body, site.import_max_bytes()).await?;
     let dry_run = query.dry_run;
@@ -65,7 +66,7 @@ async fn import_csv(
         site.import_csv_with(&who, upload.kind, &upload.bytes, dry_run, &upload.options)
     })
     .await?;
-    Ok(web::Json(report))
+    Ok(web::Json(report.into()))
 }
 
 /// What an import route reads before it calls the services: the kind, and

@@ -13,13 +13,14 @@ use actix_web::{get, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{ApiResult, IdPath, MAX_BULK_USERS, SiteApi};
-use crate::domain::{CourseGroupId, CourseId, EnrolmentMethodId, Role, UserId};
-use crate::http::{ErrorBody, HttpError, blocking};
-use crate::services::execution::{
-    InstanceReconcile, MethodPreview, MethodRequest, MethodRunStatus, ReconcileReport,
-    RequestOutcome,
+use super::views::{
+    CourseGroupIdView, EnrolmentMethodIdView, InstanceReconcileView, MethodPreviewView,
+    MethodRunStatusView, Mirror, ReconcileReportView, RequestOutcomeView, RoleView, UserIdView,
 };
+use super::{ApiResult, IdPath, MAX_BULK_USERS, SiteApi};
+use crate::domain::{CourseId, EnrolmentMethodId};
+use crate::http::{ErrorBody, HttpError, blocking};
+use crate::services::execution::MethodRequest;
 
 pub(super) fn routes(cfg: &mut ServiceConfig) {
     cfg.service(method_status)
@@ -52,14 +53,14 @@ pub enum RequestKind {
 pub struct MethodRequestBody {
     pub kind: RequestKind,
     /// `enrol_users`, `unenrol_users`: at most 100,000 ids.
-    pub users: Option<Vec<UserId>>,
+    pub users: Option<Vec<UserIdView>>,
     /// `enrol_users`: the role; absent lets the plugin choose.
-    pub role: Option<Role>,
+    pub role: Option<RoleView>,
     /// `enrol_users`: a group of the course to put them in.
-    pub group: Option<CourseGroupId>,
+    pub group: Option<CourseGroupIdView>,
     /// `self_enrol`, `self_unenrol`: yourself (the default); anyone else
     /// is refused.
-    pub user: Option<UserId>,
+    pub user: Option<UserIdView>,
     /// `self_enrol`: the enrolment key typed.
     pub key: Option<String>,
     /// Return the plan, checked and counted, without applying it.
@@ -76,7 +77,7 @@ fn not_for(kind: &str, field: &str) -> HttpError {
 
 impl MethodRequestBody {
     fn request(self) -> Result<(MethodRequest, bool), HttpError> {
-        let users = |users: Option<Vec<UserId>>| match users {
+        let users = |users: Option<Vec<UserIdView>>| match users {
             None => Err(HttpError::BadField {
                 field: Some("users".into()),
                 message: "missing field `users`".into(),
@@ -88,7 +89,7 @@ impl MethodRequestBody {
                     u.len()
                 ),
             }),
-            Some(u) => Ok(u),
+            Some(u) => Ok(u.mirror()),
         };
         let request = match self.kind {
             RequestKind::EnrolUsers => {
@@ -100,8 +101,8 @@ impl MethodRequestBody {
                 }
                 MethodRequest::EnrolUsers {
                     users: users(self.users)?,
-                    role: self.role,
-                    group: self.group,
+                    role: self.role.mirror(),
+                    group: self.group.mirror(),
                 }
             }
             RequestKind::UnenrolUsers => {
@@ -135,11 +136,13 @@ impl MethodRequestBody {
                 }
                 match self.kind {
                     RequestKind::SelfEnrol => MethodRequest::SelfEnrol {
-                        user: self.user,
+                        user: self.user.mirror(),
                         key: self.key,
                     },
                     _ if self.key.is_some() => return Err(not_for(kind, "key")),
-                    _ => MethodRequest::SelfUnenrol { user: self.user },
+                    _ => MethodRequest::SelfUnenrol {
+                        user: self.user.mirror(),
+                    },
                 }
             }
         };
@@ -152,18 +155,17 @@ impl MethodRequestBody {
 #[utoipa::path(
     tag = "enrolments",
     params(("id" = u64, Path, description = "enrolment method id")),
-    responses((status = 200, body = MethodRunStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = MethodRunStatusView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/methods/{id}/status")]
 async fn method_status(
     api: SiteApi,
     path: web::Path<IdPath>,
-) -> ApiResult<web::Json<MethodRunStatus>> {
+) -> ApiResult<web::Json<MethodRunStatusView>> {
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
-    Ok(web::Json(
-        blocking(move || site.method_status(&who, id)).await?,
-    ))
+    let status = blocking(move || site.method_status(&who, id)).await?;
+    Ok(web::Json(status.into()))
 }
 
 /// Asks an enrolment method's plugin to enrol or unenrol users, or the
@@ -174,7 +176,7 @@ async fn method_status(
     params(("id" = u64, Path, description = "enrolment method id")),
     request_body = MethodRequestBody,
     responses(
-        (status = 200, description = "the plan, applied unless `dry_run`", body = RequestOutcome),
+        (status = 200, description = "the plan, applied unless `dry_run`", body = RequestOutcomeView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "the enrolment method is disabled", body = ErrorBody),
         (status = 422, description = "a field is invalid, or the plugin refused (its `code` and `field`)", body = ErrorBody),
@@ -186,12 +188,12 @@ async fn method_request(
     api: SiteApi,
     path: web::Path<IdPath>,
     body: web::Json<MethodRequestBody>,
-) -> ApiResult<web::Json<RequestOutcome>> {
+) -> ApiResult<web::Json<RequestOutcomeView>> {
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
     let (request, dry_run) = body.into_inner().request()?;
     let outcome = blocking(move || site.method_request(&who, id, request, dry_run)).await?;
-    Ok(web::Json(outcome))
+    Ok(web::Json(outcome.into()))
 }
 
 /// `?dry_run=true` reports without applying.
@@ -209,7 +211,7 @@ pub struct DryRunQuery {
     tag = "enrolments",
     params(("id" = u64, Path, description = "enrolment method id"), DryRunQuery),
     responses(
-        (status = 200, body = ReconcileReport),
+        (status = 200, body = ReconcileReportView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, description = "the plugin refused", body = ErrorBody),
         (status = 502, description = "the plugin failed or returned a plan the host rejected; pages before it stay applied", body = ErrorBody),
@@ -220,13 +222,12 @@ async fn reconcile(
     api: SiteApi,
     path: web::Path<IdPath>,
     query: web::Query<DryRunQuery>,
-) -> ApiResult<web::Json<ReconcileReport>> {
+) -> ApiResult<web::Json<ReconcileReportView>> {
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
     let dry_run = query.dry_run.unwrap_or(false);
-    Ok(web::Json(
-        blocking(move || site.reconcile_method(&who, id, dry_run)).await?,
-    ))
+    let report = blocking(move || site.reconcile_method(&who, id, dry_run)).await?;
+    Ok(web::Json(report.into()))
 }
 
 /// Which instances a site reconcile runs.
@@ -247,7 +248,7 @@ pub struct SiteReconcileQuery {
     tag = "enrolments",
     params(SiteReconcileQuery),
     responses(
-        (status = 200, description = "one entry per enrolment method", body = Vec<InstanceReconcile>),
+        (status = 200, description = "one entry per enrolment method", body = Vec<InstanceReconcileView>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     )
 )]
@@ -255,14 +256,13 @@ pub struct SiteReconcileQuery {
 async fn reconcile_site(
     api: SiteApi,
     query: web::Query<SiteReconcileQuery>,
-) -> ApiResult<web::Json<Vec<InstanceReconcile>>> {
+) -> ApiResult<web::Json<Vec<InstanceReconcileView>>> {
     let SiteApi { who, site } = api;
     let q = query.into_inner();
     let course = q.course.map(CourseId);
     let dry_run = q.dry_run.unwrap_or(false);
-    Ok(web::Json(
-        blocking(move || site.reconcile_site(&who, course, dry_run)).await?,
-    ))
+    let done = blocking(move || site.reconcile_site(&who, course, dry_run)).await?;
+    Ok(web::Json(done.mirror()))
 }
 
 /// What adding this enrolment method would do (enrolments, group
@@ -273,7 +273,7 @@ async fn reconcile_site(
     params(("id" = u64, Path, description = "course id")),
     request_body = super::enrolments::AddMethod,
     responses(
-        (status = 200, body = MethodPreview),
+        (status = 200, body = MethodPreviewView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, description = "as when adding: a bad field, a plugin not enabled, or a config the plugin refuses", body = ErrorBody),
         (status = 502, description = "the plugin failed", body = ErrorBody),
@@ -284,13 +284,12 @@ async fn preview_method(
     api: SiteApi,
     path: web::Path<IdPath>,
     body: web::Json<super::enrolments::AddMethod>,
-) -> ApiResult<web::Json<MethodPreview>> {
+) -> ApiResult<web::Json<MethodPreviewView>> {
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
     let new = body.into_inner().into_new();
-    Ok(web::Json(
-        blocking(move || site.preview_method(&who, id, new)).await?,
-    ))
+    let preview = blocking(move || site.preview_method(&who, id, new)).await?;
+    Ok(web::Json(preview.into()))
 }
 
 /// Self enrolment into a course.
@@ -299,7 +298,7 @@ async fn preview_method(
 pub struct SelfEnrolBody {
     /// The enrolment method to use; default the course's first enabled
     /// `self` method.
-    pub method: Option<EnrolmentMethodId>,
+    pub method: Option<EnrolmentMethodIdView>,
     /// The enrolment key, if the method asks for one.
     pub key: Option<String>,
     #[serde(default)]
@@ -312,7 +311,7 @@ pub struct SelfEnrolBody {
     params(("id" = u64, Path, description = "course id")),
     request_body = SelfEnrolBody,
     responses(
-        (status = 200, description = "the plan, applied unless `dry_run`", body = RequestOutcome),
+        (status = 200, description = "the plan, applied unless `dry_run`", body = RequestOutcomeView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "no such course, or no self enrolment in it", body = ErrorBody),
         (status = 409, description = "the enrolment method is disabled", body = ErrorBody),
@@ -325,11 +324,12 @@ async fn self_enrol(
     api: SiteApi,
     path: web::Path<IdPath>,
     body: web::Json<SelfEnrolBody>,
-) -> ApiResult<web::Json<RequestOutcome>> {
+) -> ApiResult<web::Json<RequestOutcomeView>> {
     let SiteApi { who, site } = api;
     let course = CourseId(path.id);
     let b = body.into_inner();
     let outcome =
-        blocking(move || site.self_enrol(&who, course, b.method, b.key, b.dry_run)).await?;
-    Ok(web::Json(outcome))
+        blocking(move || site.self_enrol(&who, course, b.method.mirror(), b.key, b.dry_run))
+            .await?;
+    Ok(web::Json(outcome.into()))
 }

@@ -16,6 +16,13 @@
 //! attributes by registering routes through `utoipa_actix_web`: a handler
 //! cannot be routed without being documented, because the same
 //! `configure` functions build the router and the document.
+//!
+//! What goes over the wire is this module's own: request bodies beside
+//! their handlers, answers (and the values bodies carry) in [`views`],
+//! converted from the records and DTOs the services return. A handler
+//! never answers a domain record or a service DTO as JSON, so a storage
+//! change cannot reach clients unseen; the committed OpenAPI snapshot
+//! (`tests/snapshot.rs`) shows in review every change that does.
 
 mod audit;
 mod auth;
@@ -106,7 +113,9 @@ fn operator_routes(cfg: &mut ServiceConfig) {
 
 /// The request and answer shapes of the operator routes, for a client in
 /// this crate (the `charon` commands' `console`) to speak the API with the
-/// very types its handlers read and write: one definition of the wire.
+/// very types its handlers read and write: one definition of the wire. The
+/// answers are [`views`], which convert back into the records they were
+/// made from.
 pub mod wire {
     pub use super::Page;
     pub use super::imports::ImportQuery;
@@ -114,8 +123,11 @@ pub mod wire {
     pub use super::operator::SiteReconcileByKeyQuery;
     pub use super::plugins::{DisablePlugin, EnablePlugin, ForceQuery, UpgradePlugin};
     pub use super::sites::CreateSite;
-    pub use super::tokens::{
-        CreateOperatorToken, CreateSiteUserToken, CreatedTokenView, TokenScopeView, TokenView,
+    pub use super::tokens::{CreateOperatorToken, CreateSiteUserToken};
+    pub use super::views::{
+        CreatedTokenView, DemoReportView, HostStatusView, ImportReportView, InstalledPluginView,
+        InstanceReconcileView, Mirror, PluginVersionView, SitePluginView, SiteView, TokenScopeView,
+        TokenView,
     };
 }
 
@@ -394,7 +406,7 @@ impl From<crate::services::segments::MembershipChange> for MembershipChange {
 #[serde(deny_unknown_fields)]
 pub struct UserIds {
     /// At most 100,000 ids.
-    pub users: Vec<crate::domain::UserId>,
+    pub users: Vec<views::UserIdView>,
 }
 
 pub const MAX_BULK_USERS: usize = 100_000;
@@ -410,6 +422,6 @@ impl UserIds {
                 ),
             });
         }
-        Ok(self.users)
+        Ok(views::Mirror::mirror(self.users))
     }
 }

@@ -11,12 +11,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::imports::{CsvUpload, ImportQuery};
 use super::sites::KeyPath;
+use super::views::{
+    DemoReportView, HostStatusView, ImportKindView, ImportReportView, InstanceReconcileView, Mirror,
+};
 use super::{ApiCaller, ApiResult};
-use crate::demo::{self, DemoReport};
+use crate::demo;
 use crate::http::{ErrorBody, blocking};
-use crate::services::bulk::{ImportKind, ImportReport};
-use crate::services::execution::InstanceReconcile;
-use crate::services::sites::HostStatus;
 
 pub(super) fn routes(cfg: &mut ServiceConfig) {
     cfg.service(host_status)
@@ -49,16 +49,15 @@ pub struct SiteReconcileByKeyQuery {
 #[utoipa::path(
     tag = "operator",
     responses(
-        (status = 200, body = HostStatus),
+        (status = 200, body = HostStatusView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     )
 )]
 #[get("/operator/status")]
-async fn host_status(caller: ApiCaller) -> ApiResult<web::Json<HostStatus>> {
+async fn host_status(caller: ApiCaller) -> ApiResult<web::Json<HostStatusView>> {
     let ApiCaller { who, services } = caller;
-    Ok(web::Json(
-        blocking(move || services.host_status(&who)).await?,
-    ))
+    let status = blocking(move || services.host_status(&who)).await?;
+    Ok(web::Json(status.into()))
 }
 
 /// Loads the demo organisation (four departments, 300 users, a compliance
@@ -69,7 +68,7 @@ async fn host_status(caller: ApiCaller) -> ApiResult<web::Json<HostStatus>> {
     tag = "operator",
     params(("key" = String, Path, description = "the site's slug or id")),
     responses(
-        (status = 200, body = DemoReport),
+        (status = 200, body = DemoReportView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     )
 )]
@@ -77,11 +76,11 @@ async fn host_status(caller: ApiCaller) -> ApiResult<web::Json<HostStatus>> {
 async fn load_demo(
     caller: ApiCaller,
     path: web::Path<KeyPath>,
-) -> ApiResult<web::Json<DemoReport>> {
+) -> ApiResult<web::Json<DemoReportView>> {
     let ApiCaller { who, services } = caller;
     let key = path.into_inner().key;
     let report = blocking(move || demo::load_into(&services, &who, &key)).await?;
-    Ok(web::Json(report))
+    Ok(web::Json(report.into()))
 }
 
 /// Reconciles every enrolment method of a site, or of one course named by
@@ -91,7 +90,7 @@ async fn load_demo(
     tag = "operator",
     params(("key" = String, Path, description = "the site's slug or id"), SiteReconcileByKeyQuery),
     responses(
-        (status = 200, description = "one entry per enrolment method", body = Vec<InstanceReconcile>),
+        (status = 200, description = "one entry per enrolment method", body = Vec<InstanceReconcileView>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "no such site or course", body = ErrorBody),
     )
@@ -101,7 +100,7 @@ async fn reconcile_site(
     caller: ApiCaller,
     path: web::Path<KeyPath>,
     query: web::Query<SiteReconcileByKeyQuery>,
-) -> ApiResult<web::Json<Vec<InstanceReconcile>>> {
+) -> ApiResult<web::Json<Vec<InstanceReconcileView>>> {
     let ApiCaller { who, services } = caller;
     let key = path.into_inner().key;
     let SiteReconcileByKeyQuery { course, dry_run } = query.into_inner();
@@ -109,7 +108,7 @@ async fn reconcile_site(
     let done =
         blocking(move || services.reconcile_site_by_key(&who, &key, course.as_deref(), dry_run))
             .await?;
-    Ok(web::Json(done))
+    Ok(web::Json(done.mirror()))
 }
 
 /// Imports a CSV file into a site, as its `POST /imports/{kind}` does
@@ -119,13 +118,13 @@ async fn reconcile_site(
     tag = "operator",
     params(
         ("key" = String, Path, description = "the site's slug or id"),
-        ("kind" = ImportKind, Path, description = "which import"),
+        ("kind" = ImportKindView, Path, description = "which import"),
         ImportQuery,
     ),
     request_body(content = String, content_type = "text/csv",
         description = "the CSV file: UTF-8 with or without BOM, comma or semicolon, any line ends"),
     responses(
-        (status = 200, description = "the report; `applied` says whether the file was written", body = ImportReport),
+        (status = 200, description = "the report; `applied` says whether the file was written", body = ImportReportView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 413, description = "the file is larger than the import limit", body = ErrorBody),
         (status = 422, description = "no such kind of import", body = ErrorBody),
@@ -137,7 +136,7 @@ async fn import_csv(
     path: web::Path<KeyKindPath>,
     query: web::Query<ImportQuery>,
     body: web::Payload,
-) -> ApiResult<web::Json<ImportReport>> {
+) -> ApiResult<web::Json<ImportReportView>> {
     let ApiCaller { who, services } = caller;
     let KeyKindPath { key, kind } = path.into_inner();
     let upload = CsvUpload::read(&kind, body, services.import_max_bytes()).await?;
@@ -147,5 +146,5 @@ async fn import_csv(
         services.import_csv_by_key(&who, &key, kind, bytes, dry_run, options)
     })
     .await?;
-    Ok(web::Json(report))
+    Ok(web::Json(report.into()))
 }

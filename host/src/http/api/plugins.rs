@@ -17,11 +17,13 @@ use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::listing::ListQuery;
+use super::views::{
+    InstalledPluginView, Mirror, PluginManifestView, PluginSettingsView, PluginVersionView,
+    SitePluginView,
+};
 use super::{ApiCaller, ApiResult, Page, SiteApi, read_body};
-use crate::domain::{PluginManifest, PluginVersion, SitePlugin};
 use crate::http::{ErrorBody, blocking};
-use crate::services::plugin_settings::PluginSettings;
-use crate::services::plugins::{InstalledPlugin, MAX_PLUGIN_BYTES};
+use crate::services::plugins::MAX_PLUGIN_BYTES;
 
 pub(super) fn site_routes(cfg: &mut ServiceConfig) {
     cfg.service(site_plugins)
@@ -97,16 +99,16 @@ pub struct UpgradePlugin {
 #[utoipa::path(
     tag = "plugins",
     responses(
-        (status = 200, description = "every enabled plugin, in one page", body = Page<PluginManifest>),
+        (status = 200, description = "every enabled plugin, in one page", body = Page<PluginManifestView>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     )
 )]
 #[get("/plugins")]
-async fn site_plugins(api: SiteApi) -> ApiResult<web::Json<Page<PluginManifest>>> {
+async fn site_plugins(api: SiteApi) -> ApiResult<web::Json<Page<PluginManifestView>>> {
     let SiteApi { who, site } = api;
     let items = blocking(move || site.site_plugins(&who)).await?;
     Ok(web::Json(Page {
-        items,
+        items: items.mirror(),
         next_cursor: None,
     }))
 }
@@ -117,7 +119,7 @@ async fn site_plugins(api: SiteApi) -> ApiResult<web::Json<Page<PluginManifest>>
     tag = "plugins",
     params(("plugin" = String, Path, description = "plugin id")),
     responses(
-        (status = 200, body = PluginSettings),
+        (status = 200, body = PluginSettingsView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "the plugin is not enabled on this site", body = ErrorBody),
     )
@@ -126,12 +128,11 @@ async fn site_plugins(api: SiteApi) -> ApiResult<web::Json<Page<PluginManifest>>
 async fn plugin_settings(
     api: SiteApi,
     path: web::Path<PluginPath>,
-) -> ApiResult<web::Json<PluginSettings>> {
+) -> ApiResult<web::Json<PluginSettingsView>> {
     let SiteApi { who, site } = api;
     let plugin = path.into_inner().plugin;
-    Ok(web::Json(
-        blocking(move || site.plugin_settings(&who, &plugin)).await?,
-    ))
+    let settings = blocking(move || site.plugin_settings(&who, &plugin)).await?;
+    Ok(web::Json(settings.into()))
 }
 
 /// Saves some of a plugin's site-wide settings (a JSON object of setting
@@ -142,7 +143,7 @@ async fn plugin_settings(
     params(("plugin" = String, Path, description = "plugin id")),
     request_body(content = Object, description = "setting key → value"),
     responses(
-        (status = 200, body = PluginSettings),
+        (status = 200, body = PluginSettingsView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "the plugin is not enabled on this site", body = ErrorBody),
         (status = 422, description = "an unknown setting or a value that does not fit its field (code `config_rejected`, each in `errors`)", body = ErrorBody),
@@ -153,13 +154,12 @@ async fn set_plugin_settings(
     api: SiteApi,
     path: web::Path<PluginPath>,
     body: web::Json<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<web::Json<PluginSettings>> {
+) -> ApiResult<web::Json<PluginSettingsView>> {
     let SiteApi { who, site } = api;
     let plugin = path.into_inner().plugin;
     let values = body.into_inner();
-    Ok(web::Json(
-        blocking(move || site.set_plugin_settings(&who, &plugin, values)).await?,
-    ))
+    let settings = blocking(move || site.set_plugin_settings(&who, &plugin, values)).await?;
+    Ok(web::Json(settings.into()))
 }
 
 /// Every installed plugin version, by id then version, with the sites
@@ -168,7 +168,7 @@ async fn set_plugin_settings(
     tag = "operator",
     params(ListQuery),
     responses(
-        (status = 200, body = Page<InstalledPlugin>),
+        (status = 200, body = Page<InstalledPluginView>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     )
 )]
@@ -176,10 +176,14 @@ async fn set_plugin_settings(
 async fn list_plugins(
     caller: ApiCaller,
     query: web::Query<ListQuery>,
-) -> ApiResult<web::Json<Page<InstalledPlugin>>> {
+) -> ApiResult<web::Json<Page<InstalledPluginView>>> {
     let ApiCaller { who, services } = caller;
     let all = blocking(move || services.list_plugins(&who)).await?;
-    Ok(web::Json(Page::from_list(all, &query, |p| p)?))
+    Ok(web::Json(Page::from_list(
+        all,
+        &query,
+        InstalledPluginView::from,
+    )?))
 }
 
 /// Installs a plugin: the body is the component (`.wasm`), at most 32
@@ -190,7 +194,7 @@ async fn list_plugins(
     tag = "operator",
     request_body(content = Vec<u8>, description = "the WebAssembly component", content_type = "application/wasm"),
     responses(
-        (status = 201, description = "installed (or already installed)", body = PluginVersion),
+        (status = 201, description = "installed (or already installed)", body = PluginVersionView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "this id and version are installed with other contents", body = ErrorBody),
         (status = 413, description = "larger than 32 MiB", body = ErrorBody),
@@ -202,7 +206,7 @@ async fn install_plugin(caller: ApiCaller, body: web::Payload) -> ApiResult<Http
     let ApiCaller { who, services } = caller;
     let bytes = read_body(body, MAX_PLUGIN_BYTES).await?;
     let installed = blocking(move || services.install_plugin(&who, &bytes)).await?;
-    Ok(HttpResponse::Created().json(installed))
+    Ok(HttpResponse::Created().json(PluginVersionView::from(installed)))
 }
 
 /// The installed versions of one plugin, oldest first (operators).
@@ -210,7 +214,7 @@ async fn install_plugin(caller: ApiCaller, body: web::Payload) -> ApiResult<Http
     tag = "operator",
     params(("plugin" = String, Path, description = "the plugin id")),
     responses(
-        (status = 200, body = Page<InstalledPlugin>),
+        (status = 200, body = Page<InstalledPluginView>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     )
 )]
@@ -218,12 +222,12 @@ async fn install_plugin(caller: ApiCaller, body: web::Payload) -> ApiResult<Http
 async fn get_plugin(
     caller: ApiCaller,
     path: web::Path<PluginPath>,
-) -> ApiResult<web::Json<Page<InstalledPlugin>>> {
+) -> ApiResult<web::Json<Page<InstalledPluginView>>> {
     let ApiCaller { who, services } = caller;
     let id = path.into_inner().plugin;
     let items = blocking(move || services.get_plugin(&who, &id)).await?;
     Ok(web::Json(Page {
-        items,
+        items: items.mirror(),
         next_cursor: None,
     }))
 }
@@ -270,7 +274,7 @@ async fn uninstall_plugin(
     ),
     request_body = EnablePlugin,
     responses(
-        (status = 200, body = SitePlugin),
+        (status = 200, body = SitePluginView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "enabled at another version: upgrade instead", body = ErrorBody),
         (status = 422, description = "the version refuses a method's config", body = ErrorBody),
@@ -281,13 +285,13 @@ async fn enable_plugin(
     caller: ApiCaller,
     path: web::Path<SitePluginPath>,
     body: web::Json<EnablePlugin>,
-) -> ApiResult<web::Json<SitePlugin>> {
+) -> ApiResult<web::Json<SitePluginView>> {
     let ApiCaller { who, services } = caller;
     let SitePluginPath { key, plugin } = path.into_inner();
     let version = body.into_inner().version;
     let record =
         blocking(move || services.enable_plugin(&who, &key, &plugin, version.as_deref())).await?;
-    Ok(web::Json(record))
+    Ok(web::Json(record.into()))
 }
 
 /// Stops a site from using a plugin (operators). Refused (409) while the
@@ -301,7 +305,7 @@ async fn enable_plugin(
     ),
     request_body = DisablePlugin,
     responses(
-        (status = 200, body = SitePlugin),
+        (status = 200, body = SitePluginView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "the site has enrolment methods of it", body = ErrorBody),
     )
@@ -311,12 +315,12 @@ async fn disable_plugin(
     caller: ApiCaller,
     path: web::Path<SitePluginPath>,
     body: web::Json<DisablePlugin>,
-) -> ApiResult<web::Json<SitePlugin>> {
+) -> ApiResult<web::Json<SitePluginView>> {
     let ApiCaller { who, services } = caller;
     let SitePluginPath { key, plugin } = path.into_inner();
     let force = body.into_inner().force.unwrap_or(false);
     let record = blocking(move || services.disable_plugin(&who, &key, &plugin, force)).await?;
-    Ok(web::Json(record))
+    Ok(web::Json(record.into()))
 }
 
 /// Moves a site to a newer installed version of a plugin (operators).
@@ -330,7 +334,7 @@ async fn disable_plugin(
     ),
     request_body = UpgradePlugin,
     responses(
-        (status = 200, body = SitePlugin),
+        (status = 200, body = SitePluginView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "the plugin is not enabled on the site", body = ErrorBody),
         (status = 422, description = "not newer, or the new version refuses a method's config", body = ErrorBody),
@@ -341,10 +345,10 @@ async fn upgrade_plugin(
     caller: ApiCaller,
     path: web::Path<SitePluginPath>,
     body: web::Json<UpgradePlugin>,
-) -> ApiResult<web::Json<SitePlugin>> {
+) -> ApiResult<web::Json<SitePluginView>> {
     let ApiCaller { who, services } = caller;
     let SitePluginPath { key, plugin } = path.into_inner();
     let version = body.into_inner().version;
     let record = blocking(move || services.upgrade_plugin(&who, &key, &plugin, &version)).await?;
-    Ok(web::Json(record))
+    Ok(web::Json(record.into()))
 }

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::listing::ListQuery;
+use super::views::SiteView;
 use super::{ApiCaller, ApiResult, Page};
-use crate::domain::Site;
 use crate::http::{ErrorBody, blocking};
 use crate::services::sites::NewSite;
 
@@ -45,7 +45,7 @@ pub struct CreateSite {
     tag = "operator",
     params(ListQuery),
     responses(
-        (status = 200, description = "a page of sites", body = Page<Site>),
+        (status = 200, description = "a page of sites", body = Page<SiteView>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     )
 )]
@@ -53,10 +53,10 @@ pub struct CreateSite {
 async fn list_sites(
     caller: ApiCaller,
     query: web::Query<ListQuery>,
-) -> ApiResult<web::Json<Page<Site>>> {
+) -> ApiResult<web::Json<Page<SiteView>>> {
     let ApiCaller { who, services } = caller;
     let all = blocking(move || services.list_sites(&who)).await?;
-    Ok(web::Json(Page::from_list(all, &query, |s| s)?))
+    Ok(web::Json(Page::from_list(all, &query, SiteView::from)?))
 }
 
 /// Creates a site with its own data file (operators).
@@ -64,7 +64,7 @@ async fn list_sites(
     tag = "operator",
     request_body = CreateSite,
     responses(
-        (status = 201, description = "created", body = Site),
+        (status = 201, description = "created", body = SiteView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "a data file of that name is in the way", body = ErrorBody),
         (status = 422, description = "invalid, or the slug or a host name is taken", body = ErrorBody),
@@ -81,21 +81,21 @@ async fn create_site(caller: ApiCaller, body: web::Json<CreateSite>) -> ApiResul
         brand_colour: b.brand_colour,
     };
     let site = blocking(move || services.create_site(&who, new)).await?;
-    Ok(HttpResponse::Created().json(site))
+    Ok(HttpResponse::Created().json(SiteView::from(site)))
 }
 
 /// One site by slug or id (operators).
 #[utoipa::path(
     tag = "operator",
     params(("key" = String, Path, description = "the site's slug or id")),
-    responses((status = 200, body = Site), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = SiteView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/sites/{key}")]
-async fn get_site(caller: ApiCaller, path: web::Path<KeyPath>) -> ApiResult<web::Json<Site>> {
+async fn get_site(caller: ApiCaller, path: web::Path<KeyPath>) -> ApiResult<web::Json<SiteView>> {
     let ApiCaller { who, services } = caller;
     let key = path.into_inner().key;
     let site = blocking(move || services.find_site(&who, &key)).await?;
-    Ok(web::Json(site))
+    Ok(web::Json(site.into()))
 }
 
 /// Suspends a site: its pages and its users' API calls are refused; its
@@ -103,28 +103,34 @@ async fn get_site(caller: ApiCaller, path: web::Path<KeyPath>) -> ApiResult<web:
 #[utoipa::path(
     tag = "operator",
     params(("key" = String, Path, description = "the site's slug or id")),
-    responses((status = 200, body = Site), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = SiteView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[post("/sites/{key}/suspend")]
-async fn suspend_site(caller: ApiCaller, path: web::Path<KeyPath>) -> ApiResult<web::Json<Site>> {
+async fn suspend_site(
+    caller: ApiCaller,
+    path: web::Path<KeyPath>,
+) -> ApiResult<web::Json<SiteView>> {
     let ApiCaller { who, services } = caller;
     let key = path.into_inner().key;
     let site = blocking(move || services.suspend_site(&who, &key)).await?;
-    Ok(web::Json(site))
+    Ok(web::Json(site.into()))
 }
 
 /// Serves a suspended site again (operators).
 #[utoipa::path(
     tag = "operator",
     params(("key" = String, Path, description = "the site's slug or id")),
-    responses((status = 200, body = Site), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = SiteView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[post("/sites/{key}/resume")]
-async fn resume_site(caller: ApiCaller, path: web::Path<KeyPath>) -> ApiResult<web::Json<Site>> {
+async fn resume_site(
+    caller: ApiCaller,
+    path: web::Path<KeyPath>,
+) -> ApiResult<web::Json<SiteView>> {
     let ApiCaller { who, services } = caller;
     let key = path.into_inner().key;
     let site = blocking(move || services.resume_site(&who, &key)).await?;
-    Ok(web::Json(site))
+    Ok(web::Json(site.into()))
 }
 
 /// Deletes a site, its data file and its tokens (operators). Cannot be

@@ -18,13 +18,13 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::audit::ActorView;
 use super::listing::ListQuery;
 use super::sites::KeyPath;
+use super::views::{CreatedTokenView, Mirror, TokenView, UserIdView};
 use super::{ApiCaller, ApiResult, IdPath, Page, SiteApi};
-use crate::domain::{ApiToken, ApiTokenId, OperatorId, SiteId, Timestamp, TokenScope, UserId};
+use crate::domain::ApiTokenId;
 use crate::http::{AppState, ErrorBody, blocking};
-use crate::services::tokens::{CreatedToken, TokenTarget};
+use crate::services::tokens::TokenTarget;
 
 pub(super) fn site_routes(cfg: &mut ServiceConfig) {
     cfg.service(list_site_tokens)
@@ -40,109 +40,6 @@ pub(super) fn operator_routes(cfg: &mut ServiceConfig) {
         .service(create_site_user_token);
 }
 
-/// Whom a token acts as: `{"kind":"operator","operator":1}` on every
-/// site, or `{"kind":"site_user","site":2,"user":5}` with that user's
-/// roles on that site only.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum TokenScopeView {
-    Operator { operator: OperatorId },
-    SiteUser { site: SiteId, user: UserId },
-}
-
-impl From<TokenScope> for TokenScopeView {
-    fn from(s: TokenScope) -> Self {
-        match s {
-            TokenScope::Operator { operator } => TokenScopeView::Operator { operator },
-            TokenScope::SiteUser { site, user } => TokenScopeView::SiteUser { site, user },
-        }
-    }
-}
-
-impl From<TokenScopeView> for TokenScope {
-    fn from(s: TokenScopeView) -> Self {
-        match s {
-            TokenScopeView::Operator { operator } => TokenScope::Operator { operator },
-            TokenScopeView::SiteUser { site, user } => TokenScope::SiteUser { site, user },
-        }
-    }
-}
-
-/// An API token, never its secret.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct TokenView {
-    pub id: ApiTokenId,
-    /// What its owner calls it, e.g. "HR system sync".
-    pub name: String,
-    pub acts_as: TokenScopeView,
-    /// The first characters of the secret, to tell tokens apart.
-    pub prefix: String,
-    pub created_by: ActorView,
-    pub created_at: Timestamp,
-    pub last_used_at: Option<Timestamp>,
-    /// Set once revoked; a revoked token authenticates nobody.
-    pub revoked_at: Option<Timestamp>,
-}
-
-impl From<ApiToken> for TokenView {
-    fn from(t: ApiToken) -> Self {
-        Self {
-            id: t.id,
-            name: t.name,
-            acts_as: t.scope.into(),
-            prefix: t.prefix,
-            created_by: t.created_by.into(),
-            created_at: t.created_at,
-            last_used_at: t.last_used_at,
-            revoked_at: t.revoked_at,
-        }
-    }
-}
-
-/// The record a view was made from: a client of the API (the console)
-/// gets back what the services returned.
-impl From<TokenView> for ApiToken {
-    fn from(t: TokenView) -> Self {
-        Self {
-            id: t.id,
-            name: t.name,
-            scope: t.acts_as.into(),
-            prefix: t.prefix,
-            created_by: t.created_by.into(),
-            created_at: t.created_at,
-            last_used_at: t.last_used_at,
-            revoked_at: t.revoked_at,
-        }
-    }
-}
-
-/// A new token and its secret.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct CreatedTokenView {
-    pub token: TokenView,
-    /// The bearer secret (`chr_…`) for `Authorization: Bearer …`. Shown
-    /// only in this answer: the host keeps only its hash.
-    pub secret: String,
-}
-
-impl From<CreatedToken> for CreatedTokenView {
-    fn from(c: CreatedToken) -> Self {
-        Self {
-            token: c.token.into(),
-            secret: c.secret,
-        }
-    }
-}
-
-impl From<CreatedTokenView> for CreatedToken {
-    fn from(c: CreatedTokenView) -> Self {
-        Self {
-            token: c.token.into(),
-            secret: c.secret,
-        }
-    }
-}
-
 /// A new token of a site.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -150,7 +47,7 @@ pub struct CreateSiteToken {
     pub name: String,
     /// The user the token acts as; by default the caller. An operator must
     /// name one.
-    pub user: Option<UserId>,
+    pub user: Option<UserIdView>,
 }
 
 /// A new operator token.
@@ -214,7 +111,8 @@ async fn create_site_token(
     let services = state.services().clone();
     let site = site.site().id;
     let b = body.into_inner();
-    let created = blocking(move || services.create_site_token(&who, site, &b.name, b.user)).await?;
+    let created =
+        blocking(move || services.create_site_token(&who, site, &b.name, b.user.mirror())).await?;
     Ok(HttpResponse::Created().json(CreatedTokenView::from(created)))
 }
 

@@ -8,9 +8,9 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::views::UserView;
+use super::views::{EnrolmentView, Mirror, PlainSegmentView, UserView};
 use super::{ApiResult, IdPath, Page, PageQuery, SiteApi};
-use crate::domain::{Enrolment, Segment, UserId};
+use crate::domain::UserId;
 use crate::http::{ErrorBody, blocking};
 use crate::services::users::{NewUser, UserUpdate};
 
@@ -219,18 +219,18 @@ async fn reactivate_user(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web
 #[utoipa::path(
     tag = "users",
     params(("id" = u64, Path, description = "user id")),
-    responses((status = 200, body = Page<Segment>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = Page<PlainSegmentView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/users/{id}/segments")]
 async fn user_segments(
     api: SiteApi,
     path: web::Path<IdPath>,
-) -> ApiResult<web::Json<Page<Segment>>> {
+) -> ApiResult<web::Json<Page<PlainSegmentView>>> {
     let SiteApi { who, site } = api;
     let id = UserId(path.id);
     let items = blocking(move || site.user_segments(&who, id)).await?;
     Ok(web::Json(Page {
-        items,
+        items: items.mirror(),
         next_cursor: None,
     }))
 }
@@ -239,18 +239,18 @@ async fn user_segments(
 #[utoipa::path(
     tag = "users",
     params(("id" = u64, Path, description = "user id")),
-    responses((status = 200, body = Page<Enrolment>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = Page<EnrolmentView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/users/{id}/enrolments")]
 async fn user_enrolments(
     api: SiteApi,
     path: web::Path<IdPath>,
-) -> ApiResult<web::Json<Page<Enrolment>>> {
+) -> ApiResult<web::Json<Page<EnrolmentView>>> {
     let SiteApi { who, site } = api;
     let id = UserId(path.id);
     let items = blocking(move || site.user_enrolments(&who, id)).await?;
     Ok(web::Json(Page {
-        items,
+        items: items.mirror(),
         next_cursor: None,
     }))
 }

@@ -44,7 +44,7 @@ pub const DEFAULT_MAX_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_LISTED_ISSUES: usize = 10_000;
 
 /// The four uploads of PRODUCT §5.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImportKind {
     /// Create segments: `name`, `idnumber`, `description`, `visible`.
@@ -104,7 +104,7 @@ impl std::str::FromStr for ImportKind {
 
 /// One problem of a file: the physical line of its row (the header is
 /// row 1), the column when it concerns one cell, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowIssue {
     pub row: u64,
     /// The column's header name (or `column N` when it has none); absent
@@ -124,7 +124,7 @@ impl RowIssue {
 }
 
 /// What an import changed, or would change on a dry run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportCounts {
     pub segments_created: u64,
     pub users_created: u64,
@@ -149,7 +149,7 @@ impl ImportCounts {
 
 /// The answer to an import: the preview of a dry run, the outcome of an
 /// apply, or the reasons nothing was applied.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
     pub kind: ImportKind,
     pub dry_run: bool,
@@ -269,7 +269,7 @@ impl Default for ImportOptions {
 pub const PROGRESS_EVERY: usize = 512;
 
 /// Where an import is: what a progress bar shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImportPhase {
     /// Not started yet.
@@ -324,7 +324,7 @@ pub struct ImportProgress {
 }
 
 /// A reading of [`ImportProgress`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProgressSnapshot {
     pub phase: ImportPhase,
     /// Rows (or changes, or passwords) done in this phase…

@@ -23,9 +23,7 @@ use crate::storage::site::prelude::*;
 pub const MAX_REPORTED_ACTIONS: usize = 1000;
 
 /// What a reconcile did, or (dry run) would do.
-#[derive(
-    Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReconcileReport {
     /// Pages the plugin returned.
     pub pages: u64,
@@ -40,7 +38,7 @@ pub struct ReconcileReport {
 }
 
 /// What adding an instance would do ([`SiteServices::preview_method`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MethodPreview {
     /// Users it would enrol (or re-activate).
     pub enrolments: u64,
@@ -57,7 +55,7 @@ pub struct MethodPreview {
 }
 
 /// One instance's part of a site or course reconcile.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceReconcile {
     pub method: EnrolmentMethodId,
     pub course: CourseId,

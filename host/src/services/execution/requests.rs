@@ -34,7 +34,7 @@ pub enum MethodRequest {
 }
 
 /// What a request did, or (dry run) would do.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RequestOutcome {
     /// The plan the plugin returned.
     pub plan: Plan,

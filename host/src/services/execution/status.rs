@@ -10,7 +10,7 @@ use crate::services::{Principal, SiteServices};
 use crate::storage::site::prelude::*;
 
 /// How an instance is doing.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct MethodRunStatus {
     pub method: EnrolmentMethodId,
     pub course: CourseId,

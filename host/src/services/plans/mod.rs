@@ -23,7 +23,7 @@ use crate::storage::StorageError;
 use crate::storage::site::SiteTables;
 
 /// What applying a plan did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PlanTally {
     /// Actions that changed something.
     pub changed: u64,

@@ -50,7 +50,7 @@ pub fn bundled_components() -> &'static [(&'static str, &'static [u8])] {
 pub const MAX_PLUGIN_BYTES: usize = 32 << 20;
 
 /// An installed version with the sites that pin it.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstalledPlugin {
     pub plugin: PluginVersion,
     /// Every site whose record pins this version, enabled or not.
@@ -83,7 +83,7 @@ pub struct PluginsOverview {
 }
 
 /// A site's record of a plugin, with the site's slug.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginSite {
     pub site: SiteId,
     pub slug: String,

@@ -14,8 +14,10 @@ mod operator_credential;
 mod plugins;
 mod segments;
 mod sites;
+mod snapshot;
 mod support;
 mod sync;
+mod tidy;
 mod tokens;
 mod users;
 

@@ -2,7 +2,7 @@
 //! handlers declare (a tidy check over the source).
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use actix_web::http::StatusCode;
 use serde_json::Value;
@@ -117,11 +117,10 @@ fn collect_refs(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// `(METHOD, /api/v1 + path)` of every `#[get("…")]`, `#[post("…")]`, …
-/// attribute in the API's source files.
-fn routes_in_source() -> BTreeSet<(String, String)> {
+/// The source files of the API's handlers (`http/api/*.rs`, not the
+/// views' or the tests' folders), in path order.
+pub(super) fn handler_sources() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http/api");
-    let mut out = BTreeSet::new();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("api dir")
         .map(|e| e.expect("entry").path())
@@ -133,7 +132,14 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
         "found the API's files in {}",
         dir.display()
     );
-    for file in files {
+    files
+}
+
+/// `(METHOD, /api/v1 + path)` of every `#[get("…")]`, `#[post("…")]`, …
+/// attribute in the API's source files.
+fn routes_in_source() -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for file in handler_sources() {
         let text = std::fs::read_to_string(&file).expect("source");
         for line in text.lines().map(str::trim) {
             for method in ["get", "post", "put", "patch", "delete", "head"] {

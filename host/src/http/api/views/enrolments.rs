@@ -1,0 +1,131 @@
+//! Enrolment methods, enrolments, roles and the participants of a course.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    CourseIdView, EnrolmentMethodIdView, Mirror, TimestampView, UserIdView, UserView, mirror_enum,
+    mirror_struct,
+};
+use crate::domain::{Enrolment, EnrolmentMethod, EnrolmentMethodStatus, EnrolmentStatus, Role};
+use crate::services::enrolments::Participant;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = Role)]
+pub enum RoleView {
+    Learner,
+    NonEditingTeacher,
+    Teacher,
+}
+
+mirror_enum!(
+    Role,
+    RoleView {
+        Learner,
+        NonEditingTeacher,
+        Teacher,
+    }
+);
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = EnrolmentStatus)]
+pub enum EnrolmentStatusView {
+    Active,
+    Suspended,
+}
+
+mirror_enum!(EnrolmentStatus, EnrolmentStatusView { Active, Suspended });
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = EnrolmentMethodStatus)]
+pub enum EnrolmentMethodStatusView {
+    Enabled,
+    Disabled,
+}
+
+mirror_enum!(
+    EnrolmentMethodStatus,
+    EnrolmentMethodStatusView { Enabled, Disabled }
+);
+
+/// An enrolment-method instance, its config as the JSON object it is
+/// (the store keeps it as text).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MethodView {
+    pub id: EnrolmentMethodIdView,
+    pub course: CourseIdView,
+    /// The plugin id, e.g. `manual` or `segment-sync`.
+    pub plugin: String,
+    pub name: String,
+    pub status: EnrolmentMethodStatusView,
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+    pub created_at: TimestampView,
+}
+
+impl From<EnrolmentMethod> for MethodView {
+    fn from(m: EnrolmentMethod) -> Self {
+        // The service stores only serialised JSON objects; should a record
+        // ever hold something else, show the text rather than fail the
+        // whole response.
+        let config = serde_json::from_str(&m.config)
+            .unwrap_or_else(|_| serde_json::Value::String(m.config.clone()));
+        Self {
+            id: m.id.mirror(),
+            course: m.course.mirror(),
+            plugin: m.plugin,
+            name: m.name,
+            status: m.status.mirror(),
+            config,
+            created_at: m.created_at.mirror(),
+        }
+    }
+}
+
+/// A user's enrolment in a course through one enrolment method.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Enrolment)]
+pub struct EnrolmentView {
+    pub course: CourseIdView,
+    pub user: UserIdView,
+    pub method: EnrolmentMethodIdView,
+    /// `None` after "suspend and remove role".
+    pub role: Option<RoleView>,
+    pub status: EnrolmentStatusView,
+    pub created_at: TimestampView,
+    pub updated_at: TimestampView,
+}
+
+mirror_struct!(
+    Enrolment,
+    EnrolmentView {
+        course,
+        user,
+        method,
+        role,
+        status,
+        created_at,
+        updated_at,
+    }
+);
+
+/// A user of a course with every enrolment they have in it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ParticipantView {
+    pub user: UserView,
+    pub enrolments: Vec<EnrolmentView>,
+    /// True while at least one enrolment is active.
+    pub active: bool,
+}
+
+impl From<Participant> for ParticipantView {
+    fn from(p: Participant) -> Self {
+        Self {
+            active: p.is_active(),
+            user: p.user.into(),
+            enrolments: p.enrolments.mirror(),
+        }
+    }
+}

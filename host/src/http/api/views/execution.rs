@@ -1,0 +1,255 @@
+//! Running enrolment methods: plans, what a request, a reconcile or a
+//! preview did, and how an instance is doing.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    CourseGroupIdView, CourseIdView, EnrolmentMethodIdView, EnrolmentMethodStatusView, RoleView,
+    TimestampView, UserIdView, mirror_enum, mirror_struct,
+};
+use crate::domain::{MethodError, Plan, PlanAction, PlanGroup, PlanOp};
+use crate::services::execution::{
+    InstanceReconcile, MethodPreview, MethodRunStatus, ReconcileReport, RequestOutcome,
+};
+
+/// A group a plan action names: one that exists, or one created earlier in
+/// the same plan by the `key` of its `create_group` action.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = PlanGroup)]
+pub enum PlanGroupView {
+    Existing(CourseGroupIdView),
+    Created(String),
+}
+
+mirror_enum!(PlanGroup, PlanGroupView { Existing(id), Created(key) });
+
+/// One change a plugin asks for. Enrolments are always the instance's
+/// own; memberships it adds are owned by it, and only those it removes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = PlanOp)]
+pub enum PlanOpView {
+    /// Enrol, or re-activate and set the role of the instance's enrolment.
+    Enrol {
+        user: UserIdView,
+        role: RoleView,
+    },
+    Suspend {
+        user: UserIdView,
+    },
+    Unenrol {
+        user: UserIdView,
+    },
+    SetRole {
+        user: UserIdView,
+        role: Option<RoleView>,
+    },
+    AddToGroup {
+        user: UserIdView,
+        group: PlanGroupView,
+    },
+    RemoveFromGroup {
+        user: UserIdView,
+        group: PlanGroupView,
+    },
+    /// `key` names the group for later actions and later plans of the
+    /// instance; when the instance already created a group under it that
+    /// still exists, nothing is created.
+    CreateGroup {
+        key: String,
+        name: String,
+        idnumber: Option<String>,
+    },
+    /// Disable the instance; its enrolments stay.
+    DisableInstance,
+    /// Delete the instance with its enrolments and owned memberships; the
+    /// plan's last action.
+    DeleteInstance,
+    /// Reconcile the instance once the plan is applied.
+    Reconcile,
+}
+
+mirror_enum!(
+    PlanOp,
+    PlanOpView {
+        Enrol { user, role },
+        Suspend { user },
+        Unenrol { user },
+        SetRole { user, role },
+        AddToGroup { user, group },
+        RemoveFromGroup { user, group },
+        CreateGroup { key, name, idnumber },
+        DisableInstance,
+        DeleteInstance,
+        Reconcile,
+    }
+);
+
+/// One action of a plan with the plugin's reason, kept in the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = PlanAction)]
+pub struct PlanActionView {
+    pub op: PlanOpView,
+    pub reason: String,
+}
+
+mirror_struct!(PlanAction, PlanActionView { op, reason });
+
+/// What a plugin asks the host to change, in order. Applied whole or not
+/// at all.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Plan)]
+pub struct PlanView {
+    pub actions: Vec<PlanActionView>,
+}
+
+mirror_struct!(Plan, PlanView { actions });
+
+/// What a request did, or (dry run) would do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RequestOutcome)]
+pub struct RequestOutcomeView {
+    /// The plan the plugin returned.
+    pub plan: PlanView,
+    /// False for a dry run: nothing was written.
+    pub applied: bool,
+    /// Actions that changed (or would change) something.
+    pub changed: u64,
+    /// Actions that found the site already as they wanted it.
+    pub unchanged: u64,
+}
+
+mirror_struct!(
+    RequestOutcome,
+    RequestOutcomeView {
+        plan,
+        applied,
+        changed,
+        unchanged,
+    }
+);
+
+/// What a reconcile did, or (dry run) would do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ReconcileReport)]
+pub struct ReconcileReportView {
+    /// Pages the plugin returned.
+    pub pages: u64,
+    /// Actions over all pages.
+    pub actions: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    /// False for a dry run: nothing was written.
+    pub applied: bool,
+    /// A dry run's actions, at most 1,000; empty when applied.
+    pub plan: Vec<PlanActionView>,
+}
+
+mirror_struct!(
+    ReconcileReport,
+    ReconcileReportView {
+        pages,
+        actions,
+        changed,
+        unchanged,
+        applied,
+        plan,
+    }
+);
+
+/// What adding an instance would do ([`SiteServices::preview_method`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = MethodPreview)]
+pub struct MethodPreviewView {
+    /// Users it would enrol (or re-activate).
+    pub enrolments: u64,
+    /// Group memberships it would add.
+    pub group_memberships: u64,
+    /// Names of the groups it would create.
+    pub groups_created: Vec<String>,
+    /// Actions over all pages.
+    pub actions: u64,
+    /// Reconcile pages the plugin returned.
+    pub pages: u64,
+    /// The first 1,000 actions.
+    pub plan: Vec<PlanActionView>,
+}
+
+mirror_struct!(
+    MethodPreview,
+    MethodPreviewView {
+        enrolments,
+        group_memberships,
+        groups_created,
+        actions,
+        pages,
+        plan,
+    }
+);
+
+/// One instance's part of a site or course reconcile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = InstanceReconcile)]
+pub struct InstanceReconcileView {
+    pub method: EnrolmentMethodIdView,
+    pub course: CourseIdView,
+    /// What it changed; absent when it failed.
+    pub report: Option<ReconcileReportView>,
+    /// Why it failed (also recorded as the instance's last error).
+    pub error: Option<String>,
+}
+
+mirror_struct!(
+    InstanceReconcile,
+    InstanceReconcileView {
+        method,
+        course,
+        report,
+        error,
+    }
+);
+
+/// Why an instance's last plugin call failed: the plugin misbehaved
+/// (timeout, memory, crash, a plan too large), refused an event, or
+/// returned a plan the host rejected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = MethodError)]
+pub struct MethodErrorView {
+    /// A stable code, e.g. `plugin_timeout`, `plan_rejected`.
+    pub code: String,
+    pub message: String,
+    pub at: TimestampView,
+}
+
+mirror_struct!(MethodError, MethodErrorView { code, message, at });
+
+/// How an instance is doing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = MethodRunStatus)]
+pub struct MethodRunStatusView {
+    pub method: EnrolmentMethodIdView,
+    pub course: CourseIdView,
+    pub status: EnrolmentMethodStatusView,
+    pub plugin: String,
+    /// The loaded plugin's version; absent when the plugin is not
+    /// available on this host.
+    pub plugin_version: Option<String>,
+    /// The last failure of a plugin call, if any.
+    pub last_error: Option<MethodErrorView>,
+    /// Failed calls since the instance was added.
+    pub error_count: u64,
+}
+
+mirror_struct!(
+    MethodRunStatus,
+    MethodRunStatusView {
+        method,
+        course,
+        status,
+        plugin,
+        plugin_version,
+        last_error,
+        error_count,
+    }
+);
