@@ -2,9 +2,12 @@
 //! the command line. See `ARCHITECTURE.md` at the repository root for the
 //! map; each module's own doc says what it owns.
 
+// The vocabulary is a crate of its own (`host/domain`), shared with the
+// plugin runtime; every `crate::domain::…` path keeps working.
+pub use charon_domain as domain;
+
 pub mod console;
 pub mod demo;
-pub mod domain;
 pub mod failpoints;
 pub mod http;
 pub mod jobs;
