@@ -11,6 +11,12 @@ pub mod demo;
 pub mod failpoints;
 pub mod http;
 pub mod jobs;
-pub mod runtime;
+// The plugin runtime is a crate of its own (`host/runtime`), which the
+// plugin harness uses without the web host; `crate::runtime::…` paths
+// keep working.
+pub use charon_runtime as runtime;
 pub mod services;
 pub mod storage;
+
+#[cfg(test)]
+mod runtime_tests;
