@@ -342,7 +342,9 @@ impl Runtime {
             pre,
             bindings,
         };
-        let manifest = self.call(&plugin, no_queries(), |i, s| plugin.bindings.describe(i, s))?;
+        let manifest = self.call(&plugin, no_queries(), |i, s| {
+            plugin.bindings.calls().describe(i, s)
+        })?;
         inspect::check_manifest(&manifest)?;
         plugin.manifest = manifest;
         Ok(plugin)
@@ -370,7 +372,10 @@ impl Runtime {
         config: &str,
     ) -> Result<Result<String, Vec<FieldError>>, PluginError> {
         self.call(plugin, queries, |i, s| {
-            plugin.bindings.validate_config(i, s, course, config)
+            plugin
+                .bindings
+                .calls()
+                .validate_config(i, s, course, config)
         })
     }
 
@@ -384,7 +389,7 @@ impl Runtime {
         event: &Event,
     ) -> Result<Result<Plan, Refusal>, PluginError> {
         let out = self.call(plugin, queries, |i, s| {
-            plugin.bindings.handle_event(i, s, ctx, event)
+            plugin.bindings.calls().handle_event(i, s, ctx, event)
         })?;
         self.checked(out, |p| p)
     }
@@ -398,7 +403,7 @@ impl Runtime {
         request: &Request,
     ) -> Result<Result<Plan, Refusal>, PluginError> {
         let out = self.call(plugin, queries, |i, s| {
-            plugin.bindings.handle_request(i, s, ctx, request)
+            plugin.bindings.calls().handle_request(i, s, ctx, request)
         })?;
         self.checked(out, |p| p)
     }
@@ -413,7 +418,7 @@ impl Runtime {
         cursor: Option<&str>,
     ) -> Result<Result<ReconcileStep, Refusal>, PluginError> {
         let out = self.call(plugin, queries, |i, s| {
-            plugin.bindings.reconcile(i, s, ctx, cursor)
+            plugin.bindings.calls().reconcile(i, s, ctx, cursor)
         })?;
         self.checked(out, |step| &step.plan)
     }

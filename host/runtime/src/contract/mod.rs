@@ -13,9 +13,10 @@
 //! (`v0_1_0.rs`, Zed's `extension_host` `wit/since_v*.rs` being the model):
 //! its `bindgen!` of the frozen WIT folder and every conversion between its
 //! generated types and the neutral ones, its host interface for the linker
-//! and its calls of the plugin's exports. A [`Plugin`](crate::Plugin) keeps,
-//! as a [`Bindings`] arm, which version it speaks (read from its custom
-//! section at load); each call is dispatched on it. What holds for every
+//! and its calls of the plugin's exports (a [`MethodCalls`]). A
+//! [`Plugin`](crate::Plugin) keeps, as a [`Bindings`] arm, which version it
+//! speaks (read from its custom section at load); each call is dispatched
+//! on it. What holds for every
 //! version stays neutral and is written once: the capability checks and
 //! page caps of the queries (`queries.rs`), the plan size limits
 //! (`limits.rs`), the manifest checks (`inspect.rs`).
@@ -23,8 +24,8 @@
 //! Adding contract version X.Y.Z takes: the WIT in `sdk/wit/since_vX.Y.Z/`
 //! and its line in `charon-contract` (`released!` and `SUPPORTED`); a module
 //! `vX_Y_Z.rs` here like `v0_1_0.rs`; one arm of [`Bindings`] (the compiler
-//! then points at each `match` to extend) and its `add_to_linker` call in
-//! [`add_to_linker`]. What the new version adds to the vocabulary is added
+//! then points at the two `match`es to extend) and its `add_to_linker`
+//! call in [`add_to_linker`]. What the new version adds to the vocabulary is added
 //! to the neutral types, which older versions' modules then convert from
 //! (or leave out). A released version's module never changes.
 //!
@@ -340,63 +341,51 @@ impl Bindings {
         }
     }
 
-    pub(crate) fn describe(
-        &self,
-        i: &Instance,
-        s: &mut Store<CallState>,
-    ) -> wasmtime::Result<Manifest> {
+    /// The calls of the plugin's version.
+    pub(crate) fn calls(&self) -> &dyn MethodCalls {
         match self {
-            Bindings::V0_1_0(e) => e.describe(i, s),
+            Bindings::V0_1_0(exports) => exports,
         }
     }
+}
 
-    pub(crate) fn validate_config(
+/// The functions of a version's `method` interface, called in neutral
+/// types: what every version's module implements, converting to and from
+/// its own types around the call.
+pub(crate) trait MethodCalls {
+    fn describe(&self, i: &Instance, s: &mut Store<CallState>) -> wasmtime::Result<Manifest>;
+
+    fn validate_config(
         &self,
         i: &Instance,
         s: &mut Store<CallState>,
         course: CourseId,
         config: &str,
-    ) -> wasmtime::Result<Result<String, Vec<FieldError>>> {
-        match self {
-            Bindings::V0_1_0(e) => e.validate_config(i, s, course, config),
-        }
-    }
+    ) -> wasmtime::Result<Result<String, Vec<FieldError>>>;
 
-    pub(crate) fn handle_event(
+    fn handle_event(
         &self,
         i: &Instance,
         s: &mut Store<CallState>,
         ctx: &Context,
         event: &Event,
-    ) -> wasmtime::Result<Result<Plan, Refusal>> {
-        match self {
-            Bindings::V0_1_0(e) => e.handle_event(i, s, ctx, event),
-        }
-    }
+    ) -> wasmtime::Result<Result<Plan, Refusal>>;
 
-    pub(crate) fn handle_request(
+    fn handle_request(
         &self,
         i: &Instance,
         s: &mut Store<CallState>,
         ctx: &Context,
         request: &Request,
-    ) -> wasmtime::Result<Result<Plan, Refusal>> {
-        match self {
-            Bindings::V0_1_0(e) => e.handle_request(i, s, ctx, request),
-        }
-    }
+    ) -> wasmtime::Result<Result<Plan, Refusal>>;
 
-    pub(crate) fn reconcile(
+    fn reconcile(
         &self,
         i: &Instance,
         s: &mut Store<CallState>,
         ctx: &Context,
         cursor: Option<&str>,
-    ) -> wasmtime::Result<Result<ReconcileStep, Refusal>> {
-        match self {
-            Bindings::V0_1_0(e) => e.reconcile(i, s, ctx, cursor),
-        }
-    }
+    ) -> wasmtime::Result<Result<ReconcileStep, Refusal>>;
 }
 
 /// Finds the functions of a version's `method` interface in a component,

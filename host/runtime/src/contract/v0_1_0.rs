@@ -20,7 +20,7 @@ use wasmtime::component::{ComponentExportIndex, HasSelf, Instance, InstancePre, 
 
 use super::{
     Capability, Context, Event, EventKind, ExportFinder, FieldError, HostError, LogLevel, Manifest,
-    ReconcileStep, Refusal, Request, call_export,
+    MethodCalls, ReconcileStep, Refusal, Request, call_export,
 };
 use crate::PluginError;
 use crate::state::CallState;
@@ -69,16 +69,14 @@ impl Exports {
             reconcile: f.func("reconcile")?,
         })
     }
+}
 
-    pub(super) fn describe(
-        &self,
-        i: &Instance,
-        s: &mut Store<CallState>,
-    ) -> wasmtime::Result<Manifest> {
+impl MethodCalls for Exports {
+    fn describe(&self, i: &Instance, s: &mut Store<CallState>) -> wasmtime::Result<Manifest> {
         call_export::<(), wit::Manifest>(i, s, &self.describe, ()).map(Manifest::from)
     }
 
-    pub(super) fn validate_config(
+    fn validate_config(
         &self,
         i: &Instance,
         s: &mut Store<CallState>,
@@ -94,7 +92,7 @@ impl Exports {
         Ok(out.map_err(|errors| errors.into_iter().map(FieldError::from).collect()))
     }
 
-    pub(super) fn handle_event(
+    fn handle_event(
         &self,
         i: &Instance,
         s: &mut Store<CallState>,
@@ -110,7 +108,7 @@ impl Exports {
         Ok(out.map(Plan::from).map_err(Refusal::from))
     }
 
-    pub(super) fn handle_request(
+    fn handle_request(
         &self,
         i: &Instance,
         s: &mut Store<CallState>,
@@ -126,7 +124,7 @@ impl Exports {
         Ok(out.map(Plan::from).map_err(Refusal::from))
     }
 
-    pub(super) fn reconcile(
+    fn reconcile(
         &self,
         i: &Instance,
         s: &mut Store<CallState>,
