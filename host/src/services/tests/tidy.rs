@@ -305,9 +305,9 @@ fn cycle(graph: &Graph) -> Option<Vec<String>> {
         .find_map(|node| visit(node, graph, &mut done, &mut Vec::new()))
 }
 
-/// The services' source files as `(path under services/, source)`, test
-/// code left out.
-fn service_files() -> Vec<(String, String)> {
+/// The services' source files as `(path under services/, source)`, the
+/// tests' folder left out.
+fn service_and_testing_files() -> Vec<(String, String)> {
     service_sources()
         .into_iter()
         .map(|path| {
@@ -319,8 +319,29 @@ fn service_files() -> Vec<(String, String)> {
             let source = std::fs::read_to_string(&path).expect("source file");
             (relative, source)
         })
-        .filter(|(relative, _)| relative != "testing.rs")
         .collect()
+}
+
+/// The services' source files, test code left out.
+fn service_files() -> Vec<(String, String)> {
+    let mut files = service_and_testing_files();
+    files.retain(|(relative, _)| relative != "testing.rs");
+    files
+}
+
+/// The files of the services' tests folder as `(tests/<name>, source)`,
+/// but this one, which names what the others must not in its examples.
+fn test_files() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for path in std::fs::read_dir(format!("{ROOT}/tests")).expect("tests folder") {
+        let path = path.expect("dir entry").path();
+        let name = path.file_name().expect("a file").to_string_lossy();
+        if name != "tidy.rs" {
+            let source = std::fs::read_to_string(&path).expect("test source");
+            files.push((format!("tests/{name}"), source));
+        }
+    }
+    files
 }
 
 #[test]
@@ -349,15 +370,7 @@ fn the_services_modules_import_each_other_without_a_loop() {
 fn nothing_in_the_services_imports_the_http_layer() {
     let mut files = service_files();
     // Test code too: a service test reaching for HTTP belongs in `http`.
-    for path in std::fs::read_dir(format!("{ROOT}/tests")).expect("tests folder") {
-        let path = path.expect("dir entry").path();
-        let name = path.file_name().expect("a file").to_string_lossy();
-        // This file names the HTTP layer in its own examples.
-        if name != "tidy.rs" {
-            let source = std::fs::read_to_string(&path).expect("test source");
-            files.push((format!("tests/{name}"), source));
-        }
-    }
+    files.extend(test_files());
     let (_, http) = graph(&files);
     assert_eq!(http, Vec::<String>::new());
 }
@@ -442,21 +455,8 @@ fn wit_uses(files: &[(String, String)]) -> Vec<String> {
 
 #[test]
 fn nothing_in_the_services_names_a_contract_versions_types() {
-    let mut files = Vec::new();
-    for path in service_sources() {
-        let relative = path.strip_prefix(ROOT).expect("under services/");
-        let source = std::fs::read_to_string(&path).expect("source file");
-        files.push((relative.to_string_lossy().into_owned(), source));
-    }
-    for path in std::fs::read_dir(format!("{ROOT}/tests")).expect("tests folder") {
-        let path = path.expect("dir entry").path();
-        let name = path.file_name().expect("a file").to_string_lossy();
-        // This file names them in its own examples.
-        if name != "tidy.rs" {
-            let source = std::fs::read_to_string(&path).expect("test source");
-            files.push((format!("tests/{name}"), source));
-        }
-    }
+    let mut files = service_and_testing_files();
+    files.extend(test_files());
     // Guards the scan: it read the services, the contract module included.
     assert!(
         files.iter().any(|(path, _)| path == "contract.rs"),
