@@ -5,29 +5,29 @@
 //! A caller (the services, the plugin harness) speaks only the types of
 //! this module: it passes a [`Context`] and an [`Event`], a [`Request`] or a
 //! reconcile cursor, answers the plugin's queries through a [`Queries`]
-//! object in domain types, and gets a domain [`Plan`](charon_domain::Plan)
-//! (or a [`ReconcileStep`]), a [`Refusal`] or [`FieldError`]s back. The
-//! plugin's self-description is a neutral [`Manifest`].
+//! object in domain types, and gets a domain [`charon_domain::Plan`] (or a
+//! [`ReconcileStep`]), a [`Refusal`] or [`FieldError`]s back. The plugin's
+//! self-description is a neutral [`Manifest`].
 //!
 //! Each released contract version has a module of its own here
 //! (`v0_1_0.rs`, Zed's `extension_host` `wit/since_v*.rs` being the model):
 //! its `bindgen!` of the frozen WIT folder and every conversion between its
 //! generated types and the neutral ones, its host interface for the linker
-//! and its calls of the plugin's exports (a [`MethodCalls`]). A
-//! [`Plugin`](crate::Plugin) keeps, as a [`Bindings`] arm, which version it
+//! and its calls of the plugin's exports (a `MethodCalls`). A
+//! [`Plugin`](crate::Plugin) keeps, as a `Bindings` arm, which version it
 //! speaks (read from its custom section at load); each call is dispatched
-//! on it. What holds for every
-//! version stays neutral and is written once: the capability checks and
-//! page caps of the queries (`queries.rs`), the plan size limits
-//! (`limits.rs`), the manifest checks (`inspect.rs`).
+//! on it. What holds for every version stays neutral and is written once:
+//! the capability checks and page caps of the queries (`queries.rs`), the
+//! plan size limits (`limits.rs`), the manifest checks (`inspect.rs`).
 //!
 //! Adding contract version X.Y.Z takes: the WIT in `sdk/wit/since_vX.Y.Z/`
 //! and its line in `charon-contract` (`released!` and `SUPPORTED`); a module
-//! `vX_Y_Z.rs` here like `v0_1_0.rs`; one arm of [`Bindings`] (the compiler
-//! then points at the two `match`es to extend) and its `add_to_linker`
-//! call in [`add_to_linker`]. What the new version adds to the vocabulary is added
-//! to the neutral types, which older versions' modules then convert from
-//! (or leave out). A released version's module never changes.
+//! `vX_Y_Z.rs` here like `v0_1_0.rs`; one arm of `Bindings` (the compiler
+//! then points at the two `match`es to extend) and the module's
+//! `add_to_linker` call in this module's `add_to_linker`. What the new
+//! version adds to the vocabulary is added to the neutral types, which
+//! older versions' modules then convert from (or leave out). A released
+//! version's module never changes.
 //!
 //! Never touches storage or the services: it converts and calls, nothing
 //! more.

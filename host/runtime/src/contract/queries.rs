@@ -31,7 +31,7 @@ pub struct Page<T> {
 /// contract's `host` interface answers, in domain types. The services
 /// implement it over one read snapshot of the site; the harness over
 /// scripted data. Capability checks and page caps happen before these are
-/// called (see [`Guarded`]); `limit` is then within 1–1000.
+/// called (`Guarded`); `limit` is then within 1–1000.
 pub trait Queries: Send {
     fn user(&mut self, id: UserId) -> Result<Option<User>, HostError>;
     /// The segment's name, if it exists.
