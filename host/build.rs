@@ -31,6 +31,7 @@ fn run() -> Result<(), String> {
         "plugins",
         "tests/plugins",
         "sdk/src",
+        "sdk/contract",
         "sdk/wit",
         "sdk/Cargo.toml",
         "Cargo.lock",

@@ -15,7 +15,9 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use charon_host::runtime::{Runtime, RuntimeConfig, no_queries, wit};
+use charon_host::domain::{CourseId, EnrolmentMethodId, Timestamp, UserId};
+use charon_host::runtime::contract::{Context, Event};
+use charon_host::runtime::{Runtime, RuntimeConfig, no_queries};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 fn noop_bytes() -> Vec<u8> {
@@ -30,18 +32,18 @@ fn benches(c: &mut Criterion) {
 
     let rt = Runtime::new(RuntimeConfig::default()).expect("runtime");
     let noop = rt.load(&bytes).expect("load");
-    let ctx = wit::Context {
-        instance: 1,
-        course: 1,
+    let ctx = Context {
+        instance: EnrolmentMethodId(1),
+        course: CourseId(1),
         config: "{}".into(),
         settings: "{}".into(),
         enabled: true,
-        now: 0,
+        now: Timestamp(0),
     };
-    let event = wit::Event::UserEnrolled(wit::EnrolmentEvent {
-        user: 42,
-        instance: 1,
-    });
+    let event = Event::UserEnrolled {
+        user: UserId(42),
+        instance: EnrolmentMethodId(1),
+    };
 
     let mut g = c.benchmark_group("plugin call");
     g.bench_function("no-op hook call (fresh instance)", |b| {

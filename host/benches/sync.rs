@@ -23,9 +23,11 @@ use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use charon_host::domain::{
-    CourseId, EnrolmentMethodId, EnrolmentMethodStatus, GroupMode, SegmentId, UserId,
+    self, CourseGroupId, CourseId, EnrolmentMethodId, EnrolmentMethodStatus, GroupMode, SegmentId,
+    UserId,
 };
-use charon_host::runtime::{Queries, wit};
+use charon_host::runtime::Queries;
+use charon_host::runtime::contract::{self as neutral, HostError};
 use charon_host::services::courses::NewCourse;
 use charon_host::services::enrolments::NewMethod;
 use charon_host::services::segments::NewSegment;
@@ -329,10 +331,10 @@ fn instance_without_sync(f: &mut Fixture) -> (CourseId, EnrolmentMethodId) {
 
 /// One page of the segment-sync plugin's reconcile, natively.
 fn native_step(
-    ctx: &wit::Context,
+    ctx: &neutral::Context,
     cursor: Option<String>,
     queries: Box<dyn Queries>,
-) -> wit::ReconcileStep {
+) -> neutral::ReconcileStep {
     let host = NativeHost(RefCell::new(queries));
     let config = serde_json::from_str(&ctx.config).expect("config");
     let settings = match serde_json::from_str(&ctx.settings) {
@@ -340,120 +342,121 @@ fn native_step(
         _ => Default::default(),
     };
     let ctx = sdk::Context {
-        instance: ctx.instance,
-        course: ctx.course,
+        instance: ctx.instance.0,
+        course: ctx.course.0,
         config,
         settings,
         enabled: ctx.enabled,
-        now: ctx.now,
+        now: ctx.now.0,
     };
     let step = charon_plugin_segment_sync::SegmentSync::reconcile(&ctx, cursor, &host)
         .expect("native reconcile");
-    wit::ReconcileStep {
+    neutral::ReconcileStep {
         plan: plan(step.plan),
         next: step.next,
     }
 }
 
-/// The SDK's `Host` over the host's queries, converting between the two
-/// bindgens' copies of the contract's types.
+/// The SDK's `Host` over the host's queries, converting between the SDK's
+/// types and the runtime's neutral (domain) ones, as the runtime's
+/// contract module does for a component.
 struct NativeHost(RefCell<Box<dyn Queries>>);
 
-fn err(e: wit::HostError) -> sdk::HostError {
+fn err(e: HostError) -> sdk::HostError {
     match e {
-        wit::HostError::Denied(m) => sdk::HostError::Denied(m),
-        wit::HostError::OutOfScope(m) => sdk::HostError::OutOfScope(m),
-        wit::HostError::Unavailable(m) => sdk::HostError::Unavailable(m),
+        HostError::Denied(m) => sdk::HostError::Denied(m),
+        HostError::OutOfScope(m) => sdk::HostError::OutOfScope(m),
+        HostError::Unavailable(m) => sdk::HostError::Unavailable(m),
     }
 }
 
-fn role(r: wit::Role) -> sdk::Role {
+fn role(r: domain::Role) -> sdk::Role {
     match r {
-        wit::Role::Learner => sdk::Role::Learner,
-        wit::Role::NonEditingTeacher => sdk::Role::NonEditingTeacher,
-        wit::Role::Teacher => sdk::Role::Teacher,
+        domain::Role::Learner => sdk::Role::Learner,
+        domain::Role::NonEditingTeacher => sdk::Role::NonEditingTeacher,
+        domain::Role::Teacher => sdk::Role::Teacher,
     }
 }
 
-fn role_back(r: sdk::Role) -> wit::Role {
+fn role_back(r: sdk::Role) -> domain::Role {
     match r {
-        sdk::Role::Learner => wit::Role::Learner,
-        sdk::Role::NonEditingTeacher => wit::Role::NonEditingTeacher,
-        sdk::Role::Teacher => wit::Role::Teacher,
+        sdk::Role::Learner => domain::Role::Learner,
+        sdk::Role::NonEditingTeacher => domain::Role::NonEditingTeacher,
+        sdk::Role::Teacher => domain::Role::Teacher,
     }
 }
 
-fn enrolment(e: wit::Enrolment) -> sdk::Enrolment {
+fn enrolment(e: domain::Enrolment) -> sdk::Enrolment {
     sdk::Enrolment {
-        user: e.user,
-        instance: e.instance,
+        user: e.user.0,
+        instance: e.method.0,
         role: e.role.map(role),
         status: match e.status {
-            wit::EnrolmentStatus::Active => sdk::EnrolmentStatus::Active,
-            wit::EnrolmentStatus::Suspended => sdk::EnrolmentStatus::Suspended,
+            domain::EnrolmentStatus::Active => sdk::EnrolmentStatus::Active,
+            domain::EnrolmentStatus::Suspended => sdk::EnrolmentStatus::Suspended,
         },
     }
 }
 
-fn enrolment_page(p: wit::EnrolmentPage) -> sdk::EnrolmentPage {
+fn enrolment_page(p: neutral::Page<domain::Enrolment>) -> sdk::EnrolmentPage {
     sdk::EnrolmentPage {
-        enrolments: p.enrolments.into_iter().map(enrolment).collect(),
-        next: p.next,
+        enrolments: p.items.into_iter().map(enrolment).collect(),
+        next: p.next.map(|u| u.0),
     }
 }
 
-fn member(m: wit::GroupMember) -> sdk::GroupMember {
+fn member(m: domain::GroupMembership) -> sdk::GroupMember {
     sdk::GroupMember {
-        user: m.user,
+        user: m.user.0,
         owner: match m.owner {
-            wit::MembershipOwner::Manual => sdk::MembershipOwner::Manual,
-            wit::MembershipOwner::Instance(i) => sdk::MembershipOwner::Instance(i),
+            domain::MembershipOwner::Manual => sdk::MembershipOwner::Manual,
+            domain::MembershipOwner::Method(i) => sdk::MembershipOwner::Instance(i.0),
         },
     }
 }
 
-fn group_ref(g: sdk::GroupRef) -> wit::GroupRef {
+fn group_ref(g: sdk::GroupRef) -> domain::PlanGroup {
     match g {
-        sdk::GroupRef::Existing(id) => wit::GroupRef::Existing(id),
-        sdk::GroupRef::Created(key) => wit::GroupRef::Created(key),
+        sdk::GroupRef::Existing(id) => domain::PlanGroup::Existing(CourseGroupId(id)),
+        sdk::GroupRef::Created(key) => domain::PlanGroup::Created(key),
     }
 }
 
-fn plan(p: sdk::Plan) -> wit::Plan {
+fn plan(p: sdk::Plan) -> domain::Plan {
+    use domain::PlanOp as D;
     use sdk::Operation as S;
-    use wit::Operation as W;
-    wit::Plan {
+    domain::Plan {
         actions: p
             .actions
             .into_iter()
-            .map(|a| wit::Action {
+            .map(|a| domain::PlanAction {
                 op: match a.op {
-                    S::Enrol(e) => W::Enrol(wit::EnrolAction {
-                        user: e.user,
+                    S::Enrol(e) => D::Enrol {
+                        user: UserId(e.user),
                         role: role_back(e.role),
-                    }),
-                    S::Suspend(u) => W::Suspend(u),
-                    S::Unenrol(u) => W::Unenrol(u),
-                    S::SetRole(r) => W::SetRole(wit::RoleAction {
-                        user: r.user,
+                    },
+                    S::Suspend(u) => D::Suspend { user: UserId(u) },
+                    S::Unenrol(u) => D::Unenrol { user: UserId(u) },
+                    S::SetRole(r) => D::SetRole {
+                        user: UserId(r.user),
                         role: r.role.map(role_back),
-                    }),
-                    S::AddToGroup(g) => W::AddToGroup(wit::GroupAction {
-                        user: g.user,
+                    },
+                    S::AddToGroup(g) => D::AddToGroup {
+                        user: UserId(g.user),
                         group: group_ref(g.group),
-                    }),
-                    S::RemoveFromGroup(g) => W::RemoveFromGroup(wit::GroupAction {
-                        user: g.user,
+                    },
+                    S::RemoveFromGroup(g) => D::RemoveFromGroup {
+                        user: UserId(g.user),
                         group: group_ref(g.group),
-                    }),
-                    S::CreateGroup(c) => W::CreateGroup(wit::CreateGroupAction {
+                    },
+                    S::CreateGroup(c) => D::CreateGroup {
                         key: c.key,
                         name: c.name,
                         idnumber: c.idnumber,
-                    }),
-                    S::DisableInstance => W::DisableInstance,
-                    S::DeleteInstance => W::DeleteInstance,
-                    S::Reconcile => W::Reconcile,
+                    },
+                    S::DisableInstance => D::DisableInstance,
+                    S::DeleteInstance => D::DeleteInstance,
+                    S::Reconcile => D::Reconcile,
                 },
                 reason: a.reason,
             })
@@ -466,19 +469,22 @@ impl sdk::Host for NativeHost {
         Ok(self
             .0
             .borrow_mut()
-            .user(id)
+            .user(UserId(id))
             .map_err(err)?
             .map(|u| sdk::User {
-                id: u.id,
+                id: u.id.0,
+                suspended: u.status != domain::UserStatus::Active,
                 username: u.username,
                 firstname: u.firstname,
                 lastname: u.lastname,
                 email: u.email,
-                suspended: u.suspended,
             }))
     }
     fn segment_exists(&self, segment: sdk::SegmentId) -> Result<Option<String>, sdk::HostError> {
-        self.0.borrow_mut().segment_exists(segment).map_err(err)
+        self.0
+            .borrow_mut()
+            .segment_exists(SegmentId(segment))
+            .map_err(err)
     }
     fn segment_members(
         &self,
@@ -489,18 +495,18 @@ impl sdk::Host for NativeHost {
         let p = self
             .0
             .borrow_mut()
-            .segment_members(segment, after, limit)
+            .segment_members(SegmentId(segment), after.map(UserId), limit)
             .map_err(err)?;
         Ok(sdk::SegmentMemberPage {
             members: p
-                .members
+                .items
                 .into_iter()
                 .map(|m| sdk::SegmentMember {
-                    user: m.user,
+                    user: m.user.0,
                     suspended: m.suspended,
                 })
                 .collect(),
-            next: p.next,
+            next: p.next.map(|u| u.0),
         })
     }
     fn is_segment_member(
@@ -510,7 +516,7 @@ impl sdk::Host for NativeHost {
     ) -> Result<bool, sdk::HostError> {
         self.0
             .borrow_mut()
-            .is_segment_member(segment, user)
+            .is_segment_member(SegmentId(segment), UserId(user))
             .map_err(err)
     }
     fn course_enrolments(
@@ -520,7 +526,7 @@ impl sdk::Host for NativeHost {
     ) -> Result<sdk::EnrolmentPage, sdk::HostError> {
         self.0
             .borrow_mut()
-            .course_enrolments(after, limit)
+            .course_enrolments(after.map(UserId), limit)
             .map(enrolment_page)
             .map_err(err)
     }
@@ -528,7 +534,7 @@ impl sdk::Host for NativeHost {
         Ok(self
             .0
             .borrow_mut()
-            .user_enrolments(user)
+            .user_enrolments(UserId(user))
             .map_err(err)?
             .into_iter()
             .map(enrolment)
@@ -541,7 +547,7 @@ impl sdk::Host for NativeHost {
     ) -> Result<sdk::EnrolmentPage, sdk::HostError> {
         self.0
             .borrow_mut()
-            .instance_enrolments(after, limit)
+            .instance_enrolments(after.map(UserId), limit)
             .map(enrolment_page)
             .map_err(err)
     }
@@ -555,10 +561,10 @@ impl sdk::Host for NativeHost {
             .sibling_instances()
             .map_err(err)?
             .into_iter()
-            .map(|s| sdk::Sibling {
-                instance: s.instance,
-                config: s.config,
-                enabled: s.enabled,
+            .map(|m| sdk::Sibling {
+                instance: m.id.0,
+                enabled: m.status == EnrolmentMethodStatus::Enabled,
+                config: m.config,
             })
             .collect())
     }
@@ -570,7 +576,7 @@ impl sdk::Host for NativeHost {
             .map_err(err)?
             .into_iter()
             .map(|g| sdk::CourseGroup {
-                id: g.id,
+                id: g.id.0,
                 name: g.name,
                 idnumber: g.idnumber,
             })
@@ -585,11 +591,11 @@ impl sdk::Host for NativeHost {
         let p = self
             .0
             .borrow_mut()
-            .group_members(group, after, limit)
+            .group_members(CourseGroupId(group), after.map(UserId), limit)
             .map_err(err)?;
         Ok(sdk::MemberPage {
-            members: p.members.into_iter().map(member).collect(),
-            next: p.next,
+            members: p.items.into_iter().map(member).collect(),
+            next: p.next.map(|u| u.0),
         })
     }
     fn group_membership(
@@ -600,12 +606,17 @@ impl sdk::Host for NativeHost {
         Ok(self
             .0
             .borrow_mut()
-            .group_membership(group, user)
+            .group_membership(CourseGroupId(group), UserId(user))
             .map_err(err)?
             .map(member))
     }
     fn instance_group(&self, key: &str) -> Result<Option<sdk::GroupId>, sdk::HostError> {
-        self.0.borrow_mut().instance_group(key).map_err(err)
+        Ok(self
+            .0
+            .borrow_mut()
+            .instance_group(key)
+            .map_err(err)?
+            .map(|g| g.0))
     }
     fn log(&self, _level: sdk::LogLevel, _message: &str) {}
 }

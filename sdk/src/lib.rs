@@ -80,14 +80,15 @@ pub use host::{Host, WasmHost};
 /// ```
 /// assert_eq!(charon_sdk::CONTRACT_VERSION, "0.1.0");
 /// ```
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = charon_contract::V0_1_0;
 
-/// The name of the custom section that carries [`CONTRACT_VERSION`].
+/// The name of the custom section that carries [`CONTRACT_VERSION`] (the
+/// host reads the same constant, from `charon-contract`).
 ///
 /// ```
 /// assert_eq!(charon_sdk::CONTRACT_SECTION, "charon:contract-version");
 /// ```
-pub const CONTRACT_SECTION: &str = "charon:contract-version";
+pub const CONTRACT_SECTION: &str = charon_contract::SECTION;
 
 /// An enrolment method. Every function is stateless: whatever a call needs
 /// comes from its arguments and the [`Host`] queries, so the host may run
@@ -203,7 +204,9 @@ macro_rules! export_plugin {
         #[doc(hidden)]
         #[cfg(target_arch = "wasm32")]
         #[used]
-        #[unsafe(link_section = "charon:contract-version")]
+        // The attribute takes a literal: `charon-contract` gives the one
+        // its `SECTION` is defined from.
+        #[unsafe(link_section = $crate::__private::section_literal!())]
         static __CHARON_CONTRACT_VERSION: [u8; $crate::CONTRACT_VERSION.len()] =
             $crate::__private::contract_bytes::<{ $crate::CONTRACT_VERSION.len() }>();
         $crate::export_plugin!(@without_version $method);
@@ -263,6 +266,7 @@ macro_rules! export_plugin {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::glue::{handle_event, handle_request, reconcile, validate_config};
+    pub use charon_contract::section_literal;
     pub use wit_bindgen;
 
     /// `CONTRACT_VERSION` as a byte array, for a `static` in a custom section.

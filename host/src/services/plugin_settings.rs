@@ -10,7 +10,6 @@
 use serde_json::{Map, Value};
 
 use super::auth::{Need, authorize};
-use super::contract::settings_fields;
 use super::error::{ConfigFieldError, ServiceError, ServiceResult};
 use super::{Principal, SiteServices};
 use crate::domain::*;
@@ -109,7 +108,7 @@ fn check(kind: &PluginFieldKind, v: &Value) -> Result<(), String> {
 
 impl SiteServices {
     fn settings_view(&self, plugin: &Plugin, saved: Option<&str>) -> PluginSettings {
-        let fields = settings_fields(&plugin.manifest);
+        let fields = plugin.manifest.settings.clone();
         PluginSettings {
             plugin: plugin.manifest.id.clone(),
             values: effective(&fields, saved),
@@ -138,7 +137,7 @@ impl SiteServices {
     ) -> ServiceResult<PluginSettings> {
         self.read(|t| authorize(&self.site, t, who, Need::SiteAdmin).map(drop))?;
         let p = self.plugin(plugin)?;
-        let fields = settings_fields(&p.manifest);
+        let fields = &p.manifest.settings;
         let mut errors = Vec::new();
         for (key, value) in &values {
             match fields.iter().find(|f| &f.key == key) {

@@ -1,4 +1,6 @@
-//! The host side of the contract's read-only queries, for one instance.
+//! The host side of the contract's read-only queries, for one instance,
+//! answered in domain types (the runtime converts them to whichever
+//! contract version the plugin speaks).
 //!
 //! [`SiteQueries`] answers every query of one plugin call from ONE read
 //! snapshot of the site, so a plugin sees a consistent state however many
@@ -9,11 +11,10 @@
 //! what went wrong.
 
 use super::SiteServices;
-use super::contract::{settings_fields, wit_role};
 use super::error::ServiceResult;
 use super::plugin_settings::effective;
 use crate::domain::*;
-use crate::runtime::wit::{self, HostError};
+use crate::runtime::contract::{HostError, LogLevel, Page, SegmentMember};
 use crate::runtime::{Plugin, Queries};
 use crate::storage::StorageError;
 use crate::storage::site::{SiteReadTables, prelude::*};
@@ -95,8 +96,7 @@ impl SiteServices {
             "{}".to_owned()
         } else {
             let saved = t.plugin_settings_json(&manifest.id)?;
-            let fields = settings_fields(manifest);
-            serde_json::Value::Object(effective(&fields, saved.as_deref())).to_string()
+            serde_json::Value::Object(effective(&manifest.settings, saved.as_deref())).to_string()
         };
         let queries = SiteQueries {
             t,
@@ -118,32 +118,10 @@ fn limit_of(limit: u32) -> usize {
     limit.clamp(1, MAX_PAGE) as usize
 }
 
-fn wit_enrolment(e: &Enrolment) -> wit::Enrolment {
-    wit::Enrolment {
-        user: e.user.0,
-        instance: e.method.0,
-        role: e.role.map(wit_role),
-        status: match e.status {
-            EnrolmentStatus::Active => wit::EnrolmentStatus::Active,
-            EnrolmentStatus::Suspended => wit::EnrolmentStatus::Suspended,
-        },
-    }
-}
-
-fn wit_member(m: &GroupMembership) -> wit::GroupMember {
-    wit::GroupMember {
-        user: m.user.0,
-        owner: match m.owner {
-            MembershipOwner::Manual => wit::MembershipOwner::Manual,
-            MembershipOwner::Method(id) => wit::MembershipOwner::Instance(id.0),
-        },
-    }
-}
-
 impl SiteQueries {
     /// A group of the instance's course, or `out-of-scope`.
-    fn own_group(&self, group: u64) -> Result<CourseGroup, HostError> {
-        match self.t.group(CourseGroupId(group)).map_err(unavailable)? {
+    fn own_group(&self, group: CourseGroupId) -> Result<CourseGroup, HostError> {
+        match self.t.group(group).map_err(unavailable)? {
             Some(g) if g.course == self.course => Ok(g),
             _ => Err(HostError::OutOfScope(format!(
                 "group #{group} is not a group of course #{}",
@@ -154,142 +132,114 @@ impl SiteQueries {
 }
 
 impl Queries for SiteQueries {
-    fn user(&mut self, id: u64) -> Result<Option<wit::User>, HostError> {
-        Ok(self
-            .t
-            .user(UserId(id))
-            .map_err(unavailable)?
-            .map(|u| wit::User {
-                id: u.id.0,
-                suspended: u.status != UserStatus::Active,
-                username: u.username,
-                firstname: u.firstname,
-                lastname: u.lastname,
-                email: u.email,
-            }))
+    fn user(&mut self, id: UserId) -> Result<Option<User>, HostError> {
+        self.t.user(id).map_err(unavailable)
     }
 
-    fn segment_exists(&mut self, segment: u64) -> Result<Option<String>, HostError> {
+    fn segment_exists(&mut self, segment: SegmentId) -> Result<Option<String>, HostError> {
         Ok(self
             .t
-            .segment(SegmentId(segment))
+            .segment(segment)
             .map_err(unavailable)?
             .map(|s| s.name))
     }
 
     fn segment_members(
         &mut self,
-        segment: u64,
-        after: Option<u64>,
+        segment: SegmentId,
+        after: Option<UserId>,
         limit: u32,
-    ) -> Result<wit::SegmentMemberPage, HostError> {
+    ) -> Result<Page<SegmentMember>, HostError> {
         let limit = limit_of(limit);
         let mut users = self
             .t
-            .segment_member_ids(SegmentId(segment), after.map(UserId), limit + 1)
+            .segment_member_ids(segment, after, limit + 1)
             .map_err(unavailable)?;
-        let next = more(&mut users, limit, |u| u.0);
+        let next = more(&mut users, limit, |u| *u);
         let mut active = self.seen.users.lock().unwrap_or_else(|p| p.into_inner());
-        let members = users
+        let items = users
             .into_iter()
             .map(|u| {
                 let status = self.t.user_status(u).map_err(unavailable)?;
                 if status == Some(UserStatus::Active) {
                     active.push(u);
                 }
-                Ok(wit::SegmentMember {
-                    user: u.0,
+                Ok(SegmentMember {
+                    user: u,
                     // A member is a user; a missing record is not "suspended".
                     suspended: status.is_some_and(|s| s != UserStatus::Active),
                 })
             })
             .collect::<Result<_, HostError>>()?;
         drop(active);
-        Ok(wit::SegmentMemberPage { members, next })
+        Ok(Page { items, next })
     }
 
-    fn is_segment_member(&mut self, segment: u64, user: u64) -> Result<bool, HostError> {
-        self.t
-            .is_segment_member(SegmentId(segment), UserId(user))
-            .map_err(unavailable)
+    fn is_segment_member(&mut self, segment: SegmentId, user: UserId) -> Result<bool, HostError> {
+        self.t.is_segment_member(segment, user).map_err(unavailable)
     }
 
     fn course_enrolments(
         &mut self,
-        after: Option<u64>,
+        after: Option<UserId>,
         limit: u32,
-    ) -> Result<wit::EnrolmentPage, HostError> {
+    ) -> Result<Page<Enrolment>, HostError> {
         // `limit` counts enrolments; a user's enrolments are never split
         // across pages, so a page may hold a few more.
-        let rows = self
+        let items = self
             .t
-            .course_enrolments_page(self.course, after.map(UserId), limit_of(limit))
+            .course_enrolments_page(self.course, after, limit_of(limit))
             .map_err(unavailable)?;
-        let next = match rows.last() {
+        let next = match items.last() {
             Some(last) => {
                 let beyond = self
                     .t
                     .course_enrolments_page(self.course, Some(last.user), 1)
                     .map_err(unavailable)?;
-                (!beyond.is_empty()).then_some(last.user.0)
+                (!beyond.is_empty()).then_some(last.user)
             }
             None => None,
         };
-        Ok(wit::EnrolmentPage {
-            enrolments: rows.iter().map(wit_enrolment).collect(),
-            next,
-        })
+        Ok(Page { items, next })
     }
 
-    fn user_enrolments(&mut self, user: u64) -> Result<Vec<wit::Enrolment>, HostError> {
-        Ok(self
-            .t
-            .user_course_enrolments(self.course, UserId(user))
-            .map_err(unavailable)?
-            .iter()
-            .map(wit_enrolment)
-            .collect())
+    fn user_enrolments(&mut self, user: UserId) -> Result<Vec<Enrolment>, HostError> {
+        self.t
+            .user_course_enrolments(self.course, user)
+            .map_err(unavailable)
     }
 
     fn instance_enrolments(
         &mut self,
-        after: Option<u64>,
+        after: Option<UserId>,
         limit: u32,
-    ) -> Result<wit::EnrolmentPage, HostError> {
+    ) -> Result<Page<Enrolment>, HostError> {
         let Some(instance) = self.instance else {
-            return Ok(wit::EnrolmentPage {
-                enrolments: Vec::new(),
+            return Ok(Page {
+                items: Vec::new(),
                 next: None,
             });
         };
         let limit = limit_of(limit);
-        let mut rows = self
+        let mut items = self
             .t
-            .method_enrolments_page(self.course, instance, after.map(UserId), limit + 1)
+            .method_enrolments_page(self.course, instance, after, limit + 1)
             .map_err(unavailable)?;
-        let next = more(&mut rows, limit, |e| e.user.0);
-        Ok(wit::EnrolmentPage {
-            enrolments: rows.iter().map(wit_enrolment).collect(),
-            next,
-        })
+        let next = more(&mut items, limit, |e| e.user);
+        Ok(Page { items, next })
     }
 
-    fn sibling_instances(&mut self) -> Result<Vec<wit::Sibling>, HostError> {
+    fn sibling_instances(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
         Ok(self
             .t
             .course_methods_list(self.course)
             .map_err(unavailable)?
             .into_iter()
             .filter(|m| m.plugin == self.plugin && Some(m.id) != self.instance)
-            .map(|m| wit::Sibling {
-                instance: m.id.0,
-                enabled: m.status == EnrolmentMethodStatus::Enabled,
-                config: m.config,
-            })
             .collect())
     }
 
-    fn instance_group(&mut self, key: &str) -> Result<Option<u64>, HostError> {
+    fn instance_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError> {
         let Some(instance) = self.instance else {
             return Ok(None);
         };
@@ -303,7 +253,7 @@ impl Queries for SiteQueries {
             .group(group)
             .map_err(unavailable)?
             .filter(|g| g.course == self.course)
-            .map(|g| g.id.0))
+            .map(|g| g.id))
     }
 
     fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
@@ -319,54 +269,36 @@ impl Queries for SiteQueries {
             .unwrap_or(0))
     }
 
-    fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, HostError> {
-        Ok(self
-            .t
-            .course_group_list(self.course)
-            .map_err(unavailable)?
-            .into_iter()
-            .map(|g| wit::CourseGroup {
-                id: g.id.0,
-                name: g.name,
-                idnumber: g.idnumber,
-            })
-            .collect())
+    fn course_groups(&mut self) -> Result<Vec<CourseGroup>, HostError> {
+        self.t.course_group_list(self.course).map_err(unavailable)
     }
 
     fn group_members(
         &mut self,
-        group: u64,
-        after: Option<u64>,
+        group: CourseGroupId,
+        after: Option<UserId>,
         limit: u32,
-    ) -> Result<wit::MemberPage, HostError> {
+    ) -> Result<Page<GroupMembership>, HostError> {
         let g = self.own_group(group)?;
         let limit = limit_of(limit);
-        let mut members: Vec<wit::GroupMember> = self
+        let mut items = self
             .t
-            .group_members_page(g.id, after.map(UserId), limit + 1)
-            .map_err(unavailable)?
-            .iter()
-            .map(wit_member)
-            .collect();
-        let next = more(&mut members, limit, |m| m.user);
-        Ok(wit::MemberPage { members, next })
+            .group_members_page(g.id, after, limit + 1)
+            .map_err(unavailable)?;
+        let next = more(&mut items, limit, |m| m.user);
+        Ok(Page { items, next })
     }
 
     fn group_membership(
         &mut self,
-        group: u64,
-        user: u64,
-    ) -> Result<Option<wit::GroupMember>, HostError> {
+        group: CourseGroupId,
+        user: UserId,
+    ) -> Result<Option<GroupMembership>, HostError> {
         let g = self.own_group(group)?;
-        Ok(self
-            .t
-            .group_membership(g.id, UserId(user))
-            .map_err(unavailable)?
-            .as_ref()
-            .map(wit_member))
+        self.t.group_membership(g.id, user).map_err(unavailable)
     }
 
-    fn log(&mut self, _level: wit::LogLevel, _message: &str) {
+    fn log(&mut self, _level: LogLevel, _message: &str) {
         // The runtime already wrote it to the host's log, tagged with the
         // plugin; nothing is kept per site.
     }
@@ -374,7 +306,7 @@ impl Queries for SiteQueries {
 
 /// Cuts `limit + 1` fetched rows to `limit`; the cursor is the last kept
 /// row's user when there was more.
-fn more<T>(rows: &mut Vec<T>, limit: usize, user: impl Fn(&T) -> u64) -> Option<u64> {
+fn more<T>(rows: &mut Vec<T>, limit: usize, user: impl Fn(&T) -> UserId) -> Option<UserId> {
     if rows.len() > limit {
         rows.truncate(limit);
         rows.last().map(user)
@@ -409,24 +341,24 @@ mod tests {
             .course_queries(fx.course, Some(fx.manual), "manual")
             .unwrap();
 
-        let user = q.user(fx.learners[0].0).unwrap().unwrap();
+        let user = q.user(fx.learners[0]).unwrap().unwrap();
         assert_eq!(user.username, "learner1");
-        assert!(q.user(999_999).unwrap().is_none());
-        assert_eq!(q.segment_exists(fx.hr.0).unwrap().as_deref(), Some("HR"));
-        assert!(q.is_segment_member(fx.hr.0, fx.learners[0].0).unwrap());
+        assert!(q.user(UserId(999_999)).unwrap().is_none());
+        assert_eq!(q.segment_exists(fx.hr).unwrap().as_deref(), Some("HR"));
+        assert!(q.is_segment_member(fx.hr, fx.learners[0]).unwrap());
         let groups = q.course_groups().unwrap();
         assert_eq!(groups.len(), 2);
         assert!(matches!(
-            q.group_members(foreign.0, None, 10),
+            q.group_members(foreign, None, 10),
             Err(HostError::OutOfScope(_))
         ));
         assert!(matches!(
-            q.group_membership(foreign.0, fx.learners[0].0),
+            q.group_membership(foreign, fx.learners[0]),
             Err(HostError::OutOfScope(_))
         ));
         // The teacher and learners 1–4 through the manual method.
         assert_eq!(q.instance_enrolment_count().unwrap(), 5);
-        assert_eq!(q.user_enrolments(fx.learners[4].0).unwrap().len(), 0);
+        assert_eq!(q.user_enrolments(fx.learners[4]).unwrap().len(), 0);
     }
 
     #[test]
@@ -436,13 +368,13 @@ mod tests {
             .site
             .course_queries(fx.course, Some(fx.manual), "manual")
             .unwrap();
-        let first = q.segment_members(fx.hr.0, None, 2).unwrap();
-        assert_eq!(first.members.len(), 2);
-        assert!(first.members.iter().all(|m| !m.suspended));
-        let second = q.segment_members(fx.hr.0, first.next, 2).unwrap();
+        let first = q.segment_members(fx.hr, None, 2).unwrap();
+        assert_eq!(first.items.len(), 2);
+        assert!(first.items.iter().all(|m| !m.suspended));
+        let second = q.segment_members(fx.hr, first.next, 2).unwrap();
         assert_eq!(
-            second.members.iter().map(|m| m.user).collect::<Vec<_>>(),
-            vec![fx.learners[2].0]
+            second.items.iter().map(|m| m.user).collect::<Vec<_>>(),
+            vec![fx.learners[2]]
         );
         assert_eq!(second.next, None);
 
@@ -450,7 +382,7 @@ mod tests {
         let mut after = None;
         loop {
             let page = q.course_enrolments(after, 2).unwrap();
-            seen.extend(page.enrolments.iter().map(|e| e.user));
+            seen.extend(page.items.iter().map(|e| e.user));
             match page.next {
                 Some(n) => after = Some(n),
                 None => break,
@@ -458,14 +390,11 @@ mod tests {
         }
         assert_eq!(seen.len(), 5);
         // A limit of 0 still answers one row; a huge one is capped.
+        assert_eq!(q.segment_members(fx.hr, None, 0).unwrap().items.len(), 1);
         assert_eq!(
-            q.segment_members(fx.hr.0, None, 0).unwrap().members.len(),
-            1
-        );
-        assert_eq!(
-            q.segment_members(fx.hr.0, None, u32::MAX)
+            q.segment_members(fx.hr, None, u32::MAX)
                 .unwrap()
-                .members
+                .items
                 .len(),
             3
         );

@@ -1,219 +1,307 @@
-//! The SDK's (guest) types and the runtime's (host) types are generated
-//! from the same WIT by two bindgens, so they are distinct Rust types with
-//! the same shape: these functions move values across.
+//! Moves values between the SDK's types (a scenario's `MockHost` site, the
+//! plans and refusals a test compares) and the runtime's version-neutral
+//! contract API, which speaks domain types. The SDK's types are the guest
+//! side of one contract version; the runtime converts the neutral ones to
+//! whichever version the component speaks.
+//!
+//! The runtime asks for records (a `User`, an `Enrolment`, …) where the SDK
+//! keeps only what a plugin sees; what the site would add (the course,
+//! timestamps, the password hash) is filled with what a plugin cannot see.
 
-use charon_host::runtime::wit;
+use charon_domain as domain;
+use charon_runtime::contract as neutral;
 use charon_sdk as sdk;
+use domain::{CourseGroupId, CourseId, EnrolmentMethodId, SegmentId, Timestamp, UserId};
 
-pub(crate) fn role(r: sdk::Role) -> wit::Role {
+/// What the scenario's course is, for records that name it.
+#[derive(Clone, Copy)]
+pub(crate) struct Scope {
+    pub(crate) course: CourseId,
+}
+
+// ------------------------------------------------------- what is sent in
+
+pub(crate) fn role(r: sdk::Role) -> domain::Role {
     match r {
-        sdk::Role::Learner => wit::Role::Learner,
-        sdk::Role::NonEditingTeacher => wit::Role::NonEditingTeacher,
-        sdk::Role::Teacher => wit::Role::Teacher,
+        sdk::Role::Learner => domain::Role::Learner,
+        sdk::Role::NonEditingTeacher => domain::Role::NonEditingTeacher,
+        sdk::Role::Teacher => domain::Role::Teacher,
     }
 }
 
-pub(crate) fn role_back(r: wit::Role) -> sdk::Role {
-    match r {
-        wit::Role::Learner => sdk::Role::Learner,
-        wit::Role::NonEditingTeacher => sdk::Role::NonEditingTeacher,
-        wit::Role::Teacher => sdk::Role::Teacher,
+pub(crate) fn context(c: &sdk::bindings::charon::enrolment::types::Context) -> neutral::Context {
+    neutral::Context {
+        instance: EnrolmentMethodId(c.instance),
+        course: CourseId(c.course),
+        config: c.config.clone(),
+        settings: c.settings.clone(),
+        enabled: c.enabled,
+        now: Timestamp(c.now),
     }
 }
 
-pub(crate) fn user(u: sdk::User) -> wit::User {
-    wit::User {
-        id: u.id,
+pub(crate) fn request(r: sdk::Request) -> neutral::Request {
+    let ids = |users: Vec<u64>| users.into_iter().map(UserId).collect();
+    match r {
+        sdk::Request::EnrolUsers(e) => neutral::Request::EnrolUsers {
+            users: ids(e.users),
+            role: e.role.map(role),
+            group: e.group.map(CourseGroupId),
+            // The contract's 0 is "an operator asked".
+            requested_by: (e.requested_by != 0).then_some(UserId(e.requested_by)),
+        },
+        sdk::Request::UnenrolUsers(users) => neutral::Request::UnenrolUsers(ids(users)),
+        sdk::Request::SelfEnrol(s) => neutral::Request::SelfEnrol {
+            user: UserId(s.user),
+            key: s.key,
+        },
+        sdk::Request::SelfUnenrol(user) => neutral::Request::SelfUnenrol(UserId(user)),
+    }
+}
+
+pub(crate) fn event(e: sdk::Event) -> neutral::Event {
+    use neutral::Event as N;
+    use sdk::Event as S;
+    let instance = |e: &sdk::EnrolmentEvent| (UserId(e.user), EnrolmentMethodId(e.instance));
+    match e {
+        S::UserEnrolled(e) => {
+            let (user, instance) = instance(&e);
+            N::UserEnrolled { user, instance }
+        }
+        S::UserUnenrolled(e) => {
+            let (user, instance) = instance(&e);
+            N::UserUnenrolled { user, instance }
+        }
+        S::EnrolmentUpdated(e) => {
+            let (user, instance) = instance(&e);
+            N::EnrolmentUpdated { user, instance }
+        }
+        S::SegmentMemberAdded(e) => N::SegmentMemberAdded {
+            user: UserId(e.user),
+            segment: SegmentId(e.segment),
+        },
+        S::SegmentMemberRemoved(e) => N::SegmentMemberRemoved {
+            user: UserId(e.user),
+            segment: SegmentId(e.segment),
+        },
+        S::SegmentDeleted(s) => N::SegmentDeleted(SegmentId(s)),
+        S::GroupMemberAdded(e) => N::GroupMemberAdded {
+            user: UserId(e.user),
+            group: CourseGroupId(e.group),
+        },
+        S::GroupMemberRemoved(e) => N::GroupMemberRemoved {
+            user: UserId(e.user),
+            group: CourseGroupId(e.group),
+        },
+        S::GroupDeleted(g) => N::GroupDeleted(CourseGroupId(g)),
+        S::UserSuspended(u) => N::UserSuspended(UserId(u)),
+        S::UserReactivated(u) => N::UserReactivated(UserId(u)),
+        S::UserDeleted(u) => N::UserDeleted(UserId(u)),
+        S::InstanceAdded => N::InstanceAdded,
+        S::InstanceEnabled => N::InstanceEnabled,
+        S::InstanceDisabled => N::InstanceDisabled,
+        S::InstanceUpdated => N::InstanceUpdated,
+        S::InstanceDeleted => N::InstanceDeleted,
+    }
+}
+
+// ---------------------------------------------- what the site answers
+
+pub(crate) fn host_error(e: sdk::HostError) -> neutral::HostError {
+    match e {
+        sdk::HostError::Denied(m) => neutral::HostError::Denied(m),
+        sdk::HostError::OutOfScope(m) => neutral::HostError::OutOfScope(m),
+        sdk::HostError::Unavailable(m) => neutral::HostError::Unavailable(m),
+    }
+}
+
+pub(crate) fn user(u: sdk::User) -> domain::User {
+    domain::User {
+        id: UserId(u.id),
         username: u.username,
+        email: u.email,
         firstname: u.firstname,
         lastname: u.lastname,
-        email: u.email,
-        suspended: u.suspended,
-    }
-}
-
-pub(crate) fn enrolment(e: sdk::Enrolment) -> wit::Enrolment {
-    wit::Enrolment {
-        user: e.user,
-        instance: e.instance,
-        role: e.role.map(role),
-        status: match e.status {
-            sdk::EnrolmentStatus::Active => wit::EnrolmentStatus::Active,
-            sdk::EnrolmentStatus::Suspended => wit::EnrolmentStatus::Suspended,
+        status: if u.suspended {
+            domain::UserStatus::Suspended
+        } else {
+            domain::UserStatus::Active
         },
+        site_role: domain::SiteRole::User,
+        profile: Default::default(),
+        password_hash: None,
+        created_at: Timestamp(0),
+        updated_at: Timestamp(0),
     }
 }
 
-pub(crate) fn group(g: sdk::CourseGroup) -> wit::CourseGroup {
-    wit::CourseGroup {
-        id: g.id,
-        name: g.name,
-        idnumber: g.idnumber,
-    }
-}
-
-pub(crate) fn member(m: sdk::GroupMember) -> wit::GroupMember {
-    wit::GroupMember {
-        user: m.user,
-        owner: match m.owner {
-            sdk::MembershipOwner::Manual => wit::MembershipOwner::Manual,
-            sdk::MembershipOwner::Instance(i) => wit::MembershipOwner::Instance(i),
-        },
-    }
-}
-
-pub(crate) fn segment_member_page(p: sdk::SegmentMemberPage) -> wit::SegmentMemberPage {
-    wit::SegmentMemberPage {
-        members: p
+pub(crate) fn segment_member_page(
+    p: sdk::SegmentMemberPage,
+) -> neutral::Page<neutral::SegmentMember> {
+    neutral::Page {
+        items: p
             .members
             .into_iter()
-            .map(|m| wit::SegmentMember {
-                user: m.user,
+            .map(|m| neutral::SegmentMember {
+                user: UserId(m.user),
                 suspended: m.suspended,
             })
             .collect(),
-        next: p.next,
+        next: p.next.map(UserId),
     }
 }
 
-pub(crate) fn sibling(s: sdk::Sibling) -> wit::Sibling {
-    wit::Sibling {
-        instance: s.instance,
+pub(crate) fn enrolment(scope: Scope, e: sdk::Enrolment) -> domain::Enrolment {
+    domain::Enrolment {
+        course: scope.course,
+        user: UserId(e.user),
+        method: EnrolmentMethodId(e.instance),
+        role: e.role.map(role),
+        status: match e.status {
+            sdk::EnrolmentStatus::Active => domain::EnrolmentStatus::Active,
+            sdk::EnrolmentStatus::Suspended => domain::EnrolmentStatus::Suspended,
+        },
+        created_at: Timestamp(0),
+        updated_at: Timestamp(0),
+    }
+}
+
+pub(crate) fn enrolment_page(
+    scope: Scope,
+    p: sdk::EnrolmentPage,
+) -> neutral::Page<domain::Enrolment> {
+    neutral::Page {
+        items: p
+            .enrolments
+            .into_iter()
+            .map(|e| enrolment(scope, e))
+            .collect(),
+        next: p.next.map(UserId),
+    }
+}
+
+/// Another instance of the plugin in the scenario's course.
+pub(crate) fn sibling(scope: Scope, plugin: &str, s: sdk::Sibling) -> domain::EnrolmentMethod {
+    domain::EnrolmentMethod {
+        id: EnrolmentMethodId(s.instance),
+        course: scope.course,
+        plugin: plugin.to_owned(),
+        name: String::new(),
+        status: if s.enabled {
+            domain::EnrolmentMethodStatus::Enabled
+        } else {
+            domain::EnrolmentMethodStatus::Disabled
+        },
         config: s.config,
-        enabled: s.enabled,
+        created_at: Timestamp(0),
     }
 }
 
-pub(crate) fn enrolment_page(p: sdk::EnrolmentPage) -> wit::EnrolmentPage {
-    wit::EnrolmentPage {
-        enrolments: p.enrolments.into_iter().map(enrolment).collect(),
-        next: p.next,
+pub(crate) fn group(scope: Scope, g: sdk::CourseGroup) -> domain::CourseGroup {
+    domain::CourseGroup {
+        id: CourseGroupId(g.id),
+        course: scope.course,
+        name: g.name,
+        idnumber: g.idnumber,
+        description: String::new(),
+        created_at: Timestamp(0),
     }
 }
 
-pub(crate) fn member_page(p: sdk::MemberPage) -> wit::MemberPage {
-    wit::MemberPage {
-        members: p.members.into_iter().map(member).collect(),
-        next: p.next,
+pub(crate) fn member(group: CourseGroupId, m: sdk::GroupMember) -> domain::GroupMembership {
+    domain::GroupMembership {
+        group,
+        user: UserId(m.user),
+        owner: match m.owner {
+            sdk::MembershipOwner::Manual => domain::MembershipOwner::Manual,
+            sdk::MembershipOwner::Instance(i) => {
+                domain::MembershipOwner::Method(EnrolmentMethodId(i))
+            }
+        },
+        added_at: Timestamp(0),
     }
 }
 
-pub(crate) fn host_error(e: sdk::HostError) -> wit::HostError {
-    match e {
-        sdk::HostError::Denied(m) => wit::HostError::Denied(m),
-        sdk::HostError::OutOfScope(m) => wit::HostError::OutOfScope(m),
-        sdk::HostError::Unavailable(m) => wit::HostError::Unavailable(m),
+pub(crate) fn member_page(
+    group: CourseGroupId,
+    p: sdk::MemberPage,
+) -> neutral::Page<domain::GroupMembership> {
+    neutral::Page {
+        items: p.members.into_iter().map(|m| member(group, m)).collect(),
+        next: p.next.map(UserId),
     }
 }
 
-pub(crate) fn log_level_back(l: wit::LogLevel) -> sdk::LogLevel {
-    match l {
-        wit::LogLevel::Debug => sdk::LogLevel::Debug,
-        wit::LogLevel::Info => sdk::LogLevel::Info,
-        wit::LogLevel::Warn => sdk::LogLevel::Warn,
-        wit::LogLevel::Error => sdk::LogLevel::Error,
-    }
-}
+// ------------------------------------------------ what comes back out
 
-pub(crate) fn request(r: sdk::Request) -> wit::Request {
+fn role_back(r: domain::Role) -> sdk::Role {
     match r {
-        sdk::Request::EnrolUsers(e) => wit::Request::EnrolUsers(wit::EnrolUsers {
-            users: e.users,
-            role: e.role.map(role),
-            group: e.group,
-            requested_by: e.requested_by,
-        }),
-        sdk::Request::UnenrolUsers(users) => wit::Request::UnenrolUsers(users),
-        sdk::Request::SelfEnrol(s) => wit::Request::SelfEnrol(wit::SelfEnrol {
-            user: s.user,
-            key: s.key,
-        }),
-        sdk::Request::SelfUnenrol(user) => wit::Request::SelfUnenrol(user),
+        domain::Role::Learner => sdk::Role::Learner,
+        domain::Role::NonEditingTeacher => sdk::Role::NonEditingTeacher,
+        domain::Role::Teacher => sdk::Role::Teacher,
     }
 }
 
-pub(crate) fn event(e: sdk::Event) -> wit::Event {
-    use sdk::Event as S;
-    use wit::Event as W;
-    let enrolment = |e: sdk::EnrolmentEvent| wit::EnrolmentEvent {
-        user: e.user,
-        instance: e.instance,
-    };
-    let membership = |e: sdk::MembershipEvent| wit::MembershipEvent {
-        user: e.user,
-        segment: e.segment,
-    };
-    let group = |e: sdk::GroupEvent| wit::GroupEvent {
-        user: e.user,
-        group: e.group,
-    };
-    match e {
-        S::UserEnrolled(e) => W::UserEnrolled(enrolment(e)),
-        S::UserUnenrolled(e) => W::UserUnenrolled(enrolment(e)),
-        S::EnrolmentUpdated(e) => W::EnrolmentUpdated(enrolment(e)),
-        S::SegmentMemberAdded(e) => W::SegmentMemberAdded(membership(e)),
-        S::SegmentMemberRemoved(e) => W::SegmentMemberRemoved(membership(e)),
-        S::SegmentDeleted(s) => W::SegmentDeleted(s),
-        S::GroupMemberAdded(e) => W::GroupMemberAdded(group(e)),
-        S::GroupMemberRemoved(e) => W::GroupMemberRemoved(group(e)),
-        S::GroupDeleted(g) => W::GroupDeleted(g),
-        S::UserSuspended(u) => W::UserSuspended(u),
-        S::UserReactivated(u) => W::UserReactivated(u),
-        S::UserDeleted(u) => W::UserDeleted(u),
-        S::InstanceAdded => W::InstanceAdded,
-        S::InstanceEnabled => W::InstanceEnabled,
-        S::InstanceDisabled => W::InstanceDisabled,
-        S::InstanceUpdated => W::InstanceUpdated,
-        S::InstanceDeleted => W::InstanceDeleted,
+pub(crate) fn log_level_back(l: neutral::LogLevel) -> sdk::LogLevel {
+    match l {
+        neutral::LogLevel::Debug => sdk::LogLevel::Debug,
+        neutral::LogLevel::Info => sdk::LogLevel::Info,
+        neutral::LogLevel::Warn => sdk::LogLevel::Warn,
+        neutral::LogLevel::Error => sdk::LogLevel::Error,
     }
 }
 
-fn group_ref_back(g: wit::GroupRef) -> sdk::GroupRef {
+fn group_ref_back(g: domain::PlanGroup) -> sdk::GroupRef {
     match g {
-        wit::GroupRef::Existing(id) => sdk::GroupRef::Existing(id),
-        wit::GroupRef::Created(key) => sdk::GroupRef::Created(key),
+        domain::PlanGroup::Existing(id) => sdk::GroupRef::Existing(id.0),
+        domain::PlanGroup::Created(key) => sdk::GroupRef::Created(key),
     }
 }
 
-pub(crate) fn plan_back(p: wit::Plan) -> sdk::Plan {
+pub(crate) fn plan_back(p: domain::Plan) -> sdk::Plan {
+    use domain::PlanOp as D;
     let mut plan = sdk::Plan::new();
     for a in p.actions {
         let op = match a.op {
-            wit::Operation::Enrol(e) => sdk::Operation::Enrol(sdk::EnrolAction {
-                user: e.user,
-                role: role_back(e.role),
+            D::Enrol { user, role } => sdk::Operation::Enrol(sdk::EnrolAction {
+                user: user.0,
+                role: role_back(role),
             }),
-            wit::Operation::Suspend(u) => sdk::Operation::Suspend(u),
-            wit::Operation::Unenrol(u) => sdk::Operation::Unenrol(u),
-            wit::Operation::SetRole(r) => sdk::Operation::SetRole(sdk::RoleAction {
-                user: r.user,
-                role: r.role.map(role_back),
+            D::Suspend { user } => sdk::Operation::Suspend(user.0),
+            D::Unenrol { user } => sdk::Operation::Unenrol(user.0),
+            D::SetRole { user, role } => sdk::Operation::SetRole(sdk::RoleAction {
+                user: user.0,
+                role: role.map(role_back),
             }),
-            wit::Operation::AddToGroup(g) => sdk::Operation::AddToGroup(sdk::GroupAction {
-                user: g.user,
-                group: group_ref_back(g.group),
+            D::AddToGroup { user, group } => sdk::Operation::AddToGroup(sdk::GroupAction {
+                user: user.0,
+                group: group_ref_back(group),
             }),
-            wit::Operation::RemoveFromGroup(g) => {
+            D::RemoveFromGroup { user, group } => {
                 sdk::Operation::RemoveFromGroup(sdk::GroupAction {
-                    user: g.user,
-                    group: group_ref_back(g.group),
+                    user: user.0,
+                    group: group_ref_back(group),
                 })
             }
-            wit::Operation::CreateGroup(c) => sdk::Operation::CreateGroup(sdk::CreateGroupAction {
-                key: c.key,
-                name: c.name,
-                idnumber: c.idnumber,
+            D::CreateGroup {
+                key,
+                name,
+                idnumber,
+            } => sdk::Operation::CreateGroup(sdk::CreateGroupAction {
+                key,
+                name,
+                idnumber,
             }),
-            wit::Operation::DisableInstance => sdk::Operation::DisableInstance,
-            wit::Operation::DeleteInstance => sdk::Operation::DeleteInstance,
-            wit::Operation::Reconcile => sdk::Operation::Reconcile,
+            D::DisableInstance => sdk::Operation::DisableInstance,
+            D::DeleteInstance => sdk::Operation::DeleteInstance,
+            D::Reconcile => sdk::Operation::Reconcile,
         };
         plan.push(op, a.reason);
     }
     plan
 }
 
-pub(crate) fn refusal_back(r: wit::Refusal) -> sdk::Refusal {
+pub(crate) fn refusal_back(r: neutral::Refusal) -> sdk::Refusal {
     sdk::Refusal {
         code: r.code,
         message: r.message,
@@ -221,9 +309,90 @@ pub(crate) fn refusal_back(r: wit::Refusal) -> sdk::Refusal {
     }
 }
 
-pub(crate) fn field_error_back(e: wit::FieldError) -> sdk::FieldError {
+pub(crate) fn field_error_back(e: neutral::FieldError) -> sdk::FieldError {
     sdk::FieldError {
         field: e.field,
         message: e.message,
+    }
+}
+
+/// The manifest as the SDK spells it, as the plugin's `describe` wrote it
+/// (after the runtime checked it).
+pub(crate) fn manifest_back(m: &neutral::Manifest) -> sdk::Manifest {
+    sdk::Manifest {
+        id: m.id.clone(),
+        name: m.name.clone(),
+        version: m.version.clone(),
+        description: m.description.clone(),
+        config: m.config.iter().map(config_field_back).collect(),
+        events: m.events.iter().map(|e| event_kind_back(*e)).collect(),
+        capabilities: m.capabilities.iter().map(|c| capability_back(*c)).collect(),
+        settings: m.settings.iter().map(config_field_back).collect(),
+    }
+}
+
+fn config_field_back(f: &domain::PluginConfigField) -> sdk::ConfigField {
+    use domain::PluginFieldKind as K;
+    sdk::ConfigField {
+        key: f.key.clone(),
+        label: f.label.clone(),
+        help: f.help.clone(),
+        kind: match &f.kind {
+            K::Text => sdk::FieldKind::Text,
+            K::Multiline => sdk::FieldKind::Multiline,
+            K::Secret => sdk::FieldKind::Secret,
+            K::Integer { min, max } => sdk::FieldKind::Integer((*min, *max)),
+            K::Boolean => sdk::FieldKind::Boolean,
+            K::Datetime => sdk::FieldKind::Datetime,
+            K::Choice { choices } => sdk::FieldKind::Choice(
+                choices
+                    .iter()
+                    .map(|c| sdk::Choice {
+                        value: c.value.clone(),
+                        label: c.label.clone(),
+                    })
+                    .collect(),
+            ),
+            K::Segment => sdk::FieldKind::Segment,
+            K::Group => sdk::FieldKind::Group,
+            K::Role => sdk::FieldKind::Role,
+            K::GroupTexts => sdk::FieldKind::GroupTexts,
+        },
+        required: f.required,
+        default: f.default.clone(),
+    }
+}
+
+fn event_kind_back(e: neutral::EventKind) -> sdk::EventKind {
+    use neutral::EventKind as N;
+    use sdk::EventKind as S;
+    match e {
+        N::UserEnrolled => S::UserEnrolled,
+        N::UserUnenrolled => S::UserUnenrolled,
+        N::EnrolmentUpdated => S::EnrolmentUpdated,
+        N::SegmentMemberAdded => S::SegmentMemberAdded,
+        N::SegmentMemberRemoved => S::SegmentMemberRemoved,
+        N::SegmentDeleted => S::SegmentDeleted,
+        N::GroupMemberAdded => S::GroupMemberAdded,
+        N::GroupMemberRemoved => S::GroupMemberRemoved,
+        N::GroupDeleted => S::GroupDeleted,
+        N::UserSuspended => S::UserSuspended,
+        N::UserReactivated => S::UserReactivated,
+        N::UserDeleted => S::UserDeleted,
+        N::InstanceAdded => S::InstanceAdded,
+        N::InstanceEnabled => S::InstanceEnabled,
+        N::InstanceDisabled => S::InstanceDisabled,
+        N::InstanceUpdated => S::InstanceUpdated,
+        N::InstanceDeleted => S::InstanceDeleted,
+    }
+}
+
+fn capability_back(c: neutral::Capability) -> sdk::Capability {
+    match c {
+        neutral::Capability::ReadUsers => sdk::Capability::ReadUsers,
+        neutral::Capability::ReadSegments => sdk::Capability::ReadSegments,
+        neutral::Capability::ReadEnrolments => sdk::Capability::ReadEnrolments,
+        neutral::Capability::ReadGroups => sdk::Capability::ReadGroups,
+        neutral::Capability::Clock => sdk::Capability::Clock,
     }
 }

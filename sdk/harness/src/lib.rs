@@ -1,5 +1,6 @@
 //! Runs a built enrolment-method component (`.wasm`) through scripted
-//! scenarios in Charon's real runtime: the same sandbox, limits and
+//! scenarios in Charon's real runtime (crate `charon-runtime`, through its
+//! version-neutral API): the same sandbox, limits, contract versions and
 //! capability checks as the host, with the site's data kept in memory.
 //!
 //! Unit tests with [`charon_sdk::mock::MockHost`] check a method's logic
@@ -33,14 +34,18 @@ mod convert;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use charon_host::runtime::{Queries, Runtime, wit};
+use charon_domain::{CourseGroupId, CourseId as DomainCourseId, SegmentId, UserId};
+use charon_runtime::contract::{self as neutral, HostError, Page};
+use charon_runtime::{Queries, Runtime};
+use charon_sdk::bindings::charon::enrolment::types as sdk_types;
 use charon_sdk::mock::MockHost;
 use charon_sdk::{
-    CourseId, Event, FieldError, Host, InstanceId, LogLevel, Plan, Refusal, Request, Timestamp,
+    CourseId, Event, FieldError, Host, InstanceId, LogLevel, Manifest, Plan, Refusal, Request,
+    Timestamp,
 };
 
 pub use build::{build_plugin, try_build_plugin};
-pub use charon_host::runtime::{PluginError, RuntimeConfig};
+pub use charon_runtime::{PluginError, RuntimeConfig};
 
 /// Most pages one [`Scenario::reconcile`] follows before calling the
 /// method runaway ([`Failure::Runaway`]).
@@ -140,7 +145,9 @@ impl Failure {
 /// ```
 pub struct Harness {
     runtime: Runtime,
-    plugin: charon_host::runtime::Plugin,
+    plugin: charon_runtime::Plugin,
+    /// The plugin's manifest as the SDK spells it.
+    manifest: Manifest,
 }
 
 impl std::fmt::Debug for Harness {
@@ -204,7 +211,12 @@ impl Harness {
     pub fn from_bytes(bytes: &[u8], config: RuntimeConfig) -> Result<Harness, Failure> {
         let runtime = Runtime::new(config)?;
         let plugin = runtime.load(bytes)?;
-        Ok(Harness { runtime, plugin })
+        let manifest = convert::manifest_back(&plugin.manifest);
+        Ok(Harness {
+            runtime,
+            plugin,
+            manifest,
+        })
     }
 
     /// What the component's `describe` returned (checked by the runtime).
@@ -213,8 +225,8 @@ impl Harness {
     /// # let harness = charon_plugin_harness::Harness::load("x.wasm");
     /// assert_eq!(harness.manifest().version, "0.1.0");
     /// ```
-    pub fn manifest(&self) -> &wit::Manifest {
-        &self.plugin.manifest
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
     }
 
     /// The contract version the component declares.
@@ -388,8 +400,8 @@ impl<'h> Scenario<'h> {
     /// let ctx = harness.scenario(Default::default()).course(3).context();
     /// assert_eq!(ctx.course, 3);
     /// ```
-    pub fn context(&self) -> wit::Context {
-        wit::Context {
+    pub fn context(&self) -> sdk_types::Context {
+        sdk_types::Context {
             instance: self.site.instance,
             course: self.course,
             config: self.config.clone(),
@@ -419,6 +431,10 @@ impl<'h> Scenario<'h> {
         site.capabilities = None;
         Box::new(SiteQueries {
             site,
+            scope: convert::Scope {
+                course: DomainCourseId(self.course),
+            },
+            plugin: self.harness.manifest.id.clone(),
             logs: self.logs.clone(),
         })
     }
@@ -434,10 +450,15 @@ impl<'h> Scenario<'h> {
     /// ```
     pub fn validate(&self, json: &str) -> Result<String, Failure> {
         let rt = &self.harness.runtime;
-        rt.validate_config(&self.harness.plugin, self.queries(), self.course, json)?
-            .map_err(|errors| {
-                Failure::Invalid(errors.into_iter().map(convert::field_error_back).collect())
-            })
+        rt.validate_config(
+            &self.harness.plugin,
+            self.queries(),
+            DomainCourseId(self.course),
+            json,
+        )?
+        .map_err(|errors| {
+            Failure::Invalid(errors.into_iter().map(convert::field_error_back).collect())
+        })
     }
 
     /// Validates `json` and, if the method accepts it, stores what it
@@ -468,7 +489,7 @@ impl<'h> Scenario<'h> {
         let out = rt.handle_event(
             &self.harness.plugin,
             self.queries(),
-            &self.context(),
+            &convert::context(&self.context()),
             &convert::event(event),
         )?;
         self.planned(out)
@@ -488,7 +509,7 @@ impl<'h> Scenario<'h> {
         let out = rt.handle_request(
             &self.harness.plugin,
             self.queries(),
-            &self.context(),
+            &convert::context(&self.context()),
             &convert::request(request),
         )?;
         self.planned(out)
@@ -516,7 +537,7 @@ impl<'h> Scenario<'h> {
             let step = rt.reconcile(
                 &self.harness.plugin,
                 self.queries(),
-                &self.context(),
+                &convert::context(&self.context()),
                 cursor.as_deref(),
             )?;
             let step = step.map_err(|r| Failure::Refused(convert::refusal_back(r)))?;
@@ -549,7 +570,10 @@ impl<'h> Scenario<'h> {
         self.site.apply(instance, plan).map_err(Failure::Apply)
     }
 
-    fn planned(&mut self, out: Result<wit::Plan, wit::Refusal>) -> Result<Plan, Failure> {
+    fn planned(
+        &mut self,
+        out: Result<charon_domain::Plan, neutral::Refusal>,
+    ) -> Result<Plan, Failure> {
         let plan = convert::plan_back(out.map_err(|r| Failure::Refused(convert::refusal_back(r)))?);
         if self.apply_plans {
             self.apply(&plan)?;
@@ -561,104 +585,126 @@ impl<'h> Scenario<'h> {
 /// The runtime's queries over a snapshot of the scenario's site.
 struct SiteQueries {
     site: MockHost,
+    /// The scenario's course, which the runtime's records name.
+    scope: convert::Scope,
+    /// The plugin's id: its sibling instances are instances of it.
+    plugin: String,
     logs: Arc<Mutex<Vec<(LogLevel, String)>>>,
 }
 
 impl Queries for SiteQueries {
-    fn user(&mut self, id: u64) -> Result<Option<wit::User>, wit::HostError> {
-        Host::user(&self.site, id)
+    fn user(&mut self, id: UserId) -> Result<Option<charon_domain::User>, HostError> {
+        Host::user(&self.site, id.0)
             .map(|u| u.map(convert::user))
             .map_err(convert::host_error)
     }
-    fn segment_exists(&mut self, segment: u64) -> Result<Option<String>, wit::HostError> {
+    fn segment_exists(&mut self, segment: SegmentId) -> Result<Option<String>, HostError> {
         self.site
-            .segment_exists(segment)
+            .segment_exists(segment.0)
             .map_err(convert::host_error)
     }
     fn segment_members(
         &mut self,
-        segment: u64,
-        after: Option<u64>,
+        segment: SegmentId,
+        after: Option<UserId>,
         limit: u32,
-    ) -> Result<wit::SegmentMemberPage, wit::HostError> {
+    ) -> Result<Page<neutral::SegmentMember>, HostError> {
         self.site
-            .segment_members(segment, after, limit)
+            .segment_members(segment.0, after.map(|u| u.0), limit)
             .map(convert::segment_member_page)
             .map_err(convert::host_error)
     }
-    fn is_segment_member(&mut self, segment: u64, user: u64) -> Result<bool, wit::HostError> {
+    fn is_segment_member(&mut self, segment: SegmentId, user: UserId) -> Result<bool, HostError> {
         self.site
-            .is_segment_member(segment, user)
+            .is_segment_member(segment.0, user.0)
             .map_err(convert::host_error)
     }
     fn course_enrolments(
         &mut self,
-        after: Option<u64>,
+        after: Option<UserId>,
         limit: u32,
-    ) -> Result<wit::EnrolmentPage, wit::HostError> {
+    ) -> Result<Page<charon_domain::Enrolment>, HostError> {
         self.site
-            .course_enrolments(after, limit)
-            .map(convert::enrolment_page)
+            .course_enrolments(after.map(|u| u.0), limit)
+            .map(|p| convert::enrolment_page(self.scope, p))
             .map_err(convert::host_error)
     }
-    fn user_enrolments(&mut self, user: u64) -> Result<Vec<wit::Enrolment>, wit::HostError> {
+    fn user_enrolments(
+        &mut self,
+        user: UserId,
+    ) -> Result<Vec<charon_domain::Enrolment>, HostError> {
         self.site
-            .user_enrolments(user)
-            .map(|list| list.into_iter().map(convert::enrolment).collect())
+            .user_enrolments(user.0)
+            .map(|list| {
+                list.into_iter()
+                    .map(|e| convert::enrolment(self.scope, e))
+                    .collect()
+            })
             .map_err(convert::host_error)
     }
     fn instance_enrolments(
         &mut self,
-        after: Option<u64>,
+        after: Option<UserId>,
         limit: u32,
-    ) -> Result<wit::EnrolmentPage, wit::HostError> {
+    ) -> Result<Page<charon_domain::Enrolment>, HostError> {
         self.site
-            .instance_enrolments(after, limit)
-            .map(convert::enrolment_page)
+            .instance_enrolments(after.map(|u| u.0), limit)
+            .map(|p| convert::enrolment_page(self.scope, p))
             .map_err(convert::host_error)
     }
-    fn instance_enrolment_count(&mut self) -> Result<u64, wit::HostError> {
+    fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
         self.site
             .instance_enrolment_count()
             .map_err(convert::host_error)
     }
-    fn sibling_instances(&mut self) -> Result<Vec<wit::Sibling>, wit::HostError> {
+    fn sibling_instances(&mut self) -> Result<Vec<charon_domain::EnrolmentMethod>, HostError> {
         self.site
             .sibling_instances()
-            .map(|list| list.into_iter().map(convert::sibling).collect())
+            .map(|list| {
+                list.into_iter()
+                    .map(|s| convert::sibling(self.scope, &self.plugin, s))
+                    .collect()
+            })
             .map_err(convert::host_error)
     }
-    fn instance_group(&mut self, key: &str) -> Result<Option<u64>, wit::HostError> {
-        self.site.instance_group(key).map_err(convert::host_error)
+    fn instance_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError> {
+        self.site
+            .instance_group(key)
+            .map(|g| g.map(CourseGroupId))
+            .map_err(convert::host_error)
     }
-    fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, wit::HostError> {
+    fn course_groups(&mut self) -> Result<Vec<charon_domain::CourseGroup>, HostError> {
         self.site
             .course_groups()
-            .map(|list| list.into_iter().map(convert::group).collect())
+            .map(|list| {
+                list.into_iter()
+                    .map(|g| convert::group(self.scope, g))
+                    .collect()
+            })
             .map_err(convert::host_error)
     }
     fn group_members(
         &mut self,
-        group: u64,
-        after: Option<u64>,
+        group: CourseGroupId,
+        after: Option<UserId>,
         limit: u32,
-    ) -> Result<wit::MemberPage, wit::HostError> {
+    ) -> Result<Page<charon_domain::GroupMembership>, HostError> {
         self.site
-            .group_members(group, after, limit)
-            .map(convert::member_page)
+            .group_members(group.0, after.map(|u| u.0), limit)
+            .map(|p| convert::member_page(group, p))
             .map_err(convert::host_error)
     }
     fn group_membership(
         &mut self,
-        group: u64,
-        user: u64,
-    ) -> Result<Option<wit::GroupMember>, wit::HostError> {
+        group: CourseGroupId,
+        user: UserId,
+    ) -> Result<Option<charon_domain::GroupMembership>, HostError> {
         self.site
-            .group_membership(group, user)
-            .map(|m| m.map(convert::member))
+            .group_membership(group.0, user.0)
+            .map(|m| m.map(|m| convert::member(group, m)))
             .map_err(convert::host_error)
     }
-    fn log(&mut self, level: wit::LogLevel, message: &str) {
+    fn log(&mut self, level: neutral::LogLevel, message: &str) {
         self.logs
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

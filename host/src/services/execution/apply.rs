@@ -183,7 +183,7 @@ mod active_seen_tests {
         let m = fx.site.read(|t| load_method(t, fx.manual)).unwrap();
         let plugin = fx.site.plugin(&m.plugin).unwrap();
         let (mut queries, _, seen) = fx.site.method_call_inputs(&m, &plugin).unwrap();
-        queries.segment_members(segment.0, None, 100).unwrap();
+        queries.segment_members(segment, None, 100).unwrap();
         (m, seen)
     }
 

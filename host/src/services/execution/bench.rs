@@ -9,7 +9,8 @@ use super::apply::ApplyMode;
 use super::pager::{PageSource, Sandbox};
 use super::reconcile::{Applied, ReconcileReport};
 use crate::domain::*;
-use crate::runtime::{Plugin, Queries, wit};
+use crate::runtime::contract::{Context, ReconcileStep};
+use crate::runtime::{Plugin, Queries};
 use crate::services::SiteServices;
 use crate::services::contract::{self, Answer, Refusal};
 use crate::services::error::{ServiceError, ServiceResult};
@@ -33,7 +34,7 @@ impl<F> Native<F> {
 
 impl<F> PageSource for Native<F>
 where
-    F: FnMut(&wit::Context, Option<String>, Box<dyn Queries>) -> wit::ReconcileStep,
+    F: FnMut(&Context, Option<String>, Box<dyn Queries>) -> ReconcileStep,
 {
     fn page(
         &mut self,
@@ -51,7 +52,7 @@ where
             cursor.map(str::to_owned),
             queries,
         );
-        Ok((Ok(contract::answer_of(step)), seen))
+        Ok((Ok(Answer::from(step)), seen))
     }
 }
 
@@ -63,9 +64,7 @@ impl SiteServices {
     pub fn bench_reconcile_page(
         &self,
         id: EnrolmentMethodId,
-        native: Option<
-            &mut dyn FnMut(&wit::Context, Option<String>, Box<dyn Queries>) -> wit::ReconcileStep,
-        >,
+        native: Option<&mut dyn FnMut(&Context, Option<String>, Box<dyn Queries>) -> ReconcileStep>,
     ) -> ServiceResult<usize> {
         let m = self.read(|t| load_method(t, id))?;
         let (answer, _) = match native {
@@ -78,7 +77,7 @@ impl SiteServices {
     pub fn bench_native_reconcile(
         &self,
         id: EnrolmentMethodId,
-        step: impl FnMut(&wit::Context, Option<String>, Box<dyn Queries>) -> wit::ReconcileStep,
+        step: impl FnMut(&Context, Option<String>, Box<dyn Queries>) -> ReconcileStep,
     ) -> ServiceResult<ReconcileReport> {
         let m = self.read(|t| load_method(t, id))?;
         Applied::new(self, ApplyMode::Apply, &mut |_| {}).run(self, &m, &mut Native::new(step))

@@ -12,7 +12,6 @@ use super::{
 };
 use crate::domain::*;
 use crate::runtime::{Plugin, Runtime};
-use crate::services::contract::manifest_of;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::{Principal, Services};
 use crate::storage::registry::RegistryRead;
@@ -126,7 +125,7 @@ impl Services {
         bytes: &[u8],
         bundled: bool,
     ) -> ServiceResult<PluginVersion> {
-        let manifest = manifest_of(&plugin.manifest);
+        let manifest = PluginManifest::from(&plugin.manifest);
         let version = PluginVersion {
             id: manifest.id.clone(),
             version: manifest.version.clone(),

@@ -152,7 +152,7 @@ impl SiteServices {
         let answer = self.runtime()?.validate_config(
             plugin,
             self.course_queries(course, instance, &plugin.manifest.id)?,
-            course.0,
+            course,
             config_json,
         );
         let errors = match answer {

@@ -6,7 +6,11 @@
 //!   module files is acyclic (a module naming an item of a module that
 //!   encloses it is no edge: `SiteServices` is everyone's, and a folder's
 //!   `mod.rs` names its own files);
-//! - nothing under `services/` imports the HTTP layer.
+//! - nothing under `services/` imports the HTTP layer;
+//! - nothing under `services/` (tests included) names a contract version's
+//!   generated types (`wit::…`): the services speak the runtime's
+//!   version-neutral contract API, so a new contract version changes
+//!   nothing here.
 //!
 //! Paths are read, not resolved: an item a folder re-exports counts as the
 //! folder's, and methods of the shared `SiteServices` that other modules
@@ -301,9 +305,9 @@ fn cycle(graph: &Graph) -> Option<Vec<String>> {
         .find_map(|node| visit(node, graph, &mut done, &mut Vec::new()))
 }
 
-/// The services' source files as `(path under services/, source)`, test
-/// code left out.
-fn service_files() -> Vec<(String, String)> {
+/// The services' source files as `(path under services/, source)`, the
+/// tests' folder left out.
+fn service_and_testing_files() -> Vec<(String, String)> {
     service_sources()
         .into_iter()
         .map(|path| {
@@ -315,8 +319,29 @@ fn service_files() -> Vec<(String, String)> {
             let source = std::fs::read_to_string(&path).expect("source file");
             (relative, source)
         })
-        .filter(|(relative, _)| relative != "testing.rs")
         .collect()
+}
+
+/// The services' source files, test code left out.
+fn service_files() -> Vec<(String, String)> {
+    let mut files = service_and_testing_files();
+    files.retain(|(relative, _)| relative != "testing.rs");
+    files
+}
+
+/// The files of the services' tests folder as `(tests/<name>, source)`,
+/// but this one, which names what the others must not in its examples.
+fn test_files() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for path in std::fs::read_dir(format!("{ROOT}/tests")).expect("tests folder") {
+        let path = path.expect("dir entry").path();
+        let name = path.file_name().expect("a file").to_string_lossy();
+        if name != "tidy.rs" {
+            let source = std::fs::read_to_string(&path).expect("test source");
+            files.push((format!("tests/{name}"), source));
+        }
+    }
+    files
 }
 
 #[test]
@@ -345,15 +370,7 @@ fn the_services_modules_import_each_other_without_a_loop() {
 fn nothing_in_the_services_imports_the_http_layer() {
     let mut files = service_files();
     // Test code too: a service test reaching for HTTP belongs in `http`.
-    for path in std::fs::read_dir(format!("{ROOT}/tests")).expect("tests folder") {
-        let path = path.expect("dir entry").path();
-        let name = path.file_name().expect("a file").to_string_lossy();
-        // This file names the HTTP layer in its own examples.
-        if name != "tidy.rs" {
-            let source = std::fs::read_to_string(&path).expect("test source");
-            files.push((format!("tests/{name}"), source));
-        }
-    }
+    files.extend(test_files());
     let (_, http) = graph(&files);
     assert_eq!(http, Vec::<String>::new());
 }
@@ -408,4 +425,65 @@ fn the_scan_finds_a_loop_and_an_import_of_http() {
     let mut acyclic = files.clone();
     acyclic[3].1 = "fn f() {}\n".to_owned();
     assert_eq!(cycle(&self::graph(&acyclic).0), None);
+}
+
+/// Whether a line of code (comments already cut) names a generated
+/// contract type: `wit::` as a path segment of its own (`wit::Plan`,
+/// `runtime::wit::Plan`), not the end of a longer name.
+fn names_wit(code: &str) -> bool {
+    code.match_indices("wit::").any(|(at, _)| {
+        at == 0 || {
+            let before = code.as_bytes()[at - 1];
+            !(before.is_ascii_alphanumeric() || before == b'_')
+        }
+    })
+}
+
+/// Every `path:line` of `files` whose code names a generated contract type.
+fn wit_uses(files: &[(String, String)]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (path, source) in files {
+        for (n, line) in source.lines().enumerate() {
+            let code = line.find("//").map_or(line, |at| &line[..at]);
+            if names_wit(code) {
+                found.push(format!("{path}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn nothing_in_the_services_names_a_contract_versions_types() {
+    let mut files = service_and_testing_files();
+    files.extend(test_files());
+    // Guards the scan: it read the services, the contract module included.
+    assert!(
+        files.iter().any(|(path, _)| path == "contract.rs"),
+        "{} files",
+        files.len()
+    );
+    assert_eq!(wit_uses(&files), Vec::<String>::new());
+}
+
+#[test]
+fn the_scan_finds_a_generated_contract_type_in_code_only() {
+    let files = [(
+        "a.rs".to_owned(),
+        "use crate::runtime::wit;\n\
+         fn f(p: wit::Plan) {}\n\
+         // wit::Plan in prose\n\
+         let plan: crate::runtime::wit::Plan = x; // and a comment\n\
+         let kit::Plan = toolkit::Plan;\n"
+            .to_owned(),
+    )];
+    assert_eq!(
+        wit_uses(&files),
+        [
+            "a.rs:2: fn f(p: wit::Plan) {}",
+            "a.rs:4: let plan: crate::runtime::wit::Plan = x; // and a comment",
+        ]
+        .map(String::from)
+        .to_vec()
+    );
 }

@@ -32,10 +32,7 @@ fn finding<'a>(found: &'a serde_json::Map<String, serde_json::Value>, key: &str)
 fn queries_outside_the_declared_capabilities_are_denied_before_reaching_the_data() {
     let rt = Runtime::new(test_config()).unwrap();
     let plugin = rt.load(&test_plugin_bytes("charon-test-probe")).unwrap();
-    assert_eq!(
-        plugin.manifest.capabilities,
-        vec![wit::Capability::ReadUsers]
-    );
+    assert_eq!(plugin.manifest.capabilities, vec![Capability::ReadUsers]);
     let scripted = Scripted::default();
     let found = probe(&rt, &plugin, Box::new(scripted.clone()), "host");
 
@@ -67,7 +64,7 @@ fn queries_outside_the_declared_capabilities_are_denied_before_reaching_the_data
 fn wasi_gives_no_environment_no_files_and_a_frozen_clock() {
     let rt = Runtime::new(test_config()).unwrap();
     let plugin = rt.load(&test_plugin_bytes("charon-test-probe")).unwrap();
-    let found = probe(&rt, &plugin, state::no_queries(), "wasi");
+    let found = probe(&rt, &plugin, no_queries(), "wasi");
 
     assert_eq!(
         finding(&found, "env"),
@@ -97,7 +94,7 @@ fn overflowing_the_stack_in_linear_memory_is_explained_as_such() {
     let err = rt
         .handle_event(
             &plugin,
-            state::no_queries(),
+            no_queries(),
             &ctx(r#"{"probe":"shadow-stack"}"#),
             &enrolled(),
         )
@@ -108,7 +105,7 @@ fn overflowing_the_stack_in_linear_memory_is_explained_as_such() {
         other => panic!("{other:?}"),
     }
     // The next call of the same plugin runs in a fresh instance.
-    let found = probe(&rt, &plugin, state::no_queries(), "wasi");
+    let found = probe(&rt, &plugin, no_queries(), "wasi");
     assert_eq!(finding(&found, "env"), "[]");
 }
 
@@ -119,7 +116,7 @@ fn a_plugin_that_exits_is_a_crash_naming_the_status() {
     let err = rt
         .handle_event(
             &plugin,
-            state::no_queries(),
+            no_queries(),
             &ctx(r#"{"probe":"exit"}"#),
             &enrolled(),
         )

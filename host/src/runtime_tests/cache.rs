@@ -45,7 +45,7 @@ fn a_second_runtime_loads_from_the_cache_file() {
     assert_eq!(cached.sha256, compiled.sha256);
     assert_eq!(cached_files(dir.path()).len(), 1);
     let plan = second
-        .handle_event(&cached, state::no_queries(), &ctx("{}"), &enrolled())
+        .handle_event(&cached, no_queries(), &ctx("{}"), &enrolled())
         .unwrap()
         .unwrap();
     assert!(plan.actions.is_empty());
@@ -90,7 +90,7 @@ fn a_damaged_cache_file_is_ignored_and_replaced() {
     let plan = rt
         .handle_event(
             &reloaded,
-            state::no_queries(),
+            no_queries(),
             &behaviour("well-behaved"),
             &enrolled(),
         )
@@ -108,55 +108,4 @@ fn an_unwritable_cache_dir_only_costs_the_cache() {
     let rt = Runtime::new(with_cache(&blocker)).unwrap();
     let plugin = rt.load(&test_plugin_bytes("charon-test-noop")).unwrap();
     assert!(!plugin.from_cache);
-}
-
-/// The key changes with every setting that changes machine code, and only
-/// with those: limits enforced at run time share the cache.
-#[test]
-fn the_engine_key_follows_the_settings_that_shape_machine_code() {
-    let key = |configure: &dyn Fn(&mut Config)| {
-        let mut config = Config::new();
-        config.wasm_component_model(true).epoch_interruption(true);
-        configure(&mut config);
-        crate::runtime::cache::engine_key(&Engine::new(&config).unwrap())
-    };
-    let base = key(&|_| {});
-    assert_eq!(base, key(&|_| {}), "the key is stable");
-    assert_ne!(
-        base,
-        key(&|c| {
-            c.epoch_interruption(false);
-        })
-    );
-    assert_ne!(
-        base,
-        key(&|c| {
-            c.memory_reservation(64 << 20);
-        })
-    );
-    assert_ne!(
-        base,
-        key(&|c| {
-            c.memory_guard_size(64 << 10);
-        })
-    );
-    assert_ne!(
-        base,
-        key(&|c| {
-            c.cranelift_opt_level(wasmtime::OptLevel::None);
-        })
-    );
-
-    let a = Runtime::new(test_config()).unwrap();
-    let b = Runtime::new(RuntimeConfig {
-        memory_limit: 8 << 20,
-        deadline: Duration::from_secs(9),
-        max_concurrent_calls: 3,
-        ..test_config()
-    })
-    .unwrap();
-    assert_eq!(
-        crate::runtime::cache::engine_key(a.engine()),
-        crate::runtime::cache::engine_key(b.engine())
-    );
 }

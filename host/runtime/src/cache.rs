@@ -17,7 +17,7 @@ use super::inspect::hex;
 /// epoch interruption, and wasmtime's version) as 16 hex digits. SHA-256
 /// rather than std's `DefaultHasher`, whose output may change between Rust
 /// releases and would silently empty the cache on every toolchain bump.
-pub(crate) fn engine_key(engine: &Engine) -> String {
+pub fn engine_key(engine: &Engine) -> String {
     let mut h = ShaHasher(Sha256::new());
     engine.precompile_compatibility_hash().hash(&mut h);
     hex(&h.0.finalize()[..8])
@@ -39,7 +39,7 @@ impl Hasher for ShaHasher {
 }
 
 /// Where the compiled form of the component with this SHA-256 is kept.
-pub(crate) fn cache_path(engine: &Engine, dir: &Path, sha256: &str) -> PathBuf {
+pub fn cache_path(engine: &Engine, dir: &Path, sha256: &str) -> PathBuf {
     dir.join(format!("{sha256}-{}.cwasm", engine_key(engine)))
 }
 
@@ -83,7 +83,7 @@ const DIGEST_LEN: usize = 32;
 
 /// The cached component, `None` if there is none, or why the file cannot
 /// be used (it is then compiled again and overwritten).
-pub(crate) fn read_cached(engine: &Engine, path: &Path) -> Result<Option<Component>, String> {
+pub fn read_cached(engine: &Engine, path: &Path) -> Result<Option<Component>, String> {
     let data = match std::fs::read(path) {
         Ok(data) => data,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

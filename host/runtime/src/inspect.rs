@@ -5,15 +5,10 @@
 use sha2::{Digest, Sha256};
 use wasmparser::{Encoding, Parser, Payload};
 
-use super::PluginError;
-use super::wit;
+use charon_contract::{SECTION as CONTRACT_SECTION, SUPPORTED as SUPPORTED_CONTRACTS};
 
-/// Contract versions this host can run, oldest first.
-pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0"];
-
-/// The custom section a plugin's contract version is in (the SDK's
-/// `export_plugin!` writes it).
-pub const CONTRACT_SECTION: &str = "charon:contract-version";
+use crate::PluginError;
+use crate::contract::Manifest;
 
 /// Components larger than this are refused before parsing.
 pub const MAX_COMPONENT_BYTES: usize = 32 << 20;
@@ -92,12 +87,11 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Interfaces a component may import: the contract's host interface, and
-/// the WASI interfaces Rust's std on wasm32-wasip2 imports (all linked
-/// with nothing granted). Sockets, HTTP and anything else are refused.
-const ALLOWED_IMPORTS: &[&str] = &[
-    "charon:enrolment/types@0.1.0",
-    "charon:enrolment/host@0.1.0",
+/// WASI interfaces a component may import: those Rust's std on
+/// wasm32-wasip2 imports (all linked with nothing granted). With its own
+/// contract version's `types` and `host`, that is all: sockets, HTTP, the
+/// interfaces of another contract version and anything else are refused.
+const ALLOWED_WASI_IMPORTS: &[&str] = &[
     "wasi:cli/environment@0.2",
     "wasi:cli/exit@0.2",
     "wasi:cli/stdin@0.2",
@@ -120,8 +114,11 @@ const ALLOWED_IMPORTS: &[&str] = &[
     "wasi:random/insecure-seed@0.2",
 ];
 
-fn import_allowed(name: &str) -> bool {
-    ALLOWED_IMPORTS.iter().any(|allowed| {
+fn import_allowed(contract: &charon_contract::Interfaces, name: &str) -> bool {
+    if name == contract.types || name == contract.host {
+        return true;
+    }
+    ALLOWED_WASI_IMPORTS.iter().any(|allowed| {
         // `wasi:io/streams@0.2` allows every 0.2.x patch version.
         name == *allowed
             || (allowed.ends_with("@0.2")
@@ -131,15 +128,20 @@ fn import_allowed(name: &str) -> bool {
     })
 }
 
+/// Refuses a component that imports anything but its contract version's
+/// interfaces and the allowed WASI ones.
 pub(crate) fn check_imports(
     engine: &wasmtime::Engine,
     component: &wasmtime::component::Component,
+    contract: &str,
 ) -> Result<(), PluginError> {
+    let own = charon_contract::interfaces(contract)
+        .ok_or_else(|| PluginError::Invalid(format!("unknown contract version {contract:?}")))?;
     let ty = component.component_type();
     let forbidden: Vec<String> = ty
         .imports(engine)
         .map(|(name, _)| name.to_owned())
-        .filter(|name| !import_allowed(name))
+        .filter(|name| !import_allowed(&own, name))
         .collect();
     if forbidden.is_empty() {
         Ok(())
@@ -157,7 +159,7 @@ pub(crate) fn check_imports(
 }
 
 /// A manifest the host can register and show.
-pub(crate) fn check_manifest(m: &wit::Manifest) -> Result<(), PluginError> {
+pub(crate) fn check_manifest(m: &Manifest) -> Result<(), PluginError> {
     let bad = |msg: String| {
         Err(PluginError::Invalid(format!(
             "the plugin's manifest is invalid: {msg}"
@@ -213,11 +215,12 @@ mod tests {
 
     #[test]
     fn patch_versions_of_allowed_wasi_interfaces_pass() {
-        assert!(import_allowed("wasi:io/streams@0.2.6"));
-        assert!(import_allowed("charon:enrolment/host@0.1.0"));
-        assert!(!import_allowed("wasi:sockets/tcp@0.2.6"));
-        assert!(!import_allowed("wasi:io/streams@0.20.0"));
-        assert!(!import_allowed("charon:enrolment/host@0.2.0"));
+        let v0_1_0 = charon_contract::v0_1_0::INTERFACES;
+        assert!(import_allowed(&v0_1_0, "wasi:io/streams@0.2.6"));
+        assert!(import_allowed(&v0_1_0, "charon:enrolment/host@0.1.0"));
+        assert!(!import_allowed(&v0_1_0, "wasi:sockets/tcp@0.2.6"));
+        assert!(!import_allowed(&v0_1_0, "wasi:io/streams@0.20.0"));
+        assert!(!import_allowed(&v0_1_0, "charon:enrolment/host@0.2.0"));
     }
 
     #[test]

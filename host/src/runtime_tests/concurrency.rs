@@ -18,7 +18,7 @@ fn threads_calling_at_once_all_get_answers() {
                         t * 100 + i
                     ));
                     let plan =
-                        l.rt.handle_event(&l.hostile, state::no_queries(), &ctx, &enrolled())
+                        l.rt.handle_event(&l.hostile, no_queries(), &ctx, &enrolled())
                             .unwrap()
                             .unwrap();
                     assert_eq!(enrolled_user(&plan), t * 100 + i);
@@ -43,17 +43,12 @@ fn a_call_beyond_the_limit_is_refused_at_once() {
         .map(|_| {
             let l = l.clone();
             std::thread::spawn(move || {
-                l.rt.handle_event(
-                    &l.hostile,
-                    state::no_queries(),
-                    &behaviour("loop"),
-                    &enrolled(),
-                )
+                l.rt.handle_event(&l.hostile, no_queries(), &behaviour("loop"), &enrolled())
             })
         })
         .collect();
     let waiting = Instant::now();
-    while l.rt.in_flight.load(Ordering::Acquire) < 2 {
+    while l.rt.calls_in_flight() < 2 {
         assert!(
             waiting.elapsed() < Duration::from_secs(5),
             "the looping calls never started"
@@ -63,7 +58,7 @@ fn a_call_beyond_the_limit_is_refused_at_once() {
 
     let started = Instant::now();
     let err =
-        l.rt.handle_event(&l.noop, state::no_queries(), &ctx("{}"), &enrolled())
+        l.rt.handle_event(&l.noop, no_queries(), &ctx("{}"), &enrolled())
             .unwrap_err();
     assert!(
         started.elapsed() < Duration::from_millis(100),

@@ -54,7 +54,7 @@ fn bytes_that_are_not_a_component_are_refused() {
     damaged[middle..middle + 64].fill(0xff);
     assert!(matches!(rt.load(&damaged), Err(PluginError::Invalid(_))));
 
-    let too_big = vec![0u8; inspect::MAX_COMPONENT_BYTES + 1];
+    let too_big = vec![0u8; MAX_COMPONENT_BYTES + 1];
     assert!(refused(&rt, &too_big).contains("at most 32 MiB"));
     // None of it disturbed the runtime.
     assert_eq!(rt.load(&noop).unwrap().manifest.id, "noop");
@@ -68,9 +68,31 @@ fn loading_the_same_bytes_twice_gives_the_same_identity() {
     assert_eq!(a.sha256, b.sha256);
     assert_eq!(a.sha256.len(), 64);
     assert_eq!(a.manifest.capabilities, b.manifest.capabilities);
-    assert!(
-        !a.manifest
-            .capabilities
-            .contains(&wit::Capability::ReadSegments)
+    assert!(!a.manifest.capabilities.contains(&Capability::ReadSegments));
+}
+
+/// The SDK's `export_plugin!` writes the contract version into the custom
+/// section the runtime reads: both name it through `charon-contract`, the
+/// SDK's `link_section` attribute by a literal of its own.
+#[test]
+fn a_component_built_with_the_sdk_declares_its_version_where_the_runtime_reads_it() {
+    let bytes = test_plugin_bytes("charon-test-noop");
+    let declared: Vec<Vec<u8>> = wasmparser::Parser::new(0)
+        .parse_all(&bytes)
+        .filter_map(|payload| match payload.ok()? {
+            wasmparser::Payload::CustomSection(s) if s.name() == charon_sdk::CONTRACT_SECTION => {
+                Some(s.data().to_vec())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(declared, [charon_sdk::CONTRACT_VERSION.as_bytes()]);
+    assert_eq!(
+        Runtime::new(test_config())
+            .unwrap()
+            .load(&bytes)
+            .unwrap()
+            .contract,
+        charon_sdk::CONTRACT_VERSION
     );
 }

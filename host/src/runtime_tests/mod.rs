@@ -1,7 +1,14 @@
-//! The runtime against real components built from `tests/plugins/`: the
-//! hostile plugin's misbehaviours, refused loads, the sandbox, concurrency
-//! and the disk cache. Every test uses a short deadline and a small memory
-//! so the whole module runs in a few seconds.
+//! The plugin runtime (crate `charon-runtime`) against real components
+//! built from `tests/plugins/`: the hostile plugin's misbehaviours, refused
+//! loads, the sandbox, concurrency and the disk cache, all through the
+//! runtime's public API. Every test uses a short deadline and a small
+//! memory so the whole module runs in a few seconds.
+//!
+//! They live in the host crate, not the runtime's, because the components
+//! are built by the host's `build.rs` (which hands their folder over in
+//! `CHARON_PLUGIN_WASM_DIR`); the runtime crate would need a second copy
+//! of that build. Its own tests (`host/runtime/src/tests.rs`) need no
+//! component.
 
 mod cache;
 mod concurrency;
@@ -12,7 +19,9 @@ mod sandbox;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::*;
+use crate::domain::*;
+use crate::runtime::contract::*;
+use crate::runtime::*;
 
 pub(crate) fn test_plugin_bytes(crate_name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CHARON_PLUGIN_WASM_DIR"))
@@ -34,38 +43,38 @@ pub(crate) fn test_config() -> RuntimeConfig {
     }
 }
 
-pub(crate) fn ctx(config: &str) -> wit::Context {
-    wit::Context {
-        instance: 7,
-        course: 3,
+pub(crate) fn ctx(config: &str) -> Context {
+    Context {
+        instance: EnrolmentMethodId(7),
+        course: CourseId(3),
         config: config.into(),
         settings: "{}".into(),
         enabled: true,
-        now: 1_700_000_000_000,
+        now: Timestamp(1_700_000_000_000),
     }
 }
 
-pub(crate) fn behaviour(b: &str) -> wit::Context {
+pub(crate) fn behaviour(b: &str) -> Context {
     ctx(&format!(r#"{{"behaviour":"{b}","user":42,"group":9}}"#))
 }
 
-pub(crate) fn enrolled() -> wit::Event {
-    wit::Event::UserEnrolled(wit::EnrolmentEvent {
-        user: 42,
-        instance: 7,
-    })
+pub(crate) fn enrolled() -> Event {
+    Event::UserEnrolled {
+        user: UserId(42),
+        instance: EnrolmentMethodId(7),
+    }
 }
 
 /// The user the hostile plugin's well-behaved plan enrols.
 #[track_caller]
-pub(crate) fn enrolled_user(plan: &wit::Plan) -> u64 {
+pub(crate) fn enrolled_user(plan: &Plan) -> u64 {
     match &plan.actions[..] {
         [
-            wit::Action {
-                op: wit::Operation::Enrol(e),
+            PlanAction {
+                op: PlanOp::Enrol { user, .. },
                 ..
             },
-        ] => e.user,
+        ] => user.0,
         other => panic!("not one enrolment: {other:?}"),
     }
 }
@@ -91,7 +100,7 @@ impl Loaded {
     pub fn assert_still_serves(&self) {
         let plan = self
             .rt
-            .handle_event(&self.noop, state::no_queries(), &ctx("{}"), &enrolled())
+            .handle_event(&self.noop, no_queries(), &ctx("{}"), &enrolled())
             .unwrap()
             .unwrap();
         assert!(plan.actions.is_empty());
@@ -99,7 +108,7 @@ impl Loaded {
             .rt
             .handle_event(
                 &self.hostile,
-                state::no_queries(),
+                no_queries(),
                 &behaviour("well-behaved"),
                 &enrolled(),
             )
@@ -108,7 +117,7 @@ impl Loaded {
         assert_eq!(plan.actions.len(), 1);
         assert_eq!(enrolled_user(&plan), 42);
         assert_eq!(
-            self.rt.in_flight.load(Ordering::Acquire),
+            self.rt.calls_in_flight(),
             0,
             "every call gave its place back"
         );
@@ -129,109 +138,117 @@ impl Scripted {
 }
 
 impl Queries for Scripted {
-    fn user(&mut self, id: u64) -> Result<Option<wit::User>, wit::HostError> {
+    fn user(&mut self, id: UserId) -> Result<Option<User>, HostError> {
         self.ask("user");
-        Ok(Some(wit::User {
+        Ok(Some(User {
             id,
             username: "ada".into(),
+            email: "ada@example.org".into(),
             firstname: "Ada".into(),
             lastname: "Lovelace".into(),
-            email: "ada@example.org".into(),
-            suspended: false,
+            status: UserStatus::Active,
+            site_role: SiteRole::User,
+            profile: Default::default(),
+            password_hash: None,
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
         }))
     }
-    fn segment_exists(&mut self, _: u64) -> Result<Option<String>, wit::HostError> {
+    fn segment_exists(&mut self, _: SegmentId) -> Result<Option<String>, HostError> {
         self.ask("segment_exists");
         Ok(Some("Secret segment".into()))
     }
     fn segment_members(
         &mut self,
-        _: u64,
-        _: Option<u64>,
+        _: SegmentId,
+        _: Option<UserId>,
         _: u32,
-    ) -> Result<wit::SegmentMemberPage, wit::HostError> {
+    ) -> Result<Page<SegmentMember>, HostError> {
         self.ask("segment_members");
-        Ok(wit::SegmentMemberPage {
-            members: [1, 2]
-                .map(|user| wit::SegmentMember {
-                    user,
+        Ok(Page {
+            items: [1, 2]
+                .map(|user| SegmentMember {
+                    user: UserId(user),
                     suspended: false,
                 })
                 .to_vec(),
             next: None,
         })
     }
-    fn is_segment_member(&mut self, _: u64, _: u64) -> Result<bool, wit::HostError> {
+    fn is_segment_member(&mut self, _: SegmentId, _: UserId) -> Result<bool, HostError> {
         self.ask("is_segment_member");
         Ok(true)
     }
     fn course_enrolments(
         &mut self,
-        _: Option<u64>,
+        _: Option<UserId>,
         _: u32,
-    ) -> Result<wit::EnrolmentPage, wit::HostError> {
+    ) -> Result<Page<Enrolment>, HostError> {
         self.ask("course_enrolments");
-        Ok(wit::EnrolmentPage {
-            enrolments: vec![],
+        Ok(Page {
+            items: vec![],
             next: None,
         })
     }
-    fn user_enrolments(&mut self, _: u64) -> Result<Vec<wit::Enrolment>, wit::HostError> {
+    fn user_enrolments(&mut self, _: UserId) -> Result<Vec<Enrolment>, HostError> {
         self.ask("user_enrolments");
         Ok(vec![])
     }
     fn instance_enrolments(
         &mut self,
-        _: Option<u64>,
+        _: Option<UserId>,
         _: u32,
-    ) -> Result<wit::EnrolmentPage, wit::HostError> {
+    ) -> Result<Page<Enrolment>, HostError> {
         self.ask("instance_enrolments");
-        Ok(wit::EnrolmentPage {
-            enrolments: vec![],
+        Ok(Page {
+            items: vec![],
             next: None,
         })
     }
-    fn instance_enrolment_count(&mut self) -> Result<u64, wit::HostError> {
+    fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
         self.ask("instance_enrolment_count");
         Ok(12345)
     }
-    fn sibling_instances(&mut self) -> Result<Vec<wit::Sibling>, wit::HostError> {
+    fn sibling_instances(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
         self.ask("sibling_instances");
         Ok(vec![])
     }
-    fn instance_group(&mut self, _: &str) -> Result<Option<u64>, wit::HostError> {
+    fn instance_group(&mut self, _: &str) -> Result<Option<CourseGroupId>, HostError> {
         self.ask("instance_group");
         Ok(None)
     }
-    fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, wit::HostError> {
+    fn course_groups(&mut self) -> Result<Vec<CourseGroup>, HostError> {
         self.ask("course_groups");
-        Ok(vec![wit::CourseGroup {
-            id: 1,
+        Ok(vec![CourseGroup {
+            id: CourseGroupId(1),
+            course: CourseId(3),
             name: "Secret group".into(),
             idnumber: None,
+            description: String::new(),
+            created_at: Timestamp(0),
         }])
     }
     fn group_members(
         &mut self,
-        _: u64,
-        _: Option<u64>,
+        _: CourseGroupId,
+        _: Option<UserId>,
         _: u32,
-    ) -> Result<wit::MemberPage, wit::HostError> {
+    ) -> Result<Page<GroupMembership>, HostError> {
         self.ask("group_members");
-        Ok(wit::MemberPage {
-            members: vec![],
+        Ok(Page {
+            items: vec![],
             next: None,
         })
     }
     fn group_membership(
         &mut self,
-        _: u64,
-        _: u64,
-    ) -> Result<Option<wit::GroupMember>, wit::HostError> {
+        _: CourseGroupId,
+        _: UserId,
+    ) -> Result<Option<GroupMembership>, HostError> {
         self.ask("group_membership");
         Ok(None)
     }
-    fn log(&mut self, _: wit::LogLevel, _: &str) {}
+    fn log(&mut self, _: LogLevel, _: &str) {}
 }
 
 #[test]
@@ -243,9 +260,9 @@ fn a_noop_component_loads_and_describes_itself() {
     let plan = rt
         .handle_event(
             &plugin,
-            state::no_queries(),
+            no_queries(),
             &ctx("{}"),
-            &wit::Event::UserDeleted(3),
+            &Event::UserDeleted(UserId(3)),
         )
         .unwrap()
         .unwrap();
@@ -275,12 +292,7 @@ fn our_components_fit_one_call_of_the_pool() {
             None => test_plugin_bytes(&name),
         };
         let plugin = rt.load(&bytes).unwrap();
-        let needs = plugin
-            .pre
-            .instance_pre()
-            .component()
-            .resources_required()
-            .unwrap();
+        let needs = plugin.resources_required().unwrap();
         assert!(
             needs.num_memories <= MEMORIES_PER_CALL,
             "{name}: {} memories",
@@ -297,56 +309,6 @@ fn our_components_fit_one_call_of_the_pool() {
             "{name}: starts with {initial_memory} bytes of memory"
         );
     }
-}
-
-/// The epoch ticker is one thread per runtime; dropping the runtime stops
-/// and joins it, so tests and hosts that make many runtimes leak nothing.
-#[test]
-fn dropping_runtimes_leaves_no_ticker_thread_behind() {
-    fn tickers() -> usize {
-        std::fs::read_dir("/proc/self/task")
-            .map(|tasks| {
-                tasks
-                    .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-                    .filter(|name| name.trim() == "charon-epoch")
-                    .count()
-            })
-            .unwrap_or(0)
-    }
-    let before = tickers();
-    for _ in 0..50 {
-        let rt = Runtime::new(test_config()).unwrap();
-        drop(rt);
-    }
-    // Other tests run alongside and hold a few runtimes of their own.
-    let after = tickers();
-    assert!(
-        after < before + 10,
-        "{before} ticker threads before, {after} after 50 runtimes were dropped"
-    );
-
-    // And the ticker stops by itself if the engine goes first.
-    let engine = Engine::default();
-    let ticker = Ticker::start(&engine).unwrap();
-    drop(engine);
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
-    while !ticker.thread.is_finished() && std::time::Instant::now() < deadline {
-        std::thread::sleep(TICK);
-    }
-    assert!(ticker.thread.is_finished());
-}
-
-#[test]
-fn plugin_error_codes_are_stable() {
-    assert_eq!(
-        PluginError::Timeout(Duration::from_secs(1)).code(),
-        "plugin_timeout"
-    );
-    assert_eq!(
-        PluginError::OutOfMemory(1 << 20).to_string(),
-        "the plugin needed more than its 1 MiB memory limit and was stopped"
-    );
-    assert_eq!(busy(3).code(), "runtime_error");
 }
 
 #[test]

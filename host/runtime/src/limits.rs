@@ -2,9 +2,10 @@
 
 use wasmtime::{ResourceLimiter, Trap};
 
-use super::state::CallState;
-use super::wit;
-use super::{PluginError, RuntimeConfig};
+use charon_domain::{PlanAction, PlanGroup, PlanOp};
+
+use crate::state::CallState;
+use crate::{PluginError, RuntimeConfig};
 
 /// Caps linear memory across all of a call's memories, and remembers
 /// whether it refused a growth, so an allocation failure (which Rust turns
@@ -78,7 +79,7 @@ pub(crate) fn explain(
         // Our own count of calls keeps us under the pool's totals for
         // components within the per-call limits; this is the safety net.
         tracing::warn!("plugin instance pool exhausted: {pool}");
-        return super::busy(config.max_concurrent_calls);
+        return crate::busy(config.max_concurrent_calls);
     }
     if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
         return PluginError::Crashed(format!(
@@ -129,16 +130,19 @@ fn guest_stderr(raw: &[u8]) -> String {
         .join(" ")
 }
 
-/// The text a plan action carries, for the plan size limit.
-pub(crate) fn action_bytes(a: &wit::Action) -> usize {
+/// The text a plan action carries, for the plan size limit. Counted on the
+/// neutral plan, so the limits mean the same for every contract version.
+pub(crate) fn action_bytes(a: &PlanAction) -> usize {
     let text = match &a.op {
-        wit::Operation::AddToGroup(g) | wit::Operation::RemoveFromGroup(g) => match &g.group {
-            wit::GroupRef::Created(key) => key.len(),
-            wit::GroupRef::Existing(_) => 0,
+        PlanOp::AddToGroup { group, .. } | PlanOp::RemoveFromGroup { group, .. } => match group {
+            PlanGroup::Created(key) => key.len(),
+            PlanGroup::Existing(_) => 0,
         },
-        wit::Operation::CreateGroup(c) => {
-            c.key.len() + c.name.len() + c.idnumber.as_ref().map_or(0, String::len)
-        }
+        PlanOp::CreateGroup {
+            key,
+            name,
+            idnumber,
+        } => key.len() + name.len() + idnumber.as_ref().map_or(0, String::len),
         _ => 0,
     };
     // Fixed part of an action: ids and tags.

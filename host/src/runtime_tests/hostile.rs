@@ -11,27 +11,27 @@ use super::*;
 /// with the entry point's name.
 fn through_every_entry(l: &Loaded, b: &str) -> Vec<(&'static str, Result<(), PluginError>)> {
     let ctx = behaviour(b);
-    let request = wit::Request::SelfUnenrol(42);
+    let request = Request::SelfUnenrol(UserId(42));
     let validate_config = format!(r#"{{"behaviour":"validate-{b}"}}"#);
     vec![
         (
             "handle-event",
-            l.rt.handle_event(&l.hostile, state::no_queries(), &ctx, &enrolled())
+            l.rt.handle_event(&l.hostile, no_queries(), &ctx, &enrolled())
                 .map(drop),
         ),
         (
             "handle-request",
-            l.rt.handle_request(&l.hostile, state::no_queries(), &ctx, &request)
+            l.rt.handle_request(&l.hostile, no_queries(), &ctx, &request)
                 .map(drop),
         ),
         (
             "reconcile",
-            l.rt.reconcile(&l.hostile, state::no_queries(), &ctx, None)
+            l.rt.reconcile(&l.hostile, no_queries(), &ctx, None)
                 .map(drop),
         ),
         (
             "validate-config",
-            l.rt.validate_config(&l.hostile, state::no_queries(), 3, &validate_config)
+            l.rt.validate_config(&l.hostile, no_queries(), CourseId(3), &validate_config)
                 .map(drop),
         ),
     ]
@@ -43,7 +43,7 @@ fn an_endless_loop_is_stopped_at_the_deadline() {
     let ctx = behaviour("loop");
     let started = Instant::now();
     let err =
-        l.rt.handle_event(&l.hostile, state::no_queries(), &ctx, &enrolled())
+        l.rt.handle_event(&l.hostile, no_queries(), &ctx, &enrolled())
             .unwrap_err();
     let took = started.elapsed();
     assert!(
@@ -145,7 +145,7 @@ fn a_huge_plan_runs_out_of_the_default_memory() {
     let err =
         l.rt.handle_event(
             &l.hostile,
-            state::no_queries(),
+            no_queries(),
             &behaviour("huge-plan"),
             &enrolled(),
         )
@@ -166,13 +166,8 @@ fn a_million_actions_run_out_of_the_default_memory() {
         ..RuntimeConfig::default()
     });
     let err =
-        l.rt.reconcile(
-            &l.hostile,
-            state::no_queries(),
-            &behaviour("many-actions"),
-            None,
-        )
-        .unwrap_err();
+        l.rt.reconcile(&l.hostile, no_queries(), &behaviour("many-actions"), None)
+            .unwrap_err();
     assert!(
         matches!(
             err,
@@ -194,7 +189,7 @@ fn a_plan_over_the_limits_is_refused_with_its_size() {
     let err =
         l.rt.handle_event(
             &l.hostile,
-            state::no_queries(),
+            no_queries(),
             &behaviour("well-behaved"),
             &enrolled(),
         )
@@ -221,13 +216,8 @@ fn a_plan_over_the_limits_is_refused_with_its_size() {
         ..test_config()
     });
     let err =
-        l.rt.reconcile(
-            &l.hostile,
-            state::no_queries(),
-            &behaviour("well-behaved"),
-            None,
-        )
-        .unwrap_err();
+        l.rt.reconcile(&l.hostile, no_queries(), &behaviour("well-behaved"), None)
+            .unwrap_err();
     assert!(
         matches!(
             err,
@@ -247,8 +237,8 @@ fn misbehaving_at_validation_only_when_asked() {
     let ok =
         l.rt.validate_config(
             &l.hostile,
-            state::no_queries(),
-            3,
+            no_queries(),
+            CourseId(3),
             r#"{"behaviour":"loop"}"#,
         )
         .unwrap();
@@ -256,8 +246,8 @@ fn misbehaving_at_validation_only_when_asked() {
     let refused =
         l.rt.validate_config(
             &l.hostile,
-            state::no_queries(),
-            3,
+            no_queries(),
+            CourseId(3),
             r#"{"behaviour":"validate-nonsense"}"#,
         )
         .unwrap();

@@ -1,15 +1,23 @@
 //! The WebAssembly plugin runtime: loads enrolment-method components and
 //! calls them in a sandbox.
 //!
-//! This module knows nothing of storage or services. A call gets its data
-//! through a [`Queries`] object the caller supplies (the services pass one
-//! scoped to the instance; the plugin harness passes scripted data) and
-//! returns what the component returned, or a [`PluginError`] saying how the
-//! component misbehaved. Every call runs in a fresh store from the
-//! component's pre-instantiated template, with its memory capped, its CPU
-//! time bounded by epoch interruption, and WASI granting nothing.
+//! This crate knows nothing of storage, services or HTTP; it sits below
+//! the host's services and is what the plugin harness runs too. A call
+//! takes and returns the version-neutral types of [`contract`], over
+//! domain types, whichever contract version the plugin speaks: it gets
+//! its data through a [`Queries`] object the caller supplies (the services
+//! pass one scoped to the instance; the plugin harness passes scripted
+//! data) and returns what the component returned, or a [`PluginError`]
+//! saying how the component misbehaved. Every call runs in a fresh store
+//! from the component's pre-instantiated template, with its memory capped,
+//! its CPU time bounded by epoch interruption, and WASI granting nothing.
+//!
+//! Its tests that need built components (loading, the sandbox, hostile
+//! plugins, the disk cache, concurrency) live in the host crate
+//! (`host/src/runtime_tests/`), whose build script builds those components.
 
-mod cache;
+pub mod cache;
+pub mod contract;
 mod inspect;
 mod limits;
 mod state;
@@ -19,23 +27,16 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use wasmtime::component::{ComponentExportIndex, Linker};
+use charon_domain::{CourseId, Plan};
+use wasmtime::component::{InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
-pub use inspect::{SUPPORTED_CONTRACTS, inspect_component};
-pub use state::{Queries, no_queries};
+pub use charon_contract::SUPPORTED as SUPPORTED_CONTRACTS;
+pub use contract::{Queries, no_queries};
+pub use inspect::{Inspected, MAX_COMPONENT_BYTES, inspect_component, parse_version};
 
+use contract::{Bindings, Context, Event, FieldError, Manifest, ReconcileStep, Refusal, Request};
 use state::CallState;
-
-/// The host side of the WIT contract (`sdk/wit/since_v0.1.0`).
-pub mod wit {
-    wasmtime::component::bindgen!({
-        path: "../sdk/wit/since_v0.1.0",
-        world: "enrolment-method",
-    });
-
-    pub use charon::enrolment::types::*;
-}
 
 /// How long one epoch tick lasts; deadlines are counted in ticks.
 const TICK: Duration = Duration::from_millis(5);
@@ -133,12 +134,23 @@ pub struct Plugin {
     /// The contract version from its custom section.
     pub contract: String,
     /// What `describe` returned when it was loaded.
-    pub manifest: wit::Manifest,
+    pub manifest: Manifest,
     /// Whether the machine code came from the disk cache rather than a
     /// compilation (for logs, tests and benchmarks).
     pub from_cache: bool,
-    pre: wit::EnrolmentMethodPre<CallState>,
-    exports: Exports,
+    pre: InstancePre<CallState>,
+    /// The contract version it speaks, with where its exports are.
+    bindings: Bindings,
+}
+
+impl Plugin {
+    /// What one instance of the component takes from the instance pool
+    /// (memories, tables, initial memory), to check it against
+    /// [`MEMORIES_PER_CALL`] and [`TABLES_PER_CALL`]; `None` when wasmtime
+    /// cannot tell (imported resources).
+    pub fn resources_required(&self) -> Option<wasmtime::ResourcesRequired> {
+        self.pre.component().resources_required()
+    }
 }
 
 impl std::fmt::Debug for Plugin {
@@ -156,9 +168,9 @@ impl std::fmt::Debug for Plugin {
 /// the WASI adapter and the import shim) with 1 memory and 2 tables; the
 /// limits leave room for other toolchains without letting one call take a
 /// large share of the pool. A component over them is refused at load.
-const CORE_INSTANCES_PER_CALL: u32 = 8;
-const MEMORIES_PER_CALL: u32 = 2;
-const TABLES_PER_CALL: u32 = 4;
+pub const CORE_INSTANCES_PER_CALL: u32 = 8;
+pub const MEMORIES_PER_CALL: u32 = 2;
+pub const TABLES_PER_CALL: u32 = 4;
 /// Table elements per table: ours have 100–200 (function pointers).
 const TABLE_ELEMENTS: usize = 20_000;
 
@@ -286,11 +298,7 @@ impl Runtime {
         // std on wasm32-wasip2 imports WASI; it is linked with nothing
         // granted (see `state::sandbox_wasi`).
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(host_error)?;
-        wit::EnrolmentMethod::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(host_error)?;
+        contract::add_to_linker(&mut linker).map_err(host_error)?;
         let ticker = Ticker::start(&engine)?;
         Ok(Self {
             engine,
@@ -310,7 +318,8 @@ impl Runtime {
     }
 
     /// Checks and compiles a component (or loads it from the disk cache),
-    /// pre-instantiates it and asks it to describe itself.
+    /// pre-instantiates it, binds the contract version it declares and
+    /// asks it to describe itself.
     pub fn load(&self, bytes: &[u8]) -> Result<Plugin, PluginError> {
         let inspected = inspect_component(bytes)?;
         let (component, from_cache) = cache::compile(
@@ -319,36 +328,22 @@ impl Runtime {
             &inspected.sha256,
             bytes,
         )?;
-        inspect::check_imports(&self.engine, &component)?;
+        inspect::check_imports(&self.engine, &component, &inspected.contract)?;
         let pre = self
             .linker
             .instantiate_pre(&component)
             .map_err(|e| PluginError::Invalid(format!("the component cannot be linked: {e}")))?;
-        let pre = wit::EnrolmentMethodPre::new(pre).map_err(|e| {
-            PluginError::Invalid(format!(
-                "the component does not export the enrolment-method contract: {e}"
-            ))
-        })?;
-        let exports = Exports::find(&component)?;
+        let bindings = Bindings::of(&inspected.contract, &pre)?;
         let mut plugin = Plugin {
             sha256: inspected.sha256,
             contract: inspected.contract,
             from_cache,
-            manifest: wit::Manifest {
-                id: String::new(),
-                name: String::new(),
-                version: String::new(),
-                description: String::new(),
-                config: Vec::new(),
-                events: Vec::new(),
-                capabilities: Vec::new(),
-                settings: Vec::new(),
-            },
+            manifest: Manifest::default(),
             pre,
-            exports,
+            bindings,
         };
-        let manifest = self.call(&plugin, state::no_queries(), |i, s| {
-            call_export::<(), wit::Manifest>(i, s, &plugin.exports.describe, ())
+        let manifest = self.call(&plugin, no_queries(), |i, s| {
+            plugin.bindings.calls().describe(i, s)
         })?;
         inspect::check_manifest(&manifest)?;
         plugin.manifest = manifest;
@@ -367,83 +362,74 @@ impl Runtime {
         self.call(plugin, no_queries(), |_, _| Ok(()))
     }
 
+    /// Asks the plugin to check (and perhaps normalise) an instance config
+    /// for `course`: the config to store, or the fields it refuses.
     pub fn validate_config(
         &self,
         plugin: &Plugin,
         queries: Box<dyn Queries>,
-        course: u64,
+        course: CourseId,
         config: &str,
-    ) -> Result<Result<String, Vec<wit::FieldError>>, PluginError> {
+    ) -> Result<Result<String, Vec<FieldError>>, PluginError> {
         self.call(plugin, queries, |i, s| {
-            call_export::<(u64, &str), Result<String, Vec<wit::FieldError>>>(
-                i,
-                s,
-                &plugin.exports.validate_config,
-                (course, config),
-            )
+            plugin
+                .bindings
+                .calls()
+                .validate_config(i, s, course, config)
         })
     }
 
+    /// Sends an event the plugin's manifest asks for: its plan, or its
+    /// refusal.
     pub fn handle_event(
         &self,
         plugin: &Plugin,
         queries: Box<dyn Queries>,
-        ctx: &wit::Context,
-        event: &wit::Event,
-    ) -> Result<Result<wit::Plan, wit::Refusal>, PluginError> {
+        ctx: &Context,
+        event: &Event,
+    ) -> Result<Result<Plan, Refusal>, PluginError> {
         let out = self.call(plugin, queries, |i, s| {
-            call_export::<(&wit::Context, &wit::Event), Result<wit::Plan, wit::Refusal>>(
-                i,
-                s,
-                &plugin.exports.handle_event,
-                (ctx, event),
-            )
+            plugin.bindings.calls().handle_event(i, s, ctx, event)
         })?;
         self.checked(out, |p| p)
     }
 
+    /// Passes on a person's request: the plugin's plan, or its refusal.
     pub fn handle_request(
         &self,
         plugin: &Plugin,
         queries: Box<dyn Queries>,
-        ctx: &wit::Context,
-        request: &wit::Request,
-    ) -> Result<Result<wit::Plan, wit::Refusal>, PluginError> {
+        ctx: &Context,
+        request: &Request,
+    ) -> Result<Result<Plan, Refusal>, PluginError> {
         let out = self.call(plugin, queries, |i, s| {
-            call_export::<(&wit::Context, &wit::Request), Result<wit::Plan, wit::Refusal>>(
-                i,
-                s,
-                &plugin.exports.handle_request,
-                (ctx, request),
-            )
+            plugin.bindings.calls().handle_request(i, s, ctx, request)
         })?;
         self.checked(out, |p| p)
     }
 
+    /// One page of reconciling the instance: the page's plan and the
+    /// cursor of the next, or the plugin's refusal.
     pub fn reconcile(
         &self,
         plugin: &Plugin,
         queries: Box<dyn Queries>,
-        ctx: &wit::Context,
+        ctx: &Context,
         cursor: Option<&str>,
-    ) -> Result<Result<wit::ReconcileStep, wit::Refusal>, PluginError> {
+    ) -> Result<Result<ReconcileStep, Refusal>, PluginError> {
         let out = self.call(plugin, queries, |i, s| {
-            call_export::<(&wit::Context, Option<&str>), Result<wit::ReconcileStep, wit::Refusal>>(
-                i,
-                s,
-                &plugin.exports.reconcile,
-                (ctx, cursor),
-            )
+            plugin.bindings.calls().reconcile(i, s, ctx, cursor)
         })?;
         self.checked(out, |step| &step.plan)
     }
 
-    /// Refuses plans over the size limits.
+    /// Refuses plans over the size limits, counted on the neutral plan
+    /// whatever contract version it came from.
     fn checked<T>(
         &self,
-        out: Result<T, wit::Refusal>,
-        plan: impl Fn(&T) -> &wit::Plan,
-    ) -> Result<Result<T, wit::Refusal>, PluginError> {
+        out: Result<T, Refusal>,
+        plan: impl Fn(&T) -> &Plan,
+    ) -> Result<Result<T, Refusal>, PluginError> {
         if let Ok(value) = &out {
             let p = plan(value);
             let bytes: usize = p.actions.iter().map(limits::action_bytes).sum();
@@ -482,7 +468,6 @@ impl Runtime {
         store.epoch_deadline_trap();
         let result = plugin
             .pre
-            .instance_pre()
             .instantiate(&mut store)
             .and_then(|instance| f(&instance, &mut store));
         result.map_err(|e| limits::explain(e, store.data(), &self.config))
@@ -490,6 +475,11 @@ impl Runtime {
 }
 
 impl Runtime {
+    /// How many calls are running now (for health checks and tests).
+    pub fn calls_in_flight(&self) -> u32 {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
     /// Counts the call in, or refuses it when every place is taken: waiting
     /// here would stall the request or job behind it for as long as other
     /// plugins run, and the pool would refuse the instance anyway.
@@ -508,63 +498,6 @@ pub(crate) fn busy(max: u32) -> PluginError {
     PluginError::Host(format!(
         "too many plugin calls at once: all {max} places are taken; the call was not run, try again"
     ))
-}
-
-/// Where the contract's functions are in the component, found once at
-/// load. A call looks up and typechecks only the function it runs: the
-/// generated bindings would typecheck all five on every instantiation,
-/// a measurable share of a no-op call.
-struct Exports {
-    describe: ComponentExportIndex,
-    validate_config: ComponentExportIndex,
-    handle_event: ComponentExportIndex,
-    handle_request: ComponentExportIndex,
-    reconcile: ComponentExportIndex,
-}
-
-impl Exports {
-    fn find(component: &wasmtime::component::Component) -> Result<Self, PluginError> {
-        let missing = |what: &str| {
-            PluginError::Invalid(format!(
-                "the component does not export {what} of the enrolment-method contract"
-            ))
-        };
-        let iface = component
-            .get_export_index(None, METHOD_INTERFACE)
-            .ok_or_else(|| missing(METHOD_INTERFACE))?;
-        let func = |name: &str| {
-            component
-                .get_export_index(Some(&iface), name)
-                .ok_or_else(|| missing(name))
-        };
-        Ok(Self {
-            describe: func("describe")?,
-            validate_config: func("validate-config")?,
-            handle_event: func("handle-event")?,
-            handle_request: func("handle-request")?,
-            reconcile: func("reconcile")?,
-        })
-    }
-}
-
-const METHOD_INTERFACE: &str = "charon:enrolment/method@0.1.0";
-
-/// Runs one exported function with its types checked here (a mismatch is
-/// an error, never undefined behaviour). The call's post-return cleanup
-/// happens inside `call` in wasmtime 48.
-fn call_export<P, R>(
-    instance: &wasmtime::component::Instance,
-    store: &mut Store<CallState>,
-    index: &ComponentExportIndex,
-    params: P,
-) -> wasmtime::Result<R>
-where
-    P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
-    R: wasmtime::component::Lift + 'static,
-{
-    let func = instance.get_typed_func::<P, (R,)>(&mut *store, index)?;
-    let (out,) = func.call(&mut *store, params)?;
-    Ok(out)
 }
 
 fn host_error(e: impl std::fmt::Display) -> PluginError {

@@ -1,0 +1,440 @@
+//! The plugin contract as the host sees it, whatever version a plugin was
+//! built against: the version-neutral API of every call, over domain types,
+//! and the dispatch to the module of each supported version.
+//!
+//! A caller (the services, the plugin harness) speaks only the types of
+//! this module: it passes a [`Context`] and an [`Event`], a [`Request`] or a
+//! reconcile cursor, answers the plugin's queries through a [`Queries`]
+//! object in domain types, and gets a domain [`charon_domain::Plan`] (or a
+//! [`ReconcileStep`]), a [`Refusal`] or [`FieldError`]s back. The plugin's
+//! self-description is a neutral [`Manifest`].
+//!
+//! Each released contract version has a module of its own here
+//! (`v0_1_0.rs`, Zed's `extension_host` `wit/since_v*.rs` being the model):
+//! its `bindgen!` of the frozen WIT folder and every conversion between its
+//! generated types and the neutral ones, its host interface for the linker
+//! and its calls of the plugin's exports (a `MethodCalls`). A
+//! [`Plugin`](crate::Plugin) keeps, as a `Bindings` arm, which version it
+//! speaks (read from its custom section at load); each call is dispatched
+//! on it. What holds for every version stays neutral and is written once:
+//! the capability checks and page caps of the queries (`queries.rs`), the
+//! plan size limits (`limits.rs`), the manifest checks (`inspect.rs`).
+//!
+//! Adding contract version X.Y.Z takes: the WIT in `sdk/wit/since_vX.Y.Z/`
+//! and its line in `charon-contract` (`released!` and `SUPPORTED`); a module
+//! `vX_Y_Z.rs` here like `v0_1_0.rs`; one arm of `Bindings` (the compiler
+//! then points at the two `match`es to extend) and the module's
+//! `add_to_linker` call in this module's `add_to_linker`. What the new
+//! version adds to the vocabulary is added to the neutral types, which
+//! older versions' modules then convert from (or leave out). A released
+//! version's module never changes.
+//!
+//! Never touches storage or the services: it converts and calls, nothing
+//! more.
+
+mod queries;
+mod v0_1_0;
+
+use charon_domain::{
+    CourseGroupId, CourseId, EnrolmentMethodId, Plan, PluginConfigField, PluginManifest, Role,
+    SegmentId, Timestamp, UserId,
+};
+use wasmtime::Store;
+use wasmtime::component::{
+    Component, ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Linker, Lower,
+};
+
+use crate::PluginError;
+use crate::state::CallState;
+
+pub(crate) use queries::Guarded;
+pub use queries::{Page, Queries, SegmentMember, no_queries};
+
+// ------------------------------------------------------------------ calls
+
+/// What every call of an instance receives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    pub instance: EnrolmentMethodId,
+    pub course: CourseId,
+    /// The instance's config as JSON, validated by the plugin.
+    pub config: String,
+    /// The plugin's site-wide settings as a JSON object, every field of
+    /// the manifest's `settings` with its default where the site set none.
+    pub settings: String,
+    pub enabled: bool,
+    /// The host's clock at the start of the call.
+    pub now: Timestamp,
+}
+
+/// Something that happened in the site, as an instance receives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    UserEnrolled {
+        user: UserId,
+        instance: EnrolmentMethodId,
+    },
+    UserUnenrolled {
+        user: UserId,
+        instance: EnrolmentMethodId,
+    },
+    EnrolmentUpdated {
+        user: UserId,
+        instance: EnrolmentMethodId,
+    },
+    SegmentMemberAdded {
+        user: UserId,
+        segment: SegmentId,
+    },
+    SegmentMemberRemoved {
+        user: UserId,
+        segment: SegmentId,
+    },
+    SegmentDeleted(SegmentId),
+    GroupMemberAdded {
+        user: UserId,
+        group: CourseGroupId,
+    },
+    GroupMemberRemoved {
+        user: UserId,
+        group: CourseGroupId,
+    },
+    GroupDeleted(CourseGroupId),
+    UserSuspended(UserId),
+    UserReactivated(UserId),
+    UserDeleted(UserId),
+    /// The called instance itself was added, enabled, disabled,
+    /// reconfigured or is about to be deleted.
+    InstanceAdded,
+    InstanceEnabled,
+    InstanceDisabled,
+    InstanceUpdated,
+    InstanceDeleted,
+}
+
+impl Event {
+    /// The kind a manifest asks for to receive this event.
+    pub fn kind(&self) -> EventKind {
+        use EventKind as K;
+        match self {
+            Event::UserEnrolled { .. } => K::UserEnrolled,
+            Event::UserUnenrolled { .. } => K::UserUnenrolled,
+            Event::EnrolmentUpdated { .. } => K::EnrolmentUpdated,
+            Event::SegmentMemberAdded { .. } => K::SegmentMemberAdded,
+            Event::SegmentMemberRemoved { .. } => K::SegmentMemberRemoved,
+            Event::SegmentDeleted(_) => K::SegmentDeleted,
+            Event::GroupMemberAdded { .. } => K::GroupMemberAdded,
+            Event::GroupMemberRemoved { .. } => K::GroupMemberRemoved,
+            Event::GroupDeleted(_) => K::GroupDeleted,
+            Event::UserSuspended(_) => K::UserSuspended,
+            Event::UserReactivated(_) => K::UserReactivated,
+            Event::UserDeleted(_) => K::UserDeleted,
+            Event::InstanceAdded => K::InstanceAdded,
+            Event::InstanceEnabled => K::InstanceEnabled,
+            Event::InstanceDisabled => K::InstanceDisabled,
+            Event::InstanceUpdated => K::InstanceUpdated,
+            Event::InstanceDeleted => K::InstanceDeleted,
+        }
+    }
+}
+
+/// The kinds of [`Event`] a plugin can ask to receive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    UserEnrolled,
+    UserUnenrolled,
+    EnrolmentUpdated,
+    SegmentMemberAdded,
+    SegmentMemberRemoved,
+    SegmentDeleted,
+    GroupMemberAdded,
+    GroupMemberRemoved,
+    GroupDeleted,
+    UserSuspended,
+    UserReactivated,
+    UserDeleted,
+    InstanceAdded,
+    InstanceEnabled,
+    InstanceDisabled,
+    InstanceUpdated,
+    InstanceDeleted,
+}
+
+impl EventKind {
+    /// The contract's name of the kind, as the registry keeps it.
+    pub fn name(self) -> &'static str {
+        use EventKind as K;
+        match self {
+            K::UserEnrolled => "user-enrolled",
+            K::UserUnenrolled => "user-unenrolled",
+            K::EnrolmentUpdated => "enrolment-updated",
+            K::SegmentMemberAdded => "segment-member-added",
+            K::SegmentMemberRemoved => "segment-member-removed",
+            K::SegmentDeleted => "segment-deleted",
+            K::GroupMemberAdded => "group-member-added",
+            K::GroupMemberRemoved => "group-member-removed",
+            K::GroupDeleted => "group-deleted",
+            K::UserSuspended => "user-suspended",
+            K::UserReactivated => "user-reactivated",
+            K::UserDeleted => "user-deleted",
+            K::InstanceAdded => "instance-added",
+            K::InstanceEnabled => "instance-enabled",
+            K::InstanceDisabled => "instance-disabled",
+            K::InstanceUpdated => "instance-updated",
+            K::InstanceDeleted => "instance-deleted",
+        }
+    }
+}
+
+/// A request a person makes through an instance; the caller has already
+/// checked that they may make it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// An admin or teacher enrols users (manual enrolment).
+    EnrolUsers {
+        users: Vec<UserId>,
+        role: Option<Role>,
+        group: Option<CourseGroupId>,
+        /// The site user who asked; `None` for an operator.
+        requested_by: Option<UserId>,
+    },
+    /// An admin or teacher unenrols users from the instance.
+    UnenrolUsers(Vec<UserId>),
+    /// A user enrols themselves, with the enrolment key they typed.
+    SelfEnrol { user: UserId, key: Option<String> },
+    /// A user leaves the course.
+    SelfUnenrol(UserId),
+}
+
+/// A step of a reconcile: the plan of one page and the cursor of the next
+/// (`None` once the instance is reconciled).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReconcileStep {
+    pub plan: Plan,
+    pub next: Option<String>,
+}
+
+/// A plugin's "no" to a call: its own stable code, a message for the person
+/// who asked, and the field of the request it concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+/// A config value a plugin refuses: the config key (empty for the whole
+/// config) and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Why a host query failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostError {
+    /// The manifest does not declare the capability the query needs.
+    Denied(String),
+    /// What was asked for is outside the instance's scope (e.g. a group
+    /// of another course).
+    OutOfScope(String),
+    /// The host could not answer; the call will be retried later.
+    Unavailable(String),
+}
+
+/// How loud a plugin's log line is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+// -------------------------------------------------------------- manifests
+
+/// What a plugin may ask the host for; the manifest lists what it needs,
+/// and a query outside that list is denied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Capability {
+    ReadUsers,
+    ReadSegments,
+    ReadEnrolments,
+    ReadGroups,
+    /// A running WASI clock; without it the clock reads the epoch.
+    Clock,
+}
+
+impl Capability {
+    /// The contract's name of the capability, as the registry keeps it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::ReadUsers => "read-users",
+            Capability::ReadSegments => "read-segments",
+            Capability::ReadEnrolments => "read-enrolments",
+            Capability::ReadGroups => "read-groups",
+            Capability::Clock => "clock",
+        }
+    }
+}
+
+/// A plugin's description of itself (`describe`), checked at load.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Manifest {
+    /// Stable id: `[a-z0-9-]`, e.g. `self`.
+    pub id: String,
+    pub name: String,
+    /// `MAJOR.MINOR.PATCH`.
+    pub version: String,
+    pub description: String,
+    /// The form of an instance's config, in the plugin's order.
+    pub config: Vec<PluginConfigField>,
+    /// The form of the plugin's site-wide settings, in its order.
+    pub settings: Vec<PluginConfigField>,
+    /// The events it asks to receive.
+    pub events: Vec<EventKind>,
+    /// The host queries it needs.
+    pub capabilities: Vec<Capability>,
+}
+
+impl From<&Manifest> for PluginManifest {
+    /// What the registry keeps of a manifest: events and capabilities by
+    /// their contract names, so a later contract may add some without a
+    /// migration.
+    fn from(m: &Manifest) -> Self {
+        PluginManifest {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            version: m.version.clone(),
+            description: m.description.clone(),
+            config: m.config.clone(),
+            events: m.events.iter().map(|e| e.name().to_owned()).collect(),
+            capabilities: m.capabilities.iter().map(|c| c.name().to_owned()).collect(),
+        }
+    }
+}
+
+// --------------------------------------------------------------- versions
+
+/// The contract version a loaded plugin speaks, with where its exports are.
+/// One arm per supported version; every call is dispatched on it.
+pub(crate) enum Bindings {
+    V0_1_0(v0_1_0::Exports),
+}
+
+/// Gives the linker the host interface of every supported version: a
+/// plugin imports its own version's.
+pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    v0_1_0::add_to_linker(linker)
+}
+
+impl Bindings {
+    /// The bindings of contract `version` for a component, refused when
+    /// the component does not export that version's `method` interface.
+    pub(crate) fn of(version: &str, pre: &InstancePre<CallState>) -> Result<Self, PluginError> {
+        match version {
+            charon_contract::V0_1_0 => v0_1_0::Exports::find(pre).map(Bindings::V0_1_0),
+            other => Err(PluginError::Invalid(format!(
+                "this host has no bindings of contract version {other:?}"
+            ))),
+        }
+    }
+
+    /// The calls of the plugin's version.
+    pub(crate) fn calls(&self) -> &dyn MethodCalls {
+        match self {
+            Bindings::V0_1_0(exports) => exports,
+        }
+    }
+}
+
+/// The functions of a version's `method` interface, called in neutral
+/// types: what every version's module implements, converting to and from
+/// its own types around the call.
+pub(crate) trait MethodCalls {
+    fn describe(&self, i: &Instance, s: &mut Store<CallState>) -> wasmtime::Result<Manifest>;
+
+    fn validate_config(
+        &self,
+        i: &Instance,
+        s: &mut Store<CallState>,
+        course: CourseId,
+        config: &str,
+    ) -> wasmtime::Result<Result<String, Vec<FieldError>>>;
+
+    fn handle_event(
+        &self,
+        i: &Instance,
+        s: &mut Store<CallState>,
+        ctx: &Context,
+        event: &Event,
+    ) -> wasmtime::Result<Result<Plan, Refusal>>;
+
+    fn handle_request(
+        &self,
+        i: &Instance,
+        s: &mut Store<CallState>,
+        ctx: &Context,
+        request: &Request,
+    ) -> wasmtime::Result<Result<Plan, Refusal>>;
+
+    fn reconcile(
+        &self,
+        i: &Instance,
+        s: &mut Store<CallState>,
+        ctx: &Context,
+        cursor: Option<&str>,
+    ) -> wasmtime::Result<Result<ReconcileStep, Refusal>>;
+}
+
+/// Finds the functions of a version's `method` interface in a component,
+/// once at load: a call then looks up and typechecks only the function it
+/// runs (the generated bindings would typecheck all of them on every
+/// instantiation, a measurable share of a no-op call).
+pub(crate) struct ExportFinder<'a> {
+    component: &'a Component,
+    interface: ComponentExportIndex,
+}
+
+impl<'a> ExportFinder<'a> {
+    pub(crate) fn new(component: &'a Component, interface: &str) -> Result<Self, PluginError> {
+        let interface = component
+            .get_export_index(None, interface)
+            .ok_or_else(|| missing_export(interface))?;
+        Ok(Self {
+            component,
+            interface,
+        })
+    }
+
+    pub(crate) fn func(&self, name: &str) -> Result<ComponentExportIndex, PluginError> {
+        self.component
+            .get_export_index(Some(&self.interface), name)
+            .ok_or_else(|| missing_export(name))
+    }
+}
+
+fn missing_export(what: &str) -> PluginError {
+    PluginError::Invalid(format!(
+        "the component does not export {what} of the enrolment-method contract"
+    ))
+}
+
+/// Runs one exported function with its types checked here (a mismatch is
+/// an error, never undefined behaviour). The call's post-return cleanup
+/// happens inside `call` in wasmtime 48.
+pub(crate) fn call_export<P, R>(
+    instance: &Instance,
+    store: &mut Store<CallState>,
+    index: &ComponentExportIndex,
+    params: P,
+) -> wasmtime::Result<R>
+where
+    P: ComponentNamedList + Lower,
+    R: Lift + 'static,
+{
+    let func = instance.get_typed_func::<P, (R,)>(&mut *store, index)?;
+    let (out,) = func.call(&mut *store, params)?;
+    Ok(out)
+}
