@@ -20,3 +20,5 @@ pub mod storage;
 
 #[cfg(test)]
 mod runtime_tests;
+#[cfg(test)]
+mod tidy;

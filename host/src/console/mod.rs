@@ -26,10 +26,10 @@ pub use client::OperatorClient;
 use in_process::InProcessServer;
 
 use crate::http::OperatorApiFile;
+use crate::services::StorageError;
 use crate::services::bulk;
 use crate::services::sites::FirstRun;
 use crate::services::{ServiceError, Services};
-use crate::storage::StorageError;
 
 /// How long one call to a running server may take: loading the demo into
 /// a site takes seconds, not minutes. The in-process server has no such

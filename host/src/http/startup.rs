@@ -19,9 +19,9 @@ use tokio::sync::Notify;
 use super::operator_credential::{OperatorApiFile, OperatorCredential};
 use super::{AppState, app};
 use crate::jobs::{Jobs, Schedule};
+use crate::services::StorageError;
 use crate::services::sites::FirstRun;
 use crate::services::{ServiceError, Services};
-use crate::storage::StorageError;
 
 /// How to run the server. [`Config::new`] gives the defaults.
 #[derive(Clone, Debug)]

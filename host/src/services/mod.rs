@@ -53,6 +53,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The one storage type callers see: what a `ServiceError::Storage` holds.
+pub use crate::storage::StorageError;
 pub use auth::{Need, Principal};
 pub use error::{MethodFailure, ServiceError, ServiceResult};
 pub use events::EventBus;
