@@ -6,8 +6,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{FormErrors, PAGE_SIZE, cursor, form_outcome, render, status_for, ticked};
-use super::session::{SitePage, SitePost, url_escape};
+use super::forms::{
+    FormErrors, ListQuery, PAGE_SIZE, cursor, form_outcome, page_links, render, search_of,
+    status_for, ticked,
+};
+use super::session::{SitePage, SitePost};
 use super::{Layout, Section, page_routes};
 use crate::domain::{Course, CourseId, EnrolmentStatus, GroupMode, UserId};
 use crate::services::ServiceError;
@@ -22,12 +25,6 @@ page_routes! {
     get "/courses/{course}" => show, CourseMember;
     post "/courses/{course}" => update, CourseStaff;
     get "/courses/{course}/participants" => participants, CourseStaff;
-}
-
-#[derive(serde::Deserialize)]
-pub(crate) struct ListQuery {
-    q: Option<String>,
-    after: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -79,15 +76,6 @@ fn parse_mode(value: &str) -> Result<Option<GroupMode>, HttpError> {
     }
 }
 
-/// A list page's link to itself with `q` and an optional `after`.
-fn list_href(base: &str, q: &str, after: Option<String>) -> String {
-    let mut href = format!("{base}?q={}", url_escape(q));
-    if let Some(a) = after {
-        href.push_str(&format!("&after={a}"));
-    }
-    href
-}
-
 // ------------------------------------------------------------------ list
 
 pub(crate) struct CourseRow {
@@ -118,11 +106,11 @@ async fn list(page: SitePage, query: web::Query<ListQuery>) -> Result<HttpRespon
     let who = page.principal().clone();
     let search = q.clone();
     let found = blocking(move || {
-        let query = Some(search.trim()).filter(|s| !s.is_empty());
-        services.list_courses(&who, query, offset.unwrap_or(0), PAGE_SIZE)
+        services.list_courses(&who, search_of(&search), offset.unwrap_or(0), PAGE_SIZE)
     })
     .await?;
     let base = page.link("/courses");
+    let (first, next) = page_links(&base, &q, offset.unwrap_or(0) == 0, found.next);
     let admin = page.session.is_site_admin;
     // The service lists what the viewer may see; only the words differ.
     let heading = if admin { "Courses" } else { "My courses" };
@@ -139,14 +127,10 @@ async fn list(page: SitePage, query: web::Query<ListQuery>) -> Result<HttpRespon
                 shortname: c.shortname,
             })
             .collect(),
-        action: base.clone(),
+        action: base,
         new_href: admin.then(|| page.link("/courses/new")),
-        first: offset
-            .filter(|&o| o > 0)
-            .map(|_| list_href(&base, &q, None)),
-        next: found
-            .next
-            .map(|n| list_href(&base, &q, Some(n.to_string()))),
+        first,
+        next,
         q,
     };
     render(&view, StatusCode::OK)
@@ -436,11 +420,11 @@ async fn participants(
     let who = page.principal().clone();
     let search = q.clone();
     let found = blocking(move || {
-        let query = Some(search.trim()).filter(|s| !s.is_empty());
-        services.course_participants(&who, id, query, after, PAGE_SIZE)
+        services.course_participants(&who, id, search_of(&search), after, PAGE_SIZE)
     })
     .await?;
     let base = page.link(&format!("/courses/{id}/participants"));
+    let (first, next) = page_links(&base, &q, after.is_none(), found.participants.next);
     let title = format!("Participants of {}", found.course.fullname);
     let view = ParticipantsPage {
         layout: Layout::signed_in(&page, &title, Section::Courses),
@@ -452,12 +436,9 @@ async fn participants(
             .into_iter()
             .map(ParticipantRow::from)
             .collect(),
-        action: base.clone(),
-        first: after.map(|_| list_href(&base, &q, None)),
-        next: found
-            .participants
-            .next
-            .map(|n| list_href(&base, &q, Some(n.to_string()))),
+        action: base,
+        first,
+        next,
         q,
     };
     render(&view, StatusCode::OK)

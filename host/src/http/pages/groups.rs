@@ -11,8 +11,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{ConfirmPage, FormErrors, PAGE_SIZE, cursor, form_outcome, render, status_for};
-use super::session::{SitePage, SitePost, url_escape};
+use super::forms::{
+    ConfirmPage, FormErrors, ListQuery, PAGE_SIZE, cursor, form_outcome, page_links, render,
+    search_of, status_for,
+};
+use super::session::{SitePage, SitePost};
 use super::{Layout, Section, page_routes};
 use crate::domain::{CourseGroup, CourseGroupId, CourseId, EnrolmentMethod, UserId};
 use crate::services::groups::{
@@ -31,12 +34,6 @@ page_routes! {
     post "/groups/{group}/members/remove" => remove, CourseStaff;
     get "/groups/{group}/delete" => confirm_delete, CourseStaff;
     post "/groups/{group}/delete" => delete, CourseStaff;
-}
-
-#[derive(serde::Deserialize)]
-pub(crate) struct ListQuery {
-    q: Option<String>,
-    after: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -62,14 +59,6 @@ impl Chosen {
     }
 }
 
-fn list_href(base: &str, q: &str, after: Option<String>) -> String {
-    let mut href = format!("{base}?q={}", url_escape(q));
-    if let Some(a) = after {
-        href.push_str(&format!("&after={a}"));
-    }
-    href
-}
-
 /// What the pages call an enrolment method instance.
 fn method_name(m: &EnrolmentMethod) -> String {
     if m.name.is_empty() {
@@ -84,10 +73,6 @@ fn memberships(n: u64) -> String {
         1 => "1 membership".to_owned(),
         n => format!("{n} memberships"),
     }
-}
-
-fn query_of(q: &str) -> Option<String> {
-    Some(q.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 // ------------------------------------------------------------------ list
@@ -122,7 +107,7 @@ async fn course_groups(
 ) -> Result<CourseGroups, HttpError> {
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    let query = query_of(q);
+    let query = search_of(q).map(str::to_owned);
     blocking(move || services.course_groups(&who, course, query.as_deref(), offset, limit)).await
 }
 
@@ -136,6 +121,7 @@ async fn list(
     let offset = cursor(&query.after).and_then(|a| usize::try_from(a).ok());
     let found = course_groups(&page, id, &q, offset.unwrap_or(0), PAGE_SIZE).await?;
     let base = page.link(&format!("/courses/{id}/groups"));
+    let (first, next) = page_links(&base, &q, offset.unwrap_or(0) == 0, found.groups.next);
     let title = format!("Course groups of {}", found.course.fullname);
     let view = ListPage {
         layout: Layout::signed_in(&page, &title, Section::Courses),
@@ -152,15 +138,10 @@ async fn list(
                 members: g.members,
             })
             .collect(),
-        action: base.clone(),
+        action: base,
         new_href: page.link(&format!("/courses/{id}/groups/new")),
-        first: offset
-            .filter(|&o| o > 0)
-            .map(|_| list_href(&base, &q, None)),
-        next: found
-            .groups
-            .next
-            .map(|n| list_href(&base, &q, Some(n.to_string()))),
+        first,
+        next,
         q,
     };
     render(&view, StatusCode::OK)
@@ -241,7 +222,8 @@ async fn create(
     let id = CourseId(path.course);
     let new = NewGroup {
         name: form.name.clone(),
-        idnumber: query_of(&form.idnumber),
+        // The service trims it and reads blank as none.
+        idnumber: Some(form.idnumber.clone()),
         description: form.description.clone(),
     };
     let services = page.site.services.clone();
@@ -351,6 +333,7 @@ fn show_page(
     let course = o.course.id;
     let base = page.link(&format!("/groups/{id}"));
     let rows: Vec<MemberRow> = o.page.items.into_iter().map(MemberRow::from).collect();
+    let (first, next) = page_links(&base, &q, after.is_none(), o.page.next);
     let title = format!("Course group {}", o.group.name);
     ShowPage {
         layout: Layout::signed_in(page, &title, Section::Courses),
@@ -373,17 +356,14 @@ fn show_page(
         csrf: page.csrf().to_owned(),
         form: form.unwrap_or_else(|| GroupForm::of(&o.group)),
         errors,
-        search_action: base.clone(),
+        search_action: base,
         removable: rows.iter().any(|r| r.kept_by.is_none()),
         rows,
         remove_action: page.link(&format!("/groups/{id}/members/remove")),
         add_href: page.link(&format!("/groups/{id}/members/add")),
         delete_href: page.link(&format!("/groups/{id}/delete")),
-        first: after.map(|_| list_href(&base, &q, None)),
-        next: o
-            .page
-            .next
-            .map(|n| list_href(&base, &q, Some(n.to_string()))),
+        first,
+        next,
         q,
         group: o.group,
     }
@@ -398,7 +378,7 @@ async fn show(
     let q = query.q.clone().unwrap_or_default();
     let after = cursor(&query.after).map(UserId);
     let filter = MemberFilter {
-        query: query_of(&q),
+        query: search_of(&q).map(str::to_owned),
         users: None,
     };
     let o = overview(&page, id, filter, after, PAGE_SIZE).await?;
@@ -468,7 +448,7 @@ async fn candidates(
 ) -> Result<GroupCandidates, HttpError> {
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    let query = query_of(q);
+    let query = search_of(q).map(str::to_owned);
     blocking(move || services.group_candidates(&who, id, query.as_deref(), after, PAGE_SIZE)).await
 }
 
@@ -481,6 +461,7 @@ fn add_page(
 ) -> AddPage {
     let id = found.group.id;
     let base = page.link(&format!("/groups/{id}/members/add"));
+    let (first, next) = page_links(&base, &q, after.is_none(), found.candidates.next);
     let heading = format!("Add members to {}", found.group.name);
     AddPage {
         layout: Layout::signed_in(page, &heading, Section::Courses),
@@ -498,14 +479,11 @@ fn add_page(
                 email: u.email,
             })
             .collect(),
-        action: base.clone(),
+        action: base,
         csrf: page.csrf().to_owned(),
         errors,
-        first: after.map(|_| list_href(&base, &q, None)),
-        next: found
-            .candidates
-            .next
-            .map(|n| list_href(&base, &q, Some(n.to_string()))),
+        first,
+        next,
         q,
     }
 }
