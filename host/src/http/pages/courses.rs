@@ -11,6 +11,7 @@ use super::forms::{
     status_for, ticked,
 };
 use super::session::{SitePage, SitePost};
+use super::words::{count, instance_name};
 use super::{Layout, Section, page_routes};
 use crate::domain::{Course, CourseId, EnrolmentStatus, GroupMode, UserId};
 use crate::services::ServiceError;
@@ -249,13 +250,6 @@ pub(crate) struct ShowPage {
     pub errors: FormErrors,
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    match n {
-        1 => format!("1 {one}"),
-        n => format!("{n} {many}"),
-    }
-}
-
 fn show_page(
     page: &SitePage,
     o: CourseOverview,
@@ -272,12 +266,12 @@ fn show_page(
             },
             StaffLink {
                 label: "Course groups",
-                detail: plural(o.groups, "course group", "course groups"),
+                detail: count(o.groups, "course group", "course groups"),
                 href: page.link(&format!("/courses/{id}/groups")),
             },
             StaffLink {
                 label: "Enrolment methods",
-                detail: plural(o.methods, "enrolment method", "enrolment methods"),
+                detail: count(o.methods, "enrolment method", "enrolment methods"),
                 href: page.link(&format!("/courses/{id}/methods")),
             },
         ]
@@ -381,11 +375,7 @@ impl From<ParticipantDetail> for ParticipantRow {
                 .enrolments
                 .into_iter()
                 .map(|e| Via {
-                    method: if e.method.name.is_empty() {
-                        e.method.plugin
-                    } else {
-                        e.method.name
-                    },
+                    method: instance_name(&e.method).to_owned(),
                     role: e.enrolment.role.map_or("No role", |r| r.label()),
                     active: e.enrolment.status == EnrolmentStatus::Active,
                 })

@@ -16,8 +16,9 @@ use super::forms::{
     search_of, status_for,
 };
 use super::session::{SitePage, SitePost};
+use super::words::{count, instance_name};
 use super::{Layout, Section, page_routes};
-use crate::domain::{CourseGroup, CourseGroupId, CourseId, EnrolmentMethod, UserId};
+use crate::domain::{CourseGroup, CourseGroupId, CourseId, UserId};
 use crate::services::groups::{
     CourseGroups, GroupCandidates, GroupOverview, GroupUpdate, MemberFilter, NewGroup, OwnedMember,
 };
@@ -59,19 +60,12 @@ impl Chosen {
     }
 }
 
-/// What the pages call an enrolment method instance.
-fn method_name(m: &EnrolmentMethod) -> String {
-    if m.name.is_empty() {
-        m.plugin.clone()
-    } else {
-        m.name.clone()
-    }
-}
-
-fn memberships(n: u64) -> String {
+/// "No member added." / "1 member added." / "3 members added.": what a
+/// change of the group's members did.
+fn members_changed(n: u64, done: &str) -> String {
     match n {
-        1 => "1 membership".to_owned(),
-        n => format!("{n} memberships"),
+        0 => format!("No member {done}."),
+        n => format!("{} {done}.", count(n, "member", "members")),
     }
 }
 
@@ -259,7 +253,7 @@ impl From<OwnedMember> for MemberRow {
         let (owner, kept_by) = match &m.method {
             None => ("Added by hand".to_owned(), None),
             Some(method) => {
-                let name = method_name(method);
+                let name = instance_name(method).to_owned();
                 (
                     name.clone(),
                     Some(format!(
@@ -340,15 +334,12 @@ fn show_page(
         course: o.course.fullname,
         course_href: page.link(&format!("/courses/{course}")),
         groups_href: page.link(&format!("/courses/{course}/groups")),
-        members_label: match o.members {
-            1 => "1 member".to_owned(),
-            n => format!("{n} members"),
-        },
+        members_label: count(o.members, "member", "members"),
         used_by: o
             .used_by
             .iter()
             .map(|m| MethodLink {
-                name: method_name(m),
+                name: instance_name(m).to_owned(),
                 href: page.link(&format!("/courses/{course}/methods")),
             })
             .collect(),
@@ -515,11 +506,7 @@ async fn add(
     match form_outcome(blocking(move || services.add_group_members(&who, id, &users)).await)? {
         Ok(change) => Ok(page.done(
             &format!("/groups/{id}"),
-            match change.changed {
-                0 => "No member added.".to_owned(),
-                1 => "1 member added.".to_owned(),
-                n => format!("{n} members added."),
-            },
+            members_changed(change.changed, "added"),
         )),
         Err(errors) => {
             let found = candidates(&page, id, "", None).await?;
@@ -605,11 +592,7 @@ async fn remove(
     match form_outcome(blocking(move || services.remove_group_members(&who, id, &users)).await)? {
         Ok(change) => Ok(page.done(
             &format!("/groups/{id}"),
-            match change.changed {
-                0 => "No member removed.".to_owned(),
-                1 => "1 member removed.".to_owned(),
-                n => format!("{n} members removed."),
-            },
+            members_changed(change.changed, "removed"),
         )),
         Err(errors) => {
             let o = chosen(&page, id, form.ids()).await?;
@@ -639,11 +622,11 @@ async fn confirm_delete(
         0 => "remove no membership: the course group has no members.".to_owned(),
         total => format!(
             "remove its {}: {} added by hand{}.",
-            memberships(total),
+            count(total, "membership", "memberships"),
             d.manual,
             d.by_method
                 .iter()
-                .map(|(m, n)| format!(", {n} kept by the enrolment method “{}”", method_name(m)))
+                .map(|(m, n)| format!(", {n} kept by the enrolment method “{}”", instance_name(m)))
                 .collect::<String>()
         ),
     });
@@ -656,7 +639,7 @@ async fn confirm_delete(
         for m in &d.used_by {
             effects.push(format!(
                 "leave the enrolment method “{}” configured with a course group that no longer exists: change its settings to another course group.",
-                method_name(m)
+                instance_name(m)
             ));
         }
     }

@@ -16,6 +16,7 @@ use super::forms::{
 };
 use super::session::{OperatorPage, OperatorPost};
 use super::upload::{Body, FRAMING_SLACK, content_type, read_upload, upload_fields};
+use super::words::count;
 use super::{Layout, page_routes};
 use crate::domain::{SiteId, SiteStatus};
 use crate::services::ServiceError;
@@ -219,10 +220,7 @@ async fn confirm_suspend(
                 } else {
                     format!(", {}", site.hostnames.join(", "))
                 },
-                match d.summary.users {
-                    1 => "1 user".to_owned(),
-                    n => format!("{n} users"),
-                }
+                count(d.summary.users, "user", "users")
             ),
             "Keep all its data; its API tokens are refused while it is suspended.".to_owned(),
             "You can resume it at any time.".to_owned(),
