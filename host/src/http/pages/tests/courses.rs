@@ -90,13 +90,7 @@ async fn a_taken_short_name_is_answered_on_the_form_and_writes_nothing() {
         ("group_mode", "none"),
     ]);
     let answer = p.post("/s/acme/courses", Some(&p.admin), &body).await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(answer.body.contains("Nothing was saved"));
-    assert!(
-        answer.body.contains("already has the short name"),
-        "{}",
-        answer.body
-    );
+    answer.assert_form_refused("already has the short name");
     assert!(answer.body.contains("id=\"f-shortname\" name=\"shortname\" type=\"text\" value=\"comp101\" required aria-invalid=\"true\""));
     assert!(
         answer.body.contains("value=\"Another compliance\""),
@@ -179,13 +173,7 @@ async fn bad_course_settings_are_answered_on_the_course_page_and_write_nothing()
         ("group_mode", "visible"),
     ]);
     let answer = p.post("/s/acme/courses/1", Some(&p.teacher), &body).await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(answer.body.contains("Nothing was saved"));
-    assert!(
-        answer
-            .body
-            .contains("aria-invalid=\"true\" aria-describedby=\"f-shortname-error\"")
-    );
+    answer.assert_form_refused("aria-invalid=\"true\" aria-describedby=\"f-shortname-error\"");
     assert!(
         answer.body.contains("<option value=\"visible\" selected>"),
         "the choice is kept"
