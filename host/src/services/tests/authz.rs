@@ -838,18 +838,7 @@ fn a_learner_cannot_see_another_users_record() {
 fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
     let fx = TestSite::new();
     let (history, history_manual) = fx.other_course("HIST1");
-    let history_group = fx
-        .site
-        .create_group(
-            &fx.admin,
-            history,
-            NewGroup {
-                name: "Evening".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .id;
+    let history_group = fx.add_group(history, "Evening");
 
     // Another course, and the site: refused, nothing written.
     let before = fx.snapshot();

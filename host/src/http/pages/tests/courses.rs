@@ -5,8 +5,8 @@
 use actix_web::http::StatusCode;
 
 use super::{Pages, form_of};
-use crate::domain::{EnrolmentStatus, GroupMode, Role};
-use crate::services::enrolments::{MethodUpdate, NewMethod};
+use crate::domain::GroupMode;
+use crate::services::enrolments::MethodUpdate;
 
 #[actix_web::test]
 async fn admins_list_every_course_and_participants_their_own() {
@@ -200,32 +200,7 @@ async fn bad_course_settings_are_answered_on_the_course_page_and_write_nothing()
 async fn participants_show_their_roles_methods_and_status() {
     let p = Pages::new();
     let fx = &p.fx;
-    let sync = fx
-        .site
-        .add_method(
-            &fx.admin,
-            fx.course,
-            NewMethod {
-                plugin: "noop".into(),
-                name: "Segment sync: HR".into(),
-                config: serde_json::json!({}),
-                enabled: true,
-            },
-        )
-        .unwrap()
-        .id;
-    fx.site
-        .enrol(&fx.admin, sync, fx.learners[1], Role::Learner)
-        .unwrap();
-    fx.site
-        .set_enrolment_status(
-            &fx.admin,
-            fx.manual,
-            fx.learners[2],
-            EnrolmentStatus::Suspended,
-            false,
-        )
-        .unwrap();
+    fx.mixed_participants("Segment sync: HR");
     fx.site
         .update_method(
             &fx.admin,

@@ -6,32 +6,7 @@
 use actix_web::http::StatusCode;
 
 use super::{Pages, form_of};
-use crate::domain::{EnrolmentMethodId, UserId};
-use crate::services::enrolments::NewMethod;
-
-/// An instance "Segment sync: HR" configured with Team A that keeps
-/// `members` there (added as the method itself).
-fn sync_keeping(p: &Pages, members: &[UserId]) -> EnrolmentMethodId {
-    let fx = &p.fx;
-    let method = fx
-        .site
-        .add_method(
-            &fx.admin,
-            fx.course,
-            NewMethod {
-                plugin: "noop".into(),
-                name: "Segment sync: HR".into(),
-                config: serde_json::json!({ "group": fx.team_a.0 }),
-                enabled: true,
-            },
-        )
-        .unwrap()
-        .id;
-    fx.site
-        .add_group_members(&fx.as_method(method), fx.team_a, members)
-        .unwrap();
-    method
-}
+use crate::domain::UserId;
 
 fn members_of(p: &Pages) -> Vec<UserId> {
     p.fx.site
@@ -115,7 +90,7 @@ async fn the_group_page_names_the_owner_of_each_membership_and_offers_removal_of
     p.fx.site
         .add_group_members(&p.fx.teacher, p.fx.team_a, &[p.fx.learners[0]])
         .unwrap();
-    sync_keeping(&p, &[p.fx.learners[1]]);
+    p.fx.method_keeping("Segment sync: HR", &[p.fx.learners[1]]);
     let page = p.get("/s/acme/groups/1", Some(&p.teacher)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("<h1>Team A</h1>"));
@@ -185,7 +160,7 @@ async fn removing_members_is_confirmed_first_and_kept_memberships_stay() {
     p.fx.site
         .add_group_members(&p.fx.teacher, p.fx.team_a, &[manual])
         .unwrap();
-    sync_keeping(&p, &[kept]);
+    p.fx.method_keeping("Segment sync: HR", &[kept]);
 
     let confirm = p
         .get(
@@ -318,7 +293,7 @@ async fn deleting_a_group_is_confirmed_with_what_goes_and_which_method_uses_it()
     p.fx.site
         .add_group_members(&p.fx.admin, p.fx.team_a, &p.fx.learners[0..2])
         .unwrap();
-    sync_keeping(&p, &[p.fx.learners[2]]);
+    p.fx.method_keeping("Segment sync: HR", &[p.fx.learners[2]]);
     let confirm = p.get("/s/acme/groups/1/delete", Some(&p.teacher)).await;
     assert_eq!(confirm.status, StatusCode::OK);
     assert!(
