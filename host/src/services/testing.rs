@@ -39,6 +39,16 @@ pub struct TestSite {
     pub team_b: CourseGroupId,
 }
 
+/// The fixture's sites: `slug`, named "{slug} LMS", at `{slug}.test`.
+fn site_named(slug: &str) -> NewSite {
+    NewSite {
+        slug: slug.into(),
+        name: format!("{slug} LMS"),
+        hostnames: vec![format!("{slug}.test")],
+        brand_colour: None,
+    }
+}
+
 impl TestSite {
     pub fn new() -> Self {
         Self::named("acme")
@@ -55,15 +65,7 @@ impl TestSite {
         let services = Services::open_with(dir.path(), runtime).expect("open services");
         let operator = Principal::system();
         let site = services
-            .create_site(
-                &operator,
-                NewSite {
-                    slug: slug.into(),
-                    name: format!("{slug} LMS"),
-                    hostnames: vec![format!("{slug}.test")],
-                    brand_colour: None,
-                },
-            )
+            .create_site(&operator, site_named(slug))
             .expect("site");
         let mut fx = Self::populate(Arc::new(dir), services.clone(), site.id);
         fx.operator = operator;
@@ -83,15 +85,7 @@ impl TestSite {
     pub fn another_site(&self, slug: &str) -> Self {
         let site = self
             .services
-            .create_site(
-                &Principal::system(),
-                NewSite {
-                    slug: slug.into(),
-                    name: format!("{slug} LMS"),
-                    hostnames: vec![format!("{slug}.test")],
-                    brand_colour: None,
-                },
-            )
+            .create_site(&Principal::system(), site_named(slug))
             .expect("site");
         Self::populate(self.dir.clone(), self.services.clone(), site.id)
     }
@@ -126,28 +120,20 @@ impl TestSite {
         let learners: Vec<UserId> = (1..=5)
             .map(|i| user(&format!("learner{i}"), false))
             .collect();
-        let hr = s
-            .create_segment(
+        let segment = |name: &str, idnumber: &str| {
+            s.create_segment(
                 &op,
                 NewSegment {
-                    name: "HR".into(),
-                    idnumber: Some("hr".into()),
+                    name: name.into(),
+                    idnumber: Some(idnumber.into()),
                     ..Default::default()
                 },
             )
             .expect("segment")
-            .id;
-        let finance = s
-            .create_segment(
-                &op,
-                NewSegment {
-                    name: "Finance".into(),
-                    idnumber: Some("finance".into()),
-                    ..Default::default()
-                },
-            )
-            .expect("segment")
-            .id;
+            .id
+        };
+        let hr = segment("HR", "hr");
+        let finance = segment("Finance", "finance");
         s.add_segment_members(&op, hr, &learners[0..3])
             .expect("members");
         s.add_segment_members(&op, finance, &learners[3..5])
@@ -304,6 +290,70 @@ impl TestSite {
                 },
             )
             .expect("method")
+            .id
+    }
+
+    /// An enabled enrolment method of the test plugin `noop` named `name`, with
+    /// `config`, added to the fixture's course by its site admin.
+    pub fn add_named_noop(&self, name: &str, config: serde_json::Value) -> EnrolmentMethodId {
+        self.site
+            .add_method(
+                &self.admin,
+                self.course,
+                NewMethod {
+                    plugin: "noop".into(),
+                    name: name.into(),
+                    config,
+                    enabled: true,
+                },
+            )
+            .expect("method")
+            .id
+    }
+
+    /// An enrolment method of `noop` named `name`, configured with Team A, that
+    /// keeps `members` there (added as the method itself): memberships
+    /// the group's pages and services must show as kept by a method.
+    pub fn method_keeping(&self, name: &str, members: &[UserId]) -> EnrolmentMethodId {
+        let method = self.add_named_noop(name, serde_json::json!({ "group": self.team_a.0 }));
+        self.site
+            .add_group_members(&self.as_method(method), self.team_a, members)
+            .expect("members");
+        method
+    }
+
+    /// Participants of every kind a course's participant list shows:
+    /// learner 2 enrolled a second time, through a new `noop` method
+    /// named `name` (returned), and learner 3's manual enrolment suspended.
+    pub fn mixed_participants(&self, name: &str) -> EnrolmentMethodId {
+        let second = self.add_named_noop(name, serde_json::json!({}));
+        self.site
+            .enrol(&self.admin, second, self.learners[1], Role::Learner)
+            .expect("enrol");
+        self.site
+            .set_enrolment_status(
+                &self.admin,
+                self.manual,
+                self.learners[2],
+                EnrolmentStatus::Suspended,
+                false,
+            )
+            .expect("suspend");
+        second
+    }
+
+    /// A group `name` of `course`, created by the site admin.
+    pub fn add_group(&self, course: CourseId, name: &str) -> CourseGroupId {
+        self.site
+            .create_group(
+                &self.admin,
+                course,
+                super::groups::NewGroup {
+                    name: name.into(),
+                    ..Default::default()
+                },
+            )
+            .expect("group")
             .id
     }
 

@@ -6,8 +6,12 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{FormErrors, PAGE_SIZE, cursor, form_outcome, render, status_for, ticked};
-use super::session::{SitePage, SitePost, url_escape};
+use super::forms::{
+    FormErrors, ListQuery, PAGE_SIZE, cursor, form_outcome, page_links, render, search_of,
+    status_for, ticked,
+};
+use super::session::{SitePage, SitePost};
+use super::words::{count, instance_name};
 use super::{Layout, Section, page_routes};
 use crate::domain::{Course, CourseId, EnrolmentStatus, GroupMode, UserId};
 use crate::services::ServiceError;
@@ -22,12 +26,6 @@ page_routes! {
     get "/courses/{course}" => show, CourseMember;
     post "/courses/{course}" => update, CourseStaff;
     get "/courses/{course}/participants" => participants, CourseStaff;
-}
-
-#[derive(serde::Deserialize)]
-pub(crate) struct ListQuery {
-    q: Option<String>,
-    after: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -79,15 +77,6 @@ fn parse_mode(value: &str) -> Result<Option<GroupMode>, HttpError> {
     }
 }
 
-/// A list page's link to itself with `q` and an optional `after`.
-fn list_href(base: &str, q: &str, after: Option<String>) -> String {
-    let mut href = format!("{base}?q={}", url_escape(q));
-    if let Some(a) = after {
-        href.push_str(&format!("&after={a}"));
-    }
-    href
-}
-
 // ------------------------------------------------------------------ list
 
 pub(crate) struct CourseRow {
@@ -118,11 +107,11 @@ async fn list(page: SitePage, query: web::Query<ListQuery>) -> Result<HttpRespon
     let who = page.principal().clone();
     let search = q.clone();
     let found = blocking(move || {
-        let query = Some(search.trim()).filter(|s| !s.is_empty());
-        services.list_courses(&who, query, offset.unwrap_or(0), PAGE_SIZE)
+        services.list_courses(&who, search_of(&search), offset.unwrap_or(0), PAGE_SIZE)
     })
     .await?;
     let base = page.link("/courses");
+    let (first, next) = page_links(&base, &q, offset.unwrap_or(0) == 0, found.next);
     let admin = page.session.is_site_admin;
     // The service lists what the viewer may see; only the words differ.
     let heading = if admin { "Courses" } else { "My courses" };
@@ -139,14 +128,10 @@ async fn list(page: SitePage, query: web::Query<ListQuery>) -> Result<HttpRespon
                 shortname: c.shortname,
             })
             .collect(),
-        action: base.clone(),
+        action: base,
         new_href: admin.then(|| page.link("/courses/new")),
-        first: offset
-            .filter(|&o| o > 0)
-            .map(|_| list_href(&base, &q, None)),
-        next: found
-            .next
-            .map(|n| list_href(&base, &q, Some(n.to_string()))),
+        first,
+        next,
         q,
     };
     render(&view, StatusCode::OK)
@@ -265,13 +250,6 @@ pub(crate) struct ShowPage {
     pub errors: FormErrors,
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    match n {
-        1 => format!("1 {one}"),
-        n => format!("{n} {many}"),
-    }
-}
-
 fn show_page(
     page: &SitePage,
     o: CourseOverview,
@@ -288,12 +266,12 @@ fn show_page(
             },
             StaffLink {
                 label: "Course groups",
-                detail: plural(o.groups, "course group", "course groups"),
+                detail: count(o.groups, "course group", "course groups"),
                 href: page.link(&format!("/courses/{id}/groups")),
             },
             StaffLink {
                 label: "Enrolment methods",
-                detail: plural(o.methods, "enrolment method", "enrolment methods"),
+                detail: count(o.methods, "enrolment method", "enrolment methods"),
                 href: page.link(&format!("/courses/{id}/methods")),
             },
         ]
@@ -397,11 +375,7 @@ impl From<ParticipantDetail> for ParticipantRow {
                 .enrolments
                 .into_iter()
                 .map(|e| Via {
-                    method: if e.method.name.is_empty() {
-                        e.method.plugin
-                    } else {
-                        e.method.name
-                    },
+                    method: instance_name(&e.method).to_owned(),
                     role: e.enrolment.role.map_or("No role", |r| r.label()),
                     active: e.enrolment.status == EnrolmentStatus::Active,
                 })
@@ -436,11 +410,11 @@ async fn participants(
     let who = page.principal().clone();
     let search = q.clone();
     let found = blocking(move || {
-        let query = Some(search.trim()).filter(|s| !s.is_empty());
-        services.course_participants(&who, id, query, after, PAGE_SIZE)
+        services.course_participants(&who, id, search_of(&search), after, PAGE_SIZE)
     })
     .await?;
     let base = page.link(&format!("/courses/{id}/participants"));
+    let (first, next) = page_links(&base, &q, after.is_none(), found.participants.next);
     let title = format!("Participants of {}", found.course.fullname);
     let view = ParticipantsPage {
         layout: Layout::signed_in(&page, &title, Section::Courses),
@@ -452,12 +426,9 @@ async fn participants(
             .into_iter()
             .map(ParticipantRow::from)
             .collect(),
-        action: base.clone(),
-        first: after.map(|_| list_href(&base, &q, None)),
-        next: found
-            .participants
-            .next
-            .map(|n| list_href(&base, &q, Some(n.to_string()))),
+        action: base,
+        first,
+        next,
         q,
     };
     render(&view, StatusCode::OK)

@@ -1,5 +1,7 @@
 //! What every page form shares: turning a refused service call into
-//! messages beside their fields, and rendering a page with a status.
+//! messages beside their fields, rendering a page with a status, and the
+//! query string and page links of a searched, paged list (its search box
+//! is a form too).
 //!
 //! A form that the service refuses for its content is answered on the same
 //! page (status 422) with the visitor's values kept, each message next to
@@ -13,6 +15,7 @@ use actix_web::http::StatusCode;
 use askama::Template;
 
 use super::super::HttpError;
+use super::session::url_escape;
 use crate::services::ServiceError;
 
 /// Messages of a refused form: per field, and for the form as a whole.
@@ -157,5 +160,58 @@ pub(crate) fn cursor(after: &Option<String>) -> Option<u64> {
     after.as_deref().and_then(|a| a.parse().ok())
 }
 
+/// The query string of a searched, paged list: the words typed in its
+/// search box and where the page starts.
+#[derive(serde::Deserialize)]
+pub(crate) struct ListQuery {
+    pub q: Option<String>,
+    pub after: Option<String>,
+}
+
+/// What a list searches for: the words typed, trimmed; no search when
+/// they are blank.
+pub(crate) fn search_of(q: &str) -> Option<&str> {
+    Some(q.trim()).filter(|s| !s.is_empty())
+}
+
+/// The links of a page of the list at `base` searched for `q`: to its
+/// first page unless this is it, and to the page after `next` if there is
+/// one. The words stay as typed, so the search box shows them again.
+pub(crate) fn page_links(
+    base: &str,
+    q: &str,
+    first_page: bool,
+    next: Option<impl std::fmt::Display>,
+) -> (Option<String>, Option<String>) {
+    let href = |after: Option<String>| {
+        let mut href = format!("{base}?q={}", url_escape(q));
+        if let Some(a) = after {
+            href.push_str(&format!("&after={a}"));
+        }
+        href
+    };
+    (
+        (!first_page).then(|| href(None)),
+        next.map(|n| href(Some(n.to_string()))),
+    )
+}
+
 /// Rows per list page.
 pub(crate) const PAGE_SIZE: usize = 50;
+
+#[cfg(test)]
+mod tests {
+    use super::page_links;
+
+    #[test]
+    fn a_list_links_its_first_page_from_any_other_and_its_next_page_if_any() {
+        assert_eq!(
+            page_links("/s/acme/users", "ann lee", true, Some(7)),
+            (None, Some("/s/acme/users?q=ann%20lee&after=7".to_owned()))
+        );
+        assert_eq!(
+            page_links("/s/acme/users", "", false, None::<u64>),
+            (Some("/s/acme/users?q=".to_owned()), None)
+        );
+    }
+}

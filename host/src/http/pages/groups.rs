@@ -11,10 +11,14 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{ConfirmPage, FormErrors, PAGE_SIZE, cursor, form_outcome, render, status_for};
-use super::session::{SitePage, SitePost, url_escape};
+use super::forms::{
+    ConfirmPage, FormErrors, ListQuery, PAGE_SIZE, cursor, form_outcome, page_links, render,
+    search_of, status_for,
+};
+use super::session::{SitePage, SitePost};
+use super::words::{count, instance_name};
 use super::{Layout, Section, page_routes};
-use crate::domain::{CourseGroup, CourseGroupId, CourseId, EnrolmentMethod, UserId};
+use crate::domain::{CourseGroup, CourseGroupId, CourseId, UserId};
 use crate::services::groups::{
     CourseGroups, GroupCandidates, GroupOverview, GroupUpdate, MemberFilter, NewGroup, OwnedMember,
 };
@@ -31,12 +35,6 @@ page_routes! {
     post "/groups/{group}/members/remove" => remove, CourseStaff;
     get "/groups/{group}/delete" => confirm_delete, CourseStaff;
     post "/groups/{group}/delete" => delete, CourseStaff;
-}
-
-#[derive(serde::Deserialize)]
-pub(crate) struct ListQuery {
-    q: Option<String>,
-    after: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -62,32 +60,13 @@ impl Chosen {
     }
 }
 
-fn list_href(base: &str, q: &str, after: Option<String>) -> String {
-    let mut href = format!("{base}?q={}", url_escape(q));
-    if let Some(a) = after {
-        href.push_str(&format!("&after={a}"));
-    }
-    href
-}
-
-/// What the pages call an enrolment method instance.
-fn method_name(m: &EnrolmentMethod) -> String {
-    if m.name.is_empty() {
-        m.plugin.clone()
-    } else {
-        m.name.clone()
-    }
-}
-
-fn memberships(n: u64) -> String {
+/// "No member added." / "1 member added." / "3 members added.": what a
+/// change of the group's members did.
+fn members_changed(n: u64, done: &str) -> String {
     match n {
-        1 => "1 membership".to_owned(),
-        n => format!("{n} memberships"),
+        0 => format!("No member {done}."),
+        n => format!("{} {done}.", count(n, "member", "members")),
     }
-}
-
-fn query_of(q: &str) -> Option<String> {
-    Some(q.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 // ------------------------------------------------------------------ list
@@ -122,7 +101,7 @@ async fn course_groups(
 ) -> Result<CourseGroups, HttpError> {
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    let query = query_of(q);
+    let query = search_of(q).map(str::to_owned);
     blocking(move || services.course_groups(&who, course, query.as_deref(), offset, limit)).await
 }
 
@@ -136,6 +115,7 @@ async fn list(
     let offset = cursor(&query.after).and_then(|a| usize::try_from(a).ok());
     let found = course_groups(&page, id, &q, offset.unwrap_or(0), PAGE_SIZE).await?;
     let base = page.link(&format!("/courses/{id}/groups"));
+    let (first, next) = page_links(&base, &q, offset.unwrap_or(0) == 0, found.groups.next);
     let title = format!("Course groups of {}", found.course.fullname);
     let view = ListPage {
         layout: Layout::signed_in(&page, &title, Section::Courses),
@@ -152,15 +132,10 @@ async fn list(
                 members: g.members,
             })
             .collect(),
-        action: base.clone(),
+        action: base,
         new_href: page.link(&format!("/courses/{id}/groups/new")),
-        first: offset
-            .filter(|&o| o > 0)
-            .map(|_| list_href(&base, &q, None)),
-        next: found
-            .groups
-            .next
-            .map(|n| list_href(&base, &q, Some(n.to_string()))),
+        first,
+        next,
         q,
     };
     render(&view, StatusCode::OK)
@@ -241,7 +216,8 @@ async fn create(
     let id = CourseId(path.course);
     let new = NewGroup {
         name: form.name.clone(),
-        idnumber: query_of(&form.idnumber),
+        // The service trims it and reads blank as none.
+        idnumber: Some(form.idnumber.clone()),
         description: form.description.clone(),
     };
     let services = page.site.services.clone();
@@ -277,7 +253,7 @@ impl From<OwnedMember> for MemberRow {
         let (owner, kept_by) = match &m.method {
             None => ("Added by hand".to_owned(), None),
             Some(method) => {
-                let name = method_name(method);
+                let name = instance_name(method).to_owned();
                 (
                     name.clone(),
                     Some(format!(
@@ -351,21 +327,19 @@ fn show_page(
     let course = o.course.id;
     let base = page.link(&format!("/groups/{id}"));
     let rows: Vec<MemberRow> = o.page.items.into_iter().map(MemberRow::from).collect();
+    let (first, next) = page_links(&base, &q, after.is_none(), o.page.next);
     let title = format!("Course group {}", o.group.name);
     ShowPage {
         layout: Layout::signed_in(page, &title, Section::Courses),
         course: o.course.fullname,
         course_href: page.link(&format!("/courses/{course}")),
         groups_href: page.link(&format!("/courses/{course}/groups")),
-        members_label: match o.members {
-            1 => "1 member".to_owned(),
-            n => format!("{n} members"),
-        },
+        members_label: count(o.members, "member", "members"),
         used_by: o
             .used_by
             .iter()
             .map(|m| MethodLink {
-                name: method_name(m),
+                name: instance_name(m).to_owned(),
                 href: page.link(&format!("/courses/{course}/methods")),
             })
             .collect(),
@@ -373,17 +347,14 @@ fn show_page(
         csrf: page.csrf().to_owned(),
         form: form.unwrap_or_else(|| GroupForm::of(&o.group)),
         errors,
-        search_action: base.clone(),
+        search_action: base,
         removable: rows.iter().any(|r| r.kept_by.is_none()),
         rows,
         remove_action: page.link(&format!("/groups/{id}/members/remove")),
         add_href: page.link(&format!("/groups/{id}/members/add")),
         delete_href: page.link(&format!("/groups/{id}/delete")),
-        first: after.map(|_| list_href(&base, &q, None)),
-        next: o
-            .page
-            .next
-            .map(|n| list_href(&base, &q, Some(n.to_string()))),
+        first,
+        next,
         q,
         group: o.group,
     }
@@ -398,7 +369,7 @@ async fn show(
     let q = query.q.clone().unwrap_or_default();
     let after = cursor(&query.after).map(UserId);
     let filter = MemberFilter {
-        query: query_of(&q),
+        query: search_of(&q).map(str::to_owned),
         users: None,
     };
     let o = overview(&page, id, filter, after, PAGE_SIZE).await?;
@@ -468,7 +439,7 @@ async fn candidates(
 ) -> Result<GroupCandidates, HttpError> {
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    let query = query_of(q);
+    let query = search_of(q).map(str::to_owned);
     blocking(move || services.group_candidates(&who, id, query.as_deref(), after, PAGE_SIZE)).await
 }
 
@@ -481,6 +452,7 @@ fn add_page(
 ) -> AddPage {
     let id = found.group.id;
     let base = page.link(&format!("/groups/{id}/members/add"));
+    let (first, next) = page_links(&base, &q, after.is_none(), found.candidates.next);
     let heading = format!("Add members to {}", found.group.name);
     AddPage {
         layout: Layout::signed_in(page, &heading, Section::Courses),
@@ -498,14 +470,11 @@ fn add_page(
                 email: u.email,
             })
             .collect(),
-        action: base.clone(),
+        action: base,
         csrf: page.csrf().to_owned(),
         errors,
-        first: after.map(|_| list_href(&base, &q, None)),
-        next: found
-            .candidates
-            .next
-            .map(|n| list_href(&base, &q, Some(n.to_string()))),
+        first,
+        next,
         q,
     }
 }
@@ -537,11 +506,7 @@ async fn add(
     match form_outcome(blocking(move || services.add_group_members(&who, id, &users)).await)? {
         Ok(change) => Ok(page.done(
             &format!("/groups/{id}"),
-            match change.changed {
-                0 => "No member added.".to_owned(),
-                1 => "1 member added.".to_owned(),
-                n => format!("{n} members added."),
-            },
+            members_changed(change.changed, "added"),
         )),
         Err(errors) => {
             let found = candidates(&page, id, "", None).await?;
@@ -627,11 +592,7 @@ async fn remove(
     match form_outcome(blocking(move || services.remove_group_members(&who, id, &users)).await)? {
         Ok(change) => Ok(page.done(
             &format!("/groups/{id}"),
-            match change.changed {
-                0 => "No member removed.".to_owned(),
-                1 => "1 member removed.".to_owned(),
-                n => format!("{n} members removed."),
-            },
+            members_changed(change.changed, "removed"),
         )),
         Err(errors) => {
             let o = chosen(&page, id, form.ids()).await?;
@@ -661,11 +622,11 @@ async fn confirm_delete(
         0 => "remove no membership: the course group has no members.".to_owned(),
         total => format!(
             "remove its {}: {} added by hand{}.",
-            memberships(total),
+            count(total, "membership", "memberships"),
             d.manual,
             d.by_method
                 .iter()
-                .map(|(m, n)| format!(", {n} kept by the enrolment method “{}”", method_name(m)))
+                .map(|(m, n)| format!(", {n} kept by the enrolment method “{}”", instance_name(m)))
                 .collect::<String>()
         ),
     });
@@ -678,7 +639,7 @@ async fn confirm_delete(
         for m in &d.used_by {
             effects.push(format!(
                 "leave the enrolment method “{}” configured with a course group that no longer exists: change its settings to another course group.",
-                method_name(m)
+                instance_name(m)
             ));
         }
     }

@@ -20,6 +20,7 @@ mod sign_in;
 mod tests;
 mod upload;
 mod users;
+mod words;
 
 use std::sync::LazyLock;
 
@@ -398,10 +399,7 @@ impl HomePage {
             .segments
             .into_iter()
             .map(|s| SegmentView {
-                members_label: match s.members {
-                    1 => "1 member".to_owned(),
-                    n => format!("{n} members"),
-                },
+                members_label: words::count(s.members, "member", "members"),
                 members: s.members,
                 name: s.segment.name,
                 description: s.segment.description,

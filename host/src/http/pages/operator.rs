@@ -10,9 +10,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{ConfirmPage, FormErrors, PAGE_SIZE, form_outcome, render, status_for, ticked};
-use super::session::{OperatorPage, OperatorPost, url_escape};
+use super::forms::{
+    ConfirmPage, FormErrors, ListQuery, PAGE_SIZE, cursor, form_outcome, page_links, render,
+    search_of, status_for, ticked,
+};
+use super::session::{OperatorPage, OperatorPost};
 use super::upload::{Body, FRAMING_SLACK, content_type, read_upload, upload_fields};
+use super::words::count;
 use super::{Layout, page_routes};
 use crate::domain::{SiteId, SiteStatus};
 use crate::services::ServiceError;
@@ -34,12 +38,6 @@ page_routes! {
     post "/operator/sites/{site}/plugins/{plugin}/enable" => enable_plugin, Operator;
     post "/operator/sites/{site}/plugins/{plugin}/disable" => disable_plugin, Operator;
     post "/operator/sites/{site}/plugins/{plugin}/upgrade" => upgrade_plugin, Operator;
-}
-
-#[derive(serde::Deserialize)]
-pub(crate) struct ListQuery {
-    q: Option<String>,
-    after: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -105,34 +103,22 @@ async fn sites(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let q = query.q.clone().unwrap_or_default();
-    let after = query
-        .after
-        .as_deref()
-        .and_then(|a| a.parse().ok())
-        .map(SiteId);
+    let after = cursor(&query.after).map(SiteId);
     let services = page.services.clone();
     let who = page.principal().clone();
     let search = q.clone();
-    let found = blocking(move || {
-        let query = Some(search.trim()).filter(|s| !s.is_empty());
-        services.site_summaries_page(&who, query, after, PAGE_SIZE)
-    })
-    .await?;
-    let list_href = |after: Option<SiteId>| {
-        let mut href = format!("/operator/sites?q={}", url_escape(&q));
-        if let Some(a) = after {
-            href.push_str(&format!("&after={a}"));
-        }
-        href
-    };
+    let found =
+        blocking(move || services.site_summaries_page(&who, search_of(&search), after, PAGE_SIZE))
+            .await?;
+    let (first, next) = page_links("/operator/sites", &q, after.is_none(), found.next);
     let view = SitesPage {
         layout: Layout::operator(&page, "Sites"),
         rows: found.items.into_iter().map(site_row).collect(),
         csrf: page.csrf().to_owned(),
         action: "/operator/sites".to_owned(),
         new_href: "/operator/sites/new".to_owned(),
-        first: after.map(|_| list_href(None)),
-        next: found.next.map(|n| list_href(Some(n))),
+        first,
+        next,
         q,
     };
     render(&view, StatusCode::OK)
@@ -234,10 +220,7 @@ async fn confirm_suspend(
                 } else {
                     format!(", {}", site.hostnames.join(", "))
                 },
-                match d.summary.users {
-                    1 => "1 user".to_owned(),
-                    n => format!("{n} users"),
-                }
+                count(d.summary.users, "user", "users")
             ),
             "Keep all its data; its API tokens are refused while it is suspended.".to_owned(),
             "You can resume it at any time.".to_owned(),

@@ -8,9 +8,10 @@ use askama::Template;
 
 use super::super::{HttpError, blocking};
 use super::forms::{
-    ConfirmPage, FormErrors, PAGE_SIZE, cursor, form_outcome, render, status_for, ticked,
+    ConfirmPage, FormErrors, ListQuery, PAGE_SIZE, cursor, form_outcome, page_links, render,
+    search_of, status_for, ticked,
 };
-use super::session::{SitePage, SitePost, url_escape};
+use super::session::{SitePage, SitePost};
 use super::{Layout, Section, page_routes};
 use crate::domain::{User, UserId, UserStatus};
 use crate::services::users::{NewUser, UserUpdate};
@@ -24,12 +25,6 @@ page_routes! {
     get "/users/{user}/suspend" => confirm_suspend, SiteAdmin;
     post "/users/{user}/suspend" => suspend, SiteAdmin;
     post "/users/{user}/reactivate" => reactivate, SiteAdmin;
-}
-
-#[derive(serde::Deserialize)]
-pub(crate) struct ListQuery {
-    q: Option<String>,
-    after: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -64,25 +59,16 @@ async fn list(page: SitePage, query: web::Query<ListQuery>) -> Result<HttpRespon
     let services = page.site.services.clone();
     let who = page.principal().clone();
     let search = q.clone();
-    let found = blocking(move || {
-        let query = Some(search.trim()).filter(|s| !s.is_empty());
-        services.list_users(&who, query, after, PAGE_SIZE)
-    })
-    .await?;
-    let list_href = |after: Option<u64>| {
-        let mut href = format!("{}?q={}", page.link("/users"), url_escape(&q));
-        if let Some(a) = after {
-            href.push_str(&format!("&after={a}"));
-        }
-        href
-    };
+    let found =
+        blocking(move || services.list_users(&who, search_of(&search), after, PAGE_SIZE)).await?;
+    let (first, next) = page_links(&page.link("/users"), &q, after.is_none(), found.next);
     let view = ListPage {
         layout: Layout::signed_in(&page, "Users", Section::Users),
         rows: found.items.into_iter().map(|u| row(&page, u)).collect(),
         action: page.link("/users"),
         new_href: page.link("/users/new"),
-        first: after.map(|_| list_href(None)),
-        next: found.next.map(|n| list_href(Some(n.0))),
+        first,
+        next,
         q,
     };
     render(&view, StatusCode::OK)

@@ -266,19 +266,7 @@ fn the_course_overview_gives_staff_their_counts_and_learners_the_course_only() {
 #[test]
 fn course_participants_name_their_methods_and_are_searched_and_paged() {
     let fx = TestSite::new();
-    let sync = fx.add_method("noop");
-    fx.site
-        .enrol(&fx.admin, sync, fx.learners[1], Role::Learner)
-        .unwrap();
-    fx.site
-        .set_enrolment_status(
-            &fx.admin,
-            fx.manual,
-            fx.learners[2],
-            EnrolmentStatus::Suspended,
-            false,
-        )
-        .unwrap();
+    fx.mixed_participants("HR sync");
     let found = fx
         .site
         .course_participants(&fx.teacher, fx.course, Some("LEARNER2"), None, 10)

@@ -2,24 +2,11 @@
 //! (course, user, method) with role and status, participants through any
 //! active enrolment, and what unenrolment and method deletion take along.
 
-use super::{refused, says};
+use super::{owners, refused, says};
 use crate::domain::*;
 use crate::services::enrolments::{EnrolmentUpdate, MethodUpdate, NewMethod};
-use crate::services::groups::NewGroup;
 use crate::services::segments::MembershipChange;
 use crate::services::testing::{Changes, TestSite, assert_same_tables, audited};
-
-/// `(user, owner)` of every member of a group, in user order.
-fn owners(fx: &TestSite, group: CourseGroupId) -> Vec<(UserId, MembershipOwner)> {
-    let page = fx
-        .site
-        .group_members(&fx.admin, group, None, 1000)
-        .expect("members");
-    page.items
-        .iter()
-        .map(|m| (m.user.id, m.membership.owner))
-        .collect()
-}
 
 /// `(course, method, role, status)` of each of a user's enrolments.
 fn enrolments_of(
@@ -160,18 +147,7 @@ fn a_user_enrolled_by_two_methods_is_a_participant_while_one_is_active() {
 fn full_unenrolment_removes_the_users_groups_in_that_course_only() {
     let fx = TestSite::new();
     let (other, other_manual) = fx.other_course("HIST1");
-    let evening = fx
-        .site
-        .create_group(
-            &fx.admin,
-            other,
-            NewGroup {
-                name: "Evening".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .id;
+    let evening = fx.add_group(other, "Evening");
     let l = fx.learners[0];
     fx.site
         .enrol(&fx.admin, other_manual, l, Role::Learner)

@@ -2,7 +2,7 @@
 //! members must be enrolled, and each membership's owner decides who may
 //! remove it.
 
-use super::{refusal, refused, says};
+use super::{owners, refusal, refused, says};
 use crate::domain::*;
 use crate::services::ServiceError;
 use crate::services::groups::{GroupCandidates, GroupUpdate, MemberFilter, NewGroup};
@@ -15,18 +15,6 @@ fn group(name: &str, idnumber: Option<&str>) -> NewGroup {
         idnumber: idnumber.map(Into::into),
         ..Default::default()
     }
-}
-
-/// `(user, owner)` of every member of a group, in user order.
-fn owners(fx: &TestSite, group: CourseGroupId) -> Vec<(UserId, MembershipOwner)> {
-    let page = fx
-        .site
-        .group_members(&fx.admin, group, None, 1000)
-        .expect("members");
-    page.items
-        .iter()
-        .map(|m| (m.user.id, m.membership.owner))
-        .collect()
 }
 
 #[test]
@@ -378,36 +366,13 @@ fn groups_list_by_name_with_their_member_counts() {
     );
 }
 
-/// An instance of the test plugin `noop` named `name`, configured with
-/// `group`, that keeps `members` of Team A.
-fn instance_keeping(fx: &TestSite, name: &str, members: &[UserId]) -> EnrolmentMethodId {
-    let method = fx
-        .site
-        .add_method(
-            &fx.admin,
-            fx.course,
-            crate::services::enrolments::NewMethod {
-                plugin: "noop".into(),
-                name: name.into(),
-                config: serde_json::json!({ "group": fx.team_a.0 }),
-                enabled: true,
-            },
-        )
-        .unwrap()
-        .id;
-    fx.site
-        .add_group_members(&fx.as_method(method), fx.team_a, members)
-        .unwrap();
-    method
-}
-
 #[test]
 fn the_group_overview_names_the_owner_of_each_membership() {
     let fx = TestSite::new();
     fx.site
         .add_group_members(&fx.teacher, fx.team_a, &[fx.learners[0]])
         .unwrap();
-    let sync = instance_keeping(&fx, "Segment sync: HR", &[fx.learners[1], fx.learners[2]]);
+    let sync = fx.method_keeping("Segment sync: HR", &[fx.learners[1], fx.learners[2]]);
     let all = fx
         .site
         .group_overview(&fx.teacher, fx.team_a, &MemberFilter::default(), None, 10)
@@ -481,7 +446,7 @@ fn a_group_deletion_counts_what_goes_and_names_the_instances_using_it() {
     fx.site
         .add_group_members(&fx.admin, fx.team_a, &fx.learners[0..2])
         .unwrap();
-    let sync = instance_keeping(&fx, "Segment sync: HR", &[fx.learners[2]]);
+    let sync = fx.method_keeping("Segment sync: HR", &[fx.learners[2]]);
     let before = fx.snapshot();
     let deletion = fx.site.group_deletion(&fx.teacher, fx.team_a).unwrap();
     assert_eq!(deletion.manual, 2);

@@ -25,6 +25,8 @@ mod users;
 use std::fmt::Debug;
 
 use super::error::{ServiceError, ServiceResult};
+use super::testing::TestSite;
+use crate::domain::{CourseGroupId, MembershipOwner, UserId};
 
 /// The variant and the message of an error, so a test compares both at once.
 pub(crate) fn refusal(err: &ServiceError) -> (&'static str, String) {
@@ -56,4 +58,16 @@ pub(crate) fn refused<T: Debug>(result: ServiceResult<T>) -> (&'static str, Stri
 /// `(kind, message)` in one call: `says("Invalid", "name: is required")`.
 pub(crate) fn says(kind: &'static str, message: &str) -> (&'static str, String) {
     (kind, message.to_owned())
+}
+
+/// `(user, owner)` of every member of a group, in user order.
+pub(crate) fn owners(fx: &TestSite, group: CourseGroupId) -> Vec<(UserId, MembershipOwner)> {
+    let page = fx
+        .site
+        .group_members(&fx.admin, group, None, 1000)
+        .expect("members");
+    page.items
+        .iter()
+        .map(|m| (m.user.id, m.membership.owner))
+        .collect()
 }

@@ -5,8 +5,8 @@
 use actix_web::http::StatusCode;
 
 use super::{Pages, form_of};
-use crate::domain::{EnrolmentStatus, GroupMode, Role};
-use crate::services::enrolments::{MethodUpdate, NewMethod};
+use crate::domain::GroupMode;
+use crate::services::enrolments::MethodUpdate;
 
 #[actix_web::test]
 async fn admins_list_every_course_and_participants_their_own() {
@@ -90,13 +90,7 @@ async fn a_taken_short_name_is_answered_on_the_form_and_writes_nothing() {
         ("group_mode", "none"),
     ]);
     let answer = p.post("/s/acme/courses", Some(&p.admin), &body).await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(answer.body.contains("Nothing was saved"));
-    assert!(
-        answer.body.contains("already has the short name"),
-        "{}",
-        answer.body
-    );
+    answer.assert_form_refused("already has the short name");
     assert!(answer.body.contains("id=\"f-shortname\" name=\"shortname\" type=\"text\" value=\"comp101\" required aria-invalid=\"true\""));
     assert!(
         answer.body.contains("value=\"Another compliance\""),
@@ -179,13 +173,7 @@ async fn bad_course_settings_are_answered_on_the_course_page_and_write_nothing()
         ("group_mode", "visible"),
     ]);
     let answer = p.post("/s/acme/courses/1", Some(&p.teacher), &body).await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(answer.body.contains("Nothing was saved"));
-    assert!(
-        answer
-            .body
-            .contains("aria-invalid=\"true\" aria-describedby=\"f-shortname-error\"")
-    );
+    answer.assert_form_refused("aria-invalid=\"true\" aria-describedby=\"f-shortname-error\"");
     assert!(
         answer.body.contains("<option value=\"visible\" selected>"),
         "the choice is kept"
@@ -212,32 +200,7 @@ async fn bad_course_settings_are_answered_on_the_course_page_and_write_nothing()
 async fn participants_show_their_roles_methods_and_status() {
     let p = Pages::new();
     let fx = &p.fx;
-    let sync = fx
-        .site
-        .add_method(
-            &fx.admin,
-            fx.course,
-            NewMethod {
-                plugin: "noop".into(),
-                name: "Segment sync: HR".into(),
-                config: serde_json::json!({}),
-                enabled: true,
-            },
-        )
-        .unwrap()
-        .id;
-    fx.site
-        .enrol(&fx.admin, sync, fx.learners[1], Role::Learner)
-        .unwrap();
-    fx.site
-        .set_enrolment_status(
-            &fx.admin,
-            fx.manual,
-            fx.learners[2],
-            EnrolmentStatus::Suspended,
-            false,
-        )
-        .unwrap();
+    fx.mixed_participants("Segment sync: HR");
     fx.site
         .update_method(
             &fx.admin,

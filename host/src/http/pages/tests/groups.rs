@@ -6,32 +6,7 @@
 use actix_web::http::StatusCode;
 
 use super::{Pages, form_of};
-use crate::domain::{EnrolmentMethodId, UserId};
-use crate::services::enrolments::NewMethod;
-
-/// An instance "Segment sync: HR" configured with Team A that keeps
-/// `members` there (added as the method itself).
-fn sync_keeping(p: &Pages, members: &[UserId]) -> EnrolmentMethodId {
-    let fx = &p.fx;
-    let method = fx
-        .site
-        .add_method(
-            &fx.admin,
-            fx.course,
-            NewMethod {
-                plugin: "noop".into(),
-                name: "Segment sync: HR".into(),
-                config: serde_json::json!({ "group": fx.team_a.0 }),
-                enabled: true,
-            },
-        )
-        .unwrap()
-        .id;
-    fx.site
-        .add_group_members(&fx.as_method(method), fx.team_a, members)
-        .unwrap();
-    method
-}
+use crate::domain::UserId;
 
 fn members_of(p: &Pages) -> Vec<UserId> {
     p.fx.site
@@ -99,13 +74,7 @@ async fn a_taken_group_name_is_answered_on_the_form_and_writes_nothing() {
     let answer = p
         .post("/s/acme/courses/1/groups", Some(&p.teacher), &body)
         .await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(answer.body.contains("Nothing was saved"));
-    assert!(
-        answer.body.contains("the course already has a group named"),
-        "{}",
-        answer.body
-    );
+    answer.assert_form_refused("the course already has a group named");
     assert!(
         answer
             .body
@@ -121,7 +90,7 @@ async fn the_group_page_names_the_owner_of_each_membership_and_offers_removal_of
     p.fx.site
         .add_group_members(&p.fx.teacher, p.fx.team_a, &[p.fx.learners[0]])
         .unwrap();
-    sync_keeping(&p, &[p.fx.learners[1]]);
+    p.fx.method_keeping("Segment sync: HR", &[p.fx.learners[1]]);
     let page = p.get("/s/acme/groups/1", Some(&p.teacher)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("<h1>Team A</h1>"));
@@ -165,13 +134,7 @@ async fn bad_group_settings_are_answered_on_the_group_page_and_write_nothing() {
         ("description", "typed"),
     ]);
     let answer = p.post("/s/acme/groups/1", Some(&p.teacher), &body).await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(answer.body.contains("Nothing was saved"));
-    assert!(
-        answer
-            .body
-            .contains("aria-invalid=\"true\" aria-describedby=\"f-name-error\"")
-    );
+    answer.assert_form_refused("aria-invalid=\"true\" aria-describedby=\"f-name-error\"");
     assert!(
         answer.body.contains("typed</textarea>"),
         "the input is kept"
@@ -197,7 +160,7 @@ async fn removing_members_is_confirmed_first_and_kept_memberships_stay() {
     p.fx.site
         .add_group_members(&p.fx.teacher, p.fx.team_a, &[manual])
         .unwrap();
-    sync_keeping(&p, &[kept]);
+    p.fx.method_keeping("Segment sync: HR", &[kept]);
 
     let confirm = p
         .get(
@@ -236,16 +199,9 @@ async fn removing_members_is_confirmed_first_and_kept_memberships_stay() {
     let refused = p
         .post("/s/acme/groups/1/members/remove", Some(&p.teacher), &forged)
         .await;
-    assert_eq!(
-        refused.status,
+    refused.assert_shows(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        refused.body
-    );
-    assert!(
-        refused.body.contains("only that method can remove them"),
-        "{}",
-        refused.body
+        "only that method can remove them",
     );
     p.fx.assert_unchanged(&before);
 
@@ -313,14 +269,7 @@ async fn participants_who_are_not_members_are_added_from_the_picker() {
     let refused = p
         .post("/s/acme/groups/1/members/add", Some(&p.teacher), &bad)
         .await;
-    assert_eq!(
-        refused.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        refused.body
-    );
-    assert!(refused.body.contains("Nothing was saved"));
-    assert!(refused.body.contains("not enrolled"), "{}", refused.body);
+    refused.assert_form_refused("not enrolled");
     p.fx.assert_unchanged(&before);
 
     let body = form_of(&[
@@ -344,7 +293,7 @@ async fn deleting_a_group_is_confirmed_with_what_goes_and_which_method_uses_it()
     p.fx.site
         .add_group_members(&p.fx.admin, p.fx.team_a, &p.fx.learners[0..2])
         .unwrap();
-    sync_keeping(&p, &[p.fx.learners[2]]);
+    p.fx.method_keeping("Segment sync: HR", &[p.fx.learners[2]]);
     let confirm = p.get("/s/acme/groups/1/delete", Some(&p.teacher)).await;
     assert_eq!(confirm.status, StatusCode::OK);
     assert!(

@@ -53,6 +53,17 @@ fn id_of(path: &str) -> String {
     path.rsplit('/').next().unwrap_or_default().to_owned()
 }
 
+/// Posts, as `who`, the form of the staged import at `path` that applies it.
+async fn apply(p: &Pages, path: &str, who: &str) -> Answer {
+    let token = p.csrf(who);
+    p.post(
+        &format!("{path}/apply"),
+        Some(who),
+        &format!("csrf={token}"),
+    )
+    .await
+}
+
 /// Waits for the background apply of `id` to end.
 fn wait_for_apply(p: &Pages, id: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -169,14 +180,7 @@ async fn a_file_with_errors_shows_them_first_offers_no_apply_and_writes_nothing(
 
     // Applying anyway (a forged form) is refused, and writes nothing.
     let id = id_of(&path);
-    let token = p.csrf(&p.admin);
-    let forced = p
-        .post(
-            &format!("{path}/apply"),
-            Some(&p.admin),
-            &format!("csrf={token}"),
-        )
-        .await;
+    let forced = apply(&p, &path, &p.admin).await;
     assert_eq!(forced.status, StatusCode::CONFLICT, "{}", forced.body);
     let s = p.fx.site.staged_import(&p.fx.admin, &id).expect("staged");
     assert!(matches!(s.apply, ApplyState::NotStarted));
@@ -223,14 +227,7 @@ async fn a_good_file_is_previewed_then_applied_with_progress_and_its_changes_are
     let json: serde_json::Value = serde_json::from_str(&progress.body).expect("json");
     assert_eq!(json["state"], "not-started", "{json}");
 
-    let token = p.csrf(&p.admin);
-    let applied = p
-        .post(
-            &format!("{path}/apply"),
-            Some(&p.admin),
-            &format!("csrf={token}"),
-        )
-        .await;
+    let applied = apply(&p, &path, &p.admin).await;
     assert_eq!(applied.status, StatusCode::SEE_OTHER, "{}", applied.body);
     assert_eq!(applied.location(), path, "back to the same page");
     wait_for_apply(&p, &id_of(&path));
@@ -253,13 +250,7 @@ async fn a_good_file_is_previewed_then_applied_with_progress_and_its_changes_are
 
     // A resent form applies nothing more.
     let after = p.fx.snapshot();
-    let again = p
-        .post(
-            &format!("{path}/apply"),
-            Some(&p.admin),
-            &format!("csrf={token}"),
-        )
-        .await;
+    let again = apply(&p, &path, &p.admin).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
     p.fx.assert_unchanged(&after);
 }
@@ -409,11 +400,9 @@ async fn an_upload_without_its_token_or_file_is_refused() {
     }
     let token = p.csrf(&p.admin);
     let empty = upload(&p, "segments", &p.admin, &token, b"").await;
-    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        empty.body.contains("Choose a CSV file to upload"),
-        "{}",
-        empty.body
+    empty.assert_shows(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Choose a CSV file to upload",
     );
     let teacher = upload(
         &p,
@@ -457,14 +446,7 @@ async fn a_staged_file_is_its_uploaders_alone() {
         let a = p.get(&format!("{path}{suffix}"), Some(&other)).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}{suffix}");
     }
-    let token = p.csrf(&other);
-    let a = p
-        .post(
-            &format!("{path}/apply"),
-            Some(&other),
-            &format!("csrf={token}"),
-        )
-        .await;
+    let a = apply(&p, &path, &other).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     // The other site's admin, on their own site, with this id.
     let beta = p
@@ -502,14 +484,7 @@ async fn a_file_the_site_outgrew_since_its_preview_writes_nothing_and_says_why()
         .delete_segment(&p.fx.admin, p.fx.hr)
         .expect("delete");
     let before = p.fx.snapshot();
-    let token = p.csrf(&p.admin);
-    let applied = p
-        .post(
-            &format!("{path}/apply"),
-            Some(&p.admin),
-            &format!("csrf={token}"),
-        )
-        .await;
+    let applied = apply(&p, &path, &p.admin).await;
     assert_eq!(applied.status, StatusCode::SEE_OTHER);
     wait_for_apply(&p, &id_of(&path));
     p.fx.assert_unchanged(&before);

@@ -160,6 +160,23 @@ impl Answer {
     pub fn sends_to_sign_in(&self) -> bool {
         self.status == StatusCode::SEE_OTHER && self.location().contains("sign-in")
     }
+
+    /// Asserts the answer has `status` and its page shows `text`; on
+    /// failure the page is printed.
+    #[track_caller]
+    pub fn assert_shows(&self, status: StatusCode, text: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert!(self.body.contains(text), "{text:?} not in {}", self.body);
+    }
+
+    /// Asserts a form the service refused for its content came back on its
+    /// own page: 422, the summary saying nothing was saved, and `text`
+    /// (the refusal, or the mark on the refused field).
+    #[track_caller]
+    pub fn assert_form_refused(&self, text: &str) {
+        self.assert_shows(StatusCode::UNPROCESSABLE_ENTITY, text);
+        assert!(self.body.contains("Nothing was saved"), "{}", self.body);
+    }
 }
 
 fn site_url(route: &PageRoute, pages: &Pages) -> String {
@@ -624,12 +641,8 @@ async fn bad_user_input_is_answered_on_the_form_and_writes_nothing() {
         ("lastname", "Y"),
     ]);
     let answer = p.post("/s/acme/users", Some(&p.admin), &body).await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(answer.body.contains("Nothing was saved"));
-    assert!(
-        answer.body.contains("aria-invalid=\"true\""),
-        "the field is marked"
-    );
+    // The field is marked.
+    answer.assert_form_refused("aria-invalid=\"true\"");
     assert!(
         answer.body.contains("value=\"learner1\""),
         "the input is kept"
