@@ -6,7 +6,7 @@
 
 mod staff;
 
-use super::auth::{Need, authorize, authorize_caller};
+use super::auth::{Need, authorize, authorized_group};
 use super::error::{ServiceError, ServiceResult};
 use super::ops::courses::load_course;
 use super::ops::groups::{
@@ -110,9 +110,8 @@ impl SiteServices {
             .map(|v| validate::optional_text("description", v, validate::MAX_DESCRIPTION))
             .transpose()?;
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let mut group = load_group(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(group.course))?;
+            let (mut group, actor) =
+                authorized_group(&self.site, t, who, id, Need::ConfigureCourse)?;
             if let Some(v) = name {
                 group.name = v;
             }
@@ -138,9 +137,7 @@ impl SiteServices {
     /// caller knows the course it belonged to.
     pub fn delete_group(&self, who: &Principal, id: CourseGroupId) -> ServiceResult<CourseGroup> {
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(group.course))?;
+            let (group, actor) = authorized_group(&self.site, t, who, id, Need::ConfigureCourse)?;
             delete_group_in(t, &group)?;
             t.audit_log(
                 actor,
@@ -154,9 +151,7 @@ impl SiteServices {
 
     pub fn get_group(&self, who: &Principal, id: CourseGroupId) -> ServiceResult<GroupSummary> {
         self.read(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            authorize(&self.site, t, who, Need::ViewCourse(group.course))?;
+            let (group, _) = authorized_group(&self.site, t, who, id, Need::ViewCourse)?;
             Ok(GroupSummary {
                 members: t.group_member_count(id)?,
                 group,
@@ -210,9 +205,7 @@ impl SiteServices {
         users: &[UserId],
     ) -> ServiceResult<MembershipChange> {
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            let (group, actor) = authorized_group(&self.site, t, who, id, Need::ManageCourse)?;
             let owner = owner_for(who);
             let reason = format!("added to group {:?}", group.name);
             let mut change = MembershipChange::default();
@@ -236,9 +229,7 @@ impl SiteServices {
         users: &[UserId],
     ) -> ServiceResult<MembershipChange> {
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            let (group, actor) = authorized_group(&self.site, t, who, id, Need::ManageCourse)?;
             let me = owner_for(who);
             let reason = format!("removed from group {:?}", group.name);
             let mut change = MembershipChange::default();
@@ -279,9 +270,7 @@ impl SiteServices {
         limit: usize,
     ) -> ServiceResult<Page<GroupMember, UserId>> {
         self.read(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            authorize(&self.site, t, who, Need::ViewCourse(group.course))?;
+            authorized_group(&self.site, t, who, id, Need::ViewCourse)?;
             let limit = clamp_limit(limit);
             let mut out = Vec::new();
             for membership in t.group_members_page(id, after, limit + 1)? {
