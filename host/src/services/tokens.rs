@@ -365,20 +365,21 @@ mod tests {
     use super::*;
     use crate::services::testing::TestSite;
 
+    /// `who` asks for a token named `name` acting as `user` of `site`.
+    fn mint(
+        fx: &TestSite,
+        who: &Principal,
+        site: SiteId,
+        user: UserId,
+        name: &str,
+    ) -> ServiceResult<CreatedToken> {
+        let scope = TokenScope::SiteUser { site, user };
+        let name = name.into();
+        fx.services.create_token(who, NewToken { name, scope })
+    }
+
     fn site_token(fx: &TestSite) -> CreatedToken {
-        let scope = TokenScope::SiteUser {
-            site: fx.site.site().id,
-            user: fx.admin_id,
-        };
-        fx.services
-            .create_token(
-                &fx.admin,
-                NewToken {
-                    name: "HR sync".into(),
-                    scope,
-                },
-            )
-            .unwrap()
+        mint(fx, &fx.admin, fx.site.site().id, fx.admin_id, "HR sync").unwrap()
     }
 
     #[test]
@@ -431,21 +432,8 @@ mod tests {
     #[test]
     fn learners_cannot_mint_tokens_and_admins_not_for_other_sites() {
         let fx = TestSite::new();
-        let scope = TokenScope::SiteUser {
-            site: fx.site.site().id,
-            user: fx.learners[0],
-        };
-        let err = fx
-            .services
-            .create_token(
-                &fx.learner(0),
-                NewToken {
-                    name: "x".into(),
-                    scope,
-                },
-            )
-            .unwrap_err();
-        assert!(matches!(err, ServiceError::Forbidden(_)), "{err}");
+        let site = fx.site.site().id;
+        forbidden(mint(&fx, &fx.learner(0), site, fx.learners[0], "x"));
 
         let other = fx
             .services
@@ -458,26 +446,8 @@ mod tests {
                 },
             )
             .unwrap();
-        let scope = TokenScope::SiteUser {
-            site: other.id,
-            user: fx.admin_id,
-        };
-        let err = fx
-            .services
-            .create_token(
-                &fx.admin,
-                NewToken {
-                    name: "x".into(),
-                    scope,
-                },
-            )
-            .unwrap_err();
-        assert!(matches!(err, ServiceError::Forbidden(_)), "{err}");
-        let err = fx
-            .services
-            .list_tokens(&fx.admin, Some(other.id))
-            .unwrap_err();
-        assert!(matches!(err, ServiceError::Forbidden(_)), "{err}");
+        forbidden(mint(&fx, &fx.admin, other.id, fx.admin_id, "x"));
+        forbidden(fx.services.list_tokens(&fx.admin, Some(other.id)));
     }
 
     fn forbidden<T: std::fmt::Debug>(result: ServiceResult<T>) {
