@@ -114,17 +114,7 @@ impl Services {
             t.put_api_token(&token, Some(&hash))?;
             Ok::<_, ServiceError>(token)
         })?;
-        if let TokenScope::SiteUser { site, .. } = token.scope {
-            self.site(site)?.write(|t| {
-                t.audit_log(
-                    who.actor(),
-                    "token.created",
-                    format!("API token #{} {:?}", token.id, token.name),
-                    "API token created",
-                )?;
-                Ok(())
-            })?;
-        }
+        self.audit_in_token_site(who, &token, "token.created", "API token created")?;
         Ok(CreatedToken { token, secret })
     }
 
@@ -144,8 +134,7 @@ impl Services {
                 "only an operator may list every token".into(),
             )),
             Some(site) => {
-                let s = self.site(site)?;
-                s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+                self.authorize_site_admin(who, site)?;
                 Ok(all
                     .into_iter()
                     .filter(
@@ -169,8 +158,7 @@ impl Services {
                 ));
             }
             TokenScope::SiteUser { site, .. } if !who.is_operator() => {
-                let s = self.site(site)?;
-                s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+                self.authorize_site_admin(who, site)?;
             }
             _ => {}
         }
@@ -184,17 +172,7 @@ impl Services {
             }
             Ok::<_, ServiceError>(token)
         })?;
-        if let TokenScope::SiteUser { site, .. } = token.scope {
-            self.site(site)?.write(|t| {
-                t.audit_log(
-                    who.actor(),
-                    "token.revoked",
-                    format!("API token #{id} {:?}", token.name),
-                    "API token revoked",
-                )?;
-                Ok(())
-            })?;
-        }
+        self.audit_in_token_site(who, &token, "token.revoked", "API token revoked")?;
         Ok(token)
     }
 
@@ -209,8 +187,7 @@ impl Services {
         name: &str,
         user: Option<UserId>,
     ) -> ServiceResult<CreatedToken> {
-        let s = self.site(site)?;
-        s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+        self.authorize_site_admin(who, site)?;
         let user = match user.or_else(|| who.site_user_id(site)) {
             Some(user) => user,
             None => {
@@ -284,8 +261,7 @@ impl Services {
         site: SiteId,
         id: ApiTokenId,
     ) -> ServiceResult<ApiToken> {
-        let s = self.site(site)?;
-        s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+        self.authorize_site_admin(who, site)?;
         let token = self
             .registry()
             .read(|t| Ok::<_, ServiceError>(t.api_token(id)?))?;
@@ -333,6 +309,37 @@ impl Services {
             TokenScope::SiteUser { site, user } => Principal::site_user(site, user),
         };
         Ok(Some((token, principal)))
+    }
+
+    /// Checks that `who` is an admin of `site` (or an operator).
+    fn authorize_site_admin(&self, who: &Principal, site: SiteId) -> ServiceResult<()> {
+        let s = self.site(site)?;
+        s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+        Ok(())
+    }
+
+    /// Writes `action` on `token` into the audit log of the site it acts
+    /// in: a site's admins see its tokens come and go. An operator token
+    /// belongs to no site and is not audited there.
+    fn audit_in_token_site(
+        &self,
+        who: &Principal,
+        token: &ApiToken,
+        action: &str,
+        reason: &str,
+    ) -> ServiceResult<()> {
+        if let TokenScope::SiteUser { site, .. } = token.scope {
+            self.site(site)?.write(|t| {
+                t.audit_log(
+                    who.actor(),
+                    action,
+                    format!("API token #{} {:?}", token.id, token.name),
+                    reason,
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     fn touch_token(&self, token: &ApiToken) -> ServiceResult<()> {
