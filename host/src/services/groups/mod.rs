@@ -68,10 +68,11 @@ impl SiteServices {
         course: CourseId,
         new: NewGroup,
     ) -> ServiceResult<CourseGroup> {
-        let name = validate::required_text("name", &new.name, validate::MAX_NAME)?;
-        let idnumber = validate::idnumber("idnumber", new.idnumber.as_deref())?;
-        let description =
-            validate::optional_text("description", &new.description, validate::MAX_DESCRIPTION)?;
+        let validate::Labels {
+            name,
+            idnumber,
+            description,
+        } = validate::labels(&new.name, new.idnumber.as_deref(), &new.description)?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::ManageCourse(course))?;
             load_course(t, course)?;
@@ -94,21 +95,15 @@ impl SiteServices {
         id: CourseGroupId,
         update: GroupUpdate,
     ) -> ServiceResult<CourseGroup> {
-        let name = update
-            .name
-            .as_deref()
-            .map(|v| validate::required_text("name", v, validate::MAX_NAME))
-            .transpose()?;
-        let idnumber = update
-            .idnumber
-            .as_deref()
-            .map(|v| validate::idnumber("idnumber", Some(v)))
-            .transpose()?;
-        let description = update
-            .description
-            .as_deref()
-            .map(|v| validate::optional_text("description", v, validate::MAX_DESCRIPTION))
-            .transpose()?;
+        let validate::LabelChanges {
+            name,
+            idnumber,
+            description,
+        } = validate::label_changes(
+            update.name.as_deref(),
+            update.idnumber.as_deref(),
+            update.description.as_deref(),
+        )?;
         self.write(|t| {
             let (mut group, actor) =
                 authorized_group(&self.site, t, who, id, Need::ConfigureCourse)?;
