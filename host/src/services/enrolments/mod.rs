@@ -129,15 +129,10 @@ impl SiteServices {
     ) -> ServiceResult<MembershipChange> {
         self.write(|t| {
             let (actor, m) = authorize_enrolling(&self.site, t, who, method)?;
-            let mut change = MembershipChange::default();
-            for &user in users {
-                if enrol_in(t, actor, &m, user, role, None)?.1 {
-                    change.changed += 1;
-                } else {
-                    change.unchanged += 1;
-                }
-            }
-            Ok(change)
+            MembershipChange::tally(
+                users,
+                |user| Ok(enrol_in(t, actor, &m, user, role, None)?.1),
+            )
         })
     }
 

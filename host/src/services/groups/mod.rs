@@ -203,15 +203,9 @@ impl SiteServices {
             let (group, actor) = authorized_group(&self.site, t, who, id, Need::ManageCourse)?;
             let owner = owner_for(who);
             let reason = format!("added to group {:?}", group.name);
-            let mut change = MembershipChange::default();
-            for &user in users {
-                if add_group_member_in(t, actor, owner, &group, user, &reason)? {
-                    change.changed += 1;
-                } else {
-                    change.unchanged += 1;
-                }
-            }
-            Ok(change)
+            MembershipChange::tally(users, |user| {
+                add_group_member_in(t, actor, owner, &group, user, &reason)
+            })
         })
     }
 
