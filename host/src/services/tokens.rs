@@ -385,6 +385,12 @@ mod tests {
         fx.services.create_token(who, NewToken { name, scope })
     }
 
+    #[track_caller]
+    fn assert_authenticates_nobody(fx: &TestSite, secret: &str) {
+        let found = fx.services.authenticate_token(secret).unwrap();
+        assert!(found.is_none(), "{secret:?} authenticates {found:?}");
+    }
+
     fn site_token(fx: &TestSite) -> CreatedToken {
         mint(fx, &fx.admin, fx.site.site().id, fx.admin_id, "HR sync").unwrap()
     }
@@ -410,30 +416,15 @@ mod tests {
         fx.services
             .revoke_token(&fx.admin, created.token.id)
             .unwrap();
-        assert!(
-            fx.services
-                .authenticate_token(&created.secret)
-                .unwrap()
-                .is_none()
-        );
+        assert_authenticates_nobody(&fx, &created.secret);
     }
 
     #[test]
     fn unknown_and_malformed_secrets_authenticate_nobody() {
         let fx = TestSite::new();
         site_token(&fx);
-        assert!(
-            fx.services
-                .authenticate_token("chr_0000")
-                .unwrap()
-                .is_none()
-        );
-        assert!(
-            fx.services
-                .authenticate_token("Bearer x")
-                .unwrap()
-                .is_none()
-        );
+        assert_authenticates_nobody(&fx, "chr_0000");
+        assert_authenticates_nobody(&fx, "Bearer x");
     }
 
     #[test]
@@ -615,12 +606,7 @@ mod tests {
         fx.services
             .delete_site(&Principal::system(), &fx.site.site().slug)
             .unwrap();
-        assert!(
-            fx.services
-                .authenticate_token(&created.secret)
-                .unwrap()
-                .is_none()
-        );
+        assert_authenticates_nobody(&fx, &created.secret);
         assert!(
             fx.services
                 .list_tokens(&Principal::system(), None)
