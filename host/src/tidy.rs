@@ -55,6 +55,23 @@ fn is_test_code(relative: &str) -> bool {
         || relative.ends_with("/testing.rs")
 }
 
+/// The `.rs` files below `dir` (relative to the workspace) that are not
+/// test code, each with its path relative to the workspace.
+fn non_test_files(dir: &str) -> Vec<(PathBuf, String)> {
+    let root = workspace();
+    rust_files(&root.join(dir))
+        .into_iter()
+        .filter_map(|file| {
+            let relative = file
+                .strip_prefix(&root)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            (!is_test_code(&relative)).then_some((file, relative))
+        })
+        .collect()
+}
+
 /// The lines of `source` that are code: line comments and doc comments
 /// dropped.
 fn code_lines(source: &str) -> impl Iterator<Item = &str> {
@@ -68,17 +85,8 @@ fn code_lines(source: &str) -> impl Iterator<Item = &str> {
 /// of `forbidden` (e.g. `crate::storage`). Test code may use anything and
 /// is not read.
 fn reaches(layer: &str, forbidden: &[&str]) -> Vec<String> {
-    let root = workspace();
     let mut found = Vec::new();
-    for file in rust_files(&root.join(layer)) {
-        let relative = file
-            .strip_prefix(&root)
-            .unwrap_or(&file)
-            .display()
-            .to_string();
-        if is_test_code(&relative) {
-            continue;
-        }
+    for (file, relative) in non_test_files(layer) {
         let source = std::fs::read_to_string(&file).expect("source file");
         for line in code_lines(&source) {
             if forbidden.iter().any(|f| line.contains(f)) {
@@ -91,18 +99,9 @@ fn reaches(layer: &str, forbidden: &[&str]) -> Vec<String> {
 
 #[test]
 fn no_source_file_outside_tests_is_longer_than_the_limit() {
-    let root = workspace();
     let mut long = Vec::new();
     for dir in HOST_SOURCES {
-        for file in rust_files(&root.join(dir)) {
-            let relative = file
-                .strip_prefix(&root)
-                .unwrap_or(&file)
-                .display()
-                .to_string();
-            if is_test_code(&relative) {
-                continue;
-            }
+        for (file, relative) in non_test_files(dir) {
             let lines = std::fs::read_to_string(&file)
                 .expect("source file")
                 .lines()

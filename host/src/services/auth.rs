@@ -7,6 +7,8 @@
 //! the principal's site with the site the call runs on before anything else.
 
 use super::error::{ServiceError, ServiceResult};
+use super::ops::groups::load_group;
+use super::ops::methods::load_method;
 use crate::domain::*;
 use crate::storage::site::prelude::*;
 
@@ -188,6 +190,36 @@ pub fn authorize(
 /// a stranger what another site holds.
 pub fn authorize_caller(site: &Site, t: &impl SiteRead, who: &Principal) -> ServiceResult<()> {
     authorize(site, t, who, Need::SiteMember).map(drop)
+}
+
+/// The group `id`, looked up only once [`authorize_caller`] has passed, and
+/// the actor `who` is for `need` of its course (`Need::ManageCourse`, …).
+pub fn authorized_group(
+    site: &Site,
+    t: &impl SiteRead,
+    who: &Principal,
+    id: CourseGroupId,
+    need: fn(CourseId) -> Need,
+) -> ServiceResult<(CourseGroup, Actor)> {
+    authorize_caller(site, t, who)?;
+    let group = load_group(t, id)?;
+    let actor = authorize(site, t, who, need(group.course))?;
+    Ok((group, actor))
+}
+
+/// The enrolment method `id`, looked up only once [`authorize_caller`] has
+/// passed, and the actor `who` is for `need` of its course.
+pub fn authorized_method(
+    site: &Site,
+    t: &impl SiteRead,
+    who: &Principal,
+    id: EnrolmentMethodId,
+    need: fn(CourseId) -> Need,
+) -> ServiceResult<(EnrolmentMethod, Actor)> {
+    authorize_caller(site, t, who)?;
+    let method = load_method(t, id)?;
+    let actor = authorize(site, t, who, need(method.course))?;
+    Ok((method, actor))
 }
 
 fn has_active_role(

@@ -59,7 +59,7 @@ pub use auth::{Need, Principal};
 pub use error::{MethodFailure, ServiceError, ServiceResult};
 pub use events::EventBus;
 
-use crate::domain::{AuditEntry, AuditId, EventEnvelope, Site, SiteId};
+use crate::domain::{AuditEntry, AuditId, EventEnvelope, Site, SiteId, UserId};
 use crate::storage::pool::{SitePool, SiteStore};
 use crate::storage::registry::{RegistryRead, RegistryStore};
 use crate::storage::site::{SiteReadTables, SiteTables, prelude::*};
@@ -248,6 +248,26 @@ pub struct MembershipChange {
     pub changed: u64,
     /// Users already in the wanted state (a silent no-op).
     pub unchanged: u64,
+}
+
+impl MembershipChange {
+    /// Applies `change` to each user in turn, counting those it changed
+    /// (it says `true`) and those already as wanted; the first error ends
+    /// the call.
+    pub(crate) fn tally(
+        users: &[UserId],
+        mut change: impl FnMut(UserId) -> ServiceResult<bool>,
+    ) -> ServiceResult<Self> {
+        let mut tally = Self::default();
+        for &user in users {
+            if change(user)? {
+                tally.changed += 1;
+            } else {
+                tally.unchanged += 1;
+            }
+        }
+        Ok(tally)
+    }
 }
 
 pub const MAX_PAGE: usize = 1000;

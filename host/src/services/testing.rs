@@ -157,20 +157,8 @@ impl TestSite {
             s.enrol(&op, manual, l, Role::Learner)
                 .expect("enrol learner");
         }
-        let group = |name: &str| {
-            s.create_group(
-                &op,
-                course,
-                super::groups::NewGroup {
-                    name: name.into(),
-                    ..Default::default()
-                },
-            )
-            .expect("group")
-            .id
-        };
-        let team_a = group("Team A");
-        let team_b = group("Team B");
+        let team_a = named_group(&s, &op, course, "Team A");
+        let team_b = named_group(&s, &op, course, "Team B");
         Self {
             dir,
             admin: Principal::site_user(site, admin_id),
@@ -344,17 +332,7 @@ impl TestSite {
 
     /// A group `name` of `course`, created by the site admin.
     pub fn add_group(&self, course: CourseId, name: &str) -> CourseGroupId {
-        self.site
-            .create_group(
-                &self.admin,
-                course,
-                super::groups::NewGroup {
-                    name: name.into(),
-                    ..Default::default()
-                },
-            )
-            .expect("group")
-            .id
+        named_group(&self.site, &self.admin, course, name)
     }
 
     /// Installs the component `bytes` and adds an enabled instance of it to
@@ -555,4 +533,23 @@ pub fn audited(actor: Actor, action: &str, target: &str, reason: &str) -> Audite
         target: target.into(),
         reason: reason.into(),
     }
+}
+
+/// A group `name` of `course` with nothing else set, created by `who`.
+fn named_group(
+    site: &SiteServices,
+    who: &Principal,
+    course: CourseId,
+    name: &str,
+) -> CourseGroupId {
+    site.create_group(
+        who,
+        course,
+        super::groups::NewGroup {
+            name: name.into(),
+            ..Default::default()
+        },
+    )
+    .expect("group")
+    .id
 }

@@ -114,17 +114,7 @@ impl Services {
             t.put_api_token(&token, Some(&hash))?;
             Ok::<_, ServiceError>(token)
         })?;
-        if let TokenScope::SiteUser { site, .. } = token.scope {
-            self.site(site)?.write(|t| {
-                t.audit_log(
-                    who.actor(),
-                    "token.created",
-                    format!("API token #{} {:?}", token.id, token.name),
-                    "API token created",
-                )?;
-                Ok(())
-            })?;
-        }
+        self.audit_in_token_site(who, &token, "token.created", "API token created")?;
         Ok(CreatedToken { token, secret })
     }
 
@@ -144,8 +134,7 @@ impl Services {
                 "only an operator may list every token".into(),
             )),
             Some(site) => {
-                let s = self.site(site)?;
-                s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+                self.authorize_site_admin(who, site)?;
                 Ok(all
                     .into_iter()
                     .filter(
@@ -169,8 +158,7 @@ impl Services {
                 ));
             }
             TokenScope::SiteUser { site, .. } if !who.is_operator() => {
-                let s = self.site(site)?;
-                s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+                self.authorize_site_admin(who, site)?;
             }
             _ => {}
         }
@@ -184,17 +172,7 @@ impl Services {
             }
             Ok::<_, ServiceError>(token)
         })?;
-        if let TokenScope::SiteUser { site, .. } = token.scope {
-            self.site(site)?.write(|t| {
-                t.audit_log(
-                    who.actor(),
-                    "token.revoked",
-                    format!("API token #{id} {:?}", token.name),
-                    "API token revoked",
-                )?;
-                Ok(())
-            })?;
-        }
+        self.audit_in_token_site(who, &token, "token.revoked", "API token revoked")?;
         Ok(token)
     }
 
@@ -209,8 +187,7 @@ impl Services {
         name: &str,
         user: Option<UserId>,
     ) -> ServiceResult<CreatedToken> {
-        let s = self.site(site)?;
-        s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+        self.authorize_site_admin(who, site)?;
         let user = match user.or_else(|| who.site_user_id(site)) {
             Some(user) => user,
             None => {
@@ -284,8 +261,7 @@ impl Services {
         site: SiteId,
         id: ApiTokenId,
     ) -> ServiceResult<ApiToken> {
-        let s = self.site(site)?;
-        s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+        self.authorize_site_admin(who, site)?;
         let token = self
             .registry()
             .read(|t| Ok::<_, ServiceError>(t.api_token(id)?))?;
@@ -335,6 +311,37 @@ impl Services {
         Ok(Some((token, principal)))
     }
 
+    /// Checks that `who` is an admin of `site` (or an operator).
+    fn authorize_site_admin(&self, who: &Principal, site: SiteId) -> ServiceResult<()> {
+        let s = self.site(site)?;
+        s.read(|t| authorize(s.site(), t, who, Need::SiteAdmin))?;
+        Ok(())
+    }
+
+    /// Writes `action` on `token` into the audit log of the site it acts
+    /// in: a site's admins see its tokens come and go. An operator token
+    /// belongs to no site and is not audited there.
+    fn audit_in_token_site(
+        &self,
+        who: &Principal,
+        token: &ApiToken,
+        action: &str,
+        reason: &str,
+    ) -> ServiceResult<()> {
+        if let TokenScope::SiteUser { site, .. } = token.scope {
+            self.site(site)?.write(|t| {
+                t.audit_log(
+                    who.actor(),
+                    action,
+                    format!("API token #{} {:?}", token.id, token.name),
+                    reason,
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
     fn touch_token(&self, token: &ApiToken) -> ServiceResult<()> {
         {
             let mut written = self
@@ -365,20 +372,27 @@ mod tests {
     use super::*;
     use crate::services::testing::TestSite;
 
+    /// `who` asks for a token named `name` acting as `user` of `site`.
+    fn mint(
+        fx: &TestSite,
+        who: &Principal,
+        site: SiteId,
+        user: UserId,
+        name: &str,
+    ) -> ServiceResult<CreatedToken> {
+        let scope = TokenScope::SiteUser { site, user };
+        let name = name.into();
+        fx.services.create_token(who, NewToken { name, scope })
+    }
+
+    #[track_caller]
+    fn assert_authenticates_nobody(fx: &TestSite, secret: &str) {
+        let found = fx.services.authenticate_token(secret).unwrap();
+        assert!(found.is_none(), "{secret:?} authenticates {found:?}");
+    }
+
     fn site_token(fx: &TestSite) -> CreatedToken {
-        let scope = TokenScope::SiteUser {
-            site: fx.site.site().id,
-            user: fx.admin_id,
-        };
-        fx.services
-            .create_token(
-                &fx.admin,
-                NewToken {
-                    name: "HR sync".into(),
-                    scope,
-                },
-            )
-            .unwrap()
+        mint(fx, &fx.admin, fx.site.site().id, fx.admin_id, "HR sync").unwrap()
     }
 
     #[test]
@@ -402,50 +416,22 @@ mod tests {
         fx.services
             .revoke_token(&fx.admin, created.token.id)
             .unwrap();
-        assert!(
-            fx.services
-                .authenticate_token(&created.secret)
-                .unwrap()
-                .is_none()
-        );
+        assert_authenticates_nobody(&fx, &created.secret);
     }
 
     #[test]
     fn unknown_and_malformed_secrets_authenticate_nobody() {
         let fx = TestSite::new();
         site_token(&fx);
-        assert!(
-            fx.services
-                .authenticate_token("chr_0000")
-                .unwrap()
-                .is_none()
-        );
-        assert!(
-            fx.services
-                .authenticate_token("Bearer x")
-                .unwrap()
-                .is_none()
-        );
+        assert_authenticates_nobody(&fx, "chr_0000");
+        assert_authenticates_nobody(&fx, "Bearer x");
     }
 
     #[test]
     fn learners_cannot_mint_tokens_and_admins_not_for_other_sites() {
         let fx = TestSite::new();
-        let scope = TokenScope::SiteUser {
-            site: fx.site.site().id,
-            user: fx.learners[0],
-        };
-        let err = fx
-            .services
-            .create_token(
-                &fx.learner(0),
-                NewToken {
-                    name: "x".into(),
-                    scope,
-                },
-            )
-            .unwrap_err();
-        assert!(matches!(err, ServiceError::Forbidden(_)), "{err}");
+        let site = fx.site.site().id;
+        forbidden(mint(&fx, &fx.learner(0), site, fx.learners[0], "x"));
 
         let other = fx
             .services
@@ -458,26 +444,8 @@ mod tests {
                 },
             )
             .unwrap();
-        let scope = TokenScope::SiteUser {
-            site: other.id,
-            user: fx.admin_id,
-        };
-        let err = fx
-            .services
-            .create_token(
-                &fx.admin,
-                NewToken {
-                    name: "x".into(),
-                    scope,
-                },
-            )
-            .unwrap_err();
-        assert!(matches!(err, ServiceError::Forbidden(_)), "{err}");
-        let err = fx
-            .services
-            .list_tokens(&fx.admin, Some(other.id))
-            .unwrap_err();
-        assert!(matches!(err, ServiceError::Forbidden(_)), "{err}");
+        forbidden(mint(&fx, &fx.admin, other.id, fx.admin_id, "x"));
+        forbidden(fx.services.list_tokens(&fx.admin, Some(other.id)));
     }
 
     fn forbidden<T: std::fmt::Debug>(result: ServiceResult<T>) {
@@ -638,12 +606,7 @@ mod tests {
         fx.services
             .delete_site(&Principal::system(), &fx.site.site().slug)
             .unwrap();
-        assert!(
-            fx.services
-                .authenticate_token(&created.secret)
-                .unwrap()
-                .is_none()
-        );
+        assert_authenticates_nobody(&fx, &created.secret);
         assert!(
             fx.services
                 .list_tokens(&Principal::system(), None)

@@ -60,6 +60,50 @@ pub fn idnumber(field: &'static str, value: Option<&str>) -> ServiceResult<Optio
     }
 }
 
+/// The name, idnumber and description that label a course group or a user
+/// segment, checked: a one-line name, an optional idnumber, free text.
+pub struct Labels {
+    pub name: String,
+    pub idnumber: Option<String>,
+    pub description: String,
+}
+
+/// Checks the labels of a new record, in field order.
+pub fn labels(name: &str, idnumber: Option<&str>, description: &str) -> ServiceResult<Labels> {
+    Ok(Labels {
+        name: required_text("name", name, MAX_NAME)?,
+        idnumber: self::idnumber("idnumber", idnumber)?,
+        description: optional_text("description", description, MAX_DESCRIPTION)?,
+    })
+}
+
+/// The labels an update changes (`None`: left as it is), checked as
+/// [`labels`]; an idnumber of `Some("")` clears it.
+pub struct LabelChanges {
+    pub name: Option<String>,
+    pub idnumber: Option<Option<String>>,
+    pub description: Option<String>,
+}
+
+/// Checks the labels an update changes, in field order.
+pub fn label_changes(
+    name: Option<&str>,
+    idnumber: Option<&str>,
+    description: Option<&str>,
+) -> ServiceResult<LabelChanges> {
+    Ok(LabelChanges {
+        name: name
+            .map(|v| required_text("name", v, MAX_NAME))
+            .transpose()?,
+        idnumber: idnumber
+            .map(|v| self::idnumber("idnumber", Some(v)))
+            .transpose()?,
+        description: description
+            .map(|v| optional_text("description", v, MAX_DESCRIPTION))
+            .transpose()?,
+    })
+}
+
 /// Lower case letters, digits and `. _ - @`, as Moodle allows by default.
 pub fn username(value: &str) -> ServiceResult<String> {
     let v = required_text("username", value, MAX_USERNAME)?.to_lowercase();

@@ -18,10 +18,10 @@ use super::session::{OperatorPage, OperatorPost};
 use super::upload::{Body, FRAMING_SLACK, content_type, read_upload, upload_fields};
 use super::words::count;
 use super::{Layout, page_routes};
-use crate::domain::{SiteId, SiteStatus};
+use crate::domain::{Site, SiteId, SiteStatus};
 use crate::services::ServiceError;
 use crate::services::plugins::{MAX_PLUGIN_BYTES, PluginsOverview};
-use crate::services::sites::{NewSite, SiteSummary};
+use crate::services::sites::{NewSite, SiteDetails, SiteSummary};
 
 page_routes! {
     get "/operator" => sites, Operator;
@@ -198,40 +198,62 @@ async fn create_site(post: OperatorPost<SiteForm>) -> Result<HttpResponse, HttpE
     }
 }
 
-async fn confirm_suspend(
+/// The confirmation page for `verb` (`suspend`, `delete`) on the site of
+/// `path`: its heading and effects written from the site's details, the
+/// form posting to the site's `verb` route, cancelled back to the list.
+async fn confirm_site_action(
     page: OperatorPage,
     path: web::Path<SitePath>,
+    verb: &str,
+    button: &str,
+    words: impl FnOnce(&SiteDetails) -> (String, Vec<String>),
 ) -> Result<HttpResponse, HttpError> {
     let key = path.site.clone();
     let services = page.services.clone();
     let who = page.principal().clone();
     let d = blocking(move || services.site_details(&who, &key)).await?;
-    let site = &d.summary.site;
-    let heading = format!("Suspend site “{}”?", site.name);
+    let (heading, effects) = words(&d);
     let view = ConfirmPage {
         layout: Layout::operator(&page, &heading),
-        effects: vec![
+        effects,
+        heading,
+        action: format!("/operator/sites/{}/{verb}", d.summary.site.slug),
+        csrf: page.csrf().to_owned(),
+        button: button.to_owned(),
+        cancel: "/operator/sites".to_owned(),
+    };
+    render(&view, StatusCode::OK)
+}
+
+/// The site's host names after `lead`, or nothing when it has none.
+fn host_names(site: &Site, lead: &str) -> String {
+    if site.hostnames.is_empty() {
+        String::new()
+    } else {
+        format!("{lead}{}", site.hostnames.join(", "))
+    }
+}
+
+async fn confirm_suspend(
+    page: OperatorPage,
+    path: web::Path<SitePath>,
+) -> Result<HttpResponse, HttpError> {
+    confirm_site_action(page, path, "suspend", "Suspend site", |d| {
+        let site = &d.summary.site;
+        let effects = vec![
             format!(
                 "Stop serving {} (/s/{}/{}) to its {}: only operators can open it.",
                 site.name,
                 site.slug,
-                if site.hostnames.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {}", site.hostnames.join(", "))
-                },
+                host_names(site, ", "),
                 count(d.summary.users, "user", "users")
             ),
             "Keep all its data; its API tokens are refused while it is suspended.".to_owned(),
             "You can resume it at any time.".to_owned(),
-        ],
-        heading,
-        action: format!("/operator/sites/{}/suspend", site.slug),
-        csrf: page.csrf().to_owned(),
-        button: "Suspend site".to_owned(),
-        cancel: "/operator/sites".to_owned(),
-    };
-    render(&view, StatusCode::OK)
+        ];
+        (format!("Suspend site “{}”?", site.name), effects)
+    })
+    .await
 }
 
 async fn suspend(
@@ -268,15 +290,9 @@ async fn confirm_delete(
     page: OperatorPage,
     path: web::Path<SitePath>,
 ) -> Result<HttpResponse, HttpError> {
-    let key = path.site.clone();
-    let services = page.services.clone();
-    let who = page.principal().clone();
-    let d = blocking(move || services.site_details(&who, &key)).await?;
-    let site = &d.summary.site;
-    let heading = format!("Delete site “{}”?", site.name);
-    let view = ConfirmPage {
-        layout: Layout::operator(&page, &heading),
-        effects: vec![
+    confirm_site_action(page, path, "delete", "Delete site and its data", |d| {
+        let site = &d.summary.site;
+        let effects = vec![
             format!(
                 "Delete the data file {}: its {} users, {} courses, enrolments, user segments and audit log go with it.",
                 d.data_file.display(),
@@ -286,21 +302,13 @@ async fn confirm_delete(
             format!(
                 "Free the slug “{}”{} and revoke the site's API tokens and sessions.",
                 site.slug,
-                if site.hostnames.is_empty() {
-                    String::new()
-                } else {
-                    format!(" and the host names {}", site.hostnames.join(", "))
-                }
+                host_names(site, " and the host names ")
             ),
             "This cannot be undone: keep a copy of the data file if you may need it.".to_owned(),
-        ],
-        heading,
-        action: format!("/operator/sites/{}/delete", site.slug),
-        csrf: page.csrf().to_owned(),
-        button: "Delete site and its data".to_owned(),
-        cancel: "/operator/sites".to_owned(),
-    };
-    render(&view, StatusCode::OK)
+        ];
+        (format!("Delete site “{}”?", site.name), effects)
+    })
+    .await
 }
 
 async fn delete(

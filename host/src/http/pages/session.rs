@@ -389,6 +389,31 @@ fn read_body(
     }
 }
 
+/// The page of a signed-in POST (`session` finds it) and its form, read
+/// only when its `csrf` field is the session's (`csrf` of the page).
+fn posted_form<P, T, F, S>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    session: F,
+    csrf: fn(&P) -> &str,
+) -> impl Future<Output = Result<(P, T), HttpError>> + use<P, T, F, S>
+where
+    T: DeserializeOwned,
+    F: FnOnce(HttpRequest) -> S,
+    S: Future<Output = Result<P, HttpError>>,
+{
+    let body = read_body(req, payload);
+    // The session first: a visitor who is not signed in is sent to sign
+    // in, whatever the form holds.
+    let page = session(req.clone());
+    async move {
+        let page = page.await?;
+        let body = body.await?;
+        let form = checked_form(&body, csrf(&page))?;
+        Ok((page, form))
+    }
+}
+
 /// A signed-in POST to a site page whose form carried the session's CSRF
 /// token; `form` is the rest of the form.
 pub(crate) struct SitePost<T> {
@@ -401,14 +426,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for SitePost<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, HttpError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_body(req, payload);
-        let req = req.clone();
+        let posted = posted_form(req, payload, signed_in, SitePage::csrf);
         Box::pin(async move {
-            // The session first: a visitor who is not signed in is sent to
-            // sign in, whatever the form holds.
-            let page = signed_in(req).await?;
-            let body = body.await?;
-            let form = checked_form(&body, page.csrf())?;
+            let (page, form) = posted.await?;
             Ok(SitePost { page, form })
         })
     }
@@ -482,12 +502,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for OperatorPost<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, HttpError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_body(req, payload);
-        let req = req.clone();
+        let posted = posted_form(req, payload, operator_signed_in, OperatorPage::csrf);
         Box::pin(async move {
-            let page = operator_signed_in(req).await?;
-            let body = body.await?;
-            let form = checked_form(&body, page.csrf())?;
+            let (page, form) = posted.await?;
             Ok(OperatorPost { page, form })
         })
     }

@@ -52,6 +52,17 @@ pub(crate) struct NextQuery {
     next: Option<String>,
 }
 
+impl NextQuery {
+    /// The page to go to after signing in, if it is one of ours below
+    /// `base`; empty otherwise.
+    fn safe_below(&self, base: &str) -> String {
+        self.next
+            .as_deref()
+            .and_then(|n| safe_next(n, base))
+            .unwrap_or_default()
+    }
+}
+
 #[derive(serde::Deserialize)]
 pub(crate) struct SignInForm {
     #[serde(default)]
@@ -117,11 +128,7 @@ async fn site_form(
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let (csrf, _) = SignInCsrf::token(&req);
-    let next = query
-        .next
-        .as_deref()
-        .and_then(|n| safe_next(n, &site.base))
-        .unwrap_or_default();
+    let next = query.safe_below(&site.base);
     let page = SignInPage {
         layout: sign_in_layout(&site),
         heading: format!("Sign in to {}", site.services.site().name),
@@ -305,11 +312,7 @@ async fn operator_form(
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let (csrf, _) = SignInCsrf::token(&req);
-    let next = query
-        .next
-        .as_deref()
-        .and_then(|n| safe_next(n, ""))
-        .unwrap_or_default();
+    let next = query.safe_below("");
     let mut page = operator_page(csrf, next, String::new(), None);
     page.layout.flash = session::flash_of(&req);
     sign_in_response(&req, page, StatusCode::OK, "/".to_owned())

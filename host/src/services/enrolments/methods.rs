@@ -2,10 +2,10 @@
 //! checks the config first), renaming and re-configuring, enabling and
 //! disabling, deleting with its enrolments, and listing.
 
-use super::super::auth::{Need, authorize, authorize_caller};
+use super::super::auth::{Need, authorize, authorized_method};
 use super::super::error::{ServiceError, ServiceResult};
 use super::super::ops::courses::load_course;
-use super::super::ops::methods::{delete_method_in, load_method};
+use super::super::ops::methods::delete_method_in;
 use super::super::{Principal, SiteServices, validate};
 use crate::domain::*;
 use crate::storage::site::prelude::*;
@@ -123,10 +123,7 @@ impl SiteServices {
         let config = match config {
             Some(config) => {
                 let checked = self.read(|t| {
-                    authorize_caller(&self.site, t, who)?;
-                    let method = load_method(t, id)?;
-                    authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
-                    Ok(method)
+                    authorized_method(&self.site, t, who, id, Need::ConfigureCourse).map(|(m, _)| m)
                 })?;
                 let plugin = self.plugin_for_instance(&checked.plugin)?;
                 let config =
@@ -136,9 +133,8 @@ impl SiteServices {
             None => None,
         };
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let mut method = load_method(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
+            let (mut method, actor) =
+                authorized_method(&self.site, t, who, id, Need::ConfigureCourse)?;
             if let Some(v) = name {
                 method.name = v;
             }
@@ -174,9 +170,8 @@ impl SiteServices {
         status: EnrolmentMethodStatus,
     ) -> ServiceResult<EnrolmentMethod> {
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let mut method = load_method(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
+            let (mut method, actor) =
+                authorized_method(&self.site, t, who, id, Need::ConfigureCourse)?;
             if method.status == status {
                 return Ok(method);
             }
@@ -211,9 +206,7 @@ impl SiteServices {
 
     pub fn delete_method(&self, who: &Principal, id: EnrolmentMethodId) -> ServiceResult<()> {
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let method = load_method(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
+            let (method, actor) = authorized_method(&self.site, t, who, id, Need::ConfigureCourse)?;
             delete_method_in(t, actor, &method)?;
             t.audit_log(
                 actor,
@@ -243,9 +236,7 @@ impl SiteServices {
         id: EnrolmentMethodId,
     ) -> ServiceResult<EnrolmentMethod> {
         self.read(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let method = load_method(t, id)?;
-            authorize(&self.site, t, who, Need::ManageCourse(method.course))?;
+            let (method, _) = authorized_method(&self.site, t, who, id, Need::ManageCourse)?;
             Ok(method)
         })
     }

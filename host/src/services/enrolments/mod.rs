@@ -3,7 +3,7 @@
 
 mod methods;
 
-use super::auth::{Need, authorize, authorize_caller};
+use super::auth::{Need, authorize, authorized_method};
 use super::error::{ServiceError, ServiceResult};
 use super::ops::courses::load_course;
 use super::ops::enrolments::{enrol_in, unenrol_in};
@@ -89,9 +89,7 @@ fn authorize_enrolling(
     who: &Principal,
     method: EnrolmentMethodId,
 ) -> ServiceResult<(Actor, EnrolmentMethod)> {
-    authorize_caller(site, t, who)?;
-    let m = load_method(t, method)?;
-    let actor = authorize(site, t, who, Need::ManageCourse(m.course))?;
+    let (m, actor) = authorized_method(site, t, who, method, Need::ManageCourse)?;
     check_own_method(who, method)?;
     if m.status != EnrolmentMethodStatus::Enabled {
         return Err(ServiceError::Conflict(format!(
@@ -131,15 +129,10 @@ impl SiteServices {
     ) -> ServiceResult<MembershipChange> {
         self.write(|t| {
             let (actor, m) = authorize_enrolling(&self.site, t, who, method)?;
-            let mut change = MembershipChange::default();
-            for &user in users {
-                if enrol_in(t, actor, &m, user, role, None)?.1 {
-                    change.changed += 1;
-                } else {
-                    change.unchanged += 1;
-                }
-            }
-            Ok(change)
+            MembershipChange::tally(
+                users,
+                |user| Ok(enrol_in(t, actor, &m, user, role, None)?.1),
+            )
         })
     }
 
@@ -153,9 +146,7 @@ impl SiteServices {
         update: EnrolmentUpdate,
     ) -> ServiceResult<Enrolment> {
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let m = load_method(t, method)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+            let (m, actor) = authorized_method(&self.site, t, who, method, Need::ManageCourse)?;
             check_own_method(who, method)?;
             let mut e = t.enrolment(m.course, user, method)?.ok_or_else(|| {
                 ServiceError::not_found(format!("enrolment of user #{user} via method #{method}"))
@@ -246,9 +237,7 @@ impl SiteServices {
         user: UserId,
     ) -> ServiceResult<()> {
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let m = load_method(t, method)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
+            let (m, actor) = authorized_method(&self.site, t, who, method, Need::ManageCourse)?;
             check_own_method(who, method)?;
             if !unenrol_in(t, actor, m.course, user, method, "unenrolled")? {
                 return Err(ServiceError::not_found(format!(

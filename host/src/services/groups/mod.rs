@@ -6,7 +6,7 @@
 
 mod staff;
 
-use super::auth::{Need, authorize, authorize_caller};
+use super::auth::{Need, authorize, authorized_group};
 use super::error::{ServiceError, ServiceResult};
 use super::ops::courses::load_course;
 use super::ops::groups::{
@@ -68,10 +68,11 @@ impl SiteServices {
         course: CourseId,
         new: NewGroup,
     ) -> ServiceResult<CourseGroup> {
-        let name = validate::required_text("name", &new.name, validate::MAX_NAME)?;
-        let idnumber = validate::idnumber("idnumber", new.idnumber.as_deref())?;
-        let description =
-            validate::optional_text("description", &new.description, validate::MAX_DESCRIPTION)?;
+        let validate::Labels {
+            name,
+            idnumber,
+            description,
+        } = validate::labels(&new.name, new.idnumber.as_deref(), &new.description)?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::ManageCourse(course))?;
             load_course(t, course)?;
@@ -94,25 +95,18 @@ impl SiteServices {
         id: CourseGroupId,
         update: GroupUpdate,
     ) -> ServiceResult<CourseGroup> {
-        let name = update
-            .name
-            .as_deref()
-            .map(|v| validate::required_text("name", v, validate::MAX_NAME))
-            .transpose()?;
-        let idnumber = update
-            .idnumber
-            .as_deref()
-            .map(|v| validate::idnumber("idnumber", Some(v)))
-            .transpose()?;
-        let description = update
-            .description
-            .as_deref()
-            .map(|v| validate::optional_text("description", v, validate::MAX_DESCRIPTION))
-            .transpose()?;
+        let validate::LabelChanges {
+            name,
+            idnumber,
+            description,
+        } = validate::label_changes(
+            update.name.as_deref(),
+            update.idnumber.as_deref(),
+            update.description.as_deref(),
+        )?;
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let mut group = load_group(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(group.course))?;
+            let (mut group, actor) =
+                authorized_group(&self.site, t, who, id, Need::ConfigureCourse)?;
             if let Some(v) = name {
                 group.name = v;
             }
@@ -138,9 +132,7 @@ impl SiteServices {
     /// caller knows the course it belonged to.
     pub fn delete_group(&self, who: &Principal, id: CourseGroupId) -> ServiceResult<CourseGroup> {
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ConfigureCourse(group.course))?;
+            let (group, actor) = authorized_group(&self.site, t, who, id, Need::ConfigureCourse)?;
             delete_group_in(t, &group)?;
             t.audit_log(
                 actor,
@@ -154,9 +146,7 @@ impl SiteServices {
 
     pub fn get_group(&self, who: &Principal, id: CourseGroupId) -> ServiceResult<GroupSummary> {
         self.read(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            authorize(&self.site, t, who, Need::ViewCourse(group.course))?;
+            let (group, _) = authorized_group(&self.site, t, who, id, Need::ViewCourse)?;
             Ok(GroupSummary {
                 members: t.group_member_count(id)?,
                 group,
@@ -210,20 +200,12 @@ impl SiteServices {
         users: &[UserId],
     ) -> ServiceResult<MembershipChange> {
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            let (group, actor) = authorized_group(&self.site, t, who, id, Need::ManageCourse)?;
             let owner = owner_for(who);
             let reason = format!("added to group {:?}", group.name);
-            let mut change = MembershipChange::default();
-            for &user in users {
-                if add_group_member_in(t, actor, owner, &group, user, &reason)? {
-                    change.changed += 1;
-                } else {
-                    change.unchanged += 1;
-                }
-            }
-            Ok(change)
+            MembershipChange::tally(users, |user| {
+                add_group_member_in(t, actor, owner, &group, user, &reason)
+            })
         })
     }
 
@@ -236,9 +218,7 @@ impl SiteServices {
         users: &[UserId],
     ) -> ServiceResult<MembershipChange> {
         self.write(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            let actor = authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            let (group, actor) = authorized_group(&self.site, t, who, id, Need::ManageCourse)?;
             let me = owner_for(who);
             let reason = format!("removed from group {:?}", group.name);
             let mut change = MembershipChange::default();
@@ -279,9 +259,7 @@ impl SiteServices {
         limit: usize,
     ) -> ServiceResult<Page<GroupMember, UserId>> {
         self.read(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            authorize(&self.site, t, who, Need::ViewCourse(group.course))?;
+            authorized_group(&self.site, t, who, id, Need::ViewCourse)?;
             let limit = clamp_limit(limit);
             let mut out = Vec::new();
             for membership in t.group_members_page(id, after, limit + 1)? {

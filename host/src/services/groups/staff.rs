@@ -4,10 +4,9 @@
 
 use super::{GroupSummary, group_summaries};
 use crate::domain::*;
-use crate::services::auth::{Need, authorize, authorize_caller};
+use crate::services::auth::{Need, authorize, authorized_group};
 use crate::services::error::ServiceResult;
 use crate::services::ops::courses::load_course;
-use crate::services::ops::groups::load_group;
 use crate::services::ops::users::load_user;
 use crate::services::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of};
 use crate::storage::site::prelude::*;
@@ -144,9 +143,7 @@ impl SiteServices {
         limit: usize,
     ) -> ServiceResult<GroupOverview> {
         self.read(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            authorize(&self.site, t, who, Need::ConfigureCourse(group.course))?;
+            let (group, _) = authorized_group(&self.site, t, who, id, Need::ConfigureCourse)?;
             let course = load_course(t, group.course)?;
             let limit = clamp_limit(limit);
             let query = filter.query.as_deref();
@@ -210,9 +207,7 @@ impl SiteServices {
         id: CourseGroupId,
     ) -> ServiceResult<GroupDeletion> {
         self.read(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            authorize(&self.site, t, who, Need::ConfigureCourse(group.course))?;
+            let (group, _) = authorized_group(&self.site, t, who, id, Need::ConfigureCourse)?;
             let course = load_course(t, group.course)?;
             let mut manual = 0;
             let mut counts: std::collections::BTreeMap<EnrolmentMethodId, u64> = Default::default();
@@ -257,9 +252,7 @@ impl SiteServices {
         limit: usize,
     ) -> ServiceResult<GroupCandidates> {
         self.read(|t| {
-            authorize_caller(&self.site, t, who)?;
-            let group = load_group(t, id)?;
-            authorize(&self.site, t, who, Need::ManageCourse(group.course))?;
+            let (group, _) = authorized_group(&self.site, t, who, id, Need::ManageCourse)?;
             let course = load_course(t, group.course)?;
             let limit = clamp_limit(limit);
             let mut out: Vec<User> = Vec::new();

@@ -17,6 +17,18 @@ fn group(name: &str, idnumber: Option<&str>) -> NewGroup {
     }
 }
 
+/// Puts the fixture's first learner into `group` by hand (the site admin)
+/// and its second as `method`: one membership of each owner.
+fn one_by_hand_one_by_method(fx: &TestSite, group: CourseGroupId, method: EnrolmentMethodId) {
+    let l = &fx.learners;
+    fx.site
+        .add_group_members(&fx.admin, group, &[l[0]])
+        .unwrap();
+    fx.site
+        .add_group_members(&fx.as_method(method), group, &[l[1]])
+        .unwrap();
+}
+
 #[test]
 fn a_group_name_is_unique_in_its_course_whatever_its_case() {
     let fx = TestSite::new();
@@ -168,12 +180,7 @@ fn each_membership_records_who_added_it() {
     let fx = TestSite::new();
     let sync = fx.add_method("noop");
     let l = &fx.learners;
-    fx.site
-        .add_group_members(&fx.admin, fx.team_a, &[l[0]])
-        .unwrap();
-    fx.site
-        .add_group_members(&fx.as_method(sync), fx.team_a, &[l[1]])
-        .unwrap();
+    one_by_hand_one_by_method(&fx, fx.team_a, sync);
     fx.site
         .add_group_members(&fx.teacher, fx.team_a, &[l[2]])
         .unwrap();
@@ -218,12 +225,7 @@ fn a_site_admin_cannot_remove_a_membership_a_method_owns_but_the_method_can() {
     let fx = TestSite::new();
     let sync = fx.add_method("noop");
     let l = &fx.learners;
-    fx.site
-        .add_group_members(&fx.admin, fx.team_a, &[l[0]])
-        .unwrap();
-    fx.site
-        .add_group_members(&fx.as_method(sync), fx.team_a, &[l[1]])
-        .unwrap();
+    one_by_hand_one_by_method(&fx, fx.team_a, sync);
     let before = fx.snapshot();
     // One owned membership in the batch fails it all: l[0] stays too.
     for who in [&fx.admin, &fx.teacher, &fx.operator] {
@@ -260,12 +262,7 @@ fn a_method_cannot_remove_a_manual_membership_nor_another_methods() {
     let sync = fx.add_method("noop");
     let other = fx.add_method("noop");
     let l = &fx.learners;
-    fx.site
-        .add_group_members(&fx.admin, fx.team_a, &[l[0]])
-        .unwrap();
-    fx.site
-        .add_group_members(&fx.as_method(other), fx.team_a, &[l[1]])
-        .unwrap();
+    one_by_hand_one_by_method(&fx, fx.team_a, other);
     let before = fx.snapshot();
     let manual = refused(
         fx.site
@@ -320,12 +317,7 @@ fn deleting_a_group_leaves_the_site_as_it_was_before_it_existed() {
         .create_group(&fx.admin, fx.course, group("Temp", Some("tmp")))
         .unwrap()
         .id;
-    fx.site
-        .add_group_members(&fx.admin, temp, &[fx.learners[0]])
-        .unwrap();
-    fx.site
-        .add_group_members(&fx.as_method(sync), temp, &[fx.learners[1]])
-        .unwrap();
+    one_by_hand_one_by_method(&fx, temp, sync);
     fx.site.delete_group(&fx.teacher, temp).unwrap();
     assert_same_tables(&fx.data(), &before);
     assert_eq!(

@@ -14,6 +14,16 @@ use crate::services::sites::NewSite;
 use crate::services::testing::TestSite;
 use crate::services::{Principal, Services};
 
+/// The slugs of the host's sites, as an operator lists them.
+fn site_slugs(services: &Services, op: &Principal) -> Vec<String> {
+    services
+        .list_sites(op)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.slug)
+        .collect()
+}
+
 fn new_site(slug: &str, hosts: &[&str]) -> NewSite {
     NewSite {
         slug: slug.into(),
@@ -54,14 +64,7 @@ fn a_new_site_is_registered_routed_and_given_its_own_file() {
         }
     );
     assert!(fx.dir.path().join("sites/globex.redb").exists());
-    let slugs: Vec<String> = fx
-        .services
-        .list_sites(op)
-        .unwrap()
-        .into_iter()
-        .map(|s| s.slug)
-        .collect();
-    assert_eq!(slugs, vec!["acme", "globex"]);
+    assert_eq!(site_slugs(&fx.services, op), vec!["acme", "globex"]);
     let routed = fx.services.site_for_host("LMS.globex.test:8443").unwrap();
     assert_eq!(routed.map(|s| s.site().id), Some(site.id));
     assert_eq!(fx.services.site_by_slug("globex").unwrap().site(), &site);
@@ -162,14 +165,7 @@ fn deleting_a_site_removes_it_its_routes_and_its_file() {
     let deleted = a.services.delete_site(op, "globex").unwrap();
     assert_eq!(deleted.id, globex_id);
     assert!(!a.dir.path().join("sites/globex.redb").exists());
-    let slugs: Vec<String> = a
-        .services
-        .list_sites(op)
-        .unwrap()
-        .into_iter()
-        .map(|s| s.slug)
-        .collect();
-    assert_eq!(slugs, vec!["acme"]);
+    assert_eq!(site_slugs(&a.services, op), vec!["acme"]);
     assert_eq!(
         refused(a.services.site(globex_id).map(|s| s.site().clone())),
         says("NotFound", "site #2 not found")
