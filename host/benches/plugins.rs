@@ -33,7 +33,7 @@ fn benches(c: &mut Criterion) {
     let rt = Runtime::new(RuntimeConfig::default()).expect("runtime");
     let noop = rt.load(&bytes).expect("load");
     let ctx = Context {
-        instance: EnrolmentMethodId(1),
+        method: EnrolmentMethodId(1),
         course: CourseId(1),
         config: "{}".into(),
         settings: "{}".into(),
@@ -42,7 +42,7 @@ fn benches(c: &mut Criterion) {
     };
     let event = Event::UserEnrolled {
         user: UserId(42),
-        instance: EnrolmentMethodId(1),
+        method: EnrolmentMethodId(1),
     };
 
     let mut g = c.benchmark_group("plugin call");

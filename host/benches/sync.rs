@@ -33,7 +33,7 @@ use charon_host::services::enrolments::NewMethod;
 use charon_host::services::segments::NewSegment;
 use charon_host::services::{Principal, SiteServices};
 use charon_sdk as sdk;
-use sdk::EnrolmentMethod;
+use sdk::Plugin as _;
 
 const MEMBERS: usize = 100_000;
 const SYNC_RUNS: usize = 7;
@@ -342,7 +342,7 @@ fn native_step(
         _ => Default::default(),
     };
     let ctx = sdk::Context {
-        instance: ctx.instance.0,
+        method: ctx.method.0,
         course: ctx.course.0,
         config,
         settings,
@@ -389,7 +389,7 @@ fn role_back(r: sdk::Role) -> domain::Role {
 fn enrolment(e: domain::Enrolment) -> sdk::Enrolment {
     sdk::Enrolment {
         user: e.user.0,
-        instance: e.method.0,
+        method: e.method.0,
         role: e.role.map(role),
         status: match e.status {
             domain::EnrolmentStatus::Active => sdk::EnrolmentStatus::Active,
@@ -410,7 +410,7 @@ fn member(m: domain::GroupMembership) -> sdk::GroupMember {
         user: m.user.0,
         owner: match m.owner {
             domain::MembershipOwner::Manual => sdk::MembershipOwner::Manual,
-            domain::MembershipOwner::Method(i) => sdk::MembershipOwner::Instance(i.0),
+            domain::MembershipOwner::Method(m) => sdk::MembershipOwner::Method(m.0),
         },
     }
 }
@@ -454,8 +454,8 @@ fn plan(p: sdk::Plan) -> domain::Plan {
                         name: c.name,
                         idnumber: c.idnumber,
                     },
-                    S::DisableInstance => D::DisableInstance,
-                    S::DeleteInstance => D::DeleteInstance,
+                    S::DisableMethod => D::DisableMethod,
+                    S::DeleteMethod => D::DeleteMethod,
                     S::Reconcile => D::Reconcile,
                 },
                 reason: a.reason,
@@ -540,29 +540,29 @@ impl sdk::Host for NativeHost {
             .map(enrolment)
             .collect())
     }
-    fn instance_enrolments(
+    fn method_enrolments(
         &self,
         after: Option<sdk::UserId>,
         limit: u32,
     ) -> Result<sdk::EnrolmentPage, sdk::HostError> {
         self.0
             .borrow_mut()
-            .instance_enrolments(after.map(UserId), limit)
+            .method_enrolments(after.map(UserId), limit)
             .map(enrolment_page)
             .map_err(err)
     }
-    fn instance_enrolment_count(&self) -> Result<u64, sdk::HostError> {
-        self.0.borrow_mut().instance_enrolment_count().map_err(err)
+    fn method_enrolment_count(&self) -> Result<u64, sdk::HostError> {
+        self.0.borrow_mut().method_enrolment_count().map_err(err)
     }
-    fn sibling_instances(&self) -> Result<Vec<sdk::Sibling>, sdk::HostError> {
+    fn sibling_methods(&self) -> Result<Vec<sdk::Sibling>, sdk::HostError> {
         Ok(self
             .0
             .borrow_mut()
-            .sibling_instances()
+            .sibling_methods()
             .map_err(err)?
             .into_iter()
             .map(|m| sdk::Sibling {
-                instance: m.id.0,
+                method: m.id.0,
                 enabled: m.status == EnrolmentMethodStatus::Enabled,
                 config: m.config,
             })
@@ -610,11 +610,11 @@ impl sdk::Host for NativeHost {
             .map_err(err)?
             .map(member))
     }
-    fn instance_group(&self, key: &str) -> Result<Option<sdk::GroupId>, sdk::HostError> {
+    fn method_group(&self, key: &str) -> Result<Option<sdk::GroupId>, sdk::HostError> {
         Ok(self
             .0
             .borrow_mut()
-            .instance_group(key)
+            .method_group(key)
             .map_err(err)?
             .map(|g| g.0))
     }

@@ -88,7 +88,7 @@ pub(crate) fn call(
 /// The context of every call of instance `m`.
 pub(crate) fn context(m: &EnrolmentMethod, settings: String) -> Context {
     Context {
-        instance: m.id,
+        method: m.id,
         course: m.course,
         config: m.config.clone(),
         settings,
@@ -148,22 +148,13 @@ impl HostEvent {
                 course,
                 user,
                 method,
-            } => (
-                Event::UserEnrolled {
-                    user,
-                    instance: method,
-                },
-                Scope::Course(course),
-            ),
+            } => (Event::UserEnrolled { user, method }, Scope::Course(course)),
             S::EnrolmentUpdated {
                 course,
                 user,
                 method,
             } => (
-                Event::EnrolmentUpdated {
-                    user,
-                    instance: method,
-                },
+                Event::EnrolmentUpdated { user, method },
                 Scope::Course(course),
             ),
             S::UserUnenrolled {
@@ -171,10 +162,7 @@ impl HostEvent {
                 user,
                 method,
             } => (
-                Event::UserUnenrolled {
-                    user,
-                    instance: method,
-                },
+                Event::UserUnenrolled { user, method },
                 Scope::Course(course),
             ),
             S::GroupMemberAdded { group, user } => {
@@ -187,10 +175,10 @@ impl HostEvent {
             S::GroupDeleted { course, group } => {
                 (Event::GroupDeleted(group), Scope::Course(course))
             }
-            S::MethodAdded { method, .. } => (Event::InstanceAdded, Scope::Instance(method)),
-            S::MethodEnabled { method, .. } => (Event::InstanceEnabled, Scope::Instance(method)),
-            S::MethodDisabled { method, .. } => (Event::InstanceDisabled, Scope::Instance(method)),
-            S::MethodUpdated { method, .. } => (Event::InstanceUpdated, Scope::Instance(method)),
+            S::MethodAdded { method, .. } => (Event::MethodAdded, Scope::Instance(method)),
+            S::MethodEnabled { method, .. } => (Event::MethodEnabled, Scope::Instance(method)),
+            S::MethodDisabled { method, .. } => (Event::MethodDisabled, Scope::Instance(method)),
+            S::MethodUpdated { method, .. } => (Event::MethodUpdated, Scope::Instance(method)),
         };
         Some((HostEvent { event }, scope))
     }

@@ -102,7 +102,9 @@ fn check(kind: &PluginFieldKind, v: &Value) -> Result<(), String> {
             .map(drop)
             .ok_or_else(|| "must be a segment id".to_owned()),
         // A site-wide setting has no course to pick a group from.
-        K::Group | K::GroupTexts => Err("a site-wide setting cannot name a course group".into()),
+        K::Group | K::GroupChoice { .. } | K::GroupTexts => {
+            Err("a site-wide setting cannot name a course group".into())
+        }
     }
 }
 

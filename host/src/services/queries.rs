@@ -209,7 +209,7 @@ impl Queries for SiteQueries {
             .map_err(unavailable)
     }
 
-    fn instance_enrolments(
+    fn method_enrolments(
         &mut self,
         after: Option<UserId>,
         limit: u32,
@@ -229,7 +229,7 @@ impl Queries for SiteQueries {
         Ok(Page { items, next })
     }
 
-    fn sibling_instances(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
+    fn sibling_methods(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
         Ok(self
             .t
             .course_methods_list(self.course)
@@ -239,7 +239,7 @@ impl Queries for SiteQueries {
             .collect())
     }
 
-    fn instance_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError> {
+    fn method_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError> {
         let Some(instance) = self.instance else {
             return Ok(None);
         };
@@ -256,7 +256,7 @@ impl Queries for SiteQueries {
             .map(|g| g.id))
     }
 
-    fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
+    fn method_enrolment_count(&mut self) -> Result<u64, HostError> {
         let Some(instance) = self.instance else {
             return Ok(0);
         };
@@ -357,7 +357,7 @@ mod tests {
             Err(HostError::OutOfScope(_))
         ));
         // The teacher and learners 1–4 through the manual method.
-        assert_eq!(q.instance_enrolment_count().unwrap(), 5);
+        assert_eq!(q.method_enrolment_count().unwrap(), 5);
         assert_eq!(q.user_enrolments(fx.learners[4]).unwrap().len(), 0);
     }
 

@@ -69,7 +69,7 @@ pub struct InstanceReconcile {
 pub(super) fn ends_instance(plan: &Plan) -> bool {
     plan.actions
         .iter()
-        .any(|a| matches!(a.op, PlanOp::DisableInstance | PlanOp::DeleteInstance))
+        .any(|a| matches!(a.op, PlanOp::DisableMethod | PlanOp::DeleteMethod))
 }
 
 /// The sink of a reconcile: each page's plan applied in its own

@@ -34,8 +34,8 @@ pub(super) fn apply_action(
             name,
             idnumber,
         } => create_group(t, m, key, name, idnumber.as_deref(), reason, known),
-        PlanOp::DisableInstance => disable_instance(t, m, reason),
-        PlanOp::DeleteInstance => delete_instance(t, m, reason),
+        PlanOp::DisableMethod => disable_method(t, m, reason),
+        PlanOp::DeleteMethod => delete_method(t, m, reason),
         // Acted on by the caller once the plan is committed.
         PlanOp::Reconcile => Ok(false),
     }
@@ -211,11 +211,7 @@ fn create_group(
     Ok(true)
 }
 
-fn disable_instance(
-    t: &mut SiteTables<'_>,
-    m: &EnrolmentMethod,
-    reason: &str,
-) -> Result<bool, Step> {
+fn disable_method(t: &mut SiteTables<'_>, m: &EnrolmentMethod, reason: &str) -> Result<bool, Step> {
     let Some(mut current) = t.method(m.id)? else {
         return Ok(false);
     };
@@ -227,11 +223,7 @@ fn disable_instance(
     )?)
 }
 
-fn delete_instance(
-    t: &mut SiteTables<'_>,
-    m: &EnrolmentMethod,
-    reason: &str,
-) -> Result<bool, Step> {
+fn delete_method(t: &mut SiteTables<'_>, m: &EnrolmentMethod, reason: &str) -> Result<bool, Step> {
     let actor = Actor::Method(m.id);
     delete_method_in(t, actor, m)?;
     t.audit_log(

@@ -103,10 +103,10 @@ pub(crate) fn apply_plan(
             return Err(ApplyError::Rejected(Rejection {
                 index,
                 kind: action.op.kind(),
-                message: "an action follows delete-instance, which must be the plan's last".into(),
+                message: "an action follows delete-method, which must be the plan's last".into(),
             }));
         }
-        deleted = action.op == PlanOp::DeleteInstance;
+        deleted = action.op == PlanOp::DeleteMethod;
         let reject = |message: String| {
             ApplyError::Rejected(Rejection {
                 index,

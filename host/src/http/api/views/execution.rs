@@ -62,10 +62,14 @@ pub enum PlanOpView {
         idnumber: Option<String>,
     },
     /// Disable the instance; its enrolments stay.
-    DisableInstance,
+    // The API keeps contract 0.1.0's word on the wire (`disable_instance`,
+    // with the descriptions the document has always had).
+    #[serde(rename = "disable_instance")]
+    DisableMethod,
     /// Delete the instance with its enrolments and owned memberships; the
     /// plan's last action.
-    DeleteInstance,
+    #[serde(rename = "delete_instance")]
+    DeleteMethod,
     /// Reconcile the instance once the plan is applied.
     Reconcile,
 }
@@ -80,8 +84,8 @@ mirror_enum!(
         AddToGroup { user, group },
         RemoveFromGroup { user, group },
         CreateGroup { key, name, idnumber },
-        DisableInstance,
-        DeleteInstance,
+        DisableMethod,
+        DeleteMethod,
         Reconcile,
     }
 );
