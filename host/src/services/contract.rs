@@ -19,7 +19,7 @@ use crate::domain::*;
 use crate::runtime::contract::{Context, Event, ReconcileStep, Request};
 use crate::runtime::{Plugin, PluginError, Queries, Runtime};
 
-pub(crate) use crate::runtime::contract::Refusal;
+pub(crate) use crate::runtime::contract::{Refusal, RequestKind};
 
 // ------------------------------------------------------------------ calls
 

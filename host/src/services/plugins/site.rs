@@ -8,6 +8,7 @@ use super::MethodForm;
 use crate::domain::*;
 use crate::runtime::{Plugin, PluginError, Runtime};
 use crate::services::auth::{Need, authorize, authorize_caller};
+use crate::services::contract::RequestKind;
 use crate::services::error::{ConfigFieldError, ServiceError, ServiceResult};
 use crate::services::ops::courses::load_course;
 use crate::services::ops::methods::load_method;
@@ -21,6 +22,16 @@ impl SiteServices {
     /// the site.
     pub fn plugin(&self, id: &str) -> ServiceResult<Arc<Plugin>> {
         self.enabled_plugin(id)?.map_err(ServiceError::Conflict)
+    }
+
+    /// Whether plugin `id`, at the version the site pins, says it answers
+    /// requests of `kind`; false when the site may not use it (it cannot
+    /// answer anything there).
+    pub(crate) fn plugin_answers(&self, id: &str, kind: RequestKind) -> ServiceResult<bool> {
+        Ok(match self.enabled_plugin(id)? {
+            Ok(plugin) => plugin.manifest.answers(kind),
+            Err(_not_enabled) => false,
+        })
     }
 
     /// The pinned component, or why there is none.
