@@ -144,6 +144,12 @@ pub struct Plugin {
 }
 
 impl Plugin {
+    /// What the registry keeps of its manifest, in the words of the
+    /// contract it speaks.
+    pub fn registry_manifest(&self) -> charon_domain::PluginManifest {
+        self.manifest.to_registry(&self.bindings)
+    }
+
     /// What one instance of the component takes from the instance pool
     /// (memories, tables, initial memory), to check it against
     /// [`MEMORIES_PER_CALL`] and [`TABLES_PER_CALL`]; `None` when wasmtime

@@ -174,8 +174,8 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// The kind's name in the latest contract that has it, as the
-    /// registry keeps it.
+    /// The kind's name in the latest contract that has it (a plugin's own
+    /// version may spell it otherwise: see [`Manifest::to_registry`]).
     pub fn name(self) -> &'static str {
         use EventKind as K;
         match self {
@@ -354,20 +354,30 @@ impl Manifest {
     }
 }
 
-impl From<&Manifest> for PluginManifest {
+impl Manifest {
     /// What the registry keeps of a manifest: events and capabilities by
-    /// their contract names, so a later contract may add some without a
-    /// migration. (The requests it answers are read from the loaded
-    /// component, which every call needs anyway.)
-    fn from(m: &Manifest) -> Self {
+    /// their names in the contract the plugin speaks (a 0.1.0 plugin's
+    /// `instance-added` stays `instance-added`, as it always was kept), so
+    /// a later contract may add some without a migration. (The requests it
+    /// answers are read from the loaded component, which every call needs
+    /// anyway.)
+    pub(crate) fn to_registry(&self, bindings: &Bindings) -> PluginManifest {
         PluginManifest {
-            id: m.id.clone(),
-            name: m.name.clone(),
-            version: m.version.clone(),
-            description: m.description.clone(),
-            config: m.config.clone(),
-            events: m.events.iter().map(|e| e.name().to_owned()).collect(),
-            capabilities: m.capabilities.iter().map(|c| c.name().to_owned()).collect(),
+            id: self.id.clone(),
+            name: self.name.clone(),
+            version: self.version.clone(),
+            description: self.description.clone(),
+            config: self.config.clone(),
+            events: self
+                .events
+                .iter()
+                .map(|&e| bindings.event_name(e).to_owned())
+                .collect(),
+            capabilities: self
+                .capabilities
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect(),
         }
     }
 }
@@ -389,6 +399,14 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<
 }
 
 impl Bindings {
+    /// The name of an event kind in this version of the contract.
+    fn event_name(&self, kind: EventKind) -> &'static str {
+        match self {
+            Bindings::V0_1_0(_) => v0_1_0::event_name(kind),
+            Bindings::V0_2_0(_) => kind.name(),
+        }
+    }
+
     /// The bindings of contract `version` for a component, refused when
     /// the component does not export that version's `method` interface.
     pub(crate) fn of(version: &str, pre: &InstancePre<CallState>) -> Result<Self, PluginError> {

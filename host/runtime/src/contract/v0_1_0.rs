@@ -311,6 +311,19 @@ fn event_kind(e: wit::EventKind) -> EventKind {
     }
 }
 
+/// The name of an event kind in this version, where it says "instance".
+pub(super) fn event_name(kind: EventKind) -> &'static str {
+    use EventKind as K;
+    match kind {
+        K::MethodAdded => "instance-added",
+        K::MethodEnabled => "instance-enabled",
+        K::MethodDisabled => "instance-disabled",
+        K::MethodUpdated => "instance-updated",
+        K::MethodDeleted => "instance-deleted",
+        other => other.name(),
+    }
+}
+
 fn capability(c: wit::Capability) -> Capability {
     match c {
         wit::Capability::ReadUsers => Capability::ReadUsers,

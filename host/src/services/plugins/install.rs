@@ -125,7 +125,7 @@ impl Services {
         bytes: &[u8],
         bundled: bool,
     ) -> ServiceResult<PluginVersion> {
-        let manifest = PluginManifest::from(&plugin.manifest);
+        let manifest = plugin.registry_manifest();
         let version = PluginVersion {
             id: manifest.id.clone(),
             version: manifest.version.clone(),
