@@ -57,6 +57,18 @@ pub(crate) struct SiteQueries {
     instance: Option<EnrolmentMethodId>,
     /// The calling plugin: `sibling-instances` lists its other instances.
     plugin: String,
+    /// A segment answered as if already deleted (see [`SiteView`]).
+    hidden_segment: Option<SegmentId>,
+}
+
+/// The site a plugin call sees: as it is, or as it will be once a segment
+/// is deleted (for a dry run of the plugin's answer to `segment-deleted`,
+/// asked while the segment still exists).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum SiteView {
+    #[default]
+    AsIs,
+    WithoutSegment(SegmentId),
 }
 
 impl SiteServices {
@@ -74,17 +86,20 @@ impl SiteServices {
             course,
             instance,
             plugin: plugin.to_owned(),
+            hidden_segment: None,
         }))
     }
 }
 
 impl SiteServices {
-    /// The queries of a call of instance `m` and the plugin settings it
-    /// receives, both from one snapshot (one read transaction per call).
-    pub(crate) fn method_call_inputs(
+    /// The queries of a call of instance `m`, answering as `view` says,
+    /// and the plugin settings it receives, both from one snapshot (one
+    /// read transaction per call).
+    pub(crate) fn method_call_inputs_in(
         &self,
         m: &EnrolmentMethod,
         plugin: &Plugin,
+        view: SiteView,
     ) -> ServiceResult<(Box<dyn Queries>, String, std::sync::Arc<ActiveSeen>)> {
         let t = self.store.read_tables()?;
         let seen = std::sync::Arc::new(ActiveSeen {
@@ -104,6 +119,10 @@ impl SiteServices {
             course: m.course,
             instance: Some(m.id),
             plugin: m.plugin.clone(),
+            hidden_segment: match view {
+                SiteView::AsIs => None,
+                SiteView::WithoutSegment(segment) => Some(segment),
+            },
         };
         Ok((Box::new(queries), settings, seen))
     }
@@ -137,6 +156,9 @@ impl Queries for SiteQueries {
     }
 
     fn segment_exists(&mut self, segment: SegmentId) -> Result<Option<String>, HostError> {
+        if self.hidden_segment == Some(segment) {
+            return Ok(None);
+        }
         Ok(self
             .t
             .segment(segment)
@@ -150,6 +172,12 @@ impl Queries for SiteQueries {
         after: Option<UserId>,
         limit: u32,
     ) -> Result<Page<SegmentMember>, HostError> {
+        if self.hidden_segment == Some(segment) {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        }
         let limit = limit_of(limit);
         let mut users = self
             .t
@@ -176,6 +204,9 @@ impl Queries for SiteQueries {
     }
 
     fn is_segment_member(&mut self, segment: SegmentId, user: UserId) -> Result<bool, HostError> {
+        if self.hidden_segment == Some(segment) {
+            return Ok(false);
+        }
         self.t.is_segment_member(segment, user).map_err(unavailable)
     }
 

@@ -182,7 +182,10 @@ mod active_seen_tests {
     fn queried(fx: &TestSite, segment: SegmentId) -> (EnrolmentMethod, Arc<ActiveSeen>) {
         let m = fx.site.read(|t| load_method(t, fx.manual)).unwrap();
         let plugin = fx.site.plugin(&m.plugin).unwrap();
-        let (mut queries, _, seen) = fx.site.method_call_inputs(&m, &plugin).unwrap();
+        let (mut queries, _, seen) = fx
+            .site
+            .method_call_inputs_in(&m, &plugin, crate::services::queries::SiteView::AsIs)
+            .unwrap();
         queries.segment_members(segment, None, 100).unwrap();
         (m, seen)
     }

@@ -46,7 +46,8 @@ where
             Some(p) => p.clone(),
             None => self.plugin.insert(site.plugin(&m.plugin)?).clone(),
         };
-        let (queries, settings, seen) = site.method_call_inputs(m, &plugin)?;
+        let (queries, settings, seen) =
+            site.method_call_inputs_in(m, &plugin, crate::services::queries::SiteView::AsIs)?;
         let step = (self.step)(
             &contract::context(m, settings),
             cursor.map(str::to_owned),

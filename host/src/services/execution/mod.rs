@@ -26,6 +26,11 @@
 //!   the state it left. One page loop (`pager`) serves the reconcile, its
 //!   dry run, the preview of a new instance and the native benchmark; when
 //!   a page waits for the disk is `pacing`'s.
+//! - **Foresight** (`foresight`, `SiteServices::foresee_segment_deletion`):
+//!   what deleting a segment would do to a method, from a dry run of its
+//!   plugin's answer to `segment-deleted` (and of the reconcile it asks
+//!   for) with the queries answering as if the segment were gone; nothing
+//!   written, no failure recorded.
 //!
 //! A plugin that fails (timeout, memory, crash, a plan too large) or whose
 //! plan is rejected gets the failure recorded as its instance's last error,
@@ -48,6 +53,7 @@ mod apply;
 mod bench;
 mod calls;
 mod dispatch;
+mod foresight;
 mod pacing;
 mod pager;
 mod reconcile;
@@ -56,6 +62,7 @@ mod status;
 
 pub(crate) use dispatch::Executor;
 pub use dispatch::{DispatchReport, MAX_CASCADE};
+pub use foresight::{Foreseen, ForeseenCounts};
 pub use pacing::DEFAULT_DURABLE_EVERY;
 pub use pager::MAX_RECONCILE_PAGES;
 pub use reconcile::{InstanceReconcile, MAX_REPORTED_ACTIONS, MethodPreview, ReconcileReport};

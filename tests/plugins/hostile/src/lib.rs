@@ -108,6 +108,9 @@ impl Plugin for Hostile {
             .handles(&[
                 EventKind::UserEnrolled,
                 EventKind::SegmentMemberAdded,
+                // So that the dry run of a segment's deletion meets a
+                // plugin that misbehaves.
+                EventKind::SegmentDeleted,
                 EventKind::MethodEnabled,
             ])
             // It misbehaves on any request made through it; it lists the
