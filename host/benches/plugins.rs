@@ -2,7 +2,7 @@
 //! - a no-op hook call host → guest → host through `Runtime::handle_event`
 //!   with the `noop` test plugin, in a fresh store instantiated from the
 //!   pre-instantiated template as production does (target < 20 µs);
-//! - instantiation alone (fresh store, instance, drop);
+//! - instantiation alone (fresh store, method, drop);
 //! - start-up: `Runtime::new` plus `load` of one plugin, with a cold disk
 //!   cache (compiles) and a warm one (deserialises).
 //!

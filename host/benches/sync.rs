@@ -6,7 +6,7 @@
 //!   group (target < 1 s, and at most 1.25× native);
 //! - one live membership change end to end: the outbox event → the plugin →
 //!   its plan → commit (target p50 < 2 ms);
-//! - a reconcile of that instance with nothing to change (target < 200 ms).
+//! - a reconcile of that method with nothing to change (target < 200 ms).
 //!
 //! A plain bench binary rather than criterion: each initial sync writes
 //! 100,000 enrolments, so runs are few and each gets a fresh site (the
@@ -78,7 +78,7 @@ fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    /// A fresh course with a segment-sync instance (into a new group) whose
+    /// A fresh course with a segment-sync method (into a new group) whose
     /// `instance-added` event is skipped: the bench runs the sync itself.
     fn instance(&mut self) -> (CourseId, EnrolmentMethodId) {
         self.courses += 1;
@@ -249,7 +249,7 @@ fn main() {
     }
     let last = instances.last().copied();
 
-    // The caused events (enrolments, memberships) reach no instance that
+    // The caused events (enrolments, memberships) reach no method that
     // asked for them; deliver them so the live changes start from an
     // empty outbox.
     let t = Instant::now();
@@ -260,7 +260,7 @@ fn main() {
     );
 
     let m = last.expect("a synced instance");
-    // One instance follows the segment from here on, as in a site that
+    // One method follows the segment from here on, as in a site that
     // syncs it into one course: the others would each take the change too.
     for other in instances.into_iter().filter(|i| *i != m) {
         f.site

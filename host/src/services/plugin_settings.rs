@@ -1,6 +1,6 @@
 //! A plugin's site-wide settings: the fields its manifest lists under
 //! `settings` (Moodle's plugin settings page), set once per site by a site
-//! admin and passed to every call of the plugin's instances in
+//! admin and passed to every call of the plugin's methods in
 //! `context.settings`, each field with the site's value or its default.
 //!
 //! The host checks values against the field kinds itself: settings are

@@ -1,4 +1,4 @@
-//! The host side of the contract's read-only queries, for one instance,
+//! The host side of the contract's read-only queries, for one method,
 //! answered in domain types (the runtime converts them to whichever
 //! contract version the plugin speaks).
 //!
@@ -6,7 +6,7 @@
 //! snapshot of the site, so a plugin sees a consistent state however many
 //! queries it makes and however long it runs (the snapshot does not block
 //! writers). Everything is scoped: users and segments of this site only,
-//! enrolments and groups of the instance's course only; a group of another
+//! enrolments and groups of the method's course only; a group of another
 //! course is `out-of-scope`, not "not found", so the plugin's author sees
 //! what went wrong.
 
@@ -47,15 +47,15 @@ impl ActiveSeen {
     }
 }
 
-/// Queries of one instance (or, while validating a config for a new
-/// instance, of one course) over one read snapshot.
+/// Queries of one method (or, while validating a config for a new
+/// method, of one course) over one read snapshot.
 pub(crate) struct SiteQueries {
     t: SiteReadTables,
     /// Where `segment-members` notes the active users it answered.
     seen: std::sync::Arc<ActiveSeen>,
     course: CourseId,
     instance: Option<EnrolmentMethodId>,
-    /// The calling plugin: `sibling-instances` lists its other instances.
+    /// The calling plugin: `sibling-methods` lists its other methods.
     plugin: String,
     /// A segment answered as if already deleted (see [`SiteView`]).
     hidden_segment: Option<SegmentId>,
@@ -92,7 +92,7 @@ impl SiteServices {
 }
 
 impl SiteServices {
-    /// The queries of a call of instance `m`, answering as `view` says,
+    /// The queries of a call of method `m`, answering as `view` says,
     /// and the plugin settings it receives, both from one snapshot (one
     /// read transaction per call).
     pub(crate) fn method_call_inputs_in(
@@ -138,7 +138,7 @@ fn limit_of(limit: u32) -> usize {
 }
 
 impl SiteQueries {
-    /// A group of the instance's course, or `out-of-scope`.
+    /// A group of the method's course, or `out-of-scope`.
     fn own_group(&self, group: CourseGroupId) -> Result<CourseGroup, HostError> {
         match self.t.group(group).map_err(unavailable)? {
             Some(g) if g.course == self.course => Ok(g),

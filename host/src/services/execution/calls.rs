@@ -1,5 +1,5 @@
-//! One call of an instance's plugin, and a failed call recorded as the
-//! instance's last error.
+//! One call of a method's plugin, and a failed call recorded as the
+//! method's last error.
 
 use std::sync::Arc;
 
@@ -24,7 +24,7 @@ fn bounded(message: &str) -> String {
 }
 
 impl SiteServices {
-    /// Records a failed call as the instance's last error, in its own
+    /// Records a failed call as the method's last error, in its own
     /// transaction. Never fails the caller: the failure it records is what
     /// the caller reports.
     pub(super) fn record_method_error(
@@ -54,13 +54,13 @@ impl SiteServices {
     }
 
     /// Records a plugin's refusal of an event or a reconcile page as
-    /// instance `id`'s last error, under the plugin's own code.
+    /// method `id`'s last error, under the plugin's own code.
     pub(super) fn record_refusal(&self, id: EnrolmentMethodId, refusal: &Refusal) {
         let code = MethodFailure::Refused(refusal.code.clone());
         self.record_method_error(id, &code, &refusal.message);
     }
 
-    /// One plugin call for instance `m`, with queries over a fresh
+    /// One plugin call for method `m`, with queries over a fresh
     /// snapshot, and the users those queries found active (for
     /// `apply_method_plan_with`). A misbehaving plugin is recorded and
     /// reported as `PluginFailed`.

@@ -1,4 +1,4 @@
-//! A person's request through an instance (enrol or unenrol users, enrol
+//! A person's request through a method (enrol or unenrol users, enrol
 //! or unenrol oneself) and self enrolment into a course: authorised before
 //! the plugin is called, the plugin's refusal passed on as
 //! `ServiceError::Refused`.
@@ -12,7 +12,7 @@ use crate::services::ops::methods::load_method;
 use crate::services::{Principal, SiteServices};
 use crate::storage::site::prelude::*;
 
-/// A person's request through an instance.
+/// A person's request through a method.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MethodRequest {
     /// Enrol these users (manual enrolment); needs to manage the course.
@@ -21,7 +21,7 @@ pub enum MethodRequest {
         role: Option<Role>,
         group: Option<CourseGroupId>,
     },
-    /// Unenrol these users from the instance; needs to manage the course.
+    /// Unenrol these users from the method; needs to manage the course.
     UnenrolUsers { users: Vec<UserId> },
     /// The caller enrols themselves. `user`, when given, must be the
     /// caller.

@@ -33,7 +33,7 @@ fn settle(fx: &TestSite) {
 /// delivered.
 fn site_with_v0_1_method() -> (TestSite, EnrolmentMethodId) {
     let fx = TestSite::new();
-    let m = fx.with_plugin_instance(&test_plugin(V0_1), json!({"segment": fx.hr.0}));
+    let m = fx.with_plugin_method(&test_plugin(V0_1), json!({"segment": fx.hr.0}));
     settle(&fx);
     (fx, m)
 }
@@ -178,7 +178,7 @@ fn a_query_outside_its_manifest_is_denied() {
 #[test]
 fn it_checks_its_config_through_the_host() {
     let fx = TestSite::new();
-    fx.with_plugin_instance(&test_plugin(V0_1), json!({"segment": fx.hr.0}));
+    fx.with_plugin_method(&test_plugin(V0_1), json!({"segment": fx.hr.0}));
     let err = fx
         .site
         .add_method(

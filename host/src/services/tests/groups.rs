@@ -378,7 +378,7 @@ fn groups_list_by_name_with_their_member_counts() {
     );
 }
 
-/// An instance of the test plugin `noop` named `name`, configured with
+/// A method of the test plugin `noop` named `name`, configured with
 /// `group`, that keeps `members` of Team A.
 fn instance_keeping(fx: &TestSite, name: &str, members: &[UserId]) -> EnrolmentMethodId {
     let method = fx

@@ -409,7 +409,7 @@ fn segment_usage_shows_a_plugin_that_would_change_fail_or_refuse() {
     use crate::services::testing::test_plugin;
     let fx = TestSite::new();
     let hostile = |behaviour: &str| {
-        fx.with_plugin_instance(
+        fx.with_plugin_method(
             &test_plugin("charon-test-hostile"),
             serde_json::json!({"behaviour": behaviour, "user": fx.learners[4].0}),
         )

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::domain::{MethodError, Plan, PlanAction, PlanGroup, PlanOp};
 use crate::services::execution::{
-    InstanceReconcile, MethodPreview, MethodRunStatus, ReconcileReport, RequestOutcome,
+    MethodPreview, MethodReconcile, MethodRunStatus, ReconcileReport, RequestOutcome,
 };
 
 /// A group a plan action names: one that exists, or one created earlier in
@@ -194,8 +194,8 @@ mirror_struct!(
 
 /// One instance's part of a site or course reconcile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = InstanceReconcile)]
-pub struct InstanceReconcileView {
+#[schema(as = MethodReconcile)]
+pub struct MethodReconcileView {
     pub method: EnrolmentMethodIdView,
     pub course: CourseIdView,
     /// What it changed; absent when it failed.
@@ -205,8 +205,8 @@ pub struct InstanceReconcileView {
 }
 
 mirror_struct!(
-    InstanceReconcile,
-    InstanceReconcileView {
+    MethodReconcile,
+    MethodReconcileView {
         method,
         course,
         report,

@@ -40,7 +40,7 @@ pub(crate) struct GroupTextInput {
     pub value: String,
 }
 
-/// What was typed (or is saved): the instance's own fields and every
+/// What was typed (or is saved): the method's own fields and every
 /// `config.…` input by name.
 #[derive(Clone, Default)]
 pub(crate) struct Typed {
@@ -70,7 +70,7 @@ impl Typed {
         typed
     }
 
-    /// The form of a new instance: the manifest's defaults.
+    /// The form of a new method: the manifest's defaults.
     pub(super) fn defaults(manifest: &PluginManifest) -> Self {
         Typed {
             plugin: manifest.id.clone(),

@@ -1,4 +1,4 @@
-//! Enrolment methods of a course: the list with each instance's status,
+//! Enrolment methods of a course: the list with each method's status,
 //! enrolments and last error; the add form, generated from the plugin's
 //! config form, with a dry-run preview before anything is saved; the edit
 //! form; enable, disable, "Reconcile now" and delete.

@@ -9,7 +9,7 @@ use super::{Pages, form_of};
 use crate::domain::{EnrolmentMethodId, UserId};
 use crate::services::enrolments::NewMethod;
 
-/// An instance "Segment sync: HR" configured with Team A that keeps
+/// A method "Segment sync: HR" configured with Team A that keeps
 /// `members` there (added as the method itself).
 fn sync_keeping(p: &Pages, members: &[UserId]) -> EnrolmentMethodId {
     let fx = &p.fx;
@@ -361,7 +361,7 @@ async fn deleting_a_group_is_confirmed_with_what_goes_and_which_method_uses_it()
     assert!(
         plain
             .body
-            .contains("no enrolment method instance uses this course group")
+            .contains("no enrolment method uses this course group")
     );
 
     let token = p.csrf(&p.teacher);
