@@ -2,7 +2,7 @@
 //! - a no-op hook call host → guest → host through `Runtime::handle_event`
 //!   with the `noop` test plugin, in a fresh store instantiated from the
 //!   pre-instantiated template as production does (target < 20 µs);
-//! - instantiation alone (fresh store, instance, drop);
+//! - instantiation alone (fresh store, method, drop);
 //! - start-up: `Runtime::new` plus `load` of one plugin, with a cold disk
 //!   cache (compiles) and a warm one (deserialises).
 //!
@@ -33,7 +33,7 @@ fn benches(c: &mut Criterion) {
     let rt = Runtime::new(RuntimeConfig::default()).expect("runtime");
     let noop = rt.load(&bytes).expect("load");
     let ctx = Context {
-        instance: EnrolmentMethodId(1),
+        method: EnrolmentMethodId(1),
         course: CourseId(1),
         config: "{}".into(),
         settings: "{}".into(),
@@ -42,7 +42,7 @@ fn benches(c: &mut Criterion) {
     };
     let event = Event::UserEnrolled {
         user: UserId(42),
-        instance: EnrolmentMethodId(1),
+        method: EnrolmentMethodId(1),
     };
 
     let mut g = c.benchmark_group("plugin call");

@@ -6,7 +6,7 @@
 //!   group (target < 1 s, and at most 1.25× native);
 //! - one live membership change end to end: the outbox event → the plugin →
 //!   its plan → commit (target p50 < 2 ms);
-//! - a reconcile of that instance with nothing to change (target < 200 ms).
+//! - a reconcile of that method with nothing to change (target < 200 ms).
 //!
 //! A plain bench binary rather than criterion: each initial sync writes
 //! 100,000 enrolments, so runs are few and each gets a fresh site (the
@@ -33,7 +33,7 @@ use charon_host::services::enrolments::NewMethod;
 use charon_host::services::segments::NewSegment;
 use charon_host::services::{Principal, SiteServices};
 use charon_sdk as sdk;
-use sdk::EnrolmentMethod;
+use sdk::Plugin as _;
 
 const MEMBERS: usize = 100_000;
 const SYNC_RUNS: usize = 7;
@@ -78,7 +78,7 @@ fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    /// A fresh course with a segment-sync instance (into a new group) whose
+    /// A fresh course with a segment-sync method (into a new group) whose
     /// `instance-added` event is skipped: the bench runs the sync itself.
     fn instance(&mut self) -> (CourseId, EnrolmentMethodId) {
         self.courses += 1;
@@ -249,7 +249,7 @@ fn main() {
     }
     let last = instances.last().copied();
 
-    // The caused events (enrolments, memberships) reach no instance that
+    // The caused events (enrolments, memberships) reach no method that
     // asked for them; deliver them so the live changes start from an
     // empty outbox.
     let t = Instant::now();
@@ -260,7 +260,7 @@ fn main() {
     );
 
     let m = last.expect("a synced instance");
-    // One instance follows the segment from here on, as in a site that
+    // One method follows the segment from here on, as in a site that
     // syncs it into one course: the others would each take the change too.
     for other in instances.into_iter().filter(|i| *i != m) {
         f.site
@@ -342,7 +342,7 @@ fn native_step(
         _ => Default::default(),
     };
     let ctx = sdk::Context {
-        instance: ctx.instance.0,
+        method: ctx.method.0,
         course: ctx.course.0,
         config,
         settings,
@@ -389,7 +389,7 @@ fn role_back(r: sdk::Role) -> domain::Role {
 fn enrolment(e: domain::Enrolment) -> sdk::Enrolment {
     sdk::Enrolment {
         user: e.user.0,
-        instance: e.method.0,
+        method: e.method.0,
         role: e.role.map(role),
         status: match e.status {
             domain::EnrolmentStatus::Active => sdk::EnrolmentStatus::Active,
@@ -410,7 +410,7 @@ fn member(m: domain::GroupMembership) -> sdk::GroupMember {
         user: m.user.0,
         owner: match m.owner {
             domain::MembershipOwner::Manual => sdk::MembershipOwner::Manual,
-            domain::MembershipOwner::Method(i) => sdk::MembershipOwner::Instance(i.0),
+            domain::MembershipOwner::Method(m) => sdk::MembershipOwner::Method(m.0),
         },
     }
 }
@@ -454,8 +454,8 @@ fn plan(p: sdk::Plan) -> domain::Plan {
                         name: c.name,
                         idnumber: c.idnumber,
                     },
-                    S::DisableInstance => D::DisableInstance,
-                    S::DeleteInstance => D::DeleteInstance,
+                    S::DisableMethod => D::DisableMethod,
+                    S::DeleteMethod => D::DeleteMethod,
                     S::Reconcile => D::Reconcile,
                 },
                 reason: a.reason,
@@ -540,29 +540,29 @@ impl sdk::Host for NativeHost {
             .map(enrolment)
             .collect())
     }
-    fn instance_enrolments(
+    fn method_enrolments(
         &self,
         after: Option<sdk::UserId>,
         limit: u32,
     ) -> Result<sdk::EnrolmentPage, sdk::HostError> {
         self.0
             .borrow_mut()
-            .instance_enrolments(after.map(UserId), limit)
+            .method_enrolments(after.map(UserId), limit)
             .map(enrolment_page)
             .map_err(err)
     }
-    fn instance_enrolment_count(&self) -> Result<u64, sdk::HostError> {
-        self.0.borrow_mut().instance_enrolment_count().map_err(err)
+    fn method_enrolment_count(&self) -> Result<u64, sdk::HostError> {
+        self.0.borrow_mut().method_enrolment_count().map_err(err)
     }
-    fn sibling_instances(&self) -> Result<Vec<sdk::Sibling>, sdk::HostError> {
+    fn sibling_methods(&self) -> Result<Vec<sdk::Sibling>, sdk::HostError> {
         Ok(self
             .0
             .borrow_mut()
-            .sibling_instances()
+            .sibling_methods()
             .map_err(err)?
             .into_iter()
             .map(|m| sdk::Sibling {
-                instance: m.id.0,
+                method: m.id.0,
                 enabled: m.status == EnrolmentMethodStatus::Enabled,
                 config: m.config,
             })
@@ -610,11 +610,11 @@ impl sdk::Host for NativeHost {
             .map_err(err)?
             .map(member))
     }
-    fn instance_group(&self, key: &str) -> Result<Option<sdk::GroupId>, sdk::HostError> {
+    fn method_group(&self, key: &str) -> Result<Option<sdk::GroupId>, sdk::HostError> {
         Ok(self
             .0
             .borrow_mut()
-            .instance_group(key)
+            .method_group(key)
             .map_err(err)?
             .map(|g| g.0))
     }

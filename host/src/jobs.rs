@@ -1,6 +1,6 @@
 //! The host's background jobs, started together with the server and
 //! stopped with it: the event dispatcher (committed events to enrolment
-//! methods), the reconciler (every instance after start-up, then on a
+//! methods), the reconciler (every method after start-up, then on a
 //! schedule) and the idle-site sweep (closes site files nobody used).
 //!
 //! Each is a tokio task that does its work on the blocking pool (redb does
@@ -71,7 +71,7 @@ impl Drop for Jobs {
     }
 }
 
-/// Delivers committed events to the instances as they are published, on
+/// Delivers committed events to the methods as they are published, on
 /// the blocking pool (plugin calls never run on an HTTP worker). Catches up
 /// every site's outbox first, and again whenever the bus overflowed.
 /// Runs until its task is aborted.
@@ -144,10 +144,10 @@ async fn run_dispatcher(services: Services) {
     }
 }
 
-/// Reconciles every instance of every site once now (after a start, to
+/// Reconciles every method of every site once now (after a start, to
 /// finish what a stopped or killed process left half done), then every
 /// `every` if set. Each site runs on the blocking pool; a failure is
-/// logged and recorded on its instance, and the job goes on.
+/// logged and recorded on its method, and the job goes on.
 async fn run_reconciler(services: Services, every: Option<Duration>) {
     loop {
         let s = services.clone();

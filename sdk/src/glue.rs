@@ -1,33 +1,35 @@
 //! What [`export_plugin!`](crate::export_plugin) calls: turns the raw
-//! contract calls into typed [`EnrolmentMethod`] calls. Public (hidden) so
+//! contract calls into typed [`Plugin`] calls. Public (hidden) so
 //! the macro can reach it, and native so the mock host can drive it too.
 
 use crate::bindings::charon::enrolment::types as wit;
 use crate::{
-    CourseId, EnrolmentMethod, Event, FieldError, Host, InstanceId, Plan, ReconcileStep, Refusal,
-    Request, Timestamp,
+    CourseId, Event, FieldError, Host, MethodId, Plan, Plugin, ReconcileStep, Refusal, Request,
+    Timestamp,
 };
 
-/// What every call of an instance receives, with the config parsed.
+/// What every call of an enrolment method receives, with the config
+/// parsed.
 ///
 /// ```
 /// use charon_sdk::Context;
-/// let ctx = Context { instance: 7, course: 2, config: (), settings: Default::default(), enabled: true, now: 0 };
+/// let ctx = Context { method: 7, course: 2, config: (), settings: Default::default(), enabled: true, now: 0 };
 /// assert_eq!(ctx.course, 2);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Context<C> {
-    /// The enrolment-method instance being called.
-    pub instance: InstanceId,
-    /// The instance's course: every query is scoped to it.
+    /// The enrolment method being called: the plugin attached to one
+    /// course with its own config.
+    pub method: MethodId,
+    /// The method's course: every query is scoped to it.
     pub course: CourseId,
-    /// The instance's config, parsed.
+    /// The method's config, parsed.
     pub config: C,
     /// The plugin's site-wide settings (the manifest's `settings`, each
     /// with the site's value or its default).
     pub settings: serde_json::Map<String, serde_json::Value>,
-    /// Whether the instance is enabled (a disabled one still receives
-    /// its own `instance-*` events and may be asked to clean up).
+    /// Whether the method is enabled (a disabled one still receives its
+    /// own `method-*` events and may be asked to clean up).
     pub enabled: bool,
     /// The host's clock (epoch milliseconds) when the call started.
     pub now: Timestamp,
@@ -38,12 +40,12 @@ impl<C> Context<C> {
     ///
     /// ```
     /// use charon_sdk::Context;
-    /// let ctx = Context { instance: 1, course: 1, config: 1u8, settings: Default::default(), enabled: true, now: 0 };
+    /// let ctx = Context { method: 1, course: 1, config: 1u8, settings: Default::default(), enabled: true, now: 0 };
     /// assert_eq!(ctx.with_config("x").config, "x");
     /// ```
     pub fn with_config<D>(&self, config: D) -> Context<D> {
         Context {
-            instance: self.instance,
+            method: self.method,
             course: self.course,
             config,
             settings: self.settings.clone(),
@@ -56,7 +58,7 @@ impl<C> Context<C> {
     ///
     /// ```
     /// use charon_sdk::Context;
-    /// let mut ctx = Context { instance: 1, course: 1, config: (), settings: Default::default(), enabled: true, now: 0 };
+    /// let mut ctx = Context { method: 1, course: 1, config: (), settings: Default::default(), enabled: true, now: 0 };
     /// ctx.settings.insert("removal".into(), "suspend".into());
     /// assert_eq!(ctx.setting_str("removal"), Some("suspend"));
     /// assert_eq!(ctx.setting_str("other"), None);
@@ -96,7 +98,7 @@ fn context<C: serde::de::DeserializeOwned>(ctx: wit::Context) -> Result<Context<
             .join("; ");
         Refusal::new(
             "invalid-config",
-            format!("the instance's config is invalid: {detail}"),
+            format!("the enrolment method's config is invalid: {detail}"),
         )
     })?;
     // Settings the host passes are the manifest's fields; text that is not
@@ -106,7 +108,7 @@ fn context<C: serde::de::DeserializeOwned>(ctx: wit::Context) -> Result<Context<
         _ => serde_json::Map::new(),
     };
     Ok(Context {
-        instance: ctx.instance,
+        method: ctx.method,
         course: ctx.course,
         config,
         settings,
@@ -115,7 +117,7 @@ fn context<C: serde::de::DeserializeOwned>(ctx: wit::Context) -> Result<Context<
     })
 }
 
-pub fn validate_config<M: EnrolmentMethod>(
+pub fn validate_config<M: Plugin>(
     course: CourseId,
     config: &str,
     host: &dyn Host,
@@ -130,7 +132,7 @@ pub fn validate_config<M: EnrolmentMethod>(
     })
 }
 
-pub fn handle_event<M: EnrolmentMethod>(
+pub fn handle_event<M: Plugin>(
     ctx: wit::Context,
     event: Event,
     host: &dyn Host,
@@ -138,7 +140,7 @@ pub fn handle_event<M: EnrolmentMethod>(
     M::handle_event(&context(ctx)?, event, host)
 }
 
-pub fn handle_request<M: EnrolmentMethod>(
+pub fn handle_request<M: Plugin>(
     ctx: wit::Context,
     request: Request,
     host: &dyn Host,
@@ -146,7 +148,7 @@ pub fn handle_request<M: EnrolmentMethod>(
     M::handle_request(&context(ctx)?, request, host)
 }
 
-pub fn reconcile<M: EnrolmentMethod>(
+pub fn reconcile<M: Plugin>(
     ctx: wit::Context,
     cursor: Option<String>,
     host: &dyn Host,

@@ -7,7 +7,8 @@ use crate::{
     SegmentId, SegmentMemberPage, Sibling, User, UserId,
 };
 
-/// Read-only queries scoped to the calling instance's site and course.
+/// Read-only queries scoped to the calling enrolment method's site and
+/// course.
 /// Each needs the capability its doc names in the manifest; without it the
 /// host answers [`HostError::Denied`].
 ///
@@ -32,7 +33,7 @@ pub trait Host {
     ) -> Result<SegmentMemberPage, HostError>;
     /// (`read-segments`)
     fn is_segment_member(&self, segment: SegmentId, user: UserId) -> Result<bool, HostError>;
-    /// Enrolments of the course by every instance, by user (`read-enrolments`).
+    /// Enrolments of the course by every method, by user (`read-enrolments`).
     fn course_enrolments(
         &self,
         after: Option<UserId>,
@@ -40,18 +41,18 @@ pub trait Host {
     ) -> Result<EnrolmentPage, HostError>;
     /// One user's enrolments in the course (`read-enrolments`).
     fn user_enrolments(&self, user: UserId) -> Result<Vec<Enrolment>, HostError>;
-    /// The calling instance's own enrolments after `after`, at most `limit`
+    /// The calling method's own enrolments after `after`, at most `limit`
     /// (≤ 1000), by user (`read-enrolments`).
-    fn instance_enrolments(
+    fn method_enrolments(
         &self,
         after: Option<UserId>,
         limit: u32,
     ) -> Result<EnrolmentPage, HostError>;
-    /// How many enrolments the calling instance has (`read-enrolments`).
-    fn instance_enrolment_count(&self) -> Result<u64, HostError>;
-    /// The other instances of the same plugin in the course, not the one
-    /// called or validated (`read-enrolments`).
-    fn sibling_instances(&self) -> Result<Vec<Sibling>, HostError>;
+    /// How many enrolments the calling method has (`read-enrolments`).
+    fn method_enrolment_count(&self) -> Result<u64, HostError>;
+    /// The other enrolment methods of the same plugin in the course, not
+    /// the one called or validated (`read-enrolments`).
+    fn sibling_methods(&self) -> Result<Vec<Sibling>, HostError>;
     /// Groups of the course (`read-groups`).
     fn course_groups(&self) -> Result<Vec<CourseGroup>, HostError>;
     /// Members of a group of the course (`read-groups`).
@@ -67,10 +68,10 @@ pub trait Host {
         group: GroupId,
         user: UserId,
     ) -> Result<Option<GroupMember>, HostError>;
-    /// The group the calling instance created under `key` with
+    /// The group the calling method created under `key` with
     /// `create-group`, if it still exists (`read-groups`).
-    fn instance_group(&self, key: &str) -> Result<Option<GroupId>, HostError>;
-    /// Writes to the host's log, tagged with the instance. Always allowed.
+    fn method_group(&self, key: &str) -> Result<Option<GroupId>, HostError>;
+    /// Writes to the host's log, tagged with the method. Always allowed.
     fn log(&self, level: LogLevel, message: &str);
 }
 
@@ -112,21 +113,21 @@ impl Host for WasmHost {
     fn user_enrolments(&self, user: UserId) -> Result<Vec<Enrolment>, HostError> {
         imports::user_enrolments(user)
     }
-    fn instance_enrolments(
+    fn method_enrolments(
         &self,
         after: Option<UserId>,
         limit: u32,
     ) -> Result<EnrolmentPage, HostError> {
-        imports::instance_enrolments(after, limit)
+        imports::method_enrolments(after, limit)
     }
-    fn instance_enrolment_count(&self) -> Result<u64, HostError> {
-        imports::instance_enrolment_count()
+    fn method_enrolment_count(&self) -> Result<u64, HostError> {
+        imports::method_enrolment_count()
     }
-    fn sibling_instances(&self) -> Result<Vec<Sibling>, HostError> {
-        imports::sibling_instances()
+    fn sibling_methods(&self) -> Result<Vec<Sibling>, HostError> {
+        imports::sibling_methods()
     }
-    fn instance_group(&self, key: &str) -> Result<Option<GroupId>, HostError> {
-        imports::instance_group(key)
+    fn method_group(&self, key: &str) -> Result<Option<GroupId>, HostError> {
+        imports::method_group(key)
     }
     fn course_groups(&self) -> Result<Vec<CourseGroup>, HostError> {
         imports::course_groups()

@@ -1,8 +1,10 @@
 //! Write enrolment methods for [Charon](https://example.invalid/charon) as
 //! WebAssembly components.
 //!
-//! A plugin is a `cdylib` crate that implements [`EnrolmentMethod`] and
-//! calls [`export_plugin!`]. It never changes anything itself: it reads
+//! A plugin is a `cdylib` crate that implements [`Plugin`] and calls
+//! [`export_plugin!`]. The host attaches it to courses as **enrolment
+//! methods**: one plugin, many methods, each with its own config (the
+//! [`Context`] of a call says which method it is for). It never changes anything itself: it reads
 //! through a [`Host`] and answers with a [`Plan`] that the host checks and
 //! applies in one transaction. Build it with
 //! `cargo build --release --target wasm32-wasip2` and install the `.wasm`
@@ -17,7 +19,7 @@
 //!
 //! struct Hello;
 //!
-//! impl EnrolmentMethod for Hello {
+//! impl Plugin for Hello {
 //!     type Config = Config;
 //!
 //!     fn manifest() -> Manifest {
@@ -46,13 +48,13 @@ mod manifest;
 pub mod mock;
 mod plan;
 
-/// The generated bindings of the WIT contract (`wit/since_v0.1.0`).
+/// The generated bindings of the WIT contract (`wit/since_v0.2.0`).
 ///
 /// Plugin code rarely needs this module: the types it uses are re-exported
 /// at the crate root.
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "wit/since_v0.1.0",
+        path: "wit/since_v0.2.0",
         world: "enrolment-method",
         pub_export_macro: true,
         export_macro_name: "__export_enrolment_method",
@@ -65,10 +67,10 @@ pub mod bindings {
 pub use bindings::charon::enrolment::types::{
     Action, Capability, Choice, ConfigField, CourseGroup, CourseId, CreateGroupAction, EnrolAction,
     EnrolUsers, Enrolment, EnrolmentEvent, EnrolmentPage, EnrolmentStatus, Event, EventKind,
-    FieldError, FieldKind, GroupAction, GroupEvent, GroupId, GroupMember, GroupRef, HostError,
-    InstanceId, LogLevel, Manifest, MemberPage, MembershipEvent, MembershipOwner, Operation, Plan,
-    ReconcileStep, Refusal, Request, Role, RoleAction, SegmentId, SegmentMember, SegmentMemberPage,
-    SelfEnrol, Sibling, Timestamp, User, UserId,
+    FieldError, FieldKind, GroupAction, GroupChoiceOptions, GroupEvent, GroupId, GroupMember,
+    GroupRef, HostError, LogLevel, Manifest, MemberPage, MembershipEvent, MembershipOwner,
+    MethodId, Operation, Plan, ReconcileStep, Refusal, Request, RequestKind, Role, RoleAction,
+    SegmentId, SegmentMember, SegmentMemberPage, SelfEnrol, Sibling, Timestamp, User, UserId,
 };
 pub use glue::Context;
 pub use host::{Host, WasmHost};
@@ -78,9 +80,9 @@ pub use host::{Host, WasmHost};
 /// the host reads at install to pick the matching contract.
 ///
 /// ```
-/// assert_eq!(charon_sdk::CONTRACT_VERSION, "0.1.0");
+/// assert_eq!(charon_sdk::CONTRACT_VERSION, "0.2.0");
 /// ```
-pub const CONTRACT_VERSION: &str = charon_contract::V0_1_0;
+pub const CONTRACT_VERSION: &str = charon_contract::V0_2_0;
 
 /// The name of the custom section that carries [`CONTRACT_VERSION`] (the
 /// host reads the same constant, from `charon-contract`).
@@ -90,8 +92,10 @@ pub const CONTRACT_VERSION: &str = charon_contract::V0_1_0;
 /// ```
 pub const CONTRACT_SECTION: &str = charon_contract::SECTION;
 
-/// An enrolment method. Every function is stateless: whatever a call needs
-/// comes from its arguments and the [`Host`] queries, so the host may run
+/// An enrolment-method plugin: the code behind every enrolment method the
+/// host attaches it to. Every function is stateless: whatever a call needs
+/// comes from its arguments (the [`Context`] names the enrolment method
+/// and carries its config) and the [`Host`] queries, so the host may run
 /// each call in a fresh sandbox.
 ///
 /// Only [`manifest`](Self::manifest) is required; the defaults accept any
@@ -106,10 +110,11 @@ pub const CONTRACT_SECTION: &str = charon_contract::SECTION;
 ///
 /// struct Manual;
 ///
-/// impl EnrolmentMethod for Manual {
+/// impl Plugin for Manual {
 ///     type Config = Config;
 ///     fn manifest() -> Manifest {
 ///         Manifest::new("my-manual", "My manual enrolment", "1.0.0")
+///             .answers(&[RequestKind::EnrolUsers])
 ///     }
 ///     fn handle_request(ctx: &Context<Config>, request: Request, _host: &dyn Host) -> Result<Plan, Refusal> {
 ///         let mut plan = Plan::new();
@@ -122,17 +127,17 @@ pub const CONTRACT_SECTION: &str = charon_contract::SECTION;
 ///     }
 /// }
 /// ```
-pub trait EnrolmentMethod {
-    /// The instance's configuration, as the admin's form fills it in
+pub trait Plugin {
+    /// An enrolment method's configuration, as the admin's form fills it in
     /// (JSON). Unknown keys should be refused with
     /// `#[serde(deny_unknown_fields)]`.
     type Config: serde::de::DeserializeOwned + serde::Serialize;
 
     /// Describes the plugin: id, name, version, config form, the events it
-    /// wants and the capabilities it needs.
+    /// wants, the requests it answers and the capabilities it needs.
     fn manifest() -> Manifest;
 
-    /// Checks a parsed config for an instance in `course`. Parsing errors
+    /// Checks a parsed config for an enrolment method in `course`. Parsing errors
     /// are reported before this is called.
     fn validate(
         course: CourseId,
@@ -154,7 +159,9 @@ pub trait EnrolmentMethod {
     }
 
     /// Answers a person's request (the host has already checked they may
-    /// make it).
+    /// make it). List the kinds it answers in the manifest
+    /// ([`Manifest::answers`]): the host looks among them for a method
+    /// that takes a request, e.g. a course's self enrolment.
     fn handle_request(
         ctx: &Context<Self::Config>,
         request: Request,
@@ -167,7 +174,7 @@ pub trait EnrolmentMethod {
         ))
     }
 
-    /// One bounded page of reconciling the instance; `cursor` is `None` on
+    /// One bounded page of reconciling the method; `cursor` is `None` on
     /// the first page and the previous step's `next` afterwards.
     fn reconcile(
         ctx: &Context<Self::Config>,
@@ -182,7 +189,7 @@ pub trait EnrolmentMethod {
     }
 }
 
-/// Exports an [`EnrolmentMethod`] as the component's implementation of the
+/// Exports a [`Plugin`] as the component's implementation of the
 /// contract and records [`CONTRACT_VERSION`] in the component.
 ///
 /// Call it once, at the root of the plugin crate.
@@ -191,7 +198,7 @@ pub trait EnrolmentMethod {
 /// use charon_sdk::*;
 ///
 /// struct Nothing;
-/// impl EnrolmentMethod for Nothing {
+/// impl Plugin for Nothing {
 ///     type Config = serde_json::Value;
 ///     fn manifest() -> Manifest { Manifest::new("nothing", "Does nothing", "0.1.0") }
 /// }
@@ -200,7 +207,7 @@ pub trait EnrolmentMethod {
 /// ```
 #[macro_export]
 macro_rules! export_plugin {
-    ($method:ty) => {
+    ($plugin:ty) => {
         #[doc(hidden)]
         #[cfg(target_arch = "wasm32")]
         #[used]
@@ -209,14 +216,14 @@ macro_rules! export_plugin {
         #[unsafe(link_section = $crate::__private::section_literal!())]
         static __CHARON_CONTRACT_VERSION: [u8; $crate::CONTRACT_VERSION.len()] =
             $crate::__private::contract_bytes::<{ $crate::CONTRACT_VERSION.len() }>();
-        $crate::export_plugin!(@without_version $method);
+        $crate::export_plugin!(@without_version $plugin);
     };
     // Exports without the version section: for the host's tests of
     // components that declare another contract version. Not for plugins.
-    (@without_version $method:ty) => {
+    (@without_version $plugin:ty) => {
         // Natively (unit tests of the plugin's `rlib`, `cargo test
         // --workspace`) the component exports are left out: their symbol
-        // names (`charon:enrolment/method@0.1.0#describe`) are not valid in
+        // names (`charon:enrolment/method@0.2.0#describe`) are not valid in
         // a native linker's version script. The impl still type-checks.
         #[doc(hidden)]
         #[allow(dead_code)]
@@ -224,31 +231,31 @@ macro_rules! export_plugin {
 
         impl $crate::bindings::exports::charon::enrolment::method::Guest for __CharonExport {
             fn describe() -> $crate::Manifest {
-                <$method as $crate::EnrolmentMethod>::manifest()
+                <$plugin as $crate::Plugin>::manifest()
             }
             fn validate_config(
                 course: $crate::CourseId,
                 config: ::std::string::String,
             ) -> ::std::result::Result<::std::string::String, ::std::vec::Vec<$crate::FieldError>> {
-                $crate::__private::validate_config::<$method>(course, &config, &$crate::WasmHost)
+                $crate::__private::validate_config::<$plugin>(course, &config, &$crate::WasmHost)
             }
             fn handle_event(
                 ctx: $crate::bindings::charon::enrolment::types::Context,
                 event: $crate::Event,
             ) -> ::std::result::Result<$crate::Plan, $crate::Refusal> {
-                $crate::__private::handle_event::<$method>(ctx, event, &$crate::WasmHost)
+                $crate::__private::handle_event::<$plugin>(ctx, event, &$crate::WasmHost)
             }
             fn handle_request(
                 ctx: $crate::bindings::charon::enrolment::types::Context,
                 request: $crate::Request,
             ) -> ::std::result::Result<$crate::Plan, $crate::Refusal> {
-                $crate::__private::handle_request::<$method>(ctx, request, &$crate::WasmHost)
+                $crate::__private::handle_request::<$plugin>(ctx, request, &$crate::WasmHost)
             }
             fn reconcile(
                 ctx: $crate::bindings::charon::enrolment::types::Context,
                 cursor: ::std::option::Option<::std::string::String>,
             ) -> ::std::result::Result<$crate::ReconcileStep, $crate::Refusal> {
-                $crate::__private::reconcile::<$method>(ctx, cursor, &$crate::WasmHost)
+                $crate::__private::reconcile::<$plugin>(ctx, cursor, &$crate::WasmHost)
             }
         }
 
@@ -256,7 +263,7 @@ macro_rules! export_plugin {
         // method's type would be "never constructed" in a native build.
         #[cfg(not(target_arch = "wasm32"))]
         const _: () = {
-            let _ = <$method as $crate::EnrolmentMethod>::manifest;
+            let _ = <$plugin as $crate::Plugin>::manifest;
         };
         #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_enrolment_method!(__CharonExport with_types_in $crate::bindings);

@@ -1,9 +1,10 @@
 //! Builders for the manifest and its config form.
 
-use crate::{Capability, Choice, ConfigField, EventKind, FieldKind, Manifest};
+use crate::{Capability, Choice, ConfigField, EventKind, FieldKind, Manifest, RequestKind};
 
 impl Manifest {
-    /// A manifest with no config, no events and no capabilities.
+    /// A manifest with no config, no events, no requests and no
+    /// capabilities.
     ///
     /// ```
     /// let m = charon_sdk::Manifest::new("self", "Self enrolment", "1.0.0");
@@ -17,6 +18,7 @@ impl Manifest {
             description: String::new(),
             config: Vec::new(),
             events: Vec::new(),
+            requests: Vec::new(),
             capabilities: Vec::new(),
             settings: Vec::new(),
         }
@@ -46,7 +48,7 @@ impl Manifest {
     }
 
     /// Adds a site-wide setting: a site admin sets it once for every
-    /// instance of the plugin in the site; calls read it from
+    /// enrolment method of the plugin in the site; calls read it from
     /// [`Context::settings`](crate::Context::settings).
     ///
     /// ```
@@ -75,7 +77,22 @@ impl Manifest {
         self
     }
 
-    /// Declares the host queries the method uses.
+    /// Says which people's requests the plugin answers
+    /// ([`Plugin::handle_request`](crate::Plugin::handle_request)). The
+    /// host looks for a method that answers a kind among these, e.g. the
+    /// one a course's "enrol me" goes to.
+    ///
+    /// ```
+    /// use charon_sdk::{Manifest, RequestKind};
+    /// let m = Manifest::new("x", "X", "1.0.0").answers(&[RequestKind::SelfEnrol, RequestKind::SelfUnenrol]);
+    /// assert_eq!(m.requests, vec![RequestKind::SelfEnrol, RequestKind::SelfUnenrol]);
+    /// ```
+    pub fn answers(mut self, requests: &[RequestKind]) -> Self {
+        self.requests.extend_from_slice(requests);
+        self
+    }
+
+    /// Declares the host queries the plugin uses.
     ///
     /// ```
     /// use charon_sdk::{Capability, Manifest};

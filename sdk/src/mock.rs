@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
     Capability, CourseGroup, Enrolment, EnrolmentPage, EnrolmentStatus, GroupId, GroupMember,
-    GroupRef, Host, HostError, InstanceId, LogLevel, MemberPage, MembershipOwner, Operation, Plan,
+    GroupRef, Host, HostError, LogLevel, MemberPage, MembershipOwner, MethodId, Operation, Plan,
     Role, SegmentId, SegmentMember, SegmentMemberPage, Sibling, User, UserId,
 };
 
@@ -30,23 +30,23 @@ use crate::{
 pub struct MockHost {
     pub users: BTreeMap<UserId, User>,
     pub segments: BTreeMap<SegmentId, (String, BTreeSet<UserId>)>,
-    /// `(user, instance) → enrolment` of the course.
-    pub enrolments: BTreeMap<(UserId, InstanceId), Enrolment>,
+    /// `(user, method) → enrolment` of the course.
+    pub enrolments: BTreeMap<(UserId, MethodId), Enrolment>,
     pub groups: BTreeMap<GroupId, CourseGroup>,
     /// `(group, user) → owner`.
     pub memberships: BTreeMap<(GroupId, UserId), MembershipOwner>,
-    /// The calling instance (for the `instance_*` queries).
-    pub instance: InstanceId,
-    /// Other instances of the plugin in the course.
+    /// The calling method (for the `method_*` queries).
+    pub method: MethodId,
+    /// Other enrolment methods of the plugin in the course.
     pub siblings: Vec<Sibling>,
-    /// `(instance, key) → group` of groups instances created.
-    pub instance_groups: BTreeMap<(InstanceId, String), GroupId>,
+    /// `(method, key) → group` of groups methods created.
+    pub method_groups: BTreeMap<(MethodId, String), GroupId>,
     /// Instances a plan disabled.
-    pub disabled: BTreeSet<InstanceId>,
+    pub disabled: BTreeSet<MethodId>,
     /// Instances a plan deleted.
-    pub deleted: BTreeSet<InstanceId>,
-    /// How many times a plan asked for a reconcile, per instance.
-    pub reconciles: BTreeMap<InstanceId, u32>,
+    pub deleted: BTreeSet<MethodId>,
+    /// How many times a plan asked for a reconcile, per method.
+    pub reconciles: BTreeMap<MethodId, u32>,
     /// When set, queries outside these capabilities are denied.
     pub capabilities: Option<Vec<Capability>>,
     /// Every `log` call, in order.
@@ -54,15 +54,15 @@ pub struct MockHost {
 }
 
 impl MockHost {
-    /// An empty site; the calling instance is #1.
+    /// An empty site; the calling enrolment method is #1.
     ///
     /// ```
     /// let host = charon_sdk::mock::MockHost::new();
-    /// assert_eq!(host.instance, 1);
+    /// assert_eq!(host.method, 1);
     /// ```
     pub fn new() -> Self {
         MockHost {
-            instance: 1,
+            method: 1,
             ..Default::default()
         }
     }
@@ -105,15 +105,15 @@ impl MockHost {
         host
     }
 
-    /// Makes `instance` the calling instance (the default is #1).
+    /// Makes `method` the calling enrolment method (the default is #1).
     ///
     /// ```
     /// use charon_sdk::{Host, Role, mock::MockHost};
     /// let host = MockHost::new().enrolled(4, 9, Role::Learner).calling(9);
-    /// assert_eq!(host.instance_enrolment_count().unwrap(), 1);
+    /// assert_eq!(host.method_enrolment_count().unwrap(), 1);
     /// ```
-    pub fn calling(mut self, instance: InstanceId) -> Self {
-        self.instance = instance;
+    pub fn calling(mut self, method: MethodId) -> Self {
+        self.method = method;
         self
     }
 
@@ -135,19 +135,19 @@ impl MockHost {
         self
     }
 
-    /// Adds an active enrolment of `user` through `instance`.
+    /// Adds an active enrolment of `user` through `method`.
     ///
     /// ```
     /// use charon_sdk::{Host, Role, mock::MockHost};
     /// let host = MockHost::new().enrolled(4, 1, Role::Learner);
-    /// assert_eq!(host.instance_enrolment_count().unwrap(), 1);
+    /// assert_eq!(host.method_enrolment_count().unwrap(), 1);
     /// ```
-    pub fn enrolled(mut self, user: UserId, instance: InstanceId, role: Role) -> Self {
+    pub fn enrolled(mut self, user: UserId, method: MethodId, role: Role) -> Self {
         self.enrolments.insert(
-            (user, instance),
+            (user, method),
             Enrolment {
                 user,
-                instance,
+                method,
                 role: Some(role),
                 status: EnrolmentStatus::Active,
             },
@@ -165,15 +165,15 @@ impl MockHost {
     pub fn enrolment(
         mut self,
         user: UserId,
-        instance: InstanceId,
+        method: MethodId,
         role: Option<Role>,
         status: EnrolmentStatus,
     ) -> Self {
         self.enrolments.insert(
-            (user, instance),
+            (user, method),
             Enrolment {
                 user,
-                instance,
+                method,
                 role,
                 status,
             },
@@ -212,31 +212,31 @@ impl MockHost {
         self
     }
 
-    /// Adds another instance of the plugin in the course.
+    /// Adds another method of the plugin in the course.
     ///
     /// ```
     /// use charon_sdk::{Host, mock::MockHost};
     /// let host = MockHost::new().sibling(2, r#"{"segment":1}"#, true);
-    /// assert_eq!(host.sibling_instances().unwrap()[0].instance, 2);
+    /// assert_eq!(host.sibling_methods().unwrap()[0].method, 2);
     /// ```
-    pub fn sibling(mut self, instance: InstanceId, config: &str, enabled: bool) -> Self {
+    pub fn sibling(mut self, method: MethodId, config: &str, enabled: bool) -> Self {
         self.siblings.push(Sibling {
-            instance,
+            method,
             config: config.into(),
             enabled,
         });
         self
     }
 
-    /// Records that `instance` created `group` under `key`.
+    /// Records that `method` created `group` under `key`.
     ///
     /// ```
     /// use charon_sdk::{Host, mock::MockHost};
     /// let host = MockHost::new().group(3, "HR segment").created_group(1, "group", 3);
-    /// assert_eq!(host.instance_group("group").unwrap(), Some(3));
+    /// assert_eq!(host.method_group("group").unwrap(), Some(3));
     /// ```
-    pub fn created_group(mut self, instance: InstanceId, key: &str, group: GroupId) -> Self {
-        self.instance_groups.insert((instance, key.into()), group);
+    pub fn created_group(mut self, method: MethodId, key: &str, group: GroupId) -> Self {
+        self.method_groups.insert((method, key.into()), group);
         self
     }
 
@@ -253,15 +253,15 @@ impl MockHost {
         self
     }
 
-    /// Applies a plan of `instance` to the data, all or nothing, the way
+    /// Applies a plan of `method` to the data, all or nothing, the way
     /// the host applies it: enrol inserts or re-activates with the role;
-    /// suspend, unenrol and set-role need the instance's own enrolment;
-    /// unenrol also drops the memberships the instance owns; add-to-group
+    /// suspend, unenrol and set-role need the method's own enrolment;
+    /// unenrol also drops the memberships the method owns; add-to-group
     /// keeps an existing membership (and its owner) as it is; only the
-    /// instance's own memberships may be removed; a created group gets the
-    /// next free id, unless the instance already created one under that
+    /// method's own memberships may be removed; a created group gets the
+    /// next free id, unless the method already created one under that
     /// key; disable and delete are recorded in `disabled` and `deleted`
-    /// (delete also drops the instance's enrolments and memberships) and
+    /// (delete also drops the method's enrolments and memberships) and
     /// a reconcile request counts in `reconciles`.
     ///
     /// A test applies a plan and asks again to prove the method converges:
@@ -273,24 +273,24 @@ impl MockHost {
     /// let mut plan = Plan::new();
     /// plan.enrol(7, Role::Learner, "asked").add_to_group(7, GroupRef::Existing(2), "asked");
     /// host.apply(1, &plan).unwrap();
-    /// assert_eq!(host.instance_enrolment_count().unwrap(), 1);
+    /// assert_eq!(host.method_enrolment_count().unwrap(), 1);
     /// assert!(host.group_membership(2, 7).unwrap().is_some());
     ///
     /// let mut bad = Plan::new();
     /// bad.unenrol(8, "never enrolled");
     /// assert!(host.apply(1, &bad).is_err());
     /// ```
-    pub fn apply(&mut self, instance: InstanceId, plan: &Plan) -> Result<(), String> {
+    pub fn apply(&mut self, method: MethodId, plan: &Plan) -> Result<(), String> {
         let mut next = self.clone();
         let mut created: BTreeMap<String, GroupId> = BTreeMap::new();
         for (i, action) in plan.actions.iter().enumerate() {
-            if next.deleted.contains(&instance) {
+            if next.deleted.contains(&method) {
                 return Err(format!(
-                    "action {} follows the instance's deletion (action: {action})",
+                    "action {} follows the method's deletion (action: {action})",
                     i + 1
                 ));
             }
-            next.apply_one(instance, &action.op, &mut created)
+            next.apply_one(method, &action.op, &mut created)
                 .map_err(|e| format!("{e} (action: {action})"))?;
         }
         *self = next;
@@ -299,11 +299,11 @@ impl MockHost {
 
     fn apply_one(
         &mut self,
-        instance: InstanceId,
+        method: MethodId,
         op: &Operation,
         created: &mut BTreeMap<String, GroupId>,
     ) -> Result<(), String> {
-        let persisted = self.instance_groups.clone();
+        let persisted = self.method_groups.clone();
         let group_id = |group: &GroupRef,
                         created: &BTreeMap<String, GroupId>,
                         groups: &BTreeMap<GroupId, CourseGroup>| match group
@@ -312,10 +312,10 @@ impl MockHost {
             GroupRef::Existing(id) => Err(format!("group #{id} is not a group of this course")),
             GroupRef::Created(key) => created
                 .get(key)
-                .or_else(|| persisted.get(&(instance, key.clone())))
+                .or_else(|| persisted.get(&(method, key.clone())))
                 .filter(|id| groups.contains_key(id))
                 .copied()
-                .ok_or_else(|| format!("no group with key {key:?} was created by this instance")),
+                .ok_or_else(|| format!("no group with key {key:?} was created by this method")),
         };
         match op {
             Operation::Enrol(a) => {
@@ -327,24 +327,24 @@ impl MockHost {
                     Some(_) => {}
                 }
                 self.enrolments.insert(
-                    (a.user, instance),
+                    (a.user, method),
                     Enrolment {
                         user: a.user,
-                        instance,
+                        method,
                         role: Some(a.role),
                         status: EnrolmentStatus::Active,
                     },
                 );
             }
             Operation::Suspend(user) => {
-                self.own_enrolment(*user, instance)?.status = EnrolmentStatus::Suspended
+                self.own_enrolment(*user, method)?.status = EnrolmentStatus::Suspended
             }
-            Operation::SetRole(a) => self.own_enrolment(a.user, instance)?.role = a.role,
+            Operation::SetRole(a) => self.own_enrolment(a.user, method)?.role = a.role,
             Operation::Unenrol(user) => {
-                self.own_enrolment(*user, instance)?;
-                self.enrolments.remove(&(*user, instance));
+                self.own_enrolment(*user, method)?;
+                self.enrolments.remove(&(*user, method));
                 self.memberships.retain(|(_, u), owner| {
-                    !(u == user && *owner == MembershipOwner::Instance(instance))
+                    !(u == user && *owner == MembershipOwner::Method(method))
                 });
             }
             Operation::AddToGroup(a) => {
@@ -354,17 +354,17 @@ impl MockHost {
                 }
                 self.memberships
                     .entry((group, a.user))
-                    .or_insert(MembershipOwner::Instance(instance));
+                    .or_insert(MembershipOwner::Method(method));
             }
             Operation::RemoveFromGroup(a) => {
                 let group = group_id(&a.group, created, &self.groups)?;
                 match self.memberships.get(&(group, a.user)) {
-                    Some(MembershipOwner::Instance(owner)) if *owner == instance => {
+                    Some(MembershipOwner::Method(owner)) if *owner == method => {
                         self.memberships.remove(&(group, a.user));
                     }
                     Some(_) => {
                         return Err(format!(
-                            "the membership of #{} in group #{group} is not this instance's",
+                            "the membership of #{} in group #{group} is not this method's",
                             a.user
                         ));
                     }
@@ -377,8 +377,8 @@ impl MockHost {
                     return Err(format!("the plan creates two groups with key {:?}", a.key));
                 }
                 if let Some(id) = self
-                    .instance_groups
-                    .get(&(instance, a.key.clone()))
+                    .method_groups
+                    .get(&(method, a.key.clone()))
                     .filter(|id| self.groups.contains_key(id))
                 {
                     created.insert(a.key.clone(), *id);
@@ -401,30 +401,26 @@ impl MockHost {
                     },
                 );
                 created.insert(a.key.clone(), id);
-                self.instance_groups.insert((instance, a.key.clone()), id);
+                self.method_groups.insert((method, a.key.clone()), id);
             }
-            Operation::DisableInstance => {
-                self.disabled.insert(instance);
+            Operation::DisableMethod => {
+                self.disabled.insert(method);
             }
-            Operation::DeleteInstance => {
-                self.enrolments.retain(|(_, i), _| *i != instance);
+            Operation::DeleteMethod => {
+                self.enrolments.retain(|(_, i), _| *i != method);
                 self.memberships
-                    .retain(|_, owner| *owner != MembershipOwner::Instance(instance));
-                self.deleted.insert(instance);
+                    .retain(|_, owner| *owner != MembershipOwner::Method(method));
+                self.deleted.insert(method);
             }
-            Operation::Reconcile => *self.reconciles.entry(instance).or_default() += 1,
+            Operation::Reconcile => *self.reconciles.entry(method).or_default() += 1,
         }
         Ok(())
     }
 
-    fn own_enrolment(
-        &mut self,
-        user: UserId,
-        instance: InstanceId,
-    ) -> Result<&mut Enrolment, String> {
+    fn own_enrolment(&mut self, user: UserId, method: MethodId) -> Result<&mut Enrolment, String> {
         self.enrolments
-            .get_mut(&(user, instance))
-            .ok_or_else(|| format!("#{user} is not enrolled through instance #{instance}"))
+            .get_mut(&(user, method))
+            .ok_or_else(|| format!("#{user} is not enrolled through method #{method}"))
     }
 
     fn need(&self, capability: Capability) -> Result<(), HostError> {
@@ -534,7 +530,7 @@ impl Host for MockHost {
             .collect())
     }
 
-    fn instance_enrolments(
+    fn method_enrolments(
         &self,
         after: Option<UserId>,
         limit: u32,
@@ -545,7 +541,7 @@ impl Host for MockHost {
         let mut enrolments: Vec<Enrolment> = self
             .enrolments
             .range((start, 0)..)
-            .filter(|((_, i), _)| *i == self.instance)
+            .filter(|((_, i), _)| *i == self.method)
             .take(limit + 1)
             .map(|(_, e)| *e)
             .collect();
@@ -553,31 +549,31 @@ impl Host for MockHost {
         Ok(EnrolmentPage { enrolments, next })
     }
 
-    fn sibling_instances(&self) -> Result<Vec<Sibling>, HostError> {
+    fn sibling_methods(&self) -> Result<Vec<Sibling>, HostError> {
         self.need(Capability::ReadEnrolments)?;
         Ok(self
             .siblings
             .iter()
-            .filter(|s| s.instance != self.instance)
+            .filter(|s| s.method != self.method)
             .cloned()
             .collect())
     }
 
-    fn instance_group(&self, key: &str) -> Result<Option<GroupId>, HostError> {
+    fn method_group(&self, key: &str) -> Result<Option<GroupId>, HostError> {
         self.need(Capability::ReadGroups)?;
         Ok(self
-            .instance_groups
-            .get(&(self.instance, key.to_owned()))
+            .method_groups
+            .get(&(self.method, key.to_owned()))
             .filter(|g| self.groups.contains_key(g))
             .copied())
     }
 
-    fn instance_enrolment_count(&self) -> Result<u64, HostError> {
+    fn method_enrolment_count(&self) -> Result<u64, HostError> {
         self.need(Capability::ReadEnrolments)?;
         Ok(self
             .enrolments
             .values()
-            .filter(|e| e.instance == self.instance)
+            .filter(|e| e.method == self.method)
             .count() as u64)
     }
 
@@ -640,17 +636,17 @@ impl Host for MockHost {
 
 /// Runs a method's config check the way the host does: parses the JSON
 /// (naming the field serde complains about), calls
-/// [`EnrolmentMethod::validate`](crate::EnrolmentMethod::validate) and
+/// [`Plugin::validate`](crate::Plugin::validate) and
 /// returns the config the host would store.
 ///
 /// ```
-/// use charon_sdk::{EnrolmentMethod, Manifest, mock::{self, MockHost}};
+/// use charon_sdk::{Manifest, Plugin, mock::{self, MockHost}};
 ///
 /// #[derive(serde::Serialize, serde::Deserialize)]
 /// #[serde(deny_unknown_fields)]
 /// struct Config { #[serde(default)] max: u32 }
 /// struct M;
-/// impl EnrolmentMethod for M {
+/// impl Plugin for M {
 ///     type Config = Config;
 ///     fn manifest() -> Manifest { Manifest::new("m", "M", "1.0.0") }
 /// }
@@ -658,7 +654,7 @@ impl Host for MockHost {
 /// assert_eq!(mock::validate::<M>(1, "{}", &MockHost::new()).unwrap(), r#"{"max":0}"#);
 /// assert_eq!(mock::validate::<M>(1, r#"{"x":1}"#, &MockHost::new()).unwrap_err()[0].field, "x");
 /// ```
-pub fn validate<M: crate::EnrolmentMethod>(
+pub fn validate<M: crate::Plugin>(
     course: crate::CourseId,
     config: &str,
     host: &dyn Host,

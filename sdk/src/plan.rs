@@ -52,7 +52,7 @@ impl Plan {
         self
     }
 
-    /// Enrols `user` through the instance, or re-activates their enrolment
+    /// Enrols `user` through the method, or re-activates their enrolment
     /// with this role.
     ///
     /// ```
@@ -65,7 +65,7 @@ impl Plan {
         self.push(Operation::Enrol(EnrolAction { user, role }), reason)
     }
 
-    /// Suspends the instance's enrolment of `user`, keeping its role.
+    /// Suspends the method's enrolment of `user`, keeping its role.
     ///
     /// ```
     /// let mut plan = charon_sdk::Plan::new();
@@ -75,8 +75,8 @@ impl Plan {
         self.push(Operation::Suspend(user), reason)
     }
 
-    /// Removes the instance's enrolment of `user` (and the memberships the
-    /// instance owns).
+    /// Removes the method's enrolment of `user` (and the memberships the
+    /// method owns).
     ///
     /// ```
     /// let mut plan = charon_sdk::Plan::new();
@@ -86,7 +86,7 @@ impl Plan {
         self.push(Operation::Unenrol(user), reason)
     }
 
-    /// Sets (or, with `None`, removes) the role of the instance's enrolment.
+    /// Sets (or, with `None`, removes) the role of the method's enrolment.
     ///
     /// ```
     /// use charon_sdk::{Plan, Role};
@@ -102,7 +102,7 @@ impl Plan {
         self.push(Operation::SetRole(crate::RoleAction { user, role }), reason)
     }
 
-    /// Adds `user` to a group; the instance owns the membership.
+    /// Adds `user` to a group; the method owns the membership.
     ///
     /// ```
     /// use charon_sdk::{GroupRef, Plan};
@@ -118,7 +118,7 @@ impl Plan {
         self.push(Operation::AddToGroup(GroupAction { user, group }), reason)
     }
 
-    /// Removes a membership the instance owns.
+    /// Removes a membership the method owns.
     ///
     /// ```
     /// let mut plan = charon_sdk::Plan::new();
@@ -159,36 +159,36 @@ impl Plan {
         )
     }
 
-    /// Disables the calling instance (its enrolments stay).
+    /// Disables the calling enrolment method (its enrolments stay).
     ///
     /// ```
     /// let mut plan = charon_sdk::Plan::new();
-    /// plan.disable_instance("its segment was deleted");
-    /// assert_eq!(plan.lines(), ["disable this instance: its segment was deleted"]);
+    /// plan.disable_method("its segment was deleted");
+    /// assert_eq!(plan.lines(), ["disable this method: its segment was deleted"]);
     /// ```
-    pub fn disable_instance(&mut self, reason: impl Into<String>) -> &mut Self {
-        self.push(Operation::DisableInstance, reason)
+    pub fn disable_method(&mut self, reason: impl Into<String>) -> &mut Self {
+        self.push(Operation::DisableMethod, reason)
     }
 
-    /// Deletes the calling instance with its enrolments and the group
-    /// memberships it owns; nothing may follow it in the plan.
+    /// Deletes the calling enrolment method with its enrolments and the
+    /// group memberships it owns; nothing may follow it in the plan.
     ///
     /// ```
     /// let mut plan = charon_sdk::Plan::new();
-    /// plan.delete_instance("its segment was deleted");
-    /// assert_eq!(plan.lines(), ["delete this instance: its segment was deleted"]);
+    /// plan.delete_method("its segment was deleted");
+    /// assert_eq!(plan.lines(), ["delete this method: its segment was deleted"]);
     /// ```
-    pub fn delete_instance(&mut self, reason: impl Into<String>) -> &mut Self {
-        self.push(Operation::DeleteInstance, reason)
+    pub fn delete_method(&mut self, reason: impl Into<String>) -> &mut Self {
+        self.push(Operation::DeleteMethod, reason)
     }
 
-    /// Asks the host to reconcile the calling instance once the plan is
-    /// applied.
+    /// Asks the host to reconcile the calling enrolment method once the
+    /// plan is applied.
     ///
     /// ```
     /// let mut plan = charon_sdk::Plan::new();
-    /// plan.reconcile("the instance was added");
-    /// assert_eq!(plan.lines(), ["reconcile this instance: the instance was added"]);
+    /// plan.reconcile("the method was added");
+    /// assert_eq!(plan.lines(), ["reconcile this method: the method was added"]);
     /// ```
     pub fn reconcile(&mut self, reason: impl Into<String>) -> &mut Self {
         self.push(Operation::Reconcile, reason)
@@ -264,9 +264,9 @@ impl std::fmt::Display for Action {
             Operation::AddToGroup(a) => write!(f, "add #{} to {}", a.user, a.group)?,
             Operation::RemoveFromGroup(a) => write!(f, "remove #{} from {}", a.user, a.group)?,
             Operation::CreateGroup(a) => write!(f, "create group {:?} named {:?}", a.key, a.name)?,
-            Operation::DisableInstance => write!(f, "disable this instance")?,
-            Operation::DeleteInstance => write!(f, "delete this instance")?,
-            Operation::Reconcile => write!(f, "reconcile this instance")?,
+            Operation::DisableMethod => write!(f, "disable this method")?,
+            Operation::DeleteMethod => write!(f, "delete this method")?,
+            Operation::Reconcile => write!(f, "reconcile this method")?,
         }
         write!(f, ": {}", self.reason)
     }

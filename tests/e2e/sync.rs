@@ -1,7 +1,7 @@
 //! End-to-end: segment sync against the real binary. A large sync killed
 //! with SIGKILL at several points ends, after a restart, in exactly the
 //! state of an uninterrupted run; and `charon sync reconcile` reports on
-//! a running server's instances.
+//! a running server's methods.
 //!
 //! The crash test prepares one data dir (a segment of [`MEMBERS`] users and
 //! a course) once, through the API, and copies it, server stopped, for
@@ -187,8 +187,8 @@ fn prepare(dir: &Path) -> Result<Prepared> {
         started.elapsed()
     );
     // The event dispatcher reads the outbox these calls filled (no
-    // instance wants any of it); let it catch up so that no run starts
-    // with a backlog it would deliver to the new instance.
+    // method wants any of it); let it catch up so that no run starts
+    // with a backlog it would deliver to the new method.
     thread::sleep(Duration::from_secs(1));
     ensure!(server.terminate()?.success(), "graceful stop");
     Ok(Prepared {
@@ -296,7 +296,7 @@ fn add_segment_sync(api: &ApiClient, course: u64, segment: u64) -> Result<u64> {
     id(&method)
 }
 
-/// The instance ran without a recorded failure.
+/// The method ran without a recorded failure.
 fn check_status(api: &ApiClient, method: u64) -> Result<()> {
     let status = api.expect(
         200,
@@ -327,7 +327,7 @@ fn wait_for_startup_reconcile(server: &TestServer) -> Result<()> {
 }
 
 /// `charon sync reconcile --site default --json` with more arguments:
-/// each instance's report, checked for failures.
+/// each method's report, checked for failures.
 fn sync_reconcile(data: &Path, extra: &[&str]) -> Result<Vec<Value>> {
     let mut args = vec![
         "sync",
@@ -366,7 +366,7 @@ fn report_of(results: &[Value], method: u64) -> Result<&Value> {
 /// When a run kills the server.
 #[derive(Clone, Copy, Debug)]
 enum KillPoint {
-    /// This long after the instance was added.
+    /// This long after the method was added.
     After(Duration),
     /// Once the reconcile has stopped at a fail point right after its
     /// `page`-th page committed, with pages made durable at least every
@@ -383,7 +383,7 @@ const PAUSED: &str = "fail point reconcile-page-committed reached";
 /// What one interrupted run saw.
 struct Crash {
     point: KillPoint,
-    /// From adding the instance to the kill.
+    /// From adding the method to the kill.
     killed_after: Duration,
     /// Users grouped (so enrolled) at the last look before the kill: what
     /// readers saw committed.
@@ -401,7 +401,7 @@ impl Crash {
 /// How many segment members a killed process left synced, read without
 /// a server (`sync reconcile --dry-run` on the data dir itself, which
 /// also clears the stale `operator-api.json`): a dry run of a partly synced
-/// instance would enrol and group each missing member (two changes
+/// method would enrol and group each missing member (two changes
 /// each); one that never got to its first page would also create its
 /// group, on every page since nothing is kept.
 fn synced_by_killed_process(data: &Path, method: u64) -> Result<u64> {
@@ -437,7 +437,7 @@ fn server_said_durable(stderr: &str) -> Result<bool> {
     Ok(line.contains("durable=true"))
 }
 
-/// One interrupted run on a fresh copy: add the instance, SIGKILL at
+/// One interrupted run on a fresh copy: add the method, SIGKILL at
 /// `point`, look at what was left, restart, and check the state the
 /// start-up reconcile converges to is `reference`'s.
 fn interrupted_run(
@@ -463,7 +463,7 @@ fn interrupted_run(
         env.push(("CHARON_FAILPOINTS", failpoint.as_str()));
     }
     let server = TestServer::start_with_env(data, &flags, &env)?;
-    // The start-up reconcile (of the prepared site's other instances) is
+    // The start-up reconcile (of the prepared site's other methods) is
     // over before the sync starts, so the only pages committed are the
     // sync's, and the fail point counts those.
     wait_for_startup_reconcile(&server)?;
@@ -573,7 +573,7 @@ fn interrupted_run(
 }
 
 /// The reference: the same sync, uninterrupted. Checks it is what the
-/// config asks for, and returns it with the instance's id.
+/// config asks for, and returns it with the method's id.
 fn uninterrupted_run(prepared: &Prepared, data: &Path) -> Result<(SyncState, u64)> {
     copy_dir(&prepared.data, data)?;
     let server = TestServer::start_with(data, SERVE)?;
@@ -630,7 +630,7 @@ fn a_segment_sync_killed_mid_way_ends_as_an_uninterrupted_one_after_a_restart() 
 
     let pages = MEMBERS / PAGE;
     let points = [
-        // Right after the instance was added: before or in its first page.
+        // Right after the method was added: before or in its first page.
         KillPoint::After(Duration::ZERO),
         // After the first page, with the default durable window: on a fast
         // machine the page is not durable yet and the crash takes it back.
@@ -695,7 +695,7 @@ fn a_segment_sync_killed_mid_way_ends_as_an_uninterrupted_one_after_a_restart() 
     Ok(())
 }
 
-/// `charon sync reconcile` while the server runs: a line per instance,
+/// `charon sync reconcile` while the server runs: a line per method,
 /// nothing to change once the live path has done its work, and an unknown
 /// course named in the error.
 #[test]
@@ -781,7 +781,7 @@ fn sync_reconcile_reports_each_instance_of_a_running_server_and_refuses_an_unkno
         "the late member is in"
     );
 
-    // By shortname: the course's instances, nothing left to do.
+    // By shortname: the course's methods, nothing left to do.
     let again = charon(&[
         "sync",
         "reconcile",

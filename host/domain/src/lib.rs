@@ -224,6 +224,15 @@ pub enum PluginFieldKind {
     Role,
     /// A map from group id to text, e.g. group enrolment keys.
     GroupTexts,
+    /// A group of the course (its id), or what the plugin allows besides:
+    /// `"none"` (no group) and `"new"` (a group the method creates).
+    /// Contract 0.2.0's `group-choice`; last, so that the manifests the
+    /// registry kept before it read as they always did (postcard numbers
+    /// the variants in order).
+    GroupChoice {
+        none: bool,
+        new: bool,
+    },
 }
 
 /// One choice of a [`PluginFieldKind::Choice`] field.
@@ -287,7 +296,7 @@ pub struct PluginVersion {
 }
 
 /// Whether a site may use a plugin, and which installed version its
-/// instances run. The record stays when the plugin is disabled, so its pin
+/// enrolment methods run. The record stays when the plugin is disabled, so its pin
 /// is remembered and a bundled plugin is not enabled again at the next
 /// start.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -386,8 +395,8 @@ pub enum EnrolmentMethodStatus {
     Disabled,
 }
 
-/// An enrolment-method instance: one plugin attached to one course, with
-/// its own configuration. Several may use the same plugin in one course.
+/// An enrolment method: one plugin attached to one course, with its own
+/// configuration. Several may use the same plugin in one course.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnrolmentMethod {
     pub id: EnrolmentMethodId,
@@ -678,7 +687,7 @@ pub struct EventEnvelope {
 
 // ------------------------------------------------------- method execution
 
-/// Why an instance's last plugin call failed: the plugin misbehaved
+/// Why an enrolment method's last plugin call failed: the plugin misbehaved
 /// (timeout, memory, crash, a plan too large), refused an event, or
 /// returned a plan the host rejected.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -689,12 +698,12 @@ pub struct MethodError {
     pub at: Timestamp,
 }
 
-/// How an instance's plugin calls went. Stored per instance; written only
+/// How an enrolment method's plugin calls went. Stored per method; written only
 /// when a call fails, so a call that changes nothing writes nothing.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MethodRun {
     pub last_error: Option<MethodError>,
-    /// Failed calls since the instance was added.
+    /// Failed calls since the method was added.
     pub error_count: u64,
 }
 
@@ -716,12 +725,12 @@ impl fmt::Display for PlanGroup {
     }
 }
 
-/// One change a plugin asks for. Enrolments are always the instance's
+/// One change a plugin asks for. Enrolments are always the method's
 /// own; memberships it adds are owned by it, and only those it removes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanOp {
-    /// Enrol, or re-activate and set the role of the instance's enrolment.
+    /// Enrol, or re-activate and set the role of the method's enrolment.
     Enrol {
         user: UserId,
         role: Role,
@@ -745,19 +754,23 @@ pub enum PlanOp {
         group: PlanGroup,
     },
     /// `key` names the group for later actions and later plans of the
-    /// instance; when the instance already created a group under it that
+    /// method; when the method already created a group under it that
     /// still exists, nothing is created.
     CreateGroup {
         key: String,
         name: String,
         idnumber: Option<String>,
     },
-    /// Disable the instance; its enrolments stay.
-    DisableInstance,
-    /// Delete the instance with its enrolments and owned memberships; the
+    /// Disable the method; its enrolments stay.
+    // The serialised names are contract 0.1.0's, as the JSON API and the
+    // commands' `--json` output have always written them.
+    #[serde(rename = "disable_instance")]
+    DisableMethod,
+    /// Delete the method with its enrolments and owned memberships; the
     /// plan's last action.
-    DeleteInstance,
-    /// Reconcile the instance once the plan is applied.
+    #[serde(rename = "delete_instance")]
+    DeleteMethod,
+    /// Reconcile the method once the plan is applied.
     Reconcile,
 }
 
@@ -772,8 +785,8 @@ impl PlanOp {
             PlanOp::AddToGroup { .. } => "add-to-group",
             PlanOp::RemoveFromGroup { .. } => "remove-from-group",
             PlanOp::CreateGroup { .. } => "create-group",
-            PlanOp::DisableInstance => "disable-instance",
-            PlanOp::DeleteInstance => "delete-instance",
+            PlanOp::DisableMethod => "disable-method",
+            PlanOp::DeleteMethod => "delete-method",
             PlanOp::Reconcile => "reconcile",
         }
     }

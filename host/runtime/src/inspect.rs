@@ -221,6 +221,10 @@ mod tests {
         assert!(!import_allowed(&v0_1_0, "wasi:sockets/tcp@0.2.6"));
         assert!(!import_allowed(&v0_1_0, "wasi:io/streams@0.20.0"));
         assert!(!import_allowed(&v0_1_0, "charon:enrolment/host@0.2.0"));
+        // Each version imports its own interfaces only.
+        let v0_2_0 = charon_contract::v0_2_0::INTERFACES;
+        assert!(import_allowed(&v0_2_0, "charon:enrolment/host@0.2.0"));
+        assert!(!import_allowed(&v0_2_0, "charon:enrolment/host@0.1.0"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! takes and returns the version-neutral types of [`contract`], over
 //! domain types, whichever contract version the plugin speaks: it gets
 //! its data through a [`Queries`] object the caller supplies (the services
-//! pass one scoped to the instance; the plugin harness passes scripted
+//! pass one scoped to the enrolment method; the plugin harness passes scripted
 //! data) and returns what the component returned, or a [`PluginError`]
 //! saying how the component misbehaved. Every call runs in a fresh store
 //! from the component's pre-instantiated template, with its memory capped,
@@ -113,7 +113,7 @@ pub enum PluginError {
 }
 
 impl PluginError {
-    /// A stable code for the API and the instance's last error.
+    /// A stable code for the API and the enrolment method's last error.
     pub fn code(&self) -> &'static str {
         match self {
             PluginError::Invalid(_) => "invalid_plugin",
@@ -144,6 +144,12 @@ pub struct Plugin {
 }
 
 impl Plugin {
+    /// What the registry keeps of its manifest, in the words of the
+    /// contract it speaks.
+    pub fn registry_manifest(&self) -> charon_domain::PluginManifest {
+        self.manifest.to_registry(&self.bindings)
+    }
+
     /// What one instance of the component takes from the instance pool
     /// (memories, tables, initial memory), to check it against
     /// [`MEMORIES_PER_CALL`] and [`TABLES_PER_CALL`]; `None` when wasmtime
@@ -362,7 +368,7 @@ impl Runtime {
         self.call(plugin, no_queries(), |_, _| Ok(()))
     }
 
-    /// Asks the plugin to check (and perhaps normalise) an instance config
+    /// Asks the plugin to check (and perhaps normalise) an enrolment method's config
     /// for `course`: the config to store, or the fields it refuses.
     pub fn validate_config(
         &self,
@@ -408,7 +414,7 @@ impl Runtime {
         self.checked(out, |p| p)
     }
 
-    /// One page of reconciling the instance: the page's plan and the
+    /// One page of reconciling the enrolment method: the page's plan and the
     /// cursor of the next, or the plugin's refusal.
     pub fn reconcile(
         &self,

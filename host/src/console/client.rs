@@ -24,12 +24,12 @@ use crate::http::wire::Mirror;
 use crate::http::wire::{
     CreateOperatorToken, CreateSite, CreateSiteUserToken, CreatedTokenView, DemoReportView,
     DisablePlugin, EnablePlugin, ForceQuery, HostStatusView, ImportQuery, ImportReportView,
-    InstalledPluginView, InstanceReconcileView, ListQuery, Page, PluginVersionView, SitePluginView,
+    InstalledPluginView, ListQuery, MethodReconcileView, Page, PluginVersionView, SitePluginView,
     SiteReconcileByKeyQuery, SiteView, TokenView, UpgradePlugin,
 };
 use crate::services::MAX_PAGE;
 use crate::services::bulk::{self, ImportKind, ImportReport};
-use crate::services::execution::InstanceReconcile;
+use crate::services::execution::MethodReconcile;
 use crate::services::plugins::InstalledPlugin;
 use crate::services::sites::HostStatus;
 use crate::services::tokens::{CreatedToken, TokenTarget};
@@ -109,12 +109,12 @@ impl OperatorClient {
         key: &str,
         course: Option<&str>,
         dry_run: bool,
-    ) -> Result<Vec<InstanceReconcile>, ConsoleError> {
+    ) -> Result<Vec<MethodReconcile>, ConsoleError> {
         let query = SiteReconcileByKeyQuery {
             course: course.map(str::to_owned),
             dry_run: Some(dry_run),
         };
-        let done: Vec<InstanceReconcileView> = self.post_empty(&format!(
+        let done: Vec<MethodReconcileView> = self.post_empty(&format!(
             "/sites/{}/reconcile?{}",
             segment(key),
             self.query(&query)?

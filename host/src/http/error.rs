@@ -10,7 +10,7 @@
 //! | `Invalid`, `Duplicate`, `NotEnrolled`, `ConfigRejected` | 422: the request was well-formed but its content breaks a rule; the user can fix it and resend. 400 is kept for requests the server cannot read at all (malformed JSON, wrong content type). |
 //! | `Conflict` | 409 |
 //! | `Refused` (a plugin declined a request) | 422, with the plugin's `code` and `field` |
-//! | `PluginFailed` (a plugin crashed, ran out of time or memory, or returned a plan the host rejected) | 502: the request was fine; the component that answers it failed. The code says how (`plugin_timeout`, `plan_rejected`, …) and the failure is the instance's last error |
+//! | `PluginFailed` (a plugin crashed, ran out of time or memory, or returned a plan the host rejected) | 502: the request was fine; the component that answers it failed. The code says how (`plugin_timeout`, `plan_rejected`, …) and the failure is the method's last error |
 //! | `Storage` | 500; the detail goes to the log only |
 //!
 //! Pages render [`HttpError`] as `error.html` in the base layout; the

@@ -45,7 +45,7 @@ pub(crate) fn test_config() -> RuntimeConfig {
 
 pub(crate) fn ctx(config: &str) -> Context {
     Context {
-        instance: EnrolmentMethodId(7),
+        method: EnrolmentMethodId(7),
         course: CourseId(3),
         config: config.into(),
         settings: "{}".into(),
@@ -61,7 +61,7 @@ pub(crate) fn behaviour(b: &str) -> Context {
 pub(crate) fn enrolled() -> Event {
     Event::UserEnrolled {
         user: UserId(42),
-        instance: EnrolmentMethodId(7),
+        method: EnrolmentMethodId(7),
     }
 }
 
@@ -194,7 +194,7 @@ impl Queries for Scripted {
         self.ask("user_enrolments");
         Ok(vec![])
     }
-    fn instance_enrolments(
+    fn method_enrolments(
         &mut self,
         _: Option<UserId>,
         _: u32,
@@ -205,15 +205,15 @@ impl Queries for Scripted {
             next: None,
         })
     }
-    fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
+    fn method_enrolment_count(&mut self) -> Result<u64, HostError> {
         self.ask("instance_enrolment_count");
         Ok(12345)
     }
-    fn sibling_instances(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
+    fn sibling_methods(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
         self.ask("sibling_instances");
         Ok(vec![])
     }
-    fn instance_group(&mut self, _: &str) -> Result<Option<CourseGroupId>, HostError> {
+    fn method_group(&mut self, _: &str) -> Result<Option<CourseGroupId>, HostError> {
         self.ask("instance_group");
         Ok(None)
     }
@@ -256,7 +256,7 @@ fn a_noop_component_loads_and_describes_itself() {
     let rt = Runtime::new(test_config()).unwrap();
     let plugin = rt.load(&test_plugin_bytes("charon-test-noop")).unwrap();
     assert_eq!(plugin.manifest.id, "noop");
-    assert_eq!(plugin.contract, "0.1.0");
+    assert_eq!(plugin.contract, "0.2.0");
     let plan = rt
         .handle_event(
             &plugin,

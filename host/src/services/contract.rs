@@ -1,7 +1,7 @@
-//! How the services speak to an instance's plugin: the one function that
-//! makes a call, the context every call gets, which instances a site event
+//! How the services speak to a method's plugin: the one function that
+//! makes a call, the context every call gets, which methods a site event
 //! concerns and in what form they receive it, and the requests people make
-//! through an instance.
+//! through a method.
 //!
 //! Everything here is the runtime's version-neutral contract API
 //! (`runtime::contract`) over domain types: which contract version a
@@ -19,11 +19,11 @@ use crate::domain::*;
 use crate::runtime::contract::{Context, Event, ReconcileStep, Request};
 use crate::runtime::{Plugin, PluginError, Queries, Runtime};
 
-pub(crate) use crate::runtime::contract::Refusal;
+pub(crate) use crate::runtime::contract::{Refusal, RequestKind};
 
 // ------------------------------------------------------------------ calls
 
-/// What the host asks of an instance's plugin in one call.
+/// What the host asks of a method's plugin in one call.
 #[derive(Clone, Copy)]
 pub(crate) enum Ask<'a> {
     Event(&'a HostEvent),
@@ -59,7 +59,7 @@ impl From<Refusal> for ServiceError {
     }
 }
 
-/// Calls `plugin` for instance `m`, with `queries` and the plugin's
+/// Calls `plugin` for method `m`, with `queries` and the plugin's
 /// effective site `settings` (JSON). `Err` is the runtime's: the plugin
 /// misbehaved or the sandbox failed.
 pub(crate) fn call(
@@ -85,10 +85,10 @@ pub(crate) fn call(
     })
 }
 
-/// The context of every call of instance `m`.
+/// The context of every call of method `m`.
 pub(crate) fn context(m: &EnrolmentMethod, settings: String) -> Context {
     Context {
-        instance: m.id,
+        method: m.id,
         course: m.course,
         config: m.config.clone(),
         settings,
@@ -99,16 +99,16 @@ pub(crate) fn context(m: &EnrolmentMethod, settings: String) -> Context {
 
 // ----------------------------------------------------------------- events
 
-/// Which instances an event concerns.
+/// Which methods an event concerns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scope {
-    /// Every instance of the site.
+    /// Every method of the site.
     Site,
-    /// The instances of this course.
+    /// The methods of this course.
     Course(CourseId),
-    /// The instances of the group's course.
+    /// The methods of the group's course.
     Group(CourseGroupId),
-    /// This instance, whatever its status (its own lifecycle).
+    /// This method, whatever its status (its own lifecycle).
     Instance(EnrolmentMethodId),
 }
 
@@ -124,7 +124,7 @@ impl HostEvent {
         plugin.manifest.events.contains(&self.event.kind())
     }
 
-    /// The contract's form of `event` and which instances it concerns, or
+    /// The contract's form of `event` and which methods it concerns, or
     /// `None` for events plugins cannot ask for (user created or updated,
     /// course deleted) and for `instance-deleted` (see `execution`).
     pub(crate) fn of(event: &SiteEvent) -> Option<(HostEvent, Scope)> {
@@ -148,22 +148,13 @@ impl HostEvent {
                 course,
                 user,
                 method,
-            } => (
-                Event::UserEnrolled {
-                    user,
-                    instance: method,
-                },
-                Scope::Course(course),
-            ),
+            } => (Event::UserEnrolled { user, method }, Scope::Course(course)),
             S::EnrolmentUpdated {
                 course,
                 user,
                 method,
             } => (
-                Event::EnrolmentUpdated {
-                    user,
-                    instance: method,
-                },
+                Event::EnrolmentUpdated { user, method },
                 Scope::Course(course),
             ),
             S::UserUnenrolled {
@@ -171,10 +162,7 @@ impl HostEvent {
                 user,
                 method,
             } => (
-                Event::UserUnenrolled {
-                    user,
-                    instance: method,
-                },
+                Event::UserUnenrolled { user, method },
                 Scope::Course(course),
             ),
             S::GroupMemberAdded { group, user } => {
@@ -187,10 +175,10 @@ impl HostEvent {
             S::GroupDeleted { course, group } => {
                 (Event::GroupDeleted(group), Scope::Course(course))
             }
-            S::MethodAdded { method, .. } => (Event::InstanceAdded, Scope::Instance(method)),
-            S::MethodEnabled { method, .. } => (Event::InstanceEnabled, Scope::Instance(method)),
-            S::MethodDisabled { method, .. } => (Event::InstanceDisabled, Scope::Instance(method)),
-            S::MethodUpdated { method, .. } => (Event::InstanceUpdated, Scope::Instance(method)),
+            S::MethodAdded { method, .. } => (Event::MethodAdded, Scope::Instance(method)),
+            S::MethodEnabled { method, .. } => (Event::MethodEnabled, Scope::Instance(method)),
+            S::MethodDisabled { method, .. } => (Event::MethodDisabled, Scope::Instance(method)),
+            S::MethodUpdated { method, .. } => (Event::MethodUpdated, Scope::Instance(method)),
         };
         Some((HostEvent { event }, scope))
     }
@@ -198,7 +186,7 @@ impl HostEvent {
 
 // --------------------------------------------------------------- requests
 
-/// A person's request through an instance, in the contract's form. Built
+/// A person's request through a method, in the contract's form. Built
 /// once the caller is authorised for it.
 pub(crate) struct HostRequest(Request);
 

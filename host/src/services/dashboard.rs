@@ -23,7 +23,7 @@ pub struct SiteOverview {
     pub methods: u64,
     /// The newest audit entries, newest first.
     pub recent: Vec<AuditEntry>,
-    /// Instances whose last plugin call failed, with their course.
+    /// Methods whose last plugin call failed, with their course.
     pub failing: Vec<FailingMethod>,
 }
 

@@ -37,7 +37,7 @@ pub enum ServiceError {
     #[error("{0}")]
     Conflict(String),
     /// A plugin refused an enrolment method's config. `context` says which
-    /// config (e.g. the instance an upgrade re-checked); each error names
+    /// config (e.g. the method an upgrade re-checked); each error names
     /// the plugin's config key (empty: the config as a whole).
     #[error("{context}: {}", describe_field_errors(errors))]
     ConfigRejected {
@@ -54,7 +54,7 @@ pub enum ServiceError {
     },
     /// An enrolment-method plugin failed (stopped for time or memory,
     /// crashed, returned a plan too large) or returned a plan the host
-    /// rejected. Recorded as the instance's last error; `code` says how.
+    /// rejected. Recorded as the method's last error; `code` says how.
     #[error("{message}")]
     PluginFailed {
         code: MethodFailure,
@@ -124,8 +124,8 @@ impl ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
-/// How a call of an enrolment-method instance failed: the stable code the
-/// API answers with (`ServiceError::PluginFailed`) and the instance's last
+/// How a call of an enrolment method failed: the stable code the
+/// API answers with (`ServiceError::PluginFailed`) and the method's last
 /// error keeps (`MethodError::code`, stored as [`as_str`](Self::as_str)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MethodFailure {
@@ -143,7 +143,7 @@ pub enum MethodFailure {
     PlanTooLarge,
     /// The sandbox itself failed.
     Runtime,
-    /// Returned a plan the host rejected (an action out of the instance's
+    /// Returned a plan the host rejected (an action out of the method's
     /// scope).
     PlanRejected,
     /// A reconcile whose cursor repeated or never ended.
@@ -204,7 +204,7 @@ mod tests {
     use super::*;
 
     /// The runtime names its failures too (`PluginError::code`, what the
-    /// plugin harness shows); the instance's last error must say the same.
+    /// plugin harness shows); the method's last error must say the same.
     #[test]
     fn a_runtime_failure_keeps_the_runtimes_code() {
         let failures = [

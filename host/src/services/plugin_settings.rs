@@ -1,6 +1,6 @@
 //! A plugin's site-wide settings: the fields its manifest lists under
 //! `settings` (Moodle's plugin settings page), set once per site by a site
-//! admin and passed to every call of the plugin's instances in
+//! admin and passed to every call of the plugin's methods in
 //! `context.settings`, each field with the site's value or its default.
 //!
 //! The host checks values against the field kinds itself: settings are
@@ -102,7 +102,9 @@ fn check(kind: &PluginFieldKind, v: &Value) -> Result<(), String> {
             .map(drop)
             .ok_or_else(|| "must be a segment id".to_owned()),
         // A site-wide setting has no course to pick a group from.
-        K::Group | K::GroupTexts => Err("a site-wide setting cannot name a course group".into()),
+        K::Group | K::GroupChoice { .. } | K::GroupTexts => {
+            Err("a site-wide setting cannot name a course group".into())
+        }
     }
 }
 

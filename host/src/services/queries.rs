@@ -1,4 +1,4 @@
-//! The host side of the contract's read-only queries, for one instance,
+//! The host side of the contract's read-only queries, for one method,
 //! answered in domain types (the runtime converts them to whichever
 //! contract version the plugin speaks).
 //!
@@ -6,7 +6,7 @@
 //! snapshot of the site, so a plugin sees a consistent state however many
 //! queries it makes and however long it runs (the snapshot does not block
 //! writers). Everything is scoped: users and segments of this site only,
-//! enrolments and groups of the instance's course only; a group of another
+//! enrolments and groups of the method's course only; a group of another
 //! course is `out-of-scope`, not "not found", so the plugin's author sees
 //! what went wrong.
 
@@ -47,16 +47,28 @@ impl ActiveSeen {
     }
 }
 
-/// Queries of one instance (or, while validating a config for a new
-/// instance, of one course) over one read snapshot.
+/// Queries of one method (or, while validating a config for a new
+/// method, of one course) over one read snapshot.
 pub(crate) struct SiteQueries {
     t: SiteReadTables,
     /// Where `segment-members` notes the active users it answered.
     seen: std::sync::Arc<ActiveSeen>,
     course: CourseId,
     instance: Option<EnrolmentMethodId>,
-    /// The calling plugin: `sibling-instances` lists its other instances.
+    /// The calling plugin: `sibling-methods` lists its other methods.
     plugin: String,
+    /// A segment answered as if already deleted (see [`SiteView`]).
+    hidden_segment: Option<SegmentId>,
+}
+
+/// The site a plugin call sees: as it is, or as it will be once a segment
+/// is deleted (for a dry run of the plugin's answer to `segment-deleted`,
+/// asked while the segment still exists).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum SiteView {
+    #[default]
+    AsIs,
+    WithoutSegment(SegmentId),
 }
 
 impl SiteServices {
@@ -74,17 +86,20 @@ impl SiteServices {
             course,
             instance,
             plugin: plugin.to_owned(),
+            hidden_segment: None,
         }))
     }
 }
 
 impl SiteServices {
-    /// The queries of a call of instance `m` and the plugin settings it
-    /// receives, both from one snapshot (one read transaction per call).
-    pub(crate) fn method_call_inputs(
+    /// The queries of a call of method `m`, answering as `view` says,
+    /// and the plugin settings it receives, both from one snapshot (one
+    /// read transaction per call).
+    pub(crate) fn method_call_inputs_in(
         &self,
         m: &EnrolmentMethod,
         plugin: &Plugin,
+        view: SiteView,
     ) -> ServiceResult<(Box<dyn Queries>, String, std::sync::Arc<ActiveSeen>)> {
         let t = self.store.read_tables()?;
         let seen = std::sync::Arc::new(ActiveSeen {
@@ -104,6 +119,10 @@ impl SiteServices {
             course: m.course,
             instance: Some(m.id),
             plugin: m.plugin.clone(),
+            hidden_segment: match view {
+                SiteView::AsIs => None,
+                SiteView::WithoutSegment(segment) => Some(segment),
+            },
         };
         Ok((Box::new(queries), settings, seen))
     }
@@ -119,7 +138,7 @@ fn limit_of(limit: u32) -> usize {
 }
 
 impl SiteQueries {
-    /// A group of the instance's course, or `out-of-scope`.
+    /// A group of the method's course, or `out-of-scope`.
     fn own_group(&self, group: CourseGroupId) -> Result<CourseGroup, HostError> {
         match self.t.group(group).map_err(unavailable)? {
             Some(g) if g.course == self.course => Ok(g),
@@ -137,6 +156,9 @@ impl Queries for SiteQueries {
     }
 
     fn segment_exists(&mut self, segment: SegmentId) -> Result<Option<String>, HostError> {
+        if self.hidden_segment == Some(segment) {
+            return Ok(None);
+        }
         Ok(self
             .t
             .segment(segment)
@@ -150,6 +172,12 @@ impl Queries for SiteQueries {
         after: Option<UserId>,
         limit: u32,
     ) -> Result<Page<SegmentMember>, HostError> {
+        if self.hidden_segment == Some(segment) {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        }
         let limit = limit_of(limit);
         let mut users = self
             .t
@@ -176,6 +204,9 @@ impl Queries for SiteQueries {
     }
 
     fn is_segment_member(&mut self, segment: SegmentId, user: UserId) -> Result<bool, HostError> {
+        if self.hidden_segment == Some(segment) {
+            return Ok(false);
+        }
         self.t.is_segment_member(segment, user).map_err(unavailable)
     }
 
@@ -209,7 +240,7 @@ impl Queries for SiteQueries {
             .map_err(unavailable)
     }
 
-    fn instance_enrolments(
+    fn method_enrolments(
         &mut self,
         after: Option<UserId>,
         limit: u32,
@@ -229,7 +260,7 @@ impl Queries for SiteQueries {
         Ok(Page { items, next })
     }
 
-    fn sibling_instances(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
+    fn sibling_methods(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
         Ok(self
             .t
             .course_methods_list(self.course)
@@ -239,7 +270,7 @@ impl Queries for SiteQueries {
             .collect())
     }
 
-    fn instance_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError> {
+    fn method_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError> {
         let Some(instance) = self.instance else {
             return Ok(None);
         };
@@ -256,7 +287,7 @@ impl Queries for SiteQueries {
             .map(|g| g.id))
     }
 
-    fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
+    fn method_enrolment_count(&mut self) -> Result<u64, HostError> {
         let Some(instance) = self.instance else {
             return Ok(0);
         };
@@ -357,7 +388,7 @@ mod tests {
             Err(HostError::OutOfScope(_))
         ));
         // The teacher and learners 1–4 through the manual method.
-        assert_eq!(q.instance_enrolment_count().unwrap(), 5);
+        assert_eq!(q.method_enrolment_count().unwrap(), 5);
         assert_eq!(q.user_enrolments(fx.learners[4]).unwrap().len(), 0);
     }
 

@@ -2,6 +2,7 @@
 
 use super::auth::{Need, authorize};
 use super::error::{ServiceError, ServiceResult};
+use super::execution::Foreseen;
 use super::ops::courses::load_course;
 use super::ops::segments::{
     add_segment_member_in, check_idnumber_free, create_segment_in, load_segment,
@@ -311,16 +312,17 @@ pub struct SegmentWithUsers {
     pub users: Page<User, UserId>,
 }
 
-/// An enrolment method instance whose config names a segment.
+/// An enrolment method that uses a segment, or that deleting it changes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SegmentUse {
     pub method: EnrolmentMethod,
     pub course: Course,
-    /// What deleting the segment does to the instance, in words.
-    pub on_delete: String,
+    /// What deleting the segment does to the method, from a dry run of its
+    /// plugin's answer.
+    pub on_delete: Foreseen,
 }
 
-/// A segment and the enrolment method instances that use it.
+/// A segment and the enrolment methods that use it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SegmentUsage {
     pub segment: SegmentSummary,
@@ -330,52 +332,6 @@ pub struct SegmentUsage {
 /// The config key naming the segment when a plugin's manifest is not at
 /// hand (the bundled segment plugins use it).
 const SEGMENT_KEY: &str = "segment";
-
-/// What deleting its segment does to `method`, as the plugin behaves. The
-/// bundled plugins' behaviour is stated here (see `SegmentDeleted` and
-/// `segment_gone` in plugins/segment-sync, `SegmentDeleted` in
-/// plugins/segment-group); any other plugin decides for itself.
-fn on_segment_deleted(method: &EnrolmentMethod, site_removal: Option<&str>) -> String {
-    let enabled = method.status == EnrolmentMethodStatus::Enabled;
-    match method.plugin.as_str() {
-        "segment-sync" => {
-            let config: serde_json::Value =
-                serde_json::from_str(&method.config).unwrap_or_default();
-            let action = match config.get("removal-action").and_then(|v| v.as_str()) {
-                Some(a @ ("unenrol" | "suspend" | "suspend-remove-role")) => a,
-                _ => site_removal.unwrap_or("unenrol"),
-            };
-            match (enabled, action) {
-                (true, "unenrol") => "The instance is deleted, and its enrolments with it: \
-                    everyone it enrolled is unenrolled from the course (with the group \
-                    memberships it added)."
-                    .to_owned(),
-                (true, "suspend-remove-role") => "The instance is disabled; its enrolments \
-                    are suspended and their roles removed."
-                    .to_owned(),
-                (true, _) => "The instance is disabled; its enrolments are suspended \
-                    (roles and groups kept)."
-                    .to_owned(),
-                (false, "suspend-remove-role") => "The instance stays disabled; its \
-                    enrolments are suspended and their roles removed."
-                    .to_owned(),
-                (false, _) => "The instance stays disabled (a disabled instance is never \
-                    deleted this way); its enrolments are suspended."
-                    .to_owned(),
-            }
-        }
-        "segment-group" if enabled => "The instance is disabled and removes the group \
-            memberships it added; nobody is unenrolled."
-            .to_owned(),
-        "segment-group" => "The instance stays disabled; it holds no group memberships \
-            while disabled. Nobody is unenrolled."
-            .to_owned(),
-        other => format!(
-            "The plugin {other:?} is told that the segment was deleted and decides what \
-             happens to the instance and its enrolments."
-        ),
-    }
-}
 
 impl SiteServices {
     /// A segment and a page of its members in id order, searched by
@@ -490,25 +446,25 @@ impl SiteServices {
         })
     }
 
-    /// The enrolment method instances whose config names segment `id`
-    /// (in a field the plugin's manifest declares a segment, else under
-    /// `segment`), each with what deleting the segment does to it: what
-    /// the deletion's confirmation lists.
+    /// The enrolment methods whose config names segment `id` (in a field
+    /// the plugin's manifest declares a segment, else under `segment`), and
+    /// any other that deleting it would change, each with what deleting
+    /// the segment does to it as its plugin answers in a dry run (the
+    /// segment seen as gone, nothing written): what the deletion's
+    /// confirmation lists.
     pub fn segment_usage(&self, who: &Principal, id: SegmentId) -> ServiceResult<SegmentUsage> {
-        let (segment, methods, sync_settings) = self.read(|t| {
+        let (segment, methods) = self.read(|t| {
             authorize(&self.site, t, who, Need::SiteAdmin)?;
             let segment = SegmentSummary {
                 segment: load_segment(t, id)?,
                 members: t.segment_member_count(id)?,
             };
-            let methods = t.all_methods()?;
-            let settings = t.plugin_settings_json("segment-sync")?;
             let mut with_courses = Vec::new();
-            for method in methods {
+            for method in t.all_methods()? {
                 let course = load_course(t, method.course)?;
                 with_courses.push((method, course));
             }
-            Ok((segment, with_courses, settings))
+            Ok((segment, with_courses))
         })?;
         // Which config keys name a segment, per plugin, from the manifest of
         // the version the site has pinned.
@@ -529,24 +485,24 @@ impl SiteServices {
                 }
                 Ok::<_, ServiceError>(out)
             })?;
-        let site_removal: Option<String> = sync_settings
-            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-            .and_then(|v| v.get("removal-action")?.as_str().map(str::to_owned));
         let fallback = vec![SEGMENT_KEY.to_owned()];
-        let uses = methods
-            .into_iter()
-            .filter(|(m, _)| {
-                let keys = segment_keys.get(&m.plugin).unwrap_or(&fallback);
-                let config: serde_json::Value = serde_json::from_str(&m.config).unwrap_or_default();
-                keys.iter()
-                    .any(|k| config.get(k).and_then(|v| v.as_u64()) == Some(id.0))
-            })
-            .map(|(method, course)| SegmentUse {
-                on_delete: on_segment_deleted(&method, site_removal.as_deref()),
-                method,
-                course,
-            })
-            .collect();
+        let mut uses = Vec::new();
+        for (method, course) in methods {
+            let keys = segment_keys.get(&method.plugin).unwrap_or(&fallback);
+            let config: serde_json::Value =
+                serde_json::from_str(&method.config).unwrap_or_default();
+            let names_it = keys
+                .iter()
+                .any(|k| config.get(k).and_then(|v| v.as_u64()) == Some(id.0));
+            let on_delete = self.foresee_segment_deletion(&method, id)?;
+            if names_it || !on_delete.changes_nothing() {
+                uses.push(SegmentUse {
+                    method,
+                    course,
+                    on_delete,
+                });
+            }
+        }
         Ok(SegmentUsage { segment, uses })
     }
 }

@@ -335,16 +335,12 @@ impl TestSite {
         named_group(&self.site, &self.admin, course, name)
     }
 
-    /// Installs the component `bytes` and adds an enabled instance of it to
+    /// Installs the component `bytes` and adds an enabled method of it to
     /// the fixture's course with `config`. The one place tests set up a
-    /// plugin instance, so the install's signature changes here only.
-    pub fn with_plugin_instance(
-        &self,
-        bytes: &[u8],
-        config: serde_json::Value,
-    ) -> EnrolmentMethodId {
+    /// plugin method, so the install's signature changes here only.
+    pub fn with_plugin_method(&self, bytes: &[u8], config: serde_json::Value) -> EnrolmentMethodId {
         // Drained first, as a running host's dispatcher would be, so the
-        // new instance hears only what happens after it was added.
+        // new method hears only what happens after it was added.
         self.site.dispatch_pending().expect("dispatch");
         let op = Principal::system();
         let plugin = self

@@ -8,7 +8,7 @@ use super::error::{ServiceError, ServiceResult};
 pub const MAX_NAME: usize = 254;
 pub const MAX_IDNUMBER: usize = 100;
 pub const MAX_DESCRIPTION: usize = 10_000;
-/// The largest config an enrolment-method instance may have, as JSON text
+/// The largest config an enrolment method may have, as JSON text
 /// (what an admin sends, and what its plugin normalises it to).
 pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
 pub const MAX_USERNAME: usize = 100;

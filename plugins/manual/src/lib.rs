@@ -6,13 +6,13 @@
 //!
 //! - `EnrolUsers` enrols every listed user (with the request's role, else
 //!   the config's) and, when the request names a group of the course, adds
-//!   them to it. Users already enrolled through this instance with that
+//!   them to it. Users already enrolled through this method with that
 //!   role and active, or already in the group, are left alone, so asking
 //!   twice changes nothing. A user who does not exist, or a group of
 //!   another course, refuses the whole request: nothing half-done.
 //! - `UnenrolUsers` unenrols the listed users. It refuses the whole
 //!   request, naming them, when some are not enrolled through this
-//!   instance: their enrolments belong to another method (or to nobody),
+//!   method: their enrolments belong to another method (or to nobody),
 //!   and silently skipping them would let a teacher believe they are gone.
 //! - Self-enrolment requests are refused: that is the `self` method's job.
 
@@ -41,7 +41,7 @@ fn learner() -> Role {
 
 pub struct Manual;
 
-impl EnrolmentMethod for Manual {
+impl Plugin for Manual {
     type Config = Config;
 
     fn manifest() -> Manifest {
@@ -52,6 +52,7 @@ impl EnrolmentMethod for Manual {
                     .help("The role of users enrolled without choosing one.")
                     .default_json("\"learner\""),
             )
+            .answers(&[RequestKind::EnrolUsers, RequestKind::UnenrolUsers])
             .needs(&[Capability::ReadUsers, Capability::ReadEnrolments, Capability::ReadGroups])
     }
 
@@ -131,7 +132,7 @@ fn enrol(ctx: &Context<Config>, r: EnrolUsers, host: &dyn Host) -> Result<Plan, 
         let current = host
             .user_enrolments(user)?
             .into_iter()
-            .find(|e| e.instance == ctx.instance);
+            .find(|e| e.method == ctx.method);
         let settled = current
             .as_ref()
             .is_some_and(|e| e.status == EnrolmentStatus::Active && e.role == Some(role));
@@ -174,7 +175,7 @@ fn unenrol(ctx: &Context<Config>, users: &[UserId], host: &dyn Host) -> Result<P
         if !host
             .user_enrolments(user)?
             .iter()
-            .any(|e| e.instance == ctx.instance)
+            .any(|e| e.method == ctx.method)
         {
             strangers.push(user);
         }

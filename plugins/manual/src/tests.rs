@@ -3,12 +3,12 @@
 use super::*;
 use charon_sdk::mock::{self, MockHost};
 
-const INSTANCE: InstanceId = 1;
+const METHOD: MethodId = 1;
 const TEACHER: UserId = 7;
 
 fn ctx(role: Role) -> Context<Config> {
     Context {
-        instance: INSTANCE,
+        method: METHOD,
         course: 2,
         config: Config { role },
         settings: Default::default(),
@@ -151,7 +151,7 @@ fn enrolling_is_idempotent_once_the_plan_is_applied() {
         &host,
     )
     .unwrap();
-    host.apply(INSTANCE, &plan).unwrap();
+    host.apply(METHOD, &plan).unwrap();
     assert_eq!(
         request(&host, enrol_users(&[10, 11], None, Some(3))).unwrap(),
         Vec::<String>::new()
@@ -161,13 +161,8 @@ fn enrolling_is_idempotent_once_the_plan_is_applied() {
 #[test]
 fn an_existing_enrolment_is_reactivated_or_given_the_new_role() {
     let host = site()
-        .enrolment(
-            10,
-            INSTANCE,
-            Some(Role::Learner),
-            EnrolmentStatus::Suspended,
-        )
-        .enrolled(11, INSTANCE, Role::Learner);
+        .enrolment(10, METHOD, Some(Role::Learner), EnrolmentStatus::Suspended)
+        .enrolled(11, METHOD, Role::Learner);
     assert_eq!(
         request(&host, enrol_users(&[10, 11], Some(Role::Teacher), None)).unwrap(),
         [
@@ -180,7 +175,7 @@ fn an_existing_enrolment_is_reactivated_or_given_the_new_role() {
 #[test]
 fn a_user_already_in_the_group_is_not_added_again() {
     let host = site()
-        .enrolled(10, INSTANCE, Role::Learner)
+        .enrolled(10, METHOD, Role::Learner)
         .member(3, 10, MembershipOwner::Manual);
     assert_eq!(
         request(&host, enrol_users(&[10], None, Some(3))).unwrap(),
@@ -189,10 +184,10 @@ fn a_user_already_in_the_group_is_not_added_again() {
 }
 
 #[test]
-fn unenrolling_removes_this_instances_enrolments() {
+fn unenrolling_removes_this_methods_enrolments() {
     let host = site()
-        .enrolled(10, INSTANCE, Role::Learner)
-        .enrolled(11, INSTANCE, Role::Teacher);
+        .enrolled(10, METHOD, Role::Learner)
+        .enrolled(11, METHOD, Role::Teacher);
     assert_eq!(
         request(&host, Request::UnenrolUsers(vec![10, 11])).unwrap(),
         [
@@ -206,7 +201,7 @@ fn unenrolling_removes_this_instances_enrolments() {
 fn unenrolling_users_enrolled_otherwise_refuses_naming_them() {
     // #11 came in through another method (#5), #12 is not enrolled at all.
     let host = site()
-        .enrolled(10, INSTANCE, Role::Learner)
+        .enrolled(10, METHOD, Role::Learner)
         .enrolled(11, 5, Role::Learner);
     let refusal = request(&host, Request::UnenrolUsers(vec![10, 11, 12])).unwrap_err();
     assert_eq!(refusal.code, "not-enrolled");
@@ -218,19 +213,18 @@ fn unenrolling_users_enrolled_otherwise_refuses_naming_them() {
 }
 
 #[test]
-fn unenrolling_then_applying_leaves_the_instance_empty() {
-    let mut host = site().enrolled(10, INSTANCE, Role::Learner).member(
-        3,
-        10,
-        MembershipOwner::Instance(INSTANCE),
-    );
+fn unenrolling_then_applying_leaves_the_method_empty() {
+    let mut host =
+        site()
+            .enrolled(10, METHOD, Role::Learner)
+            .member(3, 10, MembershipOwner::Method(METHOD));
     let plan = Manual::handle_request(&ctx(Role::Learner), Request::UnenrolUsers(vec![10]), &host)
         .unwrap();
-    host.apply(INSTANCE, &plan).unwrap();
-    assert_eq!(host.instance_enrolment_count().unwrap(), 0);
+    host.apply(METHOD, &plan).unwrap();
+    assert_eq!(host.method_enrolment_count().unwrap(), 0);
     assert!(
         host.memberships.is_empty(),
-        "the instance's membership goes with the enrolment"
+        "the method's membership goes with the enrolment"
     );
 }
 

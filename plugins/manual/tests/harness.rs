@@ -97,7 +97,7 @@ fn refusals_cross_the_component_boundary_intact() {
 }
 
 #[test]
-fn unenrolling_removes_only_this_instances_users() {
+fn unenrolling_removes_only_this_methods_users() {
     let mut scenario = HARNESS
         .scenario(
             site()

@@ -14,23 +14,23 @@
 //! - Every user enrolled in the course by any method — whatever the
 //!   enrolment's status — who is a member of the segment is added to the
 //!   group, unless they already have a membership of it (added by hand or
-//!   by any instance: it is left as it is). The instance owns the
+//!   by any method: it is left as it is). The method owns the
 //!   memberships it adds, and removes only those.
 //! - **Live**: a user enrolled, or a participant who joins the segment,
 //!   is added; a member who leaves the segment, or a user with no
-//!   enrolment left in the course, loses the membership the instance
+//!   enrolment left in the course, loses the membership the method
 //!   added.
 //! - **Added, enabled, reconfigured or disabled**: the plan asks the host
 //!   for a reconcile.
-//! - **The segment is deleted**: the instance is disabled, and the
+//! - **The segment is deleted**: the method is disabled, and the
 //!   reconcile that follows removes its memberships.
 //! - **Reconcile** (stateless, resumable, in bounded steps: a page of at
 //!   most 1,000 users of each list and a handful of host queries): while
 //!   enabled with its segment, (1) the segment's members, the course's
 //!   enrolments and the group's members are walked together by user id:
 //!   enrolled members missing from the group are added, and the
-//!   instance's memberships of users who left the segment or the course
-//!   are removed; (2) the instance's memberships of any other group are
+//!   method's memberships of users who left the segment or the course
+//!   are removed; (2) the method's memberships of any other group are
 //!   removed (its group changed). Disabled, or with its segment gone (then
 //!   it also disables itself, as the deletion's event does), it removes
 //!   every membership it owns, group by group. Asked again once its plans
@@ -50,11 +50,11 @@ use serde::{Deserialize, Serialize};
 pub const PAGE: u32 = 1000;
 
 /// Most group pages one reconcile step reads while removing the
-/// instance's memberships group by group: enough to get through a
+/// method's memberships group by group: enough to get through a
 /// course's groups quickly, few enough to keep a step short.
 const GROUP_CALLS_PER_STEP: usize = 8;
 
-/// An instance's settings.
+/// A method's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
@@ -67,7 +67,7 @@ pub struct Config {
 /// The segment-members-to-group method.
 pub struct SegmentGroup;
 
-impl EnrolmentMethod for SegmentGroup {
+impl Plugin for SegmentGroup {
     type Config = Config;
 
     fn manifest() -> Manifest {
@@ -93,10 +93,10 @@ impl EnrolmentMethod for SegmentGroup {
             EventKind::SegmentMemberAdded,
             EventKind::SegmentMemberRemoved,
             EventKind::SegmentDeleted,
-            EventKind::InstanceAdded,
-            EventKind::InstanceEnabled,
-            EventKind::InstanceDisabled,
-            EventKind::InstanceUpdated,
+            EventKind::MethodAdded,
+            EventKind::MethodEnabled,
+            EventKind::MethodDisabled,
+            EventKind::MethodUpdated,
         ])
         .needs(&[
             Capability::ReadSegments,
@@ -144,27 +144,27 @@ impl EnrolmentMethod for SegmentGroup {
         let segment = ctx.config.segment;
         let mut plan = Plan::new();
         match event {
-            Event::InstanceAdded => {
+            Event::MethodAdded => {
                 plan.reconcile("the segment-to-group sync was added");
             }
-            Event::InstanceEnabled => {
+            Event::MethodEnabled => {
                 plan.reconcile("the segment-to-group sync was enabled");
             }
-            Event::InstanceUpdated => {
+            Event::MethodUpdated => {
                 plan.reconcile("the segment-to-group sync's settings changed");
             }
-            Event::InstanceDisabled => {
+            Event::MethodDisabled => {
                 plan.reconcile("the segment-to-group sync was disabled");
             }
             Event::SegmentDeleted(s) if s == segment => {
                 // The segment and its name are gone by now.
                 let reason = format!("its segment #{segment} was deleted");
                 if ctx.enabled {
-                    plan.disable_instance(reason.clone());
+                    plan.disable_method(reason.clone());
                 }
                 plan.reconcile(reason);
             }
-            // The host sends these only to enabled instances; a disabled
+            // The host sends these only to enabled methods; a disabled
             // one has removed its memberships and adds none.
             _ if !ctx.enabled => {}
             Event::UserEnrolled(e) => return joined(ctx, e.user, host),
@@ -231,7 +231,7 @@ fn joined(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<Plan, 
 }
 
 /// The user was unenrolled by some method: with no enrolment left in the
-/// course, the membership the instance added goes.
+/// course, the membership the method added goes.
 fn unenrolled(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<Plan, Refusal> {
     if !host.user_enrolments(user)?.is_empty() {
         return Ok(Plan::new());
@@ -239,7 +239,7 @@ fn unenrolled(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<Pl
     leave(ctx, user, "no longer enrolled in the course", host)
 }
 
-/// The user left the segment: the membership the instance added goes,
+/// The user left the segment: the membership the method added goes,
 /// unless they are back in it since.
 fn left(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<Plan, Refusal> {
     let segment = ctx.config.segment;
@@ -253,7 +253,7 @@ fn left(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<Plan, Re
     leave(ctx, user, &format!("left segment {name}"), host)
 }
 
-/// Removes the user's membership of the group if the instance added it.
+/// Removes the user's membership of the group if the method added it.
 fn leave(
     ctx: &Context<Config>,
     user: UserId,
@@ -262,7 +262,7 @@ fn leave(
 ) -> Result<Plan, Refusal> {
     let mut plan = Plan::new();
     match host.group_membership(ctx.config.group, user) {
-        Ok(Some(m)) if m.owner == MembershipOwner::Instance(ctx.instance) => {
+        Ok(Some(m)) if m.owner == MembershipOwner::Method(ctx.method) => {
             plan.remove_from_group(user, ctx.config.group, reason);
         }
         Ok(_) => {}
@@ -404,7 +404,7 @@ fn sync_step(
     }
     let left = format!("left segment {segment}");
     for m in grouped {
-        if m.owner != MembershipOwner::Instance(ctx.instance) {
+        if m.owner != MembershipOwner::Method(ctx.method) {
             continue;
         }
         if !enrolled.contains(&m.user) {
@@ -420,7 +420,7 @@ fn sync_step(
     })
 }
 
-/// Phase 2: removes the instance's memberships from every other group.
+/// Phase 2: removes the method's memberships from every other group.
 fn others_step(
     ctx: &Context<Config>,
     segment: &str,
@@ -446,7 +446,7 @@ fn others_step(
 }
 
 /// Disabled, or the segment is gone: removes every membership the
-/// instance owns; with the segment gone, an enabled instance first
+/// method owns; with the segment gone, an enabled method first
 /// disables itself.
 fn cleanup_step(
     ctx: &Context<Config>,
@@ -466,7 +466,7 @@ fn cleanup_step(
     };
     let mut disable = Plan::new();
     if first && ctx.enabled {
-        disable.disable_instance(reason.clone());
+        disable.disable_method(reason.clone());
     }
     let mut out = own_memberships_step(
         ctx,
@@ -482,7 +482,7 @@ fn cleanup_step(
     Ok(out)
 }
 
-/// One step of removing the instance's memberships from the course's
+/// One step of removing the method's memberships from the course's
 /// groups that `wanted` picks, in id order, from group `from` (the first
 /// when `None`) after user `after`: a few group pages per step.
 fn own_memberships_step(
@@ -518,7 +518,7 @@ fn own_memberships_step(
         room = room.saturating_sub(u32::try_from(page.members.len()).unwrap_or(u32::MAX));
         let why = reason(group);
         for m in &page.members {
-            if m.owner == MembershipOwner::Instance(ctx.instance) {
+            if m.owner == MembershipOwner::Method(ctx.method) {
                 plan.remove_from_group(m.user, group.id, why.clone());
             }
         }

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use super::*;
 use charon_sdk::mock::{self, MockHost};
 
-const INSTANCE: InstanceId = 1;
+const METHOD: MethodId = 1;
 /// Another method of the course (say, manual enrolment).
-const MANUAL: InstanceId = 9;
+const MANUAL: MethodId = 9;
 const HR: SegmentId = 5;
 const IT: SegmentId = 6;
 const ADA: UserId = 10;
@@ -21,7 +21,7 @@ const TEAM_B: GroupId = 4;
 
 fn ctx(group: GroupId) -> Context<Config> {
     Context {
-        instance: INSTANCE,
+        method: METHOD,
         course: 2,
         config: Config { segment: HR, group },
         settings: Default::default(),
@@ -54,20 +54,20 @@ fn site() -> MockHost {
 }
 
 fn own() -> MembershipOwner {
-    MembershipOwner::Instance(INSTANCE)
+    MembershipOwner::Method(METHOD)
 }
 
 fn enrolled(user: UserId) -> Event {
     Event::UserEnrolled(EnrolmentEvent {
         user,
-        instance: MANUAL,
+        method: MANUAL,
     })
 }
 
 fn unenrolled(user: UserId) -> Event {
     Event::UserUnenrolled(EnrolmentEvent {
         user,
-        instance: MANUAL,
+        method: MANUAL,
     })
 }
 
@@ -87,7 +87,7 @@ fn assert_only_groups(plan: &Plan) {
                 action.op,
                 Operation::AddToGroup(_)
                     | Operation::RemoveFromGroup(_)
-                    | Operation::DisableInstance
+                    | Operation::DisableMethod
                     | Operation::Reconcile
             ),
             "{action}"
@@ -105,7 +105,7 @@ fn event(ctx: &Context<Config>, event: Event, host: &MockHost) -> Vec<String> {
 fn event_applied(ctx: &Context<Config>, event: Event, host: &mut MockHost) -> Vec<String> {
     let plan = SegmentGroup::handle_event(ctx, event, host).expect("the event is handled");
     assert_only_groups(&plan);
-    host.apply(INSTANCE, &plan)
+    host.apply(METHOD, &plan)
         .expect("the host accepts the plan");
     plan.lines()
 }
@@ -156,21 +156,21 @@ impl Host for Counting<'_> {
         self.tick();
         self.host.user_enrolments(user)
     }
-    fn instance_enrolments(
+    fn method_enrolments(
         &self,
         after: Option<UserId>,
         limit: u32,
     ) -> Result<EnrolmentPage, HostError> {
         self.tick();
-        self.host.instance_enrolments(after, limit)
+        self.host.method_enrolments(after, limit)
     }
-    fn instance_enrolment_count(&self) -> Result<u64, HostError> {
+    fn method_enrolment_count(&self) -> Result<u64, HostError> {
         self.tick();
-        self.host.instance_enrolment_count()
+        self.host.method_enrolment_count()
     }
-    fn sibling_instances(&self) -> Result<Vec<Sibling>, HostError> {
+    fn sibling_methods(&self) -> Result<Vec<Sibling>, HostError> {
         self.tick();
-        self.host.sibling_instances()
+        self.host.sibling_methods()
     }
     fn course_groups(&self) -> Result<Vec<CourseGroup>, HostError> {
         self.tick();
@@ -193,9 +193,9 @@ impl Host for Counting<'_> {
         self.tick();
         self.host.group_membership(group, user)
     }
-    fn instance_group(&self, key: &str) -> Result<Option<GroupId>, HostError> {
+    fn method_group(&self, key: &str) -> Result<Option<GroupId>, HostError> {
         self.tick();
-        self.host.instance_group(key)
+        self.host.method_group(key)
     }
     fn log(&self, level: LogLevel, message: &str) {
         self.host.log(level, message);
@@ -232,7 +232,7 @@ fn reconcile_all(ctx: &Context<Config>, host: &mut MockHost) -> Vec<Plan> {
             step.plan.actions.len()
         );
         assert_only_groups(&step.plan);
-        host.apply(INSTANCE, &step.plan)
+        host.apply(METHOD, &step.plan)
             .unwrap_or_else(|e| panic!("the host refuses page {}: {e}", pages.len() + 1));
         pages.push(step.plan);
         match step.next {
@@ -322,25 +322,25 @@ mod live {
     use super::*;
 
     #[test]
-    fn an_added_enabled_changed_or_disabled_instance_asks_for_a_reconcile() {
+    fn an_added_enabled_changed_or_disabled_method_asks_for_a_reconcile() {
         for (e, why) in [
-            (Event::InstanceAdded, "the segment-to-group sync was added"),
+            (Event::MethodAdded, "the segment-to-group sync was added"),
             (
-                Event::InstanceEnabled,
+                Event::MethodEnabled,
                 "the segment-to-group sync was enabled",
             ),
             (
-                Event::InstanceUpdated,
+                Event::MethodUpdated,
                 "the segment-to-group sync's settings changed",
             ),
             (
-                Event::InstanceDisabled,
+                Event::MethodDisabled,
                 "the segment-to-group sync was disabled",
             ),
         ] {
             assert_eq!(
                 event(&ctx(TEAM_A), e, &site()),
-                [format!("reconcile this instance: {why}")]
+                [format!("reconcile this method: {why}")]
             );
         }
     }
@@ -385,19 +385,19 @@ mod live {
     fn a_membership_by_anyone_is_left_as_it_is() {
         let host = site().member(TEAM_A, ADA, MembershipOwner::Manual);
         assert!(event(&ctx(TEAM_A), enrolled(ADA), &host).is_empty());
-        let host = site().member(TEAM_A, ADA, MembershipOwner::Instance(7));
+        let host = site().member(TEAM_A, ADA, MembershipOwner::Method(7));
         assert!(event(&ctx(TEAM_A), joined(ADA, HR), &host).is_empty());
     }
 
     #[test]
-    fn a_member_who_leaves_loses_only_the_membership_the_instance_added() {
+    fn a_member_who_leaves_loses_only_the_membership_the_method_added() {
         let mut host = site()
             .segment(HR, "HR", [])
             .enrolled(BOB, MANUAL, Role::Learner)
             .enrolled(CY, MANUAL, Role::Learner)
             .member(TEAM_A, ADA, own())
             .member(TEAM_A, BOB, MembershipOwner::Manual)
-            .member(TEAM_A, CY, MembershipOwner::Instance(7));
+            .member(TEAM_A, CY, MembershipOwner::Method(7));
         assert_eq!(
             event_applied(&ctx(TEAM_A), left(ADA, HR), &mut host),
             ["remove #10 from group #3: left segment HR"]
@@ -425,10 +425,10 @@ mod live {
         let host = site()
             .enrolled(ADA, 8, Role::Learner)
             .member(TEAM_A, ADA, own());
-        // Unenrolled by instance 8, still enrolled by MANUAL.
+        // Unenrolled by method 8, still enrolled by MANUAL.
         let e = Event::UserUnenrolled(EnrolmentEvent {
             user: ADA,
-            instance: 8,
+            method: 8,
         });
         assert!(event(&ctx(TEAM_A), e, &host).is_empty());
     }
@@ -454,7 +454,7 @@ mod live {
     }
 
     #[test]
-    fn a_disabled_instance_adds_nobody() {
+    fn a_disabled_method_adds_nobody() {
         let host = site().enrolled(BOB, MANUAL, Role::Learner);
         assert!(event(&disabled(ctx(TEAM_A)), enrolled(BOB), &host).is_empty());
         assert!(event(&disabled(ctx(TEAM_A)), joined(ADA, HR), &host).is_empty());
@@ -468,7 +468,7 @@ mod live {
     }
 
     #[test]
-    fn a_deleted_segment_disables_the_instance_and_its_memberships_go() {
+    fn a_deleted_segment_disables_the_method_and_its_memberships_go() {
         let mut host =
             site()
                 .member(TEAM_A, ADA, own())
@@ -477,11 +477,11 @@ mod live {
         assert_eq!(
             event_applied(&ctx(TEAM_A), Event::SegmentDeleted(HR), &mut host),
             [
-                "disable this instance: its segment #5 was deleted",
-                "reconcile this instance: its segment #5 was deleted",
+                "disable this method: its segment #5 was deleted",
+                "reconcile this method: its segment #5 was deleted",
             ]
         );
-        assert!(host.disabled.contains(&INSTANCE));
+        assert!(host.disabled.contains(&METHOD));
         let ctx = disabled(ctx(TEAM_A));
         assert_eq!(
             all_lines(&reconcile_all(&ctx, &mut host)),
@@ -543,12 +543,12 @@ mod reconcile {
     }
 
     #[test]
-    fn a_group_change_moves_only_the_instances_own_memberships() {
+    fn a_group_change_moves_only_the_methods_own_memberships() {
         let mut host = site()
             .enrolled(BOB, MANUAL, Role::Learner)
             .member(TEAM_A, ADA, own())
             .member(TEAM_A, BOB, MembershipOwner::Manual)
-            .member(TEAM_A, DEE, MembershipOwner::Instance(7))
+            .member(TEAM_A, DEE, MembershipOwner::Method(7))
             .member(TEAM_B, ADA, MembershipOwner::Manual);
         let ctx = ctx(TEAM_B);
         assert_eq!(
@@ -559,16 +559,13 @@ mod reconcile {
             ]
         );
         assert_eq!(host.memberships[&(TEAM_A, BOB)], MembershipOwner::Manual);
-        assert_eq!(
-            host.memberships[&(TEAM_A, DEE)],
-            MembershipOwner::Instance(7)
-        );
+        assert_eq!(host.memberships[&(TEAM_A, DEE)], MembershipOwner::Method(7));
         assert_eq!(host.memberships[&(TEAM_B, ADA)], MembershipOwner::Manual);
         assert!(converged(&ctx, &mut host));
     }
 
     #[test]
-    fn a_disabled_instance_removes_every_membership_it_added_page_by_page() {
+    fn a_disabled_method_removes_every_membership_it_added_page_by_page() {
         // 12 groups (more than a step reads) and 1,500 own memberships in
         // one of them, next to manual ones.
         let mut host = site();
@@ -602,11 +599,11 @@ mod reconcile {
         assert_eq!(
             all_lines(&reconcile_all(&ctx(TEAM_A), &mut host)),
             [
-                "disable this instance: its segment #5 no longer exists",
+                "disable this method: its segment #5 no longer exists",
                 "remove #10 from group #3: its segment #5 no longer exists",
             ]
         );
-        assert!(host.disabled.contains(&INSTANCE));
+        assert!(host.disabled.contains(&METHOD));
     }
 
     #[test]

@@ -63,8 +63,8 @@ fn enrolled_members_join_the_group_and_leave_it_and_nobody_is_enrolled() {
         .config(r#"{"segment":5,"group":3}"#)
         .applying();
     assert_eq!(
-        scenario.event(Event::InstanceAdded).unwrap().lines(),
-        ["reconcile this instance: the segment-to-group sync was added"]
+        scenario.event(Event::MethodAdded).unwrap().lines(),
+        ["reconcile this method: the segment-to-group sync was added"]
     );
     let pages = scenario.reconcile().unwrap();
     assert_eq!(
@@ -77,13 +77,13 @@ fn enrolled_members_join_the_group_and_leave_it_and_nobody_is_enrolled() {
     let plan = scenario
         .event(Event::UserEnrolled(EnrolmentEvent {
             user: 11,
-            instance: MANUAL,
+            method: MANUAL,
         }))
         .unwrap();
     assert_eq!(plan.lines(), ["add #11 to group #3: member of segment HR"]);
 
     // ADA leaves the segment, having also been put in the group by hand
-    // in Team B: only the instance's membership goes.
+    // in Team B: only the method's membership goes.
     scenario.site =
         scenario
             .site
@@ -102,8 +102,8 @@ fn enrolled_members_join_the_group_and_leave_it_and_nobody_is_enrolled() {
     // Disabled: its memberships go, the enrolments stay.
     scenario.enabled = false;
     assert_eq!(
-        scenario.event(Event::InstanceDisabled).unwrap().lines(),
-        ["reconcile this instance: the segment-to-group sync was disabled"]
+        scenario.event(Event::MethodDisabled).unwrap().lines(),
+        ["reconcile this method: the segment-to-group sync was disabled"]
     );
     let pages = scenario.reconcile().unwrap();
     assert_eq!(
@@ -123,8 +123,8 @@ fn enrolled_members_join_the_group_and_leave_it_and_nobody_is_enrolled() {
 }
 
 #[test]
-fn a_deleted_segment_disables_the_instance() {
-    let mut site = site().member(3, 10, MembershipOwner::Instance(1));
+fn a_deleted_segment_disables_the_method() {
+    let mut site = site().member(3, 10, MembershipOwner::Method(1));
     site.segments.remove(&HR);
     let mut scenario = HARNESS
         .scenario(site)
@@ -133,8 +133,8 @@ fn a_deleted_segment_disables_the_instance() {
     assert_eq!(
         scenario.event(Event::SegmentDeleted(HR)).unwrap().lines(),
         [
-            "disable this instance: its segment #5 was deleted",
-            "reconcile this instance: its segment #5 was deleted",
+            "disable this method: its segment #5 was deleted",
+            "reconcile this method: its segment #5 was deleted",
         ]
     );
     scenario.enabled = false;

@@ -7,14 +7,14 @@
 //! |---|---|
 //! | `segment` | the segment whose members are enrolled (required) |
 //! | `role` | the role they get; default `learner` |
-//! | `group` | `"none"` (default), `"new"` (a group the instance creates, named "{segment} segment", then "{segment} segment (2)", "(3)", … when a group of the course already has the name), or the id of a group of the course |
+//! | `group` | `"none"` (default), `"new"` (a group the method creates, named "{segment} segment", then "{segment} segment (2)", "(3)", … when a group of the course already has the name), or the id of a group of the course |
 //! | `removal-action` | what happens to a member who leaves the segment: `site-default` (default), `unenrol`, `suspend`, `suspend-remove-role` |
 //!
 //! Site-wide setting `removal-action` (`unenrol` by default, `suspend` or
 //! `suspend-remove-role`): what `site-default` means.
 //!
 //! A config is refused when the segment does not exist, when the group is
-//! not a group of the course, or when another instance of this plugin in
+//! not a group of the course, or when another enrolment method of this plugin in
 //! the course (enabled or not) already syncs the same segment with the
 //! same role: their enrolments would be the same people twice.
 //!
@@ -24,31 +24,31 @@
 //!   reconcile, which does the work page by page.
 //! - **A member joins the segment**: unless their site account is
 //!   suspended (the host enrols no suspended user), they are enrolled with
-//!   the role — a suspended enrolment of the instance is re-activated and
-//!   a wrong or removed role set — and, when the instance has a group,
+//!   the role — a suspended enrolment of the method is re-activated and
+//!   a wrong or removed role set — and, when the method has a group,
 //!   added to it (creating the "new" group first if it does not exist)
 //!   unless they already have a membership of it, whoever owns it.
 //! - **A member leaves the segment**: the removal action applies to their
-//!   enrolment through this instance: *unenrol* (the host removes the
-//!   instance's group memberships with it), *suspend* (role and groups
+//!   enrolment through this method: *unenrol* (the host removes the
+//!   method's group memberships with it), *suspend* (role and groups
 //!   kept), or *suspend and remove the role*. What is already so is not
 //!   asked again.
-//! - **The segment is deleted**: with *unenrol* the instance is deleted
+//! - **The segment is deleted**: with *unenrol* the method is deleted
 //!   with its enrolments; otherwise it is disabled and a reconcile
 //!   suspends its enrolments (and removes their roles with
 //!   *suspend-remove-role*).
 //! - **Reconcile** (stateless, resumable, in bounded steps: a page of at
 //!   most 1,000 users of each list and a handful of host queries, so a
 //!   100,000-member segment takes about 100 steps): (1) the segment's
-//!   members and the instance's enrolments are walked together by user
+//!   members and the method's enrolments are walked together by user
 //!   id: every member whose account is not suspended is enrolled or
 //!   re-activated with the role and grouped, and every enrolment of
 //!   someone who is no longer a member gets the removal action; (2) the
-//!   memberships the instance owns in any group other than its group are
-//!   removed — that is how changing the instance's group moves its
-//!   members. Memberships added by hand or by another instance are never
+//!   memberships the method owns in any group other than its group are
+//!   removed — that is how changing the method's group moves its
+//!   members. Memberships added by hand or by another enrolment method are never
 //!   touched. A reconcile that finds the segment gone does what its
-//!   deletion does; a disabled instance whose segment still exists is
+//!   deletion does; a disabled method whose segment still exists is
 //!   left alone. Asked again once its plans are
 //!   applied, a reconcile returns empty plans.
 //!
@@ -66,18 +66,18 @@ use serde::{Deserialize, Serialize, Serializer};
 /// own page limit.
 pub const PAGE: u32 = 1000;
 
-/// The key under which the instance creates its "new" group.
+/// The key under which the method creates its "new" group.
 pub const GROUP_KEY: &str = "group";
 
 /// The site-wide setting (and the config key) of the removal action.
 pub const REMOVAL_SETTING: &str = "removal-action";
 
 /// Most group pages one reconcile step reads while removing the
-/// instance's memberships from other groups: enough to get through a
+/// method's memberships from other groups: enough to get through a
 /// course's empty groups quickly, few enough to keep a step short.
 const GROUP_CALLS_PER_STEP: usize = 8;
 
-/// An instance's settings.
+/// A method's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
@@ -91,7 +91,7 @@ pub struct Config {
     pub group: GroupChoice,
     /// What happens to a member who leaves the segment.
     #[serde(default)]
-    pub removal_action: InstanceRemoval,
+    pub removal_action: MethodRemoval,
 }
 
 impl Config {
@@ -107,7 +107,7 @@ impl Config {
             segment,
             role: Role::Learner,
             group: GroupChoice::None,
-            removal_action: InstanceRemoval::SiteDefault,
+            removal_action: MethodRemoval::SiteDefault,
         }
     }
 }
@@ -129,7 +129,7 @@ pub enum GroupChoice {
     /// No group.
     #[default]
     None,
-    /// A group the instance creates, named after the segment.
+    /// A group the method creates, named after the segment.
     New,
     /// A group of the course.
     Existing(GroupId),
@@ -195,7 +195,7 @@ impl Visitor<'_> for GroupChoiceVisitor {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RemovalAction {
-    /// Unenrol; the host removes the instance's memberships with it.
+    /// Unenrol; the host removes the method's memberships with it.
     Unenrol,
     /// Suspend the enrolment, keeping the role and the groups.
     Suspend,
@@ -203,10 +203,10 @@ pub enum RemovalAction {
     SuspendRemoveRole,
 }
 
-/// An instance's removal action: its own, or the site's.
+/// A method's removal action: its own, or the site's.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum InstanceRemoval {
+pub enum MethodRemoval {
     /// The site-wide `removal-action` setting.
     #[default]
     SiteDefault,
@@ -218,22 +218,22 @@ pub enum InstanceRemoval {
     SuspendRemoveRole,
 }
 
-/// The removal action that applies to the instance: its own, else the
+/// The removal action that applies to the method: its own, else the
 /// site's setting, else unenrol (Moodle's default).
 ///
 /// ```
 /// use charon_plugin_segment_sync::{Config, RemovalAction, removal_action};
-/// let mut ctx = charon_sdk::Context { instance: 1, course: 2, config: Config::new(5), settings: Default::default(), enabled: true, now: 0 };
+/// let mut ctx = charon_sdk::Context { method: 1, course: 2, config: Config::new(5), settings: Default::default(), enabled: true, now: 0 };
 /// assert_eq!(removal_action(&ctx), RemovalAction::Unenrol);
 /// ctx.settings.insert("removal-action".into(), "suspend".into());
 /// assert_eq!(removal_action(&ctx), RemovalAction::Suspend);
 /// ```
 pub fn removal_action(ctx: &Context<Config>) -> RemovalAction {
     match ctx.config.removal_action {
-        InstanceRemoval::Unenrol => RemovalAction::Unenrol,
-        InstanceRemoval::Suspend => RemovalAction::Suspend,
-        InstanceRemoval::SuspendRemoveRole => RemovalAction::SuspendRemoveRole,
-        InstanceRemoval::SiteDefault => ctx
+        MethodRemoval::Unenrol => RemovalAction::Unenrol,
+        MethodRemoval::Suspend => RemovalAction::Suspend,
+        MethodRemoval::SuspendRemoveRole => RemovalAction::SuspendRemoveRole,
+        MethodRemoval::SiteDefault => ctx
             .setting_str(REMOVAL_SETTING)
             .and_then(|s| serde_json::from_value(serde_json::Value::from(s)).ok())
             .unwrap_or(RemovalAction::Unenrol),
@@ -243,7 +243,7 @@ pub fn removal_action(ctx: &Context<Config>) -> RemovalAction {
 /// The segment sync method.
 pub struct SegmentSync;
 
-impl EnrolmentMethod for SegmentSync {
+impl Plugin for SegmentSync {
     type Config = Config;
 
     fn manifest() -> Manifest {
@@ -255,8 +255,8 @@ impl EnrolmentMethod for SegmentSync {
                 "Suspend the enrolment and remove the role",
             ),
         ];
-        let mut instance_actions = vec![Choice::new("site-default", "The site's default")];
-        instance_actions.extend(actions.iter().cloned());
+        let mut method_actions = vec![Choice::new("site-default", "The site's default")];
+        method_actions.extend(actions.iter().cloned());
         Manifest::new("segment-sync", "User segment sync", env!("CARGO_PKG_VERSION"))
             .describe("Enrols the members of a user segment, optionally into a group, and follows the segment as members join and leave.")
             .field(
@@ -270,21 +270,25 @@ impl EnrolmentMethod for SegmentSync {
                     .default_json("\"learner\""),
             )
             .field(
-                ConfigField::new("group", "Add to group", FieldKind::Group)
-                    .help(
-                        "\"none\": no group; \"new\": a new group named after the segment \
-                         (\"HR segment\"); or the id of a group of the course.",
-                    )
-                    .default_json("\"none\""),
+                ConfigField::new(
+                    "group",
+                    "Add to group",
+                    FieldKind::GroupChoice(GroupChoiceOptions { none: true, new: true }),
+                )
+                .help(
+                    "“Create new group” makes a group named after the user segment \
+                     (e.g. “HR segment”) and adds its members to it.",
+                )
+                .default_json("\"none\""),
             )
             .field(
-                ConfigField::new(REMOVAL_SETTING, "When a member leaves the segment", FieldKind::Choice(instance_actions))
+                ConfigField::new(REMOVAL_SETTING, "When a member leaves the segment", FieldKind::Choice(method_actions))
                     .help("What happens to their enrolment; \"site-default\" follows the site's setting.")
                     .default_json("\"site-default\""),
             )
             .setting(
                 ConfigField::new(REMOVAL_SETTING, "When a member leaves the segment", FieldKind::Choice(actions.to_vec()))
-                    .help("The default of every segment sync of the site; an instance may choose otherwise.")
+                    .help("The default of every segment sync of the site; a method may choose otherwise.")
                     .default_json("\"unenrol\""),
             )
             .handles(&[
@@ -292,9 +296,9 @@ impl EnrolmentMethod for SegmentSync {
                 EventKind::SegmentMemberRemoved,
                 EventKind::SegmentDeleted,
                 EventKind::UserReactivated,
-                EventKind::InstanceAdded,
-                EventKind::InstanceEnabled,
-                EventKind::InstanceUpdated,
+                EventKind::MethodAdded,
+                EventKind::MethodEnabled,
+                EventKind::MethodUpdated,
             ])
             .needs(&[
                 Capability::ReadUsers,
@@ -342,7 +346,7 @@ impl EnrolmentMethod for SegmentSync {
         }
         // Only with the segment's name can the message say which one.
         if let Some(name) = name {
-            match host.sibling_instances() {
+            match host.sibling_methods() {
                 Ok(siblings) => {
                     if siblings
                         .iter()
@@ -351,7 +355,7 @@ impl EnrolmentMethod for SegmentSync {
                         errors.push(FieldError::new(
                             "segment",
                             format!(
-                                "segment {name:?} is already synced into this course with the role {} by another instance",
+                                "segment {name:?} is already synced into this course with the role {} by another enrolment method",
                                 config.role.label()
                             ),
                         ));
@@ -374,16 +378,16 @@ impl EnrolmentMethod for SegmentSync {
         let segment = ctx.config.segment;
         let mut plan = Plan::new();
         match event {
-            Event::InstanceAdded => {
+            Event::MethodAdded => {
                 plan.reconcile("the segment sync was added");
             }
-            Event::InstanceEnabled => {
+            Event::MethodEnabled => {
                 plan.reconcile("the segment sync was enabled");
             }
-            Event::InstanceUpdated => {
+            Event::MethodUpdated => {
                 plan.reconcile("the segment sync's settings changed");
             }
-            // The host sends segment events only to enabled instances; a
+            // The host sends segment events only to enabled methods; a
             // disabled one waits for its next reconcile all the same.
             Event::SegmentMemberAdded(e) if e.segment == segment && ctx.enabled => {
                 return member_added(ctx, e.user, host);
@@ -403,9 +407,9 @@ impl EnrolmentMethod for SegmentSync {
                 if !ctx.enabled {
                     plan.reconcile(reason);
                 } else if removal_action(ctx) == RemovalAction::Unenrol {
-                    plan.delete_instance(reason);
+                    plan.delete_method(reason);
                 } else {
-                    plan.disable_instance(reason.clone());
+                    plan.disable_method(reason.clone());
                     plan.reconcile(reason);
                 }
             }
@@ -452,13 +456,13 @@ fn sync_key(config: &str) -> Option<(SegmentId, Role)> {
     Some((segment, role))
 }
 
-/// The instance's own enrolment among a user's enrolments in the course.
+/// The method's own enrolment among a user's enrolments in the course.
 fn own(ctx: &Context<Config>, enrolments: Vec<Enrolment>) -> Option<Enrolment> {
-    enrolments.into_iter().find(|e| e.instance == ctx.instance)
+    enrolments.into_iter().find(|e| e.method == ctx.method)
 }
 
 /// Why a member needs an `enrol` action, or `None` when their enrolment
-/// through the instance is already active with the role.
+/// through the method is already active with the role.
 /// The reasons of a member's enrolment actions, written once per plan: a
 /// reconcile page gives a thousand members the same one, and formatting
 /// it for each was most of the plugin's own time in a sync.
@@ -478,7 +482,7 @@ impl EnrolReasons {
         }
     }
 
-    /// Why `current` (the instance's enrolment of a member, if any) needs
+    /// Why `current` (the method's enrolment of a member, if any) needs
     /// an enrol action, or `None` when it is already as it should be.
     fn of(&self, current: Option<&Enrolment>, role: Role) -> Option<&str> {
         match current {
@@ -514,13 +518,13 @@ fn remove(plan: &mut Plan, e: &Enrolment, action: RemovalAction, reason: &str) {
     }
 }
 
-/// The instance's group as it stands.
+/// The method's group as it stands.
 enum Target {
-    /// The instance puts nobody in a group.
+    /// The method puts nobody in a group.
     None,
-    /// This group of the course (configured, or created by the instance).
+    /// This group of the course (configured, or created by the method).
     Group(GroupId),
-    /// "new", and the instance's group does not exist (yet, or any more).
+    /// "new", and the method's group does not exist (yet, or any more).
     ToCreate,
 }
 
@@ -528,14 +532,14 @@ fn target(ctx: &Context<Config>, host: &dyn Host) -> Result<Target, Refusal> {
     Ok(match ctx.config.group {
         GroupChoice::None => Target::None,
         GroupChoice::Existing(id) => Target::Group(id),
-        GroupChoice::New => match host.instance_group(GROUP_KEY)? {
+        GroupChoice::New => match host.method_group(GROUP_KEY)? {
             Some(id) => Target::Group(id),
             None => Target::ToCreate,
         },
     })
 }
 
-/// Asks for the instance's new group: "{segment} segment", numbered like
+/// Asks for the method's new group: "{segment} segment", numbered like
 /// Moodle's when a group of the course already has that name.
 fn create_group(plan: &mut Plan, segment: &str, host: &dyn Host) -> Result<(), Refusal> {
     let groups = host.course_groups()?;
@@ -702,7 +706,7 @@ fn covered(upto: UserId, next: Option<UserId>) -> UserId {
 }
 
 /// Phase 1: one stretch of users, read as one page of the segment's
-/// members, one of the instance's enrolments and one of its group's
+/// members, one of the method's enrolments and one of its group's
 /// members, merged by user id. The stretch ends where the first page that
 /// has more ends, so that within it each list is complete: a member is
 /// enrolled and grouped as needed, an enrolment of someone who is not a
@@ -727,7 +731,7 @@ fn sync_step(
     };
 
     let members = host.segment_members(config.segment, after, PAGE)?;
-    let enrolments = host.instance_enrolments(after, PAGE)?;
+    let enrolments = host.method_enrolments(after, PAGE)?;
     let mut upto = covered(UserId::MAX, members.next);
     upto = covered(upto, enrolments.next);
     let mut grouped = BTreeSet::new();
@@ -787,7 +791,7 @@ fn sync_step(
     })
 }
 
-/// Phase 2: removes the instance's memberships from every group but its
+/// Phase 2: removes the method's memberships from every group but its
 /// own (all of them when it has none), a few group pages per step.
 fn groups_step(
     ctx: &Context<Config>,
@@ -827,7 +831,7 @@ fn groups_step(
             group.name
         );
         for m in &page.members {
-            if m.owner == MembershipOwner::Instance(ctx.instance) {
+            if m.owner == MembershipOwner::Method(ctx.method) {
                 plan.remove_from_group(m.user, group.id, reason.clone());
             }
         }
@@ -839,7 +843,7 @@ fn groups_step(
     Ok(done(plan))
 }
 
-/// The segment no longer exists. On the first page an enabled instance
+/// The segment no longer exists. On the first page an enabled method
 /// is deleted (removal action *unenrol*) or disabled; then, page by page,
 /// its enrolments are suspended (and their roles removed with
 /// *suspend-remove-role*).
@@ -854,18 +858,18 @@ fn segment_gone(
     let action = removal_action(ctx);
     if first && ctx.enabled {
         if action == RemovalAction::Unenrol {
-            plan.delete_instance(reason);
+            plan.delete_method(reason);
             return Ok(done(plan));
         }
-        plan.disable_instance(reason.clone());
+        plan.disable_method(reason.clone());
     }
-    // A disabled instance is not deleted behind the admin's back, whatever
+    // A disabled method is not deleted behind the admin's back, whatever
     // its removal action: its enrolments are suspended.
     let action = match action {
         RemovalAction::SuspendRemoveRole => RemovalAction::SuspendRemoveRole,
         RemovalAction::Unenrol | RemovalAction::Suspend => RemovalAction::Suspend,
     };
-    let page = host.instance_enrolments(after, PAGE)?;
+    let page = host.method_enrolments(after, PAGE)?;
     for e in &page.enrolments {
         remove(&mut plan, e, action, &reason);
     }

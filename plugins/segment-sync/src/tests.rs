@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::*;
 use charon_sdk::mock::{self, MockHost};
 
-const INSTANCE: InstanceId = 1;
+const METHOD: MethodId = 1;
 const HR: SegmentId = 5;
 const IT: SegmentId = 6;
 const ADA: UserId = 10;
@@ -20,7 +20,7 @@ const TEAM_B: GroupId = 4;
 
 fn ctx(config: Config) -> Context<Config> {
     Context {
-        instance: INSTANCE,
+        method: METHOD,
         course: 2,
         config,
         settings: Default::default(),
@@ -37,7 +37,7 @@ fn hr_into(group: GroupChoice) -> Config {
     Config { group, ..hr() }
 }
 
-fn hr_removing(action: InstanceRemoval) -> Config {
+fn hr_removing(action: MethodRemoval) -> Config {
     Config {
         removal_action: action,
         ..hr()
@@ -86,7 +86,7 @@ fn event(ctx: &Context<Config>, event: Event, host: &MockHost) -> Vec<String> {
 /// Handles an event and applies its plan, as the host does.
 fn event_applied(ctx: &Context<Config>, event: Event, host: &mut MockHost) -> Vec<String> {
     let plan = SegmentSync::handle_event(ctx, event, host).expect("the event is handled");
-    host.apply(INSTANCE, &plan)
+    host.apply(METHOD, &plan)
         .expect("the host accepts the plan");
     plan.lines()
 }
@@ -137,21 +137,21 @@ impl Host for Counting<'_> {
         self.tick();
         self.host.user_enrolments(user)
     }
-    fn instance_enrolments(
+    fn method_enrolments(
         &self,
         after: Option<UserId>,
         limit: u32,
     ) -> Result<EnrolmentPage, HostError> {
         self.tick();
-        self.host.instance_enrolments(after, limit)
+        self.host.method_enrolments(after, limit)
     }
-    fn instance_enrolment_count(&self) -> Result<u64, HostError> {
+    fn method_enrolment_count(&self) -> Result<u64, HostError> {
         self.tick();
-        self.host.instance_enrolment_count()
+        self.host.method_enrolment_count()
     }
-    fn sibling_instances(&self) -> Result<Vec<Sibling>, HostError> {
+    fn sibling_methods(&self) -> Result<Vec<Sibling>, HostError> {
         self.tick();
-        self.host.sibling_instances()
+        self.host.sibling_methods()
     }
     fn course_groups(&self) -> Result<Vec<CourseGroup>, HostError> {
         self.tick();
@@ -174,9 +174,9 @@ impl Host for Counting<'_> {
         self.tick();
         self.host.group_membership(group, user)
     }
-    fn instance_group(&self, key: &str) -> Result<Option<GroupId>, HostError> {
+    fn method_group(&self, key: &str) -> Result<Option<GroupId>, HostError> {
         self.tick();
-        self.host.instance_group(key)
+        self.host.method_group(key)
     }
     fn log(&self, level: LogLevel, message: &str) {
         self.host.log(level, message);
@@ -214,7 +214,7 @@ fn reconcile_all(ctx: &Context<Config>, host: &mut MockHost) -> Vec<Plan> {
             "{} actions in one step",
             step.plan.actions.len()
         );
-        host.apply(INSTANCE, &step.plan)
+        host.apply(METHOD, &step.plan)
             .unwrap_or_else(|e| panic!("the host refuses page {}: {e}", pages.len() + 1));
         pages.push(step.plan);
         match step.next {
@@ -232,7 +232,7 @@ fn all_lines(pages: &[Plan]) -> Vec<String> {
 }
 
 fn enrolment(host: &MockHost, user: UserId) -> Option<&Enrolment> {
-    host.enrolments.get(&(user, INSTANCE))
+    host.enrolments.get(&(user, METHOD))
 }
 
 mod config {
@@ -320,7 +320,7 @@ mod config {
             errors(r#"{"segment":5}"#, &host),
             [(
                 "segment".into(),
-                r#"segment "HR" is already synced into this course with the role Learner by another instance"#.into()
+                r#"segment "HR" is already synced into this course with the role Learner by another enrolment method"#.into()
             )]
         );
         // Another role, or another segment, is fine.
@@ -357,7 +357,13 @@ mod config {
         let keys: Vec<&str> = m.config.iter().map(|f| f.key.as_str()).collect();
         assert_eq!(keys, ["segment", "role", "group", "removal-action"]);
         assert!(m.config[0].required);
-        assert_eq!(m.config[2].kind, FieldKind::Group);
+        assert_eq!(
+            m.config[2].kind,
+            FieldKind::GroupChoice(GroupChoiceOptions {
+                none: true,
+                new: true
+            })
+        );
         assert_eq!(m.settings[0].key, "removal-action");
         assert_eq!(m.settings[0].default.as_deref(), Some(r#""unenrol""#));
     }
@@ -367,18 +373,15 @@ mod live {
     use super::*;
 
     #[test]
-    fn an_added_enabled_or_changed_instance_asks_for_a_reconcile() {
+    fn an_added_enabled_or_changed_method_asks_for_a_reconcile() {
         for (e, why) in [
-            (Event::InstanceAdded, "the segment sync was added"),
-            (Event::InstanceEnabled, "the segment sync was enabled"),
-            (
-                Event::InstanceUpdated,
-                "the segment sync's settings changed",
-            ),
+            (Event::MethodAdded, "the segment sync was added"),
+            (Event::MethodEnabled, "the segment sync was enabled"),
+            (Event::MethodUpdated, "the segment sync's settings changed"),
         ] {
             assert_eq!(
                 event(&ctx(hr()), e, &site()),
-                [format!("reconcile this instance: {why}")]
+                [format!("reconcile this method: {why}")]
             );
         }
     }
@@ -413,13 +416,8 @@ mod live {
     #[test]
     fn a_re_added_member_is_re_activated_with_the_role() {
         let host = site()
-            .enrolment(
-                ADA,
-                INSTANCE,
-                Some(Role::Learner),
-                EnrolmentStatus::Suspended,
-            )
-            .enrolment(BOB, INSTANCE, None, EnrolmentStatus::Suspended);
+            .enrolment(ADA, METHOD, Some(Role::Learner), EnrolmentStatus::Suspended)
+            .enrolment(BOB, METHOD, None, EnrolmentStatus::Suspended);
         assert_eq!(
             event(&ctx(hr()), joined(ADA, HR), &host),
             ["enrol #10 as learner: member of segment HR: enrolment re-activated as Learner"]
@@ -432,9 +430,9 @@ mod live {
 
     #[test]
     fn a_member_enrolled_with_another_role_or_none_gets_the_role_back() {
-        let host = site().enrolled(ADA, INSTANCE, Role::Teacher).enrolment(
+        let host = site().enrolled(ADA, METHOD, Role::Teacher).enrolment(
             BOB,
-            INSTANCE,
+            METHOD,
             None,
             EnrolmentStatus::Active,
         );
@@ -460,10 +458,10 @@ mod live {
     #[test]
     fn a_membership_of_the_group_by_anyone_is_left_as_it_is() {
         let host = site()
-            .enrolled(ADA, INSTANCE, Role::Learner)
+            .enrolled(ADA, METHOD, Role::Learner)
             .member(TEAM_A, ADA, MembershipOwner::Manual)
             .enrolled(BOB, 9, Role::Learner)
-            .member(TEAM_A, BOB, MembershipOwner::Instance(9));
+            .member(TEAM_A, BOB, MembershipOwner::Method(9));
         let ctx = ctx(hr_into(GroupChoice::Existing(TEAM_A)));
         assert!(event(&ctx, joined(ADA, HR), &host).is_empty());
         assert_eq!(
@@ -481,7 +479,7 @@ mod live {
 
     #[test]
     fn a_member_whose_account_is_reactivated_is_enrolled_then() {
-        // CY is in HR but suspended: skipped when the instance synced.
+        // CY is in HR but suspended: skipped when the method synced.
         let mut host = site();
         host.users.get_mut(&CY).unwrap().suspended = false;
         assert_eq!(
@@ -504,15 +502,15 @@ mod live {
         // DEE joined HR and left again before the event was handled.
         assert!(event(&ctx(hr()), joined(DEE, HR), &site()).is_empty());
         // ADA left and came back.
-        let host = site().enrolled(ADA, INSTANCE, Role::Learner);
+        let host = site().enrolled(ADA, METHOD, Role::Learner);
         assert!(event(&ctx(hr()), left(ADA, HR), &host).is_empty());
     }
 
     #[test]
-    fn a_disabled_instance_ignores_members() {
+    fn a_disabled_method_ignores_members() {
         let host = site()
             .segment(HR, "HR", [BOB])
-            .enrolled(ADA, INSTANCE, Role::Learner);
+            .enrolled(ADA, METHOD, Role::Learner);
         assert!(event(&disabled(ctx(hr())), joined(BOB, HR), &host).is_empty());
         assert!(event(&disabled(ctx(hr())), left(ADA, HR), &host).is_empty());
     }
@@ -529,7 +527,7 @@ mod live {
                 r#"add #10 to new group "group": member of segment HR"#,
             ]
         );
-        let created = host.instance_group(GROUP_KEY).unwrap().expect("created");
+        let created = host.method_group(GROUP_KEY).unwrap().expect("created");
         assert_eq!(host.groups[&created].name, "HR segment");
         // The next member joins it: no second group.
         assert_eq!(
@@ -554,7 +552,7 @@ mod live {
             event_applied(&ctx, joined(ADA, HR), &mut host)[1],
             r#"create group "group" named "HR segment (3)": the group of the members of segment HR"#
         );
-        let created = host.instance_group(GROUP_KEY).unwrap().unwrap();
+        let created = host.method_group(GROUP_KEY).unwrap().unwrap();
         assert_eq!(host.groups[&created].name, "HR segment (3)");
     }
 
@@ -572,14 +570,14 @@ mod live {
     fn leaving(ctx: &Context<Config>) -> (Vec<String>, MockHost) {
         let mut host = site()
             .segment(HR, "HR", [BOB])
-            .enrolled(ADA, INSTANCE, Role::Learner)
-            .member(TEAM_A, ADA, MembershipOwner::Instance(INSTANCE));
+            .enrolled(ADA, METHOD, Role::Learner)
+            .member(TEAM_A, ADA, MembershipOwner::Method(METHOD));
         let lines = event_applied(ctx, left(ADA, HR), &mut host);
         (lines, host)
     }
 
     #[test]
-    fn a_member_who_leaves_is_unenrolled_by_default_with_the_instances_groups() {
+    fn a_member_who_leaves_is_unenrolled_by_default_with_the_methods_groups() {
         let (lines, host) = leaving(&ctx(hr()));
         assert_eq!(lines, ["unenrol #10: left segment HR"]);
         assert!(enrolment(&host, ADA).is_none());
@@ -588,7 +586,7 @@ mod live {
 
     #[test]
     fn suspend_keeps_the_role_and_the_group() {
-        let ctx = ctx(hr_removing(InstanceRemoval::Suspend));
+        let ctx = ctx(hr_removing(MethodRemoval::Suspend));
         let (lines, host) = leaving(&ctx);
         assert_eq!(lines, ["suspend #10: left segment HR"]);
         let e = enrolment(&host, ADA).unwrap();
@@ -603,7 +601,7 @@ mod live {
 
     #[test]
     fn suspend_and_remove_role_drops_the_role_too() {
-        let ctx = ctx(hr_removing(InstanceRemoval::SuspendRemoveRole));
+        let ctx = ctx(hr_removing(MethodRemoval::SuspendRemoveRole));
         let (lines, host) = leaving(&ctx);
         assert_eq!(
             lines,
@@ -616,7 +614,7 @@ mod live {
         // Half done (suspended by an earlier action, role still there).
         let host = site().segment(HR, "HR", []).enrolment(
             ADA,
-            INSTANCE,
+            METHOD,
             Some(Role::Learner),
             EnrolmentStatus::Suspended,
         );
@@ -627,12 +625,12 @@ mod live {
     }
 
     #[test]
-    fn the_site_default_applies_unless_the_instance_chooses() {
+    fn the_site_default_applies_unless_the_method_chooses() {
         let (lines, _) = leaving(&site_default(ctx(hr()), "suspend"));
         assert_eq!(lines, ["suspend #10: left segment HR"]);
         let (lines, _) = leaving(&site_default(ctx(hr()), "suspend-remove-role"));
         assert_eq!(lines.len(), 2);
-        let own = ctx(hr_removing(InstanceRemoval::Unenrol));
+        let own = ctx(hr_removing(MethodRemoval::Unenrol));
         let (lines, _) = leaving(&site_default(own, "suspend"));
         assert_eq!(lines, ["unenrol #10: left segment HR"]);
         // A setting this version does not know reads as unenrol.
@@ -647,34 +645,34 @@ mod live {
     }
 
     #[test]
-    fn a_deleted_segment_deletes_the_instance_when_members_are_unenrolled() {
-        let mut host = site().enrolled(ADA, INSTANCE, Role::Learner);
+    fn a_deleted_segment_deletes_the_method_when_members_are_unenrolled() {
+        let mut host = site().enrolled(ADA, METHOD, Role::Learner);
         host.segments.remove(&HR);
         assert_eq!(
             event_applied(&ctx(hr()), Event::SegmentDeleted(HR), &mut host),
-            ["delete this instance: its segment #5 was deleted"]
+            ["delete this method: its segment #5 was deleted"]
         );
-        assert!(host.deleted.contains(&INSTANCE));
+        assert!(host.deleted.contains(&METHOD));
         assert!(host.enrolments.is_empty());
     }
 
     #[test]
-    fn a_deleted_segment_otherwise_disables_the_instance_and_suspends_its_enrolments() {
+    fn a_deleted_segment_otherwise_disables_the_method_and_suspends_its_enrolments() {
         let mut host = site()
-            .enrolled(ADA, INSTANCE, Role::Learner)
-            .enrolled(BOB, INSTANCE, Role::Learner)
+            .enrolled(ADA, METHOD, Role::Learner)
+            .enrolled(BOB, METHOD, Role::Learner)
             .enrolled(DEE, 9, Role::Learner);
         host.segments.remove(&HR);
         let ctx = site_default(ctx(hr()), "suspend-remove-role");
         assert_eq!(
             event_applied(&ctx, Event::SegmentDeleted(HR), &mut host),
             [
-                "disable this instance: its segment #5 was deleted",
-                "reconcile this instance: its segment #5 was deleted",
+                "disable this method: its segment #5 was deleted",
+                "reconcile this method: its segment #5 was deleted",
             ]
         );
-        assert!(host.disabled.contains(&INSTANCE));
-        // The host reconciles the now disabled instance.
+        assert!(host.disabled.contains(&METHOD));
+        // The host reconciles the now disabled method.
         let ctx = disabled(ctx);
         assert_eq!(
             all_lines(&reconcile_all(&ctx, &mut host)),
@@ -694,11 +692,11 @@ mod reconcile {
     use super::*;
 
     #[test]
-    fn an_added_instance_enrols_every_active_member_into_its_new_group() {
+    fn an_added_method_enrols_every_active_member_into_its_new_group() {
         let mut host = site();
         let ctx = ctx(hr_into(GroupChoice::New));
         let pages = reconcile_all(&ctx, &mut host);
-        let created = host.instance_group(GROUP_KEY).unwrap().unwrap();
+        let created = host.method_group(GROUP_KEY).unwrap().unwrap();
         assert_eq!(
             all_lines(&pages),
             [
@@ -727,13 +725,8 @@ mod reconcile {
     #[test]
     fn suspended_or_wrong_role_enrolments_are_set_right() {
         let mut host = site()
-            .enrolment(
-                ADA,
-                INSTANCE,
-                Some(Role::Learner),
-                EnrolmentStatus::Suspended,
-            )
-            .enrolled(BOB, INSTANCE, Role::Teacher);
+            .enrolment(ADA, METHOD, Some(Role::Learner), EnrolmentStatus::Suspended)
+            .enrolled(BOB, METHOD, Role::Teacher);
         assert_eq!(
             all_lines(&reconcile_all(&ctx(hr()), &mut host)),
             [
@@ -748,7 +741,7 @@ mod reconcile {
         let mut host = site()
             .enrolled(BOB, 9, Role::Learner)
             .member(TEAM_A, ADA, MembershipOwner::Manual)
-            .member(TEAM_A, BOB, MembershipOwner::Instance(9));
+            .member(TEAM_A, BOB, MembershipOwner::Method(9));
         let ctx = ctx(hr_into(GroupChoice::Existing(TEAM_A)));
         assert_eq!(
             all_lines(&reconcile_all(&ctx, &mut host)),
@@ -758,31 +751,23 @@ mod reconcile {
             ]
         );
         assert_eq!(host.memberships[&(TEAM_A, ADA)], MembershipOwner::Manual);
-        assert_eq!(
-            host.memberships[&(TEAM_A, BOB)],
-            MembershipOwner::Instance(9)
-        );
+        assert_eq!(host.memberships[&(TEAM_A, BOB)], MembershipOwner::Method(9));
     }
 
     fn former_members() -> MockHost {
         // ADA and BOB are members; DEE and #14 were.
         site()
             .user(14, "eve")
-            .enrolled(ADA, INSTANCE, Role::Learner)
-            .enrolled(BOB, INSTANCE, Role::Learner)
-            .enrolled(DEE, INSTANCE, Role::Learner)
-            .enrolment(
-                14,
-                INSTANCE,
-                Some(Role::Learner),
-                EnrolmentStatus::Suspended,
-            )
-            .member(TEAM_A, ADA, MembershipOwner::Instance(INSTANCE))
-            .member(TEAM_A, BOB, MembershipOwner::Instance(INSTANCE))
-            .member(TEAM_A, DEE, MembershipOwner::Instance(INSTANCE))
+            .enrolled(ADA, METHOD, Role::Learner)
+            .enrolled(BOB, METHOD, Role::Learner)
+            .enrolled(DEE, METHOD, Role::Learner)
+            .enrolment(14, METHOD, Some(Role::Learner), EnrolmentStatus::Suspended)
+            .member(TEAM_A, ADA, MembershipOwner::Method(METHOD))
+            .member(TEAM_A, BOB, MembershipOwner::Method(METHOD))
+            .member(TEAM_A, DEE, MembershipOwner::Method(METHOD))
     }
 
-    fn hr_in_team_a(removal: InstanceRemoval) -> Config {
+    fn hr_in_team_a(removal: MethodRemoval) -> Config {
         Config {
             removal_action: removal,
             ..hr_into(GroupChoice::Existing(TEAM_A))
@@ -792,7 +777,7 @@ mod reconcile {
     #[test]
     fn enrolments_of_former_members_get_the_removal_action() {
         let mut host = former_members();
-        let ctx = ctx(hr_in_team_a(InstanceRemoval::SiteDefault));
+        let ctx = ctx(hr_in_team_a(MethodRemoval::SiteDefault));
         assert_eq!(
             all_lines(&reconcile_all(&ctx, &mut host)),
             [
@@ -802,7 +787,7 @@ mod reconcile {
         );
         assert!(
             !host.memberships.contains_key(&(TEAM_A, DEE)),
-            "the instance's membership goes with the enrolment"
+            "the method's membership goes with the enrolment"
         );
 
         let mut host = former_members();
@@ -818,7 +803,7 @@ mod reconcile {
         );
 
         let mut host = former_members();
-        let ctx = ctx.with_config(hr_in_team_a(InstanceRemoval::SuspendRemoveRole));
+        let ctx = ctx.with_config(hr_in_team_a(MethodRemoval::SuspendRemoveRole));
         assert_eq!(
             all_lines(&reconcile_all(&ctx, &mut host)),
             [
@@ -831,19 +816,19 @@ mod reconcile {
     }
 
     #[test]
-    fn a_group_change_moves_only_the_instances_own_memberships() {
-        // The instance used to put HR in Team A; now Team B. ADA was added
+    fn a_group_change_moves_only_the_methods_own_memberships() {
+        // The method used to put HR in Team A; now Team B. ADA was added
         // by hand to Mentors and BOB by hand to Team A; DEE is grouped by
-        // another instance.
+        // another method.
         let mut host = site()
             .group(7, "Mentors")
-            .enrolled(ADA, INSTANCE, Role::Learner)
-            .enrolled(BOB, INSTANCE, Role::Learner)
+            .enrolled(ADA, METHOD, Role::Learner)
+            .enrolled(BOB, METHOD, Role::Learner)
             .enrolled(DEE, 9, Role::Learner)
-            .member(TEAM_A, ADA, MembershipOwner::Instance(INSTANCE))
+            .member(TEAM_A, ADA, MembershipOwner::Method(METHOD))
             .member(7, ADA, MembershipOwner::Manual)
             .member(TEAM_A, BOB, MembershipOwner::Manual)
-            .member(TEAM_A, DEE, MembershipOwner::Instance(9));
+            .member(TEAM_A, DEE, MembershipOwner::Method(9));
         let ctx = ctx(hr_into(GroupChoice::Existing(TEAM_B)));
         assert_eq!(
             all_lines(&reconcile_all(&ctx, &mut host)),
@@ -857,9 +842,9 @@ mod reconcile {
             host.memberships,
             [
                 ((TEAM_A, BOB), MembershipOwner::Manual),
-                ((TEAM_A, DEE), MembershipOwner::Instance(9)),
-                ((TEAM_B, ADA), MembershipOwner::Instance(INSTANCE)),
-                ((TEAM_B, BOB), MembershipOwner::Instance(INSTANCE)),
+                ((TEAM_A, DEE), MembershipOwner::Method(9)),
+                ((TEAM_B, ADA), MembershipOwner::Method(METHOD)),
+                ((TEAM_B, BOB), MembershipOwner::Method(METHOD)),
                 ((7, ADA), MembershipOwner::Manual),
             ]
             .into_iter()
@@ -869,10 +854,10 @@ mod reconcile {
     }
 
     #[test]
-    fn without_a_group_the_instances_memberships_leave_every_group() {
+    fn without_a_group_the_methods_memberships_leave_every_group() {
         let mut host = site()
-            .enrolled(ADA, INSTANCE, Role::Learner)
-            .member(TEAM_A, ADA, MembershipOwner::Instance(INSTANCE))
+            .enrolled(ADA, METHOD, Role::Learner)
+            .member(TEAM_A, ADA, MembershipOwner::Method(METHOD))
             .member(TEAM_B, ADA, MembershipOwner::Manual);
         let lines = all_lines(&reconcile_all(&ctx(hr()), &mut host));
         assert_eq!(
@@ -883,12 +868,12 @@ mod reconcile {
     }
 
     #[test]
-    fn the_created_group_is_kept_while_the_instance_uses_it() {
+    fn the_created_group_is_kept_while_the_method_uses_it() {
         let mut host = site()
             .group(8, "HR segment")
-            .created_group(INSTANCE, GROUP_KEY, 8)
-            .enrolled(ADA, INSTANCE, Role::Learner)
-            .member(8, ADA, MembershipOwner::Instance(INSTANCE));
+            .created_group(METHOD, GROUP_KEY, 8)
+            .enrolled(ADA, METHOD, Role::Learner)
+            .member(8, ADA, MembershipOwner::Method(METHOD));
         let ctx = ctx(hr_into(GroupChoice::New));
         assert_eq!(
             all_lines(&reconcile_all(&ctx, &mut host)),
@@ -913,7 +898,7 @@ mod reconcile {
                 host.user(id, &format!("u{id}"))
             };
             if id % 28 == 0 && id % 100 != 0 {
-                host = host.enrolled(id, INSTANCE, Role::Learner);
+                host = host.enrolled(id, METHOD, Role::Learner);
             } else if members.len() < 2_500 {
                 members.push(id);
             }
@@ -933,15 +918,15 @@ mod reconcile {
         assert!(pages.len() <= 12, "{} pages", pages.len());
 
         let active = members.iter().filter(|id| *id % 100 != 0).count();
-        let group = host.instance_group(GROUP_KEY).unwrap().unwrap();
-        for (&(user, instance), e) in &host.enrolments {
-            if instance != INSTANCE {
+        let group = host.method_group(GROUP_KEY).unwrap().unwrap();
+        for (&(user, method), e) in &host.enrolments {
+            if method != METHOD {
                 continue;
             }
             assert!(member_set.contains(&user), "#{user} was not unenrolled");
             assert_eq!(e.status, EnrolmentStatus::Active);
         }
-        assert_eq!(host.instance_enrolment_count().unwrap(), active as u64);
+        assert_eq!(host.method_enrolment_count().unwrap(), active as u64);
         let grouped = host.memberships.keys().filter(|(g, _)| *g == group).count();
         assert_eq!(grouped, active);
         assert!(
@@ -970,7 +955,7 @@ mod reconcile {
         let ctx = ctx(hr_into(GroupChoice::New));
         let pages = reconcile_all(&ctx, &mut host);
         assert!(pages.len() <= 6, "{} steps", pages.len());
-        assert_eq!(host.instance_enrolment_count().unwrap(), 5_000);
+        assert_eq!(host.method_enrolment_count().unwrap(), 5_000);
         let again = reconcile_all(&ctx, &mut host);
         assert!(again.len() <= 6, "{} steps", again.len());
         assert!(again.iter().all(Plan::is_empty));
@@ -985,7 +970,7 @@ mod reconcile {
             host = host.user(id, "u");
         }
         for id in 1..=2_500u64 {
-            host = host.enrolled(id, INSTANCE, Role::Learner);
+            host = host.enrolled(id, METHOD, Role::Learner);
         }
         let mut host = host.segment(HR, "HR", [1, 1_800, 2_503]);
         let ctx = site_default(ctx(hr()), "suspend");
@@ -1001,24 +986,24 @@ mod reconcile {
 
     #[test]
     fn a_reconcile_that_finds_the_segment_gone_does_what_its_deletion_does() {
-        let mut host = site().enrolled(ADA, INSTANCE, Role::Learner);
+        let mut host = site().enrolled(ADA, METHOD, Role::Learner);
         host.segments.remove(&HR);
         assert_eq!(
             all_lines(&reconcile_all(&ctx(hr()), &mut host)),
-            ["delete this instance: its segment #5 no longer exists"]
+            ["delete this method: its segment #5 no longer exists"]
         );
 
         // 1,500 enrolments to suspend: two pages, disabled once.
         let mut host = MockHost::new().only(&SegmentSync::manifest().capabilities);
         for id in 1..=1_500u64 {
-            host = host.user(id, "u").enrolled(id, INSTANCE, Role::Learner);
+            host = host.user(id, "u").enrolled(id, METHOD, Role::Learner);
         }
-        let ctx = ctx(hr_removing(InstanceRemoval::Suspend));
+        let ctx = ctx(hr_removing(MethodRemoval::Suspend));
         let pages = reconcile_all(&ctx, &mut host);
         assert_eq!(pages.len(), 2);
         assert_eq!(
             pages[0].lines()[0],
-            "disable this instance: its segment #5 no longer exists"
+            "disable this method: its segment #5 no longer exists"
         );
         assert_eq!(pages[0].actions.len(), 1_001);
         assert_eq!(pages[1].actions.len(), 500);
@@ -1030,18 +1015,18 @@ mod reconcile {
     }
 
     #[test]
-    fn a_disabled_instance_whose_segment_is_gone_is_suspended_not_deleted() {
-        let mut host = site().enrolled(ADA, INSTANCE, Role::Learner);
+    fn a_disabled_method_whose_segment_is_gone_is_suspended_not_deleted() {
+        let mut host = site().enrolled(ADA, METHOD, Role::Learner);
         host.segments.remove(&HR);
         assert_eq!(
             all_lines(&reconcile_all(&disabled(ctx(hr())), &mut host)),
             ["suspend #10: its segment #5 no longer exists"]
         );
-        assert!(!host.deleted.contains(&INSTANCE));
+        assert!(!host.deleted.contains(&METHOD));
     }
 
     #[test]
-    fn a_disabled_instance_is_left_alone() {
+    fn a_disabled_method_is_left_alone() {
         let mut host = site();
         assert!(
             reconcile_all(&disabled(ctx(hr())), &mut host)

@@ -59,7 +59,7 @@ fn the_form_is_checked_against_the_course_and_its_other_syncs() {
             ("group", "group #9 is not a group of this course"),
             (
                 "segment",
-                r#"segment "HR" is already synced into this course with the role Learner by another instance"#
+                r#"segment "HR" is already synced into this course with the role Learner by another enrolment method"#
             ),
         ]
     );
@@ -73,7 +73,7 @@ fn the_form_is_checked_against_the_course_and_its_other_syncs() {
 }
 
 #[test]
-fn an_added_instance_syncs_its_segment_into_a_new_group_and_follows_it() {
+fn an_added_method_syncs_its_segment_into_a_new_group_and_follows_it() {
     let mut scenario = HARNESS
         .scenario(site())
         .settings(r#"{"removal-action":"suspend"}"#)
@@ -82,8 +82,8 @@ fn an_added_instance_syncs_its_segment_into_a_new_group_and_follows_it() {
         .configure(r#"{"segment":5,"group":"new"}"#)
         .unwrap();
     assert_eq!(
-        scenario.event(Event::InstanceAdded).unwrap().lines(),
-        ["reconcile this instance: the segment sync was added"]
+        scenario.event(Event::MethodAdded).unwrap().lines(),
+        ["reconcile this method: the segment sync was added"]
     );
     let pages = scenario.reconcile().unwrap();
     assert_eq!(
@@ -96,7 +96,7 @@ fn an_added_instance_syncs_its_segment_into_a_new_group_and_follows_it() {
             r#"add #11 to new group "group": member of segment HR"#,
         ]
     );
-    let group = scenario.site.instance_groups[&(1, "group".to_owned())];
+    let group = scenario.site.method_groups[&(1, "group".to_owned())];
 
     // Live: CY joins, ADA leaves (the site suspends), ADA comes back.
     scenario.site = scenario.site.clone().segment(HR, "HR", [11, 12]);
@@ -127,7 +127,7 @@ fn an_added_instance_syncs_its_segment_into_a_new_group_and_follows_it() {
 }
 
 #[test]
-fn a_deleted_segment_deletes_the_instance_or_disables_it() {
+fn a_deleted_segment_deletes_the_method_or_disables_it() {
     let mut site = site().enrolled(10, 1, charon_sdk::Role::Learner);
     site.segments.remove(&HR);
 
@@ -137,7 +137,7 @@ fn a_deleted_segment_deletes_the_instance_or_disables_it() {
         .applying();
     assert_eq!(
         scenario.event(Event::SegmentDeleted(HR)).unwrap().lines(),
-        ["delete this instance: its segment #5 was deleted"]
+        ["delete this method: its segment #5 was deleted"]
     );
     assert!(scenario.site.deleted.contains(&1));
 
@@ -172,7 +172,7 @@ fn thousands_of_members_reconcile_in_pages_within_the_sandbox_limits() {
     for id in 1..=2_500u64 {
         site = site.user(id, "u");
     }
-    // A manual membership in the target group, and one of the instance in
+    // A manual membership in the target group, and one of the method in
     // a group it no longer uses.
     let site = site
         .segment(HR, "HR", 1..=2_500)
@@ -180,7 +180,7 @@ fn thousands_of_members_reconcile_in_pages_within_the_sandbox_limits() {
         .enrolled(7, 9, charon_sdk::Role::Learner)
         .member(3, 7, MembershipOwner::Manual)
         .enrolled(8, 1, charon_sdk::Role::Learner)
-        .member(4, 8, MembershipOwner::Instance(1));
+        .member(4, 8, MembershipOwner::Method(1));
     let mut scenario = HARNESS
         .scenario(site)
         .config(r#"{"segment":5,"group":3}"#)

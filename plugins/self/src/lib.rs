@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `enrolment_key` | the course's key; none (or blank) means no key |
 //! | `group_keys` | `{ "<group id>": "<key>" }`: typing a group's key enrols *and* places the user in that group (Moodle's "use group enrolment keys"); when only group keys exist, one of them is required |
-//! | `max_enrolled` | most enrolments through this instance; 0 or none is unlimited |
+//! | `max_enrolled` | most enrolments through this method; 0 or none is unlimited |
 //! | `enrol_start`, `enrol_end` | when self enrolment opens and closes (epoch ms, UTC) |
 //! | `allow_new` | false stops new self enrolments (Moodle's "allow new self enrolments"); default true |
 //! | `role` | the role given; default `learner` |
@@ -32,7 +32,7 @@ pub struct Config {
     /// Group id → the key that places a user in that group.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub group_keys: BTreeMap<GroupId, String>,
-    /// Most enrolments through this instance; 0 or `None` is unlimited.
+    /// Most enrolments through this method; 0 or `None` is unlimited.
     /// Signed so that a negative number gets a message on its field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_enrolled: Option<i64>,
@@ -79,7 +79,7 @@ fn blank_is_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
 
 pub struct SelfEnrolment;
 
-impl EnrolmentMethod for SelfEnrolment {
+impl Plugin for SelfEnrolment {
     type Config = Config;
 
     fn manifest() -> Manifest {
@@ -117,6 +117,7 @@ impl EnrolmentMethod for SelfEnrolment {
                 ConfigField::new("allow_unenrol", "Users may unenrol themselves", FieldKind::Boolean)
                     .default_json("true"),
             )
+            .answers(&[RequestKind::SelfEnrol, RequestKind::SelfUnenrol, RequestKind::UnenrolUsers])
             .needs(&[Capability::ReadUsers, Capability::ReadEnrolments, Capability::ReadGroups])
     }
 
@@ -261,14 +262,14 @@ fn self_enrol(ctx: &Context<Config>, r: SelfEnrol, host: &dyn Host) -> Result<Pl
             "you are already enrolled in this course",
         ));
     }
-    if enrolments.iter().any(|e| e.instance == ctx.instance) {
+    if enrolments.iter().any(|e| e.method == ctx.method) {
         return Err(Refusal::new(
             "enrolment-suspended",
             "your enrolment in this course is suspended; ask a teacher to re-activate it",
         ));
     }
     if let Some(max) = config.max_enrolled.filter(|m| *m > 0)
-        && host.instance_enrolment_count()? >= max.unsigned_abs()
+        && host.method_enrolment_count()? >= max.unsigned_abs()
     {
         return Err(Refusal::new(
             "course-full",
@@ -358,7 +359,7 @@ fn self_unenrol(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<
     if !host
         .user_enrolments(user)?
         .iter()
-        .any(|e| e.instance == ctx.instance)
+        .any(|e| e.method == ctx.method)
     {
         return Err(Refusal::new(
             "not-enrolled",
@@ -371,7 +372,7 @@ fn self_unenrol(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<
 }
 
 /// A teacher removes users who enrolled themselves; all or none, naming
-/// those who did not come in through this instance.
+/// those who did not come in through this method.
 fn unenrol(ctx: &Context<Config>, users: &[UserId], host: &dyn Host) -> Result<Plan, Refusal> {
     let mut seen = BTreeSet::new();
     let users: Vec<UserId> = users.iter().copied().filter(|u| seen.insert(*u)).collect();
@@ -385,7 +386,7 @@ fn unenrol(ctx: &Context<Config>, users: &[UserId], host: &dyn Host) -> Result<P
         if !host
             .user_enrolments(user)?
             .iter()
-            .any(|e| e.instance == ctx.instance)
+            .any(|e| e.method == ctx.method)
         {
             strangers.push(format!("#{user}"));
         }

@@ -3,7 +3,7 @@
 use super::*;
 use charon_sdk::mock::{self, MockHost};
 
-const INSTANCE: InstanceId = 1;
+const METHOD: MethodId = 1;
 const ADA: UserId = 10;
 /// 2026-12-01 09:00 UTC.
 const DEC_1: Timestamp = 1_796_115_600_000;
@@ -11,7 +11,7 @@ const DAY: Timestamp = 86_400_000;
 
 fn ctx(config: Config) -> Context<Config> {
     Context {
-        instance: INSTANCE,
+        method: METHOD,
         course: 2,
         config,
         settings: Default::default(),
@@ -277,7 +277,7 @@ mod enrolling {
     #[test]
     fn a_full_course_refuses_and_zero_means_unlimited() {
         let host = site()
-            .enrolled(11, INSTANCE, Role::Learner)
+            .enrolled(11, METHOD, Role::Learner)
             .enrolled(20, 5, Role::Learner);
         let full = Config {
             max_enrolled: Some(1),
@@ -291,7 +291,7 @@ mod enrolling {
                 "the course is full: 1 users have enrolled themselves"
             )
         );
-        // Only this instance's enrolments count: #20 came in another way.
+        // Only this method's enrolments count: #20 came in another way.
         assert!(
             enrol(
                 &host,
@@ -320,8 +320,8 @@ mod enrolling {
 
     #[test]
     fn an_active_enrolment_in_the_course_is_already_enrolled() {
-        for instance in [INSTANCE, 5] {
-            let host = site().enrolled(ADA, instance, Role::Learner);
+        for method in [METHOD, 5] {
+            let host = site().enrolled(ADA, method, Role::Learner);
             let r = refused(enrol(&host, Config::default(), ADA, None));
             assert_eq!(
                 (r.code.as_str(), r.message.as_str()),
@@ -335,12 +335,7 @@ mod enrolling {
 
     #[test]
     fn a_suspended_enrolment_is_not_reactivated_by_the_user() {
-        let host = site().enrolment(
-            ADA,
-            INSTANCE,
-            Some(Role::Learner),
-            EnrolmentStatus::Suspended,
-        );
+        let host = site().enrolment(ADA, METHOD, Some(Role::Learner), EnrolmentStatus::Suspended);
         assert_eq!(
             refused(enrol(&host, Config::default(), ADA, None)).code,
             "enrolment-suspended"
@@ -360,7 +355,7 @@ mod enrolling {
     }
 
     #[test]
-    fn new_enrolments_can_be_stopped_and_a_disabled_instance_refuses() {
+    fn new_enrolments_can_be_stopped_and_a_disabled_method_refuses() {
         let r = refused(enrol(
             &site(),
             Config {
@@ -395,7 +390,7 @@ mod enrolling {
             key: Some("alpha".into()),
         });
         let plan = SelfEnrolment::handle_request(&ctx(keyed()), request, &host).unwrap();
-        host.apply(INSTANCE, &plan).unwrap();
+        host.apply(METHOD, &plan).unwrap();
         assert!(host.group_membership(3, ADA).unwrap().is_some());
         assert_eq!(
             refused(enrol(&host, keyed(), ADA, Some("alpha"))).code,
@@ -441,7 +436,7 @@ mod unenrolling {
 
     #[test]
     fn a_user_who_enrolled_themselves_may_leave() {
-        let host = site().enrolled(ADA, INSTANCE, Role::Learner);
+        let host = site().enrolled(ADA, METHOD, Role::Learner);
         assert_eq!(
             leave(&host, Config::default(), ADA).unwrap(),
             ["unenrol #10: unenrolled themselves (self enrolment)"]
@@ -450,7 +445,7 @@ mod unenrolling {
 
     #[test]
     fn leaving_can_be_forbidden() {
-        let host = site().enrolled(ADA, INSTANCE, Role::Learner);
+        let host = site().enrolled(ADA, METHOD, Role::Learner);
         let r = leave(
             &host,
             Config {
@@ -464,7 +459,7 @@ mod unenrolling {
     }
 
     #[test]
-    fn only_this_instances_enrolment_can_be_left() {
+    fn only_this_methods_enrolment_can_be_left() {
         let host = site().enrolled(ADA, 5, Role::Learner);
         assert_eq!(
             leave(&host, Config::default(), ADA).unwrap_err().code,
@@ -475,7 +470,7 @@ mod unenrolling {
     #[test]
     fn a_teacher_may_unenrol_self_enrolled_users_all_or_none() {
         let host = site()
-            .enrolled(ADA, INSTANCE, Role::Learner)
+            .enrolled(ADA, METHOD, Role::Learner)
             .enrolled(11, 5, Role::Learner);
         let ok = SelfEnrolment::handle_request(
             &ctx(Config::default()),

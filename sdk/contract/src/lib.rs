@@ -19,6 +19,7 @@
 //! assert_eq!(charon_contract::SECTION, "charon:contract-version");
 //! assert_eq!(charon_contract::v0_1_0::METHOD, "charon:enrolment/method@0.1.0");
 //! assert_eq!(charon_contract::interfaces("0.1.0"), Some(charon_contract::v0_1_0::INTERFACES));
+//! assert_eq!(charon_contract::SUPPORTED, ["0.1.0", "0.2.0"]);
 //! ```
 
 #![no_std]
@@ -102,11 +103,15 @@ macro_rules! released {
 released! {
     /// The first contract (`sdk/wit/since_v0.1.0`).
     V0_1_0, v0_1_0 = "0.1.0";
+    /// `sdk/wit/since_v0.2.0`: one name for an enrolment method (0.1.0's
+    /// `instance`), no `instance-deleted`, the `group-choice` field kind
+    /// and the requests a plugin answers in its manifest.
+    V0_2_0, v0_2_0 = "0.2.0";
 }
 
 /// The contract versions this host runs, oldest first. The runtime has one
 /// module of bindings per entry (`host/runtime/src/contract/`).
-pub const SUPPORTED: &[&str] = &[V0_1_0];
+pub const SUPPORTED: &[&str] = &[V0_1_0, V0_2_0];
 
 #[cfg(test)]
 mod tests {
@@ -121,6 +126,10 @@ mod tests {
                 host: "charon:enrolment/host@0.1.0",
                 method: "charon:enrolment/method@0.1.0",
             })
+        );
+        assert_eq!(
+            interfaces(V0_2_0).map(|i| i.host),
+            Some("charon:enrolment/host@0.2.0")
         );
         assert_eq!(interfaces("9.9.9"), None);
     }

@@ -31,7 +31,7 @@ pub(crate) fn role(r: sdk::Role) -> domain::Role {
 
 pub(crate) fn context(c: &sdk::bindings::charon::enrolment::types::Context) -> neutral::Context {
     neutral::Context {
-        instance: EnrolmentMethodId(c.instance),
+        method: EnrolmentMethodId(c.method),
         course: CourseId(c.course),
         config: c.config.clone(),
         settings: c.settings.clone(),
@@ -62,19 +62,19 @@ pub(crate) fn request(r: sdk::Request) -> neutral::Request {
 pub(crate) fn event(e: sdk::Event) -> neutral::Event {
     use neutral::Event as N;
     use sdk::Event as S;
-    let instance = |e: &sdk::EnrolmentEvent| (UserId(e.user), EnrolmentMethodId(e.instance));
+    let method = |e: &sdk::EnrolmentEvent| (UserId(e.user), EnrolmentMethodId(e.method));
     match e {
         S::UserEnrolled(e) => {
-            let (user, instance) = instance(&e);
-            N::UserEnrolled { user, instance }
+            let (user, method) = method(&e);
+            N::UserEnrolled { user, method }
         }
         S::UserUnenrolled(e) => {
-            let (user, instance) = instance(&e);
-            N::UserUnenrolled { user, instance }
+            let (user, method) = method(&e);
+            N::UserUnenrolled { user, method }
         }
         S::EnrolmentUpdated(e) => {
-            let (user, instance) = instance(&e);
-            N::EnrolmentUpdated { user, instance }
+            let (user, method) = method(&e);
+            N::EnrolmentUpdated { user, method }
         }
         S::SegmentMemberAdded(e) => N::SegmentMemberAdded {
             user: UserId(e.user),
@@ -97,11 +97,10 @@ pub(crate) fn event(e: sdk::Event) -> neutral::Event {
         S::UserSuspended(u) => N::UserSuspended(UserId(u)),
         S::UserReactivated(u) => N::UserReactivated(UserId(u)),
         S::UserDeleted(u) => N::UserDeleted(UserId(u)),
-        S::InstanceAdded => N::InstanceAdded,
-        S::InstanceEnabled => N::InstanceEnabled,
-        S::InstanceDisabled => N::InstanceDisabled,
-        S::InstanceUpdated => N::InstanceUpdated,
-        S::InstanceDeleted => N::InstanceDeleted,
+        S::MethodAdded => N::MethodAdded,
+        S::MethodEnabled => N::MethodEnabled,
+        S::MethodDisabled => N::MethodDisabled,
+        S::MethodUpdated => N::MethodUpdated,
     }
 }
 
@@ -155,7 +154,7 @@ pub(crate) fn enrolment(scope: Scope, e: sdk::Enrolment) -> domain::Enrolment {
     domain::Enrolment {
         course: scope.course,
         user: UserId(e.user),
-        method: EnrolmentMethodId(e.instance),
+        method: EnrolmentMethodId(e.method),
         role: e.role.map(role),
         status: match e.status {
             sdk::EnrolmentStatus::Active => domain::EnrolmentStatus::Active,
@@ -180,10 +179,10 @@ pub(crate) fn enrolment_page(
     }
 }
 
-/// Another instance of the plugin in the scenario's course.
+/// Another enrolment method of the plugin in the scenario's course.
 pub(crate) fn sibling(scope: Scope, plugin: &str, s: sdk::Sibling) -> domain::EnrolmentMethod {
     domain::EnrolmentMethod {
-        id: EnrolmentMethodId(s.instance),
+        id: EnrolmentMethodId(s.method),
         course: scope.course,
         plugin: plugin.to_owned(),
         name: String::new(),
@@ -214,8 +213,8 @@ pub(crate) fn member(group: CourseGroupId, m: sdk::GroupMember) -> domain::Group
         user: UserId(m.user),
         owner: match m.owner {
             sdk::MembershipOwner::Manual => domain::MembershipOwner::Manual,
-            sdk::MembershipOwner::Instance(i) => {
-                domain::MembershipOwner::Method(EnrolmentMethodId(i))
+            sdk::MembershipOwner::Method(m) => {
+                domain::MembershipOwner::Method(EnrolmentMethodId(m))
             }
         },
         added_at: Timestamp(0),
@@ -292,8 +291,8 @@ pub(crate) fn plan_back(p: domain::Plan) -> sdk::Plan {
                 name,
                 idnumber,
             }),
-            D::DisableInstance => sdk::Operation::DisableInstance,
-            D::DeleteInstance => sdk::Operation::DeleteInstance,
+            D::DisableMethod => sdk::Operation::DisableMethod,
+            D::DeleteMethod => sdk::Operation::DeleteMethod,
             D::Reconcile => sdk::Operation::Reconcile,
         };
         plan.push(op, a.reason);
@@ -325,7 +324,15 @@ pub(crate) fn manifest_back(m: &neutral::Manifest) -> sdk::Manifest {
         version: m.version.clone(),
         description: m.description.clone(),
         config: m.config.iter().map(config_field_back).collect(),
-        events: m.events.iter().map(|e| event_kind_back(*e)).collect(),
+        // A component this harness loads speaks the SDK's contract, whose
+        // event kinds the neutral ones all are (but 0.1.0's never-sent
+        // `instance-deleted`, which no SDK component can ask for).
+        events: m
+            .events
+            .iter()
+            .filter_map(|e| event_kind_back(*e))
+            .collect(),
+        requests: m.requests.iter().map(|r| request_kind_back(*r)).collect(),
         capabilities: m.capabilities.iter().map(|c| capability_back(*c)).collect(),
         settings: m.settings.iter().map(config_field_back).collect(),
     }
@@ -357,16 +364,20 @@ fn config_field_back(f: &domain::PluginConfigField) -> sdk::ConfigField {
             K::Group => sdk::FieldKind::Group,
             K::Role => sdk::FieldKind::Role,
             K::GroupTexts => sdk::FieldKind::GroupTexts,
+            K::GroupChoice { none, new } => sdk::FieldKind::GroupChoice(sdk::GroupChoiceOptions {
+                none: *none,
+                new: *new,
+            }),
         },
         required: f.required,
         default: f.default.clone(),
     }
 }
 
-fn event_kind_back(e: neutral::EventKind) -> sdk::EventKind {
+fn event_kind_back(e: neutral::EventKind) -> Option<sdk::EventKind> {
     use neutral::EventKind as N;
     use sdk::EventKind as S;
-    match e {
+    Some(match e {
         N::UserEnrolled => S::UserEnrolled,
         N::UserUnenrolled => S::UserUnenrolled,
         N::EnrolmentUpdated => S::EnrolmentUpdated,
@@ -379,11 +390,20 @@ fn event_kind_back(e: neutral::EventKind) -> sdk::EventKind {
         N::UserSuspended => S::UserSuspended,
         N::UserReactivated => S::UserReactivated,
         N::UserDeleted => S::UserDeleted,
-        N::InstanceAdded => S::InstanceAdded,
-        N::InstanceEnabled => S::InstanceEnabled,
-        N::InstanceDisabled => S::InstanceDisabled,
-        N::InstanceUpdated => S::InstanceUpdated,
-        N::InstanceDeleted => S::InstanceDeleted,
+        N::MethodAdded => S::MethodAdded,
+        N::MethodEnabled => S::MethodEnabled,
+        N::MethodDisabled => S::MethodDisabled,
+        N::MethodUpdated => S::MethodUpdated,
+        N::MethodDeleted => return None,
+    })
+}
+
+fn request_kind_back(r: neutral::RequestKind) -> sdk::RequestKind {
+    match r {
+        neutral::RequestKind::EnrolUsers => sdk::RequestKind::EnrolUsers,
+        neutral::RequestKind::UnenrolUsers => sdk::RequestKind::UnenrolUsers,
+        neutral::RequestKind::SelfEnrol => sdk::RequestKind::SelfEnrol,
+        neutral::RequestKind::SelfUnenrol => sdk::RequestKind::SelfUnenrol,
     }
 }
 

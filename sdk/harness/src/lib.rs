@@ -40,7 +40,7 @@ use charon_runtime::{Queries, Runtime};
 use charon_sdk::bindings::charon::enrolment::types as sdk_types;
 use charon_sdk::mock::MockHost;
 use charon_sdk::{
-    CourseId, Event, FieldError, Host, InstanceId, LogLevel, Manifest, Plan, Refusal, Request,
+    CourseId, Event, FieldError, Host, LogLevel, Manifest, MethodId, Plan, Refusal, Request,
     Timestamp,
 };
 
@@ -76,7 +76,7 @@ pub enum Failure {
     #[error(transparent)]
     Plugin(#[from] PluginError),
     /// The plan could not be applied to the scenario's site: the host
-    /// would refuse it too (e.g. it unenrols a user the instance never
+    /// would refuse it too (e.g. it unenrols a user the method never
     /// enrolled, or removes a membership it does not own).
     #[error("the plan cannot be applied: {0}")]
     Apply(String),
@@ -239,7 +239,7 @@ impl Harness {
         &self.plugin.contract
     }
 
-    /// A scenario over `site`: course #1, the instance is `site.instance`
+    /// A scenario over `site`: course #1, the enrolment method is `site.method`
     /// (#1 unless [`MockHost::calling`] changed it), config `{}`, enabled,
     /// the clock at the epoch.
     ///
@@ -247,7 +247,7 @@ impl Harness {
     /// use charon_sdk::mock::MockHost;
     /// # let harness = charon_plugin_harness::Harness::load("x.wasm");
     /// let scenario = harness.scenario(MockHost::new().user(10, "ada")).course(4);
-    /// assert_eq!(scenario.instance(), 1);
+    /// assert_eq!(scenario.method(), 1);
     /// ```
     pub fn scenario(&self, site: MockHost) -> Scenario<'_> {
         Scenario {
@@ -264,7 +264,7 @@ impl Harness {
     }
 }
 
-/// A site and one instance of the method in a course, stepped through
+/// A site and one enrolment method of the plugin in a course, stepped through
 /// calls of the real component. Steps take `&mut self` because, once
 /// [`applying`](Self::applying), each plan changes [`site`](Self::site).
 ///
@@ -274,21 +274,21 @@ impl Harness {
 /// let mut scenario = harness
 ///     .scenario(MockHost::new().user(10, "ada").group(3, "Welcome").enrolled(10, 1, Role::Learner))
 ///     .config(r#"{"group":3}"#);
-/// let plan = scenario.event(Event::UserEnrolled(EnrolmentEvent { user: 10, instance: 1 })).unwrap();
+/// let plan = scenario.event(Event::UserEnrolled(EnrolmentEvent { user: 10, method: 1 })).unwrap();
 /// assert_eq!(plan.lines(), ["add #10 to group #3: welcome: newly enrolled"]);
 /// ```
 pub struct Scenario<'h> {
     harness: &'h Harness,
-    /// The site as the instance sees it; the calling instance is
-    /// `site.instance`. Change it freely between steps.
+    /// The site as the method sees it; the calling method is
+    /// `site.method`. Change it freely between steps.
     pub site: MockHost,
-    /// The instance's course.
+    /// The method's course.
     pub course: CourseId,
-    /// The instance's config, JSON, passed as is in every context.
+    /// The method's config, JSON, passed as is in every context.
     pub config: String,
     /// The plugin's site-wide settings, a JSON object, passed as is.
     pub settings: String,
-    /// Whether the instance is enabled.
+    /// Whether the method is enabled.
     pub enabled: bool,
     /// The host's clock for the context, epoch milliseconds.
     pub now: Timestamp,
@@ -312,7 +312,7 @@ impl std::fmt::Debug for Scenario<'_> {
 }
 
 impl<'h> Scenario<'h> {
-    /// Sets the course of the instance.
+    /// Sets the course of the method.
     ///
     /// ```no_run
     /// # let harness = charon_plugin_harness::Harness::load("x.wasm");
@@ -359,7 +359,7 @@ impl<'h> Scenario<'h> {
         self
     }
 
-    /// Marks the instance disabled in the contexts.
+    /// Marks the method disabled in the contexts.
     ///
     /// ```no_run
     /// # let harness = charon_plugin_harness::Harness::load("x.wasm");
@@ -382,18 +382,18 @@ impl<'h> Scenario<'h> {
         self
     }
 
-    /// The calling instance's id (`site.instance`).
+    /// The calling enrolment method's id (`site.method`).
     ///
     /// ```no_run
     /// # let harness = charon_plugin_harness::Harness::load("x.wasm");
     /// let scenario = harness.scenario(charon_sdk::mock::MockHost::new().calling(9));
-    /// assert_eq!(scenario.instance(), 9);
+    /// assert_eq!(scenario.method(), 9);
     /// ```
-    pub fn instance(&self) -> InstanceId {
-        self.site.instance
+    pub fn method(&self) -> MethodId {
+        self.site.method
     }
 
-    /// The context every call of the instance receives.
+    /// The context every call of the method receives.
     ///
     /// ```no_run
     /// # let harness = charon_plugin_harness::Harness::load("x.wasm");
@@ -402,7 +402,7 @@ impl<'h> Scenario<'h> {
     /// ```
     pub fn context(&self) -> sdk_types::Context {
         sdk_types::Context {
-            instance: self.site.instance,
+            method: self.site.method,
             course: self.course,
             config: self.config.clone(),
             settings: self.settings.clone(),
@@ -462,7 +462,7 @@ impl<'h> Scenario<'h> {
     }
 
     /// Validates `json` and, if the method accepts it, stores what it
-    /// returned as the instance's config, as the host does when an admin
+    /// returned as the method's config, as the host does when an admin
     /// saves the form.
     ///
     /// ```no_run
@@ -476,7 +476,7 @@ impl<'h> Scenario<'h> {
         Ok(())
     }
 
-    /// Sends an event to the instance: its plan, or why not.
+    /// Sends an event to the method: its plan, or why not.
     ///
     /// ```no_run
     /// use charon_sdk::Event;
@@ -495,7 +495,7 @@ impl<'h> Scenario<'h> {
         self.planned(out)
     }
 
-    /// Makes a request through the instance: its plan, or why not.
+    /// Makes a request through the method: its plan, or why not.
     ///
     /// ```no_run
     /// use charon_sdk::Request;
@@ -515,7 +515,7 @@ impl<'h> Scenario<'h> {
         self.planned(out)
     }
 
-    /// Reconciles the instance from the first page to the last: one plan
+    /// Reconciles the method from the first page to the last: one plan
     /// per page (applied page by page when [`applying`](Self::applying),
     /// as the host does).
     ///
@@ -553,7 +553,7 @@ impl<'h> Scenario<'h> {
         }
     }
 
-    /// Applies a plan of the instance to the site, all or nothing (see
+    /// Applies a plan of the method to the site, all or nothing (see
     /// [`MockHost::apply`]).
     ///
     /// ```no_run
@@ -566,8 +566,8 @@ impl<'h> Scenario<'h> {
     /// assert_eq!(scenario.site.enrolments.len(), 1);
     /// ```
     pub fn apply(&mut self, plan: &Plan) -> Result<(), Failure> {
-        let instance = self.site.instance;
-        self.site.apply(instance, plan).map_err(Failure::Apply)
+        let method = self.site.method;
+        self.site.apply(method, plan).map_err(Failure::Apply)
     }
 
     fn planned(
@@ -587,7 +587,7 @@ struct SiteQueries {
     site: MockHost,
     /// The scenario's course, which the runtime's records name.
     scope: convert::Scope,
-    /// The plugin's id: its sibling instances are instances of it.
+    /// The plugin's id: its sibling methods are enrolment methods of it.
     plugin: String,
     logs: Arc<Mutex<Vec<(LogLevel, String)>>>,
 }
@@ -642,24 +642,24 @@ impl Queries for SiteQueries {
             })
             .map_err(convert::host_error)
     }
-    fn instance_enrolments(
+    fn method_enrolments(
         &mut self,
         after: Option<UserId>,
         limit: u32,
     ) -> Result<Page<charon_domain::Enrolment>, HostError> {
         self.site
-            .instance_enrolments(after.map(|u| u.0), limit)
+            .method_enrolments(after.map(|u| u.0), limit)
             .map(|p| convert::enrolment_page(self.scope, p))
             .map_err(convert::host_error)
     }
-    fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
+    fn method_enrolment_count(&mut self) -> Result<u64, HostError> {
         self.site
-            .instance_enrolment_count()
+            .method_enrolment_count()
             .map_err(convert::host_error)
     }
-    fn sibling_instances(&mut self) -> Result<Vec<charon_domain::EnrolmentMethod>, HostError> {
+    fn sibling_methods(&mut self) -> Result<Vec<charon_domain::EnrolmentMethod>, HostError> {
         self.site
-            .sibling_instances()
+            .sibling_methods()
             .map(|list| {
                 list.into_iter()
                     .map(|s| convert::sibling(self.scope, &self.plugin, s))
@@ -667,9 +667,9 @@ impl Queries for SiteQueries {
             })
             .map_err(convert::host_error)
     }
-    fn instance_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError> {
+    fn method_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError> {
         self.site
-            .instance_group(key)
+            .method_group(key)
             .map(|g| g.map(CourseGroupId))
             .map_err(convert::host_error)
     }

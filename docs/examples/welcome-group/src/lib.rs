@@ -12,7 +12,7 @@ pub struct Config {
 
 pub struct WelcomeGroup;
 
-impl EnrolmentMethod for WelcomeGroup {
+impl Plugin for WelcomeGroup {
     type Config = Config;
 
     fn manifest() -> Manifest {
@@ -101,7 +101,7 @@ mod tests {
 
     fn ctx() -> Context<Config> {
         Context {
-            instance: 1,
+            method: 1,
             course: 2,
             config: Config { group: 3 },
             settings: Default::default(),
@@ -133,7 +133,7 @@ mod tests {
         let mut host = site().enrolled(10, 5, Role::Learner);
         let event = Event::UserEnrolled(EnrolmentEvent {
             user: 10,
-            instance: 5,
+            method: 5,
         });
         let plan = WelcomeGroup::handle_event(&ctx(), event, &host).unwrap();
         assert_eq!(

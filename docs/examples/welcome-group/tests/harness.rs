@@ -33,7 +33,7 @@ fn welcomes_newcomers_and_catches_up_with_the_others() {
     let plan = scenario
         .event(Event::UserEnrolled(EnrolmentEvent {
             user: 11,
-            instance: 5,
+            method: 5,
         }))
         .unwrap();
     assert_eq!(

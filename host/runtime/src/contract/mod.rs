@@ -9,31 +9,39 @@
 //! [`ReconcileStep`]), a [`Refusal`] or [`FieldError`]s back. The plugin's
 //! self-description is a neutral [`Manifest`].
 //!
+//! The neutral names are the latest contract's: an **enrolment method** is
+//! a `method` ([`Context::method`], [`Event::MethodAdded`],
+//! [`Queries::method_enrolments`], …) where contract 0.1.0 says
+//! `instance`; `v0_1_0.rs` converts between the two words.
+//!
 //! Each released contract version has a module of its own here
-//! (`v0_1_0.rs`, Zed's `extension_host` `wit/since_v*.rs` being the model):
-//! its `bindgen!` of the frozen WIT folder and every conversion between its
-//! generated types and the neutral ones, its host interface for the linker
-//! and its calls of the plugin's exports (a `MethodCalls`). A
-//! [`Plugin`](crate::Plugin) keeps, as a `Bindings` arm, which version it
-//! speaks (read from its custom section at load); each call is dispatched
-//! on it. What holds for every version stays neutral and is written once:
-//! the capability checks and page caps of the queries (`queries.rs`), the
-//! plan size limits (`limits.rs`), the manifest checks (`inspect.rs`).
+//! (`v0_1_0.rs`, `v0_2_0.rs`; Zed's `extension_host` `wit/since_v*.rs`
+//! being the model): its `bindgen!` of the frozen WIT folder and every
+//! conversion between its generated types and the neutral ones, its host
+//! interface for the linker and its calls of the plugin's exports (a
+//! `MethodCalls`). A [`Plugin`](crate::Plugin) keeps, as a `Bindings` arm,
+//! which version it speaks (read from its custom section at load); each
+//! call is dispatched on it. What holds for every version stays neutral
+//! and is written once: the capability checks and page caps of the queries
+//! (`queries.rs`), the plan size limits (`limits.rs`), the manifest checks
+//! (`inspect.rs`).
 //!
 //! Adding contract version X.Y.Z takes: the WIT in `sdk/wit/since_vX.Y.Z/`
 //! and its line in `charon-contract` (`released!` and `SUPPORTED`); a module
-//! `vX_Y_Z.rs` here like `v0_1_0.rs`; one arm of `Bindings` (the compiler
+//! `vX_Y_Z.rs` here like `v0_2_0.rs`; one arm of `Bindings` (the compiler
 //! then points at the two `match`es to extend) and the module's
 //! `add_to_linker` call in this module's `add_to_linker`. What the new
 //! version adds to the vocabulary is added to the neutral types, which
 //! older versions' modules then convert from (or leave out). A released
-//! version's module never changes.
+//! version's module never changes but for what the neutral types it
+//! converts to become.
 //!
 //! Never touches storage or the services: it converts and calls, nothing
 //! more.
 
 mod queries;
 mod v0_1_0;
+mod v0_2_0;
 
 use charon_domain::{
     CourseGroupId, CourseId, EnrolmentMethodId, Plan, PluginConfigField, PluginManifest, Role,
@@ -52,12 +60,12 @@ pub use queries::{Page, Queries, SegmentMember, no_queries};
 
 // ------------------------------------------------------------------ calls
 
-/// What every call of an instance receives.
+/// What every call of an enrolment method receives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Context {
-    pub instance: EnrolmentMethodId,
+    pub method: EnrolmentMethodId,
     pub course: CourseId,
-    /// The instance's config as JSON, validated by the plugin.
+    /// The method's config as JSON, validated by the plugin.
     pub config: String,
     /// The plugin's site-wide settings as a JSON object, every field of
     /// the manifest's `settings` with its default where the site set none.
@@ -67,20 +75,21 @@ pub struct Context {
     pub now: Timestamp,
 }
 
-/// Something that happened in the site, as an instance receives it.
+/// Something that happened in the site, as an enrolment method receives
+/// it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     UserEnrolled {
         user: UserId,
-        instance: EnrolmentMethodId,
+        method: EnrolmentMethodId,
     },
     UserUnenrolled {
         user: UserId,
-        instance: EnrolmentMethodId,
+        method: EnrolmentMethodId,
     },
     EnrolmentUpdated {
         user: UserId,
-        instance: EnrolmentMethodId,
+        method: EnrolmentMethodId,
     },
     SegmentMemberAdded {
         user: UserId,
@@ -103,13 +112,13 @@ pub enum Event {
     UserSuspended(UserId),
     UserReactivated(UserId),
     UserDeleted(UserId),
-    /// The called instance itself was added, enabled, disabled,
-    /// reconfigured or is about to be deleted.
-    InstanceAdded,
-    InstanceEnabled,
-    InstanceDisabled,
-    InstanceUpdated,
-    InstanceDeleted,
+    /// The called method itself was added, enabled, disabled or
+    /// reconfigured. (Nothing says it is about to be deleted: the host
+    /// deletes a method with no call, see [`EventKind::MethodDeleted`].)
+    MethodAdded,
+    MethodEnabled,
+    MethodDisabled,
+    MethodUpdated,
 }
 
 impl Event {
@@ -129,11 +138,10 @@ impl Event {
             Event::UserSuspended(_) => K::UserSuspended,
             Event::UserReactivated(_) => K::UserReactivated,
             Event::UserDeleted(_) => K::UserDeleted,
-            Event::InstanceAdded => K::InstanceAdded,
-            Event::InstanceEnabled => K::InstanceEnabled,
-            Event::InstanceDisabled => K::InstanceDisabled,
-            Event::InstanceUpdated => K::InstanceUpdated,
-            Event::InstanceDeleted => K::InstanceDeleted,
+            Event::MethodAdded => K::MethodAdded,
+            Event::MethodEnabled => K::MethodEnabled,
+            Event::MethodDisabled => K::MethodDisabled,
+            Event::MethodUpdated => K::MethodUpdated,
         }
     }
 }
@@ -153,15 +161,21 @@ pub enum EventKind {
     UserSuspended,
     UserReactivated,
     UserDeleted,
-    InstanceAdded,
-    InstanceEnabled,
-    InstanceDisabled,
-    InstanceUpdated,
-    InstanceDeleted,
+    MethodAdded,
+    MethodEnabled,
+    MethodDisabled,
+    MethodUpdated,
+    /// Contract 0.1.0's `instance-deleted`, which a 0.1.0 plugin may ask
+    /// for but which is never sent: no [`Event`] has this kind. The host
+    /// deletes a method, its enrolments and its memberships in one
+    /// transaction, which a plugin call must not hold open; 0.2.0 dropped
+    /// the kind.
+    MethodDeleted,
 }
 
 impl EventKind {
-    /// The contract's name of the kind, as the registry keeps it.
+    /// The kind's name in the latest contract that has it (a plugin's own
+    /// version may spell it otherwise: see [`Manifest::to_registry`]).
     pub fn name(self) -> &'static str {
         use EventKind as K;
         match self {
@@ -177,17 +191,17 @@ impl EventKind {
             K::UserSuspended => "user-suspended",
             K::UserReactivated => "user-reactivated",
             K::UserDeleted => "user-deleted",
-            K::InstanceAdded => "instance-added",
-            K::InstanceEnabled => "instance-enabled",
-            K::InstanceDisabled => "instance-disabled",
-            K::InstanceUpdated => "instance-updated",
-            K::InstanceDeleted => "instance-deleted",
+            K::MethodAdded => "method-added",
+            K::MethodEnabled => "method-enabled",
+            K::MethodDisabled => "method-disabled",
+            K::MethodUpdated => "method-updated",
+            K::MethodDeleted => "instance-deleted",
         }
     }
 }
 
-/// A request a person makes through an instance; the caller has already
-/// checked that they may make it.
+/// A request a person makes through an enrolment method; the caller has
+/// already checked that they may make it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
     /// An admin or teacher enrols users (manual enrolment).
@@ -198,7 +212,7 @@ pub enum Request {
         /// The site user who asked; `None` for an operator.
         requested_by: Option<UserId>,
     },
-    /// An admin or teacher unenrols users from the instance.
+    /// An admin or teacher unenrols users from the method.
     UnenrolUsers(Vec<UserId>),
     /// A user enrols themselves, with the enrolment key they typed.
     SelfEnrol { user: UserId, key: Option<String> },
@@ -206,8 +220,40 @@ pub enum Request {
     SelfUnenrol(UserId),
 }
 
+impl Request {
+    /// The kind a manifest lists to say it answers this request.
+    pub fn kind(&self) -> RequestKind {
+        match self {
+            Request::EnrolUsers { .. } => RequestKind::EnrolUsers,
+            Request::UnenrolUsers(_) => RequestKind::UnenrolUsers,
+            Request::SelfEnrol { .. } => RequestKind::SelfEnrol,
+            Request::SelfUnenrol(_) => RequestKind::SelfUnenrol,
+        }
+    }
+}
+
+/// The kinds of [`Request`] a plugin can say it answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RequestKind {
+    EnrolUsers,
+    UnenrolUsers,
+    SelfEnrol,
+    SelfUnenrol,
+}
+
+impl RequestKind {
+    /// Every kind: what a plugin of a contract that cannot say which it
+    /// answers (0.1.0) counts as answering.
+    pub const ALL: [RequestKind; 4] = [
+        RequestKind::EnrolUsers,
+        RequestKind::UnenrolUsers,
+        RequestKind::SelfEnrol,
+        RequestKind::SelfUnenrol,
+    ];
+}
+
 /// A step of a reconcile: the plan of one page and the cursor of the next
-/// (`None` once the instance is reconciled).
+/// (`None` once the method is reconciled).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReconcileStep {
     pub plan: Plan,
@@ -236,8 +282,8 @@ pub struct FieldError {
 pub enum HostError {
     /// The manifest does not declare the capability the query needs.
     Denied(String),
-    /// What was asked for is outside the instance's scope (e.g. a group
-    /// of another course).
+    /// What was asked for is outside the method's scope (e.g. a group of
+    /// another course).
     OutOfScope(String),
     /// The host could not answer; the call will be retried later.
     Unavailable(String),
@@ -288,29 +334,50 @@ pub struct Manifest {
     /// `MAJOR.MINOR.PATCH`.
     pub version: String,
     pub description: String,
-    /// The form of an instance's config, in the plugin's order.
+    /// The form of a method's config, in the plugin's order.
     pub config: Vec<PluginConfigField>,
     /// The form of the plugin's site-wide settings, in its order.
     pub settings: Vec<PluginConfigField>,
     /// The events it asks to receive.
     pub events: Vec<EventKind>,
+    /// The requests it answers (every kind for a 0.1.0 plugin, whose
+    /// manifest cannot say).
+    pub requests: Vec<RequestKind>,
     /// The host queries it needs.
     pub capabilities: Vec<Capability>,
 }
 
-impl From<&Manifest> for PluginManifest {
+impl Manifest {
+    /// Whether the plugin says it answers requests of this kind.
+    pub fn answers(&self, kind: RequestKind) -> bool {
+        self.requests.contains(&kind)
+    }
+}
+
+impl Manifest {
     /// What the registry keeps of a manifest: events and capabilities by
-    /// their contract names, so a later contract may add some without a
-    /// migration.
-    fn from(m: &Manifest) -> Self {
+    /// their names in the contract the plugin speaks (a 0.1.0 plugin's
+    /// `instance-added` stays `instance-added`, as it always was kept), so
+    /// a later contract may add some without a migration. (The requests it
+    /// answers are read from the loaded component, which every call needs
+    /// anyway.)
+    pub(crate) fn to_registry(&self, bindings: &Bindings) -> PluginManifest {
         PluginManifest {
-            id: m.id.clone(),
-            name: m.name.clone(),
-            version: m.version.clone(),
-            description: m.description.clone(),
-            config: m.config.clone(),
-            events: m.events.iter().map(|e| e.name().to_owned()).collect(),
-            capabilities: m.capabilities.iter().map(|c| c.name().to_owned()).collect(),
+            id: self.id.clone(),
+            name: self.name.clone(),
+            version: self.version.clone(),
+            description: self.description.clone(),
+            config: self.config.clone(),
+            events: self
+                .events
+                .iter()
+                .map(|&e| bindings.event_name(e).to_owned())
+                .collect(),
+            capabilities: self
+                .capabilities
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect(),
         }
     }
 }
@@ -321,20 +388,31 @@ impl From<&Manifest> for PluginManifest {
 /// One arm per supported version; every call is dispatched on it.
 pub(crate) enum Bindings {
     V0_1_0(v0_1_0::Exports),
+    V0_2_0(v0_2_0::Exports),
 }
 
 /// Gives the linker the host interface of every supported version: a
 /// plugin imports its own version's.
 pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    v0_1_0::add_to_linker(linker)
+    v0_1_0::add_to_linker(linker)?;
+    v0_2_0::add_to_linker(linker)
 }
 
 impl Bindings {
+    /// The name of an event kind in this version of the contract.
+    fn event_name(&self, kind: EventKind) -> &'static str {
+        match self {
+            Bindings::V0_1_0(_) => v0_1_0::event_name(kind),
+            Bindings::V0_2_0(_) => kind.name(),
+        }
+    }
+
     /// The bindings of contract `version` for a component, refused when
     /// the component does not export that version's `method` interface.
     pub(crate) fn of(version: &str, pre: &InstancePre<CallState>) -> Result<Self, PluginError> {
         match version {
             charon_contract::V0_1_0 => v0_1_0::Exports::find(pre).map(Bindings::V0_1_0),
+            charon_contract::V0_2_0 => v0_2_0::Exports::find(pre).map(Bindings::V0_2_0),
             other => Err(PluginError::Invalid(format!(
                 "this host has no bindings of contract version {other:?}"
             ))),
@@ -345,6 +423,7 @@ impl Bindings {
     pub(crate) fn calls(&self) -> &dyn MethodCalls {
         match self {
             Bindings::V0_1_0(exports) => exports,
+            Bindings::V0_2_0(exports) => exports,
         }
     }
 }
@@ -388,32 +467,124 @@ pub(crate) trait MethodCalls {
     ) -> wasmtime::Result<Result<ReconcileStep, Refusal>>;
 }
 
-/// Finds the functions of a version's `method` interface in a component,
-/// once at load: a call then looks up and typechecks only the function it
-/// runs (the generated bindings would typecheck all of them on every
-/// instantiation, a measurable share of a no-op call).
-pub(crate) struct ExportFinder<'a> {
-    component: &'a Component,
-    interface: ComponentExportIndex,
+/// Where the functions of a version's `method` interface are in a
+/// component, found once at load: a call then looks up and typechecks only
+/// the function it runs (the generated bindings would typecheck all of
+/// them on every instantiation, a measurable share of a no-op call). The
+/// functions' names are the same in every version so far.
+pub(crate) struct ExportIndexes {
+    pub(crate) describe: ComponentExportIndex,
+    pub(crate) validate_config: ComponentExportIndex,
+    pub(crate) handle_event: ComponentExportIndex,
+    pub(crate) handle_request: ComponentExportIndex,
+    pub(crate) reconcile: ComponentExportIndex,
 }
 
-impl<'a> ExportFinder<'a> {
-    pub(crate) fn new(component: &'a Component, interface: &str) -> Result<Self, PluginError> {
+impl ExportIndexes {
+    /// The functions of `interface` (a version's full `method` name).
+    pub(crate) fn find(component: &Component, interface: &str) -> Result<Self, PluginError> {
         let interface = component
             .get_export_index(None, interface)
             .ok_or_else(|| missing_export(interface))?;
+        let func = |name: &str| {
+            component
+                .get_export_index(Some(&interface), name)
+                .ok_or_else(|| missing_export(name))
+        };
         Ok(Self {
-            component,
-            interface,
+            describe: func("describe")?,
+            validate_config: func("validate-config")?,
+            handle_event: func("handle-event")?,
+            handle_request: func("handle-request")?,
+            reconcile: func("reconcile")?,
         })
     }
-
-    pub(crate) fn func(&self, name: &str) -> Result<ComponentExportIndex, PluginError> {
-        self.component
-            .get_export_index(Some(&self.interface), name)
-            .ok_or_else(|| missing_export(name))
-    }
 }
+
+/// The [`MethodCalls`] of a version's module, written once: each call
+/// converts the neutral arguments into the module's `wit` types, runs the
+/// export and converts the answer back, through the `From` conversions
+/// the module defines (`&Context` → `wit::Context`, `wit::Plan` → `Plan`,
+/// …). Expanded inside the module, where `wit` and `Exports` (a newtype
+/// of [`ExportIndexes`]) are its own.
+macro_rules! method_calls {
+    () => {
+        impl $crate::contract::MethodCalls for Exports {
+            fn describe(
+                &self,
+                i: &wasmtime::component::Instance,
+                s: &mut wasmtime::Store<$crate::state::CallState>,
+            ) -> wasmtime::Result<$crate::contract::Manifest> {
+                $crate::contract::call_export::<(), wit::Manifest>(i, s, &self.0.describe, ())
+                    .map(Into::into)
+            }
+
+            fn validate_config(
+                &self,
+                i: &wasmtime::component::Instance,
+                s: &mut wasmtime::Store<$crate::state::CallState>,
+                course: charon_domain::CourseId,
+                config: &str,
+            ) -> wasmtime::Result<Result<String, Vec<$crate::contract::FieldError>>> {
+                let out = $crate::contract::call_export::<
+                    (u64, &str),
+                    Result<String, Vec<wit::FieldError>>,
+                >(i, s, &self.0.validate_config, (course.0, config))?;
+                Ok(out.map_err(|errors| errors.into_iter().map(Into::into).collect()))
+            }
+
+            fn handle_event(
+                &self,
+                i: &wasmtime::component::Instance,
+                s: &mut wasmtime::Store<$crate::state::CallState>,
+                ctx: &$crate::contract::Context,
+                event: &$crate::contract::Event,
+            ) -> wasmtime::Result<Result<charon_domain::Plan, $crate::contract::Refusal>> {
+                let out = $crate::contract::call_export::<
+                    (&wit::Context, &wit::Event),
+                    Result<wit::Plan, wit::Refusal>,
+                >(i, s, &self.0.handle_event, (&ctx.into(), &event.into()))?;
+                Ok(out.map(Into::into).map_err(Into::into))
+            }
+
+            fn handle_request(
+                &self,
+                i: &wasmtime::component::Instance,
+                s: &mut wasmtime::Store<$crate::state::CallState>,
+                ctx: &$crate::contract::Context,
+                request: &$crate::contract::Request,
+            ) -> wasmtime::Result<Result<charon_domain::Plan, $crate::contract::Refusal>> {
+                let out = $crate::contract::call_export::<
+                    (&wit::Context, &wit::Request),
+                    Result<wit::Plan, wit::Refusal>,
+                >(i, s, &self.0.handle_request, (&ctx.into(), &request.into()))?;
+                Ok(out.map(Into::into).map_err(Into::into))
+            }
+
+            fn reconcile(
+                &self,
+                i: &wasmtime::component::Instance,
+                s: &mut wasmtime::Store<$crate::state::CallState>,
+                ctx: &$crate::contract::Context,
+                cursor: Option<&str>,
+            ) -> wasmtime::Result<Result<$crate::contract::ReconcileStep, $crate::contract::Refusal>>
+            {
+                let out = $crate::contract::call_export::<
+                    (&wit::Context, Option<&str>),
+                    Result<wit::ReconcileStep, wit::Refusal>,
+                >(i, s, &self.0.reconcile, (&ctx.into(), cursor))?;
+                Ok(out
+                    .map(|step| $crate::contract::ReconcileStep {
+                        plan: step.plan.into(),
+                        next: step.next,
+                    })
+                    .map_err(Into::into))
+            }
+        }
+    };
+}
+
+use method_calls;
 
 fn missing_export(what: &str) -> PluginError {
     PluginError::Invalid(format!(

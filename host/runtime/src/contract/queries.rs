@@ -27,7 +27,7 @@ pub struct Page<T> {
     pub next: Option<UserId>,
 }
 
-/// The read-only, instance-scoped queries a call may make: what the
+/// The read-only, method-scoped queries a call may make: what the
 /// contract's `host` interface answers, in domain types. The services
 /// implement it over one read snapshot of the site; the harness over
 /// scripted data. Capability checks and page caps happen before these are
@@ -43,26 +43,26 @@ pub trait Queries: Send {
         limit: u32,
     ) -> Result<Page<SegmentMember>, HostError>;
     fn is_segment_member(&mut self, segment: SegmentId, user: UserId) -> Result<bool, HostError>;
-    /// Enrolments in the instance's course, through every instance.
+    /// Enrolments in the method's course, through every method.
     fn course_enrolments(
         &mut self,
         after: Option<UserId>,
         limit: u32,
     ) -> Result<Page<Enrolment>, HostError>;
-    /// One user's enrolments in the instance's course.
+    /// One user's enrolments in the method's course.
     fn user_enrolments(&mut self, user: UserId) -> Result<Vec<Enrolment>, HostError>;
-    /// The instance's own enrolments.
-    fn instance_enrolments(
+    /// The method's own enrolments.
+    fn method_enrolments(
         &mut self,
         after: Option<UserId>,
         limit: u32,
     ) -> Result<Page<Enrolment>, HostError>;
-    fn instance_enrolment_count(&mut self) -> Result<u64, HostError>;
-    /// The other instances of the same plugin in the course.
-    fn sibling_instances(&mut self) -> Result<Vec<EnrolmentMethod>, HostError>;
+    fn method_enrolment_count(&mut self) -> Result<u64, HostError>;
+    /// The other enrolment methods of the same plugin in the course.
+    fn sibling_methods(&mut self) -> Result<Vec<EnrolmentMethod>, HostError>;
     fn course_groups(&mut self) -> Result<Vec<CourseGroup>, HostError>;
-    /// The group the instance created under `key`, if it still exists.
-    fn instance_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError>;
+    /// The group the method created under `key`, if it still exists.
+    fn method_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError>;
     fn group_members(
         &mut self,
         group: CourseGroupId,
@@ -79,7 +79,7 @@ pub trait Queries: Send {
     fn log(&mut self, level: LogLevel, message: &str);
 }
 
-/// Queries for calls that have no instance (`describe`, benchmarks):
+/// Queries for calls that have no enrolment method (`describe`, benchmarks):
 /// every query answers `unavailable`.
 pub fn no_queries() -> Box<dyn Queries> {
     Box::new(NoQueries)
@@ -89,7 +89,7 @@ struct NoQueries;
 
 fn unavailable<T>() -> Result<T, HostError> {
     Err(HostError::Unavailable(
-        "no instance: this call has no site to query".into(),
+        "no enrolment method: this call has no site to query".into(),
     ))
 }
 
@@ -121,23 +121,23 @@ impl Queries for NoQueries {
     fn user_enrolments(&mut self, _: UserId) -> Result<Vec<Enrolment>, HostError> {
         unavailable()
     }
-    fn instance_enrolments(
+    fn method_enrolments(
         &mut self,
         _: Option<UserId>,
         _: u32,
     ) -> Result<Page<Enrolment>, HostError> {
         unavailable()
     }
-    fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
+    fn method_enrolment_count(&mut self) -> Result<u64, HostError> {
         unavailable()
     }
-    fn sibling_instances(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
+    fn sibling_methods(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
         unavailable()
     }
     fn course_groups(&mut self) -> Result<Vec<CourseGroup>, HostError> {
         unavailable()
     }
-    fn instance_group(&mut self, _: &str) -> Result<Option<CourseGroupId>, HostError> {
+    fn method_group(&mut self, _: &str) -> Result<Option<CourseGroupId>, HostError> {
         unavailable()
     }
     fn group_members(
@@ -241,26 +241,26 @@ impl Guarded {
     pub(crate) fn user_enrolments(&mut self, user: UserId) -> Result<Vec<Enrolment>, HostError> {
         self.with(Capability::ReadEnrolments)?.user_enrolments(user)
     }
-    pub(crate) fn instance_enrolments(
+    pub(crate) fn method_enrolments(
         &mut self,
         after: Option<UserId>,
         limit: u32,
     ) -> Result<Page<Enrolment>, HostError> {
         self.with(Capability::ReadEnrolments)?
-            .instance_enrolments(after, limit.clamp(1, MAX_PAGE))
+            .method_enrolments(after, limit.clamp(1, MAX_PAGE))
     }
-    pub(crate) fn instance_enrolment_count(&mut self) -> Result<u64, HostError> {
+    pub(crate) fn method_enrolment_count(&mut self) -> Result<u64, HostError> {
         self.with(Capability::ReadEnrolments)?
-            .instance_enrolment_count()
+            .method_enrolment_count()
     }
-    pub(crate) fn sibling_instances(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
-        self.with(Capability::ReadEnrolments)?.sibling_instances()
+    pub(crate) fn sibling_methods(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
+        self.with(Capability::ReadEnrolments)?.sibling_methods()
     }
     pub(crate) fn course_groups(&mut self) -> Result<Vec<CourseGroup>, HostError> {
         self.with(Capability::ReadGroups)?.course_groups()
     }
-    pub(crate) fn instance_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError> {
-        self.with(Capability::ReadGroups)?.instance_group(key)
+    pub(crate) fn method_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError> {
+        self.with(Capability::ReadGroups)?.method_group(key)
     }
     pub(crate) fn group_members(
         &mut self,

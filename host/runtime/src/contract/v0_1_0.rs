@@ -2,8 +2,14 @@
 //! interface, its calls of a plugin's exports, and every conversion
 //! between its generated types and the neutral ones of [`super`].
 //!
-//! Frozen with the WIT it binds: a later version gets a module of its own
-//! and this one keeps serving plugins built against 0.1.0. Conversions go
+//! Frozen with the WIT it binds: later versions get modules of their own
+//! and this one keeps serving plugins built against 0.1.0. It speaks
+//! 0.1.0's words: what the neutral types call a `method` (an enrolment
+//! method) is an `instance` here, and the conversions translate. What
+//! 0.1.0 lacks is filled in on the way in: a 0.1.0 manifest cannot say
+//! which requests it answers, so it answers all of them; and what it has
+//! that later versions dropped is never produced on the way out (its
+//! `instance-deleted` event: no neutral [`Event`] carries it). Conversions go
 //! directly between the generated and the neutral types, once per value
 //! (a plan is moved into the domain `Plan`, never copied through a third
 //! form). Capability checks and page caps are not here but in the neutral
@@ -11,16 +17,15 @@
 
 use charon_contract::v0_1_0 as names;
 use charon_domain::{
-    CourseGroup, CourseGroupId, CourseId, Enrolment, EnrolmentMethod, EnrolmentMethodStatus,
-    EnrolmentStatus, GroupMembership, MembershipOwner, Plan, PlanAction, PlanGroup, PlanOp,
-    PluginChoice, PluginConfigField, PluginFieldKind, Role, SegmentId, User, UserId, UserStatus,
+    CourseGroup, CourseGroupId, Enrolment, EnrolmentMethod, EnrolmentMethodStatus, EnrolmentStatus,
+    GroupMembership, MembershipOwner, Plan, PlanAction, PlanGroup, PlanOp, PluginChoice,
+    PluginConfigField, PluginFieldKind, Role, SegmentId, User, UserId, UserStatus,
 };
-use wasmtime::Store;
-use wasmtime::component::{ComponentExportIndex, HasSelf, Instance, InstancePre, Linker};
+use wasmtime::component::{HasSelf, InstancePre, Linker};
 
 use super::{
-    Capability, Context, Event, EventKind, ExportFinder, FieldError, HostError, LogLevel, Manifest,
-    MethodCalls, ReconcileStep, Refusal, Request, call_export,
+    Capability, Context, Event, EventKind, ExportIndexes, FieldError, HostError, LogLevel,
+    Manifest, Refusal, Request, RequestKind,
 };
 use crate::PluginError;
 use crate::state::CallState;
@@ -43,13 +48,7 @@ pub(super) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<
 // ------------------------------------------------------------------ calls
 
 /// Where 0.1.0's `method` functions are in a component.
-pub(crate) struct Exports {
-    describe: ComponentExportIndex,
-    validate_config: ComponentExportIndex,
-    handle_event: ComponentExportIndex,
-    handle_request: ComponentExportIndex,
-    reconcile: ComponentExportIndex,
-}
+pub(crate) struct Exports(ExportIndexes);
 
 impl Exports {
     /// Typechecks the component's exports against 0.1.0's `method`
@@ -60,96 +59,18 @@ impl Exports {
                 "the component does not export the enrolment-method contract: {e}"
             ))
         })?;
-        let f = ExportFinder::new(pre.component(), names::METHOD)?;
-        Ok(Self {
-            describe: f.func("describe")?,
-            validate_config: f.func("validate-config")?,
-            handle_event: f.func("handle-event")?,
-            handle_request: f.func("handle-request")?,
-            reconcile: f.func("reconcile")?,
-        })
+        ExportIndexes::find(pre.component(), names::METHOD).map(Self)
     }
 }
 
-impl MethodCalls for Exports {
-    fn describe(&self, i: &Instance, s: &mut Store<CallState>) -> wasmtime::Result<Manifest> {
-        call_export::<(), wit::Manifest>(i, s, &self.describe, ()).map(Manifest::from)
-    }
-
-    fn validate_config(
-        &self,
-        i: &Instance,
-        s: &mut Store<CallState>,
-        course: CourseId,
-        config: &str,
-    ) -> wasmtime::Result<Result<String, Vec<FieldError>>> {
-        let out = call_export::<(u64, &str), Result<String, Vec<wit::FieldError>>>(
-            i,
-            s,
-            &self.validate_config,
-            (course.0, config),
-        )?;
-        Ok(out.map_err(|errors| errors.into_iter().map(FieldError::from).collect()))
-    }
-
-    fn handle_event(
-        &self,
-        i: &Instance,
-        s: &mut Store<CallState>,
-        ctx: &Context,
-        event: &Event,
-    ) -> wasmtime::Result<Result<Plan, Refusal>> {
-        let out = call_export::<(&wit::Context, &wit::Event), Result<wit::Plan, wit::Refusal>>(
-            i,
-            s,
-            &self.handle_event,
-            (&ctx.into(), &event.into()),
-        )?;
-        Ok(out.map(Plan::from).map_err(Refusal::from))
-    }
-
-    fn handle_request(
-        &self,
-        i: &Instance,
-        s: &mut Store<CallState>,
-        ctx: &Context,
-        request: &Request,
-    ) -> wasmtime::Result<Result<Plan, Refusal>> {
-        let out = call_export::<(&wit::Context, &wit::Request), Result<wit::Plan, wit::Refusal>>(
-            i,
-            s,
-            &self.handle_request,
-            (&ctx.into(), &request.into()),
-        )?;
-        Ok(out.map(Plan::from).map_err(Refusal::from))
-    }
-
-    fn reconcile(
-        &self,
-        i: &Instance,
-        s: &mut Store<CallState>,
-        ctx: &Context,
-        cursor: Option<&str>,
-    ) -> wasmtime::Result<Result<ReconcileStep, Refusal>> {
-        let out = call_export::<
-            (&wit::Context, Option<&str>),
-            Result<wit::ReconcileStep, wit::Refusal>,
-        >(i, s, &self.reconcile, (&ctx.into(), cursor))?;
-        Ok(out
-            .map(|step| ReconcileStep {
-                plan: step.plan.into(),
-                next: step.next,
-            })
-            .map_err(Refusal::from))
-    }
-}
+super::method_calls!();
 
 // ----------------------------------------------------- what the host sends
 
 impl From<&Context> for wit::Context {
     fn from(c: &Context) -> Self {
         wit::Context {
-            instance: c.instance.0,
+            instance: c.method.0,
             course: c.course.0,
             config: c.config.clone(),
             settings: c.settings.clone(),
@@ -163,9 +84,9 @@ impl From<&Event> for wit::Event {
     fn from(e: &Event) -> Self {
         use wit::Event as W;
         let enrolment =
-            |user: &UserId, instance: &charon_domain::EnrolmentMethodId| wit::EnrolmentEvent {
+            |user: &UserId, method: &charon_domain::EnrolmentMethodId| wit::EnrolmentEvent {
                 user: user.0,
-                instance: instance.0,
+                instance: method.0,
             };
         let membership = |user: &UserId, segment: &SegmentId| wit::MembershipEvent {
             user: user.0,
@@ -176,12 +97,10 @@ impl From<&Event> for wit::Event {
             group: group.0,
         };
         match e {
-            Event::UserEnrolled { user, instance } => W::UserEnrolled(enrolment(user, instance)),
-            Event::UserUnenrolled { user, instance } => {
-                W::UserUnenrolled(enrolment(user, instance))
-            }
-            Event::EnrolmentUpdated { user, instance } => {
-                W::EnrolmentUpdated(enrolment(user, instance))
+            Event::UserEnrolled { user, method } => W::UserEnrolled(enrolment(user, method)),
+            Event::UserUnenrolled { user, method } => W::UserUnenrolled(enrolment(user, method)),
+            Event::EnrolmentUpdated { user, method } => {
+                W::EnrolmentUpdated(enrolment(user, method))
             }
             Event::SegmentMemberAdded { user, segment } => {
                 W::SegmentMemberAdded(membership(user, segment))
@@ -196,11 +115,10 @@ impl From<&Event> for wit::Event {
             Event::UserSuspended(u) => W::UserSuspended(u.0),
             Event::UserReactivated(u) => W::UserReactivated(u.0),
             Event::UserDeleted(u) => W::UserDeleted(u.0),
-            Event::InstanceAdded => W::InstanceAdded,
-            Event::InstanceEnabled => W::InstanceEnabled,
-            Event::InstanceDisabled => W::InstanceDisabled,
-            Event::InstanceUpdated => W::InstanceUpdated,
-            Event::InstanceDeleted => W::InstanceDeleted,
+            Event::MethodAdded => W::InstanceAdded,
+            Event::MethodEnabled => W::InstanceEnabled,
+            Event::MethodDisabled => W::InstanceDisabled,
+            Event::MethodUpdated => W::InstanceUpdated,
         }
     }
 }
@@ -292,8 +210,8 @@ impl From<wit::Plan> for Plan {
                         name: c.name,
                         idnumber: c.idnumber,
                     },
-                    wit::Operation::DisableInstance => PlanOp::DisableInstance,
-                    wit::Operation::DeleteInstance => PlanOp::DeleteInstance,
+                    wit::Operation::DisableInstance => PlanOp::DisableMethod,
+                    wit::Operation::DeleteInstance => PlanOp::DeleteMethod,
                     wit::Operation::Reconcile => PlanOp::Reconcile,
                 },
                 reason: a.reason,
@@ -332,6 +250,7 @@ impl From<wit::Manifest> for Manifest {
             config: m.config.into_iter().map(config_field).collect(),
             settings: m.settings.into_iter().map(config_field).collect(),
             events: m.events.into_iter().map(event_kind).collect(),
+            requests: RequestKind::ALL.to_vec(),
             capabilities: m.capabilities.into_iter().map(capability).collect(),
         }
     }
@@ -384,11 +303,24 @@ fn event_kind(e: wit::EventKind) -> EventKind {
         W::UserSuspended => K::UserSuspended,
         W::UserReactivated => K::UserReactivated,
         W::UserDeleted => K::UserDeleted,
-        W::InstanceAdded => K::InstanceAdded,
-        W::InstanceEnabled => K::InstanceEnabled,
-        W::InstanceDisabled => K::InstanceDisabled,
-        W::InstanceUpdated => K::InstanceUpdated,
-        W::InstanceDeleted => K::InstanceDeleted,
+        W::InstanceAdded => K::MethodAdded,
+        W::InstanceEnabled => K::MethodEnabled,
+        W::InstanceDisabled => K::MethodDisabled,
+        W::InstanceUpdated => K::MethodUpdated,
+        W::InstanceDeleted => K::MethodDeleted,
+    }
+}
+
+/// The name of an event kind in this version, where it says "instance".
+pub(super) fn event_name(kind: EventKind) -> &'static str {
+    use EventKind as K;
+    match kind {
+        K::MethodAdded => "instance-added",
+        K::MethodEnabled => "instance-enabled",
+        K::MethodDisabled => "instance-disabled",
+        K::MethodUpdated => "instance-updated",
+        K::MethodDeleted => "instance-deleted",
+        other => other.name(),
     }
 }
 
@@ -520,14 +452,14 @@ impl wit::charon::enrolment::host::Host for CallState {
         after: Option<u64>,
         limit: u32,
     ) -> Result<wit::EnrolmentPage, wit::HostError> {
-        let page = self.queries.instance_enrolments(after.map(UserId), limit)?;
+        let page = self.queries.method_enrolments(after.map(UserId), limit)?;
         Ok(enrolment_page(page))
     }
     fn instance_enrolment_count(&mut self) -> Result<u64, wit::HostError> {
-        Ok(self.queries.instance_enrolment_count()?)
+        Ok(self.queries.method_enrolment_count()?)
     }
     fn sibling_instances(&mut self) -> Result<Vec<wit::Sibling>, wit::HostError> {
-        let list = self.queries.sibling_instances()?;
+        let list = self.queries.sibling_methods()?;
         Ok(list.into_iter().map(sibling).collect())
     }
     fn course_groups(&mut self) -> Result<Vec<wit::CourseGroup>, wit::HostError> {
@@ -559,7 +491,7 @@ impl wit::charon::enrolment::host::Host for CallState {
         Ok(found.map(member))
     }
     fn instance_group(&mut self, key: String) -> Result<Option<u64>, wit::HostError> {
-        Ok(self.queries.instance_group(&key)?.map(|g| g.0))
+        Ok(self.queries.method_group(&key)?.map(|g| g.0))
     }
     fn log(&mut self, level: wit::LogLevel, message: String) {
         let level = match level {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::views::{
-    CourseGroupIdView, EnrolmentMethodIdView, InstanceReconcileView, MethodPreviewView,
+    CourseGroupIdView, EnrolmentMethodIdView, MethodPreviewView, MethodReconcileView,
     MethodRunStatusView, Mirror, ReconcileReportView, RequestOutcomeView, RoleView, UserIdView,
 };
 use super::{ApiResult, IdPath, MAX_BULK_USERS, SiteApi};
@@ -248,7 +248,7 @@ pub struct SiteReconcileQuery {
     tag = "enrolments",
     params(SiteReconcileQuery),
     responses(
-        (status = 200, description = "one entry per enrolment method", body = Vec<InstanceReconcileView>),
+        (status = 200, description = "one entry per enrolment method", body = Vec<MethodReconcileView>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     )
 )]
@@ -256,7 +256,7 @@ pub struct SiteReconcileQuery {
 async fn reconcile_site(
     api: SiteApi,
     query: web::Query<SiteReconcileQuery>,
-) -> ApiResult<web::Json<Vec<InstanceReconcileView>>> {
+) -> ApiResult<web::Json<Vec<MethodReconcileView>>> {
     let SiteApi { who, site } = api;
     let q = query.into_inner();
     let course = q.course.map(CourseId);

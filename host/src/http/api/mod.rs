@@ -126,7 +126,7 @@ pub mod wire {
     pub use super::tokens::{CreateOperatorToken, CreateSiteUserToken};
     pub use super::views::{
         CreatedTokenView, DemoReportView, HostStatusView, ImportReportView, InstalledPluginView,
-        InstanceReconcileView, Mirror, PluginVersionView, SitePluginView, SiteView, TokenScopeView,
+        MethodReconcileView, Mirror, PluginVersionView, SitePluginView, SiteView, TokenScopeView,
         TokenView,
     };
 }

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::imports::{CsvUpload, ImportQuery};
 use super::sites::KeyPath;
 use super::views::{
-    DemoReportView, HostStatusView, ImportKindView, ImportReportView, InstanceReconcileView, Mirror,
+    DemoReportView, HostStatusView, ImportKindView, ImportReportView, MethodReconcileView, Mirror,
 };
 use super::{ApiCaller, ApiResult};
 use crate::demo;
@@ -90,7 +90,7 @@ async fn load_demo(
     tag = "operator",
     params(("key" = String, Path, description = "the site's slug or id"), SiteReconcileByKeyQuery),
     responses(
-        (status = 200, description = "one entry per enrolment method", body = Vec<InstanceReconcileView>),
+        (status = 200, description = "one entry per enrolment method", body = Vec<MethodReconcileView>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "no such site or course", body = ErrorBody),
     )
@@ -100,7 +100,7 @@ async fn reconcile_site(
     caller: ApiCaller,
     path: web::Path<KeyPath>,
     query: web::Query<SiteReconcileByKeyQuery>,
-) -> ApiResult<web::Json<Vec<InstanceReconcileView>>> {
+) -> ApiResult<web::Json<Vec<MethodReconcileView>>> {
     let ApiCaller { who, services } = caller;
     let key = path.into_inner().key;
     let SiteReconcileByKeyQuery { course, dry_run } = query.into_inner();

@@ -103,7 +103,7 @@ async fn show(page: SitePage) -> Result<HttpResponse, HttpError> {
                     href: page.link("/courses"),
                 },
                 Count {
-                    label: "Enrolment method instances",
+                    label: "Enrolment methods",
                     value: o.methods,
                     href: page.link("/courses"),
                 },

@@ -2,7 +2,7 @@
 //! settings and members, each with who keeps the membership), adding
 //! participants, removing members added by hand, and deleting the group.
 //!
-//! A membership kept by an enrolment method instance is that method's to
+//! A membership kept by an enrolment method is that method's to
 //! remove (PRODUCT §2): the pages offer no control for it and say where
 //! to change it instead.
 
@@ -632,8 +632,7 @@ async fn confirm_delete(
     });
     if d.used_by.is_empty() {
         effects.push(
-            "affect no enrolment method: no enrolment method instance uses this course group."
-                .to_owned(),
+            "affect no enrolment method: no enrolment method uses this course group.".to_owned(),
         );
     } else {
         for m in &d.used_by {

@@ -581,7 +581,7 @@ async fn confirm_delete(
                 href: page.link(&format!("/courses/{}/methods", u.course.id)),
                 course: u.course.fullname,
                 plugin: u.method.plugin,
-                on_delete: u.on_delete,
+                on_delete: u.on_delete.to_string(),
             })
             .collect(),
         action: page.link(&format!("/segments/{id}/delete")),

@@ -1,5 +1,5 @@
 //! How the pages word what they count and what they name: "1 member" but
-//! "3 members", and the name an enrolment method instance goes by.
+//! "3 members", and the name an enrolment method goes by.
 //!
 //! Plain text only, never markup: the templates escape it.
 

@@ -1,4 +1,4 @@
-//! The enrolment-method instances of a course: adding one (its plugin
+//! The enrolment methods of a course: adding one (its plugin
 //! checks the config first), renaming and re-configuring, enabling and
 //! disabling, deleting with its enrolments, and listing.
 
@@ -38,7 +38,7 @@ fn config_text(config: &serde_json::Value) -> ServiceResult<String> {
 }
 
 impl SiteServices {
-    /// Adds an instance of a plugin to a course. The plugin must be enabled
+    /// Adds a method of a plugin to a course. The plugin must be enabled
     /// on the site; it checks the config (and may normalise it) before
     /// anything is written, and its field errors come back as
     /// [`ServiceError::ConfigRejected`]. Calls the plugin: HTTP handlers run
@@ -86,7 +86,7 @@ impl SiteServices {
     }
 
     /// The plugin id and the config as the plugin normalised it, for a new
-    /// instance in `course`, once the caller may configure the course.
+    /// method in `course`, once the caller may configure the course.
     pub(crate) fn checked_new_method(
         &self,
         who: &Principal,
@@ -101,12 +101,12 @@ impl SiteServices {
             authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
             load_course(t, course).map(drop)
         })?;
-        let plugin = self.plugin_for_instance(&plugin_id)?;
-        let config = self.validate_instance_config(&plugin, course, None, &config)?;
+        let plugin = self.plugin_for_method(&plugin_id)?;
+        let config = self.validate_method_config(&plugin, course, None, &config)?;
         Ok((plugin_id, config))
     }
 
-    /// Renames an instance and/or replaces its config; a new config is
+    /// Renames a method and/or replaces its config; a new config is
     /// checked by the plugin first, as in [`add_method`](Self::add_method).
     pub fn update_method(
         &self,
@@ -125,9 +125,9 @@ impl SiteServices {
                 let checked = self.read(|t| {
                     authorized_method(&self.site, t, who, id, Need::ConfigureCourse).map(|(m, _)| m)
                 })?;
-                let plugin = self.plugin_for_instance(&checked.plugin)?;
+                let plugin = self.plugin_for_method(&checked.plugin)?;
                 let config =
-                    self.validate_instance_config(&plugin, checked.course, Some(id), &config)?;
+                    self.validate_method_config(&plugin, checked.course, Some(id), &config)?;
                 Some((checked.plugin, config))
             }
             None => None,
@@ -139,8 +139,8 @@ impl SiteServices {
                 method.name = v;
             }
             if let Some((plugin, v)) = config {
-                // The plugin of an instance never changes; the check holds
-                // for the instance that is written.
+                // The plugin of a method never changes; the check holds
+                // for the method that is written.
                 if plugin != method.plugin {
                     return Err(ServiceError::Conflict(format!(
                         "enrolment method #{id} changed while its config was checked; try again"

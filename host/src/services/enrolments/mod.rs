@@ -1,5 +1,5 @@
 //! Enrolments through a course's enrolment methods, and the participants
-//! they make; the instances themselves are `methods`'.
+//! they make; the methods themselves are `methods`'.
 
 mod methods;
 

@@ -1,6 +1,6 @@
-//! A plugin's plan applied as its instance: checked and written in one
+//! A plugin's plan applied as its method: checked and written in one
 //! transaction (or, for a dry run, checked, counted and rolled back), a
-//! rejected plan recorded as the instance's last error.
+//! rejected plan recorded as the method's last error.
 
 use crate::domain::*;
 use crate::services::SiteServices;
@@ -63,9 +63,9 @@ impl From<StorageError> for TxError {
 }
 
 impl SiteServices {
-    /// Checks and applies `plan` as instance `m` in one durable
+    /// Checks and applies `plan` as method `m` in one durable
     /// transaction (or, for a dry run, checks and counts and then rolls
-    /// back). A rejected plan is recorded as the instance's last error
+    /// back). A rejected plan is recorded as the method's last error
     /// unless it was a dry run. Returns the events the plan caused.
     pub(crate) fn apply_method_plan(
         &self,
@@ -90,13 +90,13 @@ impl SiteServices {
         options: ApplyOptions<'_>,
     ) -> ServiceResult<(PlanTally, Vec<EventEnvelope>)> {
         // Nothing to change: no write transaction (and no disk sync), which
-        // is what keeps a reconcile of a converged instance cheap.
+        // is what keeps a reconcile of a converged method cheap.
         if plan.actions.is_empty() {
             return Ok((PlanTally::default(), Vec::new()));
         }
         let dry_run = options.mode == ApplyMode::DryRun;
         let apply = |t: &mut SiteTables<'_>| {
-            // The instance may have gone or changed course while its
+            // The method may have gone or changed course while its
             // plugin ran; apply as it is now.
             let Some(current) = t.method(m.id)? else {
                 return Err(TxError::Apply(ApplyError::Service(ServiceError::Conflict(
@@ -177,12 +177,15 @@ mod active_seen_tests {
         }
     }
 
-    /// The users a plugin call's queries found active: `(instance, seen)`
+    /// The users a plugin call's queries found active: `(method, seen)`
     /// after the call asked for `segment`'s members.
     fn queried(fx: &TestSite, segment: SegmentId) -> (EnrolmentMethod, Arc<ActiveSeen>) {
         let m = fx.site.read(|t| load_method(t, fx.manual)).unwrap();
         let plugin = fx.site.plugin(&m.plugin).unwrap();
-        let (mut queries, _, seen) = fx.site.method_call_inputs(&m, &plugin).unwrap();
+        let (mut queries, _, seen) = fx
+            .site
+            .method_call_inputs_in(&m, &plugin, crate::services::queries::SiteView::AsIs)
+            .unwrap();
         queries.segment_members(segment, None, 100).unwrap();
         (m, seen)
     }

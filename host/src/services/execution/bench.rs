@@ -18,7 +18,7 @@ use crate::services::ops::methods::load_method;
 use crate::services::queries::ActiveSeen;
 
 /// A reconcile page computed by native code, as a plugin would compute it.
-/// The instance's plugin (for its settings form) is looked up once per
+/// The method's plugin (for its settings form) is looked up once per
 /// reconcile: a registry read per page would be measured as part of the
 /// native figure, which only the page's own work should be.
 struct Native<F> {
@@ -46,7 +46,8 @@ where
             Some(p) => p.clone(),
             None => self.plugin.insert(site.plugin(&m.plugin)?).clone(),
         };
-        let (queries, settings, seen) = site.method_call_inputs(m, &plugin)?;
+        let (queries, settings, seen) =
+            site.method_call_inputs_in(m, &plugin, crate::services::queries::SiteView::AsIs)?;
         let step = (self.step)(
             &contract::context(m, settings),
             cursor.map(str::to_owned),

@@ -1,5 +1,5 @@
-//! One call of an instance's plugin, and a failed call recorded as the
-//! instance's last error.
+//! One call of a method's plugin, and a failed call recorded as the
+//! method's last error.
 
 use std::sync::Arc;
 
@@ -7,7 +7,7 @@ use crate::domain::*;
 use crate::services::SiteServices;
 use crate::services::contract::{self, Answer, Ask, Refusal};
 use crate::services::error::{MethodFailure, ServiceError, ServiceResult};
-use crate::services::queries::ActiveSeen;
+use crate::services::queries::{ActiveSeen, SiteView};
 use crate::storage::site::prelude::*;
 
 /// Keeps a plugin's message from growing the run-state record without end.
@@ -24,7 +24,7 @@ fn bounded(message: &str) -> String {
 }
 
 impl SiteServices {
-    /// Records a failed call as the instance's last error, in its own
+    /// Records a failed call as the method's last error, in its own
     /// transaction. Never fails the caller: the failure it records is what
     /// the caller reports.
     pub(super) fn record_method_error(
@@ -54,13 +54,13 @@ impl SiteServices {
     }
 
     /// Records a plugin's refusal of an event or a reconcile page as
-    /// instance `id`'s last error, under the plugin's own code.
+    /// method `id`'s last error, under the plugin's own code.
     pub(super) fn record_refusal(&self, id: EnrolmentMethodId, refusal: &Refusal) {
         let code = MethodFailure::Refused(refusal.code.clone());
         self.record_method_error(id, &code, &refusal.message);
     }
 
-    /// One plugin call for instance `m`, with queries over a fresh
+    /// One plugin call for method `m`, with queries over a fresh
     /// snapshot, and the users those queries found active (for
     /// `apply_method_plan_with`). A misbehaving plugin is recorded and
     /// reported as `PluginFailed`.
@@ -69,12 +69,26 @@ impl SiteServices {
         m: &EnrolmentMethod,
         ask: Ask<'_>,
     ) -> ServiceResult<(Result<Answer, Refusal>, Arc<ActiveSeen>)> {
+        self.call_plugin_in(m, ask, SiteView::AsIs)
+    }
+
+    /// As [`call_plugin`](Self::call_plugin), the plugin seeing the site
+    /// as `view` says. A call that sees anything but the site as it is
+    /// belongs to a dry run: its failure is reported, not recorded.
+    pub(super) fn call_plugin_in(
+        &self,
+        m: &EnrolmentMethod,
+        ask: Ask<'_>,
+        view: SiteView,
+    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<ActiveSeen>)> {
         let plugin = self.plugin(&m.plugin)?;
         let runtime = self.runtime()?;
-        let (queries, settings, seen) = self.method_call_inputs(m, &plugin)?;
+        let (queries, settings, seen) = self.method_call_inputs_in(m, &plugin, view)?;
         let answer = contract::call(runtime, &plugin, queries, m, settings, ask).map_err(|e| {
             let (code, message) = (MethodFailure::from(&e), e.to_string());
-            self.record_method_error(m.id, &code, &message);
+            if view == SiteView::AsIs {
+                self.record_method_error(m.id, &code, &message);
+            }
             ServiceError::PluginFailed {
                 code,
                 message: format!("enrolment method {:?}: {message}", m.name),

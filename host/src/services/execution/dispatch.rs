@@ -1,5 +1,5 @@
-//! Events to instances: the dispatcher reads the site's outbox after its
-//! cursor and delivers each event to the instances it concerns whose
+//! Events to methods: the dispatcher reads the site's outbox after its
+//! cursor and delivers each event to the methods it concerns whose
 //! plugin asked for its kind, applies their plans, and stops a cascade of
 //! plans that would never end (see the `execution` module doc).
 
@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::apply::{ApplyMode, ApplyOptions, Durability};
-use super::reconcile::ends_instance;
+use super::reconcile::ends_method;
 use crate::domain::*;
 use crate::runtime::Plugin;
 use crate::services::SiteServices;
@@ -88,7 +88,7 @@ pub struct DispatchReport {
     pub calls: u64,
     /// Plans applied that changed something.
     pub applied: u64,
-    /// Calls that failed (recorded on their instance).
+    /// Calls that failed (recorded on their method).
     pub errors: u64,
     /// The dispatcher's cursor afterwards.
     pub cursor: u64,
@@ -263,7 +263,7 @@ impl SiteServices {
                 report.errors += 1;
                 fail_unless_host(e)?;
             }
-            if ends_instance(&plan) {
+            if ends_method(&plan) {
                 known.methods = None;
             }
         }
@@ -271,9 +271,9 @@ impl SiteServices {
     }
 }
 
-/// The site's instances, the course of each group asked about and the
+/// The site's methods, the course of each group asked about and the
 /// loaded plugins, read once per batch of events instead of once per event
-/// (a 100,000-member change is 100,000 events). Instances are read again
+/// (a 100,000-member change is 100,000 events). Methods are read again
 /// after an event or a plan that may have changed them.
 #[derive(Default)]
 struct Targets {
@@ -317,7 +317,7 @@ impl Targets {
     }
 }
 
-/// In dispatch, a plugin's failure is its instance's (already recorded);
+/// In dispatch, a plugin's failure is its method's (already recorded);
 /// only the host's own storage failure stops the dispatcher, so that the
 /// cursor does not pass events that were not delivered.
 fn fail_unless_host(e: ServiceError) -> ServiceResult<()> {

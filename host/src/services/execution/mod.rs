@@ -1,18 +1,18 @@
-//! Running enrolment-method instances: events, requests, reconcile.
+//! Running enrolment methods: events, requests, reconcile.
 //!
 //! Three paths call a plugin, and all end the same way: the plugin returns
 //! a plan, `plans::apply_plan` checks and applies it in one transaction as
-//! `Actor::Method(instance)`, or rejects it whole (`apply`).
+//! `Actor::Method(method)`, or rejects it whole (`apply`).
 //!
 //! - **Events** (`dispatch`). `SiteServices::dispatch_pending` reads
 //!   the site's outbox after the dispatcher's cursor and delivers each
-//!   event to the instances it concerns whose plugin asked for its kind:
-//!   course events to the enabled instances of that course, segment and
-//!   user events to every enabled instance of the site, an instance's own
-//!   lifecycle events (added, enabled, disabled, updated) to that instance
+//!   event to the methods it concerns whose plugin asked for its kind:
+//!   course events to the enabled methods of that course, segment and
+//!   user events to every enabled method of the site, a method's own
+//!   lifecycle events (added, enabled, disabled, updated) to that method
 //!   whatever its status. `instance-deleted` is NOT delivered: the host
-//!   deletes the instance, its enrolments and its memberships in one
-//!   transaction, so when the event is read there is no instance left to
+//!   deletes the method, its enrolments and its memberships in one
+//!   transaction, so when the event is read there is no method left to
 //!   call (the contract's "about to be deleted" would need a call inside
 //!   that transaction, which a plugin that may run for its whole deadline
 //!   must not hold). The dispatcher job (`crate::jobs`) drives it from the
@@ -24,20 +24,25 @@
 //!   page by page, each page's plan in its own transaction, so an
 //!   interrupted reconcile keeps what it did and the next run resumes from
 //!   the state it left. One page loop (`pager`) serves the reconcile, its
-//!   dry run, the preview of a new instance and the native benchmark; when
+//!   dry run, the preview of a new method and the native benchmark; when
 //!   a page waits for the disk is `pacing`'s.
+//! - **Foresight** (`foresight`, `SiteServices::foresee_segment_deletion`):
+//!   what deleting a segment would do to a method, from a dry run of its
+//!   plugin's answer to `segment-deleted` (and of the reconcile it asks
+//!   for) with the queries answering as if the segment were gone; nothing
+//!   written, no failure recorded.
 //!
 //! A plugin that fails (timeout, memory, crash, a plan too large) or whose
-//! plan is rejected gets the failure recorded as its instance's last error,
+//! plan is rejected gets the failure recorded as its method's last error,
 //! with a running count, in a small transaction of its own
 //! (`method-runs-v1`, `calls`); the failure is logged and the host
-//! carries on. How an instance is doing is `status`'s.
+//! carries on. How a method is doing is `status`'s.
 //!
 //! Plans cause events, which are dispatched too (that is how "segment
-//! members to group" reacts to enrolments another instance makes). Plugins
-//! must be idempotent so this converges; as a guard against two instances
+//! members to group" reacts to enrolments another method makes). Plugins
+//! must be idempotent so this converges; as a guard against two methods
 //! that undo each other forever, an event caused by a chain of
-//! [`MAX_CASCADE`] plans is not delivered and the instances it would have
+//! [`MAX_CASCADE`] plans is not delivered and the methods it would have
 //! reached get a `cascade_limit` error.
 //!
 //! Speaks to plugins only through `services::contract`; never names the
@@ -48,6 +53,7 @@ mod apply;
 mod bench;
 mod calls;
 mod dispatch;
+mod foresight;
 mod pacing;
 mod pager;
 mod reconcile;
@@ -56,8 +62,9 @@ mod status;
 
 pub(crate) use dispatch::Executor;
 pub use dispatch::{DispatchReport, MAX_CASCADE};
+pub use foresight::{Foreseen, ForeseenCounts};
 pub use pacing::DEFAULT_DURABLE_EVERY;
 pub use pager::MAX_RECONCILE_PAGES;
-pub use reconcile::{InstanceReconcile, MAX_REPORTED_ACTIONS, MethodPreview, ReconcileReport};
+pub use reconcile::{MAX_REPORTED_ACTIONS, MethodPreview, MethodReconcile, ReconcileReport};
 pub use requests::{MethodRequest, RequestOutcome};
 pub use status::{CourseMethods, MethodOverview, MethodRunStatus};

@@ -1,7 +1,7 @@
 //! The one reconcile page loop: asks a [`PageSource`] for page after page,
 //! hands each page's plan to a [`PageSink`], and stops a source whose
 //! cursor repeats or never ends. The reconcile and its dry run, the preview
-//! of a new instance and the native benchmark differ only in their source
+//! of a new method and the native benchmark differ only in their source
 //! and sink.
 
 use std::collections::HashSet;
@@ -20,7 +20,7 @@ pub const MAX_RECONCILE_PAGES: u64 = 100_000;
 
 /// Where a reconcile's pages come from.
 pub(super) trait PageSource {
-    /// The page after `cursor` (`None`: the first) for instance `m` as it
+    /// The page after `cursor` (`None`: the first) for method `m` as it
     /// is now, with the users its queries found active.
     fn page(
         &mut self,
@@ -30,7 +30,7 @@ pub(super) trait PageSource {
     ) -> ServiceResult<(Result<Answer, Refusal>, Arc<ActiveSeen>)>;
 }
 
-/// The instance's plugin, in its sandbox: what every reconcile runs.
+/// The method's plugin, in its sandbox: what every reconcile runs.
 pub(super) struct Sandbox;
 
 impl PageSource for Sandbox {
@@ -46,9 +46,9 @@ impl PageSource for Sandbox {
 
 /// What is done with each page's plan.
 pub(super) trait PageSink {
-    /// Takes the plan of instance `m`'s page (`last`: no page follows).
-    /// Returns whether the plan may have disabled or deleted the instance,
-    /// so that the next page is asked for the instance as it is then.
+    /// Takes the plan of method `m`'s page (`last`: no page follows).
+    /// Returns whether the plan may have disabled or deleted the method,
+    /// so that the next page is asked for the method as it is then.
     fn take(
         &mut self,
         site: &SiteServices,
@@ -59,11 +59,11 @@ pub(super) trait PageSink {
     ) -> ServiceResult<bool>;
 }
 
-/// Runs instance `m`'s reconcile from the first page to the last, each
+/// Runs method `m`'s reconcile from the first page to the last, each
 /// page from `source` into `sink`. A refusal is `ServiceError::Refused`, a
 /// cursor that repeats or a reconcile past [`MAX_RECONCILE_PAGES`] pages
 /// is `PluginFailed` (`reconcile_endless`); `record` also records them as
-/// the instance's last error (not for a dry run, which writes nothing).
+/// the method's last error (not for a dry run, which writes nothing).
 pub(super) fn run_pages(
     site: &SiteServices,
     m: &EnrolmentMethod,
@@ -73,7 +73,7 @@ pub(super) fn run_pages(
 ) -> ServiceResult<()> {
     let mut cursor: Option<String> = None;
     let mut cursors = Cursors::default();
-    // A page may disable the instance: later pages see it as it is.
+    // A page may disable the method: later pages see it as it is.
     let mut m = m.clone();
     loop {
         if let Err(message) = cursors.page() {

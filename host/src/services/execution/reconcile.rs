@@ -1,7 +1,7 @@
-//! Reconcile: an instance brought in line with its sources page by page,
+//! Reconcile: a method brought in line with its sources page by page,
 //! on demand, for a whole site or course, after every start-up and on a
 //! schedule (`crate::jobs`), or when a plan asks for it; and the dry-run
-//! preview of an instance not yet added. Each runs the one page loop of
+//! preview of a method not yet added. Each runs the one page loop of
 //! [`pager`](super::pager) with its own sink.
 
 use std::collections::HashSet;
@@ -37,7 +37,7 @@ pub struct ReconcileReport {
     pub plan: Vec<PlanAction>,
 }
 
-/// What adding an instance would do ([`SiteServices::preview_method`]).
+/// What adding a method would do ([`SiteServices::preview_method`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MethodPreview {
     /// Users it would enrol (or re-activate).
@@ -54,22 +54,22 @@ pub struct MethodPreview {
     pub plan: Vec<PlanAction>,
 }
 
-/// One instance's part of a site or course reconcile.
+/// One method's part of a site or course reconcile.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct InstanceReconcile {
+pub struct MethodReconcile {
     pub method: EnrolmentMethodId,
     pub course: CourseId,
     /// What it changed; absent when it failed.
     pub report: Option<ReconcileReport>,
-    /// Why it failed (also recorded as the instance's last error).
+    /// Why it failed (also recorded as the method's last error).
     pub error: Option<String>,
 }
 
-/// Whether a plan may have disabled or deleted its instance.
-pub(super) fn ends_instance(plan: &Plan) -> bool {
+/// Whether a plan may have disabled or deleted its method.
+pub(super) fn ends_method(plan: &Plan) -> bool {
     plan.actions
         .iter()
-        .any(|a| matches!(a.op, PlanOp::DisableInstance | PlanOp::DeleteInstance))
+        .any(|a| matches!(a.op, PlanOp::DisableMethod | PlanOp::DeleteMethod))
 }
 
 /// The sink of a reconcile: each page's plan applied in its own
@@ -100,7 +100,7 @@ impl<'a> Applied<'a> {
         }
     }
 
-    /// Runs instance `m`'s reconcile from `source` into this sink.
+    /// Runs method `m`'s reconcile from `source` into this sink.
     pub(super) fn run(
         mut self,
         site: &SiteServices,
@@ -150,7 +150,7 @@ impl PageSink for Applied<'_> {
             report.plan.extend(plan.actions.into_iter().take(room));
             return Ok(false);
         }
-        Ok(ends_instance(&plan))
+        Ok(ends_method(&plan))
     }
 }
 
@@ -192,13 +192,13 @@ impl PageSink for Previewed {
                 preview.plan.push(action);
             }
         }
-        // Nothing was applied: the instance is as it was.
+        // Nothing was applied: the method is as it was.
         Ok(false)
     }
 }
 
 impl SiteServices {
-    /// Brings an instance in line with its sources: the plugin's reconcile,
+    /// Brings a method in line with its sources: the plugin's reconcile,
     /// page by page, each page's plan applied in its own transaction (a
     /// dry run applies none and lists the actions).
     pub fn reconcile_method(
@@ -216,7 +216,7 @@ impl SiteServices {
         self.run_reconcile(&m, dry_run, &mut |_| {})
     }
 
-    /// Reconciles one instance page by page, each page's plan in its own
+    /// Reconciles one method page by page, each page's plan in its own
     /// transaction (see the module doc); `caused` sees the events each
     /// applied page caused. Authorisation is the caller's.
     pub(crate) fn run_reconcile(
@@ -229,7 +229,7 @@ impl SiteServices {
     }
 
     /// Runs the reconcile a committed plan asked for (its `reconcile`
-    /// action), on the instance as the plan left it.
+    /// action), on the method as the plan left it.
     pub(super) fn reconcile_if_asked(
         &self,
         m: &EnrolmentMethod,
@@ -245,15 +245,15 @@ impl SiteServices {
         self.run_reconcile(&current, false, caused).map(Some)
     }
 
-    /// Reconciles every instance of the site (or of one course): site
-    /// admins for the site, course managers for a course. An instance that
+    /// Reconciles every method of the site (or of one course): site
+    /// admins for the site, course managers for a course. A method that
     /// fails is reported (and its error recorded) and the others go on.
     pub fn reconcile_site(
         &self,
         who: &Principal,
         course: Option<CourseId>,
         dry_run: bool,
-    ) -> ServiceResult<Vec<InstanceReconcile>> {
+    ) -> ServiceResult<Vec<MethodReconcile>> {
         let methods = self.read(|t| {
             authorize_caller(&self.site, t, who)?;
             match course {
@@ -271,18 +271,14 @@ impl SiteServices {
         Ok(self.reconcile_each(methods, dry_run))
     }
 
-    /// The start-up and scheduled reconcile of every instance whose plugin
+    /// The start-up and scheduled reconcile of every method whose plugin
     /// this host has (no principal: the host's own job).
-    pub(crate) fn reconcile_all(&self) -> ServiceResult<Vec<InstanceReconcile>> {
+    pub(crate) fn reconcile_all(&self) -> ServiceResult<Vec<MethodReconcile>> {
         let methods = self.read(|t| Ok(t.all_methods()?))?;
         Ok(self.reconcile_each(methods, false))
     }
 
-    fn reconcile_each(
-        &self,
-        methods: Vec<EnrolmentMethod>,
-        dry_run: bool,
-    ) -> Vec<InstanceReconcile> {
+    fn reconcile_each(&self, methods: Vec<EnrolmentMethod>, dry_run: bool) -> Vec<MethodReconcile> {
         let mut out = Vec::with_capacity(methods.len());
         for m in methods {
             if self.plugin(&m.plugin).is_err() {
@@ -290,13 +286,13 @@ impl SiteServices {
             }
             let outcome = self.run_reconcile(&m, dry_run, &mut |_| {});
             out.push(match outcome {
-                Ok(report) => InstanceReconcile {
+                Ok(report) => MethodReconcile {
                     method: m.id,
                     course: m.course,
                     report: Some(report),
                     error: None,
                 },
-                Err(e) => InstanceReconcile {
+                Err(e) => MethodReconcile {
                     method: m.id,
                     course: m.course,
                     report: None,
@@ -307,9 +303,9 @@ impl SiteServices {
         out
     }
 
-    /// What adding an instance would do, without adding it: the plugin
+    /// What adding a method would do, without adding it: the plugin
     /// checks the config as for [`add_method`](Self::add_method), then its
-    /// reconcile runs against the site as it is, for an instance that does
+    /// reconcile runs against the site as it is, for a method that does
     /// not exist yet (it owns nothing), and the plans are counted, not
     /// applied. Same authorisation as adding.
     pub fn preview_method(
@@ -320,12 +316,12 @@ impl SiteServices {
     ) -> ServiceResult<MethodPreview> {
         let (plugin_id, config) = self.checked_new_method(who, course, &new)?;
         let m = EnrolmentMethod {
-            // No instance has id 0: queries about "its own" rows find none.
+            // No method has id 0: queries about "its own" rows find none.
             id: EnrolmentMethodId(0),
             course,
             plugin: plugin_id,
             name: new.name.clone(),
-            // As it would be added: a disabled instance's reconcile
+            // As it would be added: a disabled method's reconcile
             // enrols nobody.
             status: if new.enabled {
                 EnrolmentMethodStatus::Enabled
@@ -351,7 +347,7 @@ impl Services {
         key: &str,
         course: Option<&str>,
         dry_run: bool,
-    ) -> ServiceResult<Vec<InstanceReconcile>> {
+    ) -> ServiceResult<Vec<MethodReconcile>> {
         let site = self.site(self.find_site(who, key)?.id)?;
         let course = match course {
             None => None,

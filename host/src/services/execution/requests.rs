@@ -1,18 +1,18 @@
-//! A person's request through an instance (enrol or unenrol users, enrol
+//! A person's request through a method (enrol or unenrol users, enrol
 //! or unenrol oneself) and self enrolment into a course: authorised before
 //! the plugin is called, the plugin's refusal passed on as
 //! `ServiceError::Refused`.
 
 use crate::domain::*;
 use crate::services::auth::{Need, authorize, authorize_caller};
-use crate::services::contract::{Ask, HostRequest};
+use crate::services::contract::{Ask, HostRequest, RequestKind};
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::ops::courses::load_course;
 use crate::services::ops::methods::load_method;
 use crate::services::{Principal, SiteServices};
 use crate::storage::site::prelude::*;
 
-/// A person's request through an instance.
+/// A person's request through a method.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MethodRequest {
     /// Enrol these users (manual enrolment); needs to manage the course.
@@ -21,7 +21,7 @@ pub enum MethodRequest {
         role: Option<Role>,
         group: Option<CourseGroupId>,
     },
-    /// Unenrol these users from the instance; needs to manage the course.
+    /// Unenrol these users from the method; needs to manage the course.
     UnenrolUsers { users: Vec<UserId> },
     /// The caller enrols themselves. `user`, when given, must be the
     /// caller.
@@ -130,8 +130,8 @@ impl SiteServices {
     }
 
     /// Self enrolment into `course`: through `method` when given (it must
-    /// be an instance of that course), else through the course's first
-    /// enabled `self` instance.
+    /// be an enrolment method of that course), else through the course's
+    /// first enabled method whose plugin says it answers self enrolment.
     pub fn self_enrol(
         &self,
         who: &Principal,
@@ -140,23 +140,37 @@ impl SiteServices {
         key: Option<String>,
         dry_run: bool,
     ) -> ServiceResult<RequestOutcome> {
-        let instance = self.read(|t| {
+        let candidates = self.read(|t| {
             authorize(&self.site, t, who, Need::SiteMember)?;
             load_course(t, course)?;
-            let found = match method {
-                Some(id) => t.method(id)?.filter(|m| m.course == course),
+            Ok(match method {
+                Some(id) => t
+                    .method(id)?
+                    .filter(|m| m.course == course)
+                    .into_iter()
+                    .collect(),
                 None => t
                     .course_methods_list(course)?
                     .into_iter()
-                    .find(|m| m.plugin == "self" && m.status == EnrolmentMethodStatus::Enabled),
-            };
-            found.map(|m| m.id).ok_or_else(|| {
-                ServiceError::not_found(format!("self enrolment in course #{course}"))
+                    .filter(|m| m.status == EnrolmentMethodStatus::Enabled)
+                    .collect::<Vec<_>>(),
             })
+        })?;
+        let mut found = None;
+        for m in candidates {
+            // A method named by the caller is asked whatever its plugin
+            // says, so its own refusal reaches them.
+            if method.is_some() || self.plugin_answers(&m.plugin, RequestKind::SelfEnrol)? {
+                found = Some(m.id);
+                break;
+            }
+        }
+        let chosen = found.ok_or_else(|| {
+            ServiceError::not_found(format!("self enrolment in course #{course}"))
         })?;
         self.method_request(
             who,
-            instance,
+            chosen,
             MethodRequest::SelfEnrol { user: None, key },
             dry_run,
         )

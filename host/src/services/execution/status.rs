@@ -1,5 +1,5 @@
-//! How instances are doing: an instance's run status and last error, and
-//! a course's instances as its enrolment methods page shows them.
+//! How methods are doing: a method's run status and last error, and
+//! a course's methods as its enrolment methods page shows them.
 
 use crate::domain::*;
 use crate::services::auth::{Need, authorize, authorize_caller};
@@ -9,7 +9,7 @@ use crate::services::ops::methods::load_method;
 use crate::services::{Principal, SiteServices};
 use crate::storage::site::prelude::*;
 
-/// How an instance is doing.
+/// How a method is doing.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct MethodRunStatus {
     pub method: EnrolmentMethodId,
@@ -21,11 +21,11 @@ pub struct MethodRunStatus {
     pub plugin_version: Option<String>,
     /// The last failure of a plugin call, if any.
     pub last_error: Option<MethodError>,
-    /// Failed calls since the instance was added.
+    /// Failed calls since the method was added.
     pub error_count: u64,
 }
 
-/// One instance as its course's enrolment methods page shows it.
+/// One method as its course's enrolment methods page shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MethodOverview {
     pub method: EnrolmentMethod,
@@ -72,7 +72,7 @@ impl SiteServices {
         })
     }
 
-    /// A course's instances, each with its enrolment count and last
+    /// A course's methods, each with its enrolment count and last
     /// error, and the plugins the site may use: what the people who
     /// configure the course see of its enrolment methods.
     pub fn course_methods(
@@ -101,7 +101,7 @@ impl SiteServices {
         })
     }
 
-    /// One instance with its enrolment count and last error, for those who
+    /// One method with its enrolment count and last error, for those who
     /// may configure its course (e.g. before deleting it).
     pub fn method_overview(
         &self,

@@ -23,7 +23,7 @@ pub struct CourseGroups {
 pub struct OwnedMember {
     pub user: User,
     pub membership: GroupMembership,
-    /// The enrolment method instance that keeps the membership; `None`
+    /// The enrolment method that keeps the membership; `None`
     /// when it was added by hand.
     pub method: Option<EnrolmentMethod>,
 }
@@ -45,7 +45,7 @@ pub struct GroupOverview {
     /// All members, whatever the filter.
     pub members: u64,
     pub page: Page<OwnedMember, UserId>,
-    /// Enrolment method instances of the course configured with this group.
+    /// Enrolment methods of the course configured with this group.
     pub used_by: Vec<EnrolmentMethod>,
 }
 
@@ -56,9 +56,9 @@ pub struct GroupDeletion {
     pub course: Course,
     /// Memberships added by hand.
     pub manual: u64,
-    /// Memberships kept by each enrolment method instance.
+    /// Memberships kept by each enrolment method.
     pub by_method: Vec<(EnrolmentMethod, u64)>,
-    /// Enrolment method instances of the course configured with this group.
+    /// Enrolment methods of the course configured with this group.
     pub used_by: Vec<EnrolmentMethod>,
 }
 
@@ -70,7 +70,7 @@ pub struct GroupCandidates {
     pub candidates: Page<User, UserId>,
 }
 
-/// Instances of the group's course that name it in their config (`group`,
+/// Methods of the group's course that name it in their config (`group`,
 /// the key the bundled plugins use) or created it under that key.
 fn methods_using(t: &impl SiteRead, group: &CourseGroup) -> ServiceResult<Vec<EnrolmentMethod>> {
     let mut out = Vec::new();
@@ -133,7 +133,7 @@ impl SiteServices {
     }
 
     /// The group page: the group, its course, a page of members with who
-    /// keeps each membership, and the instances configured with it.
+    /// keeps each membership, and the methods configured with it.
     pub fn group_overview(
         &self,
         who: &Principal,

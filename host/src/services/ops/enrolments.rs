@@ -1,7 +1,7 @@
 //! Enrolments inside a transaction: enrolling (or re-activating) a user
-//! through an instance and unenrolling them with the group memberships that
+//! through a method and unenrolling them with the group memberships that
 //! go with the enrolment, shared by `enrolments`, the deletion of an
-//! instance, plans and the CSV import.
+//! method, plans and the CSV import.
 //!
 //! Never authorises (callers do, with their principal) and never opens a
 //! transaction: every write takes the caller's `SiteTables`.

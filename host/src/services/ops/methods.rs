@@ -1,6 +1,6 @@
-//! Enrolment-method instances inside a transaction: looking one up,
+//! Enrolment methods inside a transaction: looking one up,
 //! deleting one with everything it holds, and disabling one, shared by
-//! `enrolments`, `courses`, `plugins` and plans (an instance may disable or
+//! `enrolments`, `courses`, `plugins` and plans (a method may disable or
 //! delete itself).
 //!
 //! Never authorises (callers do, with their principal) and never opens a

@@ -1,5 +1,5 @@
 //! One function per kind of plan action: what it checks against the
-//! instance's scope, and the `ops` write it makes as `Actor::Method`.
+//! method's scope, and the `ops` write it makes as `Actor::Method`.
 //! [`apply_action`] only picks the function.
 
 use super::{Known, Step, reject};
@@ -12,7 +12,7 @@ use crate::services::ops::methods::{delete_method_in, disable_method_in};
 use crate::services::validate;
 use crate::storage::site::{SiteTables, prelude::*};
 
-/// Applies one action of instance `m`'s plan; whether it changed anything.
+/// Applies one action of method `m`'s plan; whether it changed anything.
 pub(super) fn apply_action(
     t: &mut SiteTables<'_>,
     m: &EnrolmentMethod,
@@ -34,8 +34,8 @@ pub(super) fn apply_action(
             name,
             idnumber,
         } => create_group(t, m, key, name, idnumber.as_deref(), reason, known),
-        PlanOp::DisableInstance => disable_instance(t, m, reason),
-        PlanOp::DeleteInstance => delete_instance(t, m, reason),
+        PlanOp::DisableMethod => disable_method(t, m, reason),
+        PlanOp::DeleteMethod => delete_method(t, m, reason),
         // Acted on by the caller once the plan is committed.
         PlanOp::Reconcile => Ok(false),
     }
@@ -189,7 +189,7 @@ fn create_group(
     if !known.planned.insert(key.to_owned()) {
         return reject(format!("the plan creates two groups with the key {key:?}"));
     }
-    // Asked again (every call of a method may ask): the group the instance
+    // Asked again (every call of a method may ask): the group the method
     // made earlier under this key, if it still exists.
     if let Some(existing) = t.method_group(m.id, key)?
         && t.group(existing)?.is_some_and(|g| g.course == m.course)
@@ -211,11 +211,7 @@ fn create_group(
     Ok(true)
 }
 
-fn disable_instance(
-    t: &mut SiteTables<'_>,
-    m: &EnrolmentMethod,
-    reason: &str,
-) -> Result<bool, Step> {
+fn disable_method(t: &mut SiteTables<'_>, m: &EnrolmentMethod, reason: &str) -> Result<bool, Step> {
     let Some(mut current) = t.method(m.id)? else {
         return Ok(false);
     };
@@ -227,11 +223,7 @@ fn disable_instance(
     )?)
 }
 
-fn delete_instance(
-    t: &mut SiteTables<'_>,
-    m: &EnrolmentMethod,
-    reason: &str,
-) -> Result<bool, Step> {
+fn delete_method(t: &mut SiteTables<'_>, m: &EnrolmentMethod, reason: &str) -> Result<bool, Step> {
     let actor = Actor::Method(m.id);
     delete_method_in(t, actor, m)?;
     t.audit_log(
@@ -243,18 +235,18 @@ fn delete_instance(
     Ok(true)
 }
 
-/// The instance's own enrolment of `user`; an instance changes no other.
+/// The method's own enrolment of `user`; a method changes no other.
 fn own_enrolment(t: &SiteTables<'_>, m: &EnrolmentMethod, user: UserId) -> Result<Enrolment, Step> {
     match t.enrolment(m.course, user, m.id)? {
         Some(e) => Ok(e),
         None => reject(format!(
-            "user #{user} has no enrolment through this instance; it changes only its own"
+            "user #{user} has no enrolment through this enrolment method; it changes only its own"
         )),
     }
 }
 
-/// The group an action names, of the instance's course only: one that
-/// exists, or one the instance created (in this plan or earlier) by key.
+/// The group an action names, of the method's course only: one that
+/// exists, or one the method created (in this plan or earlier) by key.
 fn resolve_group(
     t: &SiteTables<'_>,
     m: &EnrolmentMethod,
@@ -272,7 +264,7 @@ fn resolve_group(
                 }
                 None => {
                     return reject(format!(
-                        "the instance has created no group with the key {key:?}"
+                        "the enrolment method has created no group with the key {key:?}"
                     ));
                 }
             },
@@ -287,14 +279,14 @@ fn resolve_group(
             Ok(g)
         }
         Some(_) => reject(format!(
-            "group #{id} belongs to another course; an instance acts on its own course #{} only",
+            "group #{id} belongs to another course; an enrolment method acts on its own course #{} only",
             m.course
         )),
         None => reject(format!("group #{id} does not exist")),
     }
 }
 
-/// Writes a changed enrolment of the instance with its audit entry and
+/// Writes a changed enrolment of the method with its audit entry and
 /// event (suspend and set-role differ only in what they changed).
 fn save_enrolment(
     t: &mut SiteTables<'_>,

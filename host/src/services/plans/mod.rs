@@ -2,14 +2,14 @@
 //!
 //! A plugin never writes; it returns a [`Plan`]. The host applies it here,
 //! inside ONE write transaction, checking each action against the
-//! instance's scope as it goes: its course, its own enrolments, its own
+//! method's scope as it goes: its course, its own enrolments, its own
 //! group memberships, existing active users of the site. The first action
 //! out of scope rejects the whole plan and the transaction is dropped, so
 //! a rejected plan changes nothing. Actions are checked in order against
 //! the state the earlier actions left, which is what lets a plan enrol a
 //! user and then put them in a group it has just created.
 //!
-//! Every change is audited with `Actor::Method(instance)` and the action's
+//! Every change is audited with `Actor::Method(method)` and the action's
 //! own reason; an action that changes nothing (enrolling someone already
 //! enrolled so, adding a membership that exists) writes nothing.
 
@@ -81,7 +81,7 @@ impl From<ServiceError> for ApplyError {
     }
 }
 
-/// Applies `plan` as instance `m` inside `t`. On `Err` the caller must
+/// Applies `plan` as method `m` inside `t`. On `Err` the caller must
 /// drop the transaction (`SiteStore::write` does).
 /// `active`: users known to be active users of the site as this
 /// transaction began (see `queries::ActiveSeen`); their enrolments skip
@@ -103,10 +103,10 @@ pub(crate) fn apply_plan(
             return Err(ApplyError::Rejected(Rejection {
                 index,
                 kind: action.op.kind(),
-                message: "an action follows delete-instance, which must be the plan's last".into(),
+                message: "an action follows delete-method, which must be the plan's last".into(),
             }));
         }
-        deleted = action.op == PlanOp::DeleteInstance;
+        deleted = action.op == PlanOp::DeleteMethod;
         let reject = |message: String| {
             ApplyError::Rejected(Rejection {
                 index,
@@ -128,7 +128,7 @@ pub(crate) fn apply_plan(
 
 /// What a plan has established so far, so that later actions need not ask
 /// the file again: the groups it named — those it created (by key, and
-/// those the instance created earlier), and those already found to be of
+/// those the method created earlier), and those already found to be of
 /// the course (a plan of 1,000 memberships resolves its group once) — and
 /// the users it enrolled.
 #[derive(Default)]

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::pins::{changed_meanwhile, disable_instances_in};
+use super::pins::{changed_meanwhile, disable_methods_in};
 use super::{
     InstalledPlugin, MAX_PLUGIN_BYTES, PluginSite, PluginsOverview, bundled_components, latest,
     require_operator, sha256_hex, version_key,
@@ -125,7 +125,7 @@ impl Services {
         bytes: &[u8],
         bundled: bool,
     ) -> ServiceResult<PluginVersion> {
-        let manifest = PluginManifest::from(&plugin.manifest);
+        let manifest = plugin.registry_manifest();
         let version = PluginVersion {
             id: manifest.id.clone(),
             version: manifest.version.clone(),
@@ -191,9 +191,9 @@ impl Services {
     /// Removes an installed version (operators) and its component file.
     /// Refused while a site has the plugin enabled at that version, unless
     /// `force`: then, on each such site, the plugin is disabled as a forced
-    /// [`disable_plugin`](Self::disable_plugin) does (instances off, data
+    /// [`disable_plugin`](Self::disable_plugin) does (methods off, data
     /// kept); enabling it again later pins another installed version and
-    /// re-checks the instances' configs. A version bundled with this
+    /// re-checks the methods' configs. A version bundled with this
     /// binary cannot be uninstalled: the next start would install it again.
     pub fn uninstall_plugin(
         &self,
@@ -255,7 +255,7 @@ impl Services {
         let reason = format!("plugin {id:?} {version} uninstalled from the host");
         for site in pinning {
             self.site(site.id)?.write(|t| {
-                disable_instances_in(t, who.actor(), id, &reason)?;
+                disable_methods_in(t, who.actor(), id, &reason)?;
                 t.audit_log(
                     who.actor(),
                     "plugin.disabled",

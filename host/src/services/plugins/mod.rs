@@ -1,5 +1,5 @@
 //! Installed plugins: the versions the host holds, which plugin each site
-//! may use (and which version its instances run), the components on disk,
+//! may use (and which version its methods run), the components on disk,
 //! and the runtime that runs them.
 //!
 //! - **Install** (operators) checks a component through
@@ -8,10 +8,10 @@
 //!   `DATA/plugins/{sha256}.wasm`, then records the version in the
 //!   registry. A later start loads it from there. The same bytes again are
 //!   a no-op; other bytes under an installed id and version are refused.
-//! - **Enable** on a site pins a version; the site's instances run that
+//! - **Enable** on a site pins a version; the site's methods run that
 //!   version until an operator **upgrades** the pin, which re-checks every
-//!   instance's config with the new version first and changes nothing if
-//!   one is refused. **Disable** and **uninstall** refuse while instances
+//!   method's config with the new version first and changes nothing if
+//!   one is refused. **Disable** and **uninstall** refuse while methods
 //!   (or pins) depend on the plugin, unless forced (see each function).
 //! - **Bundled** plugins (built from `plugins/` into the binary) are
 //!   installed at every start when their id and version are not, and
@@ -22,7 +22,7 @@
 //!
 //! Registry changes and a site's audit log live in different files, so a
 //! plugin action is two transactions: the registry's first, then the
-//! site's (its instances and its audit entry). Loaded components are kept
+//! site's (its methods and its audit entry). Loaded components are kept
 //! in memory by SHA-256, so a site's calls never reload them.
 
 mod catalog;
@@ -57,7 +57,7 @@ pub struct InstalledPlugin {
     pub sites: Vec<PluginSite>,
 }
 
-/// What the form of an instance offers (see
+/// What the form of a method offers (see
 /// [`SiteServices::new_method_form`](crate::services::SiteServices::new_method_form)).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MethodForm {
@@ -68,7 +68,7 @@ pub struct MethodForm {
     pub segments: Vec<Segment>,
     /// The course's groups, for group fields.
     pub groups: Vec<CourseGroup>,
-    /// The instance, when it exists.
+    /// The method, when it exists.
     pub method: Option<EnrolmentMethod>,
 }
 

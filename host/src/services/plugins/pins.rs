@@ -1,5 +1,5 @@
 //! Which plugins a site may use, at which version: enabling, disabling and
-//! upgrading a site's pin (operators), with every instance's config checked
+//! upgrading a site's pin (operators), with every method's config checked
 //! by the version it will run first.
 
 use super::{describe_instance, latest, require_operator, version_key};
@@ -22,10 +22,10 @@ impl Services {
     /// default, to the version it was pinned to before (if still installed)
     /// or the latest installed. Enabling what is enabled at that version
     /// changes nothing; another version of an enabled plugin is an upgrade.
-    /// When the site has instances of the plugin and the version changes
-    /// (or the site had no record of it), every instance's config is
+    /// When the site has methods of the plugin and the version changes
+    /// (or the site had no record of it), every method's config is
     /// re-checked with that version first, as [`upgrade_plugin`] does.
-    /// Instances that a forced disable turned off stay off: their admins
+    /// Methods that a forced disable turned off stay off: their admins
     /// turn them on.
     ///
     /// [`upgrade_plugin`]: Self::upgrade_plugin
@@ -100,7 +100,7 @@ impl Services {
     }
 
     /// Stops a site from using a plugin (operators). Refused while the site
-    /// has instances of it, unless `force`: then every instance is
+    /// has methods of it, unless `force`: then every method is
     /// disabled with it (status `disabled`; configs and enrolments kept),
     /// and its admins can turn them on again once the plugin is enabled.
     /// The pin is remembered for a later enable.
@@ -149,7 +149,7 @@ impl Services {
         })?;
         let reason = format!("plugin {id:?} disabled on the site");
         services.write(|t| {
-            disable_instances_in(t, who.actor(), id, &reason)?;
+            disable_methods_in(t, who.actor(), id, &reason)?;
             t.audit_log(
                 who.actor(),
                 "plugin.disabled",
@@ -162,11 +162,11 @@ impl Services {
     }
 
     /// Moves a site's pin of a plugin to a newer installed version
-    /// (operators). Every instance of the plugin on the site is checked
+    /// (operators). Every method of the plugin on the site is checked
     /// with the new version first; if one config is refused, nothing
-    /// changes and the error names the instance and the field. Otherwise
-    /// the instances stay, with the configs the new version normalised,
-    /// and each learns of the change through `instance-updated`.
+    /// changes and the error names the method and the field. Otherwise
+    /// the methods stay, with the configs the new version normalised,
+    /// and each learns of the change through `method-updated`.
     pub fn upgrade_plugin(
         &self,
         who: &Principal,
@@ -236,8 +236,8 @@ pub(super) fn changed_meanwhile(id: &str) -> ServiceError {
     ))
 }
 
-/// Turns off every enabled instance of `plugin` in the site, auditing each.
-pub(super) fn disable_instances_in(
+/// Turns off every enabled method of `plugin` in the site, auditing each.
+pub(super) fn disable_methods_in(
     t: &mut SiteTables<'_>,
     actor: Actor,
     plugin: &str,
@@ -254,7 +254,7 @@ pub(super) fn disable_instances_in(
 }
 
 impl SiteServices {
-    /// Every instance of `plugin` in the site, in course order.
+    /// Every method of `plugin` in the site, in course order.
     fn instances_of(&self, plugin: &str) -> ServiceResult<Vec<EnrolmentMethod>> {
         self.read(|t| {
             let mut out = Vec::new();
@@ -269,8 +269,8 @@ impl SiteServices {
         })
     }
 
-    /// Checks every instance's config with `plugin`; the first refusal
-    /// names the instance and stops.
+    /// Checks every method's config with `plugin`; the first refusal
+    /// names the method and stops.
     fn revalidate(
         &self,
         plugin: &Plugin,
@@ -278,7 +278,7 @@ impl SiteServices {
     ) -> ServiceResult<Vec<Normalised>> {
         let mut out = Vec::with_capacity(instances.len());
         for m in instances {
-            match self.validate_instance_config(plugin, m.course, Some(m.id), &m.config) {
+            match self.validate_method_config(plugin, m.course, Some(m.id), &m.config) {
                 Ok(config) => out.push(Normalised {
                     before: m.clone(),
                     config,
@@ -300,10 +300,10 @@ impl SiteServices {
         Ok(out)
     }
 
-    /// Writes the configs a plugin normalised (refusing if an instance
+    /// Writes the configs a plugin normalised (refusing if a method
     /// changed since it was checked) and audits the plugin action, in one
     /// transaction. `notify_all` emits `MethodUpdated` for every checked
-    /// instance, not only those whose config changed.
+    /// method, not only those whose config changed.
     fn record_plugin_change(
         &self,
         actor: Actor,

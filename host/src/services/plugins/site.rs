@@ -1,4 +1,4 @@
-//! The plugins of one site: the component each instance runs (the version
+//! The plugins of one site: the component each method runs (the version
 //! the site pins), their manifests and config forms, and a config checked
 //! by its plugin before it is stored.
 
@@ -8,6 +8,7 @@ use super::MethodForm;
 use crate::domain::*;
 use crate::runtime::{Plugin, PluginError, Runtime};
 use crate::services::auth::{Need, authorize, authorize_caller};
+use crate::services::contract::RequestKind;
 use crate::services::error::{ConfigFieldError, ServiceError, ServiceResult};
 use crate::services::ops::courses::load_course;
 use crate::services::ops::methods::load_method;
@@ -16,11 +17,21 @@ use crate::storage::registry::RegistryRead;
 use crate::storage::site::prelude::*;
 
 impl SiteServices {
-    /// The plugin an instance of this site runs for `id`: the component of
+    /// The plugin a method of this site runs for `id`: the component of
     /// the version the site pins. Refused when the plugin is not enabled on
     /// the site.
     pub fn plugin(&self, id: &str) -> ServiceResult<Arc<Plugin>> {
         self.enabled_plugin(id)?.map_err(ServiceError::Conflict)
+    }
+
+    /// Whether plugin `id`, at the version the site pins, says it answers
+    /// requests of `kind`; false when the site may not use it (it cannot
+    /// answer anything there).
+    pub(crate) fn plugin_answers(&self, id: &str, kind: RequestKind) -> ServiceResult<bool> {
+        Ok(match self.enabled_plugin(id)? {
+            Ok(plugin) => plugin.manifest.answers(kind),
+            Err(_not_enabled) => false,
+        })
     }
 
     /// The pinned component, or why there is none.
@@ -67,7 +78,7 @@ impl SiteServices {
         })
     }
 
-    /// What the form of a new instance of `plugin` in `course` offers: the
+    /// What the form of a new method of `plugin` in `course` offers: the
     /// plugin's config form, the site's segments and the course's groups
     /// to choose from. For those who may configure the course; refused as
     /// the `plugin` field when the site may not use the plugin.
@@ -93,8 +104,8 @@ impl SiteServices {
         })
     }
 
-    /// The form of an existing instance, as [`new_method_form`](Self::new_method_form),
-    /// with the instance.
+    /// The form of an existing method, as [`new_method_form`](Self::new_method_form),
+    /// with the method.
     pub fn method_form(&self, who: &Principal, id: EnrolmentMethodId) -> ServiceResult<MethodForm> {
         let (method, course, segments, groups) = self.read(|t| {
             authorize_caller(&self.site, t, who)?;
@@ -130,18 +141,18 @@ impl SiteServices {
             })
     }
 
-    /// The plugin `id` for a new or changed instance, refused as an input
+    /// The plugin `id` for a new or changed method, refused as an input
     /// error (the `plugin` field) when the site may not use it.
-    pub(crate) fn plugin_for_instance(&self, id: &str) -> ServiceResult<Arc<Plugin>> {
+    pub(crate) fn plugin_for_method(&self, id: &str) -> ServiceResult<Arc<Plugin>> {
         self.enabled_plugin(id)?
             .map_err(|reason| ServiceError::invalid("plugin", reason))
     }
 
-    /// Asks `plugin` to check an instance config for `course` and returns
+    /// Asks `plugin` to check a method config for `course` and returns
     /// the config to store (the plugin may normalise it). A refusal becomes
     /// [`ServiceError::ConfigRejected`] with the plugin's own field errors;
     /// a plugin that fails while checking refuses the config too.
-    pub(crate) fn validate_instance_config(
+    pub(crate) fn validate_method_config(
         &self,
         plugin: &Plugin,
         course: CourseId,

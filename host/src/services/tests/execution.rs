@@ -1,6 +1,6 @@
 //! Executing enrolment methods (issue 4, item 5): plans checked against
-//! the instance's scope and applied whole or not at all, events reaching
-//! the instances that asked, requests authorised before the plugin runs,
+//! the method's scope and applied whole or not at all, events reaching
+//! the methods that asked, requests authorised before the plugin runs,
 //! reconcile, and hostile plugins contained with their error recorded.
 
 use std::time::Duration;
@@ -30,12 +30,12 @@ fn strict_site() -> TestSite {
     )
 }
 
-/// A hostile-plugin instance on the fixture's course.
+/// A hostile-plugin method on the fixture's course.
 fn hostile(fx: &TestSite, config: serde_json::Value) -> EnrolmentMethodId {
-    fx.with_plugin_instance(&test_plugin(HOSTILE), config)
+    fx.with_plugin_method(&test_plugin(HOSTILE), config)
 }
 
-/// An instance whose plugin is not called: for applying hand-made plans.
+/// A method whose plugin is not called: for applying hand-made plans.
 fn instance(fx: &TestSite) -> EnrolmentMethod {
     let id = hostile(
         fx,
@@ -220,7 +220,7 @@ fn enrol_needs_an_active_user_of_the_site() {
 fn suspend_unenrol_and_set_role_touch_only_the_instances_own_enrolments() {
     let fx = TestSite::new();
     let m = instance(&fx);
-    // learner1 is enrolled through the manual method, not this instance.
+    // learner1 is enrolled through the manual method, not this method.
     let other = fx.learners[0];
     for op in [
         PlanOp::Suspend { user: other },
@@ -234,7 +234,7 @@ fn suspend_unenrol_and_set_role_touch_only_the_instances_own_enrolments() {
         let message = rejected(&fx, &m, &plan(vec![act(op, "r")]));
         assert!(
             message.ends_with(&format!(
-                "user #{other} has no enrolment through this instance; it changes only its own"
+                "user #{other} has no enrolment through this enrolment method; it changes only its own"
             )),
             "{message}"
         );
@@ -329,7 +329,7 @@ fn add_to_group_needs_a_group_of_the_course_and_an_enrolled_user() {
     )]);
     assert!(
         rejected(&fx, &m, &unknown)
-            .contains("the instance has created no group with the key \"nope\"")
+            .contains("the enrolment method has created no group with the key \"nope\"")
     );
     assert_eq!(fx.data_without_runs(), before);
     assert_eq!(status(&fx, m.id).1, 4);
@@ -721,8 +721,8 @@ fn events_reach_the_instances_that_asked_and_their_plans_cascade_to_a_fixed_poin
         .unwrap();
     let mark = fx.mark();
     let report = fx.site.dispatch_pending().unwrap();
-    // newbie's enrolment → the instance enrols learner5 → its own
-    // enrolment event → the instance again, which changes nothing.
+    // newbie's enrolment → the method enrols learner5 → its own
+    // enrolment event → the method again, which changes nothing.
     assert_eq!(report.errors, 0, "{report:?}");
     assert_eq!(report.applied, 1, "{report:?}");
     let changes = fx.changes_since(&mark);
@@ -779,7 +779,7 @@ fn a_disabled_instance_hears_no_course_events() {
 // -------------------------------------------------------- hostile plugins
 
 /// Every misbehaviour of `tests/plugins/hostile` and the error code it
-/// must leave on its instance.
+/// must leave on its method.
 const HOSTILE_CASES: &[(&str, &[&str])] = &[
     ("loop", &["plugin_timeout"]),
     ("memory", &["plugin_out_of_memory"]),
@@ -792,7 +792,7 @@ const HOSTILE_CASES: &[(&str, &[&str])] = &[
     ("unknown-user", &["plan_rejected"]),
 ];
 
-/// The config of a hostile instance on `fx`: the groups and users its
+/// The config of a hostile method on `fx`: the groups and users its
 /// out-of-scope behaviours reach for.
 fn hostile_config(fx: &TestSite, behaviour: &str, foreign: CourseGroupId) -> serde_json::Value {
     match behaviour {
@@ -829,7 +829,7 @@ fn hostile_site() -> (TestSite, CourseGroupId) {
     (fx, foreign)
 }
 
-/// Makes the instance well-behaved and shows it works again.
+/// Makes the method well-behaved and shows it works again.
 fn well_behaved_again(fx: &TestSite, m: EnrolmentMethodId) {
     fx.site
         .update_method(
@@ -948,7 +948,7 @@ fn an_event_caused_by_too_long_a_chain_of_plans_is_not_delivered() {
     assert_eq!(fx.data_without_runs(), before);
     assert_eq!(status(&fx, m), (Some("cascade_limit".into()), 1));
     // One short of the bound is delivered, and the plan's own events are
-    // one deeper: with the bound reached there, the instance is not
+    // one deeper: with the bound reached there, the method is not
     // called again.
     let other = fx.user("other");
     fx.site

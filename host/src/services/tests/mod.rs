@@ -10,6 +10,7 @@
 mod audit_events;
 mod authz;
 mod bulk;
+mod contract_v0_1;
 mod courses;
 mod enrolments;
 mod execution;

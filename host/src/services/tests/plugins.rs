@@ -1,5 +1,5 @@
 //! The plugin lifecycle (PRODUCT §3): install, enable and pin, upgrade,
-//! disable and uninstall, bundled plugins, and instances whose configs
+//! disable and uninstall, bundled plugins, and methods whose configs
 //! their plugin checks.
 //!
 //! The `capped` test plugin comes in two versions: 1.0.0 takes `{"cap":
@@ -101,7 +101,7 @@ fn installing_the_same_component_twice_is_a_no_op_and_a_version_never_changes() 
         ),
         ("capped", "1.0.0", "Capped")
     );
-    assert_eq!(first.contract, "0.1.0");
+    assert_eq!(first.contract, "0.2.0");
     assert_eq!(first.size, capped_v1().len() as u64);
     assert!(!first.bundled);
     assert_eq!(first.installed_by, Actor::System);
@@ -665,7 +665,7 @@ fn disabling_a_plugin_with_instances_needs_force_which_disables_them_and_keeps_t
     assert_eq!(refused(fx.site.plugin("noop")).0, "Conflict");
     assert_eq!(refused(fx.capped_like("noop")).0, "Invalid");
 
-    // Enabled again at its old pin; the instance stays off until its admin
+    // Enabled again at its old pin; the method stays off until its admin
     // turns it on.
     let again = fx
         .services
@@ -773,7 +773,7 @@ fn uninstalling_a_pinned_version_needs_force_which_disables_the_plugin_there() {
     assert_eq!(refused(fx.site.plugin("capped")).0, "Conflict");
 
     // Installed again, it is enabled at the version there is, and the
-    // instance's config is checked by it.
+    // method's config is checked by it.
     fx.services
         .install_plugin(&fx.operator, &capped_v2())
         .unwrap();
@@ -942,7 +942,7 @@ fn a_new_courses_manual_method_has_the_config_the_manual_plugin_gives_it() {
     let manual = fx.site.plugin("manual").unwrap();
     let normalised = fx
         .site
-        .validate_instance_config(&manual, fx.course, None, "{}")
+        .validate_method_config(&manual, fx.course, None, "{}")
         .unwrap();
     assert_eq!(normalised, MANUAL_DEFAULT_CONFIG);
     assert_eq!(

@@ -33,7 +33,7 @@ impl std::ops::Deref for Sync {
     }
 }
 
-/// One user's enrolment through one instance: `(role, status)`.
+/// One user's enrolment through one method: `(role, status)`.
 type Seen = Option<(Option<Role>, EnrolmentStatus)>;
 
 impl Sync {
@@ -210,7 +210,7 @@ fn several_segments_sync_into_one_course_each_with_its_own_instance() {
         s.enrolment(fin, s.l(5)),
         Some((Some(Role::NonEditingTeacher), EnrolmentStatus::Active))
     );
-    // A user in both segments holds two enrolments, one per instance.
+    // A user in both segments holds two enrolments, one per method.
     s.join(s.finance, &[s.l(1)]);
     assert_eq!(s.enrolment(hr, s.l(1)), ACTIVE_LEARNER);
     assert!(s.enrolment(fin, s.l(1)).is_some());
@@ -230,7 +230,7 @@ fn the_same_segment_and_role_twice_in_one_course_is_refused() {
         "{err:?}"
     );
     s.assert_unchanged(&before);
-    // Another role for the same segment is a different instance.
+    // Another role for the same segment is a different method.
     s.add(SYNC, json!({"segment": s.hr.0, "role": "teacher"}));
 }
 
@@ -242,7 +242,7 @@ fn a_member_added_later_is_enrolled_at_once_and_a_removed_one_unenrolled_by_defa
     assert_eq!(s.enrolment(m, s.l(5)), ACTIVE_LEARNER);
     s.leave(s.hr, &[s.l(2)]);
     assert_eq!(s.enrolment(m, s.l(2)), None);
-    // The manual enrolment of the same user is not the instance's.
+    // The manual enrolment of the same user is not the method's.
     assert!(s.enrolment(s.manual, s.l(2)).is_some());
 }
 
@@ -319,7 +319,7 @@ fn moving_the_instance_to_another_group_moves_its_memberships_and_leaves_manual_
 #[test]
 fn a_manual_group_member_is_left_alone_after_leaving_the_segment() {
     let s = Sync::new();
-    // Learner 1 is in Team A by hand before the instance exists.
+    // Learner 1 is in Team A by hand before the method exists.
     s.site
         .add_group_members(&s.operator, s.team_a, &[s.l(1)])
         .unwrap();

@@ -404,8 +404,67 @@ fn members_among_keeps_only_members_once() {
 }
 
 #[test]
-fn segment_usage_lists_the_instances_whose_config_names_the_segment() {
+fn segment_usage_shows_a_plugin_that_would_change_fail_or_refuse() {
+    use crate::services::execution::{Foreseen, ForeseenCounts};
+    use crate::services::testing::test_plugin;
+    let fx = TestSite::new();
+    let hostile = |behaviour: &str| {
+        fx.with_plugin_method(
+            &test_plugin("charon-test-hostile"),
+            serde_json::json!({"behaviour": behaviour, "user": fx.learners[4].0}),
+        )
+    };
+    // None of them names the segment: each is listed for what its plugin
+    // answers to the segment's deletion.
+    let enrols = hostile("well-behaved");
+    let panics = hostile("panic");
+    let refuses = hostile("nonsense");
+    let unknown = hostile("unknown-user");
+    let before = fx.snapshot();
+    let usage = fx.site.segment_usage(&fx.admin, fx.hr).unwrap();
+    fx.assert_unchanged(&before);
+    let found: Vec<(EnrolmentMethodId, String)> = usage
+        .uses
+        .iter()
+        .map(|u| (u.method.id, u.on_delete.to_string()))
+        .collect();
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert_eq!(found[0], (enrols, "Enrols 1 user.".to_owned()));
+    assert_eq!(
+        usage.uses[0].on_delete,
+        Foreseen::Plans(ForeseenCounts {
+            enrols: 1,
+            ..Default::default()
+        })
+    );
+    assert_eq!(found[1].0, panics);
+    assert!(found[1].1.starts_with("Its plugin fails: "), "{found:?}");
+    assert_eq!(
+        found[2],
+        (
+            refuses,
+            "Its plugin refuses: no behaviour \"nonsense\"".to_owned()
+        )
+    );
+    // A plan the host would reject is shown as the failure it would be.
+    assert_eq!(found[3].0, unknown);
+    assert!(
+        found[3].1.starts_with("Its plugin fails: ") && found[3].1.contains("999999999"),
+        "{found:?}"
+    );
+    // A dry run records no failure.
+    for m in [panics, unknown] {
+        assert_eq!(
+            fx.site.method_status(&fx.operator, m).unwrap().last_error,
+            None
+        );
+    }
+}
+
+#[test]
+fn segment_usage_lists_the_methods_whose_config_names_the_segment_with_their_plugins_answer() {
     use crate::services::enrolments::NewMethod;
+    use crate::services::execution::{Foreseen, ForeseenCounts};
     let fx = TestSite::new();
     let add = |plugin: &str, config: serde_json::Value, enabled: bool| {
         fx.site
@@ -442,29 +501,47 @@ fn segment_usage_lists_the_instances_whose_config_names_the_segment() {
         serde_json::json!({"segment": fx.finance.0}),
         true,
     );
+    // The methods have enrolled HR's three members.
+    while fx.site.dispatch_pending().unwrap().events > 0 {}
     let before = fx.snapshot();
     let usage = fx.site.segment_usage(&fx.admin, fx.hr).unwrap();
+    // Asking the plugins wrote nothing, and the segment is still there.
     fx.assert_unchanged(&before);
     assert_eq!(usage.segment.members, 3);
-    let found: Vec<(EnrolmentMethodId, &str)> = usage
+    let found: Vec<(EnrolmentMethodId, Foreseen)> = usage
         .uses
         .iter()
-        .map(|u| (u.method.id, u.on_delete.as_str()))
+        .map(|u| (u.method.id, u.on_delete.clone()))
         .collect();
-    assert_eq!(found.len(), 3, "{found:?}");
-    assert_eq!(found[0].0, sync);
-    assert!(
-        found[0].1.starts_with("The instance is deleted"),
-        "{found:?}"
+    let suspended = |roles_removed| {
+        Foreseen::Plans(ForeseenCounts {
+            disables: true,
+            suspends: 3,
+            roles_removed,
+            ..Default::default()
+        })
+    };
+    assert_eq!(
+        found,
+        [
+            (sync, Foreseen::Deleted { enrolments: 3 }),
+            (suspend, suspended(0)),
+            (group, Foreseen::NotTold { disabled: true }),
+        ],
+        "Finance's method is not listed"
     );
-    assert_eq!(found[1].0, suspend);
-    assert!(
-        found[1]
-            .1
-            .starts_with("The instance is disabled; its enrolments are suspended")
+    assert_eq!(
+        usage.uses[0].on_delete.to_string(),
+        "Deletes this enrolment method and its 3 enrolments, with the group memberships it added."
     );
-    assert_eq!(found[2].0, group);
-    assert!(found[2].1.starts_with("The instance stays disabled"));
+    assert_eq!(
+        usage.uses[1].on_delete.to_string(),
+        "Disables this enrolment method, suspends 3 enrolments."
+    );
+    assert_eq!(
+        usage.uses[2].on_delete.to_string(),
+        "No change: it is disabled, so it is not told."
+    );
     assert!(usage.uses.iter().all(|u| u.course.id == fx.course));
 
     // The site-wide removal action decides for "site-default".
@@ -479,10 +556,10 @@ fn segment_usage_lists_the_instances_whose_config_names_the_segment() {
         )
         .unwrap();
     let usage = fx.site.segment_usage(&fx.admin, fx.hr).unwrap();
-    assert!(
-        usage.uses[0].on_delete.contains("roles removed"),
-        "{:?}",
-        usage.uses[0]
+    assert_eq!(usage.uses[0].on_delete, suspended(3), "{:?}", usage.uses[0]);
+    assert_eq!(
+        usage.uses[0].on_delete.to_string(),
+        "Disables this enrolment method, suspends 3 enrolments, removes the role of 3 enrolments."
     );
     assert!(
         refused(fx.site.segment_usage(&fx.teacher, fx.hr))

@@ -122,13 +122,13 @@ crate::storage::tables::tables! {
     /// stream, chunked like `audit`; the event at index `i` of a row has
     /// seq `key + i`.
     events: EVENTS = ("events-v2", u64, Bytes);
-    /// `EnrolmentMethodId → MethodRun`: how an instance's plugin calls went
+    /// `EnrolmentMethodId → MethodRun`: how a method's plugin calls went
     /// (last error and error count). Operational state, not audited.
     method_runs: METHOD_RUNS = ("method-runs-v1", u64, Bytes);
     /// `name → u64`: `cursor`, the last outbox seq the event dispatcher
-    /// has delivered to the instances.
+    /// has delivered to the methods.
     dispatch: DISPATCH = ("dispatch-v1", &'static str, u64);
-    /// `(EnrolmentMethodId, key) → CourseGroupId`: the groups an instance
+    /// `(EnrolmentMethodId, key) → CourseGroupId`: the groups a method
     /// created with a plan's `create-group`, by the key it gave them.
     method_groups: METHOD_GROUPS = ("method-groups-v1", (u64, &'static str), u64);
     /// `plugin id → JSON object`: a plugin's site-wide settings, as the

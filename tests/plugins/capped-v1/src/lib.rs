@@ -19,7 +19,7 @@ fn ten() -> i64 {
 
 struct Capped;
 
-impl EnrolmentMethod for Capped {
+impl Plugin for Capped {
     type Config = Config;
 
     fn manifest() -> Manifest {

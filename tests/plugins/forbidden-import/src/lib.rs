@@ -5,7 +5,7 @@ use charon_sdk::*;
 
 struct Phone;
 
-impl EnrolmentMethod for Phone {
+impl Plugin for Phone {
     type Config = serde_json::Value;
 
     fn manifest() -> Manifest {

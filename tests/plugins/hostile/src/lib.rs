@@ -13,7 +13,7 @@
 //! - `foreign-membership`: removes user `user` from group `group` (a
 //!   membership it does not own);
 //! - `unknown-user`: enrols user #999999999;
-//! - `well-behaved`: enrols user `user` (to prove the instance works).
+//! - `well-behaved`: enrols user `user` (to prove the method works).
 
 use charon_sdk::*;
 use serde::{Deserialize, Serialize};
@@ -99,7 +99,7 @@ fn misbehave(config: &Config) -> Result<Plan, Refusal> {
     Ok(plan)
 }
 
-impl EnrolmentMethod for Hostile {
+impl Plugin for Hostile {
     type Config = Config;
 
     fn manifest() -> Manifest {
@@ -108,8 +108,15 @@ impl EnrolmentMethod for Hostile {
             .handles(&[
                 EventKind::UserEnrolled,
                 EventKind::SegmentMemberAdded,
-                EventKind::InstanceEnabled,
+                // So that the dry run of a segment's deletion meets a
+                // plugin that misbehaves.
+                EventKind::SegmentDeleted,
+                EventKind::MethodEnabled,
             ])
+            // It misbehaves on any request made through it; it lists the
+            // teachers' ones, so that a course's self enrolment never
+            // picks it.
+            .answers(&[RequestKind::EnrolUsers, RequestKind::UnenrolUsers])
             .needs(&[
                 Capability::ReadUsers,
                 Capability::ReadEnrolments,
@@ -123,7 +130,7 @@ impl EnrolmentMethod for Hostile {
         _host: &dyn Host,
     ) -> Result<(), Vec<FieldError>> {
         // Misbehaving at validation only when asked to, so tests can still
-        // add instances that misbehave later.
+        // add methods that misbehave later.
         if config.behaviour.starts_with("validate-") {
             let inner = Config {
                 behaviour: config.behaviour["validate-".len()..].to_owned(),

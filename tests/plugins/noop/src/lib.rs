@@ -4,7 +4,7 @@ use charon_sdk::*;
 
 struct Noop;
 
-impl EnrolmentMethod for Noop {
+impl Plugin for Noop {
     type Config = serde_json::Value;
 
     fn manifest() -> Manifest {

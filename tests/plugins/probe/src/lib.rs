@@ -44,7 +44,7 @@ fn probe_host(host: &dyn Host) -> BTreeMap<&'static str, String> {
     BTreeMap::from([
         ("read-users", outcome(host.user(1))),
         ("read-segments", outcome(host.segment_exists(1))),
-        ("read-enrolments", outcome(host.instance_enrolment_count())),
+        ("read-enrolments", outcome(host.method_enrolment_count())),
         ("read-groups", outcome(host.course_groups())),
     ])
 }
@@ -85,7 +85,7 @@ fn deep(depth: u64) -> u64 {
     deep(depth + 1).wrapping_add(u64::from(frame[7]))
 }
 
-impl EnrolmentMethod for Probe {
+impl Plugin for Probe {
     type Config = Config;
 
     fn manifest() -> Manifest {

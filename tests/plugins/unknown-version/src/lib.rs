@@ -5,7 +5,7 @@ use charon_sdk::*;
 
 struct Future;
 
-impl EnrolmentMethod for Future {
+impl Plugin for Future {
     type Config = serde_json::Value;
 
     fn manifest() -> Manifest {

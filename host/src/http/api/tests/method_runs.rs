@@ -14,7 +14,7 @@ use crate::runtime::RuntimeConfig;
 use crate::services::testing::{TestSite, test_plugin};
 
 fn hostile(t: &ApiTest, config: Value) -> EnrolmentMethodId {
-    t.fx.with_plugin_instance(&test_plugin("charon-test-hostile"), config)
+    t.fx.with_plugin_method(&test_plugin("charon-test-hostile"), config)
 }
 
 fn well_behaved(t: &ApiTest) -> Value {

@@ -597,7 +597,7 @@ async fn a_teacher_reconciles_their_own_course_but_not_the_site() {
 #[actix_web::test]
 async fn one_failing_method_is_reported_and_the_others_still_reconcile() {
     let t = ApiTest::new();
-    let hostile = t.fx.with_plugin_instance(
+    let hostile = t.fx.with_plugin_method(
         &test_plugin("charon-test-hostile"),
         json!({"behaviour": "unknown-user"}),
     );

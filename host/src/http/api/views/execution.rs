@@ -9,7 +9,7 @@ use super::{
 };
 use crate::domain::{MethodError, Plan, PlanAction, PlanGroup, PlanOp};
 use crate::services::execution::{
-    InstanceReconcile, MethodPreview, MethodRunStatus, ReconcileReport, RequestOutcome,
+    MethodPreview, MethodReconcile, MethodRunStatus, ReconcileReport, RequestOutcome,
 };
 
 /// A group a plan action names: one that exists, or one created earlier in
@@ -62,10 +62,14 @@ pub enum PlanOpView {
         idnumber: Option<String>,
     },
     /// Disable the instance; its enrolments stay.
-    DisableInstance,
+    // The API keeps contract 0.1.0's word on the wire (`disable_instance`,
+    // with the descriptions the document has always had).
+    #[serde(rename = "disable_instance")]
+    DisableMethod,
     /// Delete the instance with its enrolments and owned memberships; the
     /// plan's last action.
-    DeleteInstance,
+    #[serde(rename = "delete_instance")]
+    DeleteMethod,
     /// Reconcile the instance once the plan is applied.
     Reconcile,
 }
@@ -80,8 +84,8 @@ mirror_enum!(
         AddToGroup { user, group },
         RemoveFromGroup { user, group },
         CreateGroup { key, name, idnumber },
-        DisableInstance,
-        DeleteInstance,
+        DisableMethod,
+        DeleteMethod,
         Reconcile,
     }
 );
@@ -190,8 +194,8 @@ mirror_struct!(
 
 /// One instance's part of a site or course reconcile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = InstanceReconcile)]
-pub struct InstanceReconcileView {
+#[schema(as = MethodReconcile)]
+pub struct MethodReconcileView {
     pub method: EnrolmentMethodIdView,
     pub course: CourseIdView,
     /// What it changed; absent when it failed.
@@ -201,8 +205,8 @@ pub struct InstanceReconcileView {
 }
 
 mirror_struct!(
-    InstanceReconcile,
-    InstanceReconcileView {
+    MethodReconcile,
+    MethodReconcileView {
         method,
         course,
         report,

@@ -42,6 +42,13 @@ pub enum PluginFieldKindView {
     Role,
     /// A map from group id to text, e.g. group enrolment keys.
     GroupTexts,
+    /// A group of the course (its id), or what the plugin allows besides:
+    /// `"none"` (no group) and `"new"` (a group the enrolment method
+    /// creates).
+    GroupChoice {
+        none: bool,
+        new: bool,
+    },
 }
 
 mirror_enum!(
@@ -58,6 +65,7 @@ mirror_enum!(
         Group,
         Role,
         GroupTexts,
+        GroupChoice { none, new },
     }
 );
 

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::NONE_OR_NEW_GROUP;
 use crate::domain::{PluginConfigField, PluginFieldKind, PluginManifest};
 use crate::http::pages::forms::ticked;
 use crate::services::plugins::MethodForm;
@@ -41,7 +40,7 @@ pub(crate) struct GroupTextInput {
     pub value: String,
 }
 
-/// What was typed (or is saved): the instance's own fields and every
+/// What was typed (or is saved): the method's own fields and every
 /// `config.…` input by name.
 #[derive(Clone, Default)]
 pub(crate) struct Typed {
@@ -71,7 +70,7 @@ impl Typed {
         typed
     }
 
-    /// The form of a new instance: the manifest's defaults.
+    /// The form of a new method: the manifest's defaults.
     pub(super) fn defaults(manifest: &PluginManifest) -> Self {
         Typed {
             plugin: manifest.id.clone(),
@@ -218,12 +217,13 @@ pub(super) fn config_json(fields: &[PluginConfigField], typed: &Typed) -> Value 
             continue;
         }
         let value = match &f.kind {
-            PluginFieldKind::Integer { .. } | PluginFieldKind::Segment | PluginFieldKind::Group => {
-                trimmed
-                    .parse::<i64>()
-                    .map(Value::from)
-                    .unwrap_or_else(|_| Value::String(trimmed.to_owned()))
-            }
+            PluginFieldKind::Integer { .. }
+            | PluginFieldKind::Segment
+            | PluginFieldKind::Group
+            | PluginFieldKind::GroupChoice { .. } => trimmed
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::String(trimmed.to_owned())),
             PluginFieldKind::Datetime => parse_datetime_local(trimmed)
                 .map(Value::from)
                 .unwrap_or_else(|| Value::String(trimmed.to_owned())),
@@ -245,7 +245,9 @@ pub(super) fn label_of(f: &PluginConfigField) -> String {
         PluginFieldKind::Segment if f.label.eq_ignore_ascii_case("segment") => {
             "User segment".to_owned()
         }
-        PluginFieldKind::Group if f.label.eq_ignore_ascii_case("group") => {
+        PluginFieldKind::Group | PluginFieldKind::GroupChoice { .. }
+            if f.label.eq_ignore_ascii_case("group") =>
+        {
             "Course group".to_owned()
         }
         _ => f.label.clone(),
@@ -267,7 +269,6 @@ pub(super) fn config_inputs(data: &MethodForm, typed: &Typed) -> Vec<ConfigInput
 }
 
 pub(super) fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigField) -> ConfigInput {
-    let plugin = data.manifest.id.as_str();
     let name = input_name(&f.key);
     let value = typed.config.get(&name).cloned().unwrap_or_default();
     let mut input = ConfigInput {
@@ -341,26 +342,25 @@ pub(super) fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigFie
             );
         }
         PluginFieldKind::Group => {
-            if NONE_OR_NEW_GROUP.contains(&(plugin, f.key.as_str())) {
+            input.options.push(no_group_chosen(f));
+            input.options.extend(group_options(data));
+        }
+        PluginFieldKind::GroupChoice { none, new } => {
+            // The plugin's own "no group" is a value it stores (`"none"`);
+            // without it, choosing nothing leaves the field out.
+            if *none {
                 input
                     .options
                     .push(("none".to_owned(), "No group".to_owned()));
+            } else {
+                input.options.push(no_group_chosen(f));
+            }
+            if *new {
                 input
                     .options
                     .push(("new".to_owned(), "Create new group".to_owned()));
-                input.hint = "“Create new group” makes a group named after the user segment (e.g. “HR segment”) and adds its members to it.".to_owned();
-            } else if f.required {
-                input
-                    .options
-                    .push((String::new(), "Choose a course group".to_owned()));
-            } else {
-                input.options.push((String::new(), "No group".to_owned()));
             }
-            input.options.extend(
-                data.groups
-                    .iter()
-                    .map(|g| (g.id.to_string(), g.name.clone())),
-            );
+            input.options.extend(group_options(data));
         }
         PluginFieldKind::GroupTexts => {
             input.widget = "group-texts";
@@ -379,6 +379,24 @@ pub(super) fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigFie
         }
     }
     input
+}
+
+/// The blank first option of a group select: a prompt when the field is
+/// required, else "no group" (the field left out of the config).
+fn no_group_chosen(f: &PluginConfigField) -> (String, String) {
+    let label = if f.required {
+        "Choose a course group"
+    } else {
+        "No group"
+    };
+    (String::new(), label.to_owned())
+}
+
+/// The course's groups as select options (id, name).
+fn group_options(data: &MethodForm) -> impl Iterator<Item = (String, String)> + '_ {
+    data.groups
+        .iter()
+        .map(|g| (g.id.to_string(), g.name.clone()))
 }
 
 #[cfg(test)]

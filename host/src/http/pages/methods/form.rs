@@ -32,9 +32,9 @@ pub(crate) struct FormPage {
     pub action: String,
     pub csrf: String,
     pub plugin: String,
-    /// The instance's name as typed (`name` is the macros' own parameter).
+    /// The method's name as typed (`name` is the macros' own parameter).
     pub method_name: String,
-    /// Only a new instance has the checkbox; an existing one is enabled
+    /// Only a new method has the checkbox; an existing one is enabled
     /// or disabled from the list.
     pub new: bool,
     pub enabled: bool,
@@ -82,7 +82,7 @@ pub(super) fn form_page(
     }
 }
 
-/// The plugin's field errors renamed after their inputs; the instance's
+/// The plugin's field errors renamed after their inputs; the method's
 /// own fields (`name`, `plugin`) keep their names.
 pub(super) fn form_errors(e: ServiceError) -> Result<FormErrors, HttpError> {
     let e = match e {

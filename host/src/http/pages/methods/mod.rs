@@ -1,4 +1,4 @@
-//! Enrolment methods of a course: the list with each instance's status,
+//! Enrolment methods of a course: the list with each method's status,
 //! enrolments and last error; the add form, generated from the plugin's
 //! config form, with a dry-run preview before anything is saved; the edit
 //! form; enable, disable, "Reconcile now" and delete.
@@ -56,11 +56,6 @@ pub(crate) struct NewQuery {
 
 #[derive(serde::Deserialize)]
 pub(crate) struct Empty {}
-
-/// Group fields that also take `"none"` and `"new"` (a group the instance
-/// creates, named after its segment): segment sync's convention, which a
-/// field kind cannot express, so the form offers those choices by name.
-pub(super) const NONE_OR_NEW_GROUP: &[(&str, &str)] = &[("segment-sync", "group")];
 
 pub(super) fn methods_path(course: CourseId) -> String {
     format!("/courses/{course}/methods")

@@ -310,7 +310,7 @@ async fn deleting_a_group_is_confirmed_with_what_goes_and_which_method_uses_it()
     assert!(
         plain
             .body
-            .contains("no enrolment method instance uses this course group")
+            .contains("no enrolment method uses this course group")
     );
 
     let token = p.csrf(&p.teacher);

@@ -91,7 +91,7 @@ async fn the_methods_page_lists_each_method_with_its_status_enrolments_and_actio
 #[actix_web::test]
 async fn a_failing_method_shows_its_last_error_and_reconcile_now_says_it_failed() {
     let p = Pages::new();
-    let m = p.fx.with_plugin_instance(
+    let m = p.fx.with_plugin_method(
         &test_plugin("charon-test-hostile"),
         json!({"behaviour": "panic"}),
     );

@@ -433,7 +433,7 @@ async fn a_managed_segment_says_why_its_members_cannot_be_changed_here() {
 }
 
 #[actix_web::test]
-async fn deleting_a_segment_is_confirmed_with_the_instances_that_use_it() {
+async fn deleting_a_segment_is_confirmed_with_what_it_does_to_the_methods_that_use_it() {
     let p = Pages::new();
     let add = |plugin: &str, config: serde_json::Value| {
         p.fx.site
@@ -458,6 +458,8 @@ async fn deleting_a_segment_is_confirmed_with_the_instances_that_use_it() {
         "segment-sync",
         json!({"segment": p.fx.finance.0, "removal-action": "suspend"}),
     );
+    // The methods have enrolled and grouped their segments' members.
+    while p.fx.site.dispatch_pending().unwrap().events > 0 {}
 
     let before = p.fx.snapshot();
     let confirm = p
@@ -474,18 +476,20 @@ async fn deleting_a_segment_is_confirmed_with_the_instances_that_use_it() {
     assert!(
         confirm
             .body
-            .contains("The instance is deleted, and its enrolments with it"),
+            .contains("Deletes this enrolment method and its 3 enrolments, with the group memberships it added."),
         "{}",
         confirm.body
     );
     assert!(
         confirm
             .body
-            .contains("removes the group memberships it added")
+            .contains("Disables this enrolment method, removes 3 group memberships."),
+        "{}",
+        confirm.body
     );
     assert!(
-        !confirm.body.contains("suspended (roles and groups kept)"),
-        "Finance's instance is not listed"
+        !confirm.body.contains("suspends"),
+        "Finance's method is not listed"
     );
     let finance = p
         .get(
@@ -496,7 +500,9 @@ async fn deleting_a_segment_is_confirmed_with_the_instances_that_use_it() {
     assert!(
         finance
             .body
-            .contains("The instance is disabled; its enrolments are suspended")
+            .contains("Disables this enrolment method, suspends 2 enrolments."),
+        "{}",
+        finance.body
     );
     assert_eq!(finance.body.matches("<th scope=\"row\">").count(), 1);
     p.fx.assert_unchanged(&before);
@@ -530,6 +536,6 @@ async fn a_segment_no_instance_uses_says_so_on_its_deletion() {
     assert!(
         confirm
             .body
-            .contains("no enrolment method instance uses this segment")
+            .contains("no enrolment method uses this segment")
     );
 }

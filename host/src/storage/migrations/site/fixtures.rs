@@ -11,9 +11,9 @@
 //! learner3 into Team B; method #2 `self` enrolling learner1 and learner5;
 //! learner5 suspended; learner4 removed from Finance; 300 users `bulk001`…
 //! (#8–#307) made in one call and added in one call to segment Everyone
-//! #3; and last learner4 into Team B. From version 2 a `hostile` instance
+//! #3; and last learner4 into Team B. From version 2 a `hostile` method
 //! #3 whose plugin panics (its run state), from version 3 the
-//! segment-sync instance #4 "HR sync" of HR into a group it creates ("HR
+//! segment-sync method #4 "HR sync" of HR into a group it creates ("HR
 //! segment" #3) and segment-sync's site settings.
 
 use redb::ReadableTable;
@@ -173,9 +173,9 @@ fn assert_the_common_part(t: &SiteReadTables) {
     assert_eq!(ids(events, |e| e.seq), (1..=seq).collect::<Vec<_>>());
 }
 
-/// The parts of versions 2 and 3: a crashed instance's run state, and a
+/// The parts of versions 2 and 3: a crashed method's run state, and a
 /// segment sync's enrolments, method-owned group, group key and settings.
-fn assert_the_hostile_instance(t: &SiteReadTables) {
+fn assert_the_hostile_method(t: &SiteReadTables) {
     let run = t.method_run(HOSTILE).unwrap().unwrap();
     assert_eq!(run.last_error.unwrap().code, "plugin_crashed");
     assert!(run.error_count >= 1);
@@ -276,7 +276,7 @@ fn a_version_1_site_migrates_with_its_content() {
     let file = Migrated::open(1);
     let t = file.tables();
     assert_the_common_part(&t);
-    // No instance ran yet: no run state, no settings, no group keys.
+    // No method ran yet: no run state, no settings, no group keys.
     assert!(t.method(HOSTILE).unwrap().is_none());
     assert!(t.method_run(MANUAL).unwrap().is_none());
     assert_eq!(t.plugin_settings_json("segment-sync").unwrap(), None);
@@ -296,7 +296,7 @@ fn a_version_2_site_migrates_with_its_content() {
     let file = Migrated::open(2);
     let t = file.tables();
     assert_the_common_part(&t);
-    assert_the_hostile_instance(&t);
+    assert_the_hostile_method(&t);
     assert!(t.method(SYNC).unwrap().is_none());
     assert_eq!(t.plugin_settings_json("segment-sync").unwrap(), None);
     assert_eq!(t.last_audit_id().unwrap(), 641);
@@ -314,7 +314,7 @@ fn a_version_3_site_migrates_with_its_content() {
     let file = Migrated::open(3);
     let t = file.tables();
     assert_the_common_part(&t);
-    assert_the_hostile_instance(&t);
+    assert_the_hostile_method(&t);
     assert_the_segment_sync(&t);
     // Migration 4 cut the one-per-row log into runs of 256.
     assert_eq!(t.last_audit_id().unwrap(), 651);
@@ -332,7 +332,7 @@ fn a_version_4_site_migrates_with_its_content() {
     let file = Migrated::open(4);
     let t = file.tables();
     assert_the_common_part(&t);
-    assert_the_hostile_instance(&t);
+    assert_the_hostile_method(&t);
     assert_the_segment_sync(&t);
     assert_the_chunks_as_written(&t, 45);
     assert_eq!(t.dispatch_cursor().unwrap(), 636);
@@ -348,7 +348,7 @@ fn a_version_5_site_opens_unchanged_with_its_content() {
     let file = Migrated::open(5);
     let t = file.tables();
     assert_the_common_part(&t);
-    assert_the_hostile_instance(&t);
+    assert_the_hostile_method(&t);
     assert_the_segment_sync(&t);
     assert_the_chunks_as_written(&t, 46);
     assert_eq!(t.dispatch_cursor().unwrap(), 636);

@@ -13,8 +13,8 @@ pub(super) const DISPATCH: TableDefinition<&str, u64> = TableDefinition::new("di
 
 /// Creates `method-runs-v1` and `dispatch-v1`. The dispatcher starts at
 /// the end of the existing outbox: events written before plugins ran had
-/// no instance to reach, and replaying a site's whole history to its
-/// instances on upgrade would redo (idempotently, but slowly) what they
+/// no method to reach, and replaying a site's whole history to its
+/// methods on upgrade would redo (idempotently, but slowly) what they
 /// never asked for.
 pub(super) fn add_method_runs(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(METHOD_RUNS)?;

@@ -11,7 +11,7 @@ const METHOD_GROUPS: TableDefinition<(u64, &str), u64> = TableDefinition::new("m
 const PLUGIN_SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("plugin-settings-v1");
 
 /// Creates `method-groups-v1` and `plugin-settings-v1`, both empty: no
-/// instance has created a group by key and no site has settings yet.
+/// method has created a group by key and no site has settings yet.
 pub(super) fn add_method_groups(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(METHOD_GROUPS)?;
     tx.open_table(PLUGIN_SETTINGS)?;

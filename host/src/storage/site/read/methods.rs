@@ -1,5 +1,5 @@
-//! Queries about enrolment-method instances and what running them keeps:
-//! each instance's run state, the groups it created by key, its plugin's
+//! Queries about enrolment methods and what running them keeps:
+//! each method's run state, the groups it created by key, its plugin's
 //! site-wide settings, and the event dispatcher's cursor.
 
 use redb::ReadableTable;
@@ -8,7 +8,7 @@ use super::{SiteTablesRead, all_records, get_record, pair_prefix};
 use crate::domain::{CourseGroupId, CourseId, EnrolmentMethod, EnrolmentMethodId, MethodRun};
 use crate::storage::Result;
 
-/// Enrolment-method instances and their run state.
+/// Enrolment methods and their run state.
 pub trait MethodRead: SiteTablesRead {
     fn method(&self, id: EnrolmentMethodId) -> Result<Option<EnrolmentMethod>> {
         get_record(self.methods()?, "enrolment-methods", id.0)

@@ -1,4 +1,4 @@
-//! Writes of enrolment-method instances and what running them keeps:
+//! Writes of enrolment methods and what running them keeps:
 //! run state, groups created by key, plugins' site-wide settings.
 
 use redb::ReadableTable;
@@ -38,7 +38,7 @@ impl SiteTables<'_> {
 
     /// Forgets every key that names `group` (the group is being deleted).
     pub(crate) fn forget_method_group(&mut self, group: CourseGroupId) -> Result<()> {
-        // Rows are one per instance that created a group: a scan is cheap.
+        // Rows are one per method that created a group: a scan is cheap.
         let mut stale = Vec::new();
         for row in self.method_groups.iter()? {
             let (k, v) = row?;
