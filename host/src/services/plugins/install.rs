@@ -1,6 +1,7 @@
 //! Installing and uninstalling plugin versions (operators), listing them,
-//! and the bundled plugins installed at every start and enabled on every
-//! site that has no record of them.
+//! and the bundled plugins installed at every start, enabled on every site
+//! that has no record of them and upgraded on every site that ran an older
+//! bundled version.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -325,9 +326,54 @@ impl Services {
             for site in sites {
                 self.enable_bundled_on(&site, v)?;
             }
+            self.upgrade_bundled_pins(v)?;
         }
         *done = true;
         Ok(installed)
+    }
+
+    /// Moves every site that runs an older *bundled* version of `v`'s
+    /// plugin to `v`, as Moodle upgrades its standard plugins with a
+    /// release: a bundled plugin is part of the Charon the operator
+    /// upgraded, and its sites would otherwise run the old build (and the
+    /// contract it speaks) for ever. A pin to a version an operator
+    /// installed is theirs and stays; a disabled pin waits for its enable;
+    /// a site whose methods' configs `v` refuses keeps its version, logged
+    /// with the refusal, until the operator fixes them and upgrades.
+    fn upgrade_bundled_pins(&self, v: &PluginVersion) -> ServiceResult<()> {
+        let stale = self.registry().read(|t| {
+            let mut out = Vec::new();
+            for site in t.sites()? {
+                let Some(pin) = t.site_plugin(site.id, &v.id)? else {
+                    continue;
+                };
+                if !pin.enabled || version_key(&pin.version) >= version_key(&v.version) {
+                    continue;
+                }
+                if t.plugin_version(&v.id, &pin.version)?
+                    .is_some_and(|old| old.bundled)
+                {
+                    out.push((site, pin));
+                }
+            }
+            Ok::<_, ServiceError>(out)
+        })?;
+        for (site, pin) in stale {
+            let reason = format!(
+                "bundled with Charon; upgraded from {} to {}",
+                pin.version, v.version
+            );
+            match self.repin(Actor::System, site.id, &pin, v, reason) {
+                Ok(_) => {
+                    tracing::info!(site = %site.slug, plugin = %v.id, from = %pin.version, to = %v.version, "bundled plugin upgraded on the site")
+                }
+                Err(e @ (ServiceError::ConfigRejected { .. } | ServiceError::Conflict(_))) => {
+                    tracing::warn!(site = %site.slug, plugin = %v.id, version = %pin.version, error = %e, "kept the site's older bundled version of the plugin")
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Installs the bundled plugins once per process, so a site created

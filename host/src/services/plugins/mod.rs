@@ -115,6 +115,6 @@ fn require_operator(who: &Principal) -> ServiceResult<()> {
     }
 }
 
-fn describe_instance(m: &EnrolmentMethod) -> String {
+fn describe_method(m: &EnrolmentMethod) -> String {
     format!("#{} {:?} in course #{}", m.id, m.name, m.course)
 }

@@ -2,7 +2,7 @@
 //! upgrading a site's pin (operators), with every method's config checked
 //! by the version it will run first.
 
-use super::{describe_instance, latest, require_operator, version_key};
+use super::{describe_method, latest, require_operator, version_key};
 use crate::domain::*;
 use crate::runtime::Plugin;
 use crate::services::error::{ServiceError, ServiceResult};
@@ -64,13 +64,13 @@ impl Services {
             )));
         }
         let services = self.site(site.id)?;
-        let instances = services.instances_of(id)?;
+        let methods = services.methods_of(id)?;
         let repinned = existing
             .as_ref()
             .is_none_or(|r| r.version != target.version);
-        let normalised = if repinned && !instances.is_empty() {
+        let normalised = if repinned && !methods.is_empty() {
             let plugin = self.inner.plugins.load_installed(target)?;
-            services.revalidate(&plugin, &instances)?
+            services.revalidate(&plugin, &methods)?
         } else {
             Vec::new()
         };
@@ -81,13 +81,7 @@ impl Services {
             version: target.version.clone(),
             changed_at: Timestamp::now(),
         };
-        self.registry().write(|t| {
-            if t.site_plugin(site.id, id)? != existing {
-                return Err(changed_meanwhile(id));
-            }
-            t.put_site_plugin(&record)?;
-            Ok(())
-        })?;
+        self.put_site_plugin_unchanged(existing.as_ref(), &record)?;
         services.record_plugin_change(
             who.actor(),
             &normalised,
@@ -121,16 +115,16 @@ impl Services {
             return Ok(existing);
         }
         let services = self.site(site.id)?;
-        let instances = services.instances_of(id)?;
-        if !instances.is_empty() && !force {
+        let methods = services.methods_of(id)?;
+        if !methods.is_empty() && !force {
             return Err(ServiceError::Conflict(format!(
                 "site {:?} has {} enrolment method(s) of plugin {id:?} ({}); delete them first, \
                  or force it to disable them with the plugin (their settings and enrolments are kept)",
                 site.slug,
-                instances.len(),
-                instances
+                methods.len(),
+                methods
                     .iter()
-                    .map(describe_instance)
+                    .map(describe_method)
                     .collect::<Vec<_>>()
                     .join(", ")
             )));
@@ -140,13 +134,7 @@ impl Services {
             changed_at: Timestamp::now(),
             ..existing.clone()
         };
-        self.registry().write(|t| {
-            if t.site_plugin(site.id, id)?.as_ref() != Some(&existing) {
-                return Err(changed_meanwhile(id));
-            }
-            t.put_site_plugin(&record)?;
-            Ok(())
-        })?;
+        self.put_site_plugin_unchanged(Some(&existing), &record)?;
         let reason = format!("plugin {id:?} disabled on the site");
         services.write(|t| {
             disable_methods_in(t, who.actor(), id, &reason)?;
@@ -195,31 +183,58 @@ impl Services {
                 ),
             ));
         }
-        let plugin = self.inner.plugins.load_installed(&target)?;
-        let services = self.site(site.id)?;
-        let instances = services.instances_of(id)?;
-        let normalised = services.revalidate(&plugin, &instances)?;
+        let reason = format!("upgraded from {} to {}", existing.version, target.version);
+        self.repin(who.actor(), site.id, &existing, &target, reason)
+    }
+
+    /// Moves the enabled pin `existing` of a site to `target`: every
+    /// method of the plugin checked with `target` first (the first refusal
+    /// changes nothing), then the pin, the normalised configs and a
+    /// `method-updated` for each method, audited as `actor` with `reason`.
+    pub(super) fn repin(
+        &self,
+        actor: Actor,
+        site: SiteId,
+        existing: &SitePlugin,
+        target: &PluginVersion,
+        reason: String,
+    ) -> ServiceResult<SitePlugin> {
+        let plugin = self.inner.plugins.load_installed(target)?;
+        let services = self.site(site)?;
+        let methods = services.methods_of(&existing.plugin)?;
+        let normalised = services.revalidate(&plugin, &methods)?;
         let record = SitePlugin {
             version: target.version.clone(),
             changed_at: Timestamp::now(),
             ..existing.clone()
         };
-        self.registry().write(|t| {
-            if t.site_plugin(site.id, id)?.as_ref() != Some(&existing) {
-                return Err(changed_meanwhile(id));
-            }
-            t.put_site_plugin(&record)?;
-            Ok(())
-        })?;
+        self.put_site_plugin_unchanged(Some(existing), &record)?;
         services.record_plugin_change(
-            who.actor(),
+            actor,
             &normalised,
             true,
             "plugin.upgraded",
-            id,
-            format!("upgraded from {} to {}", existing.version, target.version),
+            &existing.plugin,
+            reason,
         )?;
         Ok(record)
+    }
+
+    /// Writes a site's plugin record, refused if it is no longer
+    /// `existing` (what the caller decided from): two operators changing
+    /// one pin at once must not both win.
+    fn put_site_plugin_unchanged(
+        &self,
+        existing: Option<&SitePlugin>,
+        record: &SitePlugin,
+    ) -> ServiceResult<()> {
+        self.registry().write(|t| {
+            if t.site_plugin(record.site, &record.plugin)?.as_ref() != existing {
+                return Err(changed_meanwhile(&record.plugin));
+            }
+            t.put_site_plugin(record)?;
+            Ok(())
+        })
     }
 }
 
@@ -255,7 +270,7 @@ pub(super) fn disable_methods_in(
 
 impl SiteServices {
     /// Every method of `plugin` in the site, in course order.
-    fn instances_of(&self, plugin: &str) -> ServiceResult<Vec<EnrolmentMethod>> {
+    fn methods_of(&self, plugin: &str) -> ServiceResult<Vec<EnrolmentMethod>> {
         self.read(|t| {
             let mut out = Vec::new();
             for course in t.all_courses()? {
@@ -274,10 +289,10 @@ impl SiteServices {
     fn revalidate(
         &self,
         plugin: &Plugin,
-        instances: &[EnrolmentMethod],
+        methods: &[EnrolmentMethod],
     ) -> ServiceResult<Vec<Normalised>> {
-        let mut out = Vec::with_capacity(instances.len());
-        for m in instances {
+        let mut out = Vec::with_capacity(methods.len());
+        for m in methods {
             match self.validate_method_config(plugin, m.course, Some(m.id), &m.config) {
                 Ok(config) => out.push(Normalised {
                     before: m.clone(),
@@ -289,7 +304,7 @@ impl SiteServices {
                             "plugin {:?} {} refuses the config of enrolment method {}",
                             plugin.manifest.id,
                             plugin.manifest.version,
-                            describe_instance(m)
+                            describe_method(m)
                         ),
                         errors,
                     });
@@ -321,7 +336,7 @@ impl SiteServices {
                 if m != n.before {
                     return Err(ServiceError::Conflict(format!(
                         "enrolment method {} changed while its config was checked; try again",
-                        describe_instance(&m)
+                        describe_method(&m)
                     )));
                 }
                 let changed = m.config != n.config;

@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+use crate::storage::registry::RegistryRead;
+
 use super::{refusal, refused, says};
 use crate::domain::*;
 use crate::services::enrolments::{MethodUpdate, NewMethod};
@@ -983,4 +985,95 @@ fn the_plugins_overview_is_for_operators() {
     assert_eq!(o.sites.len(), 1);
     let (kind, _) = super::refused(fx.services.plugins_overview(&fx.admin));
     assert_eq!(kind, "Forbidden");
+}
+
+/// Pins the fixture's site to `version` of `plugin`, recorded as installed
+/// (`bundled` or by an operator) the way a previous release left it.
+fn pin_previous_release(fx: &TestSite, plugin: &str, version: &str, bundled: bool, enabled: bool) {
+    let current = fx
+        .services
+        .registry()
+        .read(|t| Ok::<_, ServiceError>(t.plugin_versions_of(plugin)?))
+        .unwrap()
+        .pop()
+        .expect("bundled plugin installed");
+    let old = PluginVersion {
+        version: version.into(),
+        contract: "0.1.0".into(),
+        // Never loaded: the upgrade runs only the version it moves to.
+        sha256: "0".repeat(64),
+        bundled,
+        ..current
+    };
+    let pin = SitePlugin {
+        site: fx.id(),
+        plugin: plugin.into(),
+        enabled,
+        version: version.into(),
+        changed_at: Timestamp::now(),
+    };
+    fx.services
+        .registry()
+        .write(|t| {
+            t.put_plugin_version(&old)?;
+            t.put_site_plugin(&pin)?;
+            Ok::<_, ServiceError>(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_start_moves_sites_from_an_older_bundled_version_to_the_bundled_one() {
+    let fx = TestSite::new();
+    let bundled = |id: &str| {
+        fx.services
+            .registry()
+            .read(|t| Ok::<_, ServiceError>(t.plugin_versions_of(id)?))
+            .unwrap()
+            .into_iter()
+            .find(|v| v.bundled && v.version != "0.0.9")
+            .unwrap()
+            .version
+    };
+    let (manual_now, self_now) = (bundled("manual"), bundled("self"));
+    // The previous release's bundled manual plugin, and an operator's own
+    // older build of segment-sync, and a disabled bundled self plugin.
+    pin_previous_release(&fx, "manual", "0.0.9", true, true);
+    pin_previous_release(&fx, "segment-sync", "0.0.9", false, true);
+    pin_previous_release(&fx, "self", "0.0.9", true, false);
+    let mark = fx.mark();
+
+    fx.services.install_bundled_plugins().unwrap();
+
+    let pin = |id: &str| {
+        fx.services
+            .registry()
+            .read(|t| Ok::<_, ServiceError>(t.site_plugin(fx.id(), id)?))
+            .unwrap()
+            .map(|p| (p.enabled, p.version))
+    };
+    assert_eq!(pin("manual"), Some((true, manual_now.clone())));
+    assert_eq!(pin("segment-sync"), Some((true, "0.0.9".into())));
+    assert_eq!(pin("self"), Some((false, "0.0.9".into())));
+    assert_ne!(self_now, "0.0.9");
+    // The manual method learns of it as of any upgrade.
+    assert_eq!(
+        fx.changes_since(&mark),
+        Changes {
+            audit: vec![audited(
+                Actor::System,
+                "plugin.upgraded",
+                r#"plugin "manual""#,
+                &format!("bundled with Charon; upgraded from 0.0.9 to {manual_now}"),
+            )],
+            events: vec![SiteEvent::MethodUpdated {
+                course: fx.course,
+                method: fx.manual,
+            }],
+        }
+    );
+    // The next start finds nothing to move.
+    let mark = fx.mark();
+    fx.services.install_bundled_plugins().unwrap();
+    assert_eq!(fx.changes_since(&mark), Changes::none());
 }

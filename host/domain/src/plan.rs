@@ -1,0 +1,131 @@
+//! What running an enrolment method leaves in the site: its last run and
+//! error, and the plan a plugin answers with, in the host's words (each
+//! contract version's adapter converts its own plan into this one).
+//!
+//! Plain data like the rest of the crate: stored with postcard, so the same
+//! serde rules hold (no `tag`/`content`/`untagged` enums, no `flatten`).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{CourseGroupId, Role, Timestamp, UserId};
+
+/// Why an enrolment method's last plugin call failed: the plugin misbehaved
+/// (timeout, memory, crash, a plan too large), refused an event, or
+/// returned a plan the host rejected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MethodError {
+    /// A stable code, e.g. `plugin_timeout`, `plan_rejected`.
+    pub code: String,
+    pub message: String,
+    pub at: Timestamp,
+}
+
+/// How an enrolment method's plugin calls went. Stored per method; written only
+/// when a call fails, so a call that changes nothing writes nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MethodRun {
+    pub last_error: Option<MethodError>,
+    /// Failed calls since the method was added.
+    pub error_count: u64,
+}
+
+/// A group a plan action names: one that exists, or one created earlier in
+/// the same plan by the `key` of its `create_group` action.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanGroup {
+    Existing(CourseGroupId),
+    Created(String),
+}
+
+impl fmt::Display for PlanGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanGroup::Existing(id) => write!(f, "group #{id}"),
+            PlanGroup::Created(key) => write!(f, "the group created as {key:?}"),
+        }
+    }
+}
+
+/// One change a plugin asks for. Enrolments are always the method's
+/// own; memberships it adds are owned by it, and only those it removes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanOp {
+    /// Enrol, or re-activate and set the role of the method's enrolment.
+    Enrol {
+        user: UserId,
+        role: Role,
+    },
+    Suspend {
+        user: UserId,
+    },
+    Unenrol {
+        user: UserId,
+    },
+    SetRole {
+        user: UserId,
+        role: Option<Role>,
+    },
+    AddToGroup {
+        user: UserId,
+        group: PlanGroup,
+    },
+    RemoveFromGroup {
+        user: UserId,
+        group: PlanGroup,
+    },
+    /// `key` names the group for later actions and later plans of the
+    /// method; when the method already created a group under it that
+    /// still exists, nothing is created.
+    CreateGroup {
+        key: String,
+        name: String,
+        idnumber: Option<String>,
+    },
+    /// Disable the method; its enrolments stay.
+    // The serialised names are contract 0.1.0's, as the JSON API and the
+    // commands' `--json` output have always written them.
+    #[serde(rename = "disable_instance")]
+    DisableMethod,
+    /// Delete the method with its enrolments and owned memberships; the
+    /// plan's last action.
+    #[serde(rename = "delete_instance")]
+    DeleteMethod,
+    /// Reconcile the method once the plan is applied.
+    Reconcile,
+}
+
+impl PlanOp {
+    /// The action's name as the contract spells it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PlanOp::Enrol { .. } => "enrol",
+            PlanOp::Suspend { .. } => "suspend",
+            PlanOp::Unenrol { .. } => "unenrol",
+            PlanOp::SetRole { .. } => "set-role",
+            PlanOp::AddToGroup { .. } => "add-to-group",
+            PlanOp::RemoveFromGroup { .. } => "remove-from-group",
+            PlanOp::CreateGroup { .. } => "create-group",
+            PlanOp::DisableMethod => "disable-method",
+            PlanOp::DeleteMethod => "delete-method",
+            PlanOp::Reconcile => "reconcile",
+        }
+    }
+}
+
+/// One action of a plan with the plugin's reason, kept in the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanAction {
+    pub op: PlanOp,
+    pub reason: String,
+}
+
+/// What a plugin asks the host to change, in order. Applied whole or not
+/// at all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub actions: Vec<PlanAction>,
+}
