@@ -1,13 +1,13 @@
-//! Running enrolment methods: requests through an instance
+//! Running enrolment methods: requests through an enrolment method
 //! (`/methods/{id}/requests`), self enrolment into a course
 //! (`/courses/{id}/self-enrol`), reconcile (`/methods/{id}/reconcile`) and
-//! an instance's status and last error (`/methods/{id}/status`).
+//! an enrolment method's status and last error (`/methods/{id}/status`).
 //!
 //! These call a plugin, so they run on the blocking pool like every
 //! service call. A plugin's refusal answers 422 with the plugin's `code`
 //! and `field`; a plugin that fails (stopped for time or memory, crashed,
 //! a plan too large or rejected by the host) answers 502 with a code
-//! saying how, and the failure becomes the instance's last error.
+//! saying how, and the failure becomes the method's last error.
 
 use actix_web::{get, post, web};
 use serde::Deserialize;
@@ -31,16 +31,16 @@ pub(super) fn routes(cfg: &mut ServiceConfig) {
         .service(self_enrol);
 }
 
-/// What a request asks of the instance.
+/// What a request asks of the method.
 #[derive(Clone, Copy, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RequestKind {
     /// Enrol `users` (with `role`, optionally into `group`); needs to
     /// manage the course.
     EnrolUsers,
-    /// Unenrol `users` from this instance; needs to manage the course.
+    /// Unenrol `users` from this enrolment method; needs to manage the course.
     UnenrolUsers,
-    /// Enrol yourself, with the enrolment `key` if the instance has one.
+    /// Enrol yourself, with the enrolment `key` if the method has one.
     SelfEnrol,
     /// Leave the course.
     SelfUnenrol,
@@ -230,13 +230,13 @@ async fn reconcile(
     Ok(web::Json(report.into()))
 }
 
-/// Which instances a site reconcile runs.
+/// Which enrolment methods a site reconcile runs.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SiteReconcileQuery {
-    /// Only this course's instances (course managers may ask); default
-    /// every instance of the site (site admins).
+    /// Only this course's enrolment methods (course managers may ask); default
+    /// every enrolment method of the site (site admins).
     pub course: Option<u64>,
     /// Report what would change and write nothing (default false).
     pub dry_run: Option<bool>,

@@ -32,14 +32,14 @@ pub struct KeyKindPath {
     pub kind: String,
 }
 
-/// Which instances a site reconcile runs, the course named as on the
+/// Which enrolment methods a site reconcile runs, the course named as on the
 /// command line.
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SiteReconcileByKeyQuery {
-    /// Only this course's instances, by id or shortname; default every
-    /// instance of the site.
+    /// Only this course's enrolment methods, by id or shortname; default
+    /// every enrolment method of the site.
     pub course: Option<String>,
     /// Report what would change and write nothing (default false).
     pub dry_run: Option<bool>,

@@ -50,7 +50,7 @@ mirror_enum!(
     EnrolmentMethodStatusView { Enabled, Disabled }
 );
 
-/// An enrolment-method instance, its config as the JSON object it is
+/// An enrolment method, its config as the JSON object it is
 /// (the store keeps it as text).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MethodView {

@@ -1,5 +1,5 @@
 //! Running enrolment methods: plans, what a request, a reconcile or a
-//! preview did, and how an instance is doing.
+//! preview did, and how an enrolment method is doing.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,13 +24,13 @@ pub enum PlanGroupView {
 
 mirror_enum!(PlanGroup, PlanGroupView { Existing(id), Created(key) });
 
-/// One change a plugin asks for. Enrolments are always the instance's
+/// One change a plugin asks for. Enrolments are always the method's
 /// own; memberships it adds are owned by it, and only those it removes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = PlanOp)]
 pub enum PlanOpView {
-    /// Enrol, or re-activate and set the role of the instance's enrolment.
+    /// Enrol, or re-activate and set the role of the method's enrolment.
     Enrol {
         user: UserIdView,
         role: RoleView,
@@ -54,23 +54,23 @@ pub enum PlanOpView {
         group: PlanGroupView,
     },
     /// `key` names the group for later actions and later plans of the
-    /// instance; when the instance already created a group under it that
+    /// enrolment method; when the method already created a group under it that
     /// still exists, nothing is created.
     CreateGroup {
         key: String,
         name: String,
         idnumber: Option<String>,
     },
-    /// Disable the instance; its enrolments stay.
+    /// Disable the enrolment method; its enrolments stay.
     // The API keeps contract 0.1.0's word on the wire (`disable_instance`,
     // with the descriptions the document has always had).
     #[serde(rename = "disable_instance")]
     DisableMethod,
-    /// Delete the instance with its enrolments and owned memberships; the
+    /// Delete the enrolment method with its enrolments and owned memberships; the
     /// plan's last action.
     #[serde(rename = "delete_instance")]
     DeleteMethod,
-    /// Reconcile the instance once the plan is applied.
+    /// Reconcile the enrolment method once the plan is applied.
     Reconcile,
 }
 
@@ -162,7 +162,7 @@ mirror_struct!(
     }
 );
 
-/// What adding an instance would do ([`SiteServices::preview_method`]).
+/// What adding an enrolment method would do ([`SiteServices::preview_method`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = MethodPreview)]
 pub struct MethodPreviewView {
@@ -192,7 +192,7 @@ mirror_struct!(
     }
 );
 
-/// One instance's part of a site or course reconcile.
+/// One enrolment method's part of a site or course reconcile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = MethodReconcile)]
 pub struct MethodReconcileView {
@@ -200,7 +200,7 @@ pub struct MethodReconcileView {
     pub course: CourseIdView,
     /// What it changed; absent when it failed.
     pub report: Option<ReconcileReportView>,
-    /// Why it failed (also recorded as the instance's last error).
+    /// Why it failed (also recorded as the method's last error).
     pub error: Option<String>,
 }
 
@@ -214,7 +214,7 @@ mirror_struct!(
     }
 );
 
-/// Why an instance's last plugin call failed: the plugin misbehaved
+/// Why an enrolment method's last plugin call failed: the plugin misbehaved
 /// (timeout, memory, crash, a plan too large), refused an event, or
 /// returned a plan the host rejected.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -228,7 +228,7 @@ pub struct MethodErrorView {
 
 mirror_struct!(MethodError, MethodErrorView { code, message, at });
 
-/// How an instance is doing.
+/// How an enrolment method is doing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = MethodRunStatus)]
 pub struct MethodRunStatusView {
@@ -241,7 +241,7 @@ pub struct MethodRunStatusView {
     pub plugin_version: Option<String>,
     /// The last failure of a plugin call, if any.
     pub last_error: Option<MethodErrorView>,
-    /// Failed calls since the instance was added.
+    /// Failed calls since the method was added.
     pub error_count: u64,
 }
 

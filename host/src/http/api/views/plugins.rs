@@ -178,7 +178,7 @@ mirror_struct!(
 );
 
 /// Whether a site may use a plugin, and which installed version its
-/// instances run. The record stays when the plugin is disabled, so its pin
+/// enrolment methods run. The record stays when the plugin is disabled, so its pin
 /// is remembered and a bundled plugin is not enabled again at the next
 /// start.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
