@@ -152,22 +152,22 @@ async fn run_reconciler(services: Services, every: Option<Duration>) {
     loop {
         let s = services.clone();
         let done = tokio::task::spawn_blocking(move || -> ServiceResult<(usize, usize)> {
-            let mut instances = 0;
+            let mut methods = 0;
             let mut failed = 0;
             for site in s.list_sites(&Principal::system())? {
                 if site.status != SiteStatus::Active {
                     continue;
                 }
                 let results = s.site(site.id)?.reconcile_all()?;
-                instances += results.len();
+                methods += results.len();
                 failed += results.iter().filter(|r| r.error.is_some()).count();
             }
-            Ok((instances, failed))
+            Ok((methods, failed))
         })
         .await;
         match done {
-            Ok(Ok((instances, failed))) => {
-                tracing::info!(instances, failed, "reconciled every enrolment method")
+            Ok(Ok((methods, failed))) => {
+                tracing::info!(methods, failed, "reconciled every enrolment method")
             }
             Ok(Err(e)) => tracing::error!(error = %e, "the reconcile job failed"),
             Err(e) => tracing::error!(error = %e, "the reconcile job panicked"),

@@ -109,7 +109,7 @@ pub(crate) enum Scope {
     /// The methods of the group's course.
     Group(CourseGroupId),
     /// This method, whatever its status (its own lifecycle).
-    Instance(EnrolmentMethodId),
+    Method(EnrolmentMethodId),
 }
 
 /// A site event in the contract's form, for the plugins that ask for its
@@ -126,7 +126,7 @@ impl HostEvent {
 
     /// The contract's form of `event` and which methods it concerns, or
     /// `None` for events plugins cannot ask for (user created or updated,
-    /// course deleted) and for `instance-deleted` (see `execution`).
+    /// course deleted).
     pub(crate) fn of(event: &SiteEvent) -> Option<(HostEvent, Scope)> {
         use SiteEvent as S;
         let (event, scope) = match *event {
@@ -175,10 +175,10 @@ impl HostEvent {
             S::GroupDeleted { course, group } => {
                 (Event::GroupDeleted(group), Scope::Course(course))
             }
-            S::MethodAdded { method, .. } => (Event::MethodAdded, Scope::Instance(method)),
-            S::MethodEnabled { method, .. } => (Event::MethodEnabled, Scope::Instance(method)),
-            S::MethodDisabled { method, .. } => (Event::MethodDisabled, Scope::Instance(method)),
-            S::MethodUpdated { method, .. } => (Event::MethodUpdated, Scope::Instance(method)),
+            S::MethodAdded { method, .. } => (Event::MethodAdded, Scope::Method(method)),
+            S::MethodEnabled { method, .. } => (Event::MethodEnabled, Scope::Method(method)),
+            S::MethodDisabled { method, .. } => (Event::MethodDisabled, Scope::Method(method)),
+            S::MethodUpdated { method, .. } => (Event::MethodUpdated, Scope::Method(method)),
         };
         Some((HostEvent { event }, scope))
     }

@@ -54,7 +54,7 @@ pub(crate) struct SiteQueries {
     /// Where `segment-members` notes the active users it answered.
     seen: std::sync::Arc<ActiveSeen>,
     course: CourseId,
-    instance: Option<EnrolmentMethodId>,
+    method: Option<EnrolmentMethodId>,
     /// The calling plugin: `sibling-methods` lists its other methods.
     plugin: String,
     /// A segment answered as if already deleted (see [`SiteView`]).
@@ -72,19 +72,19 @@ pub(crate) enum SiteView {
 }
 
 impl SiteServices {
-    /// Queries scoped to `course` and, once it exists, `instance`, over a
+    /// Queries scoped to `course` and, once it exists, `method`, over a
     /// snapshot taken now.
     pub(crate) fn course_queries(
         &self,
         course: CourseId,
-        instance: Option<EnrolmentMethodId>,
+        method: Option<EnrolmentMethodId>,
         plugin: &str,
     ) -> ServiceResult<Box<dyn Queries>> {
         Ok(Box::new(SiteQueries {
             t: self.store.read_tables()?,
             seen: Default::default(),
             course,
-            instance,
+            method,
             plugin: plugin.to_owned(),
             hidden_segment: None,
         }))
@@ -117,7 +117,7 @@ impl SiteServices {
             t,
             seen: seen.clone(),
             course: m.course,
-            instance: Some(m.id),
+            method: Some(m.id),
             plugin: m.plugin.clone(),
             hidden_segment: match view {
                 SiteView::AsIs => None,
@@ -245,7 +245,7 @@ impl Queries for SiteQueries {
         after: Option<UserId>,
         limit: u32,
     ) -> Result<Page<Enrolment>, HostError> {
-        let Some(instance) = self.instance else {
+        let Some(method) = self.method else {
             return Ok(Page {
                 items: Vec::new(),
                 next: None,
@@ -254,7 +254,7 @@ impl Queries for SiteQueries {
         let limit = limit_of(limit);
         let mut items = self
             .t
-            .method_enrolments_page(self.course, instance, after, limit + 1)
+            .method_enrolments_page(self.course, method, after, limit + 1)
             .map_err(unavailable)?;
         let next = more(&mut items, limit, |e| e.user);
         Ok(Page { items, next })
@@ -266,15 +266,15 @@ impl Queries for SiteQueries {
             .course_methods_list(self.course)
             .map_err(unavailable)?
             .into_iter()
-            .filter(|m| m.plugin == self.plugin && Some(m.id) != self.instance)
+            .filter(|m| m.plugin == self.plugin && Some(m.id) != self.method)
             .collect())
     }
 
     fn method_group(&mut self, key: &str) -> Result<Option<CourseGroupId>, HostError> {
-        let Some(instance) = self.instance else {
+        let Some(method) = self.method else {
             return Ok(None);
         };
-        let Some(group) = self.t.method_group(instance, key).map_err(unavailable)? else {
+        let Some(group) = self.t.method_group(method, key).map_err(unavailable)? else {
             return Ok(None);
         };
         // Deleting a group forgets its key too; the course check guards
@@ -288,14 +288,14 @@ impl Queries for SiteQueries {
     }
 
     fn method_enrolment_count(&mut self) -> Result<u64, HostError> {
-        let Some(instance) = self.instance else {
+        let Some(method) = self.method else {
             return Ok(0);
         };
         Ok(self
             .t
             .method_enrolment_counts(self.course)
             .map_err(unavailable)?
-            .get(&instance)
+            .get(&method)
             .copied()
             .unwrap_or(0))
     }

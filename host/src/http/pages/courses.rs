@@ -11,7 +11,7 @@ use super::forms::{
     status_for, ticked,
 };
 use super::session::{SitePage, SitePost};
-use super::words::{count, instance_name};
+use super::words::{count, method_name};
 use super::{Layout, Section, page_routes};
 use crate::domain::{Course, CourseId, EnrolmentStatus, GroupMode, UserId};
 use crate::services::ServiceError;
@@ -375,7 +375,7 @@ impl From<ParticipantDetail> for ParticipantRow {
                 .enrolments
                 .into_iter()
                 .map(|e| Via {
-                    method: instance_name(&e.method).to_owned(),
+                    method: method_name(&e.method).to_owned(),
                     role: e.enrolment.role.map_or("No role", |r| r.label()),
                     active: e.enrolment.status == EnrolmentStatus::Active,
                 })

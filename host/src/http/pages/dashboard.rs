@@ -7,7 +7,7 @@ use askama::Template;
 use super::super::{HttpError, blocking};
 use super::forms::render;
 use super::session::SitePage;
-use super::words::instance_name;
+use super::words::method_name;
 use super::{Layout, Section, page_routes};
 use crate::domain::AuditEntry;
 
@@ -112,7 +112,7 @@ async fn show(page: SitePage) -> Result<HttpResponse, HttpError> {
                 .into_iter()
                 .map(|f| Failing {
                     href: page.link(&format!("/courses/{}/methods", f.course.id)),
-                    method: instance_name(&f.method).to_owned(),
+                    method: method_name(&f.method).to_owned(),
                     course: f.course.fullname,
                     message: f.error.message,
                     at: f.error.at.to_string(),

@@ -16,7 +16,7 @@ use super::forms::{
     search_of, status_for,
 };
 use super::session::{SitePage, SitePost};
-use super::words::{count, instance_name};
+use super::words::{count, method_name};
 use super::{Layout, Section, page_routes};
 use crate::domain::{CourseGroup, CourseGroupId, CourseId, UserId};
 use crate::services::groups::{
@@ -253,7 +253,7 @@ impl From<OwnedMember> for MemberRow {
         let (owner, kept_by) = match &m.method {
             None => ("Added by hand".to_owned(), None),
             Some(method) => {
-                let name = instance_name(method).to_owned();
+                let name = method_name(method).to_owned();
                 (
                     name.clone(),
                     Some(format!(
@@ -339,7 +339,7 @@ fn show_page(
             .used_by
             .iter()
             .map(|m| MethodLink {
-                name: instance_name(m).to_owned(),
+                name: method_name(m).to_owned(),
                 href: page.link(&format!("/courses/{course}/methods")),
             })
             .collect(),
@@ -626,7 +626,7 @@ async fn confirm_delete(
             d.manual,
             d.by_method
                 .iter()
-                .map(|(m, n)| format!(", {n} kept by the enrolment method “{}”", instance_name(m)))
+                .map(|(m, n)| format!(", {n} kept by the enrolment method “{}”", method_name(m)))
                 .collect::<String>()
         ),
     });
@@ -638,7 +638,7 @@ async fn confirm_delete(
         for m in &d.used_by {
             effects.push(format!(
                 "leave the enrolment method “{}” configured with a course group that no longer exists: change its settings to another course group.",
-                instance_name(m)
+                method_name(m)
             ));
         }
     }

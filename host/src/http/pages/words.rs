@@ -14,9 +14,9 @@ pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
     }
 }
 
-/// What the pages call an enrolment method instance: its name, or its
+/// What the pages call an enrolment method: its name, or its
 /// plugin's id when it has none.
-pub(crate) fn instance_name(m: &EnrolmentMethod) -> &str {
+pub(crate) fn method_name(m: &EnrolmentMethod) -> &str {
     if m.name.is_empty() {
         &m.plugin
     } else {

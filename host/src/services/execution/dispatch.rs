@@ -170,20 +170,20 @@ impl SiteServices {
         let Some((event, scope)) = HostEvent::of(&envelope.event) else {
             return Ok(());
         };
-        let lifecycle = matches!(scope, Scope::Instance(_));
+        let lifecycle = matches!(scope, Scope::Method(_));
         let course = match scope {
             Scope::Course(c) => Some(c),
             Scope::Group(g) => match known.group_course(self, g)? {
                 Some(c) => Some(c),
                 None => return Ok(()),
             },
-            Scope::Site | Scope::Instance(_) => None,
+            Scope::Site | Scope::Method(_) => None,
         };
         let targets: Vec<EnrolmentMethod> = known
             .methods(self)?
             .iter()
             .filter(|m| match scope {
-                Scope::Instance(id) => m.id == id,
+                Scope::Method(id) => m.id == id,
                 _ => course.is_none_or(|c| m.course == c),
             })
             .cloned()

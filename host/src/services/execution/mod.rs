@@ -10,8 +10,9 @@
 //!   course events to the enabled methods of that course, segment and
 //!   user events to every enabled method of the site, a method's own
 //!   lifecycle events (added, enabled, disabled, updated) to that method
-//!   whatever its status. `instance-deleted` is NOT delivered: the host
-//!   deletes the method, its enrolments and its memberships in one
+//!   whatever its status. Contract 0.1.0's `instance-deleted` is never
+//!   sent (0.2.0 has no such event): the host deletes the method, its
+//!   enrolments and its memberships in one
 //!   transaction, so when the event is read there is no method left to
 //!   call (the contract's "about to be deleted" would need a call inside
 //!   that transaction, which a plugin that may run for its whole deadline

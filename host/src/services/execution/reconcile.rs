@@ -204,12 +204,12 @@ impl SiteServices {
     pub fn reconcile_method(
         &self,
         who: &Principal,
-        instance: EnrolmentMethodId,
+        method_id: EnrolmentMethodId,
         dry_run: bool,
     ) -> ServiceResult<ReconcileReport> {
         let m = self.read(|t| {
             authorize_caller(&self.site, t, who)?;
-            let m = load_method(t, instance)?;
+            let m = load_method(t, method_id)?;
             authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             Ok(m)
         })?;

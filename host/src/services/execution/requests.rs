@@ -47,7 +47,7 @@ pub struct RequestOutcome {
 }
 
 impl SiteServices {
-    /// A person's request through instance `instance`: enrol or unenrol
+    /// A person's request through enrolment method `method_id`: enrol or unenrol
     /// users (needs to manage the course), or enrol or unenrol oneself (an
     /// active user of the site, for themselves only). Authorised before
     /// the plugin runs; the plugin's refusal is `Refused`, its failure
@@ -56,13 +56,13 @@ impl SiteServices {
     pub fn method_request(
         &self,
         who: &Principal,
-        instance: EnrolmentMethodId,
+        method_id: EnrolmentMethodId,
         request: MethodRequest,
         dry_run: bool,
     ) -> ServiceResult<RequestOutcome> {
         let (m, request) = self.read(|t| {
             authorize_caller(&self.site, t, who)?;
-            let m = load_method(t, instance)?;
+            let m = load_method(t, method_id)?;
             let request = match request {
                 MethodRequest::EnrolUsers { users, role, group } => {
                     authorize(&self.site, t, who, Need::ManageCourse(m.course))?;

@@ -48,11 +48,11 @@ impl SiteServices {
     pub fn method_status(
         &self,
         who: &Principal,
-        instance: EnrolmentMethodId,
+        method_id: EnrolmentMethodId,
     ) -> ServiceResult<MethodRunStatus> {
         let (m, run) = self.read(|t| {
             authorize_caller(&self.site, t, who)?;
-            let m = load_method(t, instance)?;
+            let m = load_method(t, method_id)?;
             authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             let run = t.method_run(m.id)?.unwrap_or_default();
             Ok((m, run))

@@ -156,13 +156,13 @@ impl SiteServices {
         &self,
         plugin: &Plugin,
         course: CourseId,
-        instance: Option<EnrolmentMethodId>,
+        method: Option<EnrolmentMethodId>,
         config_json: &str,
     ) -> ServiceResult<String> {
         let context = || format!("plugin {:?} refuses the config", plugin.manifest.id);
         let answer = self.runtime()?.validate_config(
             plugin,
-            self.course_queries(course, instance, &plugin.manifest.id)?,
+            self.course_queries(course, method, &plugin.manifest.id)?,
             course,
             config_json,
         );
