@@ -11,7 +11,7 @@ use super::ops::users::{load_user, require_user};
 use super::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of, validate};
 use crate::domain::*;
 use crate::storage::registry::RegistryRead;
-use crate::storage::site::{SiteTables, prelude::*};
+use crate::storage::site::{SiteReadTables, SiteTables, prelude::*};
 
 pub use super::MembershipChange;
 pub use super::ops::segments::NewSegment;
@@ -58,10 +58,11 @@ fn check_membership_editable(
 
 impl SiteServices {
     pub fn create_segment(&self, who: &Principal, new: NewSegment) -> ServiceResult<Segment> {
-        let name = validate::required_text("name", &new.name, validate::MAX_NAME)?;
-        let idnumber = validate::idnumber("idnumber", new.idnumber.as_deref())?;
-        let description =
-            validate::optional_text("description", &new.description, validate::MAX_DESCRIPTION)?;
+        let validate::Labels {
+            name,
+            idnumber,
+            description,
+        } = validate::labels(&new.name, new.idnumber.as_deref(), &new.description)?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
             create_segment_in(
@@ -84,21 +85,15 @@ impl SiteServices {
         id: SegmentId,
         update: SegmentUpdate,
     ) -> ServiceResult<Segment> {
-        let name = update
-            .name
-            .as_deref()
-            .map(|v| validate::required_text("name", v, validate::MAX_NAME))
-            .transpose()?;
-        let idnumber = update
-            .idnumber
-            .as_deref()
-            .map(|v| validate::idnumber("idnumber", Some(v)))
-            .transpose()?;
-        let description = update
-            .description
-            .as_deref()
-            .map(|v| validate::optional_text("description", v, validate::MAX_DESCRIPTION))
-            .transpose()?;
+        let validate::LabelChanges {
+            name,
+            idnumber,
+            description,
+        } = validate::label_changes(
+            update.name.as_deref(),
+            update.idnumber.as_deref(),
+            update.description.as_deref(),
+        )?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
             let mut segment = load_segment(t, id)?;
@@ -344,9 +339,7 @@ impl SiteServices {
         after: Option<UserId>,
         limit: usize,
     ) -> ServiceResult<SegmentWithUsers> {
-        self.read(|t| {
-            authorize(&self.site, t, who, Need::SiteAdmin)?;
-            let segment = load_segment(t, id)?;
+        self.segment_with_users(who, id, |t| {
             let limit = clamp_limit(limit);
             let mut found = Vec::new();
             let mut cursor = after;
@@ -366,13 +359,7 @@ impl SiteServices {
                 }
                 cursor = Some(last);
             }
-            Ok(SegmentWithUsers {
-                segment: SegmentSummary {
-                    members: t.segment_member_count(id)?,
-                    segment,
-                },
-                users: page_of(found, limit, |u| u.id),
-            })
+            Ok(page_of(found, limit, |u| u.id))
         })
     }
 
@@ -387,9 +374,7 @@ impl SiteServices {
         after: Option<UserId>,
         limit: usize,
     ) -> ServiceResult<SegmentWithUsers> {
-        self.read(|t| {
-            authorize(&self.site, t, who, Need::SiteAdmin)?;
-            let segment = load_segment(t, id)?;
+        self.segment_with_users(who, id, |t| {
             let limit = clamp_limit(limit);
             let mut failed = None;
             let items = t.users_page(after, limit + 1, |u| {
@@ -405,13 +390,7 @@ impl SiteServices {
             if let Some(e) = failed {
                 return Err(e.into());
             }
-            Ok(SegmentWithUsers {
-                segment: SegmentSummary {
-                    members: t.segment_member_count(id)?,
-                    segment,
-                },
-                users: page_of(items, limit, |u| u.id),
-            })
+            Ok(page_of(items, limit, |u| u.id))
         })
     }
 
@@ -424,9 +403,7 @@ impl SiteServices {
         id: SegmentId,
         users: &[UserId],
     ) -> ServiceResult<SegmentWithUsers> {
-        self.read(|t| {
-            authorize(&self.site, t, who, Need::SiteAdmin)?;
-            let segment = load_segment(t, id)?;
+        self.segment_with_users(who, id, |t| {
             let mut ids = users.to_vec();
             ids.sort_unstable();
             ids.dedup();
@@ -436,12 +413,28 @@ impl SiteServices {
                     items.push(load_user(t, uid)?);
                 }
             }
+            Ok(Page { items, next: None })
+        })
+    }
+
+    /// Segment `id` (site admins only) with the page of users `users`
+    /// reads from the same snapshot.
+    fn segment_with_users(
+        &self,
+        who: &Principal,
+        id: SegmentId,
+        users: impl FnOnce(&SiteReadTables) -> ServiceResult<Page<User, UserId>>,
+    ) -> ServiceResult<SegmentWithUsers> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let segment = load_segment(t, id)?;
+            let users = users(t)?;
             Ok(SegmentWithUsers {
                 segment: SegmentSummary {
                     members: t.segment_member_count(id)?,
                     segment,
                 },
-                users: Page { items, next: None },
+                users,
             })
         })
     }

@@ -289,18 +289,7 @@ fn add_to_group_needs_a_group_of_the_course_and_an_enrolled_user() {
     let fx = TestSite::new();
     let m = instance(&fx);
     let (other, _) = fx.other_course("OTHER");
-    let foreign = fx
-        .site
-        .create_group(
-            &fx.admin,
-            other,
-            NewGroup {
-                name: "Elsewhere".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .id;
+    let foreign = fx.add_group(other, "Elsewhere");
     let add = |user, group| {
         plan(vec![act(
             PlanOp::AddToGroup {
@@ -811,18 +800,7 @@ fn hostile_config(fx: &TestSite, behaviour: &str, foreign: CourseGroupId) -> ser
 fn hostile_site() -> (TestSite, CourseGroupId) {
     let fx = strict_site();
     let (other, _) = fx.other_course("OTHER");
-    let foreign = fx
-        .site
-        .create_group(
-            &fx.admin,
-            other,
-            NewGroup {
-                name: "Elsewhere".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .id;
+    let foreign = fx.add_group(other, "Elsewhere");
     fx.site
         .add_group_members(&fx.admin, fx.team_a, &[fx.learners[0]])
         .unwrap();

@@ -250,17 +250,27 @@ pub(super) fn effects_of(preview: &MethodPreview, enabled: bool) -> Vec<String> 
     out
 }
 
+/// The new-method form as posted: what was typed, the form it was typed
+/// into (its fields say how to read the values; the service checks them
+/// all again) and the method they describe.
+async fn posted_new_method(
+    page: &SitePage,
+    course: CourseId,
+    form: &[(String, String)],
+) -> Result<(Typed, MethodForm, NewMethod), HttpError> {
+    let typed = Typed::from_pairs(form);
+    let data = load_new_form(page, course, typed.plugin.clone()).await?;
+    let new = new_method(&typed, &data.manifest.config);
+    Ok((typed, data, new))
+}
+
 pub(super) async fn preview(
     post: SitePost<Vec<(String, String)>>,
     path: web::Path<CoursePath>,
 ) -> Result<HttpResponse, HttpError> {
     let SitePost { page, form } = post;
     let course = CourseId(path.course);
-    let typed = Typed::from_pairs(&form);
-    // The form's fields say how to read what was typed; the service call
-    // that follows checks everything again.
-    let data = load_new_form(&page, course, typed.plugin.clone()).await?;
-    let new = new_method(&typed, &data.manifest.config);
+    let (typed, data, new) = posted_new_method(&page, course, &form).await?;
     let services = page.site.services.clone();
     let who = page.principal().clone();
     match blocking(move || services.preview_method(&who, course, new)).await {
@@ -281,11 +291,7 @@ pub(super) async fn preview(
             };
             render(&view, StatusCode::OK)
         }
-        Err(HttpError::Service(e)) => {
-            let errors = form_errors(e)?;
-            let view = form_page(&page, &data, &typed, errors);
-            render(&view, status_for(&view.errors))
-        }
+        Err(HttpError::Service(e)) => refused_form(&page, e, &typed, async { Ok(data) }).await,
         Err(e) => Err(e),
     }
 }
@@ -296,9 +302,7 @@ pub(super) async fn create(
 ) -> Result<HttpResponse, HttpError> {
     let SitePost { page, form } = post;
     let course = CourseId(path.course);
-    let typed = Typed::from_pairs(&form);
-    let data = load_new_form(&page, course, typed.plugin.clone()).await?;
-    let new = new_method(&typed, &data.manifest.config);
+    let (typed, data, new) = posted_new_method(&page, course, &form).await?;
     let services = page.site.services.clone();
     let who = page.principal().clone();
     match blocking(move || services.add_method(&who, course, new)).await {
@@ -306,11 +310,7 @@ pub(super) async fn create(
             &methods_path(course),
             format!("Enrolment method “{}” added.", m.name),
         )),
-        Err(HttpError::Service(e)) => {
-            let errors = form_errors(e)?;
-            let view = form_page(&page, &data, &typed, errors);
-            render(&view, status_for(&view.errors))
-        }
+        Err(HttpError::Service(e)) => refused_form(&page, e, &typed, async { Ok(data) }).await,
         Err(e) => Err(e),
     }
 }
