@@ -462,6 +462,12 @@ pub(crate) fn offset_page<T, U>(
     })
 }
 
+/// The search of every list of users: full name (so first and last name
+/// too), username and e-mail.
+pub(crate) fn user_matches(query: Option<&str>, u: &crate::domain::User) -> bool {
+    matches_query(query, &[&u.full_name(), &u.username, &u.email])
+}
+
 /// Case-insensitive "contains" used by every search box.
 pub(crate) fn matches_query(query: Option<&str>, fields: &[&str]) -> bool {
     match query.map(str::trim) {

@@ -8,7 +8,9 @@ use super::ops::segments::{
     add_segment_member_in, check_idnumber_free, create_segment_in, load_segment,
 };
 use super::ops::users::{load_user, require_user};
-use super::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of, validate};
+use super::{
+    Page, Principal, SiteServices, clamp_limit, matches_query, page_of, user_matches, validate,
+};
 use crate::domain::*;
 use crate::storage::registry::RegistryRead;
 use crate::storage::site::{SiteReadTables, SiteTables, prelude::*};
@@ -498,18 +500,4 @@ impl SiteServices {
         }
         Ok(SegmentUsage { segment, uses })
     }
-}
-
-/// The user search of every user list: username, names and e-mail.
-fn user_matches(query: Option<&str>, u: &User) -> bool {
-    matches_query(
-        query,
-        &[
-            &u.username,
-            &u.firstname,
-            &u.lastname,
-            &u.email,
-            &u.full_name(),
-        ],
-    )
 }

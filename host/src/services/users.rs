@@ -6,7 +6,7 @@ use super::auth::{Need, authorize, authorize_caller};
 use super::error::{ServiceError, ServiceResult};
 use super::ops::users::{check_unique, clean_profile, insert_user, load_user, prepare_user};
 use super::{
-    Page, Principal, SiteServices, clamp_limit, matches_query, page_of, password, validate,
+    Page, Principal, SiteServices, clamp_limit, page_of, password, user_matches, validate,
 };
 use crate::domain::*;
 use crate::storage::site::prelude::*;
@@ -262,18 +262,7 @@ impl SiteServices {
         self.read(|t| {
             authorize(&self.site, t, who, Need::SiteAdmin)?;
             let limit = clamp_limit(limit);
-            let items = t.users_page(after, limit + 1, |u| {
-                matches_query(
-                    query,
-                    &[
-                        &u.username,
-                        &u.firstname,
-                        &u.lastname,
-                        &u.email,
-                        &u.full_name(),
-                    ],
-                )
-            })?;
+            let items = t.users_page(after, limit + 1, |u| user_matches(query, u))?;
             Ok(page_of(items, limit, |u| u.id))
         })
     }

@@ -327,10 +327,7 @@ impl SiteServices {
                 }
                 for (user, enrolments) in by_user {
                     let user = load_user(t, user)?;
-                    if !super::matches_query(
-                        query,
-                        &[&user.full_name(), &user.username, &user.email],
-                    ) {
+                    if !super::user_matches(query, &user) {
                         continue;
                     }
                     let enrolments = enrolments

@@ -8,7 +8,7 @@ use crate::services::auth::{Need, authorize, authorized_group};
 use crate::services::error::ServiceResult;
 use crate::services::ops::courses::load_course;
 use crate::services::ops::users::load_user;
-use crate::services::{Page, Principal, SiteServices, clamp_limit, matches_query, page_of};
+use crate::services::{Page, Principal, SiteServices, clamp_limit, page_of, user_matches};
 use crate::storage::site::prelude::*;
 
 /// A page of a course's groups, with the course they belong to.
@@ -103,10 +103,6 @@ fn owner_method(
             Ok(m)
         }
     }
-}
-
-fn user_matches(query: Option<&str>, u: &User) -> bool {
-    matches_query(query, &[&u.full_name(), &u.username, &u.email])
 }
 
 impl SiteServices {

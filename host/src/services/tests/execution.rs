@@ -13,7 +13,6 @@ use crate::runtime::RuntimeConfig;
 use crate::services::ServiceError;
 use crate::services::enrolments::MethodUpdate;
 use crate::services::execution::MethodRequest;
-use crate::services::groups::NewGroup;
 use crate::services::testing::{Audited, TestSite, audited, test_plugin};
 
 const HOSTILE: &str = "charon-test-hostile";
