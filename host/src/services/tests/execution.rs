@@ -65,6 +65,19 @@ fn rejected(fx: &TestSite, m: &EnrolmentMethod, p: &Plan) -> String {
     }
 }
 
+/// Marks the site's last event as caused `depth` plan steps deep, as if a
+/// cascade of plans had led to it.
+fn last_event_at_depth(fx: &TestSite, depth: u32) {
+    let seq = fx
+        .site
+        .events_after(&fx.operator, 0, 1000)
+        .unwrap()
+        .last()
+        .unwrap()
+        .seq;
+    fx.site.executor().set_depth(fx.id(), seq, depth);
+}
+
 fn status(fx: &TestSite, m: EnrolmentMethodId) -> (Option<String>, u64) {
     let s = fx.site.method_status(&fx.admin, m).unwrap();
     (s.last_error.map(|e| e.code), s.error_count)
@@ -909,16 +922,7 @@ fn an_event_caused_by_too_long_a_chain_of_plans_is_not_delivered() {
     fx.site
         .enrol(&fx.admin, fx.manual, newbie, Role::Learner)
         .unwrap();
-    let seq = fx
-        .site
-        .events_after(&fx.operator, 0, 1000)
-        .unwrap()
-        .last()
-        .unwrap()
-        .seq;
-    fx.site
-        .executor()
-        .set_depth(fx.id(), seq, crate::services::execution::MAX_CASCADE);
+    last_event_at_depth(&fx, crate::services::execution::MAX_CASCADE);
     let before = fx.data_without_runs();
     let report = fx.site.dispatch_pending().unwrap();
     assert_eq!((report.calls, report.errors), (0, 1));
@@ -931,16 +935,7 @@ fn an_event_caused_by_too_long_a_chain_of_plans_is_not_delivered() {
     fx.site
         .enrol(&fx.admin, fx.manual, other, Role::Learner)
         .unwrap();
-    let seq = fx
-        .site
-        .events_after(&fx.operator, 0, 1000)
-        .unwrap()
-        .last()
-        .unwrap()
-        .seq;
-    fx.site
-        .executor()
-        .set_depth(fx.id(), seq, crate::services::execution::MAX_CASCADE - 1);
+    last_event_at_depth(&fx, crate::services::execution::MAX_CASCADE - 1);
     let report = fx.site.dispatch_pending().unwrap();
     assert_eq!(
         (report.calls, report.applied, report.errors),
