@@ -7,8 +7,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{FormErrors, PAGE_SIZE, cursor, form_outcome, render, status_for, ticked};
-use super::session::{SitePage, SitePost, url_escape};
+use super::forms::{
+    FormErrors, PAGE_SIZE, cursor, form_outcome, page_links, render, search_of, status_for, ticked,
+};
+use super::session::{SitePage, SitePost};
+use super::words::count;
 use super::{Layout, Section, page_routes};
 use crate::domain::{EnrolmentMethodStatus, SegmentId, User, UserId};
 use crate::services::segments::{
@@ -38,19 +41,6 @@ pub(crate) struct ListQuery {
 #[derive(serde::Deserialize)]
 pub(crate) struct IdPath {
     segment: u64,
-}
-
-fn search_of(q: &str) -> Option<&str> {
-    Some(q.trim()).filter(|s| !s.is_empty())
-}
-
-/// `path?q=…[&after=…]`: the links of a searched, paged list.
-fn list_href(page: &SitePage, path: &str, q: &str, after: Option<String>) -> String {
-    let mut href = format!("{}?q={}", page.link(path), url_escape(q));
-    if let Some(a) = after {
-        href.push_str(&format!("&after={a}"));
-    }
-    href
 }
 
 // ------------------------------------------------------------------ list
@@ -102,15 +92,14 @@ async fn list(page: SitePage, query: web::Query<ListQuery>) -> Result<HttpRespon
             name: s.segment.name,
         })
         .collect();
+    let (first, next) = page_links(&page.link("/segments"), &q, offset == 0, found.next);
     let view = ListPage {
         layout: Layout::signed_in(&page, "User segments", Section::Segments),
         rows,
         action: page.link("/segments"),
         new_href: page.link("/segments/new"),
-        first: (offset > 0).then(|| list_href(&page, "/segments", &q, None)),
-        next: found
-            .next
-            .map(|n| list_href(&page, "/segments", &q, Some(n.to_string()))),
+        first,
+        next,
         q,
     };
     render(&view, StatusCode::OK)
@@ -236,10 +225,7 @@ pub(crate) struct ShowPage {
 }
 
 fn members_label(n: u64) -> String {
-    match n {
-        1 => "1 member".to_owned(),
-        n => format!("{n} members"),
-    }
+    count(n, "member", "members")
 }
 
 fn member_row(page: &SitePage, segment: SegmentId, u: User) -> MemberRow {
@@ -264,6 +250,7 @@ fn show_page(
     let id = found.segment.segment.id;
     let path = format!("/segments/{id}");
     let heading = found.segment.segment.name.clone();
+    let (first, next) = page_links(&page.link(&path), &q, after.is_none(), found.users.next);
     ShowPage {
         layout: Layout::signed_in(page, &heading, Section::Segments),
         members_label: members_label(found.segment.members),
@@ -282,11 +269,8 @@ fn show_page(
             .collect(),
         add_href: page.link(&format!("{path}/members/add")),
         remove_action: page.link(&format!("{path}/members/remove")),
-        first: after.map(|_| list_href(page, &path, &q, None)),
-        next: found
-            .users
-            .next
-            .map(|n| list_href(page, &path, &q, Some(n.to_string()))),
+        first,
+        next,
         heading,
         q,
     }
@@ -381,6 +365,7 @@ async fn picker(
     .await?;
     let add_path = format!("/segments/{id}/members/add");
     let heading = format!("Add members to {}", found.segment.segment.name);
+    let (first, next) = page_links(&page.link(&add_path), &q, after.is_none(), found.users.next);
     let view = PickerPage {
         layout: Layout::signed_in(&page, &heading, Section::Segments),
         heading,
@@ -395,11 +380,8 @@ async fn picker(
         action: page.link(&add_path),
         csrf: page.csrf().to_owned(),
         back: page.link(&format!("/segments/{id}")),
-        first: after.map(|_| list_href(&page, &add_path, &q, None)),
-        next: found
-            .users
-            .next
-            .map(|n| list_href(&page, &add_path, &q, Some(n.to_string()))),
+        first,
+        next,
         q,
     };
     render(&view, StatusCode::OK)
@@ -420,10 +402,7 @@ impl UsersForm {
 }
 
 fn users_label(n: u64) -> String {
-    match n {
-        1 => "1 user".to_owned(),
-        n => format!("{n} users"),
-    }
+    count(n, "user", "users")
 }
 
 async fn add_members(
