@@ -337,9 +337,10 @@ impl Services {
     /// release: a bundled plugin is part of the Charon the operator
     /// upgraded, and its sites would otherwise run the old build (and the
     /// contract it speaks) for ever. A pin to a version an operator
-    /// installed is theirs and stays; a disabled pin waits for its enable;
-    /// a site whose methods' configs `v` refuses keeps its version, logged
-    /// with the refusal, until the operator fixes them and upgrades.
+    /// installed is theirs and stays; a disabled pin moves when it is
+    /// enabled again (`enable_plugin`); a site whose methods' configs `v`
+    /// refuses keeps its version, logged with the refusal, until the
+    /// operator fixes them and upgrades.
     fn upgrade_bundled_pins(&self, v: &PluginVersion) -> ServiceResult<()> {
         let stale = self.registry().read(|t| {
             let mut out = Vec::new();

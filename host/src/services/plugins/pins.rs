@@ -19,8 +19,9 @@ struct Normalised {
 
 impl Services {
     /// Lets a site use a plugin (operators), pinned to `version` or, by
-    /// default, to the version it was pinned to before (if still installed)
-    /// or the latest installed. Enabling what is enabled at that version
+    /// default, to the version it was pinned to before (if still installed;
+    /// a bundled version moves on to the newest bundled one) or the latest
+    /// installed. Enabling what is enabled at that version
     /// changes nothing; another version of an enabled plugin is an upgrade.
     /// When the site has methods of the plugin and the version changes
     /// (or the site had no record of it), every method's config is
@@ -49,6 +50,19 @@ impl Services {
             None => existing
                 .as_ref()
                 .and_then(|r| versions.iter().find(|x| x.version == r.version))
+                .map(|pinned| {
+                    // A bundled pin moves on to what this Charon bundles,
+                    // as a start moves the sites that have it enabled.
+                    let bundled: Vec<PluginVersion> =
+                        versions.iter().filter(|v| v.bundled).cloned().collect();
+                    match latest(&bundled) {
+                        Some(newest) if pinned.bundled => versions
+                            .iter()
+                            .find(|v| v.version == newest.version)
+                            .unwrap_or(pinned),
+                        _ => pinned,
+                    }
+                })
                 .or_else(|| latest(&versions))
                 .ok_or_else(|| ServiceError::not_found(format!("plugin {id:?}")))?,
         };

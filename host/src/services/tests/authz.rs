@@ -473,7 +473,7 @@ const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     ),
     (
         "plugin",
-        "the host's own lookup of the component an instance runs; callers authorise the instance",
+        "the host's own lookup of the component an enrolment method runs; callers authorise the method",
     ),
     (
         "runtime",

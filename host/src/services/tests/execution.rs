@@ -35,7 +35,7 @@ fn hostile(fx: &TestSite, config: serde_json::Value) -> EnrolmentMethodId {
 }
 
 /// A method whose plugin is not called: for applying hand-made plans.
-fn instance(fx: &TestSite) -> EnrolmentMethod {
+fn added_method(fx: &TestSite) -> EnrolmentMethod {
     let id = hostile(
         fx,
         json!({"behaviour": "well-behaved", "user": fx.learners[4].0}),
@@ -88,7 +88,7 @@ fn status(fx: &TestSite, m: EnrolmentMethodId) -> (Option<String>, u64) {
 #[test]
 fn a_plan_creates_a_group_enrols_and_groups_in_one_transaction_audited_as_the_instance() {
     let fx = TestSite::new();
-    let m = instance(&fx);
+    let m = added_method(&fx);
     let newbie = fx.user("newbie");
     let mark = fx.mark();
     let p = plan(vec![
@@ -98,7 +98,7 @@ fn a_plan_creates_a_group_enrols_and_groups_in_one_transaction_audited_as_the_in
                 name: "HR people".into(),
                 idnumber: None,
             },
-            "the instance's own group",
+            "the method's own group",
         ),
         act(
             PlanOp::Enrol {
@@ -137,7 +137,7 @@ fn a_plan_creates_a_group_enrols_and_groups_in_one_transaction_audited_as_the_in
             by,
             "group.created",
             &format!("group #{} \"HR people\" in course #{}", group.id, fx.course),
-            "the instance's own group",
+            "the method's own group",
         ),
         audited(
             by,
@@ -181,7 +181,7 @@ fn a_plan_creates_a_group_enrols_and_groups_in_one_transaction_audited_as_the_in
 #[test]
 fn a_rejected_plan_changes_nothing_and_is_recorded_with_a_count() {
     let fx = TestSite::new();
-    let m = instance(&fx);
+    let m = added_method(&fx);
     let newbie = fx.user("newbie");
     let before = fx.data_without_runs();
     // A good first action does not save a bad second one.
@@ -216,7 +216,7 @@ fn a_rejected_plan_changes_nothing_and_is_recorded_with_a_count() {
 #[test]
 fn enrol_needs_an_active_user_of_the_site() {
     let fx = TestSite::new();
-    let m = instance(&fx);
+    let m = added_method(&fx);
     fx.site.suspend_user(&fx.admin, fx.learners[4]).unwrap();
     let p = plan(vec![act(
         PlanOp::Enrol {
@@ -231,7 +231,7 @@ fn enrol_needs_an_active_user_of_the_site() {
 #[test]
 fn suspend_unenrol_and_set_role_touch_only_the_instances_own_enrolments() {
     let fx = TestSite::new();
-    let m = instance(&fx);
+    let m = added_method(&fx);
     // learner1 is enrolled through the manual method, not this method.
     let other = fx.learners[0];
     for op in [
@@ -299,7 +299,7 @@ fn suspend_unenrol_and_set_role_touch_only_the_instances_own_enrolments() {
 #[test]
 fn add_to_group_needs_a_group_of_the_course_and_an_enrolled_user() {
     let fx = TestSite::new();
-    let m = instance(&fx);
+    let m = added_method(&fx);
     let (other, _) = fx.other_course("OTHER");
     let foreign = fx.add_group(other, "Elsewhere");
     let add = |user, group| {
@@ -380,7 +380,7 @@ fn add_to_group_needs_a_group_of_the_course_and_an_enrolled_user() {
 #[test]
 fn remove_from_group_removes_only_memberships_the_instance_owns() {
     let fx = TestSite::new();
-    let m = instance(&fx);
+    let m = added_method(&fx);
     fx.site
         .add_group_members(&fx.admin, fx.team_a, &[fx.learners[0]])
         .unwrap();
@@ -443,7 +443,7 @@ fn remove_from_group_removes_only_memberships_the_instance_owns() {
 #[test]
 fn create_group_needs_a_new_name_and_a_new_key() {
     let fx = TestSite::new();
-    let m = instance(&fx);
+    let m = added_method(&fx);
     let create = |key: &str, name: &str| {
         act(
             PlanOp::CreateGroup {
@@ -469,7 +469,7 @@ fn create_group_needs_a_new_name_and_a_new_key() {
 #[test]
 fn a_dry_run_checks_and_counts_but_writes_nothing() {
     let fx = TestSite::new();
-    let m = instance(&fx);
+    let m = added_method(&fx);
     let p = plan(vec![act(
         PlanOp::Enrol {
             user: fx.learners[4],

@@ -74,7 +74,7 @@ impl Sync {
     }
 
     fn add(&self, plugin: &str, config: Value) -> EnrolmentMethodId {
-        self.try_add(plugin, config).expect("add instance")
+        self.try_add(plugin, config).expect("add method")
     }
 
     fn reconfigure(&self, id: EnrolmentMethodId, config: Value) {

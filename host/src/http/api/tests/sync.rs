@@ -1,11 +1,11 @@
 //! Segment sync through the API: a plugin's site-wide settings
-//! (`/plugins/{plugin}/settings`), the preview of a new instance
+//! (`/plugins/{plugin}/settings`), the preview of a new enrolment method
 //! (`/courses/{id}/methods/preview`) and the reconcile of a site or a
 //! course (`/reconcile`). What the plugins do is stated in
 //! `services/tests/segment_sync.rs`; here, what each route answers, who
 //! may call it, and that a refusal, a preview or a dry run writes nothing.
 //!
-//! The in-process app runs no dispatcher: an instance added through the
+//! The in-process app runs no dispatcher: an enrolment method added through the
 //! services here has done nothing yet, which leaves work for a reconcile.
 
 use std::collections::BTreeSet;
@@ -37,10 +37,10 @@ fn keys(keys: &[&str]) -> BTreeSet<String> {
     keys.iter().map(|k| (*k).to_owned()).collect()
 }
 
-/// An enabled instance of `plugin` on `course`, added through the
-/// services: its `instance-added` is never delivered, so it has enrolled
+/// An enabled enrolment method of `plugin` on `course`, added through the
+/// services: its `method-added` is never delivered, so it has enrolled
 /// nobody yet.
-fn instance(t: &ApiTest, course: CourseId, plugin: &str, config: Value) -> EnrolmentMethodId {
+fn added_method(t: &ApiTest, course: CourseId, plugin: &str, config: Value) -> EnrolmentMethodId {
     t.fx.site
         .add_method(
             &Principal::system(),
@@ -52,7 +52,7 @@ fn instance(t: &ApiTest, course: CourseId, plugin: &str, config: Value) -> Enrol
                 enabled: true,
             },
         )
-        .expect("instance")
+        .expect("method")
         .id
 }
 
@@ -384,7 +384,7 @@ async fn a_preview_of_an_instance_added_disabled_does_nothing_as_adding_it_does_
             &preview["actions"],
         ),
         (&json!(0), &json!(0), &json!([]), &json!(0)),
-        "a disabled instance enrols nobody: {preview}"
+        "a disabled method enrols nobody: {preview}"
     );
     // What adding it really does, once its events are delivered.
     let (_, groups) = t.admin().get(&format!("/courses/{course}/groups")).await;
@@ -423,7 +423,7 @@ async fn a_preview_is_refused_as_adding_would_be_and_writes_nothing() {
     }
     t.fx.assert_unchanged(&before);
     // The same segment and role as an existing sync of the course.
-    instance(&t, course, SYNC, json!({"segment": t.fx.hr.0}));
+    added_method(&t, course, SYNC, json!({"segment": t.fx.hr.0}));
     let before = t.fx.snapshot();
     let (status, body) = t
         .admin()
@@ -483,7 +483,7 @@ async fn a_site_admin_reconciles_every_method_of_the_site_after_a_dry_run() {
     let t = ApiTest::new();
     let course = t.fx.course;
     let (other, _) = t.fx.other_course("OTHER101");
-    let sync = instance(&t, course, SYNC, json!({"segment": t.fx.hr.0}));
+    let sync = added_method(&t, course, SYNC, json!({"segment": t.fx.hr.0}));
     let expected = methods_of(&t, &[course, other]).await;
     assert_eq!(expected.len(), 3, "two manual methods and the sync");
 
@@ -532,8 +532,8 @@ async fn a_teacher_reconciles_their_own_course_but_not_the_site() {
     let t = ApiTest::new();
     let course = t.fx.course;
     let (other, _) = t.fx.other_course("OTHER101");
-    let sync = instance(&t, course, SYNC, json!({"segment": t.fx.finance.0}));
-    instance(&t, other, SYNC, json!({"segment": t.fx.hr.0}));
+    let sync = added_method(&t, course, SYNC, json!({"segment": t.fx.finance.0}));
+    added_method(&t, other, SYNC, json!({"segment": t.fx.hr.0}));
 
     let (status, body) = t
         .teacher()
@@ -601,7 +601,7 @@ async fn one_failing_method_is_reported_and_the_others_still_reconcile() {
         &test_plugin("charon-test-hostile"),
         json!({"behaviour": "unknown-user"}),
     );
-    let sync = instance(&t, t.fx.course, SYNC, json!({"segment": t.fx.hr.0}));
+    let sync = added_method(&t, t.fx.course, SYNC, json!({"segment": t.fx.hr.0}));
     let (status, body) = t.admin().post("/reconcile", json!(null)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let failed = entry(&body, hostile);
