@@ -53,13 +53,12 @@ impl Services {
                 .map(|pinned| {
                     // A bundled pin moves on to what this Charon bundles,
                     // as a start moves the sites that have it enabled.
-                    let bundled: Vec<PluginVersion> =
-                        versions.iter().filter(|v| v.bundled).cloned().collect();
-                    match latest(&bundled) {
-                        Some(newest) if pinned.bundled => versions
-                            .iter()
-                            .find(|v| v.version == newest.version)
-                            .unwrap_or(pinned),
+                    let newest_bundled = versions
+                        .iter()
+                        .filter(|v| v.bundled)
+                        .max_by_key(|v| version_key(&v.version));
+                    match newest_bundled {
+                        Some(newest) if pinned.bundled => newest,
                         _ => pinned,
                     }
                 })
