@@ -175,13 +175,21 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=10080))]
     pub session_idle_minutes: u64,
 
-    /// Failed sign-ins one account may have in 15 minutes before further
-    /// attempts wait.
-    #[arg(long, env = "CHARON_SIGN_IN_ACCOUNT_FAILURES", default_value_t = 5,
+    /// Failed sign-ins one account may have from one address in 15
+    /// minutes; then that account waits out the 15 minutes there.
+    #[arg(long, env = "CHARON_SIGN_IN_PAIR_FAILURES", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub sign_in_pair_failures: u64,
+
+    /// Failed sign-ins one account may have from all addresses in 15
+    /// minutes; past them, attempts from addresses that never signed it in
+    /// wait a delay that doubles up to two minutes.
+    #[arg(long, env = "CHARON_SIGN_IN_ACCOUNT_FAILURES", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub sign_in_account_failures: u64,
 
-    /// Failed sign-ins one address may have in 15 minutes.
+    /// Failed sign-ins one address may have in 15 minutes, whatever the
+    /// accounts.
     #[arg(long, env = "CHARON_SIGN_IN_ADDRESS_FAILURES", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub sign_in_address_failures: u64,

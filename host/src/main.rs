@@ -97,6 +97,7 @@ fn serve(data: &Path, args: ServeArgs) -> Result<()> {
     config.reconcile_durable_every = Duration::from_millis(args.reconcile_durable_ms);
     config.sessions = charon_host::services::sessions::SessionPolicy {
         idle_timeout: Duration::from_secs(args.session_idle_minutes * 60),
+        pair_failures: usize::try_from(args.sign_in_pair_failures).unwrap_or(usize::MAX),
         account_failures: usize::try_from(args.sign_in_account_failures).unwrap_or(usize::MAX),
         address_failures: usize::try_from(args.sign_in_address_failures).unwrap_or(usize::MAX),
         ..Default::default()

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Result, bail, ensure};
 
 use crate::chromium::{Browser, LAPTOP, PHONE};
 use crate::support::TestServer;
@@ -26,13 +26,7 @@ fn a_site_admin_imports_group_members_from_a_csv_file_in_the_browser() -> Result
         &dir.path().join("data"),
         &["--demo", "--import-max-mib", "1"],
     )?;
-    let banner = server.banner.join("\n");
-    let password = banner
-        .split("username siteadmin  password: ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .with_context(|| format!("no site admin password in {banner:?}"))?
-        .to_owned();
+    let password = server.banner_word_after("username siteadmin  password: ")?;
 
     // Demo employees: ada.abbott is in HR, ben.abbott in IT and
     // jonas.abbott in Finance (see demo::employee).

@@ -6,6 +6,7 @@ mod browser;
 mod chromium;
 mod imports;
 mod plugins;
+mod security;
 mod support;
 mod sync;
 mod walk;
@@ -24,11 +25,7 @@ fn a_fresh_host_serves_its_default_site_answers_the_cli_and_stops_gracefully() -
     // First start on an empty data dir: the operator's password, once.
     let server = TestServer::start(&data)?;
     let banner = server.banner.join("\n");
-    let password = banner
-        .split("one-time password: ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .with_context(|| format!("no operator password in {banner:?}"))?;
+    let password = server.banner_word_after("one-time password: ")?;
     ensure!(banner.contains("username: admin"), "{banner}");
     ensure!(password.len() >= 16, "password {password:?}");
     ensure!(

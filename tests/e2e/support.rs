@@ -111,6 +111,18 @@ impl TestServer {
         }
     }
 
+    /// The word the banner prints after `marker`: a one-time password
+    /// (`"one-time password: "`), the demo admin's (`"password: "`).
+    pub fn banner_word_after(&self, marker: &str) -> Result<String> {
+        let banner = self.banner.join("\n");
+        banner
+            .split(marker)
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned)
+            .with_context(|| format!("no {marker:?} in {banner:?}"))
+    }
+
     /// What the server logged so far (for failure messages).
     pub fn stderr(&self) -> String {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()

@@ -111,14 +111,29 @@ fn fresh(engine: &Engine, bytes: &[u8]) -> Result<Component, PluginError> {
 }
 
 /// Writes to a temporary file and renames it into place, so a crash or a
-/// concurrent loader never sees half a file.
+/// concurrent loader never sees half a file. The cache lives in the
+/// host's data dir, whose folders are `0700` and files `0600` (the host's
+/// `storage::private`); this crate keeps to that rule on its own.
 fn write_atomically(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    use std::io::Write;
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        folder.mode(0o700);
+        file.mode(0o600);
+    }
+    folder.create(dir)?;
     let tmp = dir.join(format!(
         ".{}.tmp{}",
         std::process::id(),
         rand::random::<u32>()
     ));
-    std::fs::write(&tmp, data)?;
+    let mut out = file.open(&tmp)?;
+    out.write_all(data)?;
+    drop(out);
     std::fs::rename(&tmp, path)
 }

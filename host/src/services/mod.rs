@@ -39,6 +39,7 @@ pub mod plugins;
 mod queries;
 pub mod segments;
 pub mod sessions;
+mod sign_in_throttle;
 pub mod sites;
 pub mod tokens;
 pub mod users;
@@ -96,10 +97,7 @@ impl Services {
         runtime: crate::runtime::RuntimeConfig,
     ) -> ServiceResult<Self> {
         let data_dir = data_dir.into();
-        std::fs::create_dir_all(&data_dir).map_err(|source| crate::storage::StorageError::Io {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
+        crate::storage::private::secure_data_dir(&data_dir)?;
         let registry = Arc::new(RegistryStore::open(&data_dir.join("registry.redb"))?);
         let pool = SitePool::new(data_dir.join("sites"))?;
         Ok(Self {

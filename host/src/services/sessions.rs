@@ -7,35 +7,39 @@
 //! makes a new secret (and deletes the one the browser brought), so a
 //! secret planted before sign-in is worth nothing after it.
 //!
-//! Throttling is per account and per address and lives in memory: after
-//! [`SessionPolicy::account_failures`] wrong passwords for one account name
-//! (known or not, so the answer tells nothing about which names exist) or
-//! [`SessionPolicy::address_failures`] from one address inside
-//! [`SessionPolicy::failure_window`], further attempts are refused without
-//! checking the password until the window has passed. A restart forgets
-//! the counts; that trades a little protection for no writes per failure.
+//! Throttling of repeated failures is [`super::sign_in_throttle`]'s: an
+//! attempt is reserved there before its password is checked.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use super::error::{ServiceError, ServiceResult};
+use super::sign_in_throttle::SignInThrottle;
 use super::{Principal, Services, SiteServices, auth};
 use crate::domain::{Session, SessionSubject, SiteStatus, Timestamp, UserStatus};
 use crate::storage::registry::RegistryRead;
 use crate::storage::site::prelude::*;
 
-/// How long sessions live and how hard sign-in is throttled.
+/// How long sessions live and how hard sign-in is throttled (the rule is
+/// [`super::sign_in_throttle`]'s).
 #[derive(Clone, Debug)]
 pub struct SessionPolicy {
     /// A session unused this long is over.
     pub idle_timeout: Duration,
-    /// Failed sign-ins one account name may have inside the window.
+    /// Failed sign-ins one account may have from one address inside the
+    /// window; then that pair waits the window out.
+    pub pair_failures: usize,
+    /// Failed sign-ins one account may have from all addresses inside the
+    /// window before attempts from addresses it never signed in from wait
+    /// a growing delay.
     pub account_failures: usize,
-    /// Failed sign-ins one address may have inside the window.
+    /// The longest that growing delay gets.
+    pub account_max_delay: Duration,
+    /// Failed sign-ins one address may have inside the window, whatever
+    /// the accounts.
     pub address_failures: usize,
     pub failure_window: Duration,
 }
@@ -46,7 +50,9 @@ impl Default for SessionPolicy {
             // Moodle's default is 8 hours; a site admin's browser left
             // open deserves less.
             idle_timeout: Duration::from_secs(2 * 60 * 60),
-            account_failures: 5,
+            pair_failures: 5,
+            account_failures: 10,
+            account_max_delay: Duration::from_secs(120),
             address_failures: 30,
             failure_window: Duration::from_secs(15 * 60),
         }
@@ -57,13 +63,10 @@ impl Default for SessionPolicy {
 /// make every page view a registry write.
 const TOUCH_EVERY_MS: i64 = 60_000;
 
-/// Memory bound of the failure counts: past it, the oldest keys go.
-const MAX_THROTTLE_KEYS: usize = 100_000;
-
 #[derive(Default)]
 pub(crate) struct SessionKeeper {
     policy: Mutex<SessionPolicy>,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    throttle: SignInThrottle,
 }
 
 impl SessionKeeper {
@@ -72,51 +75,6 @@ impl SessionKeeper {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-    }
-
-    /// How long until `keys` may try again, if any of them is over its limit.
-    fn throttled(&self, keys: &[(String, usize)], window: Duration) -> Option<Duration> {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        keys.iter()
-            .filter_map(|(key, limit)| {
-                let list = failures.get_mut(key)?;
-                while list
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= window)
-                {
-                    list.pop_front();
-                }
-                if list.len() >= *limit {
-                    list.front()
-                        .map(|first| window.saturating_sub(now.duration_since(*first)))
-                } else {
-                    None
-                }
-            })
-            .max()
-    }
-
-    fn record_failure(&self, keys: &[(String, usize)]) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() >= MAX_THROTTLE_KEYS {
-            let window = self.policy().failure_window;
-            let now = Instant::now();
-            failures.retain(|_, l| l.back().is_some_and(|t| now.duration_since(*t) < window));
-        }
-        for (key, _) in keys {
-            failures
-                .entry(key.clone())
-                .or_default()
-                .push_back(Instant::now());
-        }
-    }
-
-    fn forget(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
     }
 }
 
@@ -162,10 +120,6 @@ fn account_key(prefix: &str, username: &str) -> String {
     format!("{prefix}:{}", username.trim().to_lowercase())
 }
 
-fn address_key(address: Option<IpAddr>) -> Option<String> {
-    address.map(|a| format!("addr:{a}"))
-}
-
 impl Services {
     pub fn set_session_policy(&self, policy: SessionPolicy) {
         *self
@@ -174,15 +128,6 @@ impl Services {
             .policy
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = policy;
-    }
-
-    fn throttle_keys(&self, account: String, address: Option<IpAddr>) -> Vec<(String, usize)> {
-        let policy = self.inner.sessions.policy();
-        let mut keys = vec![(account, policy.account_failures)];
-        if let Some(a) = address_key(address) {
-            keys.push((a, policy.address_failures));
-        }
-        keys
     }
 
     /// Signs a user of `site` in by password. `replacing` is the secret the
@@ -195,20 +140,16 @@ impl Services {
         address: Option<IpAddr>,
         replacing: Option<&str>,
     ) -> ServiceResult<SignIn> {
-        let keys = self.throttle_keys(
-            account_key(&format!("site{}", site.site().id), username),
-            address,
-        );
-        let window = self.inner.sessions.policy().failure_window;
-        if let Some(retry_after) = self.inner.sessions.throttled(&keys, window) {
-            return Ok(SignIn::Throttled { retry_after });
-        }
+        let account = account_key(&format!("site{}", site.site().id), username);
+        let reservation = match self.reserve_attempt(&account, address) {
+            Ok(r) => r,
+            Err(throttled) => return Ok(throttled),
+        };
         let Some(user) = site.verify_user_password(username, password)? else {
-            self.inner.sessions.record_failure(&keys);
             tracing::info!(site = %site.site().slug, "sign-in refused: wrong credentials");
             return Ok(SignIn::WrongCredentials);
         };
-        self.inner.sessions.forget(&keys[0].0);
+        self.inner.sessions.throttle.succeeded(reservation);
         if user.status != UserStatus::Active || site.site().status != SiteStatus::Active {
             return Ok(SignIn::Suspended);
         }
@@ -229,18 +170,35 @@ impl Services {
         address: Option<IpAddr>,
         replacing: Option<&str>,
     ) -> ServiceResult<SignIn> {
-        let keys = self.throttle_keys(account_key("operator", username), address);
-        let window = self.inner.sessions.policy().failure_window;
-        if let Some(retry_after) = self.inner.sessions.throttled(&keys, window) {
-            return Ok(SignIn::Throttled { retry_after });
-        }
+        let account = account_key("operator", username);
+        let reservation = match self.reserve_attempt(&account, address) {
+            Ok(r) => r,
+            Err(throttled) => return Ok(throttled),
+        };
         let Some(op) = self.verify_operator(username, password)? else {
-            self.inner.sessions.record_failure(&keys);
             tracing::info!("operator sign-in refused: wrong credentials");
             return Ok(SignIn::WrongCredentials);
         };
-        self.inner.sessions.forget(&keys[0].0);
+        self.inner.sessions.throttle.succeeded(reservation);
         self.start_session(SessionSubject::Operator(op.id), replacing)
+    }
+
+    /// An attempt allowed to check its password, reserved before the
+    /// check so that parallel attempts cannot all pass the limits.
+    fn reserve_attempt(
+        &self,
+        account: &str,
+        address: Option<IpAddr>,
+    ) -> Result<super::sign_in_throttle::Reservation, SignIn> {
+        let policy = self.inner.sessions.policy();
+        self.inner
+            .sessions
+            .throttle
+            .reserve(&policy, account, address)
+            .map_err(|retry_after| {
+                tracing::info!(%account, ?address, "sign-in throttled");
+                SignIn::Throttled { retry_after }
+            })
     }
 
     fn start_session(

@@ -15,10 +15,12 @@
 //! - `site/`, `registry/`: each file's tables, queries and writes;
 //! - `migrations/`: the numbered migrations of both, on frozen tables;
 //! - `pool.rs`: site files opened on demand, and their transactions;
+//! - `private.rs`: the data dir and its files readable by the owner only;
 //! - `FORMAT.md`: what is encoded by hand, and why it is correct.
 
 pub mod migrations;
 pub mod pool;
+pub mod private;
 pub mod registry;
 pub mod site;
 mod tables;
@@ -44,6 +46,11 @@ pub enum StorageError {
         found: u64,
         known: u64,
     },
+    #[error(
+        "the data dir {path} is owned by user id {owner}, not by the user Charon runs as ({me}); \
+         run Charon as its owner or give it a data dir of its own"
+    )]
+    ForeignDataDir { path: String, owner: u32, me: u32 },
     #[error("I/O error on {path}: {source}")]
     Io {
         path: String,
@@ -91,6 +98,9 @@ pub(crate) fn decode<T: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> 
 /// Opens (or creates) a redb file, turning "locked by another process" into
 /// an error that says what to do.
 pub(crate) fn open_database(path: &std::path::Path) -> Result<redb::Database> {
+    // redb creates files with the umask's mode; made here first, the file
+    // is the owner's alone from its first byte.
+    drop(private::touch_private_file(path)?);
     match redb::Database::create(path) {
         Ok(db) => Ok(db),
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(StorageError::AlreadyOpen {

@@ -149,10 +149,7 @@ pub struct SitePool {
 impl SitePool {
     /// `dir` is the folder holding `{slug}.redb` files; created if missing.
     pub fn new(dir: PathBuf) -> Result<Self> {
-        std::fs::create_dir_all(&dir).map_err(|source| StorageError::Io {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        super::private::create_private_dir(&dir)?;
         Ok(Self {
             dir,
             open: Mutex::new(HashMap::new()),

@@ -97,13 +97,33 @@ fn sign_in_layout(site: &CurrentSite) -> Layout {
 }
 
 /// Only a path on this site may be a `next`: anything else (another host,
-/// `//evil`, a backslash trick) would make sign-in an open redirect.
+/// `//evil`, a backslash trick, a tab or newline a browser drops) would
+/// make sign-in an open redirect, or a header that cannot be sent.
+///
+/// Checked on the text as sent and its path again percent-decoded, so
+/// that an encoded `%2F%2F` or `%09` cannot sneak past: no control
+/// character or whitespace, a path below `base`, not `//`-led, no
+/// backslash, no scheme, no `.`/`..` segment that would climb out of
+/// `base`. (An encoded space in the query, `?q=a%20b`, is a search and
+/// stays: a query cannot move the browser to another host.)
 fn safe_next(next: &str, base: &str) -> Option<String> {
-    let local = next.starts_with(&format!("{base}/"))
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.contains("://");
-    local.then(|| next.to_owned())
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    let decoded_path = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()?;
+    let prefix = format!("{base}/");
+    let local = |s: &str| {
+        !s.chars().any(|c| c.is_control() || c.is_whitespace())
+            && s.starts_with(&prefix)
+            && !s.starts_with("//")
+            && !s.contains('\\')
+            && !s.contains("://")
+    };
+    let climbs = decoded_path
+        .split('/')
+        .any(|segment| segment == "." || segment == "..");
+    let parses = next.parse::<actix_web::http::uri::PathAndQuery>().is_ok();
+    (parses && local(next) && local(&decoded_path) && !climbs).then(|| next.to_owned())
 }
 
 fn sign_in_response(
@@ -377,6 +397,7 @@ async fn operator_sign_out(post: OperatorPost<Empty>) -> Result<HttpResponse, Ht
 #[cfg(test)]
 mod tests {
     use super::safe_next;
+    use proptest::prelude::*;
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
@@ -385,9 +406,65 @@ mod tests {
             Some("/s/acme/users")
         );
         assert_eq!(safe_next("/users?q=a", "").as_deref(), Some("/users?q=a"));
+        assert_eq!(
+            safe_next("/users?q=a%20b", "").as_deref(),
+            Some("/users?q=a%20b"),
+            "an encoded space in a query is a search, not a trick"
+        );
         assert_eq!(safe_next("//evil.example/", ""), None);
         assert_eq!(safe_next("https://evil.example/", ""), None);
         assert_eq!(safe_next("/\\evil.example", ""), None);
         assert_eq!(safe_next("/s/other/users", "/s/acme"), None);
+    }
+
+    #[test]
+    fn control_characters_and_whitespace_fall_back_to_the_dashboard() {
+        for next in [
+            "/\n/x",
+            "/%0A/x",
+            "/\t/evil.example/",
+            "/%09/evil.example/",
+            "/%5Cevil.example",
+            "/a b",
+            "/s/acme/../other/",
+            "/s/acme/%2E%2E/other/",
+            "/%FF",
+        ] {
+            assert_eq!(safe_next(next, ""), None, "{next:?}");
+            assert_eq!(safe_next(&format!("/s/acme{next}"), "/s/acme"), None);
+        }
+        assert_eq!(safe_next("/%2F/evil.example/", ""), None);
+    }
+
+    /// Where a browser goes with `Location: next` from a page of this
+    /// host: `url` parses as WHATWG URL does, tabs and newlines dropped.
+    fn browser_target(next: &str) -> url::Url {
+        url::Url::parse("https://lms.example/s/acme/sign-in")
+            .unwrap()
+            .join(next)
+            .unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn whatever_is_followed_stays_on_this_site_and_is_a_valid_header(
+            next in "[/\\\\a-z.%0-9A-F:@?#\t\n\r ]{0,24}",
+            prefixed in any::<bool>(),
+        ) {
+            let next = if prefixed { format!("/s/acme{next}") } else { next };
+            if let Some(to) = safe_next(&next, "/s/acme") {
+                prop_assert!(actix_web::http::header::HeaderValue::from_str(&to).is_ok());
+                let target = browser_target(&to);
+                prop_assert_eq!(target.host_str(), Some("lms.example"), "{:?}", to);
+                prop_assert!(target.path().starts_with("/s/acme/"), "{:?} → {}", to, target);
+            }
+        }
+
+        #[test]
+        fn plain_paths_of_the_site_are_followed(path in "[a-z0-9_/-]{0,24}") {
+            let next = format!("/s/acme/{path}");
+            prop_assume!(!next.contains("//"));
+            prop_assert_eq!(safe_next(&next, "/s/acme"), Some(next));
+        }
     }
 }

@@ -109,9 +109,14 @@ impl PluginCatalog {
         if std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64) {
             return Ok(());
         }
-        std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
+        crate::storage::private::create_private_dir(&self.dir)?;
         let tmp = self.dir.join(format!("{sha256}.wasm.tmp"));
-        let mut file = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        let mut file = crate::storage::private::private_file_options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| io(&tmp, e))?;
         file.write_all(bytes).map_err(|e| io(&tmp, e))?;
         file.sync_all().map_err(|e| io(&tmp, e))?;
         drop(file);

@@ -18,6 +18,7 @@ mod groups;
 mod plugins;
 mod segment_sync;
 mod segments;
+mod sign_in;
 mod sites;
 mod storage;
 mod tidy;
