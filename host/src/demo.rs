@@ -7,7 +7,9 @@
 //! segment; the mandatory compliance course `COMPLIANCE` (separate groups)
 //! with one group per department, every employee enrolled as learner
 //! through the course's manual method and placed in their department's
-//! group; one teacher; and a site admin `siteadmin`.
+//! group; one teacher; and a site admin `siteadmin`. The course also has
+//! an enabled self enrolment method (no key), added with the course, so
+//! the site's public home page has a course to show.
 //!
 //! Everything goes through the public services as the given principal, so
 //! the audit log records who loaded it. Loading is idempotent: what exists
@@ -21,10 +23,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{CourseId, GroupMode, Role, UserId};
 use crate::services::courses::{MANUAL_PLUGIN, NewCourse};
+use crate::services::enrolments::NewMethod;
 use crate::services::groups::NewGroup;
 use crate::services::segments::NewSegment;
 use crate::services::users::NewUser;
 use crate::services::{Principal, ServiceError, ServiceResult, Services, SiteServices, password};
+
+/// The bundled self enrolment plugin, which the demo's course offers.
+const SELF_PLUGIN: &str = "self";
 
 /// How many employees the demo creates.
 pub const EMPLOYEES: usize = 300;
@@ -214,7 +220,7 @@ pub fn load_demo(site: &SiteServices, who: &Principal) -> ServiceResult<DemoRepo
         Some(c) => c,
         None => {
             report.course_created = true;
-            site.create_course(
+            let course = site.create_course(
                 who,
                 NewCourse {
                     shortname: COURSE_SHORTNAME.into(),
@@ -222,7 +228,18 @@ pub fn load_demo(site: &SiteServices, who: &Principal) -> ServiceResult<DemoRepo
                     group_mode: GroupMode::Separate,
                     force_group_mode: false,
                 },
-            )?
+            )?;
+            site.add_method(
+                who,
+                course.id,
+                NewMethod {
+                    plugin: SELF_PLUGIN.into(),
+                    name: "Self enrolment".into(),
+                    config: serde_json::json!({}),
+                    enabled: true,
+                },
+            )?;
+            course
         }
     };
     let manual = site
@@ -332,11 +349,12 @@ mod tests {
         assert_eq!(again.site_admin_password, None);
 
         let site = services.site_by_slug("default").expect("site");
-        let home = site.home_overview().expect("overview");
-        let members: Vec<(String, u64)> = home
-            .segments
-            .iter()
-            .map(|s| (s.segment.name.clone(), s.members))
+        let members: Vec<(String, u64)> = site
+            .list_segments(&operator, None, 0, 100)
+            .expect("segments")
+            .items
+            .into_iter()
+            .map(|s| (s.segment.name, s.members))
             .collect();
         assert_eq!(
             members,

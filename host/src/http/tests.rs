@@ -15,8 +15,9 @@ use crate::services::testing::TestSite;
 use crate::storage::StorageError;
 
 /// Site "acme" of [`TestSite`] plus what the operator credential needs
-/// (the first operator, from `first_run`), an empty second site "beta", and an
-/// invisible segment the home page must not show.
+/// (the first operator, from `first_run`), an empty second site "beta", an
+/// invisible segment, and self enrolment on the course so that the public
+/// home page lists it.
 fn fixture() -> TestSite {
     let fx = TestSite::new();
     fx.services.first_run().expect("first run");
@@ -42,6 +43,7 @@ fn fixture() -> TestSite {
             },
         )
         .expect("invisible segment");
+    fx.add_method("self");
     fx
 }
 
@@ -101,7 +103,7 @@ async fn healthz_answers_ok_in_plain_text_without_a_site() {
 }
 
 #[actix_web::test]
-async fn home_page_by_host_lists_courses_and_visible_segments_with_member_counts() {
+async fn home_page_by_host_lists_courses_open_to_self_enrolment_and_no_segments() {
     let fx = fixture();
     let app = test::init_service(app(state(&fx))).await;
     // The port is not part of the host name.
@@ -113,14 +115,10 @@ async fn home_page_by_host_lists_courses_and_visible_segments_with_member_counts
     assert!(a.body.contains("--brand: #1f5f8b"), "branding colour");
     assert!(a.body.contains("Compliance 101"));
     assert!(a.body.contains("COMP101"));
-    assert!(a.body.contains("HR"));
-    assert!(a.body.contains("3 members"));
-    assert!(a.body.contains("Finance"));
-    assert!(a.body.contains("2 members"));
-    assert!(
-        !a.body.contains("Board of directors"),
-        "invisible segment shown"
-    );
+    // Segments are an admin's tool (departments, regions), not public.
+    for hidden in ["HR", "Finance", "members", "Board of directors", "segment"] {
+        assert!(!a.body.contains(hidden), "{hidden:?} shown: {}", a.body);
+    }
     assert!(a.body.contains("href=\"/\""), "links stay on the host form");
 }
 
@@ -147,7 +145,7 @@ async fn a_light_brand_colour_gets_dark_header_text() {
     let app = test::init_service(app(state(&fx))).await;
     let a = send!(app, page("/", "beta.test"));
     assert!(a.body.contains("--brand: #ffcc00; --brand-text: #000000;"));
-    assert!(a.body.contains("No courses yet."));
+    assert!(a.body.contains("No course is open to self enrolment."));
 }
 
 #[actix_web::test]

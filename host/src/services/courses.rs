@@ -1,11 +1,11 @@
 //! Courses and what a home page lists.
 
 use super::auth::{Need, authorize, authorize_caller};
+use super::contract::RequestKind;
 use super::error::{ServiceError, ServiceResult};
 use super::ops::courses::load_course;
 use super::ops::groups::delete_group_in;
 use super::ops::methods::delete_method_in;
-use super::segments::SegmentSummary;
 use super::{Page, Principal, SiteServices, clamp_limit, matches_query, validate};
 use crate::domain::*;
 use crate::storage::site::{SiteTables, prelude::*};
@@ -41,12 +41,14 @@ pub struct CourseOverview {
     pub methods: u64,
 }
 
-/// What a site's home page shows to anyone.
+/// What a site's home page shows to anyone: its courses open to self
+/// enrolment, nothing else. Segments, groups and counts are an admin's
+/// tools (departments, regions) and not public.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct HomeOverview {
+    /// Courses with an enabled enrolment method whose plugin answers
+    /// self-enrolment requests (its manifest says so), by full name.
     pub courses: Vec<Course>,
-    /// Visible segments only, with member counts.
-    pub segments: Vec<SegmentSummary>,
 }
 
 fn check_shortname_free(
@@ -250,25 +252,41 @@ impl SiteServices {
         })
     }
 
-    /// What the site's public home page lists: courses and visible segments.
+    /// What the site's public home page lists (see [`HomeOverview`]).
     pub fn home_overview(&self) -> ServiceResult<HomeOverview> {
-        self.read(|t| {
-            let mut courses = t.all_courses()?;
-            courses.sort_by_key(|c| c.fullname.to_lowercase());
-            let mut segments = Vec::new();
-            for segment in t.all_segments()?.into_iter().filter(|s| s.visible) {
-                segments.push(SegmentSummary {
-                    members: t.segment_member_count(segment.id)?,
-                    segment,
-                });
+        let candidates = self.read(|t| {
+            let mut found = Vec::new();
+            for course in t.all_courses()? {
+                let plugins: std::collections::BTreeSet<String> = t
+                    .course_methods_list(course.id)?
+                    .into_iter()
+                    .filter(|m| m.status == EnrolmentMethodStatus::Enabled)
+                    .map(|m| m.plugin)
+                    .collect();
+                found.push((course, plugins));
             }
-            segments.sort_by(|a, b| {
-                a.segment
-                    .name
-                    .to_lowercase()
-                    .cmp(&b.segment.name.to_lowercase())
-            });
-            Ok(HomeOverview { courses, segments })
-        })
+            Ok(found)
+        })?;
+        let mut answers = std::collections::BTreeMap::new();
+        let mut courses = Vec::new();
+        for (course, plugins) in candidates {
+            let mut open = false;
+            for plugin in plugins {
+                let answer = match answers.get(&plugin) {
+                    Some(a) => *a,
+                    None => {
+                        let a = self.plugin_answers(&plugin, RequestKind::SelfEnrol)?;
+                        answers.insert(plugin, a);
+                        a
+                    }
+                };
+                open |= answer;
+            }
+            if open {
+                courses.push(course);
+            }
+        }
+        courses.sort_by_key(|c| c.fullname.to_lowercase());
+        Ok(HomeOverview { courses })
     }
 }

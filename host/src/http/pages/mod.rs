@@ -32,7 +32,7 @@ use askama_web::WebTemplate;
 use super::HttpError;
 use super::blocking;
 use super::site::CurrentSite;
-use crate::domain::{GroupMode, Site};
+use crate::domain::Site;
 use crate::services::courses::HomeOverview;
 use session::{Flash, OperatorPage, SitePage};
 
@@ -362,14 +362,6 @@ fn text_colour_on(background: &str) -> &'static str {
 pub(crate) struct CourseView {
     pub fullname: String,
     pub shortname: String,
-    pub groups: &'static str,
-}
-
-pub(crate) struct SegmentView {
-    pub name: String,
-    pub description: String,
-    pub members: u64,
-    pub members_label: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -377,7 +369,6 @@ pub(crate) struct SegmentView {
 pub(crate) struct HomePage {
     pub layout: Layout,
     pub courses: Vec<CourseView>,
-    pub segments: Vec<SegmentView>,
 }
 
 impl HomePage {
@@ -386,29 +377,13 @@ impl HomePage {
             .courses
             .into_iter()
             .map(|c| CourseView {
-                groups: match c.group_mode {
-                    GroupMode::None => "No groups",
-                    GroupMode::Separate => "Separate groups",
-                    GroupMode::Visible => "Visible groups",
-                },
                 fullname: c.fullname,
                 shortname: c.shortname,
-            })
-            .collect();
-        let segments = overview
-            .segments
-            .into_iter()
-            .map(|s| SegmentView {
-                members_label: words::count(s.members, "member", "members"),
-                members: s.members,
-                name: s.segment.name,
-                description: s.segment.description,
             })
             .collect();
         Self {
             layout: Layout::for_site(site.services.site(), &site.base, None),
             courses,
-            segments,
         }
     }
 }

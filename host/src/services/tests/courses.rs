@@ -8,7 +8,6 @@ use crate::services::Principal;
 use crate::services::courses::{CourseUpdate, NewCourse};
 use crate::services::enrolments::NewMethod;
 use crate::services::groups::NewGroup;
-use crate::services::segments::NewSegment;
 use crate::services::testing::{TestSite, assert_same_tables};
 
 fn course(shortname: &str, fullname: &str) -> NewCourse {
@@ -221,27 +220,23 @@ fn learners_list_only_their_courses_and_admins_every_course() {
 }
 
 #[test]
-fn the_home_page_lists_courses_and_visible_segments_only() {
+fn the_home_page_lists_only_courses_open_to_self_enrolment() {
     let fx = TestSite::new();
+    let shown = |fx: &TestSite| -> Vec<String> {
+        let home = fx.site.home_overview().unwrap();
+        home.courses.into_iter().map(|c| c.shortname).collect()
+    };
+    assert_eq!(shown(&fx), Vec::<String>::new(), "manual enrolment only");
+    let method = fx.add_method("self");
+    assert_eq!(shown(&fx), vec!["COMP101"]);
     fx.site
-        .create_segment(
-            &fx.admin,
-            NewSegment {
-                name: "Hidden".into(),
-                visible: false,
-                ..Default::default()
-            },
-        )
+        .set_method_status(&fx.admin, method, EnrolmentMethodStatus::Disabled)
         .unwrap();
-    let home = fx.site.home_overview().unwrap();
-    let courses: Vec<&str> = home.courses.iter().map(|c| c.shortname.as_str()).collect();
-    let segments: Vec<(&str, u64)> = home
-        .segments
-        .iter()
-        .map(|s| (s.segment.name.as_str(), s.members))
-        .collect();
-    assert_eq!(courses, vec!["COMP101"]);
-    assert_eq!(segments, vec![("Finance", 2), ("HR", 3)]);
+    assert_eq!(
+        shown(&fx),
+        Vec::<String>::new(),
+        "its self enrolment is off"
+    );
 }
 
 #[test]
