@@ -194,6 +194,18 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub sign_in_address_failures: u64,
 
+    /// Seconds a client may take to send a request body (headers have 5 s);
+    /// past them the request is answered 408 and the connection closed.
+    #[arg(long, env = "CHARON_BODY_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_secs: u64,
+
+    /// Uploads (plugin components, CSV files) read at once; more are
+    /// answered 503 with Retry-After.
+    #[arg(long, env = "CHARON_MAX_CONCURRENT_UPLOADS", default_value_t = 8,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_concurrent_uploads: u64,
+
     /// The largest CSV file the import pages and the JSON API accept, in
     /// MiB (`charon csv import` has its own `--max-mib`).
     #[arg(long, env = "CHARON_IMPORT_MAX_MIB", default_value_t = 10,

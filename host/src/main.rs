@@ -102,6 +102,8 @@ fn serve(data: &Path, args: ServeArgs) -> Result<()> {
         address_failures: usize::try_from(args.sign_in_address_failures).unwrap_or(usize::MAX),
         ..Default::default()
     };
+    config.body_deadline = Duration::from_secs(args.body_timeout_secs);
+    config.concurrent_uploads = usize::try_from(args.max_concurrent_uploads).unwrap_or(1024);
     config.import_max_bytes = usize::try_from(args.import_max_mib << 20)
         .context("--import-max-mib is too large for this machine")?;
     config.runtime.max_plan_actions = usize::try_from(args.plugin_max_plan_actions)

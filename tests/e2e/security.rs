@@ -233,3 +233,117 @@ fn the_data_dir_and_its_files_are_readable_by_their_owner_only() -> Result<()> {
     server.terminate()?;
     Ok(())
 }
+
+/// The status of the answer to `head` (a request line and headers) sent
+/// on a fresh connection, followed by `body`; `None` when the server
+/// closed the connection without an answer. Write errors end the body
+/// (the server may refuse it before it is sent).
+fn raw_exchange(addr: &str, head: &str, body: &[u8]) -> Result<Option<u16>> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(90)))?;
+    stream.write_all(head.as_bytes())?;
+    for chunk in body.chunks(64 * 1024) {
+        if stream.write_all(chunk).is_err() {
+            break;
+        }
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                answer.extend_from_slice(&buf[..n]);
+                if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => return Err(e).context("no answer in 90 s: the connection was left open"),
+        }
+    }
+    let text = String::from_utf8_lossy(&answer);
+    Ok(text
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok()))
+}
+
+/// The server's resident memory in KiB (Linux's `/proc`).
+fn rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .context("VmRSS")
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn slow_and_oversized_bodies_are_cut_and_leave_no_memory_behind() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let server = TestServer::start_with(&data, &["--body-timeout-secs", "2"])?;
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let (_, token, _) = crate::api::create_token(
+        crate::support::arg(&data)?,
+        &["--name", "bodies", "--operator"],
+    )?;
+
+    // Many clients trickling a body that never ends: each is answered 408
+    // (or cut) once the body deadline passes, none is held open.
+    let trickling: Vec<_> = (0..50)
+        .map(|_| {
+            let addr = addr.clone();
+            thread::spawn(move || {
+                raw_exchange(
+                    &addr,
+                    "POST /s/default/sign-in HTTP/1.1\r\nHost: x\r\n\
+                     Content-Type: application/x-www-form-urlencoded\r\n\
+                     Content-Length: 1000\r\n\r\n",
+                    b"csrf=abc&user",
+                )
+            })
+        })
+        .collect();
+    for t in trickling {
+        let status = t.join().map_err(|_| anyhow::anyhow!("panicked"))??;
+        ensure!(matches!(status, Some(408) | None), "{status:?}");
+    }
+
+    // A body declared larger than the limit is refused before it is sent.
+    let head = format!(
+        "POST /api/v1/operator/plugins HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/wasm\r\nContent-Length: 52428800\r\n\r\n"
+    );
+    ensure!(raw_exchange(&addr, &head, b"")? == Some(413));
+
+    // Rounds of 50 MB bodies sent whole to the largest upload there is
+    // (a 32 MiB component): nothing of them stays in memory.
+    let pid = server.pid().context("pid")?;
+    let before = rss_kib(pid)?;
+    let body = vec![b'x'; 50 << 20];
+    let body = Arc::new(body);
+    for _ in 0..3 {
+        let round: Vec<_> = (0..8)
+            .map(|_| {
+                let (addr, head, body) = (addr.clone(), head.clone(), body.clone());
+                thread::spawn(move || raw_exchange(&addr, &head, &body))
+            })
+            .collect();
+        for t in round {
+            let status = t.join().map_err(|_| anyhow::anyhow!("panicked"))??;
+            ensure!(matches!(status, Some(413) | None), "{status:?}");
+        }
+    }
+    let after = rss_kib(pid)?;
+    ensure!(
+        after.saturating_sub(before) < 64 * 1024,
+        "resident memory grew from {before} KiB to {after} KiB"
+    );
+    server.terminate()?;
+    Ok(())
+}

@@ -123,6 +123,11 @@ impl TestServer {
             .with_context(|| format!("no {marker:?} in {banner:?}"))
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// What the server logged so far (for failure messages).
     pub fn stderr(&self) -> String {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()

@@ -66,6 +66,12 @@ pub enum HttpError {
     UnsupportedMediaType,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The client took longer than the body deadline to send its body.
+    #[error("the request body was not sent in time; send it again on a faster connection")]
+    BodyTimeout,
+    /// Every upload slot is reading someone's body; try again shortly.
+    #[error("the server is receiving as many uploads as it takes at once; try again in a moment")]
+    UploadsBusy,
     /// A page needs a signed-in visitor; pages answer with a redirect to
     /// `location` (the sign-in form, remembering where to return).
     #[error("please sign in")]
@@ -109,6 +115,8 @@ impl HttpError {
             HttpError::NotLocal => StatusCode::FORBIDDEN,
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            HttpError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            HttpError::UploadsBusy => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -153,6 +161,8 @@ impl HttpError {
             HttpError::NotLocal => "not_local",
             HttpError::BadRequest(_) => "bad_request",
             HttpError::PayloadTooLarge { .. } => "payload_too_large",
+            HttpError::BodyTimeout => "body_timeout",
+            HttpError::UploadsBusy => "uploads_busy",
             HttpError::Internal(_) => "internal",
         }
     }
@@ -187,6 +197,25 @@ impl HttpError {
         }
     }
 
+    /// What an answer of this error carries on pages and API alike.
+    /// (The request is cut either way: a client whose body was refused or
+    /// timed out must not send the rest on this connection.)
+    fn finish(&self, response: &mut HttpResponse) {
+        if let HttpError::UploadsBusy = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
+        if matches!(
+            self,
+            HttpError::BodyTimeout | HttpError::PayloadTooLarge { .. } | HttpError::UploadsBusy
+        ) {
+            response
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close);
+        }
+    }
+
     /// Server faults are logged with their detail, once, where the response
     /// is made; client errors are routine and stay at debug level.
     fn log(&self) {
@@ -209,7 +238,9 @@ impl ResponseError for HttpError {
 
     fn error_response(&self) -> HttpResponse {
         self.log();
-        super::pages::error_page(self)
+        let mut page = super::pages::error_page(self);
+        self.finish(&mut page);
+        page
     }
 }
 
@@ -283,6 +314,8 @@ impl ResponseError for JsonError {
         if let HttpError::Unauthenticated = self.0 {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"charon\""));
         }
-        response.json(body)
+        let mut response = response.json(body);
+        self.0.finish(&mut response);
+        response
     }
 }

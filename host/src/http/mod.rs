@@ -13,6 +13,7 @@
 //! prefix `/s/{slug}/…`; both serve the same pages (see `site.rs`).
 
 mod api;
+pub(crate) mod body;
 mod error;
 mod operator_credential;
 mod pages;
@@ -30,6 +31,7 @@ use actix_web::http::header;
 use actix_web::{App, middleware, web};
 
 pub use api::{openapi, wire};
+pub use body::BodyLimits;
 pub use error::{ConfigFieldErrorView, ErrorBody, ErrorDetail, HttpError, JsonError};
 pub use operator_credential::{OPERATOR_API_FILE_NAME, OperatorApiFile, OperatorCredential};
 pub use startup::{Application, Config, StartError, StopHandle};
@@ -42,6 +44,7 @@ use crate::services::{ServiceResult, Services};
 pub struct AppState {
     services: Services,
     operator_credential: Option<OperatorCredential>,
+    body_limits: BodyLimits,
     // Last, so that it goes after the services (see `watch_release`).
     release: Option<mpsc::Sender<()>>,
 }
@@ -66,6 +69,7 @@ impl AppState {
         Self {
             services,
             operator_credential: None,
+            body_limits: BodyLimits::default(),
             release: None,
         }
     }
@@ -88,8 +92,18 @@ impl AppState {
         self
     }
 
+    /// Holds every request body to `limits` (see `body`).
+    pub fn with_body_limits(mut self, limits: BodyLimits) -> Self {
+        self.body_limits = limits;
+        self
+    }
+
     pub fn services(&self) -> &Services {
         &self.services
+    }
+
+    pub(crate) fn body_limits(&self) -> &BodyLimits {
+        &self.body_limits
     }
 
     pub(crate) fn operator_credential(&self) -> Option<&OperatorCredential> {
@@ -111,6 +125,7 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let limits = state.body_limits.clone();
     App::new()
         .app_data(web::Data::new(state))
         .configure(pages::host_routes)
@@ -123,6 +138,11 @@ pub fn app(
         .configure(pages::site_routes)
         .default_service(web::to(pages::no_such_page))
         .wrap_fn(pages::session::consume_flash)
+        .wrap_fn(move |mut req, srv| {
+            use actix_web::dev::Service as _;
+            body::with_deadline(&mut req, &limits);
+            srv.call(req)
+        })
         .wrap(security_headers())
         .wrap(middleware::Compress::default())
         .wrap_fn(|req, srv| {

@@ -53,6 +53,10 @@ pub struct Config {
     pub sessions: crate::services::sessions::SessionPolicy,
     /// The largest CSV file the import pages and the JSON API accept.
     pub import_max_bytes: usize,
+    /// How long a client may take to send a request body.
+    pub body_deadline: Duration,
+    /// How many uploads (components, CSV files) are read at once.
+    pub concurrent_uploads: usize,
 }
 
 impl Config {
@@ -70,6 +74,8 @@ impl Config {
             reconcile_durable_every: crate::services::execution::DEFAULT_DURABLE_EVERY,
             sessions: Default::default(),
             import_max_bytes: crate::services::bulk::DEFAULT_MAX_BYTES,
+            body_deadline: super::body::DEFAULT_BODY_DEADLINE,
+            concurrent_uploads: super::body::DEFAULT_CONCURRENT_UPLOADS,
         }
     }
 }
@@ -256,7 +262,10 @@ impl Application {
         // SIGTERM from anyone who saw the server answer stops it gracefully.
         let signals = Signals::install().map_err(StartError::Server)?;
 
-        let mut state = AppState::new(services.clone());
+        let mut state = AppState::new(services.clone()).with_body_limits(super::BodyLimits::new(
+            config.body_deadline,
+            config.concurrent_uploads,
+        ));
         if let Some(credential) = credential {
             state = state.with_operator_credential(credential);
         }

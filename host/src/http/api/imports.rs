@@ -4,6 +4,7 @@
 //! the answer is the report, also when the file has errors (then nothing
 //! was written).
 
+use actix_web::HttpRequest;
 use actix_web::{post, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -54,13 +55,14 @@ pub struct ImportQuery {
 )]
 #[post("/imports/{kind}")]
 async fn import_csv(
+    req: HttpRequest,
     api: SiteApi,
     path: web::Path<KindPath>,
     query: web::Query<ImportQuery>,
     body: web::Payload,
 ) -> ApiResult<web::Json<ImportReportView>> {
     let SiteApi { who, site } = api;
-    let upload = CsvUpload::read(&path.kind, body, site.import_max_bytes()).await?;
+    let upload = CsvUpload::read(&req, &path.kind, body, site.import_max_bytes()).await?;
     let dry_run = query.dry_run;
     let report = blocking(move || {
         site.import_csv_with(&who, upload.kind, &upload.bytes, dry_run, &upload.options)
@@ -79,12 +81,13 @@ pub(super) struct CsvUpload {
 
 impl CsvUpload {
     pub(super) async fn read(
+        req: &HttpRequest,
         kind: &str,
         body: web::Payload,
         limit: usize,
     ) -> Result<Self, HttpError> {
         let kind: ImportKind = kind.parse().map_err(HttpError::from)?;
-        let bytes = read_body(body, limit).await?;
+        let bytes = read_body(req, body, limit).await?;
         let options = ImportOptions {
             max_bytes: limit,
             ..ImportOptions::default()

@@ -46,14 +46,14 @@ mod tests;
 use std::sync::LazyLock;
 
 use actix_web::error::JsonPayloadError;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::{ServerBuilder, ServerVariableBuilder};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 
-use super::{HttpError, JsonError};
+use super::{AppState, HttpError, JsonError};
 
 pub(crate) use auth::{ApiCaller, SiteApi};
 
@@ -270,12 +270,22 @@ fn path_config() -> web::PathConfig {
 }
 
 /// A raw body (a component, a CSV file) of at most `limit` bytes: 413
-/// beyond it, before the whole is read.
-pub(crate) async fn read_body(body: web::Payload, limit: usize) -> Result<web::Bytes, HttpError> {
-    body.to_bytes_limited(limit)
-        .await
-        .map_err(|_| HttpError::PayloadTooLarge { limit })?
-        .map_err(|e| HttpError::BadRequest(format!("the body could not be read: {e}")))
+/// when it is declared or counted larger, without keeping more than
+/// `limit` in memory; 503 when every upload slot is busy.
+pub(crate) async fn read_body(
+    req: &HttpRequest,
+    body: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, HttpError> {
+    let limits = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.body_limits().clone())
+        .unwrap_or_default();
+    let _permit = limits.upload_permit()?;
+    match crate::http::body::read_limited(req, body, limit, limit).await? {
+        crate::http::body::Limited::Within(bytes) => Ok(bytes),
+        crate::http::body::Limited::TooLarge(_) => Err(HttpError::PayloadTooLarge { limit }),
+    }
 }
 
 pub(crate) fn body_error(e: JsonPayloadError) -> HttpError {
@@ -295,6 +305,7 @@ pub(crate) fn body_error(e: JsonPayloadError) -> HttpError {
             }
             _ => HttpError::BadRequest(format!("the body is not valid JSON: {e}")),
         },
+        JsonPayloadError::Payload(e) => crate::http::body::read_error(e, "body"),
         other => HttpError::BadRequest(format!("the body could not be read: {other}")),
     }
 }

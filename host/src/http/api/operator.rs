@@ -5,6 +5,7 @@
 //! server answers. The `charon` commands use these routes like any script
 //! with an operator token (see `console`).
 
+use actix_web::HttpRequest;
 use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -132,6 +133,7 @@ async fn reconcile_site(
 )]
 #[post("/sites/{key}/imports/{kind}")]
 async fn import_csv(
+    req: HttpRequest,
     caller: ApiCaller,
     path: web::Path<KeyKindPath>,
     query: web::Query<ImportQuery>,
@@ -139,7 +141,7 @@ async fn import_csv(
 ) -> ApiResult<web::Json<ImportReportView>> {
     let ApiCaller { who, services } = caller;
     let KeyKindPath { key, kind } = path.into_inner();
-    let upload = CsvUpload::read(&kind, body, services.import_max_bytes()).await?;
+    let upload = CsvUpload::read(&req, &kind, body, services.import_max_bytes()).await?;
     let dry_run = query.dry_run;
     let report = blocking(move || {
         let (kind, bytes, options) = (upload.kind, &upload.bytes, &upload.options);

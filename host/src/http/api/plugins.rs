@@ -12,6 +12,7 @@
 //! Every call that may run a plugin (install, enable, upgrade) runs on the
 //! blocking pool, like every service call.
 
+use actix_web::HttpRequest;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -202,9 +203,13 @@ async fn list_plugins(
     )
 )]
 #[post("/operator/plugins")]
-async fn install_plugin(caller: ApiCaller, body: web::Payload) -> ApiResult<HttpResponse> {
+async fn install_plugin(
+    req: HttpRequest,
+    caller: ApiCaller,
+    body: web::Payload,
+) -> ApiResult<HttpResponse> {
     let ApiCaller { who, services } = caller;
-    let bytes = read_body(body, MAX_PLUGIN_BYTES).await?;
+    let bytes = read_body(&req, body, MAX_PLUGIN_BYTES).await?;
     let installed = blocking(move || services.install_plugin(&who, &bytes)).await?;
     Ok(HttpResponse::Created().json(PluginVersionView::from(installed)))
 }

@@ -380,6 +380,12 @@ fn read_body(
                 actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => {
                     HttpError::PayloadTooLarge { limit: FORM_LIMIT }
                 }
+                _ if e
+                    .as_error::<actix_web::error::PayloadError>()
+                    .is_some_and(crate::http::body::is_timeout) =>
+                {
+                    HttpError::BodyTimeout
+                }
                 _ => HttpError::BadRequest(format!("the form could not be read: {e}")),
             })?;
         if bytes.len() > FORM_LIMIT {

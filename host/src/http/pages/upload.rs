@@ -15,6 +15,7 @@ use actix_web::http::header;
 use actix_web::web;
 
 use super::super::HttpError;
+use super::super::body::{Limited, read_limited};
 use super::session::same_token;
 
 /// Bytes of multipart framing (boundaries, part headers, the `csrf`
@@ -48,33 +49,29 @@ pub(crate) enum Body {
     TooLarge(usize),
 }
 
-/// Reads a body of at most `limit` bytes (plus the framing slack). A
-/// larger one is still read, up to twice the limit, and thrown away:
-/// answering before a browser has sent its body makes it show a reset
-/// connection instead of the page that says what is wrong.
+/// Reads a body of at most `limit` bytes (plus the framing slack), holding
+/// one of the host's upload slots while it does. A body declared larger
+/// is refused unread; a chunked one is kept only up to the limit and then
+/// counted, up to twice the limit, and thrown away: answering before a
+/// browser has sent its body makes it show a reset connection instead of
+/// the page that says what is wrong.
 pub(crate) async fn read_upload(
     req: &HttpRequest,
     body: web::Payload,
     limit: usize,
 ) -> Result<Body, HttpError> {
     let keep = limit.saturating_add(FRAMING_SLACK);
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    let drain = keep.saturating_mul(2);
-    if let Some(n) = declared.filter(|&n| n > drain) {
-        return Ok(Body::TooLarge(n));
-    }
-    match body.to_bytes_limited(drain).await {
-        Ok(Ok(bytes)) if bytes.len() <= keep => Ok(Body::Within(bytes)),
-        Ok(Ok(bytes)) => Ok(Body::TooLarge(bytes.len())),
-        Ok(Err(e)) => Err(HttpError::BadRequest(format!(
-            "the upload could not be read: {e}"
-        ))),
-        Err(_) => Ok(Body::TooLarge(declared.unwrap_or(drain).max(drain))),
-    }
+    let limits = req
+        .app_data::<web::Data<crate::http::AppState>>()
+        .map(|s| s.body_limits().clone())
+        .unwrap_or_default();
+    let _permit = limits.upload_permit()?;
+    Ok(
+        match read_limited(req, body, keep, keep.saturating_mul(2)).await? {
+            Limited::Within(bytes) => Body::Within(bytes),
+            Limited::TooLarge(n) => Body::TooLarge(n),
+        },
+    )
 }
 
 /// The whole `Content-Type` header: `HttpRequest::content_type()` drops
