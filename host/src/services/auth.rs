@@ -181,6 +181,34 @@ pub fn authorize(
     }
 }
 
+/// Checks that `who` may give (or take away) `role` in a course they may
+/// manage: Moodle's default "allow role assignments", where an editing
+/// teacher gives the non-editing teacher and learner roles only and the
+/// editing teacher role is a site admin's to give. Operators, site admins
+/// and enrolment methods (whose config an authorised person chose) pass.
+/// Runs after the `ManageCourse` check, inside the same transaction.
+pub fn authorize_role_assignment(
+    site: &Site,
+    t: &impl SiteRead,
+    who: &Principal,
+    role: Role,
+) -> ServiceResult<()> {
+    let Kind::SiteUser { user, .. } = &who.0 else {
+        return Ok(());
+    };
+    let is_admin = t
+        .user(*user)?
+        .is_some_and(|u| u.site_role == SiteRole::SiteAdmin);
+    if role != Role::Teacher || is_admin {
+        return Ok(());
+    }
+    Err(ServiceError::Forbidden(format!(
+        "an editing teacher may give the non-editing teacher and learner roles only; \
+         ask a site admin of {:?} to give or take the editing teacher role",
+        site.slug
+    )))
+}
+
 /// Checks that `who` may ask this site anything at all: a principal of
 /// this site, the site not suspended, an account that exists and is
 /// active. A call that must look something up before it knows which

@@ -131,6 +131,7 @@ impl SiteServices {
                 .map(|v| validate::required_text("fullname", v, validate::MAX_NAME))
                 .transpose()?;
             let mut course = load_course(t, id)?;
+            let before = course.clone();
             if let Some(v) = shortname {
                 check_shortname_free(t, &v, Some(id))?;
                 course.shortname = v;
@@ -143,6 +144,9 @@ impl SiteServices {
             }
             if let Some(v) = update.force_group_mode {
                 course.force_group_mode = v;
+            }
+            if course == before {
+                return Ok(course);
             }
             t.put_course(&course)?;
             t.audit_log(

@@ -99,6 +99,7 @@ impl SiteServices {
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
             let mut segment = load_segment(t, id)?;
+            let before = segment.clone();
             if let Some(v) = name {
                 segment.name = v;
             }
@@ -111,6 +112,9 @@ impl SiteServices {
             }
             if let Some(v) = update.visible {
                 segment.visible = v;
+            }
+            if segment == before {
+                return Ok(segment);
             }
             t.put_segment(&segment)?;
             t.audit_log(

@@ -191,10 +191,17 @@ impl Services {
         address: Option<IpAddr>,
     ) -> Result<super::sign_in_throttle::Reservation, SignIn> {
         let policy = self.inner.sessions.policy();
+        let limits = super::sign_in_throttle::Limits {
+            pair_failures: policy.pair_failures,
+            address_failures: policy.address_failures,
+            account_failures: policy.account_failures,
+            account_max_delay: policy.account_max_delay,
+            failure_window: policy.failure_window,
+        };
         self.inner
             .sessions
             .throttle
-            .reserve(&policy, account, address)
+            .reserve(&limits, account, address)
             .map_err(|retry_after| {
                 tracing::info!(%account, ?address, "sign-in throttled");
                 SignIn::Throttled { retry_after }

@@ -4,15 +4,15 @@
 //! The rule (OWASP's guidance on credential stuffing versus lockout; the
 //! README says it to operators):
 //! - **one account from one address** is strict: after
-//!   [`SessionPolicy::pair_failures`] wrong passwords inside
-//!   [`SessionPolicy::failure_window`] that pair waits until the window
+//!   [`Limits::pair_failures`] wrong passwords inside
+//!   [`Limits::failure_window`] that pair waits until the window
 //!   has passed;
-//! - **one address** is strict too: [`SessionPolicy::address_failures`]
+//! - **one address** is strict too: [`Limits::address_failures`]
 //!   wrong passwords for any accounts, then it waits;
 //! - **one account from anywhere** is loose: past
-//!   [`SessionPolicy::account_failures`] each further attempt waits a
+//!   [`Limits::account_failures`] each further attempt waits a
 //!   delay that doubles with every failure, up to
-//!   [`SessionPolicy::account_max_delay`], and never applies to an address
+//!   [`Limits::account_max_delay`], and never applies to an address
 //!   that has signed this account in before. So a stranger's wrong
 //!   passwords slow strangers down but never keep the user out from where
 //!   they usually sign in.
@@ -31,7 +31,16 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::sessions::SessionPolicy;
+/// The limits the throttle holds attempts to (from
+/// `sessions::SessionPolicy`, whose fields say what each means).
+#[derive(Clone, Debug)]
+pub(crate) struct Limits {
+    pub pair_failures: usize,
+    pub address_failures: usize,
+    pub account_failures: usize,
+    pub account_max_delay: Duration,
+    pub failure_window: Duration,
+}
 
 /// Memory bound of the failure lists and of the known addresses: past it,
 /// entries that no longer matter go first, then arbitrary ones.
@@ -76,7 +85,7 @@ impl SignInThrottle {
     /// until one is allowed.
     pub(crate) fn reserve(
         &self,
-        policy: &SessionPolicy,
+        policy: &Limits,
         account: &str,
         address: Option<IpAddr>,
     ) -> Result<Reservation, Duration> {
@@ -192,13 +201,13 @@ fn growing_delay(over: usize, max: Duration) -> Duration {
 mod tests {
     use super::*;
 
-    fn policy() -> SessionPolicy {
-        SessionPolicy {
+    fn policy() -> Limits {
+        Limits {
             pair_failures: 3,
             address_failures: 5,
             account_failures: 4,
             account_max_delay: Duration::from_secs(60),
-            ..SessionPolicy::default()
+            failure_window: Duration::from_secs(15 * 60),
         }
     }
 

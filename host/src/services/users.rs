@@ -73,6 +73,7 @@ impl SiteServices {
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
             let mut user = load_user(t, id)?;
+            let before = user.clone();
             if let Some(h) = new_hash {
                 user.password_hash = Some(h);
             }
@@ -105,6 +106,10 @@ impl SiteServices {
                     Some(v) => user.profile.insert(k, v),
                     None => user.profile.remove(&k),
                 };
+            }
+            if user == before {
+                // No change, no audit entry and no event (issue 16).
+                return Ok(user);
             }
             user.updated_at = t.now;
             check_unique(t, &user)?;

@@ -103,7 +103,30 @@ impl SiteServices {
         })?;
         let plugin = self.plugin_for_method(&plugin_id)?;
         let config = self.validate_method_config(&plugin, course, None, &config)?;
+        self.check_config_roles(who, &plugin, &config)?;
         Ok((plugin_id, config))
+    }
+
+    /// A method gives the roles its config names: whoever saves the config
+    /// must be allowed to give them (see `authorize_role_assignment`).
+    fn check_config_roles(
+        &self,
+        who: &Principal,
+        plugin: &crate::runtime::Plugin,
+        config: &str,
+    ) -> ServiceResult<()> {
+        let values: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(config).unwrap_or_default();
+        let teacher = plugin.manifest.config.iter().any(|field| {
+            field.kind == PluginFieldKind::Role
+                && values.get(&field.key).and_then(|v| v.as_str()) == Some("teacher")
+        });
+        if !teacher {
+            return Ok(());
+        }
+        self.read(|t| {
+            super::super::auth::authorize_role_assignment(&self.site, t, who, Role::Teacher)
+        })
     }
 
     /// Renames a method and/or replaces its config; a new config is
@@ -128,6 +151,7 @@ impl SiteServices {
                 let plugin = self.plugin_for_method(&checked.plugin)?;
                 let config =
                     self.validate_method_config(&plugin, checked.course, Some(id), &config)?;
+                self.check_config_roles(who, &plugin, &config)?;
                 Some((checked.plugin, config))
             }
             None => None,
@@ -135,6 +159,7 @@ impl SiteServices {
         self.write(|t| {
             let (mut method, actor) =
                 authorized_method(&self.site, t, who, id, Need::ConfigureCourse)?;
+            let before = method.clone();
             if let Some(v) = name {
                 method.name = v;
             }
@@ -147,6 +172,9 @@ impl SiteServices {
                     )));
                 }
                 method.config = v;
+            }
+            if method == before {
+                return Ok(method);
             }
             t.put_method(&method)?;
             t.audit_log(

@@ -3,7 +3,7 @@
 
 mod methods;
 
-use super::auth::{Need, authorize, authorized_method};
+use super::auth::{Need, authorize, authorize_role_assignment, authorized_method};
 use super::error::{ServiceError, ServiceResult};
 use super::ops::courses::load_course;
 use super::ops::enrolments::{enrol_in, unenrol_in};
@@ -112,6 +112,7 @@ impl SiteServices {
     ) -> ServiceResult<Enrolment> {
         self.write(|t| {
             let (actor, m) = authorize_enrolling(&self.site, t, who, method)?;
+            authorize_role_assignment(&self.site, t, who, role)?;
             Ok(enrol_in(t, actor, &m, user, role, None)?.0)
         })
     }
@@ -129,6 +130,7 @@ impl SiteServices {
     ) -> ServiceResult<MembershipChange> {
         self.write(|t| {
             let (actor, m) = authorize_enrolling(&self.site, t, who, method)?;
+            authorize_role_assignment(&self.site, t, who, role)?;
             MembershipChange::tally(
                 users,
                 |user| Ok(enrol_in(t, actor, &m, user, role, None)?.1),
@@ -176,6 +178,11 @@ impl SiteServices {
             if let Some(role) = update.role
                 && role != e.role
             {
+                // Taking the editing teacher role away is giving it back
+                // in reverse: the same people may do it.
+                for touched in [e.role, role].into_iter().flatten() {
+                    authorize_role_assignment(&self.site, t, who, touched)?;
+                }
                 e.role = role;
                 let label = role.map_or("no role", Role::label);
                 t.audit_log(

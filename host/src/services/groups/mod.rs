@@ -107,6 +107,7 @@ impl SiteServices {
         self.write(|t| {
             let (mut group, actor) =
                 authorized_group(&self.site, t, who, id, Need::ConfigureCourse)?;
+            let before = group.clone();
             if let Some(v) = name {
                 group.name = v;
             }
@@ -115,6 +116,9 @@ impl SiteServices {
             }
             if let Some(v) = description {
                 group.description = v;
+            }
+            if group == before {
+                return Ok(group);
             }
             check_unique(t, &group)?;
             t.put_group(&group)?;

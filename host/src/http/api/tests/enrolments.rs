@@ -192,12 +192,18 @@ async fn an_enrolment_is_suspended_without_its_role_and_reactivated_with_another
 
     let (_, e) = t
         .teacher()
-        .patch(&path, json!({"status": "active", "role": "teacher"}))
+        .patch(
+            &path,
+            json!({"status": "active", "role": "non_editing_teacher"}),
+        )
         .await;
     assert_eq!(
         (&e["status"], &e["role"]),
-        (&json!("active"), &json!("teacher"))
+        (&json!("active"), &json!("non_editing_teacher"))
     );
+    // The editing teacher role is a site admin's to give (issue 16).
+    let (status, e) = t.teacher().patch(&path, json!({"role": "teacher"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
 
     let (_, e) = t.teacher().patch(&path, json!({"role": null})).await;
     assert_eq!(

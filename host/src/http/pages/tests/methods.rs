@@ -357,7 +357,7 @@ async fn a_method_is_edited_with_its_current_values() {
     let body = form_of(&[
         ("csrf", &token),
         ("name", "Staff enrolment"),
-        ("config.role", "teacher"),
+        ("config.role", "non-editing-teacher"),
     ]);
     let saved = p.post(&path, Some(&p.teacher), &body).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
@@ -366,13 +366,13 @@ async fn a_method_is_edited_with_its_current_values() {
     assert_eq!(m.name, "Staff enrolment");
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&m.config).unwrap()["role"],
-        "teacher"
+        "non-editing-teacher"
     );
     let again = p.get(&path, Some(&p.teacher)).await;
     assert!(
-        again
-            .body
-            .contains(r#"<option value="teacher" selected>Teacher</option>"#),
+        again.body.contains(
+            r#"<option value="non-editing-teacher" selected>Non-editing teacher</option>"#
+        ),
         "{}",
         again.body
     );
