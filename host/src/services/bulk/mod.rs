@@ -535,7 +535,7 @@ impl SiteServices {
         let mut issues = Issues::default();
         let table = parse::parse(bytes, &mut issues);
         let table = table.as_ref();
-        let rows = table.map_or(0, |t| t.rows.len() as u64);
+        let rows = table.map_or(0, |t| t.read);
 
         // The preview, and for a file of users the pass that finds which
         // new users need a password hash: in one read snapshot.

@@ -20,6 +20,9 @@ pub struct Table {
     pub header_line: u64,
     pub columns: Vec<String>,
     pub rows: Vec<Row>,
+    /// Every data row read, those refused here included (blank lines are
+    /// not rows): what a report counts as the file's rows.
+    pub read: u64,
 }
 
 /// One data row and the physical line it starts on (the header is on
@@ -92,6 +95,7 @@ pub fn parse(bytes: &[u8], issues: &mut Issues) -> Option<Table> {
         match &mut table {
             None => table = Some(header(&record, line, issues)),
             Some(t) => {
+                t.read += 1;
                 if let Some(row) = data_row(t, &record, line, issues) {
                     t.rows.push(row);
                 }
@@ -105,6 +109,15 @@ pub fn parse(bytes: &[u8], issues: &mut Issues) -> Option<Table> {
             "the file has no header line naming the columns"
         };
         issues.error(RowIssue::new(1, None, reason.to_owned()));
+    }
+    if let Some(t) = table.as_ref().filter(|t| t.read == 0) {
+        // Nothing to import is a refusal, not a success of zero rows: the
+        // person meant to send something and should hear it did not come.
+        issues.error(RowIssue::new(
+            t.header_line,
+            None,
+            "the file has a header but no rows".to_owned(),
+        ));
     }
     table
 }
@@ -136,6 +149,7 @@ fn header(record: &csv::ByteRecord, line: u64, issues: &mut Issues) -> Table {
         header_line: line,
         columns,
         rows: Vec::new(),
+        read: 0,
     }
 }
 

@@ -618,6 +618,35 @@ fn an_empty_file_is_an_error() {
     );
 }
 
+#[test]
+fn a_file_with_a_header_and_no_rows_is_refused_not_applied_as_nothing() {
+    let fx = TestSite::new();
+    let before = fx.snapshot();
+    for dry_run in [true, false] {
+        let report = import(&fx, ImportKind::Segments, "name,idnumber\r\n\r\n", dry_run);
+        assert!(!report.applied);
+        assert_eq!(report.rows, 0);
+        assert_eq!(
+            report.errors,
+            vec![issue(1, None, "the file has a header but no rows")]
+        );
+    }
+    fx.assert_unchanged(&before);
+}
+
+#[test]
+fn rows_counts_every_data_row_read_refused_ones_included() {
+    let fx = TestSite::new();
+    let report = import(
+        &fx,
+        ImportKind::Segments,
+        "name,idnumber\nSales,sales\nShort\nLegal,legal\n",
+        true,
+    );
+    assert_eq!(report.rows, 3, "{report:#?}");
+    assert_eq!(report.error_count, 1);
+}
+
 // --------------------------------------------------- all or nothing, size
 
 #[test]

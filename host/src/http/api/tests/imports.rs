@@ -74,6 +74,22 @@ async fn a_file_with_errors_answers_its_report_and_writes_nothing() {
 }
 
 #[actix_web::test]
+async fn a_file_with_a_header_and_no_rows_is_refused() {
+    let t = ApiTest::new();
+    let (status, report) = t
+        .admin()
+        .send(csv_post("/imports/segments", "name,idnumber\n"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["applied"], false);
+    assert_eq!(report["rows"], 0);
+    assert_eq!(
+        report["errors"],
+        json!([{"row": 1, "column": null, "reason": "the file has a header but no rows"}])
+    );
+}
+
+#[actix_web::test]
 async fn unknown_kinds_strangers_and_oversized_files_are_refused() {
     let t = ApiTest::new();
     let (status, body) = t

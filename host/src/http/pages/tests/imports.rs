@@ -188,6 +188,20 @@ async fn a_file_with_errors_shows_them_first_offers_no_apply_and_writes_nothing(
 }
 
 #[actix_web::test]
+async fn a_file_with_a_header_and_no_rows_is_refused_with_no_apply() {
+    let p = Pages::new();
+    let path = staged(&p, "segments", "name,idnumber\r\n").await;
+    let page = p.get(&path, Some(&p.admin)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("he file has a header but no rows"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(">Apply</button>"), "{}", page.body);
+}
+
+#[actix_web::test]
 async fn a_good_file_is_previewed_then_applied_with_progress_and_its_changes_are_on_the_site() {
     let p = Pages::new();
     let before = p.fx.snapshot();
