@@ -423,11 +423,13 @@ fn csv(data: &Path, args: CsvArgs) -> Result<()> {
                 if !report.has_errors() {
                     println!(
                         "{verb}: {} segment(s) created, {} user(s) created, {} segment member(s) \
-                         added, {} enrolment(s), {} group member(s) added; {} unchanged",
+                         added, {} enrolment(s), {} group(s) created, {} group member(s) added; \
+                         {} unchanged",
                         c.segments_created,
                         c.users_created,
                         c.segment_members_added,
                         c.enrolments_changed,
+                        c.groups_created,
                         c.group_members_added,
                         c.unchanged
                     );

@@ -131,11 +131,11 @@ fn about(kind: ImportKind) -> About {
                 ),
                 (
                     "cohort1…N",
-                    "segments to add the user to (idnumber or name)",
+                    "segments to add the user to (idnumber or name); one that does not exist is created",
                 ),
                 (
                     "course1…N, role1…N, group1…N",
-                    "enrol in a course, with a role and a group",
+                    "enrol in a course, with a role and a group (created if the course has none of that name)",
                 ),
             ],
         },
@@ -407,6 +407,13 @@ fn changes_in_words(c: &ImportCounts, would: bool) -> Vec<String> {
         "Enrolled or updated",
         "enrolment",
         "enrolments",
+    );
+    line(
+        c.groups_created,
+        "Create",
+        "Created",
+        "course group",
+        "course groups",
     );
     line(
         c.group_members_added,

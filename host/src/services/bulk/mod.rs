@@ -131,6 +131,8 @@ pub struct ImportCounts {
     pub segment_members_added: u64,
     /// Enrolments created, re-activated or given the role the file names.
     pub enrolments_changed: u64,
+    /// Course groups a user upload creates because a `groupN` names none.
+    pub groups_created: u64,
     pub group_members_added: u64,
     /// Things the file asks for that are already in place.
     pub unchanged: u64,
@@ -143,6 +145,7 @@ impl ImportCounts {
             + self.users_created
             + self.segment_members_added
             + self.enrolments_changed
+            + self.groups_created
             + self.group_members_added
     }
 }

@@ -509,21 +509,13 @@ fn user_upload_errors_cover_fields_duplicates_and_memberships() {
                 Some("email"),
                 "e-mail \"learner1@example.org\" is taken by user \"learner1\""
             ),
+            // A cohort1 or group1 naming nothing is created, as in Moodle
+            // (see the test below), so rows 4 and 6 have no such error.
             issue(4, Some("firstname"), "is required"),
-            issue(
-                4,
-                Some("cohort1"),
-                "no segment has the idnumber or name \"nope\""
-            ),
             issue(
                 5,
                 Some("course1"),
                 "no course has the short name \"NOPE101\""
-            ),
-            issue(
-                6,
-                Some("group1"),
-                "course \"COMP101\" has no group with the idnumber or name \"Team Z\""
             ),
             issue(
                 7,
@@ -545,6 +537,94 @@ fn user_upload_errors_cover_fields_duplicates_and_memberships() {
         ]
     );
     fx.assert_unchanged(&before);
+}
+
+#[test]
+fn a_user_upload_creates_the_segments_and_groups_it_names_as_moodle_does() {
+    let fx = TestSite::new();
+    let file = "username,email,firstname,lastname,cohort1,course1,group1\n\
+                new1,new1@example.org,New,One,Sales,COMP101,Night shift\n\
+                new2,new2@example.org,New,Two,sales,COMP101,night shift\n\
+                learner1,learner1@example.org,L,One,hr,COMP101,Team A\n";
+    let preview = import(&fx, ImportKind::Users, file, true);
+    assert_eq!(preview.errors, vec![], "{preview:#?}");
+    assert_eq!(
+        preview.warnings,
+        vec![
+            issue(
+                2,
+                Some("cohort1"),
+                "no segment has the idnumber or name \"Sales\": it will be created"
+            ),
+            issue(
+                2,
+                Some("group1"),
+                "course \"COMP101\" has no group with the idnumber or name \"Night shift\": it will be created"
+            ),
+            issue(
+                4,
+                Some("username"),
+                "user \"learner1\" exists; their details are not changed by an upload"
+            ),
+        ],
+        "each named once, on the first row that names it"
+    );
+    assert_eq!(preview.changes.segments_created, 1);
+    assert_eq!(preview.changes.groups_created, 1);
+    let done = import(&fx, ImportKind::Users, file, false);
+    assert!(done.applied, "{done:#?}");
+    assert_eq!(
+        done.changes, preview.changes,
+        "the preview predicts the apply"
+    );
+    // A second run finds them: nothing is created twice. (Not
+    // `apply_clean`: a creation is no row's own ask, so it does not come
+    // back as "unchanged".)
+    let again = import(&fx, ImportKind::Users, file, false);
+    assert_eq!(again.changes.changed(), 0, "{again:#?}");
+    assert!(
+        !again
+            .warnings
+            .iter()
+            .any(|w| w.reason.contains("will be created")),
+        "{again:#?}"
+    );
+
+    let sales = fx.site.segment_by_idnumber(&fx.admin, "Sales").unwrap();
+    assert_eq!(sales.idnumber.as_deref(), Some("Sales"));
+    let members = fx
+        .site
+        .segment_members(&fx.admin, sales.id, None, 10)
+        .unwrap();
+    assert_eq!(members.items.len(), 2);
+    let night = fx
+        .site
+        .find_group(&fx.admin, fx.course, "Night shift")
+        .unwrap();
+    let in_group = fx
+        .site
+        .group_members(&fx.admin, night.id, None, 10)
+        .unwrap();
+    assert_eq!(in_group.items.len(), 2);
+}
+
+#[test]
+fn the_member_formats_still_refuse_a_segment_or_group_that_does_not_exist() {
+    let fx = TestSite::new();
+    let report = import(
+        &fx,
+        ImportKind::SegmentMembers,
+        "username,segment\nlearner1,Sales\n",
+        true,
+    );
+    assert_eq!(
+        report.errors,
+        vec![issue(
+            2,
+            Some("segment"),
+            "no segment has the idnumber or name \"Sales\""
+        )]
+    );
 }
 
 // ------------------------------------------- encodings and line endings

@@ -62,6 +62,8 @@ pub struct ImportCountsView {
     pub segment_members_added: u64,
     /// Enrolments created, re-activated or given the role the file names.
     pub enrolments_changed: u64,
+    /// Course groups a user upload creates because a `groupN` names none.
+    pub groups_created: u64,
     pub group_members_added: u64,
     /// Things the file asks for that are already in place.
     pub unchanged: u64,
@@ -74,6 +76,7 @@ mirror_struct!(
         users_created,
         segment_members_added,
         enrolments_changed,
+        groups_created,
         group_members_added,
         unchanged,
     }

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 
 use super::super::{ImportCounts, ImportKind, ImportProgress, tick};
-use super::{Plan, UserRef};
+use super::{GroupRef, Plan, SegmentRef, UserRef};
 use crate::domain::*;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::ops::enrolments::enrol_existing_user;
-use crate::services::ops::groups::add_group_member_in;
+use crate::services::ops::groups::{add_group_member_in, insert_group_in};
 use crate::services::ops::segments::{add_segment_member_in, create_segment_in};
 use crate::services::ops::users::insert_user;
 use crate::storage::site::SiteTables;
@@ -36,11 +36,30 @@ pub fn apply(
         written += 1;
     };
     let created_reason = format!("segment created {reason_tail}");
+    let mut new_segments = Vec::with_capacity(plan.segments.len());
     for new in plan.segments {
         step();
-        create_segment_in(t, actor, new, &created_reason)?;
+        new_segments.push(create_segment_in(t, actor, new, &created_reason)?);
         done.segments_created += 1;
     }
+    let group_reason = format!("group created {reason_tail}");
+    let mut new_groups = Vec::with_capacity(plan.new_groups.len());
+    for new in plan.new_groups {
+        step();
+        let group = CourseGroup {
+            id: t.new_group_id()?,
+            course: new.course,
+            name: new.name,
+            idnumber: None,
+            description: String::new(),
+            created_at: t.now,
+        };
+        insert_group_in(t, actor, &group, &group_reason)?;
+        new_groups.push(group);
+        done.groups_created += 1;
+    }
+    let missing =
+        |what: &str, i: usize| ServiceError::Internal(format!("import plan names new {what} {i}"));
     let user_reason = format!("user created {reason_tail}");
     let mut new_ids = Vec::with_capacity(plan.users.len());
     for planned in plan.users {
@@ -70,7 +89,15 @@ pub fn apply(
     };
     for (segment, user) in plan.segment_members {
         step();
-        let name = plan.segment_names.get(&segment).map_or("", String::as_str);
+        let (segment, name) = match segment {
+            SegmentRef::Existing(id) => {
+                (id, plan.segment_names.get(&id).map_or("", String::as_str))
+            }
+            SegmentRef::New(i) => {
+                let s = new_segments.get(i).ok_or_else(|| missing("segment", i))?;
+                (s.id, s.name.as_str())
+            }
+        };
         let reason = format!("added to segment {name:?} {reason_tail}");
         if add_segment_member_in(t, actor, segment, resolve(user)?, &reason)? {
             done.segment_members_added += 1;
@@ -94,10 +121,13 @@ pub fn apply(
     }
     for (group, user) in plan.group_members {
         step();
-        let g = plan
-            .groups
-            .get(&group)
-            .ok_or_else(|| ServiceError::Internal(format!("import plan lacks group #{group}")))?;
+        let g = match group {
+            GroupRef::Existing(id) => plan
+                .groups
+                .get(&id)
+                .ok_or_else(|| ServiceError::Internal(format!("import plan lacks group #{id}")))?,
+            GroupRef::New(i) => new_groups.get(i).ok_or_else(|| missing("group", i))?,
+        };
         let reason = format!("added to group {:?} {reason_tail}", g.name);
         if add_group_member_in(
             t,

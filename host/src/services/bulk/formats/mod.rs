@@ -8,13 +8,17 @@
 //! services' own write functions. Both count what is already in place as
 //! unchanged, so a file applied twice changes nothing the second time.
 //!
-//! Where Moodle's behaviour differs from ours, ours is the safer one and is
-//! said here: a `cohort1` naming no segment is an error (Moodle creates the
-//! cohort), a `group1` naming no group of `course1` is an error (Moodle
-//! creates the group), and an existing username in a user upload keeps its
-//! account as it is while the row's memberships are still added (Moodle's
-//! default "add new only, skip existing" also skips the memberships; adding
-//! them is what a re-run of a half-done Moodle file needs).
+//! A user upload creates what it names, as Moodle's does: a `cohort1`
+//! naming no segment creates the segment (named, and with the idnumber,
+//! as the cell says) and a `group1` naming no group of `course1` creates
+//! the group; the preview lists each with a warning on the first row that
+//! names it. (The segment-members and group-members formats still refuse
+//! an unknown segment or group: they only add members.) Where Moodle's
+//! behaviour differs from ours, ours is the safer one and is said here: an
+//! existing username in a user upload keeps its account as it is while the
+//! row's memberships are still added (Moodle's default "add new only, skip
+//! existing" also skips the memberships; adding them is what a re-run of a
+//! half-done Moodle file needs).
 
 mod apply;
 mod columns;
@@ -46,6 +50,28 @@ enum UserRef {
     New(usize),
 }
 
+/// A segment a row names: one the site has, or one a user upload creates
+/// (by its position in [`Plan::segments`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum SegmentRef {
+    Existing(SegmentId),
+    New(usize),
+}
+
+/// A group a row names: one the site has, or one a user upload creates
+/// (by its position in [`Plan::new_groups`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum GroupRef {
+    Existing(CourseGroupId),
+    New(usize),
+}
+
+/// A group a user upload creates: in `course`, named as the cell says.
+struct NewImportGroup {
+    course: CourseId,
+    name: String,
+}
+
 /// A new user of a user upload, with the row it came from.
 struct PlannedUser {
     line: u64,
@@ -62,9 +88,10 @@ pub struct Plan {
     pub counts: ImportCounts,
     segments: Vec<NewSegment>,
     users: Vec<PlannedUser>,
-    segment_members: Vec<(SegmentId, UserRef)>,
+    new_groups: Vec<NewImportGroup>,
+    segment_members: Vec<(SegmentRef, UserRef)>,
     enrolments: Vec<(EnrolmentMethodId, UserRef, Role)>,
-    group_members: Vec<(CourseGroupId, UserRef)>,
+    group_members: Vec<(GroupRef, UserRef)>,
     /// The records the memberships need when applied.
     segment_names: HashMap<SegmentId, String>,
     methods: HashMap<EnrolmentMethodId, EnrolmentMethod>,
@@ -76,6 +103,7 @@ impl Plan {
     /// How many writes applying the plan takes (for a progress bar).
     pub fn writes(&self) -> usize {
         self.segments.len()
+            + self.new_groups.len()
             + self.users.len()
             + self.segment_members.len()
             + self.enrolments.len()
@@ -131,6 +159,7 @@ pub fn check(
                             i,
                             key,
                             UserRef::Existing(user),
+                            false,
                             &mut seen,
                             &mut plan,
                             issues,
@@ -157,9 +186,13 @@ struct Seen {
     /// username / e-mail (lower case) → row of a users file.
     usernames: HashMap<String, u64>,
     emails: HashMap<String, u64>,
-    segment_members: HashSet<(SegmentId, UserRef)>,
+    segment_members: HashSet<(SegmentRef, UserRef)>,
     enrolments: HashSet<(EnrolmentMethodId, UserRef)>,
-    group_members: HashSet<(CourseGroupId, UserRef)>,
+    group_members: HashSet<(GroupRef, UserRef)>,
+    /// Cell (lower case) → the segment a user upload creates for it.
+    created_segments: HashMap<String, usize>,
+    /// (course, cell in lower case) → the group a user upload creates.
+    created_groups: HashMap<(CourseId, String), usize>,
 }
 
 /// A refusal of a field rule as an issue of `column`; a storage failure

@@ -5,7 +5,7 @@ use super::super::parse::{Row, Table};
 use super::super::{Issues, RowIssue};
 use super::columns::{Columns, cell};
 use super::site::Site;
-use super::{Plan, Seen, UserRef, field_issue};
+use super::{GroupRef, NewImportGroup, Plan, Seen, SegmentRef, UserRef, field_issue};
 use crate::domain::*;
 use crate::services::error::ServiceResult;
 use crate::services::ops::groups::load_group;
@@ -171,6 +171,9 @@ pub(super) fn named_user(
     }
 }
 
+/// Plans `user` into the segment `key` names. A user upload
+/// (`create_missing`) plans a segment no one has yet, once per file, named
+/// and with the idnumber as the cell says; other formats refuse the row.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn add_to_segment(
     site: &Site<'_, impl SiteRead>,
@@ -179,6 +182,7 @@ pub(super) fn add_to_segment(
     col: usize,
     key: &str,
     user: UserRef,
+    create_missing: bool,
     seen: &mut Seen,
     plan: &mut Plan,
     issues: &mut Issues,
@@ -186,35 +190,122 @@ pub(super) fn add_to_segment(
     if key.is_empty() {
         return Ok(());
     }
+    let column = || Some(table.column_label(col));
     let segment = match site.segment(key) {
-        Ok(s) => s,
-        Err(reason) => {
+        Ok(Some(s)) => SegmentRef::Existing(s.id),
+        Ok(None) if create_missing => {
+            match new_segment(key, row.line, column(), seen, plan, issues) {
+                Some(i) => SegmentRef::New(i),
+                None => return Ok(()),
+            }
+        }
+        Ok(None) => {
             issues.error(RowIssue::new(
                 row.line,
-                Some(table.column_label(col)),
-                reason,
+                column(),
+                format!("no segment has the idnumber or name {key:?}"),
             ));
             return Ok(());
         }
+        Err(reason) => {
+            issues.error(RowIssue::new(row.line, column(), reason));
+            return Ok(());
+        }
     };
-    if !seen.segment_members.insert((segment.id, user)) {
+    if !seen.segment_members.insert((segment, user)) {
         plan.counts.unchanged += 1;
         return Ok(());
     }
-    let member = match user {
-        UserRef::Existing(u) => site.t.is_segment_member(segment.id, u)?,
-        UserRef::New(_) => false,
+    let member = match (segment, user) {
+        (SegmentRef::Existing(s), UserRef::Existing(u)) => site.t.is_segment_member(s, u)?,
+        _ => false,
     };
     if member {
         plan.counts.unchanged += 1;
     } else {
         plan.counts.segment_members_added += 1;
-        plan.segment_members.push((segment.id, user));
-        plan.segment_names
-            .entry(segment.id)
-            .or_insert_with(|| segment.name.clone());
+        plan.segment_members.push((segment, user));
+        if let (SegmentRef::Existing(id), Ok(Some(s))) = (segment, site.segment(key)) {
+            plan.segment_names
+                .entry(id)
+                .or_insert_with(|| s.name.clone());
+        }
     }
     Ok(())
+}
+
+/// The segment a user upload creates for `key`: planned on the first row
+/// that names it (with a warning saying so), found again on later rows;
+/// `None` when `key` cannot name a segment (the row has an error then).
+fn new_segment(
+    key: &str,
+    line: u64,
+    column: Option<String>,
+    seen: &mut Seen,
+    plan: &mut Plan,
+    issues: &mut Issues,
+) -> Option<usize> {
+    let folded = key.to_lowercase();
+    if let Some(&i) = seen.created_segments.get(&folded) {
+        return Some(i);
+    }
+    let labels = match validate::labels(key, Some(key), "") {
+        Ok(l) => l,
+        Err(e) => {
+            issues.error(RowIssue::new(line, column, e.to_string()));
+            return None;
+        }
+    };
+    issues.warning(RowIssue::new(
+        line,
+        column,
+        format!("no segment has the idnumber or name {key:?}: it will be created"),
+    ));
+    plan.segments.push(NewSegment {
+        name: labels.name,
+        idnumber: labels.idnumber,
+        description: "Created by a user upload.".into(),
+        ..NewSegment::default()
+    });
+    plan.counts.segments_created += 1;
+    let i = plan.segments.len() - 1;
+    seen.created_segments.insert(folded, i);
+    Some(i)
+}
+
+/// The group a user upload creates in `course` for `key`, planned once
+/// per file as [`new_segment`] plans a segment.
+pub(super) fn new_group(
+    course: CourseId,
+    shortname: &str,
+    key: &str,
+    line: u64,
+    column: Option<String>,
+    seen: &mut Seen,
+    plan: &mut Plan,
+    issues: &mut Issues,
+) -> Option<usize> {
+    let folded = (course, key.to_lowercase());
+    if let Some(&i) = seen.created_groups.get(&folded) {
+        return Some(i);
+    }
+    let name = match validate::labels(key, None, "") {
+        Ok(l) => l.name,
+        Err(e) => {
+            issues.error(RowIssue::new(line, column, e.to_string()));
+            return None;
+        }
+    };
+    issues.warning(RowIssue::new(
+        line,
+        column,
+        format!("course {shortname:?} has no group with the idnumber or name {key:?}: it will be created"),
+    ));
+    plan.new_groups.push(NewImportGroup { course, name });
+    plan.counts.groups_created += 1;
+    let i = plan.new_groups.len() - 1;
+    seen.created_groups.insert(folded, i);
+    Some(i)
 }
 
 pub(super) fn group_member_row(
@@ -270,13 +361,18 @@ pub(super) fn group_member_row(
         ));
         return Ok(());
     }
-    plan_group_member(site, course, group, UserRef::Existing(user), seen, plan)
+    plan_group_member(
+        site,
+        GroupRef::Existing(group),
+        UserRef::Existing(user),
+        seen,
+        plan,
+    )
 }
 
 pub(super) fn plan_group_member(
     site: &Site<'_, impl SiteRead>,
-    _course: CourseId,
-    group: CourseGroupId,
+    group: GroupRef,
     user: UserRef,
     seen: &mut Seen,
     plan: &mut Plan,
@@ -285,16 +381,18 @@ pub(super) fn plan_group_member(
         plan.counts.unchanged += 1;
         return Ok(());
     }
-    let member = match user {
-        UserRef::Existing(u) => site.t.group_membership(group, u)?.is_some(),
-        UserRef::New(_) => false,
+    let member = match (group, user) {
+        (GroupRef::Existing(g), UserRef::Existing(u)) => site.t.group_membership(g, u)?.is_some(),
+        _ => false,
     };
     if member {
         plan.counts.unchanged += 1;
         return Ok(());
     }
-    if let std::collections::hash_map::Entry::Vacant(slot) = plan.groups.entry(group) {
-        slot.insert(load_group(site.t, group)?);
+    if let GroupRef::Existing(id) = group
+        && let std::collections::hash_map::Entry::Vacant(slot) = plan.groups.entry(id)
+    {
+        slot.insert(load_group(site.t, id)?);
     }
     plan.counts.group_members_added += 1;
     plan.group_members.push((group, user));

@@ -52,9 +52,10 @@ impl<'t, T: SiteRead> Site<'t, T> {
     }
 
     /// The segment a cell names: its idnumber, else its name (which must
-    /// then be unique). A segment managed by a plugin is refused: its
-    /// members change only through that plugin.
-    pub(super) fn segment(&self, key: &str) -> Result<&Segment, String> {
+    /// then be unique); `None` when no segment has either. A segment
+    /// managed by a plugin is refused: its members change only through
+    /// that plugin.
+    pub(super) fn segment(&self, key: &str) -> Result<Option<&Segment>, String> {
         let found = match self.segment_by_idnumber.get(key) {
             Some(&i) => &self.segments[i],
             None => match self
@@ -68,7 +69,7 @@ impl<'t, T: SiteRead> Site<'t, T> {
                         "several segments are named {key:?}; name it by its idnumber"
                     ));
                 }
-                _ => return Err(format!("no segment has the idnumber or name {key:?}")),
+                _ => return Ok(None),
             },
         };
         match &found.managed_by {
@@ -76,7 +77,7 @@ impl<'t, T: SiteRead> Site<'t, T> {
                 "segment {:?} is managed by {plugin:?}; its members change only through it",
                 found.name
             )),
-            None => Ok(found),
+            None => Ok(Some(found)),
         }
     }
 

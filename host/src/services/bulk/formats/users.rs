@@ -4,9 +4,9 @@
 use super::super::parse::{Row, Table};
 use super::super::{Issues, RowIssue};
 use super::columns::{Columns, cell};
-use super::rows::{add_to_segment, plan_group_member};
+use super::rows::{add_to_segment, new_group, plan_group_member};
 use super::site::Site;
-use super::{Plan, PlannedUser, Seen, UserRef, field_issue};
+use super::{GroupRef, Plan, PlannedUser, Seen, UserRef, field_issue};
 use crate::domain::*;
 use crate::services::error::ServiceResult;
 use crate::services::ops::users::{NewUser, load_user, prepare_user};
@@ -146,7 +146,7 @@ pub(super) fn user_row(
     for &i in &cols.cohorts {
         let key = cell(row, Some(i));
         match user {
-            Some(u) => add_to_segment(site, table, row, i, key, u, seen, plan, issues)?,
+            Some(u) => add_to_segment(site, table, row, i, key, u, true, seen, plan, issues)?,
             // The user is in error: still report a segment that does not
             // exist, so one pass shows every mistake of the row.
             None if !key.is_empty() => {
@@ -218,14 +218,15 @@ pub(super) fn user_row(
             None
         } else {
             match site.group(course, group_key)? {
-                Some(g) => Some(g),
+                Some(g) => Some(GroupRef::Existing(g)),
                 None => {
-                    issues.error(RowIssue::new(
-                        line,
-                        Some(format!("group{n}")),
-                        format!("course {shortname:?} has no group with the idnumber or name {group_key:?}"),
-                    ));
-                    continue;
+                    let column = Some(format!("group{n}"));
+                    match new_group(
+                        course, shortname, group_key, line, column, seen, plan, issues,
+                    ) {
+                        Some(i) => Some(GroupRef::New(i)),
+                        None => continue,
+                    }
                 }
             }
         };
@@ -255,7 +256,7 @@ pub(super) fn user_row(
             plan.counts.unchanged += 1;
         }
         if let Some(group) = group {
-            plan_group_member(site, course, group, user, seen, plan)?;
+            plan_group_member(site, group, user, seen, plan)?;
         }
     }
     Ok(())
