@@ -194,7 +194,12 @@ pub(super) fn add_to_segment(
     let segment = match site.segment(key) {
         Ok(Some(s)) => SegmentRef::Existing(s.id),
         Ok(None) if create_missing => {
-            match new_segment(key, row.line, column(), seen, plan, issues) {
+            let cell = Naming {
+                key,
+                line: row.line,
+                column: column(),
+            };
+            match new_segment(cell, seen, plan, issues) {
                 Some(i) => SegmentRef::New(i),
                 None => return Ok(()),
             }
@@ -234,33 +239,58 @@ pub(super) fn add_to_segment(
     Ok(())
 }
 
-/// The segment a user upload creates for `key`: planned on the first row
-/// that names it (with a warning saying so), found again on later rows;
-/// `None` when `key` cannot name a segment (the row has an error then).
+/// A cell naming something a user upload creates: its text, row and
+/// column.
+pub(super) struct Naming<'a> {
+    pub key: &'a str,
+    pub line: u64,
+    pub column: Option<String>,
+}
+
+impl Naming<'_> {
+    /// The labels of what the cell creates, with a warning saying so
+    /// (`missing` says what is missing); an error when the cell cannot
+    /// name it.
+    fn labels(
+        &self,
+        idnumber: bool,
+        missing: String,
+        issues: &mut Issues,
+    ) -> Option<validate::Labels> {
+        let idnumber = idnumber.then_some(self.key);
+        match validate::labels(self.key, idnumber, "") {
+            Ok(labels) => {
+                issues.warning(RowIssue::new(
+                    self.line,
+                    self.column.clone(),
+                    format!("{missing}: it will be created"),
+                ));
+                Some(labels)
+            }
+            Err(e) => {
+                issues.error(RowIssue::new(self.line, self.column.clone(), e.to_string()));
+                None
+            }
+        }
+    }
+}
+
+/// The segment a user upload creates for a cell: planned on the first row
+/// that names it (with a warning saying so), found again on later rows
+/// however it is capitalised; `None` when the cell cannot name a segment
+/// (the row has an error then).
 fn new_segment(
-    key: &str,
-    line: u64,
-    column: Option<String>,
+    cell: Naming<'_>,
     seen: &mut Seen,
     plan: &mut Plan,
     issues: &mut Issues,
 ) -> Option<usize> {
-    let folded = key.to_lowercase();
+    let folded = cell.key.to_lowercase();
     if let Some(&i) = seen.created_segments.get(&folded) {
         return Some(i);
     }
-    let labels = match validate::labels(key, Some(key), "") {
-        Ok(l) => l,
-        Err(e) => {
-            issues.error(RowIssue::new(line, column, e.to_string()));
-            return None;
-        }
-    };
-    issues.warning(RowIssue::new(
-        line,
-        column,
-        format!("no segment has the idnumber or name {key:?}: it will be created"),
-    ));
+    let missing = format!("no segment has the idnumber or name {:?}", cell.key);
+    let labels = cell.labels(true, missing, issues)?;
     plan.segments.push(NewSegment {
         name: labels.name,
         idnumber: labels.idnumber,
@@ -268,44 +298,34 @@ fn new_segment(
         ..NewSegment::default()
     });
     plan.counts.segments_created += 1;
-    let i = plan.segments.len() - 1;
-    seen.created_segments.insert(folded, i);
-    Some(i)
+    seen.created_segments
+        .insert(folded, plan.segments.len() - 1);
+    Some(plan.segments.len() - 1)
 }
 
-/// The group a user upload creates in `course` for `key`, planned once
-/// per file as [`new_segment`] plans a segment.
+/// The group a user upload creates in `course` (short name `shortname`)
+/// for a cell, planned once per file as [`new_segment`] plans a segment.
 pub(super) fn new_group(
-    course: CourseId,
-    shortname: &str,
-    key: &str,
-    line: u64,
-    column: Option<String>,
+    (course, shortname): (CourseId, &str),
+    cell: Naming<'_>,
     seen: &mut Seen,
     plan: &mut Plan,
     issues: &mut Issues,
 ) -> Option<usize> {
-    let folded = (course, key.to_lowercase());
+    let folded = (course, cell.key.to_lowercase());
     if let Some(&i) = seen.created_groups.get(&folded) {
         return Some(i);
     }
-    let name = match validate::labels(key, None, "") {
-        Ok(l) => l.name,
-        Err(e) => {
-            issues.error(RowIssue::new(line, column, e.to_string()));
-            return None;
-        }
-    };
-    issues.warning(RowIssue::new(
-        line,
-        column,
-        format!("course {shortname:?} has no group with the idnumber or name {key:?}: it will be created"),
-    ));
+    let missing = format!(
+        "course {shortname:?} has no group with the idnumber or name {:?}",
+        cell.key
+    );
+    let name = cell.labels(false, missing, issues)?.name;
     plan.new_groups.push(NewImportGroup { course, name });
     plan.counts.groups_created += 1;
-    let i = plan.new_groups.len() - 1;
-    seen.created_groups.insert(folded, i);
-    Some(i)
+    seen.created_groups
+        .insert(folded, plan.new_groups.len() - 1);
+    Some(plan.new_groups.len() - 1)
 }
 
 pub(super) fn group_member_row(

@@ -4,7 +4,7 @@
 use super::super::parse::{Row, Table};
 use super::super::{Issues, RowIssue};
 use super::columns::{Columns, cell};
-use super::rows::{add_to_segment, new_group, plan_group_member};
+use super::rows::{Naming, add_to_segment, new_group, plan_group_member};
 use super::site::Site;
 use super::{GroupRef, Plan, PlannedUser, Seen, UserRef, field_issue};
 use crate::domain::*;
@@ -220,10 +220,12 @@ pub(super) fn user_row(
             match site.group(course, group_key)? {
                 Some(g) => Some(GroupRef::Existing(g)),
                 None => {
-                    let column = Some(format!("group{n}"));
-                    match new_group(
-                        course, shortname, group_key, line, column, seen, plan, issues,
-                    ) {
+                    let cell = Naming {
+                        key: group_key,
+                        line,
+                        column: Some(format!("group{n}")),
+                    };
+                    match new_group((course, shortname), cell, seen, plan, issues) {
                         Some(i) => Some(GroupRef::New(i)),
                         None => continue,
                     }
