@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use super::error::ServiceError;
 use crate::domain::*;
 use crate::storage::StorageError;
-use crate::storage::site::SiteTables;
+use crate::storage::site::{SiteTables, prelude::*};
 
 /// What applying a plan did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -94,6 +94,13 @@ pub(crate) fn apply_plan(
 ) -> Result<PlanTally, ApplyError> {
     let mut known = Known {
         active,
+        lost: match t.method_warning(m.id).map_err(ServiceError::from)? {
+            Some(MethodWarning {
+                kind: MethodWarningKind::GroupDeleted { group, key, .. },
+                ..
+            }) => Some((group, key)),
+            None => None,
+        },
         ..Known::default()
     };
     let mut tally = PlanTally::default();
@@ -146,6 +153,22 @@ struct Known {
     /// to the plugin (never from the plan): a plan's actions change no
     /// user's status, so they stay active throughout it.
     active: std::collections::HashSet<UserId>,
+    /// The group the method lost (deleted under it) and the key it had
+    /// created it under, while its warning is kept: the method stops
+    /// grouping into it, whatever its plugin asks.
+    lost: Option<(CourseGroupId, Option<String>)>,
+}
+
+impl Known {
+    /// Whether `group` is the one the method lost: an action into it
+    /// changes nothing (the method keeps enrolling, ungrouped).
+    fn lost(&self, group: &PlanGroup) -> bool {
+        match (&self.lost, group) {
+            (Some((lost, _)), PlanGroup::Existing(id)) => lost == id,
+            (Some((_, Some(lost))), PlanGroup::Created(key)) => lost == key,
+            _ => false,
+        }
+    }
 }
 
 enum Step {

@@ -34,6 +34,18 @@ impl SiteServices {
         })
     }
 
+    /// The manifest of the version of plugin `id` the site pins, enabled
+    /// or not (a disabled plugin's methods still hold configs its form
+    /// describes); `None` when the site has no pin of it.
+    pub(crate) fn pinned_manifest(&self, id: &str) -> ServiceResult<Option<PluginManifest>> {
+        self.registry.read(|t| {
+            Ok::<_, ServiceError>(match t.site_plugin(self.site.id, id)? {
+                Some(r) => t.plugin_version(id, &r.version)?.map(|v| v.manifest),
+                None => None,
+            })
+        })
+    }
+
     /// The pinned component, or why there is none.
     fn enabled_plugin(&self, id: &str) -> ServiceResult<Result<Arc<Plugin>, String>> {
         let version = self.registry.read(|t| {

@@ -14,6 +14,7 @@ mod contract_v0_1;
 mod courses;
 mod enrolments;
 mod execution;
+mod group_deleted;
 mod groups;
 mod plugins;
 mod segment_sync;
