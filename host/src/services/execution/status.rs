@@ -5,7 +5,7 @@ use crate::domain::*;
 use crate::services::auth::{Need, authorize, authorize_caller};
 use crate::services::error::ServiceResult;
 use crate::services::ops::courses::load_course;
-use crate::services::ops::methods::load_method;
+use crate::services::ops::methods::{load_method, shown_warning};
 use crate::services::{Principal, SiteServices};
 use crate::storage::site::prelude::*;
 
@@ -26,14 +26,6 @@ pub struct MethodRunStatus {
     /// What its course's staff must act on (its group was deleted),
     /// unless dismissed.
     pub warning: Option<MethodWarning>,
-}
-
-/// A method's warning as its pages show it: none once dismissed.
-pub(crate) fn shown_warning(
-    t: &impl SiteRead,
-    id: EnrolmentMethodId,
-) -> ServiceResult<Option<MethodWarning>> {
-    Ok(t.method_warning(id)?.filter(|w| !w.dismissed))
 }
 
 /// One method as its course's enrolment methods page shows it.

@@ -20,6 +20,14 @@ pub(crate) fn load_method(
         .ok_or_else(|| ServiceError::not_found(format!("enrolment method #{id}")))
 }
 
+/// A method's warning as its pages show it: none once dismissed.
+pub(crate) fn shown_warning(
+    t: &impl SiteRead,
+    id: EnrolmentMethodId,
+) -> ServiceResult<Option<MethodWarning>> {
+    Ok(t.method_warning(id)?.filter(|w| !w.dismissed))
+}
+
 /// Deletes a method with its enrolments (used by course deletion too).
 /// `actor` is who deleted it: the audit log records them, not the method,
 /// on every enrolment and membership that goes with it.

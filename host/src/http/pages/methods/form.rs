@@ -42,6 +42,9 @@ pub(crate) struct FormPage {
     pub errors: FormErrors,
     pub button: &'static str,
     pub cancel: String,
+    /// The method's warning (its group was deleted), unless dismissed.
+    pub warning: Option<String>,
+    pub dismiss_action: String,
 }
 
 pub(super) fn form_page(
@@ -79,6 +82,11 @@ pub(super) fn form_page(
         errors,
         button,
         cancel: page.link(&methods_path(course)),
+        warning: data.warning.as_ref().map(|w| w.message()),
+        dismiss_action: match &data.method {
+            Some(m) => page.link(&format!("{}/dismiss-warning", method_path(course, m.id))),
+            None => String::new(),
+        },
     }
 }
 
