@@ -26,13 +26,20 @@
 //!   suspended (the host enrols no suspended user), they are enrolled with
 //!   the role — a suspended enrolment of the method is re-activated and
 //!   a wrong or removed role set — and, when the method has a group,
-//!   added to it (creating the "new" group first if it does not exist)
-//!   unless they already have a membership of it, whoever owns it.
+//!   added to it unless they already have a membership of it, whoever
+//!   owns it. A member event never creates the "new" group: the
+//!   reconcile that adding or saving the method asks for does, once.
 //! - **A member leaves the segment**: the removal action applies to their
 //!   enrolment through this method: *unenrol* (the host removes the
 //!   method's group memberships with it), *suspend* (role and groups
 //!   kept), or *suspend and remove the role*. What is already so is not
 //!   asked again.
+//! - **The method's group is deleted**: the host clears it from the
+//!   config (to "none") in the same transaction and shows a warning until
+//!   an admin chooses again; it also holds the method to that, so the
+//!   group is never made again unless an admin saves "create new group"
+//!   anew (Moodle makes the "new" group once, when the method is saved).
+//!   The plugin only logs, when its config still names the group.
 //! - **The segment is deleted**: with *unenrol* the method is deleted
 //!   with its enrolments; otherwise it is disabled and a reconcile
 //!   suspends its enrolments (and removes their roles with
@@ -295,6 +302,7 @@ impl Plugin for SegmentSync {
                 EventKind::SegmentMemberAdded,
                 EventKind::SegmentMemberRemoved,
                 EventKind::SegmentDeleted,
+                EventKind::GroupDeleted,
                 EventKind::UserReactivated,
                 EventKind::MethodAdded,
                 EventKind::MethodEnabled,
@@ -400,6 +408,13 @@ impl Plugin for SegmentSync {
             // membership).
             Event::UserReactivated(user) if ctx.enabled => {
                 return member_added(ctx, user, host);
+            }
+            // The host has already cleared the group from the config and
+            // warned the course's staff (a config that still names it is
+            // from a host that did not): members are enrolled without it
+            // until an admin chooses another.
+            Event::GroupDeleted(g) if ctx.config.group == GroupChoice::Existing(g) => {
+                group_gone(g, host);
             }
             Event::SegmentDeleted(s) if s == segment => {
                 // The segment and its name are gone by now.
@@ -595,10 +610,11 @@ fn member_added(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<
             Err(HostError::OutOfScope(_)) => group_gone(id, host),
             Err(e) => return Err(e.into()),
         },
-        Target::ToCreate => {
-            create_group(&mut plan, &segment, host)?;
-            plan.add_to_group(user, GroupRef::Created(GROUP_KEY.into()), reason);
-        }
+        // The "new" group is made by the reconcile that adding or saving
+        // the method asks for, which groups everyone; a member event
+        // never makes it (after a deletion the host has cleared the
+        // group from the config and holds the method to that).
+        Target::ToCreate => {}
     }
     Ok(plan)
 }

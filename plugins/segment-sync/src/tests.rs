@@ -516,44 +516,90 @@ mod live {
     }
 
     #[test]
-    fn the_first_member_creates_the_new_group() {
+    fn a_member_event_never_creates_the_new_group_the_reconcile_of_adding_does() {
         let mut host = site();
         let ctx = ctx(hr_into(GroupChoice::New));
+        // Before the reconcile that adding asks for: enrolled, no group.
         assert_eq!(
             event_applied(&ctx, joined(ADA, HR), &mut host),
-            [
-                "enrol #10 as learner: member of segment HR",
-                r#"create group "group" named "HR segment": the group of the members of segment HR"#,
-                r#"add #10 to new group "group": member of segment HR"#,
-            ]
+            ["enrol #10 as learner: member of segment HR"]
+        );
+        assert_eq!(host.method_group(GROUP_KEY).unwrap(), None);
+        let lines = all_lines(&reconcile_all(&ctx, &mut host));
+        assert!(
+            lines.contains(
+                &r#"create group "group" named "HR segment": the group of the members of segment HR"#
+                    .to_owned()
+            ),
+            "{lines:?}"
         );
         let created = host.method_group(GROUP_KEY).unwrap().expect("created");
         assert_eq!(host.groups[&created].name, "HR segment");
         // The next member joins it: no second group.
+        let host = host.segment(HR, "HR", [ADA, BOB, CY, DEE]);
         assert_eq!(
-            event(&ctx, joined(BOB, HR), &host),
+            event(&ctx, joined(DEE, HR), &host),
             [
-                "enrol #11 as learner: member of segment HR",
-                format!("add #11 to group #{created}: member of segment HR").as_str(),
+                "enrol #13 as learner: member of segment HR",
+                format!("add #13 to group #{created}: member of segment HR").as_str(),
             ]
+        );
+    }
+
+    #[test]
+    fn a_new_group_deleted_since_is_not_made_again_by_a_member_event() {
+        let mut host = site();
+        let ctx = ctx(hr_into(GroupChoice::New));
+        reconcile_all(&ctx, &mut host);
+        let created = host.method_group(GROUP_KEY).unwrap().expect("created");
+        host.groups.remove(&created);
+        assert_eq!(host.method_group(GROUP_KEY).unwrap(), None);
+        assert_eq!(
+            event(
+                &ctx,
+                joined(DEE, HR),
+                &host.segment(HR, "HR", [ADA, BOB, DEE])
+            ),
+            ["enrol #13 as learner: member of segment HR"]
         );
     }
 
     #[test]
     fn a_new_groups_name_is_numbered_when_taken() {
         let ctx = ctx(hr_into(GroupChoice::New));
-        let host = site().group(20, "hr SEGMENT");
+        let creates = |host: &mut MockHost| {
+            all_lines(&reconcile_all(&ctx, host))
+                .into_iter()
+                .find(|l| l.starts_with("create group"))
+                .expect("created")
+        };
+        let mut host = site().group(20, "hr SEGMENT");
         assert!(
-            event(&ctx, joined(ADA, HR), &host)[1].contains(r#"named "HR segment (2)""#),
+            creates(&mut host).contains(r#"named "HR segment (2)""#),
             "a clash, case aside, gets (2)"
         );
-        let mut host = host.group(21, "HR segment (2)");
+        let mut host = site().group(20, "hr SEGMENT").group(21, "HR segment (2)");
         assert_eq!(
-            event_applied(&ctx, joined(ADA, HR), &mut host)[1],
+            creates(&mut host),
             r#"create group "group" named "HR segment (3)": the group of the members of segment HR"#
         );
         let created = host.method_group(GROUP_KEY).unwrap().unwrap();
         assert_eq!(host.groups[&created].name, "HR segment (3)");
+    }
+
+    #[test]
+    fn its_configured_group_deleted_is_logged_and_changes_nothing() {
+        let host = site();
+        let ctx = ctx(hr_into(GroupChoice::Existing(TEAM_A)));
+        assert!(event(&ctx, Event::GroupDeleted(TEAM_A), &host).is_empty());
+        assert_eq!(host.logs.borrow()[0].0, LogLevel::Warn);
+        // Another group's deletion is none of its business.
+        assert!(event(&ctx, Event::GroupDeleted(TEAM_B), &site()).is_empty());
+        assert!(
+            SegmentSync::manifest()
+                .events
+                .contains(&EventKind::GroupDeleted)
+        );
     }
 
     #[test]
@@ -1063,7 +1109,11 @@ mod reconcile {
     fn a_reconcile_converges_to_the_live_path() {
         // The same site, brought in line by events and by a reconcile.
         let ctx = ctx(hr_into(GroupChoice::New));
-        let mut live = site();
+        // Added while the segment was empty (its reconcile makes the
+        // group), then joined one by one.
+        let mut live = site().segment(HR, "HR", []);
+        reconcile_all(&ctx, &mut live);
+        let mut live = live.segment(HR, "HR", [ADA, BOB, CY]);
         for user in [ADA, BOB, CY] {
             event_applied(&ctx, joined(user, HR), &mut live);
         }
