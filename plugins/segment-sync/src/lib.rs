@@ -22,9 +22,8 @@
 //!
 //! - **Added, enabled or reconfigured**: the plan asks the host for a
 //!   reconcile, which does the work page by page.
-//! - **A member joins the segment**: unless their site account is
-//!   suspended (the host enrols no suspended user), they are enrolled with
-//!   the role — a suspended enrolment of the method is re-activated and
+//! - **A member joins the segment**: they are enrolled with the role — a
+//!   suspended enrolment of the method is re-activated and
 //!   a wrong or removed role set — and, when the method has a group,
 //!   added to it unless they already have a membership of it, whoever
 //!   owns it. A member event never creates the "new" group: the
@@ -48,7 +47,7 @@
 //!   most 1,000 users of each list and a handful of host queries, so a
 //!   100,000-member segment takes about 100 steps): (1) the segment's
 //!   members and the method's enrolments are walked together by user
-//!   id: every member whose account is not suspended is enrolled or
+//!   id: every member is enrolled or
 //!   re-activated with the role and grouped, and every enrolment of
 //!   someone who is no longer a member gets the removal action; (2) the
 //!   memberships the method owns in any group other than its group are
@@ -58,6 +57,13 @@
 //!   deletion does; a disabled method whose segment still exists is
 //!   left alone. Asked again once its plans are
 //!   applied, a reconcile returns empty plans.
+//!
+//! **Suspended accounts** (Moodle's rule): suspending a site account
+//! changes no enrolment. A suspended member is enrolled like any other,
+//! and an enrolled member who is suspended stays enrolled; the account
+//! cannot sign in, the participants list shows it as suspended and it
+//! does not count as an active participant. So suspending before or
+//! after the sync ends the same.
 //!
 //! Events about a segment arrive after the fact, so a member event is
 //! checked against the segment as it is now: a member who joined and left
@@ -265,7 +271,7 @@ impl Plugin for SegmentSync {
         let mut method_actions = vec![Choice::new("site-default", "The site's default")];
         method_actions.extend(actions.iter().cloned());
         Manifest::new("segment-sync", "User segment sync", env!("CARGO_PKG_VERSION"))
-            .describe("Enrols the members of a user segment, optionally into a group, and follows the segment as members join and leave.")
+            .describe("Enrols the members of a user segment, optionally into a group, and follows the segment as members join and leave. A suspended account is enrolled like any other: suspension stops sign-in and changes no enrolment, and the participants list shows the account as suspended.")
             .field(
                 ConfigField::new("segment", "Segment", FieldKind::Segment)
                     .required()
@@ -303,7 +309,6 @@ impl Plugin for SegmentSync {
                 EventKind::SegmentMemberRemoved,
                 EventKind::SegmentDeleted,
                 EventKind::GroupDeleted,
-                EventKind::UserReactivated,
                 EventKind::MethodAdded,
                 EventKind::MethodEnabled,
                 EventKind::MethodUpdated,
@@ -402,12 +407,6 @@ impl Plugin for SegmentSync {
             }
             Event::SegmentMemberRemoved(e) if e.segment == segment && ctx.enabled => {
                 return member_removed(ctx, e.user, host);
-            }
-            // A member skipped while their account was suspended is
-            // enrolled once it is active again (`member_added` checks the
-            // membership).
-            Event::UserReactivated(user) if ctx.enabled => {
-                return member_added(ctx, user, host);
             }
             // The host has already cleared the group from the config and
             // warned the course's staff (a config that still names it is
@@ -588,11 +587,11 @@ fn member_added(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<
     if !host.is_segment_member(config.segment, user)? {
         return Ok(plan);
     }
-    match host.user(user)? {
-        Some(u) if !u.suspended => {}
-        // The host enrols no suspended account; a reconcile after the
-        // account is re-activated enrols them.
-        _ => return Ok(plan),
+    // A suspended account is enrolled like any other: suspension stops
+    // sign-in and changes no enrolment (Moodle's rule), so suspending
+    // before or after the sync ends the same.
+    if host.user(user)?.is_none() {
+        return Ok(plan);
     }
     let current = own(ctx, host.user_enrolments(user)?);
     let reasons = EnrolReasons::new(&segment, config.role);
@@ -779,12 +778,8 @@ fn sync_step(
         .collect();
     let reasons = EnrolReasons::new(segment, config.role);
     for member in members.members.iter().take_while(|m| in_stretch(m.user)) {
+        // Suspended accounts too (see `member_added`).
         let current = enrolled.remove(&member.user);
-        // The host enrols no suspended account; one already enrolled is
-        // still a member, so nothing is removed either.
-        if member.suspended {
-            continue;
-        }
         if let Some(why) = reasons.of(current.as_ref(), config.role) {
             plan.enrol(member.user, config.role, why);
         }

@@ -11,7 +11,8 @@ const HR: SegmentId = 5;
 const IT: SegmentId = 6;
 const ADA: UserId = 10;
 const BOB: UserId = 11;
-/// A member of HR whose site account is suspended.
+/// A user whose site account is suspended, in no segment: the tests of
+/// suspended accounts add them to HR (`with_cy`).
 const CY: UserId = 12;
 /// In IT, not in HR.
 const DEE: UserId = 13;
@@ -61,12 +62,17 @@ fn site() -> MockHost {
         .user(BOB, "bob")
         .suspended_user(CY, "cy")
         .user(DEE, "dee")
-        .segment(HR, "HR", [ADA, BOB, CY])
+        .segment(HR, "HR", [ADA, BOB])
         .segment(IT, "IT", [DEE])
         .group(TEAM_A, "Team A")
         .group(TEAM_B, "Team B")
         // As the real host: only the manifest's capabilities.
         .only(&SegmentSync::manifest().capabilities)
+}
+
+/// The site with CY, whose account is suspended, a member of HR.
+fn with_cy() -> MockHost {
+    site().segment(HR, "HR", [ADA, BOB, CY])
 }
 
 fn joined(user: UserId, segment: SegmentId) -> Event {
@@ -471,23 +477,20 @@ mod live {
     }
 
     #[test]
-    fn a_suspended_or_unknown_account_is_not_enrolled() {
-        assert!(event(&ctx(hr()), joined(CY, HR), &site()).is_empty());
-        let host = site().segment(HR, "HR", [ADA, 404]);
-        assert!(event(&ctx(hr()), joined(404, HR), &host).is_empty());
-    }
-
-    #[test]
-    fn a_member_whose_account_is_reactivated_is_enrolled_then() {
-        // CY is in HR but suspended: skipped when the method synced.
-        let mut host = site();
-        host.users.get_mut(&CY).unwrap().suspended = false;
+    fn a_suspended_account_is_enrolled_like_any_other_an_unknown_one_is_not() {
+        // Suspension changes no enrolment (Moodle's rule).
         assert_eq!(
-            event(&ctx(hr()), Event::UserReactivated(CY), &host),
+            event(&ctx(hr()), joined(CY, HR), &with_cy()),
             ["enrol #12 as learner: member of segment HR"]
         );
-        // Someone outside the segment: nothing.
-        assert!(event(&ctx(hr()), Event::UserReactivated(DEE), &host).is_empty());
+        let host = site().segment(HR, "HR", [ADA, 404]);
+        assert!(event(&ctx(hr()), joined(404, HR), &host).is_empty());
+        assert!(
+            !SegmentSync::manifest()
+                .events
+                .contains(&EventKind::UserReactivated),
+            "a re-activated account has nothing to catch up on"
+        );
     }
 
     #[test]
@@ -761,11 +764,20 @@ mod reconcile {
     }
 
     #[test]
-    fn suspended_accounts_are_skipped() {
-        let mut host = site();
+    fn suspended_accounts_are_enrolled_like_any_other() {
+        let mut host = with_cy();
         reconcile_all(&ctx(hr()), &mut host);
-        assert!(enrolment(&host, CY).is_none());
+        assert_eq!(
+            enrolment(&host, CY).map(|e| e.status),
+            Some(EnrolmentStatus::Active)
+        );
         assert!(enrolment(&host, ADA).is_some());
+        // Already enrolled: a second reconcile changes nothing.
+        assert!(
+            reconcile_all(&ctx(hr()), &mut host)
+                .iter()
+                .all(Plan::is_empty)
+        );
     }
 
     #[test]
@@ -963,7 +975,9 @@ mod reconcile {
         assert!(pages.len() >= 3, "{} pages", pages.len());
         assert!(pages.len() <= 12, "{} pages", pages.len());
 
-        let active = members.iter().filter(|id| *id % 100 != 0).count();
+        // Suspended accounts (every hundredth) are enrolled and grouped
+        // like any other.
+        let active = members.len();
         let group = host.method_group(GROUP_KEY).unwrap().unwrap();
         for (&(user, method), e) in &host.enrolments {
             if method != METHOD {
@@ -975,10 +989,6 @@ mod reconcile {
         assert_eq!(host.method_enrolment_count().unwrap(), active as u64);
         let grouped = host.memberships.keys().filter(|(g, _)| *g == group).count();
         assert_eq!(grouped, active);
-        assert!(
-            host.memberships.keys().all(|(_, u)| *u % 100 != 0),
-            "no suspended account is grouped"
-        );
         assert_eq!(
             host.memberships[&(TEAM_A, 501)],
             MembershipOwner::Manual,
@@ -1117,7 +1127,7 @@ mod reconcile {
         for user in [ADA, BOB, CY] {
             event_applied(&ctx, joined(user, HR), &mut live);
         }
-        let mut reconciled = site();
+        let mut reconciled = with_cy();
         reconcile_all(&ctx, &mut reconciled);
         assert_eq!(live.enrolments, reconciled.enrolments);
         assert_eq!(live.memberships, reconciled.memberships);

@@ -15,7 +15,7 @@ use crate::services::enrolments::NewMethod;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::ops::courses::load_course;
 use crate::services::ops::methods::load_method;
-use crate::services::queries::ActiveSeen;
+use crate::services::queries::UsersSeen;
 use crate::services::{Principal, Services, SiteServices};
 use crate::storage::site::prelude::*;
 
@@ -121,7 +121,7 @@ impl PageSink for Applied<'_> {
         site: &SiteServices,
         m: &EnrolmentMethod,
         plan: Plan,
-        seen: &ActiveSeen,
+        seen: &UsersSeen,
         last: bool,
     ) -> ServiceResult<bool> {
         let dry_run = self.mode == ApplyMode::DryRun;
@@ -169,7 +169,7 @@ impl PageSink for Previewed {
         _site: &SiteServices,
         _m: &EnrolmentMethod,
         plan: Plan,
-        _seen: &ActiveSeen,
+        _seen: &UsersSeen,
         _last: bool,
     ) -> ServiceResult<bool> {
         let preview = &mut self.preview;

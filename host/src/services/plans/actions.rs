@@ -49,12 +49,11 @@ fn enrol(
     reason: &str,
     known: &mut Known,
 ) -> Result<bool, Step> {
-    if !known.active.contains(&user) {
-        match t.user_status(user)? {
-            Some(UserStatus::Active) => {}
-            Some(_) => return reject(format!("user #{user} is suspended")),
-            None => return reject(format!("user #{user} is not a user of this site")),
-        }
+    // A suspended account is enrolled like any other (Moodle's rule:
+    // suspension stops sign-in and changes no enrolment), so both orders
+    // of suspending and syncing end the same.
+    if !known.users.contains(&user) && !t.user_exists(user)? {
+        return reject(format!("user #{user} is not a user of this site"));
     }
     let changed = enrol_existing_user(t, Actor::Method(m.id), m, user, role, Some(reason))?.1;
     known.enrolled.insert(user);

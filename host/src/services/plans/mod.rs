@@ -3,7 +3,7 @@
 //! A plugin never writes; it returns a [`Plan`]. The host applies it here,
 //! inside ONE write transaction, checking each action against the
 //! method's scope as it goes: its course, its own enrolments, its own
-//! group memberships, existing active users of the site. The first action
+//! group memberships, existing users of the site. The first action
 //! out of scope rejects the whole plan and the transaction is dropped, so
 //! a rejected plan changes nothing. Actions are checked in order against
 //! the state the earlier actions left, which is what lets a plan enrol a
@@ -83,17 +83,17 @@ impl From<ServiceError> for ApplyError {
 
 /// Applies `plan` as method `m` inside `t`. On `Err` the caller must
 /// drop the transaction (`SiteStore::write` does).
-/// `active`: users known to be active users of the site as this
-/// transaction began (see `queries::ActiveSeen`); their enrolments skip
-/// reading the user's record.
+/// `users`: users known to be users of the site as this transaction
+/// began (see `queries::UsersSeen`); their enrolments skip reading the
+/// user's record.
 pub(crate) fn apply_plan(
     t: &mut SiteTables<'_>,
     m: &EnrolmentMethod,
     plan: &Plan,
-    active: std::collections::HashSet<UserId>,
+    users: std::collections::HashSet<UserId>,
 ) -> Result<PlanTally, ApplyError> {
     let mut known = Known {
-        active,
+        users,
         lost: match t.method_warning(m.id).map_err(ServiceError::from)? {
             Some(MethodWarning {
                 kind: MethodWarningKind::GroupDeleted { group, key, .. },
@@ -149,10 +149,10 @@ struct Known {
     /// the file again whether they are enrolled is a B-tree search per
     /// member for an answer the plan already has.
     enrolled: std::collections::HashSet<UserId>,
-    /// Users active as the transaction began, from the host's own answers
-    /// to the plugin (never from the plan): a plan's actions change no
-    /// user's status, so they stay active throughout it.
-    active: std::collections::HashSet<UserId>,
+    /// Users of the site as the transaction began, from the host's own
+    /// answers to the plugin (never from the plan): a plan's actions
+    /// delete no user, so they stay users throughout it.
+    users: std::collections::HashSet<UserId>,
     /// The group the method lost (deleted under it) and the key it had
     /// created it under, while its warning is kept: the method stops
     /// grouping into it, whatever its plugin asks.

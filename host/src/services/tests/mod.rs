@@ -21,6 +21,7 @@ mod segment_sync;
 mod segments;
 mod sites;
 mod storage;
+mod suspended_accounts;
 mod tidy;
 mod users;
 

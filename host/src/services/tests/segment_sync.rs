@@ -187,7 +187,7 @@ pub(super) fn owned(m: EnrolmentMethodId) -> MembershipOwner {
     MembershipOwner::Method(m)
 }
 
-const ACTIVE_LEARNER: Seen = Some((Some(Role::Learner), EnrolmentStatus::Active));
+pub(super) const ACTIVE_LEARNER: Seen = Some((Some(Role::Learner), EnrolmentStatus::Active));
 
 // ------------------------------------------------------------ segment sync
 
@@ -495,16 +495,6 @@ fn deleting_the_instance_removes_its_enrolments_and_memberships_only() {
     assert_eq!(s.enrolled(m), Vec::<UserId>::new());
     assert_eq!(s.members(s.team_a), vec![]);
     assert_eq!(s.enrolled(s.manual).len(), 5);
-}
-
-#[test]
-fn a_suspended_site_user_in_the_segment_is_not_enrolled() {
-    let s = Sync::new();
-    s.site.suspend_user(&s.operator, s.l(3)).unwrap();
-    s.settle();
-    let m = s.add(SYNC, json!({"segment": s.hr.0}));
-    assert_eq!(s.enrolled(m), vec![s.l(1), s.l(2)]);
-    assert_eq!(s.last_error(m), None);
 }
 
 #[test]
