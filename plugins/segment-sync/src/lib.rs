@@ -413,7 +413,7 @@ impl Plugin for SegmentSync {
             // from a host that did not): members are enrolled without it
             // until an admin chooses another.
             Event::GroupDeleted(g) if ctx.config.group == GroupChoice::Existing(g) => {
-                group_gone(g, host);
+                group_gone(ctx, g, host);
             }
             Event::SegmentDeleted(s) if s == segment => {
                 // The segment and its name are gone by now.
@@ -606,7 +606,7 @@ fn member_added(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<
             Ok(None) => {
                 plan.add_to_group(user, GroupRef::Existing(id), reason);
             }
-            Err(HostError::OutOfScope(_)) => group_gone(id, host),
+            Err(HostError::OutOfScope(_)) => group_gone(ctx, id, host),
             Err(e) => return Err(e.into()),
         },
         // The "new" group is made by the reconcile that adding or saving
@@ -641,10 +641,15 @@ fn member_removed(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Resul
 
 /// A configured group deleted since the config was saved: members are
 /// enrolled without it until an admin chooses another.
-fn group_gone(id: GroupId, host: &dyn Host) {
+/// The line names the method and its course (the host's log adds the
+/// plugin; its own warning of the deletion names the site too).
+fn group_gone(ctx: &Context<Config>, id: GroupId, host: &dyn Host) {
     host.log(
         LogLevel::Warn,
-        &format!("group #{id} is no longer a group of the course; members are not added to it"),
+        &format!(
+            "enrolment method #{} of course #{}: group #{id} is no longer a group of the course; members are not added to it",
+            ctx.method, ctx.course
+        ),
     );
 }
 
@@ -761,7 +766,7 @@ fn sync_step(
             }
             Err(HostError::OutOfScope(_)) => {
                 if after.is_none() {
-                    group_gone(id, host);
+                    group_gone(ctx, id, host);
                 }
                 add_to = None;
             }

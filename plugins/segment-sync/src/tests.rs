@@ -595,7 +595,12 @@ mod live {
         let host = site();
         let ctx = ctx(hr_into(GroupChoice::Existing(TEAM_A)));
         assert!(event(&ctx, Event::GroupDeleted(TEAM_A), &host).is_empty());
-        assert_eq!(host.logs.borrow()[0].0, LogLevel::Warn);
+        let (level, line) = host.logs.borrow()[0].clone();
+        assert_eq!(level, LogLevel::Warn);
+        assert!(
+            line.starts_with("enrolment method #1 of course #2: group #3 "),
+            "{line}"
+        );
         // Another group's deletion is none of its business.
         assert!(event(&ctx, Event::GroupDeleted(TEAM_B), &site()).is_empty());
         assert!(
