@@ -141,9 +141,9 @@ impl SiteServices {
             let (group, actor) = authorized_group(&self.site, t, who, id, Need::ConfigureCourse)?;
             let mut forms = std::collections::HashMap::new();
             for m in t.course_methods_list(group.course)? {
-                if !forms.contains_key(&m.plugin) {
-                    let form = self.pinned_manifest(&m.plugin)?.map(|p| p.config);
-                    forms.insert(m.plugin, form);
+                if let std::collections::hash_map::Entry::Vacant(slot) = forms.entry(m.plugin) {
+                    let form = self.pinned_manifest(slot.key())?.map(|p| p.config);
+                    slot.insert(form);
                 }
             }
             let warned = orphan_methods_of_group_in(t, actor, &group, |plugin| {

@@ -94,13 +94,12 @@ pub(crate) fn apply_plan(
 ) -> Result<PlanTally, ApplyError> {
     let mut known = Known {
         users,
-        lost: match t.method_warning(m.id).map_err(ServiceError::from)? {
-            Some(MethodWarning {
-                kind: MethodWarningKind::GroupDeleted { group, key, .. },
-                ..
-            }) => Some((group, key)),
-            None => None,
-        },
+        lost: t
+            .method_warning(m.id)
+            .map_err(ServiceError::from)?
+            .map(|w| match w.kind {
+                MethodWarningKind::GroupDeleted { group, key, .. } => (group, key),
+            }),
         ..Known::default()
     };
     let mut tally = PlanTally::default();
