@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::segment_sync::{ACTIVE_LEARNER, SYNC, Sync, owned};
 use crate::domain::*;
+use crate::services::enrolments::NewMethod;
 
 impl Sync {
     fn suspend(&self, user: UserId) {
@@ -94,4 +95,24 @@ impl Sync {
             .expect("reconcile");
         self.settle();
     }
+}
+
+#[test]
+fn the_preview_counts_suspended_accounts_among_those_it_would_enrol() {
+    let s = Sync::new();
+    s.suspend(s.l(3));
+    let preview = s
+        .site
+        .preview_method(
+            &s.operator,
+            s.course,
+            NewMethod {
+                plugin: SYNC.into(),
+                name: String::new(),
+                config: json!({"segment": s.hr.0}),
+                enabled: true,
+            },
+        )
+        .expect("preview");
+    assert_eq!((preview.enrolments, preview.suspended_accounts), (3, 1));
 }

@@ -170,6 +170,9 @@ mirror_struct!(
 pub struct MethodPreviewView {
     /// Users it would enrol (or re-activate).
     pub enrolments: u64,
+    /// Of those, users whose site account is suspended: enrolled all the
+    /// same, not active participants until re-activated.
+    pub suspended_accounts: u64,
     /// Group memberships it would add.
     pub group_memberships: u64,
     /// Names of the groups it would create.
@@ -186,6 +189,7 @@ mirror_struct!(
     MethodPreview,
     MethodPreviewView {
         enrolments,
+        suspended_accounts,
         group_memberships,
         groups_created,
         actions,

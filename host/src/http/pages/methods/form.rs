@@ -227,6 +227,18 @@ pub(super) fn effects_of(preview: &MethodPreview, enabled: bool) -> Vec<String> 
         1 => "1 user would be enrolled.".to_owned(),
         n => format!("{n} users would be enrolled."),
     });
+    // Suspension changes no enrolment, but such a participant is not an
+    // active one: say how many.
+    if preview.suspended_accounts > 0 {
+        out.push(format!(
+            "{}: enrolled all the same, active participants once re-activated.",
+            count(
+                preview.suspended_accounts,
+                "of them has a suspended site account",
+                "of them have suspended site accounts"
+            )
+        ));
+    }
     for name in &preview.groups_created {
         out.push(format!("The course group “{name}” would be created."));
     }

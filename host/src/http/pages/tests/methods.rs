@@ -511,3 +511,27 @@ async fn a_deleted_group_warns_on_the_method_its_course_and_the_dashboard_until_
             .unwrap();
     assert_eq!(logged[0].action, "method.warning_dismissed");
 }
+
+#[actix_web::test]
+async fn the_preview_says_how_many_it_would_enrol_have_a_suspended_account() {
+    let p = Pages::new();
+    p.fx.site
+        .suspend_user(&p.fx.admin, p.fx.learners[2])
+        .unwrap();
+    let token = p.csrf(&p.teacher);
+    let body = segment_sync_form(&token, &p.fx.hr.to_string(), "none");
+    let answer = p.post(&url(&p, "/preview"), Some(&p.teacher), &body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer.body.contains("3 users would be enrolled."),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains(
+            "1 of them has a suspended site account: enrolled all the same, active participants once re-activated."
+        ),
+        "{}",
+        answer.body
+    );
+}
