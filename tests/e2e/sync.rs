@@ -713,9 +713,10 @@ fn sync_reconcile_reports_each_instance_of_a_running_server_and_refuses_an_unkno
 
     let users = create_users(&server, &secret, "member", 4)?;
     let late = users[3];
-    // A suspended account is not enrolled when it joins the segment; its
-    // re-activation enrols it on the live path, and the CLI's reconcile
-    // then finds nothing left to do.
+    // A suspended account is enrolled like any other when it joins the
+    // segment (suspension changes no enrolment); the participants API
+    // shows its account as suspended, its re-activation changes no
+    // enrolment, and the CLI's reconcile then finds nothing left to do.
     api.expect(200, "POST", &format!("/users/{late}/suspend"), Value::Null)?;
     let segment = id(&api.expect(201, "POST", "/segments", json!({"name": "Team"}))?)?;
     api.expect(
@@ -740,18 +741,35 @@ fn sync_reconcile_reports_each_instance_of_a_running_server_and_refuses_an_unkno
     let participants = |n: usize| -> Result<bool> {
         Ok(api.all(&format!("/courses/{course}/participants"))?.len() == n)
     };
-    wait_until("three participants", CONVERGE, POLL, || {
-        Ok(participants(3)? && grouped(&api, course)? == 3)
+    wait_until("four participants", CONVERGE, POLL, || {
+        Ok(participants(4)? && grouped(&api, course)? == 4)
     })?;
+    let suspended = api
+        .all(&format!("/courses/{course}/participants"))?
+        .into_iter()
+        .find(|p| p["user"]["id"] == late)
+        .context("the suspended member is a participant")?;
+    ensure!(
+        suspended["account_status"] == "suspended" && suspended["active"] == false,
+        "{suspended}"
+    );
     api.expect(
         200,
         "POST",
         &format!("/users/{late}/reactivate"),
         Value::Null,
     )?;
-    wait_until("the re-activated member", CONVERGE, POLL, || {
-        Ok(participants(4)? && grouped(&api, course)? == 4)
-    })?;
+    wait_until(
+        "the re-activated member counted active",
+        CONVERGE,
+        POLL,
+        || {
+            Ok(api
+                .all(&format!("/courses/{course}/participants"))?
+                .iter()
+                .any(|p| p["user"]["id"] == late && p["active"] == true))
+        },
+    )?;
 
     let out = charon(&["sync", "reconcile", "--data", d, "--site", "default"])?;
     ensure!(

@@ -31,6 +31,55 @@ pub struct MethodRun {
     pub error_count: u64,
 }
 
+/// Something about an enrolment method that its course's staff must act
+/// on, shown on its page, its course's methods list and the dashboard
+/// until dismissed, and kept (hidden once dismissed) until a person saves
+/// the method's config: while it is kept, the host holds the method to it
+/// (a deleted group is not created again). Stored per method, one at a
+/// time: a newer one replaces it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MethodWarning {
+    pub kind: MethodWarningKind,
+    /// When it happened.
+    pub at: Timestamp,
+    /// A person has seen it and hid it; the host still holds the method
+    /// to it.
+    pub dismissed: bool,
+}
+
+/// What a [`MethodWarning`] is about. Externally tagged (serde's default)
+/// for postcard; a new kind goes last.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MethodWarningKind {
+    /// The group the method put its members in (named in its config, or
+    /// created by it) was deleted; the host cleared the method's group so
+    /// it groups no one until a person chooses again.
+    GroupDeleted {
+        group: CourseGroupId,
+        /// The group's name when it was deleted.
+        name: String,
+        /// The key the method had created it under (a plan's
+        /// `create-group`), if it created it: the host creates no group
+        /// under that key for the method while the warning is kept.
+        key: Option<String>,
+    },
+}
+
+impl MethodWarning {
+    /// The warning in words for the course's staff, e.g. "its group 'HR
+    /// segment' was deleted on 2026-12-07 10:30 UTC; choose a group or
+    /// create a new one".
+    pub fn message(&self) -> String {
+        match &self.kind {
+            MethodWarningKind::GroupDeleted { name, .. } => format!(
+                "its group '{name}' was deleted on {}; choose a group or create a new one",
+                self.at
+            ),
+        }
+    }
+}
+
 /// A group a plan action names: one that exists, or one created earlier in
 /// the same plan by the `key` of its `create_group` action.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

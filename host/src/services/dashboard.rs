@@ -4,7 +4,9 @@
 use super::SiteServices;
 use super::auth::{self, Need, Principal};
 use super::error::ServiceResult;
-use crate::domain::{AuditEntry, Course, EnrolmentMethod, EnrolmentStatus, MethodError, SiteRole};
+use crate::domain::{
+    AuditEntry, Course, EnrolmentMethod, EnrolmentStatus, MethodError, MethodWarning, SiteRole,
+};
 use crate::storage::site::prelude::*;
 
 /// What the dashboard shows. `admin` is set for site admins and operators.
@@ -25,6 +27,16 @@ pub struct SiteOverview {
     pub recent: Vec<AuditEntry>,
     /// Methods whose last plugin call failed, with their course.
     pub failing: Vec<FailingMethod>,
+    /// Methods with a warning not dismissed (their group was deleted),
+    /// with their course, newest first.
+    pub warned: Vec<WarnedMethod>,
+}
+
+#[derive(Clone, Debug)]
+pub struct WarnedMethod {
+    pub method: EnrolmentMethod,
+    pub course: Course,
+    pub warning: MethodWarning,
 }
 
 #[derive(Clone, Debug)]
@@ -82,6 +94,22 @@ impl SiteServices {
                     }
                 }
                 failing.sort_by_key(|f| std::cmp::Reverse(f.error.at.0));
+                let mut warned = Vec::new();
+                for (id, warning) in t.all_method_warnings()? {
+                    if warning.dismissed {
+                        continue;
+                    }
+                    if let Some(method) = methods.iter().find(|m| m.id == id)
+                        && let Some(course) = courses.iter().find(|c| c.id == method.course)
+                    {
+                        warned.push(WarnedMethod {
+                            method: method.clone(),
+                            course: course.clone(),
+                            warning,
+                        });
+                    }
+                }
+                warned.sort_by_key(|w| std::cmp::Reverse(w.warning.at.0));
                 Some(SiteOverview {
                     users: t.user_count()?,
                     segments: t.all_segments()?.len() as u64,
@@ -89,6 +117,7 @@ impl SiteServices {
                     methods: methods.len() as u64,
                     recent: t.audit_page(None, RECENT, |_| true)?,
                     failing,
+                    warned,
                 })
             } else {
                 None

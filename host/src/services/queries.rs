@@ -22,22 +22,23 @@ use crate::storage::site::{SiteReadTables, prelude::*};
 /// The most rows one page answer holds, whatever the plugin asks.
 const MAX_PAGE: u32 = 1000;
 
-/// The users a call's `segment-members` answers showed as active users of
-/// the site, with the snapshot's change number ([`SiteRead::changes`]).
+/// The users a call's `segment-members` answers showed as users of the
+/// site (active or suspended: suspension changes no enrolment), with the
+/// snapshot's change number ([`SiteRead::changes`]).
 /// Applying the call's plan in a transaction that finds the same number,
 /// the host need not read those users' records again: nothing changed in
 /// between. The plugin cannot add to it; only the host's own answers do.
 #[derive(Default)]
-pub(crate) struct ActiveSeen {
+pub(crate) struct UsersSeen {
     pub(crate) changes: u64,
     /// In answer order; made a set only when a plan is applied (a
     /// reconcile page that changes nothing never needs it).
     pub(crate) users: std::sync::Mutex<Vec<UserId>>,
 }
 
-impl ActiveSeen {
+impl UsersSeen {
     /// The users, if `changes_now` is still the snapshot's number.
-    pub(crate) fn still_active(&self, changes_now: u64) -> std::collections::HashSet<UserId> {
+    pub(crate) fn still_users(&self, changes_now: u64) -> std::collections::HashSet<UserId> {
         if changes_now != self.changes {
             return Default::default();
         }
@@ -51,8 +52,8 @@ impl ActiveSeen {
 /// method, of one course) over one read snapshot.
 pub(crate) struct SiteQueries {
     t: SiteReadTables,
-    /// Where `segment-members` notes the active users it answered.
-    seen: std::sync::Arc<ActiveSeen>,
+    /// Where `segment-members` notes the users it answered.
+    seen: std::sync::Arc<UsersSeen>,
     course: CourseId,
     method: Option<EnrolmentMethodId>,
     /// The calling plugin: `sibling-methods` lists its other methods.
@@ -100,9 +101,9 @@ impl SiteServices {
         m: &EnrolmentMethod,
         plugin: &Plugin,
         view: SiteView,
-    ) -> ServiceResult<(Box<dyn Queries>, String, std::sync::Arc<ActiveSeen>)> {
+    ) -> ServiceResult<(Box<dyn Queries>, String, std::sync::Arc<UsersSeen>)> {
         let t = self.store.read_tables()?;
-        let seen = std::sync::Arc::new(ActiveSeen {
+        let seen = std::sync::Arc::new(UsersSeen {
             changes: t.changes()?,
             users: Default::default(),
         });
@@ -184,13 +185,13 @@ impl Queries for SiteQueries {
             .segment_member_ids(segment, after, limit + 1)
             .map_err(unavailable)?;
         let next = more(&mut users, limit, |u| *u);
-        let mut active = self.seen.users.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = self.seen.users.lock().unwrap_or_else(|p| p.into_inner());
         let items = users
             .into_iter()
             .map(|u| {
                 let status = self.t.user_status(u).map_err(unavailable)?;
-                if status == Some(UserStatus::Active) {
-                    active.push(u);
+                if status.is_some() {
+                    seen.push(u);
                 }
                 Ok(SegmentMember {
                     user: u,
@@ -199,7 +200,7 @@ impl Queries for SiteQueries {
                 })
             })
             .collect::<Result<_, HostError>>()?;
-        drop(active);
+        drop(seen);
         Ok(Page { items, next })
     }
 

@@ -76,7 +76,7 @@ impl Plugin for SegmentGroup {
             "User segment members to group",
             env!("CARGO_PKG_VERSION"),
         )
-        .describe("Puts the course's participants who are members of a user segment into a group. Enrols nobody.")
+        .describe("Puts the course's participants who are members of a user segment into a group. Enrols nobody. Suspended accounts are grouped like any other: suspension stops sign-in and changes no enrolment or group.")
         .field(
             ConfigField::new("segment", "Segment", FieldKind::Segment)
                 .required()

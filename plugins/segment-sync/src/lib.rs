@@ -22,17 +22,23 @@
 //!
 //! - **Added, enabled or reconfigured**: the plan asks the host for a
 //!   reconcile, which does the work page by page.
-//! - **A member joins the segment**: unless their site account is
-//!   suspended (the host enrols no suspended user), they are enrolled with
-//!   the role — a suspended enrolment of the method is re-activated and
+//! - **A member joins the segment**: they are enrolled with the role — a
+//!   suspended enrolment of the method is re-activated and
 //!   a wrong or removed role set — and, when the method has a group,
-//!   added to it (creating the "new" group first if it does not exist)
-//!   unless they already have a membership of it, whoever owns it.
+//!   added to it unless they already have a membership of it, whoever
+//!   owns it. A member event never creates the "new" group: the
+//!   reconcile that adding or saving the method asks for does, once.
 //! - **A member leaves the segment**: the removal action applies to their
 //!   enrolment through this method: *unenrol* (the host removes the
 //!   method's group memberships with it), *suspend* (role and groups
 //!   kept), or *suspend and remove the role*. What is already so is not
 //!   asked again.
+//! - **The method's group is deleted**: the host clears it from the
+//!   config (to "none") in the same transaction and shows a warning until
+//!   an admin chooses again; it also holds the method to that, so the
+//!   group is never made again unless an admin saves "create new group"
+//!   anew (Moodle makes the "new" group once, when the method is saved).
+//!   The plugin only logs, when its config still names the group.
 //! - **The segment is deleted**: with *unenrol* the method is deleted
 //!   with its enrolments; otherwise it is disabled and a reconcile
 //!   suspends its enrolments (and removes their roles with
@@ -41,7 +47,7 @@
 //!   most 1,000 users of each list and a handful of host queries, so a
 //!   100,000-member segment takes about 100 steps): (1) the segment's
 //!   members and the method's enrolments are walked together by user
-//!   id: every member whose account is not suspended is enrolled or
+//!   id: every member is enrolled or
 //!   re-activated with the role and grouped, and every enrolment of
 //!   someone who is no longer a member gets the removal action; (2) the
 //!   memberships the method owns in any group other than its group are
@@ -51,6 +57,13 @@
 //!   deletion does; a disabled method whose segment still exists is
 //!   left alone. Asked again once its plans are
 //!   applied, a reconcile returns empty plans.
+//!
+//! **Suspended accounts** (Moodle's rule): suspending a site account
+//! changes no enrolment. A suspended member is enrolled like any other,
+//! and an enrolled member who is suspended stays enrolled; the account
+//! cannot sign in, the participants list shows it as suspended and it
+//! does not count as an active participant. So suspending before or
+//! after the sync ends the same.
 //!
 //! Events about a segment arrive after the fact, so a member event is
 //! checked against the segment as it is now: a member who joined and left
@@ -258,7 +271,7 @@ impl Plugin for SegmentSync {
         let mut method_actions = vec![Choice::new("site-default", "The site's default")];
         method_actions.extend(actions.iter().cloned());
         Manifest::new("segment-sync", "User segment sync", env!("CARGO_PKG_VERSION"))
-            .describe("Enrols the members of a user segment, optionally into a group, and follows the segment as members join and leave.")
+            .describe("Enrols the members of a user segment, optionally into a group, and follows the segment as members join and leave. A suspended account is enrolled like any other: suspension stops sign-in and changes no enrolment, and the participants list shows the account as suspended.")
             .field(
                 ConfigField::new("segment", "Segment", FieldKind::Segment)
                     .required()
@@ -295,7 +308,7 @@ impl Plugin for SegmentSync {
                 EventKind::SegmentMemberAdded,
                 EventKind::SegmentMemberRemoved,
                 EventKind::SegmentDeleted,
-                EventKind::UserReactivated,
+                EventKind::GroupDeleted,
                 EventKind::MethodAdded,
                 EventKind::MethodEnabled,
                 EventKind::MethodUpdated,
@@ -395,11 +408,12 @@ impl Plugin for SegmentSync {
             Event::SegmentMemberRemoved(e) if e.segment == segment && ctx.enabled => {
                 return member_removed(ctx, e.user, host);
             }
-            // A member skipped while their account was suspended is
-            // enrolled once it is active again (`member_added` checks the
-            // membership).
-            Event::UserReactivated(user) if ctx.enabled => {
-                return member_added(ctx, user, host);
+            // The host has already cleared the group from the config and
+            // warned the course's staff (a config that still names it is
+            // from a host that did not): members are enrolled without it
+            // until an admin chooses another.
+            Event::GroupDeleted(g) if ctx.config.group == GroupChoice::Existing(g) => {
+                group_gone(ctx, g, host);
             }
             Event::SegmentDeleted(s) if s == segment => {
                 // The segment and its name are gone by now.
@@ -573,11 +587,11 @@ fn member_added(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<
     if !host.is_segment_member(config.segment, user)? {
         return Ok(plan);
     }
-    match host.user(user)? {
-        Some(u) if !u.suspended => {}
-        // The host enrols no suspended account; a reconcile after the
-        // account is re-activated enrols them.
-        _ => return Ok(plan),
+    // A suspended account is enrolled like any other: suspension stops
+    // sign-in and changes no enrolment (Moodle's rule), so suspending
+    // before or after the sync ends the same.
+    if host.user(user)?.is_none() {
+        return Ok(plan);
     }
     let current = own(ctx, host.user_enrolments(user)?);
     let reasons = EnrolReasons::new(&segment, config.role);
@@ -592,13 +606,14 @@ fn member_added(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Result<
             Ok(None) => {
                 plan.add_to_group(user, GroupRef::Existing(id), reason);
             }
-            Err(HostError::OutOfScope(_)) => group_gone(id, host),
+            Err(HostError::OutOfScope(_)) => group_gone(ctx, id, host),
             Err(e) => return Err(e.into()),
         },
-        Target::ToCreate => {
-            create_group(&mut plan, &segment, host)?;
-            plan.add_to_group(user, GroupRef::Created(GROUP_KEY.into()), reason);
-        }
+        // The "new" group is made by the reconcile that adding or saving
+        // the method asks for, which groups everyone; a member event
+        // never makes it (after a deletion the host has cleared the
+        // group from the config and holds the method to that).
+        Target::ToCreate => {}
     }
     Ok(plan)
 }
@@ -626,10 +641,15 @@ fn member_removed(ctx: &Context<Config>, user: UserId, host: &dyn Host) -> Resul
 
 /// A configured group deleted since the config was saved: members are
 /// enrolled without it until an admin chooses another.
-fn group_gone(id: GroupId, host: &dyn Host) {
+/// The line names the method and its course (the host's log adds the
+/// plugin; its own warning of the deletion names the site too).
+fn group_gone(ctx: &Context<Config>, id: GroupId, host: &dyn Host) {
     host.log(
         LogLevel::Warn,
-        &format!("group #{id} is no longer a group of the course; members are not added to it"),
+        &format!(
+            "enrolment method #{} of course #{}: group #{id} is no longer a group of the course; members are not added to it",
+            ctx.method, ctx.course
+        ),
     );
 }
 
@@ -746,7 +766,7 @@ fn sync_step(
             }
             Err(HostError::OutOfScope(_)) => {
                 if after.is_none() {
-                    group_gone(id, host);
+                    group_gone(ctx, id, host);
                 }
                 add_to = None;
             }
@@ -763,12 +783,8 @@ fn sync_step(
         .collect();
     let reasons = EnrolReasons::new(segment, config.role);
     for member in members.members.iter().take_while(|m| in_stretch(m.user)) {
+        // Suspended accounts too (see `member_added`).
         let current = enrolled.remove(&member.user);
-        // The host enrols no suspended account; one already enrolled is
-        // still a member, so nothing is removed either.
-        if member.suspended {
-            continue;
-        }
         if let Some(why) = reasons.of(current.as_ref(), config.role) {
             plan.enrol(member.user, config.role, why);
         }

@@ -11,7 +11,8 @@ const HR: SegmentId = 5;
 const IT: SegmentId = 6;
 const ADA: UserId = 10;
 const BOB: UserId = 11;
-/// A member of HR whose site account is suspended.
+/// A user whose site account is suspended, in no segment: the tests of
+/// suspended accounts add them to HR (`with_cy`).
 const CY: UserId = 12;
 /// In IT, not in HR.
 const DEE: UserId = 13;
@@ -61,12 +62,17 @@ fn site() -> MockHost {
         .user(BOB, "bob")
         .suspended_user(CY, "cy")
         .user(DEE, "dee")
-        .segment(HR, "HR", [ADA, BOB, CY])
+        .segment(HR, "HR", [ADA, BOB])
         .segment(IT, "IT", [DEE])
         .group(TEAM_A, "Team A")
         .group(TEAM_B, "Team B")
         // As the real host: only the manifest's capabilities.
         .only(&SegmentSync::manifest().capabilities)
+}
+
+/// The site with CY, whose account is suspended, a member of HR.
+fn with_cy() -> MockHost {
+    site().segment(HR, "HR", [ADA, BOB, CY])
 }
 
 fn joined(user: UserId, segment: SegmentId) -> Event {
@@ -471,23 +477,20 @@ mod live {
     }
 
     #[test]
-    fn a_suspended_or_unknown_account_is_not_enrolled() {
-        assert!(event(&ctx(hr()), joined(CY, HR), &site()).is_empty());
-        let host = site().segment(HR, "HR", [ADA, 404]);
-        assert!(event(&ctx(hr()), joined(404, HR), &host).is_empty());
-    }
-
-    #[test]
-    fn a_member_whose_account_is_reactivated_is_enrolled_then() {
-        // CY is in HR but suspended: skipped when the method synced.
-        let mut host = site();
-        host.users.get_mut(&CY).unwrap().suspended = false;
+    fn a_suspended_account_is_enrolled_like_any_other_an_unknown_one_is_not() {
+        // Suspension changes no enrolment (Moodle's rule).
         assert_eq!(
-            event(&ctx(hr()), Event::UserReactivated(CY), &host),
+            event(&ctx(hr()), joined(CY, HR), &with_cy()),
             ["enrol #12 as learner: member of segment HR"]
         );
-        // Someone outside the segment: nothing.
-        assert!(event(&ctx(hr()), Event::UserReactivated(DEE), &host).is_empty());
+        let host = site().segment(HR, "HR", [ADA, 404]);
+        assert!(event(&ctx(hr()), joined(404, HR), &host).is_empty());
+        assert!(
+            !SegmentSync::manifest()
+                .events
+                .contains(&EventKind::UserReactivated),
+            "a re-activated account has nothing to catch up on"
+        );
     }
 
     #[test]
@@ -516,44 +519,95 @@ mod live {
     }
 
     #[test]
-    fn the_first_member_creates_the_new_group() {
+    fn a_member_event_never_creates_the_new_group_the_reconcile_of_adding_does() {
         let mut host = site();
         let ctx = ctx(hr_into(GroupChoice::New));
+        // Before the reconcile that adding asks for: enrolled, no group.
         assert_eq!(
             event_applied(&ctx, joined(ADA, HR), &mut host),
-            [
-                "enrol #10 as learner: member of segment HR",
-                r#"create group "group" named "HR segment": the group of the members of segment HR"#,
-                r#"add #10 to new group "group": member of segment HR"#,
-            ]
+            ["enrol #10 as learner: member of segment HR"]
+        );
+        assert_eq!(host.method_group(GROUP_KEY).unwrap(), None);
+        let lines = all_lines(&reconcile_all(&ctx, &mut host));
+        assert!(
+            lines.contains(
+                &r#"create group "group" named "HR segment": the group of the members of segment HR"#
+                    .to_owned()
+            ),
+            "{lines:?}"
         );
         let created = host.method_group(GROUP_KEY).unwrap().expect("created");
         assert_eq!(host.groups[&created].name, "HR segment");
         // The next member joins it: no second group.
+        let host = host.segment(HR, "HR", [ADA, BOB, CY, DEE]);
         assert_eq!(
-            event(&ctx, joined(BOB, HR), &host),
+            event(&ctx, joined(DEE, HR), &host),
             [
-                "enrol #11 as learner: member of segment HR",
-                format!("add #11 to group #{created}: member of segment HR").as_str(),
+                "enrol #13 as learner: member of segment HR",
+                format!("add #13 to group #{created}: member of segment HR").as_str(),
             ]
+        );
+    }
+
+    #[test]
+    fn a_new_group_deleted_since_is_not_made_again_by_a_member_event() {
+        let mut host = site();
+        let ctx = ctx(hr_into(GroupChoice::New));
+        reconcile_all(&ctx, &mut host);
+        let created = host.method_group(GROUP_KEY).unwrap().expect("created");
+        host.groups.remove(&created);
+        assert_eq!(host.method_group(GROUP_KEY).unwrap(), None);
+        assert_eq!(
+            event(
+                &ctx,
+                joined(DEE, HR),
+                &host.segment(HR, "HR", [ADA, BOB, DEE])
+            ),
+            ["enrol #13 as learner: member of segment HR"]
         );
     }
 
     #[test]
     fn a_new_groups_name_is_numbered_when_taken() {
         let ctx = ctx(hr_into(GroupChoice::New));
-        let host = site().group(20, "hr SEGMENT");
+        let creates = |host: &mut MockHost| {
+            all_lines(&reconcile_all(&ctx, host))
+                .into_iter()
+                .find(|l| l.starts_with("create group"))
+                .expect("created")
+        };
+        let mut host = site().group(20, "hr SEGMENT");
         assert!(
-            event(&ctx, joined(ADA, HR), &host)[1].contains(r#"named "HR segment (2)""#),
+            creates(&mut host).contains(r#"named "HR segment (2)""#),
             "a clash, case aside, gets (2)"
         );
-        let mut host = host.group(21, "HR segment (2)");
+        let mut host = site().group(20, "hr SEGMENT").group(21, "HR segment (2)");
         assert_eq!(
-            event_applied(&ctx, joined(ADA, HR), &mut host)[1],
+            creates(&mut host),
             r#"create group "group" named "HR segment (3)": the group of the members of segment HR"#
         );
         let created = host.method_group(GROUP_KEY).unwrap().unwrap();
         assert_eq!(host.groups[&created].name, "HR segment (3)");
+    }
+
+    #[test]
+    fn its_configured_group_deleted_is_logged_and_changes_nothing() {
+        let host = site();
+        let ctx = ctx(hr_into(GroupChoice::Existing(TEAM_A)));
+        assert!(event(&ctx, Event::GroupDeleted(TEAM_A), &host).is_empty());
+        let (level, line) = host.logs.borrow()[0].clone();
+        assert_eq!(level, LogLevel::Warn);
+        assert!(
+            line.starts_with("enrolment method #1 of course #2: group #3 "),
+            "{line}"
+        );
+        // Another group's deletion is none of its business.
+        assert!(event(&ctx, Event::GroupDeleted(TEAM_B), &site()).is_empty());
+        assert!(
+            SegmentSync::manifest()
+                .events
+                .contains(&EventKind::GroupDeleted)
+        );
     }
 
     #[test]
@@ -715,11 +769,20 @@ mod reconcile {
     }
 
     #[test]
-    fn suspended_accounts_are_skipped() {
-        let mut host = site();
+    fn suspended_accounts_are_enrolled_like_any_other() {
+        let mut host = with_cy();
         reconcile_all(&ctx(hr()), &mut host);
-        assert!(enrolment(&host, CY).is_none());
+        assert_eq!(
+            enrolment(&host, CY).map(|e| e.status),
+            Some(EnrolmentStatus::Active)
+        );
         assert!(enrolment(&host, ADA).is_some());
+        // Already enrolled: a second reconcile changes nothing.
+        assert!(
+            reconcile_all(&ctx(hr()), &mut host)
+                .iter()
+                .all(Plan::is_empty)
+        );
     }
 
     #[test]
@@ -917,7 +980,9 @@ mod reconcile {
         assert!(pages.len() >= 3, "{} pages", pages.len());
         assert!(pages.len() <= 12, "{} pages", pages.len());
 
-        let active = members.iter().filter(|id| *id % 100 != 0).count();
+        // Suspended accounts (every hundredth) are enrolled and grouped
+        // like any other.
+        let active = members.len();
         let group = host.method_group(GROUP_KEY).unwrap().unwrap();
         for (&(user, method), e) in &host.enrolments {
             if method != METHOD {
@@ -929,10 +994,6 @@ mod reconcile {
         assert_eq!(host.method_enrolment_count().unwrap(), active as u64);
         let grouped = host.memberships.keys().filter(|(g, _)| *g == group).count();
         assert_eq!(grouped, active);
-        assert!(
-            host.memberships.keys().all(|(_, u)| *u % 100 != 0),
-            "no suspended account is grouped"
-        );
         assert_eq!(
             host.memberships[&(TEAM_A, 501)],
             MembershipOwner::Manual,
@@ -1063,11 +1124,15 @@ mod reconcile {
     fn a_reconcile_converges_to_the_live_path() {
         // The same site, brought in line by events and by a reconcile.
         let ctx = ctx(hr_into(GroupChoice::New));
-        let mut live = site();
+        // Added while the segment was empty (its reconcile makes the
+        // group), then joined one by one.
+        let mut live = site().segment(HR, "HR", []);
+        reconcile_all(&ctx, &mut live);
+        let mut live = live.segment(HR, "HR", [ADA, BOB, CY]);
         for user in [ADA, BOB, CY] {
             event_applied(&ctx, joined(user, HR), &mut live);
         }
-        let mut reconciled = site();
+        let mut reconciled = with_cy();
         reconcile_all(&ctx, &mut reconciled);
         assert_eq!(live.enrolments, reconciled.enrolments);
         assert_eq!(live.memberships, reconciled.memberships);

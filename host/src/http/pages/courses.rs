@@ -13,7 +13,7 @@ use super::forms::{
 use super::session::{SitePage, SitePost};
 use super::words::{count, method_name};
 use super::{Layout, Section, page_routes};
-use crate::domain::{Course, CourseId, EnrolmentStatus, GroupMode, UserId};
+use crate::domain::{Course, CourseId, EnrolmentStatus, GroupMode, UserId, UserStatus};
 use crate::services::ServiceError;
 use crate::services::courses::{CourseOverview, CourseUpdate, NewCourse};
 use crate::services::enrolments::ParticipantDetail;
@@ -354,12 +354,20 @@ pub(crate) struct ParticipantRow {
     pub username: String,
     pub roles: String,
     pub enrolments: Vec<Via>,
-    pub active: bool,
+    /// At least one enrolment is active, whatever the account's status.
+    pub enrolled: bool,
+    /// The site account is suspended (it cannot sign in); its enrolments
+    /// keep their own status.
+    pub account_suspended: bool,
 }
 
 impl From<ParticipantDetail> for ParticipantRow {
     fn from(p: ParticipantDetail) -> Self {
-        let active = p.is_active();
+        let enrolled = p
+            .enrolments
+            .iter()
+            .any(|e| e.enrolment.status == EnrolmentStatus::Active);
+        let account_suspended = p.user.status != UserStatus::Active;
         let mut roles: Vec<&'static str> = Vec::new();
         for e in &p.enrolments {
             let role = e.enrolment.role.map_or("No role", |r| r.label());
@@ -380,7 +388,8 @@ impl From<ParticipantDetail> for ParticipantRow {
                     active: e.enrolment.status == EnrolmentStatus::Active,
                 })
                 .collect(),
-            active,
+            enrolled,
+            account_suspended,
         }
     }
 }

@@ -30,6 +30,16 @@ pub(crate) struct Failing {
     pub count: u64,
 }
 
+/// A method with a warning its course's staff must act on.
+pub(crate) struct Attention {
+    pub method: String,
+    pub course: String,
+    /// The method's page, where the admin chooses a group again.
+    pub href: String,
+    pub message: String,
+    pub dismiss_action: String,
+}
+
 pub(crate) struct CourseLink {
     pub name: String,
     pub shortname: String,
@@ -65,6 +75,8 @@ pub(crate) struct DashboardPage {
     pub is_admin: bool,
     pub counts: Vec<Count>,
     pub failing: Vec<Failing>,
+    pub attention: Vec<Attention>,
+    pub csrf: String,
     pub recent: Vec<AuditRow>,
     pub audit_href: String,
     pub imports_href: String,
@@ -84,7 +96,7 @@ async fn show(page: SitePage) -> Result<HttpResponse, HttpError> {
             shortname: c.shortname,
         })
         .collect();
-    let (counts, failing, recent) = match dashboard.admin {
+    let (counts, failing, attention, recent) = match dashboard.admin {
         Some(o) => (
             vec![
                 Count {
@@ -119,9 +131,22 @@ async fn show(page: SitePage) -> Result<HttpResponse, HttpError> {
                     count: f.error_count,
                 })
                 .collect(),
+            o.warned
+                .into_iter()
+                .map(|w| {
+                    let base = format!("/courses/{}/methods/{}", w.course.id, w.method.id);
+                    Attention {
+                        href: page.link(&base),
+                        dismiss_action: page.link(&format!("{base}/dismiss-warning")),
+                        method: method_name(&w.method).to_owned(),
+                        course: w.course.fullname,
+                        message: w.warning.message(),
+                    }
+                })
+                .collect(),
             o.recent.into_iter().map(AuditRow::from).collect(),
         ),
-        None => (Vec::new(), Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
     };
     let view = DashboardPage {
         layout: Layout::signed_in(&page, "Dashboard", Section::Dashboard),
@@ -129,6 +154,8 @@ async fn show(page: SitePage) -> Result<HttpResponse, HttpError> {
         is_admin: page.session.is_site_admin,
         counts,
         failing,
+        attention,
+        csrf: page.csrf().to_owned(),
         recent,
         audit_href: page.link("/audit"),
         imports_href: page.link("/imports"),

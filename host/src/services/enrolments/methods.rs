@@ -172,6 +172,9 @@ impl SiteServices {
                     )));
                 }
                 method.config = v;
+                // A person chose again: whatever the warning held the
+                // method to (a deleted group), the config now says.
+                t.delete_method_warning(id)?;
             }
             if method == before {
                 return Ok(method);
@@ -229,6 +232,32 @@ impl SiteServices {
             )?;
             t.emit(event)?;
             Ok(method)
+        })
+    }
+
+    /// Hides a method's warning from its pages and the dashboard. The
+    /// host still holds the method to it (a deleted group is not made
+    /// again) until a person saves the method's config. `false` when it
+    /// had none to hide.
+    pub fn dismiss_method_warning(
+        &self,
+        who: &Principal,
+        id: EnrolmentMethodId,
+    ) -> ServiceResult<bool> {
+        self.write(|t| {
+            let (method, actor) = authorized_method(&self.site, t, who, id, Need::ConfigureCourse)?;
+            let Some(mut warning) = t.method_warning(id)?.filter(|w| !w.dismissed) else {
+                return Ok(false);
+            };
+            warning.dismissed = true;
+            t.put_method_warning(id, &warning)?;
+            t.audit_log(
+                actor,
+                "method.warning_dismissed",
+                format!("enrolment method #{id} in course #{}", method.course),
+                warning.message(),
+            )?;
+            Ok(true)
         })
     }
 

@@ -31,11 +31,15 @@ pub struct Participant {
 }
 
 impl Participant {
-    /// Active through at least one enrolment.
+    /// An active participant: an active account and at least one active
+    /// enrolment. Suspending an account changes no enrolment (Moodle's
+    /// rule) but stops it taking part, so it stops counting here.
     pub fn is_active(&self) -> bool {
-        self.enrolments
-            .iter()
-            .any(|e| e.status == EnrolmentStatus::Active)
+        self.user.status == UserStatus::Active
+            && self
+                .enrolments
+                .iter()
+                .any(|e| e.status == EnrolmentStatus::Active)
     }
 }
 
@@ -54,11 +58,13 @@ pub struct ParticipantDetail {
 }
 
 impl ParticipantDetail {
-    /// Active through at least one enrolment.
+    /// An active participant, as [`Participant::is_active`].
     pub fn is_active(&self) -> bool {
-        self.enrolments
-            .iter()
-            .any(|e| e.enrolment.status == EnrolmentStatus::Active)
+        self.user.status == UserStatus::Active
+            && self
+                .enrolments
+                .iter()
+                .any(|e| e.enrolment.status == EnrolmentStatus::Active)
     }
 }
 

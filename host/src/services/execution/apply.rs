@@ -6,7 +6,7 @@ use crate::domain::*;
 use crate::services::SiteServices;
 use crate::services::error::{MethodFailure, ServiceError, ServiceResult};
 use crate::services::plans::{ApplyError, PlanTally, apply_plan};
-use crate::services::queries::ActiveSeen;
+use crate::services::queries::UsersSeen;
 use crate::storage::StorageError;
 use crate::storage::site::{SiteTables, prelude::*};
 
@@ -43,10 +43,11 @@ pub(crate) enum Durability {
 pub(crate) struct ApplyOptions<'a> {
     pub(crate) mode: ApplyMode,
     pub(crate) durability: Durability,
-    /// The users the plan's plugin call found active, trusted without
+    /// The users the plan's plugin call found (users of the site, active
+    /// or suspended), trusted without
     /// reading their records again if nothing changed since (see
-    /// [`ActiveSeen`]).
-    pub(crate) seen: Option<&'a ActiveSeen>,
+    /// [`UsersSeen`]).
+    pub(crate) seen: Option<&'a UsersSeen>,
 }
 
 /// Why a plan's transaction did not commit.
@@ -106,11 +107,11 @@ impl SiteServices {
                     ),
                 ))));
             };
-            let active = match options.seen {
-                Some(seen) => seen.still_active(t.changes()?),
+            let users = match options.seen {
+                Some(seen) => seen.still_users(t.changes()?),
                 None => Default::default(),
             };
-            let tally = apply_plan(t, &current, plan, active).map_err(TxError::Apply)?;
+            let tally = apply_plan(t, &current, plan, users).map_err(TxError::Apply)?;
             if dry_run {
                 return Err(TxError::DryRun(tally));
             }
@@ -169,7 +170,7 @@ mod active_seen_tests {
     }
 
     /// Applies as a reconcile page does, trusting `seen`.
-    fn durable_with(seen: &ActiveSeen) -> ApplyOptions<'_> {
+    fn durable_with(seen: &UsersSeen) -> ApplyOptions<'_> {
         ApplyOptions {
             mode: ApplyMode::Apply,
             durability: Durability::Durable,
@@ -179,7 +180,7 @@ mod active_seen_tests {
 
     /// The users a plugin call's queries found active: `(method, seen)`
     /// after the call asked for `segment`'s members.
-    fn queried(fx: &TestSite, segment: SegmentId) -> (EnrolmentMethod, Arc<ActiveSeen>) {
+    fn queried(fx: &TestSite, segment: SegmentId) -> (EnrolmentMethod, Arc<UsersSeen>) {
         let m = fx.site.read(|t| load_method(t, fx.manual)).unwrap();
         let plugin = fx.site.plugin(&m.plugin).unwrap();
         let (mut queries, _, seen) = fx
@@ -200,34 +201,35 @@ mod active_seen_tests {
     }
 
     #[test]
-    fn a_user_the_query_showed_active_and_who_was_suspended_since_is_refused() {
+    fn a_user_the_query_showed_and_who_was_deleted_since_is_refused() {
         let fx = TestSite::new();
         let newcomer = newcomer_in_finance(&fx);
         let (m, seen) = queried(&fx, fx.finance);
         assert!(seen.users.lock().unwrap().contains(&newcomer));
-        fx.site.suspend_user(&fx.admin, newcomer).unwrap();
+        fx.site.delete_user(&fx.admin, newcomer).unwrap();
         let refused = fx
             .site
             .apply_method_plan_with(&m, &enrol(newcomer), durable_with(&seen));
         assert!(
-            matches!(&refused, Err(ServiceError::PluginFailed { message, .. }) if message.contains("suspended")),
+            matches!(&refused, Err(ServiceError::PluginFailed { message, .. }) if message.contains("not a user")),
             "{refused:?}"
         );
     }
 
     #[test]
-    fn with_nothing_changed_since_the_query_its_active_users_are_enrolled() {
+    fn with_nothing_changed_since_the_query_its_users_are_enrolled_suspended_or_not() {
         let fx = TestSite::new();
         let newcomer = newcomer_in_finance(&fx);
+        fx.site.suspend_user(&fx.admin, fx.learners[4]).unwrap();
         let (m, seen) = queried(&fx, fx.finance);
+        // Suspension changes no enrolment: a suspended member is seen too.
+        assert!(seen.users.lock().unwrap().contains(&fx.learners[4]));
+        let mut plan = enrol(newcomer);
+        plan.actions.extend(enrol(fx.learners[4]).actions);
         let (tally, _) = fx
             .site
-            .apply_method_plan_with(&m, &enrol(newcomer), durable_with(&seen))
+            .apply_method_plan_with(&m, &plan, durable_with(&seen))
             .unwrap();
-        assert_eq!(tally.changed, 1);
-        // A suspended member is never in the set: the apply reads them.
-        fx.site.suspend_user(&fx.admin, fx.learners[4]).unwrap();
-        let (_, seen) = queried(&fx, fx.finance);
-        assert!(!seen.users.lock().unwrap().contains(&fx.learners[4]));
+        assert_eq!(tally.changed, 2);
     }
 }

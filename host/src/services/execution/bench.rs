@@ -15,7 +15,7 @@ use crate::services::SiteServices;
 use crate::services::contract::{self, Answer, Refusal};
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::ops::methods::load_method;
-use crate::services::queries::ActiveSeen;
+use crate::services::queries::UsersSeen;
 
 /// A reconcile page computed by native code, as a plugin would compute it.
 /// The method's plugin (for its settings form) is looked up once per
@@ -41,7 +41,7 @@ where
         site: &SiteServices,
         m: &EnrolmentMethod,
         cursor: Option<&str>,
-    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<ActiveSeen>)> {
+    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<UsersSeen>)> {
         let plugin = match &self.plugin {
             Some(p) => p.clone(),
             None => self.plugin.insert(site.plugin(&m.plugin)?).clone(),

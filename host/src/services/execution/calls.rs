@@ -7,7 +7,7 @@ use crate::domain::*;
 use crate::services::SiteServices;
 use crate::services::contract::{self, Answer, Ask, Refusal};
 use crate::services::error::{MethodFailure, ServiceError, ServiceResult};
-use crate::services::queries::{ActiveSeen, SiteView};
+use crate::services::queries::{SiteView, UsersSeen};
 use crate::storage::site::prelude::*;
 
 /// Keeps a plugin's message from growing the run-state record without end.
@@ -68,7 +68,7 @@ impl SiteServices {
         &self,
         m: &EnrolmentMethod,
         ask: Ask<'_>,
-    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<ActiveSeen>)> {
+    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<UsersSeen>)> {
         self.call_plugin_in(m, ask, SiteView::AsIs)
     }
 
@@ -80,7 +80,7 @@ impl SiteServices {
         m: &EnrolmentMethod,
         ask: Ask<'_>,
         view: SiteView,
-    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<ActiveSeen>)> {
+    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<UsersSeen>)> {
         let plugin = self.plugin(&m.plugin)?;
         let runtime = self.runtime()?;
         let (queries, settings, seen) = self.method_call_inputs_in(m, &plugin, view)?;

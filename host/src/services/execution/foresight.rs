@@ -17,7 +17,7 @@ use crate::domain::*;
 use crate::services::SiteServices;
 use crate::services::contract::{Answer, Ask, HostEvent, Refusal};
 use crate::services::error::{ServiceError, ServiceResult};
-use crate::services::queries::{ActiveSeen, SiteView};
+use crate::services::queries::{SiteView, UsersSeen};
 use crate::storage::site::prelude::*;
 
 /// What an event, and the reconcile it asks for, would do to a method.
@@ -185,7 +185,7 @@ impl PageSource for Hypothetical {
         site: &SiteServices,
         m: &EnrolmentMethod,
         cursor: Option<&str>,
-    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<ActiveSeen>)> {
+    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<UsersSeen>)> {
         site.call_plugin_in(m, Ask::Reconcile(cursor), self.0)
     }
 }
@@ -199,7 +199,7 @@ impl PageSink for Counted<'_> {
         site: &SiteServices,
         m: &EnrolmentMethod,
         plan: Plan,
-        seen: &ActiveSeen,
+        seen: &UsersSeen,
         _last: bool,
     ) -> ServiceResult<bool> {
         site.check_plan(m, &plan, seen)?;
@@ -212,7 +212,7 @@ impl PageSink for Counted<'_> {
 impl SiteServices {
     /// Applies `plan` as `m` and rolls it back: a rejection is
     /// `PluginFailed`, nothing is written or recorded.
-    fn check_plan(&self, m: &EnrolmentMethod, plan: &Plan, seen: &ActiveSeen) -> ServiceResult<()> {
+    fn check_plan(&self, m: &EnrolmentMethod, plan: &Plan, seen: &UsersSeen) -> ServiceResult<()> {
         let options = ApplyOptions {
             mode: ApplyMode::DryRun,
             durability: Durability::Lazy,

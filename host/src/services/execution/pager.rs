@@ -11,7 +11,7 @@ use crate::domain::*;
 use crate::services::SiteServices;
 use crate::services::contract::{Answer, Ask, Refusal};
 use crate::services::error::{MethodFailure, ServiceError, ServiceResult};
-use crate::services::queries::ActiveSeen;
+use crate::services::queries::UsersSeen;
 use crate::storage::site::prelude::*;
 
 /// Most pages one reconcile runs; a plugin whose cursor never ends is
@@ -27,7 +27,7 @@ pub(super) trait PageSource {
         site: &SiteServices,
         m: &EnrolmentMethod,
         cursor: Option<&str>,
-    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<ActiveSeen>)>;
+    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<UsersSeen>)>;
 }
 
 /// The method's plugin, in its sandbox: what every reconcile runs.
@@ -39,7 +39,7 @@ impl PageSource for Sandbox {
         site: &SiteServices,
         m: &EnrolmentMethod,
         cursor: Option<&str>,
-    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<ActiveSeen>)> {
+    ) -> ServiceResult<(Result<Answer, Refusal>, Arc<UsersSeen>)> {
         site.call_plugin(m, Ask::Reconcile(cursor))
     }
 }
@@ -54,7 +54,7 @@ pub(super) trait PageSink {
         site: &SiteServices,
         m: &EnrolmentMethod,
         plan: Plan,
-        seen: &ActiveSeen,
+        seen: &UsersSeen,
         last: bool,
     ) -> ServiceResult<bool>;
 }

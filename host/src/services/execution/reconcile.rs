@@ -15,7 +15,7 @@ use crate::services::enrolments::NewMethod;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::ops::courses::load_course;
 use crate::services::ops::methods::load_method;
-use crate::services::queries::ActiveSeen;
+use crate::services::queries::UsersSeen;
 use crate::services::{Principal, Services, SiteServices};
 use crate::storage::site::prelude::*;
 
@@ -42,6 +42,10 @@ pub struct ReconcileReport {
 pub struct MethodPreview {
     /// Users it would enrol (or re-activate).
     pub enrolments: u64,
+    /// Of those, users whose site account is suspended: enrolled all the
+    /// same (suspension changes no enrolment), but not active participants
+    /// until their account is re-activated.
+    pub suspended_accounts: u64,
     /// Group memberships it would add.
     pub group_memberships: u64,
     /// Names of the groups it would create.
@@ -121,7 +125,7 @@ impl PageSink for Applied<'_> {
         site: &SiteServices,
         m: &EnrolmentMethod,
         plan: Plan,
-        seen: &ActiveSeen,
+        seen: &UsersSeen,
         last: bool,
     ) -> ServiceResult<bool> {
         let dry_run = self.mode == ApplyMode::DryRun;
@@ -166,13 +170,30 @@ struct Previewed {
 impl PageSink for Previewed {
     fn take(
         &mut self,
-        _site: &SiteServices,
+        site: &SiteServices,
         _m: &EnrolmentMethod,
         plan: Plan,
-        _seen: &ActiveSeen,
+        _seen: &UsersSeen,
         _last: bool,
     ) -> ServiceResult<bool> {
+        let enrolled: Vec<UserId> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a.op {
+                PlanOp::Enrol { user, .. } => Some(user),
+                _ => None,
+            })
+            .collect();
         let preview = &mut self.preview;
+        preview.suspended_accounts += site.read(|t| {
+            let mut suspended = 0;
+            for user in enrolled {
+                if t.user_status(user)? == Some(UserStatus::Suspended) {
+                    suspended += 1;
+                }
+            }
+            Ok(suspended)
+        })?;
         preview.pages += 1;
         for action in plan.actions {
             match &action.op {

@@ -5,7 +5,7 @@ use crate::domain::*;
 use crate::services::auth::{Need, authorize, authorize_caller};
 use crate::services::error::ServiceResult;
 use crate::services::ops::courses::load_course;
-use crate::services::ops::methods::load_method;
+use crate::services::ops::methods::{load_method, shown_warning};
 use crate::services::{Principal, SiteServices};
 use crate::storage::site::prelude::*;
 
@@ -23,6 +23,9 @@ pub struct MethodRunStatus {
     pub last_error: Option<MethodError>,
     /// Failed calls since the method was added.
     pub error_count: u64,
+    /// What its course's staff must act on (its group was deleted),
+    /// unless dismissed.
+    pub warning: Option<MethodWarning>,
 }
 
 /// One method as its course's enrolment methods page shows it.
@@ -33,6 +36,8 @@ pub struct MethodOverview {
     pub enrolments: u64,
     /// How its plugin calls went (the last error, if any).
     pub run: MethodRun,
+    /// What its course's staff must act on, unless dismissed.
+    pub warning: Option<MethodWarning>,
 }
 
 /// A course's enrolment methods, and the plugins one could add to it.
@@ -50,12 +55,13 @@ impl SiteServices {
         who: &Principal,
         method_id: EnrolmentMethodId,
     ) -> ServiceResult<MethodRunStatus> {
-        let (m, run) = self.read(|t| {
+        let (m, run, warning) = self.read(|t| {
             authorize_caller(&self.site, t, who)?;
             let m = load_method(t, method_id)?;
             authorize(&self.site, t, who, Need::ManageCourse(m.course))?;
             let run = t.method_run(m.id)?.unwrap_or_default();
-            Ok((m, run))
+            let warning = shown_warning(t, m.id)?;
+            Ok((m, run, warning))
         })?;
         let plugin_version = self
             .plugin(&m.plugin)
@@ -69,6 +75,7 @@ impl SiteServices {
             plugin_version,
             last_error: run.last_error,
             error_count: run.error_count,
+            warning,
         })
     }
 
@@ -89,6 +96,7 @@ impl SiteServices {
                 methods.push(MethodOverview {
                     enrolments: counts.get(&method.id).copied().unwrap_or(0),
                     run: t.method_run(method.id)?.unwrap_or_default(),
+                    warning: shown_warning(t, method.id)?,
                     method,
                 });
             }
@@ -119,6 +127,7 @@ impl SiteServices {
                     .copied()
                     .unwrap_or(0),
                 run: t.method_run(id)?.unwrap_or_default(),
+                warning: shown_warning(t, id)?,
                 method,
             })
         })

@@ -13,6 +13,7 @@ use super::ops::groups::{
     add_group_member_in, check_unique, delete_group_in, insert_group_in, load_group,
     remove_group_member_in,
 };
+use super::ops::methods::orphan_methods_of_group_in;
 use super::ops::users::load_user;
 use super::{
     MembershipChange, Page, Principal, SiteServices, clamp_limit, matches_query, offset_page,
@@ -134,9 +135,24 @@ impl SiteServices {
 
     /// Deletes a group with its memberships; returns what it was, so the
     /// caller knows the course it belonged to.
+    ///
+    /// The enrolment methods of the course that grouped into it (named in
+    /// their config, or created by them) stop grouping and get a warning,
+    /// in the same transaction (`ops::methods::orphan_methods_of_group_in`):
+    /// a deleted group is never made again behind the admin's back.
     pub fn delete_group(&self, who: &Principal, id: CourseGroupId) -> ServiceResult<CourseGroup> {
-        self.write(|t| {
+        let (group, warned) = self.write(|t| {
             let (group, actor) = authorized_group(&self.site, t, who, id, Need::ConfigureCourse)?;
+            let mut forms = std::collections::HashMap::new();
+            for m in t.course_methods_list(group.course)? {
+                if let std::collections::hash_map::Entry::Vacant(slot) = forms.entry(m.plugin) {
+                    let form = self.pinned_manifest(slot.key())?.map(|p| p.config);
+                    slot.insert(form);
+                }
+            }
+            let warned = orphan_methods_of_group_in(t, actor, &group, |plugin| {
+                forms.get(plugin).cloned().flatten()
+            })?;
             delete_group_in(t, &group)?;
             t.audit_log(
                 actor,
@@ -144,8 +160,19 @@ impl SiteServices {
                 format!("group #{id} {:?} in course #{}", group.name, group.course),
                 "group deleted",
             )?;
-            Ok(group)
-        })
+            Ok((group, warned))
+        })?;
+        for method in warned {
+            tracing::warn!(
+                site = %self.site.slug,
+                course = %group.course,
+                method = %method,
+                group = %group.id,
+                "the group {:?} of an enrolment method was deleted; the method groups no one until a group is chosen again",
+                group.name
+            );
+        }
+        Ok(group)
     }
 
     pub fn get_group(&self, who: &Principal, id: CourseGroupId) -> ServiceResult<GroupSummary> {

@@ -49,12 +49,11 @@ fn enrol(
     reason: &str,
     known: &mut Known,
 ) -> Result<bool, Step> {
-    if !known.active.contains(&user) {
-        match t.user_status(user)? {
-            Some(UserStatus::Active) => {}
-            Some(_) => return reject(format!("user #{user} is suspended")),
-            None => return reject(format!("user #{user} is not a user of this site")),
-        }
+    // A suspended account is enrolled like any other (Moodle's rule:
+    // suspension stops sign-in and changes no enrolment), so both orders
+    // of suspending and syncing end the same.
+    if !known.users.contains(&user) && !t.user_exists(user)? {
+        return reject(format!("user #{user} is not a user of this site"));
     }
     let changed = enrol_existing_user(t, Actor::Method(m.id), m, user, role, Some(reason))?.1;
     known.enrolled.insert(user);
@@ -118,6 +117,9 @@ fn add_to_group(
     reason: &str,
     known: &mut Known,
 ) -> Result<bool, Step> {
+    if known.lost(group) {
+        return Ok(false);
+    }
     let g = resolve_group(t, m, known, group)?;
     // Any method's enrolment will do, including one made earlier in this
     // plan: the transaction already holds it. Enrolled implies a user of
@@ -150,6 +152,10 @@ fn remove_from_group(
     reason: &str,
     known: &mut Known,
 ) -> Result<bool, Step> {
+    // Its memberships went with it.
+    if known.lost(group) {
+        return Ok(false);
+    }
     let g = resolve_group(t, m, known, group)?;
     let Some(membership) = t.group_membership(g.id, user)? else {
         return Ok(false);
@@ -188,6 +194,12 @@ fn create_group(
     }
     if !known.planned.insert(key.to_owned()) {
         return reject(format!("the plan creates two groups with the key {key:?}"));
+    }
+    // The group made under this key was deleted: only a person saving the
+    // method's config lets it be made again (Moodle makes the "new" group
+    // once, when the method is saved).
+    if known.lost(&PlanGroup::Created(key.to_owned())) {
+        return Ok(false);
     }
     // Asked again (every call of a method may ask): the group the method
     // made earlier under this key, if it still exists.

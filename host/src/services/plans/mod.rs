@@ -3,7 +3,7 @@
 //! A plugin never writes; it returns a [`Plan`]. The host applies it here,
 //! inside ONE write transaction, checking each action against the
 //! method's scope as it goes: its course, its own enrolments, its own
-//! group memberships, existing active users of the site. The first action
+//! group memberships, existing users of the site. The first action
 //! out of scope rejects the whole plan and the transaction is dropped, so
 //! a rejected plan changes nothing. Actions are checked in order against
 //! the state the earlier actions left, which is what lets a plan enrol a
@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use super::error::ServiceError;
 use crate::domain::*;
 use crate::storage::StorageError;
-use crate::storage::site::SiteTables;
+use crate::storage::site::{SiteTables, prelude::*};
 
 /// What applying a plan did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -83,17 +83,23 @@ impl From<ServiceError> for ApplyError {
 
 /// Applies `plan` as method `m` inside `t`. On `Err` the caller must
 /// drop the transaction (`SiteStore::write` does).
-/// `active`: users known to be active users of the site as this
-/// transaction began (see `queries::ActiveSeen`); their enrolments skip
-/// reading the user's record.
+/// `users`: users known to be users of the site as this transaction
+/// began (see `queries::UsersSeen`); their enrolments skip reading the
+/// user's record.
 pub(crate) fn apply_plan(
     t: &mut SiteTables<'_>,
     m: &EnrolmentMethod,
     plan: &Plan,
-    active: std::collections::HashSet<UserId>,
+    users: std::collections::HashSet<UserId>,
 ) -> Result<PlanTally, ApplyError> {
     let mut known = Known {
-        active,
+        users,
+        lost: t
+            .method_warning(m.id)
+            .map_err(ServiceError::from)?
+            .map(|w| match w.kind {
+                MethodWarningKind::GroupDeleted { group, key, .. } => (group, key),
+            }),
         ..Known::default()
     };
     let mut tally = PlanTally::default();
@@ -142,10 +148,26 @@ struct Known {
     /// the file again whether they are enrolled is a B-tree search per
     /// member for an answer the plan already has.
     enrolled: std::collections::HashSet<UserId>,
-    /// Users active as the transaction began, from the host's own answers
-    /// to the plugin (never from the plan): a plan's actions change no
-    /// user's status, so they stay active throughout it.
-    active: std::collections::HashSet<UserId>,
+    /// Users of the site as the transaction began, from the host's own
+    /// answers to the plugin (never from the plan): a plan's actions
+    /// delete no user, so they stay users throughout it.
+    users: std::collections::HashSet<UserId>,
+    /// The group the method lost (deleted under it) and the key it had
+    /// created it under, while its warning is kept: the method stops
+    /// grouping into it, whatever its plugin asks.
+    lost: Option<(CourseGroupId, Option<String>)>,
+}
+
+impl Known {
+    /// Whether `group` is the one the method lost: an action into it
+    /// changes nothing (the method keeps enrolling, ungrouped).
+    fn lost(&self, group: &PlanGroup) -> bool {
+        match (&self.lost, group) {
+            (Some((lost, _)), PlanGroup::Existing(id)) => lost == id,
+            (Some((_, Some(lost))), PlanGroup::Created(key)) => lost == key,
+            _ => false,
+        }
+    }
 }
 
 enum Step {

@@ -70,6 +70,8 @@ pub struct MethodForm {
     pub groups: Vec<CourseGroup>,
     /// The method, when it exists.
     pub method: Option<EnrolmentMethod>,
+    /// The method's warning, unless dismissed (its group was deleted).
+    pub warning: Option<MethodWarning>,
 }
 
 /// The installed plugins and the sites that may use them: the operator's

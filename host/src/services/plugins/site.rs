@@ -11,7 +11,7 @@ use crate::services::auth::{Need, authorize, authorize_caller};
 use crate::services::contract::RequestKind;
 use crate::services::error::{ConfigFieldError, ServiceError, ServiceResult};
 use crate::services::ops::courses::load_course;
-use crate::services::ops::methods::load_method;
+use crate::services::ops::methods::{load_method, shown_warning};
 use crate::services::{Principal, SiteServices, validate};
 use crate::storage::registry::RegistryRead;
 use crate::storage::site::prelude::*;
@@ -31,6 +31,18 @@ impl SiteServices {
         Ok(match self.enabled_plugin(id)? {
             Ok(plugin) => plugin.manifest.answers(kind),
             Err(_not_enabled) => false,
+        })
+    }
+
+    /// The manifest of the version of plugin `id` the site pins, enabled
+    /// or not (a disabled plugin's methods still hold configs its form
+    /// describes); `None` when the site has no pin of it.
+    pub(crate) fn pinned_manifest(&self, id: &str) -> ServiceResult<Option<PluginManifest>> {
+        self.registry.read(|t| {
+            Ok::<_, ServiceError>(match t.site_plugin(self.site.id, id)? {
+                Some(r) => t.plugin_version(id, &r.version)?.map(|v| v.manifest),
+                None => None,
+            })
         })
     }
 
@@ -101,19 +113,21 @@ impl SiteServices {
             segments,
             groups,
             method: None,
+            warning: None,
         })
     }
 
     /// The form of an existing method, as [`new_method_form`](Self::new_method_form),
     /// with the method.
     pub fn method_form(&self, who: &Principal, id: EnrolmentMethodId) -> ServiceResult<MethodForm> {
-        let (method, course, segments, groups) = self.read(|t| {
+        let (method, course, segments, groups, warning) = self.read(|t| {
             authorize_caller(&self.site, t, who)?;
             let method = load_method(t, id)?;
             authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
             let course = load_course(t, method.course)?;
             let groups = t.course_group_list(course.id)?;
-            Ok((method, course, t.all_segments()?, groups))
+            let warning = shown_warning(t, id)?;
+            Ok((method, course, t.all_segments()?, groups, warning))
         })?;
         let manifest = self.enabled_manifest(&method.plugin)?;
         Ok(MethodForm {
@@ -122,6 +136,7 @@ impl SiteServices {
             segments,
             groups,
             method: Some(method),
+            warning,
         })
     }
 

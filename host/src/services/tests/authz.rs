@@ -296,6 +296,9 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("delete_method", |s, who, ids| {
             s.delete_method(who, ids.method)
         }),
+        ("dismiss_method_warning", |s, who, ids| {
+            s.dismiss_method_warning(who, ids.method).map(drop)
+        }),
         ("list_methods", |s, who, ids| {
             s.list_methods(who, ids.course).map(drop)
         }),
@@ -546,6 +549,7 @@ const COURSE_STAFF_ONLY: &[&str] = &[
     "update_method",
     "set_method_status",
     "delete_method",
+    "dismiss_method_warning",
     "list_methods",
     "get_method",
     "enrol",
@@ -1020,6 +1024,7 @@ fn an_enrolment_method_cannot_change_its_course_or_other_methods() {
         "update_method",
         "set_method_status",
         "delete_method",
+        "dismiss_method_warning",
         "update_group",
         "delete_group",
     ] {

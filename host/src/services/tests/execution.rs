@@ -214,18 +214,29 @@ fn a_rejected_plan_changes_nothing_and_is_recorded_with_a_count() {
 }
 
 #[test]
-fn enrol_needs_an_active_user_of_the_site() {
+fn enrol_needs_a_user_of_the_site_suspended_or_not() {
     let fx = TestSite::new();
     let m = added_method(&fx);
+    let enrol = |user| {
+        plan(vec![act(
+            PlanOp::Enrol {
+                user,
+                role: Role::Learner,
+            },
+            "r",
+        )])
+    };
+    assert!(
+        rejected(&fx, &m, &enrol(UserId(9999))).ends_with("user #9999 is not a user of this site")
+    );
+    // Suspension changes no enrolment (Moodle's rule): a suspended account
+    // is enrolled like any other.
     fx.site.suspend_user(&fx.admin, fx.learners[4]).unwrap();
-    let p = plan(vec![act(
-        PlanOp::Enrol {
-            user: fx.learners[4],
-            role: Role::Learner,
-        },
-        "r",
-    )]);
-    assert!(rejected(&fx, &m, &p).ends_with(&format!("user #{} is suspended", fx.learners[4])));
+    let (tally, _) = fx
+        .site
+        .apply_method_plan(&m, &enrol(fx.learners[4]), false)
+        .unwrap();
+    assert_eq!(tally.changed, 1);
 }
 
 #[test]

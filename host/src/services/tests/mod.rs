@@ -14,6 +14,7 @@ mod contract_v0_1;
 mod courses;
 mod enrolments;
 mod execution;
+mod group_deleted;
 mod groups;
 mod no_op_updates;
 mod plugins;
@@ -23,6 +24,7 @@ mod segments;
 mod sign_in;
 mod sites;
 mod storage;
+mod suspended_accounts;
 mod tidy;
 mod users;
 

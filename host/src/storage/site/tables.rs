@@ -134,4 +134,8 @@ crate::storage::tables::tables! {
     /// `plugin id → JSON object`: a plugin's site-wide settings, as the
     /// site admin saved them.
     plugin_settings: PLUGIN_SETTINGS = ("plugin-settings-v1", &'static str, &'static str);
+    /// `EnrolmentMethodId → MethodWarning`: what a method's course staff
+    /// must act on (its group was deleted), until dismissed or acted on.
+    /// A row per method that has one; most have none.
+    method_warnings: METHOD_WARNINGS = ("method-warnings-v1", u64, Bytes);
 }

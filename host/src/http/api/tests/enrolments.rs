@@ -116,6 +116,33 @@ async fn participants_are_paged_by_user_with_every_enrolment_and_no_password_has
 }
 
 #[actix_web::test]
+async fn a_suspended_account_stays_enrolled_and_its_account_status_is_shown_beside() {
+    let t = ApiTest::new();
+    let l2 = t.fx.learners[1];
+    t.fx.site.suspend_user(&t.fx.admin, l2).unwrap();
+    let course = t.fx.course.0;
+    let (status, page) = t
+        .teacher()
+        .get(&format!("/courses/{course}/participants"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let items = page["items"].as_array().expect("a page");
+    let of = |id: u64| {
+        items
+            .iter()
+            .find(|p| p["user"]["id"] == id)
+            .expect("a participant")
+    };
+    let suspended = of(l2.0);
+    assert_eq!(suspended["account_status"], "suspended");
+    assert_eq!(suspended["enrolments"][0]["status"], "active", "unchanged");
+    assert_eq!(suspended["active"], false, "not an active participant");
+    let other = of(t.fx.learners[0].0);
+    assert_eq!(other["account_status"], "active");
+    assert_eq!(other["active"], true);
+}
+
+#[actix_web::test]
 async fn enrolling_one_user_answers_their_enrolment_and_makes_them_a_participant() {
     let t = ApiTest::new();
     let (method, newcomer) = (t.fx.manual.0, t.fx.learners[4].0);

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CourseIdView, EnrolmentMethodIdView, Mirror, TimestampView, UserIdView, UserView, mirror_enum,
-    mirror_struct,
+    CourseIdView, EnrolmentMethodIdView, Mirror, TimestampView, UserIdView, UserStatusView,
+    UserView, mirror_enum, mirror_struct,
 };
 use crate::domain::{Enrolment, EnrolmentMethod, EnrolmentMethodStatus, EnrolmentStatus, Role};
 use crate::services::enrolments::Participant;
@@ -116,14 +116,20 @@ mirror_struct!(
 pub struct ParticipantView {
     pub user: UserView,
     pub enrolments: Vec<EnrolmentView>,
-    /// True while at least one enrolment is active.
+    /// An active participant: the account is active and at least one
+    /// enrolment is. Suspending an account changes no enrolment (each keeps
+    /// its own status) but makes this false.
     pub active: bool,
+    /// The site account's status, beside the enrolments' own: a suspended
+    /// account cannot sign in.
+    pub account_status: UserStatusView,
 }
 
 impl From<Participant> for ParticipantView {
     fn from(p: Participant) -> Self {
         Self {
             active: p.is_active(),
+            account_status: p.user.status.mirror(),
             user: p.user.into(),
             enrolments: p.enrolments.mirror(),
         }

@@ -7,7 +7,9 @@ use super::{
     CourseGroupIdView, CourseIdView, EnrolmentMethodIdView, EnrolmentMethodStatusView, RoleView,
     TimestampView, UserIdView, mirror_enum, mirror_struct,
 };
-use crate::domain::{MethodError, Plan, PlanAction, PlanGroup, PlanOp};
+use crate::domain::{
+    MethodError, MethodWarning, MethodWarningKind, Plan, PlanAction, PlanGroup, PlanOp,
+};
 use crate::services::execution::{
     MethodPreview, MethodReconcile, MethodRunStatus, ReconcileReport, RequestOutcome,
 };
@@ -168,6 +170,9 @@ mirror_struct!(
 pub struct MethodPreviewView {
     /// Users it would enrol (or re-activate).
     pub enrolments: u64,
+    /// Of those, users whose site account is suspended: enrolled all the
+    /// same, not active participants until re-activated.
+    pub suspended_accounts: u64,
     /// Group memberships it would add.
     pub group_memberships: u64,
     /// Names of the groups it would create.
@@ -184,6 +189,7 @@ mirror_struct!(
     MethodPreview,
     MethodPreviewView {
         enrolments,
+        suspended_accounts,
         group_memberships,
         groups_created,
         actions,
@@ -228,6 +234,46 @@ pub struct MethodErrorView {
 
 mirror_struct!(MethodError, MethodErrorView { code, message, at });
 
+/// What a [`MethodWarningView`] is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = MethodWarningKind)]
+pub enum MethodWarningKindView {
+    /// The group the method put its members in (named in its config, or
+    /// created by it) was deleted; the host cleared the method's group, so
+    /// it groups no one until its config is saved with a group again.
+    GroupDeleted {
+        group: CourseGroupIdView,
+        /// The group's name when it was deleted.
+        name: String,
+        /// The key the method had created it under, if it created it.
+        key: Option<String>,
+    },
+}
+
+mirror_enum!(MethodWarningKind, MethodWarningKindView { GroupDeleted { group, name, key } });
+
+/// Something about an enrolment method its course's staff must act on:
+/// shown until dismissed, kept until the method's config is saved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = MethodWarning)]
+pub struct MethodWarningView {
+    pub kind: MethodWarningKindView,
+    /// When it happened.
+    pub at: TimestampView,
+    /// Hidden from the pages by a person.
+    pub dismissed: bool,
+}
+
+mirror_struct!(
+    MethodWarning,
+    MethodWarningView {
+        kind,
+        at,
+        dismissed
+    }
+);
+
 /// How an enrolment method is doing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = MethodRunStatus)]
@@ -243,6 +289,9 @@ pub struct MethodRunStatusView {
     pub last_error: Option<MethodErrorView>,
     /// Failed calls since the method was added.
     pub error_count: u64,
+    /// What its course's staff must act on (its group was deleted),
+    /// absent when there is nothing or it was dismissed.
+    pub warning: Option<MethodWarningView>,
 }
 
 mirror_struct!(
@@ -255,5 +304,6 @@ mirror_struct!(
         plugin_version,
         last_error,
         error_count,
+        warning,
     }
 );

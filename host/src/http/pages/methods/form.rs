@@ -42,6 +42,9 @@ pub(crate) struct FormPage {
     pub errors: FormErrors,
     pub button: &'static str,
     pub cancel: String,
+    /// The method's warning (its group was deleted), unless dismissed.
+    pub warning: Option<String>,
+    pub dismiss_action: String,
 }
 
 pub(super) fn form_page(
@@ -79,6 +82,11 @@ pub(super) fn form_page(
         errors,
         button,
         cancel: page.link(&methods_path(course)),
+        warning: data.warning.as_ref().map(|w| w.message()),
+        dismiss_action: match &data.method {
+            Some(m) => page.link(&format!("{}/dismiss-warning", method_path(course, m.id))),
+            None => String::new(),
+        },
     }
 }
 
@@ -219,6 +227,18 @@ pub(super) fn effects_of(preview: &MethodPreview, enabled: bool) -> Vec<String> 
         1 => "1 user would be enrolled.".to_owned(),
         n => format!("{n} users would be enrolled."),
     });
+    // Suspension changes no enrolment, but such a participant is not an
+    // active one: say how many.
+    if preview.suspended_accounts > 0 {
+        out.push(format!(
+            "{}: enrolled all the same, active participants once re-activated.",
+            count(
+                preview.suspended_accounts,
+                "of them has a suspended site account",
+                "of them have suspended site accounts"
+            )
+        ));
+    }
     for name in &preview.groups_created {
         out.push(format!("The course group “{name}” would be created."));
     }

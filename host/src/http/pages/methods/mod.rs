@@ -34,6 +34,7 @@ page_routes! {
     post "/courses/{course}/methods/{method}/enable" => enable, CourseStaff;
     post "/courses/{course}/methods/{method}/disable" => disable, CourseStaff;
     post "/courses/{course}/methods/{method}/reconcile" => reconcile, CourseStaff;
+    post "/courses/{course}/methods/{method}/dismiss-warning" => dismiss_warning, CourseStaff;
     get "/courses/{course}/methods/{method}/delete" => confirm_delete, CourseStaff;
     post "/courses/{course}/methods/{method}/delete" => delete, CourseStaff;
 }
@@ -81,6 +82,10 @@ pub(crate) struct MethodRow {
     pub enrolments: String,
     /// The last failure of its plugin: when, what, and how many so far.
     pub last_error: Option<String>,
+    /// What its staff must act on (its group was deleted), unless
+    /// dismissed.
+    pub warning: Option<String>,
+    pub dismiss_action: String,
     pub edit_href: String,
     pub toggle_action: String,
     pub toggle_label: &'static str,
@@ -158,6 +163,8 @@ fn row(page: &SitePage, o: &MethodOverview, plugin_name: Option<&str>) -> Method
                 count(o.run.error_count, "failure", "failures")
             )
         }),
+        warning: o.warning.as_ref().map(|w| w.message()),
+        dismiss_action: page.link(&format!("{base}/dismiss-warning")),
         edit_href: page.link(&base),
         toggle_action: page.link(&format!(
             "{base}/{}",
@@ -250,6 +257,26 @@ async fn reconcile(
         )),
         Err(e) => Err(e),
     }
+}
+
+async fn dismiss_warning(
+    post: SitePost<Empty>,
+    path: web::Path<MethodPath>,
+) -> Result<HttpResponse, HttpError> {
+    let page = post.page;
+    let course = CourseId(path.course);
+    let id = EnrolmentMethodId(path.method);
+    let services = page.site.services.clone();
+    let who = page.principal().clone();
+    let dismissed = blocking(move || services.dismiss_method_warning(&who, id)).await?;
+    Ok(page.done(
+        &methods_path(course),
+        if dismissed {
+            "Warning dismissed. The method groups no one until you choose a group in its settings."
+        } else {
+            "The method has no warning to dismiss."
+        },
+    ))
 }
 
 async fn confirm_delete(

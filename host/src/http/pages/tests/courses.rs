@@ -252,3 +252,25 @@ async fn participants_show_their_roles_methods_and_status() {
         .await;
     assert!(none.body.contains("No participant matches “zzz”."));
 }
+
+#[actix_web::test]
+async fn participants_show_a_suspended_account_beside_its_active_enrolment() {
+    let p = Pages::new();
+    let l2 = p.fx.learners[1];
+    p.fx.site.suspend_user(&p.fx.admin, l2).unwrap();
+    let page = p
+        .get("/s/acme/courses/1/participants", Some(&p.teacher))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<th scope=\"col\">Account</th>"));
+    let username = p.fx.site.get_user(&p.fx.admin, l2).unwrap().username;
+    let row = page
+        .body
+        .split("<tr>")
+        .find(|r| r.contains(&format!("<span class=\"description\">{username}</span>")))
+        .expect("the suspended learner's row");
+    let cells: Vec<&str> = row.split("<td>").collect();
+    let (enrolment, account) = (cells[cells.len() - 2], cells[cells.len() - 1]);
+    assert!(enrolment.contains(">Active<"), "{row}");
+    assert!(account.contains(">Suspended<"), "{row}");
+}

@@ -8,6 +8,7 @@ use super::{Answer, Pages, form_of};
 use crate::domain::*;
 use crate::services::enrolments::NewMethod;
 use crate::services::testing::test_plugin;
+use crate::storage::site::prelude::*;
 
 fn url(p: &Pages, rest: &str) -> String {
     format!("/s/acme/courses/{}/methods{rest}", p.fx.course)
@@ -446,4 +447,91 @@ async fn a_method_of_another_course_is_not_found_under_this_one() {
     );
     let answer = p.get(&elsewhere, Some(&p.admin)).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn a_deleted_group_warns_on_the_method_its_course_and_the_dashboard_until_dismissed() {
+    let p = Pages::new();
+    let token = p.csrf(&p.teacher);
+    let body = segment_sync_form(&token, &p.fx.hr.to_string(), "new");
+    p.post(&url(&p, ""), Some(&p.teacher), &body).await;
+    p.fx.site.dispatch_pending().unwrap();
+    let m = segment_sync(&p).expect("added");
+    let group =
+        p.fx.site
+            .find_group(&p.fx.operator, p.fx.course, "HR segment")
+            .unwrap();
+    p.fx.site.delete_group(&p.fx.operator, group.id).unwrap();
+
+    let warning = "its group &#39;HR segment&#39; was deleted on ";
+    let advice = "choose a group or create a new one";
+    let method_page = url(&p, &format!("/{}", m.id));
+    let dashboard = "/s/acme/dashboard";
+    for (path, who) in [
+        (url(&p, ""), &p.teacher),
+        (method_page.clone(), &p.teacher),
+        (dashboard.to_owned(), &p.admin),
+    ] {
+        let page = p.get(&path, Some(who)).await;
+        assert!(
+            page.body.contains(warning) && page.body.contains(advice),
+            "{path}: {}",
+            page.body
+        );
+        assert!(page.body.contains("Dismiss"), "{path}");
+    }
+
+    let dismissed = p
+        .post(
+            &format!("{method_page}/dismiss-warning"),
+            Some(&p.teacher),
+            &format!("csrf={token}"),
+        )
+        .await;
+    assert_eq!(
+        dismissed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        dismissed.body
+    );
+    assert!(flash(&dismissed).starts_with("Warning dismissed."));
+    for (path, who) in [
+        (url(&p, ""), &p.teacher),
+        (method_page, &p.teacher),
+        (dashboard.to_owned(), &p.admin),
+    ] {
+        let page = p.get(&path, Some(who)).await;
+        // (The dashboard's recent changes still quote it, as dismissed.)
+        let shown = r#"<span class="status status-off">Warning</span>"#;
+        assert!(!page.body.contains(shown), "{path}: {}", page.body);
+    }
+    let logged =
+        p.fx.site
+            .read(|t| Ok(t.audit_page(None, 1, |_| true)?))
+            .unwrap();
+    assert_eq!(logged[0].action, "method.warning_dismissed");
+}
+
+#[actix_web::test]
+async fn the_preview_says_how_many_it_would_enrol_have_a_suspended_account() {
+    let p = Pages::new();
+    p.fx.site
+        .suspend_user(&p.fx.admin, p.fx.learners[2])
+        .unwrap();
+    let token = p.csrf(&p.teacher);
+    let body = segment_sync_form(&token, &p.fx.hr.to_string(), "none");
+    let answer = p.post(&url(&p, "/preview"), Some(&p.teacher), &body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer.body.contains("3 users would be enrolled."),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains(
+            "1 of them has a suspended site account: enrolled all the same, active participants once re-activated."
+        ),
+        "{}",
+        answer.body
+    );
 }

@@ -6,6 +6,7 @@ mod v2;
 mod v3;
 mod v4;
 mod v5;
+mod v6;
 
 #[cfg(test)]
 mod fixtures;
@@ -37,6 +38,11 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         version: 5,
         name: "one reverse index of enrolments and group memberships: a user's courses",
         apply: v5::index_user_courses,
+    },
+    Migration {
+        version: 6,
+        name: "what an enrolment method's staff must act on: its group was deleted",
+        apply: v6::add_method_warnings,
     },
 ];
 

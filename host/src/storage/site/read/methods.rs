@@ -5,7 +5,9 @@
 use redb::ReadableTable;
 
 use super::{SiteTablesRead, all_records, get_record, pair_prefix};
-use crate::domain::{CourseGroupId, CourseId, EnrolmentMethod, EnrolmentMethodId, MethodRun};
+use crate::domain::{
+    CourseGroupId, CourseId, EnrolmentMethod, EnrolmentMethodId, MethodRun, MethodWarning,
+};
 use crate::storage::Result;
 
 /// Enrolment methods and their run state.
@@ -21,6 +23,42 @@ pub trait MethodRead: SiteTablesRead {
 
     fn method_run(&self, id: EnrolmentMethodId) -> Result<Option<MethodRun>> {
         get_record(self.method_runs()?, "method-runs", id.0)
+    }
+
+    /// What `method`'s course staff must act on, if anything.
+    fn method_warning(&self, id: EnrolmentMethodId) -> Result<Option<MethodWarning>> {
+        get_record(self.method_warnings()?, "method-warnings", id.0)
+    }
+
+    /// Every method with a warning, with it, in method id order.
+    fn all_method_warnings(&self) -> Result<Vec<(EnrolmentMethodId, MethodWarning)>> {
+        let mut out = Vec::new();
+        for row in self.method_warnings()?.iter()? {
+            let (k, v) = row?;
+            out.push((
+                EnrolmentMethodId(k.value()),
+                crate::storage::decode("method-warnings", v.value())?,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The methods that created `group` (a plan's `create-group`), each
+    /// with the key it gave it.
+    fn methods_that_created(
+        &self,
+        group: CourseGroupId,
+    ) -> Result<Vec<(EnrolmentMethodId, String)>> {
+        // One row per group a method created: a scan is cheap.
+        let mut out = Vec::new();
+        for row in self.method_groups()?.iter()? {
+            let (k, v) = row?;
+            if v.value() == group.0 {
+                let (m, key) = k.value();
+                out.push((EnrolmentMethodId(m), key.to_owned()));
+            }
+        }
+        Ok(out)
     }
 
     /// The group `method` created under `key`, if it recorded one.

@@ -3,7 +3,7 @@
 
 use redb::ReadableTable;
 
-use crate::domain::{CourseGroupId, EnrolmentMethod, EnrolmentMethodId, MethodRun};
+use crate::domain::{CourseGroupId, EnrolmentMethod, EnrolmentMethodId, MethodRun, MethodWarning};
 use crate::storage::site::SiteTables;
 use crate::storage::site::counters::Counter;
 use crate::storage::{Result, encode};
@@ -24,6 +24,21 @@ impl SiteTables<'_> {
     pub(crate) fn put_method_run(&mut self, id: EnrolmentMethodId, run: &MethodRun) -> Result<()> {
         self.method_runs.insert(id.0, encode(run).as_slice())?;
         Ok(())
+    }
+
+    pub(crate) fn put_method_warning(
+        &mut self,
+        id: EnrolmentMethodId,
+        warning: &MethodWarning,
+    ) -> Result<()> {
+        self.method_warnings
+            .insert(id.0, encode(warning).as_slice())?;
+        Ok(())
+    }
+
+    /// Removes `id`'s warning; whether it had one.
+    pub(crate) fn delete_method_warning(&mut self, id: EnrolmentMethodId) -> Result<bool> {
+        Ok(self.method_warnings.remove(id.0)?.is_some())
     }
 
     pub(crate) fn put_method_group(
@@ -72,6 +87,7 @@ impl SiteTables<'_> {
             self.method_groups.remove((method.id.0, key.as_str()))?;
         }
         self.method_runs.remove(method.id.0)?;
+        self.method_warnings.remove(method.id.0)?;
         self.methods.remove(method.id.0)?;
         self.course_methods.remove((method.course.0, method.id.0))?;
         Ok(())
