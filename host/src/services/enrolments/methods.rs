@@ -2,7 +2,7 @@
 //! checks the config first), renaming and re-configuring, enabling and
 //! disabling, deleting with its enrolments, and listing.
 
-use super::super::auth::{Need, authorize, authorized_method};
+use super::super::auth::{Ask, Need, authorize, authorized_method};
 use super::super::error::{ServiceError, ServiceResult};
 use super::super::ops::courses::load_course;
 use super::super::ops::methods::delete_method_in;
@@ -49,11 +49,12 @@ impl SiteServices {
         course: CourseId,
         new: NewMethod,
     ) -> ServiceResult<EnrolmentMethod> {
+        // Authorises the caller before anything of the input is checked.
+        let (plugin_id, config) = self.checked_new_method(who, course, &new)?;
         let name = match new.name.trim() {
             "" => new.plugin.trim().to_owned(),
             n => validate::required_text("name", n, validate::MAX_NAME)?,
         };
-        let (plugin_id, config) = self.checked_new_method(who, course, &new)?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
             load_course(t, course)?;
@@ -93,14 +94,15 @@ impl SiteServices {
         course: CourseId,
         new: &NewMethod,
     ) -> ServiceResult<(String, String)> {
-        let plugin_id = validate::required_text("plugin", &new.plugin, validate::MAX_IDNUMBER)?;
-        let config = config_text(&new.config)?;
-        // Who may ask, and about what, is settled before the plugin runs:
-        // a refusal must not depend on which plugins the site has.
+        // Who may ask, and about what, is settled before the input is
+        // checked and the plugin runs: a refusal must depend neither on
+        // what was sent nor on which plugins the site has.
         self.read(|t| {
             authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
             load_course(t, course).map(drop)
         })?;
+        let plugin_id = validate::required_text("plugin", &new.plugin, validate::MAX_IDNUMBER)?;
+        let config = config_text(&new.config)?;
         let plugin = self.plugin_for_method(&plugin_id)?;
         let config = self.validate_method_config(&plugin, course, None, &config)?;
         Ok((plugin_id, config))
@@ -114,6 +116,7 @@ impl SiteServices {
         id: EnrolmentMethodId,
         update: MethodUpdate,
     ) -> ServiceResult<EnrolmentMethod> {
+        self.authorize_ask(who, Ask::Method(id, Need::ConfigureCourse))?;
         let name = update
             .name
             .as_deref()
