@@ -61,9 +61,9 @@ async fn list_courses(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<CourseView>>> {
     let offset = query.cursor_id::<usize>()?.unwrap_or(0);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
-    let page = blocking(move || site.list_courses(&who, query.q.as_deref(), offset, query.limit()))
-        .await?;
+    let page = blocking(move || site.list_courses(&who, query.q.as_deref(), offset, limit)).await?;
     Ok(web::Json(Page::from_service(page, CourseView::from)))
 }
 

@@ -322,9 +322,10 @@ async fn list_participants(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<ParticipantView>>> {
     let after = query.cursor_id::<u64>()?.map(UserId);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
-    let page = blocking(move || site.participants(&who, id, after, query.limit())).await?;
+    let page = blocking(move || site.participants(&who, id, after, limit)).await?;
     Ok(web::Json(Page::from_service(page, ParticipantView::from)))
 }
 

@@ -64,12 +64,12 @@ async fn list_groups(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<GroupView>>> {
     let offset = query.cursor_id::<usize>()?.unwrap_or(0);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
     let course = CourseId(path.id);
-    let page = blocking(move || {
-        site.search_groups(&who, course, query.q.as_deref(), offset, query.limit())
-    })
-    .await?;
+    let page =
+        blocking(move || site.search_groups(&who, course, query.q.as_deref(), offset, limit))
+            .await?;
     Ok(web::Json(Page::from_service(page, GroupView::from)))
 }
 
@@ -184,9 +184,10 @@ async fn list_members(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<GroupMemberView>>> {
     let after = query.cursor_id::<u64>()?.map(UserId);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
     let id = CourseGroupId(path.id);
-    let page = blocking(move || site.group_members(&who, id, after, query.limit())).await?;
+    let page = blocking(move || site.group_members(&who, id, after, limit)).await?;
     Ok(web::Json(Page::from_service(page, GroupMemberView::from)))
 }
 

@@ -33,10 +33,13 @@ mod imports;
 mod listing;
 mod method_runs;
 mod operator;
+mod paging;
 mod plugins;
 mod segments;
+mod shared_responses;
 mod sites;
 mod tokens;
+mod unrouted;
 mod users;
 pub mod views;
 
@@ -121,6 +124,7 @@ pub mod wire {
     pub use super::imports::ImportQuery;
     pub use super::listing::ListQuery;
     pub use super::operator::SiteReconcileByKeyQuery;
+    pub use super::paging::Limit;
     pub use super::plugins::{DisablePlugin, EnablePlugin, ForceQuery, UpgradePlugin};
     pub use super::sites::CreateSite;
     pub use super::tokens::{CreateOperatorToken, CreateSiteUserToken};
@@ -133,7 +137,6 @@ pub mod wire {
 
 /// The paths of the operator routes in [`openapi`]'s document (with
 /// `/api/v1`); every other path there is a site route.
-#[cfg(test)]
 pub(crate) fn operator_paths() -> std::collections::BTreeSet<String> {
     let (_, doc) = actix_web::App::new()
         .into_utoipa_app()
@@ -155,6 +158,8 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
             )
             .split_for_parts();
         describe_responses(&mut doc);
+        shared_responses::attach(&mut doc, &operator_paths());
+        shared_responses::declare_id_ranges(&mut doc);
         doc.info.title = "Charon API".into();
         doc.info.version = "1".into();
         doc.info.description = Some(
@@ -242,8 +247,8 @@ async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(openapi())
 }
 
-async fn no_such_endpoint() -> ApiResult<HttpResponse> {
-    Err(HttpError::NoSuchPage.into())
+async fn no_such_endpoint(req: actix_web::HttpRequest) -> ApiResult<HttpResponse> {
+    Err(unrouted::refusal(&req).into())
 }
 
 /// JSON bodies: size-limited, and every way a body can be wrong gets its
@@ -331,35 +336,30 @@ pub struct IdUserPath {
 }
 
 /// `?cursor=…&limit=…&q=…`: the paging and search parameters of every
-/// collection.
+/// collection (see [`paging`]).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// `next_cursor` of the previous page; absent for the first page.
+    /// `next_cursor` of the previous page; empty or absent for the first page.
+    #[param(pattern = "^[0-9]{0,19}$")]
     pub cursor: Option<String>,
-    /// Page size, 1 to 1000 (default 50).
-    pub limit: Option<usize>,
+    /// Page size, 1 to 1000 (default 50); anything else is refused (422).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    pub limit: Option<paging::Limit>,
     /// Case-insensitive search text, where the collection is searchable.
     pub q: Option<String>,
 }
 
 impl PageQuery {
-    pub fn limit(&self) -> usize {
-        self.limit.unwrap_or(DEFAULT_LIMIT)
+    /// The page size asked for, or a 422 naming the parameter.
+    pub fn limit(&self) -> Result<usize, HttpError> {
+        paging::Limit::checked(self.limit.as_ref(), DEFAULT_LIMIT)
     }
 
     /// The cursor as an id, or a 422 naming the parameter.
     pub fn cursor_id<T: std::str::FromStr>(&self) -> Result<Option<T>, HttpError> {
-        self.cursor
-            .as_deref()
-            .map(|c| {
-                c.parse().map_err(|_| HttpError::BadField {
-                    field: Some("cursor".into()),
-                    message: format!("{c:?} is not a cursor of this collection"),
-                })
-            })
-            .transpose()
+        paging::cursor(self.cursor.as_deref(), "this collection")
     }
 }
 

@@ -61,10 +61,10 @@ async fn list_segments(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<SegmentView>>> {
     let offset = query.cursor_id::<usize>()?.unwrap_or(0);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
     let page =
-        blocking(move || site.list_segments(&who, query.q.as_deref(), offset, query.limit()))
-            .await?;
+        blocking(move || site.list_segments(&who, query.q.as_deref(), offset, limit)).await?;
     Ok(web::Json(Page::from_service(page, SegmentView::from)))
 }
 
@@ -169,9 +169,10 @@ async fn list_members(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<UserView>>> {
     let after = query.cursor_id::<u64>()?.map(UserId);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
     let id = SegmentId(path.id);
-    let page = blocking(move || site.segment_members(&who, id, after, query.limit())).await?;
+    let page = blocking(move || site.segment_members(&who, id, after, limit)).await?;
     Ok(web::Json(Page::from_service(page, UserView::from)))
 }
 

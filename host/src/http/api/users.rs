@@ -82,9 +82,9 @@ async fn list_users(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<UserView>>> {
     let after = query.cursor_id::<u64>()?.map(UserId);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
-    let page =
-        blocking(move || site.list_users(&who, query.q.as_deref(), after, query.limit())).await?;
+    let page = blocking(move || site.list_users(&who, query.q.as_deref(), after, limit)).await?;
     Ok(web::Json(Page::from_service(page, UserView::from)))
 }
 
