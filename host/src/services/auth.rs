@@ -181,6 +181,17 @@ pub fn authorize(
     }
 }
 
+/// Refuses everyone but operators (and the host itself): the registry,
+/// the sites' lifecycle and the plugins installed on the host.
+pub fn authorize_operator(who: &Principal) -> ServiceResult<()> {
+    match who.0 {
+        Kind::Operator(_) | Kind::System => Ok(()),
+        _ => Err(ServiceError::Forbidden(
+            "only an operator may do this".into(),
+        )),
+    }
+}
+
 /// Checks that `who` may ask this site anything at all: a principal of
 /// this site, the site not suspended, an account that exists and is
 /// active. A call that must look something up before it knows which

@@ -6,6 +6,10 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::services::{Ask, Need};
+
+use super::JsonBody;
+
 use super::views::{
     EnrolmentStatusView, EnrolmentView, MethodView, Mirror, ParticipantView, RoleView, UserIdView,
 };
@@ -206,11 +210,17 @@ async fn list_methods(
 async fn add_method(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<AddMethod>,
+    body: JsonBody<AddMethod>,
 ) -> ApiResult<HttpResponse> {
+    let body = body
+        .read(
+            api.authorise(Ask::Site(Need::ConfigureCourse(CourseId(path.id))))
+                .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
-    let new = body.into_inner().into_new();
+    let new = body.into_new();
     let added = blocking(move || site.add_method(&who, id, new)).await?;
     Ok(HttpResponse::Created().json(MethodView::from(added)))
 }
@@ -245,11 +255,20 @@ async fn get_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Jso
 async fn update_method(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UpdateMethod>,
+    body: JsonBody<UpdateMethod>,
 ) -> ApiResult<web::Json<MethodView>> {
+    let body = body
+        .read(
+            api.authorise(Ask::Method(
+                EnrolmentMethodId(path.id),
+                Need::ConfigureCourse,
+            ))
+            .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
-    let b = body.into_inner();
+    let b = body;
     let update = MethodUpdate {
         name: b.name,
         config: b.config,
@@ -348,11 +367,17 @@ async fn list_participants(
 async fn enrol(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<Enrol>,
+    body: JsonBody<Enrol>,
 ) -> ApiResult<web::Json<Enrolled>> {
+    let body = body
+        .read(
+            api.authorise(Ask::Method(EnrolmentMethodId(path.id), Need::ManageCourse))
+                .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
-    let (whom, role) = body.into_inner().whom()?;
+    let (whom, role) = body.whom()?;
     let enrolled = blocking(move || match whom {
         Whom::One(user) => site
             .enrol(&who, id, user, role)
@@ -381,11 +406,17 @@ async fn enrol(
 async fn update_enrolment(
     api: SiteApi,
     path: web::Path<IdUserPath>,
-    body: web::Json<UpdateEnrolment>,
+    body: JsonBody<UpdateEnrolment>,
 ) -> ApiResult<web::Json<EnrolmentView>> {
+    let body = body
+        .read(
+            api.authorise(Ask::Method(EnrolmentMethodId(path.id), Need::ManageCourse))
+                .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let (id, user) = (EnrolmentMethodId(path.id), UserId(path.user));
-    let update = body.into_inner().checked()?;
+    let update = body.checked()?;
     let enrolment = blocking(move || site.update_enrolment(&who, id, user, update)).await?;
     Ok(web::Json(enrolment.into()))
 }

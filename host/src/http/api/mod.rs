@@ -8,7 +8,9 @@
 //! must not collide with a site route's, which `/api/v1` serves too
 //! (hence `/api/v1/operator/tokens` beside a site's `/tokens`). Every route
 //! authenticates a bearer token ([`auth`]) and then calls one service
-//! function; the services authorise. Errors are always
+//! function; the services authorise. A route that takes a JSON body reads
+//! it only after the services said the caller may make the call
+//! ([`body`]), so a refusal never depends on, nor describes, the body. Errors are always
 //! `{"error":{"code":…,"message":…,"field":…}}` with the status of
 //! [`HttpError::status`].
 //!
@@ -26,6 +28,7 @@
 
 mod audit;
 mod auth;
+mod body;
 mod courses;
 mod enrolments;
 mod groups;
@@ -59,6 +62,7 @@ use utoipa_actix_web::{AppExt, scope};
 use super::{HttpError, JsonError};
 
 pub(crate) use auth::{ApiCaller, SiteApi};
+pub(crate) use body::JsonBody;
 
 /// Request bodies larger than this are refused with 413 before parsing.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -74,7 +78,6 @@ pub type ApiResult<T> = Result<T, JsonError>;
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         scope::scope("/s/{slug}/api/v1")
-            .app_data(json_config())
             .app_data(query_config())
             .app_data(path_config())
             .configure(site_routes)
@@ -82,7 +85,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         scope::scope("/api/v1")
-            .app_data(json_config())
             .app_data(query_config())
             .app_data(path_config())
             .route("/openapi.json", web::get().to(openapi_json))
@@ -249,14 +251,6 @@ async fn openapi_json() -> HttpResponse {
 
 async fn no_such_endpoint(req: actix_web::HttpRequest) -> ApiResult<HttpResponse> {
     Err(unrouted::refusal(&req).into())
-}
-
-/// JSON bodies: size-limited, and every way a body can be wrong gets its
-/// own status and message, naming the field where serde knows it.
-fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(MAX_BODY)
-        .error_handler(|e, _| JsonError(body_error(e)).into())
 }
 
 fn query_config() -> web::QueryConfig {

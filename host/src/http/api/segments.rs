@@ -4,6 +4,10 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::services::{Ask, Need};
+
+use super::JsonBody;
+
 use super::views::{SegmentView, UserView};
 use super::{ApiResult, IdPath, IdUserPath, MembershipChange, Page, PageQuery, SiteApi, UserIds};
 use crate::domain::{SegmentId, UserId};
@@ -80,9 +84,12 @@ async fn list_segments(
     )
 )]
 #[post("/segments")]
-async fn create_segment(api: SiteApi, body: web::Json<CreateSegment>) -> ApiResult<HttpResponse> {
+async fn create_segment(api: SiteApi, body: JsonBody<CreateSegment>) -> ApiResult<HttpResponse> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
-    let b = body.into_inner();
+    let b = body;
     let new = NewSegment {
         name: b.name,
         idnumber: b.idnumber,
@@ -123,11 +130,14 @@ async fn get_segment(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Js
 async fn update_segment(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UpdateSegment>,
+    body: JsonBody<UpdateSegment>,
 ) -> ApiResult<web::Json<SegmentView>> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
     let id = SegmentId(path.id);
-    let b = body.into_inner();
+    let b = body;
     let update = SegmentUpdate {
         name: b.name,
         idnumber: b.idnumber,
@@ -188,11 +198,14 @@ async fn list_members(
 async fn add_members(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UserIds>,
+    body: JsonBody<UserIds>,
 ) -> ApiResult<web::Json<MembershipChange>> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
     let id = SegmentId(path.id);
-    let users = body.into_inner().checked()?;
+    let users = body.checked()?;
     let change = blocking(move || site.add_segment_members(&who, id, &users)).await?;
     Ok(web::Json(change.into()))
 }
@@ -208,11 +221,14 @@ async fn add_members(
 async fn remove_members(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UserIds>,
+    body: JsonBody<UserIds>,
 ) -> ApiResult<web::Json<MembershipChange>> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
     let id = SegmentId(path.id);
-    let users = body.into_inner().checked()?;
+    let users = body.checked()?;
     let change = blocking(move || site.remove_segment_members(&who, id, &users)).await?;
     Ok(web::Json(change.into()))
 }
