@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::services::{Ask, Need};
+use crate::services::{Ask, Need, ServiceResult, SiteServices};
 
 use super::JsonBody;
 
@@ -16,7 +16,9 @@ use super::views::{
 use super::{
     ApiResult, IdPath, IdUserPath, MAX_BULK_USERS, MembershipChange, Page, PageQuery, SiteApi,
 };
-use crate::domain::{CourseId, EnrolmentMethodId, EnrolmentMethodStatus, Role, UserId};
+use crate::domain::{
+    CourseId, EnrolmentMethod, EnrolmentMethodId, EnrolmentMethodStatus, Role, UserId,
+};
 use crate::http::{ErrorBody, HttpError, blocking};
 use crate::services::enrolments::{EnrolmentUpdate, MethodUpdate, NewMethod};
 
@@ -187,9 +189,13 @@ async fn list_methods(
 ) -> ApiResult<web::Json<Page<MethodView>>> {
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
-    let methods = blocking(move || site.list_methods(&who, id)).await?;
+    let items = blocking(move || {
+        let methods = site.list_methods(&who, id)?;
+        methods.into_iter().map(|m| shown(&site, m)).collect()
+    })
+    .await?;
     Ok(web::Json(Page {
-        items: methods.into_iter().map(MethodView::from).collect(),
+        items,
         next_cursor: None,
     }))
 }
@@ -221,7 +227,11 @@ async fn add_method(
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
     let new = body.into_new();
-    let added = blocking(move || site.add_method(&who, id, new)).await?;
+    let added = blocking(move || {
+        let added = site.add_method(&who, id, new)?;
+        shown(&site, added)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(MethodView::from(added)))
 }
 
@@ -235,8 +245,12 @@ async fn add_method(
 async fn get_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Json<MethodView>> {
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
-    let found = blocking(move || site.get_method(&who, id)).await?;
-    Ok(web::Json(found.into()))
+    let found = blocking(move || {
+        let found = site.get_method(&who, id)?;
+        shown(&site, found)
+    })
+    .await?;
+    Ok(web::Json(found))
 }
 
 /// Renames an enrolment method or replaces its config; its plugin checks
@@ -273,8 +287,12 @@ async fn update_method(
         name: b.name,
         config: b.config,
     };
-    let updated = blocking(move || site.update_method(&who, id, update)).await?;
-    Ok(web::Json(updated.into()))
+    let updated = blocking(move || {
+        let updated = site.update_method(&who, id, update)?;
+        shown(&site, updated)
+    })
+    .await?;
+    Ok(web::Json(updated))
 }
 
 /// Enables an enrolment method; enabling an enabled one changes nothing.
@@ -287,9 +305,12 @@ async fn update_method(
 async fn enable_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Json<MethodView>> {
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
-    let method =
-        blocking(move || site.set_method_status(&who, id, EnrolmentMethodStatus::Enabled)).await?;
-    Ok(web::Json(method.into()))
+    let method = blocking(move || {
+        let method = site.set_method_status(&who, id, EnrolmentMethodStatus::Enabled)?;
+        shown(&site, method)
+    })
+    .await?;
+    Ok(web::Json(method))
 }
 
 /// Disables an enrolment method: it enrols nobody until enabled again.
@@ -302,9 +323,12 @@ async fn enable_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::
 async fn disable_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Json<MethodView>> {
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
-    let method =
-        blocking(move || site.set_method_status(&who, id, EnrolmentMethodStatus::Disabled)).await?;
-    Ok(web::Json(method.into()))
+    let method = blocking(move || {
+        let method = site.set_method_status(&who, id, EnrolmentMethodStatus::Disabled)?;
+        shown(&site, method)
+    })
+    .await?;
+    Ok(web::Json(method))
 }
 
 /// Deletes an enrolment method with its enrolments and the group
@@ -438,4 +462,10 @@ async fn unenrol(api: SiteApi, path: web::Path<IdUserPath>) -> ApiResult<HttpRes
     let (id, user) = (EnrolmentMethodId(path.id), UserId(path.user));
     blocking(move || site.unenrol(&who, id, user)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `m` as the API shows it: the fields its plugin marks secret masked.
+fn shown(site: &SiteServices, m: EnrolmentMethod) -> ServiceResult<MethodView> {
+    let secrets = site.secret_config_keys(&m.plugin)?;
+    Ok(MethodView::shown(m, &secrets))
 }

@@ -7,6 +7,7 @@ use super::super::error::{ServiceError, ServiceResult};
 use super::super::ops::courses::load_course;
 use super::super::ops::methods::delete_method_in;
 use super::super::{Principal, SiteServices, validate};
+use super::secrets::keep_secrets;
 use crate::domain::*;
 use crate::storage::site::prelude::*;
 
@@ -102,7 +103,9 @@ impl SiteServices {
             load_course(t, course).map(drop)
         })?;
         let plugin_id = validate::required_text("plugin", &new.plugin, validate::MAX_IDNUMBER)?;
-        let config = config_text(&new.config)?;
+        // A marker or a blank secret of a new method is no secret at all.
+        let secrets = self.secret_config_keys(&plugin_id)?;
+        let config = config_text(&keep_secrets(&new.config, None, &secrets))?;
         let plugin = self.plugin_for_method(&plugin_id)?;
         let config = self.validate_method_config(&plugin, course, None, &config)?;
         Ok((plugin_id, config))
@@ -122,12 +125,15 @@ impl SiteServices {
             .as_deref()
             .map(|v| validate::required_text("name", v, validate::MAX_NAME))
             .transpose()?;
-        let config = update.config.as_ref().map(config_text).transpose()?;
-        let config = match config {
-            Some(config) => {
+        let config = match &update.config {
+            Some(incoming) => {
                 let checked = self.read(|t| {
                     authorized_method(&self.site, t, who, id, Need::ConfigureCourse).map(|(m, _)| m)
                 })?;
+                // A secret the caller never saw is kept unless cleared.
+                let secrets = self.secret_config_keys(&checked.plugin)?;
+                let incoming = keep_secrets(incoming, Some(&checked.config), &secrets);
+                let config = config_text(&incoming)?;
                 let plugin = self.plugin_for_method(&checked.plugin)?;
                 let config =
                     self.validate_method_config(&plugin, checked.course, Some(id), &config)?;

@@ -2,6 +2,7 @@
 //! they make; the methods themselves are `methods`'.
 
 mod methods;
+pub mod secrets;
 
 use super::auth::{Need, authorize, authorized_method};
 use super::error::{ServiceError, ServiceResult};

@@ -14,6 +14,7 @@ mod openapi;
 mod operator;
 mod operator_credential;
 mod plugins;
+mod secrets;
 mod segments;
 mod sites;
 mod snapshot;
