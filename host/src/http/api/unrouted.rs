@@ -66,9 +66,17 @@ pub(super) fn refusal(req: &HttpRequest) -> HttpError {
         },
         None => (path, false),
     };
-    let allowed: Vec<&Method> = served()
+    let matching: Vec<&Served> = served()
         .iter()
         .filter(|s| (s.on_site_prefix || !site_prefix) && s.path.is_match(path))
+        .collect();
+    // `/groups/1/members/remove` matches `…/members/{user}` too, but the
+    // document, like a reader, takes it for the path that names `remove`:
+    // the fewest parameters win.
+    let fewest = matching.iter().map(|s| parameters(&s.path)).min();
+    let allowed: Vec<&Method> = matching
+        .iter()
+        .filter(|s| Some(parameters(&s.path)) == fewest)
         .flat_map(|s| &s.methods)
         .collect();
     if allowed.is_empty() || allowed.contains(&req.method()) {
@@ -81,4 +89,8 @@ pub(super) fn refusal(req: &HttpRequest) -> HttpError {
         method: req.method().to_string(),
         allow: names.join(", "),
     }
+}
+
+fn parameters(path: &ResourceDef) -> usize {
+    path.pattern().map_or(0, |p| p.matches('{').count())
 }

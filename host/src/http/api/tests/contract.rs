@@ -154,6 +154,12 @@ async fn a_served_path_asked_with_another_method_answers_405_with_allow() {
             "/s/acme/api/v1/groups/1",
             "DELETE, GET, PATCH",
         ),
+        // Not `…/members/{user}`'s DELETE: the literal path wins.
+        (
+            Method::OPTIONS,
+            "/s/acme/api/v1/segments/1/members/remove",
+            "POST",
+        ),
     ];
     for (method, path, allow) in cases {
         let req = TestRequest::default()
