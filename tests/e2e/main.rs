@@ -5,6 +5,7 @@ mod api;
 mod browser;
 mod chromium;
 mod imports;
+mod openapi_contract;
 mod plugins;
 mod support;
 mod sync;
