@@ -191,11 +191,14 @@ async fn list_methods(
     let id = CourseId(path.id);
     let items = blocking(move || {
         let methods = site.list_methods(&who, id)?;
-        methods.into_iter().map(|m| shown(&site, m)).collect()
+        methods
+            .into_iter()
+            .map(|m| shown(&site, m))
+            .collect::<ServiceResult<Vec<_>>>()
     })
     .await?;
     Ok(web::Json(Page {
-        items,
+        items: items.into_iter().map(MethodView::from).collect(),
         next_cursor: None,
     }))
 }
@@ -250,7 +253,7 @@ async fn get_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Jso
         shown(&site, found)
     })
     .await?;
-    Ok(web::Json(found))
+    Ok(web::Json(found.into()))
 }
 
 /// Renames an enrolment method or replaces its config; its plugin checks
@@ -292,7 +295,7 @@ async fn update_method(
         shown(&site, updated)
     })
     .await?;
-    Ok(web::Json(updated))
+    Ok(web::Json(updated.into()))
 }
 
 /// Enables an enrolment method; enabling an enabled one changes nothing.
@@ -310,7 +313,7 @@ async fn enable_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::
         shown(&site, method)
     })
     .await?;
-    Ok(web::Json(method))
+    Ok(web::Json(method.into()))
 }
 
 /// Disables an enrolment method: it enrols nobody until enabled again.
@@ -328,7 +331,7 @@ async fn disable_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web:
         shown(&site, method)
     })
     .await?;
-    Ok(web::Json(method))
+    Ok(web::Json(method.into()))
 }
 
 /// Deletes an enrolment method with its enrolments and the group
@@ -464,8 +467,9 @@ async fn unenrol(api: SiteApi, path: web::Path<IdUserPath>) -> ApiResult<HttpRes
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `m` as the API shows it: the fields its plugin marks secret masked.
-fn shown(site: &SiteServices, m: EnrolmentMethod) -> ServiceResult<MethodView> {
+/// `m` with what the API needs to show it: the keys of the config fields
+/// its plugin marks secret, which `MethodView` masks.
+fn shown(site: &SiteServices, m: EnrolmentMethod) -> ServiceResult<(EnrolmentMethod, Vec<String>)> {
     let secrets = site.secret_config_keys(&m.plugin)?;
-    Ok(MethodView::shown(m, &secrets))
+    Ok((m, secrets))
 }

@@ -210,17 +210,7 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
 fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
     for item in doc.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for op in operations.into_iter().flatten() {
+        for op in shared_responses::operations_mut(item) {
             for (status, response) in &mut op.responses.responses {
                 if let RefOr::T(r) = response
                     && r.description.is_empty()

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeSet;
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::schema::Schema;
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
@@ -106,17 +106,26 @@ pub(super) fn attach(doc: &mut OpenApi, operator_paths: &BTreeSet<String>) {
     }
     for (path, item) in &mut doc.paths.paths {
         let names_something = path.contains('{') || !operator_paths.contains(path);
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for op in operations.into_iter().flatten() {
+        for op in operations_mut(item) {
             attach_to(op, names_something);
         }
     }
+}
+
+/// Every operation of a path item, whatever its method.
+pub(super) fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 fn attach_to(op: &mut Operation, names_something: bool) {
@@ -153,14 +162,7 @@ pub(super) fn declare_id_ranges(doc: &mut OpenApi) {
         }
     }
     for item in doc.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for op in operations.into_iter().flatten() {
+        for op in operations_mut(item) {
             for parameter in op.parameters.iter_mut().flatten() {
                 let RefOr::T(parameter) = parameter else {
                     continue;

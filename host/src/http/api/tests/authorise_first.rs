@@ -3,7 +3,7 @@
 //! body the route expects. Walks every operation of the document that
 //! takes a body, so a route added later is walked too.
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 
 use super::ApiTest;
@@ -71,7 +71,7 @@ async fn nobody_who_may_not_write_learns_the_shape_of_the_body() {
             };
             for (content_type, bytes) in bad_bodies() {
                 let mut req = TestRequest::default()
-                    .method(Method::from(method.clone()))
+                    .method(method.clone())
                     .uri(&uri)
                     .set_payload(bytes.clone());
                 if let Some(ct) = content_type {

@@ -7,8 +7,7 @@ use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::ApiTest;
-use crate::domain::{EnrolmentMethodId, TokenScope};
-use crate::services::tokens::NewToken;
+use crate::domain::EnrolmentMethodId;
 
 const KEY: &str = "s3cret-course-key";
 
@@ -71,18 +70,7 @@ async fn a_stored_enrolment_key_is_never_answered_and_is_kept_until_cleared() {
     }
     // The plugin still gets it: the key opens the course, a wrong one not,
     // for a learner not yet in it.
-    let newcomer = NewToken {
-        name: "newcomer".into(),
-        scope: TokenScope::SiteUser {
-            site: t.fx.id(),
-            user: t.fx.learners[4],
-        },
-    };
-    let newcomer =
-        t.fx.services
-            .create_token(&t.fx.operator, newcomer)
-            .unwrap()
-            .secret;
+    let newcomer = t.token_of(t.fx.learners[4]);
     let learner = t.client(Some(&newcomer));
     let (status, body) = learner
         .post(

@@ -71,12 +71,13 @@ pub struct MethodView {
     pub created_at: TimestampView,
 }
 
-impl MethodView {
-    /// `m` as the API shows it, the config fields named in `secrets`
-    /// masked (`services::enrolments::secrets`).
-    pub fn shown(m: EnrolmentMethod, secrets: &[String]) -> Self {
+/// A method and the keys of its plugin's secret config fields: the
+/// method as the API shows it, those fields masked
+/// (`services::enrolments::secrets`).
+impl From<(EnrolmentMethod, Vec<String>)> for MethodView {
+    fn from((m, secrets): (EnrolmentMethod, Vec<String>)) -> Self {
         Self {
-            config: masked_config(&m.config, secrets),
+            config: masked_config(&m.config, &secrets),
             id: m.id.mirror(),
             course: m.course.mirror(),
             plugin: m.plugin,

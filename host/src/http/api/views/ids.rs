@@ -96,7 +96,7 @@ impl serde::de::Visitor<'_> for IdVisitor {
 
     fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<u64, E> {
         // Below 2^63 every integral f64 converts exactly.
-        if n.fract() == 0.0 && n >= 1.0 && n < 9_223_372_036_854_775_808.0 {
+        if n.fract() == 0.0 && (1.0..9_223_372_036_854_775_808.0).contains(&n) {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             Ok(n as u64)
         } else {
