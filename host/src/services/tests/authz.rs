@@ -440,6 +440,11 @@ fn site_walk() -> Vec<(&'static str, Call)> {
 /// safe.
 const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     (
+        "secret_config_keys",
+        "the names of the config fields a plugin's manifest marks secret, never a value: \
+         what the HTTP layer masks before it shows a method",
+    ),
+    (
         "flush",
         "makes earlier commits durable; changes no data and returns nothing",
     ),
