@@ -233,11 +233,26 @@ pub struct Finished {
 
 /// Runs `charon ARGS…` to completion (killed after a minute).
 pub fn charon(args: &[&str]) -> Result<Finished> {
-    let mut child = spawn(args)?;
+    finish(spawn(args)?, COMMAND_TIMEOUT).with_context(|| format!("charon {args:?}"))
+}
+
+/// Runs another program to completion, its output piped, killed after
+/// `timeout`.
+pub fn run(mut command: Command, timeout: Duration) -> Result<Finished> {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("spawn {command:?}"))?;
+    finish(child, timeout).with_context(|| format!("{command:?}"))
+}
+
+/// Waits for `child` (at most `timeout`) and reads what it printed.
+fn finish(mut child: Child, timeout: Duration) -> Result<Finished> {
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
-    let status = wait_with_deadline(&mut child, COMMAND_TIMEOUT)
-        .with_context(|| format!("charon {args:?}"))?;
+    let status = wait_with_deadline(&mut child, timeout)?;
     // The reader threads finish once the pipes close; give them a moment.
     let read = |s: &Arc<Mutex<String>>| {
         let until = Instant::now() + Duration::from_secs(5);

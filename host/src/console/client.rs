@@ -298,7 +298,7 @@ impl OperatorClient {
         loop {
             let query = self.query(&ListQuery {
                 cursor,
-                limit: Some(MAX_PAGE),
+                limit: Some(MAX_PAGE.into()),
             })?;
             let page: Page<T> = self.get(&format!("{path}?{query}"))?;
             items.extend(page.items);

@@ -149,17 +149,18 @@ pub(crate) enum Limited {
     TooLarge(usize),
 }
 
-/// Reads a body of at most `limit` bytes. One declared larger is refused
+/// Reads a body of at most `limit` bytes (`declared`: its `Content-Length`,
+/// see [`declared_length`]). One declared larger is refused
 /// before a byte is read; a chunked one is kept only up to `limit` and
 /// then merely counted, up to `count_to` bytes (so a browser that sent a
 /// little too much still reads the page saying so), then reading stops.
 pub(crate) async fn read_limited(
-    req: &HttpRequest,
+    declared: Option<usize>,
     mut payload: web::Payload,
     limit: usize,
     count_to: usize,
 ) -> Result<Limited, HttpError> {
-    if let Some(n) = declared_length(req).filter(|&n| n > limit) {
+    if let Some(n) = declared.filter(|&n| n > limit) {
         return Ok(Limited::TooLarge(n));
     }
     let mut kept = BytesMut::new();
@@ -194,7 +195,7 @@ mod tests {
     use super::*;
 
     async fn echo_length(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, HttpError> {
-        match read_limited(&req, body, 10, 20).await? {
+        match read_limited(declared_length(&req), body, 10, 20).await? {
             Limited::Within(b) => Ok(HttpResponse::Ok().body(b.len().to_string())),
             Limited::TooLarge(n) => Ok(HttpResponse::PayloadTooLarge().body(n.to_string())),
         }

@@ -43,6 +43,10 @@ pub enum HttpError {
     /// No route matches the path.
     #[error("there is no page at this address")]
     NoSuchPage,
+    /// The path is served, but not with this method; `allow` lists the
+    /// methods it answers, for the `Allow` header.
+    #[error("this address does not answer {method}; it answers {allow}")]
+    MethodNotAllowed { method: String, allow: String },
     /// The loopback operator credential came on a connection that is not
     /// from this machine.
     #[error("the operator credential of this server is accepted only from this machine")]
@@ -106,6 +110,7 @@ impl HttpError {
             HttpError::UnknownSite(_) | HttpError::NoSuchPage | HttpError::NotFoundPath(_) => {
                 StatusCode::NOT_FOUND
             }
+            HttpError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             HttpError::SiteSuspended { .. } => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Unauthenticated => StatusCode::UNAUTHORIZED,
             HttpError::SignInRequired { .. } => StatusCode::SEE_OTHER,
@@ -147,6 +152,7 @@ impl HttpError {
             HttpError::UnknownSite(_) => "unknown_site",
             HttpError::SiteSuspended { .. } => "site_suspended",
             HttpError::NoSuchPage | HttpError::NotFoundPath(_) => "not_found",
+            HttpError::MethodNotAllowed { .. } => "method_not_allowed",
             HttpError::Unauthenticated => "unauthorized",
             HttpError::SignInRequired { .. } => "sign_in_required",
             HttpError::CsrfRejected => "csrf_rejected",
@@ -311,8 +317,14 @@ impl ResponseError for JsonError {
             },
         };
         let mut response = HttpResponse::build(self.0.status());
-        if let HttpError::Unauthenticated = self.0 {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"charon\""));
+        match &self.0 {
+            HttpError::Unauthenticated => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"charon\""));
+            }
+            HttpError::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, allow.clone()));
+            }
+            _ => {}
         }
         let mut response = response.json(body);
         self.0.finish(&mut response);

@@ -56,7 +56,7 @@ use std::time::Duration;
 
 /// The one storage type callers see: what a `ServiceError::Storage` holds.
 pub use crate::storage::StorageError;
-pub use auth::{Need, Principal};
+pub use auth::{Ask, Need, Principal};
 pub use error::{MethodFailure, ServiceError, ServiceResult};
 pub use events::EventBus;
 

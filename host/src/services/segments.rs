@@ -60,13 +60,15 @@ fn check_membership_editable(
 
 impl SiteServices {
     pub fn create_segment(&self, who: &Principal, new: NewSegment) -> ServiceResult<Segment> {
-        let validate::Labels {
-            name,
-            idnumber,
-            description,
-        } = validate::labels(&new.name, new.idnumber.as_deref(), &new.description)?;
         self.write(|t| {
+            // Authorised before the input is checked: whoever may not
+            // create a segment hears that, not the form's rules.
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let validate::Labels {
+                name,
+                idnumber,
+                description,
+            } = validate::labels(&new.name, new.idnumber.as_deref(), &new.description)?;
             create_segment_in(
                 t,
                 actor,
@@ -87,17 +89,17 @@ impl SiteServices {
         id: SegmentId,
         update: SegmentUpdate,
     ) -> ServiceResult<Segment> {
-        let validate::LabelChanges {
-            name,
-            idnumber,
-            description,
-        } = validate::label_changes(
-            update.name.as_deref(),
-            update.idnumber.as_deref(),
-            update.description.as_deref(),
-        )?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let validate::LabelChanges {
+                name,
+                idnumber,
+                description,
+            } = validate::label_changes(
+                update.name.as_deref(),
+                update.idnumber.as_deref(),
+                update.description.as_deref(),
+            )?;
             let mut segment = load_segment(t, id)?;
             let before = segment.clone();
             if let Some(v) = name {

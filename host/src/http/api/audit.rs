@@ -55,10 +55,12 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// Case-insensitive text in the target or the reason.
     pub q: Option<String>,
-    /// `next_cursor` of the previous page; absent for the newest entries.
+    /// `next_cursor` of the previous page; empty or absent for the newest.
+    #[param(pattern = "^[0-9]{0,19}$")]
     pub cursor: Option<String>,
-    /// Page size, 1 to 1000 (default 50).
-    pub limit: Option<usize>,
+    /// Page size, 1 to 1000 (default 50); anything else is refused (422).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    pub limit: Option<super::paging::Limit>,
 }
 
 impl AuditQuery {
@@ -74,15 +76,7 @@ impl AuditQuery {
     }
 
     fn before(&self) -> Result<Option<AuditId>, HttpError> {
-        self.cursor
-            .as_deref()
-            .map(|c| {
-                c.parse().map_err(|_| HttpError::BadField {
-                    field: Some("cursor".into()),
-                    message: format!("{c:?} is not a cursor of the audit log"),
-                })
-            })
-            .transpose()
+        super::paging::cursor(self.cursor.as_deref(), "the audit log")
     }
 }
 
@@ -104,7 +98,7 @@ async fn list_audit(
 ) -> ApiResult<web::Json<Page<AuditEntryView>>> {
     let filter = query.filter()?;
     let before = query.before()?;
-    let limit = query.limit.unwrap_or(super::DEFAULT_LIMIT);
+    let limit = super::paging::Limit::checked(query.limit.as_ref(), super::DEFAULT_LIMIT)?;
     let SiteApi { who, site } = api;
     let page = blocking(move || site.audit_log(&who, &filter, before, limit)).await?;
     Ok(web::Json(Page::from_service(page, AuditEntryView::from)))

@@ -5,6 +5,10 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::services::{Ask, Need};
+
+use super::JsonBody;
+
 use super::views::{CourseView, GroupModeView, Mirror};
 use super::{ApiResult, IdPath, Page, PageQuery, SiteApi};
 use crate::domain::{CourseId, GroupMode};
@@ -61,9 +65,9 @@ async fn list_courses(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<CourseView>>> {
     let offset = query.cursor_id::<usize>()?.unwrap_or(0);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
-    let page = blocking(move || site.list_courses(&who, query.q.as_deref(), offset, query.limit()))
-        .await?;
+    let page = blocking(move || site.list_courses(&who, query.q.as_deref(), offset, limit)).await?;
     Ok(web::Json(Page::from_service(page, CourseView::from)))
 }
 
@@ -78,9 +82,12 @@ async fn list_courses(
     )
 )]
 #[post("/courses")]
-async fn create_course(api: SiteApi, body: web::Json<CreateCourse>) -> ApiResult<HttpResponse> {
+async fn create_course(api: SiteApi, body: JsonBody<CreateCourse>) -> ApiResult<HttpResponse> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
-    let b = body.into_inner();
+    let b = body;
     let new = NewCourse {
         shortname: b.shortname,
         fullname: b.fullname,
@@ -120,11 +127,17 @@ async fn get_course(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Jso
 async fn update_course(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UpdateCourse>,
+    body: JsonBody<UpdateCourse>,
 ) -> ApiResult<web::Json<CourseView>> {
+    let body = body
+        .read(
+            api.authorise(Ask::Site(Need::ConfigureCourse(CourseId(path.id))))
+                .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
-    let b = body.into_inner();
+    let b = body;
     let update = CourseUpdate {
         shortname: b.shortname,
         fullname: b.fullname,

@@ -6,13 +6,19 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::services::{Ask, Need, ServiceResult, SiteServices};
+
+use super::JsonBody;
+
 use super::views::{
     EnrolmentStatusView, EnrolmentView, MethodView, Mirror, ParticipantView, RoleView, UserIdView,
 };
 use super::{
     ApiResult, IdPath, IdUserPath, MAX_BULK_USERS, MembershipChange, Page, PageQuery, SiteApi,
 };
-use crate::domain::{CourseId, EnrolmentMethodId, EnrolmentMethodStatus, Role, UserId};
+use crate::domain::{
+    CourseId, EnrolmentMethod, EnrolmentMethodId, EnrolmentMethodStatus, Role, UserId,
+};
 use crate::http::{ErrorBody, HttpError, blocking};
 use crate::services::enrolments::{EnrolmentUpdate, MethodUpdate, NewMethod};
 
@@ -183,9 +189,16 @@ async fn list_methods(
 ) -> ApiResult<web::Json<Page<MethodView>>> {
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
-    let methods = blocking(move || site.list_methods(&who, id)).await?;
+    let items = blocking(move || {
+        let methods = site.list_methods(&who, id)?;
+        methods
+            .into_iter()
+            .map(|m| shown(&site, m))
+            .collect::<ServiceResult<Vec<_>>>()
+    })
+    .await?;
     Ok(web::Json(Page {
-        items: methods.into_iter().map(MethodView::from).collect(),
+        items: items.into_iter().map(MethodView::from).collect(),
         next_cursor: None,
     }))
 }
@@ -206,12 +219,22 @@ async fn list_methods(
 async fn add_method(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<AddMethod>,
+    body: JsonBody<AddMethod>,
 ) -> ApiResult<HttpResponse> {
+    let body = body
+        .read(
+            api.authorise(Ask::Site(Need::ConfigureCourse(CourseId(path.id))))
+                .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
-    let new = body.into_inner().into_new();
-    let added = blocking(move || site.add_method(&who, id, new)).await?;
+    let new = body.into_new();
+    let added = blocking(move || {
+        let added = site.add_method(&who, id, new)?;
+        shown(&site, added)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(MethodView::from(added)))
 }
 
@@ -225,7 +248,11 @@ async fn add_method(
 async fn get_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Json<MethodView>> {
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
-    let found = blocking(move || site.get_method(&who, id)).await?;
+    let found = blocking(move || {
+        let found = site.get_method(&who, id)?;
+        shown(&site, found)
+    })
+    .await?;
     Ok(web::Json(found.into()))
 }
 
@@ -245,16 +272,29 @@ async fn get_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Jso
 async fn update_method(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UpdateMethod>,
+    body: JsonBody<UpdateMethod>,
 ) -> ApiResult<web::Json<MethodView>> {
+    let body = body
+        .read(
+            api.authorise(Ask::Method(
+                EnrolmentMethodId(path.id),
+                Need::ConfigureCourse,
+            ))
+            .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
-    let b = body.into_inner();
+    let b = body;
     let update = MethodUpdate {
         name: b.name,
         config: b.config,
     };
-    let updated = blocking(move || site.update_method(&who, id, update)).await?;
+    let updated = blocking(move || {
+        let updated = site.update_method(&who, id, update)?;
+        shown(&site, updated)
+    })
+    .await?;
     Ok(web::Json(updated.into()))
 }
 
@@ -268,8 +308,11 @@ async fn update_method(
 async fn enable_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Json<MethodView>> {
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
-    let method =
-        blocking(move || site.set_method_status(&who, id, EnrolmentMethodStatus::Enabled)).await?;
+    let method = blocking(move || {
+        let method = site.set_method_status(&who, id, EnrolmentMethodStatus::Enabled)?;
+        shown(&site, method)
+    })
+    .await?;
     Ok(web::Json(method.into()))
 }
 
@@ -283,8 +326,11 @@ async fn enable_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::
 async fn disable_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Json<MethodView>> {
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
-    let method =
-        blocking(move || site.set_method_status(&who, id, EnrolmentMethodStatus::Disabled)).await?;
+    let method = blocking(move || {
+        let method = site.set_method_status(&who, id, EnrolmentMethodStatus::Disabled)?;
+        shown(&site, method)
+    })
+    .await?;
     Ok(web::Json(method.into()))
 }
 
@@ -322,9 +368,10 @@ async fn list_participants(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<ParticipantView>>> {
     let after = query.cursor_id::<u64>()?.map(UserId);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
-    let page = blocking(move || site.participants(&who, id, after, query.limit())).await?;
+    let page = blocking(move || site.participants(&who, id, after, limit)).await?;
     Ok(web::Json(Page::from_service(page, ParticipantView::from)))
 }
 
@@ -347,11 +394,17 @@ async fn list_participants(
 async fn enrol(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<Enrol>,
+    body: JsonBody<Enrol>,
 ) -> ApiResult<web::Json<Enrolled>> {
+    let body = body
+        .read(
+            api.authorise(Ask::Method(EnrolmentMethodId(path.id), Need::ManageCourse))
+                .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
-    let (whom, role) = body.into_inner().whom()?;
+    let (whom, role) = body.whom()?;
     let enrolled = blocking(move || match whom {
         Whom::One(user) => site
             .enrol(&who, id, user, role)
@@ -380,11 +433,17 @@ async fn enrol(
 async fn update_enrolment(
     api: SiteApi,
     path: web::Path<IdUserPath>,
-    body: web::Json<UpdateEnrolment>,
+    body: JsonBody<UpdateEnrolment>,
 ) -> ApiResult<web::Json<EnrolmentView>> {
+    let body = body
+        .read(
+            api.authorise(Ask::Method(EnrolmentMethodId(path.id), Need::ManageCourse))
+                .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let (id, user) = (EnrolmentMethodId(path.id), UserId(path.user));
-    let update = body.into_inner().checked()?;
+    let update = body.checked()?;
     let enrolment = blocking(move || site.update_enrolment(&who, id, user, update)).await?;
     Ok(web::Json(enrolment.into()))
 }
@@ -406,4 +465,11 @@ async fn unenrol(api: SiteApi, path: web::Path<IdUserPath>) -> ApiResult<HttpRes
     let (id, user) = (EnrolmentMethodId(path.id), UserId(path.user));
     blocking(move || site.unenrol(&who, id, user)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `m` with what the API needs to show it: the keys of the config fields
+/// its plugin marks secret, which `MethodView` masks.
+fn shown(site: &SiteServices, m: EnrolmentMethod) -> ServiceResult<(EnrolmentMethod, Vec<String>)> {
+    let secrets = site.secret_config_keys(&m.plugin)?;
+    Ok((m, secrets))
 }

@@ -6,6 +6,10 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::services::{Ask, Need};
+
+use super::JsonBody;
+
 use super::views::{GroupMemberView, GroupView};
 use super::{ApiResult, IdPath, IdUserPath, MembershipChange, Page, PageQuery, SiteApi, UserIds};
 use crate::domain::{CourseGroupId, CourseId, UserId};
@@ -64,12 +68,12 @@ async fn list_groups(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<GroupView>>> {
     let offset = query.cursor_id::<usize>()?.unwrap_or(0);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
     let course = CourseId(path.id);
-    let page = blocking(move || {
-        site.search_groups(&who, course, query.q.as_deref(), offset, query.limit())
-    })
-    .await?;
+    let page =
+        blocking(move || site.search_groups(&who, course, query.q.as_deref(), offset, limit))
+            .await?;
     Ok(web::Json(Page::from_service(page, GroupView::from)))
 }
 
@@ -89,11 +93,17 @@ async fn list_groups(
 async fn create_group(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<CreateGroup>,
+    body: JsonBody<CreateGroup>,
 ) -> ApiResult<HttpResponse> {
+    let body = body
+        .read(
+            api.authorise(Ask::Site(Need::ManageCourse(CourseId(path.id))))
+                .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let course = CourseId(path.id);
-    let b = body.into_inner();
+    let b = body;
     let new = NewGroup {
         name: b.name,
         idnumber: b.idnumber,
@@ -130,11 +140,17 @@ async fn get_group(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Json
 async fn update_group(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UpdateGroup>,
+    body: JsonBody<UpdateGroup>,
 ) -> ApiResult<web::Json<GroupView>> {
+    let body = body
+        .read(
+            api.authorise(Ask::Group(CourseGroupId(path.id), Need::ConfigureCourse))
+                .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let id = CourseGroupId(path.id);
-    let b = body.into_inner();
+    let b = body;
     let update = GroupUpdate {
         name: b.name,
         idnumber: b.idnumber,
@@ -184,9 +200,10 @@ async fn list_members(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<GroupMemberView>>> {
     let after = query.cursor_id::<u64>()?.map(UserId);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
     let id = CourseGroupId(path.id);
-    let page = blocking(move || site.group_members(&who, id, after, query.limit())).await?;
+    let page = blocking(move || site.group_members(&who, id, after, limit)).await?;
     Ok(web::Json(Page::from_service(page, GroupMemberView::from)))
 }
 
@@ -203,11 +220,17 @@ async fn list_members(
 async fn add_members(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UserIds>,
+    body: JsonBody<UserIds>,
 ) -> ApiResult<web::Json<MembershipChange>> {
+    let body = body
+        .read(
+            api.authorise(Ask::Group(CourseGroupId(path.id), Need::ManageCourse))
+                .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let id = CourseGroupId(path.id);
-    let users = body.into_inner().checked()?;
+    let users = body.checked()?;
     let change = blocking(move || site.add_group_members(&who, id, &users)).await?;
     Ok(web::Json(change.into()))
 }
@@ -225,11 +248,17 @@ async fn add_members(
 async fn remove_members(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UserIds>,
+    body: JsonBody<UserIds>,
 ) -> ApiResult<web::Json<MembershipChange>> {
+    let body = body
+        .read(
+            api.authorise(Ask::Group(CourseGroupId(path.id), Need::ManageCourse))
+                .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let id = CourseGroupId(path.id);
-    let users = body.into_inner().checked()?;
+    let users = body.checked()?;
     let change = blocking(move || site.remove_group_members(&who, id, &users)).await?;
     Ok(web::Json(change.into()))
 }

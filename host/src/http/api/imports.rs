@@ -50,6 +50,7 @@ pub struct ImportQuery {
         (status = 200, description = "the report; `applied` says whether the file was written", body = ImportReportView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, description = "the file is larger than the import limit", body = ErrorBody),
+        (status = 503, description = "as many uploads as the server reads at once are being read; try again after `Retry-After` seconds", body = ErrorBody),
         (status = 422, description = "no such kind of import", body = ErrorBody),
     )
 )]

@@ -5,18 +5,20 @@
 use serde::{Deserialize, Serialize};
 
 use super::Page;
+use super::paging::{Limit, cursor};
 use crate::http::HttpError;
-use crate::services::clamp_limit;
 
 /// `?cursor=…&limit=…` of a collection that cannot be searched.
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// `next_cursor` of the previous page; absent for the first page.
+    /// `next_cursor` of the previous page; empty or absent for the first page.
+    #[param(pattern = "^[0-9]{0,19}$")]
     pub cursor: Option<String>,
-    /// Page size, 1 to 1000 (default 50).
-    pub limit: Option<usize>,
+    /// Page size, 1 to 1000 (default 50); anything else is refused (422).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    pub limit: Option<Limit>,
 }
 
 impl<T> Page<T> {
@@ -26,14 +28,8 @@ impl<T> Page<T> {
         query: &ListQuery,
         map: impl FnMut(U) -> T,
     ) -> Result<Self, HttpError> {
-        let offset = match query.cursor.as_deref() {
-            None => 0,
-            Some(c) => c.parse::<usize>().map_err(|_| HttpError::BadField {
-                field: Some("cursor".into()),
-                message: format!("{c:?} is not a cursor of this collection"),
-            })?,
-        };
-        let limit = clamp_limit(query.limit.unwrap_or(super::DEFAULT_LIMIT));
+        let offset = cursor::<usize>(query.cursor.as_deref(), "this collection")?.unwrap_or(0);
+        let limit = Limit::checked(query.limit.as_ref(), super::DEFAULT_LIMIT)?;
         let total = all.len();
         let items = all.into_iter().skip(offset).take(limit).map(map).collect();
         let end = offset.saturating_add(limit);

@@ -13,6 +13,10 @@ use actix_web::{get, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::services::{Ask, Need};
+
+use super::JsonBody;
+
 use super::views::{
     CourseGroupIdView, EnrolmentMethodIdView, MethodPreviewView, MethodReconcileView,
     MethodRunStatusView, Mirror, ReconcileReportView, RequestOutcomeView, RoleView, UserIdView,
@@ -187,11 +191,14 @@ async fn method_status(
 async fn method_request(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<MethodRequestBody>,
+    body: JsonBody<MethodRequestBody>,
 ) -> ApiResult<web::Json<RequestOutcomeView>> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteMember)).await?)
+        .await?;
     let SiteApi { who, site } = api;
     let id = EnrolmentMethodId(path.id);
-    let (request, dry_run) = body.into_inner().request()?;
+    let (request, dry_run) = body.request()?;
     let outcome = blocking(move || site.method_request(&who, id, request, dry_run)).await?;
     Ok(web::Json(outcome.into()))
 }
@@ -283,11 +290,17 @@ async fn reconcile_site(
 async fn preview_method(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<super::enrolments::AddMethod>,
+    body: JsonBody<super::enrolments::AddMethod>,
 ) -> ApiResult<web::Json<MethodPreviewView>> {
+    let body = body
+        .read(
+            api.authorise(Ask::Site(Need::ConfigureCourse(CourseId(path.id))))
+                .await?,
+        )
+        .await?;
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
-    let new = body.into_inner().into_new();
+    let new = body.into_new();
     let preview = blocking(move || site.preview_method(&who, id, new)).await?;
     Ok(web::Json(preview.into()))
 }
@@ -323,11 +336,14 @@ pub struct SelfEnrolBody {
 async fn self_enrol(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<SelfEnrolBody>,
+    body: JsonBody<SelfEnrolBody>,
 ) -> ApiResult<web::Json<RequestOutcomeView>> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteMember)).await?)
+        .await?;
     let SiteApi { who, site } = api;
     let course = CourseId(path.id);
-    let b = body.into_inner();
+    let b = body;
     let outcome =
         blocking(move || site.self_enrol(&who, course, b.method.mirror(), b.key, b.dry_run))
             .await?;

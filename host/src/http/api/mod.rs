@@ -8,7 +8,9 @@
 //! must not collide with a site route's, which `/api/v1` serves too
 //! (hence `/api/v1/operator/tokens` beside a site's `/tokens`). Every route
 //! authenticates a bearer token ([`auth`]) and then calls one service
-//! function; the services authorise. Errors are always
+//! function; the services authorise. A route that takes a JSON body reads
+//! it only after the services said the caller may make the call
+//! ([`body`]), so a refusal never depends on, nor describes, the body. Errors are always
 //! `{"error":{"code":…,"message":…,"field":…}}` with the status of
 //! [`HttpError::status`].
 //!
@@ -26,6 +28,7 @@
 
 mod audit;
 mod auth;
+mod body;
 mod courses;
 mod enrolments;
 mod groups;
@@ -33,10 +36,13 @@ mod imports;
 mod listing;
 mod method_runs;
 mod operator;
+mod paging;
 mod plugins;
 mod segments;
+mod shared_responses;
 mod sites;
 mod tokens;
+mod unrouted;
 mod users;
 pub mod views;
 
@@ -56,6 +62,7 @@ use utoipa_actix_web::{AppExt, scope};
 use super::{AppState, HttpError, JsonError};
 
 pub(crate) use auth::{ApiCaller, SiteApi};
+pub(crate) use body::JsonBody;
 
 /// Request bodies larger than this are refused with 413 before parsing.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -71,7 +78,6 @@ pub type ApiResult<T> = Result<T, JsonError>;
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         scope::scope("/s/{slug}/api/v1")
-            .app_data(json_config())
             .app_data(query_config())
             .app_data(path_config())
             .configure(site_routes)
@@ -79,7 +85,6 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         scope::scope("/api/v1")
-            .app_data(json_config())
             .app_data(query_config())
             .app_data(path_config())
             .route("/openapi.json", web::get().to(openapi_json))
@@ -121,6 +126,7 @@ pub mod wire {
     pub use super::imports::ImportQuery;
     pub use super::listing::ListQuery;
     pub use super::operator::SiteReconcileByKeyQuery;
+    pub use super::paging::Limit;
     pub use super::plugins::{DisablePlugin, EnablePlugin, ForceQuery, UpgradePlugin};
     pub use super::sites::CreateSite;
     pub use super::tokens::{CreateOperatorToken, CreateSiteUserToken};
@@ -133,7 +139,6 @@ pub mod wire {
 
 /// The paths of the operator routes in [`openapi`]'s document (with
 /// `/api/v1`); every other path there is a site route.
-#[cfg(test)]
 pub(crate) fn operator_paths() -> std::collections::BTreeSet<String> {
     let (_, doc) = actix_web::App::new()
         .into_utoipa_app()
@@ -155,6 +160,8 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
             )
             .split_for_parts();
         describe_responses(&mut doc);
+        shared_responses::attach(&mut doc, &operator_paths());
+        shared_responses::declare_id_ranges(&mut doc);
         doc.info.title = "Charon API".into();
         doc.info.version = "1".into();
         doc.info.description = Some(
@@ -203,17 +210,7 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
 fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
     for item in doc.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for op in operations.into_iter().flatten() {
+        for op in shared_responses::operations_mut(item) {
             for (status, response) in &mut op.responses.responses {
                 if let RefOr::T(r) = response
                     && r.description.is_empty()
@@ -242,16 +239,8 @@ async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(openapi())
 }
 
-async fn no_such_endpoint() -> ApiResult<HttpResponse> {
-    Err(HttpError::NoSuchPage.into())
-}
-
-/// JSON bodies: size-limited, and every way a body can be wrong gets its
-/// own status and message, naming the field where serde knows it.
-fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(MAX_BODY)
-        .error_handler(|e, _| JsonError(body_error(e)).into())
+async fn no_such_endpoint(req: actix_web::HttpRequest) -> ApiResult<HttpResponse> {
+    Err(unrouted::refusal(&req).into())
 }
 
 fn query_config() -> web::QueryConfig {
@@ -282,7 +271,18 @@ pub(crate) async fn read_body(
         .map(|s| s.body_limits().clone())
         .unwrap_or_default();
     let _permit = limits.upload_permit()?;
-    match crate::http::body::read_limited(req, body, limit, limit).await? {
+    read_small_body(crate::http::body::declared_length(req), body, limit).await
+}
+
+/// A body of at most `limit` bytes (a JSON document), without an upload
+/// slot: 413 when it is declared or counted larger, never more than
+/// `limit` kept.
+pub(crate) async fn read_small_body(
+    declared: Option<usize>,
+    body: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, HttpError> {
+    match crate::http::body::read_limited(declared, body, limit, limit).await? {
         crate::http::body::Limited::Within(bytes) => Ok(bytes),
         crate::http::body::Limited::TooLarge(_) => Err(HttpError::PayloadTooLarge { limit }),
     }
@@ -342,35 +342,30 @@ pub struct IdUserPath {
 }
 
 /// `?cursor=…&limit=…&q=…`: the paging and search parameters of every
-/// collection.
+/// collection (see [`paging`]).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// `next_cursor` of the previous page; absent for the first page.
+    /// `next_cursor` of the previous page; empty or absent for the first page.
+    #[param(pattern = "^[0-9]{0,19}$")]
     pub cursor: Option<String>,
-    /// Page size, 1 to 1000 (default 50).
-    pub limit: Option<usize>,
+    /// Page size, 1 to 1000 (default 50); anything else is refused (422).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    pub limit: Option<paging::Limit>,
     /// Case-insensitive search text, where the collection is searchable.
     pub q: Option<String>,
 }
 
 impl PageQuery {
-    pub fn limit(&self) -> usize {
-        self.limit.unwrap_or(DEFAULT_LIMIT)
+    /// The page size asked for, or a 422 naming the parameter.
+    pub fn limit(&self) -> Result<usize, HttpError> {
+        paging::Limit::checked(self.limit.as_ref(), DEFAULT_LIMIT)
     }
 
     /// The cursor as an id, or a 422 naming the parameter.
     pub fn cursor_id<T: std::str::FromStr>(&self) -> Result<Option<T>, HttpError> {
-        self.cursor
-            .as_deref()
-            .map(|c| {
-                c.parse().map_err(|_| HttpError::BadField {
-                    field: Some("cursor".into()),
-                    message: format!("{c:?} is not a cursor of this collection"),
-                })
-            })
-            .transpose()
+        paging::cursor(self.cursor.as_deref(), "this collection")
     }
 }
 

@@ -17,6 +17,10 @@ use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::services::{Ask, Need};
+
+use super::JsonBody;
+
 use super::listing::ListQuery;
 use super::views::{
     InstalledPluginView, Mirror, PluginManifestView, PluginSettingsView, PluginVersionView,
@@ -154,11 +158,14 @@ async fn plugin_settings(
 async fn set_plugin_settings(
     api: SiteApi,
     path: web::Path<PluginPath>,
-    body: web::Json<serde_json::Map<String, serde_json::Value>>,
+    body: JsonBody<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<web::Json<PluginSettingsView>> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
     let plugin = path.into_inner().plugin;
-    let values = body.into_inner();
+    let values = body;
     let settings = blocking(move || site.set_plugin_settings(&who, &plugin, values)).await?;
     Ok(web::Json(settings.into()))
 }
@@ -199,6 +206,7 @@ async fn list_plugins(
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "this id and version are installed with other contents", body = ErrorBody),
         (status = 413, description = "larger than 32 MiB", body = ErrorBody),
+        (status = 503, description = "as many uploads as the server reads at once are being read; try again after `Retry-After` seconds", body = ErrorBody),
         (status = 422, description = "not a component this host can run; the message says why", body = ErrorBody),
     )
 )]
@@ -289,11 +297,12 @@ async fn uninstall_plugin(
 async fn enable_plugin(
     caller: ApiCaller,
     path: web::Path<SitePluginPath>,
-    body: web::Json<EnablePlugin>,
+    body: JsonBody<EnablePlugin>,
 ) -> ApiResult<web::Json<SitePluginView>> {
+    let body = body.read(caller.authorise_operator()?).await?;
     let ApiCaller { who, services } = caller;
     let SitePluginPath { key, plugin } = path.into_inner();
-    let version = body.into_inner().version;
+    let version = body.version;
     let record =
         blocking(move || services.enable_plugin(&who, &key, &plugin, version.as_deref())).await?;
     Ok(web::Json(record.into()))
@@ -319,11 +328,12 @@ async fn enable_plugin(
 async fn disable_plugin(
     caller: ApiCaller,
     path: web::Path<SitePluginPath>,
-    body: web::Json<DisablePlugin>,
+    body: JsonBody<DisablePlugin>,
 ) -> ApiResult<web::Json<SitePluginView>> {
+    let body = body.read(caller.authorise_operator()?).await?;
     let ApiCaller { who, services } = caller;
     let SitePluginPath { key, plugin } = path.into_inner();
-    let force = body.into_inner().force.unwrap_or(false);
+    let force = body.force.unwrap_or(false);
     let record = blocking(move || services.disable_plugin(&who, &key, &plugin, force)).await?;
     Ok(web::Json(record.into()))
 }
@@ -349,11 +359,12 @@ async fn disable_plugin(
 async fn upgrade_plugin(
     caller: ApiCaller,
     path: web::Path<SitePluginPath>,
-    body: web::Json<UpgradePlugin>,
+    body: JsonBody<UpgradePlugin>,
 ) -> ApiResult<web::Json<SitePluginView>> {
+    let body = body.read(caller.authorise_operator()?).await?;
     let ApiCaller { who, services } = caller;
     let SitePluginPath { key, plugin } = path.into_inner();
-    let version = body.into_inner().version;
+    let version = body.version;
     let record = blocking(move || services.upgrade_plugin(&who, &key, &plugin, &version)).await?;
     Ok(web::Json(record.into()))
 }

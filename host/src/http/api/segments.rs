@@ -4,6 +4,10 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::services::{Ask, Need};
+
+use super::JsonBody;
+
 use super::views::{SegmentView, UserView};
 use super::{ApiResult, IdPath, IdUserPath, MembershipChange, Page, PageQuery, SiteApi, UserIds};
 use crate::domain::{SegmentId, UserId};
@@ -61,10 +65,10 @@ async fn list_segments(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<SegmentView>>> {
     let offset = query.cursor_id::<usize>()?.unwrap_or(0);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
     let page =
-        blocking(move || site.list_segments(&who, query.q.as_deref(), offset, query.limit()))
-            .await?;
+        blocking(move || site.list_segments(&who, query.q.as_deref(), offset, limit)).await?;
     Ok(web::Json(Page::from_service(page, SegmentView::from)))
 }
 
@@ -80,9 +84,12 @@ async fn list_segments(
     )
 )]
 #[post("/segments")]
-async fn create_segment(api: SiteApi, body: web::Json<CreateSegment>) -> ApiResult<HttpResponse> {
+async fn create_segment(api: SiteApi, body: JsonBody<CreateSegment>) -> ApiResult<HttpResponse> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
-    let b = body.into_inner();
+    let b = body;
     let new = NewSegment {
         name: b.name,
         idnumber: b.idnumber,
@@ -123,11 +130,14 @@ async fn get_segment(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Js
 async fn update_segment(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UpdateSegment>,
+    body: JsonBody<UpdateSegment>,
 ) -> ApiResult<web::Json<SegmentView>> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
     let id = SegmentId(path.id);
-    let b = body.into_inner();
+    let b = body;
     let update = SegmentUpdate {
         name: b.name,
         idnumber: b.idnumber,
@@ -169,9 +179,10 @@ async fn list_members(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<UserView>>> {
     let after = query.cursor_id::<u64>()?.map(UserId);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
     let id = SegmentId(path.id);
-    let page = blocking(move || site.segment_members(&who, id, after, query.limit())).await?;
+    let page = blocking(move || site.segment_members(&who, id, after, limit)).await?;
     Ok(web::Json(Page::from_service(page, UserView::from)))
 }
 
@@ -187,11 +198,14 @@ async fn list_members(
 async fn add_members(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UserIds>,
+    body: JsonBody<UserIds>,
 ) -> ApiResult<web::Json<MembershipChange>> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
     let id = SegmentId(path.id);
-    let users = body.into_inner().checked()?;
+    let users = body.checked()?;
     let change = blocking(move || site.add_segment_members(&who, id, &users)).await?;
     Ok(web::Json(change.into()))
 }
@@ -207,11 +221,14 @@ async fn add_members(
 async fn remove_members(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UserIds>,
+    body: JsonBody<UserIds>,
 ) -> ApiResult<web::Json<MembershipChange>> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
     let id = SegmentId(path.id);
-    let users = body.into_inner().checked()?;
+    let users = body.checked()?;
     let change = blocking(move || site.remove_segment_members(&who, id, &users)).await?;
     Ok(web::Json(change.into()))
 }

@@ -5,6 +5,8 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::JsonBody;
+
 use super::listing::ListQuery;
 use super::views::SiteView;
 use super::{ApiCaller, ApiResult, Page};
@@ -71,9 +73,10 @@ async fn list_sites(
     )
 )]
 #[post("/sites")]
-async fn create_site(caller: ApiCaller, body: web::Json<CreateSite>) -> ApiResult<HttpResponse> {
+async fn create_site(caller: ApiCaller, body: JsonBody<CreateSite>) -> ApiResult<HttpResponse> {
+    let body = body.read(caller.authorise_operator()?).await?;
     let ApiCaller { who, services } = caller;
-    let b = body.into_inner();
+    let b = body;
     let new = NewSite {
         slug: b.slug,
         name: b.name,

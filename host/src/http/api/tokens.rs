@@ -18,6 +18,10 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::services::{Ask, Need};
+
+use super::JsonBody;
+
 use super::listing::ListQuery;
 use super::sites::KeyPath;
 use super::views::{CreatedTokenView, Mirror, TokenView, UserIdView};
@@ -105,12 +109,15 @@ async fn list_site_tokens(
 async fn create_site_token(
     api: SiteApi,
     state: web::Data<AppState>,
-    body: web::Json<CreateSiteToken>,
+    body: JsonBody<CreateSiteToken>,
 ) -> ApiResult<HttpResponse> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
     let services = state.services().clone();
     let site = site.site().id;
-    let b = body.into_inner();
+    let b = body;
     let created =
         blocking(move || services.create_site_token(&who, site, &b.name, b.user.mirror())).await?;
     Ok(HttpResponse::Created().json(CreatedTokenView::from(created)))
@@ -173,10 +180,11 @@ async fn list_all_tokens(
 #[post("/operator/tokens")]
 async fn create_operator_token(
     caller: ApiCaller,
-    body: web::Json<CreateOperatorToken>,
+    body: JsonBody<CreateOperatorToken>,
 ) -> ApiResult<HttpResponse> {
+    let body = body.read(caller.authorise_operator()?).await?;
     let ApiCaller { who, services } = caller;
-    let name = body.into_inner().name;
+    let name = body.name;
     let created = blocking(move || services.create_operator_token(&who, &name)).await?;
     Ok(HttpResponse::Created().json(CreatedTokenView::from(created)))
 }
@@ -242,10 +250,11 @@ async fn list_tokens_of_site(
 async fn create_site_user_token(
     caller: ApiCaller,
     path: web::Path<KeyPath>,
-    body: web::Json<CreateSiteUserToken>,
+    body: JsonBody<CreateSiteUserToken>,
 ) -> ApiResult<HttpResponse> {
+    let body = body.read(caller.authorise_operator()?).await?;
     let ApiCaller { who, services } = caller;
-    let CreateSiteUserToken { name, username } = body.into_inner();
+    let CreateSiteUserToken { name, username } = body;
     let target = TokenTarget::SiteUser {
         site: path.into_inner().key,
         username,

@@ -8,6 +8,10 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::services::{Ask, Need};
+
+use super::JsonBody;
+
 use super::views::{EnrolmentView, Mirror, PlainSegmentView, UserView};
 use super::{ApiResult, IdPath, Page, PageQuery, SiteApi};
 use crate::domain::UserId;
@@ -82,9 +86,9 @@ async fn list_users(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<UserView>>> {
     let after = query.cursor_id::<u64>()?.map(UserId);
+    let limit = query.limit()?;
     let SiteApi { who, site } = api;
-    let page =
-        blocking(move || site.list_users(&who, query.q.as_deref(), after, query.limit())).await?;
+    let page = blocking(move || site.list_users(&who, query.q.as_deref(), after, limit)).await?;
     Ok(web::Json(Page::from_service(page, UserView::from)))
 }
 
@@ -99,9 +103,12 @@ async fn list_users(
     )
 )]
 #[post("/users")]
-async fn create_user(api: SiteApi, body: web::Json<CreateUser>) -> ApiResult<HttpResponse> {
+async fn create_user(api: SiteApi, body: JsonBody<CreateUser>) -> ApiResult<HttpResponse> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
-    let b = body.into_inner();
+    let b = body;
     let new = NewUser {
         username: b.username,
         email: b.email,
@@ -145,11 +152,14 @@ async fn get_user(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Json<
 async fn update_user(
     api: SiteApi,
     path: web::Path<IdPath>,
-    body: web::Json<UpdateUser>,
+    body: JsonBody<UpdateUser>,
 ) -> ApiResult<web::Json<UserView>> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteAdmin)).await?)
+        .await?;
     let SiteApi { who, site } = api;
     let id = UserId(path.id);
-    let b = body.into_inner();
+    let b = body;
     let update = UserUpdate {
         username: b.username,
         email: b.email,

@@ -15,7 +15,7 @@ use actix_web::http::header;
 use actix_web::web;
 
 use super::super::HttpError;
-use super::super::body::{Limited, read_limited};
+use super::super::body::{Limited, declared_length, read_limited};
 use super::session::same_token;
 
 /// Bytes of multipart framing (boundaries, part headers, the `csrf`
@@ -67,7 +67,7 @@ pub(crate) async fn read_upload(
         .unwrap_or_default();
     let _permit = limits.upload_permit()?;
     Ok(
-        match read_limited(req, body, keep, keep.saturating_mul(2)).await? {
+        match read_limited(declared_length(req), body, keep, keep.saturating_mul(2)).await? {
             Limited::Within(bytes) => Body::Within(bytes),
             Limited::TooLarge(n) => Body::TooLarge(n),
         },

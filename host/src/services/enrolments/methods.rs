@@ -2,11 +2,12 @@
 //! checks the config first), renaming and re-configuring, enabling and
 //! disabling, deleting with its enrolments, and listing.
 
-use super::super::auth::{Need, authorize, authorized_method};
+use super::super::auth::{Ask, Need, authorize, authorized_method};
 use super::super::error::{ServiceError, ServiceResult};
 use super::super::ops::courses::load_course;
 use super::super::ops::methods::delete_method_in;
 use super::super::{Principal, SiteServices, validate};
+use super::secrets::keep_secrets;
 use crate::domain::*;
 use crate::storage::site::prelude::*;
 
@@ -49,11 +50,12 @@ impl SiteServices {
         course: CourseId,
         new: NewMethod,
     ) -> ServiceResult<EnrolmentMethod> {
+        // Authorises the caller before anything of the input is checked.
+        let (plugin_id, config) = self.checked_new_method(who, course, &new)?;
         let name = match new.name.trim() {
             "" => new.plugin.trim().to_owned(),
             n => validate::required_text("name", n, validate::MAX_NAME)?,
         };
-        let (plugin_id, config) = self.checked_new_method(who, course, &new)?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
             load_course(t, course)?;
@@ -93,14 +95,17 @@ impl SiteServices {
         course: CourseId,
         new: &NewMethod,
     ) -> ServiceResult<(String, String)> {
-        let plugin_id = validate::required_text("plugin", &new.plugin, validate::MAX_IDNUMBER)?;
-        let config = config_text(&new.config)?;
-        // Who may ask, and about what, is settled before the plugin runs:
-        // a refusal must not depend on which plugins the site has.
+        // Who may ask, and about what, is settled before the input is
+        // checked and the plugin runs: a refusal must depend neither on
+        // what was sent nor on which plugins the site has.
         self.read(|t| {
             authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
             load_course(t, course).map(drop)
         })?;
+        let plugin_id = validate::required_text("plugin", &new.plugin, validate::MAX_IDNUMBER)?;
+        // A marker or a blank secret of a new method is no secret at all.
+        let secrets = self.secret_config_keys(&plugin_id)?;
+        let config = config_text(&keep_secrets(&new.config, None, &secrets))?;
         let plugin = self.plugin_for_method(&plugin_id)?;
         let config = self.validate_method_config(&plugin, course, None, &config)?;
         self.check_config_roles(who, &plugin, &config)?;
@@ -137,17 +142,21 @@ impl SiteServices {
         id: EnrolmentMethodId,
         update: MethodUpdate,
     ) -> ServiceResult<EnrolmentMethod> {
+        self.authorize_ask(who, Ask::Method(id, Need::ConfigureCourse))?;
         let name = update
             .name
             .as_deref()
             .map(|v| validate::required_text("name", v, validate::MAX_NAME))
             .transpose()?;
-        let config = update.config.as_ref().map(config_text).transpose()?;
-        let config = match config {
-            Some(config) => {
+        let config = match &update.config {
+            Some(incoming) => {
                 let checked = self.read(|t| {
                     authorized_method(&self.site, t, who, id, Need::ConfigureCourse).map(|(m, _)| m)
                 })?;
+                // A secret the caller never saw is kept unless cleared.
+                let secrets = self.secret_config_keys(&checked.plugin)?;
+                let incoming = keep_secrets(incoming, Some(&checked.config), &secrets);
+                let config = config_text(&incoming)?;
                 let plugin = self.plugin_for_method(&checked.plugin)?;
                 let config =
                     self.validate_method_config(&plugin, checked.course, Some(id), &config)?;

@@ -2,6 +2,7 @@
 //! they make; the methods themselves are `methods`'.
 
 mod methods;
+pub mod secrets;
 
 use super::auth::{Need, authorize, authorize_role_assignment, authorized_method};
 use super::error::{ServiceError, ServiceResult};

@@ -69,13 +69,15 @@ impl SiteServices {
         course: CourseId,
         new: NewGroup,
     ) -> ServiceResult<CourseGroup> {
-        let validate::Labels {
-            name,
-            idnumber,
-            description,
-        } = validate::labels(&new.name, new.idnumber.as_deref(), &new.description)?;
         self.write(|t| {
+            // Authorised before the input is checked: whoever may not
+            // create a group hears that, not the form's rules.
             let actor = authorize(&self.site, t, who, Need::ManageCourse(course))?;
+            let validate::Labels {
+                name,
+                idnumber,
+                description,
+            } = validate::labels(&new.name, new.idnumber.as_deref(), &new.description)?;
             load_course(t, course)?;
             let group = CourseGroup {
                 id: t.new_group_id()?,
@@ -96,18 +98,18 @@ impl SiteServices {
         id: CourseGroupId,
         update: GroupUpdate,
     ) -> ServiceResult<CourseGroup> {
-        let validate::LabelChanges {
-            name,
-            idnumber,
-            description,
-        } = validate::label_changes(
-            update.name.as_deref(),
-            update.idnumber.as_deref(),
-            update.description.as_deref(),
-        )?;
         self.write(|t| {
             let (mut group, actor) =
                 authorized_group(&self.site, t, who, id, Need::ConfigureCourse)?;
+            let validate::LabelChanges {
+                name,
+                idnumber,
+                description,
+            } = validate::label_changes(
+                update.name.as_deref(),
+                update.idnumber.as_deref(),
+                update.description.as_deref(),
+            )?;
             let before = group.clone();
             if let Some(v) = name {
                 group.name = v;

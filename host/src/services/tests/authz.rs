@@ -443,6 +443,11 @@ fn site_walk() -> Vec<(&'static str, Call)> {
 /// safe.
 const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     (
+        "secret_config_keys",
+        "the names of the config fields a plugin's manifest marks secret, never a value: \
+         what the HTTP layer masks before it shows a method",
+    ),
+    (
         "flush",
         "makes earlier commits durable; changes no data and returns nothing",
     ),
@@ -1360,4 +1365,119 @@ fn a_caller_without_the_right_is_refused_whatever_they_typed() {
     );
     assert_eq!(invalid.0, "Invalid", "{invalid:?}");
     fx.assert_unchanged(&before);
+}
+
+/// Finding 8 of issue 16: a caller who may not make a call hears that,
+/// whatever they sent. Checking the input first would answer a learner
+/// with the rules of a form they may not use ("name: required").
+#[test]
+fn a_caller_who_may_not_write_is_refused_before_the_input_is_checked() {
+    let fx = TestSite::new();
+    let ids = Ids::of(&fx);
+    let calls: Vec<(&str, Call)> = vec![
+        ("create_course", |s, who, _| {
+            s.create_course(
+                who,
+                NewCourse {
+                    shortname: String::new(),
+                    fullname: String::new(),
+                    group_mode: GroupMode::None,
+                    force_group_mode: false,
+                },
+            )
+            .map(drop)
+        }),
+        ("update_course", |s, who, ids| {
+            let update = CourseUpdate {
+                shortname: Some(String::new()),
+                ..CourseUpdate::default()
+            };
+            s.update_course(who, ids.course, update).map(drop)
+        }),
+        ("create_segment", |s, who, _| {
+            let new = NewSegment {
+                name: String::new(),
+                idnumber: None,
+                description: String::new(),
+                visible: true,
+                managed_by: None,
+            };
+            s.create_segment(who, new).map(drop)
+        }),
+        ("update_segment", |s, who, ids| {
+            let update = SegmentUpdate {
+                name: Some(String::new()),
+                ..SegmentUpdate::default()
+            };
+            s.update_segment(who, ids.segment, update).map(drop)
+        }),
+        ("create_group", |s, who, ids| {
+            let new = NewGroup {
+                name: String::new(),
+                idnumber: None,
+                description: String::new(),
+            };
+            s.create_group(who, ids.course, new).map(drop)
+        }),
+        ("update_group", |s, who, ids| {
+            let update = GroupUpdate {
+                name: Some(String::new()),
+                ..GroupUpdate::default()
+            };
+            s.update_group(who, ids.group, update).map(drop)
+        }),
+        ("add_method", |s, who, ids| {
+            let new = NewMethod {
+                plugin: String::new(),
+                name: "y".repeat(10_000),
+                config: serde_json::json!("not an object"),
+                enabled: true,
+            };
+            s.add_method(who, ids.course, new).map(drop)
+        }),
+        ("preview_method", |s, who, ids| {
+            let new = NewMethod {
+                plugin: String::new(),
+                name: String::new(),
+                config: serde_json::json!("not an object"),
+                enabled: true,
+            };
+            s.preview_method(who, ids.course, new).map(drop)
+        }),
+        ("update_method", |s, who, ids| {
+            let update = MethodUpdate {
+                name: Some(String::new()),
+                config: Some(serde_json::json!("not an object")),
+            };
+            s.update_method(who, ids.method, update).map(drop)
+        }),
+        ("create_user", |s, who, _| {
+            let new = NewUser {
+                username: String::new(),
+                ..NewUser::default()
+            };
+            s.create_user(who, new).map(drop)
+        }),
+        ("update_user", |s, who, ids| {
+            let update = UserUpdate {
+                username: Some(String::new()),
+                ..UserUpdate::default()
+            };
+            s.update_user(who, ids.user, update).map(drop)
+        }),
+    ];
+    let other = fx.another_site("globex");
+    for (who, name) in [
+        (fx.learner(0), "a learner"),
+        (other.admin.clone(), "another site's admin"),
+    ] {
+        for (call, f) in &calls {
+            let refused = f(&fx.site, &who, &ids).expect_err(call);
+            assert_eq!(
+                refusal(&refused).0,
+                "Forbidden",
+                "{call} by {name}: {refused}"
+            );
+        }
+    }
 }

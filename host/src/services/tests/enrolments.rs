@@ -491,3 +491,64 @@ fn suspending_and_removing_the_role_is_one_change_and_repeating_it_writes_nothin
         .unwrap();
     fx.assert_unchanged(&before);
 }
+
+/// Issue 16, finding 14: a secret config field (the self method's key)
+/// is kept when a changed config leaves it out, blank or masked, cleared
+/// only by `null`, and reaches the plugin as stored.
+#[test]
+fn a_secret_config_field_is_kept_unless_cleared_and_reaches_the_plugin() {
+    use crate::services::enrolments::secrets::secret_marker;
+    let fx = TestSite::new();
+    let method = fx
+        .site
+        .add_method(
+            &fx.admin,
+            fx.course,
+            NewMethod {
+                plugin: "self".into(),
+                name: "Self".into(),
+                config: serde_json::json!({"enrolment_key": "k3y"}),
+                enabled: true,
+            },
+        )
+        .unwrap()
+        .id;
+    assert_eq!(
+        fx.site.secret_config_keys("self").unwrap(),
+        ["enrolment_key"]
+    );
+    let key = |fx: &TestSite| {
+        let m = fx.site.get_method(&fx.admin, method).unwrap();
+        serde_json::from_str::<serde_json::Value>(&m.config).unwrap()["enrolment_key"].clone()
+    };
+    for config in [
+        serde_json::json!({}),
+        serde_json::json!({"enrolment_key": ""}),
+        serde_json::json!({"enrolment_key": secret_marker()}),
+    ] {
+        let update = MethodUpdate {
+            name: None,
+            config: Some(config.clone()),
+        };
+        fx.site.update_method(&fx.admin, method, update).unwrap();
+        assert_eq!(key(&fx), "k3y", "after {config}");
+    }
+    let newcomer = fx.learner(4);
+    let wrong = fx.site.self_enrol(
+        &newcomer,
+        fx.course,
+        Some(method),
+        Some("nope".into()),
+        true,
+    );
+    assert!(wrong.is_err(), "{wrong:?}");
+    fx.site
+        .self_enrol(&newcomer, fx.course, Some(method), Some("k3y".into()), true)
+        .expect("the plugin gets the stored key");
+    let clear = MethodUpdate {
+        name: None,
+        config: Some(serde_json::json!({"enrolment_key": null})),
+    };
+    fx.site.update_method(&fx.admin, method, clear).unwrap();
+    assert_eq!(key(&fx), serde_json::Value::Null);
+}

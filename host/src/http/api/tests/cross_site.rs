@@ -20,13 +20,13 @@ use crate::services::tokens::NewToken;
 
 /// Real ids of site B, which equal site A's: both sites are populated
 /// alike, so a handler that forgot which site it serves would find them.
-struct SiteB {
-    fx: TestSite,
+pub(super) struct SiteB {
+    pub(super) fx: TestSite,
     token: u64,
 }
 
 impl SiteB {
-    fn new(fx: TestSite) -> Self {
+    pub(super) fn new(fx: TestSite) -> Self {
         let token = fx
             .services
             .create_token(
@@ -210,20 +210,20 @@ impl SiteB {
 
 /// One operation of the document: method, path (without `/api/v1`) and
 /// the plausible bodies to send (none when it takes no body).
-struct Operation {
-    method: Method,
-    path: String,
-    bodies: Vec<Option<Body>>,
+pub(super) struct Operation {
+    pub(super) method: Method,
+    pub(super) path: String,
+    pub(super) bodies: Vec<Option<Body>>,
 }
 
 /// A request body of the walk, as its operation's document asks for it.
 #[derive(Debug)]
-enum Body {
+pub(super) enum Body {
     Json(Value),
     Csv(String),
 }
 
-fn operations(b: &SiteB, operator: bool) -> Vec<Operation> {
+pub(super) fn operations(b: &SiteB, operator: bool) -> Vec<Operation> {
     let doc = serde_json::to_value(openapi()).expect("document as JSON");
     let operator_paths = operator_paths();
     let mut out = Vec::new();

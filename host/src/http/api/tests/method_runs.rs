@@ -199,18 +199,7 @@ async fn a_plugin_stopped_for_time_leaves_its_error_and_the_host_serving() {
 async fn self_enrol_and_reconcile_routes() {
     let t = ApiTest::new();
     let course = t.fx.course;
-    let learner5 = crate::services::tokens::NewToken {
-        name: "l5".into(),
-        scope: crate::domain::TokenScope::SiteUser {
-            site: t.fx.id(),
-            user: t.fx.learners[4],
-        },
-    };
-    let secret =
-        t.fx.services
-            .create_token(&t.fx.operator, learner5)
-            .unwrap()
-            .secret;
+    let secret = t.token_of(t.fx.learners[4]);
     let (status, body) = t
         .client(Some(&secret))
         .post(&format!("/courses/{course}/self-enrol"), json!({}))

@@ -2,6 +2,8 @@
 //! site, one file per resource. `ApiTest::new()` is the one-line set-up.
 
 mod audit;
+mod authorise_first;
+mod contract;
 mod courses;
 mod cross_site;
 mod enrolments;
@@ -12,6 +14,7 @@ mod openapi;
 mod operator;
 mod operator_credential;
 mod plugins;
+mod secrets;
 mod segments;
 mod sites;
 mod snapshot;

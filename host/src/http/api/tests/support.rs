@@ -77,6 +77,23 @@ impl ApiTest {
         }
     }
 
+    /// A new API token acting as `user` of the fixture's site: its secret.
+    pub fn token_of(&self, user: UserId) -> String {
+        let scope = TokenScope::SiteUser {
+            site: self.fx.id(),
+            user,
+        };
+        let new = NewToken {
+            name: format!("user #{user}"),
+            scope,
+        };
+        self.fx
+            .services
+            .create_token(&self.fx.operator, new)
+            .expect("token")
+            .secret
+    }
+
     /// The site admin on `/s/acme/api/v1`.
     pub fn admin(&self) -> Api<'_> {
         self.client(Some(&self.admin))

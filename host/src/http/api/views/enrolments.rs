@@ -8,6 +8,7 @@ use super::{
 };
 use crate::domain::{Enrolment, EnrolmentMethod, EnrolmentMethodStatus, EnrolmentStatus, Role};
 use crate::services::enrolments::Participant;
+use crate::services::enrolments::secrets::masked_config;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -60,25 +61,28 @@ pub struct MethodView {
     pub plugin: String,
     pub name: String,
     pub status: EnrolmentMethodStatusView,
+    /// The plugin's settings. A field the plugin marks secret (kind
+    /// `secret` in its manifest, e.g. `self`'s `enrolment_key`) is never
+    /// shown: when it holds a value it reads `{"secret": true, "set":
+    /// true}`. Sending that back, leaving the field out or sending it blank
+    /// keeps the stored value; `null` clears it.
     #[schema(value_type = Object)]
     pub config: serde_json::Value,
     pub created_at: TimestampView,
 }
 
-impl From<EnrolmentMethod> for MethodView {
-    fn from(m: EnrolmentMethod) -> Self {
-        // The service stores only serialised JSON objects; should a record
-        // ever hold something else, show the text rather than fail the
-        // whole response.
-        let config = serde_json::from_str(&m.config)
-            .unwrap_or_else(|_| serde_json::Value::String(m.config.clone()));
+/// A method and the keys of its plugin's secret config fields: the
+/// method as the API shows it, those fields masked
+/// (`services::enrolments::secrets`).
+impl From<(EnrolmentMethod, Vec<String>)> for MethodView {
+    fn from((m, secrets): (EnrolmentMethod, Vec<String>)) -> Self {
         Self {
+            config: masked_config(&m.config, &secrets),
             id: m.id.mirror(),
             course: m.course.mirror(),
             plugin: m.plugin,
             name: m.name,
             status: m.status.mirror(),
-            config,
             created_at: m.created_at.mirror(),
         }
     }

@@ -6,14 +6,44 @@ use serde::{Deserialize, Serialize};
 use super::{Mirror, from_mirror};
 use crate::domain;
 
+/// The largest id the API declares (`format: int64`) and accepts: ids are
+/// counted from 1 and clients in many languages read JSON numbers as
+/// signed 64-bit integers.
+pub const MAX_ID: u64 = i64::MAX as u64;
+
+/// The schema names of the id views below, whose range the document
+/// declares (`shared_responses::declare_id_ranges`).
+pub const ID_SCHEMAS: &[&str] = &[
+    "SiteId",
+    "OperatorId",
+    "UserId",
+    "SegmentId",
+    "CourseId",
+    "CourseGroupId",
+    "EnrolmentMethodId",
+    "AuditId",
+    "ApiTokenId",
+];
+
 /// An id view: a JSON number, mirrored with its domain id.
+///
+/// Read as JSON Schema reads `"type": "integer"`: a number with no
+/// fractional part, so `115.0` is the id 115, as the document promises;
+/// `115.5`, 0 and anything above [`MAX_ID`] are refused with a message
+/// that says the range (422 from a body).
 macro_rules! id_view {
     ($(#[$doc:meta])* $view:ident as $name:ident) => {
         $(#[$doc])*
-        #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
         #[serde(transparent)]
         #[schema(as = $name)]
         pub struct $view(pub u64);
+
+        impl<'de> Deserialize<'de> for $view {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_any(IdVisitor).map($view)
+            }
+        }
 
         impl Mirror<$view> for domain::$name {
             fn mirror(self) -> $view {
@@ -29,6 +59,50 @@ macro_rules! id_view {
 
         from_mirror!(domain::$name, $view);
     };
+}
+
+/// Reads an id from a JSON integer or an integral float (see [`id_view!`]).
+struct IdVisitor;
+
+impl IdVisitor {
+    fn in_range<E: serde::de::Error>(n: u64) -> Result<u64, E> {
+        if (1..=MAX_ID).contains(&n) {
+            Ok(n)
+        } else {
+            Err(E::custom(format_args!(
+                "{n} is not an id: ids are whole numbers from 1 to {MAX_ID}"
+            )))
+        }
+    }
+}
+
+impl serde::de::Visitor<'_> for IdVisitor {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "an id: a whole number from 1 to {MAX_ID}")
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<u64, E> {
+        Self::in_range(n)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<u64, E> {
+        match u64::try_from(n) {
+            Ok(n) => Self::in_range(n),
+            Err(_) => Err(E::invalid_value(serde::de::Unexpected::Signed(n), &self)),
+        }
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<u64, E> {
+        // Below 2^63 every integral f64 converts exactly.
+        if n.fract() == 0.0 && (1.0..9_223_372_036_854_775_808.0).contains(&n) {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Ok(n as u64)
+        } else {
+            Err(E::invalid_value(serde::de::Unexpected::Float(n), &self))
+        }
+    }
 }
 
 id_view!(

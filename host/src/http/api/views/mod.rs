@@ -33,7 +33,7 @@ mod courses;
 mod enrolments;
 mod execution;
 mod groups;
-mod ids;
+pub(crate) mod ids;
 mod imports;
 mod plugins;
 mod segments;

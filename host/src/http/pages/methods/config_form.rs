@@ -113,6 +113,11 @@ pub(super) fn config_values(
                 .filter(|_| defaults)
                 .and_then(|d| serde_json::from_str::<Value>(d).ok())
         };
+        // A secret never goes back to the browser (issue 16, finding 14):
+        // its input stays blank, and blank keeps the stored value.
+        if let PluginFieldKind::Secret = f.kind {
+            continue;
+        }
         let Some(value) = config.get(&f.key).cloned().or_else(default) else {
             continue;
         };
@@ -209,6 +214,13 @@ pub(super) fn config_json(fields: &[PluginConfigField], typed: &Typed) -> Value 
             out.insert(f.key.clone(), Value::Object(map));
             continue;
         }
+        if let PluginFieldKind::Secret = f.kind
+            && ticked(&typed.config.get(&clear_secret_name(f)).cloned())
+        {
+            // `null` clears a stored secret; left out, it is kept.
+            out.insert(f.key.clone(), Value::Null);
+            continue;
+        }
         let Some(raw) = typed.config.get(&name) else {
             continue;
         };
@@ -261,11 +273,50 @@ pub(super) const ROLES: [(&str, &str); 3] = [
 ];
 
 pub(super) fn config_inputs(data: &MethodForm, typed: &Typed) -> Vec<ConfigInput> {
-    data.manifest
-        .config
-        .iter()
-        .map(|f| config_input(data, typed, f))
-        .collect()
+    let mut out = Vec::new();
+    for f in &data.manifest.config {
+        out.push(config_input(data, typed, f));
+        if let PluginFieldKind::Secret = f.kind
+            && secret_is_set(data, f)
+        {
+            out.push(clear_secret_input(typed, f));
+        }
+    }
+    out
+}
+
+/// Whether the method being edited holds a value for the secret field
+/// `f`; only then is there something to keep or clear.
+fn secret_is_set(data: &MethodForm, f: &PluginConfigField) -> bool {
+    let Some(method) = &data.method else {
+        return false;
+    };
+    let config: Map<String, Value> = serde_json::from_str(&method.config).unwrap_or_default();
+    config
+        .get(&f.key)
+        .is_some_and(|v| v.as_str().is_none_or(|s| !s.trim().is_empty()) && !v.is_null())
+}
+
+/// `config.{key}.clear`: the explicit way to remove a stored secret, since
+/// a blank input keeps it.
+fn clear_secret_name(f: &PluginConfigField) -> String {
+    format!("{}.clear", input_name(&f.key))
+}
+
+fn clear_secret_input(typed: &Typed, f: &PluginConfigField) -> ConfigInput {
+    let name = clear_secret_name(f);
+    ConfigInput {
+        label: format!("Clear the stored {}", label_of(f).to_lowercase()),
+        hint: String::new(),
+        required: false,
+        widget: "checkbox",
+        input_type: "checkbox",
+        value: String::new(),
+        checked: ticked(&typed.config.get(&name).cloned()),
+        options: Vec::new(),
+        rows: Vec::new(),
+        name,
+    }
 }
 
 pub(super) fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigField) -> ConfigInput {
@@ -292,6 +343,13 @@ pub(super) fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigFie
         PluginFieldKind::Secret => {
             input.widget = "text";
             input.input_type = "password";
+            // Not even what was just typed: the page never holds a secret.
+            input.value.clear();
+            if secret_is_set(data, f) {
+                input.hint = format!("Leave blank to keep the current value. {}", f.help)
+                    .trim_end()
+                    .to_owned();
+            }
         }
         PluginFieldKind::Integer { .. } => {
             input.widget = "text";

@@ -535,3 +535,78 @@ async fn the_preview_says_how_many_it_would_enrol_have_a_suspended_account() {
         answer.body
     );
 }
+
+/// Issue 16, finding 14: the edit form of a self method never carries its
+/// stored enrolment key; blank keeps it, the "clear" box removes it.
+#[actix_web::test]
+async fn a_stored_enrolment_key_is_never_sent_to_the_browser() {
+    const KEY: &str = "s3cret-course-key";
+    let p = Pages::new();
+    let method =
+        p.fx.site
+            .add_method(
+                &p.fx.admin,
+                p.fx.course,
+                NewMethod {
+                    plugin: "self".into(),
+                    name: "Self".into(),
+                    config: json!({"enrolment_key": KEY}),
+                    enabled: true,
+                },
+            )
+            .unwrap()
+            .id;
+    let stored_key = |p: &Pages| {
+        let m = p.fx.site.get_method(&p.fx.operator, method).unwrap();
+        serde_json::from_str::<serde_json::Value>(&m.config).unwrap()["enrolment_key"].clone()
+    };
+    let path = url(&p, &format!("/{method}"));
+    let form = p.get(&path, Some(&p.teacher)).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(!form.body.contains(KEY), "the stored key is in the page");
+    assert!(form.body.contains("Leave blank to keep"), "{}", form.body);
+    assert!(
+        form.body.contains(r#"name="config.enrolment_key.clear""#),
+        "{}",
+        form.body
+    );
+
+    // Saved with the key left blank: it stays.
+    let token = p.csrf(&p.teacher);
+    let blank = form_of(&[
+        ("csrf", &token),
+        ("name", "Self"),
+        ("config.enrolment_key", ""),
+        ("config.role", "learner"),
+    ]);
+    let saved = p.post(&path, Some(&p.teacher), &blank).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(stored_key(&p), KEY);
+
+    // A refused save shows the form again, still without the key.
+    let refused = form_of(&[
+        ("csrf", &token),
+        ("name", " "),
+        ("config.enrolment_key", ""),
+    ]);
+    let again = p.post(&path, Some(&p.teacher), &refused).await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.body
+    );
+    assert!(!again.body.contains(KEY), "the stored key is in the page");
+
+    // The clear box removes it.
+    let clear = form_of(&[
+        ("csrf", &token),
+        ("name", "Self"),
+        ("config.enrolment_key", ""),
+        ("config.enrolment_key.clear", "1"),
+        ("config.role", "learner"),
+    ]);
+    let cleared = p.post(&path, Some(&p.teacher), &clear).await;
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER, "{}", cleared.body);
+    assert_eq!(stored_key(&p), serde_json::Value::Null);
+}

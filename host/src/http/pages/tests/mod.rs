@@ -344,6 +344,32 @@ async fn site_admin_forms_refuse_a_teacher_with_a_valid_token() {
     }
 }
 
+/// Issue 16, finding 8: a teacher or a learner posting a form that does not
+/// fit (a field missing, an unknown one) to a site admin page hears 403,
+/// never which fields the form has.
+#[actix_web::test]
+async fn site_admin_forms_refuse_garbage_from_those_who_may_not_post_them() {
+    let p = Pages::new();
+    for who in [&p.teacher, &p.learner] {
+        let token = p.csrf(who);
+        for route in site_page_routes()
+            .iter()
+            .filter(|r| r.method == "post" && r.access == Access::SiteAdmin)
+        {
+            let url = site_url(route, &p);
+            for body in [format!("csrf={token}"), format!("csrf={token}&x=1&page=-1")] {
+                let answer = p.post(&url, Some(who), &body).await;
+                assert_eq!(
+                    answer.status,
+                    StatusCode::FORBIDDEN,
+                    "POST {url} {body}: {}",
+                    answer.body
+                );
+            }
+        }
+    }
+}
+
 /// Operator pages: only an operator's session opens them.
 #[actix_web::test]
 async fn operator_pages_refuse_everyone_else() {
