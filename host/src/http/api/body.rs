@@ -99,6 +99,16 @@ impl<T: DeserializeOwned> JsonBody<T> {
             return Err(HttpError::UnsupportedMediaType);
         }
         let bytes = read_small_body(self.declared, self.payload, MAX_BODY).await?;
+        // serde's derived structs also read a JSON array as their fields in
+        // order (`[[1]]` as `{"users":[1]}`); every body of this API is an
+        // object, as its document says, so anything else valid is refused.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+            return Err(HttpError::BadField {
+                field: None,
+                message: "invalid type: the body must be a JSON object".into(),
+            });
+        }
         serde_json::from_slice(&bytes).map_err(|e| body_error(JsonPayloadError::Deserialize(e)))
     }
 }

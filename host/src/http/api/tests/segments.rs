@@ -221,3 +221,21 @@ async fn one_member_is_removed_by_path_under_the_slug_prefix_and_on_the_host_nam
     assert_eq!(status, StatusCode::OK, "{change}");
     assert_eq!(change, json!({"changed": 1, "unchanged": 0}));
 }
+
+/// schemathesis found `[[]]` accepted as `{"users": []}`: serde's derived
+/// structs read a JSON array as their fields in order.
+#[actix_web::test]
+async fn a_body_that_is_not_a_json_object_is_refused() {
+    let t = ApiTest::new();
+    let path = format!("/segments/{}/members", t.fx.hr);
+    for body in [
+        json!([[]]),
+        json!([[t.fx.learners[4].0]]),
+        json!(7),
+        json!("x"),
+    ] {
+        let (status, answer) = t.admin().post(&path, body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert_eq!(code(&answer), "invalid_body", "{answer}");
+    }
+}
