@@ -67,6 +67,16 @@ impl BodyLimits {
     }
 }
 
+/// A permit to read one upload under the server's cap, or 503 at once when
+/// all are taken. (An app without state, as in unit tests, has a cap of
+/// its own.)
+pub(crate) fn upload_permit(req: &HttpRequest) -> Result<OwnedSemaphorePermit, HttpError> {
+    req.app_data::<web::Data<super::AppState>>()
+        .map(|s| s.body_limits().clone())
+        .unwrap_or_default()
+        .upload_permit()
+}
+
 /// Gives the request's body, if it has one, the deadline of `limits`.
 pub(crate) fn with_deadline(req: &mut ServiceRequest, limits: &BodyLimits) {
     let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)

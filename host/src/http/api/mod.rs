@@ -59,7 +59,7 @@ use utoipa::openapi::server::{ServerBuilder, ServerVariableBuilder};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 
-use super::{AppState, HttpError, JsonError};
+use super::{HttpError, JsonError};
 
 pub(crate) use auth::{ApiCaller, SiteApi};
 pub(crate) use body::JsonBody;
@@ -266,11 +266,7 @@ pub(crate) async fn read_body(
     body: web::Payload,
     limit: usize,
 ) -> Result<web::Bytes, HttpError> {
-    let limits = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.body_limits().clone())
-        .unwrap_or_default();
-    let _permit = limits.upload_permit()?;
+    let _permit = crate::http::body::upload_permit(req)?;
     read_small_body(crate::http::body::declared_length(req), body, limit).await
 }
 

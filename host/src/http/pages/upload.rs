@@ -61,11 +61,7 @@ pub(crate) async fn read_upload(
     limit: usize,
 ) -> Result<Body, HttpError> {
     let keep = limit.saturating_add(FRAMING_SLACK);
-    let limits = req
-        .app_data::<web::Data<crate::http::AppState>>()
-        .map(|s| s.body_limits().clone())
-        .unwrap_or_default();
-    let _permit = limits.upload_permit()?;
+    let _permit = crate::http::body::upload_permit(req)?;
     Ok(
         match read_limited(declared_length(req), body, keep, keep.saturating_mul(2)).await? {
             Limited::Within(bytes) => Body::Within(bytes),

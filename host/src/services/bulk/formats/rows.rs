@@ -192,7 +192,12 @@ pub(super) fn add_to_segment(
     }
     let column = || Some(table.column_label(col));
     let segment = match site.segment(key) {
-        Ok(Some(s)) => SegmentRef::Existing(s.id),
+        Ok(Some(s)) => {
+            plan.segment_names
+                .entry(s.id)
+                .or_insert_with(|| s.name.clone());
+            SegmentRef::Existing(s.id)
+        }
         Ok(None) if create_missing => {
             let cell = Naming {
                 key,
@@ -230,11 +235,6 @@ pub(super) fn add_to_segment(
     } else {
         plan.counts.segment_members_added += 1;
         plan.segment_members.push((segment, user));
-        if let (SegmentRef::Existing(id), Ok(Some(s))) = (segment, site.segment(key)) {
-            plan.segment_names
-                .entry(id)
-                .or_insert_with(|| s.name.clone());
-        }
     }
     Ok(())
 }
