@@ -79,6 +79,17 @@ id_type!(
     /// An API token in the registry.
     ApiTokenId
 );
+id_type!(
+    /// An announcement of one site.
+    AnnouncementId
+);
+id_type!(
+    /// A message in one site's mail queue.
+    MailId
+);
+
+mod messaging;
+pub use messaging::*;
 
 /// Milliseconds since the Unix epoch, UTC.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

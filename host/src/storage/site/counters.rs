@@ -23,10 +23,12 @@ pub(super) enum Counter {
     Group,
     Audit,
     Event,
+    Announcement,
+    Mail,
 }
 
 impl Counter {
-    pub(super) const ALL: usize = 7;
+    pub(super) const ALL: usize = 9;
 
     fn key(self) -> &'static str {
         match self {
@@ -37,6 +39,8 @@ impl Counter {
             Counter::Group => "next.group",
             Counter::Audit => "next.audit",
             Counter::Event => "next.event",
+            Counter::Announcement => "next.announcement",
+            Counter::Mail => "next.mail",
         }
     }
 }
@@ -49,6 +53,8 @@ const COUNTERS: [Counter; Counter::ALL] = [
     Counter::Group,
     Counter::Audit,
     Counter::Event,
+    Counter::Announcement,
+    Counter::Mail,
 ];
 
 /// The `meta` key counting the transactions that changed the site: every

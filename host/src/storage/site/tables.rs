@@ -138,4 +138,38 @@ crate::storage::tables::tables! {
     /// must act on (its group was deleted), until dismissed or acted on.
     /// A row per method that has one; most have none.
     method_warnings: METHOD_WARNINGS = ("method-warnings-v1", u64, Bytes);
+    /// `AnnouncementId → Announcement`: each announcement once, whatever
+    /// its number of recipients.
+    announcements: ANNOUNCEMENTS = ("announcements-v1", u64, Bytes);
+    /// `(CourseId, AnnouncementId) → ()`: the announcements to a course or
+    /// to groups of it.
+    course_announcements: COURSE_ANNOUNCEMENTS = ("course-announcements-v1", (u64, u64), ());
+    /// `(send_at millis, AnnouncementId) → ()`: the scheduled
+    /// announcements, soonest first; a row leaves when it is sent or
+    /// withdrawn.
+    scheduled_announcements: SCHEDULED_ANNOUNCEMENTS = ("scheduled-announcements-v1", (i64, u64), ());
+    /// `(AnnouncementId, chunk) → [UserId]`: the recipients fixed when it
+    /// was sent, ascending, as LEB128 deltas (`FORMAT.md` §3), chunks of
+    /// at most 4,096 ids with consecutive numbers from 0.
+    announcement_recipients: ANNOUNCEMENT_RECIPIENTS = ("announcement-recipients-v1", (u64, u32), Bytes);
+    /// `(UserId, AnnouncementId) → read (0 or 1)`: a user's inbox, one
+    /// byte per copy; the body stays in `announcements`.
+    inbox: INBOX = ("inbox-v1", (u64, u64), u8);
+    /// `UserId → unread count` of `inbox`, kept in step so the header
+    /// needs no scan; a row per user with an unread copy.
+    inbox_unread: INBOX_UNREAD = ("inbox-unread-v1", u64, u64);
+    /// `UserId → MessagePreferences`, only for users who changed the
+    /// defaults.
+    message_preferences: MESSAGE_PREFERENCES = ("message-preferences-v1", u64, Bytes);
+    /// `MailId → MailJob`: the e-mail copies still to send.
+    mail_jobs: MAIL_JOBS = ("mail-jobs-v1", u64, Bytes);
+    /// `(not_before millis, MailId) → ()`: every job of `mail_jobs` by
+    /// when it may next be tried.
+    mail_due: MAIL_DUE = ("mail-due-v1", (i64, u64), ());
+    /// `(AnnouncementId, UserId) → MailFailure`: copies that were not
+    /// delivered, until queued again.
+    mail_failures: MAIL_FAILURES = ("mail-failures-v1", (u64, u64), Bytes);
+    /// `name → value` (postcard): the site's own settings; `smtp` holds
+    /// its `SmtpSettings`.
+    settings: SETTINGS = ("settings-v1", &'static str, Bytes);
 }
