@@ -21,6 +21,7 @@
 //! Architecture invariant: the services' modules import each other without
 //! a loop, and none imports `crate::http` (`tests/tidy.rs` checks both).
 
+pub mod announcements;
 pub mod auth;
 pub mod bulk;
 mod contract;

@@ -22,6 +22,7 @@
 
 mod audit_codec;
 mod counters;
+mod id_list;
 mod read;
 mod tables;
 mod user_courses;
@@ -42,8 +43,8 @@ pub(crate) use crate::storage::tables::TableDump;
 pub mod prelude {
     pub use super::SiteRead;
     pub use super::read::{
-        CourseRead as _, EnrolmentRead as _, GroupRead as _, LogRead as _, MetaRead as _,
-        MethodRead as _, SegmentRead as _, UserRead as _,
+        AnnouncementRead as _, CourseRead as _, EnrolmentRead as _, GroupRead as _, LogRead as _,
+        MetaRead as _, MethodRead as _, SegmentRead as _, UserRead as _,
     };
 }
 

@@ -13,6 +13,7 @@
 //! the tables with the transaction's unflushed audit entries, events and
 //! `user-courses` edits applied.
 
+mod announcements;
 mod courses;
 mod enrolments;
 mod groups;
@@ -22,6 +23,7 @@ mod methods;
 mod segments;
 mod users;
 
+pub use self::announcements::AnnouncementRead;
 pub use self::courses::CourseRead;
 pub use self::enrolments::EnrolmentRead;
 pub use self::groups::GroupRead;
@@ -87,7 +89,15 @@ impl Unflushed for SiteTables<'_> {
 
 /// Every query over a site: the sub-traits of all areas together.
 pub trait SiteRead:
-    MetaRead + UserRead + SegmentRead + CourseRead + MethodRead + EnrolmentRead + GroupRead + LogRead
+    MetaRead
+    + UserRead
+    + SegmentRead
+    + CourseRead
+    + MethodRead
+    + EnrolmentRead
+    + GroupRead
+    + LogRead
+    + AnnouncementRead
 {
 }
 

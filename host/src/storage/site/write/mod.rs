@@ -6,6 +6,7 @@
 //! checks a domain rule or authorisation: services decide *whether*,
 //! these functions only say *how*. None opens or commits a transaction.
 
+mod announcements;
 mod courses;
 mod enrolments;
 mod groups;
