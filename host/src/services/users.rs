@@ -198,8 +198,8 @@ impl SiteServices {
         })
     }
 
-    /// Deletes a user with their segment memberships, enrolments and group
-    /// memberships, in one transaction.
+    /// Deletes a user with their segment memberships, enrolments, group
+    /// memberships and inbox, in one transaction.
     pub fn delete_user(&self, who: &Principal, id: UserId) -> ServiceResult<()> {
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
@@ -226,6 +226,7 @@ impl SiteServices {
                     method: e.method,
                 })?;
             }
+            t.delete_user_messages(id)?;
             t.delete_user_row(&user)?;
             t.audit_log(
                 actor,

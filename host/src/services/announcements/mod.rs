@@ -1,4 +1,430 @@
 //! Announcements (issue 17): what a site admin tells a segment or a
 //! course, and what a teacher tells their course or some of its groups.
+//!
+//! An announcement is written once (`announcements-v1`). Sending it fixes
+//! its recipients (`audience::recipients`), records them as a compact
+//! list, puts a one-byte unread copy in each one's inbox and queues the
+//! e-mail copies — all in the one transaction that marks it sent, so a
+//! crash leaves it either scheduled or sent with every copy. Until then a
+//! scheduled announcement may be edited or withdrawn. Every step is in the
+//! audit log. This module never renders a page and never talks SMTP; the
+//! body is Markdown, made safe HTML by [`markdown`] wherever it is shown.
 
+mod audience;
+mod inbox;
 pub mod markdown;
+mod send;
+
+pub use audience::CourseReach;
+pub use inbox::{InboxItem, InboxMessage, InboxPage};
+
+use super::auth::{Need, Principal, authorize, authorize_caller};
+use super::error::{ServiceError, ServiceResult};
+use super::{Page, SiteServices, clamp_limit, page_of, validate};
+use crate::domain::*;
+use crate::storage::site::prelude::*;
+
+/// The longest subject, in characters.
+pub const MAX_SUBJECT: usize = 200;
+/// The largest body, in bytes of Markdown (64 KiB: a long letter, not a
+/// file attachment).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How far in the past a schedule time may lie and still mean "now": a
+/// form filled in over a minute is not an error.
+const SCHEDULE_SLACK_MS: i64 = 60_000;
+
+/// What an author writes: to whom, what, and when (now when `send_at` is
+/// `None`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnnouncementDraft {
+    pub audience: Audience,
+    pub subject: String,
+    pub body: String,
+    pub send_at: Option<Timestamp>,
+}
+
+/// What the compose page shows before anything is written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnnouncementPreview {
+    /// The audience, checked, in words.
+    pub audience: String,
+    /// How many would receive it if it were sent now.
+    pub recipients: u64,
+    /// The body as it will be shown (sanitised HTML).
+    pub html: String,
+    /// Whether e-mail copies go out (else the inbox only).
+    pub email: bool,
+}
+
+/// An announcement with what its pages show beside it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnnouncementView {
+    pub announcement: Announcement,
+    /// The audience in words.
+    pub audience: String,
+    pub author: String,
+    /// The body as sanitised HTML.
+    pub html: String,
+    /// Whether the caller may edit or withdraw it (it is scheduled and
+    /// theirs, or they are a site admin).
+    pub editable: bool,
+}
+
+/// A draft's fields, checked: subject, body and schedule.
+fn checked_fields(draft: &AnnouncementDraft, now: Timestamp) -> ServiceResult<(String, String)> {
+    let subject = validate::required_text("subject", &draft.subject, MAX_SUBJECT)?;
+    let body = draft.body.trim();
+    if body.is_empty() {
+        return Err(ServiceError::invalid("body", "is required"));
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ServiceError::invalid(
+            "body",
+            format!(
+                "is {} KiB long; the maximum is {} KiB",
+                body.len().div_ceil(1024),
+                MAX_BODY_BYTES / 1024
+            ),
+        ));
+    }
+    if body.contains('\0') {
+        return Err(ServiceError::invalid(
+            "body",
+            "must not contain NUL characters",
+        ));
+    }
+    if let Some(at) = draft.send_at
+        && at.0 < now.0 - SCHEDULE_SLACK_MS
+    {
+        return Err(ServiceError::invalid(
+            "send_at",
+            format!("{at} is in the past; leave it empty to send now"),
+        ));
+    }
+    Ok((subject, body.to_owned()))
+}
+
+impl SiteServices {
+    /// The author of an announcement: a site user (operators act through a
+    /// site admin's account: an announcement is signed by a person of the
+    /// site).
+    fn author_of(&self, who: &Principal) -> ServiceResult<UserId> {
+        who.site_user_id(self.site.id).ok_or_else(|| {
+            ServiceError::Forbidden(
+                "announcements are written by a user of the site; sign in as one".into(),
+            )
+        })
+    }
+
+    /// What `who` may reach in `course` (for the compose page).
+    pub fn announcement_reach(
+        &self,
+        who: &Principal,
+        course: CourseId,
+    ) -> ServiceResult<CourseReach> {
+        self.read(|t| audience::course_reach(&self.site, t, who, course))
+    }
+
+    /// Checks a draft and tells what sending it would do, writing nothing.
+    pub fn preview_announcement(
+        &self,
+        who: &Principal,
+        draft: &AnnouncementDraft,
+    ) -> ServiceResult<AnnouncementPreview> {
+        let author = self.author_of(who);
+        self.read(|t| {
+            let audience = audience::authorize_audience(&self.site, t, who, &draft.audience)?;
+            let author = author?;
+            checked_fields(draft, Timestamp::now())?;
+            Ok(AnnouncementPreview {
+                audience: audience::describe(t, &audience)?,
+                recipients: audience::recipients(t, &audience, author)?.len() as u64,
+                html: markdown::render_html(&draft.body),
+                email: false,
+            })
+        })
+    }
+
+    /// Writes an announcement: sent at once when `send_at` is empty or has
+    /// come, else scheduled.
+    pub fn create_announcement(
+        &self,
+        who: &Principal,
+        draft: AnnouncementDraft,
+    ) -> ServiceResult<Announcement> {
+        let author = self.author_of(who);
+        self.write(|t| {
+            let audience = audience::authorize_audience(&self.site, t, who, &draft.audience)?;
+            let author = author?;
+            let (subject, body) = checked_fields(&draft, t.now)?;
+            let send_at = draft.send_at.filter(|at| at.0 > t.now.0).unwrap_or(t.now);
+            let mut announcement = Announcement {
+                id: t.new_announcement_id()?,
+                author,
+                audience,
+                subject,
+                body,
+                created_at: t.now,
+                updated_at: t.now,
+                send_at,
+                state: AnnouncementState::Scheduled,
+                closed_at: None,
+                recipients: 0,
+                delivery: DeliveryCounts::default(),
+            };
+            let described = audience::describe(t, &announcement.audience)?;
+            let actor = Actor::User(author);
+            if send_at.0 > t.now.0 {
+                t.put_announcement(&announcement, None)?;
+                t.audit_log(
+                    actor,
+                    "announcement.scheduled",
+                    format!("announcement #{}", announcement.id),
+                    format!(
+                        "{:?} to {described}, to be sent {send_at}",
+                        announcement.subject
+                    ),
+                )?;
+            } else {
+                send::send_in(t, &mut announcement, None)?;
+            }
+            Ok(announcement)
+        })
+    }
+
+    /// Changes a scheduled announcement (its audience, text or time).
+    pub fn update_announcement(
+        &self,
+        who: &Principal,
+        id: AnnouncementId,
+        draft: AnnouncementDraft,
+    ) -> ServiceResult<Announcement> {
+        self.write(|t| {
+            let (mut announcement, actor) = self.editable(t, who, id)?;
+            let audience = audience::authorize_audience(&self.site, t, who, &draft.audience)?;
+            let (subject, body) = checked_fields(&draft, t.now)?;
+            let previous = announcement.send_at.0;
+            let before = announcement.clone();
+            announcement.audience = audience;
+            announcement.subject = subject;
+            announcement.body = body;
+            announcement.send_at = draft.send_at.filter(|at| at.0 > t.now.0).unwrap_or(t.now);
+            if announcement == before {
+                return Ok(announcement);
+            }
+            announcement.updated_at = t.now;
+            let described = audience::describe(t, &announcement.audience)?;
+            t.audit_log(
+                actor,
+                "announcement.updated",
+                format!("announcement #{id}"),
+                format!(
+                    "{:?} to {described}, to be sent {}",
+                    announcement.subject, announcement.send_at
+                ),
+            )?;
+            if announcement.send_at.0 > t.now.0 {
+                t.put_announcement(&announcement, Some(previous))?;
+            } else {
+                send::send_in(t, &mut announcement, Some(previous))?;
+            }
+            Ok(announcement)
+        })
+    }
+
+    /// Withdraws a scheduled announcement: it is never sent, and stays
+    /// listed as withdrawn.
+    pub fn withdraw_announcement(
+        &self,
+        who: &Principal,
+        id: AnnouncementId,
+    ) -> ServiceResult<Announcement> {
+        self.write(|t| {
+            let (mut announcement, actor) = self.editable(t, who, id)?;
+            let previous = announcement.send_at.0;
+            announcement.state = AnnouncementState::Withdrawn;
+            announcement.closed_at = Some(t.now);
+            announcement.updated_at = t.now;
+            t.put_announcement(&announcement, Some(previous))?;
+            t.audit_log(
+                actor,
+                "announcement.withdrawn",
+                format!("announcement #{id}"),
+                format!("{:?} withdrawn before it was sent", announcement.subject),
+            )?;
+            Ok(announcement)
+        })
+    }
+
+    /// The announcement `id` for `who` to edit: scheduled, and theirs (or
+    /// they are a site admin) and still within what they may reach.
+    fn editable(
+        &self,
+        t: &impl SiteRead,
+        who: &Principal,
+        id: AnnouncementId,
+    ) -> ServiceResult<(Announcement, Actor)> {
+        authorize_caller(&self.site, t, who)?;
+        let announcement = self.visible(t, who, id)?;
+        let admin = authorize(&self.site, t, who, Need::SiteAdmin).is_ok();
+        if !admin && who.site_user_id(self.site.id) != Some(announcement.author) {
+            return Err(ServiceError::Forbidden(format!(
+                "announcement #{id} is not yours to change"
+            )));
+        }
+        if announcement.state != AnnouncementState::Scheduled {
+            return Err(ServiceError::Conflict(format!(
+                "announcement #{id} was already {}; only a scheduled announcement can be changed",
+                match announcement.state {
+                    AnnouncementState::Withdrawn => "withdrawn",
+                    _ => "sent",
+                }
+            )));
+        }
+        let actor = audience::authorize_audience(&self.site, t, who, &announcement.audience)
+            .map(|_| who.actor())?;
+        Ok((announcement, actor))
+    }
+
+    /// The announcement `id` if `who` may see it as its sender's side does:
+    /// a site admin, its author, a teacher of its course. Anyone else hears
+    /// "not found", as if it did not exist.
+    fn visible(
+        &self,
+        t: &impl SiteRead,
+        who: &Principal,
+        id: AnnouncementId,
+    ) -> ServiceResult<Announcement> {
+        let missing = || ServiceError::not_found(format!("announcement #{id}"));
+        let announcement = t.announcement(id)?.ok_or_else(missing)?;
+        if authorize(&self.site, t, who, Need::SiteAdmin).is_ok()
+            || who.site_user_id(self.site.id) == Some(announcement.author)
+        {
+            return Ok(announcement);
+        }
+        match announcement.audience.course() {
+            Some(course) if audience::course_reach(&self.site, t, who, course).is_ok() => {
+                Ok(announcement)
+            }
+            _ => Err(missing()),
+        }
+    }
+
+    /// An announcement for its sender's pages, with its delivery figures.
+    pub fn announcement(
+        &self,
+        who: &Principal,
+        id: AnnouncementId,
+    ) -> ServiceResult<AnnouncementView> {
+        self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let announcement = self.visible(t, who, id)?;
+            let editable = self.editable(t, who, id).is_ok();
+            self.view_of(t, announcement, editable)
+        })
+    }
+
+    fn view_of(
+        &self,
+        t: &impl SiteRead,
+        announcement: Announcement,
+        editable: bool,
+    ) -> ServiceResult<AnnouncementView> {
+        Ok(AnnouncementView {
+            audience: audience::describe(t, &announcement.audience)?,
+            author: t.user(announcement.author)?.map_or_else(
+                || format!("user #{}", announcement.author),
+                |u| u.full_name(),
+            ),
+            html: markdown::render_html(&announcement.body),
+            announcement,
+            editable,
+        })
+    }
+
+    /// The site's announcements, newest first (site admins).
+    pub fn site_announcements(
+        &self,
+        who: &Principal,
+        before: Option<AnnouncementId>,
+        limit: usize,
+    ) -> ServiceResult<Page<AnnouncementView, AnnouncementId>> {
+        let limit = clamp_limit(limit);
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let list = t.announcements_before(before, limit + 1)?;
+            let page = page_of(list, limit, |a| a.id);
+            let mut items = Vec::with_capacity(page.items.len());
+            for a in page.items {
+                let editable = a.state == AnnouncementState::Scheduled;
+                items.push(self.view_of(t, a, editable)?);
+            }
+            Ok(Page {
+                items,
+                next: page.next,
+            })
+        })
+    }
+
+    /// A course's announcements (to it or to groups of it), newest first,
+    /// for those who may announce in it. A teacher who sees only their own
+    /// groups sees the announcements to those.
+    pub fn course_announcements(
+        &self,
+        who: &Principal,
+        course: CourseId,
+        before: Option<AnnouncementId>,
+        limit: usize,
+    ) -> ServiceResult<Page<AnnouncementView, AnnouncementId>> {
+        let limit = clamp_limit(limit);
+        self.read(|t| {
+            let reach = audience::course_reach(&self.site, t, who, course)?;
+            let me = who.site_user_id(self.site.id);
+            let list = t.course_announcements_before(course, before, limit + 1)?;
+            let page = page_of(list, limit, |a| a.id);
+            let mut items = Vec::with_capacity(page.items.len());
+            for a in page.items {
+                let reached = reach.whole_course
+                    || me == Some(a.author)
+                    || matches!(&a.audience, Audience::Groups { groups, .. }
+                        if groups.iter().all(|g| reach.groups.iter().any(|r| r.id == *g)));
+                if !reached {
+                    continue;
+                }
+                let editable = a.state == AnnouncementState::Scheduled
+                    && (me == Some(a.author) || reach.whole_course);
+                items.push(self.view_of(t, a, editable)?);
+            }
+            Ok(Page {
+                items,
+                next: page.next,
+            })
+        })
+    }
+
+    /// Sends every scheduled announcement whose time has come, each in its
+    /// own transaction; how many were sent. The scheduler job calls it.
+    pub fn send_due_announcements(&self) -> ServiceResult<usize> {
+        let due = self.read(|t| Ok(t.due_announcements(Timestamp::now())?))?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let mut sent = 0;
+        for id in due {
+            sent += self.write(|t| {
+                let Some(mut announcement) = t.announcement(id)? else {
+                    return Ok(0);
+                };
+                if announcement.state != AnnouncementState::Scheduled
+                    || announcement.send_at.0 > t.now.0
+                {
+                    return Ok(0);
+                }
+                let previous = announcement.send_at.0;
+                send::send_in(t, &mut announcement, Some(previous))?;
+                Ok(1)
+            })?;
+        }
+        Ok(sent)
+    }
+}

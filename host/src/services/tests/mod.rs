@@ -7,6 +7,7 @@
 //! against the data the site had before the deleted thing existed, and a
 //! change against the complete list of audit entries and events it wrote.
 
+mod announcements;
 mod audit_events;
 mod authz;
 mod bulk;
