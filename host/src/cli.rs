@@ -164,6 +164,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CHARON_RECONCILE_EVERY_SECS", default_value_t = 3600)]
     pub reconcile_every_secs: u64,
 
+    /// How often, in seconds, scheduled announcements that are due are
+    /// sent (one goes out at most this late).
+    #[arg(long, env = "CHARON_ANNOUNCEMENT_CHECK_SECS", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub announcement_check_secs: u64,
+
     /// The longest, in milliseconds, a reconcile's pages go without
     /// waiting for the disk: what a crash can take back of a reconcile
     /// (the start-up reconcile redoes it). 0 makes every page wait.

@@ -1,7 +1,9 @@
 //! The host's background jobs, started together with the server and
 //! stopped with it: the event dispatcher (committed events to enrolment
 //! methods), the reconciler (every method after start-up, then on a
-//! schedule) and the idle-site sweep (closes site files nobody used).
+//! schedule), the announcement scheduler (sends scheduled announcements
+//! when they are due) and the idle-site sweep (closes site files nobody
+//! used).
 //!
 //! Each is a tokio task that does its work on the blocking pool (redb does
 //! file I/O and plugins run for up to their deadline), never on an HTTP
@@ -29,6 +31,8 @@ pub struct Schedule {
     pub site_idle_after: Duration,
     /// …by a sweep that runs this often.
     pub site_idle_check_every: Duration,
+    /// How often the scheduled announcements that are due are sent.
+    pub announcements_every: Duration,
 }
 
 /// The running jobs; [`stop`](Self::stop) (or dropping it) aborts them.
@@ -52,6 +56,10 @@ impl Jobs {
             // drift (a plugin fixed, an event lost to a crash) on every
             // schedule.
             tokio::spawn(run_reconciler(services.clone(), schedule.reconcile_every)),
+            tokio::spawn(send_due_announcements(
+                services.clone(),
+                schedule.announcements_every,
+            )),
         ];
         Jobs { tasks }
     }
@@ -175,6 +183,24 @@ async fn run_reconciler(services: Services, every: Option<Duration>) {
         match every {
             Some(every) => tokio::time::sleep(every).await,
             None => return,
+        }
+    }
+}
+
+/// Sends the scheduled announcements that are due, every `every` (so one
+/// goes out at most that long after its time). The services know which
+/// sites have one due without opening the others' files.
+async fn send_due_announcements(services: Services, every: Duration) {
+    let mut tick = tokio::time::interval(every.max(Duration::from_millis(10)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = services.clone();
+        match tokio::task::spawn_blocking(move || s.send_due_announcements()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(sent)) => tracing::info!(sent, "sent scheduled announcements"),
+            Ok(Err(e)) => tracing::error!(error = %e, "the announcement scheduler failed"),
+            Err(e) => tracing::error!(error = %e, "the announcement scheduler panicked"),
         }
     }
 }

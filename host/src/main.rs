@@ -95,6 +95,7 @@ fn serve(data: &Path, args: ServeArgs) -> Result<()> {
     config.reconcile_every =
         (args.reconcile_every_secs > 0).then(|| Duration::from_secs(args.reconcile_every_secs));
     config.reconcile_durable_every = Duration::from_millis(args.reconcile_durable_ms);
+    config.announcements_every = Duration::from_secs(args.announcement_check_secs);
     config.sessions = charon_host::services::sessions::SessionPolicy {
         idle_timeout: Duration::from_secs(args.session_idle_minutes * 60),
         pair_failures: usize::try_from(args.sign_in_pair_failures).unwrap_or(usize::MAX),

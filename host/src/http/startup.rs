@@ -49,6 +49,8 @@ pub struct Config {
     pub reconcile_every: Option<Duration>,
     /// The longest a reconcile's pages go without a durable commit.
     pub reconcile_durable_every: Duration,
+    /// How often scheduled announcements that are due are sent.
+    pub announcements_every: Duration,
     /// Page sessions: idle timeout and sign-in throttling.
     pub sessions: crate::services::sessions::SessionPolicy,
     /// The largest CSV file the import pages and the JSON API accept.
@@ -72,6 +74,7 @@ impl Config {
             runtime: crate::runtime::RuntimeConfig::default(),
             reconcile_every: Some(Duration::from_secs(3600)),
             reconcile_durable_every: crate::services::execution::DEFAULT_DURABLE_EVERY,
+            announcements_every: Duration::from_secs(15),
             sessions: Default::default(),
             import_max_bytes: crate::services::bulk::DEFAULT_MAX_BYTES,
             body_deadline: super::body::DEFAULT_BODY_DEADLINE,
@@ -284,6 +287,7 @@ impl Application {
                 reconcile_every: config.reconcile_every,
                 site_idle_after: config.site_idle_after,
                 site_idle_check_every: config.site_idle_check_every,
+                announcements_every: config.announcements_every,
             },
         );
         tracing::info!(addr = %local_addr, "serving");

@@ -83,6 +83,7 @@ struct Inner {
     exec: Arc<execution::Executor>,
     sessions: sessions::SessionKeeper,
     staged: Arc<bulk::staged::StagedImports>,
+    due: Arc<announcements::DueAnnouncements>,
 }
 
 impl Services {
@@ -111,6 +112,7 @@ impl Services {
                 exec: Arc::default(),
                 sessions: sessions::SessionKeeper::default(),
                 staged: Arc::default(),
+                due: Arc::default(),
                 data_dir,
             }),
         })
@@ -179,6 +181,7 @@ impl Services {
             registry: self.inner.registry.clone(),
             exec: self.inner.exec.clone(),
             staged: self.inner.staged.clone(),
+            due: self.inner.due.clone(),
         })
     }
 
@@ -230,6 +233,8 @@ pub struct SiteServices {
     exec: Arc<execution::Executor>,
     /// The host's uploaded CSV files between preview and apply.
     staged: Arc<bulk::staged::StagedImports>,
+    /// When each site's next scheduled announcement is due.
+    due: Arc<announcements::DueAnnouncements>,
 }
 
 /// A page of results in a stable order; pass `next` back as `after` to get

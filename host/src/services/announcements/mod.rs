@@ -13,10 +13,12 @@
 mod audience;
 mod inbox;
 pub mod markdown;
+mod schedule;
 mod send;
 
 pub use audience::CourseReach;
 pub use inbox::{InboxItem, InboxMessage, InboxPage};
+pub(crate) use schedule::DueAnnouncements;
 
 use super::auth::{Need, Principal, authorize, authorize_caller};
 use super::error::{ServiceError, ServiceResult};
@@ -176,6 +178,7 @@ impl SiteServices {
             let actor = Actor::User(author);
             if send_at.0 > t.now.0 {
                 t.put_announcement(&announcement, None)?;
+                self.note_scheduled(send_at);
                 t.audit_log(
                     actor,
                     "announcement.scheduled",
@@ -225,6 +228,7 @@ impl SiteServices {
             )?;
             if announcement.send_at.0 > t.now.0 {
                 t.put_announcement(&announcement, Some(previous))?;
+                self.note_scheduled(announcement.send_at);
             } else {
                 send::send_in(t, &mut announcement, Some(previous))?;
             }

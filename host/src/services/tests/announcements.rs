@@ -367,15 +367,18 @@ fn due_announcements_are_sent_by_the_scheduler() {
     let mut soon = draft(Audience::Course(fx.course), "Soon");
     // A schedule a moment ahead, then the clock passes it: the test waits
     // on the state the service reports, not on a duration it guesses.
-    let at = Timestamp::now().0 + 50;
+    let at = Timestamp::now().0 + 200;
     soon.send_at = Some(Timestamp(at));
+    // The host's scheduler first reads every site (nothing due yet), then
+    // hears of the new schedule from the service.
+    assert_eq!(fx.services.send_due_announcements().unwrap(), 0);
     let scheduled = fx.site.create_announcement(&fx.teacher, soon).unwrap();
     assert_eq!(scheduled.state, AnnouncementState::Scheduled);
     while Timestamp::now().0 <= at {
         std::thread::yield_now();
     }
-    assert_eq!(fx.site.send_due_announcements().unwrap(), 1);
-    assert_eq!(fx.site.send_due_announcements().unwrap(), 0);
+    assert_eq!(fx.services.send_due_announcements().unwrap(), 1);
+    assert_eq!(fx.services.send_due_announcements().unwrap(), 0);
     assert_eq!(fx.site.unread_count(&fx.learner(0)).unwrap(), 1);
 }
 
@@ -389,4 +392,19 @@ fn a_deleted_user_leaves_no_inbox_behind() {
     let dump = fx.site.snapshot();
     let (_, rows) = dump.iter().find(|(name, _)| name == "inbox-v1").unwrap();
     assert_eq!(rows.len(), 2, "{rows:?}");
+}
+
+#[test]
+fn the_scheduler_finds_announcements_scheduled_before_it_started() {
+    let fx = TestSite::new();
+    let at = Timestamp::now().0 + 200;
+    let mut soon = draft(Audience::Segment(fx.hr), "Soon");
+    soon.send_at = Some(Timestamp(at));
+    fx.site.create_announcement(&fx.admin, soon).unwrap();
+    while Timestamp::now().0 <= at {
+        std::thread::yield_now();
+    }
+    // Its first run reads the site's schedule from the file.
+    assert_eq!(fx.services.send_due_announcements().unwrap(), 1);
+    assert_eq!(fx.site.unread_count(&fx.learner(0)).unwrap(), 1);
 }

@@ -67,6 +67,14 @@ pub trait AnnouncementRead: SiteTablesRead {
         Ok(out)
     }
 
+    /// When the soonest scheduled announcement is due, if any is.
+    fn next_scheduled_at(&self) -> Result<Option<Timestamp>> {
+        Ok(self
+            .scheduled_announcements()?
+            .first()?
+            .map(|(k, _)| Timestamp(k.value().0)))
+    }
+
     /// The recipients fixed when `id` was sent, ascending.
     fn recipients_of(&self, id: AnnouncementId) -> Result<Vec<UserId>> {
         let mut ids = Vec::new();
