@@ -39,10 +39,15 @@ pub struct InboxMessage {
 }
 
 impl SiteServices {
-    /// The user behind `who`, who must be an active user of this site.
-    fn inbox_owner(&self, t: &impl SiteRead, who: &Principal) -> ServiceResult<UserId> {
+    /// The user behind `who`, who must be an active user of this site;
+    /// `None` for an operator, who has no inbox on a site.
+    fn inbox_owner(&self, t: &impl SiteRead, who: &Principal) -> ServiceResult<Option<UserId>> {
         authorize(&self.site, t, who, Need::SiteMember)?;
+        if who.is_operator() {
+            return Ok(None);
+        }
         who.site_user_id(self.site.id)
+            .map(Some)
             .ok_or_else(|| ServiceError::Forbidden("an inbox belongs to a user of the site".into()))
     }
 
@@ -55,7 +60,16 @@ impl SiteServices {
     ) -> ServiceResult<InboxPage> {
         let limit = clamp_limit(limit);
         self.read(|t| {
-            let user = self.inbox_owner(t, who)?;
+            let Some(user) = self.inbox_owner(t, who)? else {
+                return Ok(InboxPage {
+                    page: Page {
+                        items: Vec::new(),
+                        next: None,
+                    },
+                    unread: 0,
+                    total: 0,
+                });
+            };
             let entries = t.inbox_before(user, before, limit + 1)?;
             let page = page_of(entries, limit, |e| e.announcement);
             let mut items = Vec::with_capacity(page.items.len());
@@ -77,14 +91,16 @@ impl SiteServices {
 
     /// How many copies in `who`'s inbox are unread (the header's count).
     pub fn unread_count(&self, who: &Principal) -> ServiceResult<u64> {
-        self.read(|t| {
-            let user = self.inbox_owner(t, who)?;
-            Ok(t.unread_count(user)?)
+        self.read(|t| match self.inbox_owner(t, who)? {
+            Some(user) => Ok(t.unread_count(user)?),
+            None => Ok(0),
         })
     }
 
-    /// Opens `who`'s copy of `id` and marks it read. Someone who did not
-    /// receive it hears "not found".
+    /// Opens `who`'s copy of `id` and marks it read. Whoever did not
+    /// receive it sees it only if its sender's side may (a site admin, its
+    /// author, a teacher it reaches), unmarked; anyone else hears "not
+    /// found".
     pub fn open_inbox_message(
         &self,
         who: &Principal,
@@ -93,9 +109,20 @@ impl SiteServices {
         self.write(|t| {
             let user = self.inbox_owner(t, who)?;
             let missing = || ServiceError::not_found(format!("message #{id} in your inbox"));
-            t.inbox_entry(user, id)?.ok_or_else(missing)?;
-            let announcement = t.announcement(id)?.ok_or_else(missing)?;
-            t.set_inbox_read(user, id, true)?;
+            let copy = match user {
+                Some(user) => t.inbox_entry(user, id)?,
+                None => None,
+            };
+            let announcement = match (user, copy) {
+                (Some(user), Some(_)) => {
+                    t.set_inbox_read(user, id, true)?;
+                    t.announcement(id)?.ok_or_else(missing)?
+                }
+                _ => self.visible(t, who, id).map_err(|_| missing())?,
+            };
+            if announcement.state != AnnouncementState::Sent {
+                return Err(missing());
+            }
             Ok(InboxMessage {
                 item: item_of(t, &announcement, true)?,
                 html: markdown::render_html(&announcement.body),
@@ -111,7 +138,8 @@ impl SiteServices {
         read: bool,
     ) -> ServiceResult<()> {
         self.write(|t| {
-            let user = self.inbox_owner(t, who)?;
+            let missing = || ServiceError::not_found(format!("message #{id} in your inbox"));
+            let user = self.inbox_owner(t, who)?.ok_or_else(missing)?;
             if t.inbox_entry(user, id)?.is_none() {
                 return Err(ServiceError::not_found(format!(
                     "message #{id} in your inbox"
@@ -124,9 +152,9 @@ impl SiteServices {
 
     /// Marks every copy in `who`'s inbox read; how many changed.
     pub fn mark_inbox_read(&self, who: &Principal) -> ServiceResult<u64> {
-        self.write(|t| {
-            let user = self.inbox_owner(t, who)?;
-            Ok(t.mark_inbox_read(user)?)
+        self.write(|t| match self.inbox_owner(t, who)? {
+            Some(user) => Ok(t.mark_inbox_read(user)?),
+            None => Ok(0),
         })
     }
 }

@@ -260,18 +260,24 @@ impl SiteServices {
         })
     }
 
-    /// The announcement `id` for `who` to edit: scheduled, and theirs (or
-    /// they are a site admin) and still within what they may reach.
+    /// The announcement `id` for `who` to edit: scheduled, and theirs, or
+    /// they are a site admin, or an editing teacher of its course (Moodle's
+    /// "edit any post" of the announcements forum); and still within what
+    /// they may reach.
     fn editable(
         &self,
         t: &impl SiteRead,
         who: &Principal,
         id: AnnouncementId,
     ) -> ServiceResult<(Announcement, Actor)> {
-        authorize_caller(&self.site, t, who)?;
         let announcement = self.visible(t, who, id)?;
-        let admin = authorize(&self.site, t, who, Need::SiteAdmin).is_ok();
-        if !admin && who.site_user_id(self.site.id) != Some(announcement.author) {
+        let mine = who.site_user_id(self.site.id) == Some(announcement.author);
+        let may = mine
+            || authorize(&self.site, t, who, Need::SiteAdmin).is_ok()
+            || announcement.audience.course().is_some_and(|c| {
+                authorize(&self.site, t, who, Need::ConfigureCourse(c)).is_ok()
+            });
+        if !may {
             return Err(ServiceError::Forbidden(format!(
                 "announcement #{id} is not yours to change"
             )));
@@ -291,26 +297,40 @@ impl SiteServices {
     }
 
     /// The announcement `id` if `who` may see it as its sender's side does:
-    /// a site admin, its author, a teacher of its course. Anyone else hears
-    /// "not found", as if it did not exist.
+    /// a site admin, its author, a teacher of its course (for one to
+    /// groups, a teacher who reaches them). Looked up only once `who` is
+    /// known to be of this site, so "not found" tells a stranger nothing.
     fn visible(
         &self,
         t: &impl SiteRead,
         who: &Principal,
         id: AnnouncementId,
     ) -> ServiceResult<Announcement> {
-        let missing = || ServiceError::not_found(format!("announcement #{id}"));
-        let announcement = t.announcement(id)?.ok_or_else(missing)?;
+        authorize_caller(&self.site, t, who)?;
+        let announcement = t
+            .announcement(id)?
+            .ok_or_else(|| ServiceError::not_found(format!("announcement #{id}")))?;
         if authorize(&self.site, t, who, Need::SiteAdmin).is_ok()
             || who.site_user_id(self.site.id) == Some(announcement.author)
         {
             return Ok(announcement);
         }
-        match announcement.audience.course() {
-            Some(course) if audience::course_reach(&self.site, t, who, course).is_ok() => {
-                Ok(announcement)
+        let reached = match &announcement.audience {
+            Audience::Segment(_) => false,
+            Audience::Course(course) => audience::course_reach(&self.site, t, who, *course)
+                .is_ok_and(|r| r.whole_course),
+            Audience::Groups { course, groups } => {
+                audience::course_reach(&self.site, t, who, *course).is_ok_and(|r| {
+                    groups.iter().all(|g| r.groups.iter().any(|mine| mine.id == *g))
+                })
             }
-            _ => Err(missing()),
+        };
+        if reached {
+            Ok(announcement)
+        } else {
+            Err(ServiceError::Forbidden(format!(
+                "announcement #{id} is for its author, the site admins and the teachers it reaches"
+            )))
         }
     }
 
@@ -321,7 +341,6 @@ impl SiteServices {
         id: AnnouncementId,
     ) -> ServiceResult<AnnouncementView> {
         self.read(|t| {
-            authorize_caller(&self.site, t, who)?;
             let announcement = self.visible(t, who, id)?;
             let editable = self.editable(t, who, id).is_ok();
             self.view_of(t, announcement, editable)
@@ -383,6 +402,7 @@ impl SiteServices {
         let limit = clamp_limit(limit);
         self.read(|t| {
             let reach = audience::course_reach(&self.site, t, who, course)?;
+            let staff = authorize(&self.site, t, who, Need::ConfigureCourse(course)).is_ok();
             let me = who.site_user_id(self.site.id);
             let list = t.course_announcements_before(course, before, limit + 1)?;
             let page = page_of(list, limit, |a| a.id);
@@ -396,7 +416,7 @@ impl SiteServices {
                     continue;
                 }
                 let editable = a.state == AnnouncementState::Scheduled
-                    && (me == Some(a.author) || reach.whole_course);
+                    && (me == Some(a.author) || staff);
                 items.push(self.view_of(t, a, editable)?);
             }
             Ok(Page {
