@@ -102,6 +102,9 @@ pub struct ActiveSession {
     /// Operators and site admins; for what a page offers, never for what
     /// it allows (the services decide that on every call).
     pub is_site_admin: bool,
+    /// Unread messages in the user's inbox (0 for an operator), read with
+    /// the session so the header shows it without another call.
+    pub unread: u64,
 }
 
 fn hash(secret: &str) -> [u8; 32] {
@@ -263,7 +266,7 @@ impl Services {
             })?;
             return Ok(None);
         }
-        let (principal, display_name, is_site_admin) = match session.subject {
+        let (principal, display_name, is_site_admin, unread) = match session.subject {
             SessionSubject::Operator(id) => {
                 let Some(op) = self
                     .registry()
@@ -271,13 +274,13 @@ impl Services {
                 else {
                     return Ok(None);
                 };
-                (Principal::operator(id), op.username, true)
+                (Principal::operator(id), op.username, true, 0)
             }
             SessionSubject::SiteUser { site: sid, user } => {
                 let Some(site) = site.filter(|s| s.site().id == sid) else {
                     return Ok(None);
                 };
-                let Some(user) = site.session_user(user)? else {
+                let Some((user, unread)) = site.session_user(user)? else {
                     return Ok(None);
                 };
                 let name = format!("{} {}", user.firstname, user.lastname);
@@ -286,6 +289,7 @@ impl Services {
                     Principal::site_user(sid, user.id),
                     name.trim().to_owned(),
                     admin,
+                    unread,
                 )
             }
         };
@@ -301,6 +305,7 @@ impl Services {
             principal,
             display_name,
             is_site_admin,
+            unread,
         }))
     }
 
@@ -319,11 +324,14 @@ impl SiteServices {
     fn session_user(
         &self,
         id: crate::domain::UserId,
-    ) -> ServiceResult<Option<crate::domain::User>> {
+    ) -> ServiceResult<Option<(crate::domain::User, u64)>> {
         if self.site.status != SiteStatus::Active {
             return Ok(None);
         }
-        self.read(|t| Ok(t.user(id)?.filter(|u| u.status == UserStatus::Active)))
+        self.read(|t| match t.user(id)? {
+            Some(u) if u.status == UserStatus::Active => Ok(Some((u, t.unread_count(id)?))),
+            _ => Ok(None),
+        })
     }
 
     /// Audits a sign-in in the site's log, as Moodle's `user_loggedin`.

@@ -274,6 +274,12 @@ fn show_page(
                 detail: count(o.methods, "enrolment method", "enrolment methods"),
                 href: page.link(&format!("/courses/{id}/methods")),
             },
+            StaffLink {
+                label: "Announcements",
+                detail: "Tell the course or some of its groups, in their inbox and by e-mail"
+                    .to_owned(),
+                href: page.link(&format!("/courses/{id}/announcements")),
+            },
         ]
     } else {
         Vec::new()

@@ -199,6 +199,11 @@ pub(crate) fn page_links(
 /// Rows per list page.
 pub(crate) const PAGE_SIZE: usize = 50;
 
+/// The fields of a form that sends nothing but its CSRF token (a button
+/// that deletes, withdraws, applies).
+#[derive(serde::Deserialize)]
+pub(crate) struct Empty {}
+
 #[cfg(test)]
 mod tests {
     use super::page_links;

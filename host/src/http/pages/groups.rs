@@ -12,7 +12,7 @@ use askama::Template;
 
 use super::super::{HttpError, blocking};
 use super::forms::{
-    ConfirmPage, FormErrors, ListQuery, PAGE_SIZE, cursor, form_outcome, page_links, render,
+    ConfirmPage, Empty, FormErrors, ListQuery, PAGE_SIZE, cursor, form_outcome, page_links, render,
     search_of, status_for,
 };
 use super::session::{SitePage, SitePost};
@@ -654,9 +654,6 @@ async fn confirm_delete(
     };
     render(&view, StatusCode::OK)
 }
-
-#[derive(serde::Deserialize)]
-pub(crate) struct Empty {}
 
 async fn delete(
     post: SitePost<Empty>,

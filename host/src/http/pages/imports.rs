@@ -14,7 +14,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::render;
+use super::forms::{Empty, render};
 use super::session::{SitePage, SitePost};
 use super::upload::{Body, content_type, read_upload, upload_fields};
 use super::{Layout, Section, page_routes};
@@ -61,9 +61,6 @@ pub(crate) struct KindPath {
 pub(crate) struct ImportPath {
     import: String,
 }
-
-#[derive(serde::Deserialize)]
-pub(crate) struct Empty {}
 
 /// `{kind}` of a path; an unknown one is no page.
 fn kind_of(s: &str) -> Result<ImportKind, HttpError> {

@@ -5,12 +5,14 @@
 //! templates only lay them out. Nothing here reads storage or decides who
 //! may see what: the data comes from one service call per page.
 
+mod announcements;
 mod audit;
 mod courses;
 mod dashboard;
 mod forms;
 mod groups;
 mod imports;
+mod inbox;
 mod methods;
 mod operator;
 mod segments;
@@ -102,6 +104,8 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         methods::ROUTES,
         imports::ROUTES,
         audit::ROUTES,
+        announcements::ROUTES,
+        inbox::ROUTES,
     ]
     .concat()
 }
@@ -152,6 +156,8 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     methods::routes(cfg);
     imports::routes(cfg);
     audit::routes(cfg);
+    announcements::routes(cfg);
+    inbox::routes(cfg);
 }
 
 async fn healthz() -> HttpResponse {
@@ -220,9 +226,17 @@ pub(crate) struct Layout {
 /// sign-out form (a POST, so a link elsewhere cannot sign anyone out).
 pub(crate) struct Nav {
     pub links: Vec<NavLink>,
+    /// The inbox with its unread count, for a site user.
+    pub inbox: Option<InboxLink>,
     pub user: String,
     pub csrf: String,
     pub sign_out: String,
+}
+
+pub(crate) struct InboxLink {
+    pub href: String,
+    pub unread: u64,
+    pub current: bool,
 }
 
 pub(crate) struct NavLink {
@@ -240,6 +254,8 @@ pub(crate) enum Section {
     Courses,
     Imports,
     Audit,
+    Announcements,
+    Inbox,
 }
 
 impl Layout {
@@ -282,11 +298,19 @@ impl Layout {
         }
         link("Courses", "/courses", Section::Courses);
         if admin {
+            link("Announcements", "/announcements", Section::Announcements);
             link("Imports", "/imports", Section::Imports);
             link("Audit log", "/audit", Section::Audit);
         }
+        // Operators have no inbox on a site.
+        let inbox = (!page.principal().is_operator()).then(|| InboxLink {
+            href: page.link("/inbox"),
+            unread: page.session.unread,
+            current: section == Section::Inbox,
+        });
         layout.nav = Some(Nav {
             links,
+            inbox,
             user: page.session.display_name.clone(),
             csrf: page.csrf().to_owned(),
             sign_out: page.link("/sign-out"),
@@ -312,6 +336,7 @@ impl Layout {
                     current: title == "Plugins",
                 },
             ],
+            inbox: None,
             user: page.session.display_name.clone(),
             csrf: page.csrf().to_owned(),
             sign_out: "/operator/sign-out".to_owned(),

@@ -58,6 +58,15 @@ pub struct AnnouncementPreview {
     pub email: bool,
 }
 
+/// Everything a site admin may announce to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SiteAudiences {
+    /// Each segment with its member count, by name.
+    pub segments: Vec<(Segment, u64)>,
+    /// Every course, by short name.
+    pub courses: Vec<Course>,
+}
+
 /// An announcement with what its pages show beside it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AnnouncementView {
@@ -115,6 +124,23 @@ impl SiteServices {
             ServiceError::Forbidden(
                 "announcements are written by a user of the site; sign in as one".into(),
             )
+        })
+    }
+
+    /// What a site admin may announce to: every segment (with its member
+    /// count) and every course.
+    pub fn site_audiences(&self, who: &Principal) -> ServiceResult<SiteAudiences> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let mut segments = Vec::new();
+            for s in t.all_segments()? {
+                let members = t.segment_member_count(s.id)?;
+                segments.push((s, members));
+            }
+            segments.sort_by(|a, b| a.0.name.to_lowercase().cmp(&b.0.name.to_lowercase()));
+            let mut courses = t.all_courses()?;
+            courses.sort_by(|a, b| a.shortname.to_lowercase().cmp(&b.shortname.to_lowercase()));
+            Ok(SiteAudiences { segments, courses })
         })
     }
 
@@ -272,11 +298,11 @@ impl SiteServices {
     ) -> ServiceResult<(Announcement, Actor)> {
         let announcement = self.visible(t, who, id)?;
         let mine = who.site_user_id(self.site.id) == Some(announcement.author);
-        let may = mine
-            || authorize(&self.site, t, who, Need::SiteAdmin).is_ok()
-            || announcement.audience.course().is_some_and(|c| {
-                authorize(&self.site, t, who, Need::ConfigureCourse(c)).is_ok()
-            });
+        let may =
+            mine || authorize(&self.site, t, who, Need::SiteAdmin).is_ok()
+                || announcement.audience.course().is_some_and(|c| {
+                    authorize(&self.site, t, who, Need::ConfigureCourse(c)).is_ok()
+                });
         if !may {
             return Err(ServiceError::Forbidden(format!(
                 "announcement #{id} is not yours to change"
@@ -317,11 +343,14 @@ impl SiteServices {
         }
         let reached = match &announcement.audience {
             Audience::Segment(_) => false,
-            Audience::Course(course) => audience::course_reach(&self.site, t, who, *course)
-                .is_ok_and(|r| r.whole_course),
+            Audience::Course(course) => {
+                audience::course_reach(&self.site, t, who, *course).is_ok_and(|r| r.whole_course)
+            }
             Audience::Groups { course, groups } => {
                 audience::course_reach(&self.site, t, who, *course).is_ok_and(|r| {
-                    groups.iter().all(|g| r.groups.iter().any(|mine| mine.id == *g))
+                    groups
+                        .iter()
+                        .all(|g| r.groups.iter().any(|mine| mine.id == *g))
                 })
             }
         };
@@ -415,8 +444,8 @@ impl SiteServices {
                 if !reached {
                     continue;
                 }
-                let editable = a.state == AnnouncementState::Scheduled
-                    && (me == Some(a.author) || staff);
+                let editable =
+                    a.state == AnnouncementState::Scheduled && (me == Some(a.author) || staff);
                 items.push(self.view_of(t, a, editable)?);
             }
             Ok(Page {

@@ -2,6 +2,7 @@
 //! page route refuses whom it must, every form needs its CSRF token), and
 //! sign-in, sessions and the pages themselves.
 
+mod announcements;
 mod audit;
 mod courses;
 mod groups;
@@ -34,6 +35,11 @@ pub(crate) struct Pages {
     pub operator: String,
     /// A CSV file the admin uploaded (its preview), for `{import}`.
     pub import: String,
+    /// An announcement the admin scheduled to the course, for
+    /// `{announcement}` (the sender's pages, which edit it).
+    pub scheduled: crate::domain::AnnouncementId,
+    /// One the admin sent to the course, for `{message}` (the inbox).
+    pub sent: crate::domain::AnnouncementId,
 }
 
 impl Pages {
@@ -61,8 +67,28 @@ impl Pages {
             )
             .expect("staged import")
             .id;
+        let announce = |send_at| {
+            fx.site
+                .create_announcement(
+                    &fx.admin,
+                    crate::services::announcements::AnnouncementDraft {
+                        audience: crate::domain::Audience::Course(fx.course),
+                        subject: "Welcome".into(),
+                        body: "Hello **all**.".into(),
+                        send_at,
+                    },
+                )
+                .expect("announcement")
+                .id
+        };
+        let scheduled = announce(Some(crate::domain::Timestamp(
+            crate::domain::Timestamp::now().0 + 86_400_000,
+        )));
+        let sent = announce(None);
         Self {
             import,
+            scheduled,
+            sent,
             admin: session(fx.id(), fx.admin_id),
             teacher: session(fx.id(), fx.teacher_id),
             learner: session(fx.id(), fx.learners[0]),
@@ -92,6 +118,8 @@ impl Pages {
             ("{site}", "beta".to_owned()),
             ("{kind}", "segment-members".to_owned()),
             ("{import}", self.import.clone()),
+            ("{announcement}", self.scheduled.to_string()),
+            ("{message}", self.sent.to_string()),
         ] {
             out = out.replace(param, &value);
         }
