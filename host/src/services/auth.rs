@@ -110,6 +110,10 @@ pub enum Need {
     SelfOrAdmin(UserId),
     /// Any active user of the site.
     SiteMember,
+    /// Write announcements: a site admin, or a teacher (editing or not)
+    /// of some course. Which audiences they reach is the announcement
+    /// service's to check.
+    Announce,
 }
 
 /// Checks that `who` may do what `need` says on `site`, and returns the
@@ -167,6 +171,10 @@ pub fn authorize(
             has_active_role(t, c, user.id, |r| r == Role::Teacher)?
         }
         Need::ViewCourse(c) => has_active_role(t, c, user.id, |_| true)?,
+        Need::Announce => t
+            .user_enrolment_list(user.id)?
+            .iter()
+            .any(|e| e.status == EnrolmentStatus::Active && e.role.is_some_and(Role::teaches)),
     };
     if allowed {
         Ok(who.actor())
@@ -176,6 +184,7 @@ pub fn authorize(
                 format!("you do not teach course #{c}")
             }
             Need::ViewCourse(c) => format!("you are not a participant of course #{c}"),
+            Need::Announce => "only site admins and teachers write announcements".into(),
             _ => "this needs the site admin role".into(),
         }))
     }

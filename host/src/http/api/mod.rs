@@ -26,6 +26,7 @@
 //! change cannot reach clients unseen; the committed OpenAPI snapshot
 //! (`tests/snapshot.rs`) shows in review every change that does.
 
+mod announcements;
 mod audit;
 mod auth;
 mod body;
@@ -104,6 +105,7 @@ fn site_routes(cfg: &mut ServiceConfig) {
     groups::routes(cfg);
     imports::routes(cfg);
     audit::routes(cfg);
+    announcements::routes(cfg);
     tokens::site_routes(cfg);
     plugins::site_routes(cfg);
 }

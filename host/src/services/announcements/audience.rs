@@ -97,7 +97,7 @@ pub(crate) fn authorize_audience(
     who: &Principal,
     audience: &Audience,
 ) -> ServiceResult<Audience> {
-    authorize_caller(site, t, who)?;
+    authorize(site, t, who, Need::Announce)?;
     match audience {
         Audience::Segment(segment) => {
             authorize(site, t, who, Need::SiteAdmin).map_err(|_| {

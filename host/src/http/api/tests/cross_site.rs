@@ -23,6 +23,9 @@ use crate::services::tokens::NewToken;
 pub(super) struct SiteB {
     pub(super) fx: TestSite,
     token: u64,
+    /// An announcement of B's admin to B's course, sent: in the inbox of
+    /// B's learners.
+    announcement: u64,
 }
 
 impl SiteB {
@@ -43,7 +46,25 @@ impl SiteB {
             .token
             .id
             .0;
-        Self { fx, token }
+        let announcement = fx
+            .site
+            .create_announcement(
+                &fx.admin,
+                crate::services::announcements::AnnouncementDraft {
+                    audience: crate::domain::Audience::Course(fx.course),
+                    subject: "B's news".into(),
+                    body: "For B only.".into(),
+                    send_at: None,
+                },
+            )
+            .expect("announcement of site B")
+            .id
+            .0;
+        Self {
+            fx,
+            token,
+            announcement,
+        }
     }
 
     /// The id a path parameter or body field of this name stands for.
@@ -56,6 +77,7 @@ impl SiteB {
             "segment" | "segments" => fx.hr.0,
             "method" | "methods" | "enrolment-methods" | "enrolment_methods" => fx.manual.0,
             "token" | "tokens" => self.token,
+            "announcement" | "announcements" | "inbox" => self.announcement,
             _ => return None,
         })
     }

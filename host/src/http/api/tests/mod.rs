@@ -1,6 +1,7 @@
 //! In-process tests of the JSON API: the real `http::app` over a populated
 //! site, one file per resource. `ApiTest::new()` is the one-line set-up.
 
+mod announcements;
 mod audit;
 mod authorise_first;
 mod contract;

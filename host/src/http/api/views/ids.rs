@@ -23,6 +23,7 @@ pub const ID_SCHEMAS: &[&str] = &[
     "EnrolmentMethodId",
     "AuditId",
     "ApiTokenId",
+    "AnnouncementId",
 ];
 
 /// An id view: a JSON number, mirrored with its domain id.
@@ -140,6 +141,11 @@ id_view!(
 id_view!(
     /// An API token in the registry.
     ApiTokenIdView as ApiTokenId
+);
+
+id_view!(
+    /// An announcement of one site.
+    AnnouncementIdView as AnnouncementId
 );
 
 /// Milliseconds since the Unix epoch, UTC.

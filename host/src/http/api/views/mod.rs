@@ -28,6 +28,7 @@
 //! This module holds shapes and conversions only: never a rule, never a
 //! service call; nothing below `http` may name it.
 
+mod announcements;
 mod audit;
 mod courses;
 mod enrolments;
@@ -41,6 +42,7 @@ mod sites;
 mod tokens;
 mod users;
 
+pub use announcements::*;
 pub use audit::*;
 pub use courses::*;
 pub use enrolments::*;
