@@ -1,6 +1,7 @@
 //! End-to-end: the real `charon` binary on an empty data dir, driven over
 //! HTTP and by a second `charon` process, then stopped with SIGTERM.
 
+mod announcements;
 pub(crate) mod api;
 mod browser;
 mod chromium;
