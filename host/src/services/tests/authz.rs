@@ -31,6 +31,9 @@ struct Ids {
     method: EnrolmentMethodId,
     group: CourseGroupId,
     group_key: &'static str,
+    /// No `TestSite` has an announcement: the walk's announcement calls
+    /// are refused or not found, never allowed.
+    announcement: AnnouncementId,
 }
 
 impl Ids {
@@ -46,6 +49,7 @@ impl Ids {
             method: fx.manual,
             group: fx.team_a,
             group_key: "Team A",
+            announcement: AnnouncementId(1),
         }
     }
 
@@ -62,6 +66,7 @@ impl Ids {
             method: EnrolmentMethodId(999),
             group: CourseGroupId(999),
             group_key: "Nope",
+            announcement: AnnouncementId(999),
         }
     }
 }
@@ -398,6 +403,47 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         }),
         // plugins/
         ("site_plugins", |s, who, _| s.site_plugins(who).map(drop)),
+        // announcements/ (a preview and a create to the course: refused
+        // for everyone the walks check; the inbox is each user's own)
+        ("site_audiences", |s, who, _| {
+            s.site_audiences(who).map(drop)
+        }),
+        ("announcement_reach", |s, who, ids| {
+            s.announcement_reach(who, ids.course).map(drop)
+        }),
+        ("preview_announcement", |s, who, ids| {
+            s.preview_announcement(who, &walk_draft(ids)).map(drop)
+        }),
+        ("create_announcement", |s, who, ids| {
+            s.create_announcement(who, walk_draft(ids)).map(drop)
+        }),
+        ("update_announcement", |s, who, ids| {
+            s.update_announcement(who, ids.announcement, walk_draft(ids))
+                .map(drop)
+        }),
+        ("withdraw_announcement", |s, who, ids| {
+            s.withdraw_announcement(who, ids.announcement).map(drop)
+        }),
+        ("announcement", |s, who, ids| {
+            s.announcement(who, ids.announcement).map(drop)
+        }),
+        ("site_announcements", |s, who, _| {
+            s.site_announcements(who, None, 10).map(drop)
+        }),
+        ("course_announcements", |s, who, ids| {
+            s.course_announcements(who, ids.course, None, 10).map(drop)
+        }),
+        ("inbox", |s, who, _| s.inbox(who, None, 10).map(drop)),
+        ("unread_count", |s, who, _| s.unread_count(who).map(drop)),
+        ("open_inbox_message", |s, who, ids| {
+            s.open_inbox_message(who, ids.announcement).map(drop)
+        }),
+        ("set_inbox_read", |s, who, ids| {
+            s.set_inbox_read(who, ids.announcement, true)
+        }),
+        ("mark_inbox_read", |s, who, _| {
+            s.mark_inbox_read(who).map(drop)
+        }),
         // plugin_settings.rs
         ("plugin_settings", |s, who, _| {
             s.plugin_settings(who, "manual").map(drop)
@@ -439,6 +485,17 @@ fn site_walk() -> Vec<(&'static str, Call)> {
     ]
 }
 
+/// An announcement to the walked course, written the moment the walk
+/// runs (a schedule in the past would be a field error, not a refusal).
+fn walk_draft(ids: &Ids) -> crate::services::announcements::AnnouncementDraft {
+    crate::services::announcements::AnnouncementDraft {
+        audience: Audience::Course(ids.course),
+        subject: "Walked".into(),
+        body: "A walk.".into(),
+        send_at: None,
+    }
+}
+
 /// Public `SiteServices` functions that take no principal, and why that is
 /// safe.
 const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
@@ -454,6 +511,10 @@ const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     (
         "dispatch_pending",
         "the host's own event delivery (the dispatcher task); returns counts only",
+    ),
+    (
+        "send_due_announcements",
+        "the host's scheduler: sends what authorised users scheduled, at their time",
     ),
     (
         "skip_pending_events",
@@ -583,6 +644,21 @@ const COURSE_STAFF_ONLY: &[&str] = &[
     "new_method_form",
     "method_form",
 ];
+
+/// A site user's own inbox: always theirs, so always allowed (the walk's
+/// user has none of the walk's announcement: opening it is not found).
+const OWN_INBOX: &[&str] = &["inbox", "unread_count", "mark_inbox_read"];
+
+/// Calls that name the walk's announcement, which no `TestSite` has: once
+/// the caller is known to be of the site, not found.
+const NAMED_ANNOUNCEMENT: &[&str] = &[
+    "update_announcement",
+    "withdraw_announcement",
+    "announcement",
+];
+
+/// The same, in the caller's own inbox.
+const NAMED_MESSAGE: &[&str] = &["open_inbox_message", "set_inbox_read"];
 
 /// A site user's own record, which they may read and whose password they
 /// may set.
@@ -800,12 +876,27 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 // courses.
                 _ if COURSE_PARTICIPANT_READS.contains(&name)
                     || OWN_RECORD.contains(&name)
+                    || OWN_INBOX.contains(&name)
                     || ["list_courses", "dashboard"].contains(&name) =>
                 {
                     ("allowed", String::new())
                 }
                 "events_after" => says("Forbidden", OPERATOR_ONLY),
                 _ if COURSE_STAFF_ONLY.contains(&name) => says("Forbidden", teacher_only),
+                _ if NAMED_ANNOUNCEMENT.contains(&name) => {
+                    says("NotFound", "announcement #1 not found")
+                }
+                _ if NAMED_MESSAGE.contains(&name) => {
+                    says("NotFound", "message #1 in your inbox not found")
+                }
+                "announcement_reach" | "course_announcements" => says(
+                    "Forbidden",
+                    "not allowed: only the teachers of course #1 and site admins announce to it",
+                ),
+                "preview_announcement" | "create_announcement" => says(
+                    "Forbidden",
+                    "not allowed: only site admins and teachers write announcements",
+                ),
                 // Any user may look for a self enrolment; this course has none.
                 "self_enrol" => says("NotFound", "self enrolment in course #1 not found"),
                 _ => says("Forbidden", admin_only),
@@ -865,17 +956,35 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
         .into_iter()
         .map(|(name, _)| {
             let outcome = match name {
-                // Their own record, and the list of their own courses.
+                // Their own record and inbox, and the list of their own
+                // courses.
                 _ if OWN_RECORD.contains(&name)
+                    || OWN_INBOX.contains(&name)
                     || ["list_courses", "dashboard"].contains(&name) =>
                 {
                     ("allowed", String::new())
                 }
                 "events_after" => says("Forbidden", OPERATOR_ONLY),
-                _ if COURSE_PARTICIPANT_READS.contains(&name) => says(
-                    "Forbidden",
-                    "not allowed: you are not a participant of course #2",
-                ),
+                _ if COURSE_PARTICIPANT_READS.contains(&name)
+                    || [
+                        "announcement_reach",
+                        "course_announcements",
+                        "preview_announcement",
+                        "create_announcement",
+                    ]
+                    .contains(&name) =>
+                {
+                    says(
+                        "Forbidden",
+                        "not allowed: you are not a participant of course #2",
+                    )
+                }
+                _ if NAMED_ANNOUNCEMENT.contains(&name) => {
+                    says("NotFound", "announcement #1 not found")
+                }
+                _ if NAMED_MESSAGE.contains(&name) => {
+                    says("NotFound", "message #1 in your inbox not found")
+                }
                 _ if COURSE_STAFF_ONLY.contains(&name) => not_mine.clone(),
                 "self_enrol" => says("NotFound", "self enrolment in course #2 not found"),
                 _ => site_level.clone(),
@@ -1242,6 +1351,10 @@ const HOST_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
     (
         "list_tokens_by_key",
         "find_site (operators only), then list_tokens; services::tokens tests",
+    ),
+    (
+        "send_due_announcements",
+        "the host's scheduler job: sends what authorised users scheduled, at their time",
     ),
 ];
 
