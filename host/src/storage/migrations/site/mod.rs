@@ -7,7 +7,7 @@ mod v3;
 mod v4;
 mod v5;
 mod v6;
-mod v7;
+mod v8;
 
 #[cfg(test)]
 mod fixtures;
@@ -46,9 +46,9 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         apply: v6::add_method_warnings,
     },
     Migration {
-        version: 7,
+        version: 8,
         name: "announcements, the inbox, message preferences, the mail queue and site settings",
-        apply: v7::add_messaging,
+        apply: v8::add_messaging,
     },
 ];
 

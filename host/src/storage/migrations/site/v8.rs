@@ -1,4 +1,4 @@
-//! Site schema version 7: announcements, the inbox, message preferences,
+//! Site schema version 8: announcements, the inbox, message preferences,
 //! the mail queue and the site's own settings (SMTP).
 
 use redb::{TableDefinition, WriteTransaction};
@@ -42,11 +42,11 @@ pub(super) fn add_messaging(tx: &WriteTransaction) -> Result<()> {
 mod tests {
     use super::super::testing::Migrated;
 
-    /// Migration 7 on a version-6 file: the new tables appear, empty.
+    /// Migration 8 on a version-7 file: the new tables appear, empty.
     #[test]
-    fn migration_7_adds_the_messaging_tables() {
-        let file = Migrated::from(6, |_| {});
-        assert_eq!(file.applied, vec![7]);
+    fn migration_8_adds_the_messaging_tables() {
+        let file = Migrated::from(7, |_| {});
+        assert_eq!(file.applied, vec![8]);
         let names = file.table_names();
         for table in [
             "announcements-v1",
