@@ -23,10 +23,11 @@ pub(super) enum Counter {
     Group,
     Audit,
     Event,
+    MassEnrolment,
 }
 
 impl Counter {
-    pub(super) const ALL: usize = 7;
+    pub(super) const ALL: usize = 8;
 
     fn key(self) -> &'static str {
         match self {
@@ -37,6 +38,7 @@ impl Counter {
             Counter::Group => "next.group",
             Counter::Audit => "next.audit",
             Counter::Event => "next.event",
+            Counter::MassEnrolment => "next.mass_enrolment",
         }
     }
 }
@@ -49,6 +51,7 @@ const COUNTERS: [Counter; Counter::ALL] = [
     Counter::Group,
     Counter::Audit,
     Counter::Event,
+    Counter::MassEnrolment,
 ];
 
 /// The `meta` key counting the transactions that changed the site: every

@@ -42,8 +42,8 @@ pub(crate) use crate::storage::tables::TableDump;
 pub mod prelude {
     pub use super::SiteRead;
     pub use super::read::{
-        CourseRead as _, EnrolmentRead as _, GroupRead as _, LogRead as _, MetaRead as _,
-        MethodRead as _, SegmentRead as _, UserRead as _,
+        CourseRead as _, EnrolmentRead as _, GroupRead as _, LogRead as _, MassEnrolmentRead as _,
+        MetaRead as _, MethodRead as _, SegmentRead as _, UserRead as _,
     };
 }
 

@@ -17,6 +17,7 @@ mod courses;
 mod enrolments;
 mod groups;
 mod log;
+mod mass_enrolments;
 mod meta;
 mod methods;
 mod segments;
@@ -26,6 +27,7 @@ pub use self::courses::CourseRead;
 pub use self::enrolments::EnrolmentRead;
 pub use self::groups::GroupRead;
 pub use self::log::LogRead;
+pub use self::mass_enrolments::MassEnrolmentRead;
 pub use self::meta::MetaRead;
 pub use self::methods::MethodRead;
 pub use self::segments::SegmentRead;
@@ -87,7 +89,15 @@ impl Unflushed for SiteTables<'_> {
 
 /// Every query over a site: the sub-traits of all areas together.
 pub trait SiteRead:
-    MetaRead + UserRead + SegmentRead + CourseRead + MethodRead + EnrolmentRead + GroupRead + LogRead
+    MetaRead
+    + UserRead
+    + SegmentRead
+    + CourseRead
+    + MethodRead
+    + EnrolmentRead
+    + GroupRead
+    + LogRead
+    + MassEnrolmentRead
 {
 }
 
