@@ -34,6 +34,7 @@ mod enrolments;
 mod groups;
 mod imports;
 mod listing;
+mod mass_enrolments;
 mod method_runs;
 mod operator;
 mod paging;
@@ -102,6 +103,7 @@ fn site_routes(cfg: &mut ServiceConfig) {
     enrolments::routes(cfg);
     method_runs::routes(cfg);
     groups::routes(cfg);
+    mass_enrolments::routes(cfg);
     imports::routes(cfg);
     audit::routes(cfg);
     tokens::site_routes(cfg);
@@ -125,6 +127,7 @@ pub mod wire {
     pub use super::Page;
     pub use super::imports::ImportQuery;
     pub use super::listing::ListQuery;
+    pub use super::mass_enrolments::MassEnrol;
     pub use super::operator::SiteReconcileByKeyQuery;
     pub use super::paging::Limit;
     pub use super::plugins::{DisablePlugin, EnablePlugin, ForceQuery, UpgradePlugin};
@@ -132,8 +135,8 @@ pub mod wire {
     pub use super::tokens::{CreateOperatorToken, CreateSiteUserToken};
     pub use super::views::{
         CreatedTokenView, DemoReportView, HostStatusView, ImportReportView, InstalledPluginView,
-        MethodReconcileView, Mirror, PluginVersionView, SitePluginView, SiteView, TokenScopeView,
-        TokenView,
+        MassEnrolmentPreviewView, MassEnrolmentView, MethodReconcileView, Mirror,
+        PluginVersionView, SitePluginView, SiteView, TokenScopeView, TokenView,
     };
 }
 

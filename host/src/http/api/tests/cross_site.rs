@@ -12,9 +12,10 @@ use serde_json::{Map, Value, json};
 
 use super::ApiTest;
 use super::support::{code, registry_state};
-use crate::domain::TokenScope;
+use crate::domain::{Role, TokenScope};
 use crate::http::api::{openapi, operator_paths};
 use crate::services::Principal;
+use crate::services::mass_enrolments::{MassEnrolmentRequest, MassGroupChoice};
 use crate::services::testing::TestSite;
 use crate::services::tokens::NewToken;
 
@@ -23,6 +24,7 @@ use crate::services::tokens::NewToken;
 pub(super) struct SiteB {
     pub(super) fx: TestSite,
     token: u64,
+    mass_enrolment: u64,
 }
 
 impl SiteB {
@@ -43,7 +45,27 @@ impl SiteB {
             .token
             .id
             .0;
-        Self { fx, token }
+        // Site B's HR is all enrolled already: a new group gives the mass
+        // enrolment something to do.
+        let mass_enrolment = fx
+            .site
+            .apply_mass_enrolment(
+                &Principal::system(),
+                fx.hr,
+                &MassEnrolmentRequest {
+                    course: fx.course,
+                    role: Role::Learner,
+                    group: MassGroupChoice::New("B's mass enrolment".into()),
+                },
+            )
+            .expect("a mass enrolment of site B")
+            .id
+            .0;
+        Self {
+            fx,
+            token,
+            mass_enrolment,
+        }
     }
 
     /// The id a path parameter or body field of this name stands for.
@@ -56,6 +78,7 @@ impl SiteB {
             "segment" | "segments" => fx.hr.0,
             "method" | "methods" | "enrolment-methods" | "enrolment_methods" => fx.manual.0,
             "token" | "tokens" => self.token,
+            "mass-enrolments" => self.mass_enrolment,
             _ => return None,
         })
     }

@@ -23,6 +23,7 @@ pub const ID_SCHEMAS: &[&str] = &[
     "EnrolmentMethodId",
     "AuditId",
     "ApiTokenId",
+    "MassEnrolmentId",
 ];
 
 /// An id view: a JSON number, mirrored with its domain id.
@@ -140,6 +141,10 @@ id_view!(
 id_view!(
     /// An API token in the registry.
     ApiTokenIdView as ApiTokenId
+);
+id_view!(
+    /// A one-off mass enrolment of a segment's members into a course.
+    MassEnrolmentIdView as MassEnrolmentId
 );
 
 /// Milliseconds since the Unix epoch, UTC.
