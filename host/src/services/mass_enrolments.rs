@@ -87,6 +87,18 @@ pub struct MassEnrolmentDetail {
     pub group: Option<CourseGroup>,
 }
 
+/// What the form of a segment's mass enrolment offers, and what was done
+/// with the segment before.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MassEnrolmentChoices {
+    pub segment: Segment,
+    pub members: u64,
+    /// Every course (by short name), each with its groups (by name).
+    pub courses: Vec<(Course, Vec<CourseGroup>)>,
+    /// The segment's earlier mass enrolments, newest first.
+    pub earlier: Vec<MassEnrolmentDetail>,
+}
+
 /// A mass enrolment checked against the site: who falls where.
 struct Plan {
     preview: MassEnrolmentPreview,
@@ -494,6 +506,42 @@ impl SiteServices {
             authorize(&self.site, t, who, Need::SiteAdmin)?;
             load_mass_enrolment(t, id)?;
             Ok(t.mass_enrolment_user_lists(id)?.unwrap_or_default())
+        })
+    }
+
+    /// What the mass-enrolment form of `segment` offers: the courses and
+    /// their groups, and the segment's earlier mass enrolments.
+    pub fn mass_enrolment_choices(
+        &self,
+        who: &Principal,
+        segment: SegmentId,
+    ) -> ServiceResult<MassEnrolmentChoices> {
+        self.read(|t| {
+            authorize(&self.site, t, who, Need::SiteAdmin)?;
+            let found = t
+                .segment(segment)?
+                .ok_or_else(|| ServiceError::not_found(format!("segment #{segment}")))?;
+            let mut courses = t.all_courses()?;
+            courses.sort_by_cached_key(|c| (c.shortname.to_lowercase(), c.id));
+            let courses = courses
+                .into_iter()
+                .map(|c| {
+                    let mut groups = t.course_group_list(c.id)?;
+                    groups.sort_by_cached_key(|g| (g.name.to_lowercase(), g.id));
+                    Ok((c, groups))
+                })
+                .collect::<ServiceResult<_>>()?;
+            let earlier = t
+                .segment_mass_enrolment_list(segment)?
+                .into_iter()
+                .map(|r| detail_of(t, r))
+                .collect::<ServiceResult<_>>()?;
+            Ok(MassEnrolmentChoices {
+                members: t.segment_member_count(segment)?,
+                segment: found,
+                courses,
+                earlier,
+            })
         })
     }
 

@@ -11,6 +11,7 @@ mod dashboard;
 mod forms;
 mod groups;
 mod imports;
+mod mass_enrolments;
 mod methods;
 mod operator;
 mod segments;
@@ -101,6 +102,7 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         groups::ROUTES,
         methods::ROUTES,
         imports::ROUTES,
+        mass_enrolments::ROUTES,
         audit::ROUTES,
     ]
     .concat()
@@ -151,6 +153,7 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     groups::routes(cfg);
     methods::routes(cfg);
     imports::routes(cfg);
+    mass_enrolments::routes(cfg);
     audit::routes(cfg);
 }
 

@@ -429,6 +429,9 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("course_mass_enrolments", |s, who, ids| {
             s.course_mass_enrolments(who, ids.course).map(drop)
         }),
+        ("mass_enrolment_choices", |s, who, ids| {
+            s.mass_enrolment_choices(who, ids.segment).map(drop)
+        }),
         ("segment_mass_enrolments", |s, who, ids| {
             s.segment_mass_enrolments(who, ids.segment).map(drop)
         }),
