@@ -134,9 +134,10 @@ pub mod wire {
     pub use super::sites::CreateSite;
     pub use super::tokens::{CreateOperatorToken, CreateSiteUserToken};
     pub use super::views::{
-        CreatedTokenView, DemoReportView, HostStatusView, ImportReportView, InstalledPluginView,
-        MassEnrolmentPreviewView, MassEnrolmentView, MethodReconcileView, Mirror,
-        PluginVersionView, SitePluginView, SiteView, TokenScopeView, TokenView,
+        CourseGroupIdView, CourseIdView, CreatedTokenView, DemoReportView, HostStatusView,
+        ImportReportView, InstalledPluginView, MassEnrolmentFiguresView, MassEnrolmentPreviewView,
+        MassEnrolmentView, MethodReconcileView, Mirror, PluginVersionView, RoleView,
+        SitePluginView, SiteView, TokenScopeView, TokenView,
     };
 }
 
