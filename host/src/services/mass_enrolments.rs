@@ -279,6 +279,14 @@ fn load_mass_enrolment(t: &impl SiteRead, id: MassEnrolmentId) -> ServiceResult<
         .ok_or_else(|| ServiceError::not_found(format!("mass enrolment #{id}")))
 }
 
+/// `records` with their courses and groups.
+fn details_of(
+    t: &impl SiteRead,
+    records: Vec<MassEnrolment>,
+) -> ServiceResult<Vec<MassEnrolmentDetail>> {
+    records.into_iter().map(|r| detail_of(t, r)).collect()
+}
+
 fn detail_of(t: &impl SiteRead, record: MassEnrolment) -> ServiceResult<MassEnrolmentDetail> {
     let course = load_course(t, record.course)?;
     let group = match record.group {
@@ -531,11 +539,7 @@ impl SiteServices {
                     Ok((c, groups))
                 })
                 .collect::<ServiceResult<_>>()?;
-            let earlier = t
-                .segment_mass_enrolment_list(segment)?
-                .into_iter()
-                .map(|r| detail_of(t, r))
-                .collect::<ServiceResult<_>>()?;
+            let earlier = details_of(t, t.segment_mass_enrolment_list(segment)?)?;
             Ok(MassEnrolmentChoices {
                 members: t.segment_member_count(segment)?,
                 segment: found,
@@ -554,11 +558,7 @@ impl SiteServices {
         self.read(|t| {
             authorize(&self.site, t, who, Need::SiteAdmin)?;
             let found = load_course(t, course)?;
-            let list = t
-                .course_mass_enrolment_list(course)?
-                .into_iter()
-                .map(|r| detail_of(t, r))
-                .collect::<ServiceResult<_>>()?;
+            let list = details_of(t, t.course_mass_enrolment_list(course)?)?;
             Ok((found, list))
         })
     }
@@ -574,11 +574,7 @@ impl SiteServices {
             let found = t
                 .segment(segment)?
                 .ok_or_else(|| ServiceError::not_found(format!("segment #{segment}")))?;
-            let list = t
-                .segment_mass_enrolment_list(segment)?
-                .into_iter()
-                .map(|r| detail_of(t, r))
-                .collect::<ServiceResult<_>>()?;
+            let list = details_of(t, t.segment_mass_enrolment_list(segment)?)?;
             Ok((found, list))
         })
     }

@@ -15,7 +15,9 @@ use super::views::{
 use super::{ApiResult, IdPath, JsonBody, Page, SiteApi};
 use crate::domain::{CourseId, MassEnrolmentId, Role, SegmentId};
 use crate::http::{ErrorBody, HttpError, blocking};
-use crate::services::mass_enrolments::{MassEnrolmentRequest, MassGroupChoice};
+use crate::services::mass_enrolments::{
+    MassEnrolmentDetail, MassEnrolmentRequest, MassGroupChoice,
+};
 use crate::services::{Ask, Need};
 
 pub(super) fn routes(cfg: &mut ServiceConfig) {
@@ -122,6 +124,16 @@ async fn apply_mass_enrolment(
     Ok(HttpResponse::Created().json(MassEnrolmentView::from(done)))
 }
 
+/// The page of `all` that `query` asks for.
+fn page_of(
+    all: Vec<MassEnrolmentDetail>,
+    query: &ListQuery,
+) -> ApiResult<web::Json<Page<MassEnrolmentView>>> {
+    Ok(web::Json(Page::from_list(all, query, |d| {
+        MassEnrolmentView::from(d.record)
+    })?))
+}
+
 /// The mass enrolments of the segment's members, newest first (site admins).
 #[utoipa::path(
     tag = "mass-enrolments",
@@ -140,9 +152,7 @@ async fn list_segment_mass_enrolments(
     let SiteApi { who, site } = api;
     let segment = SegmentId(path.id);
     let (_, all) = blocking(move || site.segment_mass_enrolments(&who, segment)).await?;
-    Ok(web::Json(Page::from_list(all, &query, |d| {
-        MassEnrolmentView::from(d.record)
-    })?))
+    page_of(all, &query)
 }
 
 /// The mass enrolments into the course, newest first (site admins).
@@ -163,9 +173,7 @@ async fn list_course_mass_enrolments(
     let SiteApi { who, site } = api;
     let course = CourseId(path.id);
     let (_, all) = blocking(move || site.course_mass_enrolments(&who, course)).await?;
-    Ok(web::Json(Page::from_list(all, &query, |d| {
-        MassEnrolmentView::from(d.record)
-    })?))
+    page_of(all, &query)
 }
 
 /// One mass enrolment: what it did, and its undo if it was undone (site

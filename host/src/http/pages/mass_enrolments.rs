@@ -23,7 +23,7 @@ use crate::services::mass_enrolments::{
     MassEnrolmentChoices, MassEnrolmentDetail, MassEnrolmentPreview, MassEnrolmentRequest,
     MassGroupChoice, PreviewGroup,
 };
-use crate::services::{Ask, Need};
+use crate::services::{Ask, Need, Principal, ServiceResult, SiteServices};
 
 page_routes! {
     get "/segments/{segment}/mass-enrolments" => form, SiteAdmin;
@@ -330,14 +330,25 @@ fn preview_page(page: &SitePage, p: MassEnrolmentPreview, form: &MassForm) -> Pr
     }
 }
 
-/// The request `form` asks for, read only once the services said the
-/// visitor may make it: whoever may not hears 403, never what a forged
-/// form got wrong (issue 16, finding 8).
-async fn admitted(page: &SitePage, form: &MassForm) -> Result<MassEnrolmentRequest, HttpError> {
+/// Runs `call` (a preview or an apply) on the request `form` asks for,
+/// the form read only once the services said the visitor may make it:
+/// whoever may not hears 403, never what a forged form got wrong (issue
+/// 16, finding 8). A refusal of the form's content comes back as the
+/// form's errors.
+async fn submitted<T: Send + 'static>(
+    page: &SitePage,
+    form: &MassForm,
+    call: impl FnOnce(&SiteServices, &Principal, &MassEnrolmentRequest) -> ServiceResult<T>
+    + Send
+    + 'static,
+) -> Result<Result<T, FormErrors>, HttpError> {
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    blocking(move || services.authorize_ask(&who, Ask::Site(Need::SiteAdmin))).await?;
-    form.request()
+    let asked = services.clone();
+    let asker = who.clone();
+    blocking(move || asked.authorize_ask(&asker, Ask::Site(Need::SiteAdmin))).await?;
+    let request = form.request()?;
+    form_outcome(blocking(move || call(&services, &who, &request)).await)
 }
 
 async fn preview(
@@ -346,11 +357,10 @@ async fn preview(
 ) -> Result<HttpResponse, HttpError> {
     let SitePost { page, form } = post;
     let id = SegmentId(path.segment);
-    let request = admitted(&page, &form).await?;
-    let services = page.site.services.clone();
-    let who = page.principal().clone();
-    let outcome = blocking(move || services.preview_mass_enrolment(&who, id, &request)).await;
-    match form_outcome(outcome)? {
+    let outcome = submitted(&page, &form, move |s, who, request| {
+        s.preview_mass_enrolment(who, id, request)
+    });
+    match outcome.await? {
         Ok(p) => render(&preview_page(&page, p, &form), StatusCode::OK),
         Err(errors) => form_again(&page, id, form, errors).await,
     }
@@ -362,11 +372,10 @@ async fn apply(
 ) -> Result<HttpResponse, HttpError> {
     let SitePost { page, form } = post;
     let id = SegmentId(path.segment);
-    let request = admitted(&page, &form).await?;
-    let services = page.site.services.clone();
-    let who = page.principal().clone();
-    let outcome = blocking(move || services.apply_mass_enrolment(&who, id, &request)).await;
-    match form_outcome(outcome)? {
+    let outcome = submitted(&page, &form, move |s, who, request| {
+        s.apply_mass_enrolment(who, id, request)
+    });
+    match outcome.await? {
         Ok(done) => Ok(page.done(
             &format!("/mass-enrolments/{}", done.id),
             format!(

@@ -129,66 +129,32 @@ pub struct MassEnrolmentView {
     pub undone: Option<MassEnrolmentUndoView>,
 }
 
-impl From<MassEnrolmentUndo> for MassEnrolmentUndoView {
-    fn from(u: MassEnrolmentUndo) -> Self {
-        Self {
-            by: u.by.into(),
-            at: u.at.mirror(),
-            removed: u.removed,
-            kept_changed: u.kept_changed,
-            already_gone: u.already_gone,
-            ungrouped: u.ungrouped,
-        }
+mirror_struct!(
+    MassEnrolmentUndo,
+    MassEnrolmentUndoView {
+        by,
+        at,
+        removed,
+        kept_changed,
+        already_gone,
+        ungrouped,
     }
-}
+);
 
-impl From<MassEnrolmentUndoView> for MassEnrolmentUndo {
-    fn from(u: MassEnrolmentUndoView) -> Self {
-        Self {
-            by: u.by.into(),
-            at: u.at.mirror(),
-            removed: u.removed,
-            kept_changed: u.kept_changed,
-            already_gone: u.already_gone,
-            ungrouped: u.ungrouped,
-        }
+mirror_struct!(
+    MassEnrolment,
+    MassEnrolmentView {
+        id,
+        segment,
+        segment_name,
+        course,
+        method,
+        role,
+        group,
+        group_created,
+        by,
+        at,
+        figures,
+        undone,
     }
-}
-
-impl From<MassEnrolment> for MassEnrolmentView {
-    fn from(m: MassEnrolment) -> Self {
-        Self {
-            id: m.id.mirror(),
-            segment: m.segment.mirror(),
-            segment_name: m.segment_name,
-            course: m.course.mirror(),
-            method: m.method.mirror(),
-            role: m.role.mirror(),
-            group: m.group.mirror(),
-            group_created: m.group_created,
-            by: m.by.into(),
-            at: m.at.mirror(),
-            figures: m.figures.mirror(),
-            undone: m.undone.map(Into::into),
-        }
-    }
-}
-
-impl From<MassEnrolmentView> for MassEnrolment {
-    fn from(m: MassEnrolmentView) -> Self {
-        Self {
-            id: m.id.mirror(),
-            segment: m.segment.mirror(),
-            segment_name: m.segment_name,
-            course: m.course.mirror(),
-            method: m.method.mirror(),
-            role: m.role.mirror(),
-            group: m.group.mirror(),
-            group_created: m.group_created,
-            by: m.by.into(),
-            at: m.at.mirror(),
-            figures: m.figures.mirror(),
-            undone: m.undone.map(Into::into),
-        }
-    }
-}
+);

@@ -20,37 +20,28 @@ pub trait MassEnrolmentRead: SiteTablesRead {
 
     /// The mass enrolments into `course`, newest first.
     fn course_mass_enrolment_list(&self, course: CourseId) -> Result<Vec<MassEnrolment>> {
-        let mut ids = Vec::new();
-        for row in self
-            .course_mass_enrolments()?
-            .range(pair_prefix(course.0))?
-        {
-            ids.push(MassEnrolmentId(row?.0.value().1));
-        }
-        newest_first(self, ids)
+        newest_first(self, self.course_mass_enrolments()?, course.0)
     }
 
     /// The mass enrolments of `segment`'s members, newest first.
     fn segment_mass_enrolment_list(&self, segment: SegmentId) -> Result<Vec<MassEnrolment>> {
-        let mut ids = Vec::new();
-        for row in self
-            .segment_mass_enrolments()?
-            .range(pair_prefix(segment.0))?
-        {
-            ids.push(MassEnrolmentId(row?.0.value().1));
-        }
-        newest_first(self, ids)
+        newest_first(self, self.segment_mass_enrolments()?, segment.0)
     }
 }
 
 impl<T: SiteTablesRead> MassEnrolmentRead for T {}
 
-/// The records of `ids` (ascending, from an index), newest first; an
-/// index row without its record is skipped rather than trusted.
+/// The records `index` lists under `owner` (`(owner, id) → ()`), newest
+/// first; an index row without its record is skipped rather than trusted.
 fn newest_first<T: MassEnrolmentRead + ?Sized>(
     t: &T,
-    ids: Vec<MassEnrolmentId>,
+    index: &impl ReadableTable<(u64, u64), ()>,
+    owner: u64,
 ) -> Result<Vec<MassEnrolment>> {
+    let mut ids = Vec::new();
+    for row in index.range(pair_prefix(owner))? {
+        ids.push(MassEnrolmentId(row?.0.value().1));
+    }
     let mut out = Vec::with_capacity(ids.len());
     for id in ids.into_iter().rev() {
         if let Some(m) = t.mass_enrolment(id)? {
