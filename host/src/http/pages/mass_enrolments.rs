@@ -52,9 +52,9 @@ pub(crate) struct CoursePath {
 
 /// The sentence every page of a mass enrolment says, so nobody takes it
 /// for a sync.
-const ONE_OFF: &str = "This enrols the segment's members of today, once: people who join the \
-    segment later are not enrolled, and people who leave it stay enrolled. To keep a course \
-    following the segment, add a Segment sync enrolment method to the course instead.";
+const ONE_OFF: &str = "This enrols the segment's members of today, once: unlike a Segment sync \
+    enrolment method, it does not follow the segment, so people who join it later are not enrolled \
+    and people who leave it stay enrolled.";
 
 /// The roles the form offers, as `(value, label)`.
 const ROLES: [(&str, Role); 3] = [
