@@ -51,6 +51,50 @@ pub enum Command {
     /// members, users (works while the server runs, through its JSON
     /// API).
     Csv(CsvArgs),
+    /// One-off actions on a user segment's members: enrol them in a course
+    /// (works while the server runs, through its JSON API).
+    Segment(SegmentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SegmentArgs {
+    /// Print JSON instead of text.
+    #[arg(long, env = "CHARON_JSON", value_parser = FalseyValueParser::new(), global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: SegmentCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SegmentCommand {
+    /// Enrol every active member of a segment, as it is now, in a course
+    /// through its manual method, once (unlike a segment-sync method, later
+    /// members are not enrolled). Prints the preview's figures and, unless
+    /// `--dry-run` is given, what was done, in one transaction.
+    Enrol {
+        /// The site's slug or id.
+        #[arg(long)]
+        site: String,
+        /// The segment's id.
+        #[arg(long)]
+        segment: u64,
+        /// The course's id.
+        #[arg(long)]
+        course: u64,
+        /// learner, non-editing-teacher or teacher.
+        #[arg(long, default_value = "learner")]
+        role: String,
+        /// Put the members into this existing group of the course (its id).
+        #[arg(long, conflicts_with = "new_group")]
+        group: Option<u64>,
+        /// Put the members into a new group of the course with this name.
+        #[arg(long)]
+        new_group: Option<String>,
+        /// Print the figures and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Args)]

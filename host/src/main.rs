@@ -18,7 +18,9 @@ use tracing_subscriber::EnvFilter;
 use charon_host::console::{Console, ConsoleConfig, Route};
 use charon_host::demo::{self, DemoReport};
 use charon_host::domain::{ApiToken, ApiTokenId, Site, SitePlugin, SiteStatus, TokenScope};
-use charon_host::http::wire::CreateSite;
+use charon_host::http::wire::{
+    CourseGroupIdView, CourseIdView, CreateSite, MassEnrol, MassEnrolmentFiguresView, RoleView,
+};
 use charon_host::http::{Application, Config};
 use charon_host::services::Services;
 use charon_host::services::bulk::ImportKind;
@@ -27,8 +29,9 @@ use charon_host::services::sites::{DEFAULT_SITE_SLUG, FirstRun};
 use charon_host::services::tokens::TokenTarget;
 
 use cli::{
-    Cli, Command, CsvArgs, CsvCommand, DemoArgs, PluginArgs, PluginCommand, ServeArgs, SiteArgs,
-    SiteCommand, SyncArgs, SyncCommand, TokenArgs, TokenCommand,
+    Cli, Command, CsvArgs, CsvCommand, DemoArgs, PluginArgs, PluginCommand, SegmentArgs,
+    SegmentCommand, ServeArgs, SiteArgs, SiteCommand, SyncArgs, SyncCommand, TokenArgs,
+    TokenCommand,
 };
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Plugin(args) => plugin(&cli.data, args),
         Command::Sync(args) => sync(&cli.data, args),
         Command::Csv(args) => csv(&cli.data, args),
+        Command::Segment(args) => segment(&cli.data, args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -445,6 +449,78 @@ fn csv(data: &Path, args: CsvArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn segment(data: &Path, args: SegmentArgs) -> Result<()> {
+    match args.command {
+        SegmentCommand::Enrol {
+            site,
+            segment,
+            course,
+            role,
+            group,
+            new_group,
+            dry_run,
+        } => {
+            let role_view = match role.replace('-', "_").as_str() {
+                "learner" => RoleView::Learner,
+                "non_editing_teacher" => RoleView::NonEditingTeacher,
+                "teacher" => RoleView::Teacher,
+                other => {
+                    bail!("unknown role {other:?}: use learner, non-editing-teacher or teacher")
+                }
+            };
+            let body = MassEnrol {
+                course: CourseIdView(course),
+                role: Some(role_view),
+                group: group.map(CourseGroupIdView),
+                new_group,
+            };
+            let console = open_console(data)?;
+            let (preview, done) = console.api().mass_enrol(&site, segment, &body, dry_run)?;
+            if args.json {
+                return print_json(&serde_json::json!({"preview": preview, "applied": done}));
+            }
+            println!(
+                "segment #{} {:?} into course #{} {} as {role}{}",
+                preview.segment.0,
+                preview.segment_name,
+                preview.course.0,
+                preview.course_shortname,
+                match (&preview.group_name, preview.group_created) {
+                    (Some(name), true) => format!(", into a new group {name:?}"),
+                    (Some(name), false) => format!(", into the group {name:?}"),
+                    (None, _) => String::new(),
+                }
+            );
+            print_mass_figures("preview", &preview.figures);
+            match done {
+                None => println!("dry run: nothing was written"),
+                Some(done) => {
+                    print_mass_figures("applied", &done.figures);
+                    println!(
+                        "mass enrolment #{} done; undo it on its page or with POST \
+                         /api/v1/mass-enrolments/{}/undo",
+                        done.id.0, done.id.0
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_mass_figures(what: &str, f: &MassEnrolmentFiguresView) {
+    println!(
+        "{what}: {} member(s): {} to enrol, {} already enrolled, {} suspended account(s) and {} \
+         suspended enrolment(s) skipped, {} into the group",
+        f.members,
+        f.to_enrol,
+        f.already_enrolled,
+        f.suspended_accounts,
+        f.suspended_enrolments,
+        f.grouped
+    );
 }
 
 fn report_plugin(json: bool, site: &str, record: &SitePlugin) -> Result<()> {

@@ -6,6 +6,7 @@ pub(crate) mod api;
 mod browser;
 mod chromium;
 mod imports;
+mod mass_enrol;
 mod openapi_contract;
 mod plugins;
 mod security;

@@ -12,7 +12,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+mod mass_enrolment;
 mod plan;
+pub use mass_enrolment::*;
 pub use plan::*;
 
 macro_rules! id_type {
@@ -78,6 +80,10 @@ id_type!(
 id_type!(
     /// An API token in the registry.
     ApiTokenId
+);
+id_type!(
+    /// A one-off mass enrolment of a segment's members into a course.
+    MassEnrolmentId
 );
 id_type!(
     /// An announcement of one site.

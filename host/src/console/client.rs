@@ -24,8 +24,9 @@ use crate::http::wire::Mirror;
 use crate::http::wire::{
     CreateOperatorToken, CreateSite, CreateSiteUserToken, CreatedTokenView, DemoReportView,
     DisablePlugin, EnablePlugin, ForceQuery, HostStatusView, ImportQuery, ImportReportView,
-    InstalledPluginView, ListQuery, MethodReconcileView, Page, PluginVersionView, SitePluginView,
-    SiteReconcileByKeyQuery, SiteView, TokenView, UpgradePlugin,
+    InstalledPluginView, ListQuery, MassEnrol, MassEnrolmentPreviewView, MassEnrolmentView,
+    MethodReconcileView, Page, PluginVersionView, SitePluginView, SiteReconcileByKeyQuery,
+    SiteView, TokenView, UpgradePlugin,
 };
 use crate::services::MAX_PAGE;
 use crate::services::bulk::{self, ImportKind, ImportReport};
@@ -144,6 +145,27 @@ impl OperatorClient {
             bytes,
         )?;
         Ok(report.into())
+    }
+
+    /// Enrols the members of `segment` of the site `key` once, as `body`
+    /// says (see `services::mass_enrolments`): the preview's figures, and
+    /// unless `dry_run` what the apply then did (it checks everything
+    /// again, so its figures may differ). Through the site's own routes.
+    pub fn mass_enrol(
+        &self,
+        key: &str,
+        segment_id: u64,
+        body: &MassEnrol,
+        dry_run: bool,
+    ) -> Result<(MassEnrolmentPreviewView, Option<MassEnrolmentView>), ConsoleError> {
+        let site: SiteView = self.get(&format!("/sites/{}", segment(key)))?;
+        let path = format!("/segments/{segment_id}/mass-enrolments");
+        let preview = self.post_site_json(&site.slug, &format!("{path}/preview"), body)?;
+        if dry_run {
+            return Ok((preview, None));
+        }
+        let done = self.post_site_json(&site.slug, &path, body)?;
+        Ok((preview, Some(done)))
     }
 
     /// Creates an API token; the answer holds its secret, shown only now.
@@ -332,9 +354,29 @@ impl OperatorClient {
         path: &str,
         body: &B,
     ) -> Result<T, ConsoleError> {
+        self.post_json_to(self.url(path), body)
+    }
+
+    /// Posts `body` to a site route of the site `slug` (`/s/{slug}/api/v1`),
+    /// which the operator credential opens like every `/api/v1` route.
+    fn post_site_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        slug: &str,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ConsoleError> {
+        let url = format!("http://{}/s/{}/api/v1{path}", self.addr, segment(slug));
+        self.post_json_to(url, body)
+    }
+
+    fn post_json_to<B: Serialize, T: DeserializeOwned>(
+        &self,
+        url: String,
+        body: &B,
+    ) -> Result<T, ConsoleError> {
         let response = self
             .agent
-            .post(self.url(path))
+            .post(url)
             .header("Authorization", &self.bearer)
             .send_json(body);
         self.answer(response)

@@ -171,6 +171,8 @@ impl SiteServices {
             for method in t.course_methods_list(id)? {
                 delete_method_in(t, actor, &method)?;
             }
+            // What was mass-enrolled into it goes with its enrolments.
+            t.delete_course_mass_enrolments(id)?;
             t.delete_course_row(&course)?;
             t.audit_log(
                 actor,

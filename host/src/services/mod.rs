@@ -32,6 +32,7 @@ pub mod error;
 pub mod events;
 pub mod execution;
 pub mod groups;
+pub mod mass_enrolments;
 mod ops;
 pub mod password;
 pub mod plans;

@@ -300,6 +300,44 @@ mod tests {
             segment: SegmentId(1),
             user: UserId(2),
         });
+        let figures = MassEnrolmentFigures {
+            members: 5,
+            to_enrol: 2,
+            already_enrolled: 1,
+            suspended_accounts: 1,
+            suspended_enrolments: 1,
+            grouped: 3,
+        };
+        for undone in [
+            None,
+            Some(MassEnrolmentUndo {
+                by: Actor::User(UserId(1)),
+                at: now,
+                removed: 1,
+                kept_changed: 1,
+                already_gone: 0,
+                ungrouped: 2,
+            }),
+        ] {
+            round_trip(MassEnrolment {
+                id: MassEnrolmentId(1),
+                segment: SegmentId(2),
+                segment_name: "HR".into(),
+                course: CourseId(3),
+                method: EnrolmentMethodId(4),
+                role: Role::NonEditingTeacher,
+                group: Some(CourseGroupId(5)),
+                group_created: true,
+                by: Actor::Operator(OperatorId(1)),
+                at: now,
+                figures,
+                undone,
+            });
+        }
+        round_trip(MassEnrolmentUsers {
+            enrolled: vec![UserId(1), UserId(300_000)],
+            grouped: vec![UserId(2)],
+        });
         round_trip(SiteEvent::GroupDeleted {
             course: CourseId(1),
             group: CourseGroupId(2),

@@ -35,6 +35,7 @@ mod enrolments;
 mod groups;
 mod imports;
 mod listing;
+mod mass_enrolments;
 mod method_runs;
 mod operator;
 mod paging;
@@ -103,6 +104,7 @@ fn site_routes(cfg: &mut ServiceConfig) {
     enrolments::routes(cfg);
     method_runs::routes(cfg);
     groups::routes(cfg);
+    mass_enrolments::routes(cfg);
     imports::routes(cfg);
     audit::routes(cfg);
     announcements::routes(cfg);
@@ -127,15 +129,17 @@ pub mod wire {
     pub use super::Page;
     pub use super::imports::ImportQuery;
     pub use super::listing::ListQuery;
+    pub use super::mass_enrolments::MassEnrol;
     pub use super::operator::SiteReconcileByKeyQuery;
     pub use super::paging::Limit;
     pub use super::plugins::{DisablePlugin, EnablePlugin, ForceQuery, UpgradePlugin};
     pub use super::sites::CreateSite;
     pub use super::tokens::{CreateOperatorToken, CreateSiteUserToken};
     pub use super::views::{
-        CreatedTokenView, DemoReportView, HostStatusView, ImportReportView, InstalledPluginView,
-        MethodReconcileView, Mirror, PluginVersionView, SitePluginView, SiteView, TokenScopeView,
-        TokenView,
+        CourseGroupIdView, CourseIdView, CreatedTokenView, DemoReportView, HostStatusView,
+        ImportReportView, InstalledPluginView, MassEnrolmentFiguresView, MassEnrolmentPreviewView,
+        MassEnrolmentView, MethodReconcileView, Mirror, PluginVersionView, RoleView,
+        SitePluginView, SiteView, TokenScopeView, TokenView,
     };
 }
 

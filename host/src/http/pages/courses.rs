@@ -257,7 +257,7 @@ fn show_page(
     errors: FormErrors,
 ) -> ShowPage {
     let id = o.course.id;
-    let links = if o.can_configure {
+    let mut links = if o.can_configure {
         vec![
             StaffLink {
                 label: "Participants",
@@ -284,6 +284,14 @@ fn show_page(
     } else {
         Vec::new()
     };
+    // Mass enrolments are a site admin's (the page refuses the others).
+    if o.can_configure && page.session.is_site_admin {
+        links.push(StaffLink {
+            label: "Mass enrolments",
+            detail: "Segments enrolled here once, and their removal".to_owned(),
+            href: page.link(&format!("/courses/{id}/mass-enrolments")),
+        });
+    }
     ShowPage {
         layout: Layout::signed_in(page, &o.course.fullname, Section::Courses),
         groups: mode_label(o.course.group_mode),

@@ -13,6 +13,7 @@ mod forms;
 mod groups;
 mod imports;
 mod inbox;
+mod mass_enrolments;
 mod methods;
 mod operator;
 mod segments;
@@ -103,6 +104,7 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         groups::ROUTES,
         methods::ROUTES,
         imports::ROUTES,
+        mass_enrolments::ROUTES,
         audit::ROUTES,
         announcements::ROUTES,
         inbox::ROUTES,
@@ -155,6 +157,7 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     groups::routes(cfg);
     methods::routes(cfg);
     imports::routes(cfg);
+    mass_enrolments::routes(cfg);
     audit::routes(cfg);
     announcements::routes(cfg);
     inbox::routes(cfg);

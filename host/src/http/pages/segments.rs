@@ -215,6 +215,7 @@ pub(crate) struct ShowPage {
     pub form: SegmentForm,
     pub errors: FormErrors,
     pub delete_href: String,
+    pub mass_enrol_href: String,
     pub members_action: String,
     pub q: String,
     pub rows: Vec<MemberRow>,
@@ -260,6 +261,7 @@ fn show_page(
         form: form.unwrap_or_else(|| SegmentForm::of(&found.segment)),
         errors,
         delete_href: page.link(&format!("{path}/delete")),
+        mass_enrol_href: page.link(&format!("{path}/mass-enrolments")),
         members_action: page.link(&path),
         rows: found
             .users

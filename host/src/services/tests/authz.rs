@@ -12,6 +12,7 @@ use crate::services::courses::{CourseUpdate, NewCourse};
 use crate::services::enrolments::{EnrolmentUpdate, MethodUpdate, NewMethod};
 use crate::services::execution::MethodRequest;
 use crate::services::groups::{GroupUpdate, NewGroup};
+use crate::services::mass_enrolments::{MassEnrolmentRequest, MassGroupChoice};
 use crate::services::segments::{NewSegment, SegmentUpdate};
 use crate::services::sites::NewSite;
 use crate::services::testing::TestSite;
@@ -72,6 +73,16 @@ impl Ids {
 }
 
 type Call = fn(&SiteServices, &Principal, &Ids) -> ServiceResult<()>;
+
+/// The mass enrolment the walk asks for: the walked segment into the
+/// walked course, into a new group.
+fn walked_mass_enrolment(ids: &Ids) -> MassEnrolmentRequest {
+    MassEnrolmentRequest {
+        course: ids.course,
+        role: Role::Learner,
+        group: MassGroupChoice::New("Walked".into()),
+    }
+}
 
 /// One valid call of every public `SiteServices` function that acts for a
 /// principal. Add a line here when you add a service function.
@@ -400,6 +411,34 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         }),
         ("group_candidates", |s, who, ids| {
             s.group_candidates(who, ids.group, None, None, 10).map(drop)
+        }),
+        // mass_enrolments.rs (refused before anything is looked up; for
+        // whoever may, a new group gives the fixture's HR something to do)
+        ("preview_mass_enrolment", |s, who, ids| {
+            s.preview_mass_enrolment(who, ids.segment, &walked_mass_enrolment(ids))
+                .map(drop)
+        }),
+        ("apply_mass_enrolment", |s, who, ids| {
+            s.apply_mass_enrolment(who, ids.segment, &walked_mass_enrolment(ids))
+                .map(drop)
+        }),
+        ("undo_mass_enrolment", |s, who, _| {
+            s.undo_mass_enrolment(who, MassEnrolmentId(1)).map(drop)
+        }),
+        ("mass_enrolment", |s, who, _| {
+            s.mass_enrolment(who, MassEnrolmentId(1)).map(drop)
+        }),
+        ("mass_enrolment_users", |s, who, _| {
+            s.mass_enrolment_users(who, MassEnrolmentId(1)).map(drop)
+        }),
+        ("course_mass_enrolments", |s, who, ids| {
+            s.course_mass_enrolments(who, ids.course).map(drop)
+        }),
+        ("mass_enrolment_choices", |s, who, ids| {
+            s.mass_enrolment_choices(who, ids.segment).map(drop)
+        }),
+        ("segment_mass_enrolments", |s, who, ids| {
+            s.segment_mass_enrolments(who, ids.segment).map(drop)
         }),
         // plugins/
         ("site_plugins", |s, who, _| s.site_plugins(who).map(drop)),

@@ -17,6 +17,7 @@ mod enrolments;
 mod execution;
 mod group_deleted;
 mod groups;
+mod mass_enrolments;
 mod no_op_updates;
 mod plugins;
 mod roles;

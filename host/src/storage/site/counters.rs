@@ -23,12 +23,13 @@ pub(super) enum Counter {
     Group,
     Audit,
     Event,
+    MassEnrolment,
     Announcement,
     Mail,
 }
 
 impl Counter {
-    pub(super) const ALL: usize = 9;
+    pub(super) const ALL: usize = 10;
 
     fn key(self) -> &'static str {
         match self {
@@ -39,6 +40,7 @@ impl Counter {
             Counter::Group => "next.group",
             Counter::Audit => "next.audit",
             Counter::Event => "next.event",
+            Counter::MassEnrolment => "next.mass_enrolment",
             Counter::Announcement => "next.announcement",
             Counter::Mail => "next.mail",
         }
@@ -53,6 +55,7 @@ const COUNTERS: [Counter; Counter::ALL] = [
     Counter::Group,
     Counter::Audit,
     Counter::Event,
+    Counter::MassEnrolment,
     Counter::Announcement,
     Counter::Mail,
 ];

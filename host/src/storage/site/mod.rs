@@ -44,7 +44,7 @@ pub mod prelude {
     pub use super::SiteRead;
     pub use super::read::{
         AnnouncementRead as _, CourseRead as _, EnrolmentRead as _, GroupRead as _, LogRead as _,
-        MetaRead as _, MethodRead as _, SegmentRead as _, UserRead as _,
+        MassEnrolmentRead as _, MetaRead as _, MethodRead as _, SegmentRead as _, UserRead as _,
     };
 }
 

@@ -138,6 +138,20 @@ crate::storage::tables::tables! {
     /// must act on (its group was deleted), until dismissed or acted on.
     /// A row per method that has one; most have none.
     method_warnings: METHOD_WARNINGS = ("method-warnings-v1", u64, Bytes);
+    /// `MassEnrolmentId → MassEnrolment`: what a one-off mass enrolment
+    /// of a segment asked and did (its figures, whether it was undone),
+    /// without its user lists, so a list decodes little.
+    mass_enrolments: MASS_ENROLMENTS = ("mass-enrolments-v1", u64, Bytes);
+    /// `MassEnrolmentId → MassEnrolmentUsers`: the users it enrolled and
+    /// grouped (postcard; a 100,000-member action is one row of ~300 KB,
+    /// read only by its page and its undo).
+    mass_enrolment_users: MASS_ENROLMENT_USERS = ("mass-enrolment-users-v1", u64, Bytes);
+    /// `(CourseId, MassEnrolmentId) → ()`: the mass enrolments into a course.
+    course_mass_enrolments: COURSE_MASS_ENROLMENTS = ("course-mass-enrolments-v1", (u64, u64), ());
+    /// `(SegmentId, MassEnrolmentId) → ()`: the mass enrolments of a
+    /// segment's members (kept when the segment is deleted: the record
+    /// still names it).
+    segment_mass_enrolments: SEGMENT_MASS_ENROLMENTS = ("segment-mass-enrolments-v1", (u64, u64), ());
     /// `AnnouncementId → Announcement`: each announcement once, whatever
     /// its number of recipients.
     announcements: ANNOUNCEMENTS = ("announcements-v1", u64, Bytes);

@@ -12,9 +12,10 @@ use serde_json::{Map, Value, json};
 
 use super::ApiTest;
 use super::support::{code, registry_state};
-use crate::domain::TokenScope;
+use crate::domain::{Role, TokenScope};
 use crate::http::api::{openapi, operator_paths};
 use crate::services::Principal;
+use crate::services::mass_enrolments::{MassEnrolmentRequest, MassGroupChoice};
 use crate::services::testing::TestSite;
 use crate::services::tokens::NewToken;
 
@@ -26,6 +27,7 @@ pub(super) struct SiteB {
     /// An announcement of B's admin to B's course, sent: in the inbox of
     /// B's learners.
     announcement: u64,
+    mass_enrolment: u64,
 }
 
 impl SiteB {
@@ -60,10 +62,27 @@ impl SiteB {
             .expect("announcement of site B")
             .id
             .0;
+        // Site B's HR is all enrolled already: a new group gives the mass
+        // enrolment something to do.
+        let mass_enrolment = fx
+            .site
+            .apply_mass_enrolment(
+                &Principal::system(),
+                fx.hr,
+                &MassEnrolmentRequest {
+                    course: fx.course,
+                    role: Role::Learner,
+                    group: MassGroupChoice::New("B's mass enrolment".into()),
+                },
+            )
+            .expect("a mass enrolment of site B")
+            .id
+            .0;
         Self {
             fx,
             token,
             announcement,
+            mass_enrolment,
         }
     }
 
@@ -78,6 +97,7 @@ impl SiteB {
             "method" | "methods" | "enrolment-methods" | "enrolment_methods" => fx.manual.0,
             "token" | "tokens" => self.token,
             "announcement" | "announcements" | "inbox" => self.announcement,
+            "mass-enrolments" => self.mass_enrolment,
             _ => return None,
         })
     }

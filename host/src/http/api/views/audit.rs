@@ -30,6 +30,18 @@ impl From<Actor> for ActorView {
     }
 }
 
+impl Mirror<ActorView> for Actor {
+    fn mirror(self) -> ActorView {
+        self.into()
+    }
+}
+
+impl Mirror<Actor> for ActorView {
+    fn mirror(self) -> Actor {
+        self.into()
+    }
+}
+
 impl From<ActorView> for Actor {
     fn from(a: ActorView) -> Self {
         match a {

@@ -24,6 +24,7 @@ pub const ID_SCHEMAS: &[&str] = &[
     "AuditId",
     "ApiTokenId",
     "AnnouncementId",
+    "MassEnrolmentId",
 ];
 
 /// An id view: a JSON number, mirrored with its domain id.
@@ -141,6 +142,10 @@ id_view!(
 id_view!(
     /// An API token in the registry.
     ApiTokenIdView as ApiTokenId
+);
+id_view!(
+    /// A one-off mass enrolment of a segment's members into a course.
+    MassEnrolmentIdView as MassEnrolmentId
 );
 
 id_view!(

@@ -7,6 +7,7 @@ mod audit;
 mod courses;
 mod groups;
 mod imports;
+mod mass_enrolments;
 mod methods;
 mod operator;
 mod segments;
@@ -18,6 +19,7 @@ use actix_web::test::{self, TestRequest};
 use super::{Access, PageRoute, operator_page_routes, site_page_routes};
 use crate::domain::{SessionSubject, SiteId, UserId};
 use crate::http::{AppState, app};
+use crate::services::mass_enrolments::{MassEnrolmentRequest, MassGroupChoice};
 use crate::services::testing::TestSite;
 
 /// Site "acme" of [`TestSite`] (reached as `/s/acme/…`), a second site
@@ -40,6 +42,9 @@ pub(crate) struct Pages {
     pub scheduled: crate::domain::AnnouncementId,
     /// One the admin sent to the course, for `{message}` (the inbox).
     pub sent: crate::domain::AnnouncementId,
+    /// A mass enrolment, for `{id}` under `/mass-enrolments`: none (an id
+    /// no site has) unless [`Pages::with_mass_enrolment`] made one.
+    pub mass_enrolment: u64,
 }
 
 impl Pages {
@@ -89,6 +94,7 @@ impl Pages {
             import,
             scheduled,
             sent,
+            mass_enrolment: 999,
             admin: session(fx.id(), fx.admin_id),
             teacher: session(fx.id(), fx.teacher_id),
             learner: session(fx.id(), fx.learners[0]),
@@ -98,6 +104,31 @@ impl Pages {
             fx,
             beta,
         }
+    }
+
+    /// These pages with a mass enrolment of Finance into the course, done
+    /// and undone by the admin: its pages exist, and the course's people
+    /// are as the fixture made them.
+    pub fn with_mass_enrolment(mut self) -> Self {
+        let done = self
+            .fx
+            .site
+            .apply_mass_enrolment(
+                &self.fx.admin,
+                self.fx.finance,
+                &MassEnrolmentRequest {
+                    course: self.fx.course,
+                    role: crate::domain::Role::Learner,
+                    group: MassGroupChoice::None,
+                },
+            )
+            .expect("a mass enrolment");
+        self.fx
+            .site
+            .undo_mass_enrolment(&self.fx.admin, done.id)
+            .expect("its undo");
+        self.mass_enrolment = done.id.0;
+        self
     }
 
     pub fn csrf(&self, secret: &str) -> String {
@@ -120,6 +151,7 @@ impl Pages {
             ("{import}", self.import.clone()),
             ("{announcement}", self.scheduled.to_string()),
             ("{message}", self.sent.to_string()),
+            ("{id}", self.mass_enrolment.to_string()),
         ] {
             out = out.replace(param, &value);
         }
@@ -219,7 +251,7 @@ fn site_url(route: &PageRoute, pages: &Pages) -> String {
 /// admin and the operator get them.
 #[actix_web::test]
 async fn every_site_page_refuses_whom_it_must() {
-    let p = Pages::new();
+    let p = Pages::new().with_mass_enrolment();
     let mut walked = 0;
     for route in site_page_routes().iter().filter(|r| r.method == "get") {
         let url = site_url(route, &p);

@@ -7,6 +7,7 @@ mod v3;
 mod v4;
 mod v5;
 mod v6;
+mod v7;
 mod v8;
 
 #[cfg(test)]
@@ -44,6 +45,11 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         version: 6,
         name: "what an enrolment method's staff must act on: its group was deleted",
         apply: v6::add_method_warnings,
+    },
+    Migration {
+        version: 7,
+        name: "one-off mass enrolments of a segment into a course",
+        apply: v7::add_mass_enrolments,
     },
     Migration {
         version: 8,

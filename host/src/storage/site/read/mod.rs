@@ -18,6 +18,7 @@ mod courses;
 mod enrolments;
 mod groups;
 mod log;
+mod mass_enrolments;
 mod meta;
 mod methods;
 mod segments;
@@ -28,6 +29,7 @@ pub use self::courses::CourseRead;
 pub use self::enrolments::EnrolmentRead;
 pub use self::groups::GroupRead;
 pub use self::log::LogRead;
+pub use self::mass_enrolments::MassEnrolmentRead;
 pub use self::meta::MetaRead;
 pub use self::methods::MethodRead;
 pub use self::segments::SegmentRead;
@@ -98,6 +100,7 @@ pub trait SiteRead:
     + GroupRead
     + LogRead
     + AnnouncementRead
+    + MassEnrolmentRead
 {
 }
 
