@@ -63,18 +63,7 @@ fn benches(c: &mut Criterion) {
     eprintln!("machine: {}", machine());
     let (dir, host, site, op, users) = common::host_with_users(MEMBERS);
     let admin = author(&site, &op);
-    let segment = site
-        .create_segment(
-            &op,
-            NewSegment {
-                name: "Everyone".into(),
-                ..Default::default()
-            },
-        )
-        .expect("segment")
-        .id;
-    site.add_segment_members(&op, segment, &users)
-        .expect("members");
+    let segment = common::segment_of(&site, &op, &users);
 
     let mut g = c.benchmark_group("announcement");
     g.sample_size(10).measurement_time(Duration::from_secs(30));

@@ -26,18 +26,7 @@ const MEMBERS: usize = 100_000;
 fn benches(c: &mut Criterion) {
     eprintln!("machine: {}", machine());
     let (_dir, site, op, users) = common::site_with_users(MEMBERS);
-    let segment = site
-        .create_segment(
-            &op,
-            NewSegment {
-                name: "Everyone".into(),
-                ..Default::default()
-            },
-        )
-        .expect("segment")
-        .id;
-    site.add_segment_members(&op, segment, &users)
-        .expect("members");
+    let segment = common::segment_of(&site, &op, &users);
     let mut n = 0;
     let mut new_course = || -> CourseId {
         n += 1;

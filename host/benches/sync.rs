@@ -55,18 +55,7 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let (dir, site, op, users) = common::site_with_users(MEMBERS + LIVE_CHANGES);
-    let segment = site
-        .create_segment(
-            &op,
-            NewSegment {
-                name: "Everyone".into(),
-                ..Default::default()
-            },
-        )
-        .expect("segment")
-        .id;
-    site.add_segment_members(&op, segment, &users[..MEMBERS])
-        .expect("members");
+    let segment = common::segment_of(&site, &op, &users[..MEMBERS]);
     Fixture {
         _dir: dir,
         site,

@@ -89,3 +89,25 @@ pub fn thread_cpu() -> std::time::Duration {
         .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
         .map_or(std::time::Duration::ZERO, std::time::Duration::from_nanos)
 }
+
+/// A segment "Everyone" of `site` holding `members`.
+#[allow(dead_code)]
+pub fn segment_of(
+    site: &charon_host::services::SiteServices,
+    op: &charon_host::services::Principal,
+    members: &[charon_host::domain::UserId],
+) -> charon_host::domain::SegmentId {
+    let segment = site
+        .create_segment(
+            op,
+            charon_host::services::segments::NewSegment {
+                name: "Everyone".into(),
+                ..Default::default()
+            },
+        )
+        .expect("segment")
+        .id;
+    site.add_segment_members(op, segment, members)
+        .expect("members");
+    segment
+}

@@ -196,6 +196,20 @@ impl TestSite {
         Principal::method(self.id(), method)
     }
 
+    /// A new user `name` enrolled in the course as a non-editing teacher
+    /// and made a member of `group` (in the fixture's separate-groups
+    /// course, a teacher who sees only that group).
+    pub fn non_editing_teacher_in(&self, name: &str, group: CourseGroupId) -> UserId {
+        let id = self.user(name);
+        self.site
+            .enrol(&self.admin, self.manual, id, Role::NonEditingTeacher)
+            .expect("enrol as non-editing teacher");
+        self.site
+            .add_group_members(&self.admin, group, &[id])
+            .expect("group member");
+        id
+    }
+
     /// A plain user `name` with no password, created by the system.
     pub fn user(&self, name: &str) -> UserId {
         self.site

@@ -137,9 +137,9 @@ impl SiteServices {
                 let members = t.segment_member_count(s.id)?;
                 segments.push((s, members));
             }
-            segments.sort_by(|a, b| a.0.name.to_lowercase().cmp(&b.0.name.to_lowercase()));
+            segments.sort_by_key(|s| s.0.name.to_lowercase());
             let mut courses = t.all_courses()?;
-            courses.sort_by(|a, b| a.shortname.to_lowercase().cmp(&b.shortname.to_lowercase()));
+            courses.sort_by_key(|c| c.shortname.to_lowercase());
             Ok(SiteAudiences { segments, courses })
         })
     }

@@ -26,14 +26,7 @@ fn field_of(error: ServiceError) -> &'static str {
 
 /// A non-editing teacher of the fixture's course, in Team A.
 fn non_editing_teacher_in_team_a(fx: &TestSite) -> Principal {
-    let id = fx.user("ta");
-    fx.site
-        .enrol(&fx.admin, fx.manual, id, Role::NonEditingTeacher)
-        .unwrap();
-    fx.site
-        .add_group_members(&fx.admin, fx.team_a, &[id])
-        .unwrap();
-    fx.as_user(id)
+    fx.as_user(fx.non_editing_teacher_in("ta", fx.team_a))
 }
 
 #[test]

@@ -6,7 +6,6 @@ use actix_web::http::StatusCode;
 use serde_json::json;
 
 use super::ApiTest;
-use crate::domain::Role;
 
 #[actix_web::test]
 async fn a_course_announcement_reaches_the_learners_inbox_through_the_api() {
@@ -79,13 +78,7 @@ async fn a_course_announcement_reaches_the_learners_inbox_through_the_api() {
 async fn in_separate_groups_a_teacher_of_group_a_cannot_announce_to_group_b() {
     let t = ApiTest::new();
     let fx = &t.fx;
-    let ta = fx.user("ta");
-    fx.site
-        .enrol(&fx.admin, fx.manual, ta, Role::NonEditingTeacher)
-        .unwrap();
-    fx.site
-        .add_group_members(&fx.admin, fx.team_a, &[ta])
-        .unwrap();
+    let ta = fx.non_editing_teacher_in("ta", fx.team_a);
     let token = t.token_of(ta);
     let api = t.client(Some(&token));
     let to = |group: u64| {

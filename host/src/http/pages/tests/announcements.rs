@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 
 use super::Pages;
-use crate::domain::{AnnouncementId, AnnouncementState, Role, SessionSubject};
+use crate::domain::{AnnouncementId, AnnouncementState, SessionSubject};
 
 fn compose_body(token: &str, fields: &[(&str, &str)]) -> String {
     let mut body = format!("csrf={token}");
@@ -251,13 +251,7 @@ async fn a_scheduled_announcement_is_edited_then_withdrawn_on_its_page() {
 async fn in_separate_groups_a_non_editing_teacher_is_offered_only_their_group() {
     let p = Pages::new();
     let fx = &p.fx;
-    let ta = fx.user("ta");
-    fx.site
-        .enrol(&fx.admin, fx.manual, ta, Role::NonEditingTeacher)
-        .unwrap();
-    fx.site
-        .add_group_members(&fx.admin, fx.team_a, &[ta])
-        .unwrap();
+    let ta = fx.non_editing_teacher_in("ta", fx.team_a);
     let session = fx.services.test_session(SessionSubject::SiteUser {
         site: fx.id(),
         user: ta,
