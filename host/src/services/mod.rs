@@ -32,6 +32,7 @@ pub mod error;
 pub mod events;
 pub mod execution;
 pub mod groups;
+pub mod mail;
 mod ops;
 pub mod password;
 pub mod plans;
@@ -83,6 +84,7 @@ struct Inner {
     exec: Arc<execution::Executor>,
     sessions: sessions::SessionKeeper,
     staged: Arc<bulk::staged::StagedImports>,
+    mail: Arc<mail::MailHost>,
 }
 
 impl Services {
@@ -111,6 +113,7 @@ impl Services {
                 exec: Arc::default(),
                 sessions: sessions::SessionKeeper::default(),
                 staged: Arc::default(),
+                mail: Arc::default(),
                 data_dir,
             }),
         })
@@ -179,6 +182,7 @@ impl Services {
             registry: self.inner.registry.clone(),
             exec: self.inner.exec.clone(),
             staged: self.inner.staged.clone(),
+            mail: self.inner.mail.clone(),
         })
     }
 
@@ -230,6 +234,8 @@ pub struct SiteServices {
     exec: Arc<execution::Executor>,
     /// The host's uploaded CSV files between preview and apply.
     staged: Arc<bulk::staged::StagedImports>,
+    /// The operator's default SMTP settings and the mail worker.
+    mail: Arc<mail::MailHost>,
 }
 
 /// A page of results in a stable order; pass `next` back as `after` to get

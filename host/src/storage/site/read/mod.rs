@@ -18,6 +18,7 @@ mod courses;
 mod enrolments;
 mod groups;
 mod log;
+mod mail;
 mod meta;
 mod methods;
 mod segments;
@@ -28,6 +29,8 @@ pub use self::courses::CourseRead;
 pub use self::enrolments::EnrolmentRead;
 pub use self::groups::GroupRead;
 pub use self::log::LogRead;
+pub(crate) use self::mail::SMTP_SETTING;
+pub use self::mail::{MailQueueCounts, MailRead};
 pub use self::meta::MetaRead;
 pub use self::methods::MethodRead;
 pub use self::segments::SegmentRead;
@@ -98,6 +101,7 @@ pub trait SiteRead:
     + GroupRead
     + LogRead
     + AnnouncementRead
+    + MailRead
 {
 }
 

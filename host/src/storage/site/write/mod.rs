@@ -11,6 +11,7 @@ mod courses;
 mod enrolments;
 mod groups;
 mod log;
+mod mail;
 mod methods;
 mod segments;
 mod users;
