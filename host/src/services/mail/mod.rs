@@ -31,6 +31,8 @@ use std::sync::{Mutex, RwLock};
 
 use crate::domain::{SmtpSettings, Timestamp};
 
+// The announcement send transaction (services::announcements) calls it.
+#[allow(unused_imports)]
 pub(crate) use queue::queue_announcement_in;
 pub use queue::{MailQueueOverview, SiteMailFigures};
 pub use settings::{SmtpOverview, SmtpSettingsInput, SmtpSource};

@@ -18,6 +18,8 @@ use crate::storage::site::{MailQueueCounts, SiteTables, prelude::*};
 
 /// Queues the e-mail copies of `announcement` to those of `recipients` (ascending) who take them:
 /// not suspended, an e-mail address, `announcement_emails` on. Sets `announcement.delivery.queued`.
+// Called by the announcement send transaction (services::announcements).
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn queue_announcement_in(
     t: &mut SiteTables<'_>,
     announcement: &mut Announcement,
