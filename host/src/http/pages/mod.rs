@@ -11,8 +11,11 @@ mod dashboard;
 mod forms;
 mod groups;
 mod imports;
+mod mail;
 mod methods;
 mod operator;
+mod operator_mail;
+mod preferences;
 mod segments;
 pub(crate) mod session;
 mod sign_in;
@@ -102,6 +105,8 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         methods::ROUTES,
         imports::ROUTES,
         audit::ROUTES,
+        mail::ROUTES,
+        preferences::ROUTES,
     ]
     .concat()
 }
@@ -109,7 +114,12 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
 /// Every operator page route (host-wide, under `/operator`).
 #[cfg(test)]
 pub(crate) fn operator_page_routes() -> Vec<PageRoute> {
-    [sign_in::OPERATOR_ROUTES, operator::ROUTES].concat()
+    [
+        sign_in::OPERATOR_ROUTES,
+        operator::ROUTES,
+        operator_mail::ROUTES,
+    ]
+    .concat()
 }
 
 /// The stylesheet, bundled into the binary: no CDN, nothing to deploy.
@@ -137,6 +147,7 @@ pub(crate) fn host_routes(cfg: &mut web::ServiceConfig) {
         .route("/static/imports.js", web::get().to(import_script));
     sign_in::operator_routes(cfg);
     operator::routes(cfg);
+    operator_mail::routes(cfg);
 }
 
 /// The pages of a site. Mounted twice, at `/` (site by `Host`) and under
@@ -152,6 +163,8 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     methods::routes(cfg);
     imports::routes(cfg);
     audit::routes(cfg);
+    mail::routes(cfg);
+    preferences::routes(cfg);
 }
 
 async fn healthz() -> HttpResponse {
@@ -240,6 +253,8 @@ pub(crate) enum Section {
     Courses,
     Imports,
     Audit,
+    Mail,
+    Preferences,
 }
 
 impl Layout {
@@ -284,7 +299,9 @@ impl Layout {
         if admin {
             link("Imports", "/imports", Section::Imports);
             link("Audit log", "/audit", Section::Audit);
+            link("Mail", "/mail", Section::Mail);
         }
+        link("Preferences", "/preferences", Section::Preferences);
         layout.nav = Some(Nav {
             links,
             user: page.session.display_name.clone(),
@@ -310,6 +327,11 @@ impl Layout {
                     label: "Plugins",
                     href: "/operator/plugins".to_owned(),
                     current: title == "Plugins",
+                },
+                NavLink {
+                    label: "Mail",
+                    href: "/operator/mail".to_owned(),
+                    current: title == "Mail",
                 },
             ],
             user: page.session.display_name.clone(),
