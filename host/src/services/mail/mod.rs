@@ -24,7 +24,7 @@ pub mod worker;
 #[path = "../../../../tests/e2e/support/smtp_sink.rs"]
 pub(crate) mod smtp_sink;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};

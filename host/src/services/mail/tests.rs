@@ -12,7 +12,7 @@ use crate::storage::site::prelude::*;
 const FROM: &str = "lms@acme.test";
 
 /// Points the fixture's site at `sink` and the links at `http://lms.test`.
-fn configure(fx: &TestSite, sink: &SmtpSink) {
+pub(crate) fn configure(fx: &TestSite, sink: &SmtpSink) {
     fx.services.set_public_url("http://lms.test/");
     fx.site
         .save_smtp_settings(
@@ -31,7 +31,7 @@ fn configure(fx: &TestSite, sink: &SmtpSink) {
 /// An announcement sent to `recipients` as the lead's send transaction
 /// does it: the row, the inbox copies and the mail queued, in one
 /// transaction.
-fn announce(fx: &TestSite, audience: Audience, recipients: &[UserId]) -> AnnouncementId {
+pub(crate) fn announce(fx: &TestSite, audience: Audience, recipients: &[UserId]) -> AnnouncementId {
     fx.site
         .write(|t| {
             let mut a = Announcement {

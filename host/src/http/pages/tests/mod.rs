@@ -6,6 +6,7 @@ mod audit;
 mod courses;
 mod groups;
 mod imports;
+mod mail;
 mod methods;
 mod operator;
 mod segments;
