@@ -34,6 +34,7 @@ mod enrolments;
 mod groups;
 mod imports;
 mod listing;
+mod mail;
 mod method_runs;
 mod operator;
 mod paging;
@@ -106,6 +107,7 @@ fn site_routes(cfg: &mut ServiceConfig) {
     audit::routes(cfg);
     tokens::site_routes(cfg);
     plugins::site_routes(cfg);
+    mail::routes(cfg);
 }
 
 /// Routes for operators, on any host.

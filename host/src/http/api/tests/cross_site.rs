@@ -56,6 +56,8 @@ impl SiteB {
             "segment" | "segments" => fx.hr.0,
             "method" | "methods" | "enrolment-methods" | "enrolment_methods" => fx.manual.0,
             "token" | "tokens" => self.token,
+            // No announcement exists: a wrong site's caller must hear 401/403 all the same.
+            "announcement" | "announcements" => 1,
             _ => return None,
         })
     }

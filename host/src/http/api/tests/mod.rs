@@ -9,6 +9,7 @@ mod cross_site;
 mod enrolments;
 mod groups;
 mod imports;
+mod mail;
 mod method_runs;
 mod openapi;
 mod operator;
