@@ -27,6 +27,22 @@ pub fn site_with_users(
     charon_host::services::Principal,
     Vec<charon_host::domain::UserId>,
 ) {
+    let (dir, _, site, op, users) = host_with_users(n);
+    (dir, site, op, users)
+}
+
+/// [`site_with_users`] with the host's services too (for what runs over
+/// every site, such as the mail worker's pass).
+#[allow(dead_code, clippy::type_complexity)]
+pub fn host_with_users(
+    n: usize,
+) -> (
+    tempfile::TempDir,
+    charon_host::services::Services,
+    charon_host::services::SiteServices,
+    charon_host::services::Principal,
+    Vec<charon_host::domain::UserId>,
+) {
     use charon_host::services::Services;
     use charon_host::services::sites::NewSite;
     use charon_host::services::users::NewUser;
@@ -59,7 +75,7 @@ pub fn site_with_users(
                 .collect(),
         )
         .expect("users");
-    (dir, site, op, users)
+    (dir, services, site, op, users)
 }
 
 /// CPU time this thread has run so far (`/proc/thread-self/schedstat`, in

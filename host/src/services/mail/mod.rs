@@ -9,15 +9,18 @@
 //! delivers what is due with lettre and records its progress.
 //!
 //! [`MailHost`] is the host-wide part: the operator's default settings,
-//! the public address links in a message start from, one pooled SMTP
-//! transport per server reused across passes, and the worker's figures.
+//! the public address links in a message start from, one SMTP connection
+//! per server reused across passes (`smtp`), and the worker's figures.
 //! Nothing here ever writes a password into a log line, a page or an
 //! answer, and no copy is marked sent before the server accepted it.
 
+#[cfg(any(test, feature = "bench"))]
+mod fixture;
 pub mod message;
 pub mod preferences;
 pub mod queue;
 pub mod settings;
+pub mod smtp;
 pub mod worker;
 
 #[cfg(test)]

@@ -28,31 +28,10 @@ pub(crate) fn configure(fx: &TestSite, sink: &SmtpSink) {
         .expect("smtp settings");
 }
 
-/// An announcement sent to `recipients` as the lead's send transaction
-/// does it: the row, the inbox copies and the mail queued, in one
-/// transaction.
+/// An announcement sent to `recipients` as the send transaction does it.
 pub(crate) fn announce(fx: &TestSite, audience: Audience, recipients: &[UserId]) -> AnnouncementId {
     fx.site
-        .write(|t| {
-            let mut a = Announcement {
-                id: t.new_announcement_id()?,
-                author: fx.admin_id,
-                audience,
-                subject: "Compliance deadline moved".into(),
-                body: "The **deadline** is now *Friday*.\n\n<script>alert(1)</script>\n\nSee [the policy](https://example.org/policy).".into(),
-                created_at: t.now,
-                updated_at: t.now,
-                send_at: t.now,
-                state: AnnouncementState::Sent,
-                closed_at: Some(t.now),
-                recipients: recipients.len() as u64,
-                delivery: DeliveryCounts::default(),
-            };
-            t.deliver_announcement(a.id, recipients)?;
-            queue_announcement_in(t, &mut a, recipients)?;
-            t.put_announcement(&a, None)?;
-            Ok(a.id)
-        })
+        .fixture_sent_announcement(fx.admin_id, audience, recipients)
         .expect("announcement")
 }
 

@@ -1,5 +1,5 @@
 //! The send worker's pass: every due job of every active site, each copy
-//! rendered and handed to the site's SMTP server over a pooled connection
+//! rendered and handed to the site's SMTP server over one connection per server (`smtp`)
 //! that later copies and later passes reuse, and the progress recorded in
 //! small transactions after delivery.
 //!
@@ -17,15 +17,10 @@
 
 use std::time::Duration;
 
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-
 use super::message::{AnnouncementMail, MailRecipient};
+use super::smtp::{SendError, SmtpClient};
 use crate::domain::{
-    Audience, MailFailure, MailJob, SiteStatus, SmtpSecurity, SmtpSettings, Timestamp, UserStatus,
+    Audience, MailFailure, MailJob, SiteStatus, SmtpSettings, Timestamp, UserStatus,
 };
 use crate::services::announcements::markdown;
 use crate::services::{Principal, ServiceError, ServiceResult, Services, SiteServices};
@@ -42,12 +37,8 @@ const JOBS_PER_PASS: usize = 64;
 /// Copies sent between two saves of a job's progress: what a crash can
 /// send twice, and how few transactions a fast server costs.
 const SAVE_EVERY: usize = 64;
-/// How long one SMTP command may take.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
-/// Passes a transport may go unused before its connections are closed.
-const TRANSPORT_IDLE_PASSES: u64 = 60;
-
-type Transport = AsyncSmtpTransport<Tokio1Executor>;
+/// Passes a server's connection may go unused before it is closed.
+const CLIENT_IDLE_PASSES: u64 = 60;
 
 /// What one pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -73,59 +64,35 @@ pub fn backoff(attempts: u32) -> Duration {
         .min(MAX_BACKOFF)
 }
 
-/// One pooled transport per distinct settings, kept across passes so
-/// their connections are reused.
+/// One connection per SMTP server, kept across passes so it is reused.
 #[derive(Default)]
 pub(super) struct TransportCache {
-    entries: Vec<(SmtpSettings, Transport, u64)>,
+    entries: Vec<(SmtpClient, u64)>,
 }
 
 impl TransportCache {
-    fn get(&mut self, settings: &SmtpSettings, pass: u64) -> Result<Transport, String> {
-        if let Some(entry) = self.entries.iter_mut().find(|(s, _, _)| s == settings) {
-            entry.2 = pass;
-            return Ok(entry.1.clone());
+    /// The client of `settings` (taken out while a site's jobs use it).
+    fn take(&mut self, settings: &SmtpSettings) -> SmtpClient {
+        match self
+            .entries
+            .iter()
+            .position(|(c, _)| c.settings() == settings)
+        {
+            Some(i) => self.entries.swap_remove(i).0,
+            None => SmtpClient::new(settings.clone()),
         }
-        let transport = build_transport(settings)?;
-        self.entries
-            .push((settings.clone(), transport.clone(), pass));
-        Ok(transport)
     }
 
-    /// Drops transports unused for a while (settings changed, queue
-    /// empty): their pools close their connections.
+    fn put_back(&mut self, client: SmtpClient, pass: u64) {
+        self.entries.push((client, pass));
+    }
+
+    /// Drops clients unused for a while (settings changed, queue empty),
+    /// closing their connections.
     fn prune(&mut self, pass: u64) {
         self.entries
-            .retain(|(_, _, used)| pass.saturating_sub(*used) < TRANSPORT_IDLE_PASSES);
+            .retain(|(_, used)| pass.saturating_sub(*used) < CLIENT_IDLE_PASSES);
     }
-}
-
-fn build_transport(s: &SmtpSettings) -> Result<Transport, String> {
-    let tls = |host: &str| {
-        TlsParameters::new(host.to_owned()).map_err(|e| format!("TLS for {host}: {e}"))
-    };
-    let builder = Transport::builder_dangerous(s.host.as_str())
-        .port(s.port)
-        .tls(match s.security {
-            SmtpSecurity::None => Tls::None,
-            SmtpSecurity::StartTls => Tls::Required(tls(&s.host)?),
-            SmtpSecurity::Tls => Tls::Wrapper(tls(&s.host)?),
-        })
-        .timeout(Some(SMTP_TIMEOUT))
-        .pool_config(PoolConfig::new().max_size(4))
-        .hello_name(ClientId::Domain(
-            s.from_address
-                .rsplit_once('@')
-                .map_or("localhost", |(_, d)| d)
-                .to_owned(),
-        ));
-    let builder = match (&s.username, &s.password) {
-        (Some(user), Some(password)) => {
-            builder.credentials(Credentials::new(user.clone(), password.clone()))
-        }
-        _ => builder,
-    };
-    Ok(builder.build())
 }
 
 /// Runs `f` on the blocking pool (redb does file I/O).
@@ -191,25 +158,31 @@ impl SiteServices {
         let Some(settings) = settings else {
             return Ok(());
         };
-        let transport = self
+        let mut client = self
             .mail
             .transports
             .lock()
-            .map_err(|_| ServiceError::Internal("the SMTP transport cache is poisoned".into()))
-            .map(|mut cache| cache.get(&settings, pass))?;
+            .map_err(|_| ServiceError::Internal("the SMTP client cache is poisoned".into()))?
+            .take(&settings);
+        client.new_pass();
+        let done = self.send_jobs(&mut client, jobs, now, report).await;
+        if let Ok(mut cache) = self.mail.transports.lock() {
+            cache.put_back(client, pass);
+        }
+        done
+    }
+
+    async fn send_jobs(
+        &self,
+        client: &mut SmtpClient,
+        jobs: Vec<MailJob>,
+        now: Timestamp,
+        report: &mut MailPassReport,
+    ) -> ServiceResult<()> {
         for job in jobs {
             report.jobs += 1;
             let mut progress = Progress::of(&job);
-            let down = match &transport {
-                Ok(transport) => {
-                    self.send_job(transport, &settings, &job, now, &mut progress)
-                        .await?
-                }
-                Err(e) => {
-                    progress.temporary(&job, now, e.clone(), false);
-                    true
-                }
-            };
+            let down = self.send_job(client, &job, now, &mut progress).await?;
             report.sent += progress.total_sent;
             report.failed += progress.total_failed;
             report.skipped += progress.total_skipped;
@@ -231,8 +204,7 @@ impl SiteServices {
     /// the connection failed (not one recipient).
     async fn send_job(
         &self,
-        transport: &Transport,
-        settings: &SmtpSettings,
+        client: &mut SmtpClient,
         job: &MailJob,
         now: Timestamp,
         progress: &mut Progress,
@@ -250,25 +222,28 @@ impl SiteServices {
                 progress.skip();
                 continue;
             };
-            let message = match mail.message(&recipient, &settings.from_address) {
+            let from = client.settings().from_address.clone();
+            let message = match mail.message(&recipient, &from) {
                 Ok(m) => m,
                 Err(e) => {
                     progress.fail(job, &recipient, now, e.to_string());
                     continue;
                 }
             };
-            match transport.send(message).await {
-                Ok(_) => progress.sent(),
-                Err(e) if e.is_permanent() => progress.fail(job, &recipient, now, e.to_string()),
-                Err(e) => {
-                    // A 4xx reply concerns this copy; anything else (refused,
-                    // timed out, TLS) the connection.
-                    let for_recipient = e.is_transient();
-                    if !progress.temporary(job, now, e.to_string(), for_recipient) {
-                        return Ok(!for_recipient);
+            match client.send(&message).await {
+                Ok(()) => progress.sent(),
+                Err(SendError::Permanent(e)) => progress.fail(job, &recipient, now, e),
+                Err(SendError::Transient(e)) => {
+                    // A 4xx concerns this copy: wait, or past the cap give
+                    // it up and go on with the next.
+                    if !progress.temporary(job, now, e, true) {
+                        return Ok(false);
                     }
-                    // Given up on that copy; go on with the next.
                     continue;
+                }
+                Err(SendError::Connection(e)) => {
+                    progress.temporary(job, now, e, false);
+                    return Ok(true);
                 }
             }
             if progress.unsaved >= SAVE_EVERY {
