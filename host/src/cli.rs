@@ -29,7 +29,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve every site of the data dir over HTTP until SIGINT or SIGTERM.
-    Serve(ServeArgs),
+    // Boxed: its many flags make it far larger than the other commands.
+    Serve(Box<ServeArgs>),
     /// Create, list, suspend, resume and delete sites (works while the
     /// server runs, through its JSON API).
     Site(SiteArgs),

@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     }
     init_tracing(serving);
     let outcome = match cli.command {
-        Command::Serve(args) => serve(&cli.data, args),
+        Command::Serve(args) => serve(&cli.data, *args),
         Command::Site(args) => site(&cli.data, args),
         Command::Demo(args) => load_demo(&cli.data, args),
         Command::Token(args) => token(&cli.data, args),

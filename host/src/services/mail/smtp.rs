@@ -72,10 +72,10 @@ impl SmtpClient {
         };
         // lettre closes a connection on any refusal; a timed-out one is
         // in an unknown state. Either way the next copy connects again.
-        if outcome.is_err() || self.connection.as_ref().is_some_and(|c| c.has_broken()) {
-            if let Some(mut c) = self.connection.take() {
-                let _ = tokio::time::timeout(Duration::from_secs(1), c.abort()).await;
-            }
+        if (outcome.is_err() || self.connection.as_ref().is_some_and(|c| c.has_broken()))
+            && let Some(mut c) = self.connection.take()
+        {
+            let _ = tokio::time::timeout(Duration::from_secs(1), c.abort()).await;
         }
         outcome
     }
