@@ -29,7 +29,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve every site of the data dir over HTTP until SIGINT or SIGTERM.
-    Serve(ServeArgs),
+    // Boxed: its many flags make it far larger than the other commands.
+    Serve(Box<ServeArgs>),
     /// Create, list, suspend, resume and delete sites (works while the
     /// server runs, through its JSON API).
     Site(SiteArgs),
@@ -261,6 +262,63 @@ pub struct ServeArgs {
     #[arg(long, env = "CHARON_IMPORT_MAX_MIB", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub import_max_mib: u64,
+
+    /// The address people reach this host at (`https://lms.example.org`):
+    /// the links in e-mails start from it (default: the listen address).
+    #[arg(long, env = "CHARON_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// How often, in milliseconds, the mail worker looks for due mail
+    /// (it is also woken when mail is queued again).
+    #[arg(long, env = "CHARON_MAIL_POLL_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub mail_poll_ms: u64,
+
+    /// The operator's default SMTP server, used by every site without
+    /// settings of its own; without it (and without a site's own) a site
+    /// keeps the inbox only.
+    #[arg(long, env = "CHARON_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+
+    #[arg(long, env = "CHARON_SMTP_PORT", default_value_t = 587,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub smtp_port: u16,
+
+    /// `none`, `starttls` (required) or `tls` (SMTPS).
+    #[arg(long, env = "CHARON_SMTP_SECURITY", default_value = "starttls",
+          value_parser = ["none", "starttls", "tls"])]
+    pub smtp_security: String,
+
+    #[arg(long, env = "CHARON_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+
+    /// Prefer the environment variable: a flag shows in the process list.
+    #[arg(long, env = "CHARON_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<SecretArg>,
+
+    /// The address the default server's mail comes from (each site's
+    /// name is the sender's name).
+    #[arg(long, env = "CHARON_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+}
+
+/// A secret given on the command line or in the environment: `Debug`
+/// masks it, so printing the arguments never prints it.
+#[derive(Clone)]
+pub struct SecretArg(pub String);
+
+impl std::str::FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("********")
+    }
 }
 
 #[derive(Debug, Args)]

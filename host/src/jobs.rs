@@ -2,12 +2,14 @@
 //! stopped with it: the event dispatcher (committed events to enrolment
 //! methods), the reconciler (every method after start-up, then on a
 //! schedule), the announcement scheduler (sends scheduled announcements
-//! when they are due) and the idle-site sweep (closes site files nobody
-//! used).
+//! when they are due), the idle-site sweep (closes site files nobody
+//! used) and the mail worker (the due e-mail copies of every site,
+//! `services::mail`).
 //!
 //! Each is a tokio task that does its work on the blocking pool (redb does
 //! file I/O and plugins run for up to their deadline), never on an HTTP
-//! worker, and only through the services. A job that fails logs it and
+//! worker, and only through the services; the mail worker talks SMTP
+//! asynchronously on this runtime and reads and writes on the pool. A job that fails logs it and
 //! goes on; none of them owns data, so aborting one mid-way loses nothing a
 //! later run would not redo (each plan is its own transaction and the
 //! dispatcher's cursor moves only after delivery).
@@ -33,6 +35,8 @@ pub struct Schedule {
     pub site_idle_check_every: Duration,
     /// How often the scheduled announcements that are due are sent.
     pub announcements_every: Duration,
+    /// How often the mail worker looks for due mail when nobody woke it.
+    pub mail_poll_every: Duration,
 }
 
 /// The running jobs; [`stop`](Self::stop) (or dropping it) aborts them.
@@ -60,6 +64,8 @@ impl Jobs {
                 services.clone(),
                 schedule.announcements_every,
             )),
+            // Mail a stopped process left in the queues goes out now.
+            tokio::spawn(run_mail_worker(services.clone(), schedule.mail_poll_every)),
         ];
         Jobs { tasks }
     }
@@ -201,6 +207,32 @@ async fn send_due_announcements(services: Services, every: Duration) {
             Ok(Ok(sent)) => tracing::info!(sent, "sent scheduled announcements"),
             Ok(Err(e)) => tracing::error!(error = %e, "the announcement scheduler failed"),
             Err(e) => tracing::error!(error = %e, "the announcement scheduler panicked"),
+        }
+    }
+}
+
+/// Sends the due mail of every site, then waits for the next poll or for
+/// mail queued meanwhile. A copy counts as sent only once its server
+/// accepted it, so aborting a pass loses nothing: the next process sends
+/// again what was not recorded (with the same Message-ID).
+async fn run_mail_worker(services: Services, every: Duration) {
+    loop {
+        let report = services
+            .send_due_mail(crate::domain::Timestamp::now())
+            .await;
+        if report.jobs > 0 {
+            tracing::info!(
+                jobs = report.jobs,
+                sent = report.sent,
+                failed = report.failed,
+                deferred = report.deferred,
+                last_error = report.last_error.as_deref().unwrap_or(""),
+                "mail pass"
+            );
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = services.mail().woken() => {}
         }
     }
 }

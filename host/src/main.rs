@@ -17,7 +17,9 @@ use tracing_subscriber::EnvFilter;
 
 use charon_host::console::{Console, ConsoleConfig, Route};
 use charon_host::demo::{self, DemoReport};
-use charon_host::domain::{ApiToken, ApiTokenId, Site, SitePlugin, SiteStatus, TokenScope};
+use charon_host::domain::{
+    ApiToken, ApiTokenId, Site, SitePlugin, SiteStatus, SmtpSecurity, SmtpSettings, TokenScope,
+};
 use charon_host::http::wire::{
     CourseGroupIdView, CourseIdView, CreateSite, MassEnrol, MassEnrolmentFiguresView, RoleView,
 };
@@ -42,7 +44,7 @@ fn main() -> ExitCode {
     }
     init_tracing(serving);
     let outcome = match cli.command {
-        Command::Serve(args) => serve(&cli.data, args),
+        Command::Serve(args) => serve(&cli.data, *args),
         Command::Site(args) => site(&cli.data, args),
         Command::Demo(args) => load_demo(&cli.data, args),
         Command::Token(args) => token(&cli.data, args),
@@ -88,7 +90,7 @@ fn init_tracing(serving: bool) {
 }
 
 fn serve(data: &Path, args: ServeArgs) -> Result<()> {
-    let mut config = Config::new(data, args.listen);
+    let mut config = Config::new(data, args.listen.clone());
     config.workers = args.workers;
     config.site_idle_after = Duration::from_secs(args.site_idle_secs);
     config.site_idle_check_every = Duration::from_secs(args.site_idle_check_secs.max(1));
@@ -113,6 +115,9 @@ fn serve(data: &Path, args: ServeArgs) -> Result<()> {
         .context("--import-max-mib is too large for this machine")?;
     config.runtime.max_plan_actions = usize::try_from(args.plugin_max_plan_actions)
         .context("--plugin-max-plan-actions is too large for this machine")?;
+    config.public_url = args.public_url.clone();
+    config.mail_poll_every = Duration::from_millis(args.mail_poll_ms);
+    config.smtp_default = default_smtp(&args)?;
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config)
             .with_context(|| format!("cannot serve the data dir {}", data.display()))?;
@@ -130,6 +135,31 @@ fn serve(data: &Path, args: ServeArgs) -> Result<()> {
         app.run_until_stopped().await?;
         Ok(())
     })
+}
+
+/// The operator's default SMTP settings from the `--smtp-…` flags, if a
+/// host is given (then a from address is required too).
+fn default_smtp(args: &ServeArgs) -> Result<Option<SmtpSettings>> {
+    let Some(host) = args.smtp_host.clone() else {
+        return Ok(None);
+    };
+    let from_address = args
+        .smtp_from
+        .clone()
+        .context("--smtp-host needs --smtp-from, the address mail comes from")?;
+    let security = match args.smtp_security.as_str() {
+        "none" => SmtpSecurity::None,
+        "tls" => SmtpSecurity::Tls,
+        _ => SmtpSecurity::StartTls,
+    };
+    Ok(Some(SmtpSettings {
+        host,
+        port: args.smtp_port,
+        security,
+        username: args.smtp_username.clone(),
+        password: args.smtp_password.clone().map(|p| p.0),
+        from_address,
+    }))
 }
 
 fn print_first_run(first: &FirstRun, out: &mut dyn Write) {

@@ -31,8 +31,9 @@ pub fn site_with_users(
     (dir, site, op, users)
 }
 
-/// [`site_with_users`] with the host's services too (to serve HTTP).
-#[allow(dead_code)]
+/// [`site_with_users`] with the host's services too (to serve HTTP, or
+/// for what runs over every site, such as the mail worker's pass).
+#[allow(dead_code, clippy::type_complexity)]
 pub fn host_with_users(
     n: usize,
 ) -> (

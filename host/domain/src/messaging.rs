@@ -169,6 +169,11 @@ impl MailJob {
     /// Recipients per job: a 100,000-member announcement is a few hundred
     /// rows, and one job's progress is one small row rewritten.
     pub const MAX_RECIPIENTS: usize = 256;
+
+    /// Copies not yet delivered or failed.
+    pub fn remaining(&self) -> usize {
+        self.recipients.len().saturating_sub(self.next as usize)
+    }
 }
 
 /// A copy that could not be delivered: refused for good (5xx) or given up

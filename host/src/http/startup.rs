@@ -59,6 +59,13 @@ pub struct Config {
     pub body_deadline: Duration,
     /// How many uploads (components, CSV files) are read at once.
     pub concurrent_uploads: usize,
+    /// Where people reach the host; the links in e-mails start from it.
+    /// `None`: the listen address.
+    pub public_url: Option<String>,
+    /// How often the mail worker looks for due mail.
+    pub mail_poll_every: Duration,
+    /// The operator's default SMTP settings for sites without their own.
+    pub smtp_default: Option<crate::domain::SmtpSettings>,
 }
 
 impl Config {
@@ -79,6 +86,9 @@ impl Config {
             import_max_bytes: crate::services::bulk::DEFAULT_MAX_BYTES,
             body_deadline: super::body::DEFAULT_BODY_DEADLINE,
             concurrent_uploads: super::body::DEFAULT_CONCURRENT_UPLOADS,
+            public_url: None,
+            mail_poll_every: Duration::from_secs(2),
+            smtp_default: None,
         }
     }
 }
@@ -152,6 +162,7 @@ impl Application {
         services.set_session_policy(config.sessions.clone());
         services.set_import_max_bytes(config.import_max_bytes);
         services.set_reconcile_durable_every(config.reconcile_durable_every);
+        services.set_default_smtp(config.smtp_default.clone())?;
         let mut app = Self::assemble(config, services, listener)?;
         app.first_run = app.services.first_run()?;
         Ok(app)
@@ -184,6 +195,8 @@ impl Application {
             operator_api_file: None,
             stop: StopHandle::default(),
         };
+        let public_url = app.config.public_url.clone().unwrap_or_else(|| app.url());
+        app.services.set_public_url(&public_url);
         if app.config.operator_api_file {
             let credential = OperatorCredential::generate();
             let file = OperatorApiFile {
@@ -288,6 +301,7 @@ impl Application {
                 site_idle_after: config.site_idle_after,
                 site_idle_check_every: config.site_idle_check_every,
                 announcements_every: config.announcements_every,
+                mail_poll_every: config.mail_poll_every,
             },
         );
         tracing::info!(addr = %local_addr, "serving");

@@ -32,6 +32,7 @@ pub mod error;
 pub mod events;
 pub mod execution;
 pub mod groups;
+pub mod mail;
 pub mod mass_enrolments;
 mod ops;
 pub mod password;
@@ -85,6 +86,7 @@ struct Inner {
     sessions: sessions::SessionKeeper,
     staged: Arc<bulk::staged::StagedImports>,
     due: Arc<announcements::DueAnnouncements>,
+    mail: Arc<mail::MailHost>,
 }
 
 impl Services {
@@ -114,6 +116,7 @@ impl Services {
                 sessions: sessions::SessionKeeper::default(),
                 staged: Arc::default(),
                 due: Arc::default(),
+                mail: Arc::default(),
                 data_dir,
             }),
         })
@@ -183,6 +186,7 @@ impl Services {
             exec: self.inner.exec.clone(),
             staged: self.inner.staged.clone(),
             due: self.inner.due.clone(),
+            mail: self.inner.mail.clone(),
         })
     }
 
@@ -236,6 +240,8 @@ pub struct SiteServices {
     staged: Arc<bulk::staged::StagedImports>,
     /// When each site's next scheduled announcement is due.
     due: Arc<announcements::DueAnnouncements>,
+    /// The operator's default SMTP settings and the mail worker.
+    mail: Arc<mail::MailHost>,
 }
 
 /// A page of results in a stable order; pass `next` back as `after` to get

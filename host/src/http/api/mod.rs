@@ -35,6 +35,7 @@ mod enrolments;
 mod groups;
 mod imports;
 mod listing;
+mod mail;
 mod mass_enrolments;
 mod method_runs;
 mod operator;
@@ -110,6 +111,7 @@ fn site_routes(cfg: &mut ServiceConfig) {
     announcements::routes(cfg);
     tokens::site_routes(cfg);
     plugins::site_routes(cfg);
+    mail::routes(cfg);
 }
 
 /// Routes for operators, on any host.

@@ -13,9 +13,12 @@ mod forms;
 mod groups;
 mod imports;
 mod inbox;
+mod mail;
 mod mass_enrolments;
 mod methods;
 mod operator;
+mod operator_mail;
+mod preferences;
 mod segments;
 pub(crate) mod session;
 mod sign_in;
@@ -108,6 +111,8 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         audit::ROUTES,
         announcements::ROUTES,
         inbox::ROUTES,
+        mail::ROUTES,
+        preferences::ROUTES,
     ]
     .concat()
 }
@@ -115,7 +120,12 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
 /// Every operator page route (host-wide, under `/operator`).
 #[cfg(test)]
 pub(crate) fn operator_page_routes() -> Vec<PageRoute> {
-    [sign_in::OPERATOR_ROUTES, operator::ROUTES].concat()
+    [
+        sign_in::OPERATOR_ROUTES,
+        operator::ROUTES,
+        operator_mail::ROUTES,
+    ]
+    .concat()
 }
 
 /// The stylesheet, bundled into the binary: no CDN, nothing to deploy.
@@ -143,6 +153,7 @@ pub(crate) fn host_routes(cfg: &mut web::ServiceConfig) {
         .route("/static/imports.js", web::get().to(import_script));
     sign_in::operator_routes(cfg);
     operator::routes(cfg);
+    operator_mail::routes(cfg);
 }
 
 /// The pages of a site. Mounted twice, at `/` (site by `Host`) and under
@@ -161,6 +172,8 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     audit::routes(cfg);
     announcements::routes(cfg);
     inbox::routes(cfg);
+    mail::routes(cfg);
+    preferences::routes(cfg);
 }
 
 async fn healthz() -> HttpResponse {
@@ -259,6 +272,8 @@ pub(crate) enum Section {
     Audit,
     Announcements,
     Inbox,
+    Mail,
+    Preferences,
 }
 
 impl Layout {
@@ -304,7 +319,9 @@ impl Layout {
             link("Announcements", "/announcements", Section::Announcements);
             link("Imports", "/imports", Section::Imports);
             link("Audit log", "/audit", Section::Audit);
+            link("Mail", "/mail", Section::Mail);
         }
+        link("Preferences", "/preferences", Section::Preferences);
         // Operators have no inbox on a site.
         let inbox = (!page.principal().is_operator()).then(|| InboxLink {
             href: page.link("/inbox"),
@@ -337,6 +354,11 @@ impl Layout {
                     label: "Plugins",
                     href: "/operator/plugins".to_owned(),
                     current: title == "Plugins",
+                },
+                NavLink {
+                    label: "Mail",
+                    href: "/operator/mail".to_owned(),
+                    current: title == "Mail",
                 },
             ],
             inbox: None,

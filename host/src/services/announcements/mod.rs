@@ -160,6 +160,7 @@ impl SiteServices {
         draft: &AnnouncementDraft,
     ) -> ServiceResult<AnnouncementPreview> {
         let author = self.author_of(who);
+        let email = self.mail_configured()?;
         self.read(|t| {
             let audience = audience::authorize_audience(&self.site, t, who, &draft.audience)?;
             let author = author?;
@@ -168,7 +169,7 @@ impl SiteServices {
                 audience: audience::describe(t, &audience)?,
                 recipients: audience::recipients(t, &audience, author)?.len() as u64,
                 html: markdown::render_html(&draft.body),
-                email: false,
+                email,
             })
         })
     }
@@ -181,7 +182,8 @@ impl SiteServices {
         draft: AnnouncementDraft,
     ) -> ServiceResult<Announcement> {
         let author = self.author_of(who);
-        self.write(|t| {
+        let mail = self.mail_configured()?;
+        let sent = self.write(|t| {
             let audience = audience::authorize_audience(&self.site, t, who, &draft.audience)?;
             let author = author?;
             let (subject, body) = checked_fields(&draft, t.now)?;
@@ -215,10 +217,20 @@ impl SiteServices {
                     ),
                 )?;
             } else {
-                send::send_in(t, &mut announcement, None)?;
+                send::send_in(t, &mut announcement, None, mail)?;
             }
             Ok(announcement)
-        })
+        })?;
+        self.wake_mail(&sent);
+        Ok(sent)
+    }
+
+    /// Wakes the mail worker when `announcement` queued e-mail copies, so
+    /// they leave now rather than at its next poll.
+    fn wake_mail(&self, announcement: &Announcement) {
+        if announcement.delivery.queued > 0 {
+            self.mail.wake();
+        }
     }
 
     /// Changes a scheduled announcement (its audience, text or time).
@@ -228,7 +240,8 @@ impl SiteServices {
         id: AnnouncementId,
         draft: AnnouncementDraft,
     ) -> ServiceResult<Announcement> {
-        self.write(|t| {
+        let mail = self.mail_configured()?;
+        let updated = self.write(|t| {
             let (mut announcement, actor) = self.editable(t, who, id)?;
             let audience = audience::authorize_audience(&self.site, t, who, &draft.audience)?;
             let (subject, body) = checked_fields(&draft, t.now)?;
@@ -256,10 +269,12 @@ impl SiteServices {
                 t.put_announcement(&announcement, Some(previous))?;
                 self.note_scheduled(announcement.send_at);
             } else {
-                send::send_in(t, &mut announcement, Some(previous))?;
+                send::send_in(t, &mut announcement, Some(previous), mail)?;
             }
             Ok(announcement)
-        })
+        })?;
+        self.wake_mail(&updated);
+        Ok(updated)
     }
 
     /// Withdraws a scheduled announcement: it is never sent, and stays
@@ -462,21 +477,26 @@ impl SiteServices {
         if due.is_empty() {
             return Ok(0);
         }
+        let mail = self.mail_configured()?;
         let mut sent = 0;
         for id in due {
-            sent += self.write(|t| {
+            let done = self.write(|t| {
                 let Some(mut announcement) = t.announcement(id)? else {
-                    return Ok(0);
+                    return Ok(None);
                 };
                 if announcement.state != AnnouncementState::Scheduled
                     || announcement.send_at.0 > t.now.0
                 {
-                    return Ok(0);
+                    return Ok(None);
                 }
                 let previous = announcement.send_at.0;
-                send::send_in(t, &mut announcement, Some(previous))?;
-                Ok(1)
+                send::send_in(t, &mut announcement, Some(previous), mail)?;
+                Ok(Some(announcement))
             })?;
+            if let Some(announcement) = done {
+                self.wake_mail(&announcement);
+                sent += 1;
+            }
         }
         Ok(sent)
     }

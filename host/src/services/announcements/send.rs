@@ -7,12 +7,14 @@ use crate::services::error::ServiceResult;
 use crate::storage::site::SiteTables;
 
 /// Marks `announcement` sent now: resolves its recipients as of this
-/// transaction, records them, puts a copy in each inbox, and audits it.
+/// transaction, records them, puts a copy in each inbox, queues the
+/// e-mail copies when the site's mail can go out (`mail`), and audits it.
 /// `previous_send_at` is where it was scheduled, if it was.
 pub(super) fn send_in(
     t: &mut SiteTables<'_>,
     announcement: &mut Announcement,
     previous_send_at: Option<i64>,
+    mail: bool,
 ) -> ServiceResult<()> {
     let recipients = audience::recipients(t, &announcement.audience, announcement.author)?;
     announcement.state = AnnouncementState::Sent;
@@ -20,6 +22,9 @@ pub(super) fn send_in(
     announcement.closed_at = Some(t.now);
     announcement.recipients = recipients.len() as u64;
     t.deliver_announcement(announcement.id, &recipients)?;
+    if mail {
+        crate::services::mail::queue_announcement_in(t, announcement, &recipients)?;
+    }
     t.put_announcement(announcement, previous_send_at)?;
     let described = audience::describe(t, &announcement.audience)?;
     t.audit_log(
@@ -27,8 +32,8 @@ pub(super) fn send_in(
         "announcement.sent",
         format!("announcement #{}", announcement.id),
         format!(
-            "{:?} to {described}: {} recipients",
-            announcement.subject, announcement.recipients
+            "{:?} to {described}: {} recipients, {} e-mail copies queued",
+            announcement.subject, announcement.recipients, announcement.delivery.queued
         ),
     )?;
     Ok(())

@@ -29,7 +29,7 @@ mod user_courses;
 mod write;
 
 pub use self::audit_codec::AuditText;
-pub use self::read::{SiteRead, SiteTablesRead, Unflushed};
+pub use self::read::{MailQueueCounts, SiteRead, SiteTablesRead, Unflushed};
 #[cfg(test)]
 pub(crate) use self::tables::dump_all_tables;
 pub use self::tables::{SiteReadTables, SiteTables, defs};
@@ -44,7 +44,8 @@ pub mod prelude {
     pub use super::SiteRead;
     pub use super::read::{
         AnnouncementRead as _, CourseRead as _, EnrolmentRead as _, GroupRead as _, LogRead as _,
-        MassEnrolmentRead as _, MetaRead as _, MethodRead as _, SegmentRead as _, UserRead as _,
+        MailRead as _, MassEnrolmentRead as _, MetaRead as _, MethodRead as _, SegmentRead as _,
+        UserRead as _,
     };
 }
 

@@ -10,6 +10,7 @@ mod cross_site;
 mod enrolments;
 mod groups;
 mod imports;
+mod mail;
 mod mass_enrolments;
 mod method_runs;
 mod openapi;

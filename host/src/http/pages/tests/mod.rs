@@ -7,6 +7,7 @@ mod audit;
 mod courses;
 mod groups;
 mod imports;
+mod mail;
 mod mass_enrolments;
 mod methods;
 mod operator;

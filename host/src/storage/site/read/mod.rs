@@ -18,6 +18,7 @@ mod courses;
 mod enrolments;
 mod groups;
 mod log;
+mod mail;
 mod mass_enrolments;
 mod meta;
 mod methods;
@@ -29,6 +30,8 @@ pub use self::courses::CourseRead;
 pub use self::enrolments::EnrolmentRead;
 pub use self::groups::GroupRead;
 pub use self::log::LogRead;
+pub(crate) use self::mail::SMTP_SETTING;
+pub use self::mail::{MailQueueCounts, MailRead};
 pub use self::mass_enrolments::MassEnrolmentRead;
 pub use self::meta::MetaRead;
 pub use self::methods::MethodRead;
@@ -101,6 +104,7 @@ pub trait SiteRead:
     + LogRead
     + AnnouncementRead
     + MassEnrolmentRead
+    + MailRead
 {
 }
 

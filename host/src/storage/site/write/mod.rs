@@ -11,6 +11,7 @@ mod courses;
 mod enrolments;
 mod groups;
 mod log;
+mod mail;
 mod mass_enrolments;
 mod methods;
 mod segments;
