@@ -34,7 +34,7 @@ pub(crate) fn queue_announcement_in(
         if without.contains(&user) {
             continue;
         }
-        if t.mail_recipient_status(user)? == Some((UserStatus::Active, true)) {
+        if t.user_status_and_address(user)? == Some((UserStatus::Active, true)) {
             takers.push(user);
         }
     }
