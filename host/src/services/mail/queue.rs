@@ -213,13 +213,9 @@ fn requeue_in(t: &mut SiteTables<'_>, copies: &[(AnnouncementId, UserId)]) -> Se
 }
 
 impl Services {
-    /// Every open or active site's queue in figures. Operators.
+    /// Every active site's queue in figures. Operators (`list_sites`
+    /// refuses anyone else).
     pub fn mail_figures(&self, who: &Principal) -> ServiceResult<Vec<SiteMailFigures>> {
-        if !who.is_operator() {
-            return Err(ServiceError::Forbidden(
-                "only an operator may see the host's mail figures".into(),
-            ));
-        }
         let now = Timestamp::now();
         let mut out = Vec::new();
         for site in self.list_sites(who)? {
