@@ -125,6 +125,39 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("apply_staged_import", |s, who, _| {
             s.apply_staged_import(who, "0").map(drop)
         }),
+        // mail/
+        ("mail_queue", |s, who, _| {
+            s.mail_queue(who, None, None, 10).map(drop)
+        }),
+        // Refused before the failure is looked up, so any one does.
+        ("retry_mail_failure", |s, who, ids| {
+            s.retry_mail_failure(who, crate::domain::AnnouncementId(1), ids.user)
+        }),
+        ("retry_all_mail_failures", |s, who, _| {
+            s.retry_all_mail_failures(who).map(drop)
+        }),
+        ("smtp_overview", |s, who, _| s.smtp_overview(who).map(drop)),
+        ("save_smtp_settings", |s, who, _| {
+            let input = crate::services::mail::SmtpSettingsInput {
+                host: "smtp.example.org".into(),
+                port: 587,
+                security: Some(crate::domain::SmtpSecurity::StartTls),
+                from_address: "lms@example.org".into(),
+                ..Default::default()
+            };
+            s.save_smtp_settings(who, input).map(drop)
+        }),
+        ("remove_smtp_settings", |s, who, _| {
+            s.remove_smtp_settings(who).map(drop)
+        }),
+        ("message_preferences", |s, who, ids| {
+            s.message_preferences(who, ids.user).map(drop)
+        }),
+        // The defaults again: allowed, it writes nothing.
+        ("set_message_preferences", |s, who, ids| {
+            s.set_message_preferences(who, ids.user, Default::default())
+                .map(drop)
+        }),
         // mod.rs
         ("audit_log", |s, who, _| {
             s.audit_log(who, &AuditFilter::default(), None, 10)
@@ -591,6 +624,14 @@ const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
         "import_max_bytes",
         "the host's upload limit, the same for every caller",
     ),
+    (
+        "mail_configured",
+        "whether the site sends e-mail at all, which every author's announcement page says",
+    ),
+    (
+        "fixture_sent_announcement",
+        "tests and benchmarks only (cfg(test) / feature `bench`)",
+    ),
 ];
 
 /// Calls every function of the walk on `site` as `who`; returns, for each,
@@ -699,14 +740,16 @@ const NAMED_ANNOUNCEMENT: &[&str] = &[
 /// The same, in the caller's own inbox.
 const NAMED_MESSAGE: &[&str] = &["open_inbox_message", "set_inbox_read"];
 
-/// A site user's own record, which they may read and whose password they
-/// may set.
+/// A site user's own record, which they may read and whose password and
+/// message preferences they may set.
 const OWN_RECORD: &[&str] = &[
     "get_user",
     "user_by_username",
     "user_segments",
     "user_enrolments",
     "set_user_password",
+    "message_preferences",
+    "set_message_preferences",
 ];
 
 /// Asserts the site is as in `before` but for the rows setting one's own
@@ -1216,6 +1259,7 @@ fn operator_walk() -> Vec<(&'static str, HostCall)> {
         ("find_site", |s, who| s.find_site(who, "acme").map(drop)),
         ("host_status", |s, who| s.host_status(who).map(drop)),
         ("list_sites", |s, who| s.list_sites(who).map(drop)),
+        ("mail_figures", |s, who| s.mail_figures(who).map(drop)),
         ("site_summaries", |s, who| s.site_summaries(who).map(drop)),
         ("site_summaries_page", |s, who| {
             s.site_summaries_page(who, None, None, 10).map(drop)

@@ -8,9 +8,9 @@ use redb::{ReadableTable, ReadableTableMetadata};
 
 use super::{SiteTablesRead, get_record};
 use crate::domain::{
-    AnnouncementId, MailFailure, MailId, MailJob, SmtpSettings, Timestamp, UserId, UserStatus,
+    AnnouncementId, MailFailure, MailId, MailJob, SmtpSettings, Timestamp, UserId,
 };
-use crate::storage::{Result, StorageError};
+use crate::storage::Result;
 
 /// The `settings` key of the site's `SmtpSettings`.
 pub(crate) const SMTP_SETTING: &str = "smtp";
@@ -118,33 +118,6 @@ pub trait MailRead: SiteTablesRead {
             .first()?
             .map(|(k, _)| Timestamp(k.value().0));
         Ok(counts)
-    }
-
-    /// Whether `user` could take an e-mail now: their status and whether
-    /// they have an address, or `None` when there is no such user. Reads
-    /// the head of the record borrowed, like `user_status`: queuing an
-    /// announcement to 100,000 asks this 100,000 times.
-    fn mail_recipient_status(&self, user: UserId) -> Result<Option<(UserStatus, bool)>> {
-        /// `User`'s leading fields, in its order (postcard is positional).
-        #[derive(serde::Deserialize)]
-        struct Head<'a> {
-            _id: u64,
-            _username: &'a [u8],
-            email: &'a [u8],
-            _firstname: &'a [u8],
-            _lastname: &'a [u8],
-            status: UserStatus,
-        }
-        let Some(v) = self.users()?.get(user.0)? else {
-            return Ok(None);
-        };
-        let head: Head<'_> =
-            postcard::from_bytes(v.value()).map_err(|e| StorageError::Corrupt {
-                table: "users",
-                reason: e.to_string(),
-            })?;
-        let has_address = !head.email.iter().all(u8::is_ascii_whitespace);
-        Ok(Some((head.status, has_address)))
     }
 
     /// The site's own SMTP settings, if it has any.
