@@ -274,6 +274,13 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     pub mail_poll_ms: u64,
 
+    /// Seconds the mail worker waits after a temporary failure (4xx, a
+    /// server down) before trying a copy again; each next wait doubles,
+    /// up to an hour.
+    #[arg(long, env = "CHARON_MAIL_RETRY_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub mail_retry_secs: u64,
+
     /// The operator's default SMTP server, used by every site without
     /// settings of its own; without it (and without a site's own) a site
     /// keeps the inbox only.

@@ -117,6 +117,7 @@ fn serve(data: &Path, args: ServeArgs) -> Result<()> {
         .context("--plugin-max-plan-actions is too large for this machine")?;
     config.public_url = args.public_url.clone();
     config.mail_poll_every = Duration::from_millis(args.mail_poll_ms);
+    config.mail_first_retry = Duration::from_secs(args.mail_retry_secs);
     config.smtp_default = default_smtp(&args)?;
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config)

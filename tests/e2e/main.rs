@@ -6,6 +6,7 @@ pub(crate) mod api;
 mod browser;
 mod chromium;
 mod imports;
+mod mail;
 mod mass_enrol;
 mod openapi_contract;
 mod plugins;

@@ -64,6 +64,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// How often the mail worker looks for due mail.
     pub mail_poll_every: Duration,
+    /// The first wait after a temporary SMTP failure (each next doubles).
+    pub mail_first_retry: Duration,
     /// The operator's default SMTP settings for sites without their own.
     pub smtp_default: Option<crate::domain::SmtpSettings>,
 }
@@ -88,6 +90,7 @@ impl Config {
             concurrent_uploads: super::body::DEFAULT_CONCURRENT_UPLOADS,
             public_url: None,
             mail_poll_every: Duration::from_secs(2),
+            mail_first_retry: crate::services::mail::worker::FIRST_BACKOFF,
             smtp_default: None,
         }
     }
@@ -163,6 +166,7 @@ impl Application {
         services.set_import_max_bytes(config.import_max_bytes);
         services.set_reconcile_durable_every(config.reconcile_durable_every);
         services.set_default_smtp(config.smtp_default.clone())?;
+        services.set_mail_first_retry(config.mail_first_retry);
         let mut app = Self::assemble(config, services, listener)?;
         app.first_run = app.services.first_run()?;
         Ok(app)

@@ -54,6 +54,9 @@ pub struct MailHost {
     /// or two callers).
     pass_lock: tokio::sync::Mutex<()>,
     figures: WorkerFigures,
+    /// The first wait after a temporary failure, in milliseconds
+    /// (`serve --mail-retry-secs`; [`worker::FIRST_BACKOFF`] by default).
+    first_backoff_ms: AtomicU64,
 }
 
 impl Default for MailHost {
@@ -65,6 +68,9 @@ impl Default for MailHost {
             transports: Mutex::new(worker::TransportCache::default()),
             pass_lock: tokio::sync::Mutex::new(()),
             figures: WorkerFigures::default(),
+            first_backoff_ms: AtomicU64::new(
+                u64::try_from(worker::FIRST_BACKOFF.as_millis()).unwrap_or(u64::MAX),
+            ),
         }
     }
 }
@@ -110,6 +116,11 @@ impl MailHost {
         self.public_url
             .read()
             .map_or_else(|_| String::new(), |u| u.clone())
+    }
+
+    /// The first wait after a temporary failure; each next one doubles.
+    pub fn first_backoff(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.first_backoff_ms.load(Ordering::Relaxed))
     }
 
     /// Wakes the worker now rather than at its next poll.
@@ -171,6 +182,16 @@ impl crate::services::Services {
             *d = settings;
         }
         Ok(())
+    }
+
+    /// Sets the first wait after a temporary failure (`serve
+    /// --mail-retry-secs`); each next one doubles, up to an hour.
+    pub fn set_mail_first_retry(&self, wait: std::time::Duration) {
+        let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.inner
+            .mail
+            .first_backoff_ms
+            .store(ms, Ordering::Relaxed);
     }
 
     /// Sets the address people reach the host at, which the links in a

@@ -56,12 +56,15 @@ pub struct MailPassReport {
 }
 
 /// The wait before try number `attempts + 1`, after `attempts` temporary
-/// failures in a row.
+/// failures in a row, with the default first wait.
 pub fn backoff(attempts: u32) -> Duration {
+    backoff_from(FIRST_BACKOFF, attempts)
+}
+
+/// [`backoff`] from a first wait of `first` (`serve --mail-retry-secs`).
+pub fn backoff_from(first: Duration, attempts: u32) -> Duration {
     let doublings = attempts.saturating_sub(1).min(16);
-    FIRST_BACKOFF
-        .saturating_mul(1 << doublings)
-        .min(MAX_BACKOFF)
+    first.saturating_mul(1 << doublings).min(MAX_BACKOFF)
 }
 
 /// One connection per SMTP server, kept across passes so it is reused.
@@ -181,7 +184,7 @@ impl SiteServices {
     ) -> ServiceResult<()> {
         for job in jobs {
             report.jobs += 1;
-            let mut progress = Progress::of(&job);
+            let mut progress = Progress::of(&job, self.mail.first_backoff());
             let down = self.send_job(client, &job, now, &mut progress).await?;
             report.sent += progress.total_sent;
             report.failed += progress.total_failed;
@@ -365,6 +368,8 @@ fn course_label(t: &impl SiteRead, id: crate::domain::CourseId) -> ServiceResult
 #[derive(Debug)]
 struct Progress {
     job: crate::domain::MailId,
+    /// The first wait after a temporary failure.
+    first_backoff: Duration,
     next: u32,
     attempts: u32,
     not_before: Timestamp,
@@ -381,9 +386,10 @@ struct Progress {
 }
 
 impl Progress {
-    fn of(job: &MailJob) -> Self {
+    fn of(job: &MailJob, first_backoff: Duration) -> Self {
         Self {
             job: job.id,
+            first_backoff,
             next: job.next,
             attempts: job.attempts,
             not_before: job.not_before,
@@ -458,7 +464,8 @@ impl Progress {
         let attempts = self.attempts + 1;
         if attempts < MAX_ATTEMPTS {
             self.attempts = attempts;
-            let wait = i64::try_from(backoff(attempts).as_millis()).unwrap_or(i64::MAX);
+            let wait = i64::try_from(backoff_from(self.first_backoff, attempts).as_millis())
+                .unwrap_or(i64::MAX);
             self.not_before = Timestamp(now.0.saturating_add(wait));
             self.last_error = Some(error);
             self.unsaved += 1;
