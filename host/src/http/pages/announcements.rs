@@ -231,6 +231,9 @@ pub(crate) struct ComposePage {
     pub preview: Option<AnnouncementPreview>,
     /// The send button's words ("Send now" or "Save changes").
     pub submit_label: &'static str,
+    /// Whether the site's mail can go out; else the page says it reaches
+    /// inboxes only.
+    pub email: bool,
 }
 
 fn site_choices(audiences: &SiteAudiences) -> Vec<Choice> {
@@ -263,10 +266,26 @@ fn group_choices(reach: &CourseReach, form: &ComposeForm) -> Vec<GroupChoice> {
 }
 
 /// Which form a compose page shows: the site's (segments and courses) or
-/// a course's (the course and its groups).
+/// a course's (the course and its groups), and whether e-mail goes out.
 enum Form {
-    Site(SiteAudiences),
-    Course(CourseReach),
+    Site(SiteAudiences, bool),
+    Course(CourseReach, bool),
+}
+
+impl Form {
+    /// The form for `course` (a course's) or the site's, as `who` may
+    /// fill it in.
+    fn load(
+        services: &crate::services::SiteServices,
+        who: &crate::services::Principal,
+        course: Option<CourseId>,
+    ) -> crate::services::ServiceResult<Self> {
+        let email = services.mail_configured()?;
+        Ok(match course {
+            Some(course) => Form::Course(services.announcement_reach(who, course)?, email),
+            None => Form::Site(services.site_audiences(who)?, email),
+        })
+    }
 }
 
 struct Compose {
@@ -284,9 +303,15 @@ fn compose_page(
     errors: FormErrors,
     preview: Option<AnnouncementPreview>,
 ) -> ComposePage {
-    let (choices, course_form, whole_course, groups) = match &form {
-        Form::Site(a) => (site_choices(a), false, false, Vec::new()),
-        Form::Course(r) => (Vec::new(), true, r.whole_course, group_choices(r, &values)),
+    let (choices, course_form, whole_course, groups, email) = match &form {
+        Form::Site(a, email) => (site_choices(a), false, false, Vec::new(), *email),
+        Form::Course(r, email) => (
+            Vec::new(),
+            true,
+            r.whole_course,
+            group_choices(r, &values),
+            *email,
+        ),
     };
     let section = if course_form {
         Section::Courses
@@ -307,6 +332,7 @@ fn compose_page(
         groups,
         preview,
         submit_label: c.submit_label,
+        email,
     }
 }
 
@@ -393,11 +419,11 @@ fn draft_of(form: &ComposeForm, course: Option<CourseId>) -> Result<Announcement
 
 async fn site_compose(page: SitePage) -> Result<HttpResponse, HttpError> {
     let (services, who) = (page.site.services.clone(), page.principal().clone());
-    let audiences = blocking(move || services.site_audiences(&who)).await?;
+    let form = blocking(move || Form::load(&services, &who, None)).await?;
     let view = compose_page(
         &page,
         site_compose_words(&page),
-        Form::Site(audiences),
+        form,
         ComposeForm::default(),
         FormErrors::none(),
         None,
@@ -429,20 +455,16 @@ async fn course_compose(
 ) -> Result<HttpResponse, HttpError> {
     let course = CourseId(path.course);
     let (services, who) = (page.site.services.clone(), page.principal().clone());
-    let reach = blocking(move || services.announcement_reach(&who, course)).await?;
+    let loaded = blocking(move || Form::load(&services, &who, Some(course))).await?;
+    let whole_course = matches!(&loaded, Form::Course(reach, _) if reach.whole_course);
     let form = ComposeForm {
-        audience: if reach.whole_course {
-            "course"
-        } else {
-            "groups"
-        }
-        .to_owned(),
+        audience: if whole_course { "course" } else { "groups" }.to_owned(),
         ..ComposeForm::default()
     };
     let view = compose_page(
         &page,
         course_compose_words(&page, course),
-        Form::Course(reach),
+        loaded,
         form,
         FormErrors::none(),
         None,
@@ -476,10 +498,7 @@ async fn submit(
     let drafted = draft_of(&values, course);
     let preview_only = values.action == "preview";
     let (form, result) = blocking(move || {
-        let form = match course {
-            Some(course) => Form::Course(services.announcement_reach(&who, course)?),
-            None => Form::Site(services.site_audiences(&who)?),
-        };
+        let form = Form::load(&services, &who, course)?;
         let result = match drafted {
             Err(errors) => Err(errors),
             Ok(draft) if preview_only => Ok(Err(services.preview_announcement(&who, &draft))),
@@ -623,10 +642,7 @@ async fn edit_form(
                  by its author, a site admin or an editing teacher of its course"
             )));
         }
-        let form = match view.announcement.audience.course() {
-            Some(course) => Form::Course(services.announcement_reach(&who, course)?),
-            None => Form::Site(services.site_audiences(&who)?),
-        };
+        let form = Form::load(&services, &who, view.announcement.audience.course())?;
         Ok((view, form))
     })
     .await?;

@@ -45,6 +45,9 @@ async fn a_site_admin_previews_then_sends_to_a_segment_and_a_member_sees_it_unre
         ("action", "preview"),
     ];
     let before = latest(&p).id;
+    // No SMTP settings here: the page says so before anything is written.
+    let compose = p.get("/s/acme/announcements/new", Some(&p.admin)).await;
+    compose.assert_shows(StatusCode::OK, "E-mail is not configured for this site");
     let preview = p
         .post(url, Some(&p.admin), &compose_body(&token, &fields))
         .await;
