@@ -158,15 +158,23 @@ fn inbox_over_http(
         .expect("token")
         .secret;
     let slug = site.site().slug.clone();
-    let mut config = charon_host::http::startup::Config::new(data, "127.0.0.1:0");
+    let mut config = charon_host::http::Config::new(data, "127.0.0.1:0");
     config.operator_api_file = false;
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let _guard = runtime.enter();
-    let app =
-        charon_host::http::startup::Application::build_with_services(config, host).expect("server");
-    let url = format!("{}/s/{slug}/api/v1/me/inbox?limit=50", app.url());
-    let stop = app.stop_handle();
-    let server = runtime.spawn(app.run_until_stopped());
+    // actix serves on a single-threaded system of its own, as `charon
+    // serve` does; the client below runs on this thread.
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app =
+                charon_host::http::Application::build_with_services(config, host).expect("server");
+            addr_tx
+                .send((app.url(), app.stop_handle()))
+                .expect("address");
+            app.run_until_stopped().await.expect("serve");
+        })
+    });
+    let (base, stop) = addr_rx.recv().expect("the server's address");
+    let url = format!("{base}/s/{slug}/api/v1/me/inbox?limit=50");
     let agent = ureq::Agent::new_with_defaults();
     let mut times = Vec::with_capacity(2000);
     for i in 0..2100 {
@@ -193,7 +201,7 @@ fn inbox_over_http(
         times.len()
     );
     stop.stop();
-    let _ = runtime.block_on(server);
+    let _ = server.join();
 }
 
 criterion_group!(announcements, benches);

@@ -18,7 +18,6 @@ use std::time::Duration;
 use charon_host::domain::{CourseId, GroupMode, MassEnrolmentId, Role};
 use charon_host::services::courses::NewCourse;
 use charon_host::services::mass_enrolments::{MassEnrolmentRequest, MassGroupChoice};
-use charon_host::services::segments::NewSegment;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const MEMBERS: usize = 100_000;

@@ -30,7 +30,6 @@ use charon_host::runtime::Queries;
 use charon_host::runtime::contract::{self as neutral, HostError};
 use charon_host::services::courses::NewCourse;
 use charon_host::services::enrolments::NewMethod;
-use charon_host::services::segments::NewSegment;
 use charon_host::services::{Principal, SiteServices};
 use charon_sdk as sdk;
 use sdk::Plugin as _;
