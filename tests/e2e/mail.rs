@@ -186,6 +186,9 @@ fn announcement_mail_reaches_each_recipient_once_through_a_refusal_an_outage_and
     );
     let view = api.expect(200, "GET", &format!("/announcements/{id}"), Value::Null)?;
     ensure!(view["delivery"]["failed"] == 1, "{view}");
+    // The announcement's own page (and its API view) says why.
+    let why = view["failures"][0]["error"].as_str().unwrap_or("");
+    ensure!(why.contains("550"), "{view}");
     ensure!(
         view["delivery"]["sent"].as_u64() == Some(finance_emails.len() as u64),
         "{view}"

@@ -79,7 +79,15 @@ pub struct AnnouncementView {
     /// Whether the caller may edit or withdraw it (it is scheduled and
     /// theirs, or they are a site admin).
     pub editable: bool,
+    /// The first [`FAILURES_SHOWN`] e-mail copies that were not delivered:
+    /// the recipient's username and the server's answer (filled for one
+    /// announcement's page, empty in lists).
+    pub failures: Vec<(String, String)>,
 }
+
+/// Failed copies an announcement's page lists; the site's mail queue has
+/// them all.
+pub const FAILURES_SHOWN: usize = 20;
 
 /// A draft's fields, checked: subject, body and schedule.
 fn checked_fields(draft: &AnnouncementDraft, now: Timestamp) -> ServiceResult<(String, String)> {
@@ -387,7 +395,9 @@ impl SiteServices {
         self.read(|t| {
             let announcement = self.visible(t, who, id)?;
             let editable = self.editable(t, who, id).is_ok();
-            self.view_of(t, announcement, editable)
+            let mut view = self.view_of(t, announcement, editable)?;
+            view.failures = self.failures_of(t, id)?;
+            Ok(view)
         })
     }
 
@@ -406,7 +416,27 @@ impl SiteServices {
             html: markdown::render_html(&announcement.body),
             announcement,
             editable,
+            failures: Vec::new(),
         })
+    }
+
+    /// The first failed copies of `id`, with their recipients' usernames.
+    fn failures_of(
+        &self,
+        t: &impl SiteRead,
+        id: AnnouncementId,
+    ) -> ServiceResult<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for f in t.mail_failures_after(Some((id, UserId(0))), FAILURES_SHOWN)? {
+            if f.announcement != id {
+                break;
+            }
+            let who = t
+                .user(f.recipient)?
+                .map_or_else(|| format!("user #{}", f.recipient), |u| u.username);
+            out.push((who, f.error));
+        }
+        Ok(out)
     }
 
     /// The site's announcements, newest first (site admins).

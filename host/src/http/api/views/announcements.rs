@@ -121,6 +121,19 @@ pub struct AnnouncementView {
     pub delivery: DeliveryView,
     /// Whether the caller may still edit or withdraw it.
     pub editable: bool,
+    /// The first e-mail copies that were not delivered, with the
+    /// server's answer (one announcement only; empty in lists).
+    pub failures: Vec<FailedCopyView>,
+}
+
+/// An e-mail copy that was not delivered.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = FailedCopy)]
+pub struct FailedCopyView {
+    /// The recipient's username.
+    pub recipient: String,
+    /// The server's answer or the connection error.
+    pub error: String,
 }
 
 impl From<Announced> for AnnouncementView {
@@ -146,6 +159,11 @@ impl From<Announced> for AnnouncementView {
                 failed: a.delivery.failed,
             },
             editable: v.editable,
+            failures: v
+                .failures
+                .into_iter()
+                .map(|(recipient, error)| FailedCopyView { recipient, error })
+                .collect(),
         }
     }
 }

@@ -21,6 +21,17 @@ async fn a_refused_copy_shows_on_the_mail_queue_page_with_the_servers_answer_and
     let report = p.fx.services.send_due_mail(Timestamp::now()).await;
     assert_eq!((report.sent, report.failed), (1, 1), "{report:?}");
 
+    // The announcement's own page says which copy failed, and why.
+    let own = p
+        .get(&format!("/s/acme/announcements/{id}"), Some(&p.admin))
+        .await;
+    own.assert_shows(StatusCode::OK, "E-mail copies not delivered");
+    assert!(
+        own.body.contains("learner2") && own.body.contains("550"),
+        "{}",
+        own.body
+    );
+
     let page = p.get("/s/acme/mail", Some(&p.admin)).await;
     page.assert_shows(StatusCode::OK, "Failed copies");
     assert!(page.body.contains("learner2"), "{}", page.body);
