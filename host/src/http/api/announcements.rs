@@ -313,13 +313,40 @@ pub struct MarkedRead {
     pub changed: u64,
 }
 
-/// Marks every message of the caller's inbox read.
+/// Every message of the inbox at once: only `{"read": true}` (mark all
+/// read) is supported.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkInbox {
+    pub read: bool,
+}
+
+/// Marks every message of the caller's inbox read. A collection action
+/// on the inbox itself: a path below it (`/me/inbox/read-all`) would be
+/// read as a message id by `GET /me/inbox/{id}`.
 #[utoipa::path(
     tag = "inbox",
-    responses((status = 200, body = MarkedRead), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    request_body = MarkInbox,
+    responses((status = 200, body = MarkedRead), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
-#[post("/me/inbox/read-all")]
-async fn mark_all_read(api: SiteApi) -> ApiResult<web::Json<MarkedRead>> {
+#[patch("/me/inbox")]
+async fn mark_all_read(
+    api: SiteApi,
+    body: JsonBody<MarkInbox>,
+) -> ApiResult<web::Json<MarkedRead>> {
+    let body = body
+        .read(api.authorise(Ask::Site(Need::SiteMember)).await?)
+        .await?;
+    if !body.read {
+        return Err(HttpError::BadField {
+            field: Some("read".into()),
+            message: "only true is supported: every message marked read; mark one unread with \
+                      POST /me/inbox/{id}/read"
+                .into(),
+        }
+        .into());
+    }
     let SiteApi { who, site } = api;
     let changed = blocking(move || site.mark_inbox_read(&who)).await?;
     Ok(web::Json(MarkedRead { changed }))

@@ -58,8 +58,11 @@ async fn a_course_announcement_reaches_the_learners_inbox_through_the_api() {
         .post(&format!("/me/inbox/{id}/read"), json!({"read": false}))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (_, all) = t.learner().post("/me/inbox/read-all", json!({})).await;
+    let (_, all) = t.learner().patch("/me/inbox", json!({"read": true})).await;
     assert_eq!(all["changed"], 1);
+    let (status, refused) = t.learner().patch("/me/inbox", json!({"read": false})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["field"], "read");
 
     // The learner cannot read the sender's view, nor announce.
     let (status, _) = t.learner().get(&format!("/announcements/{id}")).await;

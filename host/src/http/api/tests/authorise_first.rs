@@ -11,9 +11,16 @@ use super::cross_site::{SiteB, operations};
 use crate::services::testing::TestSite;
 
 /// Operations a learner may call, where a bad body is rightly a 422: self
-/// enrolment, a request to an enrolment method, marking a message of
-/// their inbox and their own message preferences are the learner's own.
-const A_LEARNERS_OWN: &[&str] = &["/self-enrol", "/requests", "/read", "/me/preferences"];
+/// enrolment, a request to an enrolment method, marking one or every
+/// message of their inbox and their own message preferences are the
+/// learner's own.
+const A_LEARNERS_OWN: &[&str] = &[
+    "/self-enrol",
+    "/requests",
+    "/read",
+    "/me/inbox",
+    "/me/preferences",
+];
 
 /// Bad bodies: an empty object, an unknown field, and no JSON at all.
 fn bad_bodies() -> Vec<(Option<&'static str>, Vec<u8>)> {
