@@ -25,6 +25,7 @@ pub mod announcements;
 pub mod auth;
 pub mod bulk;
 mod contract;
+pub mod course_access;
 pub mod courses;
 pub mod dashboard;
 pub mod enrolments;

@@ -10,10 +10,11 @@
 //!
 //! Architecture invariant: `ops` depends on nothing in `services` but
 //! `error`, `validate` and `password`, and its files depend on each other
-//! in one direction only: `users`, `courses` and `segments` stand alone,
+//! in one direction only: `users`, `courses`, `segments` and `content` stand alone,
 //! `groups` and `enrolments` use `users`, `methods` uses `enrolments` and
 //! `groups`.
 
+pub(crate) mod content;
 pub(crate) mod courses;
 pub(crate) mod enrolments;
 pub(crate) mod groups;

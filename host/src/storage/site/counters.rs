@@ -26,10 +26,13 @@ pub(super) enum Counter {
     MassEnrolment,
     Announcement,
     Mail,
+    CourseSection,
+    Activity,
+    Grouping,
 }
 
 impl Counter {
-    pub(super) const ALL: usize = 10;
+    pub(super) const ALL: usize = 13;
 
     fn key(self) -> &'static str {
         match self {
@@ -43,6 +46,9 @@ impl Counter {
             Counter::MassEnrolment => "next.mass_enrolment",
             Counter::Announcement => "next.announcement",
             Counter::Mail => "next.mail",
+            Counter::CourseSection => "next.course_section",
+            Counter::Activity => "next.activity",
+            Counter::Grouping => "next.grouping",
         }
     }
 }
@@ -58,6 +64,9 @@ const COUNTERS: [Counter; Counter::ALL] = [
     Counter::MassEnrolment,
     Counter::Announcement,
     Counter::Mail,
+    Counter::CourseSection,
+    Counter::Activity,
+    Counter::Grouping,
 ];
 
 /// The `meta` key counting the transactions that changed the site: every

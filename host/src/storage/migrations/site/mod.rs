@@ -9,6 +9,7 @@ mod v5;
 mod v6;
 mod v7;
 mod v8;
+mod v9;
 
 #[cfg(test)]
 mod fixtures;
@@ -55,6 +56,11 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         version: 8,
         name: "announcements, the inbox, message preferences, the mail queue and site settings",
         apply: v8::add_messaging,
+    },
+    Migration {
+        version: 9,
+        name: "course content: sections, activities and groupings",
+        apply: v9::add_course_content,
     },
 ];
 

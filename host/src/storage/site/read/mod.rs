@@ -14,6 +14,7 @@
 //! `user-courses` edits applied.
 
 mod announcements;
+mod content;
 mod courses;
 mod enrolments;
 mod groups;
@@ -26,6 +27,7 @@ mod segments;
 mod users;
 
 pub use self::announcements::AnnouncementRead;
+pub use self::content::ContentRead;
 pub use self::courses::CourseRead;
 pub use self::enrolments::EnrolmentRead;
 pub use self::groups::GroupRead;
@@ -105,6 +107,7 @@ pub trait SiteRead:
     + AnnouncementRead
     + MassEnrolmentRead
     + MailRead
+    + ContentRead
 {
 }
 
