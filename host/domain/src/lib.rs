@@ -93,6 +93,17 @@ id_type!(
     /// A message in one site's mail queue.
     MailId
 );
+id_type!(
+    /// A discussion of a forum (issue 18).
+    DiscussionId
+);
+id_type!(
+    /// A post of a discussion; increases with time across the site.
+    PostId
+);
+
+mod discussions;
+pub use discussions::*;
 
 id_type!(
     /// A section of a course's content; it belongs to exactly one course.
@@ -747,6 +758,37 @@ pub enum SiteEvent {
     GroupingDeleted {
         course: CourseId,
         grouping: GroupingId,
+    },
+    DiscussionStarted {
+        course: CourseId,
+        forum: ActivityId,
+        discussion: DiscussionId,
+    },
+    DiscussionDeleted {
+        course: CourseId,
+        forum: ActivityId,
+        discussion: DiscussionId,
+    },
+    PostCreated {
+        course: CourseId,
+        discussion: DiscussionId,
+        post: PostId,
+    },
+    PostUpdated {
+        course: CourseId,
+        discussion: DiscussionId,
+        post: PostId,
+    },
+    PostDeleted {
+        course: CourseId,
+        discussion: DiscussionId,
+        post: PostId,
+    },
+    SubscriptionChanged {
+        course: CourseId,
+        target: SubscriptionTarget,
+        user: UserId,
+        subscribed: bool,
     },
 }
 

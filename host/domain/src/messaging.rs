@@ -9,7 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AnnouncementId, CourseGroupId, CourseId, MailId, SegmentId, Timestamp, UserId};
+use crate::{
+    ActivityId, AnnouncementId, CourseGroupId, CourseId, DiscussionId, MailId, PostId, SegmentId,
+    Timestamp, UserId,
+};
 
 /// Who an announcement is for. Externally tagged (serde's default) for
 /// postcard.
@@ -26,6 +29,17 @@ pub enum Audience {
         course: CourseId,
         groups: Vec<CourseGroupId>,
     },
+    /// Not an announcement but the notification of a new forum post to
+    /// the forum's and the discussion's subscribers (issue 18), who were
+    /// fixed when it was written. It travels through the same inbox and
+    /// mail queue; the announcement lists leave it out. A variant added
+    /// last: rows written before it decode unchanged.
+    ForumSubscribers {
+        course: CourseId,
+        forum: ActivityId,
+        discussion: DiscussionId,
+        post: PostId,
+    },
 }
 
 impl Audience {
@@ -33,8 +47,16 @@ impl Audience {
     pub fn course(&self) -> Option<CourseId> {
         match self {
             Audience::Segment(_) => None,
-            Audience::Course(course) | Audience::Groups { course, .. } => Some(*course),
+            Audience::Course(course)
+            | Audience::Groups { course, .. }
+            | Audience::ForumSubscribers { course, .. } => Some(*course),
         }
+    }
+
+    /// Whether this is a forum post's notification rather than an
+    /// announcement somebody wrote.
+    pub fn is_post_notification(&self) -> bool {
+        matches!(self, Audience::ForumSubscribers { .. })
     }
 }
 

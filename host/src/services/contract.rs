@@ -145,6 +145,13 @@ impl HostEvent {
             | S::GroupingCreated { .. }
             | S::GroupingUpdated { .. }
             | S::GroupingDeleted { .. } => return None,
+            // Forums are not in the plugin contract yet (issue 18).
+            S::DiscussionStarted { .. }
+            | S::DiscussionDeleted { .. }
+            | S::PostCreated { .. }
+            | S::PostUpdated { .. }
+            | S::PostDeleted { .. }
+            | S::SubscriptionChanged { .. } => return None,
             S::UserSuspended { user } => (Event::UserSuspended(user), Scope::Site),
             S::UserReactivated { user } => (Event::UserReactivated(user), Scope::Site),
             S::UserDeleted { user } => (Event::UserDeleted(user), Scope::Site),

@@ -28,6 +28,7 @@ mod contract;
 pub mod course_access;
 pub mod courses;
 pub mod dashboard;
+pub mod discussions;
 pub mod enrolments;
 pub mod error;
 pub mod events;

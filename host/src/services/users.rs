@@ -227,6 +227,7 @@ impl SiteServices {
                 })?;
             }
             t.delete_user_messages(id)?;
+            t.delete_user_subscriptions(id)?;
             t.delete_user_row(&user)?;
             t.audit_log(
                 actor,

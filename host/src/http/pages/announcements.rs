@@ -613,7 +613,10 @@ fn form_of(view: &AnnouncementView) -> ComposeForm {
     let a = &view.announcement;
     let (audience, group) = match &a.audience {
         Audience::Segment(s) => (format!("segment:{s}"), Vec::new()),
-        Audience::Course(_) => ("course".to_owned(), Vec::new()),
+        // A post notification is never scheduled, so never edited.
+        Audience::Course(_) | Audience::ForumSubscribers { .. } => {
+            ("course".to_owned(), Vec::new())
+        }
         Audience::Groups { groups, .. } => {
             ("groups".to_owned(), groups.iter().map(|g| g.0).collect())
         }

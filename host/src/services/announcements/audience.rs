@@ -153,6 +153,10 @@ pub(crate) fn authorize_audience(
                 groups,
             })
         }
+        Audience::ForumSubscribers { .. } => Err(ServiceError::invalid(
+            "audience",
+            "a forum post's subscribers are told by the forum, not by an announcement",
+        )),
     }
 }
 
@@ -195,6 +199,9 @@ pub(crate) fn recipients(
             }
             active
         }
+        // Fixed by the forum when the post was written (never scheduled,
+        // so never resolved here).
+        Audience::ForumSubscribers { .. } => Vec::new(),
     };
     ids.retain(|&u| u != author);
     let mut out = Vec::with_capacity(ids.len());
@@ -230,5 +237,9 @@ pub(crate) fn describe(t: &impl SiteRead, audience: &Audience) -> ServiceResult<
             }
             format!("{} in course {course_name}", names.join(", "))
         }
+        Audience::ForumSubscribers { forum, .. } => match t.activity(*forum)? {
+            Some(f) => format!("subscribers of forum {}", f.name),
+            None => format!("subscribers of forum #{forum} (deleted)"),
+        },
     })
 }

@@ -365,7 +365,8 @@ impl SiteServices {
             return Ok(announcement);
         }
         let reached = match &announcement.audience {
-            Audience::Segment(_) => false,
+            // A post's notification is read through its inbox copies.
+            Audience::Segment(_) | Audience::ForumSubscribers { .. } => false,
             Audience::Course(course) => {
                 audience::course_reach(&self.site, t, who, *course).is_ok_and(|r| r.whole_course)
             }

@@ -285,6 +285,10 @@ impl SiteServices {
                     }
                     format!("{} of {}", names.join(", "), course_label(t, *course)?)
                 }
+                Audience::ForumSubscribers { forum, .. } => t.activity(*forum)?.map_or_else(
+                    || format!("forum #{forum}"),
+                    |f| format!("forum {}", f.name),
+                ),
             };
             let mail = AnnouncementMail {
                 site: self.site.id,

@@ -197,7 +197,9 @@ pub(crate) fn delete_activity_in(
 ) -> ServiceResult<()> {
     match activity.kind {
         ActivityKind::Page => {}
-        ActivityKind::Discussion => {}
+        ActivityKind::Discussion => {
+            crate::services::ops::discussions::delete_discussions_of_in(t, actor, activity)?;
+        }
         ActivityKind::Assignment => {}
     }
     t.delete_activity_row(activity)?;

@@ -16,6 +16,7 @@
 
 pub(crate) mod content;
 pub(crate) mod courses;
+pub(crate) mod discussions;
 pub(crate) mod enrolments;
 pub(crate) mod groups;
 pub(crate) mod methods;

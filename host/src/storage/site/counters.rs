@@ -29,10 +29,12 @@ pub(super) enum Counter {
     CourseSection,
     Activity,
     Grouping,
+    Discussion,
+    Post,
 }
 
 impl Counter {
-    pub(super) const ALL: usize = 13;
+    pub(super) const ALL: usize = 15;
 
     fn key(self) -> &'static str {
         match self {
@@ -49,6 +51,8 @@ impl Counter {
             Counter::CourseSection => "next.course_section",
             Counter::Activity => "next.activity",
             Counter::Grouping => "next.grouping",
+            Counter::Discussion => "next.discussion",
+            Counter::Post => "next.post",
         }
     }
 }
@@ -67,6 +71,8 @@ const COUNTERS: [Counter; Counter::ALL] = [
     Counter::CourseSection,
     Counter::Activity,
     Counter::Grouping,
+    Counter::Discussion,
+    Counter::Post,
 ];
 
 /// The `meta` key counting the transactions that changed the site: every

@@ -29,7 +29,7 @@ mod user_courses;
 mod write;
 
 pub use self::audit_codec::AuditText;
-pub use self::read::{MailQueueCounts, SiteRead, SiteTablesRead, Unflushed};
+pub use self::read::{GroupScope, MailQueueCounts, SiteRead, SiteTablesRead, Unflushed};
 #[cfg(test)]
 pub(crate) use self::tables::dump_all_tables;
 pub use self::tables::{SiteReadTables, SiteTables, defs};
@@ -43,9 +43,9 @@ pub(crate) use crate::storage::tables::TableDump;
 pub mod prelude {
     pub use super::SiteRead;
     pub use super::read::{
-        AnnouncementRead as _, ContentRead as _, CourseRead as _, EnrolmentRead as _,
-        GroupRead as _, LogRead as _, MailRead as _, MassEnrolmentRead as _, MetaRead as _,
-        MethodRead as _, SegmentRead as _, UserRead as _,
+        AnnouncementRead as _, ContentRead as _, CourseRead as _, DiscussionRead as _,
+        EnrolmentRead as _, GroupRead as _, LogRead as _, MailRead as _, MassEnrolmentRead as _,
+        MetaRead as _, MethodRead as _, SegmentRead as _, UserRead as _,
     };
 }
 

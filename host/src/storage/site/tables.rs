@@ -205,4 +205,21 @@ crate::storage::tables::tables! {
     /// `(CourseGroupId, GroupingId) → ()`: the reverse of `grouping_groups`,
     /// so deleting a group finds its groupings without a scan.
     group_groupings: GROUP_GROUPINGS = ("group-groupings-v1", (u64, u64), ());
+    /// `DiscussionId → Discussion`.
+    discussions: DISCUSSIONS = ("discussions-v1", u64, Bytes);
+    /// `(forum ActivityId, CourseGroupId or 0 for all participants,
+    /// DiscussionId) → ()`: a forum's discussions by group, so a
+    /// separate-groups list reads only its reader's groups' rows (and the
+    /// all-participants ones), newest first by a reverse scan.
+    forum_discussions: FORUM_DISCUSSIONS = ("forum-discussions-v1", (u64, u64, u64), ());
+    /// `(DiscussionId, PostId) → Post`: a discussion's posts in one range
+    /// scan, in the order they were written.
+    posts: POSTS = ("posts-v1", (u64, u64), Bytes);
+    /// `PostId → DiscussionId`: where a post is, for routes that name
+    /// only the post.
+    post_discussions: POST_DISCUSSIONS = ("post-discussions-v1", u64, u64);
+    /// `(forum ActivityId, DiscussionId or 0 for the whole forum, UserId)
+    /// → ()`: who subscribed to a forum or to one of its discussions; a
+    /// post's subscribers are two range scans.
+    forum_subscriptions: FORUM_SUBSCRIPTIONS = ("forum-subscriptions-v1", (u64, u64, u64), ());
 }

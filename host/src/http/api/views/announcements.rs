@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AnnouncementIdView, CourseGroupIdView, CourseIdView, Mirror, SegmentIdView, TimestampView,
-    UserIdView,
+    AnnouncementIdView, CourseGroupIdView, CourseIdView, Mirror, PostIdView, SegmentIdView,
+    TimestampView, UserIdView,
 };
 use crate::domain::{AnnouncementState, Audience};
 use crate::services::announcements::{
@@ -24,6 +24,11 @@ pub struct AudienceView {
     /// With `course`: only these of its groups.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<CourseGroupIdView>>,
+    /// With `course`: the forum post whose notification this is, sent to
+    /// the forum's and the discussion's subscribers. Only ever answered,
+    /// never accepted: posts notify through the forum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post: Option<PostIdView>,
 }
 
 impl From<Audience> for AudienceView {
@@ -33,16 +38,25 @@ impl From<Audience> for AudienceView {
                 segment: Some(s.mirror()),
                 course: None,
                 groups: None,
+                post: None,
             },
             Audience::Course(c) => Self {
                 segment: None,
                 course: Some(c.mirror()),
                 groups: None,
+                post: None,
             },
             Audience::Groups { course, groups } => Self {
                 segment: None,
                 course: Some(course.mirror()),
                 groups: Some(groups.mirror()),
+                post: None,
+            },
+            Audience::ForumSubscribers { course, post, .. } => Self {
+                segment: None,
+                course: Some(course.mirror()),
+                groups: None,
+                post: Some(post.mirror()),
             },
         }
     }
@@ -51,6 +65,9 @@ impl From<Audience> for AudienceView {
 impl AudienceView {
     /// The audience this names, or why it names none.
     pub fn audience(self) -> Result<Audience, &'static str> {
+        if self.post.is_some() {
+            return Err("a forum post notifies its subscribers itself; name a segment or a course");
+        }
         match (self.segment, self.course, self.groups) {
             (Some(s), None, None) => Ok(Audience::Segment(s.mirror())),
             (None, Some(c), None) => Ok(Audience::Course(c.mirror())),

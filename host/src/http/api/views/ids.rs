@@ -25,6 +25,10 @@ pub const ID_SCHEMAS: &[&str] = &[
     "ApiTokenId",
     "AnnouncementId",
     "MassEnrolmentId",
+    "ActivityId",
+    "CourseSectionId",
+    "DiscussionId",
+    "PostId",
 ];
 
 /// An id view: a JSON number, mirrored with its domain id.
@@ -151,6 +155,26 @@ id_view!(
 id_view!(
     /// An announcement of one site.
     AnnouncementIdView as AnnouncementId
+);
+
+id_view!(
+    /// An activity of a course (a page, a forum, an assignment).
+    ActivityIdView as ActivityId
+);
+
+id_view!(
+    /// A section of a course's content.
+    CourseSectionIdView as CourseSectionId
+);
+
+id_view!(
+    /// A discussion of a forum.
+    DiscussionIdView as DiscussionId
+);
+
+id_view!(
+    /// A post of a discussion.
+    PostIdView as PostId
 );
 
 /// Milliseconds since the Unix epoch, UTC.

@@ -2,6 +2,7 @@
 //! holding the frozen table definitions it creates or reads.
 
 mod v1;
+mod v10;
 mod v2;
 mod v3;
 mod v4;
@@ -61,6 +62,11 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         version: 9,
         name: "course content: sections, activities and groupings",
         apply: v9::add_course_content,
+    },
+    Migration {
+        version: 10,
+        name: "forums: discussions, posts and subscriptions",
+        apply: v10::add_forums,
     },
 ];
 

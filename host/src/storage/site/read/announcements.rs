@@ -21,7 +21,7 @@ pub trait AnnouncementRead: SiteTablesRead {
     }
 
     /// Up to `limit` announcements of the site older than `before` (all
-    /// when `None`), newest first.
+    /// when `None`), newest first, without forum post notifications.
     fn announcements_before(
         &self,
         before: Option<AnnouncementId>,
@@ -29,9 +29,18 @@ pub trait AnnouncementRead: SiteTablesRead {
     ) -> Result<Vec<Announcement>> {
         let end = before.map_or(u64::MAX, |b| b.0);
         let mut out = Vec::new();
-        for row in self.announcements()?.range(..end)?.rev().take(limit) {
+        // Forum post notifications share the table (one inbox, one mail
+        // queue) but are not announcements: skipped here, a scan past
+        // them (see `Audience::ForumSubscribers`).
+        for row in self.announcements()?.range(..end)?.rev() {
+            if out.len() == limit {
+                break;
+            }
             let (_, v) = row?;
-            out.push(crate::storage::decode("announcements", v.value())?);
+            let a: Announcement = crate::storage::decode("announcements", v.value())?;
+            if !a.audience.is_post_notification() {
+                out.push(a);
+            }
         }
         Ok(out)
     }

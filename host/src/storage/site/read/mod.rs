@@ -16,6 +16,7 @@
 mod announcements;
 mod content;
 mod courses;
+mod discussions;
 mod enrolments;
 mod groups;
 mod log;
@@ -29,6 +30,10 @@ mod users;
 pub use self::announcements::AnnouncementRead;
 pub use self::content::ContentRead;
 pub use self::courses::CourseRead;
+pub(crate) use self::discussions::{
+    ALL_PARTICIPANTS, DISCUSSION_EDIT_WINDOW_SETTING, subscription_key,
+};
+pub use self::discussions::{DiscussionRead, GroupScope};
 pub use self::enrolments::EnrolmentRead;
 pub use self::groups::GroupRead;
 pub use self::log::LogRead;
@@ -108,6 +113,7 @@ pub trait SiteRead:
     + MassEnrolmentRead
     + MailRead
     + ContentRead
+    + DiscussionRead
 {
 }
 

@@ -27,7 +27,11 @@ impl SiteTables<'_> {
         let id = announcement.id.0;
         self.announcements
             .insert(id, encode(announcement).as_slice())?;
-        if let Some(course) = announcement.audience.course() {
+        // A post's notification is listed by its forum, not among the
+        // course's announcements.
+        if let Some(course) = announcement.audience.course()
+            && !announcement.audience.is_post_notification()
+        {
             self.course_announcements.insert((course.0, id), ())?;
         }
         if let Some(at) = previous_send_at {

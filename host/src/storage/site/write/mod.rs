@@ -9,6 +9,7 @@
 mod announcements;
 mod content;
 mod courses;
+mod discussions;
 mod enrolments;
 mod groups;
 mod log;
