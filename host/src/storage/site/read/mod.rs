@@ -28,6 +28,7 @@ mod users;
 
 pub use self::announcements::AnnouncementRead;
 pub use self::content::ContentRead;
+pub(crate) use self::content::PRIVACY_SETTING;
 pub use self::courses::CourseRead;
 pub use self::enrolments::EnrolmentRead;
 pub use self::groups::GroupRead;
