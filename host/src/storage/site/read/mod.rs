@@ -29,6 +29,7 @@ mod users;
 
 pub use self::announcements::AnnouncementRead;
 pub use self::content::ContentRead;
+pub(crate) use self::content::PRIVACY_SETTING;
 pub use self::courses::CourseRead;
 pub(crate) use self::discussions::{
     ALL_PARTICIPANTS, DISCUSSION_EDIT_WINDOW_SETTING, subscription_key,
