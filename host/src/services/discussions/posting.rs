@@ -50,10 +50,11 @@ impl SiteServices {
         self.write(|t| {
             crate::services::auth::authorize_caller(self.site(), t, who)?;
             let section = ops::content::load_section(t, section)?;
-            CourseAccess::of(self.site(), t, who, section.course)?.require_edit()?;
+            let access = CourseAccess::of(self.site(), t, who, section.course)?;
+            access.require_edit()?;
             ops::content::insert_activity_in(
                 t,
-                who.actor(),
+                access.actor,
                 &section,
                 ActivityKind::Discussion,
                 draft,
@@ -72,7 +73,7 @@ impl SiteServices {
         self.write(|t| {
             let (mut forum, access) = forum_for(self, t, who, id)?;
             access.require_edit()?;
-            ops::content::update_activity_in(t, who.actor(), &mut forum, draft)?;
+            ops::content::update_activity_in(t, access.actor, &mut forum, draft)?;
             Ok(forum)
         })
     }
@@ -252,7 +253,7 @@ impl SiteServices {
                 t.put_discussion(&discussion)?;
             }
             t.audit_log(
-                who.actor(),
+                access.actor,
                 "post.updated",
                 format_args!("post #{} of discussion #{}", post.id, discussion.id),
                 "",
@@ -279,14 +280,14 @@ impl SiteServices {
             if post.parent.is_none() {
                 ops::discussions::delete_discussion_in(
                     t,
-                    who.actor(),
+                    access.actor,
                     &discussion,
                     "its first post was deleted",
                 )?;
                 return Ok(PostDeletion::Discussion);
             }
             let gone =
-                ops::discussions::delete_post_subtree_in(t, who.actor(), &mut discussion, &post)?;
+                ops::discussions::delete_post_subtree_in(t, access.actor, &mut discussion, &post)?;
             Ok(PostDeletion::Subtree {
                 replies: gone.saturating_sub(1),
             })

@@ -76,43 +76,25 @@ impl Forum {
     }
 }
 
-/// A visible section of the fixture's course, written straight into the
-/// store (the content area's own service creates them in the pages).
+/// A visible section of the fixture's course.
 fn section_of(fx: &TestSite, name: &str) -> CourseSectionId {
+    let draft = crate::services::content::SectionDraft {
+        name: name.into(),
+        summary: String::new(),
+        visible: true,
+    };
     fx.site
-        .write(|t| {
-            let section = CourseSection {
-                id: t.new_course_section_id()?,
-                course: fx.course,
-                name: name.into(),
-                summary: String::new(),
-                visible: true,
-                created_at: t.now,
-            };
-            t.put_course_section(&section)?;
-            Ok(section.id)
-        })
+        .create_section(&fx.teacher, fx.course, &draft)
         .unwrap()
+        .id
 }
 
 /// A grouping of the fixture's course holding `groups`.
 fn grouping_of(fx: &TestSite, name: &str, groups: &[CourseGroupId]) -> GroupingId {
     fx.site
-        .write(|t| {
-            let grouping = Grouping {
-                id: t.new_grouping_id()?,
-                course: fx.course,
-                name: name.into(),
-                description: String::new(),
-                created_at: t.now,
-            };
-            t.put_grouping(&grouping)?;
-            for &g in groups {
-                t.add_grouping_group(grouping.id, g)?;
-            }
-            Ok(grouping.id)
-        })
+        .create_grouping(&fx.teacher, fx.course, name, "", groups)
         .unwrap()
+        .id
 }
 
 fn draft(name: &str) -> ActivityDraft {
@@ -558,12 +540,7 @@ fn deleting_the_forum_deletes_its_discussions_and_subscriptions() {
     fx.site
         .set_subscription(&fx.learner(0), SubscriptionTarget::Forum(f.forum), true)
         .unwrap();
-    fx.site
-        .write(|t| {
-            let forum = t.activity(f.forum)?.unwrap();
-            crate::services::ops::content::delete_activity_in(t, fx.teacher.actor(), &forum)
-        })
-        .unwrap();
+    fx.site.delete_activity(&fx.teacher, f.forum).unwrap();
     fx.site
         .read(|t| {
             assert!(t.discussion(a.id)?.is_none());
