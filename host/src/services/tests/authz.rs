@@ -554,7 +554,86 @@ fn site_walk() -> Vec<(&'static str, Call)> {
             };
             s.preview_method(who, ids.course, new).map(drop)
         }),
+        // discussions/ (no `TestSite` has a forum: every call names one
+        // that does not exist, so a site member hears "not found"; see
+        // `NAMED_FORUM_THINGS`)
+        ("create_forum", |s, who, _| {
+            s.create_forum(who, CourseSectionId(1), &walk_forum())
+                .map(drop)
+        }),
+        ("update_forum", |s, who, _| {
+            s.update_forum(who, ActivityId(1), &walk_forum()).map(drop)
+        }),
+        ("forum", |s, who, _| {
+            s.forum(who, ActivityId(1), None, None, 10).map(drop)
+        }),
+        ("start_discussion", |s, who, ids| {
+            let new = crate::services::discussions::NewDiscussion {
+                group: Some(ids.group),
+                subject: "Walked".into(),
+                body: "A walk.".into(),
+            };
+            s.start_discussion(who, ActivityId(1), new).map(drop)
+        }),
+        ("discussion", |s, who, _| {
+            s.discussion(who, DiscussionId(1)).map(drop)
+        }),
+        ("post", |s, who, _| s.post(who, PostId(1)).map(drop)),
+        ("reply", |s, who, _| {
+            s.reply(who, PostId(1), "A walk.").map(drop)
+        }),
+        ("edit_post", |s, who, _| {
+            s.edit_post(who, PostId(1), "A walk.", None).map(drop)
+        }),
+        ("delete_post", |s, who, _| {
+            s.delete_post(who, PostId(1)).map(drop)
+        }),
+        ("set_subscription", |s, who, _| {
+            s.set_subscription(who, SubscriptionTarget::Forum(ActivityId(1)), true)
+                .map(drop)
+        }),
+        ("discussion_edit_window", |s, who, _| {
+            s.discussion_edit_window(who).map(drop)
+        }),
+        // 0 minutes is refused after the caller: an allowed walk writes
+        // nothing.
+        ("set_discussion_edit_window", |s, who, _| {
+            s.set_discussion_edit_window(who, 0).map(drop)
+        }),
     ]
+}
+
+/// The forum the walk creates or edits.
+fn walk_forum() -> crate::services::discussions::ActivityDraft {
+    crate::services::discussions::ActivityDraft {
+        name: "Walked".into(),
+        visible: true,
+        ..Default::default()
+    }
+}
+
+/// Calls that name the walk's forum, discussion or post (or the section
+/// a forum is added to), which no `TestSite` has: once the caller is
+/// known to be of the site, not found.
+const NAMED_FORUM_THINGS: &[(&str, &str)] = &[
+    ("create_forum", "course section #1 not found"),
+    ("update_forum", "activity #1 not found"),
+    ("forum", "activity #1 not found"),
+    ("start_discussion", "activity #1 not found"),
+    ("set_subscription", "activity #1 not found"),
+    ("discussion", "discussion #1 not found"),
+    ("post", "post #1 not found"),
+    ("reply", "post #1 not found"),
+    ("edit_post", "post #1 not found"),
+    ("delete_post", "post #1 not found"),
+];
+
+/// The not-found outcome of `name` if it names a forum thing.
+fn named_forum_thing(name: &str) -> Option<(&'static str, String)> {
+    NAMED_FORUM_THINGS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, m)| says("NotFound", m))
 }
 
 /// An announcement to the walked course, written the moment the walk
@@ -981,6 +1060,9 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 ),
                 // Any user may look for a self enrolment; this course has none.
                 "self_enrol" => says("NotFound", "self enrolment in course #1 not found"),
+                _ if named_forum_thing(name).is_some() => {
+                    named_forum_thing(name).expect("a forum call")
+                }
                 _ => says("Forbidden", admin_only),
             };
             (name, outcome)
@@ -1069,6 +1151,9 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 }
                 _ if COURSE_STAFF_ONLY.contains(&name) => not_mine.clone(),
                 "self_enrol" => says("NotFound", "self enrolment in course #2 not found"),
+                _ if named_forum_thing(name).is_some() => {
+                    named_forum_thing(name).expect("a forum call")
+                }
                 _ => site_level.clone(),
             };
             (name, outcome)
