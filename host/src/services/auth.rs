@@ -284,6 +284,10 @@ pub enum Ask {
     Group(CourseGroupId, fn(CourseId) -> Need),
     /// A need on the course of the enrolment method the request names.
     Method(EnrolmentMethodId, fn(CourseId) -> Need),
+    /// A need on the course of the course section the request names.
+    Section(CourseSectionId, fn(CourseId) -> Need),
+    /// A need on the course of the activity the request names.
+    Activity(ActivityId, fn(CourseId) -> Need),
 }
 
 impl super::SiteServices {
@@ -295,6 +299,16 @@ impl super::SiteServices {
             Ask::Site(need) => authorize(self.site(), t, who, need).map(drop),
             Ask::Group(id, need) => authorized_group(self.site(), t, who, id, need).map(drop),
             Ask::Method(id, need) => authorized_method(self.site(), t, who, id, need).map(drop),
+            Ask::Section(id, need) => {
+                authorize_caller(self.site(), t, who)?;
+                let section = super::ops::content::load_section(t, id)?;
+                authorize(self.site(), t, who, need(section.course)).map(drop)
+            }
+            Ask::Activity(id, need) => {
+                authorize_caller(self.site(), t, who)?;
+                let activity = super::ops::content::load_activity(t, id)?;
+                authorize(self.site(), t, who, need(activity.course)).map(drop)
+            }
         })
     }
 }

@@ -31,6 +31,7 @@ mod audit;
 mod auth;
 mod body;
 mod courses;
+mod discussions;
 mod enrolments;
 mod groups;
 mod imports;
@@ -109,6 +110,7 @@ fn site_routes(cfg: &mut ServiceConfig) {
     imports::routes(cfg);
     audit::routes(cfg);
     announcements::routes(cfg);
+    discussions::routes(cfg);
     tokens::site_routes(cfg);
     plugins::site_routes(cfg);
     mail::routes(cfg);

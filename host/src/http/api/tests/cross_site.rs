@@ -28,6 +28,70 @@ pub(super) struct SiteB {
     /// B's learners.
     announcement: u64,
     mass_enrolment: u64,
+    forum: ForumIds,
+}
+
+/// A section with a forum holding a Team A discussion with a reply, by
+/// the fixture's teacher.
+#[derive(Copy, Clone)]
+pub(super) struct ForumIds {
+    pub(super) section: u64,
+    pub(super) forum: u64,
+    pub(super) discussion: u64,
+    pub(super) post: u64,
+}
+
+impl ForumIds {
+    pub(super) fn of(fx: &TestSite) -> Self {
+        use crate::services::content::SectionDraft;
+        use crate::services::discussions::{ActivityDraft, NewDiscussion};
+        let section = fx
+            .site
+            .create_section(
+                &fx.teacher,
+                fx.course,
+                &SectionDraft {
+                    name: "Week 1".into(),
+                    summary: String::new(),
+                    visible: true,
+                },
+            )
+            .expect("a section");
+        let forum = fx
+            .site
+            .create_forum(
+                &fx.teacher,
+                section.id,
+                &ActivityDraft {
+                    name: "Questions".into(),
+                    visible: true,
+                    ..Default::default()
+                },
+            )
+            .expect("a forum");
+        let discussion = fx
+            .site
+            .start_discussion(
+                &fx.teacher,
+                forum.id,
+                NewDiscussion {
+                    group: Some(fx.team_a),
+                    subject: "Welcome".into(),
+                    body: "Hello, Team A.".into(),
+                },
+            )
+            .expect("a discussion");
+        let reply = fx
+            .site
+            .reply(&fx.teacher, discussion.first_post, "And welcome again.")
+            .expect("a reply");
+        Self {
+            section: section.id.0,
+            forum: forum.id.0,
+            discussion: discussion.id.0,
+            post: reply.id.0,
+        }
+    }
 }
 
 impl SiteB {
@@ -78,11 +142,13 @@ impl SiteB {
             .expect("a mass enrolment of site B")
             .id
             .0;
+        let forum = ForumIds::of(&fx);
         Self {
             fx,
             token,
             announcement,
             mass_enrolment,
+            forum,
         }
     }
 
@@ -98,6 +164,10 @@ impl SiteB {
             "token" | "tokens" => self.token,
             "announcement" | "announcements" | "inbox" => self.announcement,
             "mass-enrolments" => self.mass_enrolment,
+            "sections" => self.forum.section,
+            "forums" => self.forum.forum,
+            "discussions" => self.forum.discussion,
+            "posts" => self.forum.post,
             _ => return None,
         })
     }

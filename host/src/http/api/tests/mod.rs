@@ -7,6 +7,7 @@ mod authorise_first;
 mod contract;
 mod courses;
 mod cross_site;
+mod discussions;
 mod enrolments;
 mod groups;
 mod imports;

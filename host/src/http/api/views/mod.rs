@@ -31,6 +31,7 @@
 mod announcements;
 mod audit;
 mod courses;
+mod discussions;
 mod enrolments;
 mod execution;
 mod groups;
@@ -47,6 +48,7 @@ mod users;
 pub use announcements::*;
 pub use audit::*;
 pub use courses::*;
+pub use discussions::*;
 pub use enrolments::*;
 pub use execution::*;
 pub use groups::*;
