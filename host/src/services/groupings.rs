@@ -20,6 +20,15 @@ use super::validate;
 use crate::domain::*;
 use crate::storage::site::{SiteTables, prelude::*};
 
+/// Changes to a grouping; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct GroupingUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Exactly these groups (of the grouping's course) are in it.
+    pub groups: Option<Vec<CourseGroupId>>,
+}
+
 /// A grouping with its groups, ordered by name.
 #[derive(Clone, Debug, Serialize)]
 pub struct GroupingSummary {
@@ -71,7 +80,7 @@ impl SiteServices {
         name: &str,
         description: &str,
         groups: &[CourseGroupId],
-    ) -> ServiceResult<Grouping> {
+    ) -> ServiceResult<GroupingSummary> {
         self.write(|t| {
             let access = CourseAccess::of(&self.site, t, who, course)?;
             access.require_edit()?;
@@ -101,91 +110,72 @@ impl SiteServices {
                 course,
                 grouping: grouping.id,
             })?;
-            Ok(grouping)
+            // A new grouping restricts no activity yet.
+            summary(t, grouping, &[])
         })
     }
 
-    /// Renames a grouping or changes its description.
+    /// Renames a grouping, changes its description, and with `groups`
+    /// sets exactly which of the course's groups are in it — one
+    /// transaction, one audit entry naming what changed.
     pub fn update_grouping(
         &self,
         who: &Principal,
         id: GroupingId,
-        name: &str,
-        description: &str,
-    ) -> ServiceResult<Grouping> {
+        update: &GroupingUpdate,
+    ) -> ServiceResult<GroupingSummary> {
         self.write(|t| {
             let (mut grouping, access) = grouping_for(&self.site, t, who, id, true)?;
             let before = grouping.clone();
-            grouping.name = validate::required_text("name", name, MAX_NAME)?;
-            grouping.description =
-                validate::optional_text("description", description, MAX_DESCRIPTION)?;
-            if grouping == before {
-                return Ok(grouping);
+            if let Some(name) = &update.name {
+                grouping.name = validate::required_text("name", name, MAX_NAME)?;
             }
-            check_unique_name(t, &grouping)?;
-            t.put_grouping(&grouping)?;
-            let what = if before.name == grouping.name {
-                "description".to_owned()
-            } else {
-                format!("name {:?} → {:?}", before.name, grouping.name)
-            };
-            grouping_changed(t, access.actor, &grouping, &what)?;
-            Ok(grouping)
-        })
-    }
-
-    /// Puts groups of the grouping's course in it; how many were new.
-    pub fn add_grouping_groups(
-        &self,
-        who: &Principal,
-        id: GroupingId,
-        groups: &[CourseGroupId],
-    ) -> ServiceResult<usize> {
-        self.write(|t| {
-            let (grouping, access) = grouping_for(&self.site, t, who, id, true)?;
-            check_groups(t, grouping.course, groups)?;
-            let mut added = Vec::new();
-            for &g in groups {
-                if t.add_grouping_group(id, g)? {
-                    added.push(g);
+            if let Some(description) = &update.description {
+                grouping.description =
+                    validate::optional_text("description", description, MAX_DESCRIPTION)?;
+            }
+            let mut changed = Vec::new();
+            if grouping != before {
+                check_unique_name(t, &grouping)?;
+                t.put_grouping(&grouping)?;
+                if before.name != grouping.name {
+                    changed.push(format!("name {:?} → {:?}", before.name, grouping.name));
+                }
+                if before.description != grouping.description {
+                    changed.push("description".to_owned());
                 }
             }
-            if !added.is_empty() {
-                grouping_changed(
-                    t,
-                    access.actor,
-                    &grouping,
-                    &format!("added groups {}", ids(&added)),
-                )?;
-            }
-            Ok(added.len())
-        })
-    }
-
-    /// Takes groups out of the grouping; how many were in it.
-    pub fn remove_grouping_groups(
-        &self,
-        who: &Principal,
-        id: GroupingId,
-        groups: &[CourseGroupId],
-    ) -> ServiceResult<usize> {
-        self.write(|t| {
-            let (grouping, access) = grouping_for(&self.site, t, who, id, true)?;
-            let mut removed = Vec::new();
-            for &g in groups {
-                if t.remove_grouping_group(id, g)? {
-                    removed.push(g);
+            if let Some(groups) = &update.groups {
+                check_groups(t, grouping.course, groups)?;
+                let current = t.grouping_group_ids(id)?;
+                let added: Vec<CourseGroupId> = groups
+                    .iter()
+                    .filter(|g| !current.contains(g))
+                    .copied()
+                    .collect();
+                let removed: Vec<CourseGroupId> = current
+                    .iter()
+                    .filter(|g| !groups.contains(g))
+                    .copied()
+                    .collect();
+                for &g in &added {
+                    t.add_grouping_group(id, g)?;
+                }
+                for &g in &removed {
+                    t.remove_grouping_group(id, g)?;
+                }
+                if !added.is_empty() {
+                    changed.push(format!("added groups {}", ids(&added)));
+                }
+                if !removed.is_empty() {
+                    changed.push(format!("removed groups {}", ids(&removed)));
                 }
             }
-            if !removed.is_empty() {
-                grouping_changed(
-                    t,
-                    access.actor,
-                    &grouping,
-                    &format!("removed groups {}", ids(&removed)),
-                )?;
+            if !changed.is_empty() {
+                grouping_changed(t, access.actor, &grouping, &changed.join(", "))?;
             }
-            Ok(removed.len())
+            let activities = course_activities(t, grouping.course)?;
+            summary(t, grouping, &activities)
         })
     }
 

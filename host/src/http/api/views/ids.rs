@@ -25,6 +25,9 @@ pub const ID_SCHEMAS: &[&str] = &[
     "ApiTokenId",
     "AnnouncementId",
     "MassEnrolmentId",
+    "CourseSectionId",
+    "ActivityId",
+    "GroupingId",
 ];
 
 /// An id view: a JSON number, mirrored with its domain id.
@@ -172,3 +175,15 @@ impl Mirror<domain::Timestamp> for TimestampView {
 }
 
 from_mirror!(domain::Timestamp, TimestampView);
+id_view!(
+    /// A section of a course's content.
+    CourseSectionIdView as CourseSectionId
+);
+id_view!(
+    /// An activity of a course: a page, a discussion forum or an assignment.
+    ActivityIdView as ActivityId
+);
+id_view!(
+    /// A named set of a course's groups.
+    GroupingIdView as GroupingId
+);

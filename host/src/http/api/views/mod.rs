@@ -30,6 +30,7 @@
 
 mod announcements;
 mod audit;
+mod content;
 mod courses;
 mod enrolments;
 mod execution;
@@ -46,6 +47,7 @@ mod users;
 
 pub use announcements::*;
 pub use audit::*;
+pub use content::*;
 pub use courses::*;
 pub use enrolments::*;
 pub use execution::*;
