@@ -38,7 +38,49 @@ pub struct GroupingSummary {
     pub activities: usize,
 }
 
+/// The groupings page of a course: its groupings and the groups they may
+/// hold.
+#[derive(Clone, Debug)]
+pub struct GroupingChoices {
+    pub course: Course,
+    pub groupings: Vec<GroupingSummary>,
+    /// The course's groups by name.
+    pub groups: Vec<CourseGroup>,
+}
+
 impl SiteServices {
+    /// The groupings page of a course (the course's staff).
+    pub fn grouping_choices(
+        &self,
+        who: &Principal,
+        course: CourseId,
+    ) -> ServiceResult<GroupingChoices> {
+        self.read(|t| {
+            let access = CourseAccess::of(&self.site, t, who, course)?;
+            access.require_staff()?;
+            Ok(GroupingChoices {
+                groupings: summaries(t, course)?,
+                groups: groups_by_name(t, course)?,
+                course: access.course,
+            })
+        })
+    }
+
+    /// A grouping's page: it with its groups, and every group of its
+    /// course to choose from (the course's staff).
+    pub fn grouping_form(
+        &self,
+        who: &Principal,
+        id: GroupingId,
+    ) -> ServiceResult<(GroupingSummary, Vec<CourseGroup>)> {
+        self.read(|t| {
+            let (grouping, _) = grouping_for(&self.site, t, who, id, false)?;
+            let all = groups_by_name(t, grouping.course)?;
+            let activities = course_activities(t, grouping.course)?;
+            Ok((summary(t, grouping, &activities)?, all))
+        })
+    }
+
     /// The course's groupings with their groups (the course's staff).
     pub fn list_groupings(
         &self,
@@ -48,18 +90,7 @@ impl SiteServices {
         self.read(|t| {
             let access = CourseAccess::of(&self.site, t, who, course)?;
             access.require_staff()?;
-            let activities = course_activities(t, course)?;
-            let mut out = Vec::new();
-            for grouping in t.groupings_of_course(course)? {
-                out.push(summary(t, grouping, &activities)?);
-            }
-            out.sort_by(|a, b| {
-                a.grouping
-                    .name
-                    .to_lowercase()
-                    .cmp(&b.grouping.name.to_lowercase())
-            });
-            Ok(out)
+            summaries(t, course)
         })
     }
 
@@ -182,7 +213,7 @@ impl SiteServices {
     /// Deletes a grouping. The activities restricted to it are hidden and
     /// lose the restriction (audited each), so none becomes visible to
     /// every participant; the teacher shows them again when ready.
-    pub fn delete_grouping(&self, who: &Principal, id: GroupingId) -> ServiceResult<()> {
+    pub fn delete_grouping(&self, who: &Principal, id: GroupingId) -> ServiceResult<Grouping> {
         self.write(|t| {
             let (grouping, access) = grouping_for(&self.site, t, who, id, true)?;
             for mut activity in course_activities(t, grouping.course)? {
@@ -210,7 +241,7 @@ impl SiteServices {
                 course: grouping.course,
                 grouping: id,
             })?;
-            Ok(())
+            Ok(grouping)
         })
     }
 }
@@ -255,6 +286,28 @@ fn summary(
         grouping,
         groups,
     })
+}
+
+/// The course's groupings with their groups, by name.
+fn summaries(t: &impl SiteRead, course: CourseId) -> ServiceResult<Vec<GroupingSummary>> {
+    let activities = course_activities(t, course)?;
+    let mut out = Vec::new();
+    for grouping in t.groupings_of_course(course)? {
+        out.push(summary(t, grouping, &activities)?);
+    }
+    out.sort_by(|a, b| {
+        a.grouping
+            .name
+            .to_lowercase()
+            .cmp(&b.grouping.name.to_lowercase())
+    });
+    Ok(out)
+}
+
+fn groups_by_name(t: &impl SiteRead, course: CourseId) -> ServiceResult<Vec<CourseGroup>> {
+    let mut all = t.course_group_list(course)?;
+    all.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    Ok(all)
 }
 
 /// Every activity of `course`, section by section.

@@ -273,7 +273,7 @@ async fn move_section(
         )
         .await?;
     let SiteApi { who, site } = api;
-    let order = blocking(move || site.move_section(&who, id, b.position as usize)).await?;
+    let (_, order) = blocking(move || site.move_section(&who, id, b.position as usize)).await?;
     Ok(web::Json(SectionOrder {
         sections: order.into_iter().map(Mirror::mirror).collect(),
     }))

@@ -303,7 +303,7 @@ impl SiteServices {
         who: &Principal,
         id: CourseSectionId,
         position: usize,
-    ) -> ServiceResult<Vec<CourseSectionId>> {
+    ) -> ServiceResult<(CourseSection, Vec<CourseSectionId>)> {
         self.write(|t| {
             let (section, access) = section_for(&self.site, t, who, id)?;
             access.require_edit()?;
@@ -321,17 +321,22 @@ impl SiteServices {
                     &format!("moved to position {}", to + 1),
                 )?;
             }
-            Ok(order)
+            Ok((section, order))
         })
     }
 
     /// Deletes a section with its activities (and their discussions,
     /// submissions and grades).
-    pub fn delete_section(&self, who: &Principal, id: CourseSectionId) -> ServiceResult<()> {
+    pub fn delete_section(
+        &self,
+        who: &Principal,
+        id: CourseSectionId,
+    ) -> ServiceResult<CourseSection> {
         self.write(|t| {
             let (section, access) = section_for(&self.site, t, who, id)?;
             access.require_edit()?;
-            delete_section_in(t, access.actor, &section)
+            delete_section_in(t, access.actor, &section)?;
+            Ok(section)
         })
     }
 
@@ -445,11 +450,12 @@ impl SiteServices {
     }
 
     /// Deletes an activity with everything of its kind.
-    pub fn delete_activity(&self, who: &Principal, id: ActivityId) -> ServiceResult<()> {
+    pub fn delete_activity(&self, who: &Principal, id: ActivityId) -> ServiceResult<Activity> {
         self.write(|t| {
             let (activity, access) = activity_for(&self.site, t, who, id)?;
             access.require_edit()?;
-            delete_activity_in(t, access.actor, &activity)
+            delete_activity_in(t, access.actor, &activity)?;
+            Ok(activity)
         })
     }
 }
