@@ -7,9 +7,11 @@
 
 mod announcements;
 mod audit;
+mod content;
 mod courses;
 mod dashboard;
 mod forms;
+mod groupings;
 mod groups;
 mod imports;
 mod inbox;
@@ -19,6 +21,7 @@ mod methods;
 mod operator;
 mod operator_mail;
 mod preferences;
+mod privacy;
 mod segments;
 pub(crate) mod session;
 mod sign_in;
@@ -104,6 +107,8 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         users::ROUTES,
         segments::ROUTES,
         courses::ROUTES,
+        content::ROUTES,
+        groupings::ROUTES,
         groups::ROUTES,
         methods::ROUTES,
         imports::ROUTES,
@@ -113,6 +118,7 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         inbox::ROUTES,
         mail::ROUTES,
         preferences::ROUTES,
+        privacy::ROUTES,
     ]
     .concat()
 }
@@ -165,6 +171,8 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     users::routes(cfg);
     segments::routes(cfg);
     courses::routes(cfg);
+    content::routes(cfg);
+    groupings::routes(cfg);
     groups::routes(cfg);
     methods::routes(cfg);
     imports::routes(cfg);
@@ -174,6 +182,7 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     inbox::routes(cfg);
     mail::routes(cfg);
     preferences::routes(cfg);
+    privacy::routes(cfg);
 }
 
 async fn healthz() -> HttpResponse {

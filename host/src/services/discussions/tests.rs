@@ -94,6 +94,7 @@ fn grouping_of(fx: &TestSite, name: &str, groups: &[CourseGroupId]) -> GroupingI
     fx.site
         .create_grouping(&fx.teacher, fx.course, name, "", groups)
         .unwrap()
+        .grouping
         .id
 }
 

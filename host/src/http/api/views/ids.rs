@@ -25,8 +25,9 @@ pub const ID_SCHEMAS: &[&str] = &[
     "ApiTokenId",
     "AnnouncementId",
     "MassEnrolmentId",
-    "ActivityId",
     "CourseSectionId",
+    "ActivityId",
+    "GroupingId",
     "DiscussionId",
     "PostId",
 ];
@@ -158,16 +159,6 @@ id_view!(
 );
 
 id_view!(
-    /// An activity of a course (a page, a forum, an assignment).
-    ActivityIdView as ActivityId
-);
-
-id_view!(
-    /// A section of a course's content.
-    CourseSectionIdView as CourseSectionId
-);
-
-id_view!(
     /// A discussion of a forum.
     DiscussionIdView as DiscussionId
 );
@@ -196,3 +187,15 @@ impl Mirror<domain::Timestamp> for TimestampView {
 }
 
 from_mirror!(domain::Timestamp, TimestampView);
+id_view!(
+    /// A section of a course's content.
+    CourseSectionIdView as CourseSectionId
+);
+id_view!(
+    /// An activity of a course: a page, a discussion forum or an assignment.
+    ActivityIdView as ActivityId
+);
+id_view!(
+    /// A named set of a course's groups.
+    GroupingIdView as GroupingId
+);

@@ -30,6 +30,7 @@
 
 mod announcements;
 mod audit;
+mod content;
 mod courses;
 mod discussions;
 mod enrolments;
@@ -47,6 +48,7 @@ mod users;
 
 pub use announcements::*;
 pub use audit::*;
+pub use content::*;
 pub use courses::*;
 pub use discussions::*;
 pub use enrolments::*;
