@@ -10,6 +10,7 @@ mod audit;
 mod content;
 mod courses;
 mod dashboard;
+mod discussions;
 mod forms;
 mod groupings;
 mod groups;
@@ -108,6 +109,7 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         segments::ROUTES,
         courses::ROUTES,
         content::ROUTES,
+        discussions::ROUTES,
         groupings::ROUTES,
         groups::ROUTES,
         methods::ROUTES,
@@ -172,6 +174,7 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     segments::routes(cfg);
     courses::routes(cfg);
     content::routes(cfg);
+    discussions::routes(cfg);
     groupings::routes(cfg);
     groups::routes(cfg);
     methods::routes(cfg);

@@ -5,6 +5,7 @@
 mod announcements;
 mod audit;
 mod courses;
+mod discussions;
 mod groups;
 mod imports;
 mod mail;
@@ -46,6 +47,86 @@ pub(crate) struct Pages {
     /// A mass enrolment, for `{id}` under `/mass-enrolments`: none (an id
     /// no site has) unless [`Pages::with_mass_enrolment`] made one.
     pub mass_enrolment: u64,
+    /// Course content: a section with a page and a forum holding an
+    /// all-participants discussion (by the teacher) with a reply, and a
+    /// grouping, for `{section}`, `{activity}`, `{forum}`,
+    /// `{discussion}`, `{post}` and `{grouping}`.
+    pub content: Content,
+}
+
+pub(crate) struct Content {
+    pub section: crate::domain::CourseSectionId,
+    pub page: crate::domain::ActivityId,
+    pub forum: crate::domain::ActivityId,
+    pub discussion: crate::domain::DiscussionId,
+    pub post: crate::domain::PostId,
+    pub grouping: crate::domain::GroupingId,
+}
+
+impl Content {
+    fn of(fx: &TestSite) -> Self {
+        use crate::services::content::{ActivityDraft, SectionDraft};
+        let t = &fx.teacher;
+        let section = fx
+            .site
+            .create_section(
+                t,
+                fx.course,
+                &SectionDraft {
+                    name: "Week 1".into(),
+                    summary: String::new(),
+                    visible: true,
+                },
+            )
+            .expect("a section")
+            .id;
+        let draft = |name: &str| ActivityDraft {
+            name: name.into(),
+            visible: true,
+            ..Default::default()
+        };
+        let page = fx
+            .site
+            .create_page(t, section, &draft("Reading"))
+            .expect("a page")
+            .id;
+        let forum = fx
+            .site
+            .create_forum(t, section, &draft("Questions"))
+            .expect("a forum")
+            .id;
+        let discussion = fx
+            .site
+            .start_discussion(
+                t,
+                forum,
+                crate::services::discussions::NewDiscussion {
+                    group: None,
+                    subject: "Welcome".into(),
+                    body: "Ask **anything**.".into(),
+                },
+            )
+            .expect("a discussion");
+        let post = fx
+            .site
+            .reply(t, discussion.first_post, "Even this.")
+            .expect("a reply")
+            .id;
+        let grouping = fx
+            .site
+            .create_grouping(t, fx.course, "Teams", "", &[fx.team_a])
+            .expect("a grouping")
+            .grouping
+            .id;
+        Self {
+            section,
+            page,
+            forum,
+            discussion: discussion.id,
+            post,
+            grouping,
+        }
+    }
 }
 
 impl Pages {
@@ -91,7 +172,9 @@ impl Pages {
             crate::domain::Timestamp::now().0 + 86_400_000,
         )));
         let sent = announce(None);
+        let content = Content::of(&fx);
         Self {
+            content,
             import,
             scheduled,
             sent,
@@ -153,6 +236,12 @@ impl Pages {
             ("{announcement}", self.scheduled.to_string()),
             ("{message}", self.sent.to_string()),
             ("{id}", self.mass_enrolment.to_string()),
+            ("{section}", self.content.section.to_string()),
+            ("{activity}", self.content.page.to_string()),
+            ("{forum}", self.content.forum.to_string()),
+            ("{discussion}", self.content.discussion.to_string()),
+            ("{post}", self.content.post.to_string()),
+            ("{grouping}", self.content.grouping.to_string()),
         ] {
             out = out.replace(param, &value);
         }
