@@ -197,6 +197,34 @@ impl TestSite {
         content_in(&self.site, &Principal::system(), course, groups)
     }
 
+    /// What belongs to Team B only, for the walks proving a learner of
+    /// Team A reads none of it: a grouping "B only" of Team B and a page
+    /// "B-only-page" restricted to it. Call on [`with_teams`](Self::with_teams).
+    pub fn team_b_things(&self) -> TeamB {
+        let grouping = self
+            .site
+            .create_grouping(&self.admin, self.course, "B only", "", &[self.team_b])
+            .expect("grouping of Team B")
+            .grouping
+            .id;
+        let page = self
+            .site
+            .create_page(
+                &self.admin,
+                self.section,
+                &super::content::ActivityDraft {
+                    name: "B-only-page".into(),
+                    description: "For Team B.".into(),
+                    visible: true,
+                    grouping: Some(grouping),
+                    ..Default::default()
+                },
+            )
+            .expect("page of Team B")
+            .id;
+        TeamB { grouping, page }
+    }
+
     /// Learners 1 and 2 in Team A, learners 3 and 4 in Team B: the
     /// separate-groups course of issue 18's tests.
     pub fn with_teams(self) -> Self {
@@ -532,6 +560,18 @@ pub fn assert_same_tables(actual: &TableDump, expected: &TableDump) {
         }
     }
     panic!("the site file differs from what was expected:\n{report}");
+}
+
+/// Team B's own things (see [`TestSite::team_b_things`]).
+pub struct TeamB {
+    pub grouping: GroupingId,
+    pub page: ActivityId,
+}
+
+impl TeamB {
+    /// Text that appears only in Team B's things and people: a page or
+    /// an answer showing one to a learner of Team A leaks.
+    pub const MARKERS: &[&str] = &["learner3", "learner4", "Team B", "B-only-page", "B only"];
 }
 
 /// A position in a site's audit log and outbox.

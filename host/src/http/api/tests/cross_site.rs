@@ -98,6 +98,9 @@ impl SiteB {
             "token" | "tokens" => self.token,
             "announcement" | "announcements" | "inbox" => self.announcement,
             "mass-enrolments" => self.mass_enrolment,
+            "sections" => fx.section.0,
+            "activities" => fx.page.0,
+            "groupings" => fx.grouping.0,
             _ => return None,
         })
     }

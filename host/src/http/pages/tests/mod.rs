@@ -12,6 +12,7 @@ mod mass_enrolments;
 mod methods;
 mod operator;
 mod segments;
+mod separate_groups;
 
 use actix_web::cookie::Cookie;
 use actix_web::http::{StatusCode, header};
@@ -153,6 +154,9 @@ impl Pages {
             ("{announcement}", self.scheduled.to_string()),
             ("{message}", self.sent.to_string()),
             ("{id}", self.mass_enrolment.to_string()),
+            ("{section}", fx.section.to_string()),
+            ("{activity}", fx.page.to_string()),
+            ("{grouping}", fx.grouping.to_string()),
         ] {
             out = out.replace(param, &value);
         }
