@@ -10,9 +10,20 @@
 //! who may see or write what (`services::discussions` does, through
 //! `services::course_access`).
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use crate::{ActivityId, CourseGroupId, CourseId, DiscussionId, PostId, Timestamp, UserId};
+use crate::{ActivityId, CourseGroupId, CourseId, Timestamp, UserId};
+
+id_type!(
+    /// A discussion of a forum.
+    DiscussionId
+);
+id_type!(
+    /// A post of a discussion; increases with time across the site.
+    PostId
+);
 
 /// A thread of a forum, started by its first post.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -93,15 +93,6 @@ id_type!(
     /// A message in one site's mail queue.
     MailId
 );
-id_type!(
-    /// A discussion of a forum (issue 18).
-    DiscussionId
-);
-id_type!(
-    /// A post of a discussion; increases with time across the site.
-    PostId
-);
-
 mod discussions;
 pub use discussions::*;
 

@@ -8,7 +8,7 @@
 //! renders the Markdown once, audits and emits its event; a refused call
 //! writes nothing.
 
-use super::reading::PostRights;
+use super::reading::{PostRights, may_reply};
 use super::{MAX_SUBJECT, NewDiscussion, author_of, checked_body, forum_for, post_for};
 use crate::domain::*;
 use crate::services::announcements::markdown::render_html;
@@ -18,16 +18,6 @@ use crate::services::ops;
 use crate::services::ops::content::ActivityDraft;
 use crate::services::{Principal, SiteServices, validate};
 use crate::storage::site::prelude::*;
-
-/// Whether `access` may reply in `discussion` under `mode`: in its group
-/// (Moodle's visible groups: everyone reads, members answer), or anyone
-/// who sees an all-participants discussion.
-pub(super) fn may_reply(access: &CourseAccess, mode: GroupMode, discussion: &Discussion) -> bool {
-    match discussion.group {
-        None => access.sees_group(mode, None),
-        Some(g) => access.takes_part_in(mode, Some(g)),
-    }
-}
 
 /// What deleting a post did.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

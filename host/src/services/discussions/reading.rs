@@ -123,6 +123,16 @@ impl PostRights {
     }
 }
 
+/// Whether `access` may reply in `discussion` under `mode`: in its group
+/// (Moodle's visible groups: everyone reads, members answer), or anyone
+/// who sees an all-participants discussion.
+pub(super) fn may_reply(access: &CourseAccess, mode: GroupMode, discussion: &Discussion) -> bool {
+    match discussion.group {
+        None => access.sees_group(mode, None),
+        Some(g) => access.takes_part_in(mode, Some(g)),
+    }
+}
+
 /// Users' names, each read once however many posts they wrote.
 pub(super) struct Names<'t, T> {
     t: &'t T,
@@ -298,7 +308,7 @@ impl SiteServices {
             };
             Ok(DiscussionView {
                 group_name: group_name(t, discussion.group)?,
-                can_reply: super::posting::may_reply(&access, mode, &discussion),
+                can_reply: may_reply(&access, mode, &discussion),
                 subscribed: subscribed || forum_subscribed,
                 forum_subscribed,
                 posts,

@@ -31,11 +31,10 @@ pub(super) struct SiteB {
     forum: ForumIds,
 }
 
-/// A section with a forum holding a Team A discussion with a reply, by
+/// A forum in the fixture's section holding a Team A discussion with a reply, by
 /// the fixture's teacher.
 #[derive(Copy, Clone)]
 pub(super) struct ForumIds {
-    pub(super) section: u64,
     pub(super) forum: u64,
     pub(super) discussion: u64,
     pub(super) post: u64,
@@ -43,25 +42,12 @@ pub(super) struct ForumIds {
 
 impl ForumIds {
     pub(super) fn of(fx: &TestSite) -> Self {
-        use crate::services::content::SectionDraft;
         use crate::services::discussions::{ActivityDraft, NewDiscussion};
-        let section = fx
-            .site
-            .create_section(
-                &fx.teacher,
-                fx.course,
-                &SectionDraft {
-                    name: "Week 1".into(),
-                    summary: String::new(),
-                    visible: true,
-                },
-            )
-            .expect("a section");
         let forum = fx
             .site
             .create_forum(
                 &fx.teacher,
-                section.id,
+                fx.section,
                 &ActivityDraft {
                     name: "Questions".into(),
                     visible: true,
@@ -86,7 +72,6 @@ impl ForumIds {
             .reply(&fx.teacher, discussion.first_post, "And welcome again.")
             .expect("a reply");
         Self {
-            section: section.id.0,
             forum: forum.id.0,
             discussion: discussion.id.0,
             post: reply.id.0,
@@ -164,7 +149,9 @@ impl SiteB {
             "token" | "tokens" => self.token,
             "announcement" | "announcements" | "inbox" => self.announcement,
             "mass-enrolments" => self.mass_enrolment,
-            "sections" => self.forum.section,
+            "sections" => fx.section.0,
+            "activities" => fx.page.0,
+            "groupings" => fx.grouping.0,
             "forums" => self.forum.forum,
             "discussions" => self.forum.discussion,
             "posts" => self.forum.post,

@@ -13,6 +13,7 @@ mod mass_enrolments;
 mod methods;
 mod operator;
 mod segments;
+mod separate_groups;
 
 use actix_web::cookie::Cookie;
 use actix_web::http::{StatusCode, header};
@@ -47,52 +48,32 @@ pub(crate) struct Pages {
     /// A mass enrolment, for `{id}` under `/mass-enrolments`: none (an id
     /// no site has) unless [`Pages::with_mass_enrolment`] made one.
     pub mass_enrolment: u64,
-    /// Course content: a section with a page and a forum holding an
-    /// all-participants discussion (by the teacher) with a reply, and a
-    /// grouping, for `{section}`, `{activity}`, `{forum}`,
-    /// `{discussion}`, `{post}` and `{grouping}`.
+    /// A forum in the fixture's section holding an all-participants
+    /// discussion (by the teacher) with a reply, for `{forum}`,
+    /// `{discussion}` and `{post}`.
     pub content: Content,
 }
 
 pub(crate) struct Content {
-    pub section: crate::domain::CourseSectionId,
-    pub page: crate::domain::ActivityId,
     pub forum: crate::domain::ActivityId,
     pub discussion: crate::domain::DiscussionId,
     pub post: crate::domain::PostId,
-    pub grouping: crate::domain::GroupingId,
 }
 
 impl Content {
     fn of(fx: &TestSite) -> Self {
-        use crate::services::content::{ActivityDraft, SectionDraft};
         let t = &fx.teacher;
-        let section = fx
-            .site
-            .create_section(
-                t,
-                fx.course,
-                &SectionDraft {
-                    name: "Week 1".into(),
-                    summary: String::new(),
-                    visible: true,
-                },
-            )
-            .expect("a section")
-            .id;
-        let draft = |name: &str| ActivityDraft {
-            name: name.into(),
-            visible: true,
-            ..Default::default()
-        };
-        let page = fx
-            .site
-            .create_page(t, section, &draft("Reading"))
-            .expect("a page")
-            .id;
         let forum = fx
             .site
-            .create_forum(t, section, &draft("Questions"))
+            .create_forum(
+                t,
+                fx.section,
+                &crate::services::content::ActivityDraft {
+                    name: "Questions".into(),
+                    visible: true,
+                    ..Default::default()
+                },
+            )
             .expect("a forum")
             .id;
         let discussion = fx
@@ -112,19 +93,10 @@ impl Content {
             .reply(t, discussion.first_post, "Even this.")
             .expect("a reply")
             .id;
-        let grouping = fx
-            .site
-            .create_grouping(t, fx.course, "Teams", "", &[fx.team_a])
-            .expect("a grouping")
-            .grouping
-            .id;
         Self {
-            section,
-            page,
             forum,
             discussion: discussion.id,
             post,
-            grouping,
         }
     }
 }
@@ -236,12 +208,12 @@ impl Pages {
             ("{announcement}", self.scheduled.to_string()),
             ("{message}", self.sent.to_string()),
             ("{id}", self.mass_enrolment.to_string()),
-            ("{section}", self.content.section.to_string()),
-            ("{activity}", self.content.page.to_string()),
+            ("{section}", fx.section.to_string()),
+            ("{activity}", fx.page.to_string()),
+            ("{grouping}", fx.grouping.to_string()),
             ("{forum}", self.content.forum.to_string()),
             ("{discussion}", self.content.discussion.to_string()),
             ("{post}", self.content.post.to_string()),
-            ("{grouping}", self.content.grouping.to_string()),
         ] {
             out = out.replace(param, &value);
         }
