@@ -98,9 +98,9 @@ fn content_course(site: &SiteServices, op: &Principal, learner: UserId) -> Cours
                 &ActivityDraft {
                     name: format!("Activity {n}"),
                     description: format!("The body of activity {n}, with **Markdown**."),
-                    visible: n % 7 != 0,
+                    visible: !n.is_multiple_of(7),
                     group_mode: None,
-                    grouping: (n % 5 == 0).then_some(grouping),
+                    grouping: n.is_multiple_of(5).then_some(grouping),
                 },
             )
             .expect("page");

@@ -277,7 +277,7 @@ fn summary(
             groups.push(group);
         }
     }
-    groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    groups.sort_by_key(|g| g.name.to_lowercase());
     Ok(GroupingSummary {
         activities: activities
             .iter()
@@ -306,7 +306,7 @@ fn summaries(t: &impl SiteRead, course: CourseId) -> ServiceResult<Vec<GroupingS
 
 fn groups_by_name(t: &impl SiteRead, course: CourseId) -> ServiceResult<Vec<CourseGroup>> {
     let mut all = t.course_group_list(course)?;
-    all.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    all.sort_by_key(|g| g.name.to_lowercase());
     Ok(all)
 }
 

@@ -942,9 +942,6 @@ const GROUPING_READS: &[&str] = &[
     "grouping_form",
 ];
 
-/// In a separate-groups course, a group the caller is not in.
-const OTHER_GROUP: &[&str] = &["get_group", "group_members", "find_group"];
-
 /// A site user's own inbox: always theirs, so always allowed (the walk's
 /// user has none of the walk's announcement: opening it is not found).
 const OWN_INBOX: &[&str] = &["inbox", "unread_count", "mark_inbox_read"];
