@@ -112,3 +112,87 @@ pub fn segment_of(
         .expect("members");
     segment
 }
+
+/// The `p` quantile (0.0–1.0) of sorted durations.
+#[allow(dead_code)]
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Signs `username` in through the sign-in form and returns the `Cookie`
+/// header of their session.
+#[allow(dead_code)]
+pub fn sign_in(
+    agent: &ureq::Agent,
+    base: &str,
+    slug: &str,
+    username: &str,
+    password: &str,
+) -> String {
+    let url = format!("{base}/s/{slug}/sign-in");
+    let page = agent.get(&url).call().expect("sign-in page");
+    let token_cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("charon_sign_in="))
+        .expect("the sign-in token cookie")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let token = token_cookie
+        .trim_start_matches("charon_sign_in=")
+        .to_owned();
+    let answer = agent
+        .post(&url)
+        .header("Cookie", &token_cookie)
+        .content_type("application/x-www-form-urlencoded")
+        .config()
+        .max_redirects(0)
+        .build()
+        .send(format!(
+            "csrf={token}&username={username}&password={}&next=",
+            password.replace(' ', "+")
+        ))
+        .expect("sign in");
+    answer
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("charon_session="))
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Runs `f` against the real server on loopback (one keep-alive client).
+#[allow(dead_code)]
+pub fn serve(
+    data: &std::path::Path,
+    host: charon_host::services::Services,
+    f: impl FnOnce(&str, &ureq::Agent),
+) {
+    let mut config = charon_host::http::Config::new(data, "127.0.0.1:0");
+    config.operator_api_file = false;
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app =
+                charon_host::http::Application::build_with_services(config, host).expect("server");
+            addr_tx
+                .send((app.url(), app.stop_handle()))
+                .expect("address");
+            app.run_until_stopped().await.expect("serve");
+        })
+    });
+    let (base, stop) = addr_rx.recv().expect("the server's address");
+    let agent = ureq::Agent::new_with_defaults();
+    f(&base, &agent);
+    stop.stop();
+    let _ = server.join();
+}
