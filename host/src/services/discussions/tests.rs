@@ -576,3 +576,44 @@ fn another_sites_user_learns_nothing() {
     let err = f.fx.site.discussion(&stranger, a.id).unwrap_err();
     assert!(matches!(err, ServiceError::Forbidden(_)), "{err:?}");
 }
+
+#[test]
+fn where_the_site_sends_mail_a_post_queues_its_subscribers_e_mail_copies() {
+    let f = Forum::new();
+    let fx = &f.fx;
+    fx.site
+        .save_smtp_settings(
+            &fx.admin,
+            crate::services::mail::SmtpSettingsInput {
+                host: "127.0.0.1".into(),
+                port: 2525,
+                security: Some(SmtpSecurity::None),
+                from_address: "lms@example.org".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    fx.site
+        .set_subscription(&fx.learner(1), SubscriptionTarget::Forum(f.forum), true)
+        .unwrap();
+    let d = f.start(&fx.learner(0), Some(fx.team_a), "Mail me");
+    let jobs = fx.site.read(|t| Ok(t.mail_jobs_after(None, 10)?)).unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].recipients, [fx.learners[1]]);
+    let message = fx
+        .site
+        .read(|t| Ok(t.announcement(jobs[0].announcement)?))
+        .unwrap();
+    let message = message.expect("the notification's message");
+    assert_eq!(message.subject, "Mail me");
+    assert_eq!(
+        message.audience,
+        Audience::ForumSubscribers {
+            course: fx.course,
+            forum: f.forum,
+            discussion: d.id,
+            post: d.first_post
+        }
+    );
+    assert_eq!(message.delivery.queued, 1);
+}

@@ -286,8 +286,8 @@ impl SiteServices {
                     format!("{} of {}", names.join(", "), course_label(t, *course)?)
                 }
                 Audience::ForumSubscribers { forum, .. } => t.activity(*forum)?.map_or_else(
-                    || format!("forum #{forum}"),
-                    |f| format!("forum {}", f.name),
+                    || format!("the subscribers of forum #{forum}"),
+                    |f| format!("the subscribers of forum {}", f.name),
                 ),
             };
             let mail = AnnouncementMail {
