@@ -144,28 +144,16 @@ fn main() {
     common::serve(dir.path(), host, |base, agent| {
         let cookie = common::sign_in(agent, base, &slug, "user000000", PASSWORD);
         let url = format!("{base}/s/{slug}/discussions/{}", discussion.id);
-        let mut times = Vec::with_capacity(500);
-        for i in 0..550 {
-            let t = Instant::now();
-            let mut response = agent
-                .get(&url)
-                .header("Cookie", &cookie)
-                .call()
-                .expect("page");
-            let page = response.body_mut().read_to_string().expect("body");
-            if i >= 50 {
-                times.push(t.elapsed());
-            }
-            assert!(page.contains("</html>") && page.contains("Reply <strong>1999</strong>"));
-            black_box(page);
-        }
-        times.sort();
-        eprintln!(
-            "{POSTS}-post discussion page over HTTP, learner in separate groups: p50 {:?}, p90 {:?}, p99 {:?} ({} requests; target p50 < 20 ms)",
-            percentile(&times, 0.5),
-            percentile(&times, 0.9),
-            percentile(&times, 0.99),
-            times.len()
+        common::time_page(
+            agent,
+            &url,
+            &cookie,
+            (50, 500),
+            |page| {
+                assert!(page.contains("</html>") && page.contains("Reply <strong>1999</strong>"))
+            },
+            &format!("{POSTS}-post discussion page over HTTP, learner in separate groups"),
+            "< 20 ms",
         );
     });
 }

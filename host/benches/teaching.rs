@@ -10,10 +10,7 @@
 //! Run: `cargo bench -p charon-host --bench teaching`.
 
 mod common;
-use common::{machine, percentile};
-
-use std::hint::black_box;
-use std::time::Instant;
+use common::machine;
 
 use charon_host::domain::{CourseGroupId, CourseId, GroupMode, Role, UserId};
 use charon_host::services::content::{ActivityDraft, SectionDraft};
@@ -143,28 +140,14 @@ fn main() {
             ),
         ] {
             let url = format!("{base}{path}");
-            let mut times = Vec::with_capacity(2000);
-            for i in 0..2100 {
-                let t = Instant::now();
-                let mut response = agent
-                    .get(&url)
-                    .header("Cookie", &cookie)
-                    .call()
-                    .expect("page");
-                let body = response.body_mut().read_to_string().expect("body");
-                if i >= 100 {
-                    times.push(t.elapsed());
-                }
-                assert!(body.contains("</html>"), "{path}: a whole page");
-                black_box(body);
-            }
-            times.sort();
-            eprintln!(
-                "{what}: p50 {:?}, p90 {:?}, p99 {:?} ({} requests; target p50 {target})",
-                percentile(&times, 0.5),
-                percentile(&times, 0.9),
-                percentile(&times, 0.99),
-                times.len()
+            common::time_page(
+                agent,
+                &url,
+                &cookie,
+                (100, 2000),
+                |body| assert!(body.contains("</html>"), "{path}: a whole page"),
+                what,
+                target,
             );
         }
     });

@@ -196,3 +196,41 @@ pub fn serve(
     stop.stop();
     let _ = server.join();
 }
+
+/// GETs `url` with the session `cookie` `warmup + n` times on one
+/// keep-alive connection, `check`s every body, and prints p50, p90 and
+/// p99 of the last `n` under `what` with the `target`.
+#[allow(dead_code)]
+pub fn time_page(
+    agent: &ureq::Agent,
+    url: &str,
+    cookie: &str,
+    (warmup, n): (usize, usize),
+    check: impl Fn(&str),
+    what: &str,
+    target: &str,
+) {
+    let mut times = Vec::with_capacity(n);
+    for i in 0..warmup + n {
+        let t = std::time::Instant::now();
+        let mut response = agent
+            .get(url)
+            .header("Cookie", cookie)
+            .call()
+            .expect("page");
+        let body = response.body_mut().read_to_string().expect("body");
+        if i >= warmup {
+            times.push(t.elapsed());
+        }
+        check(&body);
+        std::hint::black_box(body);
+    }
+    times.sort();
+    eprintln!(
+        "{what}: p50 {:?}, p90 {:?}, p99 {:?} ({} requests; target p50 {target})",
+        percentile(&times, 0.5),
+        percentile(&times, 0.9),
+        percentile(&times, 0.99),
+        times.len()
+    );
+}

@@ -52,6 +52,33 @@ pub fn optional_text(field: &'static str, value: &str, max: usize) -> ServiceRes
     Ok(v.to_owned())
 }
 
+/// A required Markdown text of at most `max_bytes` (an announcement's or a
+/// post's body): trimmed, no NUL (it would end the text in some mail
+/// clients and C libraries).
+pub fn markdown_body(field: &'static str, value: &str, max_bytes: usize) -> ServiceResult<String> {
+    let body = value.trim();
+    if body.is_empty() {
+        return Err(ServiceError::invalid(field, "is required"));
+    }
+    if body.len() > max_bytes {
+        return Err(ServiceError::invalid(
+            field,
+            format!(
+                "is {} KiB long; the maximum is {} KiB",
+                body.len().div_ceil(1024),
+                max_bytes / 1024
+            ),
+        ));
+    }
+    if body.contains('\0') {
+        return Err(ServiceError::invalid(
+            field,
+            "must not contain NUL characters",
+        ));
+    }
+    Ok(body.to_owned())
+}
+
 /// An optional external key: blank means none.
 pub fn idnumber(field: &'static str, value: Option<&str>) -> ServiceResult<Option<String>> {
     match value.map(str::trim) {

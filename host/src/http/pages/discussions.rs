@@ -469,23 +469,49 @@ async fn load_post(page: &SitePage, id: PostId) -> Result<PostView, HttpError> {
     blocking(move || services.post(&who, id)).await
 }
 
-fn reply_page(page: &SitePage, p: PostView, body: String, errors: FormErrors) -> PostFormPage {
-    let heading = format!("Reply to {}", p.post.author);
+/// What a post form is for: answering the post, or changing it.
+#[derive(Copy, Clone, PartialEq)]
+enum PostFormKind {
+    Reply,
+    Edit,
+}
+
+fn post_form_page(
+    page: &SitePage,
+    kind: PostFormKind,
+    p: PostView,
+    form: PostForm,
+    errors: FormErrors,
+) -> PostFormPage {
+    let id = p.post.post.id;
+    let (heading, action, button, label) = match kind {
+        PostFormKind::Reply => (
+            format!("Reply to {}", p.post.author),
+            format!("/posts/{id}/replies"),
+            "Post reply",
+            "Your reply",
+        ),
+        PostFormKind::Edit => (
+            "Edit post".to_owned(),
+            format!("/posts/{id}"),
+            "Save post",
+            "Message",
+        ),
+    };
+    // Only a discussion's first post edits its subject.
+    let subject = (kind == PostFormKind::Edit && p.post.post.parent.is_none())
+        .then(|| form.subject.unwrap_or_else(|| p.discussion.subject.clone()));
     PostFormPage {
         layout: Layout::signed_in(page, &heading, Section::Courses),
         heading,
-        subject: None,
-        action: page.link(&format!("/posts/{}/replies", p.post.post.id)),
-        button: "Post reply",
-        label: "Your reply",
+        subject,
+        action: page.link(&action),
+        button,
+        label,
         csrf: page.csrf().to_owned(),
-        body,
+        body: form.body,
         errors,
-        cancel: format!(
-            "{}#post-{}",
-            discussion_href(page, p.discussion.id),
-            p.post.post.id
-        ),
+        cancel: format!("{}#post-{id}", discussion_href(page, p.discussion.id)),
         shown: p.post,
     }
 }
@@ -493,7 +519,13 @@ fn reply_page(page: &SitePage, p: PostView, body: String, errors: FormErrors) ->
 async fn reply_form(page: SitePage, path: web::Path<PostPath>) -> Result<HttpResponse, HttpError> {
     let p = load_post(&page, PostId(path.post)).await?;
     render(
-        &reply_page(&page, p, String::new(), FormErrors::none()),
+        &post_form_page(
+            &page,
+            PostFormKind::Reply,
+            p,
+            PostForm::default(),
+            FormErrors::none(),
+        ),
         StatusCode::OK,
     )
 }
@@ -513,36 +545,9 @@ async fn reply(
         )),
         Err(errors) => {
             let p = load_post(&page, parent).await?;
-            let view = reply_page(&page, p, form.body, errors);
+            let view = post_form_page(&page, PostFormKind::Reply, p, form, errors);
             render(&view, status_for(&view.errors))
         }
-    }
-}
-
-fn edit_page(page: &SitePage, p: PostView, form: PostForm, errors: FormErrors) -> PostFormPage {
-    let heading = "Edit post".to_owned();
-    let subject = p
-        .post
-        .post
-        .parent
-        .is_none()
-        .then(|| form.subject.unwrap_or_else(|| p.discussion.subject.clone()));
-    PostFormPage {
-        layout: Layout::signed_in(page, &heading, Section::Courses),
-        heading,
-        subject,
-        action: page.link(&format!("/posts/{}", p.post.post.id)),
-        button: "Save post",
-        label: "Message",
-        csrf: page.csrf().to_owned(),
-        body: form.body,
-        errors,
-        cancel: format!(
-            "{}#post-{}",
-            discussion_href(page, p.discussion.id),
-            p.post.post.id
-        ),
-        shown: p.post,
     }
 }
 
@@ -567,7 +572,7 @@ async fn edit_form(page: SitePage, path: web::Path<PostPath>) -> Result<HttpResp
         subject: None,
     };
     render(
-        &edit_page(&page, p, form, FormErrors::none()),
+        &post_form_page(&page, PostFormKind::Edit, p, form, FormErrors::none()),
         StatusCode::OK,
     )
 }
@@ -589,7 +594,7 @@ async fn save_post(
         )),
         Err(errors) => {
             let p = load_post(&page, id).await?;
-            let view = edit_page(&page, p, form, errors);
+            let view = post_form_page(&page, PostFormKind::Edit, p, form, errors);
             render(&view, status_for(&view.errors))
         }
     }

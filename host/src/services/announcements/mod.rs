@@ -92,26 +92,7 @@ pub const FAILURES_SHOWN: usize = 20;
 /// A draft's fields, checked: subject, body and schedule.
 fn checked_fields(draft: &AnnouncementDraft, now: Timestamp) -> ServiceResult<(String, String)> {
     let subject = validate::required_text("subject", &draft.subject, MAX_SUBJECT)?;
-    let body = draft.body.trim();
-    if body.is_empty() {
-        return Err(ServiceError::invalid("body", "is required"));
-    }
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ServiceError::invalid(
-            "body",
-            format!(
-                "is {} KiB long; the maximum is {} KiB",
-                body.len().div_ceil(1024),
-                MAX_BODY_BYTES / 1024
-            ),
-        ));
-    }
-    if body.contains('\0') {
-        return Err(ServiceError::invalid(
-            "body",
-            "must not contain NUL characters",
-        ));
-    }
+    let body = validate::markdown_body("body", &draft.body, MAX_BODY_BYTES)?;
     if let Some(at) = draft.send_at
         && at.0 < now.0 - SCHEDULE_SLACK_MS
     {
@@ -120,7 +101,7 @@ fn checked_fields(draft: &AnnouncementDraft, now: Timestamp) -> ServiceResult<(S
             format!("{at} is in the past; leave it empty to send now"),
         ));
     }
-    Ok((subject, body.to_owned()))
+    Ok((subject, body))
 }
 
 impl SiteServices {

@@ -118,27 +118,7 @@ fn edit_window_minutes(t: &impl SiteRead) -> ServiceResult<u32> {
 
 /// A post body, checked: present, not too long, no NUL.
 fn checked_body(body: &str) -> ServiceResult<String> {
-    let body = body.trim();
-    if body.is_empty() {
-        return Err(ServiceError::invalid("body", "is required"));
-    }
-    if body.len() > MAX_POST_BYTES {
-        return Err(ServiceError::invalid(
-            "body",
-            format!(
-                "is {} KiB long; the maximum is {} KiB",
-                body.len().div_ceil(1024),
-                MAX_POST_BYTES / 1024
-            ),
-        ));
-    }
-    if body.contains('\0') {
-        return Err(ServiceError::invalid(
-            "body",
-            "must not contain NUL characters",
-        ));
-    }
-    Ok(body.to_owned())
+    super::validate::markdown_body("body", body, MAX_POST_BYTES)
 }
 
 /// The user a post is written by: a user of the site (an operator acts
