@@ -4,6 +4,7 @@
 mod announcements;
 mod audit;
 mod authorise_first;
+mod content;
 mod contract;
 mod courses;
 mod cross_site;

@@ -4,6 +4,7 @@
 
 mod announcements;
 mod audit;
+mod content;
 mod courses;
 mod discussions;
 mod groups;
