@@ -94,7 +94,22 @@ id_type!(
     MailId
 );
 
+id_type!(
+    /// An activity of a course (a page, a discussion, an assignment).
+    ActivityId
+);
+id_type!(
+    /// A submission to an assignment (a user's or a group's).
+    SubmissionId
+);
+id_type!(
+    /// A gradebook item (column) of a course.
+    GradeItemId
+);
+
+mod assignments;
 mod messaging;
+pub use assignments::*;
 pub use messaging::*;
 
 /// Milliseconds since the Unix epoch, UTC.
@@ -693,6 +708,24 @@ pub enum SiteEvent {
     MethodDeleted {
         course: CourseId,
         method: EnrolmentMethodId,
+    },
+    /// A submission's draft was saved (text or files changed).
+    SubmissionSaved {
+        course: CourseId,
+        assignment: ActivityId,
+        submission: SubmissionId,
+    },
+    /// A submission was submitted for grading.
+    SubmissionSubmitted {
+        course: CourseId,
+        assignment: ActivityId,
+        submission: SubmissionId,
+    },
+    /// A user's grade or feedback for an assignment was set.
+    SubmissionGraded {
+        course: CourseId,
+        assignment: ActivityId,
+        user: UserId,
     },
 }
 

@@ -26,10 +26,12 @@ pub(super) enum Counter {
     MassEnrolment,
     Announcement,
     Mail,
+    Submission,
+    GradeItem,
 }
 
 impl Counter {
-    pub(super) const ALL: usize = 10;
+    pub(super) const ALL: usize = 12;
 
     fn key(self) -> &'static str {
         match self {
@@ -43,6 +45,8 @@ impl Counter {
             Counter::MassEnrolment => "next.mass_enrolment",
             Counter::Announcement => "next.announcement",
             Counter::Mail => "next.mail",
+            Counter::Submission => "next.submission",
+            Counter::GradeItem => "next.grade_item",
         }
     }
 }
@@ -58,6 +62,8 @@ const COUNTERS: [Counter; Counter::ALL] = [
     Counter::MassEnrolment,
     Counter::Announcement,
     Counter::Mail,
+    Counter::Submission,
+    Counter::GradeItem,
 ];
 
 /// The `meta` key counting the transactions that changed the site: every

@@ -14,6 +14,7 @@
 //! `user-courses` edits applied.
 
 mod announcements;
+mod assignments;
 mod courses;
 mod enrolments;
 mod groups;
@@ -26,6 +27,8 @@ mod segments;
 mod users;
 
 pub use self::announcements::AnnouncementRead;
+pub use self::assignments::AssignmentRead;
+pub(crate) use self::assignments::owner_key;
 pub use self::courses::CourseRead;
 pub use self::enrolments::EnrolmentRead;
 pub use self::groups::GroupRead;
@@ -103,6 +106,7 @@ pub trait SiteRead:
     + GroupRead
     + LogRead
     + AnnouncementRead
+    + AssignmentRead
     + MassEnrolmentRead
     + MailRead
 {
