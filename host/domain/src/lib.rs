@@ -95,9 +95,18 @@ id_type!(
 );
 
 id_type!(
-    /// An activity of a course (a page, a discussion, an assignment).
+    /// A section of a course's content; it belongs to exactly one course.
+    CourseSectionId
+);
+id_type!(
+    /// An activity of a course (a page, a discussion forum, an assignment).
     ActivityId
 );
+id_type!(
+    /// A named set of a course's groups, restricting who sees an activity.
+    GroupingId
+);
+
 id_type!(
     /// A submission to an assignment (a user's or a group's).
     SubmissionId
@@ -109,8 +118,10 @@ id_type!(
 
 mod assignments;
 mod messaging;
+mod teaching;
 pub use assignments::*;
 pub use messaging::*;
+pub use teaching::*;
 
 /// Milliseconds since the Unix epoch, UTC.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -708,6 +719,45 @@ pub enum SiteEvent {
     MethodDeleted {
         course: CourseId,
         method: EnrolmentMethodId,
+    },
+    SectionCreated {
+        course: CourseId,
+        section: CourseSectionId,
+    },
+    /// Renamed, shown or hidden, or moved in the course's order.
+    SectionUpdated {
+        course: CourseId,
+        section: CourseSectionId,
+    },
+    SectionDeleted {
+        course: CourseId,
+        section: CourseSectionId,
+    },
+    ActivityCreated {
+        course: CourseId,
+        activity: ActivityId,
+    },
+    /// Edited, shown or hidden, or moved.
+    ActivityUpdated {
+        course: CourseId,
+        activity: ActivityId,
+    },
+    ActivityDeleted {
+        course: CourseId,
+        activity: ActivityId,
+    },
+    GroupingCreated {
+        course: CourseId,
+        grouping: GroupingId,
+    },
+    /// Renamed, or a group added to or removed from it.
+    GroupingUpdated {
+        course: CourseId,
+        grouping: GroupingId,
+    },
+    GroupingDeleted {
+        course: CourseId,
+        grouping: GroupingId,
     },
     /// A submission's draft was saved (text or files changed).
     SubmissionSaved {

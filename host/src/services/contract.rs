@@ -134,6 +134,17 @@ impl HostEvent {
                 return None;
             }
             S::MethodDeleted { .. } => return None,
+            // Course content is not part of the plugin contract (yet): the
+            // events are in the outbox for a later contract version.
+            S::SectionCreated { .. }
+            | S::SectionUpdated { .. }
+            | S::SectionDeleted { .. }
+            | S::ActivityCreated { .. }
+            | S::ActivityUpdated { .. }
+            | S::ActivityDeleted { .. }
+            | S::GroupingCreated { .. }
+            | S::GroupingUpdated { .. }
+            | S::GroupingDeleted { .. } => return None,
             // Teaching events have no contract counterpart yet: enrolment
             // methods do not hear of them.
             S::SubmissionSaved { .. }

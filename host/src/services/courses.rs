@@ -3,6 +3,7 @@
 use super::auth::{Need, authorize, authorize_caller};
 use super::contract::RequestKind;
 use super::error::{ServiceError, ServiceResult};
+use super::ops::content::delete_course_content_in;
 use super::ops::courses::load_course;
 use super::ops::groups::delete_group_in;
 use super::ops::methods::delete_method_in;
@@ -159,12 +160,14 @@ impl SiteServices {
         })
     }
 
-    /// Deletes a course with its enrolment methods, enrolments, groups and
-    /// group memberships.
+    /// Deletes a course with its content, enrolment methods, enrolments,
+    /// groups and group memberships.
     pub fn delete_course(&self, who: &Principal, id: CourseId) -> ServiceResult<()> {
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
             let course = load_course(t, id)?;
+            // Content first: a forum's discussions name the groups.
+            delete_course_content_in(t, actor, id)?;
             for group in t.course_group_list(id)? {
                 delete_group_in(t, &group)?;
             }

@@ -22,9 +22,11 @@
 //! a loop, and none imports `crate::http` (`tests/tidy.rs` checks both).
 
 pub mod announcements;
+pub mod assignments;
 pub mod auth;
 pub mod bulk;
 mod contract;
+pub mod course_access;
 pub mod courses;
 pub mod dashboard;
 pub mod enrolments;

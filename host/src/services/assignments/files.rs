@@ -102,7 +102,10 @@ fn clean_content_type(claimed: &str) -> String {
 
 /// Checks `file` against `settings` and digests it. Over the assignment's
 /// limit (or the host's) is an error naming the limit; nothing is stored.
-pub(crate) fn check_file(settings: &AssignmentSettings, file: NewFile) -> ServiceResult<CheckedFile> {
+pub(crate) fn check_file(
+    settings: &AssignmentSettings,
+    file: NewFile,
+) -> ServiceResult<CheckedFile> {
     if !settings.file_submissions {
         return Err(ServiceError::invalid(
             "file",
@@ -209,18 +212,30 @@ mod tests {
 
     #[test]
     fn a_file_over_the_limit_is_refused_with_the_limit_named() {
-        let err = check_file(&settings(1024 * 1024), file("big.pdf", "application/pdf", 1024 * 1024 + 1))
-            .unwrap_err();
+        let err = check_file(
+            &settings(1024 * 1024),
+            file("big.pdf", "application/pdf", 1024 * 1024 + 1),
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("at most 1 MiB"), "{text}");
         assert!(text.contains("big.pdf"), "{text}");
-        assert!(check_file(&settings(1024 * 1024), file("ok.pdf", "application/pdf", 1024 * 1024)).is_ok());
+        assert!(
+            check_file(
+                &settings(1024 * 1024),
+                file("ok.pdf", "application/pdf", 1024 * 1024)
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn names_lose_their_folders_and_types_their_parameters() {
-        let f = check_file(&settings(100), file("C:\\x\\..\\a<b>.txt", "Text/Plain; charset=utf-8", 3))
-            .unwrap();
+        let f = check_file(
+            &settings(100),
+            file("C:\\x\\..\\a<b>.txt", "Text/Plain; charset=utf-8", 3),
+        )
+        .unwrap();
         assert_eq!(f.meta.name, "a_b_.txt");
         assert_eq!(f.meta.content_type, "text/plain");
         let f = check_file(&settings(100), file("../../etc/passwd", "nonsense", 3)).unwrap();
@@ -231,9 +246,18 @@ mod tests {
 
     #[test]
     fn html_and_svg_are_never_served_as_themselves() {
-        for ty in ["text/html", "image/svg+xml", "application/xhtml+xml", "text/javascript"] {
+        for ty in [
+            "text/html",
+            "image/svg+xml",
+            "application/xhtml+xml",
+            "text/javascript",
+        ] {
             let f = check_file(&settings(100), file("x", ty, 3)).unwrap();
-            assert_eq!(download_content_type(&f.meta), "application/octet-stream", "{ty}");
+            assert_eq!(
+                download_content_type(&f.meta),
+                "application/octet-stream",
+                "{ty}"
+            );
         }
         let f = check_file(&settings(100), file("x.pdf", "application/pdf", 3)).unwrap();
         assert_eq!(download_content_type(&f.meta), "application/pdf");

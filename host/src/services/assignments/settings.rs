@@ -150,7 +150,10 @@ pub(crate) fn checked_markdown(
         ));
     }
     if text.contains('\0') {
-        return Err(ServiceError::invalid(field, "must not contain NUL characters"));
+        return Err(ServiceError::invalid(
+            field,
+            "must not contain NUL characters",
+        ));
     }
     Ok(text.to_owned())
 }
@@ -173,9 +176,18 @@ mod tests {
     #[test]
     fn settings_are_checked_field_by_field() {
         let ok = AssignmentInput::default();
-        assert!(ok.checked(ActivityId(1), CourseId(1), GradeItemId(1)).is_ok());
+        assert!(
+            ok.checked(ActivityId(1), CourseId(1), GradeItemId(1))
+                .is_ok()
+        );
         let cases: [(&str, AssignmentInput); 5] = [
-            ("max_grade", AssignmentInput { max_grade: 0.0, ..ok.clone() }),
+            (
+                "max_grade",
+                AssignmentInput {
+                    max_grade: 0.0,
+                    ..ok.clone()
+                },
+            ),
             (
                 "cutoff_at",
                 AssignmentInput {
@@ -186,13 +198,26 @@ mod tests {
             ),
             (
                 "online_text",
-                AssignmentInput { online_text: false, file_submissions: false, ..ok.clone() },
+                AssignmentInput {
+                    online_text: false,
+                    file_submissions: false,
+                    ..ok.clone()
+                },
             ),
             (
                 "max_file_bytes",
-                AssignmentInput { max_file_bytes: HOST_MAX_FILE_BYTES + 1, ..ok.clone() },
+                AssignmentInput {
+                    max_file_bytes: HOST_MAX_FILE_BYTES + 1,
+                    ..ok.clone()
+                },
             ),
-            ("max_files", AssignmentInput { max_files: 0, ..ok.clone() }),
+            (
+                "max_files",
+                AssignmentInput {
+                    max_files: 0,
+                    ..ok.clone()
+                },
+            ),
         ];
         for (field, input) in cases {
             let err = input

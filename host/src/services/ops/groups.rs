@@ -71,6 +71,7 @@ pub(crate) fn delete_group_in(t: &mut SiteTables<'_>, group: &CourseGroup) -> Se
             t.delete_group_member(group.course, group.id, m.user)?;
         }
     }
+    super::content::remove_group_from_groupings_in(t, group)?;
     t.delete_group_row(group)?;
     t.emit(SiteEvent::GroupDeleted {
         course: group.course,

@@ -26,12 +26,15 @@ pub(super) enum Counter {
     MassEnrolment,
     Announcement,
     Mail,
+    CourseSection,
+    Activity,
+    Grouping,
     Submission,
     GradeItem,
 }
 
 impl Counter {
-    pub(super) const ALL: usize = 12;
+    pub(super) const ALL: usize = 15;
 
     fn key(self) -> &'static str {
         match self {
@@ -45,6 +48,9 @@ impl Counter {
             Counter::MassEnrolment => "next.mass_enrolment",
             Counter::Announcement => "next.announcement",
             Counter::Mail => "next.mail",
+            Counter::CourseSection => "next.course_section",
+            Counter::Activity => "next.activity",
+            Counter::Grouping => "next.grouping",
             Counter::Submission => "next.submission",
             Counter::GradeItem => "next.grade_item",
         }
@@ -62,6 +68,9 @@ const COUNTERS: [Counter; Counter::ALL] = [
     Counter::MassEnrolment,
     Counter::Announcement,
     Counter::Mail,
+    Counter::CourseSection,
+    Counter::Activity,
+    Counter::Grouping,
     Counter::Submission,
     Counter::GradeItem,
 ];

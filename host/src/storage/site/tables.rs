@@ -186,6 +186,25 @@ crate::storage::tables::tables! {
     /// `name → value` (postcard): the site's own settings; `smtp` holds
     /// its `SmtpSettings`.
     settings: SETTINGS = ("settings-v1", &'static str, Bytes);
+    /// `CourseSectionId → CourseSection`.
+    course_sections: COURSE_SECTIONS = ("course-sections-v1", u64, Bytes);
+    /// `CourseId → [CourseSectionId]` (postcard): a course's sections in
+    /// page order; the one row a reorder rewrites.
+    course_section_order: COURSE_SECTION_ORDER = ("course-section-order-v1", u64, Bytes);
+    /// `ActivityId → Activity`.
+    activities: ACTIVITIES = ("activities-v1", u64, Bytes);
+    /// `CourseSectionId → [ActivityId]` (postcard): a section's activities
+    /// in page order.
+    section_activity_order: SECTION_ACTIVITY_ORDER = ("section-activity-order-v1", u64, Bytes);
+    /// `GroupingId → Grouping`.
+    groupings: GROUPINGS = ("groupings-v1", u64, Bytes);
+    /// `(CourseId, GroupingId) → ()`: a course's groupings.
+    course_groupings: COURSE_GROUPINGS = ("course-groupings-v1", (u64, u64), ());
+    /// `(GroupingId, CourseGroupId) → ()`: the groups in a grouping.
+    grouping_groups: GROUPING_GROUPS = ("grouping-groups-v1", (u64, u64), ());
+    /// `(CourseGroupId, GroupingId) → ()`: the reverse of `grouping_groups`,
+    /// so deleting a group finds its groupings without a scan.
+    group_groupings: GROUP_GROUPINGS = ("group-groupings-v1", (u64, u64), ());
     /// `ActivityId → AssignmentSettings`: an assignment activity's own
     /// settings (the activity row holds its name and instructions).
     assignments: ASSIGNMENTS = ("assignments-v1", u64, Bytes);

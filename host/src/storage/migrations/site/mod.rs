@@ -2,6 +2,7 @@
 //! holding the frozen table definitions it creates or reads.
 
 mod v1;
+mod v10;
 mod v2;
 mod v3;
 mod v4;
@@ -9,6 +10,7 @@ mod v5;
 mod v6;
 mod v7;
 mod v8;
+mod v9;
 
 #[cfg(test)]
 mod fixtures;
@@ -55,6 +57,16 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         version: 8,
         name: "announcements, the inbox, message preferences, the mail queue and site settings",
         apply: v8::add_messaging,
+    },
+    Migration {
+        version: 9,
+        name: "course content: sections, activities and groupings",
+        apply: v9::add_course_content,
+    },
+    Migration {
+        version: 10,
+        name: "assignments, submissions, submitted files and grades",
+        apply: v10::add_assignments,
     },
 ];
 

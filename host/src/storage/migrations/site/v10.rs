@@ -11,8 +11,7 @@ const SUBMISSIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("submissio
 const ASSIGNMENT_SUBMISSIONS: TableDefinition<(u64, u8, u64), u64> =
     TableDefinition::new("assignment-submissions-v1");
 const FILES: TableDefinition<[u8; 32], (u64, u64)> = TableDefinition::new("files-v1");
-const FILE_CHUNKS: TableDefinition<([u8; 32], u32), &[u8]> =
-    TableDefinition::new("file-chunks-v1");
+const FILE_CHUNKS: TableDefinition<([u8; 32], u32), &[u8]> = TableDefinition::new("file-chunks-v1");
 const GRADE_ITEMS: TableDefinition<u64, &[u8]> = TableDefinition::new("grade-items-v1");
 const COURSE_GRADE_ITEMS: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("course-grade-items-v1");

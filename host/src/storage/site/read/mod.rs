@@ -15,6 +15,7 @@
 
 mod announcements;
 mod assignments;
+mod content;
 mod courses;
 mod enrolments;
 mod groups;
@@ -29,6 +30,7 @@ mod users;
 pub use self::announcements::AnnouncementRead;
 pub use self::assignments::AssignmentRead;
 pub(crate) use self::assignments::owner_key;
+pub use self::content::ContentRead;
 pub use self::courses::CourseRead;
 pub use self::enrolments::EnrolmentRead;
 pub use self::groups::GroupRead;
@@ -109,6 +111,7 @@ pub trait SiteRead:
     + AssignmentRead
     + MassEnrolmentRead
     + MailRead
+    + ContentRead
 {
 }
 

@@ -8,6 +8,7 @@
 
 mod announcements;
 mod assignments;
+mod content;
 mod courses;
 mod enrolments;
 mod groups;
