@@ -344,6 +344,51 @@ impl TestSite {
         second
     }
 
+    /// A visible section `name` at the end of `course`, written straight
+    /// into the store (the kinds' tests need a section to add activities
+    /// to, whatever the content service offers).
+    pub fn section(&self, course: CourseId, name: &str) -> CourseSectionId {
+        self.site
+            .write(|t| {
+                let section = CourseSection {
+                    id: t.new_course_section_id()?,
+                    course,
+                    name: name.into(),
+                    summary: String::new(),
+                    visible: true,
+                    created_at: t.now,
+                };
+                t.put_course_section(&section)?;
+                Ok(section.id)
+            })
+            .expect("section")
+    }
+
+    /// An assignment `name` in a new section of the fixture's course,
+    /// added by its editing teacher with `input`.
+    pub fn assignment(
+        &self,
+        name: &str,
+        input: crate::services::assignments::AssignmentInput,
+    ) -> ActivityId {
+        let section = self.section(self.course, "Week 1");
+        self.site
+            .create_assignment(
+                &self.teacher,
+                section,
+                crate::services::ops::content::ActivityDraft {
+                    name: name.into(),
+                    description: "Write **one page**.".into(),
+                    visible: true,
+                    group_mode: None,
+                    grouping: None,
+                },
+                input,
+            )
+            .expect("assignment")
+            .id
+    }
+
     /// A group `name` of `course`, created by the site admin.
     pub fn add_group(&self, course: CourseId, name: &str) -> CourseGroupId {
         named_group(&self.site, &self.admin, course, name)

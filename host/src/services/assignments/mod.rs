@@ -19,6 +19,9 @@ mod grading;
 mod settings;
 mod submit;
 
+/// The common fields of any activity (the lead's `services::content`
+/// owns them); re-exported so callers of this module name one path.
+pub use super::ops::content::ActivityDraft;
 pub use files::{
     HOST_MAX_FILE_BYTES, HOST_MAX_FILES, NewFile, download_content_type, human_size, parse_sha256,
 };
@@ -32,7 +35,7 @@ use super::auth::{Principal, authorize_caller};
 use super::course_access::{CourseAccess, activity_for};
 use super::error::{ServiceError, ServiceResult};
 use super::ops::assignments::{load_assignment, load_submission};
-use super::ops::content::{ActivityDraft, insert_activity_in, load_section, update_activity_in};
+use super::ops::content::{insert_activity_in, load_section, update_activity_in};
 use crate::domain::*;
 use crate::storage::site::{SiteTables, prelude::*};
 

@@ -35,6 +35,11 @@ struct Ids {
     /// No `TestSite` has an announcement: the walk's announcement calls
     /// are refused or not found, never allowed.
     announcement: AnnouncementId,
+    /// No `TestSite` has course sections, activities or submissions: the
+    /// walk's assignment calls are refused or not found, never allowed.
+    section: CourseSectionId,
+    activity: ActivityId,
+    submission: SubmissionId,
 }
 
 impl Ids {
@@ -51,6 +56,9 @@ impl Ids {
             group: fx.team_a,
             group_key: "Team A",
             announcement: AnnouncementId(1),
+            section: CourseSectionId(1),
+            activity: ActivityId(1),
+            submission: SubmissionId(1),
         }
     }
 
@@ -68,6 +76,9 @@ impl Ids {
             group: CourseGroupId(999),
             group_key: "Nope",
             announcement: AnnouncementId(999),
+            section: CourseSectionId(999),
+            activity: ActivityId(999),
+            submission: SubmissionId(999),
         }
     }
 }
@@ -516,6 +527,38 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("mark_inbox_read", |s, who, _| {
             s.mark_inbox_read(who).map(drop)
         }),
+        // assignments/
+        ("create_assignment", |s, who, ids| {
+            s.create_assignment(who, ids.section, walk_activity(), Default::default())
+                .map(drop)
+        }),
+        ("update_assignment", |s, who, ids| {
+            s.update_assignment(who, ids.activity, walk_activity(), Default::default())
+                .map(drop)
+        }),
+        ("assignment", |s, who, ids| {
+            s.assignment(who, ids.activity, None).map(drop)
+        }),
+        ("assignment_submissions", |s, who, ids| {
+            s.assignment_submissions(who, ids.activity, None).map(drop)
+        }),
+        ("assignment_grades", |s, who, ids| {
+            s.assignment_grades(who, ids.activity).map(drop)
+        }),
+        ("save_submission", |s, who, ids| {
+            s.save_submission(who, ids.activity, Default::default())
+                .map(drop)
+        }),
+        ("submission", |s, who, ids| {
+            s.submission(who, ids.submission).map(drop)
+        }),
+        ("submission_file", |s, who, ids| {
+            s.submission_file(who, ids.submission, &[0; 32]).map(drop)
+        }),
+        ("grade_submission", |s, who, ids| {
+            s.grade_submission(who, ids.submission, Default::default())
+                .map(drop)
+        }),
         // plugin_settings.rs
         ("plugin_settings", |s, who, _| {
             s.plugin_settings(who, "manual").map(drop)
@@ -555,6 +598,15 @@ fn site_walk() -> Vec<(&'static str, Call)> {
             s.preview_method(who, ids.course, new).map(drop)
         }),
     ]
+}
+
+/// The common fields of an activity the walk adds or edits.
+fn walk_activity() -> crate::services::assignments::ActivityDraft {
+    crate::services::assignments::ActivityDraft {
+        name: "Walked".into(),
+        visible: true,
+        ..Default::default()
+    }
 }
 
 /// An announcement to the walked course, written the moment the walk
@@ -736,6 +788,23 @@ const NAMED_ANNOUNCEMENT: &[&str] = &[
     "withdraw_announcement",
     "announcement",
 ];
+
+/// Calls that name the walk's section, activity or submission, which no
+/// `TestSite` has: once the caller is known to be of the site, not found
+/// (a learner learns nothing of what exists), with the thing they named.
+fn named_teaching(name: &str) -> Option<(&'static str, String)> {
+    let what = match name {
+        "create_assignment" => "course section #1",
+        "update_assignment"
+        | "assignment"
+        | "assignment_submissions"
+        | "assignment_grades"
+        | "save_submission" => "activity #1",
+        "submission" | "submission_file" | "grade_submission" => "submission #1",
+        _ => return None,
+    };
+    Some(says("NotFound", &format!("{what} not found")))
+}
 
 /// The same, in the caller's own inbox.
 const NAMED_MESSAGE: &[&str] = &["open_inbox_message", "set_inbox_read"];
@@ -971,6 +1040,7 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 _ if NAMED_MESSAGE.contains(&name) => {
                     says("NotFound", "message #1 in your inbox not found")
                 }
+                _ if named_teaching(name).is_some() => named_teaching(name).unwrap_or_default(),
                 "announcement_reach" | "course_announcements" => says(
                     "Forbidden",
                     "not allowed: only the teachers of course #1 and site admins announce to it",
@@ -1067,6 +1137,7 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 _ if NAMED_MESSAGE.contains(&name) => {
                     says("NotFound", "message #1 in your inbox not found")
                 }
+                _ if named_teaching(name).is_some() => named_teaching(name).unwrap_or_default(),
                 _ if COURSE_STAFF_ONLY.contains(&name) => not_mine.clone(),
                 "self_enrol" => says("NotFound", "self enrolment in course #2 not found"),
                 _ => site_level.clone(),
