@@ -79,3 +79,12 @@ pub struct Grouping {
     pub description: String,
     pub created_at: Timestamp,
 }
+
+/// What a site lets its participants see of each other (issue 18). The
+/// default hides e-mail addresses from learners, as Moodle's "show user
+/// identity" does.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SitePrivacy {
+    /// Learners see the e-mail addresses of the participants they see.
+    pub learners_see_emails: bool,
+}

@@ -40,6 +40,8 @@ pub enum CourseStanding {
 #[derive(Clone, Debug)]
 pub struct CourseAccess {
     pub course: Course,
+    /// Who to audit the caller's changes as.
+    pub actor: Actor,
     /// `None` for operators, the host and enrolment methods.
     pub user: Option<UserId>,
     pub standing: CourseStanding,
@@ -57,11 +59,12 @@ impl CourseAccess {
         who: &Principal,
         course: CourseId,
     ) -> ServiceResult<Self> {
-        authorize(site, t, who, Need::ViewCourse(course))?;
+        let actor = authorize(site, t, who, Need::ViewCourse(course))?;
         let course = load_course(t, course)?;
         let Some(user) = who.site_user_id(site.id) else {
             return Ok(Self {
                 course,
+                actor,
                 user: None,
                 standing: CourseStanding::Admin,
                 groups: BTreeSet::new(),
@@ -88,6 +91,7 @@ impl CourseAccess {
         let groups = t.user_group_ids_in(course.id, user)?.into_iter().collect();
         Ok(Self {
             course,
+            actor,
             user: Some(user),
             standing,
             groups,
@@ -196,6 +200,22 @@ impl CourseAccess {
         Ok(false)
     }
 
+    /// Whether the caller sees other participants' e-mail addresses:
+    /// staff always, learners when the site lets them.
+    pub fn sees_emails(&self, t: &impl SiteRead) -> ServiceResult<bool> {
+        Ok(self.is_staff() || t.site_privacy()?.learners_see_emails)
+    }
+
+    /// `user` as the caller may see them: no e-mail address unless
+    /// `sees_emails` (their own always), never a password hash.
+    pub fn user_as_seen(&self, sees_emails: bool, mut user: User) -> User {
+        if !sees_emails && self.user != Some(user.id) {
+            user.email = String::new();
+        }
+        user.password_hash = None;
+        user
+    }
+
     /// Refuses unless the caller may change the course's content.
     pub fn require_edit(&self) -> ServiceResult<()> {
         if self.can_edit() {
@@ -253,6 +273,7 @@ mod tests {
                 force_group_mode: false,
                 created_at: Timestamp(0),
             },
+            actor: Actor::User(UserId(9)),
             user: Some(UserId(9)),
             standing,
             groups: groups.iter().map(|&g| CourseGroupId(g)).collect(),

@@ -2,15 +2,14 @@
 //! they make; the methods themselves are `methods`'.
 
 mod methods;
+mod participants;
 pub mod secrets;
 
 use super::auth::{Need, authorize, authorize_role_assignment, authorized_method};
 use super::error::{ServiceError, ServiceResult};
-use super::ops::courses::load_course;
 use super::ops::enrolments::{enrol_in, unenrol_in};
-use super::ops::methods::load_method;
-use super::ops::users::{load_user, require_user};
-use super::{MembershipChange, Page, Principal, SiteServices, clamp_limit};
+use super::ops::users::require_user;
+use super::{MembershipChange, Page, Principal, SiteServices};
 use crate::domain::*;
 use crate::storage::site::{SiteTables, prelude::*};
 
@@ -74,6 +73,16 @@ impl ParticipantDetail {
 pub struct CourseParticipants {
     pub course: Course,
     pub participants: Page<ParticipantDetail, UserId>,
+    /// The caller manages enrolments (the methods are theirs to see).
+    pub manages: bool,
+    /// The caller sees e-mail addresses (staff, or the site lets learners).
+    pub shows_emails: bool,
+    /// The group mode of the course's people, and whether the list is
+    /// limited to the caller's groups by it.
+    pub limited_to_groups: bool,
+    /// The names of each listed participant's groups the caller may see,
+    /// in the order of `participants`.
+    pub groups: Vec<Vec<String>>,
 }
 
 /// An enrolment method acting as a principal may only change its own
@@ -259,111 +268,6 @@ impl SiteServices {
                 )));
             }
             Ok(())
-        })
-    }
-
-    /// Participants of a course in user-id order, each with all their
-    /// enrolments in it.
-    pub fn participants(
-        &self,
-        who: &Principal,
-        course: CourseId,
-        after: Option<UserId>,
-        limit: usize,
-    ) -> ServiceResult<Page<Participant, UserId>> {
-        self.read(|t| {
-            authorize(&self.site, t, who, Need::ViewCourse(course))?;
-            load_course(t, course)?;
-            let limit = clamp_limit(limit);
-            let mut out: Vec<Participant> = Vec::new();
-            let mut cursor = after;
-            // Fetch until limit + 1 distinct users are collected.
-            'outer: loop {
-                let rows = t.course_enrolments_page(course, cursor, 256)?;
-                if rows.is_empty() {
-                    break;
-                }
-                for e in rows {
-                    cursor = Some(e.user);
-                    match out.last_mut() {
-                        Some(p) if p.user.id == e.user => p.enrolments.push(e),
-                        _ => {
-                            if out.len() > limit {
-                                break 'outer;
-                            }
-                            out.push(Participant {
-                                user: load_user(t, e.user)?,
-                                enrolments: vec![e],
-                            });
-                        }
-                    }
-                }
-            }
-            Ok(super::page_of(out, limit, |p| p.user.id))
-        })
-    }
-
-    /// Participants of a course in user-id order, each with every
-    /// enrolment they have in it and the method behind it; searched by
-    /// name, username and e-mail. For the course's staff: how people are
-    /// enrolled is theirs to manage.
-    pub fn course_participants(
-        &self,
-        who: &Principal,
-        course: CourseId,
-        query: Option<&str>,
-        after: Option<UserId>,
-        limit: usize,
-    ) -> ServiceResult<CourseParticipants> {
-        self.read(|t| {
-            authorize(&self.site, t, who, Need::ManageCourse(course))?;
-            let found = load_course(t, course)?;
-            let limit = clamp_limit(limit);
-            let methods: std::collections::BTreeMap<EnrolmentMethodId, EnrolmentMethod> = t
-                .course_methods_list(course)?
-                .into_iter()
-                .map(|m| (m.id, m))
-                .collect();
-            let mut out: Vec<ParticipantDetail> = Vec::new();
-            let mut cursor = after;
-            // A search may skip many rows: read on until limit + 1 match.
-            'outer: loop {
-                let rows = t.course_enrolments_page(course, cursor, 256)?;
-                let Some(last) = rows.last() else { break };
-                cursor = Some(last.user);
-                // A page never cuts one user's enrolments (storage's rule).
-                let mut by_user: Vec<(UserId, Vec<Enrolment>)> = Vec::new();
-                for e in rows {
-                    match by_user.last_mut() {
-                        Some((u, list)) if *u == e.user => list.push(e),
-                        _ => by_user.push((e.user, vec![e])),
-                    }
-                }
-                for (user, enrolments) in by_user {
-                    let user = load_user(t, user)?;
-                    if !super::user_matches(query, &user) {
-                        continue;
-                    }
-                    let enrolments = enrolments
-                        .into_iter()
-                        .map(|enrolment| {
-                            let method = match methods.get(&enrolment.method) {
-                                Some(m) => m.clone(),
-                                None => load_method(t, enrolment.method)?,
-                            };
-                            Ok(EnrolmentVia { enrolment, method })
-                        })
-                        .collect::<ServiceResult<_>>()?;
-                    out.push(ParticipantDetail { user, enrolments });
-                    if out.len() > limit {
-                        break 'outer;
-                    }
-                }
-            }
-            Ok(CourseParticipants {
-                course: found,
-                participants: super::page_of(out, limit, |p| p.user.id),
-            })
         })
     }
 

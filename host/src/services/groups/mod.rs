@@ -7,6 +7,7 @@
 mod staff;
 
 use super::auth::{Need, authorize, authorized_group};
+use super::course_access::CourseAccess;
 use super::error::{ServiceError, ServiceResult};
 use super::ops::courses::load_course;
 use super::ops::groups::{
@@ -179,7 +180,7 @@ impl SiteServices {
 
     pub fn get_group(&self, who: &Principal, id: CourseGroupId) -> ServiceResult<GroupSummary> {
         self.read(|t| {
-            let (group, _) = authorized_group(&self.site, t, who, id, Need::ViewCourse)?;
+            let (group, _) = visible_group(&self.site, t, who, id)?;
             Ok(GroupSummary {
                 members: t.group_member_count(id)?,
                 group,
@@ -218,9 +219,9 @@ impl SiteServices {
         limit: usize,
     ) -> ServiceResult<Page<GroupSummary, usize>> {
         self.read(|t| {
-            authorize(&self.site, t, who, Need::ViewCourse(course))?;
-            load_course(t, course)?;
-            group_summaries(t, course, query, offset, limit)
+            let access = CourseAccess::of(&self.site, t, who, course)?;
+            let only = access.group_filter(access.group_mode(None));
+            group_summaries(t, course, only, query, offset, limit)
         })
     }
 
@@ -292,12 +293,13 @@ impl SiteServices {
         limit: usize,
     ) -> ServiceResult<Page<GroupMember, UserId>> {
         self.read(|t| {
-            authorized_group(&self.site, t, who, id, Need::ViewCourse)?;
+            let (_, access) = visible_group(&self.site, t, who, id)?;
+            let sees_emails = access.sees_emails(t)?;
             let limit = clamp_limit(limit);
             let mut out = Vec::new();
             for membership in t.group_members_page(id, after, limit + 1)? {
                 out.push(GroupMember {
-                    user: load_user(t, membership.user)?,
+                    user: access.user_as_seen(sees_emails, load_user(t, membership.user)?),
                     membership,
                 });
             }
@@ -313,13 +315,18 @@ impl SiteServices {
         key: &str,
     ) -> ServiceResult<CourseGroup> {
         self.read(|t| {
-            authorize(&self.site, t, who, Need::ViewCourse(course))?;
+            let access = CourseAccess::of(&self.site, t, who, course)?;
             let id = match t.group_id_by_idnumber(course, key)? {
                 Some(id) => id,
                 None => t.group_id_by_name(course, key)?.ok_or_else(|| {
                     ServiceError::not_found(format!("group {key:?} in course #{course}"))
                 })?,
             };
+            if !access.sees_group(access.group_mode(None), Some(id)) {
+                return Err(ServiceError::not_found(format!(
+                    "group {key:?} in course #{course}"
+                )));
+            }
             load_group(t, id)
         })
     }
@@ -327,9 +334,27 @@ impl SiteServices {
 
 /// A course's groups ordered by name (then id), searched by name and
 /// idnumber, with member counts: the window `offset .. offset + limit`.
+/// The group `id` and the caller's access to its course, when the caller
+/// may see it: in a separate-groups course a learner or a non-editing
+/// teacher sees only their own groups, and another group is "not found".
+fn visible_group(
+    site: &Site,
+    t: &impl SiteRead,
+    who: &Principal,
+    id: CourseGroupId,
+) -> ServiceResult<(CourseGroup, CourseAccess)> {
+    let (group, _) = authorized_group(site, t, who, id, Need::ViewCourse)?;
+    let access = CourseAccess::of(site, t, who, group.course)?;
+    if !access.sees_group(access.group_mode(None), Some(id)) {
+        return Err(ServiceError::not_found(format!("course group #{id}")));
+    }
+    Ok((group, access))
+}
+
 fn group_summaries(
     t: &impl SiteRead,
     course: CourseId,
+    only: Option<&std::collections::BTreeSet<CourseGroupId>>,
     query: Option<&str>,
     offset: usize,
     limit: usize,
@@ -337,6 +362,7 @@ fn group_summaries(
     let mut all: Vec<CourseGroup> = t
         .course_group_list(course)?
         .into_iter()
+        .filter(|g| only.is_none_or(|only| only.contains(&g.id)))
         .filter(|g| matches_query(query, &[&g.name, g.idnumber.as_deref().unwrap_or("")]))
         .collect();
     all.sort_by(|a, b| {

@@ -120,7 +120,7 @@ impl SiteServices {
         self.read(|t| {
             authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
             let found = load_course(t, course)?;
-            let groups = group_summaries(t, course, query, offset, clamp_limit(limit))?;
+            let groups = group_summaries(t, course, None, query, offset, clamp_limit(limit))?;
             Ok(CourseGroups {
                 course: found,
                 groups,

@@ -6,7 +6,7 @@ use redb::ReadableTable;
 use super::{SiteTablesRead, get_record, pair_prefix};
 use crate::domain::{
     Activity, ActivityId, CourseGroupId, CourseId, CourseSection, CourseSectionId, Grouping,
-    GroupingId,
+    GroupingId, SitePrivacy,
 };
 use crate::storage::{Result, decode};
 
@@ -107,7 +107,16 @@ pub trait ContentRead: SiteTablesRead {
             .get((grouping.0, group.0))?
             .is_some())
     }
+
+    /// What the site lets participants see of each other (the default
+    /// when never set).
+    fn site_privacy(&self) -> Result<SitePrivacy> {
+        Ok(get_record(self.settings()?, "settings", PRIVACY_SETTING)?.unwrap_or_default())
+    }
 }
+
+/// The `settings` key of the site's [`SitePrivacy`].
+pub(crate) const PRIVACY_SETTING: &str = "privacy";
 
 impl<T: SiteTablesRead> ContentRead for T {}
 

@@ -31,6 +31,7 @@ pub use self::announcements::AnnouncementRead;
 pub use self::assignments::AssignmentRead;
 pub(crate) use self::assignments::owner_key;
 pub use self::content::ContentRead;
+pub(crate) use self::content::PRIVACY_SETTING;
 pub use self::courses::CourseRead;
 pub use self::enrolments::EnrolmentRead;
 pub use self::groups::GroupRead;

@@ -5,11 +5,11 @@ use redb::ReadableTable;
 
 use crate::domain::{
     Activity, ActivityId, CourseGroupId, CourseId, CourseSection, CourseSectionId, Grouping,
-    GroupingId,
+    GroupingId, SitePrivacy,
 };
 use crate::storage::site::SiteTables;
 use crate::storage::site::counters::Counter;
-use crate::storage::site::read::ContentRead;
+use crate::storage::site::read::{ContentRead, PRIVACY_SETTING};
 use crate::storage::{Result, encode};
 
 impl SiteTables<'_> {
@@ -169,5 +169,11 @@ impl SiteTables<'_> {
             .is_some();
         self.group_groupings.remove((group.0, grouping.0))?;
         Ok(was)
+    }
+
+    pub(crate) fn put_site_privacy(&mut self, privacy: &SitePrivacy) -> Result<()> {
+        self.settings
+            .insert(PRIVACY_SETTING, encode(privacy).as_slice())?;
+        Ok(())
     }
 }
