@@ -344,24 +344,21 @@ impl TestSite {
         second
     }
 
-    /// A visible section `name` at the end of `course`, written straight
-    /// into the store (the kinds' tests need a section to add activities
-    /// to, whatever the content service offers).
+    /// A visible section `name` at the end of `course`, added by the site
+    /// admin.
     pub fn section(&self, course: CourseId, name: &str) -> CourseSectionId {
         self.site
-            .write(|t| {
-                let section = CourseSection {
-                    id: t.new_course_section_id()?,
-                    course,
+            .create_section(
+                &self.admin,
+                course,
+                &crate::services::content::SectionDraft {
                     name: name.into(),
                     summary: String::new(),
                     visible: true,
-                    created_at: t.now,
-                };
-                t.put_course_section(&section)?;
-                Ok(section.id)
-            })
+                },
+            )
             .expect("section")
+            .id
     }
 
     /// An assignment `name` in a new section of the fixture's course,
@@ -376,7 +373,7 @@ impl TestSite {
             .create_assignment(
                 &self.teacher,
                 section,
-                crate::services::ops::content::ActivityDraft {
+                crate::services::content::ActivityDraft {
                     name: name.into(),
                     description: "Write **one page**.".into(),
                     visible: true,

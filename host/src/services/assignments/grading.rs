@@ -102,7 +102,7 @@ impl SiteServices {
                     "submission #{id} has nobody to grade: its group has no learners"
                 )));
             }
-            let actor = who.actor();
+            let actor = access.actor;
             let mut out = Vec::with_capacity(targets.len());
             for user in targets {
                 let before = t.grade_entry(settings.grade_item, user)?;

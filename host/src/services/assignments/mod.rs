@@ -19,9 +19,6 @@ mod grading;
 mod settings;
 mod submit;
 
-/// The common fields of any activity (the lead's `services::content`
-/// owns them); re-exported so callers of this module name one path.
-pub use super::ops::content::ActivityDraft;
 pub use files::{
     HOST_MAX_FILE_BYTES, HOST_MAX_FILES, NewFile, download_content_type, human_size, parse_sha256,
 };
@@ -32,6 +29,7 @@ pub use submit::SubmissionInput;
 use super::SiteServices;
 use super::announcements::markdown::render_html;
 use super::auth::{Principal, authorize_caller};
+use super::content::ActivityDraft;
 use super::course_access::{CourseAccess, activity_for};
 use super::error::{ServiceError, ServiceResult};
 use super::ops::assignments::{load_assignment, load_submission};
@@ -198,7 +196,7 @@ impl SiteServices {
             // Checked before anything is written, so a bad field is
             // reported whatever else is wrong.
             input.checked(ActivityId(0), section.course, GradeItemId(0))?;
-            let actor = who.actor();
+            let actor = access.actor;
             let activity =
                 insert_activity_in(t, actor, &section, ActivityKind::Assignment, &draft)?;
             let item = GradeItem {
@@ -237,7 +235,7 @@ impl SiteServices {
             let before = load_assignment(t, &activity)?;
             access.require_edit()?;
             let after = input.checked(id, activity.course, before.grade_item)?;
-            let actor = who.actor();
+            let actor = access.actor;
             update_activity_in(t, actor, &mut activity, &draft)?;
             if after != before {
                 t.put_assignment_settings(&after)?;

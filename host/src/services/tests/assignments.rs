@@ -411,7 +411,7 @@ fn a_learner_cannot_read_another_learners_submission_or_file_by_id_even_in_visib
         .create_assignment(
             &fx.teacher,
             section,
-            crate::services::ops::content::ActivityDraft {
+            crate::services::content::ActivityDraft {
                 name: "Visible essay".into(),
                 visible: true,
                 group_mode: Some(GroupMode::Visible),
@@ -635,12 +635,7 @@ fn staff_do_not_submit_learners_do_not_grade_and_a_hidden_assignment_is_not_foun
     fx.assert_unchanged(&before);
 
     fx.site
-        .write(|t| {
-            let mut a = t.activity(id)?.unwrap();
-            a.visible = false;
-            t.put_activity(&a)?;
-            Ok(())
-        })
+        .set_activity_visible(&fx.teacher, id, false)
         .unwrap();
     not_found(fx.site.assignment(&fx.learner(1), id, None));
     not_found(
@@ -653,7 +648,7 @@ fn staff_do_not_submit_learners_do_not_grade_and_a_hidden_assignment_is_not_foun
     let edit = fx.site.update_assignment(
         &ta,
         id,
-        crate::services::ops::content::ActivityDraft {
+        crate::services::content::ActivityDraft {
             name: "Renamed".into(),
             ..Default::default()
         },
@@ -690,13 +685,7 @@ fn a_files_content_is_stored_once_and_leaves_with_the_last_submission_naming_it(
 
     // Deleting the assignment takes its submissions, files, grade item and
     // settings along.
-    fx.site
-        .write(|t| {
-            let a = t.activity(id)?.unwrap();
-            crate::services::ops::content::delete_activity_in(t, Actor::System, &a)?;
-            Ok(())
-        })
-        .unwrap();
+    fx.site.delete_activity(&fx.teacher, id).unwrap();
     assert_eq!(refs(&fx), 0);
     let left = fx
         .site
@@ -715,7 +704,7 @@ fn a_files_content_is_stored_once_and_leaves_with_the_last_submission_naming_it(
 fn settings_are_checked_and_changes_audited_with_the_old_and_new_values() {
     let fx = TestSite::new();
     let section = fx.section(fx.course, "Week 1");
-    let draft = crate::services::ops::content::ActivityDraft {
+    let draft = crate::services::content::ActivityDraft {
         name: "Essay".into(),
         visible: true,
         ..Default::default()

@@ -601,8 +601,8 @@ fn site_walk() -> Vec<(&'static str, Call)> {
 }
 
 /// The common fields of an activity the walk adds or edits.
-fn walk_activity() -> crate::services::assignments::ActivityDraft {
-    crate::services::assignments::ActivityDraft {
+fn walk_activity() -> crate::services::content::ActivityDraft {
+    crate::services::content::ActivityDraft {
         name: "Walked".into(),
         visible: true,
         ..Default::default()
