@@ -34,22 +34,21 @@ pub(crate) struct CheckedFile {
     pub content: Vec<u8>,
 }
 
-/// `bytes` in the unit a person reads a file size in.
+/// `bytes` in the unit a person reads a file size in: whole when exact,
+/// else to the nearest tenth.
 pub fn human_size(bytes: u64) -> String {
     const KIB: u64 = 1024;
     const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB {
-        let tenths = (bytes * 10).div_ceil(MIB);
-        if tenths % 10 == 0 {
-            format!("{} MiB", tenths / 10)
-        } else {
-            format!("{}.{} MiB", tenths / 10, tenths % 10)
-        }
-    } else if bytes >= KIB {
-        format!("{} KiB", bytes.div_ceil(KIB))
-    } else {
-        format!("{bytes} bytes")
+    let (unit, name) = match bytes {
+        b if b >= MIB => (MIB, "MiB"),
+        b if b >= KIB => (KIB, "KiB"),
+        b => return format!("{b} bytes"),
+    };
+    if bytes.is_multiple_of(unit) {
+        return format!("{} {name}", bytes / unit);
     }
+    let tenths = (bytes * 10 + unit / 2) / unit;
+    format!("{}.{} {name}", tenths / 10, tenths % 10)
 }
 
 /// The name of an uploaded file, without any folder a browser sent and
@@ -261,6 +260,15 @@ mod tests {
         }
         let f = check_file(&settings(100), file("x.pdf", "application/pdf", 3)).unwrap();
         assert_eq!(download_content_type(&f.meta), "application/pdf");
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(human_size(1024), "1 KiB");
+        assert_eq!(human_size(1048), "1.0 KiB");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(10 * 1024 * 1024), "10 MiB");
+        assert_eq!(human_size(999), "999 bytes");
     }
 
     #[test]

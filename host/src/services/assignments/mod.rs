@@ -141,6 +141,17 @@ pub struct AssignmentView {
     pub counts: Option<SubmissionCounts>,
 }
 
+/// What an assignment's create or edit form needs: the course (its group
+/// mode), the section it goes in, the course's groupings, and the
+/// assignment as it is when editing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssignmentEditor {
+    pub course: Course,
+    pub section: CourseSectionId,
+    pub groupings: Vec<Grouping>,
+    pub current: Option<(Activity, AssignmentSettings)>,
+}
+
 /// A submission's page: it, its assignment and its grades.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubmissionDetail {
@@ -218,6 +229,47 @@ impl SiteServices {
                 describe_settings(&settings).as_str(),
             )?;
             Ok(activity)
+        })
+    }
+
+    /// The form for a new assignment in `section` (editing teachers and
+    /// site admins).
+    pub fn new_assignment_form(
+        &self,
+        who: &Principal,
+        section: CourseSectionId,
+    ) -> ServiceResult<AssignmentEditor> {
+        self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let section = load_section(t, section)?;
+            let access = CourseAccess::of(&self.site, t, who, section.course)?;
+            access.require_edit()?;
+            Ok(AssignmentEditor {
+                groupings: t.groupings_of_course(section.course)?,
+                course: access.course,
+                section: section.id,
+                current: None,
+            })
+        })
+    }
+
+    /// The form of assignment `id` as it is (editing teachers and site
+    /// admins).
+    pub fn edit_assignment_form(
+        &self,
+        who: &Principal,
+        id: ActivityId,
+    ) -> ServiceResult<AssignmentEditor> {
+        self.read(|t| {
+            let (activity, access) = activity_for(&self.site, t, who, id)?;
+            let settings = load_assignment(t, &activity)?;
+            access.require_edit()?;
+            Ok(AssignmentEditor {
+                groupings: t.groupings_of_course(activity.course)?,
+                course: access.course,
+                section: activity.section,
+                current: Some((activity, settings)),
+            })
         })
     }
 
@@ -408,8 +460,9 @@ impl SiteServices {
     }
 
     /// The submission `id` if `who` may see it, with its assignment and the
-    /// caller's access. Not found for those who may not: a learner learns
-    /// nothing of another's work, not even that it exists.
+    /// caller's access. Not found for the course's participants who may
+    /// not: a learner learns nothing of another's work, not even that it
+    /// exists.
     fn seen_submission(
         &self,
         t: &impl SiteRead,
@@ -418,11 +471,10 @@ impl SiteServices {
     ) -> ServiceResult<(Submission, Activity, CourseAccess, AssignmentSettings)> {
         authorize_caller(&self.site, t, who)?;
         let submission = load_submission(t, id)?;
-        let (activity, access) =
-            activity_for(&self.site, t, who, submission.assignment).map_err(|e| match e {
-                ServiceError::Forbidden(_) => ServiceError::not_found(format!("submission #{id}")),
-                other => other,
-            })?;
+        // A participant of another course hears "forbidden", as for the
+        // course's other things; a participant of this one who may not see
+        // it hears "not found".
+        let (activity, access) = activity_for(&self.site, t, who, submission.assignment)?;
         let settings = load_assignment(t, &activity)?;
         if !sees_submission(t, &access, &activity, &submission)? {
             return Err(ServiceError::not_found(format!("submission #{id}")));

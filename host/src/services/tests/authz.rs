@@ -532,6 +532,12 @@ fn site_walk() -> Vec<(&'static str, Call)> {
             s.create_assignment(who, ids.section, walk_activity(), Default::default())
                 .map(drop)
         }),
+        ("new_assignment_form", |s, who, ids| {
+            s.new_assignment_form(who, ids.section).map(drop)
+        }),
+        ("edit_assignment_form", |s, who, ids| {
+            s.edit_assignment_form(who, ids.activity).map(drop)
+        }),
         ("update_assignment", |s, who, ids| {
             s.update_assignment(who, ids.activity, walk_activity(), Default::default())
                 .map(drop)

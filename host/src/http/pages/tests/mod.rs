@@ -3,6 +3,7 @@
 //! sign-in, sessions and the pages themselves.
 
 mod announcements;
+mod assignments;
 mod audit;
 mod courses;
 mod groups;
@@ -46,6 +47,14 @@ pub(crate) struct Pages {
     /// A mass enrolment, for `{id}` under `/mass-enrolments`: none (an id
     /// no site has) unless [`Pages::with_mass_enrolment`] made one.
     pub mass_enrolment: u64,
+    /// A section of the course, for `{section}`.
+    pub section: crate::domain::CourseSectionId,
+    /// An assignment in it, for `{assignment}`.
+    pub assignment: crate::domain::ActivityId,
+    /// The learner's submission to it with one file, for `{submission}`
+    /// and `{file}` (the file's digest).
+    pub submission: crate::domain::SubmissionId,
+    pub file: String,
 }
 
 impl Pages {
@@ -91,7 +100,36 @@ impl Pages {
             crate::domain::Timestamp::now().0 + 86_400_000,
         )));
         let sent = announce(None);
+        let assignment = fx.assignment("Essay", Default::default());
+        let section = fx
+            .site
+            .read(|t| {
+                use crate::storage::site::prelude::*;
+                Ok(t.activity(assignment)?.expect("assignment").section)
+            })
+            .expect("section");
+        let submitted = fx
+            .site
+            .save_submission(
+                &fx.learner(0),
+                assignment,
+                crate::services::assignments::SubmissionInput {
+                    text: Some("My essay".into()),
+                    add_files: vec![crate::services::assignments::NewFile {
+                        name: "essay.txt".into(),
+                        content_type: "text/plain".into(),
+                        content: b"An essay.".to_vec(),
+                    }],
+                    ..Default::default()
+                },
+            )
+            .expect("submission")
+            .submission;
         Self {
+            section,
+            assignment,
+            submission: submitted.id,
+            file: submitted.files[0].sha256_hex(),
             import,
             scheduled,
             sent,
@@ -153,6 +191,10 @@ impl Pages {
             ("{announcement}", self.scheduled.to_string()),
             ("{message}", self.sent.to_string()),
             ("{id}", self.mass_enrolment.to_string()),
+            ("{section}", self.section.to_string()),
+            ("{assignment}", self.assignment.to_string()),
+            ("{submission}", self.submission.to_string()),
+            ("{file}", self.file.clone()),
         ] {
             out = out.replace(param, &value);
         }
