@@ -386,6 +386,41 @@ impl TestSite {
             .id
     }
 
+    /// An assignment "Essay" in a new section of the course, and the first
+    /// learner's draft to it holding the file `essay.txt`: what the route
+    /// walks name for `{section}`, `{assignment}`, `{submission}` and a
+    /// file's digest.
+    pub fn assignment_sample(&self) -> AssignmentSample {
+        let assignment = self.assignment("Essay", Default::default());
+        let section = self
+            .site
+            .read(|t| Ok(t.activity(assignment)?.expect("assignment").section))
+            .expect("section");
+        let submission = self
+            .site
+            .save_submission(
+                &self.learner(0),
+                assignment,
+                crate::services::assignments::SubmissionInput {
+                    text: Some("My essay".into()),
+                    add_files: vec![crate::services::assignments::NewFile {
+                        name: "essay.txt".into(),
+                        content_type: "text/plain".into(),
+                        content: b"An essay.".to_vec(),
+                    }],
+                    ..Default::default()
+                },
+            )
+            .expect("submission")
+            .submission;
+        AssignmentSample {
+            section,
+            assignment,
+            submission: submission.id,
+            file: submission.files[0].sha256_hex(),
+        }
+    }
+
     /// A group `name` of `course`, created by the site admin.
     pub fn add_group(&self, course: CourseId, name: &str) -> CourseGroupId {
         named_group(&self.site, &self.admin, course, name)
@@ -504,6 +539,15 @@ impl TestSite {
             .collect();
         Changes { audit, events }
     }
+}
+
+/// What [`TestSite::assignment_sample`] made.
+pub struct AssignmentSample {
+    pub section: CourseSectionId,
+    pub assignment: ActivityId,
+    pub submission: SubmissionId,
+    /// The file's SHA-256 in hex.
+    pub file: String,
 }
 
 /// The component built from `tests/plugins/{crate_name}` (e.g.

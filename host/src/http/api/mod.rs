@@ -27,6 +27,7 @@
 //! (`tests/snapshot.rs`) shows in review every change that does.
 
 mod announcements;
+mod assignments;
 mod audit;
 mod auth;
 mod body;
@@ -109,6 +110,7 @@ fn site_routes(cfg: &mut ServiceConfig) {
     imports::routes(cfg);
     audit::routes(cfg);
     announcements::routes(cfg);
+    assignments::routes(cfg);
     tokens::site_routes(cfg);
     plugins::site_routes(cfg);
     mail::routes(cfg);

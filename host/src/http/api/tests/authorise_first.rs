@@ -20,6 +20,8 @@ const A_LEARNERS_OWN: &[&str] = &[
     "/read",
     "/me/inbox",
     "/me/preferences",
+    "/submission",
+    "/submission/files/essay.txt",
 ];
 
 /// Bad bodies: an empty object, an unknown field, and no JSON at all.
@@ -35,6 +37,8 @@ fn bad_bodies() -> Vec<(Option<&'static str>, Vec<u8>)> {
 #[actix_web::test]
 async fn nobody_who_may_not_write_learns_the_shape_of_the_body() {
     let (a, b) = TestSite::two_sites();
+    // Site A gets the teaching things site B gets, so B's ids name them.
+    a.assignment_sample();
     let t = ApiTest::with(a);
     let b = SiteB::new(b);
     let site_a = t.fx.site.site().slug.clone();

@@ -28,6 +28,9 @@ pub(super) struct SiteB {
     /// B's learners.
     announcement: u64,
     mass_enrolment: u64,
+    /// A section, an assignment in it and a learner's submission to it
+    /// with one file.
+    teaching: crate::services::testing::AssignmentSample,
 }
 
 impl SiteB {
@@ -78,11 +81,13 @@ impl SiteB {
             .expect("a mass enrolment of site B")
             .id
             .0;
+        let teaching = fx.assignment_sample();
         Self {
             fx,
             token,
             announcement,
             mass_enrolment,
+            teaching,
         }
     }
 
@@ -98,6 +103,9 @@ impl SiteB {
             "token" | "tokens" => self.token,
             "announcement" | "announcements" | "inbox" => self.announcement,
             "mass-enrolments" => self.mass_enrolment,
+            "sections" => self.teaching.section.0,
+            "assignments" => self.teaching.assignment.0,
+            "submissions" => self.teaching.submission.0,
             _ => return None,
         })
     }
@@ -116,6 +124,9 @@ impl SiteB {
                 // A plugin every site has, at the version it runs.
                 Some("plugin") => "noop".to_owned(),
                 Some("version") => "1.0.0".to_owned(),
+                // The file of B's submission, by name and by digest.
+                Some("name") => "essay.txt".to_owned(),
+                Some("sha256") => self.teaching.file.clone(),
                 Some(param) => {
                     let name = if param == "id" { previous } else { param };
                     self.id_named(name)

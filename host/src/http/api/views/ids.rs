@@ -25,6 +25,11 @@ pub const ID_SCHEMAS: &[&str] = &[
     "ApiTokenId",
     "AnnouncementId",
     "MassEnrolmentId",
+    "CourseSectionId",
+    "ActivityId",
+    "GroupingId",
+    "SubmissionId",
+    "GradeItemId",
 ];
 
 /// An id view: a JSON number, mirrored with its domain id.
@@ -151,6 +156,27 @@ id_view!(
 id_view!(
     /// An announcement of one site.
     AnnouncementIdView as AnnouncementId
+);
+
+id_view!(
+    /// A section of a course's content; it belongs to exactly one course.
+    CourseSectionIdView as CourseSectionId
+);
+id_view!(
+    /// An activity of a course (a page, a discussion forum, an assignment).
+    ActivityIdView as ActivityId
+);
+id_view!(
+    /// A named set of a course's groups, restricting who sees an activity.
+    GroupingIdView as GroupingId
+);
+id_view!(
+    /// A submission to an assignment (a user's or a group's).
+    SubmissionIdView as SubmissionId
+);
+id_view!(
+    /// A gradebook item (column) of a course.
+    GradeItemIdView as GradeItemId
 );
 
 /// Milliseconds since the Unix epoch, UTC.

@@ -29,6 +29,7 @@
 //! service call; nothing below `http` may name it.
 
 mod announcements;
+mod assignments;
 mod audit;
 mod courses;
 mod enrolments;
@@ -45,6 +46,7 @@ mod tokens;
 mod users;
 
 pub use announcements::*;
+pub use assignments::*;
 pub use audit::*;
 pub use courses::*;
 pub use enrolments::*;

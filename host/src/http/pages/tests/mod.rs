@@ -100,36 +100,12 @@ impl Pages {
             crate::domain::Timestamp::now().0 + 86_400_000,
         )));
         let sent = announce(None);
-        let assignment = fx.assignment("Essay", Default::default());
-        let section = fx
-            .site
-            .read(|t| {
-                use crate::storage::site::prelude::*;
-                Ok(t.activity(assignment)?.expect("assignment").section)
-            })
-            .expect("section");
-        let submitted = fx
-            .site
-            .save_submission(
-                &fx.learner(0),
-                assignment,
-                crate::services::assignments::SubmissionInput {
-                    text: Some("My essay".into()),
-                    add_files: vec![crate::services::assignments::NewFile {
-                        name: "essay.txt".into(),
-                        content_type: "text/plain".into(),
-                        content: b"An essay.".to_vec(),
-                    }],
-                    ..Default::default()
-                },
-            )
-            .expect("submission")
-            .submission;
+        let sample = fx.assignment_sample();
         Self {
-            section,
-            assignment,
-            submission: submitted.id,
-            file: submitted.files[0].sha256_hex(),
+            section: sample.section,
+            assignment: sample.assignment,
+            submission: sample.submission,
+            file: sample.file,
             import,
             scheduled,
             sent,
