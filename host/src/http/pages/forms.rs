@@ -204,23 +204,6 @@ pub(crate) const PAGE_SIZE: usize = 50;
 #[derive(serde::Deserialize)]
 pub(crate) struct Empty {}
 
-#[cfg(test)]
-mod tests {
-    use super::page_links;
-
-    #[test]
-    fn a_list_links_its_first_page_from_any_other_and_its_next_page_if_any() {
-        assert_eq!(
-            page_links("/s/acme/users", "ann lee", true, Some(7)),
-            (None, Some("/s/acme/users?q=ann%20lee&after=7".to_owned()))
-        );
-        assert_eq!(
-            page_links("/s/acme/users", "", false, None::<u64>),
-            (Some("/s/acme/users?q=".to_owned()), None)
-        );
-    }
-}
-
 /// A `datetime-local` input's `YYYY-MM-DDTHH:MM[:SS]`, read as UTC, for
 /// the form field `field`; blank is `None`.
 pub(crate) fn datetime_of(
@@ -255,4 +238,21 @@ pub(crate) fn datetime_local(at: crate::domain::Timestamp) -> String {
         .ok()
         .and_then(|t| t.format(&format).ok())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_links;
+
+    #[test]
+    fn a_list_links_its_first_page_from_any_other_and_its_next_page_if_any() {
+        assert_eq!(
+            page_links("/s/acme/users", "ann lee", true, Some(7)),
+            (None, Some("/s/acme/users?q=ann%20lee&after=7".to_owned()))
+        );
+        assert_eq!(
+            page_links("/s/acme/users", "", false, None::<u64>),
+            (Some("/s/acme/users?q=".to_owned()), None)
+        );
+    }
 }
