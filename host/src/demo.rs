@@ -9,7 +9,8 @@
 //! through the course's manual method and placed in their department's
 //! group; one teacher; and a site admin `siteadmin`. The course also has
 //! an enabled self enrolment method (no key), added with the course, so
-//! the site's public home page has a course to show.
+//! the site's public home page has a course to show, and a first section
+//! "Week 1: Policies" with a page, so the course page has content.
 //!
 //! Everything goes through the public services as the given principal, so
 //! the audit log records who loaded it. Loading is idempotent: what exists
@@ -22,6 +23,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{CourseId, GroupMode, Role, UserId};
+use crate::services::content::{ActivityDraft, SectionDraft};
 use crate::services::courses::{MANUAL_PLUGIN, NewCourse};
 use crate::services::enrolments::NewMethod;
 use crate::services::groups::NewGroup;
@@ -237,6 +239,29 @@ pub fn load_demo(site: &SiteServices, who: &Principal) -> ServiceResult<DemoRepo
                     name: "Self enrolment".into(),
                     config: serde_json::json!({}),
                     enabled: true,
+                },
+            )?;
+            // Something to open on the course page; the teacher adds the
+            // rest (a discussion, an assignment) from there.
+            let week1 = site.create_section(
+                who,
+                course.id,
+                &SectionDraft {
+                    name: "Week 1: Policies".into(),
+                    summary: "Read the code of conduct before the first discussion.".into(),
+                    visible: true,
+                },
+            )?;
+            site.create_page(
+                who,
+                week1.id,
+                &ActivityDraft {
+                    name: "Code of conduct".into(),
+                    description: "## Our code of conduct\n\nTreat colleagues with respect, \
+                                  protect customer data, and report concerns to HR."
+                        .into(),
+                    visible: true,
+                    ..Default::default()
                 },
             )?;
             course

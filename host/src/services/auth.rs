@@ -7,6 +7,7 @@
 //! the principal's site with the site the call runs on before anything else.
 
 use super::error::{ServiceError, ServiceResult};
+use super::ops::content::{load_activity, load_grouping, load_section};
 use super::ops::groups::load_group;
 use super::ops::methods::load_method;
 use crate::domain::*;
@@ -284,6 +285,12 @@ pub enum Ask {
     Group(CourseGroupId, fn(CourseId) -> Need),
     /// A need on the course of the enrolment method the request names.
     Method(EnrolmentMethodId, fn(CourseId) -> Need),
+    /// A need on the course of the section the request names.
+    Section(CourseSectionId, fn(CourseId) -> Need),
+    /// A need on the course of the activity the request names.
+    Activity(ActivityId, fn(CourseId) -> Need),
+    /// A need on the course of the grouping the request names.
+    Grouping(GroupingId, fn(CourseId) -> Need),
 }
 
 impl super::SiteServices {
@@ -295,6 +302,21 @@ impl super::SiteServices {
             Ask::Site(need) => authorize(self.site(), t, who, need).map(drop),
             Ask::Group(id, need) => authorized_group(self.site(), t, who, id, need).map(drop),
             Ask::Method(id, need) => authorized_method(self.site(), t, who, id, need).map(drop),
+            Ask::Section(id, need) => {
+                authorize_caller(self.site(), t, who)?;
+                let course = load_section(t, id)?.course;
+                authorize(self.site(), t, who, need(course)).map(drop)
+            }
+            Ask::Activity(id, need) => {
+                authorize_caller(self.site(), t, who)?;
+                let course = load_activity(t, id)?.course;
+                authorize(self.site(), t, who, need(course)).map(drop)
+            }
+            Ask::Grouping(id, need) => {
+                authorize_caller(self.site(), t, who)?;
+                let course = load_grouping(t, id)?.course;
+                authorize(self.site(), t, who, need(course)).map(drop)
+            }
         })
     }
 }

@@ -1,7 +1,9 @@
 //! Courses and what a home page lists.
 
 use super::auth::{Need, authorize, authorize_caller};
+use super::content::{CourseContent, course_content_in};
 use super::contract::RequestKind;
+use super::course_access::CourseAccess;
 use super::error::{ServiceError, ServiceResult};
 use super::ops::content::delete_course_content_in;
 use super::ops::courses::load_course;
@@ -33,6 +35,8 @@ pub struct CourseUpdate {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CourseOverview {
     pub course: Course,
+    /// The sections and activities the viewer sees.
+    pub content: CourseContent,
     /// Whether the viewer may change the course's settings, groups and
     /// enrolment methods (site admin or editing teacher); a learner sees
     /// the course without them.
@@ -199,8 +203,9 @@ impl SiteServices {
     /// configure it also gets the counts behind the staff's links.
     pub fn course_overview(&self, who: &Principal, id: CourseId) -> ServiceResult<CourseOverview> {
         self.read(|t| {
-            authorize(&self.site, t, who, Need::ViewCourse(id))?;
-            let course = load_course(t, id)?;
+            let access = CourseAccess::of(&self.site, t, who, id)?;
+            let content = course_content_in(t, &access)?;
+            let course = access.course;
             let can_configure = authorize(&self.site, t, who, Need::ConfigureCourse(id)).is_ok();
             let (groups, methods) = if can_configure {
                 (
@@ -212,6 +217,7 @@ impl SiteServices {
             };
             Ok(CourseOverview {
                 course,
+                content,
                 can_configure,
                 groups,
                 methods,

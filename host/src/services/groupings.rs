@@ -20,6 +20,15 @@ use super::validate;
 use crate::domain::*;
 use crate::storage::site::{SiteTables, prelude::*};
 
+/// Changes to a grouping; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct GroupingUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Exactly these groups (of the grouping's course) are in it.
+    pub groups: Option<Vec<CourseGroupId>>,
+}
+
 /// A grouping with its groups, ordered by name.
 #[derive(Clone, Debug, Serialize)]
 pub struct GroupingSummary {
@@ -29,7 +38,49 @@ pub struct GroupingSummary {
     pub activities: usize,
 }
 
+/// The groupings page of a course: its groupings and the groups they may
+/// hold.
+#[derive(Clone, Debug)]
+pub struct GroupingChoices {
+    pub course: Course,
+    pub groupings: Vec<GroupingSummary>,
+    /// The course's groups by name.
+    pub groups: Vec<CourseGroup>,
+}
+
 impl SiteServices {
+    /// The groupings page of a course (the course's staff).
+    pub fn grouping_choices(
+        &self,
+        who: &Principal,
+        course: CourseId,
+    ) -> ServiceResult<GroupingChoices> {
+        self.read(|t| {
+            let access = CourseAccess::of(&self.site, t, who, course)?;
+            access.require_staff()?;
+            Ok(GroupingChoices {
+                groupings: summaries(t, course)?,
+                groups: groups_by_name(t, course)?,
+                course: access.course,
+            })
+        })
+    }
+
+    /// A grouping's page: it with its groups, and every group of its
+    /// course to choose from (the course's staff).
+    pub fn grouping_form(
+        &self,
+        who: &Principal,
+        id: GroupingId,
+    ) -> ServiceResult<(GroupingSummary, Vec<CourseGroup>)> {
+        self.read(|t| {
+            let (grouping, _) = grouping_for(&self.site, t, who, id, false)?;
+            let all = groups_by_name(t, grouping.course)?;
+            let activities = course_activities(t, grouping.course)?;
+            Ok((summary(t, grouping, &activities)?, all))
+        })
+    }
+
     /// The course's groupings with their groups (the course's staff).
     pub fn list_groupings(
         &self,
@@ -39,18 +90,7 @@ impl SiteServices {
         self.read(|t| {
             let access = CourseAccess::of(&self.site, t, who, course)?;
             access.require_staff()?;
-            let activities = course_activities(t, course)?;
-            let mut out = Vec::new();
-            for grouping in t.groupings_of_course(course)? {
-                out.push(summary(t, grouping, &activities)?);
-            }
-            out.sort_by(|a, b| {
-                a.grouping
-                    .name
-                    .to_lowercase()
-                    .cmp(&b.grouping.name.to_lowercase())
-            });
-            Ok(out)
+            summaries(t, course)
         })
     }
 
@@ -71,7 +111,7 @@ impl SiteServices {
         name: &str,
         description: &str,
         groups: &[CourseGroupId],
-    ) -> ServiceResult<Grouping> {
+    ) -> ServiceResult<GroupingSummary> {
         self.write(|t| {
             let access = CourseAccess::of(&self.site, t, who, course)?;
             access.require_edit()?;
@@ -101,98 +141,79 @@ impl SiteServices {
                 course,
                 grouping: grouping.id,
             })?;
-            Ok(grouping)
+            // A new grouping restricts no activity yet.
+            summary(t, grouping, &[])
         })
     }
 
-    /// Renames a grouping or changes its description.
+    /// Renames a grouping, changes its description, and with `groups`
+    /// sets exactly which of the course's groups are in it — one
+    /// transaction, one audit entry naming what changed.
     pub fn update_grouping(
         &self,
         who: &Principal,
         id: GroupingId,
-        name: &str,
-        description: &str,
-    ) -> ServiceResult<Grouping> {
+        update: &GroupingUpdate,
+    ) -> ServiceResult<GroupingSummary> {
         self.write(|t| {
             let (mut grouping, access) = grouping_for(&self.site, t, who, id, true)?;
             let before = grouping.clone();
-            grouping.name = validate::required_text("name", name, MAX_NAME)?;
-            grouping.description =
-                validate::optional_text("description", description, MAX_DESCRIPTION)?;
-            if grouping == before {
-                return Ok(grouping);
+            if let Some(name) = &update.name {
+                grouping.name = validate::required_text("name", name, MAX_NAME)?;
             }
-            check_unique_name(t, &grouping)?;
-            t.put_grouping(&grouping)?;
-            let what = if before.name == grouping.name {
-                "description".to_owned()
-            } else {
-                format!("name {:?} → {:?}", before.name, grouping.name)
-            };
-            grouping_changed(t, access.actor, &grouping, &what)?;
-            Ok(grouping)
-        })
-    }
-
-    /// Puts groups of the grouping's course in it; how many were new.
-    pub fn add_grouping_groups(
-        &self,
-        who: &Principal,
-        id: GroupingId,
-        groups: &[CourseGroupId],
-    ) -> ServiceResult<usize> {
-        self.write(|t| {
-            let (grouping, access) = grouping_for(&self.site, t, who, id, true)?;
-            check_groups(t, grouping.course, groups)?;
-            let mut added = Vec::new();
-            for &g in groups {
-                if t.add_grouping_group(id, g)? {
-                    added.push(g);
+            if let Some(description) = &update.description {
+                grouping.description =
+                    validate::optional_text("description", description, MAX_DESCRIPTION)?;
+            }
+            let mut changed = Vec::new();
+            if grouping != before {
+                check_unique_name(t, &grouping)?;
+                t.put_grouping(&grouping)?;
+                if before.name != grouping.name {
+                    changed.push(format!("name {:?} → {:?}", before.name, grouping.name));
+                }
+                if before.description != grouping.description {
+                    changed.push("description".to_owned());
                 }
             }
-            if !added.is_empty() {
-                grouping_changed(
-                    t,
-                    access.actor,
-                    &grouping,
-                    &format!("added groups {}", ids(&added)),
-                )?;
-            }
-            Ok(added.len())
-        })
-    }
-
-    /// Takes groups out of the grouping; how many were in it.
-    pub fn remove_grouping_groups(
-        &self,
-        who: &Principal,
-        id: GroupingId,
-        groups: &[CourseGroupId],
-    ) -> ServiceResult<usize> {
-        self.write(|t| {
-            let (grouping, access) = grouping_for(&self.site, t, who, id, true)?;
-            let mut removed = Vec::new();
-            for &g in groups {
-                if t.remove_grouping_group(id, g)? {
-                    removed.push(g);
+            if let Some(groups) = &update.groups {
+                check_groups(t, grouping.course, groups)?;
+                let current = t.grouping_group_ids(id)?;
+                let added: Vec<CourseGroupId> = groups
+                    .iter()
+                    .filter(|g| !current.contains(g))
+                    .copied()
+                    .collect();
+                let removed: Vec<CourseGroupId> = current
+                    .iter()
+                    .filter(|g| !groups.contains(g))
+                    .copied()
+                    .collect();
+                for &g in &added {
+                    t.add_grouping_group(id, g)?;
+                }
+                for &g in &removed {
+                    t.remove_grouping_group(id, g)?;
+                }
+                if !added.is_empty() {
+                    changed.push(format!("added groups {}", ids(&added)));
+                }
+                if !removed.is_empty() {
+                    changed.push(format!("removed groups {}", ids(&removed)));
                 }
             }
-            if !removed.is_empty() {
-                grouping_changed(
-                    t,
-                    access.actor,
-                    &grouping,
-                    &format!("removed groups {}", ids(&removed)),
-                )?;
+            if !changed.is_empty() {
+                grouping_changed(t, access.actor, &grouping, &changed.join(", "))?;
             }
-            Ok(removed.len())
+            let activities = course_activities(t, grouping.course)?;
+            summary(t, grouping, &activities)
         })
     }
 
     /// Deletes a grouping. The activities restricted to it are hidden and
     /// lose the restriction (audited each), so none becomes visible to
     /// every participant; the teacher shows them again when ready.
-    pub fn delete_grouping(&self, who: &Principal, id: GroupingId) -> ServiceResult<()> {
+    pub fn delete_grouping(&self, who: &Principal, id: GroupingId) -> ServiceResult<Grouping> {
         self.write(|t| {
             let (grouping, access) = grouping_for(&self.site, t, who, id, true)?;
             for mut activity in course_activities(t, grouping.course)? {
@@ -220,7 +241,7 @@ impl SiteServices {
                 course: grouping.course,
                 grouping: id,
             })?;
-            Ok(())
+            Ok(grouping)
         })
     }
 }
@@ -256,7 +277,7 @@ fn summary(
             groups.push(group);
         }
     }
-    groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    groups.sort_by_key(|g| g.name.to_lowercase());
     Ok(GroupingSummary {
         activities: activities
             .iter()
@@ -265,6 +286,28 @@ fn summary(
         grouping,
         groups,
     })
+}
+
+/// The course's groupings with their groups, by name.
+fn summaries(t: &impl SiteRead, course: CourseId) -> ServiceResult<Vec<GroupingSummary>> {
+    let activities = course_activities(t, course)?;
+    let mut out = Vec::new();
+    for grouping in t.groupings_of_course(course)? {
+        out.push(summary(t, grouping, &activities)?);
+    }
+    out.sort_by(|a, b| {
+        a.grouping
+            .name
+            .to_lowercase()
+            .cmp(&b.grouping.name.to_lowercase())
+    });
+    Ok(out)
+}
+
+fn groups_by_name(t: &impl SiteRead, course: CourseId) -> ServiceResult<Vec<CourseGroup>> {
+    let mut all = t.course_group_list(course)?;
+    all.sort_by_key(|g| g.name.to_lowercase());
+    Ok(all)
 }
 
 /// Every activity of `course`, section by section.

@@ -19,7 +19,9 @@ use redb::TableHandle;
 /// accepts any config and plans nothing) enabled; site admin `admin`, teacher `teacher`, learners `learner1`
 /// to `learner5`; segments HR (`hr`, learners 1–3) and Finance
 /// (`finance`, learners 4–5); course `COMP101` with the teacher enrolled
-/// as teacher, learners 1–4 as learners, and groups "Team A" and "Team B".
+/// as teacher, learners 1–4 as learners, and groups "Team A" and "Team B";
+/// its content: a section "Week 1" with a page "Welcome", and a grouping
+/// "Both teams" of Team A and Team B.
 pub struct TestSite {
     /// Shared by every site of one host (see [`TestSite::two_sites`]).
     pub dir: Arc<tempfile::TempDir>,
@@ -37,6 +39,9 @@ pub struct TestSite {
     pub manual: EnrolmentMethodId,
     pub team_a: CourseGroupId,
     pub team_b: CourseGroupId,
+    pub section: CourseSectionId,
+    pub page: ActivityId,
+    pub grouping: GroupingId,
 }
 
 /// The fixture's sites: `slug`, named "{slug} LMS", at `{slug}.test`.
@@ -159,6 +164,7 @@ impl TestSite {
         }
         let team_a = named_group(&s, &op, course, "Team A");
         let team_b = named_group(&s, &op, course, "Team B");
+        let (section, page, grouping) = content_in(&s, &op, course, &[team_a, team_b]);
         Self {
             dir,
             admin: Principal::site_user(site, admin_id),
@@ -175,7 +181,94 @@ impl TestSite {
             manual,
             team_a,
             team_b,
+            section,
+            page,
+            grouping,
         }
+    }
+
+    /// Content in `course` like the fixture's: a section "Week 1" with a
+    /// page "Welcome", and a grouping "Both teams" of `groups`.
+    pub fn content_in(
+        &self,
+        course: CourseId,
+        groups: &[CourseGroupId],
+    ) -> (CourseSectionId, ActivityId, GroupingId) {
+        content_in(&self.site, &Principal::system(), course, groups)
+    }
+
+    /// What belongs to Team B only, for the walks proving a learner of
+    /// Team A reads none of it: a grouping "B only" of Team B and a page
+    /// "B-only-page" restricted to it. Call on [`with_teams`](Self::with_teams).
+    pub fn team_b_things(&self) -> TeamB {
+        let grouping = self
+            .site
+            .create_grouping(&self.admin, self.course, "B only", "", &[self.team_b])
+            .expect("grouping of Team B")
+            .grouping
+            .id;
+        let page = self
+            .site
+            .create_page(
+                &self.admin,
+                self.section,
+                &super::content::ActivityDraft {
+                    name: "B-only-page".into(),
+                    description: "For Team B.".into(),
+                    visible: true,
+                    grouping: Some(grouping),
+                    ..Default::default()
+                },
+            )
+            .expect("page of Team B")
+            .id;
+        // A group assignment open to all, and Team B's submission to it.
+        let assignment = self.assignment_in(
+            self.section,
+            "Group report",
+            crate::services::assignments::AssignmentInput {
+                group_submission: true,
+                ..Default::default()
+            },
+        );
+        let submitted = self
+            .site
+            .save_submission(
+                &self.as_user(self.learners[2]),
+                assignment,
+                crate::services::assignments::SubmissionInput {
+                    group: Some(self.team_b),
+                    text: Some("Work of B only".into()),
+                    add_files: vec![crate::services::assignments::NewFile {
+                        name: "b-only.txt".into(),
+                        content_type: "text/plain".into(),
+                        content: b"B only".to_vec(),
+                    }],
+                    submit: true,
+                    ..Default::default()
+                },
+            )
+            .expect("Team B's submission")
+            .submission;
+        TeamB {
+            grouping,
+            page,
+            assignment,
+            submission: submitted.id,
+            file: submitted.files[0].sha256_hex(),
+        }
+    }
+
+    /// Learners 1 and 2 in Team A, learners 3 and 4 in Team B: the
+    /// separate-groups course of issue 18's tests.
+    pub fn with_teams(self) -> Self {
+        self.site
+            .add_group_members(&self.admin, self.team_a, &self.learners[0..2])
+            .expect("team A");
+        self.site
+            .add_group_members(&self.admin, self.team_b, &self.learners[2..4])
+            .expect("team B");
+        self
     }
 
     pub fn learner(&self, i: usize) -> Principal {
@@ -368,7 +461,18 @@ impl TestSite {
         name: &str,
         input: crate::services::assignments::AssignmentInput,
     ) -> ActivityId {
-        let section = self.section(self.course, "Week 1");
+        let section = self.section(self.course, "Assignments");
+        self.assignment_in(section, name, input)
+    }
+
+    /// An assignment `name` at the end of `section`, added by the course's
+    /// editing teacher with `input`.
+    pub fn assignment_in(
+        &self,
+        section: CourseSectionId,
+        name: &str,
+        input: crate::services::assignments::AssignmentInput,
+    ) -> ActivityId {
         self.site
             .create_assignment(
                 &self.teacher,
@@ -386,16 +490,11 @@ impl TestSite {
             .id
     }
 
-    /// An assignment "Essay" in a new section of the course, and the first
+    /// An assignment "Essay" in the fixture's section, and the first
     /// learner's draft to it holding the file `essay.txt`: what the route
-    /// walks name for `{section}`, `{assignment}`, `{submission}` and a
-    /// file's digest.
+    /// walks name for `{assignment}`, `{submission}` and a file's digest.
     pub fn assignment_sample(&self) -> AssignmentSample {
-        let assignment = self.assignment("Essay", Default::default());
-        let section = self
-            .site
-            .read(|t| Ok(t.activity(assignment)?.expect("assignment").section))
-            .expect("section");
+        let assignment = self.assignment_in(self.section, "Essay", Default::default());
         let submission = self
             .site
             .save_submission(
@@ -414,7 +513,6 @@ impl TestSite {
             .expect("submission")
             .submission;
         AssignmentSample {
-            section,
             assignment,
             submission: submission.id,
             file: submission.files[0].sha256_hex(),
@@ -543,7 +641,6 @@ impl TestSite {
 
 /// What [`TestSite::assignment_sample`] made.
 pub struct AssignmentSample {
-    pub section: CourseSectionId,
     pub assignment: ActivityId,
     pub submission: SubmissionId,
     /// The file's SHA-256 in hex.
@@ -589,6 +686,23 @@ pub fn assert_same_tables(actual: &TableDump, expected: &TableDump) {
     panic!("the site file differs from what was expected:\n{report}");
 }
 
+/// Team B's own things (see [`TestSite::team_b_things`]).
+pub struct TeamB {
+    pub grouping: GroupingId,
+    pub page: ActivityId,
+    /// A group assignment everyone sees, and Team B's submission to it
+    /// with its one file's digest.
+    pub assignment: ActivityId,
+    pub submission: SubmissionId,
+    pub file: String,
+}
+
+impl TeamB {
+    /// Text that appears only in Team B's things and people: a page or
+    /// an answer showing one to a learner of Team A leaks.
+    pub const MARKERS: &[&str] = &["learner3", "learner4", "Team B", "B-only-page", "B only"];
+}
+
 /// A position in a site's audit log and outbox.
 pub struct Mark {
     audit: u64,
@@ -629,6 +743,45 @@ pub fn audited(actor: Actor, action: &str, target: &str, reason: &str) -> Audite
         target: target.into(),
         reason: reason.into(),
     }
+}
+
+fn content_in(
+    site: &SiteServices,
+    who: &Principal,
+    course: CourseId,
+    groups: &[CourseGroupId],
+) -> (CourseSectionId, ActivityId, GroupingId) {
+    let section = site
+        .create_section(
+            who,
+            course,
+            &super::content::SectionDraft {
+                name: "Week 1".into(),
+                summary: "The first week.".into(),
+                visible: true,
+            },
+        )
+        .expect("section")
+        .id;
+    let page = site
+        .create_page(
+            who,
+            section,
+            &super::content::ActivityDraft {
+                name: "Welcome".into(),
+                description: "Hello **everyone**.".into(),
+                visible: true,
+                ..Default::default()
+            },
+        )
+        .expect("page")
+        .id;
+    let grouping = site
+        .create_grouping(who, course, "Both teams", "", groups)
+        .expect("grouping")
+        .grouping
+        .id;
+    (section, page, grouping)
 }
 
 /// A group `name` of `course` with nothing else set, created by `who`.

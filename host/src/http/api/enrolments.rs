@@ -152,7 +152,9 @@ pub struct UpdateEnrolment {
 }
 
 /// Tells a field given as `null` (`Some(None)`) from an absent one (`None`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+pub(super) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
 

@@ -31,6 +31,7 @@ mod assignments;
 mod audit;
 mod auth;
 mod body;
+mod content;
 mod courses;
 mod enrolments;
 mod groups;
@@ -103,6 +104,7 @@ fn site_routes(cfg: &mut ServiceConfig) {
     segments::routes(cfg);
     users::routes(cfg);
     courses::routes(cfg);
+    content::routes(cfg);
     enrolments::routes(cfg);
     method_runs::routes(cfg);
     groups::routes(cfg);

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
+use super::content::activity_path;
 use super::forms::{
     FormErrors, ListQuery, PAGE_SIZE, cursor, form_outcome, page_links, render, search_of,
     status_for, ticked,
@@ -15,6 +16,7 @@ use super::words::{count, method_name};
 use super::{Layout, Section, page_routes};
 use crate::domain::{Course, CourseId, EnrolmentStatus, GroupMode, UserId, UserStatus};
 use crate::services::ServiceError;
+use crate::services::content::CourseContent;
 use crate::services::courses::{CourseOverview, CourseUpdate, NewCourse};
 use crate::services::enrolments::ParticipantDetail;
 
@@ -25,7 +27,7 @@ page_routes! {
     post "/courses" => create, SiteAdmin;
     get "/courses/{course}" => show, CourseMember;
     post "/courses/{course}" => update, CourseStaff;
-    get "/courses/{course}/participants" => participants, CourseStaff;
+    get "/courses/{course}/participants" => participants, CourseMember;
 }
 
 #[derive(serde::Deserialize)]
@@ -233,12 +235,84 @@ pub(crate) struct StaffLink {
     pub href: String,
 }
 
+/// One activity on the course page, with the controls of those who edit.
+pub(crate) struct ActivityRow {
+    pub name: String,
+    pub href: String,
+    pub kind: &'static str,
+    pub visible: bool,
+    pub restricted: bool,
+    /// `/activities/{id}` (the controls post under it).
+    pub base: String,
+    pub section: String,
+    pub up: Option<usize>,
+    pub down: Option<usize>,
+}
+
+/// One section of the course page.
+pub(crate) struct SectionRow {
+    pub id: String,
+    pub name: String,
+    pub summary_html: String,
+    pub visible: bool,
+    /// `/sections/{id}` (the controls post under it).
+    pub base: String,
+    pub up: Option<usize>,
+    pub down: Option<usize>,
+    pub activities: Vec<ActivityRow>,
+}
+
+fn content_rows(page: &SitePage, content: CourseContent) -> Vec<SectionRow> {
+    let last_section = content.sections.len().saturating_sub(1);
+    content
+        .sections
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let last = s.activities.len().saturating_sub(1);
+            let section = s.section.id.to_string();
+            SectionRow {
+                base: page.link(&format!("/sections/{}", s.section.id)),
+                up: i.checked_sub(1),
+                down: (i < last_section).then_some(i + 1),
+                activities: s
+                    .activities
+                    .into_iter()
+                    .enumerate()
+                    .map(|(j, a)| ActivityRow {
+                        href: page.link(&activity_path(a.kind, a.id)),
+                        base: page.link(&format!("/activities/{}", a.id)),
+                        kind: a.kind.label(),
+                        visible: a.visible,
+                        restricted: a.grouping.is_some(),
+                        section: section.clone(),
+                        up: j.checked_sub(1),
+                        down: (j < last).then_some(j + 1),
+                        name: a.name,
+                    })
+                    .collect(),
+                id: section,
+                name: s.section.name,
+                summary_html: s.summary_html,
+                visible: s.section.visible,
+            }
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "pages/courses/show.html")]
 pub(crate) struct ShowPage {
     pub layout: Layout,
     pub course: Course,
     pub groups: &'static str,
+    /// The sections and activities the viewer sees.
+    pub sections: Vec<SectionRow>,
+    /// The viewer adds, edits and moves content.
+    pub can_edit: bool,
+    pub participants_href: String,
+    /// `/courses/{id}/sections`: the "Add a section" form.
+    pub add_section: String,
     /// Whether the viewer may change the course: the links and the form
     /// below are shown only then.
     pub can_configure: bool,
@@ -263,6 +337,11 @@ fn show_page(
                 label: "Participants",
                 detail: "Who takes part, their roles and how they are enrolled".to_owned(),
                 href: page.link(&format!("/courses/{id}/participants")),
+            },
+            StaffLink {
+                label: "Groupings",
+                detail: "Sets of course groups that activities can be restricted to".to_owned(),
+                href: page.link(&format!("/courses/{id}/groupings")),
             },
             StaffLink {
                 label: "Course groups",
@@ -295,6 +374,10 @@ fn show_page(
     ShowPage {
         layout: Layout::signed_in(page, &o.course.fullname, Section::Courses),
         groups: mode_label(o.course.group_mode),
+        can_edit: o.content.can_edit,
+        sections: content_rows(page, o.content),
+        participants_href: page.link(&format!("/courses/{id}/participants")),
+        add_section: page.link(&format!("/courses/{id}/sections")),
         can_configure: o.can_configure,
         links,
         action: page.link(&format!("/courses/{id}")),
@@ -366,6 +449,10 @@ pub(crate) struct Via {
 pub(crate) struct ParticipantRow {
     pub name: String,
     pub username: String,
+    /// Empty when the viewer may not see it.
+    pub email: String,
+    /// The groups of theirs the viewer may see.
+    pub groups: String,
     pub roles: String,
     pub enrolments: Vec<Via>,
     /// At least one enrolment is active, whatever the account's status.
@@ -391,6 +478,8 @@ impl From<ParticipantDetail> for ParticipantRow {
         }
         Self {
             name: p.user.full_name(),
+            email: p.user.email,
+            groups: String::new(),
             username: p.user.username,
             roles: roles.join(", "),
             enrolments: p
@@ -419,6 +508,11 @@ pub(crate) struct ParticipantsPage {
     pub action: String,
     pub first: Option<String>,
     pub next: Option<String>,
+    /// The viewer manages enrolments: the methods column is shown.
+    pub manages: bool,
+    pub shows_emails: bool,
+    /// The list is limited to the viewer's groups (separate groups).
+    pub limited_to_groups: bool,
 }
 
 async fn participants(
@@ -447,8 +541,15 @@ async fn participants(
             .participants
             .items
             .into_iter()
-            .map(ParticipantRow::from)
+            .zip(found.groups)
+            .map(|(p, groups)| ParticipantRow {
+                groups: groups.join(", "),
+                ..ParticipantRow::from(p)
+            })
             .collect(),
+        manages: found.manages,
+        shows_emails: found.shows_emails,
+        limited_to_groups: found.limited_to_groups,
         action: base,
         first,
         next,

@@ -80,6 +80,7 @@ pub(crate) struct DashboardPage {
     pub recent: Vec<AuditRow>,
     pub audit_href: String,
     pub imports_href: String,
+    pub privacy_href: String,
     pub courses: Vec<CourseLink>,
 }
 
@@ -159,6 +160,7 @@ async fn show(page: SitePage) -> Result<HttpResponse, HttpError> {
         recent,
         audit_href: page.link("/audit"),
         imports_href: page.link("/imports"),
+        privacy_href: page.link("/settings/privacy"),
         courses,
     };
     render(&view, StatusCode::OK)

@@ -8,9 +8,11 @@
 mod announcements;
 mod assignments;
 mod audit;
+mod content;
 mod courses;
 mod dashboard;
 mod forms;
+mod groupings;
 mod groups;
 mod imports;
 mod inbox;
@@ -20,6 +22,7 @@ mod methods;
 mod operator;
 mod operator_mail;
 mod preferences;
+mod privacy;
 mod segments;
 pub(crate) mod session;
 mod sign_in;
@@ -105,6 +108,8 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         users::ROUTES,
         segments::ROUTES,
         courses::ROUTES,
+        content::ROUTES,
+        groupings::ROUTES,
         groups::ROUTES,
         methods::ROUTES,
         imports::ROUTES,
@@ -115,6 +120,7 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         inbox::ROUTES,
         mail::ROUTES,
         preferences::ROUTES,
+        privacy::ROUTES,
     ]
     .concat()
 }
@@ -167,6 +173,8 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     users::routes(cfg);
     segments::routes(cfg);
     courses::routes(cfg);
+    content::routes(cfg);
+    groupings::routes(cfg);
     groups::routes(cfg);
     methods::routes(cfg);
     imports::routes(cfg);
@@ -177,6 +185,7 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     inbox::routes(cfg);
     mail::routes(cfg);
     preferences::routes(cfg);
+    privacy::routes(cfg);
 }
 
 async fn healthz() -> HttpResponse {

@@ -16,18 +16,9 @@
 
 use crate::domain::*;
 use crate::services::auth::{Need, Principal, authorize, authorize_caller};
+use crate::services::course_access::CourseAccess;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::storage::site::prelude::*;
-
-/// Whether `user` sees every group of `course` (not only their own).
-fn sees_all_groups(t: &impl SiteRead, course: &Course, user: &User) -> ServiceResult<bool> {
-    if user.site_role == SiteRole::SiteAdmin || course.group_mode != GroupMode::Separate {
-        return Ok(true);
-    }
-    Ok(t.user_course_enrolments(course.id, user.id)?
-        .iter()
-        .any(|e| e.status == EnrolmentStatus::Active && e.role == Some(Role::Teacher)))
-}
 
 /// What `who` may announce to in `course`: the whole course, and which of
 /// its groups.
@@ -50,41 +41,27 @@ pub(crate) fn course_reach(
     let course = t
         .course(course)?
         .ok_or_else(|| ServiceError::not_found(format!("course #{course}")))?;
-    authorize(site, t, who, Need::ViewCourse(course.id))?;
-    let all = t.course_group_list(course.id)?;
-    let Some(user_id) = who.site_user_id(site.id) else {
-        // Operators (and the host) reach everything.
-        return Ok(CourseReach {
-            course,
-            whole_course: true,
-            groups: all,
-        });
-    };
-    let user = t
-        .user(user_id)?
-        .ok_or_else(|| ServiceError::Forbidden("your account no longer exists".into()))?;
-    let teaches = user.site_role == SiteRole::SiteAdmin
-        || t.user_course_enrolments(course.id, user.id)?
-            .iter()
-            .any(|e| e.status == EnrolmentStatus::Active && e.role.is_some_and(Role::teaches));
-    if !teaches {
+    // Who reaches which groups is the course's group mode as
+    // `CourseAccess` reads it for everything else of the course.
+    let access = CourseAccess::of(site, t, who, course.id)?;
+    if !access.is_staff() {
         return Err(ServiceError::Forbidden(format!(
             "only the teachers of course #{} and site admins announce to it",
             course.id
         )));
     }
-    if sees_all_groups(t, &course, &user)? {
-        return Ok(CourseReach {
+    let all = t.course_group_list(course.id)?;
+    Ok(match access.group_filter(access.group_mode(None)) {
+        None => CourseReach {
             course,
             whole_course: true,
             groups: all,
-        });
-    }
-    let own = t.user_group_ids_in(course.id, user.id)?;
-    Ok(CourseReach {
-        course,
-        whole_course: false,
-        groups: all.into_iter().filter(|g| own.contains(&g.id)).collect(),
+        },
+        Some(own) => CourseReach {
+            groups: all.into_iter().filter(|g| own.contains(&g.id)).collect(),
+            course,
+            whole_course: false,
+        },
     })
 }
 

@@ -36,8 +36,55 @@ pub struct SectionDraft {
     pub visible: bool,
 }
 
+/// Changes to a section; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SectionUpdate {
+    pub name: Option<String>,
+    pub summary: Option<String>,
+    pub visible: Option<bool>,
+}
+
+/// Changes to the fields every kind of activity has; `None` leaves a
+/// field as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ActivityUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub visible: Option<bool>,
+    /// `Some(None)`: the course's mode.
+    pub group_mode: Option<Option<GroupMode>>,
+    /// `Some(None)`: no restriction.
+    pub grouping: Option<Option<GroupingId>>,
+}
+
+impl ActivityUpdate {
+    /// Every field as `draft` has it (a form sends them all).
+    pub fn all(draft: ActivityDraft) -> Self {
+        Self {
+            name: Some(draft.name),
+            description: Some(draft.description),
+            visible: Some(draft.visible),
+            group_mode: Some(draft.group_mode),
+            grouping: Some(draft.grouping),
+        }
+    }
+
+    fn applied_to(&self, a: &Activity) -> ActivityDraft {
+        ActivityDraft {
+            name: self.name.clone().unwrap_or_else(|| a.name.clone()),
+            description: self
+                .description
+                .clone()
+                .unwrap_or_else(|| a.description.clone()),
+            visible: self.visible.unwrap_or(a.visible),
+            group_mode: self.group_mode.unwrap_or(a.group_mode),
+            grouping: self.grouping.unwrap_or(a.grouping),
+        }
+    }
+}
+
 /// A course's content as one caller sees it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CourseContent {
     pub sections: Vec<SectionContent>,
     /// The caller may add, edit and reorder.
@@ -47,7 +94,7 @@ pub struct CourseContent {
 }
 
 /// One section with the activities the caller sees, in page order.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SectionContent {
     pub section: CourseSection,
     /// The summary rendered (sanitised HTML).
@@ -70,6 +117,46 @@ pub struct ActivityPage {
     pub grouping: Option<Grouping>,
 }
 
+/// What an activity's form offers: where it goes and the course's
+/// groupings to restrict it to; the activity itself when editing.
+#[derive(Clone, Debug)]
+pub struct ActivityForm {
+    pub course: Course,
+    pub section: CourseSection,
+    pub activity: Option<Activity>,
+    pub groupings: Vec<Grouping>,
+}
+
+/// The course page's content as `access` sees it: every section and
+/// activity they may see, in page order. Shared with the course overview.
+pub(crate) fn course_content_in(
+    t: &impl SiteRead,
+    access: &CourseAccess,
+) -> ServiceResult<CourseContent> {
+    let mut sections = Vec::new();
+    for section in t.sections_of_course(access.course.id)? {
+        if !section.visible && !access.is_staff() {
+            continue;
+        }
+        let mut activities = Vec::new();
+        for activity in t.section_activities(section.id)? {
+            if access.sees_activity(t, &activity)? {
+                activities.push(activity);
+            }
+        }
+        sections.push(SectionContent {
+            summary_html: render_html(&section.summary),
+            section,
+            activities,
+        });
+    }
+    Ok(CourseContent {
+        sections,
+        can_edit: access.can_edit(),
+        is_staff: access.is_staff(),
+    })
+}
+
 impl SiteServices {
     /// The course page's content for the caller: every section and
     /// activity they may see, in page order.
@@ -80,27 +167,42 @@ impl SiteServices {
     ) -> ServiceResult<CourseContent> {
         self.read(|t| {
             let access = CourseAccess::of(&self.site, t, who, course)?;
-            let mut sections = Vec::new();
-            for section in t.sections_of_course(course)? {
-                if !section.visible && !access.is_staff() {
-                    continue;
-                }
-                let mut activities = Vec::new();
-                for activity in t.section_activities(section.id)? {
-                    if access.sees_activity(t, &activity)? {
-                        activities.push(activity);
-                    }
-                }
-                sections.push(SectionContent {
-                    summary_html: render_html(&section.summary),
-                    section,
-                    activities,
-                });
-            }
-            Ok(CourseContent {
-                sections,
-                can_edit: access.can_edit(),
-                is_staff: access.is_staff(),
+            course_content_in(t, &access)
+        })
+    }
+
+    /// The form of a new activity in `section` (those who edit the course).
+    pub fn new_activity_form(
+        &self,
+        who: &Principal,
+        section: CourseSectionId,
+    ) -> ServiceResult<ActivityForm> {
+        self.read(|t| {
+            let (section, access) = section_for(&self.site, t, who, section)?;
+            access.require_edit()?;
+            Ok(ActivityForm {
+                groupings: t.groupings_of_course(section.course)?,
+                course: access.course,
+                section,
+                activity: None,
+            })
+        })
+    }
+
+    /// The form of an existing activity (those who edit the course).
+    pub fn edit_activity_form(
+        &self,
+        who: &Principal,
+        id: ActivityId,
+    ) -> ServiceResult<ActivityForm> {
+        self.read(|t| {
+            let (activity, access) = activity_for(&self.site, t, who, id)?;
+            access.require_edit()?;
+            Ok(ActivityForm {
+                groupings: t.groupings_of_course(activity.course)?,
+                section: load_section(t, activity.section)?,
+                course: access.course,
+                activity: Some(activity),
             })
         })
     }
@@ -159,12 +261,20 @@ impl SiteServices {
         &self,
         who: &Principal,
         id: CourseSectionId,
-        draft: &SectionDraft,
+        update: &SectionUpdate,
     ) -> ServiceResult<CourseSection> {
         self.write(|t| {
             let (mut section, access) = section_for(&self.site, t, who, id)?;
             access.require_edit()?;
-            let (name, summary) = checked_section(draft)?;
+            let draft = SectionDraft {
+                name: update.name.clone().unwrap_or_else(|| section.name.clone()),
+                summary: update
+                    .summary
+                    .clone()
+                    .unwrap_or_else(|| section.summary.clone()),
+                visible: update.visible.unwrap_or(section.visible),
+            };
+            let (name, summary) = checked_section(&draft)?;
             let before = section.clone();
             section.name = name;
             section.summary = summary;
@@ -193,7 +303,7 @@ impl SiteServices {
         who: &Principal,
         id: CourseSectionId,
         position: usize,
-    ) -> ServiceResult<Vec<CourseSectionId>> {
+    ) -> ServiceResult<(CourseSection, Vec<CourseSectionId>)> {
         self.write(|t| {
             let (section, access) = section_for(&self.site, t, who, id)?;
             access.require_edit()?;
@@ -211,17 +321,22 @@ impl SiteServices {
                     &format!("moved to position {}", to + 1),
                 )?;
             }
-            Ok(order)
+            Ok((section, order))
         })
     }
 
     /// Deletes a section with its activities (and their discussions,
     /// submissions and grades).
-    pub fn delete_section(&self, who: &Principal, id: CourseSectionId) -> ServiceResult<()> {
+    pub fn delete_section(
+        &self,
+        who: &Principal,
+        id: CourseSectionId,
+    ) -> ServiceResult<CourseSection> {
         self.write(|t| {
             let (section, access) = section_for(&self.site, t, who, id)?;
             access.require_edit()?;
-            delete_section_in(t, access.actor, &section)
+            delete_section_in(t, access.actor, &section)?;
+            Ok(section)
         })
     }
 
@@ -266,12 +381,13 @@ impl SiteServices {
         &self,
         who: &Principal,
         id: ActivityId,
-        draft: &ActivityDraft,
+        update: &ActivityUpdate,
     ) -> ServiceResult<Activity> {
         self.write(|t| {
             let (mut activity, access) = activity_for(&self.site, t, who, id)?;
             access.require_edit()?;
-            update_activity_in(t, access.actor, &mut activity, draft)?;
+            let draft = update.applied_to(&activity);
+            update_activity_in(t, access.actor, &mut activity, &draft)?;
             Ok(activity)
         })
     }
@@ -334,11 +450,12 @@ impl SiteServices {
     }
 
     /// Deletes an activity with everything of its kind.
-    pub fn delete_activity(&self, who: &Principal, id: ActivityId) -> ServiceResult<()> {
+    pub fn delete_activity(&self, who: &Principal, id: ActivityId) -> ServiceResult<Activity> {
         self.write(|t| {
             let (activity, access) = activity_for(&self.site, t, who, id)?;
             access.require_edit()?;
-            delete_activity_in(t, access.actor, &activity)
+            delete_activity_in(t, access.actor, &activity)?;
+            Ok(activity)
         })
     }
 }

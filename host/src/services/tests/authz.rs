@@ -8,9 +8,11 @@
 
 use super::{refusal, says};
 use crate::domain::*;
+use crate::services::content::{ActivityDraft, ActivityUpdate, SectionDraft, SectionUpdate};
 use crate::services::courses::{CourseUpdate, NewCourse};
 use crate::services::enrolments::{EnrolmentUpdate, MethodUpdate, NewMethod};
 use crate::services::execution::MethodRequest;
+use crate::services::groupings::GroupingUpdate;
 use crate::services::groups::{GroupUpdate, NewGroup};
 use crate::services::mass_enrolments::{MassEnrolmentRequest, MassGroupChoice};
 use crate::services::segments::{NewSegment, SegmentUpdate};
@@ -35,10 +37,11 @@ struct Ids {
     /// No `TestSite` has an announcement: the walk's announcement calls
     /// are refused or not found, never allowed.
     announcement: AnnouncementId,
-    /// No `TestSite` has course sections, activities or submissions: the
-    /// walk's assignment calls are refused or not found, never allowed.
     section: CourseSectionId,
     activity: ActivityId,
+    grouping: GroupingId,
+    /// The walk's submission: none in a `TestSite`, so its calls are
+    /// refused or not found, never allowed.
     submission: SubmissionId,
 }
 
@@ -56,8 +59,9 @@ impl Ids {
             group: fx.team_a,
             group_key: "Team A",
             announcement: AnnouncementId(1),
-            section: CourseSectionId(1),
-            activity: ActivityId(1),
+            section: fx.section,
+            activity: fx.page,
+            grouping: fx.grouping,
             submission: SubmissionId(1),
         }
     }
@@ -78,6 +82,7 @@ impl Ids {
             announcement: AnnouncementId(999),
             section: CourseSectionId(999),
             activity: ActivityId(999),
+            grouping: GroupingId(999),
             submission: SubmissionId(999),
         }
     }
@@ -331,6 +336,101 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         }),
         ("course_overview", |s, who, ids| {
             s.course_overview(who, ids.course).map(drop)
+        }),
+        // content/ (changes that keep the walked section, page and
+        // grouping, so later calls still find them)
+        ("course_content", |s, who, ids| {
+            s.course_content(who, ids.course).map(drop)
+        }),
+        ("get_section", |s, who, ids| {
+            s.get_section(who, ids.section).map(drop)
+        }),
+        ("create_section", |s, who, ids| {
+            let draft = SectionDraft {
+                name: "Walked".into(),
+                ..Default::default()
+            };
+            s.create_section(who, ids.course, &draft).map(drop)
+        }),
+        ("update_section", |s, who, ids| {
+            let update = SectionUpdate {
+                summary: Some("Walked.".into()),
+                ..Default::default()
+            };
+            s.update_section(who, ids.section, &update).map(drop)
+        }),
+        ("move_section", |s, who, ids| {
+            s.move_section(who, ids.section, 0).map(drop)
+        }),
+        ("create_page", |s, who, ids| {
+            let draft = ActivityDraft {
+                name: "Walked".into(),
+                visible: true,
+                ..Default::default()
+            };
+            s.create_page(who, ids.section, &draft).map(drop)
+        }),
+        ("activity_page", |s, who, ids| {
+            s.activity_page(who, ids.activity).map(drop)
+        }),
+        ("update_activity", |s, who, ids| {
+            let update = ActivityUpdate {
+                description: Some("Walked.".into()),
+                ..Default::default()
+            };
+            s.update_activity(who, ids.activity, &update).map(drop)
+        }),
+        ("set_activity_visible", |s, who, ids| {
+            s.set_activity_visible(who, ids.activity, true).map(drop)
+        }),
+        ("move_activity", |s, who, ids| {
+            s.move_activity(who, ids.activity, ids.section, 0).map(drop)
+        }),
+        ("new_activity_form", |s, who, ids| {
+            s.new_activity_form(who, ids.section).map(drop)
+        }),
+        ("edit_activity_form", |s, who, ids| {
+            s.edit_activity_form(who, ids.activity).map(drop)
+        }),
+        // groupings.rs
+        ("list_groupings", |s, who, ids| {
+            s.list_groupings(who, ids.course).map(drop)
+        }),
+        ("grouping_choices", |s, who, ids| {
+            s.grouping_choices(who, ids.course).map(drop)
+        }),
+        ("get_grouping", |s, who, ids| {
+            s.get_grouping(who, ids.grouping).map(drop)
+        }),
+        ("grouping_form", |s, who, ids| {
+            s.grouping_form(who, ids.grouping).map(drop)
+        }),
+        ("create_grouping", |s, who, ids| {
+            s.create_grouping(who, ids.course, "Walked", "", &[])
+                .map(drop)
+        }),
+        ("update_grouping", |s, who, ids| {
+            let update = GroupingUpdate {
+                description: Some("Walked.".into()),
+                ..Default::default()
+            };
+            s.update_grouping(who, ids.grouping, &update).map(drop)
+        }),
+        // privacy.rs
+        ("site_privacy", |s, who, _| s.site_privacy(who).map(drop)),
+        ("set_site_privacy", |s, who, _| {
+            s.set_site_privacy(who, &SitePrivacy::default()).map(drop)
+        }),
+        // Last of the content: what deletes the walked page, section and
+        // grouping.
+        ("delete_activity", |s, who, ids| {
+            s.delete_activity(who, ids.activity).map(drop)
+        }),
+        ("delete_grouping", |s, who, ids| {
+            s.delete_grouping(who, ids.grouping).map(drop)
+        }),
+        ("delete_section", |s, who, ids| {
+            s.delete_section(who, ids.section).map(drop)
         }),
         // enrolments/
         ("add_method", |s, who, ids| {
@@ -737,6 +837,10 @@ const COURSE_PARTICIPANT_READS: &[&str] = &[
     "course_by_shortname",
     "course_overview",
     "participants",
+    "course_participants",
+    "course_content",
+    "get_section",
+    "activity_page",
     "list_groups",
     "search_groups",
     "get_group",
@@ -767,7 +871,6 @@ const COURSE_STAFF_ONLY: &[&str] = &[
     "delete_group",
     "add_group_members",
     "remove_group_members",
-    "course_participants",
     "course_groups",
     "group_overview",
     "group_deletion",
@@ -783,6 +886,36 @@ const COURSE_STAFF_ONLY: &[&str] = &[
     "method_form",
 ];
 
+/// Changes to a course's content and groupings, and the forms they are
+/// made from: its editing teachers and site admins.
+const CONTENT_EDITS: &[&str] = &[
+    "create_section",
+    "update_section",
+    "move_section",
+    "delete_section",
+    "create_page",
+    "create_assignment",
+    "new_assignment_form",
+    "update_activity",
+    "set_activity_visible",
+    "move_activity",
+    "delete_activity",
+    "new_activity_form",
+    "edit_activity_form",
+    "create_grouping",
+    "update_grouping",
+    "delete_grouping",
+];
+
+/// A course's groupings: seen by any of its teachers (they restrict
+/// what learners see, which is not a learner's to know).
+const GROUPING_READS: &[&str] = &[
+    "list_groupings",
+    "grouping_choices",
+    "get_grouping",
+    "grouping_form",
+];
+
 /// A site user's own inbox: always theirs, so always allowed (the walk's
 /// user has none of the walk's announcement: opening it is not found).
 const OWN_INBOX: &[&str] = &["inbox", "unread_count", "mark_inbox_read"];
@@ -795,17 +928,23 @@ const NAMED_ANNOUNCEMENT: &[&str] = &[
     "announcement",
 ];
 
-/// Calls that name the walk's section, activity or submission, which no
-/// `TestSite` has: once the caller is known to be of the site, not found
-/// (a learner learns nothing of what exists), with the thing they named.
+/// Calls that name the walk's activity as an assignment.
+const ASSIGNMENT_CALLS: &[&str] = &[
+    "edit_assignment_form",
+    "update_assignment",
+    "assignment",
+    "assignment_submissions",
+    "assignment_grades",
+    "save_submission",
+];
+
+/// Calls that name an assignment or a submission: the walk's activity is
+/// a page, not an assignment, and no `TestSite` has a submission, so once
+/// the caller is known to be a participant, not found (a learner learns
+/// nothing of what exists), with the thing they named.
 fn named_teaching(name: &str) -> Option<(&'static str, String)> {
     let what = match name {
-        "create_assignment" => "course section #1",
-        "update_assignment"
-        | "assignment"
-        | "assignment_submissions"
-        | "assignment_grades"
-        | "save_submission" => "activity #1",
+        _ if ASSIGNMENT_CALLS.contains(&name) => "assignment #1",
         "submission" | "submission_file" | "grade_submission" => "submission #1",
         _ => return None,
     };
@@ -1028,9 +1167,20 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
         .into_iter()
         .map(|(name, _)| {
             let outcome = match name {
-                // A learner sees their course, its groups and its people,
-                // their own record, and everyone's dashboard: their own
-                // courses.
+                // learner1 is in no group of the separate-groups course.
+                "get_group" | "group_members" => says("NotFound", "course group #1 not found"),
+                "find_group" => says("NotFound", "group \"Team A\" in course #1 not found"),
+                _ if CONTENT_EDITS.contains(&name) => says(
+                    "Forbidden",
+                    "not allowed: only the editing teachers of course \"COMP101\" and site admins change its content",
+                ),
+                _ if GROUPING_READS.contains(&name) => says(
+                    "Forbidden",
+                    "not allowed: only the teachers of course \"COMP101\" and site admins may do this",
+                ),
+                // A learner sees their course, its content, its groups and
+                // its people, their own record, and everyone's dashboard:
+                // their own courses.
                 _ if COURSE_PARTICIPANT_READS.contains(&name)
                     || OWN_RECORD.contains(&name)
                     || OWN_INBOX.contains(&name)
@@ -1097,6 +1247,7 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
     let fx = TestSite::new();
     let (history, history_manual) = fx.other_course("HIST1");
     let history_group = fx.add_group(history, "Evening");
+    let (section, activity, grouping) = fx.content_in(history, &[history_group]);
 
     // Another course, and the site: refused, nothing written.
     let before = fx.snapshot();
@@ -1106,6 +1257,9 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
         method: history_manual,
         group: history_group,
         group_key: "Evening",
+        section,
+        activity,
+        grouping,
         ..Ids::of(&fx)
     };
     let not_mine = says("Forbidden", "not allowed: you do not teach course #2");
@@ -1124,6 +1278,9 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 }
                 "events_after" => says("Forbidden", OPERATOR_ONLY),
                 _ if COURSE_PARTICIPANT_READS.contains(&name)
+                    || CONTENT_EDITS.contains(&name)
+                    || GROUPING_READS.contains(&name)
+                    || ASSIGNMENT_CALLS.contains(&name)
                     || [
                         "announcement_reach",
                         "course_announcements",

@@ -4,10 +4,10 @@
 
 use super::{owners, refusal, refused, says};
 use crate::domain::*;
-use crate::services::ServiceError;
 use crate::services::groups::{GroupCandidates, GroupUpdate, MemberFilter, NewGroup};
 use crate::services::segments::MembershipChange;
 use crate::services::testing::{TestSite, assert_same_tables};
+use crate::services::{Principal, ServiceError};
 
 fn group(name: &str, idnumber: Option<&str>) -> NewGroup {
     NewGroup {
@@ -341,20 +341,37 @@ fn groups_list_by_name_with_their_member_counts() {
     fx.site
         .add_group_members(&fx.admin, fx.team_b, &fx.learners[0..2])
         .unwrap();
-    let listed: Vec<(String, u64)> = fx
-        .site
-        .list_groups(&fx.learner(0), fx.course)
-        .unwrap()
-        .into_iter()
-        .map(|g| (g.group.name, g.members))
-        .collect();
+    let listed = |who: &Principal| -> Vec<(String, u64)> {
+        fx.site
+            .list_groups(who, fx.course)
+            .unwrap()
+            .into_iter()
+            .map(|g| (g.group.name, g.members))
+            .collect()
+    };
+    let all = vec![
+        ("alpha".to_string(), 0),
+        ("Team A".to_string(), 0),
+        ("Team B".to_string(), 2),
+    ];
+    assert_eq!(listed(&fx.teacher), all);
+    // The fixture's course has separate groups: a learner lists their own.
+    assert_eq!(listed(&fx.learner(0)), vec![("Team B".to_string(), 2)]);
+    assert!(listed(&fx.learner(3)).is_empty(), "learner4 is in no group");
+    fx.site
+        .update_course(
+            &fx.admin,
+            fx.course,
+            crate::services::courses::CourseUpdate {
+                group_mode: Some(GroupMode::Visible),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(
-        listed,
-        vec![
-            ("alpha".to_string(), 0),
-            ("Team A".to_string(), 0),
-            ("Team B".to_string(), 2)
-        ]
+        listed(&fx.learner(3)),
+        all,
+        "visible groups are listed to all"
     );
 }
 

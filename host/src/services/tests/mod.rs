@@ -28,6 +28,7 @@ mod sign_in;
 mod sites;
 mod storage;
 mod suspended_accounts;
+mod teaching;
 mod tidy;
 mod users;
 

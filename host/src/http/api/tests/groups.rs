@@ -94,10 +94,16 @@ async fn groups_are_listed_by_name_paged_and_searchable() {
     assert_eq!(rest["items"][0]["name"], "Team B");
     assert_eq!(rest["next_cursor"], Value::Null);
     let (_, found) = t
-        .learner()
+        .teacher()
         .get(&format!("/courses/{course}/groups?q=team%20b"))
         .await;
     assert_eq!(ids(&found, "id"), [t.fx.team_b.0]);
+    // A learner in no group of the separate-groups course lists none.
+    let (_, none) = t
+        .learner()
+        .get(&format!("/courses/{course}/groups?q=team%20b"))
+        .await;
+    assert_eq!(ids(&none, "id"), Vec::<u64>::new());
 }
 
 #[actix_web::test]

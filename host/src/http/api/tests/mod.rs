@@ -20,6 +20,7 @@ mod operator_credential;
 mod plugins;
 mod secrets;
 mod segments;
+mod separate_groups;
 mod sites;
 mod snapshot;
 mod support;

@@ -159,18 +159,6 @@ id_view!(
 );
 
 id_view!(
-    /// A section of a course's content; it belongs to exactly one course.
-    CourseSectionIdView as CourseSectionId
-);
-id_view!(
-    /// An activity of a course (a page, a discussion forum, an assignment).
-    ActivityIdView as ActivityId
-);
-id_view!(
-    /// A named set of a course's groups, restricting who sees an activity.
-    GroupingIdView as GroupingId
-);
-id_view!(
     /// A submission to an assignment (a user's or a group's).
     SubmissionIdView as SubmissionId
 );
@@ -198,3 +186,15 @@ impl Mirror<domain::Timestamp> for TimestampView {
 }
 
 from_mirror!(domain::Timestamp, TimestampView);
+id_view!(
+    /// A section of a course's content.
+    CourseSectionIdView as CourseSectionId
+);
+id_view!(
+    /// An activity of a course: a page, a discussion forum or an assignment.
+    ActivityIdView as ActivityId
+);
+id_view!(
+    /// A named set of a course's groups.
+    GroupingIdView as GroupingId
+);

@@ -31,6 +31,7 @@
 mod announcements;
 mod assignments;
 mod audit;
+mod content;
 mod courses;
 mod enrolments;
 mod execution;
@@ -48,6 +49,7 @@ mod users;
 pub use announcements::*;
 pub use assignments::*;
 pub use audit::*;
+pub use content::*;
 pub use courses::*;
 pub use enrolments::*;
 pub use execution::*;

@@ -73,11 +73,11 @@ async fn post_multipart(
 async fn a_teacher_creates_an_assignment_a_learner_submits_and_sees_the_grade() {
     let p = Pages::new();
     let token = p.csrf(&p.teacher);
-    let new = format!("/s/acme/sections/{}/assignments/new", p.section);
+    let new = format!("/s/acme/sections/{}/assignments/new", p.fx.section);
     p.get(&new, Some(&p.teacher))
         .await
         .assert_shows(StatusCode::OK, "Group submission (one per group)");
-    let create = format!("/s/acme/sections/{}/assignments", p.section);
+    let create = format!("/s/acme/sections/{}/assignments", p.fx.section);
     // A bad maximum grade comes back on the form, nothing written.
     let before = p.fx.snapshot();
     let fields = [

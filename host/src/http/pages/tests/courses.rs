@@ -136,7 +136,25 @@ async fn staff_see_the_course_settings_and_links_and_learners_the_course_only() 
     assert!(learner.body.contains("<h1>Compliance 101</h1>"));
     assert!(learner.body.contains("Separate groups"));
     assert!(!learner.body.contains("Course settings"));
-    assert!(!learner.body.contains("/participants"));
+    // Learners see the content and the participants, not the staff's
+    // links nor the editing controls.
+    assert!(
+        learner
+            .body
+            .contains("href=\"/s/acme/courses/1/participants\"")
+    );
+    assert!(learner.body.contains("Week 1") && learner.body.contains(">Welcome</a>"));
+    for staff_only in [
+        "/methods",
+        "/groups\"",
+        "/groupings",
+        "Add section",
+        "/edit",
+        "/visibility",
+    ] {
+        assert!(!learner.body.contains(staff_only), "{staff_only}");
+    }
+    assert!(teacher.body.contains("Add section") && teacher.body.contains("/visibility"));
 
     let outsider = p.get("/s/acme/courses/1", Some(&p.outsider)).await;
     assert_eq!(outsider.status, StatusCode::FORBIDDEN);

@@ -13,6 +13,7 @@ mod mass_enrolments;
 mod methods;
 mod operator;
 mod segments;
+mod separate_groups;
 
 use actix_web::cookie::Cookie;
 use actix_web::http::{StatusCode, header};
@@ -47,9 +48,7 @@ pub(crate) struct Pages {
     /// A mass enrolment, for `{id}` under `/mass-enrolments`: none (an id
     /// no site has) unless [`Pages::with_mass_enrolment`] made one.
     pub mass_enrolment: u64,
-    /// A section of the course, for `{section}`.
-    pub section: crate::domain::CourseSectionId,
-    /// An assignment in it, for `{assignment}`.
+    /// An assignment in the fixture's section, for `{assignment}`.
     pub assignment: crate::domain::ActivityId,
     /// The learner's submission to it with one file, for `{submission}`
     /// and `{file}` (the file's digest).
@@ -102,7 +101,6 @@ impl Pages {
         let sent = announce(None);
         let sample = fx.assignment_sample();
         Self {
-            section: sample.section,
             assignment: sample.assignment,
             submission: sample.submission,
             file: sample.file,
@@ -167,7 +165,9 @@ impl Pages {
             ("{announcement}", self.scheduled.to_string()),
             ("{message}", self.sent.to_string()),
             ("{id}", self.mass_enrolment.to_string()),
-            ("{section}", self.section.to_string()),
+            ("{section}", fx.section.to_string()),
+            ("{activity}", fx.page.to_string()),
+            ("{grouping}", fx.grouping.to_string()),
             ("{assignment}", self.assignment.to_string()),
             ("{submission}", self.submission.to_string()),
             ("{file}", self.file.clone()),
