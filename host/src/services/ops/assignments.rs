@@ -63,3 +63,25 @@ pub(crate) fn delete_assignment_of_in(
     )?;
     Ok(())
 }
+
+/// Deletes `user`'s own submissions (their files with the last reference)
+/// and grade entries in every course, in the caller's transaction (the
+/// user is being deleted). Group submissions stay with their group; a
+/// user's work in a course they left earlier goes too, so every course is
+/// looked at, not only their current ones.
+pub(crate) fn delete_user_work_in(t: &mut SiteTables<'_>, user: UserId) -> ServiceResult<()> {
+    for course in t.all_courses()? {
+        t.delete_user_grade_entries(course.id, user)?;
+        for section in t.sections_of_course(course.id)? {
+            for activity in t.section_activities(section.id)? {
+                if activity.kind != ActivityKind::Assignment {
+                    continue;
+                }
+                if let Some(s) = t.submission_of(activity.id, SubmissionOwner::User(user))? {
+                    t.delete_submission_row(&s)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -759,3 +759,33 @@ fn settings_are_checked_and_changes_audited_with_the_old_and_new_values() {
         .unwrap();
     assert_eq!(item[0].max_grade, 20.0);
 }
+
+#[test]
+fn deleting_a_user_deletes_their_own_submissions_files_and_grades() {
+    let fx = TestSite::new();
+    let id = fx.assignment("Essay", AssignmentInput::default());
+    let mut input = text("mine", true);
+    input.add_files = vec![file("mine.pdf", b"%PDF only mine")];
+    let mine = fx.site.save_submission(&fx.learner(0), id, input).unwrap();
+    let sha = mine.submission.files[0].sha256;
+    fx.site
+        .grade_submission(&fx.teacher, mine.submission.id, grade(50.0, "ok"))
+        .unwrap();
+    let other = fx
+        .site
+        .save_submission(&fx.learner(1), id, text("theirs", true))
+        .unwrap();
+    fx.site.delete_user(&fx.admin, fx.learners[0]).unwrap();
+    let left = fx
+        .site
+        .read(|t| {
+            Ok((
+                t.submission(mine.submission.id)?,
+                t.file_content(&sha)?,
+                t.user_grade_entries(fx.course, fx.learners[0])?.len(),
+                t.submission(other.submission.id)?.is_some(),
+            ))
+        })
+        .unwrap();
+    assert_eq!(left, (None, None, 0, true));
+}

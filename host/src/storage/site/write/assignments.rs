@@ -14,7 +14,7 @@ use redb::ReadableTable;
 
 use crate::domain::{
     ActivityId, AssignmentSettings, CourseId, GradeEntry, GradeItem, GradeItemId, Submission,
-    SubmissionId, SubmittedFile,
+    SubmissionId, SubmittedFile, UserId,
 };
 use crate::storage::site::SiteTables;
 use crate::storage::site::counters::Counter;
@@ -156,6 +156,24 @@ impl SiteTables<'_> {
             .insert((entry.item.0, entry.user.0), encode(entry).as_slice())?;
         self.course_user_grades
             .insert((course.0, entry.user.0, entry.item.0), ())?;
+        Ok(())
+    }
+
+    /// Removes `user`'s entries in `course` (they are being deleted).
+    pub(crate) fn delete_user_grade_entries(
+        &mut self,
+        course: CourseId,
+        user: UserId,
+    ) -> Result<()> {
+        let items: Vec<u64> = self
+            .course_user_grades
+            .range((course.0, user.0, 0)..=(course.0, user.0, u64::MAX))?
+            .map(|row| row.map(|(k, _)| k.value().2))
+            .collect::<std::result::Result<_, _>>()?;
+        for item in items {
+            self.grade_entries.remove((item, user.0))?;
+            self.course_user_grades.remove((course.0, user.0, item))?;
+        }
         Ok(())
     }
 }
