@@ -77,8 +77,14 @@ impl WriteAssignment {
 #[into_params(parameter_in = Query)]
 pub struct GroupQuery {
     /// A course group id.
-    #[param(value_type = Option<u64>, minimum = 1)]
-    pub group: Option<CourseGroupIdView>,
+    #[param(minimum = 1, maximum = 9223372036854775807_i64)]
+    pub group: Option<u64>,
+}
+
+impl GroupQuery {
+    fn group(&self) -> Option<CourseGroupId> {
+        self.group.map(CourseGroupId)
+    }
 }
 
 /// A learner's submission: its online text (absent: unchanged), files to
@@ -173,7 +179,7 @@ async fn get_assignment(
     query: web::Query<GroupQuery>,
 ) -> ApiResult<web::Json<AssignmentView>> {
     let SiteApi { who, site } = api;
-    let (id, group) = (ActivityId(path.id), query.group.mirror());
+    let (id, group) = (ActivityId(path.id), query.group());
     let found = blocking(move || site.assignment(&who, id, group)).await?;
     Ok(web::Json(found.into()))
 }
@@ -222,7 +228,7 @@ async fn list_submissions(
     query: web::Query<GroupQuery>,
 ) -> ApiResult<web::Json<SubmissionListView>> {
     let SiteApi { who, site } = api;
-    let (id, group) = (ActivityId(path.id), query.group.mirror());
+    let (id, group) = (ActivityId(path.id), query.group());
     let list = blocking(move || site.assignment_submissions(&who, id, group)).await?;
     Ok(web::Json(list.into()))
 }
@@ -242,7 +248,7 @@ async fn my_submission(
     query: web::Query<GroupQuery>,
 ) -> ApiResult<web::Json<MySubmissionView>> {
     let SiteApi { who, site } = api;
-    let (id, group) = (ActivityId(path.id), query.group.mirror());
+    let (id, group) = (ActivityId(path.id), query.group());
     let found = blocking(move || site.assignment(&who, id, group)).await?;
     let mine = found.learner.ok_or_else(|| {
         HttpError::Service(crate::services::ServiceError::Forbidden(
@@ -324,7 +330,7 @@ async fn put_my_file(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let group: Option<CourseGroupId> = query.group.mirror();
+    let group: Option<CourseGroupId> = query.group();
     let input = SubmissionInput {
         group,
         add_files: vec![NewFile {
