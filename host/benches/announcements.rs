@@ -10,7 +10,7 @@
 //! Run: `cargo bench -p charon-host --bench announcements`.
 
 mod common;
-use common::machine;
+use common::{machine, percentile};
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -53,10 +53,6 @@ fn author(site: &SiteServices, op: &Principal) -> Principal {
         )
         .expect("author");
     Principal::site_user(site.site().id, user.id)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn benches(c: &mut Criterion) {
@@ -158,50 +154,33 @@ fn inbox_over_http(
         .expect("token")
         .secret;
     let slug = site.site().slug.clone();
-    let mut config = charon_host::http::Config::new(data, "127.0.0.1:0");
-    config.operator_api_file = false;
-    // actix serves on a single-threaded system of its own, as `charon
-    // serve` does; the client below runs on this thread.
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let server = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let app =
-                charon_host::http::Application::build_with_services(config, host).expect("server");
-            addr_tx
-                .send((app.url(), app.stop_handle()))
-                .expect("address");
-            app.run_until_stopped().await.expect("serve");
-        })
-    });
-    let (base, stop) = addr_rx.recv().expect("the server's address");
-    let url = format!("{base}/s/{slug}/api/v1/me/inbox?limit=50");
-    let agent = ureq::Agent::new_with_defaults();
-    let mut times = Vec::with_capacity(2000);
-    for i in 0..2100 {
-        let t = Instant::now();
-        let body = agent
-            .get(&url)
-            .header("Authorization", &format!("Bearer {token}"))
-            .call()
-            .expect("inbox")
-            .into_body()
-            .read_to_string()
-            .expect("body");
-        if i >= 100 {
-            times.push(t.elapsed());
+    common::serve(data, host, |base, agent| {
+        let url = format!("{base}/s/{slug}/api/v1/me/inbox?limit=50");
+        let mut times = Vec::with_capacity(2000);
+        for i in 0..2100 {
+            let t = Instant::now();
+            let body = agent
+                .get(&url)
+                .header("Authorization", &format!("Bearer {token}"))
+                .call()
+                .expect("inbox")
+                .into_body()
+                .read_to_string()
+                .expect("body");
+            if i >= 100 {
+                times.push(t.elapsed());
+            }
+            black_box(body);
         }
-        black_box(body);
-    }
-    times.sort();
-    eprintln!(
-        "inbox over HTTP, first page of 50 of {INBOX}+ announcements: p50 {:?}, p90 {:?}, p99 {:?} ({} requests)",
-        percentile(&times, 0.5),
-        percentile(&times, 0.9),
-        percentile(&times, 0.99),
-        times.len()
-    );
-    stop.stop();
-    let _ = server.join();
+        times.sort();
+        eprintln!(
+            "inbox over HTTP, first page of 50 of {INBOX}+ announcements: p50 {:?}, p90 {:?}, p99 {:?} ({} requests)",
+            percentile(&times, 0.5),
+            percentile(&times, 0.9),
+            percentile(&times, 0.99),
+            times.len()
+        );
+    });
 }
 
 criterion_group!(announcements, benches);

@@ -10,26 +10,22 @@
 //! Run: `cargo bench -p charon-host --bench teaching`.
 
 mod common;
-use common::machine;
+use common::{machine, percentile};
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use charon_host::domain::{CourseGroupId, CourseId, GroupMode, Role, UserId};
 use charon_host::services::content::{ActivityDraft, SectionDraft};
 use charon_host::services::courses::NewCourse;
 use charon_host::services::groups::NewGroup;
-use charon_host::services::{Principal, Services, SiteServices};
+use charon_host::services::{Principal, SiteServices};
 
 const LEARNERS: usize = 10_000;
 const GROUP_SIZE: usize = 25;
 const SECTIONS: usize = 30;
 const PER_SECTION: usize = 10;
 const PASSWORD: &str = "bench password 1";
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 fn course(site: &SiteServices, op: &Principal, shortname: &str) -> CourseId {
     site.create_course(
@@ -132,7 +128,7 @@ fn main() {
     let people = people_course(&site, &op, &users);
     let slug = site.site().slug.clone();
     let username = "user000000";
-    serve(dir.path(), host, |base, agent| {
+    common::serve(dir.path(), host, |base, agent| {
         let cookie = sign_in(agent, base, &slug, username);
         for (what, path, target) in [
             (
@@ -216,26 +212,4 @@ fn sign_in(agent: &ureq::Agent, base: &str, slug: &str, username: &str) -> Strin
         .next()
         .unwrap_or_default()
         .to_owned()
-}
-
-/// Runs `f` against the real server on loopback (one keep-alive client).
-fn serve(data: &std::path::Path, host: Services, f: impl FnOnce(&str, &ureq::Agent)) {
-    let mut config = charon_host::http::Config::new(data, "127.0.0.1:0");
-    config.operator_api_file = false;
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let server = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let app =
-                charon_host::http::Application::build_with_services(config, host).expect("server");
-            addr_tx
-                .send((app.url(), app.stop_handle()))
-                .expect("address");
-            app.run_until_stopped().await.expect("serve");
-        })
-    });
-    let (base, stop) = addr_rx.recv().expect("the server's address");
-    let agent = ureq::Agent::new_with_defaults();
-    f(&base, &agent);
-    stop.stop();
-    let _ = server.join();
 }

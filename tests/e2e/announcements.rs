@@ -6,7 +6,7 @@
 //! `target/browser-artifacts/announcements/`.
 
 use anyhow::{Context, Result, ensure};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::api::create_token;
 use crate::chromium::Browser;
@@ -54,11 +54,7 @@ fn sign_in(b: &Browser, username: &str, password: &str) -> Result<()> {
 
 /// The unread count the header shows, if any.
 fn unread_badge(b: &Browser) -> Result<Option<String>> {
-    let found: Value = b.eval(
-        "const e = document.getElementById('unread-count'); return e ? e.textContent.trim() : null;",
-        vec![],
-    )?;
-    Ok(found.as_str().map(str::to_owned))
+    b.text_by_id("unread-count")
 }
 
 #[test]

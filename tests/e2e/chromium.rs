@@ -396,6 +396,15 @@ impl Browser {
         })
     }
 
+    /// The text of the element with `id`, trimmed, if the page has one.
+    pub fn text_by_id(&self, id: &str) -> Result<Option<String>> {
+        let found = self.eval(
+            "const e = document.getElementById(arguments[0]); return e ? e.textContent.trim() : null;",
+            vec![serde_json::json!(id)],
+        )?;
+        Ok(found.as_str().map(str::to_owned))
+    }
+
     /// Runs `script` (a function body: `return …;`) in the page with
     /// `args` as `arguments[i]`, and returns its JSON result. WebDriver
     /// scripts are not page scripts: the site's CSP does not apply.

@@ -112,3 +112,38 @@ pub fn segment_of(
         .expect("members");
     segment
 }
+
+/// Runs `f` with the base URL of the real HTTP server on loopback serving
+/// `host` from `data` (a single-threaded actix system of its own, as
+/// `charon serve` runs it) and one keep-alive client; stops it after.
+#[allow(dead_code)]
+pub fn serve(
+    data: &std::path::Path,
+    host: charon_host::services::Services,
+    f: impl FnOnce(&str, &ureq::Agent),
+) {
+    let mut config = charon_host::http::Config::new(data, "127.0.0.1:0");
+    config.operator_api_file = false;
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app =
+                charon_host::http::Application::build_with_services(config, host).expect("server");
+            addr_tx
+                .send((app.url(), app.stop_handle()))
+                .expect("address");
+            app.run_until_stopped().await.expect("serve");
+        })
+    });
+    let (base, stop) = addr_rx.recv().expect("the server's address");
+    let agent = ureq::Agent::new_with_defaults();
+    f(&base, &agent);
+    stop.stop();
+    let _ = server.join();
+}
+
+/// The `p` quantile (0.0–1.0) of `sorted` durations.
+#[allow(dead_code)]
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}

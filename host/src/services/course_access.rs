@@ -175,18 +175,39 @@ impl CourseAccess {
         if self.is_staff() {
             return Ok(true);
         }
-        if !activity.visible {
-            return Ok(false);
-        }
-        if !t
+        let section_visible = t
             .course_section(activity.section)?
-            .is_some_and(|s| s.visible)
-        {
+            .is_some_and(|s| s.visible);
+        self.sees_activity_in(t, section_visible, activity, &mut GroupingCache::default())
+    }
+
+    /// [`sees_activity`](Self::sees_activity) for a caller who read the
+    /// activity's section already (the course page, section by section),
+    /// remembering in `cache` which groupings hold one of the caller's
+    /// groups.
+    pub fn sees_activity_in(
+        &self,
+        t: &impl SiteRead,
+        section_visible: bool,
+        activity: &Activity,
+        cache: &mut GroupingCache,
+    ) -> ServiceResult<bool> {
+        if self.is_staff() {
+            return Ok(true);
+        }
+        if !activity.visible || !section_visible {
             return Ok(false);
         }
         match activity.grouping {
             None => Ok(true),
-            Some(grouping) => self.in_grouping(t, grouping),
+            Some(grouping) => match cache.0.get(&grouping) {
+                Some(&known) => Ok(known),
+                None => {
+                    let found = self.in_grouping(t, grouping)?;
+                    cache.0.insert(grouping, found);
+                    Ok(found)
+                }
+            },
         }
     }
 
@@ -240,6 +261,10 @@ impl CourseAccess {
         }
     }
 }
+
+/// Which groupings hold one of the caller's groups, as far as asked.
+#[derive(Default)]
+pub struct GroupingCache(std::collections::BTreeMap<GroupingId, bool>);
 
 /// The activity `id` with the caller's access to its course. Not found —
 /// never "forbidden" — when it does not exist or the caller may not see

@@ -16,7 +16,7 @@ use super::views::{
 };
 use super::{ApiResult, IdPath, JsonBody, SiteApi};
 use crate::domain::{ActivityId, CourseId, CourseSectionId, GroupingId, SitePrivacy};
-use crate::http::{ErrorBody, blocking};
+use crate::http::{ErrorBody, HttpError, blocking};
 use crate::services::content::{ActivityDraft, ActivityUpdate, SectionDraft, SectionUpdate};
 use crate::services::groupings::GroupingUpdate;
 use crate::services::{Ask, Need};
@@ -69,11 +69,27 @@ pub struct UpdateSection {
     pub visible: Option<bool>,
 }
 
-/// Where to move a section: its new position in the course, 0 first.
+/// Where to move a section: its new position in the course, 0 first
+/// (past the end: last).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SectionPosition {
+    #[schema(minimum = 0, maximum = 100000)]
     pub position: u32,
+}
+
+/// The largest position a move names; a list is never that long, and a
+/// bound keeps the document's integer range one every client reads alike.
+const MAX_POSITION: u32 = 100_000;
+
+fn position(p: u32) -> Result<usize, HttpError> {
+    if p > MAX_POSITION {
+        return Err(HttpError::BadField {
+            field: Some("position".into()),
+            message: format!("{p} is past the largest position, {MAX_POSITION}"),
+        });
+    }
+    Ok(p as usize)
 }
 
 /// The course's sections in their new order.
@@ -135,6 +151,7 @@ pub struct UpdateActivity {
 #[serde(deny_unknown_fields)]
 pub struct ActivityPosition {
     pub section: CourseSectionIdView,
+    #[schema(minimum = 0, maximum = 100000)]
     pub position: u32,
 }
 
@@ -272,8 +289,9 @@ async fn move_section(
                 .await?,
         )
         .await?;
+    let to = position(b.position)?;
     let SiteApi { who, site } = api;
-    let (_, order) = blocking(move || site.move_section(&who, id, b.position as usize)).await?;
+    let (_, order) = blocking(move || site.move_section(&who, id, to)).await?;
     Ok(web::Json(SectionOrder {
         sections: order.into_iter().map(Mirror::mirror).collect(),
     }))
@@ -390,10 +408,10 @@ async fn move_activity(
                 .await?,
         )
         .await?;
+    let to = position(b.position)?;
     let SiteApi { who, site } = api;
     let section: CourseSectionId = b.section.mirror();
-    let activity =
-        blocking(move || site.move_activity(&who, id, section, b.position as usize)).await?;
+    let activity = blocking(move || site.move_activity(&who, id, section, to)).await?;
     Ok(web::Json(activity.into()))
 }
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::SiteServices;
 use super::announcements::markdown::render_html;
 use super::auth::{Principal, authorize_caller};
-use super::course_access::{CourseAccess, activity_for};
+use super::course_access::{CourseAccess, GroupingCache, activity_for};
 use super::error::{ServiceError, ServiceResult};
 use super::ops::content::{
     MAX_DESCRIPTION, MAX_NAME, audit_activity_change, delete_activity_in, delete_section_in,
@@ -134,13 +134,14 @@ pub(crate) fn course_content_in(
     access: &CourseAccess,
 ) -> ServiceResult<CourseContent> {
     let mut sections = Vec::new();
+    let mut groupings = GroupingCache::default();
     for section in t.sections_of_course(access.course.id)? {
         if !section.visible && !access.is_staff() {
             continue;
         }
         let mut activities = Vec::new();
         for activity in t.section_activities(section.id)? {
-            if access.sees_activity(t, &activity)? {
+            if access.sees_activity_in(t, section.visible, &activity, &mut groupings)? {
                 activities.push(activity);
             }
         }

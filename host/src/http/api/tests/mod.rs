@@ -5,6 +5,7 @@ mod announcements;
 mod assignments;
 mod audit;
 mod authorise_first;
+mod content;
 mod contract;
 mod courses;
 mod cross_site;

@@ -5,6 +5,7 @@
 mod announcements;
 mod assignments;
 mod audit;
+mod content;
 mod courses;
 mod groups;
 mod imports;
