@@ -13,6 +13,7 @@ mod plugins;
 mod security;
 mod support;
 mod sync;
+mod teaching;
 mod walk;
 
 use anyhow::{Context, Result, ensure};

@@ -14,6 +14,7 @@
 
 mod api;
 pub(crate) mod body;
+mod download;
 mod error;
 mod operator_credential;
 mod pages;

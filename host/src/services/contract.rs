@@ -152,6 +152,13 @@ impl HostEvent {
             | S::PostUpdated { .. }
             | S::PostDeleted { .. }
             | S::SubscriptionChanged { .. } => return None,
+            // Teaching events have no contract counterpart yet: enrolment
+            // methods do not hear of them.
+            S::SubmissionSaved { .. }
+            | S::SubmissionSubmitted { .. }
+            | S::SubmissionGraded { .. } => {
+                return None;
+            }
             S::UserSuspended { user } => (Event::UserSuspended(user), Scope::Site),
             S::UserReactivated { user } => (Event::UserReactivated(user), Scope::Site),
             S::UserDeleted { user } => (Event::UserDeleted(user), Scope::Site),

@@ -22,6 +22,7 @@
 //! a loop, and none imports `crate::http` (`tests/tidy.rs` checks both).
 
 pub mod announcements;
+pub mod assignments;
 pub mod auth;
 pub mod bulk;
 pub mod content;

@@ -248,12 +248,43 @@ impl TestSite {
                 },
             )
             .expect("discussion of Team B");
+        // A group assignment open to all, and Team B's submission to it.
+        let assignment = self.assignment_in(
+            self.section,
+            "Group report",
+            crate::services::assignments::AssignmentInput {
+                group_submission: true,
+                ..Default::default()
+            },
+        );
+        let submitted = self
+            .site
+            .save_submission(
+                &self.as_user(self.learners[2]),
+                assignment,
+                crate::services::assignments::SubmissionInput {
+                    group: Some(self.team_b),
+                    text: Some("Work of B only".into()),
+                    add_files: vec![crate::services::assignments::NewFile {
+                        name: "b-only.txt".into(),
+                        content_type: "text/plain".into(),
+                        content: b"B only".to_vec(),
+                    }],
+                    submit: true,
+                    ..Default::default()
+                },
+            )
+            .expect("Team B's submission")
+            .submission;
         TeamB {
             grouping,
             page,
             forum,
             discussion: discussion.id,
             post: discussion.first_post,
+            assignment,
+            submission: submitted.id,
+            file: submitted.files[0].sha256_hex(),
         }
     }
 
@@ -435,6 +466,88 @@ impl TestSite {
         second
     }
 
+    /// A visible section `name` at the end of `course`, added by the site
+    /// admin.
+    pub fn section(&self, course: CourseId, name: &str) -> CourseSectionId {
+        self.site
+            .create_section(
+                &self.admin,
+                course,
+                &crate::services::content::SectionDraft {
+                    name: name.into(),
+                    summary: String::new(),
+                    visible: true,
+                },
+            )
+            .expect("section")
+            .id
+    }
+
+    /// An assignment `name` in a new section of the fixture's course,
+    /// added by its editing teacher with `input`.
+    pub fn assignment(
+        &self,
+        name: &str,
+        input: crate::services::assignments::AssignmentInput,
+    ) -> ActivityId {
+        let section = self.section(self.course, "Assignments");
+        self.assignment_in(section, name, input)
+    }
+
+    /// An assignment `name` at the end of `section`, added by the course's
+    /// editing teacher with `input`.
+    pub fn assignment_in(
+        &self,
+        section: CourseSectionId,
+        name: &str,
+        input: crate::services::assignments::AssignmentInput,
+    ) -> ActivityId {
+        self.site
+            .create_assignment(
+                &self.teacher,
+                section,
+                crate::services::content::ActivityDraft {
+                    name: name.into(),
+                    description: "Write **one page**.".into(),
+                    visible: true,
+                    group_mode: None,
+                    grouping: None,
+                },
+                input,
+            )
+            .expect("assignment")
+            .id
+    }
+
+    /// An assignment "Essay" in the fixture's section, and the first
+    /// learner's draft to it holding the file `essay.txt`: what the route
+    /// walks name for `{assignment}`, `{submission}` and a file's digest.
+    pub fn assignment_sample(&self) -> AssignmentSample {
+        let assignment = self.assignment_in(self.section, "Essay", Default::default());
+        let submission = self
+            .site
+            .save_submission(
+                &self.learner(0),
+                assignment,
+                crate::services::assignments::SubmissionInput {
+                    text: Some("My essay".into()),
+                    add_files: vec![crate::services::assignments::NewFile {
+                        name: "essay.txt".into(),
+                        content_type: "text/plain".into(),
+                        content: b"An essay.".to_vec(),
+                    }],
+                    ..Default::default()
+                },
+            )
+            .expect("submission")
+            .submission;
+        AssignmentSample {
+            assignment,
+            submission: submission.id,
+            file: submission.files[0].sha256_hex(),
+        }
+    }
+
     /// A group `name` of `course`, created by the site admin.
     pub fn add_group(&self, course: CourseId, name: &str) -> CourseGroupId {
         named_group(&self.site, &self.admin, course, name)
@@ -555,6 +668,14 @@ impl TestSite {
     }
 }
 
+/// What [`TestSite::assignment_sample`] made.
+pub struct AssignmentSample {
+    pub assignment: ActivityId,
+    pub submission: SubmissionId,
+    /// The file's SHA-256 in hex.
+    pub file: String,
+}
+
 /// The component built from `tests/plugins/{crate_name}` (e.g.
 /// `charon-test-noop`).
 pub fn test_plugin(crate_name: &str) -> Vec<u8> {
@@ -603,6 +724,11 @@ pub struct TeamB {
     pub forum: ActivityId,
     pub discussion: DiscussionId,
     pub post: PostId,
+    /// A group assignment everyone sees, and Team B's submission to it
+    /// with its one file's digest.
+    pub assignment: ActivityId,
+    pub submission: SubmissionId,
+    pub file: String,
 }
 
 impl TeamB {
@@ -615,6 +741,8 @@ impl TeamB {
         "B-only-page",
         "B only",
         "B-only-discussion",
+        "Work of B only",
+        "b-only.txt",
     ];
 }
 

@@ -228,6 +228,7 @@ impl SiteServices {
             }
             t.delete_user_messages(id)?;
             t.delete_user_subscriptions(id)?;
+            super::ops::assignments::delete_user_work_in(t, id)?;
             t.delete_user_row(&user)?;
             t.audit_log(
                 actor,

@@ -38,6 +38,26 @@ impl SiteApi {
     }
 }
 
+impl SiteApi {
+    /// The caller may make a call that `check` (a service's own
+    /// authorisation, for what an [`Ask`] does not name, such as an
+    /// activity or a submission) allows.
+    pub(crate) async fn authorise_with(
+        &self,
+        check: impl FnOnce(
+            &SiteServices,
+            &crate::services::Principal,
+        ) -> crate::services::ServiceResult<()>
+        + Send
+        + 'static,
+    ) -> Result<Authorised, HttpError> {
+        let site: SiteServices = self.site.clone();
+        let who = self.who.clone();
+        blocking(move || check(&site, &who)).await?;
+        Ok(Authorised(()))
+    }
+}
+
 impl ApiCaller {
     /// The caller is an operator.
     pub(crate) fn authorise_operator(&self) -> Result<Authorised, HttpError> {

@@ -27,6 +27,7 @@
 //! (`tests/snapshot.rs`) shows in review every change that does.
 
 mod announcements;
+mod assignments;
 mod audit;
 mod auth;
 mod body;
@@ -113,6 +114,7 @@ fn site_routes(cfg: &mut ServiceConfig) {
     audit::routes(cfg);
     announcements::routes(cfg);
     discussions::routes(cfg);
+    assignments::routes(cfg);
     tokens::site_routes(cfg);
     plugins::site_routes(cfg);
     mail::routes(cfg);

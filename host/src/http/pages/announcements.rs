@@ -12,7 +12,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::forms::{Empty, FormErrors, PAGE_SIZE, cursor, form_outcome, render, status_for};
+use super::forms::{
+    Empty, FormErrors, PAGE_SIZE, cursor, datetime_local, datetime_of, form_outcome, render,
+    status_for,
+};
 use super::session::{SitePage, SitePost};
 use super::{Layout, Section, page_routes};
 use crate::domain::{
@@ -369,34 +372,7 @@ fn audience_of(form: &ComposeForm, course: Option<CourseId>) -> Result<Audience,
 
 /// `YYYY-MM-DDTHH:MM[:SS]` as UTC; blank is "now".
 fn send_at_of(value: &str) -> Result<Option<Timestamp>, FormErrors> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    let with_seconds =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    let without = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    time::PrimitiveDateTime::parse(value, &with_seconds)
-        .or_else(|_| time::PrimitiveDateTime::parse(value, &without))
-        .map(|t| {
-            Some(Timestamp(
-                (t.assume_utc().unix_timestamp_nanos() / 1_000_000) as i64,
-            ))
-        })
-        .map_err(|_| {
-            let mut errors = FormErrors::none();
-            errors.add("send_at", "is not a date and time such as 2026-12-24T09:00");
-            errors
-        })
-}
-
-/// A `datetime-local` value (UTC) for `at`.
-fn datetime_local(at: Timestamp) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.0) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
+    datetime_of("send_at", value)
 }
 
 fn draft_of(form: &ComposeForm, course: Option<CourseId>) -> Result<AnnouncementDraft, FormErrors> {

@@ -204,6 +204,42 @@ pub(crate) const PAGE_SIZE: usize = 50;
 #[derive(serde::Deserialize)]
 pub(crate) struct Empty {}
 
+/// A `datetime-local` input's `YYYY-MM-DDTHH:MM[:SS]`, read as UTC, for
+/// the form field `field`; blank is `None`.
+pub(crate) fn datetime_of(
+    field: &str,
+    value: &str,
+) -> Result<Option<crate::domain::Timestamp>, FormErrors> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let with_seconds =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let without = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    time::PrimitiveDateTime::parse(value, &with_seconds)
+        .or_else(|_| time::PrimitiveDateTime::parse(value, &without))
+        .map(|t| {
+            Some(crate::domain::Timestamp(
+                (t.assume_utc().unix_timestamp_nanos() / 1_000_000) as i64,
+            ))
+        })
+        .map_err(|_| {
+            let mut errors = FormErrors::none();
+            errors.add(field, "is not a date and time such as 2026-12-24T09:00");
+            errors
+        })
+}
+
+/// A `datetime-local` value (UTC) for `at`.
+pub(crate) fn datetime_local(at: crate::domain::Timestamp) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.0) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::page_links;

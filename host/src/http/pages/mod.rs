@@ -6,6 +6,7 @@
 //! may see what: the data comes from one service call per page.
 
 mod announcements;
+mod assignments;
 mod audit;
 mod content;
 mod courses;
@@ -117,6 +118,7 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         mass_enrolments::ROUTES,
         audit::ROUTES,
         announcements::ROUTES,
+        assignments::ROUTES,
         inbox::ROUTES,
         mail::ROUTES,
         preferences::ROUTES,
@@ -182,6 +184,7 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     mass_enrolments::routes(cfg);
     audit::routes(cfg);
     announcements::routes(cfg);
+    assignments::routes(cfg);
     inbox::routes(cfg);
     mail::routes(cfg);
     preferences::routes(cfg);

@@ -31,6 +31,10 @@ pub(crate) struct Upload {
     pub file: Vec<u8>,
     /// The file name the browser sent with it.
     pub filename: String,
+    /// The type the browser sent with it (empty when none).
+    pub file_type: String,
+    /// The form's other fields, in order (a field may repeat).
+    pub fields: Vec<(String, String)>,
 }
 
 impl Upload {
@@ -107,6 +111,7 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 struct Part<'a> {
     name: String,
     filename: Option<String>,
+    content_type: Option<String>,
     bytes: &'a [u8],
 }
 
@@ -143,11 +148,18 @@ fn multipart_parts<'a>(body: &'a [u8], boundary: &str) -> Option<Vec<Part<'a>>> 
         })?;
         let name = disposition_param(disposition, "name")?;
         let filename = disposition_param(disposition, "filename");
+        let content_type = headers.lines().find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case("content-type")
+                .then(|| v.trim().to_owned())
+        });
         let start = headers_end + 4;
         let end = find(body, next_part.as_bytes(), start)?;
         parts.push(Part {
             name,
             filename,
+            content_type,
             bytes: &body[start..end],
         });
         at = end + next_part.len();
@@ -177,6 +189,10 @@ pub(crate) fn upload_fields(content_type: &str, body: &[u8], field: &str) -> Upl
         } else if part.name == field {
             upload.file = part.bytes.to_vec();
             upload.filename = part.filename.unwrap_or_default();
+            upload.file_type = part.content_type.unwrap_or_default();
+        } else if part.filename.is_none() {
+            let value = String::from_utf8_lossy(part.bytes).into_owned();
+            upload.fields.push((part.name, value));
         }
     }
     upload

@@ -200,7 +200,9 @@ pub(crate) fn delete_activity_in(
         ActivityKind::Discussion => {
             crate::services::ops::discussions::delete_discussions_of_in(t, actor, activity)?;
         }
-        ActivityKind::Assignment => {}
+        ActivityKind::Assignment => {
+            super::assignments::delete_assignment_of_in(t, actor, activity)?;
+        }
     }
     t.delete_activity_row(activity)?;
     t.audit_log(

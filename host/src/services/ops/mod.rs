@@ -10,10 +10,12 @@
 //!
 //! Architecture invariant: `ops` depends on nothing in `services` but
 //! `error`, `validate` and `password`, and its files depend on each other
-//! in one direction only: `users`, `courses`, `segments` and `content` stand alone,
-//! `groups` and `enrolments` use `users`, `methods` uses `enrolments` and
+//! in one direction only: `users`, `courses`, `segments` and `assignments`
+//! stand alone, `content` uses the kinds' files (`assignments`) for its
+//! deletion cascade, `groups` and `enrolments` use `users`, `methods` uses `enrolments` and
 //! `groups`.
 
+pub(crate) mod assignments;
 pub(crate) mod content;
 pub(crate) mod courses;
 pub(crate) mod discussions;

@@ -40,6 +40,9 @@ struct Ids {
     section: CourseSectionId,
     activity: ActivityId,
     grouping: GroupingId,
+    /// The walk's submission: none in a `TestSite`, so its calls are
+    /// refused or not found, never allowed.
+    submission: SubmissionId,
 }
 
 impl Ids {
@@ -59,6 +62,7 @@ impl Ids {
             section: fx.section,
             activity: fx.page,
             grouping: fx.grouping,
+            submission: SubmissionId(1),
         }
     }
 
@@ -79,6 +83,7 @@ impl Ids {
             section: CourseSectionId(999),
             activity: ActivityId(999),
             grouping: GroupingId(999),
+            submission: SubmissionId(999),
         }
     }
 }
@@ -622,6 +627,44 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("mark_inbox_read", |s, who, _| {
             s.mark_inbox_read(who).map(drop)
         }),
+        // assignments/
+        ("create_assignment", |s, who, ids| {
+            s.create_assignment(who, ids.section, walk_activity(), Default::default())
+                .map(drop)
+        }),
+        ("new_assignment_form", |s, who, ids| {
+            s.new_assignment_form(who, ids.section).map(drop)
+        }),
+        ("edit_assignment_form", |s, who, ids| {
+            s.edit_assignment_form(who, ids.activity).map(drop)
+        }),
+        ("update_assignment", |s, who, ids| {
+            s.update_assignment(who, ids.activity, walk_activity(), Default::default())
+                .map(drop)
+        }),
+        ("assignment", |s, who, ids| {
+            s.assignment(who, ids.activity, None).map(drop)
+        }),
+        ("assignment_submissions", |s, who, ids| {
+            s.assignment_submissions(who, ids.activity, None).map(drop)
+        }),
+        ("assignment_grades", |s, who, ids| {
+            s.assignment_grades(who, ids.activity).map(drop)
+        }),
+        ("save_submission", |s, who, ids| {
+            s.save_submission(who, ids.activity, Default::default())
+                .map(drop)
+        }),
+        ("submission", |s, who, ids| {
+            s.submission(who, ids.submission).map(drop)
+        }),
+        ("submission_file", |s, who, ids| {
+            s.submission_file(who, ids.submission, &[0; 32]).map(drop)
+        }),
+        ("grade_submission", |s, who, ids| {
+            s.grade_submission(who, ids.submission, Default::default())
+                .map(drop)
+        }),
         // plugin_settings.rs
         ("plugin_settings", |s, who, _| {
             s.plugin_settings(who, "manual").map(drop)
@@ -712,6 +755,15 @@ fn site_walk() -> Vec<(&'static str, Call)> {
 /// The forum the walk creates or edits.
 fn walk_forum() -> crate::services::discussions::ActivityDraft {
     crate::services::discussions::ActivityDraft {
+        name: "Walked".into(),
+        visible: true,
+        ..Default::default()
+    }
+}
+
+/// The common fields of an activity the walk adds or edits.
+fn walk_activity() -> crate::services::content::ActivityDraft {
+    crate::services::content::ActivityDraft {
         name: "Walked".into(),
         visible: true,
         ..Default::default()
@@ -922,6 +974,8 @@ const CONTENT_EDITS: &[&str] = &[
     "move_section",
     "delete_section",
     "create_page",
+    "create_assignment",
+    "new_assignment_form",
     "update_activity",
     "set_activity_visible",
     "move_activity",
@@ -953,6 +1007,29 @@ const NAMED_ANNOUNCEMENT: &[&str] = &[
     "withdraw_announcement",
     "announcement",
 ];
+
+/// Calls that name the walk's activity as an assignment.
+const ASSIGNMENT_CALLS: &[&str] = &[
+    "edit_assignment_form",
+    "update_assignment",
+    "assignment",
+    "assignment_submissions",
+    "assignment_grades",
+    "save_submission",
+];
+
+/// Calls that name an assignment or a submission: the walk's activity is
+/// a page, not an assignment, and no `TestSite` has a submission, so once
+/// the caller is known to be a participant, not found (a learner learns
+/// nothing of what exists), with the thing they named.
+fn named_teaching(name: &str) -> Option<(&'static str, String)> {
+    let what = match name {
+        _ if ASSIGNMENT_CALLS.contains(&name) => "assignment #1",
+        "submission" | "submission_file" | "grade_submission" => "submission #1",
+        _ => return None,
+    };
+    Some(says("NotFound", &format!("{what} not found")))
+}
 
 /// The same, in the caller's own inbox.
 const NAMED_MESSAGE: &[&str] = &["open_inbox_message", "set_inbox_read"];
@@ -1199,6 +1276,7 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                 _ if NAMED_MESSAGE.contains(&name) => {
                     says("NotFound", "message #1 in your inbox not found")
                 }
+                _ if named_teaching(name).is_some() => named_teaching(name).unwrap_or_default(),
                 "announcement_reach" | "course_announcements" => says(
                     "Forbidden",
                     "not allowed: only the teachers of course #1 and site admins announce to it",
@@ -1285,6 +1363,7 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 _ if COURSE_PARTICIPANT_READS.contains(&name)
                     || CONTENT_EDITS.contains(&name)
                     || GROUPING_READS.contains(&name)
+                    || ASSIGNMENT_CALLS.contains(&name)
                     || [
                         "announcement_reach",
                         "course_announcements",
@@ -1304,6 +1383,7 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 _ if NAMED_MESSAGE.contains(&name) => {
                     says("NotFound", "message #1 in your inbox not found")
                 }
+                _ if named_teaching(name).is_some() => named_teaching(name).unwrap_or_default(),
                 _ if COURSE_STAFF_ONLY.contains(&name) => not_mine.clone(),
                 "self_enrol" => says("NotFound", "self enrolment in course #2 not found"),
                 _ if named_forum_thing(name).is_some() => {

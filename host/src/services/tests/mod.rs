@@ -8,6 +8,7 @@
 //! change against the complete list of audit entries and events it wrote.
 
 mod announcements;
+mod assignments;
 mod audit_events;
 mod authz;
 mod bulk;

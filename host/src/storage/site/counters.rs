@@ -31,10 +31,12 @@ pub(super) enum Counter {
     Grouping,
     Discussion,
     Post,
+    Submission,
+    GradeItem,
 }
 
 impl Counter {
-    pub(super) const ALL: usize = 15;
+    pub(super) const ALL: usize = 17;
 
     fn key(self) -> &'static str {
         match self {
@@ -53,6 +55,8 @@ impl Counter {
             Counter::Grouping => "next.grouping",
             Counter::Discussion => "next.discussion",
             Counter::Post => "next.post",
+            Counter::Submission => "next.submission",
+            Counter::GradeItem => "next.grade_item",
         }
     }
 }
@@ -73,6 +77,8 @@ const COUNTERS: [Counter; Counter::ALL] = [
     Counter::Grouping,
     Counter::Discussion,
     Counter::Post,
+    Counter::Submission,
+    Counter::GradeItem,
 ];
 
 /// The `meta` key counting the transactions that changed the site: every

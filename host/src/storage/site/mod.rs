@@ -43,9 +43,9 @@ pub(crate) use crate::storage::tables::TableDump;
 pub mod prelude {
     pub use super::SiteRead;
     pub use super::read::{
-        AnnouncementRead as _, ContentRead as _, CourseRead as _, DiscussionRead as _,
-        EnrolmentRead as _, GroupRead as _, LogRead as _, MailRead as _, MassEnrolmentRead as _,
-        MetaRead as _, MethodRead as _, SegmentRead as _, UserRead as _,
+        AnnouncementRead as _, AssignmentRead as _, ContentRead as _, CourseRead as _,
+        DiscussionRead as _, EnrolmentRead as _, GroupRead as _, LogRead as _, MailRead as _,
+        MassEnrolmentRead as _, MetaRead as _, MethodRead as _, SegmentRead as _, UserRead as _,
     };
 }
 

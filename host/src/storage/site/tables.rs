@@ -222,4 +222,31 @@ crate::storage::tables::tables! {
     /// → ()`: who subscribed to a forum or to one of its discussions; a
     /// post's subscribers are two range scans.
     forum_subscriptions: FORUM_SUBSCRIPTIONS = ("forum-subscriptions-v1", (u64, u64, u64), ());
+    /// `ActivityId → AssignmentSettings`: an assignment activity's own
+    /// settings (the activity row holds its name and instructions).
+    assignments: ASSIGNMENTS = ("assignments-v1", u64, Bytes);
+    /// `SubmissionId → Submission`, with its files' names and digests
+    /// (their bytes are in `file_chunks`).
+    submissions: SUBMISSIONS = ("submissions-v1", u64, Bytes);
+    /// `(ActivityId, owner kind, owner id) → SubmissionId`, kind 0 a user,
+    /// 1 a group: an assignment's submissions, and the one of a user or a
+    /// group by a point lookup.
+    assignment_submissions: ASSIGNMENT_SUBMISSIONS = ("assignment-submissions-v1", (u64, u8, u64), u64);
+    /// `SHA-256 → (bytes, references)`: every submitted file's content
+    /// once, with how many submission files name it; the row and its
+    /// chunks leave with the last reference.
+    files: FILES = ("files-v1", [u8; 32], (u64, u64));
+    /// `(SHA-256, chunk) → bytes`: a file's content in chunks of
+    /// `FILE_CHUNK_BYTES` (1 MiB), numbered from 0.
+    file_chunks: FILE_CHUNKS = ("file-chunks-v1", ([u8; 32], u32), Bytes);
+    /// `GradeItemId → GradeItem`: a column of a course's gradebook.
+    grade_items: GRADE_ITEMS = ("grade-items-v1", u64, Bytes);
+    /// `(CourseId, GradeItemId) → ()`: the grade items of a course.
+    course_grade_items: COURSE_GRADE_ITEMS = ("course-grade-items-v1", (u64, u64), ());
+    /// `(GradeItemId, UserId) → GradeEntry`: the grades of an item.
+    grade_entries: GRADE_ENTRIES = ("grade-entries-v1", (u64, u64), Bytes);
+    /// `(CourseId, UserId, GradeItemId) → ()`: a user's grades in a
+    /// course (the gradebook's user report), kept in step with
+    /// `grade_entries`.
+    course_user_grades: COURSE_USER_GRADES = ("course-user-grades-v1", (u64, u64, u64), ());
 }

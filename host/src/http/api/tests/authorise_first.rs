@@ -25,6 +25,8 @@ const A_LEARNERS_OWN: &[&str] = &[
     "/discussions",
     "/subscription",
     "/replies",
+    "/submission",
+    "/submission/files/essay.txt",
 ];
 
 /// The same for a resource a learner may change by its own id: a path
@@ -44,11 +46,13 @@ fn bad_bodies() -> Vec<(Option<&'static str>, Vec<u8>)> {
 #[actix_web::test]
 async fn nobody_who_may_not_write_learns_the_shape_of_the_body() {
     let (a, b) = TestSite::two_sites();
+    // Site A gets the teaching things site B gets, in the same order, so
+    // B's ids name them: a learner of A is refused by the course of a
+    // forum or an assignment, never by a missing id.
+    super::cross_site::ForumIds::of(&a);
+    a.assignment_sample();
     let t = ApiTest::with(a);
     let b = SiteB::new(b);
-    // Site A's forum has the ids of site B's, so a learner of A is refused
-    // by the forum's course, not by a missing id.
-    super::cross_site::ForumIds::of(&t.fx);
     let site_a = t.fx.site.site().slug.clone();
     let site_b = b.fx.site.site().slug.clone();
     // Both sites are populated alike, so site B's ids name site A's

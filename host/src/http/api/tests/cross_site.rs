@@ -29,6 +29,9 @@ pub(super) struct SiteB {
     announcement: u64,
     mass_enrolment: u64,
     forum: ForumIds,
+    /// A section, an assignment in it and a learner's submission to it
+    /// with one file.
+    teaching: crate::services::testing::AssignmentSample,
 }
 
 /// A forum in the fixture's section holding a Team A discussion with a reply, by
@@ -128,12 +131,14 @@ impl SiteB {
             .id
             .0;
         let forum = ForumIds::of(&fx);
+        let teaching = fx.assignment_sample();
         Self {
             fx,
             token,
             announcement,
             mass_enrolment,
             forum,
+            teaching,
         }
     }
 
@@ -155,6 +160,8 @@ impl SiteB {
             "forums" => self.forum.forum,
             "discussions" => self.forum.discussion,
             "posts" => self.forum.post,
+            "assignments" => self.teaching.assignment.0,
+            "submissions" => self.teaching.submission.0,
             _ => return None,
         })
     }
@@ -173,6 +180,9 @@ impl SiteB {
                 // A plugin every site has, at the version it runs.
                 Some("plugin") => "noop".to_owned(),
                 Some("version") => "1.0.0".to_owned(),
+                // The file of B's submission, by name and by digest.
+                Some("name") => "essay.txt".to_owned(),
+                Some("sha256") => self.teaching.file.clone(),
                 Some(param) => {
                     let name = if param == "id" { previous } else { param };
                     self.id_named(name)

@@ -2,6 +2,7 @@
 //! site, one file per resource. `ApiTest::new()` is the one-line set-up.
 
 mod announcements;
+mod assignments;
 mod audit;
 mod authorise_first;
 mod content;

@@ -33,6 +33,8 @@ async fn a_learner_of_team_a_reads_nothing_of_team_b_through_the_api() {
             "forums" => b.forum.0,
             "discussions" => b.discussion.0,
             "posts" => b.post.0,
+            "assignments" => b.assignment.0,
+            "submissions" => b.submission.0,
             // learner3, of Team B.
             "users" => learner3.0,
             "segments" => hr.0,
@@ -57,6 +59,7 @@ async fn a_learner_of_team_a_reads_nothing_of_team_b_through_the_api() {
                 Some("kind") => "segment-members".to_owned(),
                 Some("plugin") => "noop".to_owned(),
                 Some("version") => "1.0.0".to_owned(),
+                Some("sha256") => b.file.clone(),
                 Some(param) => {
                     let name = if param == "id" { previous } else { param };
                     id_of(name)
@@ -87,6 +90,7 @@ async fn a_learner_of_team_a_reads_nothing_of_team_b_through_the_api() {
             "/users/{id}",
             "/discussions/{id}",
             "/posts/{id}",
+            "/submissions/{id}",
         ]
         .iter()
         .any(|p| path.contains(p))

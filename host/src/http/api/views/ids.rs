@@ -30,6 +30,8 @@ pub const ID_SCHEMAS: &[&str] = &[
     "GroupingId",
     "DiscussionId",
     "PostId",
+    "SubmissionId",
+    "GradeItemId",
 ];
 
 /// An id view: a JSON number, mirrored with its domain id.
@@ -166,6 +168,15 @@ id_view!(
 id_view!(
     /// A post of a discussion.
     PostIdView as PostId
+);
+
+id_view!(
+    /// A submission to an assignment (a user's or a group's).
+    SubmissionIdView as SubmissionId
+);
+id_view!(
+    /// A gradebook item (column) of a course.
+    GradeItemIdView as GradeItemId
 );
 
 /// Milliseconds since the Unix epoch, UTC.

@@ -29,6 +29,7 @@
 //! service call; nothing below `http` may name it.
 
 mod announcements;
+mod assignments;
 mod audit;
 mod content;
 mod courses;
@@ -47,6 +48,7 @@ mod tokens;
 mod users;
 
 pub use announcements::*;
+pub use assignments::*;
 pub use audit::*;
 pub use content::*;
 pub use courses::*;

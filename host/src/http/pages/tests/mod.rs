@@ -3,6 +3,7 @@
 //! sign-in, sessions and the pages themselves.
 
 mod announcements;
+mod assignments;
 mod audit;
 mod content;
 mod courses;
@@ -53,6 +54,12 @@ pub(crate) struct Pages {
     /// discussion (by the teacher) with a reply, for `{forum}`,
     /// `{discussion}` and `{post}`.
     pub content: Content,
+    /// An assignment in the fixture's section, for `{assignment}`.
+    pub assignment: crate::domain::ActivityId,
+    /// The learner's submission to it with one file, for `{submission}`
+    /// and `{file}` (the file's digest).
+    pub submission: crate::domain::SubmissionId,
+    pub file: String,
 }
 
 pub(crate) struct Content {
@@ -146,8 +153,12 @@ impl Pages {
         )));
         let sent = announce(None);
         let content = Content::of(&fx);
+        let sample = fx.assignment_sample();
         Self {
             content,
+            assignment: sample.assignment,
+            submission: sample.submission,
+            file: sample.file,
             import,
             scheduled,
             sent,
@@ -215,6 +226,9 @@ impl Pages {
             ("{forum}", self.content.forum.to_string()),
             ("{discussion}", self.content.discussion.to_string()),
             ("{post}", self.content.post.to_string()),
+            ("{assignment}", self.assignment.to_string()),
+            ("{submission}", self.submission.to_string()),
+            ("{file}", self.file.clone()),
         ] {
             out = out.replace(param, &value);
         }

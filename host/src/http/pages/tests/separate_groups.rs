@@ -28,6 +28,9 @@ async fn a_learner_of_team_a_reads_nothing_of_team_b_on_any_page() {
     p.content.forum = b.forum;
     p.content.discussion = b.discussion;
     p.content.post = b.post;
+    p.assignment = b.assignment;
+    p.submission = b.submission;
+    p.file = b.file;
     let mut walked = 0;
     let mut refused_b = 0;
     for route in site_page_routes().iter().filter(|r| r.method == "get") {
@@ -47,6 +50,7 @@ async fn a_learner_of_team_a_reads_nothing_of_team_b_on_any_page() {
             "{grouping}",
             "{discussion}",
             "{post}",
+            "{submission}",
         ]
         .iter()
         .any(|param| route.path.contains(param));

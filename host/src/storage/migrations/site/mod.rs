@@ -3,6 +3,7 @@
 
 mod v1;
 mod v10;
+mod v11;
 mod v2;
 mod v3;
 mod v4;
@@ -67,6 +68,11 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         version: 10,
         name: "forums: discussions, posts and subscriptions",
         apply: v10::add_forums,
+    },
+    Migration {
+        version: 11,
+        name: "assignments, submissions, submitted files and grades",
+        apply: v11::add_assignments,
     },
 ];
 

@@ -14,6 +14,7 @@
 //! `user-courses` edits applied.
 
 mod announcements;
+mod assignments;
 mod content;
 mod courses;
 mod discussions;
@@ -28,6 +29,8 @@ mod segments;
 mod users;
 
 pub use self::announcements::AnnouncementRead;
+pub use self::assignments::AssignmentRead;
+pub(crate) use self::assignments::owner_key;
 pub use self::content::ContentRead;
 pub(crate) use self::content::PRIVACY_SETTING;
 pub use self::courses::CourseRead;
@@ -111,6 +114,7 @@ pub trait SiteRead:
     + GroupRead
     + LogRead
     + AnnouncementRead
+    + AssignmentRead
     + MassEnrolmentRead
     + MailRead
     + ContentRead

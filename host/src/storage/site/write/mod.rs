@@ -7,6 +7,7 @@
 //! these functions only say *how*. None opens or commits a transaction.
 
 mod announcements;
+mod assignments;
 mod content;
 mod courses;
 mod discussions;
