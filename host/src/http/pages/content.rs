@@ -389,7 +389,7 @@ pub(crate) struct PageFormPage {
     pub button: &'static str,
 }
 
-async fn activity_form(
+pub(crate) async fn activity_form(
     page: &SitePage,
     at: Result<CourseSectionId, ActivityId>,
 ) -> Result<ActivityForm, HttpError> {
@@ -402,17 +402,30 @@ async fn activity_form(
     .await
 }
 
-fn page_form(
+/// The form of the common fields of an activity: a new one of `kind`
+/// (a page or a forum, which have no settings of their own) in the
+/// form's section, or the form's activity when editing.
+pub(crate) fn page_form(
     page: &SitePage,
     form: &ActivityForm,
     fields: ActivityFields,
     errors: FormErrors,
+    kind: ActivityKind,
 ) -> PageFormPage {
+    let (noun, route) = match kind {
+        ActivityKind::Discussion => ("forum", "forums"),
+        ActivityKind::Assignment => ("assignment", "assignments"),
+        ActivityKind::Page => ("page", "pages"),
+    };
     let (heading, action, button) = match &form.activity {
         None => (
-            "Add a page".to_owned(),
-            page.link(&format!("/sections/{}/pages", form.section.id)),
-            "Add page",
+            format!("Add a {noun}"),
+            page.link(&format!("/sections/{}/{route}", form.section.id)),
+            match kind {
+                ActivityKind::Discussion => "Add forum",
+                ActivityKind::Assignment => "Add assignment",
+                ActivityKind::Page => "Add page",
+            },
         ),
         Some(a) => (
             format!("Edit {}", a.name),
@@ -444,6 +457,7 @@ async fn new_page_form(
         &form,
         ActivityFields::new_activity(),
         FormErrors::none(),
+        ActivityKind::Page,
     );
     render(&view, StatusCode::OK)
 }
@@ -464,7 +478,7 @@ async fn create_page(
         )),
         Err(errors) => {
             let f = activity_form(&page, Ok(section)).await?;
-            let view = page_form(&page, &f, form, errors);
+            let view = page_form(&page, &f, form, errors, ActivityKind::Page);
             render(&view, status_for(&view.errors))
         }
     }
@@ -523,7 +537,7 @@ async fn edit_activity_form(
         .as_ref()
         .map(ActivityFields::of)
         .unwrap_or_default();
-    let view = page_form(&page, &form, fields, FormErrors::none());
+    let view = page_form(&page, &form, fields, FormErrors::none(), ActivityKind::Page);
     render(&view, StatusCode::OK)
 }
 
@@ -543,7 +557,7 @@ async fn update_activity(
         )),
         Err(errors) => {
             let f = activity_form(&page, Err(id)).await?;
-            let view = page_form(&page, &f, form, errors);
+            let view = page_form(&page, &f, form, errors, ActivityKind::Page);
             render(&view, status_for(&view.errors))
         }
     }

@@ -18,13 +18,14 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::super::{HttpError, blocking};
-use super::content::{ActivityFields, FieldChoices, PageFormPage};
+use super::content::{ActivityFields, activity_form, page_form};
 use super::courses::mode_label;
 use super::forms::{ConfirmPage, Empty, FormErrors, cursor, form_outcome, render, status_for};
 use super::session::{SitePage, SitePost};
 use super::{Layout, Section, page_routes};
 use crate::domain::{
-    ActivityId, CourseGroupId, CourseSectionId, DiscussionId, PostId, SubscriptionTarget,
+    ActivityId, ActivityKind, CourseGroupId, CourseSectionId, DiscussionId, PostId,
+    SubscriptionTarget,
 };
 use crate::services::announcements::markdown::render_html;
 use crate::services::discussions::{
@@ -73,48 +74,17 @@ fn discussion_href(page: &SitePage, id: DiscussionId) -> String {
 
 // ---------------------------------------------------------- forum form
 
-fn forum_form(
-    page: &SitePage,
-    form: &crate::services::content::ActivityForm,
-    fields: ActivityFields,
-    errors: FormErrors,
-) -> PageFormPage {
-    let heading = "Add a forum".to_owned();
-    PageFormPage {
-        layout: Layout::signed_in(page, &heading, Section::Courses),
-        heading,
-        lead: format!("{} — section {}", form.course.fullname, form.section.name),
-        action: page.link(&format!("/sections/{}/forums", form.section.id)),
-        csrf: page.csrf().to_owned(),
-        fields,
-        choices: FieldChoices::of(&form.course, &form.groupings),
-        errors,
-        cancel: page.link(&format!(
-            "/courses/{}#section-{}",
-            form.course.id, form.section.id
-        )),
-        button: "Add forum",
-    }
-}
-
-async fn section_form(
-    page: &SitePage,
-    section: CourseSectionId,
-) -> Result<crate::services::content::ActivityForm, HttpError> {
-    let (services, who) = (page.site.services.clone(), page.principal().clone());
-    blocking(move || services.new_activity_form(&who, section)).await
-}
-
 async fn new_forum_form(
     page: SitePage,
     path: web::Path<SectionPath>,
 ) -> Result<HttpResponse, HttpError> {
-    let form = section_form(&page, CourseSectionId(path.section)).await?;
-    let view = forum_form(
+    let form = activity_form(&page, Ok(CourseSectionId(path.section))).await?;
+    let view = page_form(
         &page,
         &form,
         ActivityFields::new_activity(),
         FormErrors::none(),
+        ActivityKind::Discussion,
     );
     render(&view, StatusCode::OK)
 }
@@ -133,8 +103,8 @@ async fn create_forum(
             format!("Forum {} added.", f.name),
         )),
         Err(errors) => {
-            let f = section_form(&page, section).await?;
-            let view = forum_form(&page, &f, form, errors);
+            let f = activity_form(&page, Ok(section)).await?;
+            let view = page_form(&page, &f, form, errors, ActivityKind::Discussion);
             render(&view, status_for(&view.errors))
         }
     }
