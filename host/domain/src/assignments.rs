@@ -2,17 +2,14 @@
 //! settings, the learners' (or groups') submissions with their files, and
 //! the grade items and entries a grade lands in.
 //!
-//! Grades are kept apart from assignments on purpose: a [`GradeItem`] is
-//! what the gradebook (issue 19) lists as a column, a [`GradeEntry`] one
-//! cell of it. An assignment creates its item; the gradebook will add
-//! manual items beside them (a new [`GradeSource`] variant) without a
-//! change to the entries. Plain data; no rule is decided here.
+//! Grades are kept apart from assignments on purpose: an assignment
+//! creates its [`crate::GradeItem`] in the gradebook (`gradebook.rs`) and
+//! grading writes [`crate::GradeEntry`] rows there. Plain data; no rule is
+//! decided here.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    ActivityId, Actor, CourseGroupId, CourseId, GradeItemId, SubmissionId, Timestamp, UserId,
-};
+use crate::{ActivityId, CourseGroupId, CourseId, GradeItemId, SubmissionId, Timestamp, UserId};
 
 /// What an assignment asks for and until when; stored under its
 /// activity's id (the name, instructions, visibility and group mode are
@@ -107,38 +104,4 @@ impl Submission {
     pub fn is_late(&self, due_at: Option<Timestamp>) -> bool {
         matches!((self.submitted_at, due_at), (Some(at), Some(due)) if at > due)
     }
-}
-
-/// Where a grade item's grades come from.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GradeSource {
-    /// Graded through an assignment (its activity).
-    Assignment(ActivityId),
-}
-
-/// A column of a course's gradebook.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GradeItem {
-    pub id: GradeItemId,
-    pub course: CourseId,
-    pub source: GradeSource,
-    pub name: String,
-    pub max_grade: f64,
-    /// Hidden from learners (their own entries too).
-    pub hidden: bool,
-    pub created_at: Timestamp,
-}
-
-/// One user's grade for one item, with who gave it and when. A row
-/// exists once someone graded; `value: None` is feedback without a grade.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GradeEntry {
-    pub item: GradeItemId,
-    pub user: UserId,
-    pub value: Option<f64>,
-    /// Markdown, as written; rendered sanitised wherever it is shown.
-    pub feedback: String,
-    pub graded_by: Actor,
-    pub graded_at: Timestamp,
 }

@@ -179,6 +179,11 @@ pub enum SiteEvent {
         assignment: ActivityId,
         user: UserId,
     },
+    /// A course's gradebook changed: grades entered or imported, an item
+    /// or category added, changed or deleted.
+    GradebookChanged {
+        course: CourseId,
+    },
 }
 
 /// An event with its place in the site's stream.

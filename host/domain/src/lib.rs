@@ -120,10 +120,12 @@ id_type!(
 
 mod assignments;
 mod events;
+mod gradebook;
 mod messaging;
 mod teaching;
 pub use assignments::*;
 pub use events::*;
+pub use gradebook::*;
 pub use messaging::*;
 pub use teaching::*;
 

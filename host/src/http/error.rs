@@ -99,7 +99,8 @@ impl HttpError {
                 ServiceError::Invalid { .. }
                 | ServiceError::Duplicate { .. }
                 | ServiceError::NotEnrolled { .. }
-                | ServiceError::ConfigRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                | ServiceError::ConfigRejected { .. }
+                | ServiceError::GradesRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
                 ServiceError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::PluginFailed { .. } => StatusCode::BAD_GATEWAY,
@@ -146,6 +147,7 @@ impl HttpError {
                 ServiceError::Duplicate { .. } => "duplicate",
                 ServiceError::NotEnrolled { .. } => "not_enrolled",
                 ServiceError::ConfigRejected { .. } => "config_rejected",
+                ServiceError::GradesRejected(_) => "grades_rejected",
                 ServiceError::Conflict(_) => "conflict",
                 ServiceError::Storage(_) | ServiceError::Internal(_) => "internal",
             },
@@ -276,6 +278,21 @@ pub struct ErrorDetail {
     /// for the config as a whole) and why. Absent otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ConfigFieldErrorView>,
+    /// With `grades_rejected`: each grade refused (user, item) and why;
+    /// nothing was written. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cells: Vec<GradeCellErrorView>,
+}
+
+/// One grade of a bulk save that was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = GradeCellError)]
+pub struct GradeCellErrorView {
+    #[schema(minimum = 1)]
+    pub user: u64,
+    #[schema(minimum = 1)]
+    pub item: u64,
+    pub message: String,
 }
 
 /// One complaint of a plugin about a config: the config key it concerns
@@ -314,6 +331,17 @@ impl ResponseError for JsonError {
                     .into_iter()
                     .map(ConfigFieldErrorView::from)
                     .collect(),
+                cells: match &self.0 {
+                    HttpError::Service(ServiceError::GradesRejected(cells)) => cells
+                        .iter()
+                        .map(|c| GradeCellErrorView {
+                            user: c.user.0,
+                            item: c.item.0,
+                            message: c.message.clone(),
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                },
             },
         };
         let mut response = HttpResponse::build(self.0.status());

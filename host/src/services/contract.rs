@@ -156,7 +156,8 @@ impl HostEvent {
             // methods do not hear of them.
             S::SubmissionSaved { .. }
             | S::SubmissionSubmitted { .. }
-            | S::SubmissionGraded { .. } => {
+            | S::SubmissionGraded { .. }
+            | S::GradebookChanged { .. } => {
                 return None;
             }
             S::UserSuspended { user } => (Event::UserSuspended(user), Scope::Site),

@@ -7,6 +7,7 @@ use super::course_access::CourseAccess;
 use super::error::{ServiceError, ServiceResult};
 use super::ops::content::delete_course_content_in;
 use super::ops::courses::load_course;
+use super::ops::gradebook::{create_course_total_in, delete_course_grades_in};
 use super::ops::groups::delete_group_in;
 use super::ops::methods::delete_method_in;
 use super::{Page, Principal, SiteServices, clamp_limit, matches_query, validate};
@@ -92,6 +93,7 @@ impl SiteServices {
                 created_at: t.now,
             };
             t.put_course(&course)?;
+            create_course_total_in(t, course.id)?;
             let manual = EnrolmentMethod {
                 id: t.new_method_id()?,
                 course: course.id,
@@ -172,6 +174,7 @@ impl SiteServices {
             let course = load_course(t, id)?;
             // Content first: a forum's discussions name the groups.
             delete_course_content_in(t, actor, id)?;
+            delete_course_grades_in(t, id)?;
             for group in t.course_group_list(id)? {
                 delete_group_in(t, &group)?;
             }

@@ -60,6 +60,10 @@ pub enum ServiceError {
         code: MethodFailure,
         message: String,
     },
+    /// Grades entered in bulk were refused, each cell with its reason;
+    /// nothing was written.
+    #[error("{} grade(s) refused: {}", .0.len(), .0.first().map_or("", |e| e.message.as_str()))]
+    GradesRejected(Vec<crate::services::gradebook::entry::GradeCellError>),
     /// The host failed in a way the caller cannot fix (e.g. the plugin
     /// runtime could not start); the detail is logged and shown.
     #[error("internal error: {0}")]

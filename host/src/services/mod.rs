@@ -35,6 +35,7 @@ pub mod enrolments;
 pub mod error;
 pub mod events;
 pub mod execution;
+pub mod gradebook;
 pub mod groupings;
 pub mod groups;
 pub mod mail;

@@ -216,6 +216,11 @@ impl SiteServices {
                 source: GradeSource::Assignment(activity.id),
                 name: activity.name.clone(),
                 max_grade: input.max_grade,
+                pass_grade: None,
+                due_at: None,
+                parent: None,
+                weight: 1.0,
+                aggregation: Aggregation::default(),
                 hidden: false,
                 created_at: t.now,
             };

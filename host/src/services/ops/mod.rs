@@ -10,8 +10,8 @@
 //!
 //! Architecture invariant: `ops` depends on nothing in `services` but
 //! `error`, `validate` and `password`, and its files depend on each other
-//! in one direction only: `users`, `courses`, `segments` and `assignments`
-//! stand alone, `content` uses the kinds' files (`assignments`) for its
+//! in one direction only: `users`, `courses`, `segments`, `gradebook` and
+//! `assignments` stand alone, `content` uses the kinds' files (`assignments`) for its
 //! deletion cascade, `groups` and `enrolments` use `users`, `methods` uses `enrolments` and
 //! `groups`.
 
@@ -20,6 +20,7 @@ pub(crate) mod content;
 pub(crate) mod courses;
 pub(crate) mod discussions;
 pub(crate) mod enrolments;
+pub(crate) mod gradebook;
 pub(crate) mod groups;
 pub(crate) mod methods;
 pub(crate) mod segments;

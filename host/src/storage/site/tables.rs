@@ -239,14 +239,15 @@ crate::storage::tables::tables! {
     /// `(SHA-256, chunk) → bytes`: a file's content in chunks of
     /// `FILE_CHUNK_BYTES` (1 MiB), numbered from 0.
     file_chunks: FILE_CHUNKS = ("file-chunks-v1", ([u8; 32], u32), Bytes);
-    /// `GradeItemId → GradeItem`: a column of a course's gradebook.
-    grade_items: GRADE_ITEMS = ("grade-items-v1", u64, Bytes);
+    /// `GradeItemId → GradeItem`: a column of a course's gradebook (an
+    /// assignment's, a manual item, a category total, the course total).
+    grade_items: GRADE_ITEMS = ("grade-items-v2", u64, Bytes);
     /// `(CourseId, GradeItemId) → ()`: the grade items of a course.
     course_grade_items: COURSE_GRADE_ITEMS = ("course-grade-items-v1", (u64, u64), ());
     /// `(GradeItemId, UserId) → GradeEntry`: the grades of an item.
     grade_entries: GRADE_ENTRIES = ("grade-entries-v1", (u64, u64), Bytes);
-    /// `(CourseId, UserId, GradeItemId) → ()`: a user's grades in a
-    /// course (the gradebook's user report), kept in step with
-    /// `grade_entries`.
-    course_user_grades: COURSE_USER_GRADES = ("course-user-grades-v1", (u64, u64, u64), ());
+    /// `(CourseId, UserId, GradeItemId) → value`: a user's grades in a
+    /// course with their values, kept in step with `grade_entries`; the
+    /// grader report and the statistics read these, not the entries.
+    course_user_grades: COURSE_USER_GRADES = ("course-user-grades-v2", (u64, u64, u64), Option<f64>);
 }

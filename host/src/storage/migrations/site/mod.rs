@@ -4,6 +4,7 @@
 mod v1;
 mod v10;
 mod v11;
+mod v12;
 mod v2;
 mod v3;
 mod v4;
@@ -73,6 +74,11 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         version: 11,
         name: "assignments, submissions, submitted files and grades",
         apply: v11::add_assignments,
+    },
+    Migration {
+        version: 12,
+        name: "the gradebook: manual items, categories, course totals and indexed values",
+        apply: v12::add_gradebook,
     },
 ];
 

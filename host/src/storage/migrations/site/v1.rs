@@ -30,7 +30,7 @@ const USER_SEGMENTS: TableDefinition<(u64, u64), ()> = TableDefinition::new("use
 const SEGMENT_MEMBER_COUNTS: TableDefinition<u64, u64> =
     TableDefinition::new("segment-member-counts-v1");
 /// `CourseId → Course`.
-const COURSES: TableDefinition<u64, Bytes> = TableDefinition::new("courses-v1");
+pub(super) const COURSES: TableDefinition<u64, Bytes> = TableDefinition::new("courses-v1");
 /// `lower-case shortname → CourseId`.
 const COURSES_BY_SHORTNAME: TableDefinition<&str, u64> =
     TableDefinition::new("courses-by-shortname-v1");

@@ -12,11 +12,12 @@ const ASSIGNMENT_SUBMISSIONS: TableDefinition<(u64, u8, u64), u64> =
     TableDefinition::new("assignment-submissions-v1");
 const FILES: TableDefinition<[u8; 32], (u64, u64)> = TableDefinition::new("files-v1");
 const FILE_CHUNKS: TableDefinition<([u8; 32], u32), &[u8]> = TableDefinition::new("file-chunks-v1");
-const GRADE_ITEMS: TableDefinition<u64, &[u8]> = TableDefinition::new("grade-items-v1");
-const COURSE_GRADE_ITEMS: TableDefinition<(u64, u64), ()> =
+pub(super) const GRADE_ITEMS: TableDefinition<u64, &[u8]> = TableDefinition::new("grade-items-v1");
+pub(super) const COURSE_GRADE_ITEMS: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("course-grade-items-v1");
-const GRADE_ENTRIES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("grade-entries-v1");
-const COURSE_USER_GRADES: TableDefinition<(u64, u64, u64), ()> =
+pub(super) const GRADE_ENTRIES: TableDefinition<(u64, u64), &[u8]> =
+    TableDefinition::new("grade-entries-v1");
+pub(super) const COURSE_USER_GRADES: TableDefinition<(u64, u64, u64), ()> =
     TableDefinition::new("course-user-grades-v1");
 
 /// Creates the assignment and grade tables, empty: before this version a
@@ -42,7 +43,7 @@ mod tests {
     #[test]
     fn migration_11_adds_the_assignment_tables() {
         let file = Migrated::from(10, |_| {});
-        assert_eq!(file.applied, vec![11]);
+        assert_eq!(file.applied, vec![11, 12]);
         let names = file.table_names();
         for table in [
             "assignments-v1",
@@ -50,10 +51,10 @@ mod tests {
             "assignment-submissions-v1",
             "files-v1",
             "file-chunks-v1",
-            "grade-items-v1",
+            "grade-items-v2",
             "course-grade-items-v1",
             "grade-entries-v1",
-            "course-user-grades-v1",
+            "course-user-grades-v2",
         ] {
             assert!(names.contains(&table.to_owned()), "{table} missing");
         }

@@ -123,6 +123,42 @@ pub trait AssignmentRead: SiteTablesRead {
         Ok(out)
     }
 
+    /// `user`'s grade values in `course` (`None`: feedback only), in item
+    /// id order, from the index alone.
+    fn course_grade_values(
+        &self,
+        course: CourseId,
+        user: UserId,
+    ) -> Result<Vec<(GradeItemId, Option<f64>)>> {
+        let mut out = Vec::new();
+        for row in self
+            .course_user_grades()?
+            .range((course.0, user.0, 0)..=(course.0, user.0, u64::MAX))?
+        {
+            let (k, v) = row?;
+            out.push((GradeItemId(k.value().2), v.value()));
+        }
+        Ok(out)
+    }
+
+    /// Every grade value in `course` as `(user, item, value)`, in user
+    /// then item order: one scan of the index (the per-group statistics).
+    fn course_grade_cells(
+        &self,
+        course: CourseId,
+        mut each: impl FnMut(UserId, GradeItemId, Option<f64>),
+    ) -> Result<()> {
+        for row in self
+            .course_user_grades()?
+            .range((course.0, 0, 0)..=(course.0, u64::MAX, u64::MAX))?
+        {
+            let (k, v) = row?;
+            let (_, user, item) = k.value();
+            each(UserId(user), GradeItemId(item), v.value());
+        }
+        Ok(())
+    }
+
     /// `user`'s entries in `course`, in item id order.
     fn user_grade_entries(&self, course: CourseId, user: UserId) -> Result<Vec<GradeEntry>> {
         let table = self.grade_entries()?;

@@ -75,6 +75,15 @@ pub trait GroupRead: EnrolmentRead {
         Ok(out)
     }
 
+    /// The members of `group` in user order, from the keys alone.
+    fn group_member_ids(&self, group: CourseGroupId) -> Result<Vec<UserId>> {
+        let mut out = Vec::new();
+        for row in self.group_members()?.range(pair_after(group.0, None))? {
+            out.push(UserId(row?.0.value().1));
+        }
+        Ok(out)
+    }
+
     fn group_member_count(&self, group: CourseGroupId) -> Result<u64> {
         Ok(self
             .group_member_counts()?

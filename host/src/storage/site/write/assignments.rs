@@ -155,7 +155,19 @@ impl SiteTables<'_> {
         self.grade_entries
             .insert((entry.item.0, entry.user.0), encode(entry).as_slice())?;
         self.course_user_grades
-            .insert((course.0, entry.user.0, entry.item.0), ())?;
+            .insert((course.0, entry.user.0, entry.item.0), entry.value)?;
+        Ok(())
+    }
+
+    /// Removes the entry of `user` for `item` (of `course`), if any.
+    pub(crate) fn delete_grade_entry(
+        &mut self,
+        course: CourseId,
+        item: GradeItemId,
+        user: UserId,
+    ) -> Result<()> {
+        self.grade_entries.remove((item.0, user.0))?;
+        self.course_user_grades.remove((course.0, user.0, item.0))?;
         Ok(())
     }
 
