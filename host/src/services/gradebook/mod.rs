@@ -21,7 +21,11 @@ pub mod entry;
 pub mod export;
 pub mod import;
 pub mod report;
+#[cfg(test)]
+pub mod sample;
 pub mod stats;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -48,6 +48,7 @@ pub(crate) fn refusal(err: &ServiceError) -> (&'static str, String) {
         ServiceError::NotEnrolled { .. } => "NotEnrolled",
         ServiceError::Conflict(_) => "Conflict",
         ServiceError::ConfigRejected { .. } => "ConfigRejected",
+        ServiceError::GradesRejected(_) => "GradesRejected",
         ServiceError::Refused { .. } => "Refused",
         ServiceError::PluginFailed { .. } => "PluginFailed",
         ServiceError::Internal(_) => "Internal",

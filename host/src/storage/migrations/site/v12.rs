@@ -102,7 +102,8 @@ pub(super) fn add_gradebook(tx: &WriteTransaction) -> Result<()> {
             items.insert(k.value(), encode(&n).as_slice())?;
         }
         let mut meta = tx.open_table(v1::META)?;
-        let mut next = meta.get("next.grade_item")?.map_or(1, |g| g.value());
+        let first = meta.get("next.grade_item")?.map_or(1, |g| g.value());
+        let mut next = first;
         let mut course_items = tx.open_table(v11::COURSE_GRADE_ITEMS)?;
         let courses: Vec<u64> = tx
             .open_table(v1::COURSES)?
@@ -129,7 +130,10 @@ pub(super) fn add_gradebook(tx: &WriteTransaction) -> Result<()> {
             course_items.insert((course, next), ())?;
             next += 1;
         }
-        meta.insert("next.grade_item", next)?;
+        // A new file has no course, and keeps no counter it never used.
+        if next != first {
+            meta.insert("next.grade_item", next)?;
+        }
 
         let entries = tx.open_table(v11::GRADE_ENTRIES)?;
         let mut index = tx.open_table(COURSE_USER_GRADES)?;
@@ -182,7 +186,7 @@ mod tests {
                 user: UserId(7),
                 value: Some(12.5),
                 feedback: "ok".into(),
-                graded_by: Actor::Host,
+                graded_by: Actor::System,
                 graded_at: Timestamp(6),
             };
             tx.open_table(v11::GRADE_ENTRIES)
