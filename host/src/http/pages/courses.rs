@@ -311,6 +311,8 @@ pub(crate) struct ShowPage {
     /// The viewer adds, edits and moves content.
     pub can_edit: bool,
     pub participants_href: String,
+    /// The gradebook: staff's grader report, a learner's own grades.
+    pub grades_href: String,
     /// `/courses/{id}/sections`: the "Add a section" form.
     pub add_section: String,
     /// Whether the viewer may change the course: the links and the form
@@ -377,6 +379,7 @@ fn show_page(
         can_edit: o.content.can_edit,
         sections: content_rows(page, o.content),
         participants_href: page.link(&format!("/courses/{id}/participants")),
+        grades_href: page.link(&format!("/courses/{id}/grades")),
         add_section: page.link(&format!("/courses/{id}/sections")),
         can_configure: o.can_configure,
         links,

@@ -13,6 +13,7 @@ mod courses;
 mod dashboard;
 mod discussions;
 mod forms;
+mod gradebook;
 mod groupings;
 mod groups;
 mod imports;
@@ -119,6 +120,7 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         audit::ROUTES,
         announcements::ROUTES,
         assignments::ROUTES,
+        gradebook::ROUTES,
         inbox::ROUTES,
         mail::ROUTES,
         preferences::ROUTES,
@@ -185,6 +187,7 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     audit::routes(cfg);
     announcements::routes(cfg);
     assignments::routes(cfg);
+    gradebook::routes(cfg);
     inbox::routes(cfg);
     mail::routes(cfg);
     preferences::routes(cfg);

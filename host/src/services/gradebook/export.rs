@@ -61,7 +61,7 @@ pub const STATISTICS_COLUMNS: [&str; 14] = [
     "Passed %",
 ];
 
-fn file_part(s: &str) -> String {
+pub(super) fn file_part(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' {

@@ -20,6 +20,7 @@ pub mod compute;
 pub mod entry;
 pub mod export;
 pub mod import;
+pub mod pages_support;
 pub mod report;
 #[cfg(test)]
 pub mod sample;
