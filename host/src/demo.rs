@@ -11,6 +11,11 @@
 //! an enabled self enrolment method (no key), added with the course, so
 //! the site's public home page has a course to show, and a first section
 //! "Week 1: Policies" with a page, so the course page has content.
+//! Its gradebook has a category "Assessments" with two manual items,
+//! "Practical check" (max 50, pass 25) and "Policy quiz" (max 10, pass 6),
+//! and deterministic grades that differ by department — Finance visibly
+//! behind, a few learners not graded yet — so the per-group analysis has
+//! something to show.
 //!
 //! Everything goes through the public services as the given principal, so
 //! the audit log records who loaded it. Loading is idempotent: what exists
@@ -26,6 +31,8 @@ use crate::domain::{CourseId, GroupMode, Role, UserId};
 use crate::services::content::{ActivityDraft, SectionDraft};
 use crate::services::courses::{MANUAL_PLUGIN, NewCourse};
 use crate::services::enrolments::NewMethod;
+use crate::services::gradebook::entry::GradeChange;
+use crate::services::gradebook::{GradeItemDraft, NewItemKind};
 use crate::services::groups::NewGroup;
 use crate::services::segments::NewSegment;
 use crate::services::users::NewUser;
@@ -306,7 +313,80 @@ pub fn load_demo(site: &SiteServices, who: &Principal) -> ServiceResult<DemoRepo
         };
         site.add_group_members(who, group.id, &by_department[d])?;
     }
+    demo_grades(site, who, course.id, &by_department)?;
     Ok(report)
+}
+
+/// The demo's grade items: the category "Assessments" with its two items.
+const CATEGORY: &str = "Assessments";
+const PRACTICAL: (&str, f64, f64) = ("Practical check", 50.0, 25.0);
+const QUIZ: (&str, f64, f64) = ("Policy quiz", 10.0, 6.0);
+
+/// A department's typical share of the maximum (HR, Finance, IT,
+/// Operations): Finance is behind.
+const DEPARTMENT_LEVEL: [f64; 4] = [0.78, 0.52, 0.74, 0.68];
+
+/// The `n`-th learner of department `d`'s grade on an item of maximum
+/// `max`, or `None` for the few not graded yet: the department's level,
+/// spread ±20 % of the maximum by a fixed pattern, in whole points.
+pub fn demo_grade(d: usize, n: usize, max: f64, salt: usize) -> Option<f64> {
+    if (n + salt) % 11 == 5 {
+        return None;
+    }
+    let spread = (((n * 37 + salt * 11) % 41) as f64 - 20.0) / 100.0;
+    Some(((DEPARTMENT_LEVEL[d] + spread).clamp(0.0, 1.0) * max).round())
+}
+
+/// Adds the demo's grade items and grades to `course` unless its
+/// gradebook already has the category (the demo's report does not count
+/// them: its shape is the API's).
+fn demo_grades(
+    site: &SiteServices,
+    who: &Principal,
+    course: CourseId,
+    by_department: &[Vec<UserId>; 4],
+) -> ServiceResult<()> {
+    let setup = site.gradebook_setup(who, course)?;
+    if setup.items.iter().any(|i| i.item.name == CATEGORY) {
+        return Ok(());
+    }
+    let category = site.create_grade_item(
+        who,
+        course,
+        GradeItemDraft {
+            kind: NewItemKind::Category,
+            name: CATEGORY.into(),
+            ..Default::default()
+        },
+    )?;
+    let mut changes = Vec::new();
+    for (salt, (name, max, pass)) in [PRACTICAL, QUIZ].into_iter().enumerate() {
+        let item = site.create_grade_item(
+            who,
+            course,
+            GradeItemDraft {
+                name: name.into(),
+                max_grade: max,
+                pass_grade: Some(pass),
+                parent: Some(category.id),
+                ..Default::default()
+            },
+        )?;
+        for (d, users) in by_department.iter().enumerate() {
+            for (n, &user) in users.iter().enumerate() {
+                if let Some(value) = demo_grade(d, n, max, salt) {
+                    changes.push(GradeChange {
+                        user,
+                        item: item.id,
+                        value: Some(value),
+                    });
+                }
+            }
+        }
+    }
+    // One transaction for every grade.
+    site.set_grades(who, course, &changes)?;
+    Ok(())
 }
 
 /// `Ok(None)` for "not there yet", so the loader can create it.
@@ -409,6 +489,24 @@ mod tests {
                 ("Operations".to_owned(), 120)
             ]
         );
+        // Finance is behind on the course total, and a few are not graded.
+        let stats = site.group_statistics(&operator, course.id).expect("stats");
+        let total = stats.items.last().expect("the course total");
+        let mean_of = |name: &str| {
+            let c = stats
+                .cohorts
+                .iter()
+                .position(|c| c.name == name)
+                .expect(name);
+            total.cohorts[c].mean.expect("a mean")
+        };
+        for other in ["HR", "IT", "Operations"] {
+            assert!(mean_of("Finance") + 10.0 < mean_of(other), "{other}");
+        }
+        let practical = &stats.items[0];
+        assert_eq!(practical.item.item.name, "Practical check");
+        assert!(practical.cohorts[0].missing > 0);
+        assert!(practical.cohorts[0].graded > 250);
         let admin = site
             .verify_user_password(
                 SITE_ADMIN,

@@ -12,7 +12,7 @@ use super::Pages;
 use crate::domain::*;
 use crate::services::assignments::AssignmentInput;
 
-fn form_body(token: &str, fields: &[(&str, &str)]) -> String {
+pub(super) fn form_body(token: &str, fields: &[(&str, &str)]) -> String {
     let mut body = format!("csrf={token}");
     for (k, v) in fields {
         body.push_str(&format!(
@@ -50,7 +50,7 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (Str
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn post_multipart(
+pub(super) async fn post_multipart(
     p: &Pages,
     url: &str,
     secret: &str,

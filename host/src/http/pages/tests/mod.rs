@@ -8,6 +8,7 @@ mod audit;
 mod content;
 mod courses;
 mod discussions;
+mod gradebook;
 mod groups;
 mod imports;
 mod mail;
@@ -60,6 +61,9 @@ pub(crate) struct Pages {
     /// and `{file}` (the file's digest).
     pub submission: crate::domain::SubmissionId,
     pub file: String,
+    /// The gradebook sample's items and grades, for `{item}` (its
+    /// "Practical check").
+    pub grades: crate::services::gradebook::sample::GradebookSample,
 }
 
 pub(crate) struct Content {
@@ -154,7 +158,9 @@ impl Pages {
         let sent = announce(None);
         let content = Content::of(&fx);
         let sample = fx.assignment_sample();
+        let grades = fx.gradebook_sample();
         Self {
+            grades,
             content,
             assignment: sample.assignment,
             submission: sample.submission,
@@ -229,6 +235,7 @@ impl Pages {
             ("{assignment}", self.assignment.to_string()),
             ("{submission}", self.submission.to_string()),
             ("{file}", self.file.clone()),
+            ("{item}", self.grades.check.to_string()),
         ] {
             out = out.replace(param, &value);
         }
