@@ -396,6 +396,31 @@ impl Browser {
         })
     }
 
+    /// Types `value` into the one input matching `css` (e.g. a grade
+    /// cell labelled by `aria-label` only), replacing what it held.
+    pub fn fill_by_css(&self, css: &str, value: &str) -> Result<()> {
+        self.runtime.block_on(async {
+            let control = self
+                .client()?
+                .find(Locator::Css(css))
+                .await
+                .with_context(|| format!("no element {css:?}"))?;
+            control.clear().await?;
+            control.send_keys(value).await?;
+            Ok(())
+        })
+    }
+
+    /// The value of the browser's cookie `name` (also an `HttpOnly` one),
+    /// to fetch a download as the signed-in user outside the browser.
+    pub fn cookie(&self, name: &str) -> Result<String> {
+        let cookie = self
+            .runtime
+            .block_on(self.client()?.get_named_cookie(name))
+            .with_context(|| format!("no cookie {name}"))?;
+        Ok(cookie.value().to_owned())
+    }
+
     /// The text of the element with `id`, trimmed, if the page has one.
     pub fn text_by_id(&self, id: &str) -> Result<Option<String>> {
         let found = self.eval(

@@ -5,6 +5,7 @@ mod announcements;
 pub(crate) mod api;
 mod browser;
 mod chromium;
+mod gradebook;
 mod imports;
 mod mail;
 mod mass_enrol;

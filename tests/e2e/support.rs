@@ -149,6 +149,30 @@ impl TestServer {
         Ok((status, body))
     }
 
+    /// `GET path` with the cookie header `cookie` (`name=value`): the
+    /// status, the `Content-Disposition` and `Content-Type` headers, and
+    /// the body's bytes — a download as a signed-in browser gets it.
+    pub fn download(&self, path: &str, cookie: &str) -> Result<(u16, String, String, Vec<u8>)> {
+        let mut response = self
+            .agent
+            .get(format!("{}{path}", self.url))
+            .header("Cookie", cookie)
+            .call()
+            .with_context(|| format!("GET {path}"))?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (disposition, content_type) = (header("content-disposition"), header("content-type"));
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_vec()?;
+        Ok((status, disposition, content_type, body))
+    }
+
     /// A JSON API client of this server with a bearer `token`, for paths
     /// under `prefix` (e.g. `/s/default/api/v1`).
     pub fn api(&self, token: &str, prefix: &str) -> ApiClient {

@@ -100,7 +100,7 @@ pub(crate) fn render(chart: &Chart) -> String {
             r##"<g class="legend"><rect x="{lx}" y="12" width="22" height="12" fill="#4a7fb0"/>"##,
             r##"<text x="{tx}" y="22">bar: mean</text>"##,
             r##"<path d="M{dx} 12 l6 6 l-6 6 l-6 -6 z" fill="#1b1b1b"/>"##,
-            r##"<text x="{mx}" y="22">◆: median</text>"##
+            r##"<text x="{mx}" y="22">median</text>"##
         ),
         lx = AXIS_LEFT,
         tx = AXIS_LEFT + 28.0,
