@@ -69,3 +69,20 @@ mod tests {
         assert_eq!(encoded_name("é a.pdf"), "%C3%A9%20a.pdf");
     }
 }
+
+/// The response carrying a gradebook export (CSV or XLSX the host wrote
+/// itself) as an attachment.
+pub(crate) fn export(export: crate::services::gradebook::export::Export) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(export.content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+                ascii_name(&export.filename),
+                encoded_name(&export.filename)
+            ),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(export.bytes)
+}
