@@ -3,6 +3,7 @@
 
 mod announcements;
 mod assignments;
+mod gradebook;
 mod audit;
 mod authorise_first;
 mod content;
