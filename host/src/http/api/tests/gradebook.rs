@@ -37,13 +37,18 @@ async fn a_teacher_adds_an_item_saves_a_column_and_reads_the_report() {
         .collect();
     let (status, saved) = t
         .teacher()
-        .patch(&format!("/courses/{course}/grades"), json!({"grades": column}))
+        .patch(
+            &format!("/courses/{course}/grades"),
+            json!({"grades": column}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(saved["changed"], 4);
     let (status, report) = t
         .teacher()
-        .get(&format!("/courses/{course}/grades?sort={id}&desc=true&per_page=2"))
+        .get(&format!(
+            "/courses/{course}/grades?sort={id}&desc=true&per_page=2"
+        ))
         .await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["total"], 4);
@@ -79,7 +84,12 @@ async fn a_refused_save_lists_each_cell_and_writes_nothing() {
     let cells = body["error"]["cells"].as_array().unwrap();
     assert_eq!(cells.len(), 2, "{body}");
     assert_eq!(cells[0]["user"], l[1].0);
-    assert!(cells[0]["message"].as_str().unwrap().contains("above the maximum 10"));
+    assert!(
+        cells[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("above the maximum 10")
+    );
     t.fx.assert_unchanged(&before);
 }
 
@@ -107,7 +117,10 @@ async fn a_learner_reads_only_their_own_grades() {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, mine) = t.learner().get(&format!("/courses/{course}/my-grades")).await;
+    let (status, mine) = t
+        .learner()
+        .get(&format!("/courses/{course}/my-grades"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{mine}");
     let quiz = mine["lines"]
         .as_array()
@@ -124,7 +137,10 @@ async fn statistics_imports_and_exports_go_through_the_api() {
     let t = ApiTest::with(TestSite::new().with_teams());
     let s = t.fx.gradebook_sample();
     let course = t.fx.course.0;
-    let (status, stats) = t.teacher().get(&format!("/courses/{course}/grade-statistics")).await;
+    let (status, stats) = t
+        .teacher()
+        .get(&format!("/courses/{course}/grade-statistics"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{stats}");
     assert_eq!(stats["cohorts"][0]["name"], "All participants");
     assert_eq!(stats["cohorts"][1]["name"], "Team A");
@@ -140,17 +156,31 @@ async fn statistics_imports_and_exports_go_through_the_api() {
     let import = |dry_run: bool, csv: &'static str| {
         TestRequest::default()
             .method(Method::POST)
-            .uri(&format!("/s/acme/api/v1/courses/{course}/grade-imports?dry_run={dry_run}"))
+            .uri(&format!(
+                "/s/acme/api/v1/courses/{course}/grade-imports?dry_run={dry_run}"
+            ))
             .insert_header((header::CONTENT_TYPE, "text/csv"))
             .set_payload(csv)
     };
-    let (status, report) = t.teacher().send(import(true, "username,Quiz\r\nlearner3,2\r\n")).await;
+    let (status, report) = t
+        .teacher()
+        .send(import(true, "username,Quiz\r\nlearner3,2\r\n"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!((report["applied"].as_bool(), report["changed"].as_u64()), (Some(false), Some(1)));
-    let (_, report) = t.teacher().send(import(false, "username,Quiz\r\nlearner3,2\r\n")).await;
+    assert_eq!(
+        (report["applied"].as_bool(), report["changed"].as_u64()),
+        (Some(false), Some(1))
+    );
+    let (_, report) = t
+        .teacher()
+        .send(import(false, "username,Quiz\r\nlearner3,2\r\n"))
+        .await;
     assert_eq!(report["applied"], true, "{report}");
     let before = t.fx.snapshot();
-    let (status, report) = t.teacher().send(import(false, "username,Quiz\r\nlearner3,x\r\n")).await;
+    let (status, report) = t
+        .teacher()
+        .send(import(false, "username,Quiz\r\nlearner3,x\r\n"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["applied"], false);
     assert_eq!(report["errors"][0]["row"], 2);
@@ -168,16 +198,28 @@ async fn statistics_imports_and_exports_go_through_the_api() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let disposition = headers.get(header::CONTENT_DISPOSITION).unwrap().to_str().unwrap();
-    assert!(disposition.starts_with("attachment; filename=\"grades-COMP101-Team_B.csv\""), "{disposition}");
+    let disposition = headers
+        .get(header::CONTENT_DISPOSITION)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"grades-COMP101-Team_B.csv\""),
+        "{disposition}"
+    );
     let text = String::from_utf8(bytes.to_vec()).unwrap();
-    assert!(text.contains("\r\nlearner3,Test,learner3,learner3@example.org,Team B,10,20,2,"), "{text}");
+    assert!(
+        text.contains("\r\nlearner3,Test,learner3,learner3@example.org,Team B,10,20,2,"),
+        "{text}"
+    );
     assert!(!text.contains("learner1"), "{text}");
 
     let (status, headers, bytes) = call(
         AppState::new(t.fx.services.clone()),
         TestRequest::get()
-            .uri(&format!("/s/acme/api/v1/courses/{course}/grade-exports/gradebook.xlsx"))
+            .uri(&format!(
+                "/s/acme/api/v1/courses/{course}/grade-exports/gradebook.xlsx"
+            ))
             .insert_header(("Authorization", format!("Bearer {}", t.teacher))),
     )
     .await;

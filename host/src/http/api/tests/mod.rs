@@ -3,7 +3,6 @@
 
 mod announcements;
 mod assignments;
-mod gradebook;
 mod audit;
 mod authorise_first;
 mod content;
@@ -12,6 +11,7 @@ mod courses;
 mod cross_site;
 mod discussions;
 mod enrolments;
+mod gradebook;
 mod groups;
 mod imports;
 mod mail;
