@@ -59,17 +59,6 @@ pub(crate) fn attachment(file: &SubmittedFile, content: Vec<u8>) -> HttpResponse
         .body(content)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_cannot_break_out_of_the_header() {
-        assert_eq!(ascii_name("a\"b\\c\r\nd é.pdf"), "a_b_c__d _.pdf");
-        assert_eq!(encoded_name("é a.pdf"), "%C3%A9%20a.pdf");
-    }
-}
-
 /// The response carrying a gradebook export (CSV or XLSX the host wrote
 /// itself) as an attachment.
 pub(crate) fn export(export: crate::services::gradebook::export::Export) -> HttpResponse {
@@ -85,4 +74,15 @@ pub(crate) fn export(export: crate::services::gradebook::export::Export) -> Http
         ))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(export.bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cannot_break_out_of_the_header() {
+        assert_eq!(ascii_name("a\"b\\c\r\nd é.pdf"), "a_b_c__d _.pdf");
+        assert_eq!(encoded_name("é a.pdf"), "%C3%A9%20a.pdf");
+    }
 }

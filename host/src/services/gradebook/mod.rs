@@ -502,7 +502,7 @@ impl SiteServices {
             let (before, access) = editable_item(self, t, who, id)?;
             let mut item = before.clone();
             let own = |field: &'static str, what: &str| {
-                Err(ServiceError::invalid(field, format!("{what}")))
+                Err(ServiceError::invalid(field, what.to_string()))
             };
             if let Some(name) = &update.name {
                 let name = validate::required_text("name", name, validate::MAX_NAME)?;
