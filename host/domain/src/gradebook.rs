@@ -104,6 +104,32 @@ pub struct GradeItem {
 }
 
 impl GradeItem {
+    /// An item of `course` out of `max_grade`, counting straight in the
+    /// course total with weight 1, no pass grade and no due date.
+    pub fn new(
+        id: GradeItemId,
+        course: CourseId,
+        source: GradeSource,
+        name: String,
+        max_grade: f64,
+        created_at: Timestamp,
+    ) -> Self {
+        Self {
+            id,
+            course,
+            source,
+            name,
+            max_grade,
+            pass_grade: None,
+            due_at: None,
+            parent: None,
+            weight: 1.0,
+            aggregation: Aggregation::default(),
+            hidden: false,
+            created_at,
+        }
+    }
+
     /// A category total or the course total: computed, overridable.
     pub fn is_total(&self) -> bool {
         matches!(self.source, GradeSource::Category | GradeSource::Course)

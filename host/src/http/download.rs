@@ -59,6 +59,23 @@ pub(crate) fn attachment(file: &SubmittedFile, content: Vec<u8>) -> HttpResponse
         .body(content)
 }
 
+/// The response carrying a gradebook export (CSV or XLSX the host wrote
+/// itself) as an attachment.
+pub(crate) fn export(export: crate::services::gradebook::export::Export) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(export.content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+                ascii_name(&export.filename),
+                encoded_name(&export.filename)
+            ),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(export.bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 
 use super::error::{ServiceError, ServiceResult};
 use super::ops::content::{load_activity, load_grouping, load_section};
+use super::ops::gradebook::load_grade_item;
 use super::ops::groups::load_group;
 use super::ops::methods::load_method;
 use crate::domain::*;
@@ -107,6 +108,9 @@ pub enum Need {
     ConfigureCourse(CourseId),
     /// See a course: anyone who may manage it, or a participant.
     ViewCourse(CourseId),
+    /// Teach a course — grade, see its gradebook: site admin or a
+    /// teacher of the course, editing or not; never an enrolment method.
+    TeachCourse(CourseId),
     /// See one's own record, or a site admin.
     SelfOrAdmin(UserId),
     /// Any active user of the site.
@@ -172,6 +176,7 @@ pub fn authorize(
             has_active_role(t, c, user.id, |r| r == Role::Teacher)?
         }
         Need::ViewCourse(c) => has_active_role(t, c, user.id, |_| true)?,
+        Need::TeachCourse(c) => has_active_role(t, c, user.id, Role::teaches)?,
         Need::Announce => t
             .user_enrolment_list(user.id)?
             .iter()
@@ -185,6 +190,7 @@ pub fn authorize(
                 format!("you do not teach course #{c}")
             }
             Need::ViewCourse(c) => format!("you are not a participant of course #{c}"),
+            Need::TeachCourse(c) => format!("you do not teach course #{c}"),
             Need::Announce => "only site admins and teachers write announcements".into(),
             _ => "this needs the site admin role".into(),
         }))
@@ -291,6 +297,8 @@ pub enum Ask {
     Activity(ActivityId, fn(CourseId) -> Need),
     /// A need on the course of the grouping the request names.
     Grouping(GroupingId, fn(CourseId) -> Need),
+    /// A need on the course of the grade item the request names.
+    GradeItem(GradeItemId, fn(CourseId) -> Need),
 }
 
 impl super::SiteServices {
@@ -315,6 +323,11 @@ impl super::SiteServices {
             Ask::Grouping(id, need) => {
                 authorize_caller(self.site(), t, who)?;
                 let course = load_grouping(t, id)?.course;
+                authorize(self.site(), t, who, need(course)).map(drop)
+            }
+            Ask::GradeItem(id, need) => {
+                authorize_caller(self.site(), t, who)?;
+                let course = load_grade_item(t, id, None)?.course;
                 authorize(self.site(), t, who, need(course)).map(drop)
             }
         })

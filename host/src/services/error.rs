@@ -63,7 +63,7 @@ pub enum ServiceError {
     /// Grades entered in bulk were refused, each cell with its reason;
     /// nothing was written.
     #[error("{} grade(s) refused: {}", .0.len(), .0.first().map_or("", |e| e.message.as_str()))]
-    GradesRejected(Vec<crate::services::gradebook::entry::GradeCellError>),
+    GradesRejected(Vec<GradeCellError>),
     /// The host failed in a way the caller cannot fix (e.g. the plugin
     /// runtime could not start); the detail is logged and shown.
     #[error("internal error: {0}")]
@@ -71,6 +71,15 @@ pub enum ServiceError {
     /// The store failed; the detail is logged, not shown.
     #[error("internal error")]
     Storage(#[from] StorageError),
+}
+
+/// Why one grade of a bulk save was refused (the gradebook's; here so
+/// the error type depends on no service).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GradeCellError {
+    pub user: UserId,
+    pub item: crate::domain::GradeItemId,
+    pub message: String,
 }
 
 /// One complaint of a plugin about a config: the config key it concerns

@@ -35,6 +35,7 @@ mod content;
 mod courses;
 mod discussions;
 mod enrolments;
+mod gradebook;
 mod groups;
 mod imports;
 mod listing;
@@ -106,6 +107,7 @@ fn site_routes(cfg: &mut ServiceConfig) {
     users::routes(cfg);
     courses::routes(cfg);
     content::routes(cfg);
+    gradebook::routes(cfg);
     enrolments::routes(cfg);
     method_runs::routes(cfg);
     groups::routes(cfg);

@@ -210,20 +210,14 @@ impl SiteServices {
             let actor = access.actor;
             let activity =
                 insert_activity_in(t, actor, &section, ActivityKind::Assignment, &draft)?;
-            let item = GradeItem {
-                id: t.new_grade_item_id()?,
-                course: section.course,
-                source: GradeSource::Assignment(activity.id),
-                name: activity.name.clone(),
-                max_grade: input.max_grade,
-                pass_grade: None,
-                due_at: None,
-                parent: None,
-                weight: 1.0,
-                aggregation: Aggregation::default(),
-                hidden: false,
-                created_at: t.now,
-            };
+            let item = GradeItem::new(
+                t.new_grade_item_id()?,
+                section.course,
+                GradeSource::Assignment(activity.id),
+                activity.name.clone(),
+                input.max_grade,
+                t.now,
+            );
             t.put_grade_item(&item)?;
             let settings = input.checked(activity.id, section.course, item.id)?;
             t.put_assignment_settings(&settings)?;

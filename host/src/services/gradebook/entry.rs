@@ -27,13 +27,7 @@ pub struct GradeChange {
     pub value: Option<f64>,
 }
 
-/// Why one cell was refused.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct GradeCellError {
-    pub user: UserId,
-    pub item: GradeItemId,
-    pub message: String,
-}
+pub use crate::services::error::GradeCellError;
 
 /// What a save did.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]

@@ -83,6 +83,9 @@ fn heading_name(header: &str) -> &str {
     }
 }
 
+/// The grades a file sets: each with its row and the identifier it gave.
+type Planned = Vec<(u64, String, GradeChange)>;
+
 /// Checks `bytes` against the site as `access` sees it: the changes it
 /// asks for, or the issues that refuse it.
 fn plan(
@@ -90,7 +93,7 @@ fn plan(
     access: &CourseAccess,
     book: &Book,
     bytes: &[u8],
-) -> ServiceResult<(Issues, u64, Vec<(u64, String, GradeChange)>)> {
+) -> ServiceResult<(Issues, u64, Planned)> {
     let mut issues = Issues::default();
     let Some(table) = parse(bytes, &mut issues) else {
         if issues.error_count == 0 {

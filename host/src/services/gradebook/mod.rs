@@ -413,6 +413,23 @@ impl SiteServices {
         })
     }
 
+    /// Grade item `id` as the gradebook shows it (the course's staff).
+    pub fn get_grade_item(&self, who: &Principal, id: GradeItemId) -> ServiceResult<ItemView> {
+        self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
+            let item = load_grade_item(t, id, None)?;
+            let access = CourseAccess::of(&self.site, t, who, item.course)?;
+            if !access.is_staff() {
+                return Err(ServiceError::not_found(format!("grade item #{id}")));
+            }
+            let book = load_book(t, item.course)?;
+            item_views(&book, View::Staff)
+                .into_iter()
+                .find(|v| v.item.id == id)
+                .ok_or_else(|| ServiceError::not_found(format!("grade item #{id}")))
+        })
+    }
+
     /// Adds a manual item or a category to `course` (editing teachers and
     /// site admins).
     pub fn create_grade_item(
@@ -486,7 +503,7 @@ impl SiteServices {
             let (before, access) = editable_item(self, t, who, id)?;
             let mut item = before.clone();
             let own = |field: &'static str, what: &str| {
-                Err(ServiceError::invalid(field, format!("{what}")))
+                Err(ServiceError::invalid(field, what.to_string()))
             };
             if let Some(name) = &update.name {
                 let name = validate::required_text("name", name, validate::MAX_NAME)?;

@@ -237,13 +237,17 @@ pub(crate) fn grader_report_in(
     let names = match query.sort {
         SortKey::Name => {
             let names = learner_names(t, &learners)?;
-            let key = |u: UserId| {
-                names
-                    .get(&u)
-                    .map(|x| (x.lastname.to_lowercase(), x.firstname.to_lowercase()))
-            };
+            // One key per learner, not two per comparison.
+            let keys: Vec<Option<(String, String)>> = learners
+                .iter()
+                .map(|u| {
+                    names
+                        .get(u)
+                        .map(|x| (x.lastname.to_lowercase(), x.firstname.to_lowercase()))
+                })
+                .collect();
             order.sort_by(|&a, &b| {
-                let o = key(learners[a]).cmp(&key(learners[b]));
+                let o = keys[a].cmp(&keys[b]);
                 if query.descending { o.reverse() } else { o }
             });
             Some(names)

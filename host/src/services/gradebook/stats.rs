@@ -27,9 +27,10 @@ pub struct Summary {
     pub passed: Option<f64>,
 }
 
-/// Summarises `grades` (sorted here) of a set of `members` learners.
+/// Summarises `grades` (reordered here) of a set of `members` learners.
+/// The median is found by selection, not by sorting: the analysis
+/// summarises a thousand cohorts × items at once.
 pub fn summarise(grades: &mut [f64], members: u64, pass: Option<f64>) -> Summary {
-    grades.sort_unstable_by(f64::total_cmp);
     let graded = grades.len() as u64;
     let share = |n: u64| (members > 0).then(|| n as f64 / members as f64);
     let passed = pass.and_then(|p| share(grades.iter().filter(|&&g| g >= p).count() as u64));
@@ -47,14 +48,24 @@ pub fn summarise(grades: &mut [f64], members: u64, pass: Option<f64>) -> Summary
     }
     let mean = grades.iter().sum::<f64>() / n as f64;
     let variance = grades.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / n as f64;
-    out.mean = Some(mean);
+    let (min, max) = grades
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &g| {
+            (lo.min(g), hi.max(g))
+        });
+    let (lower, middle, _) = grades.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let middle = *middle;
     out.median = Some(if n % 2 == 1 {
-        grades[n / 2]
+        middle
     } else {
-        (grades[n / 2 - 1] + grades[n / 2]) / 2.0
+        // Everything below the middle is in `lower`: its largest is the
+        // other middle grade.
+        let below = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (below + middle) / 2.0
     });
-    out.min = grades.first().copied();
-    out.max = grades.last().copied();
+    out.mean = Some(mean);
+    out.min = Some(min);
+    out.max = Some(max);
     out.std_dev = Some(variance.sqrt());
     out
 }
@@ -77,6 +88,35 @@ mod tests {
         // Population deviation of 1, 2, 4, 10 around 4.25.
         let var = (3.25f64.powi(2) + 2.25f64.powi(2) + 0.25f64.powi(2) + 5.75f64.powi(2)) / 4.0;
         assert!((s.std_dev.unwrap() - var.sqrt()).abs() < 1e-12);
+    }
+
+    /// Selection against sorting, on awkward inputs: duplicates, one
+    /// value, two values, descending runs.
+    #[test]
+    fn the_median_by_selection_is_the_median_of_the_sorted_grades() {
+        let cases: [&[f64]; 5] = [
+            &[3.0],
+            &[2.0, 1.0],
+            &[5.0, 5.0, 1.0, 5.0],
+            &[9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0],
+            &[0.5, 100.0, 0.5, 42.0, 17.25, 99.0, 3.0],
+        ];
+        for case in cases {
+            let mut sorted = case.to_vec();
+            sorted.sort_by(f64::total_cmp);
+            let n = sorted.len();
+            let want = if n % 2 == 1 {
+                sorted[n / 2]
+            } else {
+                (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+            };
+            let s = summarise(&mut case.to_vec(), n as u64, None);
+            assert_eq!(s.median, Some(want), "{case:?}");
+            assert_eq!(
+                (s.min, s.max),
+                (sorted.first().copied(), sorted.last().copied())
+            );
+        }
     }
 
     #[test]

@@ -309,6 +309,26 @@ fn statistics_match_an_independent_computation() {
         .unwrap();
     assert_eq!(total.cohorts[0].median, Some((40.0 + 70.0) / 2.0));
     assert_eq!(total.cohorts[1].mean, Some(60.0));
+    // A hidden item is the teachers' still: the analysis keeps it and its
+    // part of the totals.
+    fx.site
+        .update_grade_item(
+            &fx.teacher,
+            s.quiz,
+            GradeItemUpdate {
+                hidden: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let hidden = fx.site.group_statistics(&fx.teacher, fx.course).unwrap();
+    assert!(hidden.items.iter().any(|i| i.item.item.id == s.quiz));
+    let total_now = hidden
+        .items
+        .iter()
+        .find(|i| i.item.item.id == s.total)
+        .unwrap();
+    assert_eq!(total_now.cohorts[1].mean, Some(60.0));
     // An override counts as the learner's total.
     fx.site
         .set_grades(&fx.teacher, fx.course, &[change(l[1], s.total, Some(90.0))])

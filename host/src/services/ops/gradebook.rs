@@ -16,20 +16,14 @@ pub(crate) fn create_course_total_in(
     t: &mut SiteTables<'_>,
     course: CourseId,
 ) -> ServiceResult<GradeItem> {
-    let item = GradeItem {
-        id: t.new_grade_item_id()?,
+    let item = GradeItem::new(
+        t.new_grade_item_id()?,
         course,
-        source: GradeSource::Course,
-        name: COURSE_TOTAL_NAME.to_owned(),
-        max_grade: 100.0,
-        pass_grade: None,
-        due_at: None,
-        parent: None,
-        weight: 1.0,
-        aggregation: Aggregation::default(),
-        hidden: false,
-        created_at: t.now,
-    };
+        GradeSource::Course,
+        COURSE_TOTAL_NAME.to_owned(),
+        100.0,
+        t.now,
+    );
     t.put_grade_item(&item)?;
     Ok(item)
 }

@@ -43,6 +43,21 @@ struct Ids {
     /// The walk's submission: none in a `TestSite`, so its calls are
     /// refused or not found, never allowed.
     submission: SubmissionId,
+    /// The course's total: every course has one.
+    grade_item: GradeItemId,
+}
+
+/// The course total of `course`.
+fn course_total(fx: &TestSite, course: CourseId) -> GradeItemId {
+    fx.site
+        .gradebook_setup(&Principal::system(), course)
+        .expect("gradebook")
+        .items
+        .iter()
+        .find(|i| i.item.source == GradeSource::Course)
+        .expect("course total")
+        .item
+        .id
 }
 
 impl Ids {
@@ -63,6 +78,7 @@ impl Ids {
             activity: fx.page,
             grouping: fx.grouping,
             submission: SubmissionId(1),
+            grade_item: course_total(fx, fx.course),
         }
     }
 
@@ -84,6 +100,7 @@ impl Ids {
             activity: ActivityId(999),
             grouping: GroupingId(999),
             submission: SubmissionId(999),
+            grade_item: GradeItemId(999),
         }
     }
 }
@@ -651,6 +668,48 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("assignment_grades", |s, who, ids| {
             s.assignment_grades(who, ids.activity).map(drop)
         }),
+        // gradebook/
+        ("gradebook_setup", |s, who, ids| {
+            s.gradebook_setup(who, ids.course).map(drop)
+        }),
+        ("create_grade_item", |s, who, ids| {
+            let draft = crate::services::gradebook::GradeItemDraft {
+                name: "Walked".into(),
+                ..Default::default()
+            };
+            s.create_grade_item(who, ids.course, draft).map(drop)
+        }),
+        ("get_grade_item", |s, who, ids| {
+            s.get_grade_item(who, ids.grade_item).map(drop)
+        }),
+        ("update_grade_item", |s, who, ids| {
+            s.update_grade_item(who, ids.grade_item, Default::default())
+                .map(drop)
+        }),
+        ("delete_grade_item", |s, who, ids| {
+            s.delete_grade_item(who, ids.grade_item).map(drop)
+        }),
+        ("grader_report", |s, who, ids| {
+            s.grader_report(who, ids.course, &Default::default())
+                .map(drop)
+        }),
+        ("user_report", |s, who, ids| {
+            s.user_report(who, ids.course).map(drop)
+        }),
+        ("set_grades", |s, who, ids| {
+            s.set_grades(who, ids.course, &[]).map(drop)
+        }),
+        ("group_statistics", |s, who, ids| {
+            s.group_statistics(who, ids.course).map(drop)
+        }),
+        ("export_gradebook", |s, who, ids| {
+            let kind = crate::services::gradebook::export::ExportKind::GradesCsv;
+            s.export_gradebook(who, ids.course, None, kind).map(drop)
+        }),
+        ("import_grades", |s, who, ids| {
+            s.import_grades(who, ids.course, b"username\n", false)
+                .map(drop)
+        }),
         ("save_submission", |s, who, ids| {
             s.save_submission(who, ids.activity, Default::default())
                 .map(drop)
@@ -913,6 +972,7 @@ const OPERATOR_ONLY: &str = "not allowed: only an operator may do this";
 /// groups and its people. One list, so every role's walk states the same
 /// rule.
 const COURSE_PARTICIPANT_READS: &[&str] = &[
+    "user_report",
     "get_course",
     "course_by_shortname",
     "course_overview",
@@ -985,15 +1045,23 @@ const CONTENT_EDITS: &[&str] = &[
     "create_grouping",
     "update_grouping",
     "delete_grouping",
+    "create_grade_item",
 ];
 
-/// A course's groupings: seen by any of its teachers (they restrict
-/// what learners see, which is not a learner's to know).
-const GROUPING_READS: &[&str] = &[
+/// What any teacher of a course does and no learner: its groupings (they
+/// restrict what learners see, which is not a learner's to know), and its
+/// gradebook — reports, statistics, exports, grades entered or imported.
+const STAFF_READS: &[&str] = &[
     "list_groupings",
     "grouping_choices",
     "get_grouping",
     "grouping_form",
+    "gradebook_setup",
+    "grader_report",
+    "group_statistics",
+    "export_gradebook",
+    "set_grades",
+    "import_grades",
 ];
 
 /// A site user's own inbox: always theirs, so always allowed (the walk's
@@ -1008,8 +1076,12 @@ const NAMED_ANNOUNCEMENT: &[&str] = &[
     "announcement",
 ];
 
-/// Calls that name the walk's activity as an assignment.
+/// Calls that name the walk's activity as an assignment, or the course
+/// total as a grade item (not seen by learners: not found).
 const ASSIGNMENT_CALLS: &[&str] = &[
+    "get_grade_item",
+    "update_grade_item",
+    "delete_grade_item",
     "edit_assignment_form",
     "update_assignment",
     "assignment",
@@ -1024,6 +1096,7 @@ const ASSIGNMENT_CALLS: &[&str] = &[
 /// nothing of what exists), with the thing they named.
 fn named_teaching(name: &str) -> Option<(&'static str, String)> {
     let what = match name {
+        "get_grade_item" | "update_grade_item" | "delete_grade_item" => "grade item #1",
         _ if ASSIGNMENT_CALLS.contains(&name) => "assignment #1",
         "submission" | "submission_file" | "grade_submission" => "submission #1",
         _ => return None,
@@ -1254,7 +1327,7 @@ fn learners_cannot_do_what_site_admins_or_teachers_do() {
                     "Forbidden",
                     "not allowed: only the editing teachers of course \"COMP101\" and site admins change its content",
                 ),
-                _ if GROUPING_READS.contains(&name) => says(
+                _ if STAFF_READS.contains(&name) => says(
                     "Forbidden",
                     "not allowed: only the teachers of course \"COMP101\" and site admins may do this",
                 ),
@@ -1335,6 +1408,7 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
     // Another course, and the site: refused, nothing written.
     let before = fx.snapshot();
     let other = Ids {
+        grade_item: course_total(&fx, history),
         course: history,
         shortname: "HIST1",
         method: history_manual,
@@ -1362,7 +1436,7 @@ fn a_teacher_manages_their_own_course_but_not_another_nor_the_site() {
                 "events_after" => says("Forbidden", OPERATOR_ONLY),
                 _ if COURSE_PARTICIPANT_READS.contains(&name)
                     || CONTENT_EDITS.contains(&name)
-                    || GROUPING_READS.contains(&name)
+                    || STAFF_READS.contains(&name)
                     || ASSIGNMENT_CALLS.contains(&name)
                     || [
                         "announcement_reach",

@@ -162,6 +162,7 @@ impl SiteB {
             "posts" => self.forum.post,
             "assignments" => self.teaching.assignment.0,
             "submissions" => self.teaching.submission.0,
+            "grade-items" => course_total(&self.fx).0,
             _ => return None,
         })
     }
@@ -177,6 +178,7 @@ impl SiteB {
                 Some("key") => self.fx.site.site().slug.clone(),
                 // An import kind every site accepts.
                 Some("kind") => "segment-members".to_owned(),
+                Some("format") => "grades.csv".to_owned(),
                 // A plugin every site has, at the version it runs.
                 Some("plugin") => "noop".to_owned(),
                 Some("version") => "1.0.0".to_owned(),
@@ -523,4 +525,17 @@ async fn site_user_tokens_are_refused_on_every_operator_route() {
         (t.fx.snapshot(), b.fx.snapshot(), registry_state(&b.fx)),
         before
     );
+}
+
+/// The course total of the fixture's course (every course has one).
+pub(super) fn course_total(fx: &TestSite) -> crate::domain::GradeItemId {
+    fx.site
+        .gradebook_setup(&crate::services::Principal::system(), fx.course)
+        .expect("gradebook")
+        .items
+        .iter()
+        .find(|i| i.item.source == crate::domain::GradeSource::Course)
+        .expect("course total")
+        .item
+        .id
 }

@@ -11,6 +11,7 @@ mod courses;
 mod cross_site;
 mod discussions;
 mod enrolments;
+mod gradebook;
 mod groups;
 mod imports;
 mod mail;

@@ -15,6 +15,7 @@ use crate::services::testing::{TeamB, TestSite};
 async fn a_learner_of_team_a_reads_nothing_of_team_b_through_the_api() {
     let fx = TestSite::new().with_teams();
     let b = fx.team_b_things();
+    let total = super::cross_site::course_total(&fx);
     let (course, team_b, section, hr, manual, learner3) = (
         fx.course,
         fx.team_b,
@@ -35,6 +36,7 @@ async fn a_learner_of_team_a_reads_nothing_of_team_b_through_the_api() {
             "posts" => b.post.0,
             "assignments" => b.assignment.0,
             "submissions" => b.submission.0,
+            "grade-items" => total.0,
             // learner3, of Team B.
             "users" => learner3.0,
             "segments" => hr.0,
@@ -57,6 +59,7 @@ async fn a_learner_of_team_a_reads_nothing_of_team_b_through_the_api() {
             let value = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 None => segment.to_owned(),
                 Some("kind") => "segment-members".to_owned(),
+                Some("format") => "grades.csv".to_owned(),
                 Some("plugin") => "noop".to_owned(),
                 Some("version") => "1.0.0".to_owned(),
                 Some("sha256") => b.file.clone(),
