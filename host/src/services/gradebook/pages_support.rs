@@ -14,8 +14,7 @@ use crate::domain::*;
 use crate::services::SiteServices;
 use crate::services::auth::Principal;
 use crate::services::course_access::CourseAccess;
-use crate::services::error::{ServiceError, ServiceResult};
-use crate::services::ops::gradebook::load_grade_item;
+use crate::services::error::ServiceResult;
 
 /// The report of a course's grades page, by who asks.
 #[derive(Clone, Debug)]
@@ -58,20 +57,15 @@ impl SiteServices {
         }
     }
 
-    /// Item `id` with its course's set-up (the course's staff).
+    /// Item `id` with its course's set-up (the course's staff; anyone
+    /// else is told it does not exist, as by `get_grade_item`).
     pub fn grade_item_setup(
         &self,
         who: &Principal,
         id: GradeItemId,
     ) -> ServiceResult<GradeItemSetup> {
-        let course = self.read(|t| Ok(load_grade_item(t, id, None)?.course))?;
-        let setup = self.gradebook_setup(who, course)?;
-        let item = setup
-            .items
-            .iter()
-            .find(|i| i.item.id == id)
-            .cloned()
-            .ok_or_else(|| ServiceError::not_found(format!("grade item #{id}")))?;
+        let item = self.get_grade_item(who, id)?;
+        let setup = self.gradebook_setup(who, item.item.course)?;
         Ok(GradeItemSetup { item, setup })
     }
 

@@ -710,6 +710,17 @@ fn site_walk() -> Vec<(&'static str, Call)> {
             s.import_grades(who, ids.course, b"username\n", false)
                 .map(drop)
         }),
+        // gradebook/pages_support.rs
+        ("grades_page", |s, who, ids| {
+            s.grades_page(who, ids.course, &Default::default())
+                .map(drop)
+        }),
+        ("grade_item_setup", |s, who, ids| {
+            s.grade_item_setup(who, ids.grade_item).map(drop)
+        }),
+        ("grade_import_template", |s, who, ids| {
+            s.grade_import_template(who, ids.course).map(drop)
+        }),
         ("save_submission", |s, who, ids| {
             s.save_submission(who, ids.activity, Default::default())
                 .map(drop)
@@ -973,6 +984,7 @@ const OPERATOR_ONLY: &str = "not allowed: only an operator may do this";
 /// rule.
 const COURSE_PARTICIPANT_READS: &[&str] = &[
     "user_report",
+    "grades_page",
     "get_course",
     "course_by_shortname",
     "course_overview",
@@ -1062,6 +1074,7 @@ const STAFF_READS: &[&str] = &[
     "export_gradebook",
     "set_grades",
     "import_grades",
+    "grade_import_template",
 ];
 
 /// A site user's own inbox: always theirs, so always allowed (the walk's
@@ -1080,6 +1093,7 @@ const NAMED_ANNOUNCEMENT: &[&str] = &[
 /// total as a grade item (not seen by learners: not found).
 const ASSIGNMENT_CALLS: &[&str] = &[
     "get_grade_item",
+    "grade_item_setup",
     "update_grade_item",
     "delete_grade_item",
     "edit_assignment_form",
@@ -1096,7 +1110,9 @@ const ASSIGNMENT_CALLS: &[&str] = &[
 /// nothing of what exists), with the thing they named.
 fn named_teaching(name: &str) -> Option<(&'static str, String)> {
     let what = match name {
-        "get_grade_item" | "update_grade_item" | "delete_grade_item" => "grade item #1",
+        "get_grade_item" | "grade_item_setup" | "update_grade_item" | "delete_grade_item" => {
+            "grade item #1"
+        }
         _ if ASSIGNMENT_CALLS.contains(&name) => "assignment #1",
         "submission" | "submission_file" | "grade_submission" => "submission #1",
         _ => return None,

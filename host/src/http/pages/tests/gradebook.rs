@@ -35,7 +35,7 @@ fn value_of(p: &Pages, user: UserId, item: GradeItemId) -> Option<f64> {
         .value
 }
 
-fn header_of<'a>(a: &'a Answer, name: header::HeaderName) -> &'a str {
+fn header_of(a: &Answer, name: header::HeaderName) -> &str {
     a.headers
         .get(name)
         .and_then(|v| v.to_str().ok())
