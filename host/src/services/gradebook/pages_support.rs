@@ -13,8 +13,10 @@ use super::{GradebookSetup, ItemView, item_views, load_book};
 use crate::domain::*;
 use crate::services::SiteServices;
 use crate::services::auth::Principal;
+use crate::services::auth::authorize_caller;
 use crate::services::course_access::CourseAccess;
-use crate::services::error::ServiceResult;
+use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::ops::gradebook::load_grade_item;
 
 /// The report of a course's grades page, by who asks.
 #[derive(Clone, Debug)]
@@ -57,15 +59,24 @@ impl SiteServices {
         }
     }
 
-    /// Item `id` with its course's set-up (the course's staff; anyone
-    /// else is told it does not exist, as by `get_grade_item`).
+    /// Item `id` with its course's set-up (the course's staff, as the
+    /// set-up itself: a learner of the course is not allowed).
     pub fn grade_item_setup(
         &self,
         who: &Principal,
         id: GradeItemId,
     ) -> ServiceResult<GradeItemSetup> {
-        let item = self.get_grade_item(who, id)?;
-        let setup = self.gradebook_setup(who, item.item.course)?;
+        let course = self.read(|t| {
+            authorize_caller(&self.site, t, who)?;
+            Ok(load_grade_item(t, id, None)?.course)
+        })?;
+        let setup = self.gradebook_setup(who, course)?;
+        let item = setup
+            .items
+            .iter()
+            .find(|i| i.item.id == id)
+            .cloned()
+            .ok_or_else(|| ServiceError::not_found(format!("grade item #{id}")))?;
         Ok(GradeItemSetup { item, setup })
     }
 

@@ -1075,6 +1075,7 @@ const STAFF_READS: &[&str] = &[
     "set_grades",
     "import_grades",
     "grade_import_template",
+    "grade_item_setup",
 ];
 
 /// A site user's own inbox: always theirs, so always allowed (the walk's
@@ -1093,7 +1094,6 @@ const NAMED_ANNOUNCEMENT: &[&str] = &[
 /// total as a grade item (not seen by learners: not found).
 const ASSIGNMENT_CALLS: &[&str] = &[
     "get_grade_item",
-    "grade_item_setup",
     "update_grade_item",
     "delete_grade_item",
     "edit_assignment_form",
@@ -1110,9 +1110,7 @@ const ASSIGNMENT_CALLS: &[&str] = &[
 /// nothing of what exists), with the thing they named.
 fn named_teaching(name: &str) -> Option<(&'static str, String)> {
     let what = match name {
-        "get_grade_item" | "grade_item_setup" | "update_grade_item" | "delete_grade_item" => {
-            "grade item #1"
-        }
+        "get_grade_item" | "update_grade_item" | "delete_grade_item" => "grade item #1",
         _ if ASSIGNMENT_CALLS.contains(&name) => "assignment #1",
         "submission" | "submission_file" | "grade_submission" => "submission #1",
         _ => return None,
