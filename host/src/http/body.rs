@@ -164,12 +164,15 @@ pub(crate) enum Limited {
 /// before a byte is read; a chunked one is kept only up to `limit` and
 /// then merely counted, up to `count_to` bytes (so a browser that sent a
 /// little too much still reads the page saying so), then reading stops.
-pub(crate) async fn read_limited(
+pub(crate) async fn read_limited<S>(
     declared: Option<usize>,
-    mut payload: web::Payload,
+    mut payload: S,
     limit: usize,
     count_to: usize,
-) -> Result<Limited, HttpError> {
+) -> Result<Limited, HttpError>
+where
+    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
+{
     if let Some(n) = declared.filter(|&n| n > limit) {
         return Ok(Limited::TooLarge(n));
     }

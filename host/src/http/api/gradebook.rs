@@ -455,7 +455,8 @@ async fn import_grades(
         ("format" = inline(ExportFormat), Path, description = "which export"),
         ExportParams),
     responses(
-        (status = 200, description = "the file", content_type = "text/csv", body = String),
+        (status = 200, description = "the file: CSV for the `.csv` formats, an Excel workbook for `gradebook.xlsx`",
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     )
 )]

@@ -32,7 +32,7 @@ pub(crate) const SIGN_IN_CSRF_COOKIE: &str = "charon_sign_in";
 pub(crate) const FLASH_COOKIE: &str = "charon_flash";
 
 /// Largest form body a page accepts (CSV uploads have their own limit).
-const FORM_LIMIT: usize = 256 * 1024;
+pub(crate) const FORM_LIMIT: usize = 256 * 1024;
 
 pub(crate) fn state(req: &HttpRequest) -> Result<Services, HttpError> {
     req.app_data::<web::Data<AppState>>()
@@ -362,36 +362,28 @@ fn checked_form<T: DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, H
         .map_err(|e| HttpError::BadRequest(format!("the form could not be read: {e}")))
 }
 
+/// Reads a form body of at most `limit` bytes.
 fn read_body(
     req: &HttpRequest,
     payload: &mut Payload,
+    limit: usize,
 ) -> impl Future<Output = Result<web::Bytes, HttpError>> + use<> {
     let content_type_ok = req
         .content_type()
         .eq_ignore_ascii_case("application/x-www-form-urlencoded");
-    let bytes = web::Bytes::from_request(req, payload);
+    let declared = crate::http::body::declared_length(req);
+    let payload = payload.take();
     async move {
         if !content_type_ok {
             return Err(HttpError::UnsupportedMediaType);
         }
-        let bytes = bytes
-            .await
-            .map_err(|e| match e.as_response_error().status_code() {
-                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                    HttpError::PayloadTooLarge { limit: FORM_LIMIT }
-                }
-                _ if e
-                    .as_error::<actix_web::error::PayloadError>()
-                    .is_some_and(crate::http::body::is_timeout) =>
-                {
-                    HttpError::BodyTimeout
-                }
-                _ => HttpError::BadRequest(format!("the form could not be read: {e}")),
-            })?;
-        if bytes.len() > FORM_LIMIT {
-            return Err(HttpError::PayloadTooLarge { limit: FORM_LIMIT });
+        // A little past the limit is still read, so the browser gets the
+        // page saying the form was too large rather than a reset.
+        let count_to = limit.saturating_mul(2);
+        match crate::http::body::read_limited(declared, payload, limit, count_to).await? {
+            crate::http::body::Limited::Within(bytes) => Ok(bytes),
+            crate::http::body::Limited::TooLarge(_) => Err(HttpError::PayloadTooLarge { limit }),
         }
-        Ok(bytes)
     }
 }
 
@@ -402,13 +394,14 @@ fn posted_form<P, T, F, S>(
     payload: &mut Payload,
     session: F,
     csrf: fn(&P) -> &str,
+    limit: usize,
 ) -> impl Future<Output = Result<(P, T), HttpError>> + use<P, T, F, S>
 where
     T: DeserializeOwned,
     F: FnOnce(HttpRequest) -> S,
     S: Future<Output = Result<P, HttpError>>,
 {
-    let body = read_body(req, payload);
+    let body = read_body(req, payload, limit);
     // The session first: a visitor who is not signed in is sent to sign
     // in, whatever the form holds.
     let page = session(req.clone());
@@ -421,18 +414,20 @@ where
 }
 
 /// A signed-in POST to a site page whose form carried the session's CSRF
-/// token; `form` is the rest of the form.
-pub(crate) struct SitePost<T> {
+/// token; `form` is the rest of the form, at most `LIMIT` bytes (a page
+/// whose form is a grid of inputs, such as the grader report, takes
+/// more than the usual 256 KiB).
+pub(crate) struct SitePost<T, const LIMIT: usize = FORM_LIMIT> {
     pub page: SitePage,
     pub form: T,
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for SitePost<T> {
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for SitePost<T, LIMIT> {
     type Error = HttpError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, HttpError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let posted = posted_form(req, payload, signed_in, SitePage::csrf);
+        let posted = posted_form(req, payload, signed_in, SitePage::csrf, LIMIT);
         Box::pin(async move {
             let (page, form) = posted.await?;
             Ok(SitePost { page, form })
@@ -508,7 +503,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for OperatorPost<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, HttpError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let posted = posted_form(req, payload, operator_signed_in, OperatorPage::csrf);
+        let posted = posted_form(
+            req,
+            payload,
+            operator_signed_in,
+            OperatorPage::csrf,
+            FORM_LIMIT,
+        );
         Box::pin(async move {
             let (page, form) = posted.await?;
             Ok(OperatorPost { page, form })
@@ -553,7 +554,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for SignInPost<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, HttpError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_body(req, payload);
+        let body = read_body(req, payload, FORM_LIMIT);
         let expected = cookie_values(req, SIGN_IN_CSRF_COOKIE)
             .into_iter()
             .next()

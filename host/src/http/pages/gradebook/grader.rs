@@ -450,8 +450,12 @@ fn posted(fields: Vec<(String, String)>) -> Result<Posted, HttpError> {
     Ok(out)
 }
 
+/// The largest grader-report form: a page of 500 learners × 50 items
+/// posts about 550 KB (one named input per cell).
+const GRID_FORM_LIMIT: usize = 2 * 1024 * 1024;
+
 pub(super) async fn save(
-    post: SitePost<Vec<(String, String)>>,
+    post: SitePost<Vec<(String, String)>, GRID_FORM_LIMIT>,
     path: web::Path<CoursePath>,
 ) -> Result<HttpResponse, HttpError> {
     let SitePost { page, form } = post;

@@ -477,3 +477,45 @@ async fn the_analysis_shows_the_chart_and_the_table_per_group() {
     assert!(quiz.body.contains("Team B (0/2 graded)"), "{}", quiz.body);
     assert!(quiz.body.contains("no grades"));
 }
+
+/// A page of 500 learners × 50 items posts about 550 KB: the grader
+/// report takes up to 2 MiB, every other form still 256 KiB.
+#[actix_web::test]
+async fn a_full_page_of_cells_saves_though_other_forms_stay_small() {
+    let p = Pages::new();
+    let g = &p.grades;
+    let l = &p.fx.learners;
+    let token = p.csrf(&p.teacher);
+    let mut fields: Vec<(String, String)> = vec![("page".into(), "1".into())];
+    // 40,000 unchanged cells (more than a full page), then one change.
+    let unchanged = cell(l[0], g.quiz, "8");
+    fields.extend((0..40_000).map(|_| (unchanged.clone(), "8".to_owned())));
+    fields.push((cell(l[2], g.quiz, ""), "6".into()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let body = form_body(&token, &pairs);
+    assert!(body.len() > 300 * 1024, "{} bytes", body.len());
+    let saved = p.post(&grades_url(&p), Some(&p.teacher), &body).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(value_of(&p, l[2], g.quiz), Some(6.0));
+
+    let padded = form_body(
+        &token,
+        &[("name", "x"), ("padding", &"x".repeat(300 * 1024))],
+    );
+    let refused = p
+        .post(
+            &format!("/s/acme/courses/{}/grades/items", p.fx.course),
+            Some(&p.teacher),
+            &padded,
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        refused.body
+    );
+}
