@@ -10,7 +10,7 @@
 //! grades is the gradebook service's; handlers read the request, call it
 //! once and render.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
@@ -103,16 +103,10 @@ impl GradebookLinks {
     }
 }
 
-/// An export as a download: the service's file name and type.
+/// An export as a download: the service's file name (ASCII and RFC 5987
+/// forms) and type, as the API sends it.
 fn attachment(export: Export) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(export.content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", export.filename),
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(export.bytes)
+    crate::http::download::export(export)
 }
 
 /// Refuses a form field the page itself could not read, as the service

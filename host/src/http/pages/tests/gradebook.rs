@@ -259,7 +259,7 @@ async fn the_exports_answer_attachments_with_the_services_names() {
     assert!(header_of(&csv, header::CONTENT_TYPE).starts_with("text/csv"));
     assert_eq!(
         header_of(&csv, header::CONTENT_DISPOSITION),
-        "attachment; filename=\"grades-COMP101.csv\""
+        "attachment; filename=\"grades-COMP101.csv\"; filename*=UTF-8''grades-COMP101.csv"
     );
     assert!(csv.body.starts_with("First name,Last name,Username"));
     assert!(csv.body.contains("learner1,"));
