@@ -239,10 +239,8 @@ fn plan(
     Ok((issues, table.read, out))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn report(
     t: &impl SiteRead,
-    course: CourseId,
     book: &Book,
     dry_run: bool,
     applied: bool,
@@ -257,11 +255,7 @@ fn report(
     let (mut changed, mut unchanged) = (0, 0);
     if ok {
         for (row, who, c) in planned {
-            let old = t
-                .course_grade_values(course, c.user)?
-                .into_iter()
-                .find(|(i, _)| *i == c.item)
-                .and_then(|(_, v)| v);
+            let old = t.grade_entry(c.item, c.user)?.and_then(|e| e.value);
             let new = c.value.unwrap_or_default();
             if old == Some(new) {
                 unchanged += 1;
@@ -318,7 +312,7 @@ impl SiteServices {
                 access.require_staff()?;
                 let book = load_book(t, course)?;
                 let (issues, rows, planned) = plan(t, &access, &book, bytes)?;
-                report(t, course, &book, true, false, issues, rows, &planned)
+                report(t, &book, true, false, issues, rows, &planned)
             });
         }
         // A refused file is reported from the transaction that found it,
@@ -329,7 +323,7 @@ impl SiteServices {
             access.require_staff()?;
             let book = load_book(t, course)?;
             let (issues, rows, planned) = plan(t, &access, &book, bytes)?;
-            let listed = report(t, course, &book, false, true, issues, rows, &planned)?;
+            let listed = report(t, &book, false, true, issues, rows, &planned)?;
             if listed.has_errors() {
                 refused = Some(listed);
                 return Err(ServiceError::Conflict("the file has errors".into()));

@@ -39,7 +39,7 @@ use super::error::{ServiceError, ServiceResult};
 use super::ops::gradebook::load_grade_item;
 use super::validate;
 use crate::domain::*;
-use crate::storage::site::{SiteTables, prelude::*};
+use crate::storage::site::prelude::*;
 use compute::{Book, View};
 
 /// The largest maximum grade an item may have.
@@ -621,7 +621,7 @@ impl SiteServices {
                 GradeSource::Manual => {}
             }
             let grades = t.grade_entries_of(id)?.len();
-            delete_item_in(t, &item)?;
+            t.delete_grade_item(&item)?;
             t.audit_log(
                 access.actor,
                 "grade_item.deleted",
@@ -634,9 +634,4 @@ impl SiteServices {
             Ok(())
         })
     }
-}
-
-fn delete_item_in(t: &mut SiteTables<'_>, item: &GradeItem) -> ServiceResult<()> {
-    t.delete_grade_item(item)?;
-    Ok(())
 }

@@ -12,7 +12,7 @@ use super::super::forms::render;
 use super::super::session::SitePage;
 use super::super::{Layout, Section};
 use super::chart::{Chart, ChartBar};
-use super::{CoursePath, GradebookLinks, attachment, grade_text, group_of, percent_text};
+use super::{CoursePath, GradebookLinks, grade_text, group_of, percent_text};
 use crate::domain::*;
 use crate::services::gradebook::analysis::{GroupStatistics, ItemStatistics};
 use crate::services::gradebook::export::ExportKind;
@@ -243,7 +243,7 @@ async fn export(
 ) -> Result<HttpResponse, HttpError> {
     let (services, who) = (page.site.services.clone(), page.principal().clone());
     let export = blocking(move || services.export_gradebook(&who, course, group, kind)).await?;
-    Ok(attachment(export))
+    Ok(crate::http::download::export(export))
 }
 
 pub(super) async fn grades_csv(

@@ -17,7 +17,7 @@ use super::super::forms::render;
 use super::super::session::SitePage;
 use super::super::upload::{Body, content_type, read_upload, upload_fields};
 use super::super::{Layout, Section};
-use super::{CoursePath, GradebookLinks, attachment, grade_text};
+use super::{CoursePath, GradebookLinks, grade_text};
 use crate::domain::*;
 use crate::services::bulk::{DEFAULT_MAX_BYTES, RowIssue, size_label, too_large_message};
 use crate::services::gradebook::format_grade;
@@ -156,7 +156,7 @@ pub(super) async fn template(
     let course = CourseId(path.course);
     let (services, who) = (page.site.services.clone(), page.principal().clone());
     let export = blocking(move || services.grade_import_template(&who, course)).await?;
-    Ok(attachment(export))
+    Ok(crate::http::download::export(export))
 }
 
 /// Reads a multipart post of the import forms: the file's bytes (the

@@ -21,7 +21,6 @@ use super::{Layout, Section, page_routes};
 use crate::domain::*;
 use crate::services::ServiceError;
 use crate::services::announcements::markdown::render_html;
-use crate::services::gradebook::export::Export;
 use crate::services::gradebook::format_grade;
 use crate::services::gradebook::pages_support::GradesPage;
 use crate::services::gradebook::report::UserReport;
@@ -101,12 +100,6 @@ impl GradebookLinks {
             import: page.link(&format!("{base}/import")),
         }
     }
-}
-
-/// An export as a download: the service's file name (ASCII and RFC 5987
-/// forms) and type, as the API sends it.
-fn attachment(export: Export) -> HttpResponse {
-    crate::http::download::export(export)
 }
 
 /// Refuses a form field the page itself could not read, as the service
