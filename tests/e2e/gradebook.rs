@@ -71,22 +71,37 @@ fn a_teacher_filters_grades_to_finance_enters_one_analyses_and_exports() -> Resu
     );
     b.screenshot("grader-report-finance")?;
 
-    // 3. A grade entered inline in the first Policy quiz cell, saved.
+    // 3. Edit mode (the report opens as text), then a grade entered
+    // inline in the first Policy quiz cell, saved.
+    ensure!(
+        b.eval("return document.querySelectorAll('#grader-report input').length;", vec![])?
+            == json!(0),
+        "the report opens as text"
+    );
+    b.click_link("Turn editing on")?;
+    b.assert_text_contains("60 learners")?;
+    // The input is named by its column's header and its row's: "Policy
+    // quiz for <learner>", through aria-labelledby.
     let cell = b.eval(
-        "const i = document.querySelector('input[aria-label^=\"Policy quiz for \"]'); \
-         return [i.id, i.getAttribute('aria-label'), i.value];",
+        "const h = [...document.querySelectorAll('#grader-report thead a')] \
+           .find(a => a.textContent.trim() === 'Policy quiz'); \
+         const i = document.querySelector(`input[aria-labelledby^=\"${h.id} \"]`); \
+         const name = i.getAttribute('aria-labelledby').split(' ') \
+           .map(id => document.getElementById(id).textContent.trim()).join(' '); \
+         return [i.getAttribute('aria-labelledby'), name, i.value];",
         vec![],
     )?;
-    let id = cell[0].as_str().context("cell id")?.to_owned();
-    let label = cell[1].as_str().context("cell label")?.to_owned();
+    let label = cell[0].as_str().context("cell label")?.to_owned();
+    let name = cell[1].as_str().context("accessible name")?;
+    ensure!(name.starts_with("Policy quiz for "), "{name}");
     let new = if cell[2] == "3" { "4" } else { "3" };
-    b.fill_by_css(&format!("#{id}"), new)?;
+    b.fill_by_css(&format!("input[aria-labelledby=\"{label}\"]"), new)?;
     b.screenshot("grade-typed")?;
     b.click_button("Save grades")?;
     b.assert_text_contains("1 grade saved.")?;
     b.assert_text_contains("60 learners")?;
     let saved = b.eval(
-        "return document.querySelector(`input[aria-label=\"${arguments[0]}\"]`).value;",
+        "return document.querySelector(`input[aria-labelledby=\"${arguments[0]}\"]`).value;",
         vec![json!(label)],
     )?;
     ensure!(saved == json!(new), "{label}: {saved}");

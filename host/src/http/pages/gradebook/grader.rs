@@ -20,7 +20,7 @@ use super::super::super::{HttpError, blocking};
 use super::super::forms::render;
 use super::super::session::{SitePage, SitePost, url_escape};
 use super::super::{Layout, Section};
-use super::{CoursePath, GradebookLinks, grade_text, group_of};
+use super::{CoursePath, GradebookLinks, grade_text, grid, group_of};
 use crate::domain::*;
 use crate::services::ServiceError;
 use crate::services::gradebook::entry::GradeChange;
@@ -41,6 +41,9 @@ pub(crate) struct ReportParams {
     pub dir: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
+    /// "1": every cell an input (Moodle's edit mode); otherwise the grades
+    /// as text.
+    pub edit: Option<String>,
 }
 
 impl ReportParams {
@@ -59,6 +62,11 @@ impl ReportParams {
 
     fn descending(&self) -> bool {
         self.dir.as_deref() == Some("desc")
+    }
+
+    /// Whether the report is in edit mode.
+    pub fn editing(&self) -> bool {
+        matches!(self.edit.as_deref().map(str::trim), Some("1" | "on" | "true"))
     }
 
     fn per_page(&self) -> u32 {
@@ -108,6 +116,9 @@ impl ReportParams {
         parts.push(format!("dir={}", if desc { "desc" } else { "asc" }));
         parts.push(format!("per_page={}", self.per_page()));
         parts.push(format!("page={}", page.unwrap_or_else(|| self.page())));
+        if self.editing() {
+            parts.push("edit=1".to_owned());
+        }
         parts.join("&")
     }
 }
@@ -120,6 +131,8 @@ pub(crate) struct Typed {
 }
 
 pub(crate) struct Column {
+    /// The id of its name, which labels its inputs.
+    pub id: String,
     pub name: String,
     pub max: String,
     pub kind: &'static str,
@@ -129,27 +142,6 @@ pub(crate) struct Column {
     /// `aria-sort` of its header: "none", "ascending" or "descending".
     pub aria_sort: &'static str,
     pub mean: String,
-}
-
-pub(crate) struct CellView {
-    pub input: String,
-    pub id: String,
-    pub value: String,
-    /// What a total shows when it is not overridden.
-    pub placeholder: String,
-    pub label: String,
-    pub tabindex: usize,
-    pub total: bool,
-    pub overridden: bool,
-    pub computed: String,
-    pub error: Option<String>,
-}
-
-pub(crate) struct RowView {
-    pub name: String,
-    pub username: String,
-    pub groups: String,
-    pub cells: Vec<CellView>,
 }
 
 #[derive(Template)]
@@ -168,7 +160,16 @@ pub(crate) struct ReportPage {
     pub columns: Vec<Column>,
     pub name_sort_href: String,
     pub name_aria_sort: &'static str,
-    pub rows: Vec<RowView>,
+    /// Inputs in every cell, or the grades as text.
+    pub editing: bool,
+    /// The same view in the other mode.
+    pub mode_href: String,
+    /// The report the rows are written from (see `grid`).
+    pub report: GraderReport,
+    /// What a refused save typed, by cell.
+    pub typed: HashMap<(UserId, GradeItemId), String>,
+    /// The refusals, by cell.
+    pub errors: HashMap<(UserId, GradeItemId), String>,
     /// The refusals of a save, one sentence each.
     pub summary: Vec<String>,
     pub count_words: String,
@@ -221,6 +222,7 @@ pub(crate) fn report_page(
         .map(|(j, v)| {
             let current = sort == SortKey::Item(v.item.id);
             Column {
+                id: grid::column_id(v.item.id),
                 name: v.item.name.clone(),
                 max: format_grade(v.effective_max),
                 kind: v.kind,
@@ -232,74 +234,34 @@ pub(crate) fn report_page(
             }
         })
         .collect();
-    let errors: HashMap<(UserId, GradeItemId), &str> = typed
-        .errors
-        .iter()
-        .map(|(u, i, m)| ((*u, *i), m.as_str()))
-        .collect();
-    let n_rows = report.rows.len();
+    let Typed {
+        values: typed,
+        errors: refused,
+    } = typed;
+    // A refused save comes back as typed, so in edit mode.
+    let editing = params.editing() || !refused.is_empty();
+    let mode_href = {
+        let mut other = params.clone();
+        other.edit = (!editing).then(|| "1".to_owned());
+        format!("{}?{}", links.report, other.with(None, None, None))
+    };
+    // One sentence per refusal for the summary: a cell on this page is
+    // named by its learner and column; others (another group's learner,
+    // an item of another course) by the service's message alone.
     let mut summary = Vec::new();
-    let rows: Vec<RowView> = report
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(r, row)| {
-            let learner = format!("{} {}", row.firstname, row.lastname);
-            let cells = row
-                .cells
-                .iter()
-                .zip(&report.items)
-                .enumerate()
-                .map(|(j, (cell, view))| {
-                    let total = view.item.is_total();
-                    // A total's input holds only its override: blank is none.
-                    let stored = if total && !cell.overridden {
-                        None
-                    } else {
-                        cell.value
-                    };
-                    let previous = stored.map(format_grade).unwrap_or_default();
-                    let key = (row.user, cell.item);
-                    let error = errors.get(&key).map(|m| (*m).to_owned());
-                    if let Some(m) = &error {
-                        summary.push(format!("{learner}, {}: {m}", view.item.name));
-                    }
-                    CellView {
-                        input: format!("g_{}_{}_{previous}", row.user, cell.item),
-                        id: format!("g-{}-{}", row.user, cell.item),
-                        value: typed.values.get(&key).cloned().unwrap_or(previous),
-                        placeholder: if total {
-                            cell.computed.map(format_grade).unwrap_or_default()
-                        } else {
-                            String::new()
-                        },
-                        label: format!("{} for {learner}", view.item.name),
-                        tabindex: 1 + j * n_rows + r,
-                        total,
-                        overridden: cell.overridden,
-                        computed: grade_text(cell.computed),
-                        error,
-                    }
-                })
-                .collect();
-            RowView {
-                name: format!("{}, {}", row.lastname, row.firstname),
-                username: row.username.clone(),
-                groups: row.groups.join(", "),
-                cells,
+    let mut errors = HashMap::with_capacity(refused.len());
+    for (user, item, message) in refused {
+        let row = report.rows.iter().find(|r| r.user == user);
+        let column = report.items.iter().find(|v| v.item.id == item);
+        match (row, column) {
+            (Some(row), Some(view)) => {
+                summary.push(format!(
+                    "{} {}, {}: {message}",
+                    row.firstname, row.lastname, view.item.name
+                ));
+                errors.insert((user, item), message);
             }
-        })
-        .collect();
-    // Refusals of cells not on this page (another group's learner, an
-    // item of another course) are listed too.
-    let on_page: std::collections::HashSet<(UserId, GradeItemId)> = report
-        .rows
-        .iter()
-        .flat_map(|r| r.cells.iter().map(move |c| (r.user, c.item)))
-        .collect();
-    for (u, i, m) in &typed.errors {
-        if !on_page.contains(&(*u, *i)) {
-            summary.push(m.clone());
+            _ => summary.push(message),
         }
     }
     let pages = report.total.div_ceil(u64::from(report.per_page)).max(1) as u32;
@@ -343,8 +305,7 @@ pub(crate) fn report_page(
         name_sort_href: sort_link("name", sort == SortKey::Name),
         name_aria_sort: aria(sort == SortKey::Name),
         columns,
-        save_tabindex: 1 + report.items.len() * n_rows,
-        rows,
+        save_tabindex: 1 + report.items.len() * report.rows.len(),
         summary,
         count_words: learners_words(report.total),
         page_words: format!("Page {} of {pages}", report.page),
@@ -368,10 +329,28 @@ pub(crate) fn report_page(
             ("dir", if desc { "desc" } else { "asc" }.to_owned()),
             ("page", report.page.to_string()),
             ("per_page", report.per_page.to_string()),
+            ("edit", "1".to_owned()),
         ],
         export_csv: query("export.csv"),
         export_xlsx: query("export.xlsx"),
         links,
+        editing,
+        mode_href,
+        report,
+        typed,
+        errors,
+    }
+}
+
+impl ReportPage {
+    /// The rows, written straight into the page (see `grid.rs`).
+    fn grid(&self) -> grid::Grid<'_> {
+        grid::Grid {
+            editing: self.editing,
+            report: &self.report,
+            typed: &self.typed,
+            errors: &self.errors,
+        }
     }
 }
 
@@ -410,6 +389,7 @@ fn posted(fields: Vec<(String, String)>) -> Result<Posted, HttpError> {
             "dir" => out.params.dir = Some(value),
             "page" => out.params.page = Some(value),
             "per_page" => out.params.per_page = Some(value),
+            "edit" => out.params.edit = Some(value),
             _ => {
                 let Some(rest) = name.strip_prefix("g_") else {
                     continue;
@@ -566,6 +546,7 @@ mod tests {
             dir: Some("desc".into()),
             page: Some("0".into()),
             per_page: Some("77".into()),
+            edit: None,
         };
         let q = p.query();
         assert_eq!(q.group, Some(CourseGroupId(12)));
@@ -576,5 +557,11 @@ mod tests {
             p.with(Some("name"), Some(false), Some(2)),
             "group=12&sort=name&dir=asc&per_page=100&page=2"
         );
+        let editing = ReportParams {
+            edit: Some("1".into()),
+            ..p
+        };
+        assert!(editing.editing());
+        assert!(editing.with(None, None, None).ends_with("&page=1&edit=1"));
     }
 }

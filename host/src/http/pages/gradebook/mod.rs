@@ -4,7 +4,8 @@
 //! the CSV import and the exports.
 //!
 //! This file holds the routes, what the pages share and the user report;
-//! `grader.rs` the grader report and its save, `setup.rs` the items'
+//! `grader.rs` the grader report and its save, `grid.rs` its rows,
+//! written straight into the page, `setup.rs` the items'
 //! forms, `analysis.rs` the analysis and the exports, `import.rs` the
 //! import, `chart.rs` the SVG. Every decision of who sees or changes whose
 //! grades is the gradebook service's; handlers read the request, call it
@@ -28,6 +29,7 @@ use crate::services::gradebook::report::UserReport;
 mod analysis;
 pub(crate) mod chart;
 mod grader;
+mod grid;
 mod import;
 mod setup;
 

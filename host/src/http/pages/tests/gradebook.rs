@@ -47,15 +47,28 @@ async fn a_teacher_gets_the_grader_report_and_saves_a_column_in_one_post() {
     let p = Pages::new();
     let g = &p.grades;
     let l = &p.fx.learners;
-    let page = p.get(&grades_url(&p), Some(&p.teacher)).await;
-    page.assert_shows(StatusCode::OK, r#"aria-label="Quiz for learner1 Test""#);
+    let page = p
+        .get(&format!("{}?edit=1", grades_url(&p)), Some(&p.teacher))
+        .await;
+    // Each input is named by its column's and its learner's headers:
+    // "Quiz for Test, learner1".
+    page.assert_shows(
+        StatusCode::OK,
+        &format!(r#"aria-labelledby="i{} gfor u{}""#, g.quiz, l[0]),
+    );
+    for text in [
+        format!(r#"id="i{}">Quiz</a>"#, g.quiz),
+        format!(r#"<span id="u{}">Test, learner1</span>"#, l[0]),
+        r#"<span id="gfor" hidden>for</span>"#.to_owned(),
+    ] {
+        assert!(page.body.contains(&text), "{text:?} not in {}", page.body);
+    }
     for text in [
         "Practical check",
         "max 50",
         "course total",
         "category total",
         "Overall average",
-        r#"inputmode="decimal""#,
         "Export CSV",
         "Per-group analysis",
     ] {
@@ -63,7 +76,7 @@ async fn a_teacher_gets_the_grader_report_and_saves_a_column_in_one_post() {
     }
     // Tab goes down a column: the quiz cells of learners 1 and 2 follow
     // each other.
-    let quiz = |u: UserId| format!(r#"id="g-{u}-{}""#, g.quiz);
+    let quiz = |u: UserId| format!(r#"name="g_{u}_{}_"#, g.quiz);
     let tab = |u: UserId| {
         let at = page.body.find(&quiz(u)).expect("cell");
         let rest = &page.body[at..];
@@ -106,6 +119,41 @@ async fn a_teacher_gets_the_grader_report_and_saves_a_column_in_one_post() {
     assert_eq!(value_of(&p, l[2], g.quiz), Some(7.0));
     assert_eq!(value_of(&p, l[3], g.quiz), Some(9.5));
     assert_eq!(value_of(&p, l[0], g.quiz), Some(8.0));
+}
+
+#[actix_web::test]
+async fn the_report_opens_as_text_and_edit_mode_keeps_the_view() {
+    let p = Pages::new();
+    let (g, l) = (&p.grades, &p.fx.learners);
+    let url = format!("{}?sort=name&dir=desc&per_page=50", grades_url(&p));
+    let read = p.get(&url, Some(&p.teacher)).await;
+    read.assert_shows(StatusCode::OK, "Turn editing on");
+    for absent in ["<input name=\"g_", r#"id="grades-form""#, "Save grades"] {
+        assert!(!read.body.contains(absent), "{absent}: {}", read.body);
+    }
+    // Learner 1's quiz grade, 8, as text in their row; the course total
+    // computed.
+    let row = read
+        .body
+        .split(&format!(r#"<span id="u{}">"#, l[0]))
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .expect("learner 1's row");
+    assert!(row.contains("<td>8</td>"), "{row}");
+    assert!(row.contains(r#"<td class="total-column">80</td>"#), "{row}");
+    assert!(row.contains("<td>–</td>"), "a missing grade: {row}");
+    // The toggle keeps the view's sort and page size, and so does the
+    // way back.
+    let edit = format!(
+        "/s/acme/courses/{}/grades?sort=name&#38;dir=desc&#38;per_page=50&#38;page=1&#38;edit=1",
+        p.fx.course
+    );
+    assert!(read.body.contains(&edit), "{}", read.body);
+    let editing = p.get(&edit.replace("&#38;", "&"), Some(&p.teacher)).await;
+    editing.assert_shows(StatusCode::OK, "Turn editing off");
+    assert!(editing.body.contains(&cell(l[0], g.quiz, "8")));
+    assert!(editing.body.contains(r#"<input type="hidden" name="edit" value="1">"#));
+    assert!(editing.body.contains(&edit.replace("&#38;edit=1", "")));
 }
 
 #[actix_web::test]
@@ -226,7 +274,7 @@ async fn a_learner_gets_their_own_report_and_no_one_elses_grades() {
         "learner2",
         "learner3",
         "Overall average",
-        "<input class=\"grade-input",
+        "<input name=\"g_",
     ] {
         assert!(!mine.body.contains(other), "{other}: {}", mine.body);
     }
