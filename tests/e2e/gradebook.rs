@@ -74,8 +74,10 @@ fn a_teacher_filters_grades_to_finance_enters_one_analyses_and_exports() -> Resu
     // 3. Edit mode (the report opens as text), then a grade entered
     // inline in the first Policy quiz cell, saved.
     ensure!(
-        b.eval("return document.querySelectorAll('#grader-report input').length;", vec![])?
-            == json!(0),
+        b.eval(
+            "return document.querySelectorAll('#grader-report input').length;",
+            vec![]
+        )? == json!(0),
         "the report opens as text"
     );
     b.click_link("Turn editing on")?;

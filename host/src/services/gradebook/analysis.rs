@@ -2,12 +2,10 @@
 //! them together), for each item and total, the statistics of `stats`.
 //! A learner in several groups counts in each.
 //!
-//! One scan of the course's grade index feeds every group: the learners'
-//! rows are computed once (staff view: hidden items count, since this is
+//! One scan of the course's grade index (one row per learner) feeds every
+//! group: the learners' rows are computed once (staff view: hidden items count, since this is
 //! the teachers' analysis), then each value is pushed into the buckets of
 //! the learner's groups.
-
-use std::collections::HashMap;
 
 use serde::Serialize;
 
@@ -76,15 +74,16 @@ pub(crate) fn group_statistics_in(
     let book = load_book(t, course)?;
     let groups = visible_groups(t, access)?;
     let learners = course_learners(t, course, filter)?;
-    // Each learner's cohorts: 0 is everyone, then 1 + the group's index.
-    let mut of_learner: HashMap<UserId, Vec<u16>> =
-        learners.iter().map(|&u| (u, vec![0])).collect();
+    // Each learner's cohorts, by the learner's place in `learners` (sorted
+    // by id, the order the scan visits them in): 0 is everyone, then 1 +
+    // the group's index.
+    let mut cohorts_of: Vec<Vec<u16>> = vec![vec![0]; learners.len()];
     let mut members = vec![learners.len() as u64; 1];
     for (gi, g) in groups.iter().enumerate() {
         let mut n = 0;
         for u in t.group_member_ids(g.id)? {
-            if let Some(c) = of_learner.get_mut(&u) {
-                c.push(gi as u16 + 1);
+            if let Ok(at) = learners.binary_search(&u) {
+                cohorts_of[at].push(gi as u16 + 1);
                 n += 1;
             }
         }
@@ -92,34 +91,31 @@ pub(crate) fn group_statistics_in(
     }
     let items = book.items.len();
     let cohorts = groups.len() + 1;
-    // buckets[item * cohorts + cohort]: the values graded.
-    let mut buckets: Vec<Vec<f64>> = vec![Vec::new(); items * cohorts];
+    // buckets[item * cohorts + cohort]: the values graded, each sized for
+    // every member of its cohort so the scan never regrows one.
+    let mut buckets: Vec<Vec<f64>> = (0..items * cohorts)
+        .map(|k| Vec::with_capacity(members[k % cohorts] as usize))
+        .collect();
     let mut row = book.empty_row();
-    let mut cells: Vec<(GradeItemId, Option<f64>)> = Vec::with_capacity(items);
-    let mut current: Option<UserId> = None;
-    let mut flush = |user: Option<UserId>, cells: &mut Vec<(GradeItemId, Option<f64>)>| {
-        if let Some(u) = user
-            && let Some(cs) = of_learner.remove(&u)
-        {
-            book.compute_into(cells, View::Staff, &mut row);
-            for (i, v) in row.values.iter().enumerate() {
-                if let Some(v) = *v {
-                    for &c in &cs {
-                        buckets[i * cohorts + c as usize].push(v);
-                    }
+    let mut next = 0;
+    t.course_grade_rows(course, |user, cells| {
+        // A merge of two sorted lists: grades of users who are not (or no
+        // longer) learners the caller sees are passed over.
+        while next < learners.len() && learners[next] < user {
+            next += 1;
+        }
+        if learners.get(next) != Some(&user) {
+            return;
+        }
+        book.compute_into(cells, View::Staff, &mut row);
+        for (i, v) in row.values.iter().enumerate() {
+            if let Some(v) = *v {
+                for &c in &cohorts_of[next] {
+                    buckets[i * cohorts + c as usize].push(v);
                 }
             }
         }
-        cells.clear();
-    };
-    t.course_grade_cells(course, |user, item, value| {
-        if current != Some(user) {
-            flush(current, &mut cells);
-            current = Some(user);
-        }
-        cells.push((item, value));
     })?;
-    flush(current, &mut cells);
     // Learners without any grade still count as members: their totals are
     // missing, which the member counts already say.
     let mut out_items = Vec::with_capacity(items);

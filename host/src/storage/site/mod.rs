@@ -22,6 +22,7 @@
 
 mod audit_codec;
 mod counters;
+mod grade_row;
 mod id_list;
 mod read;
 mod tables;

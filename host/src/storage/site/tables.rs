@@ -246,8 +246,9 @@ crate::storage::tables::tables! {
     course_grade_items: COURSE_GRADE_ITEMS = ("course-grade-items-v1", (u64, u64), ());
     /// `(GradeItemId, UserId) → GradeEntry`: the grades of an item.
     grade_entries: GRADE_ENTRIES = ("grade-entries-v1", (u64, u64), Bytes);
-    /// `(CourseId, UserId, GradeItemId) → value`: a user's grades in a
-    /// course with their values, kept in step with `grade_entries`; the
-    /// grader report and the statistics read these, not the entries.
-    course_user_grades: COURSE_USER_GRADES = ("course-user-grades-v2", (u64, u64, u64), Option<f64>);
+    /// `(CourseId, UserId) → cells`: a user's grades in a course with
+    /// their values, one row per user (`grade_row.rs`, FORMAT.md §9), kept
+    /// in step with `grade_entries`; the grader report and the statistics
+    /// read these, not the entries.
+    course_user_grades: COURSE_USER_GRADES = ("course-user-grades-v3", (u64, u64), Bytes);
 }

@@ -66,7 +66,10 @@ impl ReportParams {
 
     /// Whether the report is in edit mode.
     pub fn editing(&self) -> bool {
-        matches!(self.edit.as_deref().map(str::trim), Some("1" | "on" | "true"))
+        matches!(
+            self.edit.as_deref().map(str::trim),
+            Some("1" | "on" | "true")
+        )
     }
 
     fn per_page(&self) -> u32 {

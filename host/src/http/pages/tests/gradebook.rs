@@ -152,7 +152,11 @@ async fn the_report_opens_as_text_and_edit_mode_keeps_the_view() {
     let editing = p.get(&edit.replace("&#38;", "&"), Some(&p.teacher)).await;
     editing.assert_shows(StatusCode::OK, "Turn editing off");
     assert!(editing.body.contains(&cell(l[0], g.quiz, "8")));
-    assert!(editing.body.contains(r#"<input type="hidden" name="edit" value="1">"#));
+    assert!(
+        editing
+            .body
+            .contains(r#"<input type="hidden" name="edit" value="1">"#)
+    );
     assert!(editing.body.contains(&edit.replace("&#38;edit=1", "")));
 }
 

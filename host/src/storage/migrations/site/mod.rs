@@ -5,6 +5,7 @@ mod v1;
 mod v10;
 mod v11;
 mod v12;
+mod v13;
 mod v2;
 mod v3;
 mod v4;
@@ -79,6 +80,11 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         version: 12,
         name: "the gradebook: manual items, categories, course totals and indexed values",
         apply: v12::add_gradebook,
+    },
+    Migration {
+        version: 13,
+        name: "one row of grade values per learner and course",
+        apply: v13::pack_grade_rows,
     },
 ];
 

@@ -9,6 +9,7 @@ use crate::domain::{
     ActivityId, AssignmentSettings, CourseId, GradeEntry, GradeItem, GradeItemId, Submission,
     SubmissionId, SubmissionOwner, UserId,
 };
+use crate::storage::site::grade_row;
 use crate::storage::{Result, decode};
 
 /// The key of `owner`'s row in `assignment-submissions`: kind and id.
@@ -131,30 +132,28 @@ pub trait AssignmentRead: SiteTablesRead {
         user: UserId,
     ) -> Result<Vec<(GradeItemId, Option<f64>)>> {
         let mut out = Vec::new();
-        for row in self
-            .course_user_grades()?
-            .range((course.0, user.0, 0)..=(course.0, user.0, u64::MAX))?
-        {
-            let (k, v) = row?;
-            out.push((GradeItemId(k.value().2), v.value()));
+        if let Some(row) = self.course_user_grades()?.get((course.0, user.0))? {
+            grade_row::decode_into(row.value(), &mut out)?;
         }
         Ok(out)
     }
 
-    /// Every grade value in `course` as `(user, item, value)`, in user
-    /// then item order: one scan of the index (the per-group statistics).
-    fn course_grade_cells(
+    /// Every user's grade values in `course`, in user order, each row in
+    /// item order: one scan of the index (the per-group statistics). Users
+    /// without any entry are not visited.
+    fn course_grade_rows(
         &self,
         course: CourseId,
-        mut each: impl FnMut(UserId, GradeItemId, Option<f64>),
+        mut each: impl FnMut(UserId, &[(GradeItemId, Option<f64>)]),
     ) -> Result<()> {
+        let mut cells = Vec::new();
         for row in self
             .course_user_grades()?
-            .range((course.0, 0, 0)..=(course.0, u64::MAX, u64::MAX))?
+            .range((course.0, 0)..=(course.0, u64::MAX))?
         {
             let (k, v) = row?;
-            let (_, user, item) = k.value();
-            each(UserId(user), GradeItemId(item), v.value());
+            grade_row::decode_into(v.value(), &mut cells)?;
+            each(UserId(k.value().1), &cells);
         }
         Ok(())
     }
@@ -163,13 +162,8 @@ pub trait AssignmentRead: SiteTablesRead {
     fn user_grade_entries(&self, course: CourseId, user: UserId) -> Result<Vec<GradeEntry>> {
         let table = self.grade_entries()?;
         let mut out = Vec::new();
-        for row in self
-            .course_user_grades()?
-            .range((course.0, user.0, 0)..=(course.0, user.0, u64::MAX))?
-        {
-            let (k, _) = row?;
-            let item = k.value().2;
-            if let Some(entry) = get_record(table, "grade-entries", (item, user.0))? {
+        for (item, _) in self.course_grade_values(course, user)? {
+            if let Some(entry) = get_record(table, "grade-entries", (item.0, user.0))? {
                 out.push(entry);
             }
         }

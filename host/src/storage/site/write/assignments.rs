@@ -18,6 +18,7 @@ use crate::domain::{
 };
 use crate::storage::site::SiteTables;
 use crate::storage::site::counters::Counter;
+use crate::storage::site::grade_row;
 use crate::storage::site::read::owner_key;
 use crate::storage::{Result, StorageError, encode};
 
@@ -142,21 +143,23 @@ impl SiteTables<'_> {
             .collect::<std::result::Result<_, _>>()?;
         for user in users {
             self.grade_entries.remove((item.id.0, user))?;
-            self.course_user_grades
-                .remove((item.course.0, user, item.id.0))?;
+            self.edit_grade_row(item.course, UserId(user), |cells| {
+                grade_row::remove(cells, item.id);
+            })?;
         }
         self.course_grade_items.remove((item.course.0, item.id.0))?;
         self.grade_items.remove(item.id.0)?;
         Ok(())
     }
 
-    /// Writes `entry` of an item of `course`, with its course index row.
+    /// Writes `entry` of an item of `course`, with its value in the user's
+    /// row of the course.
     pub(crate) fn put_grade_entry(&mut self, course: CourseId, entry: &GradeEntry) -> Result<()> {
         self.grade_entries
             .insert((entry.item.0, entry.user.0), encode(entry).as_slice())?;
-        self.course_user_grades
-            .insert((course.0, entry.user.0, entry.item.0), entry.value)?;
-        Ok(())
+        self.edit_grade_row(course, entry.user, |cells| {
+            grade_row::set(cells, entry.item, entry.value);
+        })
     }
 
     /// Removes the entry of `user` for `item` (of `course`), if any.
@@ -167,8 +170,9 @@ impl SiteTables<'_> {
         user: UserId,
     ) -> Result<()> {
         self.grade_entries.remove((item.0, user.0))?;
-        self.course_user_grades.remove((course.0, user.0, item.0))?;
-        Ok(())
+        self.edit_grade_row(course, user, |cells| {
+            grade_row::remove(cells, item);
+        })
     }
 
     /// Removes `user`'s entries in `course` (they are being deleted).
@@ -177,14 +181,36 @@ impl SiteTables<'_> {
         course: CourseId,
         user: UserId,
     ) -> Result<()> {
-        let items: Vec<u64> = self
-            .course_user_grades
-            .range((course.0, user.0, 0)..=(course.0, user.0, u64::MAX))?
-            .map(|row| row.map(|(k, _)| k.value().2))
-            .collect::<std::result::Result<_, _>>()?;
-        for item in items {
-            self.grade_entries.remove((item, user.0))?;
-            self.course_user_grades.remove((course.0, user.0, item))?;
+        let Some(row) = self.course_user_grades.remove((course.0, user.0))? else {
+            return Ok(());
+        };
+        let mut cells = Vec::new();
+        grade_row::decode_into(row.value(), &mut cells)?;
+        drop(row);
+        for (item, _) in cells {
+            self.grade_entries.remove((item.0, user.0))?;
+        }
+        Ok(())
+    }
+
+    /// Applies `edit` to `user`'s row of values in `course`; an emptied
+    /// row is removed.
+    fn edit_grade_row(
+        &mut self,
+        course: CourseId,
+        user: UserId,
+        edit: impl FnOnce(&mut Vec<(GradeItemId, Option<f64>)>),
+    ) -> Result<()> {
+        let mut cells = Vec::new();
+        if let Some(row) = self.course_user_grades.get((course.0, user.0))? {
+            grade_row::decode_into(row.value(), &mut cells)?;
+        }
+        edit(&mut cells);
+        if cells.is_empty() {
+            self.course_user_grades.remove((course.0, user.0))?;
+        } else {
+            self.course_user_grades
+                .insert((course.0, user.0), grade_row::encode(&cells).as_slice())?;
         }
         Ok(())
     }
