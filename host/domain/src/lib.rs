@@ -122,6 +122,7 @@ mod assignments;
 mod events;
 mod gradebook;
 mod messaging;
+mod plugin_fields;
 mod teaching;
 pub use assignments::*;
 pub use events::*;

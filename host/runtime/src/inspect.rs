@@ -192,10 +192,14 @@ pub(crate) fn check_manifest(m: &Manifest) -> Result<(), PluginError> {
                     field.key
                 ));
             }
-            if let Some(default) = &field.default
-                && serde_json::from_str::<serde_json::Value>(default).is_err()
-            {
-                return bad(format!("the default of {:?} is not JSON", field.key));
+            if let Err(why) = field.check_declaration() {
+                return bad(format!("{form} {why}"));
+            }
+            if form == "setting" && field.kind.names_course_group() {
+                return bad(format!(
+                    "setting field {:?}: a site-wide setting cannot name a course group",
+                    field.key
+                ));
             }
         }
     }

@@ -51,61 +51,14 @@ pub(crate) fn effective(fields: &[PluginConfigField], saved: Option<&str>) -> Ma
     out
 }
 
-/// Whether `v` is a value of a field of `kind`.
+/// Whether `v` is a value of a field of `kind` in a site-wide setting.
 fn check(kind: &PluginFieldKind, v: &Value) -> Result<(), String> {
-    use PluginFieldKind as K;
-    match kind {
-        K::Text | K::Multiline | K::Secret => v
-            .as_str()
-            .map(drop)
-            .ok_or_else(|| "must be text".to_owned()),
-        K::Boolean => v
-            .as_bool()
-            .map(drop)
-            .ok_or_else(|| "must be true or false".to_owned()),
-        K::Integer { min, max } => {
-            let n = v.as_i64().ok_or("must be a whole number")?;
-            if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-                return Err(format!(
-                    "must be between {} and {}",
-                    min.map_or("any".into(), |m| m.to_string()),
-                    max.map_or("any".into(), |m| m.to_string())
-                ));
-            }
-            Ok(())
-        }
-        K::Datetime => v
-            .as_i64()
-            .map(drop)
-            .ok_or_else(|| "must be a date (epoch milliseconds)".to_owned()),
-        K::Choice { choices } => {
-            let s = v.as_str().unwrap_or_default();
-            if choices.iter().any(|c| c.value == s) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "must be one of {}",
-                    choices
-                        .iter()
-                        .map(|c| format!("{:?}", c.value))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            }
-        }
-        K::Role => match v.as_str() {
-            Some("learner" | "non-editing-teacher" | "teacher") => Ok(()),
-            _ => Err("must be learner, non-editing-teacher or teacher".into()),
-        },
-        K::Segment => v
-            .as_u64()
-            .map(drop)
-            .ok_or_else(|| "must be a segment id".to_owned()),
-        // A site-wide setting has no course to pick a group from.
-        K::Group | K::GroupChoice { .. } | K::GroupTexts => {
-            Err("a site-wide setting cannot name a course group".into())
-        }
+    // A site-wide setting has no course to pick a group from (and a
+    // manifest that declares one is refused when the plugin is loaded).
+    if kind.names_course_group() {
+        return Err("a site-wide setting cannot name a course group".into());
     }
+    kind.check_value(v)
 }
 
 impl SiteServices {

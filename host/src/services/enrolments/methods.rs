@@ -21,6 +21,17 @@ pub struct NewMethod {
     pub enabled: bool,
 }
 
+impl NewMethod {
+    /// The name the method gets: the one given, checked, or the plugin's
+    /// id when blank. Adding and previewing name it alike.
+    pub(crate) fn checked_name(&self) -> ServiceResult<String> {
+        match self.name.trim() {
+            "" => Ok(self.plugin.trim().to_owned()),
+            n => validate::required_text("name", n, validate::MAX_NAME),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct MethodUpdate {
     pub name: Option<String>,
@@ -52,10 +63,7 @@ impl SiteServices {
     ) -> ServiceResult<EnrolmentMethod> {
         // Authorises the caller before anything of the input is checked.
         let (plugin_id, config) = self.checked_new_method(who, course, &new)?;
-        let name = match new.name.trim() {
-            "" => new.plugin.trim().to_owned(),
-            n => validate::required_text("name", n, validate::MAX_NAME)?,
-        };
+        let name = new.checked_name()?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
             load_course(t, course)?;

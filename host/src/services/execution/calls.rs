@@ -27,7 +27,7 @@ impl SiteServices {
     /// Records a failed call as the method's last error, in its own
     /// transaction. Never fails the caller: the failure it records is what
     /// the caller reports.
-    pub(super) fn record_method_error(
+    pub(in crate::services) fn record_method_error(
         &self,
         id: EnrolmentMethodId,
         code: &MethodFailure,

@@ -33,8 +33,10 @@ pub struct ReconcileReport {
     pub unchanged: u64,
     /// False for a dry run: nothing was written.
     pub applied: bool,
-    /// A dry run's actions, at most 1,000; empty when applied.
-    pub plan: Vec<PlanAction>,
+    /// A dry run's actions, at most 1,000; none (left out of the JSON)
+    /// when applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Vec<PlanAction>>,
 }
 
 /// What adding a method would do ([`SiteServices::preview_method`]).
@@ -98,6 +100,7 @@ impl<'a> Applied<'a> {
             pacing: Pacing::new(site.exec.durable_every()),
             report: ReconcileReport {
                 applied: mode == ApplyMode::Apply,
+                plan: (mode != ApplyMode::Apply).then(Vec::new),
                 ..Default::default()
             },
             caused,
@@ -150,8 +153,9 @@ impl PageSink for Applied<'_> {
         report.changed += tally.changed;
         report.unchanged += tally.unchanged;
         if dry_run {
-            let room = MAX_REPORTED_ACTIONS.saturating_sub(report.plan.len());
-            report.plan.extend(plan.actions.into_iter().take(room));
+            let shown = report.plan.get_or_insert_default();
+            let room = MAX_REPORTED_ACTIONS.saturating_sub(shown.len());
+            shown.extend(plan.actions.into_iter().take(room));
             return Ok(false);
         }
         Ok(ends_method(&plan))
@@ -341,7 +345,9 @@ impl SiteServices {
             id: EnrolmentMethodId(0),
             course,
             plugin: plugin_id,
-            name: new.name.clone(),
+            // As it would be named, so that errors name it as they would
+            // after adding (an unnamed method takes its plugin's id).
+            name: new.checked_name()?,
             // As it would be added: a disabled method's reconcile
             // enrols nobody.
             status: if new.enabled {

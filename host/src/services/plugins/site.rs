@@ -9,7 +9,7 @@ use crate::domain::*;
 use crate::runtime::{Plugin, PluginError, Runtime};
 use crate::services::auth::{Need, authorize, authorize_caller};
 use crate::services::contract::RequestKind;
-use crate::services::error::{ConfigFieldError, ServiceError, ServiceResult};
+use crate::services::error::{ConfigFieldError, MethodFailure, ServiceError, ServiceResult};
 use crate::services::ops::courses::load_course;
 use crate::services::ops::methods::{load_method, shown_warning};
 use crate::services::{Principal, SiteServices, validate};
@@ -195,10 +195,20 @@ impl SiteServices {
                     "the plugin runtime failed: {e}"
                 )));
             }
-            Err(e) => vec![ConfigFieldError {
-                field: String::new(),
-                message: format!("the plugin failed while checking it: {e}"),
-            }],
+            // A crash is the plugin's failure, not the admin's config: the
+            // same 502 and code as a crash anywhere else, and the existing
+            // method's last error.
+            Err(e) => {
+                let code = MethodFailure::from(&e);
+                let message = format!(
+                    "plugin {:?} failed while checking the config: {e}",
+                    plugin.manifest.id
+                );
+                if let Some(m) = method {
+                    self.record_method_error(m, &code, &message);
+                }
+                return Err(ServiceError::PluginFailed { code, message });
+            }
         };
         Err(ServiceError::ConfigRejected {
             context: context(),

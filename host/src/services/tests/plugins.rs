@@ -12,7 +12,7 @@ use crate::storage::registry::RegistryRead;
 use super::{refusal, refused, says};
 use crate::domain::*;
 use crate::services::enrolments::{MethodUpdate, NewMethod};
-use crate::services::error::ConfigFieldError;
+use crate::services::error::{ConfigFieldError, MethodFailure};
 use crate::services::sites::NewSite;
 use crate::services::testing::{Changes, TestSite, audited, test_plugin};
 use crate::services::{Principal, ServiceError, Services};
@@ -159,8 +159,13 @@ fn hostile_or_broken_components_are_refused_at_install_and_write_nothing() {
         component_files(fx.dir.path()),
         fx.snapshot(),
     );
-    let cases: [(Vec<u8>, &str); 4] = [
+    let cases: [(Vec<u8>, &str); 5] = [
         (test_plugin("charon-test-forbidden-import"), "wasi:sockets"),
+        // A manifest whose boolean field defaults to the text "yes".
+        (
+            test_plugin("charon-test-broken-manifest"),
+            r#"config field "active": its default "yes" must be true or false"#,
+        ),
         (
             test_plugin("charon-test-unknown-version"),
             r#"contract version "9.9.9""#,
@@ -392,7 +397,7 @@ fn the_plugin_checks_and_normalises_an_instance_config() {
 }
 
 #[test]
-fn a_plugin_that_fails_while_checking_a_config_refuses_it() {
+fn a_plugin_that_crashes_while_checking_a_config_fails_as_a_crash() {
     let fx = TestSite::new();
     fx.services
         .install_plugin(&fx.operator, &test_plugin("charon-test-hostile"))
@@ -414,12 +419,43 @@ fn a_plugin_that_fails_while_checking_a_config_refuses_it() {
             },
         )
         .unwrap_err();
+    // A crash is the plugin's failure (502 plugin_crashed), not a refusal
+    // of the admin's config.
     assert!(
-        matches!(&e, ServiceError::ConfigRejected { errors, .. }
-            if errors.len() == 1 && errors[0].message.starts_with("the plugin failed while checking it: the plugin crashed")),
+        matches!(&e, ServiceError::PluginFailed { code: MethodFailure::Crashed, message }
+            if message.starts_with(r#"plugin "hostile" failed while checking the config: the plugin crashed"#)),
         "{e:?}"
     );
     fx.assert_unchanged(&before);
+}
+
+#[test]
+fn a_preview_names_an_unnamed_method_as_adding_it_would() {
+    let fx = TestSite::new();
+    fx.services
+        .install_plugin(&fx.operator, &test_plugin("charon-test-hostile"))
+        .unwrap();
+    fx.services
+        .enable_plugin(&fx.operator, "acme", "hostile", None)
+        .unwrap();
+    let e = fx
+        .site
+        .preview_method(
+            &fx.admin,
+            fx.course,
+            NewMethod {
+                plugin: "hostile".into(),
+                name: " ".into(),
+                config: serde_json::json!({"behaviour": "panic"}),
+                enabled: true,
+            },
+        )
+        .unwrap_err();
+    let message = e.to_string();
+    assert!(
+        message.contains(r#"enrolment method "hostile""#) && !message.contains(r#"method """#),
+        "{message}"
+    );
 }
 
 #[test]

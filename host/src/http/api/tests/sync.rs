@@ -510,8 +510,8 @@ async fn a_site_admin_reconciles_every_method_of_the_site_after_a_dry_run() {
     assert_eq!(reconciled(&done), expected);
     let report = &entry(&done, sync)["report"];
     assert_eq!(
-        (&report["applied"], &report["changed"], &report["plan"]),
-        (&json!(true), &json!(3), &json!([])),
+        (&report["applied"], &report["changed"], report.get("plan")),
+        (&json!(true), &json!(3), None),
         "{done}"
     );
     assert_eq!(

@@ -148,8 +148,9 @@ pub struct ReconcileReportView {
     pub unchanged: u64,
     /// False for a dry run: nothing was written.
     pub applied: bool,
-    /// A dry run's actions, at most 1,000; empty when applied.
-    pub plan: Vec<PlanActionView>,
+    /// A dry run's actions, at most 1,000; left out when applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Vec<PlanActionView>>,
 }
 
 mirror_struct!(
