@@ -64,11 +64,18 @@ pub(crate) fn enrol_existing_user(
             if e.status == EnrolmentStatus::Active && e.role == Some(role) {
                 return Ok((e, false));
             }
+            // An active enrolment whose role changes is a role change, as
+            // `set-role` audits it; only a suspended one is re-activated.
+            let action = if e.status == EnrolmentStatus::Active {
+                "enrolment.role_set"
+            } else {
+                "enrolment.reactivated"
+            };
             e.status = EnrolmentStatus::Active;
             e.role = Some(role);
             e.updated_at = t.now;
             t.put_enrolment(&e)?;
-            audit_enrolment(t, actor, "enrolment.reactivated", m, user, role, reason)?;
+            audit_enrolment(t, actor, action, m, user, role, reason)?;
             t.emit(SiteEvent::EnrolmentUpdated {
                 course: m.course,
                 user,
@@ -80,9 +87,9 @@ pub(crate) fn enrol_existing_user(
     Ok((enrolment, true))
 }
 
-/// Audits an enrolment `enrol_existing_user` made or re-activated, with
-/// the caller's reason or else the role it gives. Printed straight into the
-/// entry: a sync audits 100,000 of these.
+/// Audits an enrolment `enrol_existing_user` made, re-activated or gave
+/// another role, with the caller's reason or else the role it gives.
+/// Printed straight into the entry: a sync audits 100,000 of these.
 fn audit_enrolment(
     t: &mut SiteTables<'_>,
     actor: Actor,
@@ -112,7 +119,15 @@ fn audit_enrolment(
                 course,
                 method,
             },
-            format_args!("enrolled as {}", role.label()),
+            format_args!(
+                "{} {}",
+                if action == "enrolment.role_set" {
+                    "role set to"
+                } else {
+                    "enrolled as"
+                },
+                role.label()
+            ),
         )?,
     };
     Ok(())

@@ -82,6 +82,46 @@ fn enrolling_again_with_the_same_role_writes_nothing() {
 }
 
 #[test]
+fn enrolling_again_with_another_role_is_audited_as_a_role_change() {
+    let fx = TestSite::new();
+    let l = fx.learners[0];
+    let mark = fx.mark();
+    fx.site
+        .enrol(&fx.admin, fx.manual, l, Role::NonEditingTeacher)
+        .unwrap();
+    let target = format!(
+        "user #{l} in course #{} via method #{}",
+        fx.course, fx.manual
+    );
+    assert_eq!(
+        fx.changes_since(&mark).audit,
+        vec![audited(
+            fx.admin.actor(),
+            "enrolment.role_set",
+            &target,
+            "role set to Non-editing teacher"
+        )]
+    );
+    // A suspended enrolment enrolled again is re-activated.
+    fx.site
+        .set_enrolment_status(&fx.admin, fx.manual, l, EnrolmentStatus::Suspended, true)
+        .unwrap();
+    let mark = fx.mark();
+    fx.site
+        .enrol(&fx.admin, fx.manual, l, Role::Learner)
+        .unwrap();
+    assert_eq!(
+        fx.changes_since(&mark).audit,
+        vec![audited(
+            fx.admin.actor(),
+            "enrolment.reactivated",
+            &target,
+            "enrolled as Learner"
+        )]
+    );
+}
+
+#[test]
 fn enrolling_a_suspended_user_again_reactivates_them_with_the_new_role() {
     let fx = TestSite::new();
     let l = fx.learners[0];
