@@ -90,6 +90,41 @@ impl MockHost {
         self
     }
 
+    /// Adds a user as given, e-mail address and names included (for a
+    /// plugin that looks at them, e.g. one that enrols by e-mail domain).
+    ///
+    /// ```
+    /// use charon_sdk::{Host, User, mock::MockHost};
+    /// let host = MockHost::new().user_record(User {
+    ///     id: 5,
+    ///     username: "bo".into(),
+    ///     firstname: "Bo".into(),
+    ///     lastname: "Lind".into(),
+    ///     email: "bo@finance.example".into(),
+    ///     suspended: false,
+    /// });
+    /// assert_eq!(Host::user(&host, 5).unwrap().unwrap().email, "bo@finance.example");
+    /// ```
+    pub fn user_record(mut self, user: User) -> Self {
+        self.users.insert(user.id, user);
+        self
+    }
+
+    /// Sets the e-mail address of user `id` (added by [`user`](Self::user)
+    /// first).
+    ///
+    /// ```
+    /// use charon_sdk::{Host, mock::MockHost};
+    /// let host = MockHost::new().user(5, "bo").email(5, "bo@hr.example");
+    /// assert_eq!(Host::user(&host, 5).unwrap().unwrap().email, "bo@hr.example");
+    /// ```
+    pub fn email(mut self, id: UserId, email: &str) -> Self {
+        if let Some(user) = self.users.get_mut(&id) {
+            user.email = email.into();
+        }
+        self
+    }
+
     /// Adds a user whose site account is suspended.
     ///
     /// ```
