@@ -215,6 +215,7 @@ async fn list_methods(
         (status = 201, description = "added", body = MethodView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, description = "a field is missing, unknown or invalid (config must be a JSON object), the plugin is not enabled on the site, or the plugin refuses the config (code `config_rejected`, with each refused key in `errors`)", body = ErrorBody),
+        (status = 502, description = "the plugin failed while checking the config (code `plugin_crashed`, `plugin_timeout`, …)", body = ErrorBody),
     )
 )]
 #[post("/courses/{id}/methods")]
@@ -268,6 +269,7 @@ async fn get_method(api: SiteApi, path: web::Path<IdPath>) -> ApiResult<web::Jso
         (status = 200, body = MethodView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, description = "a field is unknown or invalid, the plugin is not enabled on the site, or it refuses the config (code `config_rejected`, with `errors`)", body = ErrorBody),
+        (status = 502, description = "the plugin failed while checking the config; recorded as the method's last error", body = ErrorBody),
     )
 )]
 #[patch("/methods/{id}")]
