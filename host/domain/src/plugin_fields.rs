@@ -20,11 +20,12 @@ impl PluginFieldKind {
             K::Integer { min, max } => {
                 let n = v.as_i64().ok_or("must be a whole number")?;
                 if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-                    return Err(format!(
-                        "must be between {} and {}",
-                        min.map_or("any".into(), |m| m.to_string()),
-                        max.map_or("any".into(), |m| m.to_string())
-                    ));
+                    return Err(match (min, max) {
+                        (Some(a), Some(b)) => format!("must be between {a} and {b}"),
+                        (Some(a), None) => format!("must be at least {a}"),
+                        (None, Some(b)) => format!("must be at most {b}"),
+                        (None, None) => "must be a whole number".to_owned(),
+                    });
                 }
                 true
             }

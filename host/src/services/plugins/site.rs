@@ -163,10 +163,12 @@ impl SiteServices {
             .map_err(|reason| ServiceError::invalid("plugin", reason))
     }
 
-    /// Asks `plugin` to check a method config for `course` and returns
-    /// the config to store (the plugin may normalise it). A refusal becomes
-    /// [`ServiceError::ConfigRejected`] with the plugin's own field errors;
-    /// a plugin that fails while checking refuses the config too.
+    /// Checks a method config for `course` against the kinds of the
+    /// plugin's fields, then asks the plugin, and returns the config to
+    /// store (the plugin may normalise it). A value that does not fit its
+    /// field, or the plugin's refusal, becomes
+    /// [`ServiceError::ConfigRejected`] naming each field; a plugin that
+    /// fails while checking is [`ServiceError::PluginFailed`].
     pub(crate) fn validate_method_config(
         &self,
         plugin: &Plugin,
@@ -175,6 +177,19 @@ impl SiteServices {
         config_json: &str,
     ) -> ServiceResult<String> {
         let context = || format!("plugin {:?} refuses the config", plugin.manifest.id);
+        // The host's own check first: the plugin sees only values of the
+        // kinds it declared, and a wrong type is named by its field rather
+        // than by the plugin's deserialiser.
+        let errors = misfits(&plugin.manifest.config, config_json);
+        if !errors.is_empty() {
+            return Err(ServiceError::ConfigRejected {
+                context: format!(
+                    "the config does not fit plugin {:?}'s form",
+                    plugin.manifest.id
+                ),
+                errors,
+            });
+        }
         let answer = self.runtime()?.validate_config(
             plugin,
             self.course_queries(course, method, &plugin.manifest.id)?,
@@ -215,6 +230,25 @@ impl SiteServices {
             errors,
         })
     }
+}
+
+/// The values of `config_json` (a JSON object; anything else is the
+/// plugin's to refuse) that do not fit the kind of their field in
+/// `fields`, each with why. `null` is a value left out.
+fn misfits(fields: &[PluginConfigField], config_json: &str) -> Vec<ConfigFieldError> {
+    let Ok(serde_json::Value::Object(values)) = serde_json::from_str(config_json) else {
+        return Vec::new();
+    };
+    fields
+        .iter()
+        .filter_map(|f| {
+            let v = values.get(&f.key).filter(|v| !v.is_null())?;
+            f.kind.check_value(v).err().map(|message| ConfigFieldError {
+                field: f.key.clone(),
+                message,
+            })
+        })
+        .collect()
 }
 
 /// What a plugin returned as the config to store must still be a JSON

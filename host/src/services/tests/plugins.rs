@@ -350,20 +350,27 @@ fn the_plugin_checks_and_normalises_an_instance_config() {
         .enable_plugin(&fx.operator, "acme", "capped", None)
         .unwrap();
     let before = fx.snapshot();
+    // The host checks values against the declared kinds first (cap is an
+    // integer of at least 0), naming the field; the plugin never sees them.
     let e = fx.capped(serde_json::json!({"cap": -1})).unwrap_err();
     assert_eq!(
         refusal(&e),
         says(
             "ConfigRejected",
-            r#"plugin "capped" refuses the config: cap: must not be negative"#
+            r#"the config does not fit plugin "capped"'s form: cap: must be at least 0"#
         )
     );
     assert!(
         matches!(&e, ServiceError::ConfigRejected { errors, .. } if errors == &[ConfigFieldError {
             field: "cap".into(),
-            message: "must not be negative".into(),
+            message: "must be at least 0".into(),
         }])
     );
+    assert!(matches!(
+        fx.capped(serde_json::json!({"cap": "ten"})).unwrap_err(),
+        ServiceError::ConfigRejected { errors, .. } if errors[0].field == "cap"
+            && errors[0].message == "must be a whole number"
+    ));
     assert_eq!(
         refused(fx.capped(serde_json::json!({"cap": 1, "colour": "red"}))).1,
         "plugin \"capped\" refuses the config: colour: unknown field `colour`, expected `cap`"

@@ -85,7 +85,7 @@ async fn an_operator_installs_enables_upgrades_and_uninstalls_a_plugin() {
     assert_eq!(refused["error"]["field"], "config");
     assert_eq!(
         refused["error"]["errors"],
-        json!([{"field": "cap", "message": "must not be negative"}])
+        json!([{"field": "cap", "message": "must be at least 0"}])
     );
     let (status, method) = t
         .admin()
