@@ -85,39 +85,29 @@ fn enrolling_again_with_the_same_role_writes_nothing() {
 fn enrolling_again_with_another_role_is_audited_as_a_role_change() {
     let fx = TestSite::new();
     let l = fx.learners[0];
-    let mark = fx.mark();
-    fx.site
-        .enrol(&fx.admin, fx.manual, l, Role::NonEditingTeacher)
-        .unwrap();
     let target = format!(
         "user #{l} in course #{} via method #{}",
         fx.course, fx.manual
     );
+    // Enrols `l` as `role` and returns what the audit log says of it.
+    let enrol_as = |role| {
+        let mark = fx.mark();
+        fx.site.enrol(&fx.admin, fx.manual, l, role).unwrap();
+        fx.changes_since(&mark).audit
+    };
+    let said =
+        |action: &str, reason: &str| vec![audited(fx.admin.actor(), action, &target, reason)];
     assert_eq!(
-        fx.changes_since(&mark).audit,
-        vec![audited(
-            fx.admin.actor(),
-            "enrolment.role_set",
-            &target,
-            "role set to Non-editing teacher"
-        )]
+        enrol_as(Role::NonEditingTeacher),
+        said("enrolment.role_set", "role set to Non-editing teacher")
     );
     // A suspended enrolment enrolled again is re-activated.
     fx.site
         .set_enrolment_status(&fx.admin, fx.manual, l, EnrolmentStatus::Suspended, true)
         .unwrap();
-    let mark = fx.mark();
-    fx.site
-        .enrol(&fx.admin, fx.manual, l, Role::Learner)
-        .unwrap();
     assert_eq!(
-        fx.changes_since(&mark).audit,
-        vec![audited(
-            fx.admin.actor(),
-            "enrolment.reactivated",
-            &target,
-            "enrolled as Learner"
-        )]
+        enrol_as(Role::Learner),
+        said("enrolment.reactivated", "enrolled as Learner")
     );
 }
 

@@ -70,6 +70,18 @@ impl TestSite {
         )
     }
 
+    /// A test site with the hostile test plugin installed and enabled.
+    fn with_hostile() -> Self {
+        let fx = TestSite::new();
+        fx.services
+            .install_plugin(&fx.operator, &test_plugin("charon-test-hostile"))
+            .unwrap();
+        fx.services
+            .enable_plugin(&fx.operator, "acme", "hostile", None)
+            .unwrap();
+        fx
+    }
+
     fn install_capped(&self) {
         for bytes in [capped_v1(), capped_v2()] {
             self.services
@@ -80,6 +92,17 @@ impl TestSite {
 }
 
 type ServiceResultMethod = crate::services::ServiceResult<EnrolmentMethod>;
+
+/// A method of the hostile test plugin named `name` that misbehaves as
+/// `behaviour` says.
+fn hostile(name: &str, behaviour: &str) -> NewMethod {
+    NewMethod {
+        plugin: "hostile".into(),
+        name: name.into(),
+        config: serde_json::json!({ "behaviour": behaviour }),
+        enabled: true,
+    }
+}
 
 fn operator_only() -> (&'static str, String) {
     says(
@@ -405,26 +428,11 @@ fn the_plugin_checks_and_normalises_an_instance_config() {
 
 #[test]
 fn a_plugin_that_crashes_while_checking_a_config_fails_as_a_crash() {
-    let fx = TestSite::new();
-    fx.services
-        .install_plugin(&fx.operator, &test_plugin("charon-test-hostile"))
-        .unwrap();
-    fx.services
-        .enable_plugin(&fx.operator, "acme", "hostile", None)
-        .unwrap();
+    let fx = TestSite::with_hostile();
     let before = fx.snapshot();
     let e = fx
         .site
-        .add_method(
-            &fx.admin,
-            fx.course,
-            NewMethod {
-                plugin: "hostile".into(),
-                name: String::new(),
-                config: serde_json::json!({"behaviour": "validate-panic"}),
-                enabled: true,
-            },
-        )
+        .add_method(&fx.admin, fx.course, hostile("", "validate-panic"))
         .unwrap_err();
     // A crash is the plugin's failure (502 plugin_crashed), not a refusal
     // of the admin's config.
@@ -438,25 +446,10 @@ fn a_plugin_that_crashes_while_checking_a_config_fails_as_a_crash() {
 
 #[test]
 fn a_preview_names_an_unnamed_method_as_adding_it_would() {
-    let fx = TestSite::new();
-    fx.services
-        .install_plugin(&fx.operator, &test_plugin("charon-test-hostile"))
-        .unwrap();
-    fx.services
-        .enable_plugin(&fx.operator, "acme", "hostile", None)
-        .unwrap();
+    let fx = TestSite::with_hostile();
     let e = fx
         .site
-        .preview_method(
-            &fx.admin,
-            fx.course,
-            NewMethod {
-                plugin: "hostile".into(),
-                name: " ".into(),
-                config: serde_json::json!({"behaviour": "panic"}),
-                enabled: true,
-            },
-        )
+        .preview_method(&fx.admin, fx.course, hostile(" ", "panic"))
         .unwrap_err();
     let message = e.to_string();
     assert!(
