@@ -85,7 +85,12 @@ fn the_api_does_what_its_openapi_document_says() -> Result<()> {
         // not declare; each operation is tried on its own.
         .args(["--phases", "examples,coverage,fuzzing"])
         .args(["--max-examples", "10", "--seed", "16", "--max-time", "120"])
-        .args(["--workers", "2", "--request-timeout", "30"])
+        // One worker: with two, hypothesis in two threads parses source
+        // at once and CPython 3.11's `ast` (Debian's python3) can fail with
+        // "AST constructor recursion depth mismatch", a runtime error of
+        // the tool, not an answer of the API. `--max-time` bounds the run
+        // either way.
+        .args(["--workers", "1", "--request-timeout", "30"])
         .args(["--exclude-path-regex", EXCLUDED])
         .arg("--no-color")
         .current_dir(dir.path());
