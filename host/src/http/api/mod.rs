@@ -269,8 +269,14 @@ fn query_config() -> web::QueryConfig {
 }
 
 fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|e, _| {
-        JsonError(HttpError::NotFoundPath(format!("no such resource: {e}"))).into()
+    web::PathConfig::default().error_handler(|e, req| {
+        // `PATCH /announcements/preview` reaches `PATCH /announcements/{id}`
+        // and fails to read "preview" as an id; but the path is the literal
+        // one, which answers POST only: 405, as an unrouted request gets.
+        match unrouted::refusal(req) {
+            refused @ HttpError::MethodNotAllowed { .. } => JsonError(refused).into(),
+            _ => JsonError(HttpError::NotFoundPath(format!("no such resource: {e}"))).into(),
+        }
     })
 }
 

@@ -160,6 +160,13 @@ async fn a_served_path_asked_with_another_method_answers_405_with_allow() {
             "/s/acme/api/v1/segments/1/members/remove",
             "POST",
         ),
+        // A route takes it (`PATCH /announcements/{id}`) but cannot read
+        // "preview" as an id: still the literal path's 405.
+        (
+            Method::PATCH,
+            "/s/acme/api/v1/announcements/preview",
+            "POST",
+        ),
     ];
     for (method, path, allow) in cases {
         let req = TestRequest::default()
