@@ -254,7 +254,7 @@ impl Services {
 pub(super) fn not_enabled(id: &str, slug: &str) -> ServiceError {
     ServiceError::Conflict(format!(
         "plugin {id:?} is not enabled on site {slug:?}; an operator enables it with \
-         `charon plugin enable --site {slug} {id}`"
+         `charon --data DIR plugin enable --site {slug} {id}` (DIR: the host's data directory)"
     ))
 }
 
