@@ -74,6 +74,8 @@ pub(crate) fn group_statistics_in(
     let book = load_book(t, course)?;
     let groups = visible_groups(t, access)?;
     let learners = course_learners(t, course, filter)?;
+    // The lookups and the merge with the scan below rely on this order.
+    debug_assert!(learners.is_sorted(), "course_learners is in id order");
     // Each learner's cohorts, by the learner's place in `learners` (sorted
     // by id, the order the scan visits them in): 0 is everyone, then 1 +
     // the group's index.
