@@ -381,30 +381,16 @@ fn sync(data: &Path, args: SyncArgs) -> Result<()> {
             if args.json {
                 return print_json(&results);
             }
-            let verb = if dry_run { "would change" } else { "changed" };
-            let mut failed = 0;
-            for r in &results {
-                match (&r.report, &r.error) {
-                    (Some(rep), _) => println!(
-                        "enrolment method #{} (course #{}): {verb} {}, unchanged {}, {} page(s)",
-                        r.method, r.course, rep.changed, rep.unchanged, rep.pages
-                    ),
-                    (None, Some(e)) => {
-                        failed += 1;
-                        println!(
-                            "enrolment method #{} (course #{}): FAILED: {e}",
-                            r.method, r.course
-                        )
-                    }
-                    (None, None) => {}
-                }
-            }
-            println!(
-                "{} enrolment method(s) reconciled, {failed} failed",
-                results.len()
-            );
+            let told = charon_host::console::reconcile_text(&results, dry_run);
+            print!("{}", told.text);
+            let (failed, would_fail) = (told.failed, told.would_fail);
             if failed > 0 {
                 bail!("{failed} enrolment method(s) failed to reconcile");
+            }
+            if would_fail > 0 {
+                bail!(
+                    "{would_fail} enrolment method(s) would fail: their plans have refused actions"
+                );
             }
         }
     }

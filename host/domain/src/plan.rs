@@ -165,6 +165,33 @@ impl PlanOp {
     }
 }
 
+/// The action in words, e.g. "enrol user #9 as Learner", "add user #9 to
+/// group #4".
+impl fmt::Display for PlanOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanOp::Enrol { user, role } => write!(f, "enrol user #{user} as {}", role.label()),
+            PlanOp::Suspend { user } => write!(f, "suspend user #{user}'s enrolment"),
+            PlanOp::Unenrol { user } => write!(f, "unenrol user #{user}"),
+            PlanOp::SetRole { user, role: None } => write!(f, "remove user #{user}'s role"),
+            PlanOp::SetRole {
+                user,
+                role: Some(role),
+            } => write!(f, "give user #{user} the role {}", role.label()),
+            PlanOp::AddToGroup { user, group } => write!(f, "add user #{user} to {group}"),
+            PlanOp::RemoveFromGroup { user, group } => {
+                write!(f, "remove user #{user} from {group}")
+            }
+            PlanOp::CreateGroup { key, name, .. } => {
+                write!(f, "create the group {name:?} as {key:?}")
+            }
+            PlanOp::DisableMethod => f.write_str("disable the enrolment method"),
+            PlanOp::DeleteMethod => f.write_str("delete the enrolment method"),
+            PlanOp::Reconcile => f.write_str("reconcile the enrolment method"),
+        }
+    }
+}
+
 /// One action of a plan with the plugin's reason, kept in the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanAction {

@@ -18,12 +18,14 @@
 
 mod client;
 mod in_process;
+mod report;
 
 use std::path::Path;
 use std::time::Duration;
 
 pub use client::OperatorClient;
 use in_process::InProcessServer;
+pub use report::{ReconcileText, reconcile_text};
 
 use crate::http::OperatorApiFile;
 use crate::services::StorageError;

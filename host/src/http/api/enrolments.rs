@@ -11,7 +11,8 @@ use crate::services::{Ask, Need, ServiceResult, SiteServices};
 use super::JsonBody;
 
 use super::views::{
-    EnrolmentStatusView, EnrolmentView, MethodView, Mirror, ParticipantView, RoleView, UserIdView,
+    AddedMethodView, EnrolmentStatusView, EnrolmentView, FirstRunOutcomeView, FirstRunView,
+    MethodView, Mirror, ParticipantView, RoleView, UserIdView,
 };
 use super::{
     ApiResult, IdPath, IdUserPath, MAX_BULK_USERS, MembershipChange, Page, PageQuery, SiteApi,
@@ -50,6 +51,11 @@ pub struct AddMethod {
     pub config: Option<serde_json::Value>,
     /// Default true.
     pub enabled: Option<bool>,
+    /// Default true: run the method's first reconcile before answering
+    /// and report it in `first_run`. False answers at once and leaves the
+    /// first run to the dispatcher (the plugin's `method-added` event).
+    /// A preview ignores it.
+    pub wait_for_first_run: Option<bool>,
 }
 
 impl AddMethod {
@@ -212,7 +218,7 @@ async fn list_methods(
     params(("id" = u64, Path, description = "course id")),
     request_body = AddMethod,
     responses(
-        (status = 201, description = "added", body = MethodView),
+        (status = 201, description = "added, with how its first run went: a failed first run (`first_run.outcome` `failed`) leaves the method added, its error recorded as its last error", body = AddedMethodView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, description = "a field is missing, unknown or invalid (config must be a JSON object), the plugin is not enabled on the site, or the plugin refuses the config (code `config_rejected`, with each refused key in `errors`)", body = ErrorBody),
         (status = 502, description = "the plugin failed while checking the config (code `plugin_crashed`, `plugin_timeout`, …)", body = ErrorBody),
@@ -232,13 +238,30 @@ async fn add_method(
         .await?;
     let SiteApi { who, site } = api;
     let id = CourseId(path.id);
+    let wait = body.wait_for_first_run.unwrap_or(true);
     let new = body.into_new();
-    let added = blocking(move || {
-        let added = site.add_method(&who, id, new)?;
-        shown(&site, added)
+    let (added, first_run) = blocking(move || {
+        let (method, first_run) = if wait {
+            let added = site.add_method_and_run(&who, id, new)?;
+            (added.method, FirstRunView::from(added.first_run))
+        } else {
+            let method = site.add_method(&who, id, new)?;
+            let outcome = if method.status == EnrolmentMethodStatus::Enabled {
+                FirstRunOutcomeView::Deferred
+            } else {
+                FirstRunOutcomeView::NotRun
+            };
+            let run = FirstRunView {
+                outcome,
+                report: None,
+                error: None,
+            };
+            (method, run)
+        };
+        Ok((shown(&site, method)?, first_run))
     })
     .await?;
-    Ok(HttpResponse::Created().json(MethodView::from(added)))
+    Ok(HttpResponse::Created().json(AddedMethodView::from((added, first_run))))
 }
 
 /// One enrolment method.

@@ -5,7 +5,7 @@
 use crate::domain::*;
 use crate::services::SiteServices;
 use crate::services::error::{MethodFailure, ServiceError, ServiceResult};
-use crate::services::plans::{ApplyError, PlanTally, apply_plan};
+use crate::services::plans::{ApplyError, PlanTally, Trial, apply_plan};
 use crate::services::queries::UsersSeen;
 use crate::storage::StorageError;
 use crate::storage::site::{SiteTables, prelude::*};
@@ -48,6 +48,12 @@ pub(crate) struct ApplyOptions<'a> {
     /// reading their records again if nothing changed since (see
     /// [`UsersSeen`]).
     pub(crate) seen: Option<&'a UsersSeen>,
+    /// A dry run that lists every refused action there instead of
+    /// failing at the first (see [`Trial`]).
+    pub(crate) trial: Option<&'a std::cell::RefCell<Trial>>,
+    /// The method is not in the file yet (a preview of adding it): the
+    /// plan is tried as `m` says rather than as the file has it.
+    pub(crate) unsaved: bool,
 }
 
 /// Why a plan's transaction did not commit.
@@ -78,6 +84,8 @@ impl SiteServices {
             mode: ApplyMode::of(dry_run),
             durability: Durability::Durable,
             seen: None,
+            trial: None,
+            unsaved: false,
         };
         self.apply_method_plan_with(m, plan, options)
     }
@@ -93,13 +101,21 @@ impl SiteServices {
         // Nothing to change: no write transaction (and no disk sync), which
         // is what keeps a reconcile of a converged method cheap.
         if plan.actions.is_empty() {
+            if let Some(trial) = options.trial {
+                trial.borrow_mut().next_page();
+            }
             return Ok((PlanTally::default(), Vec::new()));
         }
         let dry_run = options.mode == ApplyMode::DryRun;
         let apply = |t: &mut SiteTables<'_>| {
             // The method may have gone or changed course while its
             // plugin ran; apply as it is now.
-            let Some(current) = t.method(m.id)? else {
+            let current = if options.unsaved {
+                Some(m.clone())
+            } else {
+                t.method(m.id)?
+            };
+            let Some(current) = current else {
                 return Err(TxError::Apply(ApplyError::Service(ServiceError::Conflict(
                     format!(
                         "enrolment method #{} was deleted while its plugin ran",
@@ -111,7 +127,9 @@ impl SiteServices {
                 Some(seen) => seen.still_users(t.changes()?),
                 None => Default::default(),
             };
-            let tally = apply_plan(t, &current, plan, users).map_err(TxError::Apply)?;
+            let mut trial = options.trial.map(|trial| trial.borrow_mut());
+            let tally = apply_plan(t, &current, plan, users, trial.as_deref_mut())
+                .map_err(TxError::Apply)?;
             if dry_run {
                 return Err(TxError::DryRun(tally));
             }
@@ -175,6 +193,8 @@ mod active_seen_tests {
             mode: ApplyMode::Apply,
             durability: Durability::Durable,
             seen: Some(seen),
+            trial: None,
+            unsaved: false,
         }
     }
 

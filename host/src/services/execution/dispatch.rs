@@ -95,6 +95,15 @@ pub struct DispatchReport {
 }
 
 impl SiteServices {
+    /// Runs `f` while this site's dispatcher delivers nothing: a method's
+    /// first run then owns the method alone, and the `method-added` event
+    /// reaches its plugin after it (finding nothing left to do).
+    pub(crate) fn with_dispatch_held<T>(&self, f: impl FnOnce() -> T) -> T {
+        let lock = self.exec.site(self.site.id);
+        let _held = lock.lock().unwrap_or_else(|p| p.into_inner());
+        f()
+    }
+
     #[cfg(test)]
     pub(crate) fn executor(&self) -> &Executor {
         &self.exec
@@ -238,6 +247,8 @@ impl SiteServices {
                 mode: ApplyMode::Apply,
                 durability: Durability::Lazy,
                 seen: None,
+                trial: None,
+                unsaved: false,
             };
             match self.apply_method_plan_with(&m, &plan, options) {
                 Ok((tally, caused)) => {

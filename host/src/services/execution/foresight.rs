@@ -217,6 +217,8 @@ impl SiteServices {
             mode: ApplyMode::DryRun,
             durability: Durability::Lazy,
             seen: Some(seen),
+            trial: None,
+            unsaved: false,
         };
         self.apply_method_plan_with(m, plan, options).map(drop)
     }

@@ -54,6 +54,7 @@ mod apply;
 mod bench;
 mod calls;
 mod dispatch;
+mod first_run;
 mod foresight;
 mod pacing;
 mod pager;
@@ -61,8 +62,10 @@ mod reconcile;
 mod requests;
 mod status;
 
+pub use crate::services::plans::{MAX_LISTED_REFUSALS, RefusedAction};
 pub(crate) use dispatch::Executor;
 pub use dispatch::{DispatchReport, MAX_CASCADE};
+pub use first_run::{AddedMethod, FirstRun};
 pub use foresight::{Foreseen, ForeseenCounts};
 pub use pacing::DEFAULT_DURABLE_EVERY;
 pub use pager::MAX_RECONCILE_PAGES;

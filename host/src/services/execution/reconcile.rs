@@ -4,6 +4,7 @@
 //! preview of a method not yet added. Each runs the one page loop of
 //! [`pager`](super::pager) with its own sink.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 use super::apply::{ApplyMode, ApplyOptions, Durability};
@@ -15,6 +16,7 @@ use crate::services::enrolments::NewMethod;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::ops::courses::load_course;
 use crate::services::ops::methods::load_method;
+use crate::services::plans::{RefusedAction, Trial};
 use crate::services::queries::UsersSeen;
 use crate::services::{Principal, Services, SiteServices};
 use crate::storage::site::prelude::*;
@@ -37,12 +39,21 @@ pub struct ReconcileReport {
     /// when applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Vec<PlanAction>>,
+    /// Actions a dry run found the host would refuse (0 when applied: a
+    /// refusal fails the run).
+    #[serde(default)]
+    pub refused_actions: u64,
+    /// A dry run's refused actions with the reasons, at most 1,000; none
+    /// when applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Vec<RefusedAction>>,
 }
 
 /// What adding a method would do ([`SiteServices::preview_method`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MethodPreview {
-    /// Users it would enrol (or re-activate).
+    /// Users it would enrol (or re-activate). Like every count here, it
+    /// leaves out the actions the host would refuse.
     pub enrolments: u64,
     /// Of those, users whose site account is suspended: enrolled all the
     /// same (suspension changes no enrolment), but not active participants
@@ -52,12 +63,17 @@ pub struct MethodPreview {
     pub group_memberships: u64,
     /// Names of the groups it would create.
     pub groups_created: Vec<String>,
-    /// Actions over all pages.
+    /// Actions over all pages the host would apply.
     pub actions: u64,
     /// Reconcile pages the plugin returned.
     pub pages: u64,
-    /// The first 1,000 actions.
+    /// The first 1,000 of those actions.
     pub plan: Vec<PlanAction>,
+    /// Actions the host would refuse (another course's group, a user who
+    /// does not exist, …): adding the method as it is would fail there.
+    pub refused_actions: u64,
+    /// The first 1,000 of them, with the reasons.
+    pub refused: Vec<RefusedAction>,
 }
 
 /// One method's part of a site or course reconcile.
@@ -83,6 +99,8 @@ pub(super) fn ends_method(plan: &Plan) -> bool {
 /// disk by [`Pacing`].
 pub(super) struct Applied<'a> {
     mode: ApplyMode,
+    /// A dry run's checks across pages.
+    trial: RefCell<Trial>,
     pacing: Pacing,
     report: ReconcileReport,
     /// Sees the events each applied page caused.
@@ -97,6 +115,7 @@ impl<'a> Applied<'a> {
     ) -> Self {
         Applied {
             mode,
+            trial: RefCell::default(),
             pacing: Pacing::new(site.exec.durable_every()),
             report: ReconcileReport {
                 applied: mode == ApplyMode::Apply,
@@ -118,7 +137,13 @@ impl<'a> Applied<'a> {
         let out = run_pages(site, m, source, &mut self, record);
         // Also when a page failed: what the earlier pages did stays.
         self.pacing.finish(site)?;
-        out.map(|()| self.report)
+        out?;
+        if self.mode == ApplyMode::DryRun {
+            let trial = self.trial.into_inner();
+            self.report.refused_actions = trial.refused_count;
+            self.report.refused = Some(trial.refused);
+        }
+        Ok(self.report)
     }
 }
 
@@ -141,6 +166,8 @@ impl PageSink for Applied<'_> {
             mode: self.mode,
             durability,
             seen: Some(seen),
+            trial: dry_run.then_some(&self.trial),
+            unsaved: false,
         };
         let (tally, events) = site.apply_method_plan_with(m, &plan, options)?;
         if !dry_run && !plan.actions.is_empty() {
@@ -162,10 +189,12 @@ impl PageSink for Applied<'_> {
     }
 }
 
-/// The sink of a preview: every page's plan counted, nothing applied.
+/// The sink of a preview: every page's plan tried (rolled back) and
+/// counted, the refused actions listed.
 #[derive(Default)]
 struct Previewed {
     preview: MethodPreview,
+    trial: RefCell<Trial>,
     /// Keys of the groups counted, so a group created on two pages counts
     /// once.
     groups: HashSet<String>,
@@ -175,14 +204,28 @@ impl PageSink for Previewed {
     fn take(
         &mut self,
         site: &SiteServices,
-        _m: &EnrolmentMethod,
+        m: &EnrolmentMethod,
         plan: Plan,
-        _seen: &UsersSeen,
+        seen: &UsersSeen,
         _last: bool,
     ) -> ServiceResult<bool> {
-        let enrolled: Vec<UserId> = plan
-            .actions
-            .iter()
+        let options = ApplyOptions {
+            mode: ApplyMode::DryRun,
+            durability: Durability::Lazy,
+            seen: Some(seen),
+            trial: Some(&self.trial),
+            unsaved: true,
+        };
+        site.apply_method_plan_with(m, &plan, options)?;
+        let refused: HashSet<usize> = self.trial.borrow().latest.iter().copied().collect();
+        let accepted = || {
+            plan.actions
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !refused.contains(i))
+                .map(|(_, a)| a)
+        };
+        let enrolled: Vec<UserId> = accepted()
             .filter_map(|a| match a.op {
                 PlanOp::Enrol { user, .. } => Some(user),
                 _ => None,
@@ -199,7 +242,7 @@ impl PageSink for Previewed {
             Ok(suspended)
         })?;
         preview.pages += 1;
-        for action in plan.actions {
+        for action in accepted() {
             match &action.op {
                 PlanOp::Enrol { .. } => preview.enrolments += 1,
                 PlanOp::AddToGroup { .. } => preview.group_memberships += 1,
@@ -214,7 +257,7 @@ impl PageSink for Previewed {
             }
             preview.actions += 1;
             if preview.plan.len() < MAX_REPORTED_ACTIONS {
-                preview.plan.push(action);
+                preview.plan.push(action.clone());
             }
         }
         // Nothing was applied: the method is as it was.
@@ -360,6 +403,9 @@ impl SiteServices {
         };
         let mut sink = Previewed::default();
         run_pages(self, &m, &mut Sandbox, &mut sink, false)?;
+        let trial = sink.trial.into_inner();
+        sink.preview.refused_actions = trial.refused_count;
+        sink.preview.refused = trial.refused;
         Ok(sink.preview)
     }
 }

@@ -62,6 +62,73 @@ impl std::fmt::Display for Rejection {
     }
 }
 
+/// An action a dry run found the host would refuse: where it is, what it
+/// asked, and why. A real run stops at the first; a dry run lists them
+/// all, so an author or admin sees every problem of a plan at once.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RefusedAction {
+    /// The reconcile page it came in, from 1 (1 for a single plan).
+    pub page: u64,
+    /// Its position in that page's plan, from 1.
+    pub position: u64,
+    pub action: PlanAction,
+    pub reason: String,
+}
+
+/// "page 1, action 3 (add user #9 to group #4): group #4 belongs to
+/// another course; …"
+impl std::fmt::Display for RefusedAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "page {}, action {} ({}): {}",
+            self.page, self.position, self.action.op, self.reason
+        )
+    }
+}
+
+/// Most refused actions a dry run lists (all are counted).
+pub const MAX_LISTED_REFUSALS: usize = 1000;
+
+/// A dry run's checks across the plans of its pages. Each page is tried
+/// in its own rolled-back transaction, so what earlier pages would have
+/// done is carried here: the groups they created (replayed, uncounted,
+/// at the start of each later page, since a later page may put members
+/// in them) and the users they enrolled (a later page may group them).
+#[derive(Debug, Default)]
+pub(crate) struct Trial {
+    pub(crate) refused: Vec<RefusedAction>,
+    /// Every refused action, listed or not.
+    pub(crate) refused_count: u64,
+    /// Pages tried so far.
+    pub(crate) pages: u64,
+    /// Positions (from 0) of the latest page's refused actions.
+    pub(crate) latest: Vec<usize>,
+    created: Vec<PlanAction>,
+    enrolled: std::collections::HashSet<UserId>,
+}
+
+impl Trial {
+    /// Starts the checks of the next page.
+    pub(crate) fn next_page(&mut self) {
+        self.pages += 1;
+        self.latest.clear();
+    }
+
+    fn refuse(&mut self, position: usize, action: &PlanAction, reason: String) {
+        self.refused_count += 1;
+        self.latest.push(position);
+        if self.refused.len() < MAX_LISTED_REFUSALS {
+            self.refused.push(RefusedAction {
+                page: self.pages,
+                position: position as u64 + 1,
+                action: action.clone(),
+                reason,
+            });
+        }
+    }
+}
+
 /// Why a plan was not applied.
 #[derive(Debug)]
 pub(crate) enum ApplyError {
@@ -86,11 +153,15 @@ impl From<ServiceError> for ApplyError {
 /// `users`: users known to be users of the site as this transaction
 /// began (see `queries::UsersSeen`); their enrolments skip reading the
 /// user's record.
+/// `trial`: a dry run's checks. With it, a refused action is listed there
+/// and the plan goes on with the next one (the caller rolls back anyway);
+/// without it, the first refusal rejects the plan.
 pub(crate) fn apply_plan(
     t: &mut SiteTables<'_>,
     m: &EnrolmentMethod,
     plan: &Plan,
     users: std::collections::HashSet<UserId>,
+    mut trial: Option<&mut Trial>,
 ) -> Result<PlanTally, ApplyError> {
     let mut known = Known {
         users,
@@ -102,34 +173,72 @@ pub(crate) fn apply_plan(
             }),
         ..Known::default()
     };
+    if let Some(trial) = trial.as_deref_mut() {
+        trial.next_page();
+        // What the earlier pages would have left: replayed, not counted.
+        for action in &trial.created {
+            if let Err(step) = actions::apply_action(t, m, action, &mut known) {
+                step_error(step)?;
+            }
+        }
+        known.planned.clear();
+        known.enrolled.extend(trial.enrolled.iter().copied());
+    }
     let mut tally = PlanTally::default();
     let mut deleted = false;
     for (index, action) in plan.actions.iter().enumerate() {
-        if deleted {
-            return Err(ApplyError::Rejected(Rejection {
-                index,
-                kind: action.op.kind(),
-                message: "an action follows delete-method, which must be the plan's last".into(),
-            }));
-        }
-        deleted = action.op == PlanOp::DeleteMethod;
-        let reject = |message: String| {
-            ApplyError::Rejected(Rejection {
-                index,
-                kind: action.op.kind(),
-                message,
-            })
+        let outcome = if deleted {
+            Err(Step::Reject(
+                "an action follows delete-method, which must be the plan's last".into(),
+            ))
+        } else {
+            actions::apply_action(t, m, action, &mut known)
         };
-        let changed = actions::apply_action(t, m, action, &mut known).map_err(|e| match e {
-            Step::Reject(message) => reject(message),
-            // A domain rule of the internal fns (a duplicate name, …) is
-            // the plan's fault too; only a storage failure is the host's.
-            Step::Service(ServiceError::Storage(e)) => ApplyError::Service(e.into()),
-            Step::Service(other) => reject(other.to_string()),
-        })?;
+        deleted |= action.op == PlanOp::DeleteMethod;
+        let changed = match outcome {
+            Ok(changed) => changed,
+            Err(step) => {
+                let message = step_error(step)?;
+                match trial.as_deref_mut() {
+                    Some(trial) => {
+                        trial.refuse(index, action, message);
+                        continue;
+                    }
+                    None => {
+                        return Err(ApplyError::Rejected(Rejection {
+                            index,
+                            kind: action.op.kind(),
+                            message,
+                        }));
+                    }
+                }
+            }
+        };
         tally.count(changed);
     }
+    if let Some(trial) = trial {
+        trial.enrolled.extend(known.enrolled.iter().copied());
+        for action in &plan.actions {
+            if let PlanOp::CreateGroup { key, .. } = &action.op
+                && known.created.contains_key(key)
+                && !trial.created.iter().any(|a| a.op == action.op)
+            {
+                trial.created.push(action.clone());
+            }
+        }
+    }
     Ok(tally)
+}
+
+/// Sorts an action's failure: `Ok` with the reason when the plan is at
+/// fault (a domain rule of the internal fns, a duplicate name, … is the
+/// plan's fault too), `Err` when the host is (only a storage failure).
+fn step_error(e: Step) -> Result<String, ApplyError> {
+    match e {
+        Step::Reject(message) => Ok(message),
+        Step::Service(ServiceError::Storage(e)) => Err(ApplyError::Service(e.into())),
+        Step::Service(other) => Ok(other.to_string()),
+    }
 }
 
 /// What a plan has established so far, so that later actions need not ask

@@ -459,6 +459,15 @@ fn site_walk() -> Vec<(&'static str, Call)> {
             };
             s.add_method(who, ids.course, new).map(drop)
         }),
+        ("add_method_and_run", |s, who, ids| {
+            let new = NewMethod {
+                plugin: "self".into(),
+                name: String::new(),
+                config: serde_json::json!({}),
+                enabled: true,
+            };
+            s.add_method_and_run(who, ids.course, new).map(drop)
+        }),
         ("update_method", |s, who, ids| {
             let update = MethodUpdate {
                 name: Some("Changed".into()),
@@ -1006,6 +1015,7 @@ const COURSE_PARTICIPANT_READS: &[&str] = &[
 const COURSE_STAFF_ONLY: &[&str] = &[
     "update_course",
     "add_method",
+    "add_method_and_run",
     "update_method",
     "set_method_status",
     "delete_method",
@@ -1625,6 +1635,7 @@ fn an_enrolment_method_cannot_change_its_course_or_other_methods() {
     for name in [
         "update_course",
         "add_method",
+        "add_method_and_run",
         "update_method",
         "set_method_status",
         "delete_method",
@@ -2038,6 +2049,15 @@ fn a_caller_who_may_not_write_is_refused_before_the_input_is_checked() {
                 enabled: true,
             };
             s.add_method(who, ids.course, new).map(drop)
+        }),
+        ("add_method_and_run", |s, who, ids| {
+            let new = NewMethod {
+                plugin: String::new(),
+                name: "y".repeat(10_000),
+                config: serde_json::json!("not an object"),
+                enabled: true,
+            };
+            s.add_method_and_run(who, ids.course, new).map(drop)
         }),
         ("preview_method", |s, who, ids| {
             let new = NewMethod {

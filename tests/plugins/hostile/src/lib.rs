@@ -13,7 +13,12 @@
 //! - `foreign-membership`: removes user `user` from group `group` (a
 //!   membership it does not own);
 //! - `unknown-user`: enrols user #999999999;
-//! - `well-behaved`: enrols user `user` (to prove the method works).
+//! - `well-behaved`: enrols user `user` (to prove the method works);
+//! - `mixed`: enrols user `user`, adds them to group `group` (another
+//!   course's) and enrols user #999999999: one good action, two refused;
+//! - `two-pages`: its reconcile creates a group and enrols user `user` on
+//!   a first page, and puts them in that group on a second (a dry run
+//!   must check the second as if the first had been applied).
 
 use charon_sdk::*;
 use serde::{Deserialize, Serialize};
@@ -89,6 +94,19 @@ fn misbehave(config: &Config) -> Result<Plan, Refusal> {
         "well-behaved" => {
             plan.enrol(config.user, Role::Learner, "well-behaved enrolment");
         }
+        "mixed" => {
+            plan.enrol(config.user, Role::Learner, "a good enrolment");
+            plan.add_to_group(
+                config.user,
+                GroupRef::Existing(config.group),
+                "reaching into another course",
+            );
+            plan.enrol(999_999_999, Role::Learner, "a user that does not exist");
+        }
+        "two-pages" => {
+            plan.create_group("team", "Team", "the first page makes the group");
+            plan.enrol(config.user, Role::Learner, "the first page enrols");
+        }
         other => {
             return Err(Refusal::new(
                 "unknown-behaviour",
@@ -105,6 +123,16 @@ impl Plugin for Hostile {
     fn manifest() -> Manifest {
         Manifest::new("hostile", "Hostile test plugin", "1.0.0")
             .describe("Misbehaves as its config says; for the host's tests only.")
+            // Declared so that pages can add it as a form would.
+            .field(ConfigField::new("behaviour", "Behaviour", FieldKind::Text).required())
+            .field(
+                ConfigField::new("user", "User id", FieldKind::Integer((Some(0), None)))
+                    .default_json("0"),
+            )
+            .field(
+                ConfigField::new("group", "Group id", FieldKind::Integer((Some(0), None)))
+                    .default_json("0"),
+            )
             .handles(&[
                 EventKind::UserEnrolled,
                 EventKind::SegmentMemberAdded,
@@ -159,9 +187,24 @@ impl Plugin for Hostile {
 
     fn reconcile(
         ctx: &Context<Config>,
-        _cursor: Option<String>,
+        cursor: Option<String>,
         _host: &dyn Host,
     ) -> Result<ReconcileStep, Refusal> {
+        if ctx.config.behaviour == "two-pages" {
+            let mut plan = Plan::new();
+            if cursor.is_some() {
+                plan.add_to_group(
+                    ctx.config.user,
+                    GroupRef::Created("team".into()),
+                    "the second page groups",
+                );
+                return Ok(ReconcileStep { plan, next: None });
+            }
+            return Ok(ReconcileStep {
+                plan: misbehave(&ctx.config)?,
+                next: Some("second".into()),
+            });
+        }
         Ok(ReconcileStep {
             plan: misbehave(&ctx.config)?,
             next: None,

@@ -41,6 +41,11 @@ async fn a_teacher_adds_configures_disables_and_deletes_a_method_of_their_course
         "config is a JSON object, not text"
     );
     let id = method["id"].as_u64().unwrap();
+    // Adding answers with the method's first run too.
+    let mut method = method;
+    let first_run = method.as_object_mut().unwrap().remove("first_run").unwrap();
+    assert_eq!(first_run["outcome"], "done", "{first_run}");
+    assert_eq!(first_run["report"]["applied"], true);
 
     let (status, found) = t.teacher().get(&format!("/methods/{id}")).await;
     assert_eq!((status, &found), (StatusCode::OK, &method));

@@ -620,3 +620,42 @@ async fn one_failing_method_is_reported_and_the_others_still_reconcile() {
         "{status_body}"
     );
 }
+
+#[actix_web::test]
+async fn adding_a_method_answers_with_its_first_run_even_when_it_fails() {
+    let t = ApiTest::new();
+    t.fx.with_plugin_method(
+        &test_plugin("charon-test-hostile"),
+        json!({"behaviour": "well-behaved"}),
+    );
+    let path = format!("/courses/{}/methods", t.fx.course);
+    let (status, added) = t
+        .admin()
+        .post(
+            &path,
+            json!({"plugin": "hostile", "config": {"behaviour": "unknown-user"}}),
+        )
+        .await;
+    // Added all the same: the failure is its first run's, not the request's.
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(added["first_run"]["outcome"], "failed", "{added}");
+    assert_eq!(added["first_run"]["error"]["code"], "plan_rejected");
+    let id = added["id"].as_u64().unwrap();
+    let (_, run) = t.admin().get(&format!("/methods/{id}/status")).await;
+    assert_eq!(run["last_error"], added["first_run"]["error"]);
+
+    // Not waiting leaves the run to the dispatcher, which the in-process
+    // app does not run: nothing has failed yet.
+    let (status, deferred) = t
+        .admin()
+        .post(
+            &path,
+            json!({"plugin": "hostile", "config": {"behaviour": "unknown-user"}, "wait_for_first_run": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{deferred}");
+    assert_eq!(
+        deferred["first_run"],
+        json!({"outcome": "deferred", "report": null, "error": null})
+    );
+}

@@ -88,6 +88,25 @@ impl From<(EnrolmentMethod, Vec<String>)> for MethodView {
     }
 }
 
+/// An enrolment method just added, with how its first run went.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AddedMethodView {
+    #[serde(flatten)]
+    pub method: MethodView,
+    pub first_run: super::FirstRunView,
+}
+
+/// The method as the API shows it (its secret fields masked) and its
+/// first run.
+impl From<((EnrolmentMethod, Vec<String>), super::FirstRunView)> for AddedMethodView {
+    fn from((method, first_run): ((EnrolmentMethod, Vec<String>), super::FirstRunView)) -> Self {
+        Self {
+            method: MethodView::from(method),
+            first_run,
+        }
+    }
+}
+
 /// A user's enrolment in a course through one enrolment method.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = Enrolment)]

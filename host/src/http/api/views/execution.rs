@@ -4,14 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CourseGroupIdView, CourseIdView, EnrolmentMethodIdView, EnrolmentMethodStatusView, RoleView,
-    TimestampView, UserIdView, mirror_enum, mirror_struct,
+    CourseGroupIdView, CourseIdView, EnrolmentMethodIdView, EnrolmentMethodStatusView, Mirror,
+    RoleView, TimestampView, UserIdView, mirror_enum, mirror_struct,
 };
 use crate::domain::{
     MethodError, MethodWarning, MethodWarningKind, Plan, PlanAction, PlanGroup, PlanOp,
 };
 use crate::services::execution::{
-    MethodPreview, MethodReconcile, MethodRunStatus, ReconcileReport, RequestOutcome,
+    MethodPreview, MethodReconcile, MethodRunStatus, ReconcileReport, RefusedAction, RequestOutcome,
 };
 
 /// A group a plan action names: one that exists, or one created earlier in
@@ -136,6 +136,29 @@ mirror_struct!(
     }
 );
 
+/// An action a dry run or preview found the host would refuse, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RefusedAction)]
+pub struct RefusedActionView {
+    /// The reconcile page it came in, from 1.
+    pub page: u64,
+    /// Its position in that page's plan, from 1.
+    pub position: u64,
+    pub action: PlanActionView,
+    /// Why the host would refuse it.
+    pub reason: String,
+}
+
+mirror_struct!(
+    RefusedAction,
+    RefusedActionView {
+        page,
+        position,
+        action,
+        reason,
+    }
+);
+
 /// What a reconcile did, or (dry run) would do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = ReconcileReport)]
@@ -151,6 +174,15 @@ pub struct ReconcileReportView {
     /// A dry run's actions, at most 1,000; left out when applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Vec<PlanActionView>>,
+    /// Actions a dry run found the host would refuse (0 when applied: a
+    /// refused action fails a real run, and nothing of its page is
+    /// written).
+    #[serde(default)]
+    pub refused_actions: u64,
+    /// A dry run's refused actions with the reasons, at most 1,000; left
+    /// out when applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Vec<RefusedActionView>>,
 }
 
 mirror_struct!(
@@ -162,6 +194,8 @@ mirror_struct!(
         unchanged,
         applied,
         plan,
+        refused_actions,
+        refused,
     }
 );
 
@@ -169,7 +203,8 @@ mirror_struct!(
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = MethodPreview)]
 pub struct MethodPreviewView {
-    /// Users it would enrol (or re-activate).
+    /// Users it would enrol (or re-activate). Like every count here, it
+    /// leaves out the actions the host would refuse.
     pub enrolments: u64,
     /// Of those, users whose site account is suspended: enrolled all the
     /// same, not active participants until re-activated.
@@ -178,12 +213,17 @@ pub struct MethodPreviewView {
     pub group_memberships: u64,
     /// Names of the groups it would create.
     pub groups_created: Vec<String>,
-    /// Actions over all pages.
+    /// Actions over all pages the host would apply.
     pub actions: u64,
     /// Reconcile pages the plugin returned.
     pub pages: u64,
-    /// The first 1,000 actions.
+    /// The first 1,000 of those actions.
     pub plan: Vec<PlanActionView>,
+    /// Actions the host would refuse (another course's group, a user who
+    /// does not exist, …): adding the enrolment method as it is would fail there.
+    pub refused_actions: u64,
+    /// The first 1,000 of them, with the reasons.
+    pub refused: Vec<RefusedActionView>,
 }
 
 mirror_struct!(
@@ -196,8 +236,52 @@ mirror_struct!(
         actions,
         pages,
         plan,
+        refused_actions,
+        refused,
     }
 );
+
+/// How an enrolment method's first run went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FirstRunOutcomeView {
+    /// Its first reconcile ran: `report` says what it did.
+    Done,
+    /// Its first reconcile failed: `error` says why (also the method's
+    /// last error, on its status and pages). The method stays added.
+    Failed,
+    /// Added disabled: nothing runs until it is enabled.
+    NotRun,
+    /// Asked not to wait (`wait_for_first_run: false`): the dispatcher runs
+    /// it; `GET /methods/{id}/status` tells how it went.
+    Deferred,
+}
+
+/// An enrolment method's first run, as adding it reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FirstRunView {
+    pub outcome: FirstRunOutcomeView,
+    /// What it did, when it ran.
+    pub report: Option<ReconcileReportView>,
+    /// Why it failed.
+    pub error: Option<MethodErrorView>,
+}
+
+impl From<crate::services::execution::FirstRun> for FirstRunView {
+    fn from(run: crate::services::execution::FirstRun) -> Self {
+        use crate::services::execution::FirstRun;
+        let (outcome, report, error) = match run {
+            FirstRun::Done(report) => (FirstRunOutcomeView::Done, Some(report.mirror()), None),
+            FirstRun::Failed(error) => (FirstRunOutcomeView::Failed, None, Some(error.mirror())),
+            FirstRun::NotRun => (FirstRunOutcomeView::NotRun, None, None),
+        };
+        FirstRunView {
+            outcome,
+            report,
+            error,
+        }
+    }
+}
 
 /// One enrolment method's part of a site or course reconcile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -15,12 +15,13 @@ use super::config_form::{
 use super::{CoursePath, MethodPath, NewQuery, count, method_path, methods_path, plugin_options};
 use crate::domain::{CourseId, EnrolmentMethodId, EnrolmentMethodStatus, PluginConfigField};
 use crate::http::pages::forms::{FormErrors, render, status_for};
-use crate::http::pages::session::{SitePage, SitePost};
+use crate::http::pages::session::{Flash, FlashKind, SitePage, SitePost, redirect_with};
 use crate::http::pages::{Layout, Section};
 use crate::http::{HttpError, blocking};
 use crate::services::ServiceError;
 use crate::services::enrolments::{MethodUpdate, NewMethod};
 use crate::services::execution::MethodPreview;
+use crate::services::execution::{AddedMethod, FirstRun};
 use crate::services::plugins::MethodForm;
 
 #[derive(Template)]
@@ -213,6 +214,10 @@ pub(crate) struct PreviewPage {
     pub heading: String,
     /// What saving would do, one line each.
     pub effects: Vec<String>,
+    /// Actions of the plugin's plans the host would refuse, in words.
+    pub refused: Vec<String>,
+    /// Refused actions in all (the list stops at 1,000).
+    pub refused_count: u64,
     pub csrf: String,
     pub hidden: Vec<(String, String)>,
     pub save_action: String,
@@ -303,6 +308,8 @@ pub(super) async fn preview(
                 layout: Layout::signed_in(&page, &heading, Section::Courses),
                 heading,
                 effects: effects_of(&preview, typed.enabled),
+                refused: preview.refused.iter().map(ToString::to_string).collect(),
+                refused_count: preview.refused_actions,
                 csrf: page.csrf().to_owned(),
                 hidden: typed.hidden(),
                 save_action: page.link(&methods_path(course)),
@@ -325,14 +332,44 @@ pub(super) async fn create(
     let (typed, data, new) = posted_new_method(&page, course, &form).await?;
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match blocking(move || services.add_method(&who, course, new)).await {
-        Ok(m) => Ok(page.done(
-            &methods_path(course),
-            format!("Enrolment method “{}” added.", m.name),
-        )),
+    match blocking(move || services.add_method_and_run(&who, course, new)).await {
+        Ok(added) => Ok(added_flash(&page, course, &added)),
         Err(HttpError::Service(e)) => refused_form(&page, e, &typed, async { Ok(data) }).await,
         Err(e) => Err(e),
     }
+}
+
+/// Where adding a method leads: its course's methods, saying how its
+/// first run went (a failure as an error: the method is added, and its
+/// plugin does not work).
+fn added_flash(page: &SitePage, course: CourseId, added: &AddedMethod) -> HttpResponse {
+    let name = &added.method.name;
+    let (kind, text) = match &added.first_run {
+        FirstRun::Done(report) => (
+            FlashKind::Success,
+            format!(
+                "Enrolment method “{name}” added. Its first run made {}.",
+                count(report.changed, "change", "changes")
+            ),
+        ),
+        FirstRun::NotRun => (
+            FlashKind::Success,
+            format!("Enrolment method “{name}” added, disabled: it runs once enabled."),
+        ),
+        FirstRun::Failed(error) => (
+            FlashKind::Error,
+            format!(
+                "Enrolment method “{name}” added, but its first run failed: {}",
+                error.message
+            ),
+        ),
+    };
+    redirect_with(
+        &page.request,
+        page.base(),
+        &page.link(&methods_path(course)),
+        Flash { kind, text },
+    )
 }
 
 pub(super) async fn load_form(page: &SitePage, path: &MethodPath) -> Result<MethodForm, HttpError> {

@@ -66,6 +66,43 @@ fn segment_sync(p: &Pages) -> Option<EnrolmentMethod> {
 }
 
 #[actix_web::test]
+async fn the_preview_lists_the_actions_the_host_would_refuse() {
+    let p = Pages::new();
+    p.fx.with_plugin_method(
+        &test_plugin("charon-test-hostile"),
+        json!({"behaviour": "well-behaved"}),
+    );
+    let (other, _) = p.fx.other_course("OTHER");
+    let foreign = p.fx.add_group(other, "Elsewhere").to_string();
+    let user = p.fx.learners[4].to_string();
+    let token = p.csrf(&p.teacher);
+    let before = p.fx.snapshot();
+    let body = form_of(&[
+        ("csrf", &token),
+        ("plugin", "hostile"),
+        ("name", ""),
+        ("enabled", "1"),
+        ("config.behaviour", "mixed"),
+        ("config.user", &user),
+        ("config.group", &foreign),
+    ]);
+    let answer = p.post(&url(&p, "/preview"), Some(&p.teacher), &body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer
+            .body
+            .contains("The host would refuse 2 actions of its plugin"),
+        "{}",
+        answer.body
+    );
+    assert!(answer.body.contains(&format!(
+        "page 1, action 2 (add user #{user} to group #{foreign}): group #{foreign} belongs to another course"
+    )));
+    assert!(answer.body.contains("1 user would be enrolled."));
+    p.fx.assert_unchanged(&before);
+}
+
+#[actix_web::test]
 async fn the_methods_page_lists_each_method_with_its_status_enrolments_and_actions() {
     let p = Pages::new();
     let manual = p.fx.site.get_method(&p.fx.operator, p.fx.manual).unwrap();
@@ -254,12 +291,16 @@ async fn saving_adds_the_method_and_the_sync_creates_its_group() {
     let answer = p.post(&url(&p, ""), Some(&p.teacher), &body).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
     assert_eq!(answer.location(), url(&p, ""));
-    assert_eq!(flash(&answer), "Enrolment method “HR sync” added.");
+    // Its first run: the group, three enrolments, three memberships.
+    assert_eq!(
+        flash(&answer),
+        "Enrolment method “HR sync” added. Its first run made 7 changes."
+    );
     let m = segment_sync(&p).expect("added");
     assert_eq!(m.name, "HR sync");
     assert_eq!(m.status, EnrolmentMethodStatus::Enabled);
-    // The running host's dispatcher does this after the commit.
-    p.fx.site.dispatch_pending().unwrap();
+    // Done before the answer: the dispatcher's `method-added` finds the
+    // group made and the members in it.
     let groups = p.fx.site.list_groups(&p.fx.operator, p.fx.course).unwrap();
     let group = groups
         .iter()
@@ -269,6 +310,41 @@ async fn saving_adds_the_method_and_the_sync_creates_its_group() {
     let page = p.get(&url(&p, ""), Some(&p.teacher)).await;
     assert!(page.body.contains("HR sync"));
     assert!(page.body.contains("3 enrolments"), "{}", page.body);
+}
+
+#[actix_web::test]
+async fn saving_a_method_whose_first_run_fails_says_so_and_keeps_it() {
+    let p = Pages::new();
+    p.fx.with_plugin_method(
+        &test_plugin("charon-test-hostile"),
+        json!({"behaviour": "well-behaved"}),
+    );
+    let token = p.csrf(&p.teacher);
+    let body = form_of(&[
+        ("csrf", &token),
+        ("plugin", "hostile"),
+        ("name", "Broken"),
+        ("enabled", "1"),
+        ("config.behaviour", "unknown-user"),
+        ("config.user", "0"),
+        ("config.group", "0"),
+    ]);
+    let answer = p.post(&url(&p, ""), Some(&p.teacher), &body).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let text = flash(&answer);
+    assert!(
+        text.starts_with("Enrolment method “Broken” added, but its first run failed: ")
+            && text.contains("not a user of this site"),
+        "{text}"
+    );
+    // The list marks it failing.
+    let page = p.get(&url(&p, ""), Some(&p.teacher)).await;
+    assert!(page.body.contains("Broken"));
+    assert!(
+        page.body.contains("not a user of this site"),
+        "{}",
+        page.body
+    );
 }
 
 #[actix_web::test]
