@@ -27,13 +27,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CourseId, GroupMode, Role, UserId};
+use crate::domain::{CourseId, GroupMode, ProfileFieldKind, Role, UserId};
 use crate::services::content::{ActivityDraft, SectionDraft};
 use crate::services::courses::{MANUAL_PLUGIN, NewCourse};
 use crate::services::enrolments::NewMethod;
 use crate::services::gradebook::entry::GradeChange;
 use crate::services::gradebook::{GradeItemDraft, NewItemKind};
 use crate::services::groups::NewGroup;
+use crate::services::profile_fields::NewProfileField;
 use crate::services::segments::NewSegment;
 use crate::services::users::NewUser;
 use crate::services::{Principal, ServiceError, ServiceResult, Services, SiteServices, password};
@@ -166,6 +167,28 @@ pub fn load_demo(site: &SiteServices, who: &Principal) -> ServiceResult<DemoRepo
         )?;
         report.users_created += 1;
         report.site_admin_password = Some(pw);
+    }
+    // The department every employee has, as a menu: rules and forms offer
+    // its four choices.
+    let fields = site.list_profile_fields(who)?;
+    if !fields.iter().any(|f| f.shortname == "department") {
+        site.create_profile_field(
+            who,
+            NewProfileField {
+                shortname: "department".into(),
+                name: "Department".into(),
+                kind: ProfileFieldKind::Menu {
+                    choices: DEPARTMENTS
+                        .iter()
+                        .map(|(_, name)| (*name).to_owned())
+                        .collect(),
+                },
+                required: false,
+                visible_to_user: true,
+                locked: true,
+                position: None,
+            },
+        )?;
     }
     let employees: Vec<Employee> = (0..EMPLOYEES).map(employee).collect();
     let mut wanted: Vec<NewUser> = Vec::new();

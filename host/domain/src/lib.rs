@@ -117,17 +117,23 @@ id_type!(
     /// A gradebook item (column) of a course.
     GradeItemId
 );
+id_type!(
+    /// A custom user profile field of one site.
+    ProfileFieldId
+);
 
 mod assignments;
 mod events;
 mod gradebook;
 mod messaging;
 mod plugin_fields;
+mod profile;
 mod teaching;
 pub use assignments::*;
 pub use events::*;
 pub use gradebook::*;
 pub use messaging::*;
+pub use profile::*;
 pub use teaching::*;
 
 /// Milliseconds since the Unix epoch, UTC.
@@ -390,7 +396,8 @@ pub struct User {
     pub lastname: String,
     pub status: UserStatus,
     pub site_role: SiteRole,
-    /// Free profile fields such as `department`.
+    /// Values of the site's profile fields (`ProfileField`) by short
+    /// name, e.g. `department`, each in its field's canonical form.
     pub profile: BTreeMap<String, String>,
     /// PHC string of an Argon2id hash; `None` until a password is set.
     pub password_hash: Option<String>,

@@ -46,6 +46,7 @@ pub mod plans;
 pub mod plugin_settings;
 pub mod plugins;
 pub mod privacy;
+pub mod profile_fields;
 mod queries;
 pub mod segments;
 pub mod sessions;

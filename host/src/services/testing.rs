@@ -105,6 +105,21 @@ impl TestSite {
         services
             .enable_plugin(&op, &site.to_string(), "noop", None)
             .expect("enable noop");
+        // As a site migrated from before profile fields has it: the demo's
+        // `department`, as text.
+        s.create_profile_field(
+            &op,
+            crate::services::profile_fields::NewProfileField {
+                shortname: "department".into(),
+                name: "Department".into(),
+                kind: ProfileFieldKind::Text,
+                required: false,
+                visible_to_user: true,
+                locked: false,
+                position: None,
+            },
+        )
+        .expect("profile field");
         let user = |name: &str, admin: bool| {
             s.create_user(
                 &op,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::auth::{Need, authorize, authorize_caller};
 use super::error::{ServiceError, ServiceResult};
+use super::ops::profile::ProfileRules;
 use super::ops::users::{check_unique, clean_profile, insert_user, load_user, prepare_user};
 use super::{
     Page, Principal, SiteServices, clamp_limit, page_of, password, user_matches, validate,
@@ -11,7 +12,7 @@ use super::{
 use crate::domain::*;
 use crate::storage::site::prelude::*;
 
-pub use super::ops::users::NewUser;
+pub use super::ops::users::{NewUser, ProfileCheck};
 
 /// Changes to a user; `None` leaves a field as it is.
 #[derive(Clone, Debug, Default)]
@@ -29,7 +30,20 @@ pub struct UserUpdate {
 }
 
 impl SiteServices {
+    /// Creates a user; profile values are checked against the site's
+    /// fields, required ones may stay empty (see [`ProfileCheck`]).
     pub fn create_user(&self, who: &Principal, new: NewUser) -> ServiceResult<User> {
+        self.create_user_with(who, new, ProfileCheck::AsGiven)
+    }
+
+    /// As [`create_user`](Self::create_user), `check` saying whether every
+    /// required profile field must be filled in (a form's save).
+    pub fn create_user_with(
+        &self,
+        who: &Principal,
+        new: NewUser,
+        check: ProfileCheck,
+    ) -> ServiceResult<User> {
         // Whoever may not create users hears that, whatever they typed: the
         // input is checked (and the password hashed) outside the write
         // transaction, so the caller is authorised once before too.
@@ -37,7 +51,8 @@ impl SiteServices {
         let prepared = prepare_user(new)?;
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
-            insert_user(t, actor, prepared, "user created")
+            let rules = ProfileRules::load(t)?;
+            insert_user(t, actor, prepared, "user created", &rules, check)
         })
     }
 
@@ -46,6 +61,18 @@ impl SiteServices {
         who: &Principal,
         id: UserId,
         update: UserUpdate,
+    ) -> ServiceResult<User> {
+        self.update_user_with(who, id, update, ProfileCheck::AsGiven)
+    }
+
+    /// As [`update_user`](Self::update_user), `check` saying whether every
+    /// required profile field must be filled in (a form's save).
+    pub fn update_user_with(
+        &self,
+        who: &Principal,
+        id: UserId,
+        update: UserUpdate,
+        check: ProfileCheck,
     ) -> ServiceResult<User> {
         // As in `create_user`: authorised before the input is checked.
         self.read(|t| authorize(&self.site, t, who, Need::SiteAdmin).map(drop))?;
@@ -101,11 +128,10 @@ impl SiteServices {
                     SiteRole::User
                 };
             }
-            for (k, v) in profile {
-                match v {
-                    Some(v) => user.profile.insert(k, v),
-                    None => user.profile.remove(&k),
-                };
+            let rules = ProfileRules::load(t)?;
+            rules.apply(&mut user.profile, profile)?;
+            if check == ProfileCheck::Complete {
+                rules.require_complete(&user.profile)?;
             }
             if user == before {
                 // No change, no audit entry and no event (issue 16).
@@ -301,11 +327,19 @@ impl SiteServices {
         self.write(|t| {
             let actor = authorize(&self.site, t, who, Need::SiteAdmin)?;
             let mut ids = Vec::with_capacity(prepared.len());
+            let rules = ProfileRules::load(t)?;
             for (i, p) in prepared.into_iter().enumerate() {
                 ids.push(
-                    insert_user(t, actor, p, "user created (bulk)")
-                        .map_err(at(i))?
-                        .id,
+                    insert_user(
+                        t,
+                        actor,
+                        p,
+                        "user created (bulk)",
+                        &rules,
+                        ProfileCheck::AsGiven,
+                    )
+                    .map_err(at(i))?
+                    .id,
                 );
             }
             Ok(ids)

@@ -23,5 +23,6 @@ pub(crate) mod enrolments;
 pub(crate) mod gradebook;
 pub(crate) mod groups;
 pub(crate) mod methods;
+pub(crate) mod profile;
 pub(crate) mod segments;
 pub(crate) mod users;

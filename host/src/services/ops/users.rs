@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use super::profile::ProfileRules;
 use crate::domain::*;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::{password, validate};
@@ -22,8 +23,18 @@ pub struct NewUser {
     pub profile: BTreeMap<String, String>,
 }
 
-/// Checks profile field names and values; an empty value stands for
-/// "remove the field".
+/// Whether a change must leave every required profile field filled in:
+/// a person saving a form must (Moodle's rule); an upload, the API or a
+/// plugin may leave one empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileCheck {
+    AsGiven,
+    Complete,
+}
+
+/// Checks profile field names and the values' length (their kinds are
+/// checked against the site's fields inside the transaction, see
+/// `ops::profile`); an empty value stands for "remove the field".
 pub(crate) fn clean_profile(
     profile: &BTreeMap<String, String>,
 ) -> ServiceResult<BTreeMap<String, Option<String>>> {
@@ -117,7 +128,17 @@ pub(crate) fn insert_user(
     actor: Actor,
     p: PreparedUser,
     reason: &str,
+    rules: &ProfileRules,
+    check: ProfileCheck,
 ) -> ServiceResult<User> {
+    let mut profile = BTreeMap::new();
+    rules.apply(
+        &mut profile,
+        p.profile.into_iter().map(|(k, v)| (k, Some(v))),
+    )?;
+    if check == ProfileCheck::Complete {
+        rules.require_complete(&profile)?;
+    }
     let user = User {
         id: t.new_user_id()?,
         username: p.username,
@@ -126,7 +147,7 @@ pub(crate) fn insert_user(
         lastname: p.lastname,
         status: UserStatus::Active,
         site_role: p.site_role,
-        profile: p.profile,
+        profile,
         password_hash: p.password_hash,
         created_at: t.now,
         updated_at: t.now,

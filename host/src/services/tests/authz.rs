@@ -15,10 +15,11 @@ use crate::services::execution::MethodRequest;
 use crate::services::groupings::GroupingUpdate;
 use crate::services::groups::{GroupUpdate, NewGroup};
 use crate::services::mass_enrolments::{MassEnrolmentRequest, MassGroupChoice};
+use crate::services::profile_fields::{NewProfileField, ProfileFieldUpdate};
 use crate::services::segments::{NewSegment, SegmentUpdate};
 use crate::services::sites::NewSite;
 use crate::services::testing::TestSite;
-use crate::services::users::{NewUser, UserUpdate};
+use crate::services::users::{NewUser, ProfileCheck, UserUpdate};
 use crate::services::{AuditFilter, Principal, ServiceResult, SiteServices};
 use crate::storage::site::TableDump;
 
@@ -265,6 +266,59 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         }),
         ("list_users", |s, who, _| {
             s.list_users(who, None, None, 10).map(drop)
+        }),
+        ("create_user_with", |s, who, _| {
+            let new = NewUser {
+                username: "walker3".into(),
+                email: "walker3@example.org".into(),
+                firstname: "Walk".into(),
+                lastname: "Er".into(),
+                ..Default::default()
+            };
+            s.create_user_with(who, new, ProfileCheck::Complete)
+                .map(drop)
+        }),
+        ("update_user_with", |s, who, ids| {
+            let update = UserUpdate {
+                lastname: Some("Changed".into()),
+                ..Default::default()
+            };
+            s.update_user_with(who, ids.user, update, ProfileCheck::Complete)
+                .map(drop)
+        }),
+        // profile_fields.rs
+        ("list_profile_fields", |s, who, _| {
+            s.list_profile_fields(who).map(drop)
+        }),
+        ("get_profile_field", |s, who, _| {
+            s.get_profile_field(who, ProfileFieldId(1)).map(drop)
+        }),
+        ("create_profile_field", |s, who, _| {
+            let new = NewProfileField {
+                shortname: "walked".into(),
+                name: "Walked".into(),
+                kind: ProfileFieldKind::Checkbox,
+                required: false,
+                visible_to_user: true,
+                locked: false,
+                position: None,
+            };
+            s.create_profile_field(who, new).map(drop)
+        }),
+        ("update_profile_field", |s, who, _| {
+            let update = ProfileFieldUpdate {
+                name: Some("Division".into()),
+                ..Default::default()
+            };
+            s.update_profile_field(who, ProfileFieldId(1), update)
+                .map(drop)
+        }),
+        ("update_own_profile", |s, who, ids| {
+            s.update_own_profile(who, ids.user, Default::default())
+                .map(drop)
+        }),
+        ("delete_profile_field", |s, who, _| {
+            s.delete_profile_field(who, ProfileFieldId(1)).map(drop)
         }),
         // segments.rs
         ("create_segment", |s, who, _| {
@@ -1135,6 +1189,8 @@ const NAMED_MESSAGE: &[&str] = &["open_inbox_message", "set_inbox_read"];
 /// message preferences they may set.
 const OWN_RECORD: &[&str] = &[
     "get_user",
+    "list_profile_fields",
+    "update_own_profile",
     "user_by_username",
     "user_segments",
     "user_enrolments",
@@ -2088,6 +2144,26 @@ fn a_caller_who_may_not_write_is_refused_before_the_input_is_checked() {
                 ..UserUpdate::default()
             };
             s.update_user(who, ids.user, update).map(drop)
+        }),
+        ("create_profile_field", |s, who, _| {
+            let new = NewProfileField {
+                shortname: "Not a short name!".into(),
+                name: String::new(),
+                kind: ProfileFieldKind::Menu { choices: vec![] },
+                required: false,
+                visible_to_user: true,
+                locked: false,
+                position: None,
+            };
+            s.create_profile_field(who, new).map(drop)
+        }),
+        ("update_profile_field", |s, who, _| {
+            let update = ProfileFieldUpdate {
+                name: Some(String::new()),
+                ..Default::default()
+            };
+            s.update_profile_field(who, ProfileFieldId(1), update)
+                .map(drop)
         }),
     ];
     let other = fx.another_site("globex");

@@ -23,6 +23,7 @@ mod groups;
 mod mass_enrolments;
 mod no_op_updates;
 mod plugins;
+mod profile_fields;
 mod roles;
 mod segment_sync;
 mod segments;

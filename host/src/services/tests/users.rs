@@ -213,6 +213,16 @@ fn bad_user_fields_are_refused_with_their_field_and_nothing_is_written() {
 #[test]
 fn profile_fields_are_set_and_an_empty_value_removes_one() {
     let fx = TestSite::new();
+    let city = crate::services::profile_fields::NewProfileField {
+        shortname: "city".into(),
+        name: "City".into(),
+        kind: ProfileFieldKind::Text,
+        required: false,
+        visible_to_user: true,
+        locked: false,
+        position: None,
+    };
+    fx.site.create_profile_field(&fx.admin, city).unwrap();
     let set = UserUpdate {
         profile: BTreeMap::from([
             ("department".into(), "HR".into()),

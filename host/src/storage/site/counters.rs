@@ -33,10 +33,11 @@ pub(super) enum Counter {
     Post,
     Submission,
     GradeItem,
+    ProfileField,
 }
 
 impl Counter {
-    pub(super) const ALL: usize = 17;
+    pub(super) const ALL: usize = 18;
 
     fn key(self) -> &'static str {
         match self {
@@ -57,6 +58,7 @@ impl Counter {
             Counter::Post => "next.post",
             Counter::Submission => "next.submission",
             Counter::GradeItem => "next.grade_item",
+            Counter::ProfileField => "next.profile_field",
         }
     }
 }
@@ -79,6 +81,7 @@ const COUNTERS: [Counter; Counter::ALL] = [
     Counter::Post,
     Counter::Submission,
     Counter::GradeItem,
+    Counter::ProfileField,
 ];
 
 /// The `meta` key counting the transactions that changed the site: every

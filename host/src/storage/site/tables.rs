@@ -69,6 +69,14 @@ crate::storage::tables::tables! {
     users_by_username: USERS_BY_USERNAME = ("users-by-username-v1", &'static str, u64);
     /// `lower-case email → UserId`.
     users_by_email: USERS_BY_EMAIL = ("users-by-email-v1", &'static str, u64);
+    /// `(lower-case e-mail domain, UserId) → ()`: a domain's users in id
+    /// order, for rules and queries on "e-mail ends with @domain".
+    users_by_email_domain: USERS_BY_EMAIL_DOMAIN = ("users-by-email-domain-v1", (&'static str, u64), ());
+    /// `ProfileFieldId → ProfileField`.
+    profile_fields: PROFILE_FIELDS = ("profile-fields-v1", u64, Bytes);
+    /// `(field short name, lower-case value, UserId) → ()`: the users with
+    /// a value of a profile field, in id order, kept in step by `put_user`.
+    profile_values: PROFILE_VALUES = ("profile-values-v1", (&'static str, &'static str, u64), ());
     /// `SegmentId → Segment`.
     segments: SEGMENTS = ("segments-v1", u64, Bytes);
     /// `idnumber → SegmentId` (only segments that have one).

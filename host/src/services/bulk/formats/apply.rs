@@ -9,8 +9,9 @@ use crate::domain::*;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::ops::enrolments::enrol_existing_user;
 use crate::services::ops::groups::{add_group_member_in, insert_group_in};
+use crate::services::ops::profile::ProfileRules;
 use crate::services::ops::segments::{add_segment_member_in, create_segment_in};
-use crate::services::ops::users::insert_user;
+use crate::services::ops::users::{ProfileCheck, insert_user};
 use crate::storage::site::SiteTables;
 
 /// Writes a checked plan in the caller's transaction, through the same
@@ -62,6 +63,7 @@ pub fn apply(
         |what: &str, i: usize| ServiceError::Internal(format!("import plan names new {what} {i}"));
     let user_reason = format!("user created {reason_tail}");
     let mut new_ids = Vec::with_capacity(plan.users.len());
+    let rules = ProfileRules::load(t)?;
     for planned in plan.users {
         step();
         let mut user = planned.user;
@@ -75,7 +77,7 @@ pub fn apply(
             })?;
             user.password_hash = Some(hash.clone());
         }
-        new_ids.push(insert_user(t, actor, user, &user_reason)?.id);
+        new_ids.push(insert_user(t, actor, user, &user_reason, &rules, ProfileCheck::AsGiven)?.id);
         done.users_created += 1;
     }
     let resolve = |u: UserRef| -> ServiceResult<UserId> {

@@ -7,6 +7,7 @@ use super::super::ImportKind;
 use crate::domain::*;
 use crate::services::error::ServiceResult;
 use crate::services::ops::courses::MANUAL_PLUGIN;
+use crate::services::ops::profile::ProfileRules;
 use crate::storage::site::prelude::*;
 
 /// Everything a file's rows look up, read once per file where a lookup is
@@ -19,6 +20,7 @@ pub(super) struct Site<'t, T> {
     courses: HashMap<String, Option<CourseId>>,
     groups: HashMap<(CourseId, String), Option<CourseGroupId>>,
     manual: HashMap<CourseId, Option<EnrolmentMethod>>,
+    profile: Option<ProfileRules>,
 }
 
 impl<'t, T: SiteRead> Site<'t, T> {
@@ -48,6 +50,7 @@ impl<'t, T: SiteRead> Site<'t, T> {
             courses: HashMap::new(),
             groups: HashMap::new(),
             manual: HashMap::new(),
+            profile: None,
         })
     }
 
@@ -79,6 +82,15 @@ impl<'t, T: SiteRead> Site<'t, T> {
             )),
             None => Ok(Some(found)),
         }
+    }
+
+    /// The site's profile fields, read at the first row that needs them.
+    pub(super) fn profile_rules(&mut self) -> ServiceResult<&ProfileRules> {
+        let rules = match self.profile.take() {
+            Some(rules) => rules,
+            None => ProfileRules::load(self.t)?,
+        };
+        Ok(self.profile.insert(rules))
     }
 
     pub(super) fn course(&mut self, shortname: &str) -> ServiceResult<Option<CourseId>> {

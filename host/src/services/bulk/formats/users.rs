@@ -39,9 +39,18 @@ pub(super) fn user_row(
     let password = cell(row, cols.password);
     let mut profile = std::collections::BTreeMap::new();
     for (field, i) in &cols.profile {
+        // Checked against the site's fields here, row by row, so that a
+        // preview names each bad cell; applying checks again.
         let value = cell(row, Some(*i));
-        if !value.is_empty() {
-            profile.insert(field.clone(), value.to_owned());
+        if value.trim().is_empty() {
+            continue;
+        }
+        match site.profile_rules()?.check(field, value) {
+            Ok(Some(value)) => {
+                profile.insert(field.clone(), value);
+            }
+            Ok(None) => {}
+            Err(why) => issues.error(RowIssue::new(line, Some(table.column_label(*i)), why)),
         }
     }
     let new = NewUser {

@@ -6,6 +6,7 @@ mod v10;
 mod v11;
 mod v12;
 mod v13;
+mod v14;
 mod v2;
 mod v3;
 mod v4;
@@ -85,6 +86,11 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         version: 13,
         name: "one row of grade values per learner and course",
         apply: v13::pack_grade_rows,
+    },
+    Migration {
+        version: 14,
+        name: "custom profile fields, and users indexed by e-mail domain and profile value",
+        apply: v14::add_profile_fields,
     },
 ];
 

@@ -11,7 +11,7 @@ type Bytes = &'static [u8];
 /// `name → u64`: `schema_version` and the id counters `next.{kind}`.
 pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta-v1");
 /// `UserId → User`.
-const USERS: TableDefinition<u64, Bytes> = TableDefinition::new("users-v1");
+pub(super) const USERS: TableDefinition<u64, Bytes> = TableDefinition::new("users-v1");
 /// `lower-case username → UserId`.
 const USERS_BY_USERNAME: TableDefinition<&str, u64> = TableDefinition::new("users-by-username-v1");
 /// `lower-case email → UserId`.

@@ -35,7 +35,7 @@ mod tests {
                 .insert("cursor", 5)
                 .unwrap();
         });
-        assert_eq!(file.applied, vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+        assert_eq!(file.applied, vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
         let t = file.tables();
         assert_eq!(t.dispatch_cursor().unwrap(), 5);
         assert_eq!(

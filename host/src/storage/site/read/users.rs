@@ -3,8 +3,8 @@
 
 use redb::{ReadableTable, ReadableTableMetadata};
 
-use super::{SiteTablesRead, get_record};
-use crate::domain::{User, UserId, UserStatus};
+use super::{SiteTablesRead, all_records, get_record};
+use crate::domain::{ProfileField, ProfileFieldId, User, UserId, UserStatus};
 use crate::storage::{Result, StorageError, decode};
 
 /// Users: records, the username and email indexes, pages of users.
@@ -93,6 +93,80 @@ pub trait UserRead: SiteTablesRead {
 
     fn user_count(&self) -> Result<u64> {
         Ok(self.users()?.len()?)
+    }
+
+    /// Users whose e-mail domain is `domain` (lower case, as
+    /// `domain::email_domain` gives it), in id order after `after`.
+    fn user_ids_by_email_domain(
+        &self,
+        domain: &str,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<UserId>> {
+        let start = after.map_or(0, |u| u.0.saturating_add(1));
+        let mut out = Vec::new();
+        for row in self
+            .users_by_email_domain()?
+            .range((domain, start)..=(domain, u64::MAX))?
+            .take(limit)
+        {
+            out.push(UserId(row?.0.value().1));
+        }
+        Ok(out)
+    }
+
+    /// Users whose profile field `shortname` holds `value` (compared
+    /// without case), in id order after `after`.
+    fn user_ids_by_profile_value(
+        &self,
+        shortname: &str,
+        value: &str,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<UserId>> {
+        let value = value.to_lowercase();
+        let start = after.map_or(0, |u| u.0.saturating_add(1));
+        let mut out = Vec::new();
+        let key = |user| (shortname, value.as_str(), user);
+        for row in self
+            .profile_values()?
+            .range(key(start)..=key(u64::MAX))?
+            .take(limit)
+        {
+            out.push(UserId(row?.0.value().2));
+        }
+        Ok(out)
+    }
+
+    /// Users with any value of profile field `shortname`, in (value, id)
+    /// order: what deleting the field must clear.
+    fn user_ids_with_profile_field(&self, shortname: &str) -> Result<Vec<UserId>> {
+        let mut out = Vec::new();
+        for row in self.profile_values()?.range((shortname, "", 0)..)? {
+            let (key, _) = row?;
+            let (field, _, user) = key.value();
+            if field != shortname {
+                break;
+            }
+            out.push(UserId(user));
+        }
+        Ok(out)
+    }
+
+    /// The site's profile fields in form order (position, then short name).
+    fn all_profile_fields(&self) -> Result<Vec<ProfileField>> {
+        let table = SiteTablesRead::profile_fields(self)?;
+        let mut all: Vec<ProfileField> = all_records(table, "profile-fields")?;
+        all.sort_by(|a, b| (a.position, &a.shortname).cmp(&(b.position, &b.shortname)));
+        Ok(all)
+    }
+
+    fn profile_field(&self, id: ProfileFieldId) -> Result<Option<ProfileField>> {
+        get_record(
+            SiteTablesRead::profile_fields(self)?,
+            "profile-fields",
+            id.0,
+        )
     }
 }
 
