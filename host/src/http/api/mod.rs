@@ -45,6 +45,7 @@ mod method_runs;
 mod operator;
 mod paging;
 mod plugins;
+mod profile_fields;
 mod segments;
 mod shared_responses;
 mod sites;
@@ -105,6 +106,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 fn site_routes(cfg: &mut ServiceConfig) {
     segments::routes(cfg);
     users::routes(cfg);
+    profile_fields::routes(cfg);
     courses::routes(cfg);
     content::routes(cfg);
     gradebook::routes(cfg);

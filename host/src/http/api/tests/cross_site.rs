@@ -163,6 +163,8 @@ impl SiteB {
             "assignments" => self.teaching.assignment.0,
             "submissions" => self.teaching.submission.0,
             "grade-items" => course_total(&self.fx).0,
+            // The fixture's `department`.
+            "profile-fields" => 1,
             _ => return None,
         })
     }

@@ -21,6 +21,7 @@ mod openapi;
 mod operator;
 mod operator_credential;
 mod plugins;
+mod profile_fields;
 mod secrets;
 mod segments;
 mod separate_groups;

@@ -41,7 +41,7 @@ async fn a_learner_of_team_a_reads_nothing_of_team_b_through_the_api() {
             "users" => learner3.0,
             "segments" => hr.0,
             "methods" | "enrolment-methods" => manual.0,
-            "announcements" | "inbox" | "mass-enrolments" | "tokens" => 1,
+            "announcements" | "inbox" | "mass-enrolments" | "tokens" | "profile-fields" => 1,
             _ => return None,
         })
     };

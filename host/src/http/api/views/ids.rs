@@ -32,6 +32,7 @@ pub const ID_SCHEMAS: &[&str] = &[
     "PostId",
     "SubmissionId",
     "GradeItemId",
+    "ProfileFieldId",
 ];
 
 /// An id view: a JSON number, mirrored with its domain id.
@@ -177,6 +178,10 @@ id_view!(
 id_view!(
     /// A gradebook item (column) of a course.
     GradeItemIdView as GradeItemId
+);
+id_view!(
+    /// A custom user profile field of a site.
+    ProfileFieldIdView as ProfileFieldId
 );
 
 /// Milliseconds since the Unix epoch, UTC.
