@@ -25,6 +25,9 @@ mod operator;
 mod operator_mail;
 mod preferences;
 mod privacy;
+mod profile;
+mod profile_fields;
+mod profile_inputs;
 mod segments;
 pub(crate) mod session;
 mod sign_in;
@@ -108,6 +111,7 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         sign_in::ROUTES,
         dashboard::ROUTES,
         users::ROUTES,
+        profile_fields::ROUTES,
         segments::ROUTES,
         courses::ROUTES,
         content::ROUTES,
@@ -124,6 +128,7 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         inbox::ROUTES,
         mail::ROUTES,
         preferences::ROUTES,
+        profile::ROUTES,
         privacy::ROUTES,
     ]
     .concat()
@@ -175,6 +180,7 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     sign_in::routes(cfg);
     dashboard::routes(cfg);
     users::routes(cfg);
+    profile_fields::routes(cfg);
     segments::routes(cfg);
     courses::routes(cfg);
     content::routes(cfg);
@@ -191,6 +197,7 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     inbox::routes(cfg);
     mail::routes(cfg);
     preferences::routes(cfg);
+    profile::routes(cfg);
     privacy::routes(cfg);
 }
 

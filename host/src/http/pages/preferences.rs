@@ -1,6 +1,6 @@
 //! A user's own preferences page: whether announcements also come as
-//! e-mail (the inbox copy always stays). The page an e-mail's
-//! `List-Unsubscribe` link opens.
+//! e-mail (the inbox copy always stays), and the way to their own profile
+//! (`profile`). The page an e-mail's `List-Unsubscribe` link opens.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -27,6 +27,8 @@ pub(crate) struct PreferencesPage {
     pub mail_configured: bool,
     /// The checkbox macro's errors; this form has none.
     pub errors: FormErrors,
+    /// The user's own profile page.
+    pub profile_href: String,
 }
 
 async fn show(page: SitePage) -> Result<HttpResponse, HttpError> {
@@ -49,6 +51,7 @@ async fn show(page: SitePage) -> Result<HttpResponse, HttpError> {
         announcement_emails: prefs.announcement_emails,
         mail_configured: configured,
         errors: FormErrors::none(),
+        profile_href: page.link("/profile"),
     };
     render(&view, StatusCode::OK)
 }

@@ -1,4 +1,5 @@
-//! Users of a site: list and search, create, edit, suspend and reactivate.
+//! Users of a site: list and search, create, edit (with their custom
+//! profile fields, see `profile_inputs`), suspend and reactivate.
 
 use std::collections::BTreeMap;
 
@@ -11,10 +12,11 @@ use super::forms::{
     ConfirmPage, FormErrors, ListQuery, PAGE_SIZE, cursor, form_outcome, page_links, render,
     search_of, status_for, ticked,
 };
+use super::profile_inputs::{ProfileInput, inputs, typed_values, values_to_save};
 use super::session::{SitePage, SitePost};
 use super::{Layout, Section, page_routes};
-use crate::domain::{User, UserId, UserStatus};
-use crate::services::users::{NewUser, UserUpdate};
+use crate::domain::{ProfileField, User, UserId, UserStatus};
+use crate::services::users::{NewUser, ProfileCheck, UserUpdate};
 
 page_routes! {
     get "/users" => list, SiteAdmin;
@@ -49,6 +51,7 @@ pub(crate) struct ListPage {
     pub rows: Vec<UserRow>,
     pub action: String,
     pub new_href: String,
+    pub fields_href: String,
     pub first: Option<String>,
     pub next: Option<String>,
 }
@@ -67,6 +70,7 @@ async fn list(page: SitePage, query: web::Query<ListQuery>) -> Result<HttpRespon
         rows: found.items.into_iter().map(|u| row(&page, u)).collect(),
         action: page.link("/users"),
         new_href: page.link("/users/new"),
+        fields_href: page.link("/profile-fields"),
         first,
         next,
         q,
@@ -86,21 +90,16 @@ fn row(page: &SitePage, u: User) -> UserRow {
 }
 
 /// The fields of the user form, as typed.
-#[derive(serde::Deserialize, Default, Clone)]
+#[derive(Default, Clone)]
 pub(crate) struct UserForm {
-    #[serde(default)]
     username: String,
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     firstname: String,
-    #[serde(default)]
     lastname: String,
-    #[serde(default)]
-    department: String,
-    #[serde(default)]
     password: String,
     site_admin: Option<String>,
+    /// The profile field inputs, by short name.
+    profile: BTreeMap<String, String>,
 }
 
 #[derive(Template)]
@@ -112,6 +111,10 @@ pub(crate) struct FormPage {
     pub csrf: String,
     pub form: UserForm,
     pub errors: FormErrors,
+    /// The site's profile fields, each an input.
+    pub profile: Vec<ProfileInput>,
+    /// A refusal about the profile values, shown above their inputs.
+    pub profile_error: Option<String>,
     /// Set when editing: the user's status and its actions.
     pub existing: Option<Existing>,
     pub cancel: String,
@@ -134,10 +137,34 @@ impl UserForm {
             email: u.email.clone(),
             firstname: u.firstname.clone(),
             lastname: u.lastname.clone(),
-            department: u.profile.get("department").cloned().unwrap_or_default(),
             password: String::new(),
             site_admin: (u.site_role == crate::domain::SiteRole::SiteAdmin).then(|| "1".into()),
+            profile: u.profile.clone(),
         }
+    }
+
+    /// A posted form; a checkbox left out is unticked.
+    fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let mut form = Self {
+            profile: typed_values(pairs),
+            ..Self::default()
+        };
+        for (k, v) in pairs {
+            let slot = match k.as_str() {
+                "username" => &mut form.username,
+                "email" => &mut form.email,
+                "firstname" => &mut form.firstname,
+                "lastname" => &mut form.lastname,
+                "password" => &mut form.password,
+                "site_admin" => {
+                    form.site_admin = Some(v.clone());
+                    continue;
+                }
+                _ => continue,
+            };
+            slot.clone_from(v);
+        }
+        form
     }
 }
 
@@ -145,6 +172,7 @@ fn form_page(
     page: &SitePage,
     form: UserForm,
     errors: FormErrors,
+    fields: &[ProfileField],
     existing: Option<(UserId, &User)>,
 ) -> FormPage {
     let (heading, action, existing) = match existing {
@@ -159,11 +187,15 @@ fn form_page(
         ),
         None => ("New user".to_owned(), page.link("/users"), None),
     };
+    let profile_error = errors.get("profile").map(str::to_owned);
+    let fields: Vec<&ProfileField> = fields.iter().collect();
     FormPage {
         layout: Layout::signed_in(page, &heading, Section::Users),
         heading,
         action,
         csrf: page.csrf().to_owned(),
+        profile: inputs(&fields, &form.profile, true, profile_error.as_deref()),
+        profile_error,
         form: UserForm {
             // A password is never sent back into a page.
             password: String::new(),
@@ -175,24 +207,41 @@ fn form_page(
     }
 }
 
+/// The site's profile fields, in form order.
+async fn profile_fields(page: &SitePage) -> Result<Vec<ProfileField>, HttpError> {
+    let services = page.site.services.clone();
+    let who = page.principal().clone();
+    blocking(move || services.list_profile_fields(&who)).await
+}
+
 async fn new_form(page: SitePage) -> Result<HttpResponse, HttpError> {
     // Opening the form asks the service too, so a non-admin is refused
     // here and not only when saving.
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    blocking(move || services.list_users(&who, None, None, 1)).await?;
+    let fields = blocking(move || {
+        services.list_users(&who, None, None, 1)?;
+        services.list_profile_fields(&who)
+    })
+    .await?;
     render(
-        &form_page(&page, UserForm::default(), FormErrors::none(), None),
+        &form_page(
+            &page,
+            UserForm::default(),
+            FormErrors::none(),
+            &fields,
+            None,
+        ),
         StatusCode::OK,
     )
 }
 
-async fn create(post: SitePost<UserForm>) -> Result<HttpResponse, HttpError> {
+async fn create(post: SitePost<Vec<(String, String)>>) -> Result<HttpResponse, HttpError> {
     let SitePost { page, form } = post;
-    let mut profile = BTreeMap::new();
-    if !form.department.trim().is_empty() {
-        profile.insert("department".to_owned(), form.department.trim().to_owned());
-    }
+    let form = UserForm::from_pairs(&form);
+    let fields = profile_fields(&page).await?;
+    // Every field of the form, an empty one meaning no value.
+    let profile = values_to_save(&fields, &form.profile);
     let new = NewUser {
         username: form.username.clone(),
         email: form.email.clone(),
@@ -204,13 +253,14 @@ async fn create(post: SitePost<UserForm>) -> Result<HttpResponse, HttpError> {
     };
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match form_outcome(blocking(move || services.create_user(&who, new)).await)? {
+    let created = blocking(move || services.create_user_with(&who, new, ProfileCheck::Complete));
+    match form_outcome(created.await)? {
         Ok(user) => Ok(page.done(
             &format!("/users/{}", user.id),
             format!("User {} created.", user.full_name()),
         )),
         Err(errors) => {
-            let view = form_page(&page, form, errors, None);
+            let view = form_page(&page, form, errors, &fields, None);
             render(&view, status_for(&view.errors))
         }
     }
@@ -222,27 +272,46 @@ async fn load(page: &SitePage, id: UserId) -> Result<User, HttpError> {
     blocking(move || services.get_user(&who, id)).await
 }
 
+/// The user `id` and the site's profile fields.
+async fn load_with_fields(
+    page: &SitePage,
+    id: UserId,
+) -> Result<(User, Vec<ProfileField>), HttpError> {
+    let services = page.site.services.clone();
+    let who = page.principal().clone();
+    blocking(move || {
+        Ok((
+            services.get_user(&who, id)?,
+            services.list_profile_fields(&who)?,
+        ))
+    })
+    .await
+}
+
 async fn edit_form(page: SitePage, path: web::Path<IdPath>) -> Result<HttpResponse, HttpError> {
     let id = UserId(path.user);
-    let user = load(&page, id).await?;
+    let (user, fields) = load_with_fields(&page, id).await?;
     let view = form_page(
         &page,
         UserForm::of(&user),
         FormErrors::none(),
+        &fields,
         Some((id, &user)),
     );
     render(&view, StatusCode::OK)
 }
 
 async fn update(
-    post: SitePost<UserForm>,
+    post: SitePost<Vec<(String, String)>>,
     path: web::Path<IdPath>,
 ) -> Result<HttpResponse, HttpError> {
     let SitePost { page, form } = post;
+    let form = UserForm::from_pairs(&form);
     let id = UserId(path.user);
-    let mut profile = BTreeMap::new();
-    // An empty value removes the field (UserUpdate's rule).
-    profile.insert("department".to_owned(), form.department.trim().to_owned());
+    let fields = profile_fields(&page).await?;
+    // Every field of the form: an empty value removes one (UserUpdate's
+    // rule).
+    let profile = values_to_save(&fields, &form.profile);
     let update = UserUpdate {
         username: Some(form.username.clone()),
         email: Some(form.email.clone()),
@@ -254,14 +323,16 @@ async fn update(
     };
     let services = page.site.services.clone();
     let who = page.principal().clone();
-    match form_outcome(blocking(move || services.update_user(&who, id, update)).await)? {
+    let updated =
+        blocking(move || services.update_user_with(&who, id, update, ProfileCheck::Complete));
+    match form_outcome(updated.await)? {
         Ok(user) => Ok(page.done(
             &format!("/users/{id}"),
             format!("Changes to {} saved.", user.full_name()),
         )),
         Err(errors) => {
             let user = load(&page, id).await?;
-            let view = form_page(&page, form, errors, Some((id, &user)));
+            let view = form_page(&page, form, errors, &fields, Some((id, &user)));
             render(&view, status_for(&view.errors))
         }
     }

@@ -15,6 +15,7 @@ mod mail;
 mod mass_enrolments;
 mod methods;
 mod operator;
+mod profile_fields;
 mod segments;
 mod separate_groups;
 
@@ -213,6 +214,20 @@ impl Pages {
     pub fn sample(&self, path: &str) -> String {
         let fx = &self.fx;
         let mut out = path.to_owned();
+        // The fixture's `department` profile field.
+        let field = || {
+            fx.site
+                .list_profile_fields(&fx.admin)
+                .expect("profile fields")
+                .into_iter()
+                .find(|f| f.shortname == "department")
+                .expect("the fixture's department field")
+                .id
+                .to_string()
+        };
+        if path.contains("{field}") {
+            out = out.replace("{field}", &field());
+        }
         for (param, value) in [
             ("{user}", fx.learners[1].to_string()),
             ("{segment}", fx.hr.to_string()),
@@ -770,7 +785,7 @@ async fn a_site_admin_creates_a_user_and_sees_the_flash() {
         ("email", "dana@example.org"),
         ("firstname", "Dana"),
         ("lastname", "Scully"),
-        ("department", "HR"),
+        ("profile_field_department", "HR"),
         ("password", "trust no one"),
     ]);
     let created = p.post("/s/acme/users", Some(&p.admin), &body).await;

@@ -11,7 +11,7 @@ use crate::services::enrolments::NewMethod;
 use crate::services::segments::NewSegment;
 
 /// The text of the flash an answer sets.
-fn flash(answer: &Answer) -> String {
+pub(super) fn flash(answer: &Answer) -> String {
     let raw = cookie_of(answer, "charon_flash")
         .map(|c| value_of(&c))
         .unwrap_or_default();
