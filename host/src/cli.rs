@@ -340,6 +340,21 @@ pub struct PluginArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
+    /// Write a new plugin crate: NAME/ with a plugin that enrols a segment's
+    /// members, its mock unit tests (`cargo test`), its harness tests in
+    /// NAME/harness-tests and a README of the next steps. Needs no data
+    /// directory.
+    New {
+        /// The plugin's id and crate name: lower-case letters, digits, `-`.
+        name: String,
+        /// Where to write it (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The `sdk/` folder of a Charon checkout (default: the one this
+        /// binary was built from).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
     /// Install a plugin from a WebAssembly component (.wasm). The host
     /// checks it first; installing the same file again changes nothing.
     Install {

@@ -15,6 +15,7 @@ pub mod jobs;
 // plugin harness uses without the web host; `crate::runtime::…` paths
 // keep working.
 pub use charon_runtime as runtime;
+pub mod scaffold;
 pub mod services;
 pub mod storage;
 

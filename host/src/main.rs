@@ -7,7 +7,7 @@
 mod cli;
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -322,10 +322,37 @@ fn token(data: &Path, args: TokenArgs) -> Result<()> {
 }
 
 fn plugin(data: &Path, args: PluginArgs) -> Result<()> {
+    // Writing a crate touches no data directory.
+    if let PluginCommand::New { name, dir, sdk } = &args.command {
+        let dir = dir.clone().unwrap_or_else(|| PathBuf::from(name));
+        let sdk = sdk
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(charon_host::scaffold::BUILT_SDK));
+        let done = charon_host::scaffold::new_plugin(name, &dir, &sdk)?;
+        if args.json {
+            return print_json(&serde_json::json!({
+                "dir": done.dir,
+                "files": done.files,
+                "component": done.component,
+            }));
+        }
+        println!("wrote plugin {name:?} in {}", done.dir.display());
+        println!("next:");
+        println!("  cd {} && cargo test", done.dir.display());
+        println!("  (cd harness-tests && cargo test)");
+        println!("  cargo build --release --target wasm32-wasip2");
+        println!(
+            "  charon --data PATH/TO/DATA plugin install {}",
+            done.component.display()
+        );
+        return Ok(());
+    }
     let console = open_console(data)?;
     let api = console.api();
     let json = args.json;
     match args.command {
+        // Answered above, before any data directory is opened.
+        PluginCommand::New { .. } => {}
         PluginCommand::Install { file } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;

@@ -4,7 +4,7 @@
 use crate::bindings::charon::enrolment::host as imports;
 use crate::{
     CourseGroup, Enrolment, EnrolmentPage, GroupId, GroupMember, HostError, LogLevel, MemberPage,
-    SegmentId, SegmentMemberPage, Sibling, User, UserId,
+    SegmentId, SegmentMemberPage, Sibling, User, UserId, UserPage,
 };
 
 /// Read-only queries scoped to the calling enrolment method's site and
@@ -21,6 +21,48 @@ use crate::{
 pub trait Host {
     /// A user of the site (`read-users`).
     fn user(&self, id: UserId) -> Result<Option<User>, HostError>;
+    /// The site's users after `after`, at most `limit` (≤ 1000), by id
+    /// (`read-users`): a reconcile walks them page by page.
+    ///
+    /// ```
+    /// use charon_sdk::{Host, mock::MockHost};
+    /// let host = MockHost::new().user(1, "ada").user(2, "bo").user(3, "cy");
+    /// let page = host.list_users(None, 2).unwrap();
+    /// assert_eq!(page.users.iter().map(|u| u.id).collect::<Vec<_>>(), [1, 2]);
+    /// assert_eq!(host.list_users(page.next, 2).unwrap().users[0].id, 3);
+    /// ```
+    fn list_users(&self, after: Option<UserId>, limit: u32) -> Result<UserPage, HostError>;
+    /// Users whose e-mail address ends with `@domain` (without case), by id,
+    /// read from the host's index (`read-users`).
+    ///
+    /// ```
+    /// use charon_sdk::{Host, mock::MockHost};
+    /// let host = MockHost::new().user(1, "ada").email(1, "ada@Acme.example").user(2, "bo");
+    /// let page = host.users_by_email_domain("acme.example", None, 100).unwrap();
+    /// assert_eq!(page.users.iter().map(|u| u.id).collect::<Vec<_>>(), [1]);
+    /// ```
+    fn users_by_email_domain(
+        &self,
+        domain: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<UserPage, HostError>;
+    /// Users whose profile field `field` (a short name) holds `value`
+    /// (without case), by id, read from the host's index (`read-users`).
+    ///
+    /// ```
+    /// use charon_sdk::{Host, mock::MockHost};
+    /// let host = MockHost::new().user(1, "ada").profile(1, "department", "HR").user(2, "bo");
+    /// let page = host.users_by_profile_field("department", "hr", None, 100).unwrap();
+    /// assert_eq!(page.users.iter().map(|u| u.id).collect::<Vec<_>>(), [1]);
+    /// ```
+    fn users_by_profile_field(
+        &self,
+        field: &str,
+        value: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<UserPage, HostError>;
     /// The name of a segment, if it exists (`read-segments`).
     fn segment_exists(&self, segment: SegmentId) -> Result<Option<String>, HostError>;
     /// Members of a segment after `after`, at most `limit` (≤ 1000), each
@@ -88,6 +130,26 @@ pub struct WasmHost;
 impl Host for WasmHost {
     fn user(&self, id: UserId) -> Result<Option<User>, HostError> {
         imports::get_user(id)
+    }
+    fn list_users(&self, after: Option<UserId>, limit: u32) -> Result<UserPage, HostError> {
+        imports::list_users(after, limit)
+    }
+    fn users_by_email_domain(
+        &self,
+        domain: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<UserPage, HostError> {
+        imports::users_by_email_domain(domain, after, limit)
+    }
+    fn users_by_profile_field(
+        &self,
+        field: &str,
+        value: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<UserPage, HostError> {
+        imports::users_by_profile_field(field, value, after, limit)
     }
     fn segment_exists(&self, segment: SegmentId) -> Result<Option<String>, HostError> {
         imports::segment_exists(segment)

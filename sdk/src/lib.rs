@@ -48,13 +48,13 @@ mod manifest;
 pub mod mock;
 mod plan;
 
-/// The generated bindings of the WIT contract (`wit/since_v0.2.0`).
+/// The generated bindings of the WIT contract (`wit/since_v0.3.0`).
 ///
 /// Plugin code rarely needs this module: the types it uses are re-exported
 /// at the crate root.
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "wit/since_v0.2.0",
+        path: "wit/since_v0.3.0",
         world: "enrolment-method",
         pub_export_macro: true,
         export_macro_name: "__export_enrolment_method",
@@ -69,8 +69,9 @@ pub use bindings::charon::enrolment::types::{
     EnrolUsers, Enrolment, EnrolmentEvent, EnrolmentPage, EnrolmentStatus, Event, EventKind,
     FieldError, FieldKind, GroupAction, GroupChoiceOptions, GroupEvent, GroupId, GroupMember,
     GroupRef, HostError, LogLevel, Manifest, MemberPage, MembershipEvent, MembershipOwner,
-    MethodId, Operation, Plan, ReconcileStep, Refusal, Request, RequestKind, Role, RoleAction,
-    SegmentId, SegmentMember, SegmentMemberPage, SelfEnrol, Sibling, Timestamp, User, UserId,
+    MethodId, Operation, Plan, ProfileValue, ReconcileStep, Refusal, Request, RequestKind, Role,
+    RoleAction, SegmentId, SegmentMember, SegmentMemberPage, SelfEnrol, Sibling, Timestamp, User,
+    UserChanges, UserId, UserPage, UserUpdate,
 };
 pub use glue::Context;
 pub use host::{Host, WasmHost};
@@ -80,9 +81,9 @@ pub use host::{Host, WasmHost};
 /// the host reads at install to pick the matching contract.
 ///
 /// ```
-/// assert_eq!(charon_sdk::CONTRACT_VERSION, "0.2.0");
+/// assert_eq!(charon_sdk::CONTRACT_VERSION, "0.3.0");
 /// ```
-pub const CONTRACT_VERSION: &str = charon_contract::V0_2_0;
+pub const CONTRACT_VERSION: &str = charon_contract::V0_3_0;
 
 /// The name of the custom section that carries [`CONTRACT_VERSION`] (the
 /// host reads the same constant, from `charon-contract`).

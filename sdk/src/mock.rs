@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::{
     Capability, CourseGroup, Enrolment, EnrolmentPage, EnrolmentStatus, GroupId, GroupMember,
     GroupRef, Host, HostError, LogLevel, MemberPage, MembershipOwner, MethodId, Operation, Plan,
-    Role, SegmentId, SegmentMember, SegmentMemberPage, Sibling, User, UserId,
+    Role, SegmentId, SegmentMember, SegmentMemberPage, Sibling, User, UserId, UserPage,
 };
 
 /// An in-memory site seen from one course, built with chained calls.
@@ -85,6 +85,8 @@ impl MockHost {
                 lastname: String::new(),
                 email: format!("{username}@example.test"),
                 suspended: false,
+                site_admin: false,
+                profile: Vec::new(),
             },
         );
         self
@@ -102,6 +104,8 @@ impl MockHost {
     ///     lastname: "Lind".into(),
     ///     email: "bo@finance.example".into(),
     ///     suspended: false,
+    ///     site_admin: false,
+    ///     profile: vec![],
     /// });
     /// assert_eq!(Host::user(&host, 5).unwrap().unwrap().email, "bo@finance.example");
     /// ```
@@ -121,6 +125,28 @@ impl MockHost {
     pub fn email(mut self, id: UserId, email: &str) -> Self {
         if let Some(user) = self.users.get_mut(&id) {
             user.email = email.into();
+        }
+        self
+    }
+
+    /// Sets user `id`'s value of profile field `field` (a short name), in
+    /// the field's form (a menu's choice as written, `1` for a ticked
+    /// checkbox, a date as `YYYY-MM-DD`).
+    ///
+    /// ```
+    /// use charon_sdk::{Host, mock::MockHost};
+    /// let host = MockHost::new().user(5, "bo").profile(5, "department", "Finance");
+    /// let bo = Host::user(&host, 5).unwrap().unwrap();
+    /// assert_eq!(bo.profile[0].value, "Finance");
+    /// ```
+    pub fn profile(mut self, id: UserId, field: &str, value: &str) -> Self {
+        if let Some(user) = self.users.get_mut(&id) {
+            user.profile.retain(|p| p.field != field);
+            user.profile.push(crate::ProfileValue {
+                field: field.into(),
+                value: value.into(),
+            });
+            user.profile.sort_by(|a, b| a.field.cmp(&b.field));
         }
         self
     }
@@ -479,10 +505,69 @@ fn next_cursor<T>(items: &mut Vec<T>, limit: usize, key: impl Fn(&T) -> UserId) 
     }
 }
 
+impl MockHost {
+    /// Users after `after` that `keep` accepts, a page as the host gives.
+    fn user_page(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+        keep: impl Fn(&User) -> bool,
+    ) -> UserPage {
+        let limit = page_limit(limit);
+        let start = after.map_or(0, |a| a.saturating_add(1));
+        let mut users: Vec<User> = self
+            .users
+            .range(start..)
+            .map(|(_, u)| u)
+            .filter(|u| keep(u))
+            .take(limit + 1)
+            .cloned()
+            .collect();
+        let next = next_cursor(&mut users, limit, |u| u.id);
+        UserPage { users, next }
+    }
+}
+
 impl Host for MockHost {
     fn user(&self, id: UserId) -> Result<Option<User>, HostError> {
         self.need(Capability::ReadUsers)?;
         Ok(self.users.get(&id).cloned())
+    }
+
+    fn list_users(&self, after: Option<UserId>, limit: u32) -> Result<UserPage, HostError> {
+        self.need(Capability::ReadUsers)?;
+        Ok(self.user_page(after, limit, |_| true))
+    }
+
+    fn users_by_email_domain(
+        &self,
+        domain: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<UserPage, HostError> {
+        self.need(Capability::ReadUsers)?;
+        let domain = domain.trim().trim_start_matches('@').to_ascii_lowercase();
+        Ok(self.user_page(after, limit, |u| {
+            u.email
+                .rsplit_once('@')
+                .is_some_and(|(_, d)| d.eq_ignore_ascii_case(&domain))
+        }))
+    }
+
+    fn users_by_profile_field(
+        &self,
+        field: &str,
+        value: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<UserPage, HostError> {
+        self.need(Capability::ReadUsers)?;
+        let value = value.trim().to_lowercase();
+        Ok(self.user_page(after, limit, |u| {
+            u.profile
+                .iter()
+                .any(|p| p.field == field && p.value.to_lowercase() == value)
+        }))
     }
 
     fn segment_exists(&self, segment: SegmentId) -> Result<Option<String>, HostError> {

@@ -10,6 +10,7 @@ mod imports;
 mod mail;
 mod mass_enrol;
 mod openapi_contract;
+mod plugin_new;
 mod plugins;
 mod security;
 mod support;

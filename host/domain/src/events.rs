@@ -184,6 +184,43 @@ pub enum SiteEvent {
     GradebookChanged {
         course: CourseId,
     },
+    /// A user's details changed, saying which: what a plugin of contract
+    /// 0.3.0 receives as `user-updated`. (`UserUpdated`, which says
+    /// nothing of what changed, is kept for events stored before it.)
+    UserChanged {
+        user: UserId,
+        changes: UserChanges,
+    },
+}
+
+/// What changed in a user's record (a [`SiteEvent::UserChanged`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UserChanges {
+    pub username: bool,
+    pub email: bool,
+    /// First or last name.
+    pub name: bool,
+    /// Any profile field value.
+    pub profile: bool,
+    pub site_role: bool,
+}
+
+impl UserChanges {
+    /// What differs between two versions of a user's record (status and
+    /// password are not among them: status has events of its own).
+    pub fn between(before: &User, after: &User) -> Self {
+        UserChanges {
+            username: before.username != after.username,
+            email: before.email != after.email,
+            name: before.firstname != after.firstname || before.lastname != after.lastname,
+            profile: before.profile != after.profile,
+            site_role: before.site_role != after.site_role,
+        }
+    }
+
+    pub fn any(self) -> bool {
+        self.username || self.email || self.name || self.profile || self.site_role
+    }
 }
 
 /// An event with its place in the site's stream.

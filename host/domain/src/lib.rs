@@ -292,6 +292,9 @@ pub enum PluginFieldKind {
         none: bool,
         new: bool,
     },
+    /// One of the site's custom profile fields (its short name). Contract
+    /// 0.3.0's `profile-field`; last, like `GroupChoice`.
+    ProfileField,
 }
 
 /// One choice of a [`PluginFieldKind::Choice`] field.

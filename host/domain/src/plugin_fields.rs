@@ -16,6 +16,7 @@ impl PluginFieldKind {
         use PluginFieldKind as K;
         let fits = match self {
             K::Text | K::Multiline | K::Secret => v.is_string(),
+            K::ProfileField => v.as_str().is_some_and(|s| !s.is_empty()),
             K::Boolean => v.is_boolean(),
             K::Integer { min, max } => {
                 let n = v.as_i64().ok_or("must be a whole number")?;
@@ -84,6 +85,7 @@ impl PluginFieldKind {
                 format!("must be {}", words.join(" or "))
             }
             K::GroupTexts => "must map group ids to text".into(),
+            K::ProfileField => "must be the short name of a profile field".into(),
         }
     }
 

@@ -154,6 +154,38 @@ impl Queries for Scripted {
             updated_at: Timestamp(0),
         }))
     }
+    fn list_users(&mut self, _: Option<UserId>, _: u32) -> Result<Page<User>, HostError> {
+        self.ask("list_users");
+        Ok(Page {
+            items: Vec::new(),
+            next: None,
+        })
+    }
+    fn users_by_email_domain(
+        &mut self,
+        _: &str,
+        _: Option<UserId>,
+        _: u32,
+    ) -> Result<Page<User>, HostError> {
+        self.ask("users_by_email_domain");
+        Ok(Page {
+            items: Vec::new(),
+            next: None,
+        })
+    }
+    fn users_by_profile_value(
+        &mut self,
+        _: &str,
+        _: &str,
+        _: Option<UserId>,
+        _: u32,
+    ) -> Result<Page<User>, HostError> {
+        self.ask("users_by_profile_value");
+        Ok(Page {
+            items: Vec::new(),
+            next: None,
+        })
+    }
     fn segment_exists(&mut self, _: SegmentId) -> Result<Option<String>, HostError> {
         self.ask("segment_exists");
         Ok(Some("Secret segment".into()))
@@ -256,7 +288,7 @@ fn a_noop_component_loads_and_describes_itself() {
     let rt = Runtime::new(test_config()).unwrap();
     let plugin = rt.load(&test_plugin_bytes("charon-test-noop")).unwrap();
     assert_eq!(plugin.manifest.id, "noop");
-    assert_eq!(plugin.contract, "0.2.0");
+    assert_eq!(plugin.contract, "0.3.0");
     let plan = rt
         .handle_event(
             &plugin,

@@ -130,9 +130,13 @@ impl HostEvent {
     pub(crate) fn of(event: &SiteEvent) -> Option<(HostEvent, Scope)> {
         use SiteEvent as S;
         let (event, scope) = match *event {
-            S::UserCreated { .. } | S::UserUpdated { .. } | S::CourseDeleted { .. } => {
+            // Stored before `UserChanged` said what changed: a plugin is
+            // told of the user when the change is next made.
+            S::UserUpdated { .. } | S::CourseDeleted { .. } => {
                 return None;
             }
+            S::UserCreated { user } => (Event::UserCreated(user), Scope::Site),
+            S::UserChanged { user, changes } => (Event::UserUpdated { user, changes }, Scope::Site),
             S::MethodDeleted { .. } => return None,
             // Course content is not part of the plugin contract (yet): the
             // events are in the outbox for a later contract version.

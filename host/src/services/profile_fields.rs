@@ -244,7 +244,14 @@ impl SiteServices {
                 user.profile.remove(&field.shortname);
                 user.updated_at = t.now;
                 t.put_user(&user)?;
-                t.emit(SiteEvent::UserUpdated { user: user_id })?;
+                let changes = UserChanges {
+                    profile: true,
+                    ..Default::default()
+                };
+                t.emit(SiteEvent::UserChanged {
+                    user: user_id,
+                    changes,
+                })?;
             }
             t.delete_profile_field_row(id)?;
             t.audit_log(
@@ -303,7 +310,8 @@ impl SiteServices {
                 format!("user #{id}"),
                 "own profile updated",
             )?;
-            t.emit(SiteEvent::UserUpdated { user: id })?;
+            let changes = UserChanges::between(&before, &user);
+            t.emit(SiteEvent::UserChanged { user: id, changes })?;
             Ok(user)
         })
     }

@@ -151,9 +151,67 @@ impl SiteQueries {
     }
 }
 
+impl SiteQueries {
+    /// The users of `ids` (in order), a page whose cursor is the last one
+    /// when the index had more.
+    fn users_of(&mut self, mut ids: Vec<UserId>, limit: usize) -> Result<Page<User>, HostError> {
+        let next = more(&mut ids, limit, |u| *u);
+        let mut items = Vec::with_capacity(ids.len());
+        let mut seen = self.seen.users.lock().unwrap_or_else(|p| p.into_inner());
+        for id in ids {
+            if let Some(user) = self.t.user(id).map_err(unavailable)? {
+                seen.push(id);
+                items.push(user);
+            }
+        }
+        Ok(Page { items, next })
+    }
+}
+
 impl Queries for SiteQueries {
     fn user(&mut self, id: UserId) -> Result<Option<User>, HostError> {
         self.t.user(id).map_err(unavailable)
+    }
+
+    fn list_users(&mut self, after: Option<UserId>, limit: u32) -> Result<Page<User>, HostError> {
+        let limit = limit_of(limit);
+        let mut items = self
+            .t
+            .users_page(after, limit + 1, |_| true)
+            .map_err(unavailable)?;
+        let next = more(&mut items, limit, |u| u.id);
+        let mut seen = self.seen.users.lock().unwrap_or_else(|p| p.into_inner());
+        seen.extend(items.iter().map(|u| u.id));
+        Ok(Page { items, next })
+    }
+
+    fn users_by_email_domain(
+        &mut self,
+        domain: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<User>, HostError> {
+        let limit = limit_of(limit);
+        let ids = self
+            .t
+            .user_ids_by_email_domain(domain, after, limit + 1)
+            .map_err(unavailable)?;
+        self.users_of(ids, limit)
+    }
+
+    fn users_by_profile_value(
+        &mut self,
+        field: &str,
+        value: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<User>, HostError> {
+        let limit = limit_of(limit);
+        let ids = self
+            .t
+            .user_ids_by_profile_value(field, value, after, limit + 1)
+            .map_err(unavailable)?;
+        self.users_of(ids, limit)
     }
 
     fn segment_exists(&mut self, segment: SegmentId) -> Result<Option<String>, HostError> {

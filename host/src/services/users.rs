@@ -141,7 +141,10 @@ impl SiteServices {
             check_unique(t, &user)?;
             t.put_user(&user)?;
             t.audit_log(actor, "user.updated", format!("user #{id}"), "user updated")?;
-            t.emit(SiteEvent::UserUpdated { user: id })?;
+            let changes = UserChanges::between(&before, &user);
+            if changes.any() {
+                t.emit(SiteEvent::UserChanged { user: id, changes })?;
+            }
             Ok(user)
         })
     }

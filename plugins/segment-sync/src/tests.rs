@@ -114,6 +114,29 @@ impl Host for Counting<'_> {
         self.tick();
         Host::user(self.host, id)
     }
+    fn list_users(&self, after: Option<UserId>, limit: u32) -> Result<UserPage, HostError> {
+        self.tick();
+        self.host.list_users(after, limit)
+    }
+    fn users_by_email_domain(
+        &self,
+        domain: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<UserPage, HostError> {
+        self.tick();
+        self.host.users_by_email_domain(domain, after, limit)
+    }
+    fn users_by_profile_field(
+        &self,
+        field: &str,
+        value: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<UserPage, HostError> {
+        self.tick();
+        self.host.users_by_profile_field(field, value, after, limit)
+    }
     fn segment_exists(&self, segment: SegmentId) -> Result<Option<String>, HostError> {
         self.tick();
         self.host.segment_exists(segment)

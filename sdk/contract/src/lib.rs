@@ -19,7 +19,7 @@
 //! assert_eq!(charon_contract::SECTION, "charon:contract-version");
 //! assert_eq!(charon_contract::v0_1_0::METHOD, "charon:enrolment/method@0.1.0");
 //! assert_eq!(charon_contract::interfaces("0.1.0"), Some(charon_contract::v0_1_0::INTERFACES));
-//! assert_eq!(charon_contract::SUPPORTED, ["0.1.0", "0.2.0"]);
+//! assert_eq!(charon_contract::SUPPORTED, ["0.1.0", "0.2.0", "0.3.0"]);
 //! ```
 
 #![no_std]
@@ -107,11 +107,15 @@ released! {
     /// `instance`), no `instance-deleted`, the `group-choice` field kind
     /// and the requests a plugin answers in its manifest.
     V0_2_0, v0_2_0 = "0.2.0";
+    /// `sdk/wit/since_v0.3.0`: users with their site role and profile
+    /// values, user listing and indexed user queries, `user-created` and
+    /// `user-updated`, the `profile-field` field kind.
+    V0_3_0, v0_3_0 = "0.3.0";
 }
 
 /// The contract versions this host runs, oldest first. The runtime has one
 /// module of bindings per entry (`host/runtime/src/contract/`).
-pub const SUPPORTED: &[&str] = &[V0_1_0, V0_2_0];
+pub const SUPPORTED: &[&str] = &[V0_1_0, V0_2_0, V0_3_0];
 
 #[cfg(test)]
 mod tests {

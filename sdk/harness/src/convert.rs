@@ -97,6 +97,17 @@ pub(crate) fn event(e: sdk::Event) -> neutral::Event {
         S::UserSuspended(u) => N::UserSuspended(UserId(u)),
         S::UserReactivated(u) => N::UserReactivated(UserId(u)),
         S::UserDeleted(u) => N::UserDeleted(UserId(u)),
+        S::UserCreated(u) => N::UserCreated(UserId(u)),
+        S::UserUpdated(u) => N::UserUpdated {
+            user: UserId(u.user),
+            changes: domain::UserChanges {
+                username: u.changes.contains(sdk::UserChanges::USERNAME),
+                email: u.changes.contains(sdk::UserChanges::EMAIL),
+                name: u.changes.contains(sdk::UserChanges::NAME),
+                profile: u.changes.contains(sdk::UserChanges::PROFILE),
+                site_role: u.changes.contains(sdk::UserChanges::SITE_ROLE),
+            },
+        },
         S::MethodAdded => N::MethodAdded,
         S::MethodEnabled => N::MethodEnabled,
         S::MethodDisabled => N::MethodDisabled,
@@ -126,11 +137,22 @@ pub(crate) fn user(u: sdk::User) -> domain::User {
         } else {
             domain::UserStatus::Active
         },
-        site_role: domain::SiteRole::User,
-        profile: Default::default(),
+        site_role: if u.site_admin {
+            domain::SiteRole::SiteAdmin
+        } else {
+            domain::SiteRole::User
+        },
+        profile: u.profile.into_iter().map(|p| (p.field, p.value)).collect(),
         password_hash: None,
         created_at: Timestamp(0),
         updated_at: Timestamp(0),
+    }
+}
+
+pub(crate) fn user_page(p: sdk::UserPage) -> neutral::Page<domain::User> {
+    neutral::Page {
+        items: p.users.into_iter().map(user).collect(),
+        next: p.next.map(UserId),
     }
 }
 
@@ -368,6 +390,7 @@ fn config_field_back(f: &domain::PluginConfigField) -> sdk::ConfigField {
                 none: *none,
                 new: *new,
             }),
+            K::ProfileField => sdk::FieldKind::ProfileField,
         },
         required: f.required,
         default: f.default.clone(),
@@ -390,6 +413,8 @@ fn event_kind_back(e: neutral::EventKind) -> Option<sdk::EventKind> {
         N::UserSuspended => S::UserSuspended,
         N::UserReactivated => S::UserReactivated,
         N::UserDeleted => S::UserDeleted,
+        N::UserCreated => S::UserCreated,
+        N::UserUpdated => S::UserUpdated,
         N::MethodAdded => S::MethodAdded,
         N::MethodEnabled => S::MethodEnabled,
         N::MethodDisabled => S::MethodDisabled,

@@ -598,6 +598,39 @@ impl Queries for SiteQueries {
             .map(|u| u.map(convert::user))
             .map_err(convert::host_error)
     }
+    fn list_users(
+        &mut self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<charon_domain::User>, HostError> {
+        self.site
+            .list_users(after.map(|u| u.0), limit)
+            .map(convert::user_page)
+            .map_err(convert::host_error)
+    }
+    fn users_by_email_domain(
+        &mut self,
+        domain: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<charon_domain::User>, HostError> {
+        self.site
+            .users_by_email_domain(domain, after.map(|u| u.0), limit)
+            .map(convert::user_page)
+            .map_err(convert::host_error)
+    }
+    fn users_by_profile_value(
+        &mut self,
+        field: &str,
+        value: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<charon_domain::User>, HostError> {
+        self.site
+            .users_by_profile_field(field, value, after.map(|u| u.0), limit)
+            .map(convert::user_page)
+            .map_err(convert::host_error)
+    }
     fn segment_exists(&mut self, segment: SegmentId) -> Result<Option<String>, HostError> {
         self.site
             .segment_exists(segment.0)

@@ -42,10 +42,11 @@
 mod queries;
 mod v0_1_0;
 mod v0_2_0;
+mod v0_3_0;
 
 use charon_domain::{
     CourseGroupId, CourseId, EnrolmentMethodId, Plan, PluginConfigField, PluginManifest, Role,
-    SegmentId, Timestamp, UserId,
+    SegmentId, Timestamp, UserChanges, UserId,
 };
 use wasmtime::Store;
 use wasmtime::component::{
@@ -112,6 +113,13 @@ pub enum Event {
     UserSuspended(UserId),
     UserReactivated(UserId),
     UserDeleted(UserId),
+    /// Contract 0.3.0 on: a user was added to the site.
+    UserCreated(UserId),
+    /// Contract 0.3.0 on: a user's details changed, and which.
+    UserUpdated {
+        user: UserId,
+        changes: UserChanges,
+    },
     /// The called method itself was added, enabled, disabled or
     /// reconfigured. (Nothing says it is about to be deleted: the host
     /// deletes a method with no call, see [`EventKind::MethodDeleted`].)
@@ -138,6 +146,8 @@ impl Event {
             Event::UserSuspended(_) => K::UserSuspended,
             Event::UserReactivated(_) => K::UserReactivated,
             Event::UserDeleted(_) => K::UserDeleted,
+            Event::UserCreated(_) => K::UserCreated,
+            Event::UserUpdated { .. } => K::UserUpdated,
             Event::MethodAdded => K::MethodAdded,
             Event::MethodEnabled => K::MethodEnabled,
             Event::MethodDisabled => K::MethodDisabled,
@@ -161,6 +171,8 @@ pub enum EventKind {
     UserSuspended,
     UserReactivated,
     UserDeleted,
+    UserCreated,
+    UserUpdated,
     MethodAdded,
     MethodEnabled,
     MethodDisabled,
@@ -191,6 +203,8 @@ impl EventKind {
             K::UserSuspended => "user-suspended",
             K::UserReactivated => "user-reactivated",
             K::UserDeleted => "user-deleted",
+            K::UserCreated => "user-created",
+            K::UserUpdated => "user-updated",
             K::MethodAdded => "method-added",
             K::MethodEnabled => "method-enabled",
             K::MethodDisabled => "method-disabled",
@@ -389,13 +403,15 @@ impl Manifest {
 pub(crate) enum Bindings {
     V0_1_0(v0_1_0::Exports),
     V0_2_0(v0_2_0::Exports),
+    V0_3_0(v0_3_0::Exports),
 }
 
 /// Gives the linker the host interface of every supported version: a
 /// plugin imports its own version's.
 pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     v0_1_0::add_to_linker(linker)?;
-    v0_2_0::add_to_linker(linker)
+    v0_2_0::add_to_linker(linker)?;
+    v0_3_0::add_to_linker(linker)
 }
 
 impl Bindings {
@@ -403,7 +419,7 @@ impl Bindings {
     fn event_name(&self, kind: EventKind) -> &'static str {
         match self {
             Bindings::V0_1_0(_) => v0_1_0::event_name(kind),
-            Bindings::V0_2_0(_) => kind.name(),
+            Bindings::V0_2_0(_) | Bindings::V0_3_0(_) => kind.name(),
         }
     }
 
@@ -413,6 +429,7 @@ impl Bindings {
         match version {
             charon_contract::V0_1_0 => v0_1_0::Exports::find(pre).map(Bindings::V0_1_0),
             charon_contract::V0_2_0 => v0_2_0::Exports::find(pre).map(Bindings::V0_2_0),
+            charon_contract::V0_3_0 => v0_3_0::Exports::find(pre).map(Bindings::V0_3_0),
             other => Err(PluginError::Invalid(format!(
                 "this host has no bindings of contract version {other:?}"
             ))),
@@ -424,6 +441,7 @@ impl Bindings {
         match self {
             Bindings::V0_1_0(exports) => exports,
             Bindings::V0_2_0(exports) => exports,
+            Bindings::V0_3_0(exports) => exports,
         }
     }
 }
@@ -543,7 +561,12 @@ macro_rules! method_calls {
                 let out = $crate::contract::call_export::<
                     (&wit::Context, &wit::Event),
                     Result<wit::Plan, wit::Refusal>,
-                >(i, s, &self.0.handle_event, (&ctx.into(), &event.into()))?;
+                >(
+                    i,
+                    s,
+                    &self.0.handle_event,
+                    (&ctx.into(), &wit::Event::try_from(event)?),
+                )?;
                 Ok(out.map(Into::into).map_err(Into::into))
             }
 

@@ -34,6 +34,23 @@ pub struct Page<T> {
 /// called (`Guarded`); `limit` is then within 1–1000.
 pub trait Queries: Send {
     fn user(&mut self, id: UserId) -> Result<Option<User>, HostError>;
+    /// The site's users after `after`, by id.
+    fn list_users(&mut self, after: Option<UserId>, limit: u32) -> Result<Page<User>, HostError>;
+    /// Users whose e-mail domain is `domain` (compared without case).
+    fn users_by_email_domain(
+        &mut self,
+        domain: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<User>, HostError>;
+    /// Users whose profile field `field` holds `value` (without case).
+    fn users_by_profile_value(
+        &mut self,
+        field: &str,
+        value: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<User>, HostError>;
     /// The segment's name, if it exists.
     fn segment_exists(&mut self, segment: SegmentId) -> Result<Option<String>, HostError>;
     fn segment_members(
@@ -95,6 +112,26 @@ fn unavailable<T>() -> Result<T, HostError> {
 
 impl Queries for NoQueries {
     fn user(&mut self, _: UserId) -> Result<Option<User>, HostError> {
+        unavailable()
+    }
+    fn list_users(&mut self, _: Option<UserId>, _: u32) -> Result<Page<User>, HostError> {
+        unavailable()
+    }
+    fn users_by_email_domain(
+        &mut self,
+        _: &str,
+        _: Option<UserId>,
+        _: u32,
+    ) -> Result<Page<User>, HostError> {
+        unavailable()
+    }
+    fn users_by_profile_value(
+        &mut self,
+        _: &str,
+        _: &str,
+        _: Option<UserId>,
+        _: u32,
+    ) -> Result<Page<User>, HostError> {
         unavailable()
     }
     fn segment_exists(&mut self, _: SegmentId) -> Result<Option<String>, HostError> {
@@ -203,6 +240,42 @@ impl Guarded {
 
     pub(crate) fn user(&mut self, id: UserId) -> Result<Option<User>, HostError> {
         self.with(Capability::ReadUsers)?.user(id)
+    }
+    pub(crate) fn list_users(
+        &mut self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<User>, HostError> {
+        self.with(Capability::ReadUsers)?
+            .list_users(after, limit.clamp(1, MAX_PAGE))
+    }
+    pub(crate) fn users_by_email_domain(
+        &mut self,
+        domain: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<User>, HostError> {
+        // The index keeps domains in lower case, without the `@`.
+        let domain = domain.trim().trim_start_matches('@').to_ascii_lowercase();
+        self.with(Capability::ReadUsers)?.users_by_email_domain(
+            &domain,
+            after,
+            limit.clamp(1, MAX_PAGE),
+        )
+    }
+    pub(crate) fn users_by_profile_value(
+        &mut self,
+        field: &str,
+        value: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<User>, HostError> {
+        self.with(Capability::ReadUsers)?.users_by_profile_value(
+            field,
+            value.trim(),
+            after,
+            limit.clamp(1, MAX_PAGE),
+        )
     }
     pub(crate) fn segment_exists(
         &mut self,

@@ -80,8 +80,13 @@ impl From<&Context> for wit::Context {
     }
 }
 
-impl From<&Event> for wit::Event {
-    fn from(e: &Event) -> Self {
+/// The event in this version's words; the events later versions added
+/// (`user-created`, `user-updated`) have none, and a plugin of this version
+/// cannot ask for them.
+impl TryFrom<&Event> for wit::Event {
+    type Error = wasmtime::Error;
+
+    fn try_from(e: &Event) -> Result<Self, Self::Error> {
         use wit::Event as W;
         let enrolment =
             |user: &UserId, method: &charon_domain::EnrolmentMethodId| wit::EnrolmentEvent {
@@ -96,7 +101,7 @@ impl From<&Event> for wit::Event {
             user: user.0,
             group: group.0,
         };
-        match e {
+        Ok(match e {
             Event::UserEnrolled { user, method } => W::UserEnrolled(enrolment(user, method)),
             Event::UserUnenrolled { user, method } => W::UserUnenrolled(enrolment(user, method)),
             Event::EnrolmentUpdated { user, method } => {
@@ -119,7 +124,13 @@ impl From<&Event> for wit::Event {
             Event::MethodEnabled => W::InstanceEnabled,
             Event::MethodDisabled => W::InstanceDisabled,
             Event::MethodUpdated => W::InstanceUpdated,
-        }
+            Event::UserCreated(_) | Event::UserUpdated { .. } => {
+                return Err(wasmtime::Error::msg(format!(
+                    "contract 0.1.0 has no event {}",
+                    e.kind().name()
+                )));
+            }
+        })
     }
 }
 

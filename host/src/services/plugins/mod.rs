@@ -68,6 +68,8 @@ pub struct MethodForm {
     pub segments: Vec<Segment>,
     /// The course's groups, for group fields.
     pub groups: Vec<CourseGroup>,
+    /// The site's profile fields, for profile-field fields.
+    pub profile_fields: Vec<ProfileField>,
     /// The method, when it exists.
     pub method: Option<EnrolmentMethod>,
     /// The method's warning, unless dismissed (its group was deleted).

@@ -100,11 +100,11 @@ impl SiteServices {
         course: CourseId,
         plugin: &str,
     ) -> ServiceResult<MethodForm> {
-        let (course, segments, groups) = self.read(|t| {
+        let (course, segments, groups, profile_fields) = self.read(|t| {
             authorize(&self.site, t, who, Need::ConfigureCourse(course))?;
             let course = load_course(t, course)?;
             let groups = t.course_group_list(course.id)?;
-            Ok((course, t.all_segments()?, groups))
+            Ok((course, t.all_segments()?, groups, t.all_profile_fields()?))
         })?;
         let manifest = self.enabled_manifest(plugin)?;
         Ok(MethodForm {
@@ -112,6 +112,7 @@ impl SiteServices {
             manifest,
             segments,
             groups,
+            profile_fields,
             method: None,
             warning: None,
         })
@@ -120,14 +121,15 @@ impl SiteServices {
     /// The form of an existing method, as [`new_method_form`](Self::new_method_form),
     /// with the method.
     pub fn method_form(&self, who: &Principal, id: EnrolmentMethodId) -> ServiceResult<MethodForm> {
-        let (method, course, segments, groups, warning) = self.read(|t| {
+        let (method, course, segments, groups, warning, profile_fields) = self.read(|t| {
             authorize_caller(&self.site, t, who)?;
             let method = load_method(t, id)?;
             authorize(&self.site, t, who, Need::ConfigureCourse(method.course))?;
             let course = load_course(t, method.course)?;
             let groups = t.course_group_list(course.id)?;
             let warning = shown_warning(t, id)?;
-            Ok((method, course, t.all_segments()?, groups, warning))
+            let fields = t.all_profile_fields()?;
+            Ok((method, course, t.all_segments()?, groups, warning, fields))
         })?;
         let manifest = self.enabled_manifest(&method.plugin)?;
         Ok(MethodForm {
@@ -135,6 +137,7 @@ impl SiteServices {
             manifest,
             segments,
             groups,
+            profile_fields,
             method: Some(method),
             warning,
         })
@@ -180,7 +183,8 @@ impl SiteServices {
         // The host's own check first: the plugin sees only values of the
         // kinds it declared, and a wrong type is named by its field rather
         // than by the plugin's deserialiser.
-        let errors = misfits(&plugin.manifest.config, config_json);
+        let mut errors = misfits(&plugin.manifest.config, config_json);
+        errors.extend(self.unknown_profile_fields(&plugin.manifest.config, config_json)?);
         if !errors.is_empty() {
             return Err(ServiceError::ConfigRejected {
                 context: format!(
@@ -235,6 +239,38 @@ impl SiteServices {
 /// The values of `config_json` (a JSON object; anything else is the
 /// plugin's to refuse) that do not fit the kind of their field in
 /// `fields`, each with why. `null` is a value left out.
+impl SiteServices {
+    /// The `profile-field` values of a config that name no profile field
+    /// of the site.
+    fn unknown_profile_fields(
+        &self,
+        fields: &[PluginConfigField],
+        config_json: &str,
+    ) -> ServiceResult<Vec<ConfigFieldError>> {
+        if !fields
+            .iter()
+            .any(|f| f.kind == PluginFieldKind::ProfileField)
+        {
+            return Ok(Vec::new());
+        }
+        let Ok(serde_json::Value::Object(values)) = serde_json::from_str(config_json) else {
+            return Ok(Vec::new());
+        };
+        let defined = self.read(|t| Ok(t.all_profile_fields()?))?;
+        Ok(fields
+            .iter()
+            .filter(|f| f.kind == PluginFieldKind::ProfileField)
+            .filter_map(|f| {
+                let name = values.get(&f.key)?.as_str()?;
+                (!defined.iter().any(|d| d.shortname == name)).then(|| ConfigFieldError {
+                    field: f.key.clone(),
+                    message: format!("{name:?} is not a profile field of this site"),
+                })
+            })
+            .collect())
+    }
+}
+
 fn misfits(fields: &[PluginConfigField], config_json: &str) -> Vec<ConfigFieldError> {
     let Ok(serde_json::Value::Object(values)) = serde_json::from_str(config_json) else {
         return Vec::new();

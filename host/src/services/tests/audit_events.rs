@@ -108,7 +108,13 @@ fn user_changes_are_audited_and_announced() {
             ],
             events: vec![
                 SiteEvent::UserCreated { user: alice },
-                SiteEvent::UserUpdated { user: alice },
+                SiteEvent::UserChanged {
+                    user: alice,
+                    changes: UserChanges {
+                        name: true,
+                        ..Default::default()
+                    }
+                },
                 SiteEvent::UserSuspended { user: alice },
                 SiteEvent::UserReactivated { user: alice },
             ],

@@ -13,6 +13,7 @@ mod audit_events;
 mod authz;
 mod bulk;
 mod contract_v0_1;
+mod contract_versions;
 mod courses;
 mod dry_runs;
 mod enrolments;

@@ -126,7 +126,7 @@ fn installing_the_same_component_twice_is_a_no_op_and_a_version_never_changes() 
         ),
         ("capped", "1.0.0", "Capped")
     );
-    assert_eq!(first.contract, "0.2.0");
+    assert_eq!(first.contract, "0.3.0");
     assert_eq!(first.size, capped_v1().len() as u64);
     assert!(!first.bundled);
     assert_eq!(first.installed_by, Actor::System);

@@ -49,6 +49,14 @@ fn every_stored_record_decodes_to_what_was_encoded() {
     for event in [
         SiteEvent::UserCreated { user: u },
         SiteEvent::UserUpdated { user: u },
+        SiteEvent::UserChanged {
+            user: u,
+            changes: UserChanges {
+                email: true,
+                profile: true,
+                ..Default::default()
+            },
+        },
         SiteEvent::UserSuspended { user: u },
         SiteEvent::UserReactivated { user: u },
         SiteEvent::UserDeleted { user: u },

@@ -10,7 +10,12 @@
 //!   root and current directories, the wall clock and the monotonic clock;
 //! - `shadow-stack`: recurses with large locals, overflowing Rust's stack
 //!   in linear memory long before wasm's own call stack;
-//! - `exit`: calls `std::process::exit`.
+//! - `exit`: calls `std::process::exit`;
+//! - `users`: contract 0.3.0's user queries: the first page of two users,
+//!   the users at `example.org` and those whose `department` is `hr`,
+//!   each as a list of ids (and `next` for the page);
+//! - `events`: the event itself (`user-created`, `user-updated` with its
+//!   changes, …), as the SDK debug-prints it.
 
 use std::collections::BTreeMap;
 
@@ -46,6 +51,31 @@ fn probe_host(host: &dyn Host) -> BTreeMap<&'static str, String> {
         ("read-segments", outcome(host.segment_exists(1))),
         ("read-enrolments", outcome(host.method_enrolment_count())),
         ("read-groups", outcome(host.course_groups())),
+    ])
+}
+
+fn ids(page: Result<UserPage, HostError>) -> String {
+    match page {
+        Ok(p) => format!(
+            "{:?} next {:?}",
+            p.users.iter().map(|u| u.id).collect::<Vec<_>>(),
+            p.next
+        ),
+        Err(e) => format!("error: {e:?}"),
+    }
+}
+
+fn probe_users(host: &dyn Host) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        ("list", ids(host.list_users(None, 2))),
+        (
+            "domain",
+            ids(host.users_by_email_domain("Example.ORG", None, 10)),
+        ),
+        (
+            "profile",
+            ids(host.users_by_profile_field("department", "hr", None, 10)),
+        ),
     ])
 }
 
@@ -91,17 +121,19 @@ impl Plugin for Probe {
     fn manifest() -> Manifest {
         Manifest::new("probe", "Sandbox probe", "1.0.0")
             .describe("Reports what it can reach; for the host's tests only.")
-            .handles(&[EventKind::UserEnrolled])
+            .handles(&[
+                EventKind::UserEnrolled,
+                EventKind::UserCreated,
+                EventKind::UserUpdated,
+            ])
             .needs(&[Capability::ReadUsers])
     }
 
-    fn handle_event(
-        ctx: &Context<Config>,
-        _event: Event,
-        host: &dyn Host,
-    ) -> Result<Plan, Refusal> {
+    fn handle_event(ctx: &Context<Config>, event: Event, host: &dyn Host) -> Result<Plan, Refusal> {
         let found = match ctx.config.probe.as_str() {
             "host" => probe_host(host),
+            "users" => probe_users(host),
+            "events" => BTreeMap::from([("event", format!("{event:?}"))]),
             "wasi" => probe_wasi(),
             "shadow-stack" => BTreeMap::from([("depth", deep(0).to_string())]),
             "exit" => std::process::exit(3),

@@ -49,6 +49,8 @@ pub enum PluginFieldKindView {
         none: bool,
         new: bool,
     },
+    /// One of the site's custom profile fields (its short name).
+    ProfileField,
 }
 
 mirror_enum!(
@@ -66,6 +68,7 @@ mirror_enum!(
         Role,
         GroupTexts,
         GroupChoice { none, new },
+        ProfileField,
     }
 );
 

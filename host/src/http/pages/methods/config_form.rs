@@ -381,6 +381,22 @@ pub(super) fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigFie
                     .map(|(v, l)| ((*v).to_owned(), (*l).to_owned())),
             );
         }
+        PluginFieldKind::ProfileField => {
+            input.options.push((
+                String::new(),
+                if f.required {
+                    "Choose a profile field"
+                } else {
+                    "No profile field"
+                }
+                .to_owned(),
+            ));
+            input.options.extend(
+                data.profile_fields
+                    .iter()
+                    .map(|p| (p.shortname.clone(), p.name.clone())),
+            );
+        }
         PluginFieldKind::Segment => {
             input.options.push((
                 String::new(),
