@@ -194,6 +194,16 @@ fn the_seed_use_case_through_the_api_alone() -> Result<()> {
         segment.insert(dept, id(&s)?);
     }
 
+    // The department each person has: a profile field of the site, as a
+    // menu of the four.
+    api.expect(
+        201,
+        "POST",
+        "/profile-fields",
+        json!({"shortname": "department", "name": "Department",
+               "kind": {"menu": {"choices": departments}}}),
+    )?;
+
     // Five people per department, one call each.
     let mut people: BTreeMap<&str, Vec<(u64, String)>> = BTreeMap::new();
     for dept in departments {

@@ -31,6 +31,13 @@ fn a_site_admin_walks_the_seed_use_case_in_the_browser() -> Result<()> {
         json!({"username": "alice", "email": "alice@example.org", "firstname": "Alice",
                "lastname": "Admin", "password": PASSWORD, "site_admin": true}),
     )?;
+    // The people's department is a profile field of the site.
+    api.expect(
+        201,
+        "POST",
+        "/profile-fields",
+        json!({"shortname": "department", "name": "Department", "kind": "text"}),
+    )?;
     for (dept, n) in [("HR", 4), ("Finance", 2)] {
         for i in 1..=n {
             let username = format!("{}{i}", dept.to_lowercase());
