@@ -72,14 +72,23 @@ impl<C> Context<C> {
 pub(crate) fn parse_config<C: serde::de::DeserializeOwned>(
     text: &str,
 ) -> Result<C, Vec<FieldError>> {
-    serde_json::from_str(text).map_err(|e| {
-        let message = e.to_string();
-        let field = ["missing field `", "unknown field `", "duplicate field `"]
+    let mut json = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        // The path names the field of a type error (`"a"` where a number
+        // belongs) too; a missing, unknown or duplicate field is named in
+        // the message only, at the level of the object that lacks it.
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        let named = ["missing field `", "unknown field `", "duplicate field `"]
             .iter()
             .find_map(|p| message.split(p).nth(1))
-            .and_then(|rest| rest.split('`').next())
-            .unwrap_or("")
-            .to_owned();
+            .and_then(|rest| rest.split('`').next());
+        let field = match (named, path.as_str()) {
+            (Some(name), "." | "") => name.to_owned(),
+            (Some(name), path) if !path.ends_with(name) => format!("{path}.{name}"),
+            (_, "." | "") => String::new(),
+            (_, path) => path.to_owned(),
+        };
         // serde_json appends " at line 1 column 9"; a form has no lines.
         let message = message
             .rsplit_once(" at line ")
@@ -175,6 +184,13 @@ mod tests {
         let e = parse_config::<C>(r#"{"segment":1,"x":2}"#).unwrap_err();
         assert_eq!(e[0].field, "x");
         let e = parse_config::<C>(r#"{"segment":"a"}"#).unwrap_err();
+        assert_eq!(e[0].field, "segment");
+        assert!(
+            e[0].message.starts_with("invalid type: string"),
+            "{}",
+            e[0].message
+        );
+        let e = parse_config::<C>("true").unwrap_err();
         assert_eq!(e[0].field, "");
     }
 }

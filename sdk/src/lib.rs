@@ -47,17 +47,18 @@ mod host;
 mod manifest;
 pub mod mock;
 mod plan;
+mod rule;
 
-/// The generated bindings of the WIT contract (`wit/since_v0.3.0`).
+/// The generated bindings of the WIT contract (`wit/since_v0.4.0`).
 ///
 /// Plugin code rarely needs this module: the types it uses are re-exported
 /// at the crate root.
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "wit/since_v0.3.0",
-        world: "enrolment-method",
+        path: "wit/since_v0.4.0",
+        world: "plugin",
         pub_export_macro: true,
-        export_macro_name: "__export_enrolment_method",
+        export_macro_name: "__export_plugin_world",
         default_bindings_module: "charon_sdk::bindings",
         runtime_path: "charon_sdk::__private::wit_bindgen::rt",
         additional_derives: [PartialEq, Eq],
@@ -69,21 +70,23 @@ pub use bindings::charon::enrolment::types::{
     EnrolUsers, Enrolment, EnrolmentEvent, EnrolmentPage, EnrolmentStatus, Event, EventKind,
     FieldError, FieldKind, GroupAction, GroupChoiceOptions, GroupEvent, GroupId, GroupMember,
     GroupRef, HostError, LogLevel, Manifest, MemberPage, MembershipEvent, MembershipOwner,
-    MethodId, Operation, Plan, ProfileValue, ReconcileStep, Refusal, Request, RequestKind, Role,
-    RoleAction, SegmentId, SegmentMember, SegmentMemberPage, SelfEnrol, Sibling, Timestamp, User,
-    UserChanges, UserId, UserPage, UserUpdate,
+    MethodId, Operation, Plan, PluginKind, ProfileValue, ReconcileStep, Refusal, Request,
+    RequestKind, Role, RoleAction, SegmentAction, SegmentId, SegmentMember, SegmentMemberPage,
+    SegmentOperation, SegmentPlan, SegmentStep, SelfEnrol, Sibling, Timestamp, User, UserChanges,
+    UserId, UserPage, UserUpdate,
 };
 pub use glue::Context;
 pub use host::{Host, WasmHost};
+pub use rule::{RuleContext, SegmentRule};
 
 /// The contract version this SDK builds against. [`export_plugin!`] writes
 /// it into the component's `charon:contract-version` custom section, which
 /// the host reads at install to pick the matching contract.
 ///
 /// ```
-/// assert_eq!(charon_sdk::CONTRACT_VERSION, "0.3.0");
+/// assert_eq!(charon_sdk::CONTRACT_VERSION, "0.4.0");
 /// ```
-pub const CONTRACT_VERSION: &str = charon_contract::V0_3_0;
+pub const CONTRACT_VERSION: &str = charon_contract::V0_4_0;
 
 /// The name of the custom section that carries [`CONTRACT_VERSION`] (the
 /// host reads the same constant, from `charon-contract`).
@@ -260,6 +263,10 @@ macro_rules! export_plugin {
             }
         }
 
+        // An enrolment-method plugin answers no segment-rule call (the
+        // host never makes one to it).
+        $crate::__private::refuse_rule_calls!(__CharonExport);
+
         // Natively nothing calls the impl above, so without this the
         // method's type would be "never constructed" in a native build.
         #[cfg(not(target_arch = "wasm32"))]
@@ -267,13 +274,17 @@ macro_rules! export_plugin {
             let _ = <$plugin as $crate::Plugin>::manifest;
         };
         #[cfg(target_arch = "wasm32")]
-        $crate::bindings::__export_enrolment_method!(__CharonExport with_types_in $crate::bindings);
+        $crate::bindings::__export_plugin_world!(__CharonExport with_types_in $crate::bindings);
     };
 }
 
 #[doc(hidden)]
 pub mod __private {
     pub use crate::glue::{handle_event, handle_request, reconcile, validate_config};
+    pub use crate::rule::{
+        not_this_kind, rule_event, rule_manifest, rule_reconcile, validate_rule,
+    };
+    pub use crate::{refuse_method_calls, refuse_rule_calls};
     pub use charon_contract::section_literal;
     pub use wit_bindgen;
 

@@ -13,6 +13,7 @@ impl Manifest {
     pub fn new(id: &str, name: &str, version: &str) -> Self {
         Manifest {
             id: id.into(),
+            kind: crate::PluginKind::EnrolmentMethod,
             name: name.into(),
             version: version.into(),
             description: String::new(),

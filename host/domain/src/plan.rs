@@ -205,3 +205,35 @@ pub struct PlanAction {
 pub struct Plan {
     pub actions: Vec<PlanAction>,
 }
+
+/// One change a segment rule asks for on the segment it manages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "op", content = "user")]
+pub enum SegmentOp {
+    /// Make the user a member (nothing if they are one).
+    Add(UserId),
+    /// Take the user out (nothing if they are not a member).
+    Remove(UserId),
+}
+
+impl SegmentOp {
+    pub fn user(self) -> UserId {
+        match self {
+            SegmentOp::Add(u) | SegmentOp::Remove(u) => u,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentAction {
+    pub op: SegmentOp,
+    /// Why, in the plugin's words: audited and shown by a dry run.
+    pub reason: String,
+}
+
+/// What a segment rule asks the host to change in its segment, in order.
+/// Applied whole or not at all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentPlan {
+    pub actions: Vec<SegmentAction>,
+}

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use charon_domain::{CourseId, Plan};
+use charon_domain::{CourseId, Plan, SegmentId, SegmentPlan};
 use wasmtime::component::{InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
@@ -35,7 +35,10 @@ pub use charon_contract::SUPPORTED as SUPPORTED_CONTRACTS;
 pub use contract::{Queries, no_queries};
 pub use inspect::{Inspected, MAX_COMPONENT_BYTES, inspect_component, parse_version};
 
-use contract::{Bindings, Context, Event, FieldError, Manifest, ReconcileStep, Refusal, Request};
+use contract::{
+    Bindings, Context, Event, FieldError, Manifest, ReconcileStep, Refusal, Request, RuleCalls,
+    RuleContext, SegmentStep,
+};
 use state::CallState;
 
 /// How long one epoch tick lasts; deadlines are counted in ticks.
@@ -429,6 +432,73 @@ impl Runtime {
         self.checked(out, |step| &step.plan)
     }
 
+    /// Asks a segment-rule plugin to check (and perhaps normalise) a rule's
+    /// config for `segment`: the config to store, or the fields it refuses.
+    pub fn validate_rule(
+        &self,
+        plugin: &Plugin,
+        queries: Box<dyn Queries>,
+        segment: SegmentId,
+        config: &str,
+    ) -> Result<Result<String, Vec<FieldError>>, PluginError> {
+        let calls = rule_calls(plugin)?;
+        self.call(plugin, queries, |i, s| {
+            calls.validate_rule(i, s, segment, config)
+        })
+    }
+
+    /// Sends an event to a segment rule: its segment plan, or its refusal.
+    pub fn rule_event(
+        &self,
+        plugin: &Plugin,
+        queries: Box<dyn Queries>,
+        ctx: &RuleContext,
+        event: &Event,
+    ) -> Result<Result<SegmentPlan, Refusal>, PluginError> {
+        let calls = rule_calls(plugin)?;
+        let out = self.call(plugin, queries, |i, s| calls.rule_event(i, s, ctx, event))?;
+        self.segment_checked(out, |p| p)
+    }
+
+    /// One page of bringing a rule's segment in line: the page's segment
+    /// plan and the cursor of the next, or the plugin's refusal.
+    pub fn rule_reconcile(
+        &self,
+        plugin: &Plugin,
+        queries: Box<dyn Queries>,
+        ctx: &RuleContext,
+        cursor: Option<&str>,
+    ) -> Result<Result<SegmentStep, Refusal>, PluginError> {
+        let calls = rule_calls(plugin)?;
+        let out = self.call(plugin, queries, |i, s| {
+            calls.rule_reconcile(i, s, ctx, cursor)
+        })?;
+        self.segment_checked(out, |step| &step.plan)
+    }
+
+    /// [`Self::checked`] for segment plans: the same limits, with each
+    /// action counted as its reason and the fixed 32 bytes.
+    fn segment_checked<T>(
+        &self,
+        out: Result<T, Refusal>,
+        plan: impl Fn(&T) -> &SegmentPlan,
+    ) -> Result<Result<T, Refusal>, PluginError> {
+        if let Ok(value) = &out {
+            let p = plan(value);
+            let bytes: usize = p.actions.iter().map(|a| 32 + a.reason.len()).sum();
+            if p.actions.len() > self.config.max_plan_actions || bytes > self.config.max_plan_bytes
+            {
+                return Err(PluginError::PlanTooLarge {
+                    actions: p.actions.len(),
+                    bytes,
+                    max_actions: self.config.max_plan_actions,
+                    max_bytes: self.config.max_plan_bytes,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Refuses plans over the size limits, counted on the neutral plan
     /// whatever contract version it came from.
     fn checked<T>(
@@ -497,6 +567,20 @@ impl Runtime {
             })
             .map_err(|_| busy(max))?;
         Ok(CallSlot(&self.in_flight))
+    }
+}
+
+/// The segment-rule calls of a plugin of that kind; any other is refused
+/// before it is instantiated.
+fn rule_calls(plugin: &Plugin) -> Result<&dyn RuleCalls, PluginError> {
+    match plugin.bindings.rule_calls() {
+        Some(calls) if plugin.manifest.kind == contract::PluginKind::SegmentRule => Ok(calls),
+        _ => Err(PluginError::Invalid(format!(
+            "plugin {:?} is not a segment rule (it is an {} plugin, contract {})",
+            plugin.manifest.id,
+            plugin.manifest.kind.name(),
+            plugin.contract
+        ))),
     }
 }
 

@@ -19,7 +19,7 @@
 //! assert_eq!(charon_contract::SECTION, "charon:contract-version");
 //! assert_eq!(charon_contract::v0_1_0::METHOD, "charon:enrolment/method@0.1.0");
 //! assert_eq!(charon_contract::interfaces("0.1.0"), Some(charon_contract::v0_1_0::INTERFACES));
-//! assert_eq!(charon_contract::SUPPORTED, ["0.1.0", "0.2.0", "0.3.0"]);
+//! assert_eq!(charon_contract::SUPPORTED, ["0.1.0", "0.2.0", "0.3.0", "0.4.0"]);
 //! ```
 
 #![no_std]
@@ -111,11 +111,18 @@ released! {
     /// values, user listing and indexed user queries, `user-created` and
     /// `user-updated`, the `profile-field` field kind.
     V0_3_0, v0_3_0 = "0.3.0";
+    /// `sdk/wit/since_v0.4.0`: the plugin's kind in its manifest and the
+    /// `segment-rule` interface (world `plugin`).
+    V0_4_0, v0_4_0 = "0.4.0";
 }
+
+/// The `segment-rule` interface of contract 0.4.0, the first with it: what
+/// a segment-rule plugin exports besides `method`.
+pub const SEGMENT_RULE_V0_4_0: &str = concat!(package!(), "/segment-rule@0.4.0");
 
 /// The contract versions this host runs, oldest first. The runtime has one
 /// module of bindings per entry (`host/runtime/src/contract/`).
-pub const SUPPORTED: &[&str] = &[V0_1_0, V0_2_0, V0_3_0];
+pub const SUPPORTED: &[&str] = &[V0_1_0, V0_2_0, V0_3_0, V0_4_0];
 
 #[cfg(test)]
 mod tests {

@@ -342,6 +342,10 @@ pub(crate) fn field_error_back(e: neutral::FieldError) -> sdk::FieldError {
 pub(crate) fn manifest_back(m: &neutral::Manifest) -> sdk::Manifest {
     sdk::Manifest {
         id: m.id.clone(),
+        kind: match m.kind {
+            neutral::PluginKind::EnrolmentMethod => sdk::PluginKind::EnrolmentMethod,
+            neutral::PluginKind::SegmentRule => sdk::PluginKind::SegmentRule,
+        },
         name: m.name.clone(),
         version: m.version.clone(),
         description: m.description.clone(),

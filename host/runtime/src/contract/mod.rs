@@ -43,10 +43,11 @@ mod queries;
 mod v0_1_0;
 mod v0_2_0;
 mod v0_3_0;
+mod v0_4_0;
 
 use charon_domain::{
     CourseGroupId, CourseId, EnrolmentMethodId, Plan, PluginConfigField, PluginManifest, Role,
-    SegmentId, Timestamp, UserChanges, UserId,
+    SegmentId, SegmentPlan, Timestamp, UserChanges, UserId,
 };
 use wasmtime::Store;
 use wasmtime::component::{
@@ -74,6 +75,48 @@ pub struct Context {
     pub enabled: bool,
     /// The host's clock at the start of the call.
     pub now: Timestamp,
+}
+
+/// What every call of a segment rule receives (contract 0.4.0 on).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleContext {
+    /// The segment the rule manages: its only segment in scope.
+    pub segment: SegmentId,
+    /// The rule's config as JSON, validated by the plugin.
+    pub config: String,
+    /// The plugin's site-wide settings as a JSON object.
+    pub settings: String,
+    /// The host's clock at the start of the call.
+    pub now: Timestamp,
+}
+
+/// A step of a segment rule's reconcile: the plan of one page and the
+/// cursor of the next (`None` once the segment is in line).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentStep {
+    pub plan: SegmentPlan,
+    pub next: Option<String>,
+}
+
+/// What a plugin is for: which interface the host calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum PluginKind {
+    /// Attached to courses as enrolment methods (every plugin before
+    /// contract 0.4.0).
+    #[default]
+    EnrolmentMethod,
+    /// Attached to a segment, whose members it alone manages.
+    SegmentRule,
+}
+
+impl PluginKind {
+    /// The contract's name of the kind.
+    pub fn name(self) -> &'static str {
+        match self {
+            PluginKind::EnrolmentMethod => "enrolment-method",
+            PluginKind::SegmentRule => "segment-rule",
+        }
+    }
 }
 
 /// Something that happened in the site, as an enrolment method receives
@@ -344,6 +387,9 @@ impl Capability {
 pub struct Manifest {
     /// Stable id: `[a-z0-9-]`, e.g. `self`.
     pub id: String,
+    /// Which interface the host calls; an enrolment method for every
+    /// contract before 0.4.0.
+    pub kind: PluginKind,
     pub name: String,
     /// `MAJOR.MINOR.PATCH`.
     pub version: String,
@@ -404,6 +450,7 @@ pub(crate) enum Bindings {
     V0_1_0(v0_1_0::Exports),
     V0_2_0(v0_2_0::Exports),
     V0_3_0(v0_3_0::Exports),
+    V0_4_0(v0_4_0::Exports),
 }
 
 /// Gives the linker the host interface of every supported version: a
@@ -411,7 +458,8 @@ pub(crate) enum Bindings {
 pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     v0_1_0::add_to_linker(linker)?;
     v0_2_0::add_to_linker(linker)?;
-    v0_3_0::add_to_linker(linker)
+    v0_3_0::add_to_linker(linker)?;
+    v0_4_0::add_to_linker(linker)
 }
 
 impl Bindings {
@@ -419,7 +467,7 @@ impl Bindings {
     fn event_name(&self, kind: EventKind) -> &'static str {
         match self {
             Bindings::V0_1_0(_) => v0_1_0::event_name(kind),
-            Bindings::V0_2_0(_) | Bindings::V0_3_0(_) => kind.name(),
+            Bindings::V0_2_0(_) | Bindings::V0_3_0(_) | Bindings::V0_4_0(_) => kind.name(),
         }
     }
 
@@ -430,6 +478,7 @@ impl Bindings {
             charon_contract::V0_1_0 => v0_1_0::Exports::find(pre).map(Bindings::V0_1_0),
             charon_contract::V0_2_0 => v0_2_0::Exports::find(pre).map(Bindings::V0_2_0),
             charon_contract::V0_3_0 => v0_3_0::Exports::find(pre).map(Bindings::V0_3_0),
+            charon_contract::V0_4_0 => v0_4_0::Exports::find(pre).map(Bindings::V0_4_0),
             other => Err(PluginError::Invalid(format!(
                 "this host has no bindings of contract version {other:?}"
             ))),
@@ -442,8 +491,46 @@ impl Bindings {
             Bindings::V0_1_0(exports) => exports,
             Bindings::V0_2_0(exports) => exports,
             Bindings::V0_3_0(exports) => exports,
+            Bindings::V0_4_0(exports) => exports,
         }
     }
+
+    /// The segment-rule calls of the plugin's version, `None` before
+    /// 0.4.0.
+    pub(crate) fn rule_calls(&self) -> Option<&dyn RuleCalls> {
+        match self {
+            Bindings::V0_1_0(_) | Bindings::V0_2_0(_) | Bindings::V0_3_0(_) => None,
+            Bindings::V0_4_0(exports) => Some(exports),
+        }
+    }
+}
+
+/// The functions of a version's `segment-rule` interface (0.4.0 on), in
+/// neutral types.
+pub(crate) trait RuleCalls {
+    fn validate_rule(
+        &self,
+        i: &Instance,
+        s: &mut Store<CallState>,
+        segment: SegmentId,
+        config: &str,
+    ) -> wasmtime::Result<Result<String, Vec<FieldError>>>;
+
+    fn rule_event(
+        &self,
+        i: &Instance,
+        s: &mut Store<CallState>,
+        ctx: &RuleContext,
+        event: &Event,
+    ) -> wasmtime::Result<Result<SegmentPlan, Refusal>>;
+
+    fn rule_reconcile(
+        &self,
+        i: &Instance,
+        s: &mut Store<CallState>,
+        ctx: &RuleContext,
+        cursor: Option<&str>,
+    ) -> wasmtime::Result<Result<SegmentStep, Refusal>>;
 }
 
 /// The functions of a version's `method` interface, called in neutral

@@ -251,6 +251,7 @@ impl From<wit::Manifest> for Manifest {
     fn from(m: wit::Manifest) -> Self {
         Manifest {
             id: m.id,
+            kind: super::PluginKind::EnrolmentMethod,
             name: m.name,
             version: m.version,
             description: m.description,
