@@ -128,12 +128,14 @@ mod gradebook;
 mod messaging;
 mod plugin_fields;
 mod profile;
+mod segment_rule;
 mod teaching;
 pub use assignments::*;
 pub use events::*;
 pub use gradebook::*;
 pub use messaging::*;
 pub use profile::*;
+pub use segment_rule::*;
 pub use teaching::*;
 
 /// Milliseconds since the Unix epoch, UTC.
@@ -564,6 +566,8 @@ pub enum Actor {
     Method(EnrolmentMethodId),
     /// The host itself (first-run set-up, demo data, migrations).
     System,
+    /// The rule that manages this segment (its plugin acting on it).
+    Rule(SegmentId),
 }
 
 impl fmt::Display for Actor {
@@ -573,6 +577,7 @@ impl fmt::Display for Actor {
             Actor::User(id) => write!(f, "user #{id}"),
             Actor::Method(id) => write!(f, "enrolment method #{id}"),
             Actor::System => f.write_str("system"),
+            Actor::Rule(id) => write!(f, "rule of segment #{id}"),
         }
     }
 }

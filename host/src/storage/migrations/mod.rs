@@ -130,7 +130,7 @@ mod tests {
         let db = redb::Database::create(&path).unwrap();
         assert_eq!(
             migrate(&db, &path, SITE_MIGRATIONS).unwrap(),
-            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
         );
         assert!(migrate(&db, &path, SITE_MIGRATIONS).unwrap().is_empty());
         assert_eq!(stored_version(&db).unwrap(), latest(SITE_MIGRATIONS));

@@ -163,6 +163,10 @@ impl EncodedAudit {
                 put_varint(buf, m.0);
             }
             Actor::System => put_varint(buf, 3),
+            Actor::Rule(s) => {
+                put_varint(buf, 4);
+                put_varint(buf, s.0);
+            }
         }
         action.put(buf);
         target.put(buf);

@@ -85,6 +85,8 @@ crate::storage::tables::tables! {
     segment_members: SEGMENT_MEMBERS = ("segment-members-v1", (u64, u64), i64);
     /// `(UserId, SegmentId) → ()`: reverse index of `segment_members`.
     user_segments: USER_SEGMENTS = ("user-segments-v1", (u64, u64), ());
+    /// `SegmentId → SegmentRule`: the rule that manages a segment, if any.
+    segment_rules: SEGMENT_RULES = ("segment-rules-v1", u64, Bytes);
     /// `SegmentId → member count`, kept in step so lists need no scan.
     segment_member_counts: SEGMENT_MEMBER_COUNTS = ("segment-member-counts-v1", u64, u64);
     /// `CourseId → Course`.

@@ -3,13 +3,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AuditIdView, EnrolmentMethodIdView, Mirror, OperatorIdView, TimestampView, UserIdView,
-    mirror_enum,
+    AuditIdView, EnrolmentMethodIdView, Mirror, OperatorIdView, SegmentIdView, TimestampView,
+    UserIdView, mirror_enum,
 };
 use crate::domain::{Actor, AuditEntry};
 
 /// Who made a change: `{"kind":"user","id":5}`, `{"kind":"operator","id":1}`,
-/// `{"kind":"method","id":3}` (an enrolment method) or `{"kind":"system"}`.
+/// `{"kind":"method","id":3}` (an enrolment method), `{"kind":"rule","segment":4}`
+/// (the rule that manages segment #4) or `{"kind":"system"}`.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActorView {
@@ -17,6 +18,7 @@ pub enum ActorView {
     User { id: UserIdView },
     Method { id: EnrolmentMethodIdView },
     System,
+    Rule { segment: SegmentIdView },
 }
 
 impl From<Actor> for ActorView {
@@ -26,6 +28,9 @@ impl From<Actor> for ActorView {
             Actor::User(id) => ActorView::User { id: id.mirror() },
             Actor::Method(id) => ActorView::Method { id: id.mirror() },
             Actor::System => ActorView::System,
+            Actor::Rule(segment) => ActorView::Rule {
+                segment: segment.mirror(),
+            },
         }
     }
 }
@@ -49,6 +54,7 @@ impl From<ActorView> for Actor {
             ActorView::User { id } => Actor::User(id.mirror()),
             ActorView::Method { id } => Actor::Method(id.mirror()),
             ActorView::System => Actor::System,
+            ActorView::Rule { segment } => Actor::Rule(segment.mirror()),
         }
     }
 }
@@ -66,6 +72,8 @@ pub enum InstalledByView {
     Method(EnrolmentMethodIdView),
     /// The host itself (first-run set-up, demo data, migrations).
     System,
+    /// The rule that manages a segment.
+    Rule(SegmentIdView),
 }
 
 mirror_enum!(
@@ -75,6 +83,7 @@ mirror_enum!(
         User(id),
         Method(id),
         System,
+        Rule(id),
     }
 );
 

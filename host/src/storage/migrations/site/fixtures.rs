@@ -54,7 +54,7 @@ impl Migrated {
         let db = redb::Database::create(&path).unwrap();
         assert_eq!(stored_version(&db).unwrap(), version);
         let applied = migrate(&db, &path, super::SITE_MIGRATIONS).unwrap();
-        let want: Vec<u64> = (version + 1..=14).collect();
+        let want: Vec<u64> = (version + 1..=15).collect();
         assert_eq!(applied, want);
         drop(db);
         let store = SiteStore::open(&path, SITE).unwrap();

@@ -7,6 +7,7 @@ mod v11;
 mod v12;
 mod v13;
 mod v14;
+mod v15;
 mod v2;
 mod v3;
 mod v4;
@@ -91,6 +92,11 @@ pub const SITE_MIGRATIONS: &[Migration] = &[
         version: 14,
         name: "custom profile fields, and users indexed by e-mail domain and profile value",
         apply: v14::add_profile_fields,
+    },
+    Migration {
+        version: 15,
+        name: "rule-based segments: the rule that manages a segment",
+        apply: v15::add_segment_rules,
     },
 ];
 

@@ -205,7 +205,7 @@ mod tests {
                 .insert("next.grade_item", 5)
                 .unwrap();
         });
-        assert_eq!(file.applied, vec![12, 13, 14]);
+        assert_eq!(file.applied, vec![12, 13, 14, 15]);
         let names = file.table_names();
         assert!(!names.contains(&"grade-items-v1".to_owned()));
         assert!(!names.contains(&"course-user-grades-v1".to_owned()));

@@ -65,7 +65,7 @@ mod tests {
             index.insert((1, 8, 4), Some(3.0)).unwrap();
             index.insert((2, 7, 9), Some(0.0)).unwrap();
         });
-        assert_eq!(file.applied, vec![13, 14]);
+        assert_eq!(file.applied, vec![13, 14, 15]);
         assert!(
             !file
                 .table_names()

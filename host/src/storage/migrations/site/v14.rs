@@ -159,7 +159,7 @@ mod tests {
                 users.insert(u.id.0, encode(&u).as_slice()).unwrap();
             }
         });
-        assert_eq!(file.applied, vec![14]);
+        assert_eq!(file.applied, vec![14, 15]);
         let t = file.tables();
         let fields = t.all_profile_fields().unwrap();
         assert_eq!(

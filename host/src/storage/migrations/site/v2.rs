@@ -47,7 +47,7 @@ mod tests {
         });
         assert_eq!(
             file.applied,
-            vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+            vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
         );
         let t = file.tables();
         assert_eq!(t.dispatch_cursor().unwrap(), 7);

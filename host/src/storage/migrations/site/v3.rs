@@ -35,7 +35,10 @@ mod tests {
                 .insert("cursor", 5)
                 .unwrap();
         });
-        assert_eq!(file.applied, vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+        assert_eq!(
+            file.applied,
+            vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+        );
         let t = file.tables();
         assert_eq!(t.dispatch_cursor().unwrap(), 5);
         assert_eq!(

@@ -112,7 +112,7 @@ mod tests {
                 .insert("cursor", 300)
                 .unwrap();
         });
-        assert_eq!(file.applied, vec![4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+        assert_eq!(file.applied, vec![4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
         let names = file.table_names();
         assert!(!names.contains(&"audit-v1".to_owned()), "{names:?}");
         assert!(!names.contains(&"events-v1".to_owned()), "{names:?}");

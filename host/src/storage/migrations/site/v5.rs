@@ -106,7 +106,7 @@ mod tests {
                 .insert((7, 10), ())
                 .unwrap();
         });
-        assert_eq!(file.applied, vec![5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+        assert_eq!(file.applied, vec![5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
         let names = file.table_names();
         for old in [
             "method-enrolments-v1",

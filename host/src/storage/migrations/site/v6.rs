@@ -25,7 +25,7 @@ mod tests {
     #[test]
     fn migration_6_adds_an_empty_method_warnings_table() {
         let file = Migrated::from(5, |_| {});
-        assert_eq!(file.applied, vec![6, 7, 8, 9, 10, 11, 12, 13, 14]);
+        assert_eq!(file.applied, vec![6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
         let t = file.tables();
         assert!(t.all_method_warnings().unwrap().is_empty());
         assert_eq!(t.method_warning(EnrolmentMethodId(1)).unwrap(), None);

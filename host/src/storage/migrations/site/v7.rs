@@ -38,7 +38,7 @@ mod tests {
     #[test]
     fn migration_7_adds_empty_mass_enrolment_tables() {
         let file = Migrated::from(6, |_| {});
-        assert_eq!(file.applied, vec![7, 8, 9, 10, 11, 12, 13, 14]);
+        assert_eq!(file.applied, vec![7, 8, 9, 10, 11, 12, 13, 14, 15]);
         let t = file.tables();
         assert_eq!(t.mass_enrolment(MassEnrolmentId(1)).unwrap(), None);
         assert_eq!(

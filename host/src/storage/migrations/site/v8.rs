@@ -46,7 +46,7 @@ mod tests {
     #[test]
     fn migration_8_adds_the_messaging_tables() {
         let file = Migrated::from(7, |_| {});
-        assert_eq!(file.applied, vec![8, 9, 10, 11, 12, 13, 14]);
+        assert_eq!(file.applied, vec![8, 9, 10, 11, 12, 13, 14, 15]);
         let names = file.table_names();
         for table in [
             "announcements-v1",

@@ -4,7 +4,7 @@
 use redb::ReadableTable;
 
 use super::{SiteTablesRead, all_records, get_record, pair_after, pair_prefix};
-use crate::domain::{Segment, SegmentId, UserId};
+use crate::domain::{Segment, SegmentId, SegmentRule, UserId};
 use crate::storage::Result;
 
 /// Segments and their members.
@@ -22,6 +22,17 @@ pub trait SegmentRead: SiteTablesRead {
 
     fn all_segments(&self) -> Result<Vec<Segment>> {
         all_records(self.segments()?, "segments")
+    }
+
+    /// The rule that manages a segment, if one is attached.
+    fn segment_rule(&self, segment: SegmentId) -> Result<Option<SegmentRule>> {
+        get_record(self.segment_rules()?, "segment-rules", segment.0)
+    }
+
+    /// Every rule of the site, by segment id: what the dispatcher delivers
+    /// user events to.
+    fn all_segment_rules(&self) -> Result<Vec<SegmentRule>> {
+        all_records(self.segment_rules()?, "segment-rules")
     }
 
     fn is_segment_member(&self, segment: SegmentId, user: UserId) -> Result<bool> {

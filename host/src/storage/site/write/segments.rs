@@ -3,7 +3,7 @@
 
 use redb::ReadableTable;
 
-use crate::domain::{Segment, SegmentId, UserId};
+use crate::domain::{Segment, SegmentId, SegmentRule, UserId};
 use crate::storage::site::SiteTables;
 use crate::storage::site::counters::Counter;
 use crate::storage::site::read::SegmentRead;
@@ -29,8 +29,20 @@ impl SiteTables<'_> {
         Ok(())
     }
 
+    pub(crate) fn put_segment_rule(&mut self, rule: &SegmentRule) -> Result<()> {
+        self.segment_rules
+            .insert(rule.segment.0, encode(rule).as_slice())?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_segment_rule_row(&mut self, segment: SegmentId) -> Result<()> {
+        self.segment_rules.remove(segment.0)?;
+        Ok(())
+    }
+
     pub(crate) fn delete_segment_row(&mut self, segment: &Segment) -> Result<()> {
         self.segments.remove(segment.id.0)?;
+        self.segment_rules.remove(segment.id.0)?;
         self.segment_member_counts.remove(segment.id.0)?;
         self.segment_count_deltas.remove(&segment.id.0);
         if let Some(idn) = &segment.idnumber {
