@@ -172,7 +172,11 @@ async fn run_reconciler(services: Services, every: Option<Duration>) {
                 if site.status != SiteStatus::Active {
                     continue;
                 }
-                let results = s.site(site.id)?.reconcile_all()?;
+                let site = s.site(site.id)?;
+                // Rules first: the methods that sync their segments then
+                // see the members the rules settled on.
+                site.reconcile_segment_rules()?;
+                let results = site.reconcile_all()?;
                 methods += results.len();
                 failed += results.iter().filter(|r| r.error.is_some()).count();
             }

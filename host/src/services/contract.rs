@@ -119,6 +119,11 @@ pub(crate) struct HostEvent {
 }
 
 impl HostEvent {
+    /// The event in the contract's words.
+    pub(crate) fn event(&self) -> &Event {
+        &self.event
+    }
+
     /// Whether `plugin`'s manifest asks for events of this kind.
     pub(crate) fn wanted_by(&self, plugin: &Plugin) -> bool {
         plugin.manifest.events.contains(&self.event.kind())

@@ -48,6 +48,7 @@ pub mod plugins;
 pub mod privacy;
 pub mod profile_fields;
 mod queries;
+pub mod segment_rules;
 pub mod segments;
 pub mod sessions;
 mod sign_in_throttle;

@@ -129,6 +129,154 @@ impl SiteServices {
     }
 }
 
+impl SiteServices {
+    /// The queries of a call of the rule of `segment` (plugin `plugin`),
+    /// and the plugin's settings, from one snapshot: users of the site,
+    /// and of the segments only the one it manages; no course.
+    pub(crate) fn rule_call_inputs(
+        &self,
+        segment: SegmentId,
+        plugin: &Plugin,
+    ) -> ServiceResult<(Box<dyn Queries>, String)> {
+        let t = self.store.read_tables()?;
+        let manifest = &plugin.manifest;
+        let settings = if manifest.settings.is_empty() {
+            "{}".to_owned()
+        } else {
+            let saved = t.plugin_settings_json(&manifest.id)?;
+            serde_json::Value::Object(effective(&manifest.settings, saved.as_deref())).to_string()
+        };
+        let site = SiteQueries {
+            t,
+            seen: Default::default(),
+            // No course is in a rule's scope: every course query is
+            // refused below before this is read.
+            course: CourseId(0),
+            method: None,
+            plugin: manifest.id.clone(),
+            hidden_segment: None,
+        };
+        Ok((Box::new(RuleQueries { site, segment }), settings))
+    }
+}
+
+/// The queries of a segment rule: [`SiteQueries`] for users and for its
+/// own segment; any other segment, and anything of a course, is
+/// `out-of-scope`.
+struct RuleQueries {
+    site: SiteQueries,
+    segment: SegmentId,
+}
+
+impl RuleQueries {
+    fn own(&self, segment: SegmentId) -> Result<(), HostError> {
+        if segment == self.segment {
+            Ok(())
+        } else {
+            Err(HostError::OutOfScope(format!(
+                "a segment rule sees only its own segment #{}, not #{segment}",
+                self.segment
+            )))
+        }
+    }
+}
+
+fn no_course<T>() -> Result<T, HostError> {
+    Err(HostError::OutOfScope(
+        "a segment rule has no course: course queries are not in its scope".into(),
+    ))
+}
+
+impl Queries for RuleQueries {
+    fn user(&mut self, id: UserId) -> Result<Option<User>, HostError> {
+        self.site.user(id)
+    }
+    fn list_users(&mut self, after: Option<UserId>, limit: u32) -> Result<Page<User>, HostError> {
+        self.site.list_users(after, limit)
+    }
+    fn users_by_email_domain(
+        &mut self,
+        domain: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<User>, HostError> {
+        self.site.users_by_email_domain(domain, after, limit)
+    }
+    fn users_by_profile_value(
+        &mut self,
+        field: &str,
+        value: &str,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<User>, HostError> {
+        self.site.users_by_profile_value(field, value, after, limit)
+    }
+    fn segment_exists(&mut self, segment: SegmentId) -> Result<Option<String>, HostError> {
+        self.own(segment)?;
+        self.site.segment_exists(segment)
+    }
+    fn segment_members(
+        &mut self,
+        segment: SegmentId,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Page<SegmentMember>, HostError> {
+        self.own(segment)?;
+        self.site.segment_members(segment, after, limit)
+    }
+    fn is_segment_member(&mut self, segment: SegmentId, user: UserId) -> Result<bool, HostError> {
+        self.own(segment)?;
+        self.site.is_segment_member(segment, user)
+    }
+    fn course_enrolments(
+        &mut self,
+        _: Option<UserId>,
+        _: u32,
+    ) -> Result<Page<Enrolment>, HostError> {
+        no_course()
+    }
+    fn user_enrolments(&mut self, _: UserId) -> Result<Vec<Enrolment>, HostError> {
+        no_course()
+    }
+    fn method_enrolments(
+        &mut self,
+        _: Option<UserId>,
+        _: u32,
+    ) -> Result<Page<Enrolment>, HostError> {
+        no_course()
+    }
+    fn method_enrolment_count(&mut self) -> Result<u64, HostError> {
+        no_course()
+    }
+    fn sibling_methods(&mut self) -> Result<Vec<EnrolmentMethod>, HostError> {
+        no_course()
+    }
+    fn course_groups(&mut self) -> Result<Vec<CourseGroup>, HostError> {
+        no_course()
+    }
+    fn method_group(&mut self, _: &str) -> Result<Option<CourseGroupId>, HostError> {
+        no_course()
+    }
+    fn group_members(
+        &mut self,
+        _: CourseGroupId,
+        _: Option<UserId>,
+        _: u32,
+    ) -> Result<Page<GroupMembership>, HostError> {
+        no_course()
+    }
+    fn group_membership(
+        &mut self,
+        _: CourseGroupId,
+        _: UserId,
+    ) -> Result<Option<GroupMembership>, HostError> {
+        no_course()
+    }
+    fn log(&mut self, level: LogLevel, message: &str) {
+        self.site.log(level, message)
+    }
+}
+
 fn unavailable(e: StorageError) -> HostError {
     tracing::error!(error = %e, "storage error while answering a plugin query");
     HostError::Unavailable("the host could not read the site; the call will be retried".into())

@@ -179,6 +179,9 @@ impl SiteServices {
         let Some((event, scope)) = HostEvent::of(&envelope.event) else {
             return Ok(());
         };
+        if scope == Scope::Site {
+            self.dispatch_to_rules(&event, depth, state, known, report)?;
+        }
         let lifecycle = matches!(scope, Scope::Method(_));
         let course = match scope {
             Scope::Course(c) => Some(c),
@@ -282,6 +285,55 @@ impl SiteServices {
     }
 }
 
+impl SiteServices {
+    /// Delivers a site-wide event (a user's) to every enabled segment rule
+    /// whose plugin asks for its kind; the membership events their plans
+    /// cause are one plan deeper.
+    fn dispatch_to_rules(
+        &self,
+        event: &HostEvent,
+        depth: u32,
+        state: &mut SiteDispatch,
+        known: &mut Targets,
+        report: &mut DispatchReport,
+    ) -> ServiceResult<()> {
+        if known.rules.is_none() {
+            known.rules = Some(self.read(|t| Ok(t.all_segment_rules()?))?);
+        }
+        let rules: Vec<SegmentRule> = known
+            .rules
+            .iter()
+            .flatten()
+            .filter(|r| r.enabled)
+            .cloned()
+            .collect();
+        for rule in rules {
+            let Some(plugin) = known.plugin(self, &rule.plugin) else {
+                continue;
+            };
+            if !event.wanted_by(&plugin) || depth >= MAX_CASCADE {
+                continue;
+            }
+            report.calls += 1;
+            match self.rule_event(&rule, &plugin, event.event()) {
+                Ok(caused) => {
+                    if !caused.is_empty() {
+                        report.applied += 1;
+                    }
+                    for e in caused {
+                        state.depths.insert(e.seq, depth + 1);
+                    }
+                }
+                Err(e) => {
+                    report.errors += 1;
+                    fail_unless_host(e)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The site's methods, the course of each group asked about and the
 /// loaded plugins, read once per batch of events instead of once per event
 /// (a 100,000-member change is 100,000 events). Methods are read again
@@ -289,6 +341,8 @@ impl SiteServices {
 #[derive(Default)]
 struct Targets {
     methods: Option<Vec<EnrolmentMethod>>,
+    /// The site's segment rules, for user events.
+    rules: Option<Vec<SegmentRule>>,
     groups: HashMap<CourseGroupId, Option<CourseId>>,
     plugins: HashMap<String, Option<Arc<Plugin>>>,
 }

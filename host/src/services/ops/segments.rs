@@ -106,3 +106,26 @@ pub(crate) fn add_segment_member_in(
     t.emit(SiteEvent::SegmentMemberAdded { segment: id, user })?;
     Ok(true)
 }
+
+/// Takes a user out of segment `id`, audited and evented; `false` when
+/// they were not a member. The caller has checked that the segment's
+/// members may be changed by this actor.
+pub(crate) fn remove_segment_member_in(
+    t: &mut SiteTables<'_>,
+    actor: Actor,
+    id: SegmentId,
+    user: UserId,
+    reason: &str,
+) -> ServiceResult<bool> {
+    if !t.remove_segment_member(id, user)? {
+        return Ok(false);
+    }
+    t.audit_log(
+        actor,
+        "segment.member_removed",
+        AuditTarget::SegmentMember { user, segment: id },
+        reason,
+    )?;
+    t.emit(SiteEvent::SegmentMemberRemoved { segment: id, user })?;
+    Ok(true)
+}

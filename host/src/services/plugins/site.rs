@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::MethodForm;
 use crate::domain::*;
+use crate::runtime::contract::PluginKind;
 use crate::runtime::{Plugin, PluginError, Runtime};
 use crate::services::auth::{Need, authorize, authorize_caller};
 use crate::services::contract::RequestKind;
@@ -162,8 +163,96 @@ impl SiteServices {
     /// The plugin `id` for a new or changed method, refused as an input
     /// error (the `plugin` field) when the site may not use it.
     pub(crate) fn plugin_for_method(&self, id: &str) -> ServiceResult<Arc<Plugin>> {
-        self.enabled_plugin(id)?
-            .map_err(|reason| ServiceError::invalid("plugin", reason))
+        let plugin = self
+            .enabled_plugin(id)?
+            .map_err(|reason| ServiceError::invalid("plugin", reason))?;
+        if plugin.manifest.kind != PluginKind::EnrolmentMethod {
+            return Err(ServiceError::invalid(
+                "plugin",
+                format!("plugin {id:?} is a segment rule: attach it to a segment, not to a course"),
+            ));
+        }
+        Ok(plugin)
+    }
+
+    /// The plugin `id` for a segment's rule, refused as the `plugin` field
+    /// when the site may not use it or it is an enrolment method.
+    pub(crate) fn plugin_for_rule(&self, id: &str) -> ServiceResult<Arc<Plugin>> {
+        let plugin = self
+            .enabled_plugin(id)?
+            .map_err(|reason| ServiceError::invalid("plugin", reason))?;
+        if plugin.manifest.kind != PluginKind::SegmentRule {
+            return Err(ServiceError::invalid(
+                "plugin",
+                format!("plugin {id:?} is an enrolment method, not a segment rule"),
+            ));
+        }
+        Ok(plugin)
+    }
+
+    /// The enabled plugins of one kind, as loaded (the registry's manifest
+    /// does not keep the kind: a plugin says it when it is loaded).
+    pub(crate) fn enabled_manifests_of(
+        &self,
+        kind: PluginKind,
+    ) -> ServiceResult<Vec<PluginManifest>> {
+        let mut out = Vec::new();
+        for m in self.enabled_manifests()? {
+            match self.enabled_plugin(&m.id)? {
+                Ok(p) if p.manifest.kind == kind => out.push(m),
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks a rule's config for `segment` against the kinds of the
+    /// plugin's fields, then asks the plugin (`validate-rule`): the config
+    /// to store, or [`ServiceError::ConfigRejected`] naming each field.
+    pub(crate) fn validate_rule_config(
+        &self,
+        plugin: &Plugin,
+        segment: SegmentId,
+        config_json: &str,
+    ) -> ServiceResult<String> {
+        let mut errors = misfits(&plugin.manifest.config, config_json);
+        errors.extend(self.unknown_profile_fields(&plugin.manifest.config, config_json)?);
+        if !errors.is_empty() {
+            return Err(ServiceError::ConfigRejected {
+                context: format!(
+                    "the rule does not fit plugin {:?}'s form",
+                    plugin.manifest.id
+                ),
+                errors,
+            });
+        }
+        let (queries, _) = self.rule_call_inputs(segment, plugin)?;
+        match self
+            .runtime()?
+            .validate_rule(plugin, queries, segment, config_json)
+        {
+            Ok(Ok(normalised)) => normalised_config(plugin, normalised),
+            Ok(Err(errors)) => Err(ServiceError::ConfigRejected {
+                context: format!("plugin {:?} refuses the rule", plugin.manifest.id),
+                errors: errors
+                    .into_iter()
+                    .map(|e| ConfigFieldError {
+                        field: e.field,
+                        message: e.message,
+                    })
+                    .collect(),
+            }),
+            Err(PluginError::Host(e)) => Err(ServiceError::Internal(format!(
+                "the plugin runtime failed: {e}"
+            ))),
+            Err(e) => Err(ServiceError::PluginFailed {
+                code: MethodFailure::from(&e),
+                message: format!(
+                    "plugin {:?} failed while checking the rule: {e}",
+                    plugin.manifest.id
+                ),
+            }),
+        }
     }
 
     /// Checks a method config for `course` against the kinds of the

@@ -376,6 +376,29 @@ fn site_walk() -> Vec<(&'static str, Call)> {
         ("segment_usage", |s, who, ids| {
             s.segment_usage(who, ids.segment).map(drop)
         }),
+        // segment_rules/mod.rs
+        ("segment_rule", |s, who, ids| {
+            s.segment_rule(who, ids.segment).map(drop)
+        }),
+        ("rule_plugins", |s, who, _| s.rule_plugins(who).map(drop)),
+        ("set_segment_rule", |s, who, ids| {
+            s.set_segment_rule(
+                who,
+                ids.segment,
+                "profile-field-rules",
+                &serde_json::json!({"rule": "profile.department equals HR"}),
+            )
+            .map(drop)
+        }),
+        ("run_segment_rule", |s, who, ids| {
+            s.run_segment_rule(who, ids.segment, true).map(drop)
+        }),
+        ("set_segment_rule_enabled", |s, who, ids| {
+            s.set_segment_rule_enabled(who, ids.segment, true).map(drop)
+        }),
+        ("remove_segment_rule", |s, who, ids| {
+            s.remove_segment_rule(who, ids.segment)
+        }),
         // courses.rs
         ("create_course", |s, who, _| {
             let new = NewCourse {
@@ -942,6 +965,10 @@ fn walk_draft(ids: &Ids) -> crate::services::announcements::AnnouncementDraft {
 /// Public `SiteServices` functions that take no principal, and why that is
 /// safe.
 const SITE_PUBLIC_BY_DESIGN: &[(&str, &str)] = &[
+    (
+        "reconcile_segment_rules",
+        "the host's own reconcile job (every enabled rule of the site); returns a count only",
+    ),
     (
         "secret_config_keys",
         "the names of the config fields a plugin's manifest marks secret, never a value: \

@@ -91,7 +91,7 @@ fn a_plugin_of_contract_0_1_0_installs_next_to_plugins_of_0_2_0() {
         .services
         .install_plugin(&fx.operator, &test_plugin("charon-test-noop"))
         .unwrap();
-    assert_eq!(new.contract, "0.3.0");
+    assert_eq!(new.contract, "0.4.0");
 }
 
 #[test]

@@ -63,7 +63,7 @@ fn plugins_of_contracts_0_1_0_0_2_0_and_0_3_0_run_side_by_side_on_one_site() {
         .collect();
     assert_eq!(contracts["contract-v0-1"], "0.1.0");
     assert_eq!(contracts["contract-v0-2"], "0.2.0");
-    assert_eq!(contracts["segment-sync"], "0.3.0");
+    assert_eq!(contracts["segment-sync"], "0.4.0");
     settle(&fx);
     let hr = vec![fx.learners[0], fx.learners[1], fx.learners[2]];
     for m in [v1, v2, v3.id] {

@@ -26,6 +26,7 @@ mod no_op_updates;
 mod plugins;
 mod profile_fields;
 mod roles;
+mod segment_rules;
 mod segment_sync;
 mod segments;
 mod sign_in;

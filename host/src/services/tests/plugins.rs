@@ -126,7 +126,7 @@ fn installing_the_same_component_twice_is_a_no_op_and_a_version_never_changes() 
         ),
         ("capped", "1.0.0", "Capped")
     );
-    assert_eq!(first.contract, "0.3.0");
+    assert_eq!(first.contract, "0.4.0");
     assert_eq!(first.size, capped_v1().len() as u64);
     assert!(!first.bundled);
     assert_eq!(first.installed_by, Actor::System);
@@ -266,14 +266,30 @@ fn a_new_site_has_the_bundled_plugins_enabled_and_its_admin_sees_their_forms() {
     ids.sort();
     assert_eq!(
         ids,
-        ["manual", "noop", "segment-group", "segment-sync", "self"]
+        [
+            "manual",
+            "noop",
+            "profile-field-rules",
+            "segment-group",
+            "segment-sync",
+            "self"
+        ]
     );
     let bundled: Vec<String> = registry_state(&fx)
         .into_iter()
         .filter(|p| p.plugin.bundled)
         .map(|p| p.plugin.id)
         .collect();
-    assert_eq!(bundled, ["manual", "segment-group", "segment-sync", "self"]);
+    assert_eq!(
+        bundled,
+        [
+            "manual",
+            "profile-field-rules",
+            "segment-group",
+            "segment-sync",
+            "self"
+        ]
+    );
     let manual = fx.site.plugin("manual").unwrap();
     assert_eq!(manual.manifest.id, "manual");
     // The admin's audit log says so.
@@ -890,7 +906,16 @@ fn the_first_run_enables_the_bundled_plugins_on_the_default_site() {
         .map(|m| m.id)
         .collect();
     ids.sort();
-    assert_eq!(ids, ["manual", "segment-group", "segment-sync", "self"]);
+    assert_eq!(
+        ids,
+        [
+            "manual",
+            "profile-field-rules",
+            "segment-group",
+            "segment-sync",
+            "self"
+        ]
+    );
 }
 
 #[test]
