@@ -82,7 +82,7 @@ fn a_new_plugin_tests_builds_and_installs_as_written() -> Result<()> {
     );
     let v: Value = serde_json::from_str(&installed.stdout)?;
     ensure!(
-        v["id"] == "demo" && v["version"] == "0.1.0" && v["contract"] == "0.3.0",
+        v["id"] == "demo" && v["version"] == "0.1.0" && v["contract"] == "0.4.0",
         "{v}"
     );
 

@@ -288,7 +288,7 @@ fn a_noop_component_loads_and_describes_itself() {
     let rt = Runtime::new(test_config()).unwrap();
     let plugin = rt.load(&test_plugin_bytes("charon-test-noop")).unwrap();
     assert_eq!(plugin.manifest.id, "noop");
-    assert_eq!(plugin.contract, "0.3.0");
+    assert_eq!(plugin.contract, "0.4.0");
     let plan = rt
         .handle_event(
             &plugin,
