@@ -338,10 +338,18 @@ pub struct PluginArgs {
     pub command: PluginCommand,
 }
 
+/// What `charon plugin new` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum NewKind {
+    Enrolment,
+    SegmentRule,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
     /// Write a new plugin crate: NAME/ with a plugin that enrols a segment's
-    /// members, its mock unit tests (`cargo test`), its harness tests in
+    /// members (or, `--kind segment-rule`, keeps a segment equal to the users
+    /// of an e-mail domain), its mock unit tests (`cargo test`), its harness tests in
     /// NAME/harness-tests and a README of the next steps. Needs no data
     /// directory.
     New {
@@ -354,6 +362,10 @@ pub enum PluginCommand {
         /// binary was built from).
         #[arg(long)]
         sdk: Option<PathBuf>,
+        /// `enrolment` (an enrolment method, attached to courses) or
+        /// `segment-rule` (manages a segment's members).
+        #[arg(long, value_enum, default_value_t = NewKind::Enrolment)]
+        kind: NewKind,
     },
     /// Install a plugin from a WebAssembly component (.wasm). The host
     /// checks it first; installing the same file again changes nothing.

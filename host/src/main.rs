@@ -323,12 +323,22 @@ fn token(data: &Path, args: TokenArgs) -> Result<()> {
 
 fn plugin(data: &Path, args: PluginArgs) -> Result<()> {
     // Writing a crate touches no data directory.
-    if let PluginCommand::New { name, dir, sdk } = &args.command {
+    if let PluginCommand::New {
+        name,
+        dir,
+        sdk,
+        kind,
+    } = &args.command
+    {
         let dir = dir.clone().unwrap_or_else(|| PathBuf::from(name));
         let sdk = sdk
             .clone()
             .unwrap_or_else(|| PathBuf::from(charon_host::scaffold::BUILT_SDK));
-        let done = charon_host::scaffold::new_plugin(name, &dir, &sdk)?;
+        let kind = match kind {
+            cli::NewKind::Enrolment => charon_host::scaffold::Kind::Enrolment,
+            cli::NewKind::SegmentRule => charon_host::scaffold::Kind::SegmentRule,
+        };
+        let done = charon_host::scaffold::new_plugin(name, kind, &dir, &sdk)?;
         if args.json {
             return print_json(&serde_json::json!({
                 "dir": done.dir,

@@ -18,8 +18,21 @@ const PLUGIN_CARGO: &str = include_str!("scaffold/plugin_Cargo.toml");
 const HARNESS_CARGO: &str = include_str!("scaffold/harness_Cargo.toml");
 const LIB: &str = include_str!("scaffold/lib.rs.txt");
 const HARNESS: &str = include_str!("scaffold/harness.rs.txt");
+const RULE_LIB: &str = include_str!("scaffold/rule_lib.rs.txt");
+const RULE_HARNESS: &str = include_str!("scaffold/rule_harness.rs.txt");
 const README: &str = include_str!("scaffold/README.md");
 const LOCK: &str = include_str!("../../Cargo.lock");
+
+/// Which kind of plugin to write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kind {
+    /// An enrolment method: enrols a segment's members into a course.
+    #[default]
+    Enrolment,
+    /// A segment rule: keeps a segment equal to the users of an e-mail
+    /// domain.
+    SegmentRule,
+}
 
 /// Why no plugin was written.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +98,12 @@ fn type_name(name: &str) -> String {
 
 /// Writes plugin `name` into `dir` (which must not exist), naming the SDK
 /// at `sdk` (its harness is `sdk/harness`).
-pub fn new_plugin(name: &str, dir: &Path, sdk: &Path) -> Result<Scaffolded, ScaffoldError> {
+pub fn new_plugin(
+    name: &str,
+    kind: Kind,
+    dir: &Path,
+    sdk: &Path,
+) -> Result<Scaffolded, ScaffoldError> {
     if !valid_name(name) {
         return Err(ScaffoldError::BadName(name.to_owned()));
     }
@@ -107,15 +125,19 @@ pub fn new_plugin(name: &str, dir: &Path, sdk: &Path) -> Result<Scaffolded, Scaf
             .replace("{{sdk}}", &sdk.display().to_string())
             .replace("{{harness}}", &sdk.join("harness").display().to_string())
     };
+    let (lib, harness) = match kind {
+        Kind::Enrolment => (LIB, HARNESS),
+        Kind::SegmentRule => (RULE_LIB, RULE_HARNESS),
+    };
     let files = [
         ("Cargo.toml", fill(PLUGIN_CARGO)),
         ("Cargo.lock", LOCK.to_owned()),
-        ("src/lib.rs", fill(LIB)),
+        ("src/lib.rs", fill(lib)),
         ("README.md", fill(README)),
         (".gitignore", "/target\n/harness-tests/target\n".to_owned()),
         ("harness-tests/Cargo.toml", fill(HARNESS_CARGO)),
         ("harness-tests/Cargo.lock", LOCK.to_owned()),
-        ("harness-tests/tests/harness.rs", fill(HARNESS)),
+        ("harness-tests/tests/harness.rs", fill(harness)),
     ];
     let mut written = Vec::new();
     for (relative, text) in files {
@@ -156,7 +178,7 @@ mod tests {
     fn it_writes_a_plugin_and_its_harness_tests_and_refuses_an_existing_folder() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("demo");
-        let done = new_plugin("demo", &dir, Path::new(BUILT_SDK)).unwrap();
+        let done = new_plugin("demo", Kind::Enrolment, &dir, Path::new(BUILT_SDK)).unwrap();
         let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
         assert!(
             lib.contains("pub struct Demo;") && lib.contains(r#"Manifest::new("demo", "Demo""#)
@@ -169,12 +191,29 @@ mod tests {
             dir.join("target/wasm32-wasip2/release/demo.wasm")
         );
         assert!(matches!(
-            new_plugin("demo", &dir, Path::new(BUILT_SDK)),
+            new_plugin("demo", Kind::Enrolment, &dir, Path::new(BUILT_SDK)),
             Err(ScaffoldError::Exists(_))
         ));
         assert!(matches!(
-            new_plugin("other", &tmp.path().join("other"), tmp.path()),
+            new_plugin(
+                "other",
+                Kind::Enrolment,
+                &tmp.path().join("other"),
+                tmp.path()
+            ),
             Err(ScaffoldError::NoSdk(_))
         ));
+        let rule = tmp.path().join("domain-rule");
+        new_plugin(
+            "domain-rule",
+            Kind::SegmentRule,
+            &rule,
+            Path::new(BUILT_SDK),
+        )
+        .unwrap();
+        let lib = std::fs::read_to_string(rule.join("src/lib.rs")).unwrap();
+        assert!(lib.contains("impl SegmentRule for DomainRule") && !lib.contains("{{"));
+        let harness = std::fs::read_to_string(rule.join("harness-tests/tests/harness.rs")).unwrap();
+        assert!(harness.contains("rule_scenario"));
     }
 }

@@ -30,6 +30,7 @@
 
 mod build;
 mod convert;
+mod rule;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -46,6 +47,7 @@ use charon_sdk::{
 
 pub use build::{build_plugin, try_build_plugin};
 pub use charon_runtime::{PluginError, RuntimeConfig};
+pub use rule::RuleScenario;
 
 /// Most pages one [`Scenario::reconcile`] follows before calling the
 /// method runaway ([`Failure::Runaway`]).
