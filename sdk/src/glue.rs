@@ -141,6 +141,15 @@ pub fn validate_config<M: Plugin>(
     })
 }
 
+pub fn migrate_config<M: Plugin>(
+    from_version: &str,
+    config: &str,
+) -> Result<String, Vec<FieldError>> {
+    let value: serde_json::Value = parse_config(config)?;
+    let migrated = M::migrate_config(from_version, value)?;
+    Ok(migrated.to_string())
+}
+
 pub fn handle_event<M: Plugin>(
     ctx: wit::Context,
     event: Event,

@@ -178,6 +178,37 @@ pub trait Plugin {
         ))
     }
 
+    /// Turns the config a method had under version `from_version` of this
+    /// plugin into one for this version, when a site moves to it. The host
+    /// checks the result with [`validate`](Self::validate) afterwards, and
+    /// an error refuses the upgrade (nothing changes). By default the
+    /// config is kept as it is.
+    ///
+    /// ```
+    /// use charon_sdk::*;
+    /// struct Renamed;
+    /// impl Plugin for Renamed {
+    ///     type Config = serde_json::Value;
+    ///     fn manifest() -> Manifest { Manifest::new("renamed", "Renamed", "2.0.0") }
+    ///     fn migrate_config(from: &str, mut config: serde_json::Value) -> Result<serde_json::Value, Vec<FieldError>> {
+    ///         // 1.x called the field `cohort`.
+    ///         if from.starts_with("1.") && let Some(obj) = config.as_object_mut() && let Some(v) = obj.remove("cohort") {
+    ///             obj.insert("segment".into(), v);
+    ///         }
+    ///         Ok(config)
+    ///     }
+    /// }
+    /// let out = Renamed::migrate_config("1.4.0", serde_json::json!({"cohort": 3})).unwrap();
+    /// assert_eq!(out, serde_json::json!({"segment": 3}));
+    /// ```
+    fn migrate_config(
+        from_version: &str,
+        config: serde_json::Value,
+    ) -> Result<serde_json::Value, Vec<FieldError>> {
+        let _ = from_version;
+        Ok(config)
+    }
+
     /// One bounded page of reconciling the method; `cursor` is `None` on
     /// the first page and the previous step's `next` afterwards.
     fn reconcile(
@@ -261,6 +292,13 @@ macro_rules! export_plugin {
             ) -> ::std::result::Result<$crate::ReconcileStep, $crate::Refusal> {
                 $crate::__private::reconcile::<$plugin>(ctx, cursor, &$crate::WasmHost)
             }
+            fn migrate_config(
+                _course: $crate::CourseId,
+                from_version: ::std::string::String,
+                config: ::std::string::String,
+            ) -> ::std::result::Result<::std::string::String, ::std::vec::Vec<$crate::FieldError>> {
+                $crate::__private::migrate_config::<$plugin>(&from_version, &config)
+            }
         }
 
         // An enrolment-method plugin answers no segment-rule call (the
@@ -280,7 +318,9 @@ macro_rules! export_plugin {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::glue::{handle_event, handle_request, reconcile, validate_config};
+    pub use crate::glue::{
+        handle_event, handle_request, migrate_config, reconcile, validate_config,
+    };
     pub use crate::rule::{
         not_this_kind, rule_event, rule_manifest, rule_reconcile, validate_rule,
     };

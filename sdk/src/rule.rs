@@ -347,6 +347,14 @@ macro_rules! refuse_method_calls {
             ) -> ::std::result::Result<$crate::ReconcileStep, $crate::Refusal> {
                 Err($crate::__private::not_this_kind())
             }
+            fn migrate_config(
+                _: $crate::CourseId,
+                _: ::std::string::String,
+                config: ::std::string::String,
+            ) -> ::std::result::Result<::std::string::String, ::std::vec::Vec<$crate::FieldError>>
+            {
+                Ok(config)
+            }
         }
     };
 }

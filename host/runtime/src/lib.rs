@@ -432,6 +432,27 @@ impl Runtime {
         self.checked(out, |step| &step.plan)
     }
 
+    /// Asks the plugin to turn a method's config from version
+    /// `from_version` of the plugin into one for this version: `None` when
+    /// its contract has no migration (before 0.4.0; the config is kept as
+    /// it is), else the migrated config or the fields it refuses.
+    pub fn migrate_config(
+        &self,
+        plugin: &Plugin,
+        queries: Box<dyn Queries>,
+        course: CourseId,
+        from_version: &str,
+        config: &str,
+    ) -> Result<Option<Result<String, Vec<FieldError>>>, PluginError> {
+        let Some(calls) = plugin.bindings.migrate_calls() else {
+            return Ok(None);
+        };
+        self.call(plugin, queries, |i, s| {
+            calls.migrate_config(i, s, course, from_version, config)
+        })
+        .map(Some)
+    }
+
     /// Asks a segment-rule plugin to check (and perhaps normalise) a rule's
     /// config for `segment`: the config to store, or the fields it refuses.
     pub fn validate_rule(

@@ -463,6 +463,32 @@ impl<'h> Scenario<'h> {
         })
     }
 
+    /// Calls `migrate-config` as an upgrade from version `from_version`
+    /// does: the config the host would then check with `validate-config`,
+    /// or the field errors; `json` unchanged for a plugin whose contract
+    /// has no migration (before 0.4.0).
+    ///
+    /// ```no_run
+    /// # let harness = charon_plugin_harness::Harness::load("x.wasm");
+    /// let scenario = harness.scenario(Default::default());
+    /// assert_eq!(scenario.migrate("1.0.0", "{}").unwrap(), "{}");
+    /// ```
+    pub fn migrate(&self, from_version: &str, json: &str) -> Result<String, Failure> {
+        let rt = &self.harness.runtime;
+        match rt.migrate_config(
+            &self.harness.plugin,
+            self.queries(),
+            DomainCourseId(self.course),
+            from_version,
+            json,
+        )? {
+            None => Ok(json.to_owned()),
+            Some(out) => out.map_err(|errors| {
+                Failure::Invalid(errors.into_iter().map(convert::field_error_back).collect())
+            }),
+        }
+    }
+
     /// Validates `json` and, if the method accepts it, stores what it
     /// returned as the method's config, as the host does when an admin
     /// saves the form.

@@ -495,6 +495,15 @@ impl Bindings {
         }
     }
 
+    /// The config migration of the plugin's version, `None` before 0.4.0
+    /// (an older plugin's config is only re-checked).
+    pub(crate) fn migrate_calls(&self) -> Option<&dyn MigrateCalls> {
+        match self {
+            Bindings::V0_1_0(_) | Bindings::V0_2_0(_) | Bindings::V0_3_0(_) => None,
+            Bindings::V0_4_0(exports) => Some(exports),
+        }
+    }
+
     /// The segment-rule calls of the plugin's version, `None` before
     /// 0.4.0.
     pub(crate) fn rule_calls(&self) -> Option<&dyn RuleCalls> {
@@ -503,6 +512,18 @@ impl Bindings {
             Bindings::V0_4_0(exports) => Some(exports),
         }
     }
+}
+
+/// `method.migrate-config` (0.4.0 on), in neutral types.
+pub(crate) trait MigrateCalls {
+    fn migrate_config(
+        &self,
+        i: &Instance,
+        s: &mut Store<CallState>,
+        course: CourseId,
+        from_version: &str,
+        config: &str,
+    ) -> wasmtime::Result<Result<String, Vec<FieldError>>>;
 }
 
 /// The functions of a version's `segment-rule` interface (0.4.0 on), in

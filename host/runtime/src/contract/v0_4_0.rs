@@ -49,6 +49,9 @@ pub(super) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<
 pub(crate) struct Exports(ExportIndexes, RuleIndexes);
 
 pub(crate) struct RuleIndexes {
+    /// `method.migrate-config`, new in 0.4.0 (not in [`ExportIndexes`],
+    /// which every version shares).
+    migrate_config: ComponentExportIndex,
     validate_rule: ComponentExportIndex,
     rule_event: ComponentExportIndex,
     rule_reconcile: ComponentExportIndex,
@@ -79,7 +82,14 @@ impl Exports {
                 .get_export_index(Some(&interface), name)
                 .ok_or_else(|| missing(name))
         };
+        let method_interface = component
+            .get_export_index(None, names::METHOD)
+            .ok_or_else(|| missing(names::METHOD))?;
+        let migrate_config = component
+            .get_export_index(Some(&method_interface), "migrate-config")
+            .ok_or_else(|| missing("migrate-config"))?;
         let rule = RuleIndexes {
+            migrate_config,
             validate_rule: func("validate-rule")?,
             rule_event: func("rule-event")?,
             rule_reconcile: func("rule-reconcile")?,
@@ -89,6 +99,25 @@ impl Exports {
 }
 
 super::method_calls!();
+
+impl super::MigrateCalls for Exports {
+    fn migrate_config(
+        &self,
+        i: &Instance,
+        s: &mut Store<CallState>,
+        course: charon_domain::CourseId,
+        from_version: &str,
+        config: &str,
+    ) -> wasmtime::Result<Result<String, Vec<FieldError>>> {
+        let out = call_export::<(u64, &str, &str), Result<String, Vec<wit::FieldError>>>(
+            i,
+            s,
+            &self.1.migrate_config,
+            (course.0, from_version, config),
+        )?;
+        Ok(out.map_err(|errors| errors.into_iter().map(Into::into).collect()))
+    }
+}
 
 impl RuleCalls for Exports {
     fn validate_rule(

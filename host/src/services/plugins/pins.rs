@@ -83,7 +83,8 @@ impl Services {
             .is_none_or(|r| r.version != target.version);
         let normalised = if repinned && !methods.is_empty() {
             let plugin = self.inner.plugins.load_installed(target)?;
-            services.revalidate(&plugin, &methods)?
+            let from = existing.as_ref().map(|r| r.version.as_str());
+            services.revalidate(&plugin, &methods, from)?
         } else {
             Vec::new()
         };
@@ -215,7 +216,7 @@ impl Services {
         let plugin = self.inner.plugins.load_installed(target)?;
         let services = self.site(site)?;
         let methods = services.methods_of(&existing.plugin)?;
-        let normalised = services.revalidate(&plugin, &methods)?;
+        let normalised = services.revalidate(&plugin, &methods, Some(&existing.version))?;
         let record = SitePlugin {
             version: target.version.clone(),
             changed_at: Timestamp::now(),
@@ -297,16 +298,24 @@ impl SiteServices {
         })
     }
 
-    /// Checks every method's config with `plugin`; the first refusal
-    /// names the method and stops.
+    /// Checks every method's config with `plugin`, after the plugin
+    /// migrated it from version `from` (contract 0.4.0 on); the first
+    /// refusal names the method and stops.
     fn revalidate(
         &self,
         plugin: &Plugin,
         methods: &[EnrolmentMethod],
+        from: Option<&str>,
     ) -> ServiceResult<Vec<Normalised>> {
         let mut out = Vec::with_capacity(methods.len());
         for m in methods {
-            match self.validate_method_config(plugin, m.course, Some(m.id), &m.config) {
+            let config = match from {
+                Some(from) if from != plugin.manifest.version => {
+                    self.migrated_config(plugin, m, from)?
+                }
+                _ => m.config.clone(),
+            };
+            match self.validate_method_config(plugin, m.course, Some(m.id), &config) {
                 Ok(config) => out.push(Normalised {
                     before: m.clone(),
                     config,
@@ -326,6 +335,49 @@ impl SiteServices {
             }
         }
         Ok(out)
+    }
+
+    /// Method `m`'s config as `plugin` migrates it from version `from`.
+    fn migrated_config(
+        &self,
+        plugin: &Plugin,
+        m: &EnrolmentMethod,
+        from: &str,
+    ) -> ServiceResult<String> {
+        let queries = self.course_queries(m.course, Some(m.id), &plugin.manifest.id)?;
+        let answer = self
+            .runtime()?
+            .migrate_config(plugin, queries, m.course, from, &m.config);
+        match answer {
+            Ok(None) => Ok(m.config.clone()),
+            Ok(Some(Ok(config))) => Ok(config),
+            Ok(Some(Err(errors))) => Err(ServiceError::ConfigRejected {
+                context: format!(
+                    "plugin {:?} {} cannot migrate the config of enrolment method {} from {from}",
+                    plugin.manifest.id,
+                    plugin.manifest.version,
+                    describe_method(m)
+                ),
+                errors: errors
+                    .into_iter()
+                    .map(|e| crate::services::error::ConfigFieldError {
+                        field: e.field,
+                        message: e.message,
+                    })
+                    .collect(),
+            }),
+            Err(crate::runtime::PluginError::Host(e)) => Err(ServiceError::Internal(format!(
+                "the plugin runtime failed: {e}"
+            ))),
+            Err(e) => Err(ServiceError::PluginFailed {
+                code: crate::services::error::MethodFailure::from(&e),
+                message: format!(
+                    "plugin {:?} failed while migrating the config of enrolment method {}: {e}",
+                    plugin.manifest.id,
+                    describe_method(m)
+                ),
+            }),
+        }
     }
 
     /// Writes the configs a plugin normalised (refusing if a method

@@ -557,14 +557,14 @@ fn an_upgrade_keeps_the_instances_with_the_configs_the_new_version_normalised() 
     assert_eq!(
         get(small.id),
         EnrolmentMethod {
-            config: r#"{"cap":20,"label":""}"#.into(),
+            config: r#"{"cap":20,"label":"from 1.0.0"}"#.into(),
             ..small.clone()
         }
     );
     assert_eq!(
         get(other.id),
         EnrolmentMethod {
-            config: r#"{"cap":10,"label":""}"#.into(),
+            config: r#"{"cap":10,"label":"from 1.0.0"}"#.into(),
             ..other.clone()
         }
     );

@@ -1,6 +1,7 @@
 //! `capped` 2.0.0: as 1.0.0 (`tests/plugins/capped-v1`), but `cap` may be
-//! at most 50, and a new field `label` defaults to `""`, so a config that
-//! survives the upgrade comes back normalised with it.
+//! at most 50, and a new field `label` defaults to `""`; a config migrated
+//! from 1.x gets the label `from <version>` (contract 0.4.0's
+//! `migrate-config`), so a test sees the old version reach the plugin.
 
 use charon_sdk::*;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,18 @@ impl Plugin for Capped {
                     .default_json("10"),
             )
             .field(ConfigField::new("label", "Label", FieldKind::Text))
+    }
+
+    fn migrate_config(
+        from_version: &str,
+        mut config: serde_json::Value,
+    ) -> Result<serde_json::Value, Vec<FieldError>> {
+        if let Some(fields) = config.as_object_mut()
+            && !fields.contains_key("label")
+        {
+            fields.insert("label".into(), format!("from {from_version}").into());
+        }
+        Ok(config)
     }
 
     fn validate(_: CourseId, config: &Config, _: &dyn Host) -> Result<(), Vec<FieldError>> {
