@@ -196,6 +196,30 @@ const TABLE_KEEP_RESIDENT: usize = 1024 * std::mem::size_of::<usize>();
 
 const WASM_PAGE: usize = 64 << 10;
 
+/// What the calls of one plugin version cost and how they ended, since the
+/// runtime started (what the operator's plugin page shows).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallStats {
+    pub calls: u64,
+    /// Calls that ended in a [`PluginError`] (a refusal is an answer, not
+    /// a failure).
+    pub failures: u64,
+    pub total: Duration,
+    pub longest: Duration,
+    /// The last failure's code and message.
+    pub last_failure: Option<(String, String)>,
+}
+
+impl CallStats {
+    /// The mean duration of a call.
+    pub fn mean(&self) -> Duration {
+        if self.calls == 0 {
+            return Duration::ZERO;
+        }
+        self.total / u32::try_from(self.calls).unwrap_or(u32::MAX)
+    }
+}
+
 /// The engine, the linker and the epoch ticker. One per host process (tests
 /// make many; each reserves address space for its pool, see [`Runtime::new`]).
 pub struct Runtime {
@@ -204,6 +228,9 @@ pub struct Runtime {
     config: RuntimeConfig,
     /// Calls running now, against `config.max_concurrent_calls`.
     in_flight: AtomicU32,
+    /// Per `(plugin id, version)`: a short lock per call, never held
+    /// while a plugin runs.
+    stats: std::sync::Mutex<std::collections::HashMap<(String, String), CallStats>>,
     ticker: Option<Ticker>,
 }
 
@@ -318,6 +345,7 @@ impl Runtime {
                 ..config
             },
             in_flight: AtomicU32::new(0),
+            stats: Default::default(),
             ticker: Some(ticker),
         })
     }
@@ -563,11 +591,45 @@ impl Runtime {
             .max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
+        let started = std::time::Instant::now();
         let result = plugin
             .pre
             .instantiate(&mut store)
-            .and_then(|instance| f(&instance, &mut store));
-        result.map_err(|e| limits::explain(e, store.data(), &self.config))
+            .and_then(|instance| f(&instance, &mut store))
+            .map_err(|e| limits::explain(e, store.data(), &self.config));
+        self.count(plugin, started.elapsed(), result.as_ref().err());
+        result
+    }
+
+    fn count(&self, plugin: &Plugin, took: Duration, failure: Option<&PluginError>) {
+        // `describe` at load has no manifest yet: not a call of the plugin's.
+        if plugin.manifest.id.is_empty() {
+            return;
+        }
+        let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        let s = stats
+            .entry((plugin.manifest.id.clone(), plugin.manifest.version.clone()))
+            .or_default();
+        s.calls += 1;
+        s.total += took;
+        s.longest = s.longest.max(took);
+        if let Some(e) = failure {
+            s.failures += 1;
+            s.last_failure = Some((e.code().to_owned(), e.to_string()));
+        }
+    }
+
+    /// The call statistics of every version of plugin `id` that was called,
+    /// by version.
+    pub fn call_stats(&self, id: &str) -> Vec<(String, CallStats)> {
+        let stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<(String, CallStats)> = stats
+            .iter()
+            .filter(|((plugin, _), _)| plugin == id)
+            .map(|((_, version), s)| (version.clone(), s.clone()))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 }
 

@@ -338,6 +338,8 @@ pub(crate) struct VersionRow {
     pub installed_at: String,
     /// Sites enabled at this version.
     pub sites: String,
+    /// The calls since the host started, and the last failure if any.
+    pub calls: (String, Option<String>),
 }
 
 /// One plugin on one site.
@@ -380,11 +382,41 @@ fn version_key(v: &str) -> (u64, u64, u64) {
     )
 }
 
+/// "12 calls, 1 failed; mean 0.4 ms, longest 3.1 ms" (since the host started).
+fn calls_text(stats: Option<&crate::runtime::CallStats>) -> (String, Option<String>) {
+    let Some(s) = stats.filter(|s| s.calls > 0) else {
+        return ("No calls yet".to_owned(), None);
+    };
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let failed = match s.failures {
+        0 => String::new(),
+        n => format!(", {n} failed"),
+    };
+    (
+        format!(
+            "{} call{}{failed}; mean {:.2} ms, longest {:.2} ms",
+            s.calls,
+            if s.calls == 1 { "" } else { "s" },
+            ms(s.mean()),
+            ms(s.longest)
+        ),
+        s.last_failure
+            .as_ref()
+            .map(|(code, message)| format!("last failure ({code}): {message}")),
+    )
+}
+
 fn plugins_page(page: &OperatorPage, o: PluginsOverview, errors: FormErrors) -> PluginsPage {
     let versions = o
         .versions
         .iter()
         .map(|v| VersionRow {
+            calls: calls_text(
+                o.call_stats
+                    .iter()
+                    .find(|((id, version), _)| *id == v.plugin.id && *version == v.plugin.version)
+                    .map(|(_, s)| s),
+            ),
             name: v.plugin.name.clone(),
             id: v.plugin.id.clone(),
             version: v.plugin.version.clone(),

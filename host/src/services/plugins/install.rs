@@ -161,11 +161,21 @@ impl Services {
     /// Every installed version and every site, read together (operators).
     pub fn plugins_overview(&self, who: &Principal) -> ServiceResult<PluginsOverview> {
         require_operator(who)?;
-        self.registry().read(|t| {
-            Ok(PluginsOverview {
-                versions: installed_versions(t)?,
-                sites: t.sites()?,
-            })
+        let (versions, sites) = self
+            .registry()
+            .read(|t| Ok::<_, ServiceError>((installed_versions(t)?, t.sites()?)))?;
+        let mut call_stats = Vec::new();
+        let mut ids: Vec<&str> = versions.iter().map(|v| v.plugin.id.as_str()).collect();
+        ids.dedup();
+        for id in ids {
+            for (version, stats) in self.runtime()?.call_stats(id) {
+                call_stats.push(((id.to_owned(), version), stats));
+            }
+        }
+        Ok(PluginsOverview {
+            versions,
+            sites,
+            call_stats,
         })
     }
 
@@ -187,6 +197,18 @@ impl Services {
             return Err(ServiceError::not_found(format!("plugin {id:?}")));
         }
         Ok(versions)
+    }
+
+    /// What the calls of each version of plugin `id` cost and how they
+    /// ended since the host started (operators): calls, failures, mean
+    /// and longest duration, the last failure.
+    pub fn plugin_call_stats(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> ServiceResult<Vec<(String, crate::runtime::CallStats)>> {
+        require_operator(who)?;
+        Ok(self.runtime()?.call_stats(id))
     }
 
     /// Removes an installed version (operators) and its component file.

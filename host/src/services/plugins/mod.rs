@@ -84,6 +84,9 @@ pub struct PluginsOverview {
     pub versions: Vec<InstalledPlugin>,
     /// Every site, by id.
     pub sites: Vec<Site>,
+    /// What each called version's calls cost since the host started, by
+    /// `(plugin id, version)`.
+    pub call_stats: Vec<((String, String), crate::runtime::CallStats)>,
 }
 
 /// A site's record of a plugin, with the site's slug.

@@ -1784,6 +1784,9 @@ fn operator_walk() -> Vec<(&'static str, HostCall)> {
         }),
         ("list_plugins", |s, who| s.list_plugins(who).map(drop)),
         ("get_plugin", |s, who| s.get_plugin(who, "noop").map(drop)),
+        ("plugin_call_stats", |s, who| {
+            s.plugin_call_stats(who, "noop").map(drop)
+        }),
         ("enable_plugin", |s, who| {
             s.enable_plugin(who, "acme", "noop", None).map(drop)
         }),

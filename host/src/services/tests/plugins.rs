@@ -838,7 +838,7 @@ fn uninstalling_a_pinned_version_needs_force_which_disables_the_plugin_there() {
     assert_eq!(back.version, "2.0.0");
     assert_eq!(
         fx.site.get_method(&fx.admin, capped.id).unwrap().config,
-        r#"{"cap":3,"label":""}"#
+        r#"{"cap":3,"label":"from 1.0.0"}"#
     );
 }
 
@@ -945,7 +945,7 @@ fn sites_of_the_previous_release_get_the_bundled_plugins_at_the_first_start() {
     for slug in ["default", "acme"] {
         let site = services.site_by_slug(slug).unwrap();
         assert_eq!(site.plugin("manual").unwrap().manifest.id, "manual");
-        assert_eq!(site.site_plugins(&op).unwrap().len(), 4, "{slug}");
+        assert_eq!(site.site_plugins(&op).unwrap().len(), 5, "{slug}");
     }
     // An operator's choice survives the next start: a disabled bundled
     // plugin stays disabled.
@@ -958,7 +958,7 @@ fn sites_of_the_previous_release_get_the_bundled_plugins_at_the_first_start() {
             .site_plugins(&op)
             .unwrap()
             .len(),
-        3
+        4
     );
 }
 
@@ -995,7 +995,7 @@ fn deleting_a_site_forgets_its_plugin_records() {
         .into_iter()
         .map(|m| m.id)
         .collect();
-    assert_eq!(ids.len(), 4, "{ids:?}");
+    assert_eq!(ids.len(), 5, "{ids:?}");
 }
 
 #[test]

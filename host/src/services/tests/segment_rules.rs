@@ -418,3 +418,25 @@ fn only_site_admins_of_the_site_manage_rules() {
     }
     assert!(a.site.segment_rule(&a.admin, hr).unwrap().is_some());
 }
+
+#[test]
+fn a_plugin_s_calls_are_counted_for_the_operator() {
+    let fx = departments();
+    let hr = fx.rule_segment("HR people", HR);
+    fx.site.run_segment_rule(&fx.admin, hr, true).unwrap();
+    let stats = fx
+        .services
+        .plugin_call_stats(&fx.operator, "profile-field-rules")
+        .unwrap();
+    let (version, s) = &stats[0];
+    assert_eq!(version, "0.1.0");
+    // validate, the first run's page and the dry run's page at least.
+    assert!(s.calls >= 3, "{s:?}");
+    assert_eq!(s.failures, 0);
+    assert!(s.longest >= s.mean() && s.longest > std::time::Duration::ZERO);
+    assert!(
+        fx.services
+            .plugin_call_stats(&fx.admin, "profile-field-rules")
+            .is_err()
+    );
+}

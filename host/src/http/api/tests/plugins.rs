@@ -115,7 +115,7 @@ async fn an_operator_installs_enables_upgrades_and_uninstalls_a_plugin() {
     );
     let id = method["id"].as_u64().unwrap();
     let (_, method) = t.admin().get(&format!("/methods/{id}")).await;
-    assert_eq!(method["config"], json!({"cap": 5, "label": ""}));
+    assert_eq!(method["config"], json!({"cap": 5, "label": "from 1.0.0"}));
 
     let (status, _) = t
         .operator()

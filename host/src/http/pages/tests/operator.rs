@@ -169,6 +169,14 @@ async fn the_plugins_page_shows_versions_and_what_each_site_runs() {
         page.body
             .contains(r#"<label for="f-plugin">Plugin component (.wasm)"#)
     );
+    // Each version's calls since the host started.
+    assert!(page.body.contains("Calls since start"));
+    assert!(page.body.contains("<td>No calls yet</td>"), "{}", page.body);
+    p.fx.site
+        .reconcile_method(&p.fx.admin, p.fx.manual, true)
+        .unwrap();
+    let page = p.get("/operator/plugins", Some(&p.operator)).await;
+    assert!(page.body.contains("1 call; mean "), "{}", page.body);
 }
 
 #[actix_web::test]
