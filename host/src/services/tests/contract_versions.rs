@@ -1,5 +1,5 @@
-//! Contract 0.3.0 (issue 20) beside 0.1.0 and 0.2.0: plugins of all three
-//! run side by side on one site, and a 0.3.0 plugin lists and finds the
+//! Contracts 0.1.0 to 0.4.0 side by side: plugins of all four run on one
+//! site, and a 0.3.0 plugin lists and finds the
 //! site's users through the host's indexes and hears users being created
 //! and changed.
 //!
@@ -31,7 +31,7 @@ fn enrolled(fx: &TestSite, m: EnrolmentMethodId) -> Vec<UserId> {
 }
 
 #[test]
-fn plugins_of_contracts_0_1_0_0_2_0_and_0_3_0_run_side_by_side_on_one_site() {
+fn plugins_of_contracts_0_1_0_to_0_4_0_run_side_by_side_on_one_site() {
     let fx = TestSite::new();
     let v1 = fx.with_plugin_method(
         &test_plugin("charon-test-contract-v0-1"),
@@ -39,6 +39,10 @@ fn plugins_of_contracts_0_1_0_0_2_0_and_0_3_0_run_side_by_side_on_one_site() {
     );
     let v2 = fx.with_plugin_method(
         &test_plugin("charon-test-contract-v0-2"),
+        json!({"segment": fx.hr.0}),
+    );
+    let v03 = fx.with_plugin_method(
+        &test_plugin("charon-test-contract-v0-3"),
         json!({"segment": fx.hr.0}),
     );
     let v3 = fx
@@ -63,10 +67,11 @@ fn plugins_of_contracts_0_1_0_0_2_0_and_0_3_0_run_side_by_side_on_one_site() {
         .collect();
     assert_eq!(contracts["contract-v0-1"], "0.1.0");
     assert_eq!(contracts["contract-v0-2"], "0.2.0");
+    assert_eq!(contracts["contract-v0-3"], "0.3.0");
     assert_eq!(contracts["segment-sync"], "0.4.0");
     settle(&fx);
     let hr = vec![fx.learners[0], fx.learners[1], fx.learners[2]];
-    for m in [v1, v2, v3.id] {
+    for m in [v1, v2, v03, v3.id] {
         assert_eq!(enrolled(&fx, m), hr, "method #{m}");
     }
     // A new member reaches all three, each in its own words.
@@ -76,7 +81,7 @@ fn plugins_of_contracts_0_1_0_0_2_0_and_0_3_0_run_side_by_side_on_one_site() {
     settle(&fx);
     let mut now = hr.clone();
     now.push(fx.learners[3]);
-    for m in [v1, v2, v3.id] {
+    for m in [v1, v2, v03, v3.id] {
         assert_eq!(enrolled(&fx, m), now, "method #{m}");
         let status = fx.site.method_status(&fx.operator, m).unwrap();
         assert_eq!(status.last_error, None, "method #{m}");
