@@ -28,6 +28,7 @@ mod privacy;
 mod profile;
 mod profile_fields;
 mod profile_inputs;
+mod segment_rules;
 mod segments;
 pub(crate) mod session;
 mod sign_in;
@@ -113,6 +114,7 @@ pub(crate) fn site_page_routes() -> Vec<PageRoute> {
         users::ROUTES,
         profile_fields::ROUTES,
         segments::ROUTES,
+        segment_rules::ROUTES,
         courses::ROUTES,
         content::ROUTES,
         discussions::ROUTES,
@@ -182,6 +184,7 @@ pub(crate) fn site_routes(cfg: &mut web::ServiceConfig) {
     users::routes(cfg);
     profile_fields::routes(cfg);
     segments::routes(cfg);
+    segment_rules::routes(cfg);
     courses::routes(cfg);
     content::routes(cfg);
     discussions::routes(cfg);

@@ -1,6 +1,9 @@
 //! User segments: list and search, create, edit, members (search, add
 //! through a picker, remove after a confirmation) and deletion after a
-//! confirmation that names the enrolment methods using the segment.
+//! confirmation that names the enrolment methods using the segment. The
+//! segment page's "Rule" section and the rule's own pages are
+//! `segment_rules`; a managed segment (by a rule or another component)
+//! shows no control that changes its members.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -10,6 +13,7 @@ use super::super::{HttpError, blocking};
 use super::forms::{
     FormErrors, PAGE_SIZE, cursor, form_outcome, page_links, render, search_of, status_for, ticked,
 };
+use super::segment_rules::{RuleSection, rule_section};
 use super::session::{SitePage, SitePost};
 use super::words::count;
 use super::{Layout, Section, page_routes};
@@ -210,6 +214,8 @@ pub(crate) struct ShowPage {
     pub members_label: String,
     /// The plugin that alone changes the members, if any.
     pub managed_by: Option<String>,
+    /// The segment's rule, or how to attach one.
+    pub rule: RuleSection,
     pub action: String,
     pub csrf: String,
     pub form: SegmentForm,
@@ -243,6 +249,7 @@ fn member_row(page: &SitePage, segment: SegmentId, u: User) -> MemberRow {
 fn show_page(
     page: &SitePage,
     found: SegmentWithUsers,
+    rule: RuleSection,
     q: String,
     after: Option<UserId>,
     form: Option<SegmentForm>,
@@ -256,6 +263,7 @@ fn show_page(
         layout: Layout::signed_in(page, &heading, Section::Segments),
         members_label: members_label(found.segment.members),
         managed_by: found.segment.segment.managed_by.clone(),
+        rule,
         action: page.link(&path),
         csrf: page.csrf().to_owned(),
         form: form.unwrap_or_else(|| SegmentForm::of(&found.segment)),
@@ -300,7 +308,8 @@ async fn show(
     let q = query.q.clone().unwrap_or_default();
     let after = cursor(&query.after).map(UserId);
     let found = members_of(&page, id, &q, after).await?;
-    let view = show_page(&page, found, q, after, None, FormErrors::none());
+    let rule = rule_section(&page, &found.segment.segment).await?;
+    let view = show_page(&page, found, rule, q, after, None, FormErrors::none());
     render(&view, StatusCode::OK)
 }
 
@@ -326,7 +335,8 @@ async fn update(
         )),
         Err(errors) => {
             let found = members_of(&page, id, "", None).await?;
-            let view = show_page(&page, found, String::new(), None, Some(form), errors);
+            let rule = rule_section(&page, &found.segment.segment).await?;
+            let view = show_page(&page, found, rule, String::new(), None, Some(form), errors);
             render(&view, status_for(&view.errors))
         }
     }

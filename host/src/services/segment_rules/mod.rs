@@ -250,10 +250,12 @@ impl SiteServices {
         let mut ran = 0;
         for rule in rules.into_iter().filter(|r| r.enabled) {
             ran += 1;
-            if let Err(e) = self.run_rule(rule.segment, RuleTrigger::Reconcile) {
-                if matches!(e, ServiceError::Storage(_)) {
-                    return Err(e);
-                }
+            // A plugin's failure is recorded on its rule; only the
+            // host's own storage failure stops the job.
+            if let Err(e @ ServiceError::Storage(_)) =
+                self.run_rule(rule.segment, RuleTrigger::Reconcile)
+            {
+                return Err(e);
             }
         }
         Ok(ran)

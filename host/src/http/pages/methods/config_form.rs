@@ -6,14 +6,45 @@
 //! Config inputs are named `config.{key}` after the plugin's config keys,
 //! so they never clash with the method's own fields (`name`, `plugin`,
 //! `enabled`) whatever keys a plugin chooses.
+//!
+//! A segment's rule is a plugin's config form too: `segment_rules` builds
+//! its inputs and reads them back with the same functions
+//! ([`inputs_of`], [`json_of`], [`config_values`]), so a field of one kind
+//! looks and reads the same on both forms.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::domain::{PluginConfigField, PluginFieldKind, PluginManifest};
+use crate::domain::{
+    CourseGroup, PluginConfigField, PluginFieldKind, PluginManifest, ProfileField, Segment,
+};
 use crate::http::pages::forms::ticked;
 use crate::services::plugins::MethodForm;
+
+/// What the inputs of a config form may offer beyond the manifest: the
+/// choices of its segment, group and profile-field fields, and the saved
+/// config (whose secrets are kept unless cleared).
+#[derive(Default)]
+pub(crate) struct FieldChoices<'a> {
+    pub segments: &'a [Segment],
+    pub groups: &'a [CourseGroup],
+    pub profile_fields: &'a [ProfileField],
+    /// The saved config as JSON, when the form edits one.
+    pub saved: Option<&'a str>,
+}
+
+impl<'a> FieldChoices<'a> {
+    /// The choices of an enrolment method's form.
+    pub(crate) fn of_method(data: &'a MethodForm) -> Self {
+        Self {
+            segments: &data.segments,
+            groups: &data.groups,
+            profile_fields: &data.profile_fields,
+            saved: data.method.as_ref().map(|m| m.config.as_str()),
+        }
+    }
+}
 
 /// One input of a plugin's config form, ready for the form macros.
 pub(crate) struct ConfigInput {
@@ -94,13 +125,13 @@ impl Typed {
     }
 }
 
-pub(super) fn input_name(key: &str) -> String {
+pub(crate) fn input_name(key: &str) -> String {
     format!("config.{key}")
 }
 
 /// A saved (or default) config as input values. `defaults` fills the
 /// fields the config leaves out with the manifest's defaults.
-pub(super) fn config_values(
+pub(crate) fn config_values(
     fields: &[PluginConfigField],
     config: &Map<String, Value>,
     defaults: bool,
@@ -192,18 +223,22 @@ pub(super) fn parse_datetime_local(text: &str) -> Option<i64> {
 /// should be a number is passed as typed, for the plugin to refuse beside
 /// its field.
 pub(super) fn config_json(fields: &[PluginConfigField], typed: &Typed) -> Value {
+    json_of(fields, &typed.config)
+}
+
+/// The config JSON of the `config.…` inputs `values` (see [`config_json`]).
+pub(crate) fn json_of(fields: &[PluginConfigField], values: &BTreeMap<String, String>) -> Value {
     let mut out = Map::new();
     for f in fields {
         let name = input_name(&f.key);
         if let PluginFieldKind::Boolean = f.kind {
-            let on = typed.config.get(&name).cloned();
+            let on = values.get(&name).cloned();
             out.insert(f.key.clone(), Value::Bool(ticked(&on)));
             continue;
         }
         if let PluginFieldKind::GroupTexts = f.kind {
             let prefix = format!("{name}.");
-            let map: Map<String, Value> = typed
-                .config
+            let map: Map<String, Value> = values
                 .iter()
                 .filter_map(|(k, v)| {
                     let group = k.strip_prefix(&prefix)?;
@@ -215,13 +250,13 @@ pub(super) fn config_json(fields: &[PluginConfigField], typed: &Typed) -> Value 
             continue;
         }
         if let PluginFieldKind::Secret = f.kind
-            && ticked(&typed.config.get(&clear_secret_name(f)).cloned())
+            && ticked(&values.get(&clear_secret_name(f)).cloned())
         {
             // `null` clears a stored secret; left out, it is kept.
             out.insert(f.key.clone(), Value::Null);
             continue;
         }
-        let Some(raw) = typed.config.get(&name) else {
+        let Some(raw) = values.get(&name) else {
             continue;
         };
         let trimmed = raw.trim();
@@ -273,13 +308,27 @@ pub(super) const ROLES: [(&str, &str); 3] = [
 ];
 
 pub(super) fn config_inputs(data: &MethodForm, typed: &Typed) -> Vec<ConfigInput> {
+    inputs_of(
+        &data.manifest.config,
+        &FieldChoices::of_method(data),
+        &typed.config,
+    )
+}
+
+/// The inputs of config form `fields` holding `values` (the `config.…`
+/// inputs by name, as typed or saved).
+pub(crate) fn inputs_of(
+    fields: &[PluginConfigField],
+    choices: &FieldChoices<'_>,
+    values: &BTreeMap<String, String>,
+) -> Vec<ConfigInput> {
     let mut out = Vec::new();
-    for f in &data.manifest.config {
-        out.push(config_input(data, typed, f));
+    for f in fields {
+        out.push(config_input(choices, values, f));
         if let PluginFieldKind::Secret = f.kind
-            && secret_is_set(data, f)
+            && secret_is_set(choices, f)
         {
-            out.push(clear_secret_input(typed, f));
+            out.push(clear_secret_input(values, f));
         }
     }
     out
@@ -287,11 +336,11 @@ pub(super) fn config_inputs(data: &MethodForm, typed: &Typed) -> Vec<ConfigInput
 
 /// Whether the method being edited holds a value for the secret field
 /// `f`; only then is there something to keep or clear.
-fn secret_is_set(data: &MethodForm, f: &PluginConfigField) -> bool {
-    let Some(method) = &data.method else {
+fn secret_is_set(choices: &FieldChoices<'_>, f: &PluginConfigField) -> bool {
+    let Some(saved) = choices.saved else {
         return false;
     };
-    let config: Map<String, Value> = serde_json::from_str(&method.config).unwrap_or_default();
+    let config: Map<String, Value> = serde_json::from_str(saved).unwrap_or_default();
     config
         .get(&f.key)
         .is_some_and(|v| v.as_str().is_none_or(|s| !s.trim().is_empty()) && !v.is_null())
@@ -303,7 +352,7 @@ fn clear_secret_name(f: &PluginConfigField) -> String {
     format!("{}.clear", input_name(&f.key))
 }
 
-fn clear_secret_input(typed: &Typed, f: &PluginConfigField) -> ConfigInput {
+fn clear_secret_input(values: &BTreeMap<String, String>, f: &PluginConfigField) -> ConfigInput {
     let name = clear_secret_name(f);
     ConfigInput {
         label: format!("Clear the stored {}", label_of(f).to_lowercase()),
@@ -312,16 +361,20 @@ fn clear_secret_input(typed: &Typed, f: &PluginConfigField) -> ConfigInput {
         widget: "checkbox",
         input_type: "checkbox",
         value: String::new(),
-        checked: ticked(&typed.config.get(&name).cloned()),
+        checked: ticked(&values.get(&name).cloned()),
         options: Vec::new(),
         rows: Vec::new(),
         name,
     }
 }
 
-pub(super) fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigField) -> ConfigInput {
+fn config_input(
+    choices: &FieldChoices<'_>,
+    values: &BTreeMap<String, String>,
+    f: &PluginConfigField,
+) -> ConfigInput {
     let name = input_name(&f.key);
-    let value = typed.config.get(&name).cloned().unwrap_or_default();
+    let value = values.get(&name).cloned().unwrap_or_default();
     let mut input = ConfigInput {
         label: label_of(f),
         hint: f.help.clone(),
@@ -345,7 +398,7 @@ pub(super) fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigFie
             input.input_type = "password";
             // Not even what was just typed: the page never holds a secret.
             input.value.clear();
-            if secret_is_set(data, f) {
+            if secret_is_set(choices, f) {
                 input.hint = format!("Leave blank to keep the current value. {}", f.help)
                     .trim_end()
                     .to_owned();
@@ -392,7 +445,8 @@ pub(super) fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigFie
                 .to_owned(),
             ));
             input.options.extend(
-                data.profile_fields
+                choices
+                    .profile_fields
                     .iter()
                     .map(|p| (p.shortname.clone(), p.name.clone())),
             );
@@ -407,7 +461,7 @@ pub(super) fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigFie
                 }
                 .to_owned(),
             ));
-            let mut segments: Vec<_> = data.segments.iter().collect();
+            let mut segments: Vec<_> = choices.segments.iter().collect();
             segments.sort_by_key(|s| s.name.to_lowercase());
             input.options.extend(
                 segments
@@ -417,7 +471,7 @@ pub(super) fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigFie
         }
         PluginFieldKind::Group => {
             input.options.push(no_group_chosen(f));
-            input.options.extend(group_options(data));
+            input.options.extend(group_options(choices));
         }
         PluginFieldKind::GroupChoice { none, new } => {
             // The plugin's own "no group" is a value it stores (`"none"`);
@@ -434,17 +488,17 @@ pub(super) fn config_input(data: &MethodForm, typed: &Typed, f: &PluginConfigFie
                     .options
                     .push(("new".to_owned(), "Create new group".to_owned()));
             }
-            input.options.extend(group_options(data));
+            input.options.extend(group_options(choices));
         }
         PluginFieldKind::GroupTexts => {
             input.widget = "group-texts";
-            input.rows = data
+            input.rows = choices
                 .groups
                 .iter()
                 .map(|g| {
                     let name = format!("{}.{}", input.name, g.id);
                     GroupTextInput {
-                        value: typed.config.get(&name).cloned().unwrap_or_default(),
+                        value: values.get(&name).cloned().unwrap_or_default(),
                         label: g.name.clone(),
                         name,
                     }
@@ -467,8 +521,11 @@ fn no_group_chosen(f: &PluginConfigField) -> (String, String) {
 }
 
 /// The course's groups as select options (id, name).
-fn group_options(data: &MethodForm) -> impl Iterator<Item = (String, String)> + '_ {
-    data.groups
+fn group_options<'a>(
+    choices: &FieldChoices<'a>,
+) -> impl Iterator<Item = (String, String)> + use<'a> {
+    choices
+        .groups
         .iter()
         .map(|g| (g.id.to_string(), g.name.clone()))
 }

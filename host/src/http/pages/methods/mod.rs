@@ -20,7 +20,7 @@ use crate::domain::{CourseId, EnrolmentMethodId, EnrolmentMethodStatus, PluginMa
 use crate::services::ServiceError;
 use crate::services::execution::{MethodOverview, ReconcileReport};
 
-mod config_form;
+pub(super) mod config_form;
 mod form;
 
 page_routes! {

@@ -16,6 +16,7 @@ mod mass_enrolments;
 mod methods;
 mod operator;
 mod profile_fields;
+mod segment_rules;
 mod segments;
 mod separate_groups;
 
