@@ -5,6 +5,7 @@ mod announcements;
 pub(crate) mod api;
 mod browser;
 mod chromium;
+mod department_move;
 mod gradebook;
 mod imports;
 mod mail;
@@ -17,6 +18,7 @@ mod support;
 mod sync;
 mod teaching;
 mod walk;
+mod walk_rules;
 
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;

@@ -46,6 +46,7 @@ mod operator;
 mod paging;
 mod plugins;
 mod profile_fields;
+mod segment_rules;
 mod segments;
 mod shared_responses;
 mod sites;
@@ -105,6 +106,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
 /// Routes about one site; the site comes from the host name or the prefix.
 fn site_routes(cfg: &mut ServiceConfig) {
     segments::routes(cfg);
+    segment_rules::routes(cfg);
     users::routes(cfg);
     profile_fields::routes(cfg);
     courses::routes(cfg);

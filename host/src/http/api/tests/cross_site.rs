@@ -132,6 +132,21 @@ impl SiteB {
             .0;
         let forum = ForumIds::of(&fx);
         let teaching = fx.assignment_sample();
+        // B's HR (learners 1–3) is kept by a rule from here on, so the
+        // rule routes have one of B's to refuse.
+        for &l in &fx.learners[..3] {
+            fx.set_department(l, "HR");
+        }
+        fx.site
+            .set_segment_rule(
+                &fx.admin,
+                fx.hr,
+                "profile-field-rules",
+                &json!({"match": "all", "rule": "profile.department equals HR"}),
+            )
+            .expect("a rule of site B")
+            .outcome
+            .expect("its first run");
         Self {
             fx,
             token,
@@ -482,6 +497,10 @@ async fn a_site_admin_token_reaches_nothing_of_another_site_on_any_site_route() 
         .collect();
     for known in [
         format!("GET /segments/{}", b.fx.hr),
+        format!("GET /segments/{}/rule", b.fx.hr),
+        format!("PUT /segments/{}/rule", b.fx.hr),
+        format!("POST /segments/{}/rule/run", b.fx.hr),
+        "GET /rule-plugins".to_owned(),
         format!(
             "DELETE /groups/{}/members/{}",
             b.fx.team_a, b.fx.learners[0]

@@ -23,6 +23,7 @@ mod operator_credential;
 mod plugins;
 mod profile_fields;
 mod secrets;
+mod segment_rules;
 mod segments;
 mod separate_groups;
 mod sites;
