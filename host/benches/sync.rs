@@ -452,6 +452,30 @@ fn plan(p: sdk::Plan) -> domain::Plan {
     }
 }
 
+fn sdk_user(u: domain::User) -> sdk::User {
+    sdk::User {
+        id: u.id.0,
+        suspended: u.status != domain::UserStatus::Active,
+        site_admin: u.site_role == domain::SiteRole::SiteAdmin,
+        profile: u
+            .profile
+            .into_iter()
+            .map(|(field, value)| sdk::ProfileValue { field, value })
+            .collect(),
+        username: u.username,
+        firstname: u.firstname,
+        lastname: u.lastname,
+        email: u.email,
+    }
+}
+
+fn user_page(p: charon_host::runtime::contract::Page<domain::User>) -> sdk::UserPage {
+    sdk::UserPage {
+        users: p.items.into_iter().map(sdk_user).collect(),
+        next: p.next.map(|u| u.0),
+    }
+}
+
 impl sdk::Host for NativeHost {
     fn user(&self, id: sdk::UserId) -> Result<Option<sdk::User>, sdk::HostError> {
         Ok(self
@@ -459,14 +483,46 @@ impl sdk::Host for NativeHost {
             .borrow_mut()
             .user(UserId(id))
             .map_err(err)?
-            .map(|u| sdk::User {
-                id: u.id.0,
-                suspended: u.status != domain::UserStatus::Active,
-                username: u.username,
-                firstname: u.firstname,
-                lastname: u.lastname,
-                email: u.email,
-            }))
+            .map(sdk_user))
+    }
+    fn list_users(
+        &self,
+        after: Option<sdk::UserId>,
+        limit: u32,
+    ) -> Result<sdk::UserPage, sdk::HostError> {
+        let page = self
+            .0
+            .borrow_mut()
+            .list_users(after.map(UserId), limit)
+            .map_err(err)?;
+        Ok(user_page(page))
+    }
+    fn users_by_email_domain(
+        &self,
+        domain: &str,
+        after: Option<sdk::UserId>,
+        limit: u32,
+    ) -> Result<sdk::UserPage, sdk::HostError> {
+        let page = self
+            .0
+            .borrow_mut()
+            .users_by_email_domain(domain, after.map(UserId), limit)
+            .map_err(err)?;
+        Ok(user_page(page))
+    }
+    fn users_by_profile_field(
+        &self,
+        field: &str,
+        value: &str,
+        after: Option<sdk::UserId>,
+        limit: u32,
+    ) -> Result<sdk::UserPage, sdk::HostError> {
+        let page = self
+            .0
+            .borrow_mut()
+            .users_by_profile_value(field, value, after.map(UserId), limit)
+            .map_err(err)?;
+        Ok(user_page(page))
     }
     fn segment_exists(&self, segment: sdk::SegmentId) -> Result<Option<String>, sdk::HostError> {
         self.0
