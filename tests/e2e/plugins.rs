@@ -86,8 +86,8 @@ fn the_cli_installs_a_plugin_into_a_running_server_and_enables_it_on_a_site() ->
     let json = charon(&["plugin", "list", "--data", d, "--json"])?;
     let all: Value = serde_json::from_str(&json.stdout)?;
     ensure!(
-        all.as_array().map(Vec::len) == Some(5),
-        "the four bundled plugins and noop: {all}"
+        all.as_array().map(Vec::len) == Some(6),
+        "the five bundled plugins and noop: {all}"
     );
     server.terminate()?;
     Ok(())
