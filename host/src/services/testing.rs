@@ -13,6 +13,8 @@ use crate::domain::*;
 use crate::storage::site::{TableDump, defs, prelude::*};
 use redb::TableHandle;
 
+mod rules;
+
 /// A host on a temporary data dir with one populated site.
 ///
 /// Site "acme": the bundled plugins and the test plugin `noop` (which
@@ -362,49 +364,6 @@ impl TestSite {
             )
             .expect("user")
             .id
-    }
-
-    /// Sets `user`'s department (the fixture's text profile field), as a
-    /// site admin does; dispatching is the caller's.
-    pub fn set_department(&self, user: UserId, department: &str) {
-        self.site
-            .update_user(
-                &self.admin,
-                user,
-                super::users::UserUpdate {
-                    profile: [("department".to_owned(), department.to_owned())].into(),
-                    ..Default::default()
-                },
-            )
-            .expect("department");
-    }
-
-    /// A new segment `name` managed by the bundled `profile-field-rules`
-    /// plugin with `rule` (its conditions, all of them to match), filled
-    /// by the rule's first run.
-    pub fn rule_segment(&self, name: &str, rule: &str) -> SegmentId {
-        let segment = self
-            .site
-            .create_segment(
-                &self.admin,
-                NewSegment {
-                    name: name.into(),
-                    ..Default::default()
-                },
-            )
-            .expect("segment")
-            .id;
-        let set = self
-            .site
-            .set_segment_rule(
-                &self.admin,
-                segment,
-                "profile-field-rules",
-                &serde_json::json!({"match": "all", "rule": rule}),
-            )
-            .expect("rule");
-        set.outcome.expect("the rule's first run");
-        segment
     }
 
     /// `n` users `bulk1`… written straight into the store in one
