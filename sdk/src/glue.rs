@@ -98,8 +98,14 @@ pub(crate) fn parse_config<C: serde::de::DeserializeOwned>(
     })
 }
 
-fn context<C: serde::de::DeserializeOwned>(ctx: wit::Context) -> Result<Context<C>, Refusal> {
-    let config = parse_config(&ctx.config).map_err(|errors| {
+/// A call's config, parsed (a config that no longer parses is the call's
+/// refusal, naming `what` it belongs to), and its site-wide settings.
+pub(crate) fn call_inputs<C: serde::de::DeserializeOwned>(
+    config: &str,
+    settings: &str,
+    what: &str,
+) -> Result<(C, serde_json::Map<String, serde_json::Value>), Refusal> {
+    let config = parse_config(config).map_err(|errors| {
         let detail = errors
             .into_iter()
             .map(|e| e.message)
@@ -107,15 +113,20 @@ fn context<C: serde::de::DeserializeOwned>(ctx: wit::Context) -> Result<Context<
             .join("; ");
         Refusal::new(
             "invalid-config",
-            format!("the enrolment method's config is invalid: {detail}"),
+            format!("the {what}'s config is invalid: {detail}"),
         )
     })?;
     // Settings the host passes are the manifest's fields; text that is not
     // a JSON object (an older host) reads as no settings.
-    let settings = match serde_json::from_str(&ctx.settings) {
+    let settings = match serde_json::from_str(settings) {
         Ok(serde_json::Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     };
+    Ok((config, settings))
+}
+
+fn context<C: serde::de::DeserializeOwned>(ctx: wit::Context) -> Result<Context<C>, Refusal> {
+    let (config, settings) = call_inputs(&ctx.config, &ctx.settings, "enrolment method")?;
     Ok(Context {
         method: ctx.method,
         course: ctx.course,

@@ -5,7 +5,7 @@
 //! `remove` actions that the host checks and applies in one transaction.
 
 use crate::bindings::charon::enrolment::types as wit;
-use crate::glue::parse_config;
+use crate::glue::{call_inputs, parse_config};
 use crate::{
     Event, FieldError, Host, Manifest, PluginKind, Refusal, SegmentAction, SegmentId,
     SegmentOperation, SegmentPlan, SegmentStep, Timestamp, UserId,
@@ -187,21 +187,7 @@ impl Default for SegmentPlan {
 fn rule_context<C: serde::de::DeserializeOwned>(
     ctx: wit::RuleContext,
 ) -> Result<RuleContext<C>, Refusal> {
-    let config = parse_config(&ctx.config).map_err(|errors| {
-        let detail = errors
-            .into_iter()
-            .map(|e| e.message)
-            .collect::<Vec<_>>()
-            .join("; ");
-        Refusal::new(
-            "invalid-config",
-            format!("the segment rule's config is invalid: {detail}"),
-        )
-    })?;
-    let settings = match serde_json::from_str(&ctx.settings) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
-    };
+    let (config, settings) = call_inputs(&ctx.config, &ctx.settings, "segment rule")?;
     Ok(RuleContext {
         segment: ctx.segment,
         config,
